@@ -1,0 +1,145 @@
+import CreditCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import PostgresNIO
+import Store
+
+/// What a handler gets: the request, its context, and the caller when the route needs a key.
+public struct Call: Sendable {
+    public let request: Request
+    public let context: AppContext
+    /// Present on every route whose access is `.roles`.
+    public let principal: Principal?
+    /// `METHOD /template`, for audit rows and logs.
+    public let route: String
+
+    public var logger: Logger { context.logger }
+
+    /// The caller on a route that requires a key.
+    public var caller: Principal {
+        guard let principal else { preconditionFailure("\(route) is open; it has no caller") }
+        return principal
+    }
+
+    public func parameter(_ name: String) throws -> String {
+        guard let value = context.parameters.get(name) else { throw Problem(.notFound) }
+        return value
+    }
+
+    public func uuidParameter(_ name: String) throws -> UUID {
+        guard let value = context.parameters.get(name), let id = UUID(uuidString: value) else {
+            throw Problem(.notFound, "\(name) is not a known id")
+        }
+        return id
+    }
+
+    /// Decodes the JSON body, within the body limit; errors become 400/413/415/422 problems.
+    public func decode<T: Decodable>(_ type: T.Type) async throws -> T {
+        if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
+            throw Problem(.unsupportedMediaType, "send application/json")
+        }
+        var body = request.body
+        let buffer = try await body.collect(upTo: context.bodyLimit)
+        if buffer.readableBytes == 0 { throw Problem(.badRequest, "a JSON body is required") }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(T.self, from: buffer)
+    }
+
+    /// The audit entry for this call, with actor and route filled in.
+    public func auditEntry(
+        action: String, result: AuditEntry.Result, subjectUSCC: String? = nil, subjectId: String? = nil,
+        purpose: String? = nil, detail: [String: String] = [:]
+    ) -> AuditEntry {
+        AuditEntry(
+            requestId: context.requestId, actorOrgId: principal?.orgId, actorKeyId: principal?.keyId,
+            actorKind: principal?.kind.rawValue ?? "anonymous", action: action, route: route,
+            subjectUSCC: subjectUSCC, subjectId: subjectId, purpose: purpose, result: result, detail: detail)
+    }
+}
+
+/// Page sizes for list routes.
+public enum PageLimits {
+    public static let defaultSize = 100
+    public static let maxSize = 500
+
+    public static func size(_ request: Request) throws -> Int {
+        guard let text = request.uri.queryParameters.get("limit") else { return defaultSize }
+        guard let n = Int(text), (1...maxSize).contains(n) else {
+            throw Problem.invalid("limit", "an integer from 1 to \(maxSize)")
+        }
+        return n
+    }
+}
+
+/// JSON responses, encoded the same way everywhere (sorted keys, ISO 8601 dates).
+public enum JSON {
+    public static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        let data = try encoder.encode(value)
+        return Response(
+            status: status, headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+}
+
+/// Registers routes under the access policy: authentication and the role check happen here,
+/// before any handler runs, for every route alike.
+public struct API {
+    let router: Router<AppContext>
+    let db: Database
+    /// `METHOD /template` of every route registered, in order.
+    let registered = Locked<[String]>([])
+
+    public typealias Handler = @Sendable (Call) async throws -> Response
+
+    public func on(_ method: HTTPRequest.Method, _ path: String, _ handler: @escaping Handler) {
+        guard let rule = AccessPolicy.rule(method, path) else {
+            preconditionFailure("\(method.rawValue) \(path) has no rule in AccessPolicy.rules")
+        }
+        let db = self.db
+        registered.withLock { $0.append(rule.key) }
+        router.on(RouterPath(path), method: method) { request, context in
+            let principal: Principal?
+            switch rule.access {
+            case .open:
+                principal = nil
+            case .roles(let kinds):
+                let p = try await API.authenticate(request, context: context, db: db)
+                guard kinds.contains(p.kind) else {
+                    throw Problem(.forbidden, "a \(p.kind.rawValue) key may not call \(rule.key)")
+                }
+                principal = p
+            }
+            var context = context
+            if let principal { context.logger[metadataKey: "org_id"] = .string(principal.orgId.uuidString) }
+            return try await handler(Call(request: request, context: context, principal: principal, route: rule.key))
+        }
+    }
+
+    static let bearerPrefix = "bearer "
+
+    static func authenticate(_ request: Request, context: AppContext, db: Database) async throws -> Principal {
+        var challenge = HTTPFields()
+        challenge[.wwwAuthenticate] = "Bearer realm=\"xyd\""
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix(bearerPrefix) else {
+            throw Problem(.unauthorized, "send Authorization: Bearer <key>", headers: challenge)
+        }
+        let key = String(header.dropFirst(bearerPrefix.count)).trimmingCharacters(in: .whitespaces)
+        let result = try await db.withConnection { c in
+            try await Register.authenticate(on: c, logger: context.logger, key: key)
+        }
+        switch result {
+        case .success(let principal):
+            return principal
+        case .failure(let why):
+            context.logger.info("key refused", metadata: ["why": .string(why.rawValue)])
+            throw Problem(.unauthorized, "the key is unknown, revoked or expired", headers: challenge)
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import CreditCore
+import HTTPTypes
+
+/// Who may call a route.
+public enum Access: Sendable, Equatable {
+    /// No key needed (health, readiness, metrics).
+    case open
+    /// A valid key of an organisation of one of these kinds.
+    case roles(Set<OrgKind>)
+
+    public static let anyRole = Access.roles(Set(OrgKind.allCases))
+}
+
+public struct RouteRule: Sendable {
+    public let method: HTTPRequest.Method
+    /// Hummingbird path template, e.g. `/v1/orgs/:orgId`.
+    public let path: String
+    public let access: Access
+
+    public var key: String { "\(method.rawValue) \(path)" }
+}
+
+/// The role × route rules, in one place. Every route the server registers must appear here
+/// (registration fails otherwise) and a test walks the whole matrix.
+public enum AccessPolicy {
+    public static let rules: [RouteRule] = [
+        .init(method: .get, path: "/healthz", access: .open),
+        .init(method: .get, path: "/readyz", access: .open),
+        .init(method: .get, path: "/metrics", access: .open),
+        .init(method: .get, path: "/v1/me", access: .anyRole),
+        .init(method: .get, path: "/v1/keys", access: .anyRole),
+        .init(method: .post, path: "/v1/keys", access: .anyRole),
+        .init(method: .delete, path: "/v1/keys/:keyId", access: .anyRole),
+        .init(method: .get, path: "/v1/orgs", access: .roles([.operator])),
+        .init(method: .post, path: "/v1/orgs", access: .roles([.operator])),
+        .init(method: .get, path: "/v1/orgs/:orgId", access: .roles([.operator])),
+        .init(method: .get, path: "/v1/orgs/:orgId/keys", access: .roles([.operator])),
+        .init(method: .post, path: "/v1/orgs/:orgId/keys", access: .roles([.operator])),
+        .init(method: .get, path: "/v1/audit", access: .roles([.operator])),
+        .init(method: .get, path: "/v1/audit/verification", access: .roles([.operator])),
+    ]
+
+    static let byKey: [String: RouteRule] = Dictionary(uniqueKeysWithValues: rules.map { ($0.key, $0) })
+
+    public static func rule(_ method: HTTPRequest.Method, _ path: String) -> RouteRule? {
+        byKey["\(method.rawValue) \(path)"]
+    }
+
+    /// Methods registered for templates that match a concrete path (for 405 and `Allow`).
+    public static func methods(matching path: String) -> [HTTPRequest.Method] {
+        rules.filter { matches(template: $0.path, path: path) }.map(\.method)
+    }
+
+    static func matches(template: String, path: String) -> Bool {
+        let t = template.split(separator: "/", omittingEmptySubsequences: true)
+        let p = path.split(separator: "/", omittingEmptySubsequences: true)
+        guard t.count == p.count else { return false }
+        return zip(t, p).allSatisfy { $0.hasPrefix(":") || $0 == $1 }
+    }
+}

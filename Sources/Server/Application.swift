@@ -1,0 +1,54 @@
+import Foundation
+import Hummingbird
+import Logging
+import Prometheus
+import Store
+
+/// The wired service: the router with every route, and the services it needs running.
+public struct Dependencies: Sendable {
+    public let config: AppConfig
+    public let db: Database
+    public let migrator: Migrator
+    public let registry: PrometheusCollectorRegistry
+}
+
+/// The routes of the service, registered under the access policy. Returns the router and
+/// the `METHOD /template` of every route it holds (the spec test compares them).
+public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, routes: [String]) {
+    let router = Router(context: AppContext.self)
+    // Order matters: middleware applies to routes added after it.
+    router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: MetricsMiddleware())
+    router.add(middleware: ProblemMiddleware())
+    router.add(middleware: BodyLimitMiddleware(limit: deps.config.maxBodyBytes))
+    let api = API(router: router, db: deps.db)
+    HealthRoutes(db: deps.db, migrator: deps.migrator, registry: deps.registry).register(api)
+    OrgRoutes(db: deps.db).register(api)
+    AuditRoutes(db: deps.db).register(api)
+    return (router, api.registered.withLock { $0 })
+}
+
+/// The composition root: configuration → database pool, migrator, sealer, router → application.
+/// The server refuses to start while migrations are pending.
+public func buildApplication(_ config: AppConfig, logger: Logger? = nil) throws -> some ApplicationProtocol {
+    var logger = logger ?? Logger(label: "xyd")
+    logger.logLevel = config.logLevel
+    let db = Database(settings: config.database, logger: logger)
+    let migrator = try Migrator(folder: config.migrationsDirectory)
+    let deps = Dependencies(config: config, db: db, migrator: migrator, registry: Observability.registry)
+    let (router, _) = buildRouter(deps)
+    var app = Application(
+        router: router,
+        server: .http1(configuration: .init(idleTimeout: .seconds(Int64(config.httpIdleTimeoutSeconds)))),
+        configuration: .init(address: .hostname(config.httpHost, port: config.httpPort), serverName: "xyd"),
+        logger: logger)
+    // Services stop in reverse order: the server drains first, then the sealer seals what
+    // is left, then the pool closes.
+    app.addServices(db.client)
+    app.addServices(
+        AuditSealer(db: db, intervalMilliseconds: config.auditSealIntervalMilliseconds, batch: config.auditSealBatch))
+    app.beforeServerStarts {
+        try await migrator.checkCurrent(db)
+    }
+    return app
+}

@@ -1,0 +1,135 @@
+import Foundation
+import Logging
+import Store
+
+/// A configuration value that cannot be used: names the variable and what it expected.
+public struct ConfigError: Error, CustomStringConvertible, Equatable {
+    public let variable: String
+    public let value: String?
+    public let expected: String
+
+    public var description: String {
+        let shown = value.map { "'\($0)'" } ?? "not set"
+        return "\(variable) is \(shown): expected \(expected)"
+    }
+}
+
+public enum LogFormat: String, Sendable { case text, json }
+
+/// Every setting of the service, read from `XYD_*` environment variables; a command-line
+/// flag overrides its variable. See the table in README.md.
+public struct AppConfig: Sendable {
+    public var database: DatabaseSettings
+    public var httpHost: String
+    public var httpPort: Int
+    public var maxBodyBytes: Int
+    public var httpIdleTimeoutSeconds: Int
+    public var logLevel: Logger.Level
+    public var logFormat: LogFormat
+    public var auditSealIntervalMilliseconds: Int
+    public var auditSealBatch: Int
+    public var migrationsDirectory: String
+
+    public static let defaultHTTPPort = 8080
+    public static let defaultMaxBodyBytes = 1 << 20
+    public static let maxBodyBytesCeiling = 64 << 20
+    public static let defaultHTTPIdleTimeoutSeconds = 60
+
+    /// One documented setting: its variable, default and what a valid value is.
+    public struct Setting: Sendable {
+        public let variable: String
+        public let flag: String
+        public let defaultValue: String?
+        public let help: String
+    }
+
+    public static let settings: [Setting] = [
+        .init(variable: "XYD_DATABASE_URL", flag: "--database-url", defaultValue: nil,
+              help: "PostgreSQL URL the service connects with (the `xyd_app` role)"),
+        .init(variable: "XYD_DB_POOL_SIZE", flag: "--db-pool-size", defaultValue: "\(DatabaseSettings.defaultPoolSize)",
+              help: "most connections in the pool, 1–200"),
+        .init(variable: "XYD_DB_CONNECT_TIMEOUT_MS", flag: "--db-connect-timeout-ms",
+              defaultValue: "\(DatabaseSettings.defaultConnectTimeoutMilliseconds)", help: "connect time-out, 100–60000 ms"),
+        .init(variable: "XYD_DB_STATEMENT_TIMEOUT_MS", flag: "--db-statement-timeout-ms",
+              defaultValue: "\(DatabaseSettings.defaultStatementTimeoutMilliseconds)",
+              help: "server-side statement time-out, 100–3600000 ms"),
+        .init(variable: "XYD_HTTP_HOST", flag: "--http-host", defaultValue: "127.0.0.1", help: "address to listen on"),
+        .init(variable: "XYD_HTTP_PORT", flag: "--http-port", defaultValue: "\(defaultHTTPPort)", help: "port, 0–65535 (0: any free port)"),
+        .init(variable: "XYD_MAX_BODY_BYTES", flag: "--max-body-bytes", defaultValue: "\(defaultMaxBodyBytes)",
+              help: "largest request body accepted, 1 KiB–64 MiB"),
+        .init(variable: "XYD_HTTP_IDLE_TIMEOUT_S", flag: "--http-idle-timeout-s", defaultValue: "\(defaultHTTPIdleTimeoutSeconds)",
+              help: "idle keep-alive connections are closed after this, 1–3600 s"),
+        .init(variable: "XYD_LOG_LEVEL", flag: "--log-level", defaultValue: "info",
+              help: "trace, debug, info, notice, warning, error or critical"),
+        .init(variable: "XYD_LOG_FORMAT", flag: "--log-format", defaultValue: "text", help: "text, or json (one object a line)"),
+        .init(variable: "XYD_AUDIT_SEAL_INTERVAL_MS", flag: "--audit-seal-interval-ms",
+              defaultValue: "\(AuditSealer.defaultIntervalMilliseconds)", help: "how often the audit chain is sealed, 10–60000 ms"),
+        .init(variable: "XYD_AUDIT_SEAL_BATCH", flag: "--audit-seal-batch", defaultValue: "\(AuditSealer.defaultBatch)",
+              help: "audit rows sealed per transaction, 1–10000"),
+        .init(variable: "XYD_MIGRATIONS_DIR", flag: "--migrations-dir", defaultValue: "db/migrations",
+              help: "folder of the numbered SQL migrations"),
+    ]
+
+    /// Reads the settings from `environment`, with `overrides` (from flags, keyed by variable) winning.
+    public static func load(environment: [String: String], overrides: [String: String] = [:]) throws -> AppConfig {
+        let reader = Reader(values: environment.merging(overrides) { _, flag in flag })
+        let url: DatabaseURL
+        let rawURL = try reader.required("XYD_DATABASE_URL", expected: "a URL such as postgres://xyd_app:PASSWORD@127.0.0.1:54329/xyd")
+        do { url = try DatabaseURL(rawURL) } catch let e as DatabaseURL.Invalid {
+            throw ConfigError(variable: "XYD_DATABASE_URL", value: "(hidden)", expected: e.reason)
+        }
+        let database = DatabaseSettings(
+            url: url,
+            poolSize: try reader.int("XYD_DB_POOL_SIZE", 1...200, DatabaseSettings.defaultPoolSize),
+            connectTimeoutMilliseconds: try reader.int(
+                "XYD_DB_CONNECT_TIMEOUT_MS", 100...60_000, DatabaseSettings.defaultConnectTimeoutMilliseconds),
+            statementTimeoutMilliseconds: try reader.int(
+                "XYD_DB_STATEMENT_TIMEOUT_MS", 100...3_600_000, DatabaseSettings.defaultStatementTimeoutMilliseconds))
+        let levelText = reader.string("XYD_LOG_LEVEL") ?? "info"
+        guard let level = Logger.Level(rawValue: levelText) else {
+            throw ConfigError(variable: "XYD_LOG_LEVEL", value: levelText, expected: "trace, debug, info, notice, warning, error or critical")
+        }
+        let formatText = reader.string("XYD_LOG_FORMAT") ?? "text"
+        guard let format = LogFormat(rawValue: formatText) else {
+            throw ConfigError(variable: "XYD_LOG_FORMAT", value: formatText, expected: "text or json")
+        }
+        let host = reader.string("XYD_HTTP_HOST") ?? "127.0.0.1"
+        guard !host.isEmpty, host.allSatisfy({ $0.isLetter || $0.isNumber || ".:-".contains($0) }) else {
+            throw ConfigError(variable: "XYD_HTTP_HOST", value: host, expected: "a host name or IP address")
+        }
+        return AppConfig(
+            database: database,
+            httpHost: host,
+            httpPort: try reader.int("XYD_HTTP_PORT", 0...65535, defaultHTTPPort),
+            maxBodyBytes: try reader.int("XYD_MAX_BODY_BYTES", 1024...maxBodyBytesCeiling, defaultMaxBodyBytes),
+            httpIdleTimeoutSeconds: try reader.int("XYD_HTTP_IDLE_TIMEOUT_S", 1...3600, defaultHTTPIdleTimeoutSeconds),
+            logLevel: level,
+            logFormat: format,
+            auditSealIntervalMilliseconds: try reader.int(
+                "XYD_AUDIT_SEAL_INTERVAL_MS", 10...60_000, AuditSealer.defaultIntervalMilliseconds),
+            auditSealBatch: try reader.int("XYD_AUDIT_SEAL_BATCH", 1...10_000, AuditSealer.defaultBatch),
+            migrationsDirectory: reader.string("XYD_MIGRATIONS_DIR") ?? "db/migrations")
+    }
+
+    struct Reader {
+        let values: [String: String]
+
+        func string(_ name: String) -> String? {
+            guard let v = values[name]?.trimmingCharacters(in: .whitespaces), !v.isEmpty else { return nil }
+            return v
+        }
+
+        func required(_ name: String, expected: String) throws -> String {
+            guard let v = string(name) else { throw ConfigError(variable: name, value: nil, expected: expected) }
+            return v
+        }
+
+        func int(_ name: String, _ range: ClosedRange<Int>, _ fallback: Int) throws -> Int {
+            guard let text = string(name) else { return fallback }
+            guard let v = Int(text), range.contains(v) else {
+                throw ConfigError(variable: name, value: text, expected: "an integer from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return v
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import Foundation
+import Hummingbird
+import NIOCore
+import Prometheus
+import Store
+
+/// `/healthz` (the process is up), `/readyz` (the database answers and its schema is
+/// current) and `/metrics` (Prometheus text).
+struct HealthRoutes {
+    let db: Database
+    let migrator: Migrator
+    let registry: PrometheusCollectorRegistry
+
+    struct Status: Encodable {
+        let status: String
+    }
+
+    func register(_ api: API) {
+        api.on(.get, "/healthz") { _ in
+            try JSON.response(Status(status: "ok"))
+        }
+        api.on(.get, "/readyz") { call in
+            do {
+                try await migrator.checkCurrent(db)
+            } catch let e as MigrationError {
+                throw Problem(.notReady, e.description)
+            } catch {
+                call.logger.warning("readiness check failed", metadata: ["error": .string(describeDatabaseError(error))])
+                throw Problem(.notReady, "the database does not answer")
+            }
+            return try JSON.response(Status(status: "ready"))
+        }
+        api.on(.get, "/metrics") { _ in
+            let text = registry.emitToBuffer()
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: text)))
+        }
+    }
+}

@@ -1,0 +1,142 @@
+import CreditCore
+import Foundation
+import Hummingbird
+import Store
+
+/// Organisations and their API keys: operators manage every organisation; every
+/// organisation manages its own keys (rotation). Each change is audited in its transaction.
+struct OrgRoutes {
+    let db: Database
+
+    struct NewOrganisation: Decodable {
+        let kind: OrgKind
+        let name: String
+        let uscc: String?
+    }
+
+    struct NewKey: Decodable {
+        let label: String?
+        let expiresAt: Date?
+        enum CodingKeys: String, CodingKey {
+            case label
+            case expiresAt = "expires_at"
+        }
+    }
+
+    struct Page<T: Encodable>: Encodable {
+        let items: [T]
+        let next: String?
+    }
+
+    struct Me: Encodable {
+        let organisation: Organisation
+        let keyId: UUID
+        enum CodingKeys: String, CodingKey {
+            case organisation
+            case keyId = "key_id"
+        }
+    }
+
+    func register(_ api: API) {
+        api.on(.get, "/v1/me") { call in
+            let org = try await db.withConnection { c in
+                try await Register.organisation(on: c, logger: call.logger, id: call.caller.orgId)
+            }
+            guard let org else { throw Problem(.notFound) }
+            return try JSON.response(Me(organisation: org, keyId: call.caller.keyId))
+        }
+        api.on(.get, "/v1/orgs") { call in
+            let query = call.request.uri.queryParameters
+            let kind = try query.get("kind").map { text in
+                guard let k = OrgKind(rawValue: text) else {
+                    throw Problem.invalid("kind", "one of \(OrgKind.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return k
+            }
+            let after = try query.get("after").map { text in
+                guard let id = UUID(uuidString: text) else { throw Problem.invalid("after", "an organisation id") }
+                return id
+            }
+            let limit = try PageLimits.size(call.request)
+            let orgs = try await db.withConnection { c in
+                try await Register.organisations(on: c, logger: call.logger, kind: kind, after: after, limit: limit)
+            }
+            return try JSON.response(Page(items: orgs, next: orgs.count == limit ? orgs.last?.id.uuidString : nil))
+        }
+        api.on(.post, "/v1/orgs") { call in
+            let body = try await call.decode(NewOrganisation.self)
+            let org = try await db.withTransaction { c in
+                let org = try await Register.createOrganisation(
+                    on: c, logger: call.logger, kind: body.kind, name: body.name, uscc: body.uscc)
+                try await Audit.record(
+                    on: c, logger: call.logger,
+                    call.auditEntry(
+                        action: "org.create", result: .allowed, subjectUSCC: org.uscc, subjectId: org.id.uuidString,
+                        detail: ["kind": org.kind.rawValue]))
+                return org
+            }
+            return try JSON.response(org, status: .created)
+        }
+        api.on(.get, "/v1/orgs/:orgId") { call in
+            let id = try call.uuidParameter("orgId")
+            let org = try await db.withConnection { c in try await Register.organisation(on: c, logger: call.logger, id: id) }
+            guard let org else { throw Problem(.notFound, "no organisation \(id)") }
+            return try JSON.response(org)
+        }
+        api.on(.get, "/v1/orgs/:orgId/keys") { call in
+            let id = try call.uuidParameter("orgId")
+            let keys = try await db.withConnection { c in
+                guard try await Register.organisation(on: c, logger: call.logger, id: id) != nil else {
+                    throw Problem(.notFound, "no organisation \(id)")
+                }
+                return try await Register.keys(on: c, logger: call.logger, orgId: id)
+            }
+            return try JSON.response(Page(items: keys, next: nil))
+        }
+        api.on(.post, "/v1/orgs/:orgId/keys") { call in
+            let id = try call.uuidParameter("orgId")
+            return try await issue(call, for: id)
+        }
+        api.on(.get, "/v1/keys") { call in
+            let keys = try await db.withConnection { c in
+                try await Register.keys(on: c, logger: call.logger, orgId: call.caller.orgId)
+            }
+            return try JSON.response(Page(items: keys, next: nil))
+        }
+        api.on(.post, "/v1/keys") { call in
+            try await issue(call, for: call.caller.orgId)
+        }
+        api.on(.delete, "/v1/keys/:keyId") { call in
+            let id = try call.uuidParameter("keyId")
+            let revoked = try await db.withTransaction { c in
+                // Another organisation's key is answered as absent: its existence is not told.
+                guard let key = try await Register.key(on: c, logger: call.logger, id: id),
+                    key.orgId == call.caller.orgId || call.caller.kind == .operator
+                else { throw Problem(.notFound, "no key \(id)") }
+                let revoked = try await Register.revokeKey(on: c, logger: call.logger, id: id)
+                try await Audit.record(
+                    on: c, logger: call.logger,
+                    call.auditEntry(action: "key.revoke", result: .allowed, subjectId: id.uuidString,
+                                    detail: ["org_id": key.orgId.uuidString]))
+                return revoked
+            }
+            return try JSON.response(revoked)
+        }
+    }
+
+    /// Issues a key for `orgId` (the caller's own, or any for an operator).
+    func issue(_ call: Call, for orgId: UUID) async throws -> Response {
+        let body = try await call.decode(NewKey.self)
+        let issued = try await db.withTransaction { c in
+            let issued = try await Register.issueKey(
+                on: c, logger: call.logger, orgId: orgId, label: body.label ?? "", expiresAt: body.expiresAt,
+                issuedBy: call.caller.keyId)
+            try await Audit.record(
+                on: c, logger: call.logger,
+                call.auditEntry(action: "key.issue", result: .allowed, subjectId: issued.info.id.uuidString,
+                                detail: ["org_id": orgId.uuidString]))
+            return issued
+        }
+        return try JSON.response(issued, status: .created)
+    }
+}

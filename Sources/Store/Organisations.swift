@@ -1,0 +1,259 @@
+import Crypto
+import CreditCore
+import Foundation
+import Logging
+import PostgresNIO
+
+public struct Organisation: Sendable, Codable, Equatable {
+    public let id: UUID
+    public let kind: OrgKind
+    public let name: String
+    public let uscc: String?
+    public let createdAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, kind, name, uscc
+        case createdAt = "created_at"
+    }
+}
+
+public struct APIKeyInfo: Sendable, Codable, Equatable {
+    public let id: UUID
+    public let orgId: UUID
+    public let prefix: String
+    public let label: String
+    public let createdAt: Date
+    public let expiresAt: Date?
+    public let revokedAt: Date?
+
+    enum CodingKeys: String, CodingKey {
+        case id, prefix, label
+        case orgId = "org_id"
+        case createdAt = "created_at"
+        case expiresAt = "expires_at"
+        case revokedAt = "revoked_at"
+    }
+}
+
+/// A key as issued: the secret appears here once and is never stored.
+public struct IssuedKey: Sendable, Codable {
+    public let info: APIKeyInfo
+    public let secret: String
+}
+
+/// Who is calling: the organisation behind a valid key.
+public struct Principal: Sendable, Equatable {
+    public let orgId: UUID
+    public let kind: OrgKind
+    public let orgName: String
+    public let uscc: String?
+    public let keyId: UUID
+}
+
+/// Why a presented key was refused (all answered 401, told apart in logs and tests).
+public enum KeyRejection: String, Sendable, Error {
+    case unknown, revoked, expired
+}
+
+public enum RegisterError: Error, Equatable, CustomStringConvertible {
+    case invalidName(String)
+    case usccRequired
+    case usccNotAllowed
+    case invalidUSCC(String)
+    case duplicateOrganisation(kind: OrgKind, name: String)
+    case duplicateUSCC(String)
+    case orgNotFound(UUID)
+    case keyNotFound(UUID)
+    case invalidLabel(String)
+    case invalidExpiry(String)
+
+    public var description: String {
+        switch self {
+        case .invalidName(let why): "name: \(why)"
+        case .usccRequired: "uscc: an enterprise organisation needs its USCC"
+        case .usccNotAllowed: "uscc: only an enterprise organisation has a USCC"
+        case .invalidUSCC(let why): "uscc: \(why)"
+        case .duplicateOrganisation(let kind, let name): "a \(kind.rawValue) organisation named '\(name)' already exists"
+        case .duplicateUSCC(let code): "an organisation for USCC \(code) already exists"
+        case .orgNotFound(let id): "no organisation \(id)"
+        case .keyNotFound(let id): "no key \(id)"
+        case .invalidLabel(let why): "label: \(why)"
+        case .invalidExpiry(let why): "expires_at: \(why)"
+        }
+    }
+}
+
+/// Organisations and their API keys.
+public enum Register {
+    public static let keyPrefix = "xyd_"
+    static let keyRandomBytes = 32
+    static let displayPrefixLength = 12
+
+    public static func hashKey(_ key: String) -> Data { Data(SHA256.hash(data: Data(key.utf8))) }
+
+    /// Validates the fields of a new organisation; returns the normalised USCC.
+    public static func validateNew(kind: OrgKind, name: String, uscc: String?) throws -> (name: String, uscc: String?) {
+        let trimmed = name.trimmingBlanks()
+        if trimmed.isEmpty { throw RegisterError.invalidName("must not be empty") }
+        if trimmed.count > OrganisationLimits.nameMaxCharacters {
+            throw RegisterError.invalidName("at most \(OrganisationLimits.nameMaxCharacters) characters")
+        }
+        switch (kind, uscc) {
+        case (.enterprise, nil): throw RegisterError.usccRequired
+        case (.enterprise, let raw?):
+            switch USCC.parse(raw) {
+            case .success(let code): return (trimmed, code.value)
+            case .failure(let problem): throw RegisterError.invalidUSCC(problem.description)
+            }
+        case (_, .some): throw RegisterError.usccNotAllowed
+        case (_, nil): return (trimmed, nil)
+        }
+    }
+
+    public static func createOrganisation(
+        on c: PostgresConnection, logger: Logger, kind: OrgKind, name: String, uscc: String?
+    ) async throws -> Organisation {
+        let (name, uscc) = try validateNew(kind: kind, name: name, uscc: uscc)
+        let existing = try await c.query(
+            "SELECT kind, name, uscc FROM organisations WHERE (kind = \(kind.rawValue) AND name = \(name)) OR uscc = \(uscc)",
+            logger: logger
+        ).collect()
+        if let row = existing.first {
+            let (_, _, existingUSCC) = try row.decode((String, String, String?).self)
+            if let code = existingUSCC, code == uscc { throw RegisterError.duplicateUSCC(code) }
+            throw RegisterError.duplicateOrganisation(kind: kind, name: name)
+        }
+        let rows = try await c.query(
+            """
+            INSERT INTO organisations (kind, name, uscc) VALUES (\(kind.rawValue), \(name), \(uscc))
+            RETURNING id, kind, name, uscc, created_at
+            """, logger: logger
+        ).collect()
+        return try decodeOrganisation(rows[0])
+    }
+
+    static func decodeOrganisation(_ row: PostgresRow) throws -> Organisation {
+        let (id, kind, name, uscc, createdAt) = try row.decode((UUID, String, String, String?, Date).self)
+        guard let k = OrgKind(rawValue: kind) else { preconditionFailure("organisations.kind CHECK admits only known kinds") }
+        return Organisation(id: id, kind: k, name: name, uscc: uscc, createdAt: createdAt)
+    }
+
+    public static func organisation(on c: PostgresConnection, logger: Logger, id: UUID) async throws -> Organisation? {
+        let rows = try await c.query(
+            "SELECT id, kind, name, uscc, created_at FROM organisations WHERE id = \(id)", logger: logger
+        ).collect()
+        return try rows.first.map(decodeOrganisation)
+    }
+
+    public static func organisation(on c: PostgresConnection, logger: Logger, kind: OrgKind, name: String) async throws -> Organisation? {
+        let rows = try await c.query(
+            "SELECT id, kind, name, uscc, created_at FROM organisations WHERE kind = \(kind.rawValue) AND name = \(name)",
+            logger: logger
+        ).collect()
+        return try rows.first.map(decodeOrganisation)
+    }
+
+    /// A page of organisations ordered by creation, optionally of one kind.
+    public static func organisations(
+        on c: PostgresConnection, logger: Logger, kind: OrgKind?, after: UUID?, limit: Int
+    ) async throws -> [Organisation] {
+        let rows = try await c.query(
+            """
+            SELECT id, kind, name, uscc, created_at FROM organisations
+            WHERE (\(kind?.rawValue)::text IS NULL OR kind = \(kind?.rawValue))
+              AND (\(after)::uuid IS NULL OR (created_at, id) > (SELECT created_at, id FROM organisations WHERE id = \(after)))
+            ORDER BY created_at, id LIMIT \(limit)
+            """, logger: logger
+        ).collect()
+        return try rows.map(decodeOrganisation)
+    }
+
+    /// Issues a new key for an organisation. The secret is in the result only.
+    public static func issueKey(
+        on c: PostgresConnection, logger: Logger, orgId: UUID, label: String, expiresAt: Date?, issuedBy: UUID?,
+        now: Date = Date()
+    ) async throws -> IssuedKey {
+        let label = label.trimmingBlanks()
+        if label.count > OrganisationLimits.keyLabelMaxCharacters {
+            throw RegisterError.invalidLabel("at most \(OrganisationLimits.keyLabelMaxCharacters) characters")
+        }
+        if let expiresAt {
+            if expiresAt <= now { throw RegisterError.invalidExpiry("must be in the future") }
+            if expiresAt > now.addingTimeInterval(Double(OrganisationLimits.keyMaxValidityDays) * 86_400) {
+                throw RegisterError.invalidExpiry("at most \(OrganisationLimits.keyMaxValidityDays) days ahead")
+            }
+        }
+        guard try await organisation(on: c, logger: logger, id: orgId) != nil else {
+            throw RegisterError.orgNotFound(orgId)
+        }
+        let secret = keyPrefix + secureRandomBytes(keyRandomBytes).base64URLString
+        let hash = hashKey(secret)
+        let prefix = String(secret.prefix(displayPrefixLength))
+        let rows = try await c.query(
+            """
+            INSERT INTO api_keys (org_id, key_hash, key_prefix, label, expires_at, issued_by_key_id)
+            VALUES (\(orgId), \(hash), \(prefix), \(label), \(expiresAt), \(issuedBy))
+            RETURNING id, org_id, key_prefix, label, created_at, expires_at, revoked_at
+            """, logger: logger
+        ).collect()
+        return IssuedKey(info: try decodeKey(rows[0]), secret: secret)
+    }
+
+    static func decodeKey(_ row: PostgresRow) throws -> APIKeyInfo {
+        let (id, org, prefix, label, created, expires, revoked) = try row.decode(
+            (UUID, UUID, String, String, Date, Date?, Date?).self)
+        return APIKeyInfo(
+            id: id, orgId: org, prefix: prefix, label: label, createdAt: created, expiresAt: expires, revokedAt: revoked)
+    }
+
+    public static func keys(on c: PostgresConnection, logger: Logger, orgId: UUID) async throws -> [APIKeyInfo] {
+        let rows = try await c.query(
+            """
+            SELECT id, org_id, key_prefix, label, created_at, expires_at, revoked_at FROM api_keys
+            WHERE org_id = \(orgId) ORDER BY created_at, id
+            """, logger: logger
+        ).collect()
+        return try rows.map(decodeKey)
+    }
+
+    public static func key(on c: PostgresConnection, logger: Logger, id: UUID) async throws -> APIKeyInfo? {
+        let rows = try await c.query(
+            "SELECT id, org_id, key_prefix, label, created_at, expires_at, revoked_at FROM api_keys WHERE id = \(id)",
+            logger: logger
+        ).collect()
+        return try rows.first.map(decodeKey)
+    }
+
+    /// Revokes a key at once; revoking a revoked key keeps its first revocation time.
+    public static func revokeKey(on c: PostgresConnection, logger: Logger, id: UUID) async throws -> APIKeyInfo {
+        let rows = try await c.query(
+            """
+            UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id)
+            RETURNING id, org_id, key_prefix, label, created_at, expires_at, revoked_at
+            """, logger: logger
+        ).collect()
+        guard let row = rows.first else { throw RegisterError.keyNotFound(id) }
+        return try decodeKey(row)
+    }
+
+    /// Resolves a presented bearer key to its organisation, or says why not.
+    public static func authenticate(
+        on c: PostgresConnection, logger: Logger, key: String, now: Date = Date()
+    ) async throws -> Result<Principal, KeyRejection> {
+        guard key.hasPrefix(keyPrefix), key.utf8.count < 200 else { return .failure(.unknown) }
+        let rows = try await c.query(
+            """
+            SELECT k.id, k.expires_at, k.revoked_at, o.id, o.kind, o.name, o.uscc
+            FROM api_keys k JOIN organisations o ON o.id = k.org_id
+            WHERE k.key_hash = \(hashKey(key))
+            """, logger: logger
+        ).collect()
+        guard let row = rows.first else { return .failure(.unknown) }
+        let (keyId, expires, revoked, orgId, kind, name, uscc) = try row.decode(
+            (UUID, Date?, Date?, UUID, String, String, String?).self)
+        if revoked != nil { return .failure(.revoked) }
+        if let expires, expires <= now { return .failure(.expired) }
+        guard let k = OrgKind(rawValue: kind) else { preconditionFailure("organisations.kind CHECK admits only known kinds") }
+        return .success(Principal(orgId: orgId, kind: k, orgName: name, uscc: uscc, keyId: keyId))
+    }
+}

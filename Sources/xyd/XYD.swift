@@ -1,0 +1,94 @@
+import ArgumentParser
+import CreditCore
+import Foundation
+import Logging
+import Server
+import Store
+
+struct XYD: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "xyd",
+        abstract: "Xinyidai (信易贷): the city's credit-reporting and financing-matching service.",
+        subcommands: [Serve.self, Migrate.self, OrgCommand.self, KeyCommand.self, AuditCommand.self]
+    )
+}
+
+/// Exit codes shared by the commands.
+enum ExitStatus {
+    static let configuration: Int32 = 78  // EX_CONFIG
+    static let failure: Int32 = 1
+}
+
+/// Every setting as a flag; a flag overrides its `XYD_*` variable (see README).
+struct SettingOptions: ParsableArguments {
+    @Option(help: "XYD_DATABASE_URL") var databaseUrl: String?
+    @Option(help: "XYD_DB_POOL_SIZE") var dbPoolSize: String?
+    @Option(help: "XYD_DB_CONNECT_TIMEOUT_MS") var dbConnectTimeoutMs: String?
+    @Option(help: "XYD_DB_STATEMENT_TIMEOUT_MS") var dbStatementTimeoutMs: String?
+    @Option(help: "XYD_HTTP_HOST") var httpHost: String?
+    @Option(help: "XYD_HTTP_PORT") var httpPort: String?
+    @Option(help: "XYD_MAX_BODY_BYTES") var maxBodyBytes: String?
+    @Option(help: "XYD_HTTP_IDLE_TIMEOUT_S") var httpIdleTimeoutS: String?
+    @Option(help: "XYD_LOG_LEVEL") var logLevel: String?
+    @Option(help: "XYD_LOG_FORMAT") var logFormat: String?
+    @Option(help: "XYD_AUDIT_SEAL_INTERVAL_MS") var auditSealIntervalMs: String?
+    @Option(help: "XYD_AUDIT_SEAL_BATCH") var auditSealBatch: String?
+    @Option(help: "XYD_MIGRATIONS_DIR") var migrationsDir: String?
+
+    var overrides: [String: String] {
+        let pairs: [(String, String?)] = [
+            ("XYD_DATABASE_URL", databaseUrl), ("XYD_DB_POOL_SIZE", dbPoolSize),
+            ("XYD_DB_CONNECT_TIMEOUT_MS", dbConnectTimeoutMs), ("XYD_DB_STATEMENT_TIMEOUT_MS", dbStatementTimeoutMs),
+            ("XYD_HTTP_HOST", httpHost), ("XYD_HTTP_PORT", httpPort), ("XYD_MAX_BODY_BYTES", maxBodyBytes),
+            ("XYD_HTTP_IDLE_TIMEOUT_S", httpIdleTimeoutS), ("XYD_LOG_LEVEL", logLevel), ("XYD_LOG_FORMAT", logFormat),
+            ("XYD_AUDIT_SEAL_INTERVAL_MS", auditSealIntervalMs), ("XYD_AUDIT_SEAL_BATCH", auditSealBatch),
+            ("XYD_MIGRATIONS_DIR", migrationsDir),
+        ]
+        var result: [String: String] = [:]
+        for (name, value) in pairs { if let value { result[name] = value } }
+        return result
+    }
+
+    /// The configuration, or a clear refusal naming the variable to fix.
+    func load(extra: [String: String] = [:]) throws -> AppConfig {
+        do {
+            return try AppConfig.load(
+                environment: ProcessInfo.processInfo.environment.merging(extra) { _, e in e }, overrides: overrides)
+        } catch let e as ConfigError {
+            fail("configuration refused: \(e.description)", status: ExitStatus.configuration)
+        }
+    }
+}
+
+func fail(_ message: String, status: Int32 = ExitStatus.failure) -> Never {
+    FileHandle.standardError.write(Data("xyd: \(message)\n".utf8))
+    exit(status)
+}
+
+func quietLogger() -> Logger {
+    var logger = Logger(label: "xyd")
+    logger.logLevel = .warning
+    return logger
+}
+
+/// Runs `body` with a running pool for a one-shot command; errors end the command clearly.
+func withDatabase<R: Sendable>(_ config: AppConfig, _ body: @Sendable (Database) async throws -> R) async -> R {
+    let db = Database(settings: config.database, logger: quietLogger())
+    do {
+        return try await db.withRunning(body)
+    } catch let e as RegisterError {
+        fail(e.description)
+    } catch let e as MigrationError {
+        fail(e.description)
+    } catch {
+        fail("\(describeDatabaseError(error)) (database \(config.database.url))")
+    }
+}
+
+func printJSON(_ value: some Encodable) {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+    encoder.dateEncodingStrategy = .iso8601
+    guard let data = try? encoder.encode(value) else { return }
+    print(String(decoding: data, as: UTF8.self))
+}
