@@ -66,16 +66,23 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Test helpers: a fresh PostgreSQL database per test, copied from the migrated template.
+        .target(
+            name: "TestSupport",
+            dependencies: ["Store", "CreditCore", .product(name: "PostgresNIO", package: "postgres-nio")],
+            path: "Tests/TestSupport",
+            swiftSettings: strict
+        ),
         .testTarget(name: "CreditCoreTests", dependencies: ["CreditCore"], swiftSettings: strict),
         .testTarget(
             name: "StoreTests",
-            dependencies: ["Store", "CreditCore", .product(name: "PostgresNIO", package: "postgres-nio")],
+            dependencies: ["Store", "CreditCore", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: strict
         ),
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "Store", "CreditCore",
+                "Server", "Store", "CreditCore", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],

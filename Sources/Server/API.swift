@@ -41,8 +41,7 @@ public struct Call: Sendable {
         if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
             throw Problem(.unsupportedMediaType, "send application/json")
         }
-        var body = request.body
-        let buffer = try await body.collect(upTo: context.bodyLimit)
+        let buffer = try await request.body.collect(upTo: context.bodyLimit)
         if buffer.readableBytes == 0 { throw Problem(.badRequest, "a JSON body is required") }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .iso8601
@@ -79,7 +78,7 @@ public enum PageLimits {
 public enum JSON {
     public static func response(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         encoder.dateEncodingStrategy = .iso8601
         let data = try encoder.encode(value)
         return Response(

@@ -28,14 +28,18 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     return (router, api.registered.withLock { $0 })
 }
 
+/// How many connect time-outs the start-up schema check may take before the server gives up.
+let startupCheckAttempts: Int64 = 3
+
 /// The composition root: configuration → database pool, migrator, sealer, router → application.
 /// The server refuses to start while migrations are pending.
 public func buildApplication(_ config: AppConfig, logger: Logger? = nil) throws -> some ApplicationProtocol {
     var logger = logger ?? Logger(label: "xyd")
     logger.logLevel = config.logLevel
+    let registry = Observability.registry  // bootstrap metrics before anything makes a metric
     let db = Database(settings: config.database, logger: logger)
     let migrator = try Migrator(folder: config.migrationsDirectory)
-    let deps = Dependencies(config: config, db: db, migrator: migrator, registry: Observability.registry)
+    let deps = Dependencies(config: config, db: db, migrator: migrator, registry: registry)
     let (router, _) = buildRouter(deps)
     var app = Application(
         router: router,
@@ -45,10 +49,19 @@ public func buildApplication(_ config: AppConfig, logger: Logger? = nil) throws 
     // Services stop in reverse order: the server drains first, then the sealer seals what
     // is left, then the pool closes.
     app.addServices(db.client)
+    // Background work waits for the start-up checks: a pool that shuts down under a pending
+    // query after a failed check must have nothing else to wait for.
+    let started = Gate()
     app.addServices(
-        AuditSealer(db: db, intervalMilliseconds: config.auditSealIntervalMilliseconds, batch: config.auditSealBatch))
+        AuditSealer(
+            db: db, intervalMilliseconds: config.auditSealIntervalMilliseconds, batch: config.auditSealBatch,
+            startAfter: started))
+    let startupLimit = Duration.milliseconds(Int64(config.database.connectTimeoutMilliseconds) * startupCheckAttempts)
     app.beforeServerStarts {
-        try await migrator.checkCurrent(db)
+        try await withTimeout(startupLimit, "reaching the database at \(config.database.url)") {
+            try await migrator.checkCurrent(db)
+        }
+        started.open()
     }
     return app
 }

@@ -20,8 +20,17 @@ struct RequestIDMiddleware: RouterMiddleware {
         context.requestId = id
         context.logger[metadataKey: "request_id"] = .string(id)
         context.logger[metadataKey: "hb.request.id"] = nil
+        let started = ContinuousClock.now
         var response = try await next(request, context)
         response.headers[.requestID] = id
+        let elapsed = ContinuousClock.now - started
+        context.logger.info(
+            "request",
+            metadata: [
+                "method": .string(request.method.rawValue), "route": .string(context.endpointPath ?? "-"),
+                "status": .stringConvertible(response.status.code),
+                "duration_ms": .string(String(format: "%.1f", Double(elapsed / .microseconds(1)) / 1000)),
+            ])
         return response
     }
 

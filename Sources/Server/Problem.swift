@@ -108,7 +108,7 @@ public struct Problem: Error, HTTPResponseError, Sendable {
             type: kind.uri, title: kind.title, status: Int(kind.status.code), detail: detail, instance: path,
             requestId: requestId, errors: errors.isEmpty ? nil : errors)
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = (try? encoder.encode(body)) ?? Data("{}".utf8)
         var headers = self.headers
         headers[.contentType] = "application/problem+json"

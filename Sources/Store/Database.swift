@@ -63,6 +63,7 @@ public struct Database: Sendable {
     }
 
     /// Runs `body` on one leased connection.
+    @discardableResult
     public func withConnection<R: Sendable>(_ body: (PostgresConnection) async throws -> R) async throws -> R {
         leasesInUse.record(leaseCounter.add(1))
         defer { leasesInUse.record(leaseCounter.add(-1)) }
@@ -70,6 +71,7 @@ public struct Database: Sendable {
     }
 
     /// Runs `body` in one transaction; an error thrown by `body` is rethrown as itself.
+    @discardableResult
     public func withTransaction<R: Sendable>(_ body: (PostgresConnection) async throws -> R) async throws -> R {
         try await withConnection { connection in
             try await Database.transaction(on: connection, logger: logger, body)
@@ -77,6 +79,7 @@ public struct Database: Sendable {
     }
 
     /// A transaction on a connection already leased; unwraps `PostgresTransactionError`.
+    @discardableResult
     public static func transaction<R: Sendable>(
         on connection: PostgresConnection, logger: Logger, _ body: (PostgresConnection) async throws -> R
     ) async throws -> R {
@@ -88,12 +91,36 @@ public struct Database: Sendable {
     }
 
     /// Runs the pool for the duration of `body` (for commands that are not a ServiceGroup).
+    @discardableResult
     public func withRunning<R: Sendable>(_ body: @Sendable (Database) async throws -> R) async throws -> R {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await client.run() }
             defer { group.cancelAll() }
             return try await body(self)
         }
+    }
+}
+
+/// Time ran out for an operation bounded by `withTimeout`.
+public struct TimedOut: Error, CustomStringConvertible {
+    public let what: String
+    public let limit: Duration
+    public var description: String { "\(what) did not finish within \(limit)" }
+}
+
+/// Runs `operation`, giving up with `TimedOut` after `limit`.
+public func withTimeout<R: Sendable>(
+    _ limit: Duration, _ what: String, _ operation: @escaping @Sendable () async throws -> R
+) async throws -> R {
+    try await withThrowingTaskGroup(of: R.self) { group in
+        group.addTask { try await operation() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            throw TimedOut(what: what, limit: limit)
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next() else { throw CancellationError() }
+        return first
     }
 }
 

@@ -119,16 +119,20 @@ public struct Migrator: Sendable {
     public func migrate(_ db: Database, progress: @Sendable (String) -> Void = { _ in }) async throws -> [String] {
         let logger = db.logger
         return try await db.withConnection { connection in
-            try await connection.query(
-                """
-                CREATE TABLE IF NOT EXISTS schema_migrations (
-                    version integer PRIMARY KEY,
-                    name text NOT NULL,
-                    checksum text NOT NULL,
-                    applied_at timestamptz NOT NULL DEFAULT now(),
-                    duration_ms integer NOT NULL
-                )
-                """, logger: logger)
+            try await Database.transaction(on: connection, logger: logger) { c in
+                // Under the lock: concurrent CREATE TABLE IF NOT EXISTS can still collide.
+                try await c.query("SELECT pg_advisory_xact_lock(\(Migrator.advisoryLockKey))", logger: logger)
+                try await c.query(
+                    """
+                    CREATE TABLE IF NOT EXISTS schema_migrations (
+                        version integer PRIMARY KEY,
+                        name text NOT NULL,
+                        checksum text NOT NULL,
+                        applied_at timestamptz NOT NULL DEFAULT now(),
+                        duration_ms integer NOT NULL
+                    )
+                    """, logger: logger)
+            }
             var appliedNames: [String] = []
             for migration in try pending(given: try await applied(on: connection, logger: logger)) {
                 let started = ContinuousClock.now

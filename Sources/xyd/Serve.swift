@@ -26,8 +26,11 @@ struct Serve: AsyncParsableCommand {
             "starting", metadata: ["address": "\(config.httpHost):\(config.httpPort)", "database": "\(config.database.url)"])
         do {
             try await app.runService()
+            logger.info("stopped gracefully")
         } catch let e as MigrationError {
             fail(e.description, status: ExitStatus.configuration)
+        } catch let e as TimedOut {
+            fail("\(e.description); is PostgreSQL running (ops/pg start) and XYD_DATABASE_URL right?")
         } catch {
             fail("stopped: \(describeDatabaseError(error))")
         }

@@ -5,6 +5,7 @@ import Logging
 import Server
 import Store
 
+@main
 struct XYD: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "xyd",
@@ -67,7 +68,7 @@ func fail(_ message: String, status: Int32 = ExitStatus.failure) -> Never {
 
 func quietLogger() -> Logger {
     var logger = Logger(label: "xyd")
-    logger.logLevel = .warning
+    logger.logLevel = .error
     return logger
 }
 
@@ -87,7 +88,7 @@ func withDatabase<R: Sendable>(_ config: AppConfig, _ body: @Sendable (Database)
 
 func printJSON(_ value: some Encodable) {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
     encoder.dateEncodingStrategy = .iso8601
     guard let data = try? encoder.encode(value) else { return }
     print(String(decoding: data, as: UTF8.self))

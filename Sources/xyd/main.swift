@@ -1,3 +1,0 @@
-import ArgumentParser
-
-await XYD.main()

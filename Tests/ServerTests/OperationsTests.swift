@@ -1,0 +1,182 @@
+import CreditCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+import TestSupport
+@testable import Server
+@testable import Store
+
+/// Readiness, metrics, the stale-schema refusal, and the real `xyd serve` process over real
+/// HTTP: start, serve, SIGTERM, drain, seal, exit 0.
+@Suite struct OperationsTests {
+    @Test func serveRefusesAStaleSchema() async throws {
+        try await TestDatabase.with(migrated: false) { db in
+            let app = try buildApplication(try testConfig(db))
+            await #expect {
+                try await app.test(.router) { _ in }
+            } throws: { error in
+                guard case MigrationError.pending(let names) = error else { return false }
+                return !names.isEmpty && "\(error)".contains("xyd migrate")
+            }
+        }
+    }
+
+    @Test func readyzAndMetrics() async throws {
+        try await TestDatabase.with { db in
+            let app = try buildApplication(try testConfig(db))
+            try await app.test(.router) { client in
+                #expect(try await client.execute(uri: "/healthz", method: .get).status == .ok)
+                let ready = try await client.execute(uri: "/readyz", method: .get)
+                #expect(ready.status == .ok)
+                #expect(String(buffer: ready.body) == #"{"status":"ready"}"#)
+                _ = try await client.execute(uri: "/v1/orgs/\(UUID())", method: .get)
+                let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+                // Labelled by route template, never by the raw URI.
+                #expect(metrics.contains(#"http_route="/v1/orgs/{orgId}""#))
+                #expect(metrics.contains("xyd_db_pool_connections_max"))
+                #expect(metrics.contains("xyd_db_pool_connections_in_use"))
+                #expect(!metrics.contains("/v1/orgs/\(UUID().uuidString.prefix(4))"))
+            }
+        }
+    }
+
+    @Test func readyzIs503WhenMigrationsArePending() async throws {
+        try await TestDatabase.with { db in
+            let config = try testConfig(db)
+            let real = try Migrator(folder: config.migrationsDirectory)
+            let ahead = Migrator(migrations: real.migrations + [
+                Migration(version: 9998, name: "9998_future", sql: "SELECT 1", checksum: "f"),
+            ])
+            let deps = Dependencies(config: config, db: db.app, migrator: ahead, registry: Observability.registry)
+            let (router, _) = buildRouter(deps)
+            let app = Application(router: router)
+            try await app.test(.router) { client in
+                let r = try await client.execute(uri: "/readyz", method: .get)
+                #expect(r.status == .serviceUnavailable)
+                #expect(try decodeProblem(r).detail?.contains("9998_future") == true)
+            }
+        }
+    }
+
+    @Test func theServeProcessShutsDownGracefullyOnSIGTERM() async throws {
+        try await TestDatabase.with { db in
+            let keys = try await Keys.make(db)
+            let server = try ServerProcess.start(environment: [
+                "XYD_DATABASE_URL": db.appURL.urlString,
+                "XYD_MIGRATIONS_DIR": TestEnvironment.migrationsDirectory,
+                "XYD_HTTP_PORT": "0",
+                "XYD_LOG_FORMAT": "json",
+                // Long enough that only the final seal at shutdown can seal our row.
+                "XYD_AUDIT_SEAL_INTERVAL_MS": "60000",
+            ])
+            let port = try await server.waitForPort()
+            let client = TestClient(host: "127.0.0.1", port: port)
+            client.connect()
+            let health = try await client.get("/healthz")
+            #expect(health.status == .ok)
+            var headers = bearer(keys.byKind[.bank]!)
+            headers[.contentType] = "application/json"
+            let issued = try await client.post("/v1/keys", headers: headers, body: jsonBody(#"{"label":"rotation"}"#))
+            #expect(issued.status == .created)
+            try await client.shutdown()
+
+            let status = try await server.terminate()
+            #expect(status == 0)
+            let log = server.output()
+            #expect(log.contains("stopped gracefully"))
+            // Every log line is JSON, and request lines carry the request id.
+            let lines = log.split(separator: "\n").filter { $0.hasPrefix("{") }
+            #expect(lines.contains { $0.contains(#""msg":"request""#) && $0.contains(#""request_id":"#) })
+            // No secret in the logs.
+            #expect(!log.contains(keys.byKind[.bank]!))
+            #expect(!log.contains(db.appURL.password ?? "no-password"))
+            // The audit row of the key issue was sealed on the way down.
+            let unsealed: Int = try await db.owner.scalar("SELECT count(*)::int FROM audit_unsealed")
+            #expect(unsealed == 0)
+            #expect(try await Audit.verify(db.app) == Audit.Verification(verified: 1, unsealed: 0, firstBreak: nil))
+        }
+    }
+
+    @Test func theServeProcessRefusesBadConfigurationAndAStaleSchema() async throws {
+        try await TestDatabase.with(migrated: false) { db in
+            let badPort = try ServerProcess.start(environment: [
+                "XYD_DATABASE_URL": db.appURL.urlString, "XYD_HTTP_PORT": "eighty",
+            ])
+            #expect(try await badPort.wait() == 78)
+            #expect(badPort.output().contains("XYD_HTTP_PORT is 'eighty': expected an integer from 0 to 65535"))
+
+            let stale = try ServerProcess.start(environment: [
+                "XYD_DATABASE_URL": db.appURL.urlString, "XYD_HTTP_PORT": "0",
+                "XYD_MIGRATIONS_DIR": TestEnvironment.migrationsDirectory,
+            ])
+            #expect(try await stale.wait() == 78)
+            #expect(stale.output().contains("Run `xyd migrate` first"))
+        }
+    }
+}
+
+/// The built `xyd serve` as a child process, its standard error collected.
+final class ServerProcess: @unchecked Sendable {
+    let process = Process()
+    private let collected = Locked(Data())
+    static let startupLimit = Duration.seconds(60)
+
+    static func start(environment: [String: String]) throws -> ServerProcess {
+        let server = ServerProcess()
+        let pipe = Pipe()
+        server.process.executableURL = URL(fileURLWithPath: TestEnvironment.xydBinary)
+        server.process.arguments = ["serve"]
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("XYD_") }
+        env.merge(environment) { _, new in new }
+        server.process.environment = env
+        server.process.standardError = pipe
+        server.process.standardOutput = pipe
+        pipe.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            server.collected.withLock { $0.append(data) }
+        }
+        try server.process.run()
+        return server
+    }
+
+    func output() -> String { String(decoding: collected.withLock { $0 }, as: UTF8.self) }
+
+    /// The port from the "listening on 127.0.0.1:PORT" line (bounded wait; not a timing assertion).
+    func waitForPort() async throws -> Int {
+        let started = ContinuousClock.now
+        while ContinuousClock.now - started < Self.startupLimit {
+            let text = output()
+            if let range = text.range(of: "listening on 127.0.0.1:") {
+                let digits = text[range.upperBound...].prefix { $0.isNumber }
+                if let port = Int(digits) { return port }
+            }
+            if !process.isRunning { throw TestSetupError("xyd serve exited during start-up:\n\(text)") }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        process.terminate()
+        throw TestSetupError("xyd serve did not start listening:\n\(output())")
+    }
+
+    /// SIGTERM, then the exit status.
+    func terminate() async throws -> Int32 {
+        kill(process.processIdentifier, SIGTERM)
+        return try await wait()
+    }
+
+    /// The exit status (negative: the signal that ended it). Polls, so as not to block a
+    /// thread of the cooperative pool; bounded, killing a process that hangs.
+    func wait() async throws -> Int32 {
+        let started = ContinuousClock.now
+        while process.isRunning {
+            if ContinuousClock.now - started > Self.startupLimit {
+                kill(process.processIdentifier, SIGKILL)
+                throw TestSetupError("xyd serve did not exit:\n\(output())")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        try await Task.sleep(for: .milliseconds(100))  // let the last output arrive
+        return process.terminationReason == .exit ? process.terminationStatus : -process.terminationStatus
+    }
+}

@@ -1,0 +1,114 @@
+import CreditCore
+import Foundation
+import Logging
+import PostgresNIO
+import Store
+
+/// Where the tests find PostgreSQL: `ops/test` starts the cluster, migrates the template
+/// database and exports these variables. Without them the database tests fail, saying so.
+public enum TestEnvironment {
+    public static func ownerURL() throws -> DatabaseURL {
+        guard let text = ProcessInfo.processInfo.environment["XYD_TEST_OWNER_URL"] else {
+            throw TestSetupError("XYD_TEST_OWNER_URL is not set: run the tests with ops/test, which starts PostgreSQL")
+        }
+        return try DatabaseURL(text)
+    }
+
+    public static func appURL() throws -> DatabaseURL {
+        guard let text = ProcessInfo.processInfo.environment["XYD_TEST_DATABASE_URL"] else {
+            throw TestSetupError("XYD_TEST_DATABASE_URL is not set: run the tests with ops/test, which starts PostgreSQL")
+        }
+        return try DatabaseURL(text)
+    }
+
+    public static var template: String { ProcessInfo.processInfo.environment["XYD_TEST_TEMPLATE"] ?? "xyd_test" }
+
+    /// The migrations folder of this checkout.
+    public static var migrationsDirectory: String {
+        if let dir = ProcessInfo.processInfo.environment["XYD_MIGRATIONS_DIR"] { return dir }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("db/migrations").path
+    }
+
+    /// The built `xyd` command (ops/test exports XYD_BIN).
+    public static var xydBinary: String {
+        if let bin = ProcessInfo.processInfo.environment["XYD_BIN"] { return bin }
+        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent(".build/debug/xyd").path
+    }
+
+    public static let logger: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .error
+        return logger
+    }()
+}
+
+public struct TestSetupError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A database of its own for one test: a copy of the migrated template (or empty), with
+/// pools for the owner role and the application role, dropped afterwards.
+public struct TestDatabase: Sendable {
+    public let name: String
+    public let owner: Database
+    public let app: Database
+
+    public var ownerURL: DatabaseURL { owner.settings.url }
+    public var appURL: DatabaseURL { app.settings.url }
+
+    /// Runs `body` with a fresh database whose pools are running.
+    public static func with<R: Sendable>(
+        migrated: Bool = true, _ body: @Sendable (TestDatabase) async throws -> R
+    ) async throws -> R {
+        let name = "xyd_t_" + secureRandomBytes(6).hexString
+        let source = migrated ? TestEnvironment.template : "template0"
+        try await adminExecute("CREATE DATABASE \(name) TEMPLATE \(source)")
+        let db = TestDatabase(
+            name: name,
+            owner: Database(settings: .init(url: try TestEnvironment.ownerURL().with(database: name), poolSize: 4),
+                            logger: TestEnvironment.logger),
+            app: Database(settings: .init(url: try TestEnvironment.appURL().with(database: name), poolSize: 8),
+                          logger: TestEnvironment.logger))
+        let result: Result<R, any Error>
+        do {
+            let value = try await db.owner.withRunning { _ in
+                try await db.app.withRunning { _ in try await body(db) }
+            }
+            result = .success(value)
+        } catch {
+            result = .failure(error)
+        }
+        try? await adminExecute("DROP DATABASE IF EXISTS \(name) WITH (FORCE)")
+        return try result.get()
+    }
+
+    /// Runs one statement on the `postgres` database as the owner role (a pool runs only once,
+    /// so each call makes its own).
+    static func adminExecute(_ sql: String) async throws {
+        let admin = Database(
+            settings: .init(url: try TestEnvironment.ownerURL().with(database: "postgres"), poolSize: 1),
+            logger: TestEnvironment.logger)
+        try await admin.withRunning { admin in try await admin.execute(sql) }
+    }
+}
+
+extension Database {
+    /// Runs one SQL statement (tests only).
+    public func execute(_ sql: String) async throws {
+        try await withConnection { c in
+            try await c.query(PostgresQuery(unsafeSQL: sql), logger: TestEnvironment.logger)
+        }
+    }
+
+    /// The first column of the first row, decoded (tests only).
+    public func scalar<T: PostgresDecodable & Sendable>(_ sql: String, as: T.Type = T.self) async throws -> T {
+        try await withConnection { c in
+            let rows = try await c.query(PostgresQuery(unsafeSQL: sql), logger: TestEnvironment.logger).collect()
+            guard let row = rows.first else { throw TestSetupError("no row from: \(sql)") }
+            return try row.decode(T.self)
+        }
+    }
+}

@@ -1,0 +1,188 @@
+# Shared by the ops/ scripts: paths, the local PostgreSQL, and installing what is missing.
+# Source it; it sets ROOT and the XYD_PG_* variables.
+
+ROOT=${ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+XYD_PG_PORT=${XYD_PG_PORT:-54329}
+XYD_DATA_DIR=${XYD_DATA_DIR:-$ROOT/.data}
+XYD_PG_DB=${XYD_PG_DB:-xyd}
+PG_OS_USER=${PG_OS_USER:-postgres}
+
+say() { printf '\033[1;34m==>\033[0m %s\n' "$*" >&2; }
+die() { printf '\033[1;31mops: %s\033[0m\n' "$*" >&2; exit 1; }
+
+# The PostgreSQL server binaries (Debian keeps them outside PATH).
+pg_bindir() {
+    local d
+    d=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+    [ -n "$d" ] && [ -x "$d/initdb" ] || die "PostgreSQL server binaries not found under /usr/lib/postgresql (apt-get install postgresql-15)"
+    echo "$d"
+}
+
+# Runs a command as the PostgreSQL OS user when we are root (PostgreSQL refuses root).
+as_pg() {
+    if [ "$(id -u)" = 0 ]; then
+        runuser -u "$PG_OS_USER" -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# Debian packages the project needs, installed when missing (apt-get update first, once).
+APT_PACKAGES=(libcurl4-openssl-dev pkg-config)
+ensure_packages() {
+    local missing=() p
+    for p in "${APT_PACKAGES[@]}" "$@"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "$(id -u)" != 0 ]; then
+        die "missing packages: ${missing[*]} (run: sudo apt-get install -y ${missing[*]})"
+    fi
+    say "installing ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+ensure_swift() {
+    if ! command -v swift >/dev/null 2>&1; then
+        [ -x /opt/swift/usr/bin/swift ] && export PATH="/opt/swift/usr/bin:$PATH"
+    fi
+    command -v swift >/dev/null 2>&1 || die "swift not found (expected at /opt/swift/usr/bin)"
+}
+
+ensure_pg_user() {
+    if [ "$(id -u)" = 0 ] && ! id "$PG_OS_USER" >/dev/null 2>&1; then
+        say "creating OS user $PG_OS_USER for PostgreSQL"
+        useradd --system --home-dir /var/lib/postgresql --shell /bin/bash "$PG_OS_USER"
+    fi
+}
+
+# Where the cluster lives: in the checkout when the PostgreSQL user can reach it, else in
+# /var/tmp under a name derived from the checkout's path.
+pg_dirs() {
+    local suffix
+    suffix=$(printf '%s' "$ROOT" | sha256sum | cut -c1-10)
+    PGDATA_DIR=$XYD_DATA_DIR/pg
+    PG_SOCKET_DIR=$XYD_DATA_DIR/pg-run
+    PG_LOG=$XYD_DATA_DIR/pg.log
+    mkdir -p "$XYD_DATA_DIR"
+    if [ "$(id -u)" = 0 ]; then
+        mkdir -p "$PGDATA_DIR" "$PG_SOCKET_DIR"
+        chown "$PG_OS_USER" "$PGDATA_DIR" "$PG_SOCKET_DIR"
+        if ! runuser -u "$PG_OS_USER" -- test -w "$PGDATA_DIR" 2>/dev/null; then
+            PGDATA_DIR=/var/tmp/xyd-pg-$suffix/data
+            PG_SOCKET_DIR=/var/tmp/xyd-pg-$suffix/run
+            mkdir -p "$PGDATA_DIR" "$PG_SOCKET_DIR"
+            chown -R "$PG_OS_USER" "/var/tmp/xyd-pg-$suffix"
+        fi
+        touch "$PG_LOG" && chown "$PG_OS_USER" "$PG_LOG"
+    else
+        mkdir -p "$PGDATA_DIR" "$PG_SOCKET_DIR"
+    fi
+    # A unix socket path has a length limit (107 bytes).
+    if [ ${#PG_SOCKET_DIR} -gt 80 ]; then
+        PG_SOCKET_DIR=/tmp/xyd-pg-$suffix
+        mkdir -p "$PG_SOCKET_DIR"
+        [ "$(id -u)" = 0 ] && chown "$PG_OS_USER" "$PG_SOCKET_DIR"
+    fi
+    chmod 700 "$PGDATA_DIR"
+}
+
+SECRETS_FILE=${SECRETS_FILE:-$XYD_DATA_DIR/secrets.env}
+# Local database passwords, made on first use and kept in .data (never committed).
+load_secrets() {
+    if [ ! -f "$SECRETS_FILE" ]; then
+        mkdir -p "$(dirname "$SECRETS_FILE")"
+        umask 077
+        {
+            echo "XYD_PG_OWNER_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')"
+            echo "XYD_PG_APP_PASSWORD=$(head -c 18 /dev/urandom | base64 | tr -dc 'A-Za-z0-9')"
+        } >"$SECRETS_FILE"
+    fi
+    # shellcheck disable=SC1090
+    . "$SECRETS_FILE"
+}
+
+db_url() { # role database
+    local role=$1 db=${2:-$XYD_PG_DB} pw
+    if [ "$role" = owner ]; then pw=$XYD_PG_OWNER_PASSWORD; user=xyd_owner; else pw=$XYD_PG_APP_PASSWORD; user=xyd_app; fi
+    echo "postgres://$user:$pw@127.0.0.1:$XYD_PG_PORT/$db?sslmode=disable"
+}
+
+# psql as the cluster's superuser over the unix socket.
+pg_super() {
+    as_pg "$(pg_bindir)/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_SOCKET_DIR" -p "$XYD_PG_PORT" -U postgres -d postgres "$@"
+}
+
+pg_running() {
+    as_pg "$(pg_bindir)/pg_ctl" -D "$PGDATA_DIR" status >/dev/null 2>&1
+}
+
+pg_start() {
+    ensure_pg_user
+    pg_dirs
+    load_secrets
+    local bin
+    bin=$(pg_bindir)
+    if [ ! -f "$PGDATA_DIR/PG_VERSION" ]; then
+        say "initialising a PostgreSQL cluster in $PGDATA_DIR"
+        as_pg "$bin/initdb" -D "$PGDATA_DIR" -U postgres -E UTF8 --locale=C.UTF-8 \
+            --auth-local=trust --auth-host=scram-sha-256 >"$XYD_DATA_DIR/initdb.log" 2>&1 \
+            || { cat "$XYD_DATA_DIR/initdb.log" >&2; die "initdb failed"; }
+    fi
+    if pg_running; then
+        return 0
+    fi
+    if [ -f "$PGDATA_DIR/postmaster.pid" ]; then
+        say "removing a stale postmaster.pid (no server is running)"
+        rm -f "$PGDATA_DIR/postmaster.pid"
+    fi
+    say "starting PostgreSQL on 127.0.0.1:$XYD_PG_PORT"
+    as_pg "$bin/pg_ctl" -D "$PGDATA_DIR" -l "$PG_LOG" -w -t 60 -o \
+        "-p $XYD_PG_PORT -c listen_addresses=127.0.0.1 -k $PG_SOCKET_DIR -c fsync=on -c synchronous_commit=on -c max_connections=200 -c shared_buffers=256MB" \
+        start >/dev/null || { tail -n 20 "$PG_LOG" >&2; die "PostgreSQL did not start (is port $XYD_PG_PORT taken? set XYD_PG_PORT)"; }
+    pg_bootstrap_roles
+}
+
+# The owner role (migrations, creates test databases) and the application role; idempotent.
+pg_bootstrap_roles() {
+    pg_super <<SQL
+DO \$\$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'xyd_owner') THEN
+        CREATE ROLE xyd_owner LOGIN CREATEDB;
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'xyd_app') THEN
+        CREATE ROLE xyd_app LOGIN;
+    END IF;
+END
+\$\$;
+ALTER ROLE xyd_owner WITH LOGIN CREATEDB PASSWORD '$XYD_PG_OWNER_PASSWORD';
+ALTER ROLE xyd_app WITH LOGIN PASSWORD '$XYD_PG_APP_PASSWORD';
+SELECT 'CREATE DATABASE $XYD_PG_DB OWNER xyd_owner' WHERE NOT EXISTS (SELECT 1 FROM pg_database WHERE datname = '$XYD_PG_DB')
+\gexec
+SQL
+}
+
+pg_stop() {
+    pg_dirs
+    if pg_running; then
+        as_pg "$(pg_bindir)/pg_ctl" -D "$PGDATA_DIR" -m fast -w stop >/dev/null
+        say "PostgreSQL stopped"
+    fi
+}
+
+# Builds the xyd command (debug unless XYD_BUILD=release) and sets XYD_BIN.
+build_xyd() {
+    local config=${XYD_BUILD:-debug}
+    say "building xyd ($config; the first build takes several minutes)"
+    (cd "$ROOT" && swift build -c "$config" --product xyd 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' >&2) || die "build failed"
+    XYD_BIN=$(cd "$ROOT" && swift build -c "$config" --show-bin-path)/xyd
+    export XYD_BIN
+}
+
+export_env() {
+    export XYD_DATABASE_URL=${XYD_DATABASE_URL:-$(db_url app)}
+    export XYD_MIGRATE_DATABASE_URL=${XYD_MIGRATE_DATABASE_URL:-$(db_url owner)}
+    export XYD_MIGRATIONS_DIR=${XYD_MIGRATIONS_DIR:-$ROOT/db/migrations}
+}
