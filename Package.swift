@@ -22,6 +22,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
     ],
     targets: [
+        // libcurl, through typed C shims for its variadic functions.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // A safe async HTTP client over libcurl's multi interface, on a thread of its own.
+        .target(name: "Curl", dependencies: ["CCurl"], swiftSettings: strict),
         // Pure domain: no I/O.
         .target(
             name: "CreditCore",
@@ -74,6 +78,15 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(name: "CreditCoreTests", dependencies: ["CreditCore"], swiftSettings: strict),
+        .testTarget(
+            name: "CurlTests",
+            dependencies: [
+                "Curl",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "StoreTests",
             dependencies: ["Store", "CreditCore", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],

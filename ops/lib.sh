@@ -172,11 +172,16 @@ pg_stop() {
     fi
 }
 
+# Drops the build's progress lines and a dependency's harmless warnings about its CMake files.
+quiet_build() {
+    grep -vE '^\[[0-9]+/[0-9]+\]|swift-distributed-tracing.*unhandled|/CMakeLists.txt$' || true
+}
+
 # Builds the xyd command (debug unless XYD_BUILD=release) and sets XYD_BIN.
 build_xyd() {
     local config=${XYD_BUILD:-debug}
     say "building xyd ($config; the first build takes several minutes)"
-    (cd "$ROOT" && swift build -c "$config" --product xyd 2>&1 | grep -vE '^\[[0-9]+/[0-9]+\]' >&2) || die "build failed"
+    (cd "$ROOT" && swift build -c "$config" --product xyd 2>&1 | quiet_build >&2) || die "build failed"
     XYD_BIN=$(cd "$ROOT" && swift build -c "$config" --show-bin-path)/xyd
     export XYD_BIN
 }

@@ -60,6 +60,7 @@ public struct TestDatabase: Sendable {
     public var appURL: DatabaseURL { app.settings.url }
 
     /// Runs `body` with a fresh database whose pools are running.
+    @discardableResult
     public static func with<R: Sendable>(
         migrated: Bool = true, _ body: @Sendable (TestDatabase) async throws -> R
     ) async throws -> R {
