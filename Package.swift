@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
         // libcurl, through typed C shims for its variadic functions.
@@ -61,11 +62,23 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // A deterministic synthetic city and a server speaking providers.md for it.
+        .target(
+            name: "Simulator",
+            dependencies: [
+                "CreditCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         // The command: thin, calls into the libraries.
         .executableTarget(
             name: "xyd",
             dependencies: [
-                "CreditCore", "Store", "Server",
+                "CreditCore", "Store", "Server", "Simulator",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

@@ -28,7 +28,7 @@ as_pg() {
 }
 
 # Debian packages the project needs, installed when missing (apt-get update first, once).
-APT_PACKAGES=(libcurl4-openssl-dev pkg-config)
+APT_PACKAGES=(libcurl4-openssl-dev zlib1g-dev pkg-config)
 ensure_packages() {
     local missing=() p
     for p in "${APT_PACKAGES[@]}" "$@"; do
