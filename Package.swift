@@ -62,6 +62,16 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The provider client (signing, paging, retries) and the ingestion pipeline.
+        .target(
+            name: "Feeds",
+            dependencies: [
+                "CreditCore", "Curl", "Store",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: strict
+        ),
         // A deterministic synthetic city and a server speaking providers.md for it.
         .target(
             name: "Simulator",
@@ -78,7 +88,7 @@ let package = Package(
         .executableTarget(
             name: "xyd",
             dependencies: [
-                "CreditCore", "Store", "Server", "Simulator",
+                "CreditCore", "Store", "Server", "Simulator", "Feeds", "Curl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

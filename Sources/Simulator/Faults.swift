@@ -45,16 +45,20 @@ extension City {
             let last = uscc.last!
             uscc = String(uscc.dropLast()) + (last == "0" ? "1" : "0")
         case 1:  // a negative amount or a bad enumeration
-            if let range = data.range(of: #"_fen"#) { _ = range }
             if let range = data.range(of: ":\"", options: .backwards) {
                 data.replaceSubrange(range, with: ":\"-1.005")
             }
             data = data.replacingOccurrences(of: "\"active\"", with: "\"dormant\"")
         case 2:  // a missing field: the first one removed
             if let comma = data.firstIndex(of: ",") { data = "{" + data[data.index(after: comma)...] }
-        case 3:  // an event date in the future
-            data = data.replacingOccurrences(of: #"_on":"2"#, with: #"_on":"3"#)
-            if !data.contains(#"_on":"3"#) { data = "{\"name\":1}" }
+        case 3:  // an event date in the future (a due or end date may be; an event date may not)
+            let events = ["established_on", "filed_on", "paid_on", "signed_on", "settled_on", "decided_on", "listed_on", "removed_on"]
+            if let key = events.first(where: { data.contains("\"\($0)\":\"2") }),
+                let range = data.range(of: "\"\(key)\":\"2") {
+                data.replaceSubrange(range, with: "\"\(key)\":\"3")
+            } else {
+                data = "{}"
+            }
         default:  // not a data object at all
             data = "[1,2,3]"
         }

@@ -6,38 +6,6 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// A provider's credentials, as the simulator issues them and the providers file holds them.
-public struct ProviderAccount: Codable, Sendable, Equatable {
-    public var name: String
-    public var baseURL: String
-    public var appKey: String
-    public var appSecret: String?
-    public var appSecretEnv: String?
-    public var datasets: [String]
-
-    enum CodingKeys: String, CodingKey {
-        case name, datasets
-        case baseURL = "base_url"
-        case appKey = "app_key"
-        case appSecret = "app_secret"
-        case appSecretEnv = "app_secret_env"
-    }
-
-    public init(name: String, baseURL: String, appKey: String, appSecret: String?, appSecretEnv: String? = nil, datasets: [String]) {
-        self.name = name
-        self.baseURL = baseURL
-        self.appKey = appKey
-        self.appSecret = appSecret
-        self.appSecretEnv = appSecretEnv
-        self.datasets = datasets
-    }
-}
-
-public struct ProvidersFile: Codable, Sendable {
-    public var providers: [ProviderAccount]
-    public init(providers: [ProviderAccount]) { self.providers = providers }
-}
-
 /// The simulator's settings.
 public struct FeedServerSettings: Sendable {
     public var faultRate: Double

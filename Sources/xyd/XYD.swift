@@ -10,7 +10,7 @@ struct XYD: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "xyd",
         abstract: "Xinyidai (信易贷): the city's credit-reporting and financing-matching service.",
-        subcommands: [Serve.self, Migrate.self, OrgCommand.self, KeyCommand.self, AuditCommand.self, Simulate.self]
+        subcommands: [Serve.self, Migrate.self, OrgCommand.self, KeyCommand.self, AuditCommand.self, Simulate.self, Ingest.self]
     )
 }
 
@@ -86,9 +86,9 @@ func withDatabase<R: Sendable>(_ config: AppConfig, _ body: @Sendable (Database)
     }
 }
 
-func printJSON(_ value: some Encodable) {
+func printJSON(_ value: some Encodable, pretty: Bool = true) {
     let encoder = JSONEncoder()
-    encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+    encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
     encoder.dateEncodingStrategy = .iso8601
     guard let data = try? encoder.encode(value) else { return }
     print(String(decoding: data, as: UTF8.self))

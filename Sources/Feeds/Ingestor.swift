@@ -1,0 +1,187 @@
+import CreditCore
+import Curl
+import Foundation
+import Logging
+import Store
+
+/// What one dataset's run did.
+public struct DatasetReport: Sendable, Codable {
+    public enum Outcome: String, Sendable, Codable { case caughtUp = "caught_up", stopped, failing }
+    public var dataset: String
+    public var received = 0
+    public var stored = 0
+    public var stale = 0
+    public var withdrawn = 0
+    public var quarantined = 0
+    public var live = 0
+    public var outcome: Outcome = .caughtUp
+    public var reason: String?
+
+    public init(dataset: String) { self.dataset = dataset }
+
+    mutating func add(_ c: PageCounts) {
+        received += c.received
+        stored += c.stored
+        stale += c.stale
+        withdrawn += c.withdrawn
+        quarantined += c.quarantined
+    }
+}
+
+/// Pulls datasets until caught up: fetch page k+1 while page k is validated and stored; the
+/// cursor moves only in the transaction that stores the page.
+public struct Ingestor: Sendable {
+    let db: Database
+    let clients: [Dataset: ProviderClient]
+    let protector: PersonalDataProtector?
+    let settings: FeedSettings
+    let today: @Sendable () -> Day
+    let progress: @Sendable (DatasetReport) -> Void
+
+    public init(db: Database, clients: [Dataset: ProviderClient], protector: PersonalDataProtector?, settings: FeedSettings,
+                today: @escaping @Sendable () -> Day, progress: @escaping @Sendable (DatasetReport) -> Void = { _ in }) {
+        self.db = db
+        self.clients = clients
+        self.protector = protector
+        self.settings = settings
+        self.today = today
+        self.progress = progress
+    }
+
+    /// Every configured dataset until caught up (or stopped), a bounded number at a time.
+    public func runOnce() async -> [DatasetReport] {
+        let datasets = Dataset.allCases.filter { clients[$0] != nil }
+        let stoppedProviders = Locked(Set<String>())
+        return await withTaskGroup(of: DatasetReport.self) { group in
+            var pending = datasets[...]
+            var reports: [DatasetReport] = []
+            func launch() {
+                guard let d = pending.popFirst() else { return }
+                group.addTask { await self.run(d, stoppedProviders: stoppedProviders) }
+            }
+            for _ in 0..<settings.maxConcurrentDatasets { launch() }
+            for await r in group {
+                reports.append(r)
+                launch()
+            }
+            return reports.sorted { $0.dataset < $1.dataset }
+        }
+    }
+
+    func run(_ dataset: Dataset, stoppedProviders: Locked<Set<String>>) async -> DatasetReport {
+        var report = DatasetReport(dataset: dataset.rawValue)
+        guard let client = clients[dataset] else { return report }
+        let provider = dataset.provider.rawValue
+        if stoppedProviders.withLock({ $0.contains(provider) }) {
+            report.outcome = .stopped
+            report.reason = "provider \(provider) stopped on an authentication error"
+            return report
+        }
+        do {
+            try await pull(dataset, client: client, report: &report)
+        } catch let stop as FeedStop {
+            report.outcome = .stopped
+            report.reason = "\(stop.scope == .provider ? "provider \(provider)" : dataset.rawValue) stopped: \(stop.description)"
+            if stop.scope == .provider { stoppedProviders.withLock { _ = $0.insert(provider) } }
+            try? await IngestStore.markStopped(db, dataset: dataset, status: "stopped", code: stop.code, message: stop.description)
+        } catch let gaveUp as FeedGaveUp {
+            report.outcome = .failing
+            report.reason = gaveUp.description
+            try? await IngestStore.markStopped(db, dataset: dataset, status: "failing", code: "gave_up", message: gaveUp.description)
+        } catch {
+            report.outcome = .failing
+            report.reason = describeDatabaseError(error)
+            try? await IngestStore.markStopped(db, dataset: dataset, status: "failing", code: "error", message: report.reason!)
+        }
+        report.live = (try? await live(dataset)) ?? 0
+        progress(report)
+        return report
+    }
+
+    func pull(_ dataset: Dataset, client: ProviderClient, report: inout DatasetReport) async throws {
+        var cursor = try await IngestStore.position(db, dataset: dataset).cursor
+        var restarts = 0
+        var next: Task<FetchedPage, any Error>? = Task { [cursor] in try await client.fetch(dataset: dataset, cursor: cursor) }
+        defer { next?.cancel() }
+        while let fetching = next {
+            let page: FetchedPage
+            do {
+                page = try await fetching.value
+            } catch is CursorExpired {
+                restarts += 1
+                guard restarts <= 3 else { throw FeedStop(scope: .dataset, status: 410, code: "cursor_expired", message: "expired again after restarting") }
+                try await IngestStore.resetCursor(db, dataset: dataset, expected: cursor)
+                cursor = nil
+                next = Task { try await client.fetch(dataset: dataset, cursor: nil) }
+                continue
+            }
+            // Fetch the next page while this one is validated and stored.
+            next = page.hasMore ? Task { [page] in try await client.fetch(dataset: dataset, cursor: page.nextCursor) } : nil
+            let (rows, quarantine) = prepare(page, dataset: dataset)
+            let counts = try await IngestStore.storePage(
+                db, dataset: dataset, cursorBefore: cursor, cursorAfter: page.nextCursor, hasMore: page.hasMore,
+                rows: rows, quarantine: quarantine, received: page.items.count)
+            report.add(counts)
+            cursor = page.nextCursor
+            progress(report)
+        }
+    }
+
+    /// Validates every item: valid ones become staging rows (personal data protected), the
+    /// rest quarantine rows with their reason.
+    func prepare(_ page: FetchedPage, dataset: Dataset) -> ([StageRow], [QuarantineRow]) {
+        let day = today()
+        var rows: [StageRow] = []
+        var quarantine: [QuarantineRow] = []
+        rows.reserveCapacity(page.items.count)
+        for item in page.items {
+            switch ItemValidator.validate(item, dataset: dataset, today: day) {
+            case .success(let v):
+                do {
+                    rows.append(StageRow(recordId: v.recordId, version: v.version, op: v.op, uscc: v.uscc,
+                                         updatedAt: v.updatedAt, data: v.op == .delete ? nil : try dataJSON(v)))
+                } catch {
+                    quarantine.append(QuarantineRow(recordId: v.recordId, rejection: Rejection("no_data_key", "\(error)"),
+                                                    raw: redacted(item).jsonText))
+                }
+            case .failure(let r):
+                quarantine.append(QuarantineRow(recordId: item["record_id"]?.stringValue, rejection: r, raw: redacted(item).jsonText))
+            }
+        }
+        return (rows, quarantine)
+    }
+
+    struct NoDataKey: Error, CustomStringConvertible {
+        var description: String { "a resident ID number arrived but no data key is configured (XYD_DATA_KEY_FILE)" }
+    }
+
+    /// The item's data, with the resident ID number replaced by ciphertext, keyed hash and mask.
+    func dataJSON(_ v: ValidItem) throws -> String {
+        var json = v.dataJSON
+        guard let id = v.personalID else { return json }
+        guard let protector else { throw NoDataKey() }
+        json.removeLast()
+        json += json.count > 1 ? "," : ""
+        json += "\"legal_rep_id_enc\":\"\(try protector.encrypt(id))\",\"legal_rep_id_hash\":\"\(protector.lookupHash(id))\""
+        json += ",\"legal_rep_id_masked\":\"\(ResidentID.masked(id))\"}"
+        return json
+    }
+
+    /// A raw item fit to keep: any resident ID number in it masked.
+    func redacted(_ item: JSONValue) -> JSONValue {
+        guard case .object(var o) = item, case .object(var data)? = o["data"], let id = data["legal_rep_id_no"]?.stringValue else {
+            return item
+        }
+        data["legal_rep_id_no"] = .string(ResidentID.masked(id))
+        o["data"] = .object(data)
+        return .object(o)
+    }
+
+    func live(_ dataset: Dataset) async throws -> Int {
+        try await db.withConnection { c in
+            try await c.query(
+                "SELECT count(*)::int FROM record WHERE dataset = \(dataset.rawValue) AND op = 'upsert'", logger: db.logger
+            ).collect()[0].decode(Int.self)
+        }
+    }
+}

@@ -1,0 +1,324 @@
+import Crypto
+import CreditCore
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// One valid item, ready to stage: `data` is final JSON text (nil on delete).
+public struct StageRow: Sendable {
+    public let recordId: String
+    public let version: Int64
+    public let op: ValidItem.Op
+    public let uscc: String
+    public let updatedAt: String
+    public let data: String?
+
+    public init(recordId: String, version: Int64, op: ValidItem.Op, uscc: String, updatedAt: String, data: String?) {
+        self.recordId = recordId
+        self.version = version
+        self.op = op
+        self.uscc = uscc
+        self.updatedAt = updatedAt
+        self.data = data
+    }
+}
+
+/// One item that broke the rules, kept with its reason.
+public struct QuarantineRow: Sendable {
+    public let recordId: String?
+    public let rejection: Rejection
+    public let raw: String
+
+    public init(recordId: String?, rejection: Rejection, raw: String) {
+        self.recordId = recordId
+        self.rejection = rejection
+        self.raw = raw
+    }
+}
+
+/// What storing one page did.
+public struct PageCounts: Sendable, Equatable {
+    public var received = 0
+    public var stored = 0
+    public var stale = 0
+    public var withdrawn = 0
+    public var quarantined = 0
+
+    public init() {}
+
+    public static func += (a: inout PageCounts, b: PageCounts) {
+        a.received += b.received
+        a.stored += b.stored
+        a.stale += b.stale
+        a.withdrawn += b.withdrawn
+        a.quarantined += b.quarantined
+    }
+}
+
+public enum IngestError: Error, CustomStringConvertible {
+    /// Another worker moved this dataset's cursor since we read it: nothing was stored.
+    case cursorMoved(dataset: String)
+
+    public var description: String {
+        switch self {
+        case .cursorMoved(let d): "the cursor of \(d) moved under us (another ingestion worker?); the page was not stored"
+        }
+    }
+}
+
+/// Stores provider pages: all of a page, its quarantine rows and the new cursor in one
+/// transaction; COPY into a per-connection staging table, then one set-based merge.
+public enum IngestStore {
+    public static let maxPageItems = 1_000
+
+    public struct FeedPosition: Sendable, Equatable {
+        public let cursor: String?
+        public let status: String
+    }
+
+    /// The dataset's saved cursor (creating its row on first use).
+    public static func position(_ db: Database, dataset: Dataset) async throws -> FeedPosition {
+        try await db.withConnection { c in
+            try await c.query(
+                """
+                INSERT INTO feed_state (dataset, provider) VALUES (\(dataset.rawValue), \(dataset.provider.rawValue))
+                ON CONFLICT (dataset) DO NOTHING
+                """, logger: db.logger)
+            let rows = try await c.query(
+                "SELECT cursor, status FROM feed_state WHERE dataset = \(dataset.rawValue)", logger: db.logger
+            ).collect()
+            let (cursor, status) = try rows[0].decode((String?, String).self)
+            return FeedPosition(cursor: cursor, status: status)
+        }
+    }
+
+    /// Stores one page and moves the cursor from `cursorBefore` to `cursorAfter`, or changes
+    /// nothing (throws) when another worker moved the cursor first.
+    public static func storePage(
+        _ db: Database, dataset: Dataset, cursorBefore: String?, cursorAfter: String, hasMore: Bool,
+        rows: [StageRow], quarantine: [QuarantineRow], received: Int
+    ) async throws -> PageCounts {
+        precondition(rows.count + quarantine.count <= received)
+        let logger = db.logger
+        let name = dataset.rawValue
+        return try await db.withTransaction { c in
+            let current = try await c.query(
+                "SELECT cursor FROM feed_state WHERE dataset = \(name) FOR UPDATE", logger: logger
+            ).collect()
+            guard let row = current.first, try row.decode(String?.self) == cursorBefore else {
+                throw IngestError.cursorMoved(dataset: name)
+            }
+            let batch = try await c.query("SELECT nextval('ingest_batch_id_seq')", logger: logger).collect()[0].decode(Int64.self)
+            var counts = PageCounts()
+            counts.received = received
+            if !rows.isEmpty {
+                try await stage(c, rows: rows, logger: logger)
+                let merged = try await c.query(
+                    """
+                    WITH s AS (
+                        SELECT DISTINCT ON (record_id, version) * FROM ingest_stage ORDER BY record_id, version, ord
+                    ), fresh AS (
+                        SELECT s.* FROM s LEFT JOIN record r ON r.dataset = \(name) AND r.record_id = s.record_id
+                        WHERE r.version IS NULL OR s.version > r.version
+                    ), ins AS (
+                        INSERT INTO record_version (dataset, record_id, version, op, uscc, updated_at, data, received_at, batch_id)
+                        SELECT \(name), record_id, version, op, uscc, updated_at, data, now(), \(batch) FROM fresh
+                        ON CONFLICT DO NOTHING
+                        RETURNING op
+                    ), cur AS (
+                        INSERT INTO record (dataset, record_id, version, op, uscc, updated_at, data, received_at)
+                        SELECT DISTINCT ON (record_id) \(name), record_id, version, op, uscc, updated_at, data, now()
+                        FROM fresh ORDER BY record_id, version DESC
+                        ON CONFLICT (dataset, record_id) DO UPDATE SET
+                            version = EXCLUDED.version, op = EXCLUDED.op, uscc = EXCLUDED.uscc,
+                            updated_at = EXCLUDED.updated_at, data = EXCLUDED.data, received_at = EXCLUDED.received_at
+                        WHERE record.version < EXCLUDED.version
+                        RETURNING 1
+                    )
+                    SELECT (SELECT count(*) FROM ins)::int, (SELECT count(*) FROM ins WHERE op = 'delete')::int,
+                           (SELECT count(*) FROM cur)::int
+                    """, logger: logger
+                ).collect()
+                let (stored, withdrawn, _) = try merged[0].decode((Int, Int, Int).self)
+                counts.stored = stored
+                counts.withdrawn = withdrawn
+                counts.stale = rows.count - stored
+            }
+            if !quarantine.isEmpty {
+                counts.quarantined = try await insertQuarantine(c, dataset: name, batch: batch, quarantine, logger: logger)
+            }
+            try await c.query(
+                """
+                INSERT INTO ingest_batch (id, dataset, cursor_before, cursor_after, received, stored, stale, withdrawn, quarantined)
+                VALUES (\(batch), \(name), \(cursorBefore), \(cursorAfter), \(counts.received), \(counts.stored), \(counts.stale),
+                        \(counts.withdrawn), \(counts.quarantined))
+                """, logger: logger)
+            let newest = rows.map(\.updatedAt).max()
+            try await c.query(
+                """
+                UPDATE feed_state SET cursor = \(cursorAfter), pages = pages + 1,
+                    received = received + \(counts.received), stored = stored + \(counts.stored), stale = stale + \(counts.stale),
+                    withdrawn = withdrawn + \(counts.withdrawn), quarantined = quarantined + \(counts.quarantined),
+                    last_success_at = now(), last_attempt_at = now(),
+                    newest_item_at = greatest(newest_item_at, \(newest)::timestamptz),
+                    status = CASE WHEN \(hasMore) THEN 'running' ELSE 'caught_up' END,
+                    caught_up_at = CASE WHEN \(hasMore) THEN caught_up_at ELSE now() END,
+                    stop_code = NULL, stop_message = NULL
+                WHERE dataset = \(name)
+                """, logger: logger)
+            return counts
+        }
+    }
+
+    /// COPY the rows into the connection's staging table (emptied at commit).
+    static func stage(_ c: PostgresConnection, rows: [StageRow], logger: Logger) async throws {
+        try await c.query(
+            """
+            CREATE TEMP TABLE IF NOT EXISTS ingest_stage (
+                ord integer NOT NULL, record_id text NOT NULL, version bigint NOT NULL, op text NOT NULL,
+                uscc text NOT NULL, updated_at timestamptz NOT NULL, data jsonb
+            ) ON COMMIT DELETE ROWS
+            """, logger: logger)
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(rows.count * 400)
+        for (i, r) in rows.enumerated() {
+            buffer.writeString(String(i))
+            buffer.writeInteger(UInt8(9))
+            writeCopyText(r.recordId, into: &buffer)
+            buffer.writeInteger(UInt8(9))
+            buffer.writeString(String(r.version))
+            buffer.writeInteger(UInt8(9))
+            buffer.writeString(r.op.rawValue)
+            buffer.writeInteger(UInt8(9))
+            writeCopyText(r.uscc, into: &buffer)
+            buffer.writeInteger(UInt8(9))
+            writeCopyText(r.updatedAt, into: &buffer)
+            buffer.writeInteger(UInt8(9))
+            if let data = r.data { writeCopyText(data, into: &buffer) } else { buffer.writeString("\\N") }
+            buffer.writeInteger(UInt8(10))
+        }
+        try await c.copyFrom(
+            table: "ingest_stage", columns: ["ord", "record_id", "version", "op", "uscc", "updated_at", "data"], logger: logger
+        ) { writer in
+            try await writer.write(buffer)
+        }
+    }
+
+    /// COPY text format: backslash, tab, newline and carriage return escaped.
+    static func writeCopyText(_ s: String, into buffer: inout ByteBuffer) {
+        var needsEscape = false
+        for b in s.utf8 where b == 0x5C || b == 0x09 || b == 0x0A || b == 0x0D { needsEscape = true; break }
+        if !needsEscape {
+            buffer.writeString(s)
+            return
+        }
+        for b in s.utf8 {
+            switch b {
+            case 0x5C: buffer.writeStaticString("\\\\")
+            case 0x09: buffer.writeStaticString("\\t")
+            case 0x0A: buffer.writeStaticString("\\n")
+            case 0x0D: buffer.writeStaticString("\\r")
+            default: buffer.writeInteger(b)
+            }
+        }
+    }
+
+    static func insertQuarantine(_ c: PostgresConnection, dataset: String, batch: Int64, _ rows: [QuarantineRow], logger: Logger) async throws -> Int {
+        let ids = rows.map { $0.recordId ?? "" }
+        let codes = rows.map(\.rejection.code)
+        let reasons = rows.map(\.rejection.description)
+        let raws = rows.map(\.raw)
+        let hashes = rows.map { ByteBuffer(bytes: SHA256.hash(data: Data($0.raw.utf8))) }
+        let inserted = try await c.query(
+            """
+            INSERT INTO quarantine (dataset, batch_id, record_id, reason_code, reason, raw, raw_hash)
+            SELECT \(dataset), \(batch), nullif(r, ''), code, reason, raw, h
+            FROM unnest(\(ids)::text[], \(codes)::text[], \(reasons)::text[], \(raws)::text[], \(hashes)::bytea[]) AS t(r, code, reason, raw, h)
+            ON CONFLICT (dataset, raw_hash) DO NOTHING
+            RETURNING 1
+            """, logger: logger
+        ).collect()
+        return inserted.count
+    }
+
+    /// Marks a dataset stopped (an error retrying cannot fix) or failing (gave up for now).
+    public static func markStopped(_ db: Database, dataset: Dataset, status: String, code: String, message: String) async throws {
+        try await db.withConnection { c in
+            try await c.query(
+                """
+                INSERT INTO feed_state (dataset, provider, status, stop_code, stop_message, last_attempt_at)
+                VALUES (\(dataset.rawValue), \(dataset.provider.rawValue), \(status), \(code), \(message), now())
+                ON CONFLICT (dataset) DO UPDATE SET status = EXCLUDED.status, stop_code = EXCLUDED.stop_code,
+                    stop_message = EXCLUDED.stop_message, last_attempt_at = now()
+                """, logger: db.logger)
+        }
+    }
+
+    /// Forgets the cursor (after 410 cursor_expired): the next page starts from the beginning.
+    public static func resetCursor(_ db: Database, dataset: Dataset, expected: String?) async throws {
+        try await db.withConnection { c in
+            try await c.query(
+                "UPDATE feed_state SET cursor = NULL WHERE dataset = \(dataset.rawValue) AND cursor IS NOT DISTINCT FROM \(expected)",
+                logger: db.logger)
+        }
+    }
+
+    public struct DatasetStatus: Sendable, Codable {
+        public let dataset: String
+        public let provider: String
+        public let status: String
+        public let stopCode: String?
+        public let stopMessage: String?
+        public let lastSuccessAt: Date?
+        public let newestItemAt: Date?
+        public let received: Int64
+        public let stored: Int64
+        public let stale: Int64
+        public let withdrawn: Int64
+        public let quarantined: Int64
+        public let live: Int64
+        public let quarantineByReason: [String: Int64]
+
+        enum CodingKeys: String, CodingKey {
+            case dataset, provider, status, received, stored, stale, withdrawn, quarantined, live
+            case stopCode = "stop_code"
+            case stopMessage = "stop_message"
+            case lastSuccessAt = "last_success_at"
+            case newestItemAt = "newest_item_at"
+            case quarantineByReason = "quarantine_by_reason"
+        }
+    }
+
+    /// Data quality per dataset: counters, live records, quarantine by reason.
+    public static func status(_ db: Database) async throws -> [DatasetStatus] {
+        try await db.withConnection { c in
+            var reasons: [String: [String: Int64]] = [:]
+            for try await (d, code, n) in try await c.query(
+                "SELECT dataset, reason_code, count(*) FROM quarantine GROUP BY 1, 2", logger: db.logger
+            ).decode((String, String, Int64).self) {
+                reasons[d, default: [:]][code] = n
+            }
+            var live: [String: Int64] = [:]
+            for try await (d, n) in try await c.query(
+                "SELECT dataset, count(*) FROM record WHERE op = 'upsert' GROUP BY 1", logger: db.logger
+            ).decode((String, Int64).self) {
+                live[d] = n
+            }
+            var result: [DatasetStatus] = []
+            for try await (d, p, s, code, msg, success, newest, r, st, sl, w, q) in try await c.query(
+                """
+                SELECT dataset, provider, status, stop_code, stop_message, last_success_at, newest_item_at,
+                       received, stored, stale, withdrawn, quarantined
+                FROM feed_state ORDER BY dataset
+                """, logger: db.logger
+            ).decode((String, String, String, String?, String?, Date?, Date?, Int64, Int64, Int64, Int64, Int64).self) {
+                result.append(DatasetStatus(
+                    dataset: d, provider: p, status: s, stopCode: code, stopMessage: msg, lastSuccessAt: success,
+                    newestItemAt: newest, received: r, stored: st, stale: sl, withdrawn: w, quarantined: q,
+                    live: live[d] ?? 0, quarantineByReason: reasons[d] ?? [:]))
+            }
+            return result
+        }
+    }
+}
