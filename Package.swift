@@ -111,6 +111,17 @@ let package = Package(
             swiftSettings: strict
         ),
         .testTarget(
+            name: "FeedsTests",
+            dependencies: [
+                "Feeds", "Simulator", "Store", "CreditCore", "Curl", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "CreditCore"], swiftSettings: strict),
+        .testTarget(
             name: "StoreTests",
             dependencies: ["Store", "CreditCore", "TestSupport", .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: strict

@@ -12,7 +12,10 @@ public struct FeedServerSettings: Sendable {
     /// Cursors older than this answer 410 `cursor_expired` (providers.md: 7 days).
     public var cursorLifetimeSeconds: Int = 7 * 86_400
     public var credentials: [ProviderName: (key: String, secret: String)]
+    /// The clock for authentication (timestamps, nonces).
     public var now: @Sendable () -> Date = { Date() }
+    /// The clock cursors are issued and expired by (tests move it to expire cursors).
+    public var cursorNow: @Sendable () -> Date = { Date() }
 
     public init(seed: UInt64, faultRate: Double) {
         self.faultRate = faultRate
@@ -118,7 +121,7 @@ public enum FeedServer {
             }
             limit = n
         }
-        let now = settings.now()
+        let now = settings.cursorNow()
         var position = 0
         if let cursor = query.get("cursor") {
             guard let (d, p, issued) = Cursor.decode(cursor), d == dataset, p <= index.total(dataset) else {

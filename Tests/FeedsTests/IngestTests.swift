@@ -1,0 +1,171 @@
+import CreditCore
+import Curl
+import Feeds
+import Foundation
+import PostgresNIO
+import Simulator
+import Store
+import Testing
+import TestSupport
+
+/// Ingestion from the simulator over real HTTP into a real PostgreSQL, checked against the
+/// simulator's own truth.
+@Suite struct IngestTests {
+    @Test func aFullIngestHoldsExactlyTheTruthAndASecondRunStoresNothing() async throws {
+        try await SimHarness.with(enterprises: 120, seed: 5) { sim in
+            try await TestDatabase.with { db in
+                let curl = CurlClient()
+                defer { curl.shutdown() }
+                let ingestor = try sim.ingestor(db.app, curl: curl)
+                let first = await ingestor.runOnce()
+                #expect(first.allSatisfy { $0.outcome == .caughtUp }, "\(first)")
+                #expect(try await held(db.app) == truth(sim))
+                for r in first {
+                    #expect(r.received == sim.index.total(Dataset(rawValue: r.dataset)!))
+                    #expect(r.stored + r.stale + r.quarantined == r.received)
+                }
+                let versions: Int = try await db.owner.scalar("SELECT count(*)::int FROM record_version")
+
+                let second = await ingestor.runOnce()
+                #expect(second.allSatisfy { $0.outcome == .caughtUp && $0.received == 0 && $0.stored == 0 })
+                #expect(try await db.owner.scalar("SELECT count(*)::int FROM record_version") == versions)
+                #expect(try await held(db.app) == truth(sim))
+
+                // No resident ID number in plaintext anywhere in the database.
+                let ids = (0..<sim.city.enterpriseCount).map { sim.city.enterprise($0).legalRepID }
+                let dump: String = try await db.owner.scalar(
+                    """
+                    SELECT string_agg(t, E'\\n') FROM (
+                        SELECT data::text AS t FROM record UNION ALL SELECT data::text FROM record_version
+                        UNION ALL SELECT raw FROM quarantine) x
+                    """)
+                #expect(!ids.contains { dump.contains($0) })
+                // The masked form and a working ciphertext are there.
+                let enc: String = try await db.owner.scalar(
+                    "SELECT data->>'legal_rep_id_enc' FROM record WHERE dataset = 'enterprise_registry' AND record_id = '\(sim.city.enterprise(0).uscc)'")
+                let protector = try PersonalDataProtector(base64: SimHarness.dataKey)
+                #expect(try protector.decrypt(enc) == sim.city.enterprise(0).legalRepID)
+            }
+        }
+    }
+
+    @Test func withFaultsTheResultIsStillExactlyTheTruth() async throws {
+        try await SimHarness.with(enterprises: 120, seed: 6, faults: 0.1) { sim in
+            try await TestDatabase.with { db in
+                let curl = CurlClient()
+                defer { curl.shutdown() }
+                let reports = await try sim.ingestor(db.app, curl: curl).runOnce()
+                #expect(reports.allSatisfy { $0.outcome == .caughtUp }, "\(reports)")
+                #expect(try await held(db.app) == truth(sim))
+                #expect(reports.reduce(0) { $0 + $1.withdrawn } > 0)
+                #expect(reports.reduce(0) { $0 + $1.quarantined } > 0)
+                // Quarantined items are kept with a reason, once each.
+                let duplicates: Int = try await db.owner.scalar(
+                    "SELECT count(*)::int FROM (SELECT raw FROM quarantine GROUP BY dataset, raw HAVING count(*) > 1) x")
+                #expect(duplicates == 0)
+            }
+        }
+    }
+
+    @Test func anExpiredCursorRestartsTheDatasetHarmlessly() async throws {
+        try await SimHarness.with(enterprises: 40, seed: 8) { sim in
+            try await TestDatabase.with { db in
+                let curl = CurlClient()
+                defer { curl.shutdown() }
+                let ingestor = try sim.ingestor(db.app, curl: curl)
+                _ = await ingestor.runOnce()
+                sim.clock.withLock { $0 = 8 * 86_400 }  // a week and a day later: every saved cursor has expired
+                let again = await ingestor.runOnce()
+                #expect(again.allSatisfy { $0.outcome == .caughtUp })
+                for r in again { #expect(r.received == sim.index.total(Dataset(rawValue: r.dataset)!) && r.stored == 0) }
+                #expect(try await held(db.app) == truth(sim))
+            }
+        }
+    }
+
+    @Test func authenticationAndUnknownDatasetErrorsStopWithoutLooping() async throws {
+        try await SimHarness.with(enterprises: 20, seed: 9) { sim in
+            try await TestDatabase.with { db in
+                var file = sim.providers
+                for i in file.providers.indices where file.providers[i].name == "tax" { file.providers[i].appSecret = "wrong" }
+                for i in file.providers.indices where file.providers[i].name == "hrss" { file.providers[i].baseURL = sim.base + "/nowhere" }
+                let curl = CurlClient()
+                defer { curl.shutdown() }
+                let reports = await try sim.ingestor(db.app, file: file, curl: curl).runOnce()
+                let by = Dictionary(uniqueKeysWithValues: reports.map { ($0.dataset, $0) })
+                #expect(by["tax_filing"]?.outcome == .stopped)
+                #expect(by["tax_filing"]?.reason?.contains("bad_signature") == true)
+                #expect(by["tax_credit_rating"]?.outcome == .stopped)
+                #expect(by["social_insurance"]?.outcome == .stopped)
+                #expect(by["social_insurance"]?.reason?.contains("404") == true)
+                #expect(by["utility_bill"]?.outcome == .caughtUp)
+                let status: String = try await db.owner.scalar("SELECT status FROM feed_state WHERE dataset = 'tax_filing'")
+                #expect(status == "stopped")
+            }
+        }
+    }
+}
+
+/// Version rules, straight against SQL.
+@Suite struct VersionTests {
+    func row(_ v: Int64, _ op: ValidItem.Op = .upsert, amount: Int = 1) -> StageRow {
+        StageRow(recordId: "r1", version: v, op: op, uscc: "91320602MA1NTX016C", updatedAt: "2025-07-15T10:00:00+08:00",
+                 data: op == .delete ? nil : "{\"amount_fen\":\(amount)}")
+    }
+
+    func store(_ db: Database, _ rows: [StageRow], cursor: inout String?) async throws -> PageCounts {
+        let next = "c\(Int.random(in: 0...1_000_000))"
+        defer { cursor = next }
+        return try await IngestStore.storePage(
+            db, dataset: .taxFiling, cursorBefore: cursor, cursorAfter: next, hasMore: true, rows: rows, quarantine: [],
+            received: rows.count)
+    }
+
+    func current(_ db: Database) async throws -> (Int64, String, Int?) {
+        try await db.withConnection { c in
+            let rows = try await c.query(
+                "SELECT version, op, (data->>'amount_fen')::int FROM record WHERE record_id = 'r1'", logger: db.logger).collect()
+            return try rows[0].decode((Int64, String, Int?).self)
+        }
+    }
+
+    @Test func highestVersionWinsDeleteWithdrawsAndAHigherUpsertRestores() async throws {
+        try await TestDatabase.with { db in
+            _ = try await IngestStore.position(db.app, dataset: .taxFiling)
+            var cursor: String?
+            var c = try await store(db.app, [row(2, amount: 20)], cursor: &cursor)
+            #expect(c.stored == 1)
+            c = try await store(db.app, [row(1, amount: 10)], cursor: &cursor)  // stale
+            #expect(c.stored == 0 && c.stale == 1)
+            #expect(try await current(db.app) == (2, "upsert", 20))
+            c = try await store(db.app, [row(2, amount: 20), row(2, amount: 20)], cursor: &cursor)  // repeated
+            #expect(c.stored == 0 && c.stale == 2)
+            c = try await store(db.app, [row(3, .delete)], cursor: &cursor)
+            #expect(c.withdrawn == 1)
+            #expect(try await current(db.app) == (3, "delete", nil))
+            c = try await store(db.app, [row(2, amount: 20)], cursor: &cursor)  // an older upsert does not resurrect it
+            #expect(try await current(db.app) == (3, "delete", nil))
+            c = try await store(db.app, [row(5, amount: 50), row(4, amount: 40)], cursor: &cursor)  // restored; both versions kept
+            #expect(c.stored == 2)
+            #expect(try await current(db.app) == (5, "upsert", 50))
+            let versions: [Int64] = try await db.app.withConnection { conn in
+                try await conn.query("SELECT version FROM record_version WHERE record_id = 'r1' ORDER BY version", logger: db.app.logger)
+                    .collect().map { try $0.decode(Int64.self) }
+            }
+            #expect(versions == [2, 3, 4, 5])
+        }
+    }
+
+    @Test func aPageStoredByAnotherWorkerFirstIsRefusedWhole() async throws {
+        try await TestDatabase.with { db in
+            _ = try await IngestStore.position(db.app, dataset: .taxFiling)
+            var cursor: String?
+            _ = try await store(db.app, [row(1)], cursor: &cursor)
+            await #expect(throws: IngestError.self) {
+                try await IngestStore.storePage(db.app, dataset: .taxFiling, cursorBefore: nil, cursorAfter: "x", hasMore: false,
+                                                rows: [row(9)], quarantine: [], received: 1)
+            }
+            #expect(try await current(db.app) == (1, "upsert", 1))
+        }
+    }
+}
