@@ -117,66 +117,37 @@ import TestSupport
     }
 }
 
-/// The built `xyd serve` as a child process, its standard error collected.
-final class ServerProcess: @unchecked Sendable {
-    let process = Process()
-    private let collected = Locked(Data())
-    static let startupLimit = Duration.seconds(60)
+/// The built `xyd serve` as a child process.
+struct ServerProcess {
+    let child: ChildProcess
 
     static func start(environment: [String: String]) throws -> ServerProcess {
-        let server = ServerProcess()
-        let pipe = Pipe()
-        server.process.executableURL = URL(fileURLWithPath: TestEnvironment.xydBinary)
-        server.process.arguments = ["serve"]
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("XYD_") }
-        env.merge(environment) { _, new in new }
-        server.process.environment = env
-        server.process.standardError = pipe
-        server.process.standardOutput = pipe
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            server.collected.withLock { $0.append(data) }
-        }
-        try server.process.run()
-        return server
+        ServerProcess(child: try ChildProcess.xyd(["serve"], environment: environment))
     }
 
-    func output() -> String { String(decoding: collected.withLock { $0 }, as: UTF8.self) }
+    func output() -> String { child.output() }
 
     /// The port from the "listening on 127.0.0.1:PORT" line (bounded wait; not a timing assertion).
     func waitForPort() async throws -> Int {
         let started = ContinuousClock.now
-        while ContinuousClock.now - started < Self.startupLimit {
+        while ContinuousClock.now - started < ChildProcess.waitLimit {
             let text = output()
             if let range = text.range(of: "listening on 127.0.0.1:") {
                 let digits = text[range.upperBound...].prefix { $0.isNumber }
                 if let port = Int(digits) { return port }
             }
-            if !process.isRunning { throw TestSetupError("xyd serve exited during start-up:\n\(text)") }
+            if !child.process.isRunning { throw TestSetupError("xyd serve exited during start-up:\n\(text)") }
             try await Task.sleep(for: .milliseconds(50))
         }
-        process.terminate()
+        child.signal(SIGKILL)
         throw TestSetupError("xyd serve did not start listening:\n\(output())")
     }
 
     /// SIGTERM, then the exit status.
     func terminate() async throws -> Int32 {
-        kill(process.processIdentifier, SIGTERM)
-        return try await wait()
+        child.signal(SIGTERM)
+        return try await child.wait()
     }
 
-    /// The exit status (negative: the signal that ended it). Polls, so as not to block a
-    /// thread of the cooperative pool; bounded, killing a process that hangs.
-    func wait() async throws -> Int32 {
-        let started = ContinuousClock.now
-        while process.isRunning {
-            if ContinuousClock.now - started > Self.startupLimit {
-                kill(process.processIdentifier, SIGKILL)
-                throw TestSetupError("xyd serve did not exit:\n\(output())")
-            }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        try await Task.sleep(for: .milliseconds(100))  // let the last output arrive
-        return process.terminationReason == .exit ? process.terminationStatus : -process.terminationStatus
-    }
+    func wait() async throws -> Int32 { try await child.wait() }
 }

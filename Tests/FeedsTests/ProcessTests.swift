@@ -1,0 +1,94 @@
+import CreditCore
+import Curl
+import Feeds
+import Foundation
+import Simulator
+import Store
+import Testing
+import TestSupport
+
+/// The `xyd ingest` command as an operator runs it: killed mid-ingest and restarted, and its
+/// exit statuses.
+@Suite struct IngestProcessTests {
+    func writeProviders(_ file: ProvidersFile) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("providers-\(UUID().uuidString).json").path
+        let encoder = JSONEncoder()
+        try encoder.encode(file).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    func environment(_ db: TestDatabase) -> [String: String] {
+        ["XYD_DATABASE_URL": db.appURL.urlString, "XYD_DATA_KEY": SimHarness.dataKey, "XYD_LOG_LEVEL": "error"]
+    }
+
+    @Test func killedAtRandomPointsAndRestartedTheResultIsTheSameWithNoDuplicates() async throws {
+        try await SimHarness.with(enterprises: 250, seed: 21, faults: 0.05) { sim in
+            let path = try writeProviders(sim.providers)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            // The reference: one uninterrupted run.
+            let reference: Int = try await TestDatabase.with { clean in
+                let curl = CurlClient()
+                defer { curl.shutdown() }
+                _ = await try sim.ingestor(clean.app, curl: curl).runOnce()
+                return try await clean.owner.scalar("SELECT count(*)::int FROM record_version")
+            }
+            try await TestDatabase.with { db in
+                var kills = 0
+                var delay = 150
+                while kills < 6 {
+                    let child = try ChildProcess.xyd(["ingest", "--providers", path, "--once", "--page-limit", "200"], environment: environment(db))
+                    try await Task.sleep(for: .milliseconds(delay + Int.random(in: 0...200)))
+                    if child.process.isRunning {
+                        child.signal(SIGKILL)
+                        kills += 1
+                    }
+                    _ = try await child.wait()
+                    delay += 150
+                    if kills == 0 && delay > 3_000 { break }
+                }
+                #expect(kills >= 5, "the ingest finished before it could be killed 5 times")
+                let last = try ChildProcess.xyd(["ingest", "--providers", path, "--once", "--json"], environment: environment(db))
+                #expect(try await last.wait() == 0, "\(last.output())")
+                #expect(try await held(db.app) == truth(sim))
+                #expect(try await db.owner.scalar("SELECT count(*)::int FROM record_version") == reference)
+                let duplicateQuarantine: Int = try await db.owner.scalar(
+                    "SELECT count(*)::int FROM (SELECT 1 FROM quarantine GROUP BY dataset, raw HAVING count(*) > 1) x")
+                #expect(duplicateQuarantine == 0)
+            }
+        }
+    }
+
+    @Test func errorsThatRetryingCannotFixExitWith2AndSaySo() async throws {
+        try await SimHarness.with(enterprises: 10, seed: 22) { sim in
+            var file = sim.providers
+            for i in file.providers.indices where file.providers[i].name == "credit" { file.providers[i].appSecret = "wrong" }
+            for i in file.providers.indices where file.providers[i].name == "contracts" { file.providers[i].baseURL = sim.base + "/elsewhere" }
+            let path = try writeProviders(file)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            try await TestDatabase.with { db in
+                let child = try ChildProcess.xyd(["ingest", "--providers", path, "--once", "--json"], environment: environment(db))
+                #expect(try await child.wait() == 2)
+                let out = child.output()
+                #expect(out.contains("provider credit stopped: HTTP 401 bad_signature"))
+                #expect(out.contains("contract_performance stopped: HTTP 404"))
+                let json = try #require(out.split(separator: "\n").last { $0.hasPrefix("{\"datasets\"") })
+                #expect(json.contains(#""outcome":"stopped""#) && json.contains(#""outcome":"caught_up""#))
+                // Nothing personal in what the command printed.
+                #expect(!out.contains(sim.city.enterprise(0).legalRepID))
+            }
+        }
+    }
+
+    @Test func aBadProvidersFileIsRefusedWithTheFieldToFix() async throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).json").path
+        try #"{"providers":[{"name":"tax","base_url":"ftp://x","app_key":"k","app_secret_env":"NOPE_NOT_SET","datasets":["utility_bill"]}]}"#
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let child = try ChildProcess.xyd(["ingest", "--providers", path, "--once"], environment: ["XYD_DATABASE_URL": "postgres://u@127.0.0.1/x"])
+        #expect(try await child.wait() == 78)
+        let out = child.output()
+        #expect(out.contains("base_url"))
+        #expect(out.contains("NOPE_NOT_SET"))
+        #expect(out.contains("utility_bill belongs to utilities"))
+    }
+}
