@@ -52,7 +52,7 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "CreditCore", "Store",
+                "CreditCore", "Store", "Feeds", "Curl",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -69,6 +69,7 @@ let package = Package(
                 "CreditCore", "Curl", "Store",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),

@@ -186,7 +186,19 @@ build_xyd() {
     export XYD_BIN
 }
 
+# The key that encrypts resident ID numbers at rest: made once, kept in .data (never committed).
+ensure_data_key() {
+    local key=$XYD_DATA_DIR/keys/data.key
+    if [ ! -f "$key" ]; then
+        mkdir -p "$(dirname "$key")"
+        (umask 077 && head -c 32 /dev/urandom | base64 >"$key")
+        say "created the personal-data key $key"
+    fi
+    export XYD_DATA_KEY_FILE=${XYD_DATA_KEY_FILE:-$key}
+}
+
 export_env() {
+    ensure_data_key
     export XYD_DATABASE_URL=${XYD_DATABASE_URL:-$(db_url app)}
     export XYD_MIGRATE_DATABASE_URL=${XYD_MIGRATE_DATABASE_URL:-$(db_url owner)}
     export XYD_MIGRATIONS_DIR=${XYD_MIGRATIONS_DIR:-$ROOT/db/migrations}

@@ -1,3 +1,6 @@
+import CreditCore
+import Curl
+import Feeds
 import Foundation
 import Hummingbird
 import Logging
@@ -57,6 +60,9 @@ public func buildApplication(_ config: AppConfig, logger: Logger? = nil) throws 
             db: db, intervalMilliseconds: config.auditSealIntervalMilliseconds, batch: config.auditSealBatch,
             startAfter: started))
     let startupLimit = Duration.milliseconds(Int64(config.database.connectTimeoutMilliseconds) * startupCheckAttempts)
+    if let path = config.providersFile {
+        app.addServices(try ingestService(config, path: path, db: db, startAfter: started, logger: logger))
+    }
     app.beforeServerStarts {
         try await withTimeout(startupLimit, "reaching the database at \(config.database.url)") {
             try await migrator.checkCurrent(db)
@@ -64,4 +70,18 @@ public func buildApplication(_ config: AppConfig, logger: Logger? = nil) throws 
         started.open()
     }
     return app
+}
+
+/// Scheduled ingestion from the providers file (refused at start-up when the file or key is unusable).
+func ingestService(_ config: AppConfig, path: String, db: Database, startAfter gate: Gate, logger: Logger) throws -> IngestService {
+    let file = try FeedConfiguration.providers(path: path, environment: config.environment)
+    let protector = try FeedConfiguration.dataKey(environment: config.environment)
+    if protector == nil, file.providers.contains(where: { $0.datasets.contains(Dataset.enterpriseRegistry.rawValue) }) {
+        throw FeedConfiguration.Problem(description: "XYD_DATA_KEY_FILE is not set: the register carries resident ID numbers, which are stored encrypted")
+    }
+    let settings = FeedSettings()
+    let curl = CurlClient()
+    let clients = FeedConfiguration.clients(file, environment: config.environment, curl: curl, settings: settings, logger: logger)
+    let ingestor = Ingestor(db: db, clients: clients, protector: protector, settings: settings, today: { FeedConfiguration.todayInChina() })
+    return IngestService(ingestor: ingestor, interval: .seconds(Int64(config.ingestIntervalSeconds)), curl: curl, startAfter: gate, logger: logger)
 }

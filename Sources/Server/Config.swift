@@ -29,6 +29,11 @@ public struct AppConfig: Sendable {
     public var auditSealIntervalMilliseconds: Int
     public var auditSealBatch: Int
     public var migrationsDirectory: String
+    /// When set, `xyd serve` pulls the providers' datasets on a schedule.
+    public var providersFile: String?
+    public var ingestIntervalSeconds: Int
+    /// The environment, for provider secrets named by `app_secret_env` and the data key.
+    public var environment: [String: String] = [:]
 
     public static let defaultHTTPPort = 8080
     public static let defaultMaxBodyBytes = 1 << 20
@@ -68,6 +73,12 @@ public struct AppConfig: Sendable {
               help: "audit rows sealed per transaction, 1–10000"),
         .init(variable: "XYD_MIGRATIONS_DIR", flag: "--migrations-dir", defaultValue: "db/migrations",
               help: "folder of the numbered SQL migrations"),
+        .init(variable: "XYD_PROVIDERS_FILE", flag: "--providers-file", defaultValue: nil,
+              help: "providers file; when set, serve pulls every dataset on a schedule"),
+        .init(variable: "XYD_INGEST_INTERVAL_S", flag: "--ingest-interval-s", defaultValue: "300",
+              help: "seconds between scheduled pulls, 5–86400"),
+        .init(variable: "XYD_DATA_KEY_FILE", flag: "", defaultValue: nil,
+              help: "file holding the base64 32-byte key that encrypts resident ID numbers (or XYD_DATA_KEY)"),
     ]
 
     /// Reads the settings from `environment`, with `overrides` (from flags, keyed by variable) winning.
@@ -108,7 +119,10 @@ public struct AppConfig: Sendable {
             auditSealIntervalMilliseconds: try reader.int(
                 "XYD_AUDIT_SEAL_INTERVAL_MS", 10...60_000, AuditSealer.defaultIntervalMilliseconds),
             auditSealBatch: try reader.int("XYD_AUDIT_SEAL_BATCH", 1...10_000, AuditSealer.defaultBatch),
-            migrationsDirectory: reader.string("XYD_MIGRATIONS_DIR") ?? "db/migrations")
+            migrationsDirectory: reader.string("XYD_MIGRATIONS_DIR") ?? "db/migrations",
+            providersFile: reader.string("XYD_PROVIDERS_FILE"),
+            ingestIntervalSeconds: try reader.int("XYD_INGEST_INTERVAL_S", 5...86_400, 300),
+            environment: environment)
     }
 
     struct Reader {

@@ -7,22 +7,17 @@ import Logging
 import Server
 import Store
 
-/// The personal-data key: XYD_DATA_KEY (base64) or the file XYD_DATA_KEY_FILE names.
+/// The personal-data key, or a refusal naming the variable to fix.
 func loadDataKey(required: Bool) -> PersonalDataProtector? {
-    let env = ProcessInfo.processInfo.environment
-    var text = env["XYD_DATA_KEY"]
-    if text == nil, let path = env["XYD_DATA_KEY_FILE"] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            fail("XYD_DATA_KEY_FILE is '\(path)': expected a readable file holding a base64 32-byte key", status: ExitStatus.configuration)
+    do {
+        let key = try FeedConfiguration.dataKey(environment: ProcessInfo.processInfo.environment)
+        if key == nil && required {
+            fail("XYD_DATA_KEY_FILE is not set: expected the file of the personal-data key (ops/ creates .data/keys/data.key)",
+                 status: ExitStatus.configuration)
         }
-        text = String(decoding: data, as: UTF8.self)
-    }
-    guard let text else {
-        if required { fail("XYD_DATA_KEY_FILE is not set: expected the file of the personal-data key (ops/ creates .data/keys/data.key)", status: ExitStatus.configuration) }
-        return nil
-    }
-    do { return try PersonalDataProtector(base64: text) } catch {
-        fail("the personal-data key (XYD_DATA_KEY or XYD_DATA_KEY_FILE): \(error)", status: ExitStatus.configuration)
+        return key
+    } catch {
+        fail("\(error)", status: ExitStatus.configuration)
     }
 }
 
@@ -58,18 +53,13 @@ struct Ingest: AsyncParsableCommand {
         logger.logLevel = .warning
         let curl = CurlClient()
         defer { curl.shutdown() }
-        var clients: [Dataset: ProviderClient] = [:]
-        for account in file.providers {
-            let secret = ProvidersFile.secret(of: account, environment: env)!
-            let client = ProviderClient(account: account, secret: secret, curl: curl, settings: feed, logger: logger)
-            for d in account.datasets { clients[Dataset(rawValue: d)!] = client }
-        }
+        let clients = FeedConfiguration.clients(file, environment: env, curl: curl, settings: feed, logger: logger)
         let printer = ProgressPrinter(enabled: isatty(STDERR_FILENO) == 1 || !json)
         let (once, json, interval) = (self.once, self.json, intervalSeconds)
         let (clientsByDataset, feedSettings) = (clients, feed)
         let status: Int32 = await withDatabase(config) { db in
             let ingestor = Ingestor(db: db, clients: clientsByDataset, protector: protector, settings: feedSettings,
-                                    today: { Simulate.todayInChina() }, progress: { printer.show($0) })
+                                    today: { FeedConfiguration.todayInChina() }, progress: { printer.show($0) })
             while true {
                 let started = ContinuousClock.now
                 let reports = await ingestor.runOnce()
@@ -90,18 +80,9 @@ struct Ingest: AsyncParsableCommand {
     }
 
     static func loadProviders(_ path: String, environment: [String: String]) -> ProvidersFile {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            fail("--providers: cannot read \(path)", status: ExitStatus.configuration)
+        do { return try FeedConfiguration.providers(path: path, environment: environment) } catch {
+            fail("--providers \(error)", status: ExitStatus.configuration)
         }
-        let file: ProvidersFile
-        do { file = try JSONDecoder().decode(ProvidersFile.self, from: data) } catch {
-            fail("--providers \(path): not a providers file: \(error)", status: ExitStatus.configuration)
-        }
-        let problems = file.problems(environment: environment)
-        if !problems.isEmpty {
-            fail("--providers \(path):\n  " + problems.joined(separator: "\n  "), status: ExitStatus.configuration)
-        }
-        return file
     }
 }
 

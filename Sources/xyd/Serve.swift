@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Server
+import Feeds
 import Store
 
 struct Serve: AsyncParsableCommand {
@@ -21,6 +22,8 @@ struct Serve: AsyncParsableCommand {
             app = try buildApplication(config, logger: logger)
         } catch let e as MigrationError {
             fail(e.description, status: ExitStatus.configuration)
+        } catch let e as FeedConfiguration.Problem {
+            fail("configuration refused: \(e.description)", status: ExitStatus.configuration)
         }
         logger.info(
             "starting", metadata: ["address": "\(config.httpHost):\(config.httpPort)", "database": "\(config.database.url)"])

@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Simulator
+import Feeds
 
 struct Simulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -28,7 +29,7 @@ struct Simulate: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let day = asOf.flatMap(Day.init) ?? Self.todayInChina()
+        let day = asOf.flatMap(Day.init) ?? FeedConfiguration.todayInChina()
         let city = City(seed: seed, enterprises: enterprises, asOf: day)
         let started = ContinuousClock.now
         FileHandle.standardError.write(Data("simulate: indexing a city of \(enterprises) enterprises (seed \(seed), history to \(day))…\n".utf8))
@@ -61,13 +62,5 @@ struct Simulate: AsyncParsableCommand {
             },
             logger: logger)
         try await app.runService()
-    }
-
-    /// Today in the providers' time zone (UTC+8).
-    static func todayInChina() -> Day {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 8 * 3600)!
-        let c = calendar.dateComponents([.year, .month, .day], from: Date())
-        return Day(year: c.year!, month: c.month!, day: c.day!)!
     }
 }

@@ -10,7 +10,7 @@ struct XYD: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "xyd",
         abstract: "Xinyidai (信易贷): the city's credit-reporting and financing-matching service.",
-        subcommands: [Serve.self, Migrate.self, OrgCommand.self, KeyCommand.self, AuditCommand.self, Simulate.self, Ingest.self]
+        subcommands: [Serve.self, Migrate.self, OrgCommand.self, KeyCommand.self, AuditCommand.self, Simulate.self, Ingest.self, FeedsCommand.self]
     )
 }
 
@@ -35,6 +35,8 @@ struct SettingOptions: ParsableArguments {
     @Option(help: "XYD_AUDIT_SEAL_INTERVAL_MS") var auditSealIntervalMs: String?
     @Option(help: "XYD_AUDIT_SEAL_BATCH") var auditSealBatch: String?
     @Option(help: "XYD_MIGRATIONS_DIR") var migrationsDir: String?
+    @Option(help: "XYD_PROVIDERS_FILE") var providersFile: String?
+    @Option(help: "XYD_INGEST_INTERVAL_S") var ingestIntervalS: String?
 
     var overrides: [String: String] {
         let pairs: [(String, String?)] = [
@@ -43,7 +45,8 @@ struct SettingOptions: ParsableArguments {
             ("XYD_HTTP_HOST", httpHost), ("XYD_HTTP_PORT", httpPort), ("XYD_MAX_BODY_BYTES", maxBodyBytes),
             ("XYD_HTTP_IDLE_TIMEOUT_S", httpIdleTimeoutS), ("XYD_LOG_LEVEL", logLevel), ("XYD_LOG_FORMAT", logFormat),
             ("XYD_AUDIT_SEAL_INTERVAL_MS", auditSealIntervalMs), ("XYD_AUDIT_SEAL_BATCH", auditSealBatch),
-            ("XYD_MIGRATIONS_DIR", migrationsDir),
+            ("XYD_MIGRATIONS_DIR", migrationsDir), ("XYD_PROVIDERS_FILE", providersFile),
+            ("XYD_INGEST_INTERVAL_S", ingestIntervalS),
         ]
         var result: [String: String] = [:]
         for (name, value) in pairs { if let value { result[name] = value } }
