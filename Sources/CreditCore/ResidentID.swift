@@ -7,17 +7,11 @@ public enum ResidentID {
     /// Normalises (trim, upper-case) and returns the number when its check character holds.
     public static func validate(_ raw: String) -> String? {
         let s = raw.trimmingBlanks().uppercased()
-        let chars = Array(s)
-        guard chars.count == 18 else { return nil }
-        var sum = 0
-        for i in 0..<17 {
-            guard chars[i].isASCII, let d = chars[i].wholeNumberValue else { return nil }
-            sum += d * weights[i]
-        }
-        return chars[17] == checkCharacters[sum % 11] ? s : nil
+        guard s.count == 18, let check = checkCharacter(for: String(s.prefix(17))) else { return nil }
+        return s.last == check ? s : nil
     }
 
-    /// The check character for 17 digits (for the simulator and tests).
+    /// The check character for 17 digits, or nil when they are not 17 digits.
     public static func checkCharacter(for first17: String) -> Character? {
         let chars = Array(first17)
         guard chars.count == 17 else { return nil }

@@ -52,19 +52,39 @@ public struct USCC: Hashable, Sendable, CustomStringConvertible, Codable {
         }
     }
 
+    /// Character values by ASCII byte (upper and lower case), -1 outside the alphabet.
+    static let byteValue: [Int8] = {
+        var table = [Int8](repeating: -1, count: 256)
+        for (i, c) in alphabet.enumerated() {
+            let b = c.asciiValue!
+            table[Int(b)] = Int8(i)
+            if b >= 65 && b <= 90 { table[Int(b) + 32] = Int8(i) }
+        }
+        return table
+    }()
+
     /// Normalises (trims blanks, upper-cases) and validates; returns the problem when invalid.
     public static func parse(_ raw: String) -> Result<USCC, Problem> {
-        let normalised = raw.trimmingBlanks().uppercased()
-        let chars = Array(normalised)
-        guard chars.count == length else { return .failure(.wrongLength(chars.count)) }
-        var values: [Int] = []
-        values.reserveCapacity(length)
-        for (i, c) in chars.enumerated() {
-            guard let v = alphabetIndex[c] else {
-                return .failure(.invalidCharacter(position: i + 1, character: c))
-            }
-            values.append(v)
+        let trimmed = raw.trimmingBlanks()
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(18)
+        var count = 0
+        for b in trimmed.utf8 {
+            count += 1
+            if count <= 18 { bytes.append(b >= 97 && b <= 122 ? b - 32 : b) }
         }
+        guard count == length, bytes.count == length, trimmed.unicodeScalars.count == length else {
+            return .failure(.wrongLength(trimmed.count))
+        }
+        var values = [Int](repeating: 0, count: 18)
+        for i in 0..<18 {
+            let v = byteValue[Int(bytes[i])]
+            guard v >= 0 else {
+                return .failure(.invalidCharacter(position: i + 1, character: Character(Unicode.Scalar(bytes[i]))))
+            }
+            values[i] = Int(v)
+        }
+        let chars = bytes.map { Character(Unicode.Scalar($0)) }
         let expectedOrg = organisationCodeCheck(Array(chars[8..<16]))
         if chars[16] != expectedOrg {
             return .failure(.organisationCodeCheckFailed(expected: expectedOrg, found: chars[16]))
@@ -73,7 +93,7 @@ public struct USCC: Hashable, Sendable, CustomStringConvertible, Codable {
         if chars[17] != expected {
             return .failure(.checkCharacterFailed(expected: expected, found: chars[17]))
         }
-        return .success(USCC(unchecked: normalised))
+        return .success(USCC(unchecked: String(decoding: bytes, as: UTF8.self)))
     }
 
     public init?(_ raw: String) {
@@ -147,6 +167,8 @@ public struct USCC: Hashable, Sendable, CustomStringConvertible, Codable {
 extension String {
     /// Trims ASCII and full-width blanks (providers may send surrounding blanks).
     public func trimmingBlanks() -> String {
+        // Fast path: the first and last bytes are visible ASCII (the common case).
+        if let first = utf8.first, let last = utf8.last, first > 0x20, first < 0x80, last > 0x20, last < 0x80 { return self }
         let blanks: Set<Character> = [" ", "\t", "\n", "\r", "\u{3000}", "\u{00A0}"]
         var s = Substring(self)
         while let f = s.first, blanks.contains(f) { s = s.dropFirst() }

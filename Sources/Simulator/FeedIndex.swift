@@ -8,26 +8,70 @@ public final class FeedIndex: Sendable {
     /// Per dataset: `starts[e]` is the feed position of enterprise e's first item; the last
     /// element is the total.
     let starts: [Dataset: [Int]]
+    /// With `cache`, each dataset's items rendered once: the JSON of item k is
+    /// `rendered.bytes[rendered.offsets[k] ..< rendered.offsets[k + 1] - 1]` (each is followed by a comma).
+    let rendered: [Dataset: Rendered]
 
-    public init(city: City, faultRate: Double) async {
+    struct Rendered: Sendable {
+        var bytes: [UInt8] = []
+        var offsets: [Int] = [0]
+    }
+
+    /// Cities up to this size keep their rendered feed in memory by default (about 70 MB per
+    /// thousand enterprises), so that serving a page costs the provider almost nothing.
+    public static let defaultCacheLimit = 50_000
+
+    public init(city: City, faultRate: Double, cache: Bool? = nil) async {
         self.city = city
         self.faultRate = faultRate
-        self.starts = await withTaskGroup(of: (Dataset, [Int]).self) { group in
+        let keep = cache ?? (city.enterpriseCount <= Self.defaultCacheLimit)
+        let built = await withTaskGroup(of: (Dataset, [Int], Rendered?).self) { group in
             for dataset in Dataset.allCases {
                 group.addTask {
                     var starts = [0]
                     starts.reserveCapacity(city.enterpriseCount + 1)
+                    var rendered = Rendered()
                     for i in 0..<city.enterpriseCount {
-                        let n = city.items(city.enterprise(i), dataset, faultRate: faultRate).count
-                        starts.append(starts[starts.count - 1] + n)
+                        let items = city.items(city.enterprise(i), dataset, faultRate: faultRate)
+                        starts.append(starts[starts.count - 1] + items.count)
+                        if keep {
+                            for item in items {
+                                rendered.bytes.append(contentsOf: item.json.utf8)
+                                rendered.bytes.append(0x2C)
+                                rendered.offsets.append(rendered.bytes.count)
+                            }
+                        }
                     }
-                    return (dataset, starts)
+                    return (dataset, starts, keep ? rendered : nil)
                 }
             }
-            var result: [Dataset: [Int]] = [:]
-            for await (d, s) in group { result[d] = s }
-            return result
+            var s: [Dataset: [Int]] = [:]
+            var r: [Dataset: Rendered] = [:]
+            for await (d, starts, rendered) in group {
+                s[d] = starts
+                r[d] = rendered
+            }
+            return (s, r)
         }
+        self.starts = built.0
+        self.rendered = built.1
+    }
+
+    /// The JSON array body of items `from ..< from + limit` (without brackets), from the cache
+    /// when there is one.
+    public func pageJSON(_ dataset: Dataset, from: Int, limit: Int) -> (json: [UInt8], count: Int) {
+        let end = min(from + limit, total(dataset))
+        guard from < end else { return ([], 0) }
+        if let r = rendered[dataset] {
+            return (Array(r.bytes[r.offsets[from]..<(r.offsets[end] - 1)]), end - from)
+        }
+        let items = page(dataset, from: from, limit: limit)
+        var out: [UInt8] = []
+        for (i, item) in items.enumerated() {
+            if i > 0 { out.append(0x2C) }
+            out.append(contentsOf: item.json.utf8)
+        }
+        return (out, items.count)
     }
 
     public func total(_ dataset: Dataset) -> Int { starts[dataset]!.last! }

@@ -9,6 +9,8 @@ import NIOCore
 /// The simulator's settings.
 public struct FeedServerSettings: Sendable {
     public var faultRate: Double
+    /// zlib level of gzip answers (1 fastest … 9 smallest; 0 never compresses).
+    public var gzipLevel: Int32 = 1
     /// Cursors older than this answer 410 `cursor_expired` (providers.md: 7 days).
     public var cursorLifetimeSeconds: Int = 7 * 86_400
     public var credentials: [ProviderName: (key: String, secret: String)]
@@ -143,19 +145,17 @@ public enum FeedServer {
             }
             truncate = x < settings.faultRate
         }
-        let items = index.page(dataset, from: position, limit: limit)
-        let next = position + items.count
-        var body = "{\"dataset\":\"\(dataset.rawValue)\",\"items\":["
-        for (i, item) in items.enumerated() {
-            if i > 0 { body += "," }
-            body += item.json
-        }
-        body += "],\"next_cursor\":\"\(Cursor.encode(dataset: dataset, position: next, issued: Int(now.timeIntervalSince1970)))\""
-        body += ",\"has_more\":\(next < index.total(dataset))}"
-        var buffer = ByteBuffer(string: body)
+        let (itemsJSON, count) = index.pageJSON(dataset, from: position, limit: limit)
+        let next = position + count
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(itemsJSON.count + 200)
+        buffer.writeString("{\"dataset\":\"\(dataset.rawValue)\",\"items\":[")
+        buffer.writeBytes(itemsJSON)
+        buffer.writeString("],\"next_cursor\":\"\(Cursor.encode(dataset: dataset, position: next, issued: Int(now.timeIntervalSince1970)))\"")
+        buffer.writeString(",\"has_more\":\(next < index.total(dataset))}")
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
-        if request.headers[.acceptEncoding]?.contains("gzip") == true {
-            buffer = try buffer.compress(with: .gzip())
+        if settings.gzipLevel > 0, request.headers[.acceptEncoding]?.contains("gzip") == true {
+            buffer = try buffer.compress(with: .gzip(configuration: .init(compressionLevel: settings.gzipLevel)))
             headers[.contentEncoding] = "gzip"
         }
         headers[.contentLength] = String(buffer.readableBytes)

@@ -114,25 +114,27 @@ public enum IngestStore {
             counts.received = received
             if !rows.isEmpty {
                 try await stage(c, rows: rows, logger: logger)
+                // The staged rows are distinct per (record, version); `top` marks each record's
+                // highest version on the page. A row is fresh when no stored version is as high.
                 let merged = try await c.query(
                     """
-                    WITH s AS (
-                        SELECT DISTINCT ON (record_id, version) * FROM ingest_stage ORDER BY record_id, version, ord
-                    ), fresh AS (
-                        SELECT s.* FROM s LEFT JOIN record r ON r.dataset = \(name) AND r.record_id = s.record_id
-                        WHERE r.version IS NULL OR s.version > r.version
+                    WITH fresh AS (
+                        -- A scalar subquery per row: one primary-key probe each, whatever the
+                        -- planner thinks of the (never analysed) staging table.
+                        SELECT s.* FROM ingest_stage s
+                        WHERE s.version > coalesce(
+                            (SELECT r.version FROM record r WHERE r.dataset = \(name) AND r.record_id = s.record_id), 0)
                     ), ins AS (
                         INSERT INTO record_version (dataset, record_id, version, op, uscc, updated_at, data, received_at, batch_id)
                         SELECT \(name), record_id, version, op, uscc, updated_at, data, now(), \(batch) FROM fresh
                         ON CONFLICT DO NOTHING
                         RETURNING op
                     ), cur AS (
-                        INSERT INTO record (dataset, record_id, version, op, uscc, updated_at, data, received_at)
-                        SELECT DISTINCT ON (record_id) \(name), record_id, version, op, uscc, updated_at, data, now()
-                        FROM fresh ORDER BY record_id, version DESC
+                        INSERT INTO record (dataset, record_id, version, op, uscc, updated_at, received_at)
+                        SELECT \(name), record_id, version, op, uscc, updated_at, now() FROM fresh WHERE top
                         ON CONFLICT (dataset, record_id) DO UPDATE SET
                             version = EXCLUDED.version, op = EXCLUDED.op, uscc = EXCLUDED.uscc,
-                            updated_at = EXCLUDED.updated_at, data = EXCLUDED.data, received_at = EXCLUDED.received_at
+                            updated_at = EXCLUDED.updated_at, received_at = EXCLUDED.received_at
                         WHERE record.version < EXCLUDED.version
                         RETURNING 1
                     )
@@ -171,23 +173,28 @@ public enum IngestStore {
         }
     }
 
-    /// COPY the rows into the connection's staging table (emptied at commit).
+    /// COPY the rows into the connection's staging table (emptied at commit), once per
+    /// (record, version), with each record's highest version on the page marked `top`.
     static func stage(_ c: PostgresConnection, rows: [StageRow], logger: Logger) async throws {
         try await c.query(
             """
             CREATE TEMP TABLE IF NOT EXISTS ingest_stage (
-                ord integer NOT NULL, record_id text NOT NULL, version bigint NOT NULL, op text NOT NULL,
-                uscc text NOT NULL, updated_at timestamptz NOT NULL, data jsonb
+                record_id text COLLATE "C" NOT NULL, version bigint NOT NULL, op text NOT NULL,
+                uscc text COLLATE "C" NOT NULL, updated_at timestamptz NOT NULL, data jsonb, top boolean NOT NULL
             ) ON COMMIT DELETE ROWS
             """, logger: logger)
+        var highest: [String: Int64] = [:]
+        highest.reserveCapacity(rows.count)
+        for r in rows where r.version > highest[r.recordId] ?? 0 { highest[r.recordId] = r.version }
+        var seen = Set<String>()
         var buffer = ByteBuffer()
         buffer.reserveCapacity(rows.count * 400)
-        for (i, r) in rows.enumerated() {
-            buffer.writeString(String(i))
-            buffer.writeInteger(UInt8(9))
+        for r in rows {
+            let version = String(r.version)
+            guard seen.insert(r.recordId + "\u{0}" + version).inserted else { continue }
             writeCopyText(r.recordId, into: &buffer)
             buffer.writeInteger(UInt8(9))
-            buffer.writeString(String(r.version))
+            buffer.writeString(version)
             buffer.writeInteger(UInt8(9))
             buffer.writeString(r.op.rawValue)
             buffer.writeInteger(UInt8(9))
@@ -196,10 +203,12 @@ public enum IngestStore {
             writeCopyText(r.updatedAt, into: &buffer)
             buffer.writeInteger(UInt8(9))
             if let data = r.data { writeCopyText(data, into: &buffer) } else { buffer.writeString("\\N") }
+            buffer.writeInteger(UInt8(9))
+            buffer.writeString(highest[r.recordId] == r.version ? "t" : "f")
             buffer.writeInteger(UInt8(10))
         }
         try await c.copyFrom(
-            table: "ingest_stage", columns: ["ord", "record_id", "version", "op", "uscc", "updated_at", "data"], logger: logger
+            table: "ingest_stage", columns: ["record_id", "version", "op", "uscc", "updated_at", "data", "top"], logger: logger
         ) { writer in
             try await writer.write(buffer)
         }

@@ -17,6 +17,7 @@ struct Simulate: AsyncParsableCommand {
     @Option(help: "Rate of faults (0 to 0.5): 503/429, truncated bodies, re-deliveries, stale versions, withdrawals, invalid items.")
     var faults: Double = 0
     @Option(help: "The last day of the history, YYYY-MM-DD (default: today).") var asOf: String?
+    @Option(help: "gzip level of answers to clients that accept it: 1 fastest … 9 smallest, 0 never.") var gzipLevel: Int32 = 1
     @Option(help: "Write the providers file (JSON, for `xyd ingest --providers`) here once listening.") var writeConfig: String?
 
     static let maxEnterprises = 1_000_000
@@ -25,6 +26,7 @@ struct Simulate: AsyncParsableCommand {
         guard (1...Self.maxEnterprises).contains(enterprises) else { throw ValidationError("--enterprises: 1 to \(Self.maxEnterprises)") }
         guard (0...0.5).contains(faults) else { throw ValidationError("--faults: 0 to 0.5") }
         guard (0...65535).contains(port) else { throw ValidationError("--port: 0 to 65535") }
+        guard (0...9).contains(gzipLevel) else { throw ValidationError("--gzip-level: 0 to 9") }
         if let asOf, Day(asOf) == nil { throw ValidationError("--as-of: a date YYYY-MM-DD") }
     }
 
@@ -39,7 +41,9 @@ struct Simulate: AsyncParsableCommand {
         for d in Dataset.allCases {
             FileHandle.standardError.write(Data("  \(d.rawValue.padding(toLength: 24, withPad: " ", startingAt: 0)) \(index.total(d))\n".utf8))
         }
-        let settings = FeedServerSettings(seed: seed, faultRate: faults)
+        var configured = FeedServerSettings(seed: seed, faultRate: faults)
+        configured.gzipLevel = gzipLevel
+        let settings = configured
         let router = FeedServer.router(index: index, settings: settings)
         var logger = Logger(label: "simulate")
         logger.logLevel = .warning

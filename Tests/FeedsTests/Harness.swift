@@ -72,7 +72,7 @@ func held(_ db: Database) async throws -> [String: Held] {
         for d in Dataset.allCases { result[d.rawValue] = Held(live: 0, moneyFen: 0, quarantined: 0) }
         for try await (d, n, money) in try await c.query(
             """
-            SELECT r.dataset, count(*)::int, coalesce(sum(x.v), 0)::bigint FROM record r
+            SELECT r.dataset, count(*)::int, coalesce(sum(x.v), 0)::bigint FROM current_record r
             LEFT JOIN LATERAL (SELECT sum(value::text::bigint) AS v FROM jsonb_each(r.data)
                                WHERE key LIKE '%\\_fen' AND jsonb_typeof(value) = 'number') x ON true
             WHERE r.op = 'upsert' GROUP BY r.dataset

@@ -36,13 +36,13 @@ import TestSupport
                 let dump: String = try await db.owner.scalar(
                     """
                     SELECT string_agg(t, E'\\n') FROM (
-                        SELECT data::text AS t FROM record UNION ALL SELECT data::text FROM record_version
+                        SELECT data::text AS t FROM record_version
                         UNION ALL SELECT raw FROM quarantine) x
                     """)
                 #expect(!ids.contains { dump.contains($0) })
                 // The masked form and a working ciphertext are there.
                 let enc: String = try await db.owner.scalar(
-                    "SELECT data->>'legal_rep_id_enc' FROM record WHERE dataset = 'enterprise_registry' AND record_id = '\(sim.city.enterprise(0).uscc)'")
+                    "SELECT data->>'legal_rep_id_enc' FROM current_record WHERE dataset = 'enterprise_registry' AND record_id = '\(sim.city.enterprise(0).uscc)'")
                 let protector = try PersonalDataProtector(base64: SimHarness.dataKey)
                 #expect(try protector.decrypt(enc) == sim.city.enterprise(0).legalRepID)
             }
@@ -124,7 +124,7 @@ import TestSupport
     func current(_ db: Database) async throws -> (Int64, String, Int?) {
         try await db.withConnection { c in
             let rows = try await c.query(
-                "SELECT version, op, (data->>'amount_fen')::int FROM record WHERE record_id = 'r1'", logger: db.logger).collect()
+                "SELECT version, op, (data->>'amount_fen')::int FROM current_record WHERE record_id = 'r1'", logger: db.logger).collect()
             return try rows[0].decode((Int64, String, Int?).self)
         }
     }

@@ -79,6 +79,32 @@ import TestSupport
         }
     }
 
+    @Test func serveWithAProvidersFilePullsOnItsOwnAndStopsGracefully() async throws {
+        try await SimHarness.with(enterprises: 30, seed: 23) { sim in
+            let path = try writeProviders(sim.providers)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            try await TestDatabase.with { db in
+                var env = environment(db)
+                env["XYD_PROVIDERS_FILE"] = path
+                env["XYD_INGEST_INTERVAL_S"] = "5"
+                env["XYD_HTTP_PORT"] = "0"
+                env["XYD_MIGRATIONS_DIR"] = TestEnvironment.migrationsDirectory
+                let server = try ChildProcess.xyd(["serve"], environment: env)
+                // Bounded wait for the first scheduled pass to catch every dataset up.
+                var caughtUp = 0
+                for _ in 0..<600 where caughtUp < Dataset.allCases.count {
+                    try await Task.sleep(for: .milliseconds(100))
+                    caughtUp = try await db.owner.scalar("SELECT count(*)::int FROM feed_state WHERE status = 'caught_up'")
+                    if !server.process.isRunning { break }
+                }
+                #expect(caughtUp == Dataset.allCases.count, "\(server.output())")
+                server.signal(SIGTERM)
+                #expect(try await server.wait() == 0)
+                #expect(try await held(db.app) == truth(sim))
+            }
+        }
+    }
+
     @Test func aBadProvidersFileIsRefusedWithTheFieldToFix() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).json").path
         try #"{"providers":[{"name":"tax","base_url":"ftp://x","app_key":"k","app_secret_env":"NOPE_NOT_SET","datasets":["utility_bill"]}]}"#

@@ -1,5 +1,7 @@
 -- Ingestion (C1): every version of every provider record, the current one per record,
 -- quarantined items with their reason, and each dataset's cursor and counters.
+-- Identifiers (dataset, record id, USCC) are ASCII codes compared byte by byte: COLLATE "C"
+-- keeps their index comparisons cheap.
 
 -- Each dataset's position in its provider's feed, saved in the transaction that stores the page.
 CREATE TABLE feed_state (
@@ -38,11 +40,11 @@ CREATE TABLE ingest_batch (
 
 -- Every version ever stored, with when we received it: profiles can be rebuilt as of any moment.
 CREATE TABLE record_version (
-    dataset      text NOT NULL,
-    record_id    text NOT NULL,
+    dataset      text COLLATE "C" NOT NULL,
+    record_id    text COLLATE "C" NOT NULL,
     version      bigint NOT NULL CHECK (version >= 1),
     op           text NOT NULL CHECK (op IN ('upsert', 'delete')),
-    uscc         text NOT NULL,
+    uscc         text COLLATE "C" NOT NULL,
     updated_at   timestamptz NOT NULL,
     data         jsonb,
     received_at  timestamptz NOT NULL,
@@ -51,24 +53,29 @@ CREATE TABLE record_version (
 );
 CREATE INDEX record_version_uscc ON record_version (uscc, dataset, received_at);
 
--- The highest version of each record. A record is live when that version is an upsert.
+-- The highest version of each record (its data stays in record_version). A record is live
+-- when that version is an upsert.
 CREATE TABLE record (
-    dataset      text NOT NULL,
-    record_id    text NOT NULL,
+    dataset      text COLLATE "C" NOT NULL,
+    record_id    text COLLATE "C" NOT NULL,
     version      bigint NOT NULL,
     op           text NOT NULL CHECK (op IN ('upsert', 'delete')),
-    uscc         text NOT NULL,
+    uscc         text COLLATE "C" NOT NULL,
     updated_at   timestamptz NOT NULL,
-    data         jsonb,
     received_at  timestamptz NOT NULL,
     PRIMARY KEY (dataset, record_id)
 );
 CREATE INDEX record_uscc ON record (uscc, dataset);
 
+-- The current records with their data.
+CREATE VIEW current_record AS
+SELECT r.dataset, r.record_id, r.version, r.op, r.uscc, r.updated_at, r.received_at, v.data
+FROM record r JOIN record_version v USING (dataset, record_id, version);
+
 -- Items that broke the rules: kept with the reason, never silently dropped; once each.
 CREATE TABLE quarantine (
     id           bigserial PRIMARY KEY,
-    dataset      text NOT NULL,
+    dataset      text COLLATE "C" NOT NULL,
     batch_id     bigint NOT NULL,
     record_id    text,
     reason_code  text NOT NULL,
