@@ -103,6 +103,10 @@ public enum IngestStore {
         let logger = db.logger
         let name = dataset.rawValue
         return try await db.withTransaction { c in
+            // The page and its cursor commit together, so a commit lost in a crash loses both:
+            // the page is fetched again from the older cursor and versions make that harmless.
+            // Waiting for the WAL flush per page buys nothing here.
+            try await c.query("SET LOCAL synchronous_commit = off", logger: logger)
             let current = try await c.query(
                 "SELECT cursor FROM feed_state WHERE dataset = \(name) FOR UPDATE", logger: logger
             ).collect()
@@ -113,36 +117,7 @@ public enum IngestStore {
             var counts = PageCounts()
             counts.received = received
             if !rows.isEmpty {
-                try await stage(c, rows: rows, logger: logger)
-                // The staged rows are distinct per (record, version); `top` marks each record's
-                // highest version on the page. A row is fresh when no stored version is as high.
-                let merged = try await c.query(
-                    """
-                    WITH fresh AS (
-                        -- A scalar subquery per row: one primary-key probe each, whatever the
-                        -- planner thinks of the (never analysed) staging table.
-                        SELECT s.* FROM ingest_stage s
-                        WHERE s.version > coalesce(
-                            (SELECT r.version FROM record r WHERE r.dataset = \(name) AND r.record_id = s.record_id), 0)
-                    ), ins AS (
-                        INSERT INTO record_version (dataset, record_id, version, op, uscc, updated_at, data, received_at, batch_id)
-                        SELECT \(name), record_id, version, op, uscc, updated_at, data, now(), \(batch) FROM fresh
-                        ON CONFLICT DO NOTHING
-                        RETURNING op
-                    ), cur AS (
-                        INSERT INTO record (dataset, record_id, version, op, uscc, updated_at, received_at)
-                        SELECT \(name), record_id, version, op, uscc, updated_at, now() FROM fresh WHERE top
-                        ON CONFLICT (dataset, record_id) DO UPDATE SET
-                            version = EXCLUDED.version, op = EXCLUDED.op, uscc = EXCLUDED.uscc,
-                            updated_at = EXCLUDED.updated_at, received_at = EXCLUDED.received_at
-                        WHERE record.version < EXCLUDED.version
-                        RETURNING 1
-                    )
-                    SELECT (SELECT count(*) FROM ins)::int, (SELECT count(*) FROM ins WHERE op = 'delete')::int,
-                           (SELECT count(*) FROM cur)::int
-                    """, logger: logger
-                ).collect()
-                let (stored, withdrawn, _) = try merged[0].decode((Int, Int, Int).self)
+                let (stored, withdrawn) = try await merge(c, dataset: name, batch: batch, rows: rows, logger: logger)
                 counts.stored = stored
                 counts.withdrawn = withdrawn
                 counts.stale = rows.count - stored
@@ -173,45 +148,64 @@ public enum IngestStore {
         }
     }
 
-    /// COPY the rows into the connection's staging table (emptied at commit), once per
-    /// (record, version), with each record's highest version on the page marked `top`.
-    static func stage(_ c: PostgresConnection, rows: [StageRow], logger: Logger) async throws {
-        try await c.query(
-            """
-            CREATE TEMP TABLE IF NOT EXISTS ingest_stage (
-                record_id text COLLATE "C" NOT NULL, version bigint NOT NULL, op text NOT NULL,
-                uscc text COLLATE "C" NOT NULL, updated_at timestamptz NOT NULL, data jsonb, top boolean NOT NULL
-            ) ON COMMIT DELETE ROWS
-            """, logger: logger)
-        var highest: [String: Int64] = [:]
-        highest.reserveCapacity(rows.count)
-        for r in rows where r.version > highest[r.recordId] ?? 0 { highest[r.recordId] = r.version }
-        var seen = Set<String>()
+    /// Stores the page's fresh versions: those above the record's current version (one
+    /// primary-key look-up for the page), once each. They are copied straight into
+    /// `record_version`; `record` moves to each record's highest one. The caller holds the
+    /// dataset's feed_state row, so no other worker writes this dataset meanwhile.
+    static func merge(_ c: PostgresConnection, dataset: String, batch: Int64, rows: [StageRow], logger: Logger) async throws -> (stored: Int, withdrawn: Int) {
+        var ids: [String] = []
+        var seenIds = Set<String>()
+        for r in rows where seenIds.insert(r.recordId).inserted { ids.append(r.recordId) }
+        var current: [String: Int64] = [:]
+        current.reserveCapacity(ids.count)
+        for try await (id, version) in try await c.query(
+            "SELECT record_id, version FROM record WHERE dataset = \(dataset) AND record_id = ANY(\(ids)::text[])", logger: logger
+        ).decode((String, Int64).self) {
+            current[id] = version
+        }
+        var fresh: [StageRow] = []
+        var taken = Set<String>()
+        var top: [String: StageRow] = [:]
+        for r in rows where r.version > current[r.recordId] ?? 0 {
+            guard taken.insert(r.recordId + "\u{0}" + String(r.version)).inserted else { continue }
+            fresh.append(r)
+            if r.version > top[r.recordId]?.version ?? 0 { top[r.recordId] = r }
+        }
+        guard !fresh.isEmpty else { return (0, 0) }
         var buffer = ByteBuffer()
-        buffer.reserveCapacity(rows.count * 400)
-        for r in rows {
-            let version = String(r.version)
-            guard seen.insert(r.recordId + "\u{0}" + version).inserted else { continue }
+        buffer.reserveCapacity(fresh.count * 400)
+        let prefix = dataset + "\t"
+        let suffix = "\t" + String(batch) + "\n"
+        for r in fresh {
+            buffer.writeString(prefix)
             writeCopyText(r.recordId, into: &buffer)
-            buffer.writeInteger(UInt8(9))
-            buffer.writeString(version)
-            buffer.writeInteger(UInt8(9))
-            buffer.writeString(r.op.rawValue)
-            buffer.writeInteger(UInt8(9))
+            buffer.writeString("\t" + String(r.version) + "\t" + r.op.rawValue + "\t")
             writeCopyText(r.uscc, into: &buffer)
             buffer.writeInteger(UInt8(9))
             writeCopyText(r.updatedAt, into: &buffer)
             buffer.writeInteger(UInt8(9))
             if let data = r.data { writeCopyText(data, into: &buffer) } else { buffer.writeString("\\N") }
-            buffer.writeInteger(UInt8(9))
-            buffer.writeString(highest[r.recordId] == r.version ? "t" : "f")
-            buffer.writeInteger(UInt8(10))
+            buffer.writeString(suffix)
         }
         try await c.copyFrom(
-            table: "ingest_stage", columns: ["record_id", "version", "op", "uscc", "updated_at", "data", "top"], logger: logger
+            table: "record_version", columns: ["dataset", "record_id", "version", "op", "uscc", "updated_at", "data", "batch_id"],
+            logger: logger
         ) { writer in
             try await writer.write(buffer)
         }
+        let heads = Array(top.values)
+        try await c.query(
+            """
+            INSERT INTO record (dataset, record_id, version, op, uscc, updated_at, received_at)
+            SELECT \(dataset), t.id, t.v, t.op, t.uscc, t.at, now()
+            FROM unnest(\(heads.map(\.recordId))::text[], \(heads.map(\.version))::bigint[], \(heads.map(\.op.rawValue))::text[],
+                        \(heads.map(\.uscc))::text[], \(heads.map(\.updatedAt))::timestamptz[]) AS t(id, v, op, uscc, at)
+            ON CONFLICT (dataset, record_id) DO UPDATE SET
+                version = EXCLUDED.version, op = EXCLUDED.op, uscc = EXCLUDED.uscc,
+                updated_at = EXCLUDED.updated_at, received_at = EXCLUDED.received_at
+            WHERE record.version < EXCLUDED.version
+            """, logger: logger)
+        return (fresh.count, fresh.filter { $0.op == .delete }.count)
     }
 
     /// COPY text format: backslash, tab, newline and carriage return escaped.

@@ -47,7 +47,7 @@ CREATE TABLE record_version (
     uscc         text COLLATE "C" NOT NULL,
     updated_at   timestamptz NOT NULL,
     data         jsonb,
-    received_at  timestamptz NOT NULL,
+    received_at  timestamptz NOT NULL DEFAULT now(),
     batch_id     bigint NOT NULL,
     PRIMARY KEY (dataset, record_id, version)
 );
