@@ -158,10 +158,15 @@ public enum IngestStore {
         for r in rows where seenIds.insert(r.recordId).inserted { ids.append(r.recordId) }
         var current: [String: Int64] = [:]
         current.reserveCapacity(ids.count)
+        // A scalar subquery per id: one primary-key probe each (with `= ANY(array)` the
+        // planner may scan every index entry of the dataset).
         for try await (id, version) in try await c.query(
-            "SELECT record_id, version FROM record WHERE dataset = \(dataset) AND record_id = ANY(\(ids)::text[])", logger: logger
-        ).decode((String, Int64).self) {
-            current[id] = version
+            """
+            SELECT i.id, (SELECT r.version FROM record r WHERE r.dataset = \(dataset) AND r.record_id = i.id)
+            FROM unnest(\(ids)::text[]) AS i(id)
+            """, logger: logger
+        ).decode((String, Int64?).self) {
+            if let version { current[id] = version }
         }
         var fresh: [StageRow] = []
         var taken = Set<String>()
