@@ -8,6 +8,8 @@ public struct JSONParser {
 
     /// Deepest nesting accepted (a limit, so that hostile input cannot exhaust the stack).
     public static let maxDepth = 64
+    /// Most members of one object.
+    public static let maxObjectMembers = 1_000
 
     let bytes: [UInt8]
     var i = 0
@@ -56,7 +58,7 @@ public struct JSONParser {
 
     mutating func object(depth: Int) throws(Failure) -> JSONValue {
         i += 1
-        var result: [String: JSONValue] = [:]
+        var result = JSONObject()
         skipSpace()
         if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return .object(result) }
         while true {
@@ -68,7 +70,8 @@ public struct JSONParser {
             i += 1
             skipSpace()
             let v = try value(depth: depth + 1)
-            guard result.updateValue(v, forKey: key) == nil else { throw fail("duplicate key \(key)") }
+            guard result.count < JSONParser.maxObjectMembers else { throw fail("more than \(JSONParser.maxObjectMembers) members") }
+            guard result.insertNew(key, v) else { throw fail("duplicate key \(key)") }
             skipSpace()
             guard i < bytes.count else { throw fail("unexpected end") }
             if bytes[i] == UInt8(ascii: ",") { i += 1; continue }

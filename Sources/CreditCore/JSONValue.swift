@@ -9,7 +9,7 @@ public enum JSONValue: Sendable, Equatable {
     case number(String)
     case string(String)
     case array([JSONValue])
-    case object([String: JSONValue])
+    case object(JSONObject)
 
     public subscript(key: String) -> JSONValue? {
         if case .object(let o) = self { return o[key] }
@@ -43,11 +43,11 @@ public enum JSONValue: Sendable, Equatable {
             out += "]"
         case .object(let o):
             out += "{"
-            for (i, key) in o.keys.sorted().enumerated() {
+            for (i, pair) in o.pairs.sorted(by: { $0.key < $1.key }).enumerated() {
                 if i > 0 { out += "," }
-                JSONValue.writeString(key, into: &out)
+                JSONValue.writeString(pair.key, into: &out)
                 out += ":"
-                o[key]!.write(into: &out)
+                pair.value.write(into: &out)
             }
             out += "}"
         }
@@ -75,6 +75,50 @@ public enum JSONValue: Sendable, Equatable {
             }
         }
         out += "\""
+    }
+}
+
+/// A JSON object: its members in the order received. Items hold a handful of keys, so a
+/// linear search beats hashing every key (the ingestion hot path).
+public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
+    public private(set) var pairs: [(key: String, value: JSONValue)]
+
+    public init() { pairs = [] }
+
+    public init(_ dictionary: [String: JSONValue]) {
+        pairs = dictionary.map { (key: $0.key, value: $0.value) }
+    }
+
+    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+        pairs = elements.map { (key: $0.0, value: $0.1) }
+    }
+
+    public var count: Int { pairs.count }
+
+    public subscript(key: String) -> JSONValue? {
+        get {
+            for pair in pairs where pair.key == key { return pair.value }
+            return nil
+        }
+        set {
+            if let i = pairs.firstIndex(where: { $0.key == key }) {
+                if let newValue { pairs[i].value = newValue } else { pairs.remove(at: i) }
+            } else if let newValue {
+                pairs.append((key: key, value: newValue))
+            }
+        }
+    }
+
+    /// Appends a member; false when the key is already there.
+    mutating func insertNew(_ key: String, _ value: JSONValue) -> Bool {
+        if pairs.contains(where: { $0.key == key }) { return false }
+        pairs.append((key: key, value: value))
+        return true
+    }
+
+    /// Equal members, whatever their order.
+    public static func == (a: JSONObject, b: JSONObject) -> Bool {
+        a.pairs.count == b.pairs.count && a.pairs.allSatisfy { b[$0.key] == $0.value }
     }
 }
 

@@ -92,8 +92,8 @@ import Testing
             "version": .number(version), "op": .string(op), "uscc": .string(uscc),
             "updated_at": .string("2025-07-15T10:00:00+08:00"),
         ]
-        if let data { o["data"] = .object(data) }
-        return .object(o)
+        if let data { o["data"] = .object(JSONObject(data)) }
+        return .object(JSONObject(o))
     }
 
     static let validData: [Dataset: [String: JSONValue]] = [

@@ -65,7 +65,8 @@ CREATE TABLE record (
     received_at  timestamptz NOT NULL,
     PRIMARY KEY (dataset, record_id)
 );
-CREATE INDEX record_uscc ON record (uscc, dataset);
+-- No index by USCC here: an enterprise's records are found through record_version_uscc
+-- (every version carries its USCC) and checked against this table's primary key.
 
 -- The current records with their data.
 CREATE VIEW current_record AS
