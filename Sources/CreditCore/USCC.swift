@@ -8,6 +8,7 @@ public struct USCC: Hashable, Sendable, CustomStringConvertible, Codable {
 
     public static let length = 18
     static let alphabet: [Character] = Array("0123456789ABCDEFGHJKLMNPQRTUWXY")
+    static let alphabetBytes: [UInt8] = Array("0123456789ABCDEFGHJKLMNPQRTUWXY".utf8)
     static let alphabetIndex: [Character: Int] = {
         var index: [Character: Int] = [:]
         for (i, c) in alphabet.enumerated() { index[c] = i }
@@ -84,14 +85,25 @@ public struct USCC: Hashable, Sendable, CustomStringConvertible, Codable {
             }
             values[i] = Int(v)
         }
-        let chars = bytes.map { Character(Unicode.Scalar($0)) }
-        let expectedOrg = organisationCodeCheck(Array(chars[8..<16]))
-        if chars[16] != expectedOrg {
-            return .failure(.organisationCodeCheckFailed(expected: expectedOrg, found: chars[16]))
+        // Organisation code (positions 9–16, check at 17): digits as themselves, letters A=10 … Z=35.
+        var orgSum = 0
+        for (k, w) in organisationCodeWeights.enumerated() {
+            let b = bytes[8 + k]
+            orgSum += (b >= 0x30 && b <= 0x39 ? Int(b) - 0x30 : Int(b) - 55) * w
         }
-        let expected = checkCharacter(values: Array(values[0..<17]))
-        if chars[17] != expected {
-            return .failure(.checkCharacterFailed(expected: expected, found: chars[17]))
+        let orgCheck = 11 - orgSum % 11
+        let expectedOrg: UInt8 = orgCheck == 10 ? 0x58 : orgCheck == 11 ? 0x30 : UInt8(0x30 + orgCheck)
+        if bytes[16] != expectedOrg {
+            return .failure(.organisationCodeCheckFailed(
+                expected: Character(Unicode.Scalar(expectedOrg)), found: Character(Unicode.Scalar(bytes[16]))))
+        }
+        var sum = 0
+        for i in 0..<17 { sum += values[i] * weights[i] }
+        let check = 31 - sum % 31
+        let expected = alphabetBytes[check == 31 ? 0 : check]
+        if bytes[17] != expected {
+            return .failure(.checkCharacterFailed(
+                expected: Character(Unicode.Scalar(expected)), found: Character(Unicode.Scalar(bytes[17]))))
         }
         return .success(USCC(unchecked: String(decoding: bytes, as: UTF8.self)))
     }

@@ -198,18 +198,35 @@ public enum IngestStore {
         ) { writer in
             try await writer.write(buffer)
         }
+        // record: records seen for the first time are copied in; known ones move up.
         let heads = Array(top.values)
-        try await c.query(
-            """
-            INSERT INTO record (dataset, record_id, version, op, uscc, updated_at, received_at)
-            SELECT \(dataset), t.id, t.v, t.op, t.uscc, t.at, now()
-            FROM unnest(\(heads.map(\.recordId))::text[], \(heads.map(\.version))::bigint[], \(heads.map(\.op.rawValue))::text[],
-                        \(heads.map(\.uscc))::text[], \(heads.map(\.updatedAt))::timestamptz[]) AS t(id, v, op, uscc, at)
-            ON CONFLICT (dataset, record_id) DO UPDATE SET
-                version = EXCLUDED.version, op = EXCLUDED.op, uscc = EXCLUDED.uscc,
-                updated_at = EXCLUDED.updated_at, received_at = EXCLUDED.received_at
-            WHERE record.version < EXCLUDED.version
-            """, logger: logger)
+        let new = heads.filter { current[$0.recordId] == nil }
+        let known = heads.filter { current[$0.recordId] != nil }
+        if !new.isEmpty {
+            var rows = ByteBuffer()
+            rows.reserveCapacity(new.count * 96)
+            for r in new {
+                rows.writeString(prefix)
+                writeCopyText(r.recordId, into: &rows)
+                rows.writeString("\t" + String(r.version) + "\t" + r.op.rawValue + "\t")
+                writeCopyText(r.uscc, into: &rows)
+                rows.writeInteger(UInt8(9))
+                writeCopyText(r.updatedAt, into: &rows)
+                rows.writeInteger(UInt8(10))
+            }
+            try await c.copyFrom(table: "record", columns: ["dataset", "record_id", "version", "op", "uscc", "updated_at"], logger: logger) {
+                writer in try await writer.write(rows)
+            }
+        }
+        if !known.isEmpty {
+            try await c.query(
+                """
+                UPDATE record SET version = t.v, op = t.op, uscc = t.uscc, updated_at = t.at, received_at = now()
+                FROM unnest(\(known.map(\.recordId))::text[], \(known.map(\.version))::bigint[], \(known.map(\.op.rawValue))::text[],
+                            \(known.map(\.uscc))::text[], \(known.map(\.updatedAt))::timestamptz[]) AS t(id, v, op, uscc, at)
+                WHERE record.dataset = \(dataset) AND record.record_id = t.id AND record.version < t.v
+                """, logger: logger)
+        }
         return (fresh.count, fresh.filter { $0.op == .delete }.count)
     }
 

@@ -62,7 +62,7 @@ CREATE TABLE record (
     op           text NOT NULL CHECK (op IN ('upsert', 'delete')),
     uscc         text COLLATE "C" NOT NULL,
     updated_at   timestamptz NOT NULL,
-    received_at  timestamptz NOT NULL,
+    received_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (dataset, record_id)
 );
 -- No index by USCC here: an enterprise's records are found through record_version_uscc
