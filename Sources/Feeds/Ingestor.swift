@@ -98,29 +98,43 @@ public struct Ingestor: Sendable {
         return report
     }
 
+    /// A fetched page, already validated.
+    struct PreparedPage: Sendable {
+        let page: FetchedPage
+        let rows: [StageRow]
+        let quarantine: [QuarantineRow]
+    }
+
     func pull(_ dataset: Dataset, client: ProviderClient, report: inout DatasetReport) async throws {
         var cursor = try await IngestStore.position(db, dataset: dataset).cursor
         var restarts = 0
-        var next: Task<FetchedPage, any Error>? = Task { [cursor] in try await client.fetch(dataset: dataset, cursor: cursor) }
+        // Page k+1 is fetched and validated while page k is stored.
+        let fetch = { @Sendable (cursor: String?) -> Task<PreparedPage, any Error> in
+            Task {
+                let page = try await client.fetch(dataset: dataset, cursor: cursor)
+                let (rows, quarantine) = self.prepare(page, dataset: dataset)
+                return PreparedPage(page: page, rows: rows, quarantine: quarantine)
+            }
+        }
+        var next: Task<PreparedPage, any Error>? = fetch(cursor)
         defer { next?.cancel() }
         while let fetching = next {
-            let page: FetchedPage
+            let prepared: PreparedPage
             do {
-                page = try await fetching.value
+                prepared = try await fetching.value
             } catch is CursorExpired {
                 restarts += 1
                 guard restarts <= 3 else { throw FeedStop(scope: .dataset, status: 410, code: "cursor_expired", message: "expired again after restarting") }
                 try await IngestStore.resetCursor(db, dataset: dataset, expected: cursor)
                 cursor = nil
-                next = Task { try await client.fetch(dataset: dataset, cursor: nil) }
+                next = fetch(nil)
                 continue
             }
-            // Fetch the next page while this one is validated and stored.
-            next = page.hasMore ? Task { [page] in try await client.fetch(dataset: dataset, cursor: page.nextCursor) } : nil
-            let (rows, quarantine) = prepare(page, dataset: dataset)
+            let page = prepared.page
+            next = page.hasMore ? fetch(page.nextCursor) : nil
             let counts = try await IngestStore.storePage(
                 db, dataset: dataset, cursorBefore: cursor, cursorAfter: page.nextCursor, hasMore: page.hasMore,
-                rows: rows, quarantine: quarantine, received: page.items.count)
+                rows: prepared.rows, quarantine: prepared.quarantine, received: page.items.count)
             report.add(counts)
             cursor = page.nextCursor
             progress(report)
