@@ -182,12 +182,7 @@ public enum IngestStore {
         let prefix = dataset + "\t"
         let suffix = "\t" + String(batch) + "\n"
         for r in fresh {
-            buffer.writeString(prefix)
-            writeCopyText(r.recordId, into: &buffer)
-            buffer.writeString("\t" + String(r.version) + "\t" + r.op.rawValue + "\t")
-            writeCopyText(r.uscc, into: &buffer)
-            buffer.writeInteger(UInt8(9))
-            writeCopyText(r.updatedAt, into: &buffer)
+            writeKeyColumns(r, prefix: prefix, into: &buffer)
             buffer.writeInteger(UInt8(9))
             if let data = r.data { writeCopyText(data, into: &buffer) } else { buffer.writeString("\\N") }
             buffer.writeString(suffix)
@@ -206,12 +201,7 @@ public enum IngestStore {
             var rows = ByteBuffer()
             rows.reserveCapacity(new.count * 96)
             for r in new {
-                rows.writeString(prefix)
-                writeCopyText(r.recordId, into: &rows)
-                rows.writeString("\t" + String(r.version) + "\t" + r.op.rawValue + "\t")
-                writeCopyText(r.uscc, into: &rows)
-                rows.writeInteger(UInt8(9))
-                writeCopyText(r.updatedAt, into: &rows)
+                writeKeyColumns(r, prefix: prefix, into: &rows)
                 rows.writeInteger(UInt8(10))
             }
             try await c.copyFrom(table: "record", columns: ["dataset", "record_id", "version", "op", "uscc", "updated_at"], logger: logger) {
@@ -228,6 +218,17 @@ public enum IngestStore {
                 """, logger: logger)
         }
         return (fresh.count, fresh.filter { $0.op == .delete }.count)
+    }
+
+    /// `dataset, record_id, version, op, uscc, updated_at` of a row in COPY text format
+    /// (`prefix` is the dataset and a tab), without the line's end.
+    static func writeKeyColumns(_ r: StageRow, prefix: String, into buffer: inout ByteBuffer) {
+        buffer.writeString(prefix)
+        writeCopyText(r.recordId, into: &buffer)
+        buffer.writeString("\t" + String(r.version) + "\t" + r.op.rawValue + "\t")
+        writeCopyText(r.uscc, into: &buffer)
+        buffer.writeInteger(UInt8(9))
+        writeCopyText(r.updatedAt, into: &buffer)
     }
 
     /// COPY text format: backslash, tab, newline and carriage return escaped.
