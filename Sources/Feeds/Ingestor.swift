@@ -106,7 +106,7 @@ public struct Ingestor: Sendable {
     }
 
     func pull(_ dataset: Dataset, client: ProviderClient, report: inout DatasetReport) async throws {
-        var cursor = try await IngestStore.position(db, dataset: dataset).cursor
+        var cursor = try await IngestStore.position(db, dataset: dataset)
         var restarts = 0
         // Page k+1 is fetched and validated while page k is stored.
         let fetch = { @Sendable (cursor: String?) -> Task<PreparedPage, any Error> in

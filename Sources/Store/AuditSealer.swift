@@ -1,3 +1,4 @@
+import CreditCore
 import Logging
 import ServiceLifecycle
 

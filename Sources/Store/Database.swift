@@ -1,3 +1,4 @@
+import CreditCore
 import Foundation
 import Logging
 import Metrics
@@ -128,18 +129,6 @@ public func withTimeout<R: Sendable>(
 final class LeaseCounter: Sendable {
     private let value = Locked(0)
     func add(_ delta: Int) -> Int { value.withLock { $0 += delta; return $0 } }
-}
-
-/// A value behind a lock.
-public final class Locked<Value: Sendable>: @unchecked Sendable {
-    private var value: Value
-    private let lock = NSLock()
-    public init(_ value: Value) { self.value = value }
-    public func withLock<R>(_ body: (inout Value) throws -> R) rethrows -> R {
-        lock.lock()
-        defer { lock.unlock() }
-        return try body(&value)
-    }
 }
 
 extension PSQLError {

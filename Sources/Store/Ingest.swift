@@ -72,13 +72,8 @@ public enum IngestError: Error, CustomStringConvertible {
 public enum IngestStore {
     public static let maxPageItems = 1_000
 
-    public struct FeedPosition: Sendable, Equatable {
-        public let cursor: String?
-        public let status: String
-    }
-
     /// The dataset's saved cursor (creating its row on first use).
-    public static func position(_ db: Database, dataset: Dataset) async throws -> FeedPosition {
+    public static func position(_ db: Database, dataset: Dataset) async throws -> String? {
         try await db.withConnection { c in
             try await c.query(
                 """
@@ -86,10 +81,9 @@ public enum IngestStore {
                 ON CONFLICT (dataset) DO NOTHING
                 """, logger: db.logger)
             let rows = try await c.query(
-                "SELECT cursor, status FROM feed_state WHERE dataset = \(dataset.rawValue)", logger: db.logger
+                "SELECT cursor FROM feed_state WHERE dataset = \(dataset.rawValue)", logger: db.logger
             ).collect()
-            let (cursor, status) = try rows[0].decode((String?, String).self)
-            return FeedPosition(cursor: cursor, status: status)
+            return try rows[0].decode(String?.self)
         }
     }
 

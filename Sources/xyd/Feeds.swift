@@ -27,9 +27,7 @@ struct FeedsCommand: AsyncParsableCommand {
                 line += r.status.padding(toLength: 12, withPad: " ", startingAt: 0)
                 line += since.padding(toLength: 11, withPad: " ", startingAt: 0)
                 line += lag.padding(toLength: 10, withPad: " ", startingAt: 0)
-                for (n, w) in [(r.received, 10), (r.stored, 10), (r.stale, 8), (r.withdrawn, 11), (r.quarantined, 13), (r.live, 10)] {
-                    line += String(repeating: " ", count: max(0, w - String(n).count)) + String(n)
-                }
+                line += countColumns([r.received, r.stored, r.stale, r.withdrawn, r.quarantined, r.live])
                 print(line)
                 if let code = r.stopCode { print("    stopped: \(code) — \(r.stopMessage ?? "")") }
                 for (reason, n) in r.quarantineByReason.sorted(by: { $0.value > $1.value }) {

@@ -86,6 +86,15 @@ struct Ingest: AsyncParsableCommand {
     }
 }
 
+/// The received … live columns of the ingestion tables, right-aligned under their headings.
+func countColumns(_ counts: [Int64]) -> String {
+    let widths = [10, 10, 8, 11, 13, 10]
+    return zip(counts, widths).map { n, w in
+        let text = String(n)
+        return String(repeating: " ", count: max(0, w - text.count)) + text
+    }.joined()
+}
+
 /// Progress on standard error: a line per dataset every so often, then a table.
 final class ProgressPrinter: Sendable {
     let enabled: Bool
@@ -109,9 +118,7 @@ final class ProgressPrinter: Sendable {
         var out = "\n  dataset                   received    stored   stale  withdrawn  quarantined      live  outcome\n"
         for r in reports {
             out += "  " + r.dataset.padding(toLength: 24, withPad: " ", startingAt: 0)
-            for (n, w) in [(r.received, 10), (r.stored, 10), (r.stale, 8), (r.withdrawn, 11), (r.quarantined, 13), (r.live, 10)] {
-                out += String(repeating: " ", count: max(0, w - String(n).count)) + String(n)
-            }
+            out += countColumns([r.received, r.stored, r.stale, r.withdrawn, r.quarantined, r.live].map(Int64.init))
             out += "  " + r.outcome.rawValue + (r.reason.map { " (\($0))" } ?? "") + "\n"
         }
         let total = reports.reduce(0) { $0 + $1.received }

@@ -1,3 +1,4 @@
+import CreditCore
 import Foundation
 import Store
 
