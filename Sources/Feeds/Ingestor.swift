@@ -194,7 +194,7 @@ public struct Ingestor: Sendable {
     func live(_ dataset: Dataset) async throws -> Int {
         try await db.withConnection { c in
             try await c.query(
-                "SELECT count(*)::int FROM record WHERE dataset = \(dataset.rawValue) AND op = 'upsert'", logger: db.logger
+                "SELECT coalesce((SELECT live::int FROM feed_state WHERE dataset = \(dataset.rawValue)), 0)", logger: db.logger
             ).collect()[0].decode(Int.self)
         }
     }

@@ -102,16 +102,17 @@ public enum IngestStore {
             // Waiting for the WAL flush per page buys nothing here.
             try await c.query("SET LOCAL synchronous_commit = off", logger: logger)
             let current = try await c.query(
-                "SELECT cursor FROM feed_state WHERE dataset = \(name) FOR UPDATE", logger: logger
+                "SELECT cursor, nextval('ingest_batch_id_seq') FROM feed_state WHERE dataset = \(name) FOR UPDATE", logger: logger
             ).collect()
-            guard let row = current.first, try row.decode(String?.self) == cursorBefore else {
-                throw IngestError.cursorMoved(dataset: name)
-            }
-            let batch = try await c.query("SELECT nextval('ingest_batch_id_seq')", logger: logger).collect()[0].decode(Int64.self)
+            guard let row = current.first else { throw IngestError.cursorMoved(dataset: name) }
+            let (cursorHeld, batch) = try row.decode((String?, Int64).self)
+            guard cursorHeld == cursorBefore else { throw IngestError.cursorMoved(dataset: name) }
             var counts = PageCounts()
+            var liveDelta = 0
             counts.received = received
             if !rows.isEmpty {
-                let (stored, withdrawn) = try await merge(c, dataset: name, batch: batch, rows: rows, logger: logger)
+                let (stored, withdrawn, delta) = try await merge(c, dataset: name, batch: batch, rows: rows, logger: logger)
+                liveDelta = delta
                 counts.stored = stored
                 counts.withdrawn = withdrawn
                 counts.stale = rows.count - stored
@@ -131,6 +132,7 @@ public enum IngestStore {
                 UPDATE feed_state SET cursor = \(cursorAfter), pages = pages + 1,
                     received = received + \(counts.received), stored = stored + \(counts.stored), stale = stale + \(counts.stale),
                     withdrawn = withdrawn + \(counts.withdrawn), quarantined = quarantined + \(counts.quarantined),
+                    live = live + \(liveDelta),
                     last_success_at = now(), last_attempt_at = now(),
                     newest_item_at = greatest(newest_item_at, \(newest)::timestamptz),
                     status = CASE WHEN \(hasMore) THEN 'running' ELSE 'caught_up' END,
@@ -142,35 +144,39 @@ public enum IngestStore {
         }
     }
 
-    /// Stores the page's fresh versions: those above the record's current version (one
-    /// primary-key look-up for the page), once each. They are copied straight into
-    /// `record_version`; `record` moves to each record's highest one. The caller holds the
-    /// dataset's feed_state row, so no other worker writes this dataset meanwhile.
-    static func merge(_ c: PostgresConnection, dataset: String, batch: Int64, rows: [StageRow], logger: Logger) async throws -> (stored: Int, withdrawn: Int) {
+    /// Stores the page's fresh versions: those above the record's highest stored version (one
+    /// primary-key descent per record of the page), once each, copied straight into
+    /// `record_version`. Returns how many were stored, how many of those withdraw a record, and
+    /// by how much the number of live records moved. The caller holds the dataset's
+    /// feed_state row, so no other worker writes this dataset meanwhile.
+    static func merge(
+        _ c: PostgresConnection, dataset: String, batch: Int64, rows: [StageRow], logger: Logger
+    ) async throws -> (stored: Int, withdrawn: Int, liveDelta: Int) {
         var ids: [String] = []
         var seenIds = Set<String>()
         for r in rows where seenIds.insert(r.recordId).inserted { ids.append(r.recordId) }
-        var current: [String: Int64] = [:]
+        var current: [String: (version: Int64, live: Bool)] = [:]
         current.reserveCapacity(ids.count)
-        // A scalar subquery per id: one primary-key probe each (with `= ANY(array)` the
-        // planner may scan every index entry of the dataset).
-        for try await (id, version) in try await c.query(
+        // A lateral subquery per id: one descent of the primary key each (with `= ANY(array)`
+        // the planner may scan every index entry of the dataset).
+        for try await (id, version, op) in try await c.query(
             """
-            SELECT i.id, (SELECT r.version FROM record r WHERE r.dataset = \(dataset) AND r.record_id = i.id)
-            FROM unnest(\(ids)::text[]) AS i(id)
+            SELECT i.id, v.version, v.op FROM unnest(\(ids)::text[]) AS i(id)
+            LEFT JOIN LATERAL (SELECT r.version, r.op FROM record_version r
+                               WHERE r.dataset = \(dataset) AND r.record_id = i.id ORDER BY r.version DESC LIMIT 1) v ON true
             """, logger: logger
-        ).decode((String, Int64?).self) {
-            if let version { current[id] = version }
+        ).decode((String, Int64?, String?).self) {
+            if let version { current[id] = (version, op == ValidItem.Op.upsert.rawValue) }
         }
         var fresh: [StageRow] = []
         var taken = Set<String>()
         var top: [String: StageRow] = [:]
-        for r in rows where r.version > current[r.recordId] ?? 0 {
+        for r in rows where r.version > current[r.recordId]?.version ?? 0 {
             guard taken.insert(r.recordId + "\u{0}" + String(r.version)).inserted else { continue }
             fresh.append(r)
             if r.version > top[r.recordId]?.version ?? 0 { top[r.recordId] = r }
         }
-        guard !fresh.isEmpty else { return (0, 0) }
+        guard !fresh.isEmpty else { return (0, 0, 0) }
         var buffer = ByteBuffer()
         buffer.reserveCapacity(fresh.count * 400)
         let prefix = dataset + "\t"
@@ -187,31 +193,13 @@ public enum IngestStore {
         ) { writer in
             try await writer.write(buffer)
         }
-        // record: records seen for the first time are copied in; known ones move up.
-        let heads = Array(top.values)
-        let new = heads.filter { current[$0.recordId] == nil }
-        let known = heads.filter { current[$0.recordId] != nil }
-        if !new.isEmpty {
-            var rows = ByteBuffer()
-            rows.reserveCapacity(new.count * 96)
-            for r in new {
-                writeKeyColumns(r, prefix: prefix, into: &rows)
-                rows.writeInteger(UInt8(10))
-            }
-            try await c.copyFrom(table: "record", columns: ["dataset", "record_id", "version", "op", "uscc", "updated_at"], logger: logger) {
-                writer in try await writer.write(rows)
-            }
+        var liveDelta = 0
+        for (id, head) in top {
+            let before = current[id]?.live ?? false
+            let after = head.op == .upsert
+            if before != after { liveDelta += after ? 1 : -1 }
         }
-        if !known.isEmpty {
-            try await c.query(
-                """
-                UPDATE record SET version = t.v, op = t.op, uscc = t.uscc, updated_at = t.at, received_at = now()
-                FROM unnest(\(known.map(\.recordId))::text[], \(known.map(\.version))::bigint[], \(known.map(\.op.rawValue))::text[],
-                            \(known.map(\.uscc))::text[], \(known.map(\.updatedAt))::timestamptz[]) AS t(id, v, op, uscc, at)
-                WHERE record.dataset = \(dataset) AND record.record_id = t.id AND record.version < t.v
-                """, logger: logger)
-        }
-        return (fresh.count, fresh.filter { $0.op == .delete }.count)
+        return (fresh.count, fresh.filter { $0.op == .delete }.count, liveDelta)
     }
 
     /// `dataset, record_id, version, op, uscc, updated_at` of a row in COPY text format
@@ -319,24 +307,18 @@ public enum IngestStore {
             ).decode((String, String, Int64).self) {
                 reasons[d, default: [:]][code] = n
             }
-            var live: [String: Int64] = [:]
-            for try await (d, n) in try await c.query(
-                "SELECT dataset, count(*) FROM record WHERE op = 'upsert' GROUP BY 1", logger: db.logger
-            ).decode((String, Int64).self) {
-                live[d] = n
-            }
             var result: [DatasetStatus] = []
-            for try await (d, p, s, code, msg, success, newest, r, st, sl, w, q) in try await c.query(
+            for try await (d, p, s, code, msg, success, newest, r, st, sl, w, q, live) in try await c.query(
                 """
                 SELECT dataset, provider, status, stop_code, stop_message, last_success_at, newest_item_at,
-                       received, stored, stale, withdrawn, quarantined
+                       received, stored, stale, withdrawn, quarantined, live
                 FROM feed_state ORDER BY dataset
                 """, logger: db.logger
-            ).decode((String, String, String, String?, String?, Date?, Date?, Int64, Int64, Int64, Int64, Int64).self) {
+            ).decode((String, String, String, String?, String?, Date?, Date?, Int64, Int64, Int64, Int64, Int64, Int64).self) {
                 result.append(DatasetStatus(
                     dataset: d, provider: p, status: s, stopCode: code, stopMessage: msg, lastSuccessAt: success,
                     newestItemAt: newest, received: r, stored: st, stale: sl, withdrawn: w, quarantined: q,
-                    live: live[d] ?? 0, quarantineByReason: reasons[d] ?? [:]))
+                    live: live, quarantineByReason: reasons[d] ?? [:]))
             }
             return result
         }
