@@ -189,6 +189,9 @@ public struct JSONParser {
     }
 
     func validUTF8(_ slice: ArraySlice<UInt8>) throws(Failure) -> String {
+        // Most strings (codes, dates, amounts) are ASCII: valid as they are, decoded without
+        // the generic validating initialiser.
+        if !slice.contains(where: { $0 >= 0x80 }) { return String(decoding: slice, as: UTF8.self) }
         guard let s = String(validating: slice, as: UTF8.self) else { throw fail("invalid UTF-8") }
         return s
     }

@@ -153,8 +153,8 @@ public enum IngestStore {
         _ c: PostgresConnection, dataset: String, batch: Int64, rows: [StageRow], logger: Logger
     ) async throws -> (stored: Int, withdrawn: Int, liveDelta: Int) {
         var ids: [String] = []
-        var seenIds = Set<String>()
-        for r in rows where seenIds.insert(r.recordId).inserted { ids.append(r.recordId) }
+        var seenIds = Set<String>(minimumCapacity: rows.count)
+        for k in rows.indices where seenIds.insert(rows[k].recordId).inserted { ids.append(rows[k].recordId) }
         var current: [String: (version: Int64, live: Bool)] = [:]
         current.reserveCapacity(ids.count)
         // A lateral subquery per id: one descent of the primary key each (with `= ANY(array)`
@@ -168,23 +168,28 @@ public enum IngestStore {
         ).decode((String, Int64?, String?).self) {
             if let version { current[id] = (version, op == ValidItem.Op.upsert.rawValue) }
         }
-        var fresh: [StageRow] = []
-        var taken = Set<String>()
-        var top: [String: StageRow] = [:]
-        for r in rows where r.version > current[r.recordId]?.version ?? 0 {
-            guard taken.insert(r.recordId + "\u{0}" + String(r.version)).inserted else { continue }
-            fresh.append(r)
-            if r.version > top[r.recordId]?.version ?? 0 { top[r.recordId] = r }
+        // Rows are referred to by index: a StageRow copy would retain its five strings.
+        struct Key: Hashable { let id: String; let version: Int64 }
+        var fresh: [Int] = []
+        fresh.reserveCapacity(rows.count)
+        var taken = Set<Key>(minimumCapacity: rows.count)
+        var top: [String: Int] = [:]
+        for k in rows.indices {
+            let id = rows[k].recordId, version = rows[k].version
+            guard version > current[id]?.version ?? 0, taken.insert(Key(id: id, version: version)).inserted else { continue }
+            fresh.append(k)
+            if let t = top[id], rows[t].version >= version { continue }
+            top[id] = k
         }
         guard !fresh.isEmpty else { return (0, 0, 0) }
         var buffer = ByteBuffer()
         buffer.reserveCapacity(fresh.count * 400)
         let prefix = dataset + "\t"
         let suffix = "\t" + String(batch) + "\n"
-        for r in fresh {
-            writeKeyColumns(r, prefix: prefix, into: &buffer)
+        for k in fresh {
+            writeKeyColumns(rows[k], prefix: prefix, into: &buffer)
             buffer.writeInteger(UInt8(9))
-            if let data = r.data { writeCopyText(data, into: &buffer) } else { buffer.writeString("\\N") }
+            if let data = rows[k].data { writeCopyText(data, into: &buffer) } else { buffer.writeString("\\N") }
             buffer.writeString(suffix)
         }
         try await c.copyFrom(
@@ -196,10 +201,10 @@ public enum IngestStore {
         var liveDelta = 0
         for (id, head) in top {
             let before = current[id]?.live ?? false
-            let after = head.op == .upsert
+            let after = rows[head].op == .upsert
             if before != after { liveDelta += after ? 1 : -1 }
         }
-        return (fresh.count, fresh.filter { $0.op == .delete }.count, liveDelta)
+        return (fresh.count, fresh.count { rows[$0].op == .delete }, liveDelta)
     }
 
     /// `dataset, record_id, version, op, uscc, updated_at` of a row in COPY text format
@@ -207,7 +212,9 @@ public enum IngestStore {
     static func writeKeyColumns(_ r: StageRow, prefix: String, into buffer: inout ByteBuffer) {
         buffer.writeString(prefix)
         writeCopyText(r.recordId, into: &buffer)
-        buffer.writeString("\t" + String(r.version) + "\t" + r.op.rawValue + "\t")
+        buffer.writeInteger(UInt8(9))
+        buffer.writeString(String(r.version))
+        buffer.writeStaticString(r.op == .upsert ? "\tupsert\t" : "\tdelete\t")
         writeCopyText(r.uscc, into: &buffer)
         buffer.writeInteger(UInt8(9))
         writeCopyText(r.updatedAt, into: &buffer)
