@@ -101,7 +101,7 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: strict
         ),
-        .testTarget(name: "CreditCoreTests", dependencies: ["CreditCore"], swiftSettings: strict),
+        .testTarget(name: "CreditCoreTests", dependencies: ["CreditCore", "TestSupport"], swiftSettings: strict),
         .testTarget(
             name: "CurlTests",
             dependencies: [

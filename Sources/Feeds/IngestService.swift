@@ -85,10 +85,5 @@ public enum FeedConfiguration {
     }
 
     /// Today in the providers' time zone (UTC+8): event dates after it are refused.
-    public static func todayInChina() -> Day {
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 8 * 3600)!
-        let c = calendar.dateComponents([.year, .month, .day], from: Date())
-        return Day(year: c.year!, month: c.month!, day: c.day!)!
-    }
+    public static func todayInChina() -> Day { Day.todayInChina() }
 }

@@ -48,6 +48,18 @@ public struct Call: Sendable {
         return try decoder.decode(T.self, from: buffer)
     }
 
+    /// Decodes an optional JSON body: nil when there is none.
+    public func decodeIfPresent<T: Decodable>(_ type: T.Type) async throws -> T? {
+        let buffer = try await request.body.collect(upTo: context.bodyLimit)
+        if buffer.readableBytes == 0 { return nil }
+        if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
+            throw Problem(.unsupportedMediaType, "send application/json")
+        }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        return try decoder.decode(T.self, from: buffer)
+    }
+
     /// The audit entry for this call, with actor and route filled in.
     public func auditEntry(
         action: String, result: AuditEntry.Result, subjectUSCC: String? = nil, subjectId: String? = nil,

@@ -13,6 +13,8 @@ public struct Dependencies: Sendable {
     public let db: Database
     public let migrator: Migrator
     public let registry: PrometheusCollectorRegistry
+    /// Signs credit reports; without it report routes answer 503.
+    public var signer: ReportSigner? = nil
 }
 
 /// The routes of the service, registered under the access policy. Returns the router and
@@ -28,6 +30,7 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     HealthRoutes(db: deps.db, migrator: deps.migrator, registry: deps.registry).register(api)
     OrgRoutes(db: deps.db).register(api)
     AuditRoutes(db: deps.db).register(api)
+    CreditRoutes(db: deps.db, signer: deps.signer).register(api)
     return (router, api.registered.withLock { $0 })
 }
 
@@ -42,7 +45,7 @@ public func buildApplication(_ config: AppConfig, logger: Logger? = nil) throws 
     let registry = Observability.registry  // bootstrap metrics before anything makes a metric
     let db = Database(settings: config.database, logger: logger)
     let migrator = try Migrator(folder: config.migrationsDirectory)
-    let deps = Dependencies(config: config, db: db, migrator: migrator, registry: registry)
+    let deps = Dependencies(config: config, db: db, migrator: migrator, registry: registry, signer: try loadSigner(config))
     let (router, _) = buildRouter(deps)
     var app = Application(
         router: router,
@@ -59,6 +62,8 @@ public func buildApplication(_ config: AppConfig, logger: Logger? = nil) throws 
         AuditSealer(
             db: db, intervalMilliseconds: config.auditSealIntervalMilliseconds, batch: config.auditSealBatch,
             startAfter: started))
+    app.addServices(
+        ProfileService(db: db, intervalMilliseconds: config.profileIntervalMilliseconds, batch: config.profileBatch, startAfter: started))
     let startupLimit = Duration.milliseconds(Int64(config.database.connectTimeoutMilliseconds) * startupCheckAttempts)
     if let path = config.providersFile {
         app.addServices(try ingestService(config, path: path, db: db, startAfter: started, logger: logger))
@@ -70,6 +75,19 @@ public func buildApplication(_ config: AppConfig, logger: Logger? = nil) throws 
         started.open()
     }
     return app
+}
+
+/// The report signing key named by XYD_SIGNING_KEY_FILE (refused at start-up when unusable).
+public func loadSigner(_ config: AppConfig) throws -> ReportSigner? {
+    guard let path = config.signingKeyFile else { return nil }
+    guard let data = FileManager.default.contents(atPath: path) else {
+        throw ConfigError(variable: "XYD_SIGNING_KEY_FILE", value: path, expected: "a readable file (ops/ creates .data/keys/signing.key)")
+    }
+    do {
+        return try ReportSigner(base64: String(decoding: data, as: UTF8.self))
+    } catch {
+        throw ConfigError(variable: "XYD_SIGNING_KEY_FILE", value: path, expected: "a file holding the base64 of a 32-byte Ed25519 private key")
+    }
 }
 
 /// Scheduled ingestion from the providers file (refused at start-up when the file or key is unusable).

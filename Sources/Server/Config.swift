@@ -32,6 +32,10 @@ public struct AppConfig: Sendable {
     /// When set, `xyd serve` pulls the providers' datasets on a schedule.
     public var providersFile: String?
     public var ingestIntervalSeconds: Int
+    public var profileIntervalMilliseconds: Int
+    public var profileBatch: Int
+    /// The service's Ed25519 signing key for credit reports (file holding it, base64).
+    public var signingKeyFile: String?
     /// The environment, for provider secrets named by `app_secret_env` and the data key.
     public var environment: [String: String] = [:]
 
@@ -77,6 +81,13 @@ public struct AppConfig: Sendable {
               help: "providers file; when set, serve pulls every dataset on a schedule"),
         .init(variable: "XYD_INGEST_INTERVAL_S", flag: "--ingest-interval-s", defaultValue: "300",
               help: "seconds between scheduled pulls, 5–86400"),
+        .init(variable: "XYD_PROFILE_INTERVAL_MS", flag: "--profile-interval-ms",
+              defaultValue: "\(ProfileService.defaultIntervalMilliseconds)",
+              help: "how often the profile service looks for changed enterprises when idle, 50–60000 ms"),
+        .init(variable: "XYD_PROFILE_BATCH", flag: "--profile-batch", defaultValue: "\(ProfileStore.defaultBatch)",
+              help: "enterprises recomputed per transaction, 1–\(ProfileStore.maxBatch)"),
+        .init(variable: "XYD_SIGNING_KEY_FILE", flag: "--signing-key-file", defaultValue: nil,
+              help: "file holding the base64 Ed25519 private key that signs credit reports (created by ops/)"),
         .init(variable: "XYD_DATA_KEY_FILE", flag: "", defaultValue: nil,
               help: "file holding the base64 32-byte key that encrypts resident ID numbers (or XYD_DATA_KEY)"),
     ]
@@ -122,6 +133,9 @@ public struct AppConfig: Sendable {
             migrationsDirectory: reader.string("XYD_MIGRATIONS_DIR") ?? "db/migrations",
             providersFile: reader.string("XYD_PROVIDERS_FILE"),
             ingestIntervalSeconds: try reader.int("XYD_INGEST_INTERVAL_S", 5...86_400, 300),
+            profileIntervalMilliseconds: try reader.int("XYD_PROFILE_INTERVAL_MS", 50...60_000, ProfileService.defaultIntervalMilliseconds),
+            profileBatch: try reader.int("XYD_PROFILE_BATCH", 1...ProfileStore.maxBatch, ProfileStore.defaultBatch),
+            signingKeyFile: reader.string("XYD_SIGNING_KEY_FILE"),
             environment: environment)
     }
 

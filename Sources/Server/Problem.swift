@@ -13,6 +13,7 @@ public struct Problem: Error, HTTPResponseError, Sendable {
         case validationFailed = "validation-failed"
         case unauthorized
         case forbidden
+        case authorisationRequired = "authorisation-required"
         case notFound = "not-found"
         case methodNotAllowed = "method-not-allowed"
         case conflict
@@ -26,7 +27,7 @@ public struct Problem: Error, HTTPResponseError, Sendable {
             case .badRequest: .badRequest
             case .validationFailed: .unprocessableContent
             case .unauthorized: .unauthorized
-            case .forbidden: .forbidden
+            case .forbidden, .authorisationRequired: .forbidden
             case .notFound: .notFound
             case .methodNotAllowed: .methodNotAllowed
             case .conflict: .conflict
@@ -43,6 +44,7 @@ public struct Problem: Error, HTTPResponseError, Sendable {
             case .validationFailed: "The request has invalid fields"
             case .unauthorized: "A valid API key is required"
             case .forbidden: "This key may not do that"
+            case .authorisationRequired: "No live authorisation from the business covers this read"
             case .notFound: "No such resource"
             case .methodNotAllowed: "Method not allowed on this resource"
             case .conflict: "The request conflicts with the current state"

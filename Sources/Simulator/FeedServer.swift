@@ -98,6 +98,16 @@ public enum FeedServer {
             let data = try JSONEncoder().encode(truth)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
         }
+        // The hidden outcome of a loan made at the end of the history, per enterprise: only
+        // for validating a model built from what the providers publish (CSV: uscc,default).
+        router.get("/_sim/outcomes") { _, _ in
+            var csv = "uscc,default\n"
+            for i in 0..<index.city.enterpriseCount {
+                let e = index.city.enterprise(i)
+                csv += e.uscc + (e.wouldDefault ? ",1\n" : ",0\n")
+            }
+            return Response(status: .ok, headers: [.contentType: "text/csv"], body: .init(byteBuffer: ByteBuffer(string: csv)))
+        }
         return router
     }
 

@@ -109,10 +109,12 @@ public enum IngestStore {
             guard cursorHeld == cursorBefore else { throw IngestError.cursorMoved(dataset: name) }
             var counts = PageCounts()
             var liveDelta = 0
+            var usccs: [String] = []
             counts.received = received
             if !rows.isEmpty {
-                let (stored, withdrawn, delta) = try await merge(c, dataset: name, batch: batch, rows: rows, logger: logger)
+                let (stored, withdrawn, delta, touched) = try await merge(c, dataset: name, batch: batch, rows: rows, logger: logger)
                 liveDelta = delta
+                usccs = touched
                 counts.stored = stored
                 counts.withdrawn = withdrawn
                 counts.stale = rows.count - stored
@@ -122,9 +124,10 @@ public enum IngestStore {
             }
             try await c.query(
                 """
-                INSERT INTO ingest_batch (id, dataset, cursor_before, cursor_after, received, stored, stale, withdrawn, quarantined)
+                INSERT INTO ingest_batch (id, dataset, cursor_before, cursor_after, received, stored, stale, withdrawn, quarantined,
+                                          usccs, profiled_at)
                 VALUES (\(batch), \(name), \(cursorBefore), \(cursorAfter), \(counts.received), \(counts.stored), \(counts.stale),
-                        \(counts.withdrawn), \(counts.quarantined))
+                        \(counts.withdrawn), \(counts.quarantined), \(usccs), CASE WHEN \(usccs.isEmpty) THEN now() END)
                 """, logger: logger)
             let newest = rows.map(\.updatedAt).max()
             try await c.query(
@@ -151,7 +154,7 @@ public enum IngestStore {
     /// feed_state row, so no other worker writes this dataset meanwhile.
     static func merge(
         _ c: PostgresConnection, dataset: String, batch: Int64, rows: [StageRow], logger: Logger
-    ) async throws -> (stored: Int, withdrawn: Int, liveDelta: Int) {
+    ) async throws -> (stored: Int, withdrawn: Int, liveDelta: Int, usccs: [String]) {
         var ids: [String] = []
         var seenIds = Set<String>(minimumCapacity: rows.count)
         for k in rows.indices where seenIds.insert(rows[k].recordId).inserted { ids.append(rows[k].recordId) }
@@ -181,7 +184,7 @@ public enum IngestStore {
             if let t = top[id], rows[t].version >= version { continue }
             top[id] = k
         }
-        guard !fresh.isEmpty else { return (0, 0, 0) }
+        guard !fresh.isEmpty else { return (0, 0, 0, []) }
         var buffer = ByteBuffer()
         buffer.reserveCapacity(fresh.count * 400)
         let prefix = dataset + "\t"
@@ -204,7 +207,9 @@ public enum IngestStore {
             let after = rows[head].op == .upsert
             if before != after { liveDelta += after ? 1 : -1 }
         }
-        return (fresh.count, fresh.count { rows[$0].op == .delete }, liveDelta)
+        var touched = Set<String>()
+        for k in fresh { touched.insert(rows[k].uscc) }
+        return (fresh.count, fresh.count { rows[$0].op == .delete }, liveDelta, touched.sorted())
     }
 
     /// `dataset, record_id, version, op, uscc, updated_at` of a row in COPY text format

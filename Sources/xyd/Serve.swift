@@ -24,6 +24,8 @@ struct Serve: AsyncParsableCommand {
             fail(e.description, status: ExitStatus.configuration)
         } catch let e as FeedConfiguration.Problem {
             fail("configuration refused: \(e.description)", status: ExitStatus.configuration)
+        } catch let e as ConfigError {
+            fail("configuration refused: \(e.description)", status: ExitStatus.configuration)
         }
         logger.info(
             "starting", metadata: ["address": "\(config.httpHost):\(config.httpPort)", "database": "\(config.database.url)"])

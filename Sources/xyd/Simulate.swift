@@ -59,7 +59,7 @@ struct Simulate: AsyncParsableCommand {
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
                     if let data = try? encoder.encode(settings.providersFile(baseURL: base)) {
-                        FileManager.default.createFile(atPath: writeConfig, contents: data, attributes: [.posixPermissions: 0o600])
+                        _ = FileManager.default.createFile(atPath: writeConfig, contents: data, attributes: [.posixPermissions: 0o600])
                     }
                 }
                 FileHandle.standardError.write(Data("simulate: serving the six providers at \(base)/{amr,tax,hrss,utilities,contracts,credit}\n".utf8))

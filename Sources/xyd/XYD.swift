@@ -10,7 +10,7 @@ struct XYD: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "xyd",
         abstract: "Xinyidai (信易贷): the city's credit-reporting and financing-matching service.",
-        subcommands: [Serve.self, Migrate.self, OrgCommand.self, KeyCommand.self, AuditCommand.self, Simulate.self, Ingest.self, FeedsCommand.self]
+        subcommands: [Serve.self, Migrate.self, OrgCommand.self, KeyCommand.self, AuditCommand.self, Simulate.self, Ingest.self, FeedsCommand.self, ScorecardCommand.self, Rescore.self]
     )
 }
 
@@ -37,6 +37,9 @@ struct SettingOptions: ParsableArguments {
     @Option(help: "XYD_MIGRATIONS_DIR") var migrationsDir: String?
     @Option(help: "XYD_PROVIDERS_FILE") var providersFile: String?
     @Option(help: "XYD_INGEST_INTERVAL_S") var ingestIntervalS: String?
+    @Option(help: "XYD_PROFILE_INTERVAL_MS") var profileIntervalMs: String?
+    @Option(help: "XYD_PROFILE_BATCH") var profileBatch: String?
+    @Option(help: "XYD_SIGNING_KEY_FILE") var signingKeyFile: String?
 
     var overrides: [String: String] {
         let pairs: [(String, String?)] = [
@@ -46,7 +49,8 @@ struct SettingOptions: ParsableArguments {
             ("XYD_HTTP_IDLE_TIMEOUT_S", httpIdleTimeoutS), ("XYD_LOG_LEVEL", logLevel), ("XYD_LOG_FORMAT", logFormat),
             ("XYD_AUDIT_SEAL_INTERVAL_MS", auditSealIntervalMs), ("XYD_AUDIT_SEAL_BATCH", auditSealBatch),
             ("XYD_MIGRATIONS_DIR", migrationsDir), ("XYD_PROVIDERS_FILE", providersFile),
-            ("XYD_INGEST_INTERVAL_S", ingestIntervalS),
+            ("XYD_INGEST_INTERVAL_S", ingestIntervalS), ("XYD_PROFILE_INTERVAL_MS", profileIntervalMs),
+            ("XYD_PROFILE_BATCH", profileBatch), ("XYD_SIGNING_KEY_FILE", signingKeyFile),
         ]
         var result: [String: String] = [:]
         for (name, value) in pairs { if let value { result[name] = value } }

@@ -1,0 +1,404 @@
+import CreditCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import PostgresNIO
+import Store
+
+/// Credit data: a business's own profile, records, authorisations and who looked at it; a
+/// bank's reads under a live authorisation; signed reports and their verification. Every read
+/// of credit data writes an audit row in the read's own transaction — denied reads too.
+struct CreditRoutes {
+    let db: Database
+    let signer: ReportSigner?
+
+    static let purposeHeader = HTTPField.Name("X-Purpose")!
+    static let recordsPageMax = 500
+
+    struct NewAuthorisation: Decodable {
+        let bankOrgId: UUID
+        let scopes: [AuthorisationScope]
+        let purpose: AccessPurpose
+        let expiresAt: Date
+        enum CodingKeys: String, CodingKey {
+            case scopes, purpose
+            case bankOrgId = "bank_org_id"
+            case expiresAt = "expires_at"
+        }
+    }
+
+    struct NewReport: Decodable {
+        let purpose: AccessPurpose?
+        let asOf: Date?
+        enum CodingKeys: String, CodingKey {
+            case purpose
+            case asOf = "as_of"
+        }
+    }
+
+    struct Items<T: Encodable>: Encodable {
+        let items: [T]
+        let next: String?
+    }
+
+    struct ProfileBody: Encodable {
+        let profile: StoredProfile
+        /// Per feature, the records behind it (when asked for with `?lineage=true`).
+        let lineage: [String: [RecordRef]]?
+        let authorisationId: UUID?
+        enum CodingKeys: String, CodingKey {
+            case profile, lineage
+            case authorisationId = "authorisation_id"
+        }
+    }
+
+    struct RecordBody: Encodable {
+        let dataset: String
+        let provider: String
+        let recordId: String
+        let version: Int64
+        let updatedAt: Date
+        let receivedAt: Date
+        let data: JSONValue
+        enum CodingKeys: String, CodingKey {
+            case dataset, provider, version, data
+            case recordId = "record_id"
+            case updatedAt = "updated_at"
+            case receivedAt = "received_at"
+        }
+    }
+
+    struct Verification: Encodable {
+        let number: String
+        let valid: Bool
+        let keyId: String
+        let publicKey: String
+        let algorithm = "Ed25519"
+        let detail: String
+        enum CodingKeys: String, CodingKey {
+            case number, valid, detail, algorithm
+            case keyId = "key_id"
+            case publicKey = "public_key"
+        }
+    }
+
+    struct SigningKey: Encodable {
+        let algorithm = "Ed25519"
+        let keyId: String
+        let publicKey: String
+        enum CodingKeys: String, CodingKey {
+            case algorithm
+            case keyId = "key_id"
+            case publicKey = "public_key"
+        }
+    }
+
+    // MARK: Helpers
+
+    /// The calling business's USCC.
+    func ownUSCC(_ call: Call) throws -> String {
+        guard let uscc = call.caller.uscc else { throw Problem(.forbidden, "this key's organisation has no USCC") }
+        return uscc
+    }
+
+    func usccParameter(_ call: Call) throws -> String {
+        let raw = try call.parameter("uscc")
+        guard let code = USCC(raw) else { throw Problem.invalid("uscc", "a valid unified social credit code (both check characters)") }
+        return code.value
+    }
+
+    func purpose(_ call: Call, body: AccessPurpose? = nil) throws -> AccessPurpose {
+        let text = call.request.uri.queryParameters.get("purpose") ?? call.request.headers[Self.purposeHeader]
+        if let text {
+            guard let p = AccessPurpose(rawValue: text) else {
+                throw Problem.invalid("purpose", "one of \(AccessPurpose.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return p
+        }
+        if let body { return body }
+        throw Problem(.badRequest, "name the purpose of this read: ?purpose= or the X-Purpose header (\(AccessPurpose.allCases.map(\.rawValue).joined(separator: ", ")))")
+    }
+
+    func flag(_ call: Call, _ name: String) throws -> Bool {
+        guard let v = call.request.uri.queryParameters.get(name) else { return false }
+        switch v {
+        case "true", "1": return true
+        case "false", "0": return false
+        default: throw Problem.invalid(name, "true or false")
+        }
+    }
+
+    enum Outcome<T: Sendable>: Sendable {
+        case allowed(T)
+        case denied
+    }
+
+    /// A bank's read: in one transaction, the live authorisation (locked against revocation),
+    /// the read, and the audit row; without one, a denied audit row is committed and 403 answered.
+    func bankRead<T: Sendable>(
+        _ call: Call, uscc: String, scope: AuthorisationScope, purpose: AccessPurpose, action: String,
+        _ read: @Sendable (PostgresConnection, UUID) async throws -> T
+    ) async throws -> (T, UUID) {
+        let outcome: Outcome<(T, UUID)> = try await db.withTransaction { c in
+            guard let auth = try await Authorisations.live(
+                c, logger: call.logger, bankOrgId: call.caller.orgId, uscc: uscc, scope: scope, purpose: purpose)
+            else {
+                try await Audit.record(
+                    on: c, logger: call.logger,
+                    call.auditEntry(action: action, result: .denied, subjectUSCC: uscc, purpose: purpose.rawValue,
+                                    detail: ["scope": scope.rawValue, "why": "no live authorisation"]))
+                return .denied
+            }
+            let value = try await read(c, auth)
+            try await Audit.record(
+                on: c, logger: call.logger,
+                call.auditEntry(action: action, result: .allowed, subjectUSCC: uscc, purpose: purpose.rawValue,
+                                detail: ["scope": scope.rawValue, "authorisation_id": auth.uuidString.lowercased()]))
+            return .allowed((value, auth))
+        }
+        switch outcome {
+        case .allowed(let v): return v
+        case .denied:
+            throw Problem(.authorisationRequired,
+                          "no live authorisation from \(uscc) lets this bank read its \(scope.rawValue) for \(purpose.rawValue)")
+        }
+    }
+
+    static func lineage(_ c: PostgresConnection, logger: Logger, profile: StoredProfile) async throws -> [String: [RecordRef]] {
+        let history = try await ProfileStore.histories(c, usccs: [profile.uscc], upTo: profile.dataAsOf, logger: logger)[profile.uscc]
+        guard let history, let day = Day(profile.asOfDay) else { return [:] }
+        let f = Features.compute(history, asOf: day, lineage: true)
+        var out: [String: [RecordRef]] = [:]
+        for feature in Feature.allCases { out[feature.rawValue] = f.lineage[feature] ?? [] }
+        return out
+    }
+
+    static func profileBody(_ c: PostgresConnection, logger: Logger, uscc: String, lineage: Bool, auth: UUID?) async throws -> ProfileBody {
+        guard let p = try await ProfileStore.profile(c, uscc: uscc, logger: logger) else {
+            throw Problem(.notFound, "no profile of \(uscc) yet: no records, or not yet computed")
+        }
+        return ProfileBody(profile: p, lineage: lineage ? try await Self.lineage(c, logger: logger, profile: p) : nil, authorisationId: auth)
+    }
+
+    static func records(_ c: PostgresConnection, logger: Logger, uscc: String, dataset: Dataset?, after: String?, limit: Int) async throws -> [RecordBody] {
+        // The current version of each record (highest), upserts only; encrypted ID fields left out.
+        let afterParts = after.map { $0.split(separator: "/", maxSplits: 1).map(String.init) }
+        let afterDataset = afterParts?.first ?? "", afterId = afterParts.flatMap { $0.count > 1 ? $0[1] : nil } ?? ""
+        var out: [RecordBody] = []
+        for try await (ds, id, version, updated, received, data) in try await c.query(
+            """
+            SELECT dataset, record_id, version, updated_at, received_at,
+                   (data - 'legal_rep_id_enc' - 'legal_rep_id_hash')::text
+            FROM (SELECT DISTINCT ON (dataset, record_id) dataset, record_id, version, op, updated_at, received_at, data
+                  FROM record_version
+                  WHERE uscc = \(uscc) AND (\(dataset?.rawValue)::text IS NULL OR dataset = \(dataset?.rawValue))
+                  ORDER BY dataset, record_id, version DESC) v
+            WHERE op = 'upsert' AND (dataset, record_id) > (\(afterDataset)::text COLLATE "C", \(afterId)::text COLLATE "C")
+            ORDER BY dataset, record_id LIMIT \(limit)
+            """, logger: logger
+        ).decode((String, String, Int64, Date, Date, String?).self) {
+            let value = data.flatMap { try? JSONParser.parse(Array($0.utf8)) } ?? .null
+            let provider = Dataset(rawValue: ds)?.provider.rawValue ?? ""
+            out.append(RecordBody(dataset: ds, provider: provider, recordId: id, version: version, updatedAt: updated, receivedAt: received, data: value))
+        }
+        return out
+    }
+
+    func datasetFilter(_ call: Call) throws -> Dataset? {
+        try call.request.uri.queryParameters.get("dataset").map { text in
+            guard let d = Dataset(rawValue: text) else {
+                throw Problem.invalid("dataset", "one of \(Dataset.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return d
+        }
+    }
+
+    func reportResponse(_ r: SignedReport, status: HTTPResponse.Status = .ok) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+        headers[.contentDisposition] = "attachment; filename=\"\(r.number).json\""
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: r.document)))
+    }
+
+    func requireSigner() throws -> ReportSigner {
+        guard let signer else { throw Problem(.notReady, "no report signing key is configured (XYD_SIGNING_KEY_FILE)") }
+        return signer
+    }
+
+    static func mapReportError(_ e: ReportError) -> Problem {
+        switch e {
+        case .noScorecard: Problem(.conflict, e.description)
+        case .noRecords: Problem(.notFound, e.description)
+        case .future: Problem.invalid("as_of", "a moment not in the future")
+        }
+    }
+
+    // MARK: Routes
+
+    func register(_ api: API) {
+        // A business's own view.
+        api.on(.get, "/v1/me/profile") { call in
+            let uscc = try ownUSCC(call)
+            let lineage = try flag(call, "lineage")
+            let body = try await db.withTransaction { c in
+                let body = try await Self.profileBody(c, logger: call.logger, uscc: uscc, lineage: lineage, auth: nil)
+                try await Audit.record(on: c, logger: call.logger, call.auditEntry(action: "profile.read", result: .allowed, subjectUSCC: uscc, purpose: "self"))
+                return body
+            }
+            return try JSON.response(body)
+        }
+        api.on(.get, "/v1/me/records") { call in
+            let uscc = try ownUSCC(call)
+            let dataset = try datasetFilter(call)
+            let limit = try PageLimits.size(call.request)
+            let after = call.request.uri.queryParameters.get("after")
+            let items = try await db.withTransaction { c in
+                let items = try await Self.records(c, logger: call.logger, uscc: uscc, dataset: dataset, after: after, limit: limit)
+                try await Audit.record(on: c, logger: call.logger, call.auditEntry(action: "records.read", result: .allowed, subjectUSCC: uscc, purpose: "self"))
+                return items
+            }
+            return try JSON.response(Items(items: items, next: items.count == limit ? items.last.map { "\($0.dataset)/\($0.recordId)" } : nil))
+        }
+        api.on(.get, "/v1/me/authorisations") { call in
+            let uscc = try ownUSCC(call)
+            let items = try await db.withConnection { c in try await Authorisations.forEnterprise(c, logger: call.logger, uscc: uscc) }
+            return try JSON.response(Items(items: items, next: nil))
+        }
+        api.on(.post, "/v1/me/authorisations") { call in
+            let uscc = try ownUSCC(call)
+            let body = try await call.decode(NewAuthorisation.self)
+            guard !body.scopes.isEmpty else { throw Problem.invalid("scopes", "at least one of profile, report, records") }
+            let a = try await db.withTransaction { c in
+                do {
+                    let a = try await Authorisations.grant(
+                        c, logger: call.logger, enterpriseOrgId: call.caller.orgId, uscc: uscc, bankOrgId: body.bankOrgId,
+                        scopes: body.scopes, purpose: body.purpose, expiresAt: body.expiresAt)
+                    try await Audit.record(
+                        on: c, logger: call.logger,
+                        call.auditEntry(action: "authorisation.grant", result: .allowed, subjectUSCC: uscc, subjectId: a.id.uuidString.lowercased(),
+                                        purpose: a.purpose.rawValue, detail: ["bank_org_id": a.bankOrgId.uuidString.lowercased()]))
+                    return a
+                } catch AuthorisationError.notABank {
+                    throw Problem.invalid("bank_org_id", "the id of a bank organisation")
+                } catch let AuthorisationError.badExpiry(why) {
+                    throw Problem.invalid("expires_at", why)
+                }
+            }
+            return try JSON.response(a, status: .created)
+        }
+        api.on(.delete, "/v1/me/authorisations/:authorisationId") { call in
+            let uscc = try ownUSCC(call)
+            let id = try call.uuidParameter("authorisationId")
+            let a = try await db.withTransaction { c in
+                guard let a = try await Authorisations.revoke(c, logger: call.logger, id: id, uscc: uscc) else {
+                    throw Problem(.notFound, "no authorisation \(id) of yours")
+                }
+                try await Audit.record(
+                    on: c, logger: call.logger,
+                    call.auditEntry(action: "authorisation.revoke", result: .allowed, subjectUSCC: uscc, subjectId: id.uuidString.lowercased()))
+                return a
+            }
+            return try JSON.response(a)
+        }
+        api.on(.get, "/v1/me/access-log") { call in
+            let uscc = try ownUSCC(call)
+            let limit = try PageLimits.size(call.request)
+            let items = try await db.withConnection { c in try await Authorisations.accessLog(c, logger: call.logger, uscc: uscc, limit: limit) }
+            return try JSON.response(Items(items: items, next: nil))
+        }
+        api.on(.post, "/v1/me/reports") { call in
+            let uscc = try ownUSCC(call)
+            let signer = try requireSigner()
+            let body = try await call.decodeIfPresent(NewReport.self)
+            let report = try await db.withTransaction { c in
+                do {
+                    let r = try await Reports.create(
+                        c, logger: call.logger, signer: signer, uscc: uscc, requestedBy: call.caller.orgId, requesterName: call.caller.orgName,
+                        requesterKind: call.caller.kind.rawValue, authorisationId: nil, purpose: "self", asOf: body?.asOf)
+                    try await Audit.record(on: c, logger: call.logger,
+                                           call.auditEntry(action: "report.create", result: .allowed, subjectUSCC: uscc, subjectId: r.number, purpose: "self"))
+                    return r
+                } catch let e as ReportError { throw Self.mapReportError(e) }
+            }
+            return reportResponse(report, status: .created)
+        }
+
+        // A bank's reads, each under a live authorisation.
+        api.on(.get, "/v1/authorisations") { call in
+            let live = try !flag(call, "all")
+            let items = try await db.withConnection { c in
+                try await Authorisations.forBank(c, logger: call.logger, bankOrgId: call.caller.orgId, liveOnly: live)
+            }
+            return try JSON.response(Items(items: items, next: nil))
+        }
+        api.on(.get, "/v1/enterprises/:uscc/profile") { call in
+            let uscc = try usccParameter(call)
+            let purpose = try purpose(call)
+            let lineage = try flag(call, "lineage")
+            let logger = call.logger
+            let (body, _) = try await bankRead(call, uscc: uscc, scope: .profile, purpose: purpose, action: "profile.read") { c, auth in
+                try await Self.profileBody(c, logger: logger, uscc: uscc, lineage: lineage, auth: auth)
+            }
+            return try JSON.response(body)
+        }
+        api.on(.get, "/v1/enterprises/:uscc/records") { call in
+            let uscc = try usccParameter(call)
+            let purpose = try purpose(call)
+            let dataset = try datasetFilter(call)
+            let limit = try PageLimits.size(call.request)
+            let after = call.request.uri.queryParameters.get("after")
+            let logger = call.logger
+            let (items, _) = try await bankRead(call, uscc: uscc, scope: .records, purpose: purpose, action: "records.read") { c, _ in
+                try await Self.records(c, logger: logger, uscc: uscc, dataset: dataset, after: after, limit: limit)
+            }
+            return try JSON.response(Items(items: items, next: items.count == limit ? items.last.map { "\($0.dataset)/\($0.recordId)" } : nil))
+        }
+        api.on(.post, "/v1/enterprises/:uscc/reports") { call in
+            let uscc = try usccParameter(call)
+            let signer = try requireSigner()
+            let body = try await call.decodeIfPresent(NewReport.self)
+            let purpose = try purpose(call, body: body?.purpose)
+            let logger = call.logger
+            let caller = call.caller
+            do {
+                let (report, _) = try await bankRead(call, uscc: uscc, scope: .report, purpose: purpose, action: "report.create") { c, auth in
+                    try await Reports.create(
+                        c, logger: logger, signer: signer, uscc: uscc, requestedBy: caller.orgId, requesterName: caller.orgName,
+                        requesterKind: caller.kind.rawValue, authorisationId: auth, purpose: purpose.rawValue, asOf: body?.asOf)
+                }
+                return reportResponse(report, status: .created)
+            } catch let e as ReportError { throw Self.mapReportError(e) }
+        }
+
+        // Reports: the requester (or the business it is about) fetches it again; anyone checks it.
+        api.on(.get, "/v1/reports/:number") { call in
+            let number = try call.parameter("number")
+            let found = try await db.withTransaction { c in
+                guard let found = try await Reports.find(c, logger: call.logger, number: number),
+                    found.requestedBy == call.caller.orgId || found.report.uscc == call.caller.uscc
+                else { throw Problem(.notFound, "no report \(number) of yours") }
+                try await Audit.record(on: c, logger: call.logger,
+                                       call.auditEntry(action: "report.read", result: .allowed, subjectUSCC: found.report.uscc, subjectId: number))
+                return found
+            }
+            return reportResponse(found.report)
+        }
+        api.on(.get, "/v1/reports/:number/verification") { call in
+            let number = try call.parameter("number")
+            let signer = try requireSigner()
+            guard let found = try await db.withConnection({ c in try await Reports.find(c, logger: call.logger, number: number) }) else {
+                throw Problem(.notFound, "no report \(number)")
+            }
+            let r = found.report
+            let valid = r.keyId == signer.keyId
+                && ReportSigner.verify(canonical: r.canonical, signature: r.signature, publicKeyBase64: signer.publicKeyBase64)
+            return try JSON.response(Verification(
+                number: number, valid: valid, keyId: r.keyId, publicKey: signer.publicKeyBase64,
+                detail: valid ? "issued by this service and unchanged since" : "the stored report does not match its signature"))
+        }
+        api.on(.get, "/v1/signing-key") { _ in
+            let signer = try requireSigner()
+            return try JSON.response(SigningKey(keyId: signer.keyId, publicKey: signer.publicKeyBase64))
+        }
+    }
+}

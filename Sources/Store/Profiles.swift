@@ -1,0 +1,318 @@
+import Crypto
+import CreditCore
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// Scorecards stored as data: published once per version, one active at a time.
+public enum Scorecards {
+    public enum PublishError: Error, CustomStringConvertible {
+        case differentContent(version: String)
+        case unknownVersion(String)
+        public var description: String {
+            switch self {
+            case .differentContent(let v): "scorecard \(v) is already published with different content: give the new card a new version"
+            case .unknownVersion(let v): "no scorecard \(v) is published"
+            }
+        }
+    }
+
+    public struct Published: Sendable, Codable {
+        public let version: String
+        public let sha256: String
+        public let publishedAt: Date
+        public let active: Bool
+        enum CodingKeys: String, CodingKey {
+            case version, sha256, active
+            case publishedAt = "published_at"
+        }
+    }
+
+    /// Stores a card (again with the same content: nothing changes). With `activate`, makes it
+    /// the active one and queues every enterprise for rescoring. Returns whether it was new and
+    /// how many enterprises were queued.
+    public static func publish(_ db: Database, card: Scorecard, file: Data, activate: Bool) async throws -> (new: Bool, queued: Int) {
+        let body = String(decoding: file, as: UTF8.self)
+        let sha = SHA256.hash(data: file).map { String(format: "%02x", $0) }.joined()
+        return try await db.withTransaction { c in
+            let logger = db.logger
+            // One publisher at a time.
+            try await c.query("SELECT pg_advisory_xact_lock(hashtext('xyd.scorecard'))", logger: logger)
+            let existing = try await c.query("SELECT sha256 FROM scorecard WHERE version = \(card.version)", logger: logger).collect()
+            var new = false
+            if let row = existing.first {
+                guard try row.decode(String.self) == sha else { throw PublishError.differentContent(version: card.version) }
+            } else {
+                try await c.query(
+                    "INSERT INTO scorecard (version, body, sha256) VALUES (\(card.version), \(body)::jsonb, \(sha))", logger: logger)
+                new = true
+            }
+            guard activate else { return (new, 0) }
+            let active = try await c.query("SELECT version FROM active_scorecard", logger: logger).collect().first?.decode(String.self)
+            if active == card.version { return (new, 0) }
+            try await c.query("INSERT INTO scorecard_activation (version) VALUES (\(card.version))", logger: logger)
+            let queued = try await ProfileStore.enqueueAll(c, logger: logger)
+            return (new, queued)
+        }
+    }
+
+    public static func list(_ db: Database) async throws -> [Published] {
+        try await db.withConnection { c in
+            var out: [Published] = []
+            for try await (v, sha, at, active) in try await c.query(
+                """
+                SELECT s.version, s.sha256, s.published_at, s.version = (SELECT version FROM active_scorecard)
+                FROM scorecard s ORDER BY s.published_at
+                """, logger: db.logger
+            ).decode((String, String, Date, Bool?).self) {
+                out.append(Published(version: v, sha256: sha, publishedAt: at, active: active ?? false))
+            }
+            return out
+        }
+    }
+
+    /// The card active now, or at a past moment.
+    public static func active(_ c: PostgresConnection, at moment: Date? = nil, logger: Logger) async throws -> Scorecard? {
+        let rows = try await c.query(
+            """
+            SELECT s.body::text FROM scorecard s
+            JOIN (SELECT version FROM scorecard_activation WHERE activated_at <= coalesce(\(moment)::timestamptz, 'infinity')
+                  ORDER BY activated_at DESC LIMIT 1) a USING (version)
+            """, logger: logger
+        ).collect()
+        guard let row = rows.first else { return nil }
+        return try Scorecard.decode(Data(try row.decode(String.self).utf8))
+    }
+
+    public static func card(_ c: PostgresConnection, version: String, logger: Logger) async throws -> Scorecard? {
+        let rows = try await c.query("SELECT body::text FROM scorecard WHERE version = \(version)", logger: logger).collect()
+        guard let row = rows.first else { return nil }
+        return try Scorecard.decode(Data(try row.decode(String.self).utf8))
+    }
+}
+
+/// A stored profile, as read back.
+public struct StoredProfile: Sendable, Codable {
+    public let uscc: String
+    public let scorecardVersion: String
+    public let score: Int?
+    public let grade: String?
+    public let thinFile: Bool
+    public let knockouts: [String]
+    public let reasons: [Scorecard.Reason]
+    public let features: [String: FeatureValue]
+    public let points: [String: Int]
+    public let dataMonths: Int
+    public let records: Int
+    public let asOfDay: String
+    public let dataAsOf: Date
+    public let computedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case uscc, score, grade, knockouts, reasons, features, points, records
+        case scorecardVersion = "scorecard_version"
+        case thinFile = "thin_file"
+        case dataMonths = "data_months"
+        case asOfDay = "as_of_day"
+        case dataAsOf = "data_as_of"
+        case computedAt = "computed_at"
+    }
+}
+
+/// Profiles: histories read from the record versions (set-based, a batch of enterprises per
+/// query), features and scores computed by CreditCore, written back in one statement.
+public enum ProfileStore {
+    /// Enterprises per recompute transaction.
+    public static let defaultBatch = 200
+    public static let maxBatch = 2_000
+    /// Ingested pages turned into queue rows per step.
+    public static let pagesPerStep = 500
+
+    /// The current records (highest version received up to `upTo`, upserts) of these
+    /// enterprises, typed.
+    public static func histories(
+        _ c: PostgresConnection, usccs: [String], upTo: Date?, logger: Logger
+    ) async throws -> [String: History] {
+        var out: [String: History] = [:]
+        for u in usccs { out[u] = History(uscc: u) }
+        let rows = try await c.query(
+            """
+            SELECT DISTINCT ON (dataset, record_id) dataset, record_id, uscc, op, data::text
+            FROM record_version
+            WHERE uscc = ANY(\(usccs)::text[]) AND received_at <= coalesce(\(upTo)::timestamptz, 'infinity')
+            ORDER BY dataset, record_id, version DESC
+            """, logger: logger)
+        for try await (ds, id, uscc, op, data) in rows.decode((String, String, String, String, String?).self) {
+            guard op == "upsert", let dataset = Dataset(rawValue: ds), let data else { continue }
+            guard let value = try? JSONParser.parse(Array(data.utf8)) else {
+                out[uscc]?.unreadable.append(RecordRef(dataset, id))
+                continue
+            }
+            out[uscc]?.add(dataset, recordId: id, data: value)
+        }
+        return out
+    }
+
+    static let encoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return e
+    }()
+
+    static func json(_ v: some Encodable) throws -> String { String(decoding: try encoder.encode(v), as: UTF8.self) }
+
+    /// Recomputes and stores the profiles of these enterprises as of now (the transaction's
+    /// start; windows end on that day in China, or on `day` when given). An enterprise with no
+    /// current record loses its profile. Returns how many profiles were written.
+    @discardableResult
+    public static func recompute(
+        _ c: PostgresConnection, usccs: [String], card: Scorecard, day: Day? = nil, logger: Logger
+    ) async throws -> Int {
+        guard !usccs.isEmpty else { return 0 }
+        let now = try await c.query("SELECT now()", logger: logger).collect()[0].decode(Date.self)
+        let asOfDay = day ?? Day.inChina(now)
+        let histories = try await histories(c, usccs: usccs, upTo: nil, logger: logger)
+        var keep: [String] = [], gone: [String] = []
+        // -1 and "" for no score and no grade.
+        var scores: [Int] = [], grades: [String] = [], thin: [Bool] = [], knockouts: [String] = []
+        var reasons: [String] = [], features: [String] = [], points: [String] = [], months: [Int] = [], records: [Int] = []
+        for u in usccs {
+            guard let h = histories[u], h.recordCount > 0 else { gone.append(u); continue }
+            let f = Features.compute(h, asOf: asOfDay)
+            let o = card.score(f)
+            keep.append(u)
+            scores.append(o.score ?? -1)
+            grades.append(o.grade ?? "")
+            thin.append(o.thinFile)
+            knockouts.append("{" + o.knockouts.joined(separator: ",") + "}")
+            reasons.append(try json(o.reasons))
+            features.append(try json(Dictionary(uniqueKeysWithValues: f.values.map { ($0.key.rawValue, $0.value) })))
+            points.append(try json(Dictionary(uniqueKeysWithValues: o.points.map { ($0.key.rawValue, $0.value) })))
+            months.append(f.dataMonths)
+            records.append(h.recordCount)
+        }
+        if !gone.isEmpty {
+            try await c.query("DELETE FROM profile WHERE uscc = ANY(\(gone)::text[])", logger: logger)
+        }
+        if !keep.isEmpty {
+            try await c.query(
+                """
+                INSERT INTO profile (uscc, scorecard_version, score, grade, thin_file, knockouts, reasons, features, points,
+                                     data_months, records, as_of_day, data_as_of, computed_at)
+                SELECT u, \(card.version), nullif(s, -1), nullif(g, ''), t, k::text[], r::jsonb, f::jsonb, p::jsonb, m, n, \(asOfDay.description)::date, \(now), now()
+                FROM unnest(\(keep)::text[], \(scores)::int[], \(grades)::text[], \(thin)::bool[], \(knockouts)::text[],
+                            \(reasons)::text[], \(features)::text[], \(points)::text[], \(months)::int[], \(records)::int[])
+                     AS x(u, s, g, t, k, r, f, p, m, n)
+                ON CONFLICT (uscc) DO UPDATE SET scorecard_version = EXCLUDED.scorecard_version, score = EXCLUDED.score,
+                    grade = EXCLUDED.grade, thin_file = EXCLUDED.thin_file, knockouts = EXCLUDED.knockouts,
+                    reasons = EXCLUDED.reasons, features = EXCLUDED.features, points = EXCLUDED.points,
+                    data_months = EXCLUDED.data_months, records = EXCLUDED.records, as_of_day = EXCLUDED.as_of_day,
+                    data_as_of = EXCLUDED.data_as_of, computed_at = EXCLUDED.computed_at
+                """, logger: logger)
+        }
+        return keep.count
+    }
+
+    /// Queues every enterprise that has records or a profile.
+    @discardableResult
+    public static func enqueueAll(_ c: PostgresConnection, logger: Logger) async throws -> Int {
+        try await c.query(
+            """
+            INSERT INTO profile_queue (uscc)
+            SELECT uscc FROM (SELECT DISTINCT uscc FROM record_version UNION SELECT uscc FROM profile) x ORDER BY 1
+            ON CONFLICT DO NOTHING RETURNING 1
+            """, logger: logger
+        ).collect().count
+    }
+
+    /// Turns ingested pages not yet profiled into queue rows. Returns the pages taken.
+    @discardableResult
+    public static func takePages(_ db: Database) async throws -> Int {
+        try await db.withTransaction { c in
+            let rows = try await c.query(
+                """
+                WITH pages AS (
+                    UPDATE ingest_batch SET profiled_at = now()
+                    WHERE id IN (SELECT id FROM ingest_batch WHERE profiled_at IS NULL ORDER BY id
+                                 LIMIT \(pagesPerStep) FOR UPDATE SKIP LOCKED)
+                    RETURNING usccs),
+                queued AS (
+                    INSERT INTO profile_queue (uscc)
+                    SELECT DISTINCT u FROM pages, unnest(pages.usccs) AS u ORDER BY 1
+                    ON CONFLICT DO NOTHING)
+                SELECT count(*)::int FROM pages
+                """, logger: db.logger
+            ).collect()
+            return try rows[0].decode(Int.self)
+        }
+    }
+
+    /// Takes up to `batch` queued enterprises and recomputes their profiles with the active
+    /// card, in one transaction (a crash puts them back). Returns how many were taken; 0 when
+    /// the queue is empty or no card is active.
+    public static func workQueue(_ db: Database, batch: Int, cache: ScorecardCache, day: Day? = nil) async throws -> Int {
+        precondition(batch > 0 && batch <= maxBatch)
+        return try await db.withTransaction { c in
+            let logger = db.logger
+            guard let card = try await cache.active(c, logger: logger) else { return 0 }
+            let claimed = try await c.query(
+                """
+                DELETE FROM profile_queue WHERE uscc IN (
+                    SELECT uscc FROM profile_queue ORDER BY enqueued_at, uscc LIMIT \(batch) FOR UPDATE SKIP LOCKED)
+                RETURNING uscc
+                """, logger: logger
+            ).collect().map { try $0.decode(String.self) }
+            guard !claimed.isEmpty else { return 0 }
+            try await recompute(c, usccs: claimed.sorted(), card: card, day: day, logger: logger)
+            return claimed.count
+        }
+    }
+
+    public static func queueLength(_ db: Database) async throws -> (queued: Int, pages: Int) {
+        try await db.withConnection { c in
+            try await c.query(
+                """
+                SELECT (SELECT count(*)::int FROM profile_queue),
+                       (SELECT count(*)::int FROM ingest_batch WHERE profiled_at IS NULL)
+                """, logger: db.logger
+            ).collect()[0].decode((Int, Int).self)
+        }
+    }
+
+    public static func profile(_ c: PostgresConnection, uscc: String, logger: Logger) async throws -> StoredProfile? {
+        let rows = try await c.query(
+            """
+            SELECT uscc, scorecard_version, score, grade, thin_file, knockouts, reasons::text, features::text, points::text,
+                   data_months, records, as_of_day::text, data_as_of, computed_at
+            FROM profile WHERE uscc = \(uscc)
+            """, logger: logger
+        ).collect()
+        guard let row = rows.first else { return nil }
+        let (u, v, score, grade, thin, knock, reasons, features, points, months, records, day, dataAsOf, computed) = try row.decode(
+            (String, String, Int?, String?, Bool, [String], String, String, String, Int, Int, String, Date, Date).self)
+        let d = JSONDecoder()
+        return StoredProfile(
+            uscc: u, scorecardVersion: v, score: score, grade: grade, thinFile: thin, knockouts: knock,
+            reasons: try d.decode([Scorecard.Reason].self, from: Data(reasons.utf8)),
+            features: try d.decode([String: FeatureValue].self, from: Data(features.utf8)),
+            points: try d.decode([String: Int].self, from: Data(points.utf8)),
+            dataMonths: months, records: records, asOfDay: day, dataAsOf: dataAsOf, computedAt: computed)
+    }
+}
+
+/// The active scorecard, decoded once per version.
+public final class ScorecardCache: Sendable {
+    let held = Locked<Scorecard?>(nil)
+
+    public init() {}
+
+    public func active(_ c: PostgresConnection, logger: Logger) async throws -> Scorecard? {
+        let version = try await c.query("SELECT version FROM active_scorecard", logger: logger).collect().first?.decode(String.self)
+        guard let version else { return nil }
+        if let card = held.withLock({ $0 }), card.version == version { return card }
+        let card = try await Scorecards.card(c, version: version, logger: logger)
+        held.withLock { $0 = card }
+        return card
+    }
+}

@@ -1,0 +1,196 @@
+import CreditCore
+import Foundation
+import Logging
+import PostgresNIO
+
+public enum ReportError: Error, CustomStringConvertible {
+    case noScorecard(Date)
+    case noRecords(String)
+    case future
+    public var description: String {
+        switch self {
+        case .noScorecard(let at): "no scorecard was active at \(Reports.timestamp(at))"
+        case .noRecords(let uscc): "no records of \(uscc) were held at that moment"
+        case .future: "as_of is in the future"
+        }
+    }
+}
+
+/// A signed report as kept and as handed out: `{"report": {...}, "signature": {...}}`.
+public struct SignedReport: Sendable {
+    public let number: String
+    public let uscc: String
+    /// The canonical JSON (RFC 8785) of the report, exactly as signed.
+    public let canonical: String
+    public let signature: String
+    public let keyId: String
+    public let createdAt: Date
+
+    /// The document to download: the report and its signature.
+    public var document: String {
+        "{\"report\":\(canonical),\"signature\":{\"alg\":\"Ed25519\",\"key_id\":\"\(keyId)\",\"value\":\"\(signature)\"}}"
+    }
+}
+
+/// Credit reports: computed from the record versions known at `as_of` with the scorecard
+/// active then, numbered `XYD-YYYYMMDD-NNNNNN` (the day in China), signed over their
+/// canonical JSON, and kept exactly as signed.
+public enum Reports {
+    public static let queryHistoryLimit = 100
+    public static let penaltiesLimit = 200
+
+    static func timestamp(_ d: Date) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: d)
+    }
+
+    /// The report's content as of a moment: the same moment gives the same content.
+    public static func content(_ c: PostgresConnection, logger: Logger, uscc: String, asOf: Date) async throws -> JSONValue {
+        guard let card = try await Scorecards.active(c, at: asOf, logger: logger) else { throw ReportError.noScorecard(asOf) }
+        let history = try await ProfileStore.histories(c, usccs: [uscc], upTo: asOf, logger: logger)[uscc] ?? History(uscc: uscc)
+        guard history.recordCount > 0 else { throw ReportError.noRecords(uscc) }
+        let day = Day.inChina(asOf)
+        let features = Features.compute(history, asOf: day)
+        let outcome = card.score(features)
+
+        var enterprise: JSONObject = ["uscc": .string(uscc)]
+        if let r = history.registry {
+            enterprise["name"] = .string(r.name)
+            enterprise["entity_type"] = .string(r.entityType)
+            enterprise["industry_code"] = .string(r.industryCode)
+            enterprise["district_code"] = .string(r.districtCode)
+            enterprise["size_class"] = .string(r.sizeClass)
+            enterprise["status"] = .string(r.status)
+            enterprise["established_on"] = .string(r.establishedOn.description)
+            enterprise["registered_capital_fen"] = .number(String(r.registeredCapitalFen))
+            enterprise["legal_rep_name"] = .string(r.legalRepName)
+            enterprise["legal_rep_id_masked"] = r.legalRepMasked.map(JSONValue.string) ?? .null
+        }
+        var featureObject = JSONObject()
+        for f in Feature.allCases {
+            switch features[f] {
+            case .number(let n): featureObject[f.rawValue] = .number(String(n))
+            case .category(let s): featureObject[f.rawValue] = .string(s)
+            case .missing: featureObject[f.rawValue] = .null
+            }
+        }
+        let reasons: [JSONValue] = outcome.reasons.map { r in
+            ["code": .string(r.code), "feature": .string(r.feature.rawValue), "zh": .string(r.zh), "en": .string(r.en),
+             "points": .number(String(r.points)), "max_points": .number(String(r.maxPoints))]
+        }
+        let profile: JSONObject = [
+            "scorecard_version": .string(card.version),
+            "score": outcome.score.map { .number(String($0)) } ?? .null,
+            "grade": outcome.grade.map(JSONValue.string) ?? .null,
+            "thin_file": .bool(outcome.thinFile),
+            "knockouts": .array(outcome.knockouts.map(JSONValue.string)),
+            "reasons": .array(reasons),
+            "features": .object(featureObject),
+            "data_months": .number(String(features.dataMonths)),
+        ]
+        let counts: [(Dataset, Int)] = [
+            (.enterpriseRegistry, history.registry == nil ? 0 : 1), (.taxFiling, history.taxFilings.count),
+            (.taxCreditRating, history.taxRatings.count), (.socialInsurance, history.socialInsurance.count),
+            (.utilityBill, history.utilityBills.count), (.contractPerformance, history.contracts.count),
+            (.administrativeLicence, history.licences.count), (.administrativePenalty, history.penalties.count),
+            (.dishonestyListing, history.listings.count),
+        ]
+        var records = JSONObject()
+        for (d, n) in counts { records[d.rawValue] = .number(String(n)) }
+        // Published penalties: decided by then and still within their publicity window.
+        let published = history.penalties
+            .filter { $0.decidedOn <= day && $0.publicityEndsOn >= day }
+            .sorted { ($0.decidedOn, $0.id) > ($1.decidedOn, $1.id) }
+            .prefix(penaltiesLimit)
+            .map { p -> JSONValue in
+                ["decision_no": .string(p.decisionNo), "authority": .string(p.authority), "decided_on": .string(p.decidedOn.description),
+                 "violation": .string(p.violation), "severity": .string(p.severity), "fine_amount_fen": .number(String(p.fineFen)),
+                 "publicity_ends_on": .string(p.publicityEndsOn.description)]
+            }
+        let listings = history.listings
+            .filter { $0.listedOn <= day }
+            .sorted { ($0.listedOn, $0.id) > ($1.listedOn, $1.id) }
+            .map { l -> JSONValue in
+                ["list_type": .string(l.listType), "case_no": .string(l.caseNo), "authority": .string(l.authority),
+                 "listed_on": .string(l.listedOn.description),
+                 "removed_on": l.removedOn.map { .string($0.description) } ?? .null,
+                 "current": .bool(l.removedOn.map { $0 > day } ?? true),
+                 "amount_involved_fen": l.amountFen.map { .number(String($0)) } ?? .null]
+            }
+        var queries: [JSONValue] = []
+        for try await (at, bank, action, purpose) in try await c.query(
+            """
+            SELECT l.occurred_at, coalesce(o.name, ''), l.action, coalesce(l.purpose, '')
+            FROM audit_log l LEFT JOIN organisations o ON o.id = l.actor_org_id
+            WHERE l.subject_uscc = \(uscc) AND l.actor_kind = 'bank' AND l.result = 'allowed' AND l.occurred_at <= \(asOf)
+            ORDER BY l.occurred_at DESC, l.id DESC LIMIT \(queryHistoryLimit)
+            """, logger: logger
+        ).decode((Date, String, String, String).self) {
+            queries.append(["at": .string(timestamp(at)), "bank": .string(bank), "action": .string(action), "purpose": .string(purpose)])
+        }
+        return [
+            "as_of": .string(timestamp(asOf)),
+            "as_of_day": .string(day.description),
+            "enterprise": .object(enterprise),
+            "profile": .object(profile),
+            "records_by_dataset": .object(records),
+            "published_penalties": .array(Array(published)),
+            "dishonesty_listings": .array(listings),
+            "query_history": .array(queries),
+        ]
+    }
+
+    /// Numbers, signs and stores a report (in the caller's transaction).
+    public static func create(
+        _ c: PostgresConnection, logger: Logger, signer: ReportSigner, uscc: String, requestedBy: UUID, requesterName: String,
+        requesterKind: String, authorisationId: UUID?, purpose: String?, asOf requested: Date?
+    ) async throws -> SignedReport {
+        let now = try await c.query("SELECT now()", logger: logger).collect()[0].decode(Date.self)
+        if let requested, requested > now { throw ReportError.future }
+        let asOf = requested ?? now
+        let content = try await content(c, logger: logger, uscc: uscc, asOf: asOf)
+        let day = Day.inChina(now)
+        let n = try await c.query(
+            """
+            INSERT INTO report_counter (day, n) VALUES (\(day.description)::date, 1)
+            ON CONFLICT (day) DO UPDATE SET n = report_counter.n + 1 RETURNING n
+            """, logger: logger
+        ).collect()[0].decode(Int.self)
+        let number = "XYD-" + day.description.replacingOccurrences(of: "-", with: "") + "-" + String(n).leftPaddedZeros(6)
+        var requester: JSONObject = ["org_id": .string(requestedBy.uuidString.lowercased()), "name": .string(requesterName),
+                                     "kind": .string(requesterKind)]
+        requester["purpose"] = purpose.map(JSONValue.string) ?? .null
+        requester["authorisation_id"] = authorisationId.map { .string($0.uuidString.lowercased()) } ?? .null
+        let report: JSONValue = [
+            "number": .string(number),
+            "issued_at": .string(timestamp(now)),
+            "issuer": "Xinyidai (信易贷) credit service",
+            "requested_by": .object(requester),
+            "content": content,
+            "verification": .string("GET /v1/reports/\(number)/verification"),
+        ]
+        let canonical = try CanonicalJSON.encode(report)
+        let signature = try signer.sign(canonical)
+        try await c.query(
+            """
+            INSERT INTO report (number, uscc, requested_by, authorisation_id, as_of, canonical, signature, key_id)
+            VALUES (\(number), \(uscc), \(requestedBy), \(authorisationId), \(asOf), \(canonical), \(signature), \(signer.keyId))
+            """, logger: logger)
+        return SignedReport(number: number, uscc: uscc, canonical: canonical, signature: signature, keyId: signer.keyId, createdAt: now)
+    }
+
+    public static func find(_ c: PostgresConnection, logger: Logger, number: String) async throws -> (report: SignedReport, requestedBy: UUID)? {
+        let rows = try await c.query(
+            "SELECT number, uscc, canonical, signature, key_id, created_at, requested_by FROM report WHERE number = \(number)",
+            logger: logger
+        ).collect()
+        guard let row = rows.first else { return nil }
+        let (n, u, canonical, sig, key, at, by) = try row.decode((String, String, String, String, String, Date, UUID).self)
+        return (SignedReport(number: n, uscc: u, canonical: canonical, signature: sig, keyId: key, createdAt: at), by)
+    }
+}
+
+extension String {
+    func leftPaddedZeros(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
+}

@@ -1,0 +1,106 @@
+import CreditCore
+import Foundation
+import Testing
+import TestSupport
+
+@Suite struct ScorecardTests {
+    func features(_ values: [Feature: FeatureValue], months: Int = 24) -> FeatureSet {
+        var f = FeatureSet(asOf: Day("2026-06-15")!)
+        f.values = values
+        f.dataMonths = months
+        return f
+    }
+
+    @Test func pointsFromBinsGradeFromScore() throws {
+        let card = try TestCards.decode(TestCards.card())
+        // Best everywhere: 600 + 100 + 80 + 50 + 40 = 870 → A, no reasons.
+        let best = card.score(features([.taxOnTimeRate12m: .number(10_000), .socialInsuranceArrears12m: .number(0),
+                                        .taxCreditGrade: .category("A"), .seriousPenalties36m: .number(0)]))
+        #expect(best.score == 870 && best.grade == "A" && best.reasons.isEmpty && !best.thinFile)
+        // Bin edges: 8000 is in [8000, 10000); 7999 below.
+        let edge = card.score(features([.taxOnTimeRate12m: .number(8000), .socialInsuranceArrears12m: .number(1),
+                                        .taxCreditGrade: .category("M"), .seriousPenalties36m: .number(0)]))
+        #expect(edge.points[.taxOnTimeRate12m] == 60 && edge.points[.socialInsuranceArrears12m] == 20)
+        #expect(edge.score == 600 + 60 + 20 + 30 + 40 && edge.grade == "B")
+        let low = card.score(features([.taxOnTimeRate12m: .number(7999), .socialInsuranceArrears12m: .number(5),
+                                       .taxCreditGrade: .category("D"), .seriousPenalties36m: .number(2)]))
+        #expect(low.score == 500 && low.grade == "C")
+        // Missing values take the missing bin.
+        let missing = card.score(features([:]))
+        #expect(missing.score == 600 + 30 + 40 + 10 + 0)
+    }
+
+    @Test func reasonsByPointsBelowMaximumMostFirstAtMostFour() throws {
+        let card = try TestCards.decode(TestCards.card())
+        let o = card.score(features([.taxOnTimeRate12m: .number(8500), .socialInsuranceArrears12m: .number(4),
+                                     .taxCreditGrade: .category("B"), .seriousPenalties36m: .number(1)]))
+        // Below maximum: penalties 140, arrears 80, tax late 40, grade 20.
+        #expect(o.reasons.map(\.code) == ["R17_PENALTY_SERIOUS", "R10_SI_ARREARS", "R03_TAX_LATE", "R07_TAX_GRADE"])
+        #expect(o.reasons[0].value == .number(1) && o.reasons[0].points == -100 && o.reasons[0].maxPoints == 40)
+        #expect(o.reasons[2].zh == "纳税申报存在逾期（85.00%）")
+        #expect(o.reasons[2].en == "tax returns filed late (85.00%)")
+        // Ties keep the card's order; more than four shortfalls are cut to four.
+        let five = """
+            [{"feature": "unpaid_tax", "reason_code": "A1", "reason_zh": "a", "reason_en": "a", "bins": [{"max": 1, "points": 10}, {"min": 1, "points": 0}, {"missing": true, "points": 0}]},
+             {"feature": "utility_unpaid", "reason_code": "A2", "reason_zh": "b", "reason_en": "b", "bins": [{"max": 1, "points": 10}, {"min": 1, "points": 0}, {"missing": true, "points": 0}]},
+             {"feature": "contract_breaches_24m", "reason_code": "A3", "reason_zh": "c", "reason_en": "c", "bins": [{"max": 1, "points": 10}, {"min": 1, "points": 0}, {"missing": true, "points": 0}]},
+             {"feature": "listings_36m", "reason_code": "A4", "reason_zh": "d", "reason_en": "d", "bins": [{"max": 1, "points": 10}, {"min": 1, "points": 0}, {"missing": true, "points": 0}]},
+             {"feature": "other_penalties_36m", "reason_code": "A5", "reason_zh": "e", "reason_en": "e", "bins": [{"max": 1, "points": 20}, {"min": 1, "points": 0}, {"missing": true, "points": 0}]}]
+            """
+        let tied = try TestCards.decode(TestCards.card(characteristics: five)).score(features([:]))
+        #expect(tied.reasons.map(\.code) == ["A5", "A1", "A2", "A3"])
+    }
+
+    @Test func aCurrentListingCapsTheGradeAtD() throws {
+        let card = try TestCards.decode(TestCards.card())
+        let o = card.score(features([.taxOnTimeRate12m: .number(10_000), .socialInsuranceArrears12m: .number(0),
+                                     .taxCreditGrade: .category("A"), .seriousPenalties36m: .number(0), .blacklistedNow: .number(1)]))
+        #expect(o.score == 870 && o.grade == "D" && o.knockouts == ["K01_LISTED"])
+    }
+
+    @Test func aThinFileIsFlaggedNotScored() throws {
+        let card = try TestCards.decode(TestCards.card())
+        let thin = card.score(features([.taxOnTimeRate12m: .number(10_000)], months: 11))
+        #expect(thin.thinFile && thin.score == nil && thin.grade == nil)
+        let listed = card.score(features([.blacklistedNow: .number(1)], months: 3))
+        #expect(listed.thinFile && listed.score == nil && listed.grade == "D")
+        #expect(!card.score(features([:], months: 12)).thinFile)
+    }
+
+    @Test func scoresStayWithinTheRange() throws {
+        let high = try TestCards.decode(TestCards.card(base: 990)).score(features([.taxOnTimeRate12m: .number(10_000)]))
+        #expect(high.score == 1000)
+        let low = try TestCards.decode(TestCards.card(base: 0)).score(features([.seriousPenalties36m: .number(3), .taxOnTimeRate12m: .number(0)]))
+        #expect(low.score == 0)
+    }
+
+    @Test func badCardsAreRefusedWithTheReason() throws {
+        func refused(_ chars: String, _ expected: String) {
+            do {
+                _ = try TestCards.decode(TestCards.card(characteristics: chars))
+                Issue.record("accepted a card that should fail: \(expected)")
+            } catch {
+                #expect("\(error)".contains(expected), "\(error)")
+            }
+        }
+        refused(#"[{"feature": "tax_paid_12m", "reason_code": "X", "reason_zh": "x", "reason_en": "x", "bins": [{"max": 10, "points": 1}, {"min": 20, "points": 0}, {"missing": true, "points": 0}]}]"#, "gap or overlap")
+        refused(#"[{"feature": "tax_paid_12m", "reason_code": "X", "reason_zh": "x", "reason_en": "x", "bins": [{"max": 10, "points": 1}, {"min": 10, "points": 0}]}]"#, "missing")
+        refused(#"[{"feature": "tax_paid_12m", "reason_code": "X", "reason_zh": "x", "reason_en": "x", "bins": [{"min": 0, "points": 1}, {"missing": true, "points": 0}]}]"#, "no min")
+        refused(#"[{"feature": "tax_credit_grade", "reason_code": "X", "reason_zh": "x", "reason_en": "x", "bins": [{"values": ["A", "B"], "points": 1}, {"missing": true, "points": 0}]}]"#, "cover exactly")
+        refused(#"[{"feature": "no_such_feature", "reason_code": "X", "reason_zh": "x", "reason_en": "x", "bins": []}]"#, "not a scorecard")
+        refused(#"[{"feature": "tax_paid_12m", "reason_code": "X", "reason_zh": "x", "reason_en": "x", "bins": [{"points": 1}, {"missing": true, "points": 0}]}, {"feature": "tax_paid_12m", "reason_code": "Y", "reason_zh": "x", "reason_en": "x", "bins": [{"points": 1}, {"missing": true, "points": 0}]}]"#, "appears twice")
+        #expect(throws: Scorecard.Invalid.self) { try TestCards.decode("{\"version\": 1}") }
+    }
+
+    @Test func theCommittedScorecardsAreValid() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../contracts/scorecards")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }
+        #expect(!files.isEmpty)
+        for f in files {
+            let card = try Scorecard.decode(try Data(contentsOf: folder.appendingPathComponent(f)))
+            #expect(f == card.version + ".json", "a card's file is named after its version")
+            #expect(Set(card.characteristics.map(\.feature)) == Set(Feature.allCases), "\(f) scores every feature")
+            #expect(card.knockouts.contains { $0.feature == .blacklistedNow && $0.maxGrade == "D" })
+        }
+    }
+}
