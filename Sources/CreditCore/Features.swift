@@ -108,6 +108,8 @@ public struct FeatureSet: Sendable, Equatable {
     /// Distinct months with monthly data (tax returns, social insurance, utility bills) up to the as-of date.
     public var dataMonths: Int = 0
 
+    public init(asOf: Day) { self.asOf = asOf }
+
     public subscript(_ f: Feature) -> FeatureValue { values[f] ?? .missing }
 }
 
@@ -127,6 +129,7 @@ public enum Features {
 
     public static func compute(_ h: History, asOf: Day, lineage wantLineage: Bool = false) -> FeatureSet {
         var set = FeatureSet(asOf: asOf)
+        for f in Feature.allCases { set.values[f] = .missing }
         let thisMonth = MonthIndex(asOf)
         // Monthly windows cover complete months before the as-of month: the last 12 are
         // thisMonth−12 … thisMonth−1; "last 6" thisMonth−6 … −1 and "the 6 before" −12 … −7.

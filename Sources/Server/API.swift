@@ -43,10 +43,24 @@ public struct Call: Sendable {
         }
         let buffer = try await request.body.collect(upTo: context.bodyLimit)
         if buffer.readableBytes == 0 { throw Problem(.badRequest, "a JSON body is required") }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(T.self, from: buffer)
+        return try Call.decoder.decode(T.self, from: buffer)
     }
+
+    /// RFC 3339 timestamps, with or without fractional seconds.
+    static let decoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.dateDecodingStrategy = .custom { decoder in
+            let text = try decoder.singleValueContainer().decode(String.self)
+            let plain = ISO8601DateFormatter()
+            let fractional = ISO8601DateFormatter()
+            fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            guard let date = plain.date(from: text) ?? fractional.date(from: text) else {
+                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "an RFC 3339 timestamp with offset"))
+            }
+            return date
+        }
+        return d
+    }()
 
     /// Decodes an optional JSON body: nil when there is none.
     public func decodeIfPresent<T: Decodable>(_ type: T.Type) async throws -> T? {
@@ -55,9 +69,7 @@ public struct Call: Sendable {
         if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
             throw Problem(.unsupportedMediaType, "send application/json")
         }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .iso8601
-        return try decoder.decode(T.self, from: buffer)
+        return try Call.decoder.decode(T.self, from: buffer)
     }
 
     /// The audit entry for this call, with actor and route filled in.

@@ -31,7 +31,7 @@ public enum Scorecards {
 
     /// Stores a card (again with the same content: nothing changes). With `activate`, makes it
     /// the active one and queues every enterprise for rescoring. Returns whether it was new and
-    /// how many enterprises were queued.
+    /// how many enterprises are queued now.
     public static func publish(_ db: Database, card: Scorecard, file: Data, activate: Bool) async throws -> (new: Bool, queued: Int) {
         let body = String(decoding: file, as: UTF8.self)
         let sha = SHA256.hash(data: file).map { String(format: "%02x", $0) }.joined()
@@ -52,7 +52,8 @@ public enum Scorecards {
             let active = try await c.query("SELECT version FROM active_scorecard", logger: logger).collect().first?.decode(String.self)
             if active == card.version { return (new, 0) }
             try await c.query("INSERT INTO scorecard_activation (version) VALUES (\(card.version))", logger: logger)
-            let queued = try await ProfileStore.enqueueAll(c, logger: logger)
+            try await ProfileStore.enqueueAll(c, logger: logger)
+            let queued = try await c.query("SELECT count(*)::int FROM profile_queue", logger: logger).collect()[0].decode(Int.self)
             return (new, queued)
         }
     }

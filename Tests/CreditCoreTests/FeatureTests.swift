@@ -1,4 +1,4 @@
-import CreditCore
+@testable import CreditCore
 import Testing
 
 /// Features on hand-made histories, as of 2026-06-15 (the as-of month is June 2026, so the

@@ -1,0 +1,342 @@
+import Crypto
+import CreditCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import PostgresNIO
+import Server
+import Store
+import Testing
+import TestSupport
+
+/// A business with a profile, two banks and a second business, over the real routes and a
+/// real PostgreSQL.
+struct CreditWorld: Sendable {
+    static let uscc = "91320602MA1NTX016C"  // the enterprise of `Keys`
+    static let otherUSCC = "91350100M000100Y43"
+    let keys: Keys
+    let otherBankKey: String
+    let otherBankId: UUID
+    let otherBusinessKey: String
+    let signingKeyFile: String
+
+    var bank: String { keys.byKind[.bank]! }
+    var bankId: UUID { keys.orgIds[.bank]! }
+    var business: String { keys.byKind[.enterprise]! }
+
+    /// Social-insurance months ending last month (in China) for a business, `arrears` of the latest in arrears.
+    static func insurance(_ uscc: String, months: Int, arrears: Int = 0, version: Int64 = 1) -> [StageRow] {
+        (0..<months).map { i in
+            let p = MonthIndex(Day.todayInChina()).adding(-1 - i)
+            return StageRow(
+                recordId: "si-\(uscc)-\(p)", version: version, op: .upsert, uscc: uscc, updatedAt: "2026-06-01T00:00:00+08:00",
+                data: "{\"period\":\"\(p)\",\"insured_headcount\":12,\"contribution_due_fen\":100,\"contribution_paid_fen\":100,\"in_arrears\":\(i < arrears)}")
+        }
+    }
+
+    static func store(_ db: Database, _ rows: [StageRow]) async throws {
+        let cursor = try await IngestStore.position(db, dataset: .socialInsurance)
+        _ = try await IngestStore.storePage(
+            db, dataset: .socialInsurance, cursorBefore: cursor, cursorAfter: UUID().uuidString, hasMore: true, rows: rows,
+            quarantine: [], received: rows.count)
+    }
+
+    static func drain(_ db: Database) async throws {
+        let cache = ScorecardCache()
+        while try await ProfileStore.takePages(db) > 0 {}
+        while try await ProfileStore.workQueue(db, batch: 50, cache: cache) > 0 {}
+    }
+
+    static func make(_ db: TestDatabase) async throws -> CreditWorld {
+        let keys = try await Keys.make(db)
+        let l = db.app.logger
+        let (otherBank, otherBankKey, otherBusinessKey) = try await db.app.withTransaction { c in
+            let bank = try await Register.createOrganisation(on: c, logger: l, kind: .bank, name: "Other bank", uscc: nil)
+            let bankKey = try await Register.issueKey(on: c, logger: l, orgId: bank.id, label: "t", expiresAt: nil, issuedBy: nil)
+            let biz = try await Register.createOrganisation(on: c, logger: l, kind: .enterprise, name: "Other business", uscc: otherUSCC)
+            let bizKey = try await Register.issueKey(on: c, logger: l, orgId: biz.id, label: "t", expiresAt: nil, issuedBy: nil)
+            return (bank.id, bankKey.secret, bizKey.secret)
+        }
+        let card = TestCards.card()
+        _ = try await Scorecards.publish(db.app, card: try TestCards.decode(card), file: Data(card.utf8), activate: true)
+        try await store(db.app, insurance(uscc, months: 24) + insurance(otherUSCC, months: 24))
+        try await drain(db.app)
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("signing-\(UUID()).key").path
+        FileManager.default.createFile(atPath: file, contents: Data(Curve25519.Signing.PrivateKey().rawRepresentation.base64EncodedString().utf8))
+        return CreditWorld(keys: keys, otherBankKey: otherBankKey, otherBankId: otherBank, otherBusinessKey: otherBusinessKey, signingKeyFile: file)
+    }
+
+    func app(_ db: TestDatabase) throws -> some ApplicationProtocol {
+        try buildApplication(try testConfig(db, ["XYD_SIGNING_KEY_FILE": signingKeyFile]))
+    }
+
+    /// Grants an authorisation as the business; returns its id.
+    func grant(_ client: some TestClientProtocol, bank: UUID, scopes: [String], purpose: String = "loan_application",
+               expires: Date = Date().addingTimeInterval(86_400)) async throws -> UUID {
+        let body = """
+            {"bank_org_id": "\(bank)", "scopes": [\(scopes.map { "\"\($0)\"" }.joined(separator: ","))], "purpose": "\(purpose)",
+             "expires_at": "\(ISO8601DateFormatter().string(from: expires))"}
+            """
+        let r = try await client.execute(uri: "/v1/me/authorisations", method: .post, headers: bearer(business).merging(.json), body: jsonBody(body))
+        #expect(r.status == .created, "\(String(buffer: r.body))")
+        return try decodeJSON(Authorisation.self, r).id
+    }
+}
+
+struct AuditCount: Sendable {
+    static func of(_ db: TestDatabase, action: String, result: String) async throws -> Int {
+        try await db.owner.scalar(
+            "SELECT count(*)::int FROM audit_log WHERE subject_uscc = '\(CreditWorld.uscc)' AND action = '\(action)' AND result = '\(result)'")
+    }
+}
+
+@Suite struct CreditTests {
+    @Test func theAuthorisationMatrixAllowsOnlyTheLiveOneAndAuditsEveryRead() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                let path = "/v1/enterprises/\(CreditWorld.uscc)/profile?purpose=loan_application"
+                func read(_ key: String, _ p: String = path) async throws -> TestResponse {
+                    try await client.execute(uri: p, method: .get, headers: bearer(key))
+                }
+                var denied = 0
+                func expectDenied(_ r: TestResponse, _ why: String) throws {
+                    #expect(r.status == .forbidden, "\(why)")
+                    #expect(try decodeProblem(r).type == Problem.Kind.authorisationRequired.uri, "\(why)")
+                    denied += 1
+                }
+                // None at all.
+                try expectDenied(try await read(w.bank), "no authorisation")
+                // Another bank's.
+                _ = try await w.grant(client, bank: w.otherBankId, scopes: ["profile"])
+                try expectDenied(try await read(w.bank), "another bank's authorisation")
+                // Wrong scope: records only.
+                _ = try await w.grant(client, bank: w.bankId, scopes: ["records"])
+                try expectDenied(try await read(w.bank), "wrong scope")
+                // Wrong purpose.
+                _ = try await w.grant(client, bank: w.bankId, scopes: ["profile"], purpose: "post_loan_monitoring")
+                try expectDenied(try await read(w.bank), "wrong purpose")
+                // Expired.
+                let expiring = try await w.grant(client, bank: w.bankId, scopes: ["profile"])
+                try await db.owner.execute(
+                    "UPDATE authorisation SET granted_at = now() - interval '2 days', expires_at = now() - interval '1 second' WHERE id = '\(expiring)'")
+                try expectDenied(try await read(w.bank), "expired")
+                // Revoked.
+                let revoked = try await w.grant(client, bank: w.bankId, scopes: ["profile"])
+                let r = try await client.execute(uri: "/v1/me/authorisations/\(revoked)", method: .delete, headers: bearer(w.business))
+                #expect(try r.status == .ok && decodeJSON(Authorisation.self, r).status == "revoked")
+                try expectDenied(try await read(w.bank), "revoked")
+                // A read that names no purpose is refused before anything is read.
+                #expect(try await read(w.bank, "/v1/enterprises/\(CreditWorld.uscc)/profile").status == .badRequest)
+                #expect(try await AuditCount.of(db, action: "profile.read", result: "denied") == denied)
+                #expect(try await AuditCount.of(db, action: "profile.read", result: "allowed") == 0)
+
+                // The live one: allowed, under that authorisation, audited.
+                let live = try await w.grant(client, bank: w.bankId, scopes: ["profile", "report"])
+                let ok = try await read(w.bank)
+                #expect(ok.status == .ok, "\(String(buffer: ok.body))")
+                struct Answer: Decodable { let profile: StoredProfile; let authorisation_id: UUID? }
+                let answer = try decodeJSON(Answer.self, ok)
+                #expect(answer.authorisation_id == live && answer.profile.uscc == CreditWorld.uscc && answer.profile.score != nil)
+                // The purpose may come in a header instead.
+                let header = try await client.execute(
+                    uri: "/v1/enterprises/\(CreditWorld.uscc)/profile", method: .get,
+                    headers: bearer(w.bank).merging([HTTPField.Name("X-Purpose")!: "loan_application"]))
+                #expect(header.status == .ok)
+                #expect(try await AuditCount.of(db, action: "profile.read", result: "allowed") == 2)
+                let auditedUnder: String = try await db.owner.scalar(
+                    "SELECT detail->>'authorisation_id' FROM audit_log WHERE action = 'profile.read' AND result = 'allowed' LIMIT 1")
+                #expect(auditedUnder == live.uuidString.lowercased())
+                // Records are another scope: the "records" authorisation granted above covers them.
+                let records = try await client.execute(
+                    uri: "/v1/enterprises/\(CreditWorld.uscc)/records?purpose=loan_application", method: .get, headers: bearer(w.bank))
+                #expect(records.status == .ok)
+                let other = try await client.execute(
+                    uri: "/v1/enterprises/\(CreditWorld.uscc)/records?purpose=credit_line_review", method: .get, headers: bearer(w.bank))
+                #expect(other.status == .forbidden)
+
+                // The business sees who looked: allowed and denied reads, with the bank's name.
+                let log = try await client.execute(uri: "/v1/me/access-log", method: .get, headers: bearer(w.business))
+                struct Log: Decodable { let items: [Authorisations.Access] }
+                let items = try decodeJSON(Log.self, log).items
+                #expect(items.filter { $0.result == "allowed" }.count == 3)
+                #expect(items.filter { $0.result == "denied" }.count == denied + 1)
+                #expect(items.allSatisfy { $0.bankName == "Test bank" })
+                #expect(items.filter { $0.action == "profile.read" && $0.result == "allowed" }.allSatisfy {
+                    $0.authorisationId == live.uuidString.lowercased() && $0.purpose == "loan_application"
+                })
+            }
+        }
+    }
+
+    @Test func aBusinessSeesOnlyItselfAndBanksCannotUseBusinessRoutes() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                struct Answer: Decodable { let profile: StoredProfile; let lineage: [String: [RecordRef]]? }
+                let mine = try await client.execute(uri: "/v1/me/profile?lineage=true", method: .get, headers: bearer(w.business))
+                #expect(mine.status == .ok)
+                let answer = try decodeJSON(Answer.self, mine)
+                #expect(answer.profile.uscc == CreditWorld.uscc)
+                #expect(answer.lineage?["headcount_avg_12m"]?.count == 12)
+                #expect(answer.lineage?["headcount_avg_12m"]?.allSatisfy { $0.recordId.contains(CreditWorld.uscc) } == true)
+                let theirs = try await client.execute(uri: "/v1/me/profile", method: .get, headers: bearer(w.otherBusinessKey))
+                #expect(try decodeJSON(Answer.self, theirs).profile.uscc == CreditWorld.otherUSCC)
+                // A business cannot use a bank's route to read another business.
+                let peek = try await client.execute(
+                    uri: "/v1/enterprises/\(CreditWorld.otherUSCC)/profile?purpose=loan_application", method: .get, headers: bearer(w.business))
+                #expect(try peek.status == .forbidden && decodeProblem(peek).type == Problem.Kind.forbidden.uri)
+                // Nor revoke another's authorisation.
+                let theirGrant = try await client.execute(
+                    uri: "/v1/me/authorisations", method: .post, headers: bearer(w.otherBusinessKey).merging(.json),
+                    body: jsonBody("{\"bank_org_id\": \"\(w.bankId)\", \"scopes\": [\"profile\"], \"purpose\": \"loan_application\", \"expires_at\": \"\(ISO8601DateFormatter().string(from: Date().addingTimeInterval(3600)))\"}"))
+                let id = try decodeJSON(Authorisation.self, theirGrant).id
+                let revoke = try await client.execute(uri: "/v1/me/authorisations/\(id)", method: .delete, headers: bearer(w.business))
+                #expect(revoke.status == .notFound)
+                // Own records: masked, money in fen.
+                let records = try await client.execute(uri: "/v1/me/records?dataset=social_insurance&limit=5", method: .get, headers: bearer(w.business))
+                struct Page: Decodable { let items: [Rec]; let next: String? }
+                struct Rec: Decodable { let record_id: String; let provider: String }
+                let page = try decodeJSON(Page.self, records)
+                #expect(page.items.count == 5 && page.next != nil && page.items.allSatisfy { $0.provider == "hrss" })
+                let rest = try await client.execute(
+                    uri: "/v1/me/records?dataset=social_insurance&limit=500&after=\(page.next!)", method: .get, headers: bearer(w.business))
+                #expect(try decodeJSON(Page.self, rest).items.count == 19)
+                // Bad grants get a clear 422.
+                for (body, field) in [
+                    ("{\"bank_org_id\": \"\(w.keys.orgIds[.regulator]!)\", \"scopes\": [\"profile\"], \"purpose\": \"loan_application\", \"expires_at\": \"2099-01-01T00:00:00Z\"}", "bank_org_id"),
+                    ("{\"bank_org_id\": \"\(w.bankId)\", \"scopes\": [\"profile\"], \"purpose\": \"loan_application\", \"expires_at\": \"2099-01-01T00:00:00Z\"}", "expires_at"),
+                    ("{\"bank_org_id\": \"\(w.bankId)\", \"scopes\": [], \"purpose\": \"loan_application\", \"expires_at\": \"2099-01-01T00:00:00Z\"}", "scopes"),
+                ] {
+                    let r = try await client.execute(uri: "/v1/me/authorisations", method: .post, headers: bearer(w.business).merging(.json), body: jsonBody(body))
+                    #expect(r.status == .unprocessableContent, "\(field)")
+                    #expect(try decodeProblem(r).errors?.first?.field == field)
+                }
+            }
+        }
+    }
+
+    @Test func aRevocationCommittedBeforeAReadDeniesIt() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                let auth = try await w.grant(client, bank: w.bankId, scopes: ["profile"])
+                let path = "/v1/enterprises/\(CreditWorld.uscc)/profile?purpose=loan_application"
+                let revokedAt = Locked<Date?>(nil)
+                // Readers hammer the profile while the business revokes in the middle.
+                let results = try await withThrowingTaskGroup(of: [(Date, HTTPResponse.Status)].self) { group in
+                    for _ in 0..<4 {
+                        group.addTask {
+                            var seen: [(Date, HTTPResponse.Status)] = []
+                            for _ in 0..<15 {
+                                let started = Date()
+                                let r = try await client.execute(uri: path, method: .get, headers: bearer(w.bank))
+                                seen.append((started, r.status))
+                            }
+                            return seen
+                        }
+                    }
+                    group.addTask {
+                        try await Task.sleep(for: .milliseconds(30))
+                        let r = try await client.execute(uri: "/v1/me/authorisations/\(auth)", method: .delete, headers: bearer(w.business))
+                        #expect(r.status == .ok)
+                        revokedAt.withLock { $0 = Date() }
+                        return []
+                    }
+                    var all: [(Date, HTTPResponse.Status)] = []
+                    for try await part in group { all += part }
+                    return all
+                }
+                let cut = try #require(revokedAt.withLock { $0 })
+                #expect(results.count == 60)
+                #expect(results.allSatisfy { $0.1 == .ok || $0.1 == .forbidden })
+                // Every read that started after the revocation returned was denied.
+                let after = results.filter { $0.0 > cut }
+                #expect(after.allSatisfy { $0.1 == .forbidden })
+                // One audit row per read.
+                let allowed = try await AuditCount.of(db, action: "profile.read", result: "allowed")
+                let denied = try await AuditCount.of(db, action: "profile.read", result: "denied")
+                #expect(allowed + denied == 60)
+                #expect(allowed == results.filter { $0.1 == .ok }.count)
+                // No allowed read committed after the revocation did.
+                let late: Int = try await db.owner.scalar("""
+                    SELECT count(*)::int FROM audit_log l, authorisation a
+                    WHERE a.id = '\(auth)' AND l.action = 'profile.read' AND l.result = 'allowed' AND l.occurred_at > a.revoked_at + interval '10 seconds'
+                    """)
+                #expect(late == 0)
+            }
+        }
+    }
+
+    @Test func reportsAreSignedVerifiableAndReproducibleAsOfAPastMoment() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                let reportPath = "/v1/enterprises/\(CreditWorld.uscc)/reports"
+                // Without a report authorisation: denied.
+                _ = try await w.grant(client, bank: w.bankId, scopes: ["profile"])
+                let refused = try await client.execute(
+                    uri: reportPath, method: .post, headers: bearer(w.bank).merging(.json), body: jsonBody("{\"purpose\": \"loan_application\"}"))
+                #expect(refused.status == .forbidden)
+                _ = try await w.grant(client, bank: w.bankId, scopes: ["report"])
+                // A whole second after the records arrived (as_of is sent to the second).
+                try await Task.sleep(for: .milliseconds(1100))
+                let asOf = Date()
+                func report(_ body: String) async throws -> (String, JSONValue) {
+                    let r = try await client.execute(uri: reportPath, method: .post, headers: bearer(w.bank).merging(.json), body: jsonBody(body))
+                    #expect(r.status == .created, "\(String(buffer: r.body))")
+                    let text = String(buffer: r.body)
+                    return (text, try JSONParser.parse(text))
+                }
+                let stamp = ISO8601DateFormatter()
+                let (text, doc) = try await report("{\"purpose\": \"loan_application\"}")
+                let number = try #require(doc["report"]?["number"]?.stringValue)
+                #expect(number.wholeMatch(of: /XYD-\d{8}-\d{6}/) != nil)
+                #expect(doc["report"]?["content"]?["profile"]?["scorecard_version"]?.stringValue == "test-1")
+
+                // Anyone verifies it by number; offline with the public key; a changed byte fails.
+                let v = try await client.execute(uri: "/v1/reports/\(number)/verification", method: .get)
+                struct Verification: Decodable { let valid: Bool; let public_key: String }
+                let verification = try decodeJSON(Verification.self, v)
+                #expect(verification.valid)
+                let key = try await client.execute(uri: "/v1/signing-key", method: .get)
+                struct Key: Decodable { let public_key: String }
+                #expect(try decodeJSON(Key.self, key).public_key == verification.public_key)
+                #expect(ReportSigner.verifyDocument(Array(text.utf8), publicKeyBase64: verification.public_key).valid)
+                let tampered = text.replacingOccurrences(of: "\"social_insurance\":24", with: "\"social_insurance\":25")
+                #expect(tampered != text)
+                #expect(!ReportSigner.verifyDocument(Array(tampered.utf8), publicKeyBase64: verification.public_key).valid)
+                // A changed stored report is caught too.
+                try await db.owner.execute("UPDATE report SET canonical = replace(canonical, '\"social_insurance\":24', '\"social_insurance\":25') WHERE number = '\(number)'")
+                #expect(try decodeJSON(Verification.self, try await client.execute(uri: "/v1/reports/\(number)/verification", method: .get)).valid == false)
+
+                // As of a past moment: newer records change today's report, not that one.
+                let pastBody = "{\"purpose\": \"loan_application\", \"as_of\": \"\(stamp.string(from: asOf))\"}"
+                let (_, before) = try await report(pastBody)
+                try await CreditWorld.store(db.app, CreditWorld.insurance(CreditWorld.uscc, months: 6, arrears: 6, version: 2))
+                try await CreditWorld.drain(db.app)
+                let (_, after) = try await report(pastBody)
+                #expect(before["report"]?["content"] == after["report"]?["content"])
+                #expect(before["report"]?["number"] != after["report"]?["number"])
+                let (_, now) = try await report("{\"purpose\": \"loan_application\"}")
+                #expect(now["report"]?["content"]?["profile"]?["features"]?["social_insurance_arrears_12m"] == .number("6"))
+                #expect(after["report"]?["content"]?["profile"]?["features"]?["social_insurance_arrears_12m"] == .number("0"))
+                // A moment in the future is refused.
+                let future = try await client.execute(
+                    uri: reportPath, method: .post, headers: bearer(w.bank).merging(.json),
+                    body: jsonBody("{\"purpose\": \"loan_application\", \"as_of\": \"2999-01-01T00:00:00Z\"}"))
+                #expect(future.status == .unprocessableContent)
+
+                // The requester fetches it again; the business it is about too; another bank does not.
+                #expect(try await client.execute(uri: "/v1/reports/\(number)", method: .get, headers: bearer(w.bank)).status == .ok)
+                #expect(try await client.execute(uri: "/v1/reports/\(number)", method: .get, headers: bearer(w.business)).status == .ok)
+                #expect(try await client.execute(uri: "/v1/reports/\(number)", method: .get, headers: bearer(w.otherBankKey)).status == .notFound)
+                // The business's own report.
+                let own = try await client.execute(uri: "/v1/me/reports", method: .post, headers: bearer(w.business))
+                #expect(own.status == .created)
+            }
+        }
+    }
+}
