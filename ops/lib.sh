@@ -197,8 +197,20 @@ ensure_data_key() {
     export XYD_DATA_KEY_FILE=${XYD_DATA_KEY_FILE:-$key}
 }
 
+# The Ed25519 key that signs credit reports (32 random bytes are a valid private key).
+ensure_signing_key() {
+    local key=$XYD_DATA_DIR/keys/signing.key
+    if [ ! -f "$key" ]; then
+        mkdir -p "$(dirname "$key")"
+        (umask 077 && head -c 32 /dev/urandom | base64 >"$key")
+        say "created the report signing key $key"
+    fi
+    export XYD_SIGNING_KEY_FILE=${XYD_SIGNING_KEY_FILE:-$key}
+}
+
 export_env() {
     ensure_data_key
+    ensure_signing_key
     export XYD_DATABASE_URL=${XYD_DATABASE_URL:-$(db_url app)}
     export XYD_MIGRATE_DATABASE_URL=${XYD_MIGRATE_DATABASE_URL:-$(db_url owner)}
     export XYD_MIGRATIONS_DIR=${XYD_MIGRATIONS_DIR:-$ROOT/db/migrations}

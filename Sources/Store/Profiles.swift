@@ -215,10 +215,12 @@ public enum ProfileStore {
         return keep.count
     }
 
-    /// Queues every enterprise that has records or a profile.
+    /// Queues every enterprise that has records or a profile. The ingested pages seen so far
+    /// are covered by that and marked profiled first (a later statement sees at least as much).
     @discardableResult
     public static func enqueueAll(_ c: PostgresConnection, logger: Logger) async throws -> Int {
-        try await c.query(
+        try await c.query("UPDATE ingest_batch SET profiled_at = now() WHERE profiled_at IS NULL", logger: logger)
+        return try await c.query(
             """
             INSERT INTO profile_queue (uscc)
             SELECT uscc FROM (SELECT DISTINCT uscc FROM record_version UNION SELECT uscc FROM profile) x ORDER BY 1

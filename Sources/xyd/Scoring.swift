@@ -138,3 +138,29 @@ struct Rescore: AsyncParsableCommand {
         if json { printJSON(summary, pretty: false) }
     }
 }
+
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report", abstract: "Signed credit reports: check one offline.", subcommands: [Verify.self])
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a downloaded report against the service's public key (GET /v1/signing-key). Exit 0 when valid, 1 when not.")
+        @Argument(help: "The report file, as downloaded ({\"report\": …, \"signature\": …}).") var file: String
+        @Option(help: "The public key: base64 of the 32-byte Ed25519 key, or a file holding it.") var publicKey: String
+
+        func run() async throws {
+            guard let bytes = FileManager.default.contents(atPath: file) else { fail("cannot read \(file)") }
+            var key = publicKey
+            if let fromFile = FileManager.default.contents(atPath: publicKey) {
+                key = String(decoding: fromFile, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            let (valid, reason) = ReportSigner.verifyDocument(Array(bytes), publicKeyBase64: key)
+            if valid {
+                print("valid: \(reason)")
+            } else {
+                fail("NOT valid: \(reason)")
+            }
+        }
+    }
+}
