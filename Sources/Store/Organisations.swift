@@ -241,19 +241,33 @@ public enum Register {
         on c: PostgresConnection, logger: Logger, key: String, now: Date = Date()
     ) async throws -> Result<Principal, KeyRejection> {
         guard key.hasPrefix(keyPrefix), key.utf8.count < 200 else { return .failure(.unknown) }
-        let rows = try await c.query(
-            """
-            SELECT k.id, k.expires_at, k.revoked_at, o.id, o.kind, o.name, o.uscc
-            FROM api_keys k JOIN organisations o ON o.id = k.org_id
-            WHERE k.key_hash = \(hashKey(key))
-            """, logger: logger
-        ).collect()
-        guard let row = rows.first else { return .failure(.unknown) }
-        let (keyId, expires, revoked, orgId, kind, name, uscc) = try row.decode(
-            (UUID, Date?, Date?, UUID, String, String, String?).self)
+        // Every request does this: prepared once per connection.
+        var found: KeyLookup.Row?
+        for try await row in try await c.execute(KeyLookup(hash: hashKey(key)), logger: logger) { found = row }
+        guard let (keyId, expires, revoked, orgId, kind, name, uscc) = found else { return .failure(.unknown) }
         if revoked != nil { return .failure(.revoked) }
         if let expires, expires <= now { return .failure(.expired) }
         guard let k = OrgKind(rawValue: kind) else { preconditionFailure("organisations.kind CHECK admits only known kinds") }
         return .success(Principal(orgId: orgId, kind: k, orgName: name, uscc: uscc, keyId: keyId))
     }
+}
+
+/// The key look-up of every authenticated request.
+struct KeyLookup: PostgresPreparedStatement {
+    static let name = "xyd_key_lookup"
+    static let sql = """
+        SELECT k.id, k.expires_at, k.revoked_at, o.id, o.kind, o.name, o.uscc
+        FROM api_keys k JOIN organisations o ON o.id = k.org_id
+        WHERE k.key_hash = $1
+        """
+    typealias Row = (UUID, Date?, Date?, UUID, String, String, String?)
+    let hash: Data
+
+    func makeBindings() throws -> PostgresBindings {
+        var b = PostgresBindings(capacity: 1)
+        try b.append(hash)
+        return b
+    }
+
+    func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
 }

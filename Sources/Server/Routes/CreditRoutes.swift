@@ -181,6 +181,19 @@ struct CreditRoutes {
         return ProfileBody(profile: p, lineage: lineage ? try await Self.lineage(c, logger: logger, profile: p) : nil, authorisationId: auth)
     }
 
+    /// `{"authorisation_id": …, "profile": …}` around the profile JSON PostgreSQL built.
+    static func profileResponse(_ r: ProfileReads.Result, uscc: String) throws -> Response {
+        guard let json = r.profileJSON else { throw Problem(.notFound, "no profile of \(uscc) yet: no records, or not yet computed") }
+        var body = ByteBuffer()
+        body.reserveCapacity(json.utf8.count + 80)
+        body.writeString("{\"authorisation_id\":")
+        body.writeString(r.authorisationId.map { "\"\($0.uuidString)\"" } ?? "null")
+        body.writeString(",\"profile\":")
+        body.writeString(json)
+        body.writeString("}")
+        return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
+    }
+
     static func records(_ c: PostgresConnection, logger: Logger, uscc: String, dataset: Dataset?, after: String?, limit: Int) async throws -> [RecordBody] {
         // The current version of each record (highest), upserts only; encrypted ID fields left out.
         let afterParts = after.map { $0.split(separator: "/", maxSplits: 1).map(String.init) }
@@ -240,6 +253,13 @@ struct CreditRoutes {
         api.on(.get, "/v1/me/profile") { call in
             let uscc = try ownUSCC(call)
             let lineage = try flag(call, "lineage")
+            if !lineage {
+                let r = try await db.withConnection { c in
+                    try await ProfileReads.ownRead(
+                        c, logger: call.logger, audit: call.auditEntry(action: "profile.read", result: .allowed), uscc: uscc)
+                }
+                return try Self.profileResponse(r, uscc: uscc)
+            }
             let body = try await db.withTransaction { c in
                 let body = try await Self.profileBody(c, logger: call.logger, uscc: uscc, lineage: lineage, auth: nil)
                 try await Audit.record(on: c, logger: call.logger, call.auditEntry(action: "profile.read", result: .allowed, subjectUSCC: uscc, purpose: "self"))
@@ -335,6 +355,19 @@ struct CreditRoutes {
             let uscc = try usccParameter(call)
             let purpose = try purpose(call)
             let lineage = try flag(call, "lineage")
+            if !lineage {
+                // The hot path: check, audit and read in one statement.
+                let r = try await db.withConnection { c in
+                    try await ProfileReads.bankRead(
+                        c, logger: call.logger, audit: call.auditEntry(action: "profile.read", result: .allowed),
+                        bankOrgId: call.caller.orgId, uscc: uscc, scope: .profile, purpose: purpose)
+                }
+                guard r.allowed else {
+                    throw Problem(.authorisationRequired,
+                                  "no live authorisation from \(uscc) lets this bank read its profile for \(purpose.rawValue)")
+                }
+                return try Self.profileResponse(r, uscc: uscc)
+            }
             let logger = call.logger
             let (body, _) = try await bankRead(call, uscc: uscc, scope: .profile, purpose: purpose, action: "profile.read") { c, auth in
                 try await Self.profileBody(c, logger: logger, uscc: uscc, lineage: lineage, auth: auth)

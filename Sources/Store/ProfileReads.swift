@@ -1,0 +1,127 @@
+import CreditCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The hot path: a profile read — the authorisation check, the audit row (allowed or denied)
+/// and the profile as JSON — in one statement, so one round trip and one commit.
+/// Data-modifying CTEs run to completion whatever the query reads, and the statement is its
+/// own transaction: the audit row commits with the read, or neither does. The statement's
+/// snapshot is taken when it starts, so it sees every revocation committed before it: such a
+/// read is denied. (No row lock is taken: a lock per read would cost a WAL record and, with
+/// concurrent readers of one authorisation, a multixact.)
+public struct AuditNotWritten: Error, CustomStringConvertible {
+    public var description: String { "the read's audit row was not written" }
+}
+
+public enum ProfileReads {
+    public struct Result: Sendable {
+        /// For a bank's read: the authorisation it rested on; nil when denied.
+        public let authorisationId: UUID?
+        public let allowed: Bool
+        /// The profile as JSON text (nil when there is none, or the read was denied).
+        public let profileJSON: String?
+    }
+
+    /// The profile as a JSON object built by PostgreSQL (timestamps in UTC to the second).
+    static let profileObject = """
+        json_build_object('uscc', p.uscc, 'scorecard_version', p.scorecard_version, 'score', p.score, 'grade', p.grade,
+            'thin_file', p.thin_file, 'knockouts', p.knockouts, 'reasons', p.reasons, 'features', p.features, 'points', p.points,
+            'data_months', p.data_months, 'records', p.records, 'as_of_day', p.as_of_day,
+            'data_as_of', to_char(p.data_as_of AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+            'computed_at', to_char(p.computed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))::text
+        """
+
+    /// A bank's read under a live authorisation for `scope` and `purpose`, audited either way.
+    /// Prepared once per connection (no planning per read).
+    struct BankRead: PostgresPreparedStatement {
+        static let name = "xyd_profile_bank_read"
+        static let sql = """
+            WITH auth AS (
+                SELECT id FROM authorisation
+                WHERE bank_org_id = $1 AND uscc = $2 AND $3::text = ANY(scopes)
+                  AND purpose = $4 AND revoked_at IS NULL AND expires_at > now()
+                ORDER BY expires_at DESC LIMIT 1),
+            logged AS (
+                INSERT INTO audit_log (request_id, actor_org_id, actor_key_id, actor_kind, action, route, subject_uscc, purpose, result, detail)
+                SELECT $5, $1, $6, 'bank', 'profile.read', $7, $2, $4,
+                       CASE WHEN a.id IS NULL THEN 'denied' ELSE 'allowed' END,
+                       CASE WHEN a.id IS NULL THEN jsonb_build_object('scope', $3::text, 'why', 'no live authorisation')
+                            ELSE jsonb_build_object('authorisation_id', a.id::text, 'scope', $3::text) END
+                FROM (SELECT 1) one LEFT JOIN auth a ON true
+                RETURNING 1)
+            SELECT (SELECT id FROM auth),
+                   (SELECT \(profileObject) FROM profile p WHERE p.uscc = $2 AND EXISTS (SELECT 1 FROM auth)),
+                   (SELECT count(*)::int FROM logged)
+            """
+        typealias Row = (UUID?, String?, Int)
+        let bank: UUID, uscc: String, scope: String, purpose: String, requestId: String?, keyId: UUID?, route: String?
+
+        func makeBindings() throws -> PostgresBindings {
+            var b = PostgresBindings(capacity: 7)
+            b.append(bank)
+            b.append(uscc)
+            b.append(scope)
+            b.append(purpose)
+            b.append(requestId)
+            b.append(keyId)
+            b.append(route)
+            return b
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+    }
+
+    public static func bankRead(
+        _ c: PostgresConnection, logger: Logger, audit: AuditEntry, bankOrgId: UUID, uscc: String,
+        scope: AuthorisationScope, purpose: AccessPurpose
+    ) async throws -> Result {
+        let statement = BankRead(
+            bank: bankOrgId, uscc: uscc, scope: scope.rawValue, purpose: purpose.rawValue, requestId: audit.requestId,
+            keyId: audit.actorKeyId, route: audit.route)
+        var result: Result?
+        for try await (auth, json, logged) in try await c.execute(statement, logger: logger) {
+            guard logged == 1 else { throw AuditNotWritten() }
+            result = Result(authorisationId: auth, allowed: auth != nil, profileJSON: json)
+        }
+        guard let result else { throw AuditNotWritten() }
+        return result
+    }
+
+    struct OwnRead: PostgresPreparedStatement {
+        static let name = "xyd_profile_own_read"
+        static let sql = """
+            WITH logged AS (
+                INSERT INTO audit_log (request_id, actor_org_id, actor_key_id, actor_kind, action, route, subject_uscc, purpose, result)
+                VALUES ($1, $2, $3, 'enterprise', 'profile.read', $4, $5, 'self', 'allowed')
+                RETURNING 1)
+            SELECT (SELECT \(profileObject) FROM profile p WHERE p.uscc = $5), (SELECT count(*)::int FROM logged)
+            """
+        typealias Row = (String?, Int)
+        let requestId: String?, org: UUID?, keyId: UUID?, route: String?, uscc: String
+
+        func makeBindings() throws -> PostgresBindings {
+            var b = PostgresBindings(capacity: 5)
+            b.append(requestId)
+            b.append(org)
+            b.append(keyId)
+            b.append(route)
+            b.append(uscc)
+            return b
+        }
+
+        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
+    }
+
+    /// A business's read of its own profile, audited.
+    public static func ownRead(_ c: PostgresConnection, logger: Logger, audit: AuditEntry, uscc: String) async throws -> Result {
+        let statement = OwnRead(requestId: audit.requestId, org: audit.actorOrgId, keyId: audit.actorKeyId, route: audit.route, uscc: uscc)
+        var result: Result?
+        for try await (json, logged) in try await c.execute(statement, logger: logger) {
+            guard logged == 1 else { throw AuditNotWritten() }
+            result = Result(authorisationId: nil, allowed: true, profileJSON: json)
+        }
+        guard let result else { throw AuditNotWritten() }
+        return result
+    }
+}
