@@ -127,175 +127,237 @@ public enum Features {
         whole == 0 ? .missing : .number(Int64(part) * 10_000 / Int64(whole))
     }
 
+    /// The features of one enterprise's history as of a day, and with `lineage` the records
+    /// behind each.
     public static func compute(_ h: History, asOf: Day, lineage wantLineage: Bool = false) -> FeatureSet {
+        let (i, refs) = inputs(h, asOf: asOf, lineage: wantLineage)
+        var set = compute(i, asOf: asOf)
+        if wantLineage { set.lineage = refs.mapValues { Array(Set($0)).sorted() } }
+        return set
+    }
+
+    /// The features from their inputs (the same whether the inputs were reduced from a
+    /// history here or aggregated by SQL for a whole city).
+    public static func compute(_ i: FeatureInputs, asOf: Day) -> FeatureSet {
         var set = FeatureSet(asOf: asOf)
         for f in Feature.allCases { set.values[f] = .missing }
-        let thisMonth = MonthIndex(asOf)
-        // Monthly windows cover complete months before the as-of month: the last 12 are
-        // thisMonth−12 … thisMonth−1; "last 6" thisMonth−6 … −1 and "the 6 before" −12 … −7.
-        let last12 = thisMonth.adding(-12)..<thisMonth
-        let last6 = thisMonth.adding(-6)..<thisMonth
-        let prev6 = thisMonth.adding(-12)..<thisMonth.adding(-6)
-        // Date windows: (asOf − n months, asOf].
-        func within(_ d: Day, months: Int) -> Bool { d > asOf.addingMonths(-months) && d <= asOf }
+        if let established = i.established {
+            set.values[.monthsInBusiness] = established <= asOf ? .number(Int64(established.wholeMonths(to: asOf))) : .number(0)
+        }
+        if let status = i.status { set.values[.registrationStatus] = .category(status) }
+
+        set.values[.taxOnTimeRate12m] = rate(i.taxOnTime12, i.taxDue12)
+        set.values[.taxPaid12m] = i.taxPeriods12 > 0 ? .number(i.taxPaid12) : .missing
+        set.values[.taxPaidTrend] = trend(i.taxPaidRecent6, i.taxPaidPrev6)
+        set.values[.unpaidTax] = i.taxFilings == 0 ? .missing : .number(i.taxUnpaid36)
+        if let g = i.taxGrade { set.values[.taxCreditGrade] = .category(g) }
+
+        set.values[.headcountAvg12m] = i.siRecords12 == 0 ? .missing : .number(i.siHeadcount12 / Int64(i.siRecords12))
+        set.values[.headcountTrend] = i.siRecordsRecent6 == 0 || i.siRecordsPrev6 == 0
+            ? .missing : trend(i.siHeadcountRecent6 / Int64(i.siRecordsRecent6), i.siHeadcountPrev6 / Int64(i.siRecordsPrev6))
+        set.values[.socialInsuranceArrears12m] = i.siRecords12 == 0 ? .missing : .number(Int64(i.siArrearsMonths.nonzeroBitCount))
+
+        // Electricity by month (offset 1 = the month before the as-of month).
+        let recent = (1...6).compactMap { i.powerMilli[$0] }
+        let earlier = (7...12).compactMap { i.powerMilli[$0] }
+        if recent.isEmpty || earlier.isEmpty {
+            set.values[.electricityTrend] = .missing
+        } else {
+            // Monthly averages, so that a missing month does not read as a fall.
+            set.values[.electricityTrend] = trend(recent.reduce(0, +) / Int64(recent.count), earlier.reduce(0, +) / Int64(earlier.count))
+        }
+        let power = (1...12).compactMap { i.powerMilli[$0] }
+        if power.count >= 3 {
+            let mean = power.reduce(0, +) / Int64(power.count)
+            let mad = power.reduce(0) { $0 + abs($1 - mean) } / Int64(power.count)
+            set.values[.electricityVolatility12m] = mean > 0 ? .number(mad * 10_000 / mean) : .missing
+        }
+        set.values[.utilityLateRate12m] = rate(i.billsLate12, i.billsDue12)
+        set.values[.utilityUnpaid] = i.utilityBills == 0 ? .missing : .number(i.utilityUnpaid36)
+
+        set.values[.contractFulfilmentRate24m] = rate(i.contractsFulfilled24, i.contractsConcluded24)
+        set.values[.contractBreaches24m] = .number(Int64(i.contractBreaches24))
+        set.values[.seriousPenalties36m] = .number(Int64(i.seriousPenalties36))
+        set.values[.otherPenalties36m] = .number(Int64(i.otherPenalties36))
+        set.values[.blacklistedNow] = .number(i.listedNow ? 1 : 0)
+        set.values[.listings36m] = .number(Int64(i.listings36))
+        set.values[.validLicences] = .number(Int64(i.validLicences))
+        set.dataMonths = i.dataMonths.nonzeroBitCount
+        return set
+    }
+
+    /// The windows of an as-of day, shared by the reduction here and the SQL aggregation.
+    public struct Windows: Sendable {
+        public let asOf: Day
+        /// The as-of month; monthly windows count back from it: offset 1 is the month before.
+        public let thisMonth: MonthIndex
+        /// Date windows are (asOf − n months, asOf].
+        public let since12: Day, since24: Day, since36: Day
+
+        public init(_ asOf: Day) {
+            self.asOf = asOf
+            thisMonth = MonthIndex(asOf)
+            since12 = asOf.addingMonths(-12)
+            since24 = asOf.addingMonths(-24)
+            since36 = asOf.addingMonths(-36)
+        }
+
+        /// Months before the as-of month (1 = the month before), or nil when not before it.
+        public func offset(_ m: MonthIndex) -> Int? {
+            let o = thisMonth.value - m.value
+            return o >= 1 ? o : nil
+        }
+    }
+
+    /// Reduces a history to the feature inputs, with the records behind each feature when asked.
+    public static func inputs(_ h: History, asOf: Day, lineage wantLineage: Bool = false) -> (FeatureInputs, [Feature: [RecordRef]]) {
+        let w = Windows(asOf)
+        var i = FeatureInputs()
         var refs: [Feature: [RecordRef]] = [:]
         func use(_ f: Feature, _ ds: Dataset, _ id: String) { if wantLineage { refs[f, default: []].append(RecordRef(ds, id)) } }
+        func within(_ d: Day, _ since: Day) -> Bool { d > since && d <= asOf }
+        func month(_ m: MonthIndex) { if let o = w.offset(m), o <= 36 { i.dataMonths |= 1 << UInt64(o) } }
 
-        // Register.
         if let r = h.registry {
-            set.values[.monthsInBusiness] = r.establishedOn <= asOf ? .number(Int64(r.establishedOn.wholeMonths(to: asOf))) : .number(0)
-            set.values[.registrationStatus] = .category(r.status)
+            i.established = r.establishedOn
+            i.status = r.status
             use(.monthsInBusiness, .enterpriseRegistry, h.uscc)
             use(.registrationStatus, .enterpriseRegistry, h.uscc)
         }
 
-        var months = Set<MonthIndex>()
-
-        // Tax returns.
-        var onTime = 0, dueCount = 0
-        var paid12: Int64 = 0, paidRecent: Int64 = 0, paidEarlier: Int64 = 0, unpaid: Int64 = 0
+        i.taxFilings = h.taxFilings.count
         for t in h.taxFilings {
-            if t.period < thisMonth { months.insert(t.period) }
-            if within(t.dueOn, months: 12) {
-                dueCount += 1
-                if let f = t.filedOn, f <= t.dueOn { onTime += 1 }
+            month(t.period)
+            if within(t.dueOn, w.since12) {
+                i.taxDue12 += 1
+                if let f = t.filedOn, f <= t.dueOn { i.taxOnTime12 += 1 }
                 use(.taxOnTimeRate12m, .taxFiling, t.id)
             }
-            if last12.contains(t.period) {
-                paid12 += t.taxPaidFen
+            if let o = w.offset(t.period), o <= 12 {
+                i.taxPeriods12 += 1
+                i.taxPaid12 += t.taxPaidFen
+                if o <= 6 { i.taxPaidRecent6 += t.taxPaidFen } else { i.taxPaidPrev6 += t.taxPaidFen }
                 use(.taxPaid12m, .taxFiling, t.id)
                 use(.taxPaidTrend, .taxFiling, t.id)
-                if last6.contains(t.period) { paidRecent += t.taxPaidFen } else if prev6.contains(t.period) { paidEarlier += t.taxPaidFen }
             }
-            if within(t.dueOn, months: 36), t.taxPayableFen > t.taxPaidFen {
-                unpaid += t.taxPayableFen - t.taxPaidFen
+            if within(t.dueOn, w.since36), t.taxPayableFen > t.taxPaidFen {
+                i.taxUnpaid36 += t.taxPayableFen - t.taxPaidFen
                 use(.unpaidTax, .taxFiling, t.id)
             }
         }
-        set.values[.taxOnTimeRate12m] = rate(onTime, dueCount)
-        let hasTax12 = h.taxFilings.contains { last12.contains($0.period) }
-        set.values[.taxPaid12m] = hasTax12 ? .number(paid12) : .missing
-        set.values[.taxPaidTrend] = trend(paidRecent, paidEarlier)
-        set.values[.unpaidTax] = h.taxFilings.isEmpty ? .missing : .number(unpaid)
-
-        // Tax credit grade: the latest year rated, up to the as-of year.
+        // The latest year rated, up to the as-of year (ties: the highest record id).
         if let latest = h.taxRatings.filter({ $0.year <= asOf.year }).max(by: { ($0.year, $0.id) < ($1.year, $1.id) }) {
-            set.values[.taxCreditGrade] = .category(latest.grade)
+            i.taxGrade = latest.grade
             use(.taxCreditGrade, .taxCreditRating, latest.id)
-        } else {
-            set.values[.taxCreditGrade] = .missing
         }
 
-        // Social insurance.
-        var head12: Int64 = 0, head12n: Int64 = 0, headRecent: Int64 = 0, headRecentN: Int64 = 0
-        var headEarlier: Int64 = 0, headEarlierN: Int64 = 0, arrears = Set<MonthIndex>()
         for s in h.socialInsurance {
-            if s.period < thisMonth { months.insert(s.period) }
-            guard last12.contains(s.period) else { continue }
-            head12 += s.headcount; head12n += 1
-            if last6.contains(s.period) { headRecent += s.headcount; headRecentN += 1 } else { headEarlier += s.headcount; headEarlierN += 1 }
-            if s.inArrears { arrears.insert(s.period); use(.socialInsuranceArrears12m, .socialInsurance, s.id) }
+            month(s.period)
+            guard let o = w.offset(s.period), o <= 12 else { continue }
+            i.siRecords12 += 1
+            i.siHeadcount12 += s.headcount
+            if o <= 6 { i.siRecordsRecent6 += 1; i.siHeadcountRecent6 += s.headcount } else { i.siRecordsPrev6 += 1; i.siHeadcountPrev6 += s.headcount }
+            if s.inArrears { i.siArrearsMonths |= 1 << UInt64(o); use(.socialInsuranceArrears12m, .socialInsurance, s.id) }
             use(.headcountAvg12m, .socialInsurance, s.id)
             use(.headcountTrend, .socialInsurance, s.id)
         }
-        set.values[.headcountAvg12m] = head12n == 0 ? .missing : .number(head12 / head12n)
-        set.values[.headcountTrend] = headRecentN == 0 || headEarlierN == 0
-            ? .missing : trend(headRecent / headRecentN, headEarlier / headEarlierN)
-        set.values[.socialInsuranceArrears12m] = head12n == 0 ? .missing : .number(Int64(arrears.count))
 
-        // Utility bills.
-        var power: [MonthIndex: Int64] = [:]
-        var late = 0, billsDue = 0, utilityUnpaid: Int64 = 0
+        i.utilityBills = h.utilityBills.count
         for b in h.utilityBills {
-            if b.period < thisMonth { months.insert(b.period) }
-            if b.utility == "electricity", last12.contains(b.period) {
-                power[b.period, default: 0] += b.consumptionMilli
+            month(b.period)
+            if b.utility == "electricity", let o = w.offset(b.period), o <= 12 {
+                i.powerMilli[o, default: 0] += b.consumptionMilli
                 use(.electricityTrend, .utilityBill, b.id)
                 use(.electricityVolatility12m, .utilityBill, b.id)
             }
-            if within(b.dueOn, months: 12) {
-                billsDue += 1
-                let paidInFull = b.paidFen >= b.billedFen
-                if let p = b.paidOn, p <= b.dueOn, paidInFull {} else { late += 1 }
+            if within(b.dueOn, w.since12) {
+                i.billsDue12 += 1
+                if let p = b.paidOn, p <= b.dueOn, b.paidFen >= b.billedFen {} else { i.billsLate12 += 1 }
                 use(.utilityLateRate12m, .utilityBill, b.id)
             }
-            if within(b.dueOn, months: 36), b.billedFen > b.paidFen {
-                utilityUnpaid += b.billedFen - b.paidFen
+            if within(b.dueOn, w.since36), b.billedFen > b.paidFen {
+                i.utilityUnpaid36 += b.billedFen - b.paidFen
                 use(.utilityUnpaid, .utilityBill, b.id)
             }
         }
-        let recentPower = power.filter { last6.contains($0.key) }
-        let earlierPower = power.filter { prev6.contains($0.key) }
-        if recentPower.isEmpty || earlierPower.isEmpty {
-            set.values[.electricityTrend] = .missing
-        } else {
-            // Monthly averages, so that a missing month does not read as a fall.
-            let r = recentPower.values.reduce(0, +) / Int64(recentPower.count)
-            let e = earlierPower.values.reduce(0, +) / Int64(earlierPower.count)
-            set.values[.electricityTrend] = trend(r, e)
-        }
-        if power.count >= 3 {
-            let mean = power.values.reduce(0, +) / Int64(power.count)
-            let mad = power.values.reduce(0) { $0 + abs($1 - mean) } / Int64(power.count)
-            set.values[.electricityVolatility12m] = mean > 0 ? .number(mad * 10_000 / mean) : .missing
-        } else {
-            set.values[.electricityVolatility12m] = .missing
-        }
-        set.values[.utilityLateRate12m] = rate(late, billsDue)
-        set.values[.utilityUnpaid] = h.utilityBills.isEmpty ? .missing : .number(utilityUnpaid)
 
-        // Contracts signed in the last 24 months.
-        var concluded = 0, fulfilled = 0, breaches = 0
-        for c in h.contracts where within(c.signedOn, months: 24) {
+        for c in h.contracts where within(c.signedOn, w.since24) {
             switch c.status {
-            case "fulfilled": concluded += 1; fulfilled += 1
-            case "breached", "disputed": concluded += 1; breaches += 1
-            case "overdue", "terminated": concluded += 1
+            case "fulfilled": i.contractsConcluded24 += 1; i.contractsFulfilled24 += 1
+            case "breached", "disputed": i.contractsConcluded24 += 1; i.contractBreaches24 += 1
+            case "overdue", "terminated": i.contractsConcluded24 += 1
             default: continue  // still performing: not concluded
             }
             use(.contractFulfilmentRate24m, .contractPerformance, c.id)
             if c.status == "breached" || c.status == "disputed" { use(.contractBreaches24m, .contractPerformance, c.id) }
         }
-        set.values[.contractFulfilmentRate24m] = rate(fulfilled, concluded)
-        set.values[.contractBreaches24m] = .number(Int64(breaches))
 
-        // Penalties decided in the last 36 months.
-        var serious = 0, other = 0
-        for p in h.penalties where within(p.decidedOn, months: 36) {
+        for p in h.penalties where within(p.decidedOn, w.since36) {
             if p.severity == "serious" {
-                serious += 1; use(.seriousPenalties36m, .administrativePenalty, p.id)
+                i.seriousPenalties36 += 1; use(.seriousPenalties36m, .administrativePenalty, p.id)
             } else {
-                other += 1; use(.otherPenalties36m, .administrativePenalty, p.id)
+                i.otherPenalties36 += 1; use(.otherPenalties36m, .administrativePenalty, p.id)
             }
         }
-        set.values[.seriousPenalties36m] = .number(Int64(serious))
-        set.values[.otherPenalties36m] = .number(Int64(other))
 
-        // Dishonesty listings.
-        var listedNow = false, listed36 = 0
         for l in h.listings where l.listedOn <= asOf {
             if l.removedOn.map({ $0 > asOf }) ?? true {
-                listedNow = true
+                i.listedNow = true
                 use(.blacklistedNow, .dishonestyListing, l.id)
             }
-            if within(l.listedOn, months: 36) || (l.removedOn.map { within($0, months: 36) } ?? true) {
-                listed36 += 1
+            if within(l.listedOn, w.since36) || (l.removedOn.map { within($0, w.since36) } ?? true) {
+                i.listings36 += 1
                 use(.listings36m, .dishonestyListing, l.id)
             }
         }
-        set.values[.blacklistedNow] = .number(listedNow ? 1 : 0)
-        set.values[.listings36m] = .number(Int64(listed36))
 
-        // Licences valid on the as-of date.
-        var valid = 0
         for l in h.licences where l.decidedOn <= asOf && (l.validUntil.map { $0 >= asOf } ?? true) {
-            valid += 1
+            i.validLicences += 1
             use(.validLicences, .administrativeLicence, l.id)
         }
-        set.values[.validLicences] = .number(Int64(valid))
-
-        set.dataMonths = months.filter { $0 >= thisMonth.adding(-36) }.count
-        if wantLineage { set.lineage = refs.mapValues { Array(Set($0)).sorted() } }
-        return set
+        return (i, refs)
     }
+}
+
+/// What the features are computed from: per enterprise and as-of day, counts and sums over
+/// the windows. Reduced from a history by `Features.inputs`, or aggregated for a whole city in
+/// one pass by SQL (`Store.FeatureAggregation`); the two must agree (a test checks it).
+public struct FeatureInputs: Sendable, Equatable {
+    public var established: Day?
+    public var status: String?
+    public var taxFilings = 0
+    public var taxDue12 = 0
+    public var taxOnTime12 = 0
+    public var taxPeriods12 = 0
+    public var taxPaid12: Int64 = 0
+    public var taxPaidRecent6: Int64 = 0
+    public var taxPaidPrev6: Int64 = 0
+    public var taxUnpaid36: Int64 = 0
+    public var taxGrade: String?
+    public var siRecords12 = 0
+    public var siHeadcount12: Int64 = 0
+    public var siRecordsRecent6 = 0
+    public var siHeadcountRecent6: Int64 = 0
+    public var siRecordsPrev6 = 0
+    public var siHeadcountPrev6: Int64 = 0
+    /// Bit k set: month offset k (1…12) had arrears.
+    public var siArrearsMonths: UInt64 = 0
+    /// Electricity use per month offset (1…12), in thousandths of a kWh; absent months absent.
+    public var powerMilli: [Int: Int64] = [:]
+    public var utilityBills = 0
+    public var billsDue12 = 0
+    public var billsLate12 = 0
+    public var utilityUnpaid36: Int64 = 0
+    public var contractsConcluded24 = 0
+    public var contractsFulfilled24 = 0
+    public var contractBreaches24 = 0
+    public var seriousPenalties36 = 0
+    public var otherPenalties36 = 0
+    public var listedNow = false
+    public var listings36 = 0
+    public var validLicences = 0
+    /// Bit k set: month offset k (1…36) has monthly data (tax, social insurance, utilities).
+    public var dataMonths: UInt64 = 0
+
+    public init() {}
 }
