@@ -187,26 +187,21 @@ build_xyd() {
 }
 
 # The key that encrypts resident ID numbers at rest: made once, kept in .data (never committed).
-ensure_data_key() {
-    local key=$XYD_DATA_DIR/keys/data.key
+# A key of 32 random bytes, base64, created once under .data/keys and never committed:
+#   ensure_key FILE VARIABLE WHAT
+ensure_key() {
+    local key=$XYD_DATA_DIR/keys/$1
     if [ ! -f "$key" ]; then
         mkdir -p "$(dirname "$key")"
         (umask 077 && head -c 32 /dev/urandom | base64 >"$key")
-        say "created the personal-data key $key"
+        say "created the $3 $key"
     fi
-    export XYD_DATA_KEY_FILE=${XYD_DATA_KEY_FILE:-$key}
+    export "$2=${!2:-$key}"
 }
-
+# The key that encrypts resident ID numbers.
+ensure_data_key() { ensure_key data.key XYD_DATA_KEY_FILE "personal-data key"; }
 # The Ed25519 key that signs credit reports (32 random bytes are a valid private key).
-ensure_signing_key() {
-    local key=$XYD_DATA_DIR/keys/signing.key
-    if [ ! -f "$key" ]; then
-        mkdir -p "$(dirname "$key")"
-        (umask 077 && head -c 32 /dev/urandom | base64 >"$key")
-        say "created the report signing key $key"
-    fi
-    export XYD_SIGNING_KEY_FILE=${XYD_SIGNING_KEY_FILE:-$key}
-}
+ensure_signing_key() { ensure_key signing.key XYD_SIGNING_KEY_FILE "report signing key"; }
 
 export_env() {
     ensure_data_key

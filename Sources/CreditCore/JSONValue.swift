@@ -53,6 +53,8 @@ public enum JSONValue: Sendable, Equatable {
         }
     }
 
+    /// A JSON string as RFC 8785 writes it: only `"`, `\` and control characters escaped, the
+    /// short forms \b \t \n \f \r where they exist, otherwise \u00xx in lower case.
     public static func writeString(_ s: String, into out: inout String) {
         // Fast path: nothing to escape.
         if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) {
@@ -66,9 +68,11 @@ public enum JSONValue: Sendable, Equatable {
             switch scalar {
             case "\"": out += "\\\""
             case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
+            case "\u{08}": out += "\\b"
             case "\t": out += "\\t"
+            case "\n": out += "\\n"
+            case "\u{0C}": out += "\\f"
+            case "\r": out += "\\r"
             case _ where scalar.value < 0x20:
                 out += "\\u" + String(scalar.value, radix: 16).leftPadded(4)
             default: out.unicodeScalars.append(scalar)
@@ -123,7 +127,8 @@ public struct JSONObject: Sendable, Equatable, ExpressibleByDictionaryLiteral {
 }
 
 extension String {
-    func leftPadded(_ width: Int) -> String {
+    /// Left-padded with zeros to `width` characters.
+    public func leftPadded(_ width: Int) -> String {
         count >= width ? self : String(repeating: "0", count: width - count) + self
     }
 }

@@ -157,7 +157,7 @@ public enum Reports {
             ON CONFLICT (day) DO UPDATE SET n = report_counter.n + 1 RETURNING n
             """, logger: logger
         ).collect()[0].decode(Int.self)
-        let number = "XYD-" + day.description.replacingOccurrences(of: "-", with: "") + "-" + String(n).leftPaddedZeros(6)
+        let number = "XYD-" + day.description.replacingOccurrences(of: "-", with: "") + "-" + String(n).leftPadded(6)
         var requester: JSONObject = ["org_id": .string(requestedBy.uuidString.lowercased()), "name": .string(requesterName),
                                      "kind": .string(requesterKind)]
         requester["purpose"] = purpose.map(JSONValue.string) ?? .null
@@ -189,8 +189,4 @@ public enum Reports {
         let (n, u, canonical, sig, key, at, by) = try row.decode((String, String, String, String, String, Date, UUID).self)
         return (SignedReport(number: n, uscc: u, canonical: canonical, signature: sig, keyId: key, createdAt: at), by)
     }
-}
-
-extension String {
-    func leftPaddedZeros(_ width: Int) -> String { count >= width ? self : String(repeating: "0", count: width - count) + self }
 }
