@@ -158,18 +158,18 @@ public enum IngestStore {
         var ids: [String] = []
         var seenIds = Set<String>(minimumCapacity: rows.count)
         for k in rows.indices where seenIds.insert(rows[k].recordId).inserted { ids.append(rows[k].recordId) }
-        var current: [String: (version: Int64, live: Bool)] = [:]
+        var current: [String: (version: Int64, live: Bool, uscc: String)] = [:]
         current.reserveCapacity(ids.count)
         // A lateral subquery per id: one descent of the primary key each (with `= ANY(array)`
         // the planner may scan every index entry of the dataset).
-        for try await (id, version, op) in try await c.query(
+        for try await (id, version, op, uscc) in try await c.query(
             """
-            SELECT i.id, v.version, v.op FROM unnest(\(ids)::text[]) AS i(id)
-            LEFT JOIN LATERAL (SELECT r.version, r.op FROM record_version r
+            SELECT i.id, v.version, v.op, v.uscc FROM unnest(\(ids)::text[]) AS i(id)
+            LEFT JOIN LATERAL (SELECT r.version, r.op, r.uscc FROM record_version r
                                WHERE r.dataset = \(dataset) AND r.record_id = i.id ORDER BY r.version DESC LIMIT 1) v ON true
             """, logger: logger
-        ).decode((String, Int64?, String?).self) {
-            if let version { current[id] = (version, op == ValidItem.Op.upsert.rawValue) }
+        ).decode((String, Int64?, String?, String?).self) {
+            if let version { current[id] = (version, op == ValidItem.Op.upsert.rawValue, uscc ?? "") }
         }
         // Rows are referred to by index: a StageRow copy would retain its five strings.
         struct Key: Hashable { let id: String; let version: Int64 }
@@ -201,13 +201,35 @@ public enum IngestStore {
         ) { writer in
             try await writer.write(buffer)
         }
+        // Every version below the new top of its record is superseded now: the previous top,
+        // and fresh versions overtaken within this page.
+        var supersededIds: [String] = [], supersededVersions: [Int64] = []
+        var touched = Set<String>()
+        for k in fresh where top[rows[k].recordId] != k {
+            supersededIds.append(rows[k].recordId)
+            supersededVersions.append(rows[k].version)
+        }
         var liveDelta = 0
         for (id, head) in top {
             let before = current[id]?.live ?? false
             let after = rows[head].op == .upsert
             if before != after { liveDelta += after ? 1 : -1 }
+            if let previous = current[id] {
+                supersededIds.append(id)
+                supersededVersions.append(previous.version)
+                // A record that moved to another enterprise changes the old one's profile too.
+                if previous.uscc != rows[head].uscc, !previous.uscc.isEmpty { touched.insert(previous.uscc) }
+            }
         }
-        var touched = Set<String>()
+        if !supersededIds.isEmpty {
+            try await c.query(
+                """
+                UPDATE record_version SET superseded_at = now()
+                FROM unnest(\(supersededIds)::text[], \(supersededVersions)::bigint[]) AS s(id, v)
+                WHERE record_version.dataset = \(dataset) AND record_version.record_id = s.id AND record_version.version = s.v
+                  AND record_version.superseded_at IS NULL
+                """, logger: logger)
+        }
         for k in fresh { touched.insert(rows[k].uscc) }
         return (fresh.count, fresh.count { rows[$0].op == .delete }, liveDelta, touched.sorted())
     }

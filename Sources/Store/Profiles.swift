@@ -130,8 +130,8 @@ public enum ProfileStore {
     /// Ingested pages turned into queue rows per step.
     public static let pagesPerStep = 500
 
-    /// The current records (highest version received up to `upTo`, upserts) of these
-    /// enterprises, typed.
+    /// The current records of these enterprises (the version valid at `upTo`, or now:
+    /// received by then and not yet superseded; upserts), typed.
     public static func histories(
         _ c: PostgresConnection, usccs: [String], upTo: Date?, logger: Logger
     ) async throws -> [String: History] {
@@ -139,10 +139,10 @@ public enum ProfileStore {
         for u in usccs { out[u] = History(uscc: u) }
         let rows = try await c.query(
             """
-            SELECT DISTINCT ON (dataset, record_id) dataset, record_id, uscc, op, data::text
+            SELECT dataset, record_id, uscc, op, data::text
             FROM record_version
             WHERE uscc = ANY(\(usccs)::text[]) AND received_at <= coalesce(\(upTo)::timestamptz, 'infinity')
-            ORDER BY dataset, record_id, version DESC
+              AND (superseded_at IS NULL OR superseded_at > coalesce(\(upTo)::timestamptz, 'infinity'))
             """, logger: logger)
         for try await (ds, id, uscc, op, data) in rows.decode((String, String, String, String, String?).self) {
             guard op == "upsert", let dataset = Dataset(rawValue: ds), let data else { continue }

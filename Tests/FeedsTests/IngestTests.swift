@@ -159,6 +159,12 @@ import TestSupport
                     .collect().map { try $0.decode(Int64.self) }
             }
             #expect(versions == [2, 3, 4, 5])
+            // Exactly one version is current; each other one was superseded when a higher one arrived.
+            let unsuperseded: Int = try await db.owner.scalar("SELECT count(*)::int FROM record_version WHERE record_id = 'r1' AND superseded_at IS NULL")
+            #expect(unsuperseded == 1)
+            let ordered: Bool = try await db.owner.scalar(
+                "SELECT bool_and(superseded_at >= received_at) FROM record_version WHERE record_id = 'r1' AND superseded_at IS NOT NULL")
+            #expect(ordered)
             let live: Int = try await db.owner.scalar("SELECT live::int FROM feed_state WHERE dataset = 'tax_filing'")
             #expect(live == 1)
         }

@@ -203,11 +203,9 @@ struct CreditRoutes {
             """
             SELECT dataset, record_id, version, updated_at, received_at,
                    (data - 'legal_rep_id_enc' - 'legal_rep_id_hash')::text
-            FROM (SELECT DISTINCT ON (dataset, record_id) dataset, record_id, version, op, updated_at, received_at, data
-                  FROM record_version
-                  WHERE uscc = \(uscc) AND (\(dataset?.rawValue)::text IS NULL OR dataset = \(dataset?.rawValue))
-                  ORDER BY dataset, record_id, version DESC) v
-            WHERE op = 'upsert' AND (dataset, record_id) > (\(afterDataset)::text COLLATE "C", \(afterId)::text COLLATE "C")
+            FROM record_version v
+            WHERE uscc = \(uscc) AND (\(dataset?.rawValue)::text IS NULL OR dataset = \(dataset?.rawValue))
+              AND superseded_at IS NULL AND op = 'upsert' AND (dataset, record_id) > (\(afterDataset)::text COLLATE "C", \(afterId)::text COLLATE "C")
             ORDER BY dataset, record_id LIMIT \(limit)
             """, logger: logger
         ).decode((String, String, Int64, Date, Date, String?).self) {
