@@ -155,13 +155,101 @@ public enum ProfileStore {
         return out
     }
 
-    static let encoder: JSONEncoder = {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return e
-    }()
+    /// One computed profile, ready to store.
+    struct Computed {
+        let uscc: String
+        let features: FeatureSet
+        let outcome: Scorecard.Outcome
+        let records: Int
+    }
 
-    static func json(_ v: some Encodable) throws -> String { String(decoding: try encoder.encode(v), as: UTF8.self) }
+    /// The stored JSON of a profile's parts, written by hand (Foundation's encoder costs more
+    /// than the scoring at city scale). Keys in a fixed order; `FeatureValue` as number, string
+    /// or null.
+    static func json(_ v: FeatureValue) -> String {
+        switch v {
+        case .number(let n): return String(n)
+        case .missing: return "null"
+        case .category(let c):
+            var out = ""
+            JSONValue.writeString(c, into: &out)
+            return out
+        }
+    }
+
+    static func featuresJSON(_ f: FeatureSet) -> String {
+        var out = "{"
+        for (i, feature) in Feature.allCases.enumerated() {
+            if i > 0 { out += "," }
+            out += "\"" + feature.rawValue + "\":" + json(f[feature])
+        }
+        return out + "}"
+    }
+
+    static func pointsJSON(_ o: Scorecard.Outcome) -> String {
+        var out = "{"
+        var first = true
+        for feature in Feature.allCases {
+            guard let p = o.points[feature] else { continue }
+            if !first { out += "," }
+            first = false
+            out += "\"" + feature.rawValue + "\":" + String(p)
+        }
+        return out + "}"
+    }
+
+    static func reasonsJSON(_ o: Scorecard.Outcome) -> String {
+        var out = "["
+        for (i, r) in o.reasons.enumerated() {
+            if i > 0 { out += "," }
+            out += "{\"code\":"
+            JSONValue.writeString(r.code, into: &out)
+            out += ",\"en\":"
+            JSONValue.writeString(r.en, into: &out)
+            out += ",\"feature\":\"" + r.feature.rawValue + "\",\"max_points\":" + String(r.maxPoints)
+            out += ",\"points\":" + String(r.points) + ",\"value\":" + json(r.value) + ",\"zh\":"
+            JSONValue.writeString(r.zh, into: &out)
+            out += "}"
+        }
+        return out + "]"
+    }
+
+    /// Stores computed profiles: one statement for the lot. A profile already computed from
+    /// newer data (a later `data_as_of`) is left as it is.
+    static func write(_ c: PostgresConnection, _ profiles: [Computed], card: Scorecard, asOfDay: Day, dataAsOf: Date, logger: Logger) async throws {
+        guard !profiles.isEmpty else { return }
+        // -1 and "" for no score and no grade.
+        var usccs: [String] = [], scores: [Int] = [], grades: [String] = [], thin: [Bool] = [], knockouts: [String] = []
+        var reasons: [String] = [], features: [String] = [], points: [String] = [], months: [Int] = [], records: [Int] = []
+        for p in profiles {
+            usccs.append(p.uscc)
+            scores.append(p.outcome.score ?? -1)
+            grades.append(p.outcome.grade ?? "")
+            thin.append(p.outcome.thinFile)
+            knockouts.append("{" + p.outcome.knockouts.joined(separator: ",") + "}")
+            reasons.append(reasonsJSON(p.outcome))
+            features.append(featuresJSON(p.features))
+            points.append(pointsJSON(p.outcome))
+            months.append(p.features.dataMonths)
+            records.append(p.records)
+        }
+        try await c.query(
+            """
+            INSERT INTO profile (uscc, scorecard_version, score, grade, thin_file, knockouts, reasons, features, points,
+                                 data_months, records, as_of_day, data_as_of, computed_at)
+            SELECT u, \(card.version), nullif(s, -1), nullif(g, ''), t, k::text[], r::jsonb, f::jsonb, p::jsonb, m, n,
+                   \(asOfDay.description)::date, \(dataAsOf), now()
+            FROM unnest(\(usccs)::text[], \(scores)::int[], \(grades)::text[], \(thin)::bool[], \(knockouts)::text[],
+                        \(reasons)::text[], \(features)::text[], \(points)::text[], \(months)::int[], \(records)::int[])
+                 AS x(u, s, g, t, k, r, f, p, m, n)
+            ON CONFLICT (uscc) DO UPDATE SET scorecard_version = EXCLUDED.scorecard_version, score = EXCLUDED.score,
+                grade = EXCLUDED.grade, thin_file = EXCLUDED.thin_file, knockouts = EXCLUDED.knockouts,
+                reasons = EXCLUDED.reasons, features = EXCLUDED.features, points = EXCLUDED.points,
+                data_months = EXCLUDED.data_months, records = EXCLUDED.records, as_of_day = EXCLUDED.as_of_day,
+                data_as_of = EXCLUDED.data_as_of, computed_at = EXCLUDED.computed_at
+            WHERE profile.data_as_of <= EXCLUDED.data_as_of
+            """, logger: logger)
+    }
 
     /// Recomputes and stores the profiles of these enterprises as of now (the transaction's
     /// start; windows end on that day in China, or on `day` when given). An enterprise with no
@@ -174,45 +262,64 @@ public enum ProfileStore {
         let now = try await c.query("SELECT now()", logger: logger).collect()[0].decode(Date.self)
         let asOfDay = day ?? Day.inChina(now)
         let histories = try await histories(c, usccs: usccs, upTo: nil, logger: logger)
-        var keep: [String] = [], gone: [String] = []
-        // -1 and "" for no score and no grade.
-        var scores: [Int] = [], grades: [String] = [], thin: [Bool] = [], knockouts: [String] = []
-        var reasons: [String] = [], features: [String] = [], points: [String] = [], months: [Int] = [], records: [Int] = []
+        var computed: [Computed] = [], gone: [String] = []
         for u in usccs {
             guard let h = histories[u], h.recordCount > 0 else { gone.append(u); continue }
             let f = Features.compute(h, asOf: asOfDay)
-            let o = card.score(f)
-            keep.append(u)
-            scores.append(o.score ?? -1)
-            grades.append(o.grade ?? "")
-            thin.append(o.thinFile)
-            knockouts.append("{" + o.knockouts.joined(separator: ",") + "}")
-            reasons.append(try json(o.reasons))
-            features.append(try json(Dictionary(uniqueKeysWithValues: f.values.map { ($0.key.rawValue, $0.value) })))
-            points.append(try json(Dictionary(uniqueKeysWithValues: o.points.map { ($0.key.rawValue, $0.value) })))
-            months.append(f.dataMonths)
-            records.append(h.recordCount)
+            computed.append(Computed(uscc: u, features: f, outcome: card.score(f), records: h.recordCount))
         }
         if !gone.isEmpty {
             try await c.query("DELETE FROM profile WHERE uscc = ANY(\(gone)::text[])", logger: logger)
         }
-        if !keep.isEmpty {
-            try await c.query(
-                """
-                INSERT INTO profile (uscc, scorecard_version, score, grade, thin_file, knockouts, reasons, features, points,
-                                     data_months, records, as_of_day, data_as_of, computed_at)
-                SELECT u, \(card.version), nullif(s, -1), nullif(g, ''), t, k::text[], r::jsonb, f::jsonb, p::jsonb, m, n, \(asOfDay.description)::date, \(now), now()
-                FROM unnest(\(keep)::text[], \(scores)::int[], \(grades)::text[], \(thin)::bool[], \(knockouts)::text[],
-                            \(reasons)::text[], \(features)::text[], \(points)::text[], \(months)::int[], \(records)::int[])
-                     AS x(u, s, g, t, k, r, f, p, m, n)
-                ON CONFLICT (uscc) DO UPDATE SET scorecard_version = EXCLUDED.scorecard_version, score = EXCLUDED.score,
-                    grade = EXCLUDED.grade, thin_file = EXCLUDED.thin_file, knockouts = EXCLUDED.knockouts,
-                    reasons = EXCLUDED.reasons, features = EXCLUDED.features, points = EXCLUDED.points,
-                    data_months = EXCLUDED.data_months, records = EXCLUDED.records, as_of_day = EXCLUDED.as_of_day,
-                    data_as_of = EXCLUDED.data_as_of, computed_at = EXCLUDED.computed_at
-                """, logger: logger)
+        try await write(c, computed, card: card, asOfDay: asOfDay, dataAsOf: now, logger: logger)
+        return computed.count
+    }
+
+    public struct RescoreProgress: Sendable {
+        public enum Phase: Sendable { case aggregating(Dataset), writing(done: Int, total: Int) }
+        public let phase: Phase
+    }
+
+    /// Profiles written per statement by the full rescore.
+    public static let rescoreWriteBatch = 2_000
+
+    /// Recomputes every profile with the active card from one snapshot of the records: the
+    /// features' inputs aggregated per dataset in SQL (one pass over each partition), scored
+    /// here, written in batches. Ingested pages and queued enterprises the snapshot covers are
+    /// settled; later ones stay for the profile service. Returns the profiles written and the
+    /// snapshot's moment.
+    public static func rescoreAll(
+        _ db: Database, card: Scorecard, day: Day? = nil, progress: @Sendable (RescoreProgress) -> Void = { _ in }
+    ) async throws -> (profiles: Int, dataAsOf: Date) {
+        let logger = db.logger
+        let (rows, now) = try await db.withTransaction { c in
+            try await c.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
+            let now = try await c.query("SELECT now()", logger: logger).collect()[0].decode(Date.self)
+            try await c.query("UPDATE ingest_batch SET profiled_at = now() WHERE profiled_at IS NULL", logger: logger)
+            try await c.query("DELETE FROM profile_queue", logger: logger)
+            let rows = try await FeatureAggregation.all(c, logger: logger, day: day ?? Day.inChina(now)) {
+                progress(RescoreProgress(phase: .aggregating($0)))
+            }
+            return (rows, now)
         }
-        return keep.count
+        let asOfDay = day ?? Day.inChina(now)
+        let usccs = rows.keys.sorted()
+        var written = 0
+        for start in stride(from: 0, to: usccs.count, by: rescoreWriteBatch) {
+            let batch = usccs[start..<min(start + rescoreWriteBatch, usccs.count)].map { u -> Computed in
+                let row = rows[u]!
+                let f = Features.compute(row.inputs, asOf: asOfDay)
+                return Computed(uscc: u, features: f, outcome: card.score(f), records: row.records)
+            }
+            try await db.withConnection { c in try await write(c, batch, card: card, asOfDay: asOfDay, dataAsOf: now, logger: logger) }
+            written += batch.count
+            progress(RescoreProgress(phase: .writing(done: written, total: usccs.count)))
+        }
+        // Profiles of enterprises with no current record any more.
+        try await db.withConnection { c in
+            try await c.query("DELETE FROM profile WHERE data_as_of <= \(now) AND NOT (uscc = ANY(\(usccs)::text[]))", logger: logger)
+        }
+        return (written, now)
     }
 
     /// Queues every enterprise that has records or a profile. The ingested pages seen so far

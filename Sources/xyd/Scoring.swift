@@ -50,16 +50,12 @@ struct ScorecardCommand: AsyncParsableCommand {
 
 struct Rescore: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Recompute every enterprise's profile with the active scorecard, showing progress.")
+        abstract: "Recompute every enterprise's profile with the active scorecard from one snapshot of the records, showing progress.")
     @OptionGroup var settings: SettingOptions
-    @Option(help: "Transactions working at once, 1–16.") var workers = 2
-    @Option(help: "Enterprises per transaction, 1–\(ProfileStore.maxBatch).") var batch = 500
     @Option(help: "End the feature windows on this day (YYYY-MM-DD) instead of today in China.") var day: String?
     @Flag(help: "Print a JSON summary as the last line.") var json = false
 
     func validate() throws {
-        guard (1...16).contains(workers) else { throw ValidationError("--workers: 1 to 16") }
-        guard (1...ProfileStore.maxBatch).contains(batch) else { throw ValidationError("--batch: 1 to \(ProfileStore.maxBatch)") }
         if let day, Day(day) == nil { throw ValidationError("--day: a date YYYY-MM-DD") }
     }
 
@@ -76,51 +72,24 @@ struct Rescore: AsyncParsableCommand {
 
     func run() async throws {
         let config = try settings.load()
-        let (workers, batch) = (self.workers, self.batch)
         let windowDay = day.flatMap(Day.init)
         let tty = isatty(2) == 1
         let summary = await withDatabase(config) { db in
-            let cache = ScorecardCache()
-            let total = try await db.withConnection { c in
-                guard try await cache.active(c, logger: db.logger) != nil else {
-                    fail("no scorecard is active: xyd scorecard publish contracts/scorecards/FILE")
-                }
-                try await ProfileStore.enqueueAll(c, logger: db.logger)
-                return try await c.query("SELECT count(*)::int FROM profile_queue", logger: db.logger).collect()[0].decode(Int.self)
-            }
-            let done = Locked(0)
+            let card = try await db.withConnection { c in try await ScorecardCache().active(c, logger: db.logger) }
+            guard let card else { fail("no scorecard is active: xyd scorecard publish contracts/scorecards/FILE") }
             let started = Date()
-            // Progress while the workers run; every worker runs until the queue is empty (a
-            // cancelled batch would roll back and stay queued).
-            let progress = Task {
-                var last = Date.distantPast
-                while !Task.isCancelled {
-                    let n = done.withLock { $0 }
-                    let elapsed = Date().timeIntervalSince(started)
-                    if tty || Date().timeIntervalSince(last) >= 10 {
-                        let rate = elapsed > 0 ? Double(n) / elapsed : 0
-                        let eta = rate > 0 ? Int(Double(max(0, total - n)) / rate) : 0
-                        let line = "rescoring: \(n)/\(total) enterprises, \(Int(rate))/s, about \(eta) s left"
-                        FileHandle.standardError.write(Data((tty ? "\r\u{1B}[K" + line : line + "\n").utf8))
-                        last = Date()
-                    }
-                    try? await Task.sleep(for: .milliseconds(tty ? 250 : 1000))
+            let aggregated = Locked(0)
+            let (written, _) = try await ProfileStore.rescoreAll(db, card: card, day: windowDay) { p in
+                let line: String
+                switch p.phase {
+                case .aggregating(let d):
+                    let n = aggregated.withLock { $0 += 1; return $0 }
+                    line = "rescoring: aggregated \(d.rawValue) (\(n)/\(Dataset.allCases.count))"
+                case .writing(let done, let total):
+                    line = "rescoring: \(done)/\(total) profiles written"
                 }
+                FileHandle.standardError.write(Data((tty ? "\r\u{1B}[K" + line : line + "\n").utf8))
             }
-            defer { progress.cancel() }
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                for _ in 0..<workers {
-                    group.addTask {
-                        while true {
-                            let n = try await ProfileStore.workQueue(db, batch: batch, cache: cache, day: windowDay)
-                            if n == 0 { return }
-                            done.withLock { $0 += n }
-                        }
-                    }
-                }
-                try await group.waitForAll()
-            }
-            progress.cancel()
             if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             let seconds = Date().timeIntervalSince(started)
             let grades = try await db.withConnection { c in
@@ -130,8 +99,8 @@ struct Rescore: AsyncParsableCommand {
                 ).decode((String, Int).self) { g[grade] = n }
                 return g
             }
-            let n = done.withLock { $0 }
-            return Summary(enterprises: n, seconds: (seconds * 100).rounded() / 100, perSecond: seconds > 0 ? Int(Double(n) / seconds) : n, grades: grades)
+            return Summary(enterprises: written, seconds: (seconds * 100).rounded() / 100,
+                           perSecond: seconds > 0 ? Int(Double(written) / seconds) : written, grades: grades)
         }
         let shown = ["A", "B", "C", "D", "thin_file"].map { "\($0) \(summary.grades[$0] ?? 0)" }.joined(separator: ", ")
         FileHandle.standardError.write(Data("rescored \(summary.enterprises) enterprises in \(summary.seconds) s (\(summary.perSecond)/s): \(shown)\n".utf8))
