@@ -41,207 +41,283 @@ public enum FeatureAggregation {
     public static func all(
         _ c: PostgresConnection, logger: Logger, day: Day, progress: @Sendable (Dataset) -> Void = { _ in }
     ) async throws -> [String: Row] {
+        try await some(Set(Dataset.allCases), c, logger: logger, day: day, progress: progress)
+    }
+
+    /// The two halves the full rescore runs side by side (about the same work each).
+    public static let halves: [Set<Dataset>] = [
+        [.utilityBill],
+        [.taxFiling, .socialInsurance, .taxCreditRating, .contractPerformance, .enterpriseRegistry, .administrativeLicence,
+         .administrativePenalty, .dishonestyListing],
+    ]
+
+    /// Combines the inputs of disjoint dataset groups (each field comes from one dataset).
+    public static func merge(_ a: [String: Row], _ b: [String: Row]) -> [String: Row] {
+        var out = a
+        for (uscc, r) in b {
+            guard var m = out[uscc] else { out[uscc] = r; continue }
+            let x = r.inputs
+            m.records += r.records
+            m.inputs.established = m.inputs.established ?? x.established
+            m.inputs.status = m.inputs.status ?? x.status
+            m.inputs.taxFilings += x.taxFilings
+            m.inputs.taxDue12 += x.taxDue12
+            m.inputs.taxOnTime12 += x.taxOnTime12
+            m.inputs.taxPeriods12 += x.taxPeriods12
+            m.inputs.taxPaid12 += x.taxPaid12
+            m.inputs.taxPaidRecent6 += x.taxPaidRecent6
+            m.inputs.taxPaidPrev6 += x.taxPaidPrev6
+            m.inputs.taxUnpaid36 += x.taxUnpaid36
+            m.inputs.taxGrade = m.inputs.taxGrade ?? x.taxGrade
+            m.inputs.siRecords12 += x.siRecords12
+            m.inputs.siHeadcount12 += x.siHeadcount12
+            m.inputs.siRecordsRecent6 += x.siRecordsRecent6
+            m.inputs.siHeadcountRecent6 += x.siHeadcountRecent6
+            m.inputs.siRecordsPrev6 += x.siRecordsPrev6
+            m.inputs.siHeadcountPrev6 += x.siHeadcountPrev6
+            m.inputs.siArrearsMonths |= x.siArrearsMonths
+            m.inputs.powerMilli.merge(x.powerMilli) { $0 + $1 }
+            m.inputs.utilityBills += x.utilityBills
+            m.inputs.billsDue12 += x.billsDue12
+            m.inputs.billsLate12 += x.billsLate12
+            m.inputs.utilityUnpaid36 += x.utilityUnpaid36
+            m.inputs.contractsConcluded24 += x.contractsConcluded24
+            m.inputs.contractsFulfilled24 += x.contractsFulfilled24
+            m.inputs.contractBreaches24 += x.contractBreaches24
+            m.inputs.seriousPenalties36 += x.seriousPenalties36
+            m.inputs.otherPenalties36 += x.otherPenalties36
+            m.inputs.listedNow = m.inputs.listedNow || x.listedNow
+            m.inputs.listings36 += x.listings36
+            m.inputs.validLicences += x.validLicences
+            m.inputs.dataMonths |= x.dataMonths
+            out[uscc] = m
+        }
+        return out
+    }
+
+    /// The inputs from some datasets only.
+    public static func some(
+        _ datasets: Set<Dataset>, _ c: PostgresConnection, logger: Logger, day: Day, progress: @Sendable (Dataset) -> Void = { _ in }
+    ) async throws -> [String: Row] {
         let p = Params(day)
         var out: [String: Row] = [:]
         out.reserveCapacity(1 << 16)
 
         // Register.
-        for try await (uscc, established, status) in try await c.query(
-            """
-            SELECT uscc, data->>'established_on', data->>'status' FROM record_version
-            WHERE dataset = 'enterprise_registry' AND \(unescaped: current)
-            """, logger: logger
-        ).decode((String, String?, String?).self) {
-            out[uscc, default: Row()].inputs.established = established.flatMap(Day.init)
-            out[uscc, default: Row()].inputs.status = status
-            out[uscc, default: Row()].records += 1
+        if datasets.contains(.enterpriseRegistry) {
+            for try await (uscc, established, status) in try await c.query(
+                """
+                SELECT uscc, data->>'established_on', data->>'status' FROM record_version
+                WHERE dataset = 'enterprise_registry' AND \(unescaped: current)
+                """, logger: logger
+            ).decode((String, String?, String?).self) {
+                out[uscc, default: Row()].inputs.established = established.flatMap(Day.init)
+                out[uscc, default: Row()].inputs.status = status
+                out[uscc, default: Row()].records += 1
+            }
+            progress(.enterpriseRegistry)
         }
-        progress(.enterpriseRegistry)
 
-        // Tax returns.
-        for try await (uscc, n, due12, onTime12, periods12, paid12, recent, prev, unpaid, months) in try await c.query(
-            """
-            SELECT uscc, count(*)::int,
-                count(*) FILTER (WHERE due > \(p.s12)::date AND due <= \(p.d)::date)::int,
-                count(*) FILTER (WHERE due > \(p.s12)::date AND due <= \(p.d)::date AND filed <= due)::int,
-                count(*) FILTER (WHERE mo BETWEEN 1 AND 12)::int,
-                coalesce(sum(paid) FILTER (WHERE mo BETWEEN 1 AND 12), 0)::bigint,
-                coalesce(sum(paid) FILTER (WHERE mo BETWEEN 1 AND 6), 0)::bigint,
-                coalesce(sum(paid) FILTER (WHERE mo BETWEEN 7 AND 12), 0)::bigint,
-                coalesce(sum(payable - paid) FILTER (WHERE due > \(p.s36)::date AND due <= \(p.d)::date AND payable > paid), 0)::bigint,
-                coalesce(bit_or(CASE WHEN mo BETWEEN 1 AND 36 THEN 1::bigint << mo END), 0)
-            FROM (SELECT uscc, (data->>'due_on')::date AS due, (data->>'filed_on')::date AS filed,
-                         (data->>'tax_paid_fen')::bigint AS paid, (data->>'tax_payable_fen')::bigint AS payable,
-                         \(unescaped: offset(p.m)) AS mo
-                  FROM record_version WHERE dataset = 'tax_filing' AND \(unescaped: current)) x
-            GROUP BY uscc
-            """, logger: logger
-        ).decode((String, Int, Int, Int, Int, Int64, Int64, Int64, Int64, Int64).self) {
-            var r = out[uscc] ?? Row()
-            r.records += n
-            r.inputs.taxFilings = n
-            r.inputs.taxDue12 = due12
-            r.inputs.taxOnTime12 = onTime12
-            r.inputs.taxPeriods12 = periods12
-            r.inputs.taxPaid12 = paid12
-            r.inputs.taxPaidRecent6 = recent
-            r.inputs.taxPaidPrev6 = prev
-            r.inputs.taxUnpaid36 = unpaid
-            r.inputs.dataMonths |= UInt64(bitPattern: months)
-            out[uscc] = r
+        if datasets.contains(.taxFiling) {
+            // Tax returns.
+            for try await (uscc, n, due12, onTime12, periods12, paid12, recent, prev, unpaid, months) in try await c.query(
+                """
+                SELECT uscc, count(*)::int,
+                    count(*) FILTER (WHERE due > \(p.s12)::text AND due <= \(p.d)::text)::int,
+                    count(*) FILTER (WHERE due > \(p.s12)::text AND due <= \(p.d)::text AND filed <= due)::int,
+                    count(*) FILTER (WHERE mo BETWEEN 1 AND 12)::int,
+                    coalesce(sum(paid) FILTER (WHERE mo BETWEEN 1 AND 12), 0)::bigint,
+                    coalesce(sum(paid) FILTER (WHERE mo BETWEEN 1 AND 6), 0)::bigint,
+                    coalesce(sum(paid) FILTER (WHERE mo BETWEEN 7 AND 12), 0)::bigint,
+                    coalesce(sum(payable - paid) FILTER (WHERE due > \(p.s36)::text AND due <= \(p.d)::text AND payable > paid), 0)::bigint,
+                    coalesce(bit_or(CASE WHEN mo BETWEEN 1 AND 36 THEN 1::bigint << mo END), 0)
+                FROM (SELECT uscc, (data->>'due_on') COLLATE "C" AS due, (data->>'filed_on') COLLATE "C" AS filed,
+                             (data->>'tax_paid_fen')::bigint AS paid, (data->>'tax_payable_fen')::bigint AS payable,
+                             \(unescaped: offset(p.m)) AS mo
+                      FROM record_version WHERE dataset = 'tax_filing' AND \(unescaped: current) OFFSET 0) x
+                GROUP BY uscc
+                """, logger: logger
+            ).decode((String, Int, Int, Int, Int, Int64, Int64, Int64, Int64, Int64).self) {
+                var r = out[uscc] ?? Row()
+                r.records += n
+                r.inputs.taxFilings = n
+                r.inputs.taxDue12 = due12
+                r.inputs.taxOnTime12 = onTime12
+                r.inputs.taxPeriods12 = periods12
+                r.inputs.taxPaid12 = paid12
+                r.inputs.taxPaidRecent6 = recent
+                r.inputs.taxPaidPrev6 = prev
+                r.inputs.taxUnpaid36 = unpaid
+                r.inputs.dataMonths |= UInt64(bitPattern: months)
+                out[uscc] = r
+            }
+            progress(.taxFiling)
         }
-        progress(.taxFiling)
 
-        // Taxpayer credit grades: the latest year up to the as-of year.
-        for try await (uscc, n, grade) in try await c.query(
-            """
-            SELECT uscc, count(*)::int,
-                (array_agg(data->>'grade' ORDER BY (data->>'year')::int DESC, record_id DESC)
-                    FILTER (WHERE (data->>'year')::int <= \(p.y)))[1]
-            FROM record_version WHERE dataset = 'tax_credit_rating' AND \(unescaped: current)
-            GROUP BY uscc
-            """, logger: logger
-        ).decode((String, Int, String?).self) {
-            out[uscc, default: Row()].records += n
-            out[uscc, default: Row()].inputs.taxGrade = grade
+        if datasets.contains(.taxCreditRating) {
+            // Taxpayer credit grades: the latest year up to the as-of year.
+            for try await (uscc, n, grade) in try await c.query(
+                """
+                SELECT uscc, count(*)::int,
+                    (array_agg(data->>'grade' ORDER BY (data->>'year')::int DESC, record_id DESC)
+                        FILTER (WHERE (data->>'year')::int <= \(p.y)))[1]
+                FROM record_version WHERE dataset = 'tax_credit_rating' AND \(unescaped: current)
+                GROUP BY uscc
+                """, logger: logger
+            ).decode((String, Int, String?).self) {
+                out[uscc, default: Row()].records += n
+                out[uscc, default: Row()].inputs.taxGrade = grade
+            }
+            progress(.taxCreditRating)
         }
-        progress(.taxCreditRating)
 
-        // Social insurance.
-        for try await (uscc, n, n12, h12, nRecent, hRecent, nPrev, hPrev, arrears, months) in try await c.query(
-            """
-            SELECT uscc, count(*)::int,
-                count(*) FILTER (WHERE mo BETWEEN 1 AND 12)::int,
-                coalesce(sum(h) FILTER (WHERE mo BETWEEN 1 AND 12), 0)::bigint,
-                count(*) FILTER (WHERE mo BETWEEN 1 AND 6)::int,
-                coalesce(sum(h) FILTER (WHERE mo BETWEEN 1 AND 6), 0)::bigint,
-                count(*) FILTER (WHERE mo BETWEEN 7 AND 12)::int,
-                coalesce(sum(h) FILTER (WHERE mo BETWEEN 7 AND 12), 0)::bigint,
-                coalesce(bit_or(CASE WHEN mo BETWEEN 1 AND 12 AND arrears THEN 1::bigint << mo END), 0),
-                coalesce(bit_or(CASE WHEN mo BETWEEN 1 AND 36 THEN 1::bigint << mo END), 0)
-            FROM (SELECT uscc, (data->>'insured_headcount')::bigint AS h, (data->>'in_arrears')::boolean AS arrears,
-                         \(unescaped: offset(p.m)) AS mo
-                  FROM record_version WHERE dataset = 'social_insurance' AND \(unescaped: current)) x
-            GROUP BY uscc
-            """, logger: logger
-        ).decode((String, Int, Int, Int64, Int, Int64, Int, Int64, Int64, Int64).self) {
-            var r = out[uscc] ?? Row()
-            r.records += n
-            r.inputs.siRecords12 = n12
-            r.inputs.siHeadcount12 = h12
-            r.inputs.siRecordsRecent6 = nRecent
-            r.inputs.siHeadcountRecent6 = hRecent
-            r.inputs.siRecordsPrev6 = nPrev
-            r.inputs.siHeadcountPrev6 = hPrev
-            r.inputs.siArrearsMonths = UInt64(bitPattern: arrears)
-            r.inputs.dataMonths |= UInt64(bitPattern: months)
-            out[uscc] = r
+        if datasets.contains(.socialInsurance) {
+            // Social insurance.
+            for try await (uscc, n, n12, h12, nRecent, hRecent, nPrev, hPrev, arrears, months) in try await c.query(
+                """
+                SELECT uscc, count(*)::int,
+                    count(*) FILTER (WHERE mo BETWEEN 1 AND 12)::int,
+                    coalesce(sum(h) FILTER (WHERE mo BETWEEN 1 AND 12), 0)::bigint,
+                    count(*) FILTER (WHERE mo BETWEEN 1 AND 6)::int,
+                    coalesce(sum(h) FILTER (WHERE mo BETWEEN 1 AND 6), 0)::bigint,
+                    count(*) FILTER (WHERE mo BETWEEN 7 AND 12)::int,
+                    coalesce(sum(h) FILTER (WHERE mo BETWEEN 7 AND 12), 0)::bigint,
+                    coalesce(bit_or(CASE WHEN mo BETWEEN 1 AND 12 AND arrears THEN 1::bigint << mo END), 0),
+                    coalesce(bit_or(CASE WHEN mo BETWEEN 1 AND 36 THEN 1::bigint << mo END), 0)
+                FROM (SELECT uscc, (data->>'insured_headcount')::bigint AS h, (data->>'in_arrears')::boolean AS arrears,
+                             \(unescaped: offset(p.m)) AS mo
+                      FROM record_version WHERE dataset = 'social_insurance' AND \(unescaped: current) OFFSET 0) x
+                GROUP BY uscc
+                """, logger: logger
+            ).decode((String, Int, Int, Int64, Int, Int64, Int, Int64, Int64, Int64).self) {
+                var r = out[uscc] ?? Row()
+                r.records += n
+                r.inputs.siRecords12 = n12
+                r.inputs.siHeadcount12 = h12
+                r.inputs.siRecordsRecent6 = nRecent
+                r.inputs.siHeadcountRecent6 = hRecent
+                r.inputs.siRecordsPrev6 = nPrev
+                r.inputs.siHeadcountPrev6 = hPrev
+                r.inputs.siArrearsMonths = UInt64(bitPattern: arrears)
+                r.inputs.dataMonths |= UInt64(bitPattern: months)
+                out[uscc] = r
+            }
+            progress(.socialInsurance)
         }
-        progress(.socialInsurance)
 
-        // Utility bills; electricity per month offset 1…12 (−1: no bill that month).
-        let powerColumns = (1...12).map { "coalesce(sum(pw) FILTER (WHERE elec AND mo = \($0)), -1)::bigint" }.joined(separator: ", ")
-        for try await (uscc, n, due12, late12, unpaid, power, months) in try await c.query(
-            """
-            SELECT uscc, count(*)::int,
-                count(*) FILTER (WHERE due > \(p.s12)::date AND due <= \(p.d)::date)::int,
-                count(*) FILTER (WHERE due > \(p.s12)::date AND due <= \(p.d)::date AND NOT coalesce(paidon <= due AND paid >= billed, false))::int,
-                coalesce(sum(billed - paid) FILTER (WHERE due > \(p.s36)::date AND due <= \(p.d)::date AND billed > paid), 0)::bigint,
-                ARRAY[\(unescaped: powerColumns)],
-                coalesce(bit_or(CASE WHEN mo BETWEEN 1 AND 36 THEN 1::bigint << mo END), 0)
-            FROM (SELECT uscc, (data->>'due_on')::date AS due, (data->>'paid_on')::date AS paidon,
-                         (data->>'amount_paid_fen')::bigint AS paid, (data->>'amount_billed_fen')::bigint AS billed,
-                         data->>'utility' = 'electricity' AS elec,
-                         trunc((data->>'consumption')::numeric * 1000)::bigint AS pw,
-                         \(unescaped: offset(p.m)) AS mo
-                  FROM record_version WHERE dataset = 'utility_bill' AND \(unescaped: current)) x
-            GROUP BY uscc
-            """, logger: logger
-        ).decode((String, Int, Int, Int, Int64, [Int64], Int64).self) {
-            var r = out[uscc] ?? Row()
-            r.records += n
-            r.inputs.utilityBills = n
-            r.inputs.billsDue12 = due12
-            r.inputs.billsLate12 = late12
-            r.inputs.utilityUnpaid36 = unpaid
-            for (k, v) in power.enumerated() where v >= 0 { r.inputs.powerMilli[k + 1] = v }
-            r.inputs.dataMonths |= UInt64(bitPattern: months)
-            out[uscc] = r
+        if datasets.contains(.utilityBill) {
+            // Utility bills; electricity per month offset 1…12 (−1: no bill that month).
+            let powerColumns = (1...12).map { "coalesce(sum(pw) FILTER (WHERE elec AND mo = \($0)), -1)::bigint" }.joined(separator: ", ")
+            for try await (uscc, n, due12, late12, unpaid, power, months) in try await c.query(
+                """
+                SELECT uscc, count(*)::int,
+                    count(*) FILTER (WHERE due > \(p.s12)::text AND due <= \(p.d)::text)::int,
+                    count(*) FILTER (WHERE due > \(p.s12)::text AND due <= \(p.d)::text AND NOT coalesce(paidon <= due AND paid >= billed, false))::int,
+                    coalesce(sum(billed - paid) FILTER (WHERE due > \(p.s36)::text AND due <= \(p.d)::text AND billed > paid), 0)::bigint,
+                    ARRAY[\(unescaped: powerColumns)],
+                    coalesce(bit_or(CASE WHEN mo BETWEEN 1 AND 36 THEN 1::bigint << mo END), 0)
+                FROM (SELECT uscc, (data->>'due_on') COLLATE "C" AS due, (data->>'paid_on') COLLATE "C" AS paidon,
+                             (data->>'amount_paid_fen')::bigint AS paid, (data->>'amount_billed_fen')::bigint AS billed,
+                             data->>'utility' = 'electricity' AS elec,
+                             trunc((data->>'consumption')::numeric * 1000)::bigint AS pw,
+                             \(unescaped: offset(p.m)) AS mo
+                      FROM record_version WHERE dataset = 'utility_bill' AND \(unescaped: current) OFFSET 0) x
+                GROUP BY uscc
+                """, logger: logger
+            ).decode((String, Int, Int, Int, Int64, [Int64], Int64).self) {
+                var r = out[uscc] ?? Row()
+                r.records += n
+                r.inputs.utilityBills = n
+                r.inputs.billsDue12 = due12
+                r.inputs.billsLate12 = late12
+                r.inputs.utilityUnpaid36 = unpaid
+                for (k, v) in power.enumerated() where v >= 0 { r.inputs.powerMilli[k + 1] = v }
+                r.inputs.dataMonths |= UInt64(bitPattern: months)
+                out[uscc] = r
+            }
+            progress(.utilityBill)
         }
-        progress(.utilityBill)
 
-        // Contracts signed in the last 24 months.
-        for try await (uscc, n, concluded, fulfilled, breaches) in try await c.query(
-            """
-            SELECT uscc, count(*)::int,
-                count(*) FILTER (WHERE recent AND status IN ('fulfilled', 'breached', 'disputed', 'overdue', 'terminated'))::int,
-                count(*) FILTER (WHERE recent AND status = 'fulfilled')::int,
-                count(*) FILTER (WHERE recent AND status IN ('breached', 'disputed'))::int
-            FROM (SELECT uscc, data->>'status' AS status,
-                         (data->>'signed_on')::date > \(p.s24)::date AND (data->>'signed_on')::date <= \(p.d)::date AS recent
-                  FROM record_version WHERE dataset = 'contract_performance' AND \(unescaped: current)) x
-            GROUP BY uscc
-            """, logger: logger
-        ).decode((String, Int, Int, Int, Int).self) {
-            var r = out[uscc] ?? Row()
-            r.records += n
-            r.inputs.contractsConcluded24 = concluded
-            r.inputs.contractsFulfilled24 = fulfilled
-            r.inputs.contractBreaches24 = breaches
-            out[uscc] = r
+        if datasets.contains(.contractPerformance) {
+            // Contracts signed in the last 24 months.
+            for try await (uscc, n, concluded, fulfilled, breaches) in try await c.query(
+                """
+                SELECT uscc, count(*)::int,
+                    count(*) FILTER (WHERE recent AND status IN ('fulfilled', 'breached', 'disputed', 'overdue', 'terminated'))::int,
+                    count(*) FILTER (WHERE recent AND status = 'fulfilled')::int,
+                    count(*) FILTER (WHERE recent AND status IN ('breached', 'disputed'))::int
+                FROM (SELECT uscc, data->>'status' AS status,
+                             (data->>'signed_on') COLLATE "C" > \(p.s24)::text AND (data->>'signed_on') COLLATE "C" <= \(p.d)::text AS recent
+                      FROM record_version WHERE dataset = 'contract_performance' AND \(unescaped: current) OFFSET 0) x
+                GROUP BY uscc
+                """, logger: logger
+            ).decode((String, Int, Int, Int, Int).self) {
+                var r = out[uscc] ?? Row()
+                r.records += n
+                r.inputs.contractsConcluded24 = concluded
+                r.inputs.contractsFulfilled24 = fulfilled
+                r.inputs.contractBreaches24 = breaches
+                out[uscc] = r
+            }
+            progress(.contractPerformance)
         }
-        progress(.contractPerformance)
 
-        // Licences valid on the day.
-        for try await (uscc, n, valid) in try await c.query(
-            """
-            SELECT uscc, count(*)::int,
-                count(*) FILTER (WHERE (data->>'decided_on')::date <= \(p.d)::date
-                                   AND (data->>'valid_until' IS NULL OR (data->>'valid_until')::date >= \(p.d)::date))::int
-            FROM record_version WHERE dataset = 'administrative_licence' AND \(unescaped: current)
-            GROUP BY uscc
-            """, logger: logger
-        ).decode((String, Int, Int).self) {
-            out[uscc, default: Row()].records += n
-            out[uscc, default: Row()].inputs.validLicences = valid
+        if datasets.contains(.administrativeLicence) {
+            // Licences valid on the day.
+            for try await (uscc, n, valid) in try await c.query(
+                """
+                SELECT uscc, count(*)::int,
+                    count(*) FILTER (WHERE (data->>'decided_on') COLLATE "C" <= \(p.d)::text
+                                       AND (data->>'valid_until' IS NULL OR (data->>'valid_until') COLLATE "C" >= \(p.d)::text))::int
+                FROM record_version WHERE dataset = 'administrative_licence' AND \(unescaped: current)
+                GROUP BY uscc
+                """, logger: logger
+            ).decode((String, Int, Int).self) {
+                out[uscc, default: Row()].records += n
+                out[uscc, default: Row()].inputs.validLicences = valid
+            }
+            progress(.administrativeLicence)
         }
-        progress(.administrativeLicence)
 
-        // Penalties decided in the last 36 months.
-        for try await (uscc, n, serious, other) in try await c.query(
-            """
-            SELECT uscc, count(*)::int,
-                count(*) FILTER (WHERE recent AND severity = 'serious')::int,
-                count(*) FILTER (WHERE recent AND severity <> 'serious')::int
-            FROM (SELECT uscc, data->>'severity' AS severity,
-                         (data->>'decided_on')::date > \(p.s36)::date AND (data->>'decided_on')::date <= \(p.d)::date AS recent
-                  FROM record_version WHERE dataset = 'administrative_penalty' AND \(unescaped: current)) x
-            GROUP BY uscc
-            """, logger: logger
-        ).decode((String, Int, Int, Int).self) {
-            out[uscc, default: Row()].records += n
-            out[uscc, default: Row()].inputs.seriousPenalties36 = serious
-            out[uscc, default: Row()].inputs.otherPenalties36 = other
+        if datasets.contains(.administrativePenalty) {
+            // Penalties decided in the last 36 months.
+            for try await (uscc, n, serious, other) in try await c.query(
+                """
+                SELECT uscc, count(*)::int,
+                    count(*) FILTER (WHERE recent AND severity = 'serious')::int,
+                    count(*) FILTER (WHERE recent AND severity <> 'serious')::int
+                FROM (SELECT uscc, data->>'severity' AS severity,
+                             (data->>'decided_on') COLLATE "C" > \(p.s36)::text AND (data->>'decided_on') COLLATE "C" <= \(p.d)::text AS recent
+                      FROM record_version WHERE dataset = 'administrative_penalty' AND \(unescaped: current) OFFSET 0) x
+                GROUP BY uscc
+                """, logger: logger
+            ).decode((String, Int, Int, Int).self) {
+                out[uscc, default: Row()].records += n
+                out[uscc, default: Row()].inputs.seriousPenalties36 = serious
+                out[uscc, default: Row()].inputs.otherPenalties36 = other
+            }
+            progress(.administrativePenalty)
         }
-        progress(.administrativePenalty)
 
-        // Dishonesty listings.
-        for try await (uscc, n, now, listings) in try await c.query(
-            """
-            SELECT uscc, count(*)::int,
-                coalesce(bool_or(listed <= \(p.d)::date AND (removed IS NULL OR removed > \(p.d)::date)), false),
-                count(*) FILTER (WHERE listed <= \(p.d)::date AND (
-                    (listed > \(p.s36)::date) OR removed IS NULL OR (removed > \(p.s36)::date AND removed <= \(p.d)::date)))::int
-            FROM (SELECT uscc, (data->>'listed_on')::date AS listed, (data->>'removed_on')::date AS removed
-                  FROM record_version WHERE dataset = 'dishonesty_listing' AND \(unescaped: current)) x
-            GROUP BY uscc
-            """, logger: logger
-        ).decode((String, Int, Bool, Int).self) {
-            out[uscc, default: Row()].records += n
-            out[uscc, default: Row()].inputs.listedNow = now
-            out[uscc, default: Row()].inputs.listings36 = listings
+        if datasets.contains(.dishonestyListing) {
+            // Dishonesty listings.
+            for try await (uscc, n, now, listings) in try await c.query(
+                """
+                SELECT uscc, count(*)::int,
+                    coalesce(bool_or(listed <= \(p.d)::text AND (removed IS NULL OR removed > \(p.d)::text)), false),
+                    count(*) FILTER (WHERE listed <= \(p.d)::text AND (
+                        (listed > \(p.s36)::text) OR removed IS NULL OR (removed > \(p.s36)::text AND removed <= \(p.d)::text)))::int
+                FROM (SELECT uscc, (data->>'listed_on') COLLATE "C" AS listed, (data->>'removed_on') COLLATE "C" AS removed
+                      FROM record_version WHERE dataset = 'dishonesty_listing' AND \(unescaped: current) OFFSET 0) x
+                GROUP BY uscc
+                """, logger: logger
+            ).decode((String, Int, Bool, Int).self) {
+                out[uscc, default: Row()].records += n
+                out[uscc, default: Row()].inputs.listedNow = now
+                out[uscc, default: Row()].inputs.listings36 = listings
+            }
+            progress(.dishonestyListing)
         }
-        progress(.dishonestyListing)
         return out
     }
 }

@@ -282,6 +282,15 @@ public enum ProfileStore {
 
     /// Profiles written per statement by the full rescore.
     public static let rescoreWriteBatch = 2_000
+    /// Connections writing profiles at once in the full rescore.
+    public static let rescoreWriters = 2
+    /// Memory per aggregation of the full rescore: enough to hash a city's enterprises
+    /// instead of sorting the records on disk.
+    public static let rescoreWorkMem = "256MB"
+
+    public struct RescoreError: Error, CustomStringConvertible {
+        public let description: String
+    }
 
     /// Recomputes every profile with the active card from one snapshot of the records: the
     /// features' inputs aggregated per dataset in SQL (one pass over each partition), scored
@@ -289,37 +298,67 @@ public enum ProfileStore {
     /// settled; later ones stay for the profile service. Returns the profiles written and the
     /// snapshot's moment.
     public static func rescoreAll(
-        _ db: Database, card: Scorecard, day: Day? = nil, progress: @Sendable (RescoreProgress) -> Void = { _ in }
+        _ db: Database, card: Scorecard, day: Day? = nil, progress: @escaping @Sendable (RescoreProgress) -> Void = { _ in }
     ) async throws -> (profiles: Int, dataAsOf: Date) {
         let logger = db.logger
+        // Two transactions on one snapshot (exported by the first), each aggregating half of
+        // the datasets: the two cores work side by side.
         let (rows, now) = try await db.withTransaction { c in
             try await c.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
+            try await c.query("SET LOCAL work_mem = '\(unescaped: rescoreWorkMem)'", logger: logger)
             let now = try await c.query("SELECT now()", logger: logger).collect()[0].decode(Date.self)
+            let snapshot = try await c.query("SELECT pg_export_snapshot()", logger: logger).collect()[0].decode(String.self)
+            guard !snapshot.isEmpty, snapshot.allSatisfy({ $0.isHexDigit || $0 == "-" }) else {
+                throw RescoreError(description: "unexpected snapshot id \(snapshot)")
+            }
+            let asOfDay = day ?? Day.inChina(now)
+            async let other = db.withTransaction { c2 in
+                try await c2.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
+                try await c2.query("SET TRANSACTION SNAPSHOT '\(unescaped: snapshot)'", logger: logger)
+                try await c2.query("SET LOCAL work_mem = '\(unescaped: rescoreWorkMem)'", logger: logger)
+                return try await FeatureAggregation.some(FeatureAggregation.halves[0], c2, logger: logger, day: asOfDay) {
+                    progress(RescoreProgress(phase: .aggregating($0)))
+                }
+            }
             try await c.query("UPDATE ingest_batch SET profiled_at = now() WHERE profiled_at IS NULL", logger: logger)
             try await c.query("DELETE FROM profile_queue", logger: logger)
-            let rows = try await FeatureAggregation.all(c, logger: logger, day: day ?? Day.inChina(now)) {
+            let mine = try await FeatureAggregation.some(FeatureAggregation.halves[1], c, logger: logger, day: asOfDay) {
                 progress(RescoreProgress(phase: .aggregating($0)))
             }
-            return (rows, now)
+            return (FeatureAggregation.merge(mine, try await other), now)
         }
         let asOfDay = day ?? Day.inChina(now)
         let usccs = rows.keys.sorted()
-        var written = 0
-        for start in stride(from: 0, to: usccs.count, by: rescoreWriteBatch) {
-            let batch = usccs[start..<min(start + rescoreWriteBatch, usccs.count)].map { u -> Computed in
-                let row = rows[u]!
-                let f = Features.compute(row.inputs, asOf: asOfDay)
-                return Computed(uscc: u, features: f, outcome: card.score(f), records: row.records)
+        // Scored here, written by two connections side by side.
+        let batches = stride(from: 0, to: usccs.count, by: rescoreWriteBatch).map { usccs[$0..<min($0 + rescoreWriteBatch, usccs.count)] }
+        let next = Locked(0)
+        let written = Locked(0)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<rescoreWriters {
+                group.addTask {
+                    while true {
+                        let k = next.withLock { n -> Int in defer { n += 1 }; return n }
+                        guard k < batches.count else { return }
+                        let batch = batches[k].map { u -> Computed in
+                            let row = rows[u]!
+                            let f = Features.compute(row.inputs, asOf: asOfDay)
+                            return Computed(uscc: u, features: f, outcome: card.score(f), records: row.records)
+                        }
+                        try await db.withConnection { c in
+                            try await write(c, batch, card: card, asOfDay: asOfDay, dataAsOf: now, logger: logger)
+                        }
+                        let done = written.withLock { $0 += batch.count; return $0 }
+                        progress(RescoreProgress(phase: .writing(done: done, total: usccs.count)))
+                    }
+                }
             }
-            try await db.withConnection { c in try await write(c, batch, card: card, asOfDay: asOfDay, dataAsOf: now, logger: logger) }
-            written += batch.count
-            progress(RescoreProgress(phase: .writing(done: written, total: usccs.count)))
+            try await group.waitForAll()
         }
         // Profiles of enterprises with no current record any more.
         try await db.withConnection { c in
             try await c.query("DELETE FROM profile WHERE data_as_of <= \(now) AND NOT (uscc = ANY(\(usccs)::text[]))", logger: logger)
         }
-        return (written, now)
+        return (written.withLock { $0 }, now)
     }
 
     /// Queues every enterprise that has records or a profile. The ingested pages seen so far
