@@ -15,6 +15,23 @@ public struct Call: Sendable {
     public let principal: Principal?
     /// `METHOD /template`, for audit rows and logs.
     public let route: String
+    /// The caller came from the key cache: the handler must check the key in its statement
+    /// (or call `recheckKey`).
+    public let keyFromCache: Bool
+    let keys: KeyCache
+    let db: Database
+
+    /// Looks the key up again (a cached caller on a path that does not check it itself).
+    public func recheckKey() async throws {
+        guard keyFromCache else { return }
+        _ = try await API.authenticate(request, context: context, db: db)
+    }
+
+    /// The key was found revoked or expired by the handler's statement: forget it and refuse.
+    public func keyNotLive() -> Problem {
+        if let principal { keys.evict(keyId: principal.keyId) }
+        return API.keyRefused
+    }
 
     public var logger: Logger { context.logger }
 
@@ -116,6 +133,7 @@ public enum JSON {
 public struct API {
     let router: Router<AppContext>
     let db: Database
+    let keys = KeyCache()
     /// `METHOD /template` of every route registered, in order.
     let registered = Locked<[String]>([])
 
@@ -127,13 +145,22 @@ public struct API {
         }
         let db = self.db
         registered.withLock { $0.append(rule.key) }
+        let keys = self.keys
         router.on(RouterPath(path), method: method) { request, context in
             let principal: Principal?
+            var cached = false
             switch rule.access {
             case .open:
                 principal = nil
             case .roles(let kinds):
-                let p = try await API.authenticate(request, context: context, db: db)
+                // A route whose handler checks the key again in its own statement may take the
+                // caller from the cache; every other route looks the key up each time.
+                let p: Principal
+                if rule.handlerChecksKey {
+                    (p, cached) = try await API.authenticate(request, context: context, db: db, cache: keys)
+                } else {
+                    p = try await API.authenticate(request, context: context, db: db)
+                }
                 guard kinds.contains(p.kind) else {
                     throw Problem(.forbidden, "a \(p.kind.rawValue) key may not call \(rule.key)")
                 }
@@ -141,19 +168,37 @@ public struct API {
             }
             var context = context
             if let principal { context.logger[metadataKey: "org_id"] = .string(principal.orgId.uuidString) }
-            return try await handler(Call(request: request, context: context, principal: principal, route: rule.key))
+            return try await handler(
+                Call(request: request, context: context, principal: principal, route: rule.key, keyFromCache: cached, keys: keys, db: db))
         }
     }
 
     static let bearerPrefix = "bearer "
 
-    static func authenticate(_ request: Request, context: AppContext, db: Database) async throws -> Principal {
-        var challenge = HTTPFields()
-        challenge[.wwwAuthenticate] = "Bearer realm=\"xyd\""
+    static var challenge: HTTPFields {
+        var fields = HTTPFields()
+        fields[.wwwAuthenticate] = "Bearer realm=\"xyd\""
+        return fields
+    }
+
+    static func presentedKey(_ request: Request) throws -> String {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix(bearerPrefix) else {
             throw Problem(.unauthorized, "send Authorization: Bearer <key>", headers: challenge)
         }
-        let key = String(header.dropFirst(bearerPrefix.count)).trimmingCharacters(in: .whitespaces)
+        return String(header.dropFirst(bearerPrefix.count)).trimmingCharacters(in: .whitespaces)
+    }
+
+    /// The caller from the cache when there, else from the database (and then cached).
+    static func authenticate(_ request: Request, context: AppContext, db: Database, cache: KeyCache) async throws -> (Principal, cached: Bool) {
+        let hash = Register.hashKey(try presentedKey(request))
+        if let p = cache.get(hash) { return (p, true) }
+        let p = try await authenticate(request, context: context, db: db)
+        cache.put(hash, p)
+        return (p, false)
+    }
+
+    static func authenticate(_ request: Request, context: AppContext, db: Database) async throws -> Principal {
+        let key = try presentedKey(request)
         let result = try await db.withConnection { c in
             try await Register.authenticate(on: c, logger: context.logger, key: key)
         }
@@ -162,7 +207,40 @@ public struct API {
             return principal
         case .failure(let why):
             context.logger.info("key refused", metadata: ["why": .string(why.rawValue)])
-            throw Problem(.unauthorized, "the key is unknown, revoked or expired", headers: challenge)
+            throw API.keyRefused
         }
+    }
+
+    static var keyRefused: Problem { Problem(.unauthorized, "the key is unknown, revoked or expired", headers: challenge) }
+}
+
+/// Callers by key hash, for the hot routes whose statement checks the key again (so a
+/// revoked or expired key is refused at once all the same). Bounded in size and age.
+public final class KeyCache: Sendable {
+    public static let capacity = 10_000
+    public static let maxAgeSeconds: Double = 30
+
+    let entries = Locked<[Data: (principal: Principal, at: Date)]>([:])
+
+    public init() {}
+
+    func get(_ hash: Data) -> Principal? {
+        entries.withLock { e in
+            guard let hit = e[hash] else { return nil }
+            guard Date().timeIntervalSince(hit.at) < Self.maxAgeSeconds else { e[hash] = nil; return nil }
+            return hit.principal
+        }
+    }
+
+    func put(_ hash: Data, _ p: Principal) {
+        entries.withLock { e in
+            if e.count >= Self.capacity { e.removeAll(keepingCapacity: true) }
+            e[hash] = (p, Date())
+        }
+    }
+
+    /// Forgets every entry of a key (after its statement found it revoked or expired).
+    func evict(keyId: UUID) {
+        entries.withLock { e in e = e.filter { $0.value.principal.keyId != keyId } }
     }
 }

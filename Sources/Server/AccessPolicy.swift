@@ -16,6 +16,9 @@ public struct RouteRule: Sendable {
     /// Hummingbird path template, e.g. `/v1/orgs/:orgId`.
     public let path: String
     public let access: Access
+    /// The handler checks the caller's key again inside its own statement, so the caller may
+    /// come from the key cache (the hot read paths).
+    public var handlerChecksKey = false
 
     public var key: String { "\(method.rawValue) \(path)" }
 }
@@ -36,7 +39,7 @@ public enum AccessPolicy {
         .init(method: .get, path: "/v1/orgs/:orgId", access: .roles([.operator])),
         .init(method: .get, path: "/v1/orgs/:orgId/keys", access: .roles([.operator])),
         .init(method: .post, path: "/v1/orgs/:orgId/keys", access: .roles([.operator])),
-        .init(method: .get, path: "/v1/me/profile", access: .roles([.enterprise])),
+        .init(method: .get, path: "/v1/me/profile", access: .roles([.enterprise]), handlerChecksKey: true),
         .init(method: .get, path: "/v1/me/records", access: .roles([.enterprise])),
         .init(method: .get, path: "/v1/me/authorisations", access: .roles([.enterprise])),
         .init(method: .post, path: "/v1/me/authorisations", access: .roles([.enterprise])),
@@ -44,7 +47,7 @@ public enum AccessPolicy {
         .init(method: .get, path: "/v1/me/access-log", access: .roles([.enterprise])),
         .init(method: .post, path: "/v1/me/reports", access: .roles([.enterprise])),
         .init(method: .get, path: "/v1/authorisations", access: .roles([.bank])),
-        .init(method: .get, path: "/v1/enterprises/:uscc/profile", access: .roles([.bank])),
+        .init(method: .get, path: "/v1/enterprises/:uscc/profile", access: .roles([.bank]), handlerChecksKey: true),
         .init(method: .get, path: "/v1/enterprises/:uscc/records", access: .roles([.bank])),
         .init(method: .post, path: "/v1/enterprises/:uscc/reports", access: .roles([.bank])),
         .init(method: .get, path: "/v1/reports/:number", access: .roles([.bank, .enterprise])),

@@ -21,7 +21,12 @@ public enum ProfileReads {
         public let allowed: Bool
         /// The profile as JSON text (nil when there is none, or the read was denied).
         public let profileJSON: String?
+        /// The caller's key was live in the statement's snapshot (not revoked, not expired).
+        public let keyLive: Bool
     }
+
+    /// The caller's key, checked in the read's own snapshot (the caller may come from a cache).
+    static let liveKey = "SELECT 1 FROM api_keys WHERE id = $6 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())"
 
     /// The profile as a JSON object built by PostgreSQL (timestamps in UTC to the second).
     static let profileObject = """
@@ -37,24 +42,27 @@ public enum ProfileReads {
     struct BankRead: PostgresPreparedStatement {
         static let name = "xyd_profile_bank_read"
         static let sql = """
-            WITH auth AS (
+            WITH key AS (\(liveKey)),
+            auth AS (
                 SELECT id FROM authorisation
                 WHERE bank_org_id = $1 AND uscc = $2 AND $3::text = ANY(scopes)
-                  AND purpose = $4 AND revoked_at IS NULL AND expires_at > now()
+                  AND purpose = $4 AND revoked_at IS NULL AND expires_at > now() AND EXISTS (SELECT 1 FROM key)
                 ORDER BY expires_at DESC LIMIT 1),
             logged AS (
                 INSERT INTO audit_log (request_id, actor_org_id, actor_key_id, actor_kind, action, route, subject_uscc, purpose, result, detail)
                 SELECT $5, $1, $6, 'bank', 'profile.read', $7, $2, $4,
                        CASE WHEN a.id IS NULL THEN 'denied' ELSE 'allowed' END,
-                       CASE WHEN a.id IS NULL THEN jsonb_build_object('scope', $3::text, 'why', 'no live authorisation')
+                       CASE WHEN NOT EXISTS (SELECT 1 FROM key) THEN jsonb_build_object('scope', $3::text, 'why', 'key not live')
+                            WHEN a.id IS NULL THEN jsonb_build_object('scope', $3::text, 'why', 'no live authorisation')
                             ELSE jsonb_build_object('authorisation_id', a.id::text, 'scope', $3::text) END
                 FROM (SELECT 1) one LEFT JOIN auth a ON true
                 RETURNING 1)
             SELECT (SELECT id FROM auth),
                    (SELECT \(profileObject) FROM profile p WHERE p.uscc = $2 AND EXISTS (SELECT 1 FROM auth)),
-                   (SELECT count(*)::int FROM logged)
+                   (SELECT count(*)::int FROM logged),
+                   EXISTS (SELECT 1 FROM key)
             """
-        typealias Row = (UUID?, String?, Int)
+        typealias Row = (UUID?, String?, Int, Bool)
         let bank: UUID, uscc: String, scope: String, purpose: String, requestId: String?, keyId: UUID?, route: String?
 
         func makeBindings() throws -> PostgresBindings {
@@ -80,9 +88,9 @@ public enum ProfileReads {
             bank: bankOrgId, uscc: uscc, scope: scope.rawValue, purpose: purpose.rawValue, requestId: audit.requestId,
             keyId: audit.actorKeyId, route: audit.route)
         var result: Result?
-        for try await (auth, json, logged) in try await c.execute(statement, logger: logger) {
+        for try await (auth, json, logged, keyLive) in try await c.execute(statement, logger: logger) {
             guard logged == 1 else { throw AuditNotWritten() }
-            result = Result(authorisationId: auth, allowed: auth != nil, profileJSON: json)
+            result = Result(authorisationId: auth, allowed: auth != nil, profileJSON: json, keyLive: keyLive)
         }
         guard let result else { throw AuditNotWritten() }
         return result
@@ -91,22 +99,27 @@ public enum ProfileReads {
     struct OwnRead: PostgresPreparedStatement {
         static let name = "xyd_profile_own_read"
         static let sql = """
-            WITH logged AS (
-                INSERT INTO audit_log (request_id, actor_org_id, actor_key_id, actor_kind, action, route, subject_uscc, purpose, result)
-                VALUES ($1, $2, $3, 'enterprise', 'profile.read', $4, $5, 'self', 'allowed')
+            WITH key AS (\(liveKey)),
+            logged AS (
+                INSERT INTO audit_log (request_id, actor_org_id, actor_key_id, actor_kind, action, route, subject_uscc, purpose, result, detail)
+                SELECT $1, $2, $3, 'enterprise', 'profile.read', $4, $5, 'self',
+                       CASE WHEN EXISTS (SELECT 1 FROM key) THEN 'allowed' ELSE 'denied' END,
+                       CASE WHEN EXISTS (SELECT 1 FROM key) THEN '{}'::jsonb ELSE jsonb_build_object('why', 'key not live') END
                 RETURNING 1)
-            SELECT (SELECT \(profileObject) FROM profile p WHERE p.uscc = $5), (SELECT count(*)::int FROM logged)
+            SELECT (SELECT \(profileObject) FROM profile p WHERE p.uscc = $5 AND EXISTS (SELECT 1 FROM key)),
+                   (SELECT count(*)::int FROM logged), EXISTS (SELECT 1 FROM key)
             """
-        typealias Row = (String?, Int)
+        typealias Row = (String?, Int, Bool)
         let requestId: String?, org: UUID?, keyId: UUID?, route: String?, uscc: String
 
         func makeBindings() throws -> PostgresBindings {
-            var b = PostgresBindings(capacity: 5)
+            var b = PostgresBindings(capacity: 6)
             b.append(requestId)
             b.append(org)
             b.append(keyId)
             b.append(route)
             b.append(uscc)
+            b.append(keyId)  // $6: the key checked (the same as $3)
             return b
         }
 
@@ -117,9 +130,9 @@ public enum ProfileReads {
     public static func ownRead(_ c: PostgresConnection, logger: Logger, audit: AuditEntry, uscc: String) async throws -> Result {
         let statement = OwnRead(requestId: audit.requestId, org: audit.actorOrgId, keyId: audit.actorKeyId, route: audit.route, uscc: uscc)
         var result: Result?
-        for try await (json, logged) in try await c.execute(statement, logger: logger) {
+        for try await (json, logged, keyLive) in try await c.execute(statement, logger: logger) {
             guard logged == 1 else { throw AuditNotWritten() }
-            result = Result(authorisationId: nil, allowed: true, profileJSON: json)
+            result = Result(authorisationId: nil, allowed: keyLive, profileJSON: json, keyLive: keyLive)
         }
         guard let result else { throw AuditNotWritten() }
         return result

@@ -270,6 +270,38 @@ struct AuditCount: Sendable {
         }
     }
 
+    @Test func aRevokedKeyIsRefusedAtOnceOnTheCachedHotPaths() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                _ = try await w.grant(client, bank: w.bankId, scopes: ["profile"])
+                let path = "/v1/enterprises/\(CreditWorld.uscc)/profile?purpose=loan_application"
+                // Twice, so that the second call takes the caller from the key cache.
+                for _ in 0..<2 { #expect(try await client.execute(uri: path, method: .get, headers: bearer(w.bank)).status == .ok) }
+                for _ in 0..<2 { #expect(try await client.execute(uri: "/v1/me/profile", method: .get, headers: bearer(w.business)).status == .ok) }
+                // Both keys revoked behind the cache's back.
+                try await db.owner.execute("UPDATE api_keys SET revoked_at = now() WHERE org_id IN ('\(w.bankId)', '\(w.keys.orgIds[.enterprise]!)')")
+                for _ in 0..<2 {
+                    let bank = try await client.execute(uri: path, method: .get, headers: bearer(w.bank))
+                    #expect(bank.status == .unauthorized)
+                    let business = try await client.execute(uri: "/v1/me/profile", method: .get, headers: bearer(w.business))
+                    #expect(business.status == .unauthorized)
+                    let lineage = try await client.execute(uri: "/v1/me/profile?lineage=true", method: .get, headers: bearer(w.business))
+                    #expect(lineage.status == .unauthorized)
+                }
+                // No read went through on the revoked keys; the first attempts are audited as denied.
+                let leaked: Int = try await db.owner.scalar("""
+                    SELECT count(*)::int FROM audit_log l JOIN api_keys k ON k.id = l.actor_key_id
+                    WHERE l.action = 'profile.read' AND l.result = 'allowed' AND l.occurred_at > k.revoked_at
+                    """)
+                #expect(leaked == 0)
+                let denied: Int = try await db.owner.scalar(
+                    "SELECT count(*)::int FROM audit_log WHERE action = 'profile.read' AND detail->>'why' = 'key not live'")
+                #expect(denied >= 2)
+            }
+        }
+    }
+
     @Test func reportsAreSignedVerifiableAndReproducibleAsOfAPastMoment() async throws {
         try await TestDatabase.with { db in
             let w = try await CreditWorld.make(db)

@@ -256,8 +256,10 @@ struct CreditRoutes {
                     try await ProfileReads.ownRead(
                         c, logger: call.logger, audit: call.auditEntry(action: "profile.read", result: .allowed), uscc: uscc)
                 }
+                guard r.keyLive else { throw call.keyNotLive() }
                 return try Self.profileResponse(r, uscc: uscc)
             }
+            try await call.recheckKey()
             let body = try await db.withTransaction { c in
                 let body = try await Self.profileBody(c, logger: call.logger, uscc: uscc, lineage: lineage, auth: nil)
                 try await Audit.record(on: c, logger: call.logger, call.auditEntry(action: "profile.read", result: .allowed, subjectUSCC: uscc, purpose: "self"))
@@ -360,12 +362,14 @@ struct CreditRoutes {
                         c, logger: call.logger, audit: call.auditEntry(action: "profile.read", result: .allowed),
                         bankOrgId: call.caller.orgId, uscc: uscc, scope: .profile, purpose: purpose)
                 }
+                guard r.keyLive else { throw call.keyNotLive() }
                 guard r.allowed else {
                     throw Problem(.authorisationRequired,
                                   "no live authorisation from \(uscc) lets this bank read its profile for \(purpose.rawValue)")
                 }
                 return try Self.profileResponse(r, uscc: uscc)
             }
+            try await call.recheckKey()
             let logger = call.logger
             let (body, _) = try await bankRead(call, uscc: uscc, scope: .profile, purpose: purpose, action: "profile.read") { c, auth in
                 try await Self.profileBody(c, logger: logger, uscc: uscc, lineage: lineage, auth: auth)
