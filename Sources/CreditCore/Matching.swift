@@ -1,0 +1,450 @@
+/// The marketplace's pure core (issue 5): bank products with eligibility rules from a fixed
+/// vocabulary, their validation, and the matching of a demand against them — every rule
+/// passed or failed with the values compared, near misses (exactly one rule failed), and a
+/// documented ranking. No I/O: the store feeds it facts and products.
+
+public enum ProductKind: String, Codable, CaseIterable, Sendable {
+    /// Unsecured (信用贷款).
+    case credit
+    case secured
+    case guaranteed
+}
+
+/// One eligibility rule. JSON: `{"rule": "min_grade", "value": "B"}`; rules without a value
+/// omit it (`{"rule": "no_current_blacklisting"}`).
+public enum Rule: Equatable, Sendable {
+    case minGrade(String)
+    case minYearsInBusiness(Int)
+    case industriesAllowed([String])
+    case industriesExcluded([String])
+    case districtsAllowed([String])
+    case districtsExcluded([String])
+    case entityTypes([String])
+    case sizes([String])
+    case noCurrentBlacklisting
+    case noSeriousPenaltyWithinMonths(Int)
+    case minTaxCreditGrade(String)
+    case minInsuredHeadcount(Int)
+    case firstLoanOnly
+    case collateralRequired
+
+    public var name: String {
+        switch self {
+        case .minGrade: "min_grade"
+        case .minYearsInBusiness: "min_years_in_business"
+        case .industriesAllowed: "industries_allowed"
+        case .industriesExcluded: "industries_excluded"
+        case .districtsAllowed: "districts_allowed"
+        case .districtsExcluded: "districts_excluded"
+        case .entityTypes: "entity_types"
+        case .sizes: "sizes"
+        case .noCurrentBlacklisting: "no_current_blacklisting"
+        case .noSeriousPenaltyWithinMonths: "no_serious_penalty_within_months"
+        case .minTaxCreditGrade: "min_tax_credit_grade"
+        case .minInsuredHeadcount: "min_insured_headcount"
+        case .firstLoanOnly: "first_loan_only"
+        case .collateralRequired: "collateral_required"
+        }
+    }
+
+    /// Every rule name, for documentation and error messages.
+    public static let names = [
+        "min_grade", "min_years_in_business", "industries_allowed", "industries_excluded", "districts_allowed",
+        "districts_excluded", "entity_types", "sizes", "no_current_blacklisting", "no_serious_penalty_within_months",
+        "min_tax_credit_grade", "min_insured_headcount", "first_loan_only", "collateral_required",
+    ]
+
+    /// Credit grades from best to worst; taxpayer grades likewise.
+    public static let grades = ["A", "B", "C", "D"]
+    public static let taxGrades = ["A", "B", "M", "C", "D"]
+    public static let entityTypeValues = ["company", "sole_proprietorship", "partnership", "individual_business", "farmer_cooperative", "family_farm"]
+    public static let sizeValues = ["micro", "small", "medium", "large"]
+    public static let maxListLength = 100
+}
+
+/// A rule as received, before it is checked: the name and the raw value.
+public struct RuleInput: Sendable, Equatable, Decodable {
+    public let rule: String
+    public let value: JSONValue?
+
+    public init(rule: String, value: JSONValue?) {
+        self.rule = rule
+        self.value = value
+    }
+
+    enum CodingKeys: String, CodingKey { case rule, value }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        rule = try c.decode(String.self, forKey: .rule)
+        value = try c.decodeIfPresent(RawJSON.self, forKey: .value)?.value
+    }
+}
+
+/// Any JSON value through Decodable (numbers kept as their text).
+struct RawJSON: Decodable {
+    let value: JSONValue
+    init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { value = .null } else if let b = try? c.decode(Bool.self) { value = .bool(b) } else if let i = try? c.decode(Int64.self) {
+            value = .number(String(i))
+        } else if let s = try? c.decode(String.self) { value = .string(s) } else if let a = try? c.decode([RawJSON].self) {
+            value = .array(a.map(\.value))
+        } else {
+            value = .string("(unsupported)")
+        }
+    }
+}
+
+/// What a bank offers, checked.
+public struct ProductTerms: Sendable, Equatable {
+    public var kind: ProductKind
+    public var amountMinFen: Int64
+    public var amountMaxFen: Int64
+    public var termMinMonths: Int
+    public var termMaxMonths: Int
+    public var rateMinBp: Int
+    public var rateMaxBp: Int
+    public var rules: [Rule]
+
+    public init(kind: ProductKind, amountMinFen: Int64, amountMaxFen: Int64, termMinMonths: Int, termMaxMonths: Int,
+                rateMinBp: Int, rateMaxBp: Int, rules: [Rule]) {
+        self.kind = kind
+        self.amountMinFen = amountMinFen
+        self.amountMaxFen = amountMaxFen
+        self.termMinMonths = termMinMonths
+        self.termMaxMonths = termMaxMonths
+        self.rateMinBp = rateMinBp
+        self.rateMaxBp = rateMaxBp
+        self.rules = rules
+    }
+}
+
+/// One reason a product was refused when saved: the field (`rules[2].value`) and why.
+public struct ProductProblem: Error, Sendable, Equatable, CustomStringConvertible {
+    public let field: String
+    public let reason: String
+    public var description: String { "\(field): \(reason)" }
+}
+
+/// Every problem of a product refused when saved.
+public struct ProductProblems: Error, Sendable, Equatable {
+    public let problems: [ProductProblem]
+}
+
+public enum ProductValidation {
+    public static let maxAmountFen: Int64 = 100_000_000_000  // ¥1 bn
+    public static let maxTermMonths = 360
+    /// Annual rates up to 36% (basis points).
+    public static let maxRateBp = 3_600
+    public static let maxRules = 30
+    public static let maxPenaltyMonths = 60
+    public static let maxYears = 100
+    public static let maxHeadcount = 1_000_000
+
+    /// Checks a product's terms and rules; every problem is reported, each with its field.
+    public static func check(
+        kind: ProductKind, amountMinFen: Int64, amountMaxFen: Int64, termMinMonths: Int, termMaxMonths: Int,
+        rateMinBp: Int, rateMaxBp: Int, rules inputs: [RuleInput]
+    ) -> Result<ProductTerms, ProductProblems> {
+        var problems: [ProductProblem] = []
+        func bad(_ field: String, _ reason: String) { problems.append(ProductProblem(field: field, reason: reason)) }
+        if amountMinFen < 1 { bad("amount_min_fen", "at least 1 fen") }
+        if amountMaxFen > maxAmountFen { bad("amount_max_fen", "at most \(maxAmountFen) fen") }
+        if amountMinFen > amountMaxFen { bad("amount_max_fen", "not below amount_min_fen") }
+        if termMinMonths < 1 { bad("term_min_months", "at least 1") }
+        if termMaxMonths > maxTermMonths { bad("term_max_months", "at most \(maxTermMonths)") }
+        if termMinMonths > termMaxMonths { bad("term_max_months", "not below term_min_months") }
+        if rateMinBp < 0 { bad("rate_min_bp", "not negative") }
+        if rateMaxBp > maxRateBp { bad("rate_max_bp", "at most \(maxRateBp) (36% a year)") }
+        if rateMinBp > rateMaxBp { bad("rate_max_bp", "not below rate_min_bp") }
+        if inputs.count > maxRules { bad("rules", "at most \(maxRules) rules") }
+
+        var rules: [Rule] = []
+        var seen = Set<String>()
+        for (i, input) in inputs.enumerated() {
+            let field = "rules[\(i)]"
+            guard seen.insert(input.rule).inserted else { bad("\(field).rule", "\(input.rule) appears twice"); continue }
+            switch parse(input, field: field) {
+            case .success(let r): rules.append(r)
+            case .failure(let p): problems.append(p)
+            }
+        }
+        // Rules that contradict each other or the product.
+        if kind == .credit, rules.contains(.collateralRequired) {
+            bad("rules", "a credit (unsecured) product cannot require collateral")
+        }
+        var allowedIndustries: [String] = [], excludedIndustries: [String] = [], allowedDistricts: [String] = [], excludedDistricts: [String] = []
+        for r in rules {
+            switch r {
+            case .industriesAllowed(let v): allowedIndustries = v
+            case .industriesExcluded(let v): excludedIndustries = v
+            case .districtsAllowed(let v): allowedDistricts = v
+            case .districtsExcluded(let v): excludedDistricts = v
+            default: break
+            }
+        }
+        if !Set(allowedIndustries).isDisjoint(with: excludedIndustries) { bad("rules", "an industry is both allowed and excluded") }
+        if !Set(allowedDistricts).isDisjoint(with: excludedDistricts) { bad("rules", "a district is both allowed and excluded") }
+        guard problems.isEmpty else { return .failure(ProductProblems(problems: problems)) }
+        return .success(ProductTerms(
+            kind: kind, amountMinFen: amountMinFen, amountMaxFen: amountMaxFen, termMinMonths: termMinMonths,
+            termMaxMonths: termMaxMonths, rateMinBp: rateMinBp, rateMaxBp: rateMaxBp, rules: rules))
+    }
+
+    static func parse(_ input: RuleInput, field: String) -> Result<Rule, ProductProblem> {
+        let vf = field + ".value"
+        func fail(_ f: String, _ why: String) -> Result<Rule, ProductProblem> { .failure(ProductProblem(field: f, reason: why)) }
+        func int(_ range: ClosedRange<Int>) -> Int? {
+            guard case .number(let t)? = input.value, let n = Int(t), range.contains(n) else { return nil }
+            return n
+        }
+        func oneOf(_ values: [String]) -> String? {
+            guard let s = input.value?.stringValue, values.contains(s) else { return nil }
+            return s
+        }
+        func list(_ valid: (String) -> Bool, _ what: String) -> Result<[String], ProductProblem> {
+            guard case .array(let items)? = input.value, !items.isEmpty, items.count <= Rule.maxListLength else {
+                return .failure(ProductProblem(field: vf, reason: "a list of 1 to \(Rule.maxListLength) \(what)"))
+            }
+            var out: [String] = []
+            for (k, item) in items.enumerated() {
+                guard let s = item.stringValue, valid(s) else {
+                    return .failure(ProductProblem(field: "\(vf)[\(k)]", reason: "not \(what.hasSuffix("s") ? String(what.dropLast()) : what)"))
+                }
+                if !out.contains(s) { out.append(s) }
+            }
+            return .success(out)
+        }
+        func noValue(_ r: Rule) -> Result<Rule, ProductProblem> {
+            if let v = input.value, v != .null, v != .bool(true) { return fail(vf, "this rule takes no value") }
+            return .success(r)
+        }
+        switch input.rule {
+        case "min_grade":
+            guard let g = oneOf(Rule.grades) else { return fail(vf, "one of A, B, C, D") }
+            return .success(.minGrade(g))
+        case "min_years_in_business":
+            guard let n = int(1...ProductValidation.maxYears) else { return fail(vf, "whole years, 1 to \(ProductValidation.maxYears)") }
+            return .success(.minYearsInBusiness(n))
+        case "industries_allowed", "industries_excluded":
+            return list(isIndustry, "industry codes (a section letter such as A, or letter and division such as C17)").map {
+                input.rule == "industries_allowed" ? .industriesAllowed($0) : .industriesExcluded($0)
+            }
+        case "districts_allowed", "districts_excluded":
+            return list(isDistrict, "6-digit district codes").map {
+                input.rule == "districts_allowed" ? .districtsAllowed($0) : .districtsExcluded($0)
+            }
+        case "entity_types":
+            return list({ Rule.entityTypeValues.contains($0) }, "entity types (\(Rule.entityTypeValues.joined(separator: ", ")))").map(Rule.entityTypes)
+        case "sizes":
+            return list({ Rule.sizeValues.contains($0) }, "sizes (micro, small, medium, large)").map(Rule.sizes)
+        case "no_current_blacklisting": return noValue(.noCurrentBlacklisting)
+        case "no_serious_penalty_within_months":
+            guard let n = int(1...ProductValidation.maxPenaltyMonths) else {
+                return fail(vf, "months, 1 to \(ProductValidation.maxPenaltyMonths)")
+            }
+            return .success(.noSeriousPenaltyWithinMonths(n))
+        case "min_tax_credit_grade":
+            guard let g = oneOf(Rule.taxGrades) else { return fail(vf, "one of A, B, M, C, D") }
+            return .success(.minTaxCreditGrade(g))
+        case "min_insured_headcount":
+            guard let n = int(1...ProductValidation.maxHeadcount) else { return fail(vf, "persons, 1 to \(ProductValidation.maxHeadcount)") }
+            return .success(.minInsuredHeadcount(n))
+        case "first_loan_only": return noValue(.firstLoanOnly)
+        case "collateral_required": return noValue(.collateralRequired)
+        default:
+            return fail(field + ".rule", "unknown rule; one of \(Rule.names.joined(separator: ", "))")
+        }
+    }
+
+    static func isIndustry(_ s: String) -> Bool {
+        let u = Array(s.utf8)
+        guard let first = u.first, first >= 0x41, first <= 0x54 else { return false }  // sections A–T
+        return u.count == 1 || (u.count == 3 && u[1...].allSatisfy { $0 >= 0x30 && $0 <= 0x39 })
+    }
+
+    static func isDistrict(_ s: String) -> Bool { s.utf8.count == 6 && s.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
+}
+
+/// What matching knows of the business: from its register record and profile.
+public struct ApplicantFacts: Sendable, Equatable {
+    public var grade: String?
+    public var monthsInBusiness: Int?
+    public var industryCode: String?
+    public var districtCode: String?
+    public var entityType: String?
+    public var sizeClass: String?
+    public var blacklistedNow: Bool
+    /// Whole months since the latest serious penalty (nil: none on record).
+    public var monthsSinceSeriousPenalty: Int?
+    public var taxCreditGrade: String?
+    public var insuredHeadcount: Int?
+
+    public init(grade: String?, monthsInBusiness: Int?, industryCode: String?, districtCode: String?, entityType: String?,
+                sizeClass: String?, blacklistedNow: Bool, monthsSinceSeriousPenalty: Int?, taxCreditGrade: String?,
+                insuredHeadcount: Int?) {
+        self.grade = grade
+        self.monthsInBusiness = monthsInBusiness
+        self.industryCode = industryCode
+        self.districtCode = districtCode
+        self.entityType = entityType
+        self.sizeClass = sizeClass
+        self.blacklistedNow = blacklistedNow
+        self.monthsSinceSeriousPenalty = monthsSinceSeriousPenalty
+        self.taxCreditGrade = taxCreditGrade
+        self.insuredHeadcount = insuredHeadcount
+    }
+}
+
+/// What the business asks for.
+public struct DemandTerms: Sendable, Equatable {
+    public var amountFen: Int64
+    public var termMonths: Int
+    public var collateralOffered: Bool
+    public var firstLoan: Bool
+
+    public init(amountFen: Int64, termMonths: Int, collateralOffered: Bool, firstLoan: Bool) {
+        self.amountFen = amountFen
+        self.termMonths = termMonths
+        self.collateralOffered = collateralOffered
+        self.firstLoan = firstLoan
+    }
+}
+
+/// One check of a product against a demand: passed or not, with the values compared.
+public struct Check: Sendable, Equatable, Codable {
+    /// The rule's name, or `amount` / `term` for the product's ranges.
+    public let rule: String
+    public let passed: Bool
+    public let zh: String
+    public let en: String
+}
+
+public struct ProductMatch: Sendable, Equatable {
+    public let productIndex: Int
+    public let checks: [Check]
+    public var matched: Bool { checks.allSatisfy(\.passed) }
+    public var failed: [Check] { checks.filter { !$0.passed } }
+    /// Exactly one check failed: what would change the answer.
+    public var nearMiss: Bool { failed.count == 1 }
+    /// How well the demand sits in the product's ranges, 0…10000 (10000: at the middle of both).
+    public let fitBp: Int
+}
+
+public enum Matching {
+    /// Checks a demand against one product.
+    public static func check(_ p: ProductTerms, index: Int, facts f: ApplicantFacts, demand d: DemandTerms) -> ProductMatch {
+        var checks: [Check] = []
+        func add(_ rule: String, _ ok: Bool, _ zh: String, _ en: String) { checks.append(Check(rule: rule, passed: ok, zh: zh, en: en)) }
+        let yuan = { (fen: Int64) in "¥" + Money.yuan(fen: fen) }
+        add("amount", d.amountFen >= p.amountMinFen && d.amountFen <= p.amountMaxFen,
+            "额度 \(yuan(p.amountMinFen))–\(yuan(p.amountMaxFen))；申请 \(yuan(d.amountFen))",
+            "amount \(yuan(p.amountMinFen))–\(yuan(p.amountMaxFen)); asked \(yuan(d.amountFen))")
+        add("term", d.termMonths >= p.termMinMonths && d.termMonths <= p.termMaxMonths,
+            "期限 \(p.termMinMonths)–\(p.termMaxMonths) 个月；申请 \(d.termMonths) 个月",
+            "term \(p.termMinMonths)–\(p.termMaxMonths) months; asked \(d.termMonths)")
+        func shown(_ s: String?) -> String { s ?? "none" }
+        func shownZh(_ s: String?) -> String { s ?? "无" }
+        for rule in p.rules {
+            switch rule {
+            case .minGrade(let g):
+                let ok = f.grade.map { Rule.grades.firstIndex(of: $0)! <= Rule.grades.firstIndex(of: g)! } ?? false
+                add(rule.name, ok, "最低信用等级 \(g)；您的等级 \(shownZh(f.grade))", "minimum grade \(g); yours is \(shown(f.grade))")
+            case .minYearsInBusiness(let y):
+                let ok = (f.monthsInBusiness ?? 0) >= y * 12
+                let have = f.monthsInBusiness.map { "\($0 / 12)" } ?? "?"
+                add(rule.name, ok, "成立至少 \(y) 年；您已成立 \(have) 年", "at least \(y) years in business; yours \(have)")
+            case .industriesAllowed(let codes):
+                let ok = f.industryCode.map { c in codes.contains { c == $0 || (($0.count == 1) && c.hasPrefix($0)) } } ?? false
+                add(rule.name, ok, "行业限于 \(codes.joined(separator: "、"))；您的行业 \(shownZh(f.industryCode))",
+                    "industries \(codes.joined(separator: ", ")); yours is \(shown(f.industryCode))")
+            case .industriesExcluded(let codes):
+                let ok = f.industryCode.map { c in !codes.contains { c == $0 || (($0.count == 1) && c.hasPrefix($0)) } } ?? true
+                add(rule.name, ok, "不含行业 \(codes.joined(separator: "、"))；您的行业 \(shownZh(f.industryCode))",
+                    "industries excluded \(codes.joined(separator: ", ")); yours is \(shown(f.industryCode))")
+            case .districtsAllowed(let codes):
+                let ok = f.districtCode.map(codes.contains) ?? false
+                add(rule.name, ok, "地区限于 \(codes.joined(separator: "、"))；您在 \(shownZh(f.districtCode))",
+                    "districts \(codes.joined(separator: ", ")); yours is \(shown(f.districtCode))")
+            case .districtsExcluded(let codes):
+                let ok = f.districtCode.map { !codes.contains($0) } ?? true
+                add(rule.name, ok, "不含地区 \(codes.joined(separator: "、"))；您在 \(shownZh(f.districtCode))",
+                    "districts excluded \(codes.joined(separator: ", ")); yours is \(shown(f.districtCode))")
+            case .entityTypes(let types):
+                let ok = f.entityType.map(types.contains) ?? false
+                add(rule.name, ok, "主体类型限于 \(types.joined(separator: "、"))；您是 \(shownZh(f.entityType))",
+                    "entity types \(types.joined(separator: ", ")); yours is \(shown(f.entityType))")
+            case .sizes(let sizes):
+                let ok = f.sizeClass.map(sizes.contains) ?? false
+                add(rule.name, ok, "规模限于 \(sizes.joined(separator: "、"))；您是 \(shownZh(f.sizeClass))",
+                    "sizes \(sizes.joined(separator: ", ")); yours is \(shown(f.sizeClass))")
+            case .noCurrentBlacklisting:
+                add(rule.name, !f.blacklistedNow, "不得在失信名单中；\(f.blacklistedNow ? "您当前在名单中" : "您不在名单中")",
+                    "not on a dishonesty list; \(f.blacklistedNow ? "you are listed now" : "you are not listed")")
+            case .noSeriousPenaltyWithinMonths(let n):
+                let ok = f.monthsSinceSeriousPenalty.map { $0 >= n } ?? true
+                let have = f.monthsSinceSeriousPenalty.map { "最近一次在 \($0) 个月前" } ?? "无记录"
+                let haveEn = f.monthsSinceSeriousPenalty.map { "your latest was \($0) months ago" } ?? "none on record"
+                add(rule.name, ok, "近 \(n) 个月无严重行政处罚；\(have)", "no serious penalty within \(n) months; \(haveEn)")
+            case .minTaxCreditGrade(let g):
+                let ok = f.taxCreditGrade.flatMap { Rule.taxGrades.firstIndex(of: $0) }.map { $0 <= Rule.taxGrades.firstIndex(of: g)! } ?? false
+                add(rule.name, ok, "纳税信用等级至少 \(g)；您的等级 \(shownZh(f.taxCreditGrade))",
+                    "taxpayer credit grade at least \(g); yours is \(shown(f.taxCreditGrade))")
+            case .minInsuredHeadcount(let n):
+                let ok = (f.insuredHeadcount ?? 0) >= n
+                let have = f.insuredHeadcount.map(String.init) ?? "?"
+                add(rule.name, ok, "参保人数至少 \(n) 人；您有 \(have) 人", "at least \(n) insured employees; yours \(have)")
+            case .firstLoanOnly:
+                add(rule.name, d.firstLoan, "仅限首贷；\(d.firstLoan ? "您是首贷" : "您不是首贷")",
+                    "first loans only; \(d.firstLoan ? "yours is a first loan" : "yours is not a first loan")")
+            case .collateralRequired:
+                add(rule.name, d.collateralOffered, "需要抵押；\(d.collateralOffered ? "您提供抵押" : "您未提供抵押")",
+                    "collateral required; \(d.collateralOffered ? "you offer collateral" : "you offer none")")
+            }
+        }
+        return ProductMatch(productIndex: index, checks: checks, fitBp: fit(p, d))
+    }
+
+    /// 10000 at the middle of both ranges, falling to 0 at an edge (and outside), averaged.
+    static func fit(_ p: ProductTerms, _ d: DemandTerms) -> Int {
+        func one(_ v: Int64, _ lo: Int64, _ hi: Int64) -> Int64 {
+            guard v >= lo, v <= hi else { return 0 }
+            guard hi > lo else { return 10_000 }
+            // |v − mid| / half-width, in integers: 2|2v − lo − hi| / (2(hi − lo)).
+            let off = abs(2 * v - lo - hi)
+            return max(0, 10_000 - off * 10_000 / (hi - lo))
+        }
+        return Int((one(d.amountFen, p.amountMinFen, p.amountMaxFen) + one(Int64(d.termMonths), Int64(p.termMinMonths), Int64(p.termMaxMonths))) / 2)
+    }
+
+    public struct Ranked: Sendable {
+        /// Matched products, best first.
+        public let matches: [ProductMatch]
+        /// Products failing exactly one check, best first.
+        public let nearMisses: [ProductMatch]
+        /// Everything else, in product order.
+        public let others: [ProductMatch]
+    }
+
+    /// Matches a demand against products and ranks: fit of amount and term (higher first), then
+    /// the lowest rate, then the bank's median decision time so far (faster first; unknown last),
+    /// then the product's position (stable).
+    public static func rank(
+        _ products: [ProductTerms], facts: ApplicantFacts, demand: DemandTerms, decisionDays: [Int?] = []
+    ) -> Ranked {
+        var matched: [ProductMatch] = [], near: [ProductMatch] = [], others: [ProductMatch] = []
+        matched.reserveCapacity(products.count)
+        for (i, p) in products.enumerated() {
+            let m = check(p, index: i, facts: facts, demand: demand)
+            if m.matched { matched.append(m) } else if m.nearMiss { near.append(m) } else { others.append(m) }
+        }
+        func key(_ m: ProductMatch) -> (Int, Int, Int, Int) {
+            let speed = m.productIndex < decisionDays.count ? decisionDays[m.productIndex] ?? Int.max : Int.max
+            return (-m.fitBp, products[m.productIndex].rateMinBp, speed, m.productIndex)
+        }
+        matched.sort { key($0) < key($1) }
+        near.sort { key($0) < key($1) }
+        return Ranked(matches: matched, nearMisses: near, others: others)
+    }
+}
