@@ -312,13 +312,82 @@ public struct DemandTerms: Sendable, Equatable {
     }
 }
 
-/// One check of a product against a demand: passed or not, with the values compared.
-public struct Check: Sendable, Equatable, Codable {
+/// One check of a product against a demand: passed or not, with the values compared. The
+/// sentences are rendered from the values when asked for (most checks are never shown).
+public struct Check: Sendable, Equatable, Encodable {
+    /// A value in a check: what the product requires, or what the business has.
+    public enum Value: Sendable, Equatable {
+        case none
+        case text(String)
+        case list([String])
+        case count(Int)
+        case fen(Int64)
+        case fenRange(Int64, Int64)
+        case monthRange(Int, Int)
+        case flag(Bool)
+    }
+
     /// The rule's name, or `amount` / `term` for the product's ranges.
     public let rule: String
     public let passed: Bool
-    public let zh: String
-    public let en: String
+    public let required: Value
+    public let actual: Value
+
+    public var zh: String { render(chinese: true) }
+    public var en: String { render(chinese: false) }
+
+    enum CodingKeys: String, CodingKey { case rule, passed, zh, en }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(rule, forKey: .rule)
+        try c.encode(passed, forKey: .passed)
+        try c.encode(zh, forKey: .zh)
+        try c.encode(en, forKey: .en)
+    }
+
+    func render(chinese zh: Bool) -> String {
+        func text(_ v: Value) -> String {
+            switch v {
+            case .none: return zh ? "无" : "none"
+            case .text(let s): return s
+            case .list(let l): return l.joined(separator: zh ? "、" : ", ")
+            case .count(let n): return String(n)
+            case .fen(let f): return "¥" + Money.yuan(fen: f)
+            case .fenRange(let a, let b): return "¥" + Money.yuan(fen: a) + "–¥" + Money.yuan(fen: b)
+            case .monthRange(let a, let b): return "\(a)–\(b)"
+            case .flag(let b): return b ? (zh ? "是" : "yes") : (zh ? "否" : "no")
+            }
+        }
+        let need = text(required), have = text(actual)
+        let flag: Bool = if case .flag(let b) = actual { b } else { false }
+        switch rule {
+        case "amount": return zh ? "额度 \(need)；申请 \(have)" : "amount \(need); asked \(have)"
+        case "term": return zh ? "期限 \(need) 个月；申请 \(have) 个月" : "term \(need) months; asked \(have)"
+        case "min_grade": return zh ? "最低信用等级 \(need)；您的等级 \(have)" : "minimum grade \(need); yours is \(have)"
+        case "min_years_in_business": return zh ? "成立至少 \(need) 年；您已成立 \(have) 年" : "at least \(need) years in business; yours \(have)"
+        case "industries_allowed": return zh ? "行业限于 \(need)；您的行业 \(have)" : "industries \(need); yours is \(have)"
+        case "industries_excluded": return zh ? "不含行业 \(need)；您的行业 \(have)" : "industries excluded \(need); yours is \(have)"
+        case "districts_allowed": return zh ? "地区限于 \(need)；您在 \(have)" : "districts \(need); yours is \(have)"
+        case "districts_excluded": return zh ? "不含地区 \(need)；您在 \(have)" : "districts excluded \(need); yours is \(have)"
+        case "entity_types": return zh ? "主体类型限于 \(need)；您是 \(have)" : "entity types \(need); yours is \(have)"
+        case "sizes": return zh ? "规模限于 \(need)；您是 \(have)" : "sizes \(need); yours is \(have)"
+        case "no_current_blacklisting":
+            return zh ? "不得在失信名单中；\(flag ? "您当前在名单中" : "您不在名单中")"
+                : "not on a dishonesty list; \(flag ? "you are listed now" : "you are not listed")"
+        case "no_serious_penalty_within_months":
+            if case .none = actual { return zh ? "近 \(need) 个月无严重行政处罚；无记录" : "no serious penalty within \(need) months; none on record" }
+            return zh ? "近 \(need) 个月无严重行政处罚；最近一次在 \(have) 个月前"
+                : "no serious penalty within \(need) months; your latest was \(have) months ago"
+        case "min_tax_credit_grade": return zh ? "纳税信用等级至少 \(need)；您的等级 \(have)" : "taxpayer credit grade at least \(need); yours is \(have)"
+        case "min_insured_headcount": return zh ? "参保人数至少 \(need) 人；您有 \(have) 人" : "at least \(need) insured employees; yours \(have)"
+        case "first_loan_only":
+            return zh ? "仅限首贷；\(flag ? "您是首贷" : "您不是首贷")" : "first loans only; \(flag ? "yours is a first loan" : "yours is not a first loan")"
+        case "collateral_required":
+            return zh ? "需要抵押；\(flag ? "您提供抵押" : "您未提供抵押")" : "collateral required; \(flag ? "you offer collateral" : "you offer none")"
+        default: return "\(rule): \(need); \(have)"
+        }
+    }
 }
 
 public struct ProductMatch: Sendable, Equatable {
@@ -336,75 +405,56 @@ public enum Matching {
     /// Checks a demand against one product.
     public static func check(_ p: ProductTerms, index: Int, facts f: ApplicantFacts, demand d: DemandTerms) -> ProductMatch {
         var checks: [Check] = []
-        func add(_ rule: String, _ ok: Bool, _ zh: String, _ en: String) { checks.append(Check(rule: rule, passed: ok, zh: zh, en: en)) }
-        let yuan = { (fen: Int64) in "¥" + Money.yuan(fen: fen) }
-        add("amount", d.amountFen >= p.amountMinFen && d.amountFen <= p.amountMaxFen,
-            "额度 \(yuan(p.amountMinFen))–\(yuan(p.amountMaxFen))；申请 \(yuan(d.amountFen))",
-            "amount \(yuan(p.amountMinFen))–\(yuan(p.amountMaxFen)); asked \(yuan(d.amountFen))")
+        checks.reserveCapacity(p.rules.count + 2)
+        func add(_ rule: String, _ ok: Bool, _ required: Check.Value, _ actual: Check.Value) {
+            checks.append(Check(rule: rule, passed: ok, required: required, actual: actual))
+        }
+        func shown(_ s: String?) -> Check.Value { s.map(Check.Value.text) ?? .none }
+        add("amount", d.amountFen >= p.amountMinFen && d.amountFen <= p.amountMaxFen, .fenRange(p.amountMinFen, p.amountMaxFen), .fen(d.amountFen))
         add("term", d.termMonths >= p.termMinMonths && d.termMonths <= p.termMaxMonths,
-            "期限 \(p.termMinMonths)–\(p.termMaxMonths) 个月；申请 \(d.termMonths) 个月",
-            "term \(p.termMinMonths)–\(p.termMaxMonths) months; asked \(d.termMonths)")
-        func shown(_ s: String?) -> String { s ?? "none" }
-        func shownZh(_ s: String?) -> String { s ?? "无" }
+            .monthRange(p.termMinMonths, p.termMaxMonths), .count(d.termMonths))
         for rule in p.rules {
             switch rule {
             case .minGrade(let g):
-                let ok = f.grade.map { Rule.grades.firstIndex(of: $0)! <= Rule.grades.firstIndex(of: g)! } ?? false
-                add(rule.name, ok, "最低信用等级 \(g)；您的等级 \(shownZh(f.grade))", "minimum grade \(g); yours is \(shown(f.grade))")
+                let ok = f.grade.map { rank($0, Rule.grades) <= rank(g, Rule.grades) } ?? false
+                add(rule.name, ok, .text(g), shown(f.grade))
             case .minYearsInBusiness(let y):
-                let ok = (f.monthsInBusiness ?? 0) >= y * 12
-                let have = f.monthsInBusiness.map { "\($0 / 12)" } ?? "?"
-                add(rule.name, ok, "成立至少 \(y) 年；您已成立 \(have) 年", "at least \(y) years in business; yours \(have)")
+                add(rule.name, (f.monthsInBusiness ?? 0) >= y * 12, .count(y), f.monthsInBusiness.map { .count($0 / 12) } ?? .none)
             case .industriesAllowed(let codes):
-                let ok = f.industryCode.map { c in codes.contains { c == $0 || (($0.count == 1) && c.hasPrefix($0)) } } ?? false
-                add(rule.name, ok, "行业限于 \(codes.joined(separator: "、"))；您的行业 \(shownZh(f.industryCode))",
-                    "industries \(codes.joined(separator: ", ")); yours is \(shown(f.industryCode))")
+                let ok = f.industryCode.map { c in codes.contains { c == $0 || ($0.utf8.count == 1 && c.hasPrefix($0)) } } ?? false
+                add(rule.name, ok, .list(codes), shown(f.industryCode))
             case .industriesExcluded(let codes):
-                let ok = f.industryCode.map { c in !codes.contains { c == $0 || (($0.count == 1) && c.hasPrefix($0)) } } ?? true
-                add(rule.name, ok, "不含行业 \(codes.joined(separator: "、"))；您的行业 \(shownZh(f.industryCode))",
-                    "industries excluded \(codes.joined(separator: ", ")); yours is \(shown(f.industryCode))")
+                let ok = f.industryCode.map { c in !codes.contains { c == $0 || ($0.utf8.count == 1 && c.hasPrefix($0)) } } ?? true
+                add(rule.name, ok, .list(codes), shown(f.industryCode))
             case .districtsAllowed(let codes):
-                let ok = f.districtCode.map(codes.contains) ?? false
-                add(rule.name, ok, "地区限于 \(codes.joined(separator: "、"))；您在 \(shownZh(f.districtCode))",
-                    "districts \(codes.joined(separator: ", ")); yours is \(shown(f.districtCode))")
+                add(rule.name, f.districtCode.map(codes.contains) ?? false, .list(codes), shown(f.districtCode))
             case .districtsExcluded(let codes):
-                let ok = f.districtCode.map { !codes.contains($0) } ?? true
-                add(rule.name, ok, "不含地区 \(codes.joined(separator: "、"))；您在 \(shownZh(f.districtCode))",
-                    "districts excluded \(codes.joined(separator: ", ")); yours is \(shown(f.districtCode))")
+                add(rule.name, f.districtCode.map { !codes.contains($0) } ?? true, .list(codes), shown(f.districtCode))
             case .entityTypes(let types):
-                let ok = f.entityType.map(types.contains) ?? false
-                add(rule.name, ok, "主体类型限于 \(types.joined(separator: "、"))；您是 \(shownZh(f.entityType))",
-                    "entity types \(types.joined(separator: ", ")); yours is \(shown(f.entityType))")
+                add(rule.name, f.entityType.map(types.contains) ?? false, .list(types), shown(f.entityType))
             case .sizes(let sizes):
-                let ok = f.sizeClass.map(sizes.contains) ?? false
-                add(rule.name, ok, "规模限于 \(sizes.joined(separator: "、"))；您是 \(shownZh(f.sizeClass))",
-                    "sizes \(sizes.joined(separator: ", ")); yours is \(shown(f.sizeClass))")
+                add(rule.name, f.sizeClass.map(sizes.contains) ?? false, .list(sizes), shown(f.sizeClass))
             case .noCurrentBlacklisting:
-                add(rule.name, !f.blacklistedNow, "不得在失信名单中；\(f.blacklistedNow ? "您当前在名单中" : "您不在名单中")",
-                    "not on a dishonesty list; \(f.blacklistedNow ? "you are listed now" : "you are not listed")")
+                add(rule.name, !f.blacklistedNow, .none, .flag(f.blacklistedNow))
             case .noSeriousPenaltyWithinMonths(let n):
-                let ok = f.monthsSinceSeriousPenalty.map { $0 >= n } ?? true
-                let have = f.monthsSinceSeriousPenalty.map { "最近一次在 \($0) 个月前" } ?? "无记录"
-                let haveEn = f.monthsSinceSeriousPenalty.map { "your latest was \($0) months ago" } ?? "none on record"
-                add(rule.name, ok, "近 \(n) 个月无严重行政处罚；\(have)", "no serious penalty within \(n) months; \(haveEn)")
+                add(rule.name, f.monthsSinceSeriousPenalty.map { $0 >= n } ?? true, .count(n),
+                    f.monthsSinceSeriousPenalty.map(Check.Value.count) ?? .none)
             case .minTaxCreditGrade(let g):
-                let ok = f.taxCreditGrade.flatMap { Rule.taxGrades.firstIndex(of: $0) }.map { $0 <= Rule.taxGrades.firstIndex(of: g)! } ?? false
-                add(rule.name, ok, "纳税信用等级至少 \(g)；您的等级 \(shownZh(f.taxCreditGrade))",
-                    "taxpayer credit grade at least \(g); yours is \(shown(f.taxCreditGrade))")
+                let ok = f.taxCreditGrade.map { rank($0, Rule.taxGrades) <= rank(g, Rule.taxGrades) } ?? false
+                add(rule.name, ok, .text(g), shown(f.taxCreditGrade))
             case .minInsuredHeadcount(let n):
-                let ok = (f.insuredHeadcount ?? 0) >= n
-                let have = f.insuredHeadcount.map(String.init) ?? "?"
-                add(rule.name, ok, "参保人数至少 \(n) 人；您有 \(have) 人", "at least \(n) insured employees; yours \(have)")
+                add(rule.name, (f.insuredHeadcount ?? 0) >= n, .count(n), f.insuredHeadcount.map(Check.Value.count) ?? .none)
             case .firstLoanOnly:
-                add(rule.name, d.firstLoan, "仅限首贷；\(d.firstLoan ? "您是首贷" : "您不是首贷")",
-                    "first loans only; \(d.firstLoan ? "yours is a first loan" : "yours is not a first loan")")
+                add(rule.name, d.firstLoan, .none, .flag(d.firstLoan))
             case .collateralRequired:
-                add(rule.name, d.collateralOffered, "需要抵押；\(d.collateralOffered ? "您提供抵押" : "您未提供抵押")",
-                    "collateral required; \(d.collateralOffered ? "you offer collateral" : "you offer none")")
+                add(rule.name, d.collateralOffered, .none, .flag(d.collateralOffered))
             }
         }
         return ProductMatch(productIndex: index, checks: checks, fitBp: fit(p, d))
     }
+
+    /// Position in a best-first list of grades (unknown grades rank last).
+    static func rank(_ g: String, _ order: [String]) -> Int { order.firstIndex(of: g) ?? order.count }
 
     /// 10000 at the middle of both ranges, falling to 0 at an edge (and outside), averaged.
     static func fit(_ p: ProductTerms, _ d: DemandTerms) -> Int {
