@@ -47,6 +47,20 @@ public enum Rule: Equatable, Sendable {
         }
     }
 
+    /// The rule as stored and shown: `{"rule": name, "value": …}` (no value for flags).
+    public var jsonValue: JSONValue {
+        var o: JSONObject = ["rule": .string(name)]
+        switch self {
+        case .minGrade(let g), .minTaxCreditGrade(let g): o["value"] = .string(g)
+        case .minYearsInBusiness(let n), .noSeriousPenaltyWithinMonths(let n), .minInsuredHeadcount(let n): o["value"] = .number(String(n))
+        case .industriesAllowed(let l), .industriesExcluded(let l), .districtsAllowed(let l), .districtsExcluded(let l),
+             .entityTypes(let l), .sizes(let l):
+            o["value"] = .array(l.map(JSONValue.string))
+        case .noCurrentBlacklisting, .firstLoanOnly, .collateralRequired: break
+        }
+        return .object(o)
+    }
+
     /// Every rule name, for documentation and error messages.
     public static let names = [
         "min_grade", "min_years_in_business", "industries_allowed", "industries_excluded", "districts_allowed",

@@ -53,6 +53,13 @@ public enum AccessPolicy {
         .init(method: .get, path: "/v1/reports/:number", access: .roles([.bank, .enterprise])),
         .init(method: .get, path: "/v1/reports/:number/verification", access: .open),
         .init(method: .get, path: "/v1/signing-key", access: .open),
+        .init(method: .get, path: "/v1/products", access: .roles([.bank])),
+        .init(method: .post, path: "/v1/products", access: .roles([.bank])),
+        .init(method: .get, path: "/v1/products/:productId", access: .roles([.bank])),
+        .init(method: .put, path: "/v1/products/:productId", access: .roles([.bank])),
+        .init(method: .post, path: "/v1/products/:productId/publish", access: .roles([.bank])),
+        .init(method: .post, path: "/v1/products/:productId/pause", access: .roles([.bank])),
+        .init(method: .post, path: "/v1/products/:productId/retire", access: .roles([.bank])),
         .init(method: .get, path: "/v1/audit", access: .roles([.operator])),
         .init(method: .get, path: "/v1/audit/verification", access: .roles([.operator])),
     ]

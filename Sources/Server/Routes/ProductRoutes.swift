@@ -1,0 +1,121 @@
+import CreditCore
+import Foundation
+import Hummingbird
+import PostgresNIO
+import Store
+
+/// Banks' products (their own only): create as a draft, change, publish, pause, retire. Terms
+/// and rules are checked when saved; each bad one gets its own entry in a 422.
+struct ProductRoutes {
+    let db: Database
+
+    struct ProductBody: Decodable {
+        let name: String
+        let kind: ProductKind
+        let amountMinFen: Int64
+        let amountMaxFen: Int64
+        let termMinMonths: Int
+        let termMaxMonths: Int
+        let rateMinBp: Int
+        let rateMaxBp: Int
+        let rules: [RuleInput]
+        enum CodingKeys: String, CodingKey {
+            case name, kind, rules
+            case amountMinFen = "amount_min_fen"
+            case amountMaxFen = "amount_max_fen"
+            case termMinMonths = "term_min_months"
+            case termMaxMonths = "term_max_months"
+            case rateMinBp = "rate_min_bp"
+            case rateMaxBp = "rate_max_bp"
+        }
+
+        /// The checked name and terms, or a 422 naming every bad field.
+        func checked() throws -> (String, ProductTerms) {
+            let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+            var errors: [Problem.FieldError] = []
+            if trimmed.isEmpty || trimmed.count > 100 { errors.append(.init(field: "name", reason: "1 to 100 characters")) }
+            let result = ProductValidation.check(
+                kind: kind, amountMinFen: amountMinFen, amountMaxFen: amountMaxFen, termMinMonths: termMinMonths,
+                termMaxMonths: termMaxMonths, rateMinBp: rateMinBp, rateMaxBp: rateMaxBp, rules: rules)
+            switch result {
+            case .success(let terms) where errors.isEmpty: return (trimmed, terms)
+            case .success: break
+            case .failure(let p): errors += p.problems.map { Problem.FieldError(field: $0.field, reason: $0.reason) }
+            }
+            throw Problem(.validationFailed, errors.map { "\($0.field): \($0.reason)" }.joined(separator: "; "), errors: errors)
+        }
+    }
+
+    struct Page: Encodable {
+        let items: [Product]
+        let next: String?
+    }
+
+    static func mapped(_ e: ProductError) -> Problem {
+        switch e {
+        case .notFound: Problem(.notFound, e.description)
+        case .state: Problem(.conflict, e.description)
+        }
+    }
+
+    func change(_ call: Call, action: String, _ body: @Sendable (PostgresConnection) async throws -> Product) async throws -> Product {
+        do {
+            return try await db.withTransaction { c in
+                let p = try await body(c)
+                try await Audit.record(
+                    on: c, logger: call.logger,
+                    call.auditEntry(action: action, result: .allowed, subjectId: p.id.uuidString.lowercased(),
+                                    detail: ["status": p.status.rawValue, "revision": String(p.revision)]))
+                return p
+            }
+        } catch let e as ProductError {
+            throw Self.mapped(e)
+        }
+    }
+
+    func register(_ api: API) {
+        api.on(.post, "/v1/products") { call in
+            let (name, terms) = try await call.decode(ProductBody.self).checked()
+            let p = try await change(call, action: "product.create") { c in
+                try await Products.create(c, logger: call.logger, bank: call.caller.orgId, keyId: call.caller.keyId, name: name, terms: terms)
+            }
+            return try JSON.response(p, status: .created)
+        }
+        api.on(.get, "/v1/products") { call in
+            let status = try call.request.uri.queryParameters.get("status").map { text in
+                guard let s = ProductStatus(rawValue: text) else {
+                    throw Problem.invalid("status", "one of \(ProductStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return s
+            }
+            let items = try await db.withConnection { c in
+                try await Products.list(c, logger: call.logger, bank: call.caller.orgId, status: status)
+            }
+            return try JSON.response(Page(items: items, next: nil))
+        }
+        api.on(.get, "/v1/products/:productId") { call in
+            let id = try call.uuidParameter("productId")
+            do {
+                let p = try await db.withConnection { c in try await Products.find(c, logger: call.logger, id: id, bank: call.caller.orgId) }
+                return try JSON.response(p)
+            } catch let e as ProductError { throw Self.mapped(e) }
+        }
+        api.on(.put, "/v1/products/:productId") { call in
+            let id = try call.uuidParameter("productId")
+            let (name, terms) = try await call.decode(ProductBody.self).checked()
+            let p = try await change(call, action: "product.update") { c in
+                try await Products.update(c, logger: call.logger, id: id, bank: call.caller.orgId, keyId: call.caller.keyId, name: name, terms: terms)
+            }
+            return try JSON.response(p)
+        }
+        for (verb, target) in [("publish", ProductStatus.published), ("pause", .paused), ("retire", .retired)] {
+            api.on(.post, "/v1/products/:productId/\(verb)") { call in
+                let id = try call.uuidParameter("productId")
+                let p = try await change(call, action: "product.\(verb)") { c in
+                    try await Products.move(c, logger: call.logger, id: id, bank: call.caller.orgId, keyId: call.caller.keyId, to: target)
+                }
+                return try JSON.response(p)
+            }
+        }
+    }
+}
