@@ -32,6 +32,7 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     AuditRoutes(db: deps.db).register(api)
     CreditRoutes(db: deps.db, signer: deps.signer).register(api)
     ProductRoutes(db: deps.db).register(api)
+    DemandRoutes(db: deps.db).register(api)
     return (router, api.registered.withLock { $0 })
 }
 

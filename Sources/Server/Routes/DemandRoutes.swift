@@ -1,0 +1,171 @@
+import CreditCore
+import Foundation
+import Hummingbird
+import PostgresNIO
+import Store
+
+/// A business's financing demands (its own only): post, list, see the matching products and
+/// the near misses with every check explained, withdraw.
+struct DemandRoutes {
+    let db: Database
+    static let maxAmountFen: Int64 = 100_000_000_000
+    static let maxPurposeLength = 500
+
+    struct NewDemand: Decodable {
+        let amountFen: Int64
+        let termMonths: Int
+        let purpose: String
+        let collateralOffered: Bool
+        let firstLoan: Bool
+        enum CodingKeys: String, CodingKey {
+            case purpose
+            case amountFen = "amount_fen"
+            case termMonths = "term_months"
+            case collateralOffered = "collateral_offered"
+            case firstLoan = "first_loan"
+        }
+
+        func checked() throws -> (DemandTerms, String) {
+            var errors: [Problem.FieldError] = []
+            if amountFen < 1 || amountFen > DemandRoutes.maxAmountFen { errors.append(.init(field: "amount_fen", reason: "1 to \(DemandRoutes.maxAmountFen) fen")) }
+            if termMonths < 1 || termMonths > 360 { errors.append(.init(field: "term_months", reason: "1 to 360 months")) }
+            let p = purpose.trimmingCharacters(in: .whitespacesAndNewlines)
+            if p.isEmpty || p.count > DemandRoutes.maxPurposeLength { errors.append(.init(field: "purpose", reason: "1 to \(DemandRoutes.maxPurposeLength) characters")) }
+            guard errors.isEmpty else {
+                throw Problem(.validationFailed, errors.map { "\($0.field): \($0.reason)" }.joined(separator: "; "), errors: errors)
+            }
+            return (DemandTerms(amountFen: amountFen, termMonths: termMonths, collateralOffered: collateralOffered, firstLoan: firstLoan), p)
+        }
+    }
+
+    struct Offer: Encodable {
+        let productId: UUID
+        let productName: String
+        let bankOrgId: UUID
+        let bankName: String
+        let kind: ProductKind
+        let amountMinFen: Int64
+        let amountMaxFen: Int64
+        let termMinMonths: Int
+        let termMaxMonths: Int
+        let rateMinBp: Int
+        let rateMaxBp: Int
+        let fitBp: Int
+        let checks: [Check]
+        enum CodingKeys: String, CodingKey {
+            case kind, checks
+            case productId = "product_id"
+            case productName = "product_name"
+            case bankOrgId = "bank_org_id"
+            case bankName = "bank_name"
+            case amountMinFen = "amount_min_fen"
+            case amountMaxFen = "amount_max_fen"
+            case termMinMonths = "term_min_months"
+            case termMaxMonths = "term_max_months"
+            case rateMinBp = "rate_min_bp"
+            case rateMaxBp = "rate_max_bp"
+            case fitBp = "fit_bp"
+        }
+    }
+
+    struct NearMiss: Encodable {
+        let offer: Offer
+        /// The one check that failed: what would change the answer.
+        let failed: Check
+    }
+
+    struct Answer: Encodable {
+        let demand: Demand
+        let matches: [Offer]
+        let nearMisses: [NearMiss]
+        let notMatched: Int
+        let transitions: [Demands.Transition]
+        enum CodingKeys: String, CodingKey {
+            case demand, matches, transitions
+            case nearMisses = "near_misses"
+            case notMatched = "not_matched"
+        }
+    }
+
+    static func answer(_ d: Demand, _ m: Demands.Matched?, _ transitions: [Demands.Transition]) -> Answer {
+        func offer(_ pm: ProductMatch) -> Offer {
+            let p = m!.products[pm.productIndex]
+            return Offer(
+                productId: p.id, productName: p.name, bankOrgId: p.bankOrgId, bankName: p.bankName, kind: p.terms.kind,
+                amountMinFen: p.terms.amountMinFen, amountMaxFen: p.terms.amountMaxFen, termMinMonths: p.terms.termMinMonths,
+                termMaxMonths: p.terms.termMaxMonths, rateMinBp: p.terms.rateMinBp, rateMaxBp: p.terms.rateMaxBp, fitBp: pm.fitBp,
+                checks: pm.checks)
+        }
+        guard let m else { return Answer(demand: d, matches: [], nearMisses: [], notMatched: 0, transitions: transitions) }
+        return Answer(
+            demand: d, matches: m.ranked.matches.map(offer),
+            nearMisses: m.ranked.nearMisses.map { NearMiss(offer: offer($0), failed: $0.failed[0]) },
+            notMatched: m.ranked.others.count, transitions: transitions)
+    }
+
+    func ownUSCC(_ call: Call) throws -> String {
+        guard let uscc = call.caller.uscc else { throw Problem(.forbidden, "this key's organisation has no USCC") }
+        return uscc
+    }
+
+    static func mapped(_ e: DemandError) -> Problem {
+        switch e {
+        case .notFound: Problem(.notFound, e.description)
+        case .state: Problem(.conflict, e.description)
+        case .noProfile: Problem(.conflict, e.description)
+        }
+    }
+
+    func register(_ api: API) {
+        api.on(.post, "/v1/me/demands") { call in
+            let uscc = try ownUSCC(call)
+            let (terms, purpose) = try await call.decode(NewDemand.self).checked()
+            do {
+                let answer = try await db.withTransaction { c in
+                    let (d, matched) = try await Demands.post(
+                        c, logger: call.logger, enterpriseOrgId: call.caller.orgId, uscc: uscc, terms: terms, purpose: purpose,
+                        today: Day.todayInChina())
+                    try await Audit.record(
+                        on: c, logger: call.logger,
+                        call.auditEntry(action: "demand.post", result: .allowed, subjectUSCC: uscc, subjectId: d.id.uuidString.lowercased(),
+                                        detail: ["matches": String(matched.ranked.matches.count)]))
+                    return Self.answer(d, matched, try await Demands.history(c, logger: call.logger, id: d.id))
+                }
+                return try JSON.response(answer, status: .created)
+            } catch let e as DemandError { throw Self.mapped(e) }
+        }
+        api.on(.get, "/v1/me/demands") { call in
+            let uscc = try ownUSCC(call)
+            let items = try await db.withConnection { c in try await Demands.list(c, logger: call.logger, uscc: uscc) }
+            struct Page: Encodable { let items: [Demand]; let next: String? }
+            return try JSON.response(Page(items: items, next: nil))
+        }
+        api.on(.get, "/v1/me/demands/:demandId") { call in
+            let uscc = try ownUSCC(call)
+            let id = try call.uuidParameter("demandId")
+            do {
+                let answer = try await db.withConnection { c in
+                    let d = try await Demands.find(c, logger: call.logger, id: id, uscc: uscc)
+                    // An open demand is matched again now: products and the profile may have changed.
+                    let m = d.state == .open ? try await Demands.match(c, logger: call.logger, demand: d, today: Day.todayInChina()) : nil
+                    return Self.answer(d, m, try await Demands.history(c, logger: call.logger, id: id))
+                }
+                return try JSON.response(answer)
+            } catch let e as DemandError { throw Self.mapped(e) }
+        }
+        api.on(.post, "/v1/me/demands/:demandId/withdraw") { call in
+            let uscc = try ownUSCC(call)
+            let id = try call.uuidParameter("demandId")
+            do {
+                let answer = try await db.withTransaction { c in
+                    let d = try await Demands.withdraw(c, logger: call.logger, id: id, uscc: uscc, actor: call.caller.orgId)
+                    try await Audit.record(
+                        on: c, logger: call.logger,
+                        call.auditEntry(action: "demand.withdraw", result: .allowed, subjectUSCC: uscc, subjectId: id.uuidString.lowercased()))
+                    return Self.answer(d, nil, try await Demands.history(c, logger: call.logger, id: id))
+                }
+                return try JSON.response(answer)
+            } catch let e as DemandError { throw Self.mapped(e) }
+        }
+    }
+}

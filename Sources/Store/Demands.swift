@@ -1,0 +1,237 @@
+import CreditCore
+import Foundation
+import Logging
+import PostgresNIO
+
+public enum DemandState: String, Codable, CaseIterable, Sendable {
+    case open
+    case takenUp = "taken_up"
+    case granted, declined, disbursed, withdrawn, expired
+}
+
+public struct Demand: Sendable, Encodable {
+    public let id: UUID
+    public let uscc: String
+    public let amountFen: Int64
+    public let termMonths: Int
+    public let purpose: String
+    public let collateralOffered: Bool
+    public let firstLoan: Bool
+    public let state: DemandState
+    public let takenUpBy: UUID?
+    public let createdAt: Date
+    public let expiresAt: Date
+    public let updatedAt: Date
+
+    enum CodingKeys: String, CodingKey {
+        case id, uscc, purpose, state
+        case amountFen = "amount_fen"
+        case termMonths = "term_months"
+        case collateralOffered = "collateral_offered"
+        case firstLoan = "first_loan"
+        case takenUpBy = "taken_up_by"
+        case createdAt = "created_at"
+        case expiresAt = "expires_at"
+        case updatedAt = "updated_at"
+    }
+
+    public var terms: DemandTerms {
+        DemandTerms(amountFen: amountFen, termMonths: termMonths, collateralOffered: collateralOffered, firstLoan: firstLoan)
+    }
+}
+
+public enum DemandError: Error, CustomStringConvertible {
+    case notFound(UUID)
+    case state(current: DemandState, wanted: String)
+    case noProfile(String)
+    public var description: String {
+        switch self {
+        case .notFound(let id): "no demand \(id) of yours"
+        case .state(let current, let wanted): "the demand is \(current.rawValue): it cannot be \(wanted)"
+        case .noProfile(let uscc): "no credit profile of \(uscc) yet: its records have not been scored"
+        }
+    }
+}
+
+/// A published product with what matching needs.
+public struct ListedProduct: Sendable {
+    public let id: UUID
+    public let bankOrgId: UUID
+    public let bankName: String
+    public let name: String
+    public let terms: ProductTerms
+}
+
+/// Businesses' financing demands. Posting one matches it against every published product and
+/// authorises each bank with a matching product to read the business's profile for
+/// `loan_application` while the demand lives (the business sees these authorisations and can
+/// revoke them). Every transition is recorded with who and when.
+public enum Demands {
+    /// An untaken demand expires this long after it is posted.
+    public static let lifetimeDays = 30
+    public static let listLimit = 200
+    /// Published products considered per match.
+    public static let productLimit = 5_000
+
+    static let columns = """
+        id, uscc, amount_fen, term_months, purpose, collateral_offered, first_loan, state, taken_up_by, created_at, expires_at, updated_at
+        """
+
+    static func decode(_ rows: PostgresRowSequence) async throws -> [Demand] {
+        var out: [Demand] = []
+        for try await (id, uscc, amount, term, purpose, collateral, first, state, taker, created, expires, updated) in rows.decode(
+            (UUID, String, Int64, Int, String, Bool, Bool, String, UUID?, Date, Date, Date).self)
+        {
+            out.append(Demand(
+                id: id, uscc: uscc, amountFen: amount, termMonths: term, purpose: purpose, collateralOffered: collateral, firstLoan: first,
+                state: DemandState(rawValue: state) ?? .open, takenUpBy: taker, createdAt: created, expiresAt: expires, updatedAt: updated))
+        }
+        return out
+    }
+
+    /// What matching knows of a business: its profile's grade and features, its register
+    /// record, and how long ago its latest serious penalty was decided.
+    public static func facts(_ c: PostgresConnection, logger: Logger, uscc: String, today: Day) async throws -> ApplicantFacts {
+        guard let profile = try await ProfileStore.profile(c, uscc: uscc, logger: logger) else { throw DemandError.noProfile(uscc) }
+        let history = try await ProfileStore.histories(c, usccs: [uscc], upTo: nil, logger: logger)[uscc] ?? History(uscc: uscc)
+        let latestSerious = history.penalties.filter { $0.severity == "serious" && $0.decidedOn <= today }.map(\.decidedOn).max()
+        func number(_ f: Feature) -> Int? { profile.features[f.rawValue]?.number.map(Int.init) }
+        let taxGrade: String? = if case .category(let g)? = profile.features[Feature.taxCreditGrade.rawValue] { g } else { nil }
+        return ApplicantFacts(
+            grade: profile.grade, monthsInBusiness: number(.monthsInBusiness), industryCode: history.registry?.industryCode,
+            districtCode: history.registry?.districtCode, entityType: history.registry?.entityType, sizeClass: history.registry?.sizeClass,
+            blacklistedNow: number(.blacklistedNow) == 1, monthsSinceSeriousPenalty: latestSerious.map { $0.wholeMonths(to: today) },
+            taxCreditGrade: taxGrade, insuredHeadcount: number(.headcountAvg12m))
+    }
+
+    /// Every published product, with its rules read back through validation.
+    public static func published(_ c: PostgresConnection, logger: Logger) async throws -> [ListedProduct] {
+        var out: [ListedProduct] = []
+        for try await (id, bank, bankName, name, kind, amin, amax, tmin, tmax, rmin, rmax, rules) in try await c.query(
+            """
+            SELECT p.id, p.bank_org_id, o.name, p.name, p.kind, p.amount_min_fen, p.amount_max_fen, p.term_min_months,
+                   p.term_max_months, p.rate_min_bp, p.rate_max_bp, p.rules::text
+            FROM product p JOIN organisations o ON o.id = p.bank_org_id
+            WHERE p.status = 'published' ORDER BY p.created_at, p.id LIMIT \(productLimit)
+            """, logger: logger
+        ).decode((UUID, UUID, String, String, String, Int64, Int64, Int, Int, Int, Int, String).self) {
+            guard let kind = ProductKind(rawValue: kind) else { continue }
+            let inputs: [RuleInput]
+            if case .array(let items)? = try? JSONParser.parse(Array(rules.utf8)) {
+                inputs = items.compactMap { item in item["rule"]?.stringValue.map { RuleInput(rule: $0, value: item["value"]) } }
+            } else {
+                inputs = []
+            }
+            guard case .success(let terms) = ProductValidation.check(
+                kind: kind, amountMinFen: amin, amountMaxFen: amax, termMinMonths: tmin, termMaxMonths: tmax, rateMinBp: rmin,
+                rateMaxBp: rmax, rules: inputs)
+            else { continue }
+            out.append(ListedProduct(id: id, bankOrgId: bank, bankName: bankName, name: name, terms: terms))
+        }
+        return out
+    }
+
+    public struct Matched: Sendable {
+        public let products: [ListedProduct]
+        public let ranked: Matching.Ranked
+    }
+
+    /// A demand against every published product.
+    public static func match(_ c: PostgresConnection, logger: Logger, demand: Demand, today: Day) async throws -> Matched {
+        let facts = try await facts(c, logger: logger, uscc: demand.uscc, today: today)
+        let products = try await published(c, logger: logger)
+        return Matched(products: products, ranked: Matching.rank(products.map(\.terms), facts: facts, demand: demand.terms))
+    }
+
+    /// Posts a demand: stored `open`, matched, and each bank with a matching product authorised
+    /// to read the profile for `loan_application` until the demand expires.
+    public static func post(
+        _ c: PostgresConnection, logger: Logger, enterpriseOrgId: UUID, uscc: String, terms: DemandTerms, purpose: String, today: Day
+    ) async throws -> (Demand, Matched) {
+        let id = try await c.query(
+            """
+            INSERT INTO demand (uscc, enterprise_org_id, amount_fen, term_months, purpose, collateral_offered, first_loan, expires_at)
+            VALUES (\(uscc), \(enterpriseOrgId), \(terms.amountFen), \(terms.termMonths), \(purpose), \(terms.collateralOffered),
+                    \(terms.firstLoan), now() + make_interval(days => \(lifetimeDays)::int))
+            RETURNING id
+            """, logger: logger
+        ).collect()[0].decode(UUID.self)
+        try await event(c, logger: logger, demand: id, actor: enterpriseOrgId, kind: "enterprise", from: nil, to: .open)
+        let demand = try await find(c, logger: logger, id: id, uscc: uscc)
+        let matched = try await match(c, logger: logger, demand: demand, today: today)
+        var banks: [UUID] = []
+        for m in matched.ranked.matches {
+            let bank = matched.products[m.productIndex].bankOrgId
+            if !banks.contains(bank) { banks.append(bank) }
+        }
+        if !banks.isEmpty {
+            try await c.query(
+                """
+                INSERT INTO authorisation (uscc, enterprise_org_id, bank_org_id, scopes, purpose, expires_at, source, demand_id)
+                SELECT \(uscc), \(enterpriseOrgId), b, ARRAY['profile'], 'loan_application', \(demand.expiresAt), 'demand', \(id)
+                FROM unnest(\(banks)::uuid[]) AS b
+                """, logger: logger)
+        }
+        return (demand, matched)
+    }
+
+    public static func find(_ c: PostgresConnection, logger: Logger, id: UUID, uscc: String, lock: Bool = false) async throws -> Demand {
+        let rows = try await c.query(
+            "SELECT \(unescaped: columns) FROM demand WHERE id = \(id) AND uscc = \(uscc) \(unescaped: lock ? "FOR UPDATE" : "")",
+            logger: logger)
+        guard let d = try await decode(rows).first else { throw DemandError.notFound(id) }
+        return d
+    }
+
+    public static func list(_ c: PostgresConnection, logger: Logger, uscc: String) async throws -> [Demand] {
+        try await decode(c.query(
+            "SELECT \(unescaped: columns) FROM demand WHERE uscc = \(uscc) ORDER BY created_at DESC LIMIT \(listLimit)", logger: logger))
+    }
+
+    /// The business withdraws its demand (while open or taken up, before a decision); the
+    /// authorisations it granted end with it.
+    public static func withdraw(_ c: PostgresConnection, logger: Logger, id: UUID, uscc: String, actor: UUID) async throws -> Demand {
+        let current = try await find(c, logger: logger, id: id, uscc: uscc, lock: true)
+        guard current.state == .open || current.state == .takenUp else {
+            throw DemandError.state(current: current.state, wanted: "withdrawn")
+        }
+        try await c.query("UPDATE demand SET state = 'withdrawn', updated_at = now() WHERE id = \(id)", logger: logger)
+        try await c.query(
+            "UPDATE authorisation SET revoked_at = now() WHERE demand_id = \(id) AND revoked_at IS NULL", logger: logger)
+        try await event(c, logger: logger, demand: id, actor: actor, kind: "enterprise", from: current.state, to: .withdrawn)
+        return try await find(c, logger: logger, id: id, uscc: uscc)
+    }
+
+    public struct Transition: Sendable, Encodable {
+        public let at: Date
+        public let actorKind: String
+        public let fromState: String?
+        public let toState: String
+        enum CodingKeys: String, CodingKey {
+            case at
+            case actorKind = "actor_kind"
+            case fromState = "from_state"
+            case toState = "to_state"
+        }
+    }
+
+    public static func history(_ c: PostgresConnection, logger: Logger, id: UUID) async throws -> [Transition] {
+        var out: [Transition] = []
+        for try await (at, kind, from, to) in try await c.query(
+            "SELECT at, actor_kind, from_state, to_state FROM demand_event WHERE demand_id = \(id) ORDER BY id", logger: logger
+        ).decode((Date, String, String?, String).self) {
+            out.append(Transition(at: at, actorKind: kind, fromState: from, toState: to))
+        }
+        return out
+    }
+
+    static func event(
+        _ c: PostgresConnection, logger: Logger, demand: UUID, actor: UUID?, kind: String, from: DemandState?, to: DemandState
+    ) async throws {
+        try await c.query(
+            """
+            INSERT INTO demand_event (demand_id, actor_org_id, actor_kind, from_state, to_state)
+            VALUES (\(demand), \(actor), \(kind), \(from?.rawValue), \(to.rawValue))
+            """, logger: logger)
+    }
+}
