@@ -22,19 +22,4 @@ struct Month: Comparable, Hashable {
 
 extension Day {
     var calendarMonth: Month { Month(year: year, month: month) }
-
-    func addingDays(_ n: Int) -> Day {
-        var y = year, m = month, d = day + n
-        while d > Day.daysIn(year: y, month: m) {
-            d -= Day.daysIn(year: y, month: m)
-            m += 1
-            if m > 12 { m = 1; y += 1 }
-        }
-        while d < 1 {
-            m -= 1
-            if m < 1 { m = 12; y -= 1 }
-            d += Day.daysIn(year: y, month: m)
-        }
-        return Day(year: y, month: m, day: d)!
-    }
 }

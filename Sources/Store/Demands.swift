@@ -22,9 +22,24 @@ public struct Demand: Sendable, Encodable {
     public let createdAt: Date
     public let expiresAt: Date
     public let updatedAt: Date
+    /// Take up or pass by this day (3 working days after posting).
+    public let takeUpDueOn: String
+    public let takenUpAt: Date?
+    /// Decide by this day (10 working days after take-up).
+    public let decisionDueOn: String?
+    public let decidedAt: Date?
+    public let grantedAmountFen: Int64?
+    public let grantedTermMonths: Int?
+    public let grantedRateBp: Int?
+    public let declineReason: String?
+    public let declineText: String?
+    public let disbursedAmountFen: Int64?
+    public let disbursedOn: String?
+    /// Past its take-up or decision deadline (working days) without the step being taken.
+    public let overdue: Bool
 
     enum CodingKeys: String, CodingKey {
-        case id, uscc, purpose, state
+        case id, uscc, purpose, state, overdue
         case amountFen = "amount_fen"
         case termMonths = "term_months"
         case collateralOffered = "collateral_offered"
@@ -33,6 +48,17 @@ public struct Demand: Sendable, Encodable {
         case createdAt = "created_at"
         case expiresAt = "expires_at"
         case updatedAt = "updated_at"
+        case takeUpDueOn = "take_up_due_on"
+        case takenUpAt = "taken_up_at"
+        case decisionDueOn = "decision_due_on"
+        case decidedAt = "decided_at"
+        case grantedAmountFen = "granted_amount_fen"
+        case grantedTermMonths = "granted_term_months"
+        case grantedRateBp = "granted_rate_bp"
+        case declineReason = "decline_reason"
+        case declineText = "decline_text"
+        case disbursedAmountFen = "disbursed_amount_fen"
+        case disbursedOn = "disbursed_on"
     }
 
     public var terms: DemandTerms {
@@ -69,22 +95,41 @@ public struct ListedProduct: Sendable {
 public enum Demands {
     /// An untaken demand expires this long after it is posted.
     public static let lifetimeDays = 30
+    /// A bank takes a demand up (or passes) within this many working days of its posting…
+    public static let takeUpWorkingDays = 3
+    /// …and decides within this many working days of taking it up.
+    public static let decisionWorkingDays = 10
+    /// Why a bank declines (the business sees the reason).
+    public static let declineReasons = [
+        "insufficient_credit_history", "insufficient_repayment_capacity", "high_existing_debt", "industry_policy",
+        "incomplete_documents", "collateral_insufficient", "other",
+    ]
     public static let listLimit = 200
     /// Published products considered per match.
     public static let productLimit = 5_000
 
     static let columns = """
-        id, uscc, amount_fen, term_months, purpose, collateral_offered, first_loan, state, taken_up_by, created_at, expires_at, updated_at
+        id, uscc, amount_fen, term_months, purpose, collateral_offered, first_loan, state, taken_up_by, created_at, expires_at, updated_at,
+        take_up_due_on::text, taken_up_at, decision_due_on::text, decided_at, granted_amount_fen, granted_term_months, granted_rate_bp,
+        decline_reason, decline_text, disbursed_amount_fen, disbursed_on::text,
+        (state = 'open' AND take_up_due_on < (now() AT TIME ZONE 'Asia/Shanghai')::date)
+            OR (state = 'taken_up' AND decision_due_on < (now() AT TIME ZONE 'Asia/Shanghai')::date)
         """
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [Demand] {
         var out: [Demand] = []
-        for try await (id, uscc, amount, term, purpose, collateral, first, state, taker, created, expires, updated) in rows.decode(
-            (UUID, String, Int64, Int, String, Bool, Bool, String, UUID?, Date, Date, Date).self)
+        for try await (id, uscc, amount, term, purpose, collateral, first, state, taker, created, expires, updated,
+                       takeUpDue, takenUpAt, decisionDue, decidedAt, gAmount, gTerm, gRate, dReason, dText, disbAmount, disbOn, overdue)
+            in rows.decode(
+                (UUID, String, Int64, Int, String, Bool, Bool, String, UUID?, Date, Date, Date,
+                 String, Date?, String?, Date?, Int64?, Int?, Int?, String?, String?, Int64?, String?, Bool?).self)
         {
             out.append(Demand(
                 id: id, uscc: uscc, amountFen: amount, termMonths: term, purpose: purpose, collateralOffered: collateral, firstLoan: first,
-                state: DemandState(rawValue: state) ?? .open, takenUpBy: taker, createdAt: created, expiresAt: expires, updatedAt: updated))
+                state: DemandState(rawValue: state) ?? .open, takenUpBy: taker, createdAt: created, expiresAt: expires, updatedAt: updated,
+                takeUpDueOn: takeUpDue, takenUpAt: takenUpAt, decisionDueOn: decisionDue, decidedAt: decidedAt, grantedAmountFen: gAmount,
+                grantedTermMonths: gTerm, grantedRateBp: gRate, declineReason: dReason, declineText: dText, disbursedAmountFen: disbAmount,
+                disbursedOn: disbOn, overdue: overdue ?? false))
         }
         return out
     }
@@ -150,9 +195,11 @@ public enum Demands {
     ) async throws -> (Demand, Matched) {
         let id = try await c.query(
             """
-            INSERT INTO demand (uscc, enterprise_org_id, amount_fen, term_months, purpose, collateral_offered, first_loan, expires_at)
+            INSERT INTO demand (uscc, enterprise_org_id, amount_fen, term_months, purpose, collateral_offered, first_loan, expires_at,
+                                take_up_due_on)
             VALUES (\(uscc), \(enterpriseOrgId), \(terms.amountFen), \(terms.termMonths), \(purpose), \(terms.collateralOffered),
-                    \(terms.firstLoan), now() + make_interval(days => \(lifetimeDays)::int))
+                    \(terms.firstLoan), now() + make_interval(days => \(lifetimeDays)::int),
+                    \(today.addingWorkingDays(takeUpWorkingDays).description)::date)
             RETURNING id
             """, logger: logger
         ).collect()[0].decode(UUID.self)
@@ -200,6 +247,87 @@ public enum Demands {
             "UPDATE authorisation SET revoked_at = now() WHERE demand_id = \(id) AND revoked_at IS NULL", logger: logger)
         try await event(c, logger: logger, demand: id, actor: actor, kind: "enterprise", from: current.state, to: .withdrawn)
         return try await find(c, logger: logger, id: id, uscc: uscc)
+    }
+
+    // MARK: The bank's side
+
+    /// Open demands this bank's products matched, and the ones it holds, oldest deadline first.
+    public static func bankQueue(_ c: PostgresConnection, logger: Logger, bank: UUID) async throws -> [Demand] {
+        try await decode(c.query(
+            """
+            SELECT \(unescaped: columns) FROM demand
+            WHERE (state = 'open' AND EXISTS (SELECT 1 FROM authorisation a WHERE a.demand_id = demand.id AND a.bank_org_id = \(bank)
+                                                AND a.revoked_at IS NULL AND a.expires_at > now()))
+               OR (taken_up_by = \(bank) AND state IN ('taken_up', 'granted'))
+            ORDER BY coalesce(decision_due_on, take_up_due_on), created_at LIMIT \(listLimit)
+            """, logger: logger))
+    }
+
+    /// A demand as a bank may see it: matched by its products (a live demand authorisation) or
+    /// held by it. Another bank's is answered as absent.
+    public static func forBank(_ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, lock: Bool = false) async throws -> Demand {
+        let rows = try await c.query(
+            """
+            SELECT \(unescaped: columns) FROM demand
+            WHERE id = \(id) AND (taken_up_by = \(bank) OR EXISTS (SELECT 1 FROM authorisation a WHERE a.demand_id = demand.id
+                                                                  AND a.bank_org_id = \(bank)))
+            \(unescaped: lock ? "FOR UPDATE" : "")
+            """, logger: logger)
+        guard let d = try await decode(rows).first else { throw DemandError.notFound(id) }
+        return d
+    }
+
+    /// Takes an open demand up: one bank at a time — of banks racing, exactly one wins; the
+    /// others get the state it is in now.
+    public static func takeUp(_ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, today: Day) async throws -> Demand {
+        let won = try await c.query(
+            """
+            UPDATE demand SET state = 'taken_up', taken_up_by = \(bank), taken_up_at = now(), updated_at = now(),
+                decision_due_on = \(today.addingWorkingDays(decisionWorkingDays).description)::date
+            WHERE id = \(id) AND state = 'open' AND expires_at > now()
+              AND EXISTS (SELECT 1 FROM authorisation a WHERE a.demand_id = demand.id AND a.bank_org_id = \(bank)
+                          AND a.revoked_at IS NULL AND a.expires_at > now())
+            RETURNING uscc
+            """, logger: logger
+        ).collect()
+        guard let row = won.first else {
+            let current = try await forBank(c, logger: logger, id: id, bank: bank)
+            throw DemandError.state(current: current.state, wanted: "taken up")
+        }
+        try await event(c, logger: logger, demand: id, actor: bank, kind: "bank", from: .open, to: .takenUp)
+        return try await find(c, logger: logger, id: id, uscc: try row.decode(String.self))
+    }
+
+    /// Moves a demand this bank holds: grant, decline, disburse.
+    static func decide(
+        _ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, from: DemandState, to: DemandState, set: PostgresQuery
+    ) async throws -> Demand {
+        let current = try await forBank(c, logger: logger, id: id, bank: bank, lock: true)
+        guard current.state == from, current.takenUpBy == bank else {
+            throw DemandError.state(current: current.state, wanted: to == .takenUp ? "taken up" : to.rawValue)
+        }
+        var query = set
+        query.sql = "UPDATE demand SET state = '\(to.rawValue)', updated_at = now(), " + query.sql + " WHERE id = '\(id.uuidString)'"
+        try await c.query(query, logger: logger)
+        try await event(c, logger: logger, demand: id, actor: bank, kind: "bank", from: from, to: to)
+        return try await find(c, logger: logger, id: id, uscc: current.uscc)
+    }
+
+    public static func grant(
+        _ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, amountFen: Int64, termMonths: Int, rateBp: Int
+    ) async throws -> Demand {
+        try await decide(c, logger: logger, id: id, bank: bank, from: .takenUp, to: .granted, set:
+            "decided_at = now(), granted_amount_fen = \(amountFen), granted_term_months = \(termMonths), granted_rate_bp = \(rateBp)")
+    }
+
+    public static func decline(_ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, reason: String, text: String?) async throws -> Demand {
+        try await decide(c, logger: logger, id: id, bank: bank, from: .takenUp, to: .declined, set:
+            "decided_at = now(), decline_reason = \(reason), decline_text = \(text)")
+    }
+
+    public static func disburse(_ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, amountFen: Int64, on day: Day) async throws -> Demand {
+        try await decide(c, logger: logger, id: id, bank: bank, from: .granted, to: .disbursed, set:
+            "disbursed_amount_fen = \(amountFen), disbursed_on = \(day.description)::date")
     }
 
     public struct Transition: Sendable, Encodable {

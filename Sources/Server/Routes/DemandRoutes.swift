@@ -116,7 +116,96 @@ struct DemandRoutes {
         }
     }
 
+    struct Grant: Decodable {
+        let amountFen: Int64
+        let termMonths: Int
+        let rateBp: Int
+        enum CodingKeys: String, CodingKey {
+            case amountFen = "amount_fen"
+            case termMonths = "term_months"
+            case rateBp = "rate_bp"
+        }
+    }
+
+    struct Decline: Decodable {
+        let reason: String
+        let text: String?
+    }
+
+    struct Disbursement: Decodable {
+        let amountFen: Int64
+        let disbursedOn: String
+        enum CodingKeys: String, CodingKey {
+            case amountFen = "amount_fen"
+            case disbursedOn = "disbursed_on"
+        }
+    }
+
+    /// A bank's step on a demand, in one transaction with its audit row.
+    func bankStep(_ call: Call, action: String, _ body: @Sendable (PostgresConnection, UUID) async throws -> Demand) async throws -> Response {
+        let id = try call.uuidParameter("demandId")
+        do {
+            let d = try await db.withTransaction { c in
+                let d = try await body(c, id)
+                try await Audit.record(
+                    on: c, logger: call.logger,
+                    call.auditEntry(action: action, result: .allowed, subjectUSCC: d.uscc, subjectId: id.uuidString.lowercased(),
+                                    detail: ["state": d.state.rawValue]))
+                return d
+            }
+            return try JSON.response(d)
+        } catch let e as DemandError { throw Self.mapped(e) }
+    }
+
+    func registerBank(_ api: API) {
+        api.on(.get, "/v1/demands") { call in
+            let items = try await db.withConnection { c in try await Demands.bankQueue(c, logger: call.logger, bank: call.caller.orgId) }
+            struct Page: Encodable { let items: [Demand]; let next: String? }
+            return try JSON.response(Page(items: items, next: nil))
+        }
+        api.on(.post, "/v1/demands/:demandId/take-up") { call in
+            try await bankStep(call, action: "demand.take_up") { c, id in
+                try await Demands.takeUp(c, logger: call.logger, id: id, bank: call.caller.orgId, today: Day.todayInChina())
+            }
+        }
+        api.on(.post, "/v1/demands/:demandId/grant") { call in
+            let g = try await call.decode(Grant.self)
+            var errors: [Problem.FieldError] = []
+            if g.amountFen < 1 || g.amountFen > Self.maxAmountFen { errors.append(.init(field: "amount_fen", reason: "1 to \(Self.maxAmountFen) fen")) }
+            if g.termMonths < 1 || g.termMonths > 360 { errors.append(.init(field: "term_months", reason: "1 to 360 months")) }
+            if g.rateBp < 0 || g.rateBp > ProductValidation.maxRateBp { errors.append(.init(field: "rate_bp", reason: "0 to \(ProductValidation.maxRateBp)")) }
+            guard errors.isEmpty else { throw Problem(.validationFailed, errors.map { "\($0.field): \($0.reason)" }.joined(separator: "; "), errors: errors) }
+            return try await bankStep(call, action: "demand.grant") { c, id in
+                try await Demands.grant(c, logger: call.logger, id: id, bank: call.caller.orgId, amountFen: g.amountFen, termMonths: g.termMonths, rateBp: g.rateBp)
+            }
+        }
+        api.on(.post, "/v1/demands/:demandId/decline") { call in
+            let d = try await call.decode(Decline.self)
+            guard Demands.declineReasons.contains(d.reason) else {
+                throw Problem.invalid("reason", "one of \(Demands.declineReasons.joined(separator: ", "))")
+            }
+            let text = d.text?.trimmingCharacters(in: .whitespacesAndNewlines)
+            if let text, text.count > Self.maxPurposeLength { throw Problem.invalid("text", "at most \(Self.maxPurposeLength) characters") }
+            return try await bankStep(call, action: "demand.decline") { c, id in
+                try await Demands.decline(c, logger: call.logger, id: id, bank: call.caller.orgId, reason: d.reason, text: text?.isEmpty == true ? nil : text)
+            }
+        }
+        api.on(.post, "/v1/demands/:demandId/disburse") { call in
+            let b = try await call.decode(Disbursement.self)
+            guard let day = Day(b.disbursedOn), day <= Day.todayInChina() else { throw Problem.invalid("disbursed_on", "a date YYYY-MM-DD, not in the future") }
+            guard b.amountFen >= 1 else { throw Problem.invalid("amount_fen", "at least 1 fen") }
+            return try await bankStep(call, action: "demand.disburse") { c, id in
+                let held = try await Demands.forBank(c, logger: call.logger, id: id, bank: call.caller.orgId)
+                if let granted = held.grantedAmountFen, b.amountFen > granted {
+                    throw Problem.invalid("amount_fen", "at most the amount granted (\(granted) fen)")
+                }
+                return try await Demands.disburse(c, logger: call.logger, id: id, bank: call.caller.orgId, amountFen: b.amountFen, on: day)
+            }
+        }
+    }
+
     func register(_ api: API) {
+        registerBank(api)
         api.on(.post, "/v1/me/demands") { call in
             let uscc = try ownUSCC(call)
             let (terms, purpose) = try await call.decode(NewDemand.self).checked()

@@ -1,0 +1,145 @@
+import CreditCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Server
+import Store
+import Testing
+import TestSupport
+
+/// The bank's side of a demand: take-up (one winner of a race), grant or decline, disburse;
+/// every other move 409 with the state; other banks see nothing.
+@Suite struct DemandWorkflowTests {
+    struct Shown: Decodable {
+        let id: UUID
+        let state: String
+        let taken_up_by: UUID?
+        let decision_due_on: String?
+        let take_up_due_on: String
+        let decline_reason: String?
+        let overdue: Bool
+    }
+
+    struct Created: Decodable { let id: UUID }
+    struct Posted: Decodable { let demand: Shown }
+
+    /// A published product open to everyone, a posted demand; returns the demand id.
+    func setUp(_ client: some TestClientProtocol, _ w: CreditWorld, banks: [String]) async throws -> UUID {
+        for key in banks {
+            let product = """
+                {"name": "Open to all", "kind": "credit", "amount_min_fen": 1000000, "amount_max_fen": 300000000, "term_min_months": 1,
+                 "term_max_months": 60, "rate_min_bp": 400, "rate_max_bp": 600, "rules": []}
+                """
+            let r = try await client.execute(uri: "/v1/products", method: .post, headers: bearer(key).merging(.json), body: jsonBody(product))
+            let id = try decodeJSON(Created.self, r).id
+            #expect(try await client.execute(uri: "/v1/products/\(id)/publish", method: .post, headers: bearer(key)).status == .ok)
+        }
+        let posted = try await client.execute(
+            uri: "/v1/me/demands", method: .post, headers: bearer(w.business).merging(.json),
+            body: jsonBody(#"{"amount_fen": 20000000, "term_months": 12, "purpose": "working capital", "collateral_offered": false, "first_loan": false}"#))
+        return try decodeJSON(Posted.self, posted).demand.id
+    }
+
+    @Test func racingBanksHaveExactlyOneWinner() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            // Six more banks, each with a matching product.
+            var racing = [w.bank, w.otherBankKey]
+            for i in 0..<6 {
+                racing.append(try await db.app.withTransaction { c in
+                    let bank = try await Register.createOrganisation(on: c, logger: db.app.logger, kind: .bank, name: "Racing bank \(i)", uscc: nil)
+                    return try await Register.issueKey(on: c, logger: db.app.logger, orgId: bank.id, label: "t", expiresAt: nil, issuedBy: nil).secret
+                })
+            }
+            let keys = racing
+            try await w.app(db).test(.router) { client in
+                let id = try await setUp(client, w, banks: keys)
+                let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                    for key in keys {
+                        for _ in 0..<3 {
+                            group.addTask { try await client.execute(uri: "/v1/demands/\(id)/take-up", method: .post, headers: bearer(key)).status }
+                        }
+                    }
+                    var all: [HTTPResponse.Status] = []
+                    for try await s in group { all.append(s) }
+                    return all
+                }
+                #expect(statuses.filter { $0 == .ok }.count == 1, "\(statuses)")
+                #expect(statuses.filter { $0 == .conflict }.count == keys.count * 3 - 1)
+                let events: Int = try await db.owner.scalar("SELECT count(*)::int FROM demand_event WHERE to_state = 'taken_up'")
+                #expect(events == 1)
+            }
+        }
+    }
+
+    @Test func grantDeclineDisburseAndEveryOtherMoveRefused() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                let id = try await setUp(client, w, banks: [w.bank])
+                func step(_ key: String, _ verb: String, _ body: String? = nil) async throws -> (HTTPResponse.Status, String) {
+                    let r = try await client.execute(
+                        uri: "/v1/demands/\(id)/\(verb)", method: .post, headers: bearer(key).merging(.json), body: body.map(jsonBody))
+                    return (r.status, r.status == .ok ? try decodeJSON(Shown.self, r).state : (try decodeProblem(r).detail ?? ""))
+                }
+                let grant = #"{"amount_fen": 15000000, "term_months": 12, "rate_bp": 450}"#
+                // The bank's queue holds it, with its take-up deadline in working days.
+                struct Page: Decodable { let items: [Shown] }
+                let queue = try decodeJSON(Page.self, try await client.execute(uri: "/v1/demands", method: .get, headers: bearer(w.bank)))
+                #expect(queue.items.map(\.id) == [id])
+                #expect(queue.items[0].take_up_due_on == Day.todayInChina().addingWorkingDays(3).description)
+                #expect(!queue.items[0].overdue)
+                // Another bank (no matching product) sees nothing and may not act.
+                #expect(try decodeJSON(Page.self, try await client.execute(uri: "/v1/demands", method: .get, headers: bearer(w.otherBankKey))).items.isEmpty)
+                #expect(try await step(w.otherBankKey, "take-up").0 == .notFound)
+                // Not before take-up.
+                #expect(try await step(w.bank, "grant", grant) == (.conflict, "the demand is open: it cannot be granted"))
+                #expect(try await step(w.bank, "take-up") == (.ok, "taken_up"))
+                #expect(try await step(w.bank, "take-up").0 == .conflict)
+                #expect(try await step(w.otherBankKey, "grant", grant).0 == .notFound)
+                // A decline needs a reason from the list.
+                let badReason = try await client.execute(
+                    uri: "/v1/demands/\(id)/decline", method: .post, headers: bearer(w.bank).merging(.json), body: jsonBody(#"{"reason": "dislike"}"#))
+                #expect(badReason.status == .unprocessableContent)
+                #expect(try await step(w.bank, "grant", grant) == (.ok, "granted"))
+                #expect(try await step(w.bank, "decline", #"{"reason": "other"}"#).0 == .conflict)
+                // Disbursed: at most the amount granted, not in the future.
+                let tooMuch = try await client.execute(
+                    uri: "/v1/demands/\(id)/disburse", method: .post, headers: bearer(w.bank).merging(.json),
+                    body: jsonBody("{\"amount_fen\": 15000001, \"disbursed_on\": \"\(Day.todayInChina())\"}"))
+                #expect(tooMuch.status == .unprocessableContent)
+                #expect(try await step(w.bank, "disburse", "{\"amount_fen\": 15000000, \"disbursed_on\": \"\(Day.todayInChina())\"}") == (.ok, "disbursed"))
+                for verb in ["take-up", "grant", "decline", "disburse"] {
+                    let body = verb == "grant" ? grant : verb == "decline" ? #"{"reason": "other"}"# : "{\"amount_fen\": 1, \"disbursed_on\": \"\(Day.todayInChina())\"}"
+                    #expect(try await step(w.bank, verb, body).0 == .conflict, "\(verb)")
+                }
+                // The business sees every transition, and cannot withdraw a disbursed demand.
+                struct Answer: Decodable { struct T: Decodable { let to_state: String; let actor_kind: String }; let transitions: [T] }
+                let seen = try decodeJSON(Answer.self, try await client.execute(uri: "/v1/me/demands/\(id)", method: .get, headers: bearer(w.business)))
+                #expect(seen.transitions.map(\.to_state) == ["open", "taken_up", "granted", "disbursed"])
+                #expect(seen.transitions.map(\.actor_kind) == ["enterprise", "bank", "bank", "bank"])
+                #expect(try await client.execute(uri: "/v1/me/demands/\(id)/withdraw", method: .post, headers: bearer(w.business)).status == .conflict)
+            }
+        }
+    }
+
+    @Test func aDeclineCarriesItsReasonToTheBusiness() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                let id = try await setUp(client, w, banks: [w.bank])
+                #expect(try await client.execute(uri: "/v1/demands/\(id)/take-up", method: .post, headers: bearer(w.bank)).status == .ok)
+                let declined = try await client.execute(
+                    uri: "/v1/demands/\(id)/decline", method: .post, headers: bearer(w.bank).merging(.json),
+                    body: jsonBody(#"{"reason": "insufficient_repayment_capacity", "text": "经营现金流不足以覆盖还款"}"#))
+                #expect(declined.status == .ok)
+                struct Answer: Decodable { struct D: Decodable { let state: String; let decline_reason: String?; let decline_text: String? }; let demand: D }
+                let seen = try decodeJSON(Answer.self, try await client.execute(uri: "/v1/me/demands/\(id)", method: .get, headers: bearer(w.business)))
+                #expect(seen.demand.state == "declined")
+                #expect(seen.demand.decline_reason == "insufficient_repayment_capacity")
+                #expect(seen.demand.decline_text == "经营现金流不足以覆盖还款")
+            }
+        }
+    }
+}
