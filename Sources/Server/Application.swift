@@ -66,6 +66,7 @@ public func buildApplication(_ config: AppConfig, logger: Logger? = nil) throws 
             startAfter: started))
     app.addServices(
         ProfileService(db: db, intervalMilliseconds: config.profileIntervalMilliseconds, batch: config.profileBatch, startAfter: started))
+    app.addServices(MarketService(db: db, intervalSeconds: config.marketSweepSeconds, startAfter: started))
     let startupLimit = Duration.milliseconds(Int64(config.database.connectTimeoutMilliseconds) * startupCheckAttempts)
     if let path = config.providersFile {
         app.addServices(try ingestService(config, path: path, db: db, startAfter: started, logger: logger))

@@ -34,6 +34,7 @@ public struct AppConfig: Sendable {
     public var ingestIntervalSeconds: Int
     public var profileIntervalMilliseconds: Int
     public var profileBatch: Int
+    public var marketSweepSeconds: Int
     /// The service's Ed25519 signing key for credit reports (file holding it, base64).
     public var signingKeyFile: String?
     /// The environment, for provider secrets named by `app_secret_env` and the data key.
@@ -86,6 +87,8 @@ public struct AppConfig: Sendable {
               help: "how often the profile service looks for changed enterprises when idle, 50–60000 ms"),
         .init(variable: "XYD_PROFILE_BATCH", flag: "--profile-batch", defaultValue: "\(ProfileStore.defaultBatch)",
               help: "enterprises recomputed per transaction, 1–\(ProfileStore.maxBatch)"),
+        .init(variable: "XYD_MARKET_SWEEP_S", flag: "--market-sweep-s", defaultValue: "\(MarketService.defaultIntervalSeconds)",
+              help: "how often expired demands and lapsed take-ups are settled, 1–3600 s"),
         .init(variable: "XYD_SIGNING_KEY_FILE", flag: "--signing-key-file", defaultValue: nil,
               help: "file holding the base64 Ed25519 private key that signs credit reports (created by ops/)"),
         .init(variable: "XYD_DATA_KEY_FILE", flag: "", defaultValue: nil,
@@ -135,6 +138,7 @@ public struct AppConfig: Sendable {
             ingestIntervalSeconds: try reader.int("XYD_INGEST_INTERVAL_S", 5...86_400, 300),
             profileIntervalMilliseconds: try reader.int("XYD_PROFILE_INTERVAL_MS", 50...60_000, ProfileService.defaultIntervalMilliseconds),
             profileBatch: try reader.int("XYD_PROFILE_BATCH", 1...ProfileStore.maxBatch, ProfileStore.defaultBatch),
+            marketSweepSeconds: try reader.int("XYD_MARKET_SWEEP_S", 1...3600, MarketService.defaultIntervalSeconds),
             signingKeyFile: reader.string("XYD_SIGNING_KEY_FILE"),
             environment: environment)
     }

@@ -330,6 +330,36 @@ public enum Demands {
             "disbursed_amount_fen = \(amountFen), disbursed_on = \(day.description)::date")
     }
 
+    // MARK: Deadlines
+
+    /// Expires open demands past their life (their authorisations end with them) and returns
+    /// to the pool demands whose bank let the decision deadline pass. Returns how many of each.
+    @discardableResult
+    public static func sweep(_ db: Database, today: Day = Day.todayInChina()) async throws -> (expired: Int, lapsed: Int) {
+        try await db.withTransaction { c in
+            let logger = db.logger
+            let expired = try await c.query(
+                "UPDATE demand SET state = 'expired', updated_at = now() WHERE state = 'open' AND expires_at <= now() RETURNING id",
+                logger: logger
+            ).collect().map { try $0.decode(UUID.self) }
+            if !expired.isEmpty {
+                try await c.query(
+                    "UPDATE authorisation SET revoked_at = now() WHERE demand_id = ANY(\(expired)::uuid[]) AND revoked_at IS NULL", logger: logger)
+                for id in expired { try await event(c, logger: logger, demand: id, actor: nil, kind: "system", from: .open, to: .expired) }
+            }
+            let lapsed = try await c.query(
+                """
+                UPDATE demand SET state = 'open', taken_up_by = NULL, taken_up_at = NULL, decision_due_on = NULL, updated_at = now(),
+                    take_up_due_on = \(today.addingWorkingDays(takeUpWorkingDays).description)::date
+                WHERE state = 'taken_up' AND decision_due_on < \(today.description)::date AND expires_at > now()
+                RETURNING id
+                """, logger: logger
+            ).collect().map { try $0.decode(UUID.self) }
+            for id in lapsed { try await event(c, logger: logger, demand: id, actor: nil, kind: "system", from: .takenUp, to: .open) }
+            return (expired.count, lapsed.count)
+        }
+    }
+
     public struct Transition: Sendable, Encodable {
         public let at: Date
         public let actorKind: String

@@ -40,6 +40,7 @@ struct SettingOptions: ParsableArguments {
     @Option(help: "XYD_PROFILE_INTERVAL_MS") var profileIntervalMs: String?
     @Option(help: "XYD_PROFILE_BATCH") var profileBatch: String?
     @Option(help: "XYD_SIGNING_KEY_FILE") var signingKeyFile: String?
+    @Option(help: "XYD_MARKET_SWEEP_S") var marketSweepS: String?
 
     var overrides: [String: String] {
         let pairs: [(String, String?)] = [
@@ -50,7 +51,7 @@ struct SettingOptions: ParsableArguments {
             ("XYD_AUDIT_SEAL_INTERVAL_MS", auditSealIntervalMs), ("XYD_AUDIT_SEAL_BATCH", auditSealBatch),
             ("XYD_MIGRATIONS_DIR", migrationsDir), ("XYD_PROVIDERS_FILE", providersFile),
             ("XYD_INGEST_INTERVAL_S", ingestIntervalS), ("XYD_PROFILE_INTERVAL_MS", profileIntervalMs),
-            ("XYD_PROFILE_BATCH", profileBatch), ("XYD_SIGNING_KEY_FILE", signingKeyFile),
+            ("XYD_PROFILE_BATCH", profileBatch), ("XYD_SIGNING_KEY_FILE", signingKeyFile), ("XYD_MARKET_SWEEP_S", marketSweepS),
         ]
         var result: [String: String] = [:]
         for (name, value) in pairs { if let value { result[name] = value } }

@@ -124,6 +124,43 @@ import TestSupport
         }
     }
 
+    @Test func untakenDemandsExpireAndLapsedTakeUpsReturnToThePool() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                let first = try await setUp(client, w, banks: [w.bank])
+                let second = try await setUp(client, w, banks: [])
+                // The first is taken up, and its decision deadline has passed; the second's 30 days are over.
+                #expect(try await client.execute(uri: "/v1/demands/\(first)/take-up", method: .post, headers: bearer(w.bank)).status == .ok)
+                try await db.owner.execute("UPDATE demand SET decision_due_on = current_date - 1 WHERE id = '\(first)'")
+                try await db.owner.execute("UPDATE demand SET expires_at = now() - interval '1 second' WHERE id = '\(second)'")
+                // Overdue shows before the sweep.
+                struct Page: Decodable { let items: [Shown] }
+                let queue = try decodeJSON(Page.self, try await client.execute(uri: "/v1/demands", method: .get, headers: bearer(w.bank)))
+                #expect(queue.items.first { $0.id == first }?.overdue == true)
+
+                let swept = try await Demands.sweep(db.app)
+                #expect(swept.expired == 1 && swept.lapsed == 1)
+                #expect(try await Demands.sweep(db.app) == (0, 0))
+                let states: [String] = try await db.owner.withConnection { c in
+                    try await c.query("SELECT state || ':' || coalesce(taken_up_by::text, '-') FROM demand ORDER BY created_at", logger: db.owner.logger)
+                        .collect().map { try $0.decode(String.self) }
+                }
+                #expect(states == ["open:-", "expired:-"])
+                // The expired demand's authorisations ended; the lapsed one can be taken up again.
+                let live: Int = try await db.owner.scalar(
+                    "SELECT count(*)::int FROM authorisation WHERE demand_id = '\(second)' AND revoked_at IS NULL")
+                #expect(live == 0)
+                #expect(try await client.execute(uri: "/v1/demands/\(first)/take-up", method: .post, headers: bearer(w.bank)).status == .ok)
+                let kinds: [String] = try await db.owner.withConnection { c in
+                    try await c.query("SELECT actor_kind || ':' || to_state FROM demand_event WHERE demand_id = \(first) ORDER BY id", logger: db.owner.logger)
+                        .collect().map { try $0.decode(String.self) }
+                }
+                #expect(kinds == ["enterprise:open", "bank:taken_up", "system:open", "bank:taken_up"])
+            }
+        }
+    }
+
     @Test func aDeclineCarriesItsReasonToTheBusiness() async throws {
         try await TestDatabase.with { db in
             let w = try await CreditWorld.make(db)
