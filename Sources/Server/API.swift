@@ -168,9 +168,77 @@ public struct API {
             }
             var context = context
             if let principal { context.logger[metadataKey: "org_id"] = .string(principal.orgId.uuidString) }
-            return try await handler(
-                Call(request: request, context: context, principal: principal, route: rule.key, keyFromCache: cached, keys: keys, db: db))
+            let call = Call(request: request, context: context, principal: principal, route: rule.key, keyFromCache: cached, keys: keys, db: db)
+            if method == .post, let principal, let key = request.headers[API.idempotencyKey] {
+                return try await API.idempotent(call, key: key, org: principal.orgId, db: db, handler: handler)
+            }
+            return try await handler(call)
         }
+    }
+
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    static let replayed = HTTPField.Name("Idempotent-Replayed")!
+
+    /// A POST with an `Idempotency-Key`: the first request runs and its response is kept; a
+    /// retry with the same key and body gets that response again and changes nothing; the same
+    /// key with another body is 422; while the first runs, 409. Server errors give the key back.
+    static func idempotent(_ call: Call, key: String, org: UUID, db: Database, handler: Handler) async throws -> Response {
+        guard Idempotency.isValidKey(key) else {
+            throw Problem(.badRequest, "Idempotency-Key: 1 to \(Idempotency.maxKeyLength) visible ASCII characters")
+        }
+        var request = call.request
+        let body = try await request.body.collect(upTo: call.context.bodyLimit)
+        request.body = RequestBody(buffer: body)
+        let path = request.uri.path
+        switch try await Idempotency.claim(db, org: org, key: key, route: call.route, path: path, body: body) {
+        case .replay(let status, let type, let kept):
+            var headers: HTTPFields = [API.replayed: "true"]
+            if let type { headers[.contentType] = type }
+            return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: kept))
+        case .inFlight:
+            throw Problem(.conflict, "a request with this Idempotency-Key is still in progress; retry later")
+        case .mismatch:
+            throw Problem.invalid("Idempotency-Key", "already used for another request (another route or body)")
+        case .proceed:
+            let response: Response
+            do {
+                response = try await handler(
+                    Call(request: request, context: call.context, principal: call.principal, route: call.route,
+                         keyFromCache: call.keyFromCache, keys: call.keys, db: db))
+            } catch let problem as Problem where problem.status.code < 500 {
+                let rendered = problem.render(path: path, requestId: call.context.requestId)
+                let kept = try await collect(rendered)
+                try await Idempotency.complete(db, org: org, key: key, status: Int(problem.status.code), contentType: "application/problem+json", body: kept)
+                return Response(status: rendered.status, headers: rendered.headers, body: .init(byteBuffer: kept))
+            } catch {
+                try? await Idempotency.release(db, org: org, key: key)
+                throw error
+            }
+            let kept = try await collect(response)
+            try await Idempotency.complete(
+                db, org: org, key: key, status: Int(response.status.code), contentType: response.headers[.contentType], body: kept)
+            return Response(status: response.status, headers: response.headers, body: .init(byteBuffer: kept))
+        }
+    }
+
+    /// A response's body, read into one buffer (the routes that create or move things answer small JSON).
+    static func collect(_ response: Response) async throws -> ByteBuffer {
+        let sink = BodySink()
+        try await response.body.write(Collector(sink: sink))
+        return sink.buffer.withLock { $0 }
+    }
+
+    final class BodySink: Sendable {
+        let buffer = Locked(ByteBuffer())
+    }
+
+    struct Collector: ResponseBodyWriter {
+        let sink: BodySink
+        mutating func write(_ buffer: ByteBuffer) async throws {
+            var b = buffer
+            sink.buffer.withLock { $0.writeBuffer(&b) }
+        }
+        consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
     }
 
     static let bearerPrefix = "bearer "
