@@ -62,6 +62,8 @@ public enum AccessPolicy {
         .init(method: .post, path: "/v1/demands/:demandId/grant", access: .roles([.bank])),
         .init(method: .post, path: "/v1/demands/:demandId/decline", access: .roles([.bank])),
         .init(method: .post, path: "/v1/demands/:demandId/disburse", access: .roles([.bank])),
+        .init(method: .get, path: "/v1/demands/:demandId/outcomes", access: .roles([.bank])),
+        .init(method: .post, path: "/v1/demands/:demandId/outcomes", access: .roles([.bank])),
         .init(method: .get, path: "/v1/products", access: .roles([.bank])),
         .init(method: .post, path: "/v1/products", access: .roles([.bank])),
         .init(method: .get, path: "/v1/products/:productId", access: .roles([.bank])),

@@ -66,6 +66,13 @@ public struct Demand: Sendable, Encodable {
     }
 }
 
+public enum OutcomeError: Error, CustomStringConvertible {
+    case month(String)
+    public var description: String {
+        switch self { case .month(let why): "month: \(why)" }
+    }
+}
+
 public enum DemandError: Error, CustomStringConvertible {
     case notFound(UUID)
     case state(current: DemandState, wanted: String)
@@ -328,6 +335,51 @@ public enum Demands {
     public static func disburse(_ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, amountFen: Int64, on day: Day) async throws -> Demand {
         try await decide(c, logger: logger, id: id, bank: bank, from: .granted, to: .disbursed, set:
             "disbursed_amount_fen = \(amountFen), disbursed_on = \(day.description)::date")
+    }
+
+    // MARK: Outcomes
+
+    public static let outcomeStatuses = ["current", "overdue_30", "overdue_90", "defaulted", "repaid"]
+
+    public struct Outcome: Sendable, Encodable {
+        public let month: String
+        public let status: String
+        public let reportedAt: Date
+        enum CodingKeys: String, CodingKey {
+            case month, status
+            case reportedAt = "reported_at"
+        }
+    }
+
+    /// The bank that disbursed a loan reports its state for a month (a month reported again is
+    /// corrected; every report is kept). Months from the disbursement's to the current one.
+    public static func reportOutcome(
+        _ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, month: MonthIndex, status: String, today: Day
+    ) async throws -> [Outcome] {
+        let d = try await forBank(c, logger: logger, id: id, bank: bank, lock: true)
+        guard d.state == .disbursed, d.takenUpBy == bank else { throw DemandError.state(current: d.state, wanted: "reported on") }
+        guard let on = d.disbursedOn.flatMap(Day.init), month >= MonthIndex(on), month <= MonthIndex(today) else {
+            throw OutcomeError.month("from the month of disbursement (\(d.disbursedOn ?? "?")) to this month")
+        }
+        try await c.query(
+            """
+            INSERT INTO loan_outcome (demand_id, month, status, reported_by) VALUES (\(id), \(month.description), \(status), \(bank))
+            ON CONFLICT (demand_id, month) DO UPDATE SET status = EXCLUDED.status, reported_by = EXCLUDED.reported_by, reported_at = now()
+            """, logger: logger)
+        try await c.query(
+            "INSERT INTO loan_outcome_report (demand_id, month, status, reported_by) VALUES (\(id), \(month.description), \(status), \(bank))",
+            logger: logger)
+        return try await outcomes(c, logger: logger, id: id)
+    }
+
+    public static func outcomes(_ c: PostgresConnection, logger: Logger, id: UUID) async throws -> [Outcome] {
+        var out: [Outcome] = []
+        for try await (m, s, at) in try await c.query(
+            "SELECT month, status, reported_at FROM loan_outcome WHERE demand_id = \(id) ORDER BY month", logger: logger
+        ).decode((String, String, Date).self) {
+            out.append(Outcome(month: m, status: s, reportedAt: at))
+        }
+        return out
     }
 
     // MARK: Deadlines

@@ -114,6 +114,24 @@ import TestSupport
                     let body = verb == "grant" ? grant : verb == "decline" ? #"{"reason": "other"}"# : "{\"amount_fen\": 1, \"disbursed_on\": \"\(Day.todayInChina())\"}"
                     #expect(try await step(w.bank, verb, body).0 == .conflict, "\(verb)")
                 }
+                // Outcomes by month: from the month of disbursement, corrected when reported again.
+                let thisMonth = MonthIndex(Day.todayInChina())
+                func outcome(_ key: String, _ month: MonthIndex, _ status: String) async throws -> HTTPResponse.Status {
+                    try await client.execute(
+                        uri: "/v1/demands/\(id)/outcomes", method: .post, headers: bearer(key).merging(.json),
+                        body: jsonBody("{\"month\": \"\(month)\", \"status\": \"\(status)\"}")).status
+                }
+                #expect(try await outcome(w.bank, thisMonth, "current") == .ok)
+                #expect(try await outcome(w.bank, thisMonth, "overdue_30") == .ok)
+                #expect(try await outcome(w.bank, thisMonth.adding(-1), "current") == .unprocessableContent)  // before disbursement
+                #expect(try await outcome(w.bank, thisMonth.adding(1), "current") == .unprocessableContent)  // the future
+                #expect(try await outcome(w.bank, thisMonth, "late") == .unprocessableContent)
+                #expect(try await outcome(w.otherBankKey, thisMonth, "current") == .notFound)
+                struct Outcomes: Decodable { struct O: Decodable { let month: String; let status: String }; let items: [O] }
+                let outcomes = try decodeJSON(Outcomes.self, try await client.execute(uri: "/v1/demands/\(id)/outcomes", method: .get, headers: bearer(w.bank)))
+                #expect(outcomes.items.map(\.status) == ["overdue_30"])
+                let reports: Int = try await db.owner.scalar("SELECT count(*)::int FROM loan_outcome_report")
+                #expect(reports == 2)
                 // The business sees every transition, and cannot withdraw a disbursed demand.
                 struct Answer: Decodable { struct T: Decodable { let to_state: String; let actor_kind: String }; let transitions: [T] }
                 let seen = try decodeJSON(Answer.self, try await client.execute(uri: "/v1/me/demands/\(id)", method: .get, headers: bearer(w.business)))

@@ -204,8 +204,55 @@ struct DemandRoutes {
         }
     }
 
+    struct OutcomeBody: Decodable {
+        let month: String
+        let status: String
+    }
+
+    struct Outcomes: Encodable {
+        let items: [Demands.Outcome]
+    }
+
+    func registerOutcomes(_ api: API) {
+        api.on(.post, "/v1/demands/:demandId/outcomes") { call in
+            let id = try call.uuidParameter("demandId")
+            let body = try await call.decode(OutcomeBody.self)
+            guard let month = MonthIndex(period: body.month) else { throw Problem.invalid("month", "a month YYYY-MM") }
+            guard Demands.outcomeStatuses.contains(body.status) else {
+                throw Problem.invalid("status", "one of \(Demands.outcomeStatuses.joined(separator: ", "))")
+            }
+            do {
+                let items = try await db.withTransaction { c in
+                    let items = try await Demands.reportOutcome(
+                        c, logger: call.logger, id: id, bank: call.caller.orgId, month: month, status: body.status, today: Day.todayInChina())
+                    try await Audit.record(
+                        on: c, logger: call.logger,
+                        call.auditEntry(action: "loan.outcome", result: .allowed, subjectId: id.uuidString.lowercased(),
+                                        detail: ["month": body.month, "status": body.status]))
+                    return items
+                }
+                return try JSON.response(Outcomes(items: items))
+            } catch let e as DemandError {
+                throw Self.mapped(e)
+            } catch let e as OutcomeError {
+                throw Problem.invalid("month", e.description.replacingOccurrences(of: "month: ", with: ""))
+            }
+        }
+        api.on(.get, "/v1/demands/:demandId/outcomes") { call in
+            let id = try call.uuidParameter("demandId")
+            do {
+                let items = try await db.withConnection { c in
+                    _ = try await Demands.forBank(c, logger: call.logger, id: id, bank: call.caller.orgId)
+                    return try await Demands.outcomes(c, logger: call.logger, id: id)
+                }
+                return try JSON.response(Outcomes(items: items))
+            } catch let e as DemandError { throw Self.mapped(e) }
+        }
+    }
+
     func register(_ api: API) {
         registerBank(api)
+        registerOutcomes(api)
         api.on(.post, "/v1/me/demands") { call in
             let uscc = try ownUSCC(call)
             let (terms, purpose) = try await call.decode(NewDemand.self).checked()
