@@ -382,6 +382,50 @@ public enum Demands {
         return out
     }
 
+    // MARK: Re-matching
+
+    /// Open demands re-matched per pass.
+    public static let rematchLimit = 1_000
+
+    /// Matches open demands again (products or profiles may have changed): a bank whose product
+    /// now matches is authorised; one whose products no longer match loses the demand's
+    /// authorisation. Returns (granted, revoked).
+    @discardableResult
+    public static func rematch(_ db: Database, today: Day = Day.todayInChina()) async throws -> (granted: Int, revoked: Int) {
+        try await db.withTransaction { c in
+            let logger = db.logger
+            let open = try await decode(c.query(
+                "SELECT \(unescaped: columns) FROM demand WHERE state = 'open' AND expires_at > now() ORDER BY created_at LIMIT \(rematchLimit) FOR UPDATE SKIP LOCKED",
+                logger: logger))
+            guard !open.isEmpty else { return (0, 0) }
+            let products = try await published(c, logger: logger)
+            var granted = 0, revoked = 0
+            for d in open {
+                guard let facts = try? await facts(c, logger: logger, uscc: d.uscc, today: today) else { continue }
+                let ranked = Matching.rank(products.map(\.terms), facts: facts, demand: d.terms)
+                let banks = Array(Set(ranked.matches.map { products[$0.productIndex].bankOrgId }))
+                granted += try await c.query(
+                    """
+                    INSERT INTO authorisation (uscc, enterprise_org_id, bank_org_id, scopes, purpose, expires_at, source, demand_id)
+                    SELECT d.uscc, d.enterprise_org_id, b, ARRAY['profile'], 'loan_application', d.expires_at, 'demand', d.id
+                    FROM demand d, unnest(\(banks)::uuid[]) AS b
+                    WHERE d.id = \(d.id) AND NOT EXISTS (SELECT 1 FROM authorisation a WHERE a.demand_id = d.id AND a.bank_org_id = b
+                                                         AND a.revoked_at IS NULL)
+                    RETURNING 1
+                    """, logger: logger
+                ).collect().count
+                revoked += try await c.query(
+                    """
+                    UPDATE authorisation SET revoked_at = now()
+                    WHERE demand_id = \(d.id) AND revoked_at IS NULL AND NOT (bank_org_id = ANY(\(banks)::uuid[]))
+                    RETURNING 1
+                    """, logger: logger
+                ).collect().count
+            }
+            return (granted, revoked)
+        }
+    }
+
     // MARK: Deadlines
 
     /// Expires open demands past their life (their authorisations end with them) and returns

@@ -3,7 +3,8 @@ import Logging
 import ServiceLifecycle
 
 /// Keeps the marketplace's deadlines inside `xyd serve`: every `interval` it expires demands
-/// past their life, returns lapsed take-ups to the pool, and forgets old idempotency keys.
+/// past their life, returns lapsed take-ups to the pool, matches open demands again (products
+/// and profiles change), and forgets old idempotency keys.
 public struct MarketService: Service {
     public static let defaultIntervalSeconds = 60
 
@@ -24,6 +25,7 @@ public struct MarketService: Service {
             while !Task.isCancelled {
                 do {
                     let (expired, lapsed) = try await Demands.sweep(db)
+                    try await Demands.rematch(db)
                     try await Idempotency.purge(db)
                     if expired + lapsed > 0 {
                         db.logger.info("demand deadlines", metadata: ["expired": "\(expired)", "lapsed": "\(lapsed)"])

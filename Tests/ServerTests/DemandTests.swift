@@ -80,13 +80,32 @@ import TestSupport
                 let auths = try decodeJSON(Auths.self, try await client.execute(uri: "/v1/me/authorisations", method: .get, headers: bearer(w.business)))
                 #expect(auths.items.contains { $0.source == "demand" && $0.bankOrgId == w.bankId && $0.status == "live" })
 
+                // Re-matched when products change: the other bank publishes a product that fits and
+                // may now read; when the first bank pauses its product, it may not.
+                let otherProduct = try await client.execute(
+                    uri: "/v1/products", method: .post, headers: bearer(w.otherBankKey).merging(.json),
+                    body: jsonBody(product("Open to B and C", rules: #"{"rule": "min_grade", "value": "C"}"#)))
+                struct Created: Decodable { let id: UUID }
+                let otherId = try decodeJSON(Created.self, otherProduct).id
+                #expect(try await client.execute(uri: "/v1/products/\(otherId)/publish", method: .post, headers: bearer(w.otherBankKey)).status == .ok)
+                #expect(try await client.execute(
+                    uri: "/v1/enterprises/\(CreditWorld.uscc)/profile?purpose=loan_application", method: .get, headers: bearer(w.otherBankKey)).status == .ok)
+                struct Page0: Decodable { let items: [Created] }
+                let mine = try decodeJSON(Page0.self, try await client.execute(uri: "/v1/products?status=published", method: .get, headers: bearer(w.bank)))
+                for p in mine.items { _ = try await client.execute(uri: "/v1/products/\(p.id)/pause", method: .post, headers: bearer(w.bank)) }
+                #expect(try await client.execute(
+                    uri: "/v1/enterprises/\(CreditWorld.uscc)/profile?purpose=loan_application", method: .get, headers: bearer(w.bank)).status == .forbidden)
+                for p in mine.items { _ = try await client.execute(uri: "/v1/products/\(p.id)/publish", method: .post, headers: bearer(w.bank)) }
+                #expect(try await client.execute(
+                    uri: "/v1/enterprises/\(CreditWorld.uscc)/profile?purpose=loan_application", method: .get, headers: bearer(w.bank)).status == .ok)
+
                 // Only its own demands.
                 struct Page: Decodable { let items: [Answer.Demand] }
                 #expect(try decodeJSON(Page.self, try await client.execute(uri: "/v1/me/demands", method: .get, headers: bearer(w.business))).items.count == 1)
                 #expect(try decodeJSON(Page.self, try await client.execute(uri: "/v1/me/demands", method: .get, headers: bearer(w.otherBusinessKey))).items.isEmpty)
                 #expect(try await client.execute(uri: "/v1/me/demands/\(answer.demand.id)", method: .get, headers: bearer(w.otherBusinessKey)).status == .notFound)
                 let again = try decodeJSON(Answer.self, try await client.execute(uri: "/v1/me/demands/\(answer.demand.id)", method: .get, headers: bearer(w.business)))
-                #expect(again.matches.map(\.product_name) == ["Grade C and up"])
+                #expect(again.matches.map(\.product_name) == ["Grade C and up", "Open to B and C"])
 
                 // Withdrawn: the authorisation it granted ends; a second withdrawal is refused with the state.
                 let withdrawn = try await client.execute(uri: "/v1/me/demands/\(answer.demand.id)/withdraw", method: .post, headers: bearer(w.business))

@@ -60,7 +60,7 @@ struct ProductRoutes {
 
     func change(_ call: Call, action: String, _ body: @Sendable (PostgresConnection) async throws -> Product) async throws -> Product {
         do {
-            return try await db.withTransaction { c in
+            let p = try await db.withTransaction { c in
                 let p = try await body(c)
                 try await Audit.record(
                     on: c, logger: call.logger,
@@ -68,6 +68,13 @@ struct ProductRoutes {
                                     detail: ["status": p.status.rawValue, "revision": String(p.revision)]))
                 return p
             }
+            // Open demands are matched again at once (and by the market service every minute).
+            if action != "product.create" {
+                do { try await Demands.rematch(db) } catch {
+                    call.logger.error("re-matching after a product change failed; the market service retries", metadata: ["error": "\(describeDatabaseError(error))"])
+                }
+            }
+            return p
         } catch let e as ProductError {
             throw Self.mapped(e)
         }
