@@ -83,6 +83,11 @@ public struct Problem: Error, HTTPResponseError, Sendable {
         Problem(.validationFailed, "\(field): \(reason)", errors: [FieldError(field: field, reason: reason)])
     }
 
+    /// A 422 naming every bad field.
+    public static func invalid(_ errors: [FieldError]) -> Problem {
+        Problem(.validationFailed, errors.map { "\($0.field): \($0.reason)" }.joined(separator: "; "), errors: errors)
+    }
+
     public var status: HTTPResponse.Status { kind.status }
 
     struct Body: Encodable {

@@ -32,7 +32,7 @@ struct DemandRoutes {
             let p = purpose.trimmingCharacters(in: .whitespacesAndNewlines)
             if p.isEmpty || p.count > DemandRoutes.maxPurposeLength { errors.append(.init(field: "purpose", reason: "1 to \(DemandRoutes.maxPurposeLength) characters")) }
             guard errors.isEmpty else {
-                throw Problem(.validationFailed, errors.map { "\($0.field): \($0.reason)" }.joined(separator: "; "), errors: errors)
+                throw Problem.invalid(errors)
             }
             return (DemandTerms(amountFen: amountFen, termMonths: termMonths, collateralOffered: collateralOffered, firstLoan: firstLoan), p)
         }
@@ -174,7 +174,7 @@ struct DemandRoutes {
             if g.amountFen < 1 || g.amountFen > Self.maxAmountFen { errors.append(.init(field: "amount_fen", reason: "1 to \(Self.maxAmountFen) fen")) }
             if g.termMonths < 1 || g.termMonths > 360 { errors.append(.init(field: "term_months", reason: "1 to 360 months")) }
             if g.rateBp < 0 || g.rateBp > ProductValidation.maxRateBp { errors.append(.init(field: "rate_bp", reason: "0 to \(ProductValidation.maxRateBp)")) }
-            guard errors.isEmpty else { throw Problem(.validationFailed, errors.map { "\($0.field): \($0.reason)" }.joined(separator: "; "), errors: errors) }
+            guard errors.isEmpty else { throw Problem.invalid(errors) }
             return try await bankStep(call, action: "demand.grant") { c, id in
                 try await Demands.grant(c, logger: call.logger, id: id, bank: call.caller.orgId, amountFen: g.amountFen, termMonths: g.termMonths, rateBp: g.rateBp)
             }

@@ -42,7 +42,7 @@ struct ProductRoutes {
             case .success: break
             case .failure(let p): errors += p.problems.map { Problem.FieldError(field: $0.field, reason: $0.reason) }
             }
-            throw Problem(.validationFailed, errors.map { "\($0.field): \($0.reason)" }.joined(separator: "; "), errors: errors)
+            throw Problem.invalid(errors)
         }
     }
 
