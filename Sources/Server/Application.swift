@@ -32,6 +32,7 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     AuditRoutes(db: deps.db).register(api)
     CreditRoutes(db: deps.db, signer: deps.signer).register(api)
     ProductRoutes(db: deps.db).register(api)
+    WebhookRoutes(db: deps.db, policy: deps.config.webhookPolicy).register(api)
     DemandRoutes(db: deps.db).register(api)
     return (router, api.registered.withLock { $0 })
 }
@@ -67,6 +68,7 @@ public func buildApplication(_ config: AppConfig, logger: Logger? = nil) throws 
     app.addServices(
         ProfileService(db: db, intervalMilliseconds: config.profileIntervalMilliseconds, batch: config.profileBatch, startAfter: started))
     app.addServices(MarketService(db: db, intervalSeconds: config.marketSweepSeconds, startAfter: started))
+    app.addServices(WebhookService(db: db, curl: CurlClient(), startAfter: started))
     let startupLimit = Duration.milliseconds(Int64(config.database.connectTimeoutMilliseconds) * startupCheckAttempts)
     if let path = config.providersFile {
         app.addServices(try ingestService(config, path: path, db: db, startAfter: started, logger: logger))

@@ -35,6 +35,7 @@ public struct AppConfig: Sendable {
     public var profileIntervalMilliseconds: Int
     public var profileBatch: Int
     public var marketSweepSeconds: Int
+    public var webhookPolicy: WebhookPolicy
     /// The service's Ed25519 signing key for credit reports (file holding it, base64).
     public var signingKeyFile: String?
     /// The environment, for provider secrets named by `app_secret_env` and the data key.
@@ -89,6 +90,10 @@ public struct AppConfig: Sendable {
               help: "enterprises recomputed per transaction, 1–\(ProfileStore.maxBatch)"),
         .init(variable: "XYD_MARKET_SWEEP_S", flag: "--market-sweep-s", defaultValue: "\(MarketService.defaultIntervalSeconds)",
               help: "how often expired demands and lapsed take-ups are settled, 1–3600 s"),
+        .init(variable: "XYD_WEBHOOK_HOSTS", flag: "--webhook-hosts", defaultValue: nil,
+              help: "comma-separated host names banks' webhook endpoints may point at"),
+        .init(variable: "XYD_WEBHOOK_ALLOW_LOOPBACK", flag: "--webhook-allow-loopback", defaultValue: "false",
+              help: "true lets endpoints point at 127.0.0.1 or localhost (tests, demos)"),
         .init(variable: "XYD_SIGNING_KEY_FILE", flag: "--signing-key-file", defaultValue: nil,
               help: "file holding the base64 Ed25519 private key that signs credit reports (created by ops/)"),
         .init(variable: "XYD_DATA_KEY_FILE", flag: "", defaultValue: nil,
@@ -139,8 +144,22 @@ public struct AppConfig: Sendable {
             profileIntervalMilliseconds: try reader.int("XYD_PROFILE_INTERVAL_MS", 50...60_000, ProfileService.defaultIntervalMilliseconds),
             profileBatch: try reader.int("XYD_PROFILE_BATCH", 1...ProfileStore.maxBatch, ProfileStore.defaultBatch),
             marketSweepSeconds: try reader.int("XYD_MARKET_SWEEP_S", 1...3600, MarketService.defaultIntervalSeconds),
+            webhookPolicy: try webhookPolicy(reader),
             signingKeyFile: reader.string("XYD_SIGNING_KEY_FILE"),
             environment: environment)
+    }
+
+    static func webhookPolicy(_ reader: Reader) throws -> WebhookPolicy {
+        let hosts = (reader.string("XYD_WEBHOOK_HOSTS") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            .filter { !$0.isEmpty }
+        for h in hosts where !h.allSatisfy({ $0.isLetter || $0.isNumber || ".-".contains($0) }) {
+            throw ConfigError(variable: "XYD_WEBHOOK_HOSTS", value: h, expected: "host names separated by commas")
+        }
+        let loopbackText = reader.string("XYD_WEBHOOK_ALLOW_LOOPBACK") ?? "false"
+        guard let loopback = Bool(loopbackText) else {
+            throw ConfigError(variable: "XYD_WEBHOOK_ALLOW_LOOPBACK", value: loopbackText, expected: "true or false")
+        }
+        return WebhookPolicy(hosts: Set(hosts), allowLoopback: loopback)
     }
 
     struct Reader {

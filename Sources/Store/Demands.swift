@@ -487,5 +487,20 @@ public enum Demands {
             INSERT INTO demand_event (demand_id, actor_org_id, actor_kind, from_state, to_state)
             VALUES (\(demand), \(actor), \(kind), \(from?.rawValue), \(to.rawValue))
             """, logger: logger)
+        // Banks concerned (matched, or holding it) hear of it through their webhooks.
+        let concerned = try await c.query(
+            """
+            SELECT DISTINCT b, d.uscc FROM demand d,
+                LATERAL (SELECT bank_org_id AS b FROM authorisation WHERE demand_id = d.id
+                         UNION SELECT d.taken_up_by WHERE d.taken_up_by IS NOT NULL) banks
+            WHERE d.id = \(demand)
+            """, logger: logger
+        ).collect().map { try $0.decode((UUID, String).self) }
+        for (bank, uscc) in concerned {
+            let payload: JSONValue = ["demand_id": .string(demand.uuidString.lowercased()), "uscc": .string(uscc),
+                                      "from_state": from.map { .string($0.rawValue) } ?? .null, "to_state": .string(to.rawValue),
+                                      "actor_kind": .string(kind)]
+            try await Webhooks.emit(c, logger: logger, bank: bank, uscc: uscc, type: "demand.state_changed", payload: payload)
+        }
     }
 }

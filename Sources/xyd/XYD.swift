@@ -41,6 +41,8 @@ struct SettingOptions: ParsableArguments {
     @Option(help: "XYD_PROFILE_BATCH") var profileBatch: String?
     @Option(help: "XYD_SIGNING_KEY_FILE") var signingKeyFile: String?
     @Option(help: "XYD_MARKET_SWEEP_S") var marketSweepS: String?
+    @Option(help: "XYD_WEBHOOK_HOSTS") var webhookHosts: String?
+    @Option(help: "XYD_WEBHOOK_ALLOW_LOOPBACK") var webhookAllowLoopback: String?
 
     var overrides: [String: String] {
         let pairs: [(String, String?)] = [
@@ -52,6 +54,7 @@ struct SettingOptions: ParsableArguments {
             ("XYD_MIGRATIONS_DIR", migrationsDir), ("XYD_PROVIDERS_FILE", providersFile),
             ("XYD_INGEST_INTERVAL_S", ingestIntervalS), ("XYD_PROFILE_INTERVAL_MS", profileIntervalMs),
             ("XYD_PROFILE_BATCH", profileBatch), ("XYD_SIGNING_KEY_FILE", signingKeyFile), ("XYD_MARKET_SWEEP_S", marketSweepS),
+            ("XYD_WEBHOOK_HOSTS", webhookHosts), ("XYD_WEBHOOK_ALLOW_LOOPBACK", webhookAllowLoopback),
         ]
         var result: [String: String] = [:]
         for (name, value) in pairs { if let value { result[name] = value } }

@@ -1,0 +1,58 @@
+import CreditCore
+import Foundation
+import Hummingbird
+import Store
+
+/// A bank's webhook endpoints and their delivery log.
+struct WebhookRoutes {
+    let db: Database
+    let policy: WebhookPolicy
+
+    struct NewEndpoint: Decodable { let url: String }
+
+    struct Created: Encodable {
+        let endpoint: Webhooks.Endpoint
+        /// Shown once: the key of the `X-Xyd-Signature` HMAC.
+        let secret: String
+    }
+
+    func register(_ api: API) {
+        api.on(.post, "/v1/webhooks") { call in
+            let body = try await call.decode(NewEndpoint.self)
+            if let why = policy.check(body.url) { throw Problem.invalid("url", why) }
+            do {
+                let (endpoint, secret) = try await db.withTransaction { c in
+                    let r = try await Webhooks.register(c, logger: call.logger, bank: call.caller.orgId, url: body.url)
+                    try await Audit.record(on: c, logger: call.logger,
+                                           call.auditEntry(action: "webhook.register", result: .allowed, subjectId: r.0.id.uuidString.lowercased()))
+                    return r
+                }
+                return try JSON.response(Created(endpoint: endpoint, secret: secret), status: .created)
+            } catch let e as WebhookError { throw Problem(.conflict, e.description) }
+        }
+        api.on(.get, "/v1/webhooks") { call in
+            let items = try await db.withConnection { c in try await Webhooks.endpoints(c, logger: call.logger, bank: call.caller.orgId) }
+            struct Page: Encodable { let items: [Webhooks.Endpoint]; let next: String? }
+            return try JSON.response(Page(items: items, next: nil))
+        }
+        api.on(.delete, "/v1/webhooks/:endpointId") { call in
+            let id = try call.uuidParameter("endpointId")
+            let done = try await db.withTransaction { c in
+                let done = try await Webhooks.disable(c, logger: call.logger, bank: call.caller.orgId, id: id)
+                if done {
+                    try await Audit.record(on: c, logger: call.logger,
+                                           call.auditEntry(action: "webhook.disable", result: .allowed, subjectId: id.uuidString.lowercased()))
+                }
+                return done
+            }
+            guard done else { throw Problem(.notFound, "no endpoint \(id) of yours") }
+            return Response(status: .noContent)
+        }
+        api.on(.get, "/v1/webhooks/deliveries") { call in
+            let limit = try PageLimits.size(call.request)
+            let items = try await db.withConnection { c in try await Webhooks.log(c, logger: call.logger, bank: call.caller.orgId, limit: limit) }
+            struct Page: Encodable { let items: [Webhooks.Logged]; let next: String? }
+            return try JSON.response(Page(items: items, next: nil))
+        }
+    }
+}

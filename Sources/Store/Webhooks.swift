@@ -1,0 +1,188 @@
+import Crypto
+import CreditCore
+import Foundation
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// Monitoring webhooks: endpoints, an outbox of events written in the transaction of the
+/// change that caused them, and deliveries retried with back-off, in order per enterprise.
+public enum Webhooks {
+    public static let maxEndpointsPerBank = 10
+    /// Deliveries are retried for this long, then given up (and shown as failed in the log).
+    public static let retryHours = 24
+    public static let maxBackoffSeconds = 3_600
+    public static let deliveryBatch = 20
+
+    public struct Endpoint: Sendable, Encodable {
+        public let id: UUID
+        public let url: String
+        public let createdAt: Date
+        enum CodingKeys: String, CodingKey {
+            case id, url
+            case createdAt = "created_at"
+        }
+    }
+
+    /// Back-off after `attempts` failed tries: 2^attempts seconds, at most an hour.
+    public static func backoffSeconds(_ attempts: Int) -> Int { min(maxBackoffSeconds, 1 << min(attempts, 12)) }
+
+    /// `t=TIMESTAMP,v1=HEX` where HEX is HMAC-SHA256 with the endpoint's secret over `TIMESTAMP.BODY`.
+    public static func signature(secret: String, timestamp: Int, body: [UInt8]) -> String {
+        var message = Array("\(timestamp).".utf8)
+        message += body
+        let mac = HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: Data(secret.utf8)))
+        return "t=\(timestamp),v1=" + Array(mac).hexString
+    }
+
+    public static func register(_ c: PostgresConnection, logger: Logger, bank: UUID, url: String) async throws -> (Endpoint, secret: String) {
+        let count = try await c.query(
+            "SELECT count(*)::int FROM webhook_endpoint WHERE bank_org_id = \(bank) AND disabled_at IS NULL", logger: logger
+        ).collect()[0].decode(Int.self)
+        guard count < maxEndpointsPerBank else { throw WebhookError.tooMany }
+        let secret = "whsec_" + secureRandomBytes(32).base64URLString
+        let row = try await c.query(
+            "INSERT INTO webhook_endpoint (bank_org_id, url, secret) VALUES (\(bank), \(url), \(secret)) RETURNING id, created_at", logger: logger
+        ).collect()[0]
+        let (id, at) = try row.decode((UUID, Date).self)
+        return (Endpoint(id: id, url: url, createdAt: at), secret)
+    }
+
+    public static func endpoints(_ c: PostgresConnection, logger: Logger, bank: UUID) async throws -> [Endpoint] {
+        var out: [Endpoint] = []
+        for try await (id, url, at) in try await c.query(
+            "SELECT id, url, created_at FROM webhook_endpoint WHERE bank_org_id = \(bank) AND disabled_at IS NULL ORDER BY created_at",
+            logger: logger
+        ).decode((UUID, String, Date).self) { out.append(Endpoint(id: id, url: url, createdAt: at)) }
+        return out
+    }
+
+    public static func disable(_ c: PostgresConnection, logger: Logger, bank: UUID, id: UUID) async throws -> Bool {
+        try await !c.query(
+            "UPDATE webhook_endpoint SET disabled_at = now() WHERE id = \(id) AND bank_org_id = \(bank) AND disabled_at IS NULL RETURNING 1",
+            logger: logger
+        ).collect().isEmpty
+    }
+
+    /// Writes an event for a bank (in the caller's transaction) and a delivery to each of its endpoints.
+    public static func emit(_ c: PostgresConnection, logger: Logger, bank: UUID, uscc: String?, type: String, payload: JSONValue) async throws {
+        try await c.query(
+            """
+            WITH e AS (INSERT INTO webhook_event (bank_org_id, uscc, type, payload) VALUES (\(bank), \(uscc), \(type), \(payload.jsonText)::jsonb)
+                       RETURNING id)
+            INSERT INTO webhook_delivery (event_id, endpoint_id, uscc)
+            SELECT e.id, ep.id, \(uscc) FROM e, webhook_endpoint ep WHERE ep.bank_org_id = \(bank) AND ep.disabled_at IS NULL
+            """, logger: logger)
+    }
+
+    public struct Due: Sendable {
+        public let eventRow: Int64
+        public let endpoint: UUID
+        public let url: String
+        public let secret: String
+        public let body: [UInt8]
+        public let eventId: UUID
+        public let attempts: Int
+        public let expired: Bool
+    }
+
+    public struct Logged: Sendable, Encodable {
+        public let eventId: UUID
+        public let type: String
+        public let uscc: String?
+        public let endpointId: UUID
+        public let attempts: Int
+        public let deliveredAt: Date?
+        public let failedAt: Date?
+        public let lastStatus: Int?
+        public let lastError: String?
+        public let createdAt: Date
+        enum CodingKeys: String, CodingKey {
+            case type, uscc, attempts
+            case eventId = "event_id"
+            case endpointId = "endpoint_id"
+            case deliveredAt = "delivered_at"
+            case failedAt = "failed_at"
+            case lastStatus = "last_status"
+            case lastError = "last_error"
+            case createdAt = "created_at"
+        }
+    }
+
+    /// The delivery log of a bank, newest first.
+    public static func log(_ c: PostgresConnection, logger: Logger, bank: UUID, limit: Int) async throws -> [Logged] {
+        var out: [Logged] = []
+        for try await (eid, type, uscc, ep, attempts, delivered, failed, status, error, created) in try await c.query(
+            """
+            SELECT e.event_id, e.type, e.uscc, d.endpoint_id, d.attempts, d.delivered_at, d.failed_at, d.last_status, d.last_error, e.created_at
+            FROM webhook_delivery d JOIN webhook_event e ON e.id = d.event_id
+            WHERE e.bank_org_id = \(bank) ORDER BY e.id DESC LIMIT \(limit)
+            """, logger: logger
+        ).decode((UUID, String, String?, UUID, Int, Date?, Date?, Int?, String?, Date).self) {
+            out.append(Logged(eventId: eid, type: type, uscc: uscc, endpointId: ep, attempts: attempts, deliveredAt: delivered,
+                              failedAt: failed, lastStatus: status, lastError: error, createdAt: created))
+        }
+        return out
+    }
+
+    /// Delivers what is due, in one transaction holding the deliveries it works on: for each
+    /// endpoint and enterprise only the earliest undelivered event (order per enterprise).
+    /// `send` returns the HTTP status, or throws for a transport failure.
+    @discardableResult
+    public static func deliverDue(
+        _ db: Database, send: @Sendable (Due) async throws -> Int
+    ) async throws -> (delivered: Int, failed: Int) {
+        try await db.withTransaction { c in
+            let logger = db.logger
+            var due: [Due] = []
+            for try await (row, ep, url, secret, eventId, type, payload, created, attempts, expired) in try await c.query(
+                """
+                SELECT d.event_id, d.endpoint_id, ep.url, ep.secret, e.event_id, e.type, e.payload::text, e.created_at, d.attempts,
+                       e.created_at < now() - make_interval(hours => \(retryHours)::int)
+                FROM webhook_delivery d JOIN webhook_event e ON e.id = d.event_id JOIN webhook_endpoint ep ON ep.id = d.endpoint_id
+                WHERE d.delivered_at IS NULL AND d.failed_at IS NULL AND d.next_attempt_at <= now() AND ep.disabled_at IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM webhook_delivery p WHERE p.endpoint_id = d.endpoint_id
+                                  AND p.uscc IS NOT DISTINCT FROM d.uscc AND p.event_id < d.event_id
+                                  AND p.delivered_at IS NULL AND p.failed_at IS NULL)
+                ORDER BY d.event_id LIMIT \(deliveryBatch)
+                FOR UPDATE OF d SKIP LOCKED
+                """, logger: logger
+            ).decode((Int64, UUID, String, String, UUID, String, String, Date, Int, Bool).self) {
+                let stamp = ISO8601DateFormatter().string(from: created)
+                let body = "{\"id\":\"\(eventId.uuidString.lowercased())\",\"type\":\"\(type)\",\"created_at\":\"\(stamp)\",\"data\":\(payload)}"
+                due.append(Due(eventRow: row, endpoint: ep, url: url, secret: secret, body: Array(body.utf8), eventId: eventId,
+                               attempts: attempts, expired: expired))
+            }
+            var delivered = 0, failed = 0
+            for d in due {
+                var status: Int?
+                var error: String?
+                do { status = try await send(d) } catch let e { error = String(String(describing: e).prefix(200)) }
+                if let status, (200..<300).contains(status) {
+                    delivered += 1
+                    try await c.query(
+                        """
+                        UPDATE webhook_delivery SET delivered_at = now(), attempts = attempts + 1, last_status = \(status), last_error = NULL
+                        WHERE event_id = \(d.eventRow) AND endpoint_id = \(d.endpoint)
+                        """, logger: logger)
+                } else {
+                    let giveUp = d.expired
+                    if giveUp { failed += 1 }
+                    try await c.query(
+                        """
+                        UPDATE webhook_delivery SET attempts = attempts + 1, last_status = \(status), last_error = \(error),
+                            next_attempt_at = now() + make_interval(secs => \(backoffSeconds(d.attempts + 1))::int),
+                            failed_at = CASE WHEN \(giveUp) THEN now() END
+                        WHERE event_id = \(d.eventRow) AND endpoint_id = \(d.endpoint)
+                        """, logger: logger)
+                }
+            }
+            return (delivered, failed)
+        }
+    }
+}
+
+public enum WebhookError: Error, CustomStringConvertible {
+    case tooMany
+    public var description: String { "at most \(Webhooks.maxEndpointsPerBank) endpoints per bank" }
+}
