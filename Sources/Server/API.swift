@@ -101,6 +101,25 @@ public struct Call: Sendable {
     }
 }
 
+/// One page of a list route: the items and where the next page starts (nil: the last page).
+public struct Page<T: Encodable>: Encodable {
+    public let items: [T]
+    public let next: String?
+
+    public init(items: [T], next: String?) {
+        self.items = items
+        self.next = next
+    }
+}
+
+extension Call {
+    /// The calling business's USCC (routes for enterprises only).
+    public func ownUSCC() throws -> String {
+        guard let uscc = caller.uscc else { throw Problem(.forbidden, "this key's organisation has no USCC") }
+        return uscc
+    }
+}
+
 /// Page sizes for list routes.
 public enum PageLimits {
     public static let defaultSize = 100

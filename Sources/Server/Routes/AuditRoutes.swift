@@ -7,11 +7,6 @@ import Store
 struct AuditRoutes {
     let db: Database
 
-    struct Page: Encodable {
-        let items: [AuditRecord]
-        let next: String?
-    }
-
     struct VerificationBody: Encodable {
         let ok: Bool
         let verified: Int64

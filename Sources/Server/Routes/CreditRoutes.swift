@@ -37,11 +37,6 @@ struct CreditRoutes {
         }
     }
 
-    struct Items<T: Encodable>: Encodable {
-        let items: [T]
-        let next: String?
-    }
-
     struct ProfileBody: Encodable {
         let profile: StoredProfile
         /// Per feature, the records behind it (when asked for with `?lineage=true`).
@@ -97,11 +92,6 @@ struct CreditRoutes {
     // MARK: Helpers
 
     /// The calling business's USCC.
-    func ownUSCC(_ call: Call) throws -> String {
-        guard let uscc = call.caller.uscc else { throw Problem(.forbidden, "this key's organisation has no USCC") }
-        return uscc
-    }
-
     func usccParameter(_ call: Call) throws -> String {
         let raw = try call.parameter("uscc")
         guard let code = USCC(raw) else { throw Problem.invalid("uscc", "a valid unified social credit code (both check characters)") }
@@ -249,7 +239,7 @@ struct CreditRoutes {
     func register(_ api: API) {
         // A business's own view.
         api.on(.get, "/v1/me/profile") { call in
-            let uscc = try ownUSCC(call)
+            let uscc = try call.ownUSCC()
             let lineage = try flag(call, "lineage")
             if !lineage {
                 let r = try await db.withConnection { c in
@@ -268,7 +258,7 @@ struct CreditRoutes {
             return try JSON.response(body)
         }
         api.on(.get, "/v1/me/records") { call in
-            let uscc = try ownUSCC(call)
+            let uscc = try call.ownUSCC()
             let dataset = try datasetFilter(call)
             let limit = try PageLimits.size(call.request)
             let after = call.request.uri.queryParameters.get("after")
@@ -277,15 +267,15 @@ struct CreditRoutes {
                 try await Audit.record(on: c, logger: call.logger, call.auditEntry(action: "records.read", result: .allowed, subjectUSCC: uscc, purpose: "self"))
                 return items
             }
-            return try JSON.response(Items(items: items, next: items.count == limit ? items.last.map { "\($0.dataset)/\($0.recordId)" } : nil))
+            return try JSON.response(Page(items: items, next: items.count == limit ? items.last.map { "\($0.dataset)/\($0.recordId)" } : nil))
         }
         api.on(.get, "/v1/me/authorisations") { call in
-            let uscc = try ownUSCC(call)
+            let uscc = try call.ownUSCC()
             let items = try await db.withConnection { c in try await Authorisations.forEnterprise(c, logger: call.logger, uscc: uscc) }
-            return try JSON.response(Items(items: items, next: nil))
+            return try JSON.response(Page(items: items, next: nil))
         }
         api.on(.post, "/v1/me/authorisations") { call in
-            let uscc = try ownUSCC(call)
+            let uscc = try call.ownUSCC()
             let body = try await call.decode(NewAuthorisation.self)
             guard !body.scopes.isEmpty else { throw Problem.invalid("scopes", "at least one of profile, report, records") }
             let a = try await db.withTransaction { c in
@@ -307,7 +297,7 @@ struct CreditRoutes {
             return try JSON.response(a, status: .created)
         }
         api.on(.delete, "/v1/me/authorisations/:authorisationId") { call in
-            let uscc = try ownUSCC(call)
+            let uscc = try call.ownUSCC()
             let id = try call.uuidParameter("authorisationId")
             let a = try await db.withTransaction { c in
                 guard let a = try await Authorisations.revoke(c, logger: call.logger, id: id, uscc: uscc) else {
@@ -321,13 +311,13 @@ struct CreditRoutes {
             return try JSON.response(a)
         }
         api.on(.get, "/v1/me/access-log") { call in
-            let uscc = try ownUSCC(call)
+            let uscc = try call.ownUSCC()
             let limit = try PageLimits.size(call.request)
             let items = try await db.withConnection { c in try await Authorisations.accessLog(c, logger: call.logger, uscc: uscc, limit: limit) }
-            return try JSON.response(Items(items: items, next: nil))
+            return try JSON.response(Page(items: items, next: nil))
         }
         api.on(.post, "/v1/me/reports") { call in
-            let uscc = try ownUSCC(call)
+            let uscc = try call.ownUSCC()
             let signer = try requireSigner()
             let body = try await call.decodeIfPresent(NewReport.self)
             let report = try await db.withTransaction { c in
@@ -349,7 +339,7 @@ struct CreditRoutes {
             let items = try await db.withConnection { c in
                 try await Authorisations.forBank(c, logger: call.logger, bankOrgId: call.caller.orgId, liveOnly: live)
             }
-            return try JSON.response(Items(items: items, next: nil))
+            return try JSON.response(Page(items: items, next: nil))
         }
         api.on(.get, "/v1/enterprises/:uscc/profile") { call in
             let uscc = try usccParameter(call)
@@ -386,7 +376,7 @@ struct CreditRoutes {
             let (items, _) = try await bankRead(call, uscc: uscc, scope: .records, purpose: purpose, action: "records.read") { c, _ in
                 try await Self.records(c, logger: logger, uscc: uscc, dataset: dataset, after: after, limit: limit)
             }
-            return try JSON.response(Items(items: items, next: items.count == limit ? items.last.map { "\($0.dataset)/\($0.recordId)" } : nil))
+            return try JSON.response(Page(items: items, next: items.count == limit ? items.last.map { "\($0.dataset)/\($0.recordId)" } : nil))
         }
         api.on(.post, "/v1/enterprises/:uscc/reports") { call in
             let uscc = try usccParameter(call)

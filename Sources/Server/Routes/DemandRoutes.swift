@@ -103,11 +103,6 @@ struct DemandRoutes {
             notMatched: m.ranked.others.count, transitions: transitions)
     }
 
-    func ownUSCC(_ call: Call) throws -> String {
-        guard let uscc = call.caller.uscc else { throw Problem(.forbidden, "this key's organisation has no USCC") }
-        return uscc
-    }
-
     static func mapped(_ e: DemandError) -> Problem {
         switch e {
         case .notFound: Problem(.notFound, e.description)
@@ -160,7 +155,6 @@ struct DemandRoutes {
     func registerBank(_ api: API) {
         api.on(.get, "/v1/demands") { call in
             let items = try await db.withConnection { c in try await Demands.bankQueue(c, logger: call.logger, bank: call.caller.orgId) }
-            struct Page: Encodable { let items: [Demand]; let next: String? }
             return try JSON.response(Page(items: items, next: nil))
         }
         api.on(.post, "/v1/demands/:demandId/take-up") { call in
@@ -254,7 +248,7 @@ struct DemandRoutes {
         registerBank(api)
         registerOutcomes(api)
         api.on(.post, "/v1/me/demands") { call in
-            let uscc = try ownUSCC(call)
+            let uscc = try call.ownUSCC()
             let (terms, purpose) = try await call.decode(NewDemand.self).checked()
             do {
                 let answer = try await db.withTransaction { c in
@@ -271,13 +265,12 @@ struct DemandRoutes {
             } catch let e as DemandError { throw Self.mapped(e) }
         }
         api.on(.get, "/v1/me/demands") { call in
-            let uscc = try ownUSCC(call)
+            let uscc = try call.ownUSCC()
             let items = try await db.withConnection { c in try await Demands.list(c, logger: call.logger, uscc: uscc) }
-            struct Page: Encodable { let items: [Demand]; let next: String? }
             return try JSON.response(Page(items: items, next: nil))
         }
         api.on(.get, "/v1/me/demands/:demandId") { call in
-            let uscc = try ownUSCC(call)
+            let uscc = try call.ownUSCC()
             let id = try call.uuidParameter("demandId")
             do {
                 let answer = try await db.withConnection { c in
@@ -290,7 +283,7 @@ struct DemandRoutes {
             } catch let e as DemandError { throw Self.mapped(e) }
         }
         api.on(.post, "/v1/me/demands/:demandId/withdraw") { call in
-            let uscc = try ownUSCC(call)
+            let uscc = try call.ownUSCC()
             let id = try call.uuidParameter("demandId")
             do {
                 let answer = try await db.withTransaction { c in

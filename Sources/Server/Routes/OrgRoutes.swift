@@ -23,11 +23,6 @@ struct OrgRoutes {
         }
     }
 
-    struct Page<T: Encodable>: Encodable {
-        let items: [T]
-        let next: String?
-    }
-
     struct Me: Encodable {
         let organisation: Organisation
         let keyId: UUID

@@ -46,11 +46,6 @@ struct ProductRoutes {
         }
     }
 
-    struct Page: Encodable {
-        let items: [Product]
-        let next: String?
-    }
-
     static func mapped(_ e: ProductError) -> Problem {
         switch e {
         case .notFound: Problem(.notFound, e.description)

@@ -32,7 +32,6 @@ struct WebhookRoutes {
         }
         api.on(.get, "/v1/webhooks") { call in
             let items = try await db.withConnection { c in try await Webhooks.endpoints(c, logger: call.logger, bank: call.caller.orgId) }
-            struct Page: Encodable { let items: [Webhooks.Endpoint]; let next: String? }
             return try JSON.response(Page(items: items, next: nil))
         }
         api.on(.delete, "/v1/webhooks/:endpointId") { call in
@@ -51,7 +50,6 @@ struct WebhookRoutes {
         api.on(.get, "/v1/webhooks/deliveries") { call in
             let limit = try PageLimits.size(call.request)
             let items = try await db.withConnection { c in try await Webhooks.log(c, logger: call.logger, bank: call.caller.orgId, limit: limit) }
-            struct Page: Encodable { let items: [Webhooks.Logged]; let next: String? }
             return try JSON.response(Page(items: items, next: nil))
         }
     }
