@@ -68,6 +68,7 @@ public enum AccessPolicy {
         .init(method: .post, path: "/v1/webhooks", access: .roles([.bank])),
         .init(method: .delete, path: "/v1/webhooks/:endpointId", access: .roles([.bank])),
         .init(method: .get, path: "/v1/webhooks/deliveries", access: .roles([.bank])),
+        .init(method: .post, path: "/v1/webhooks/:endpointId/replay", access: .roles([.bank])),
         .init(method: .get, path: "/v1/products", access: .roles([.bank])),
         .init(method: .post, path: "/v1/products", access: .roles([.bank])),
         .init(method: .get, path: "/v1/products/:productId", access: .roles([.bank])),

@@ -1,6 +1,7 @@
 import CreditCore
 import Curl
 import Foundation
+import HTTPTypes
 import Logging
 import ServiceLifecycle
 import Store
@@ -28,8 +29,8 @@ public struct WebhookService: Service {
         let timestamp = Int(Date().timeIntervalSince1970)
         let request = CurlRequest(
             url: d.url, method: "POST",
-            headers: [("Content-Type", "application/json"), ("X-Xyd-Event-Id", d.eventId.uuidString.lowercased()),
-                      ("X-Xyd-Signature", Webhooks.signature(secret: d.secret, timestamp: timestamp, body: d.body))],
+            headers: [("Content-Type", "application/json"), (WebhookHeader.eventId.rawName, d.eventId.uuidString.lowercased()),
+                      (WebhookHeader.signature.rawName, Webhooks.signature(secret: d.secret, timestamp: timestamp, body: d.body))],
             body: d.body, connectTimeoutMilliseconds: connectTimeoutMilliseconds, totalTimeoutMilliseconds: totalTimeoutMilliseconds,
             maxResponseBytes: maxResponseBytes, acceptGzip: false)
         return try await curl.perform(request).status
@@ -53,6 +54,12 @@ public struct WebhookService: Service {
         }
         curl.shutdown()
     }
+}
+
+/// The headers of a webhook request.
+public enum WebhookHeader {
+    public static let eventId = HTTPField.Name("X-Xyd-Event-Id")!
+    public static let signature = HTTPField.Name("X-Xyd-Signature")!
 }
 
 /// Where webhook endpoints may point: http(s) to an allow-listed host (`XYD_WEBHOOK_HOSTS`),

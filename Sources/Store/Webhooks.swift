@@ -87,6 +87,8 @@ public enum Webhooks {
     }
 
     public struct Logged: Sendable, Encodable {
+        /// The event's place in the bank's sequence: what a replay starts from.
+        public let sequence: Int64
         public let eventId: UUID
         public let type: String
         public let uscc: String?
@@ -98,7 +100,7 @@ public enum Webhooks {
         public let lastError: String?
         public let createdAt: Date
         enum CodingKeys: String, CodingKey {
-            case type, uscc, attempts
+            case type, uscc, attempts, sequence
             case eventId = "event_id"
             case endpointId = "endpoint_id"
             case deliveredAt = "delivered_at"
@@ -109,20 +111,76 @@ public enum Webhooks {
         }
     }
 
-    /// The delivery log of a bank, newest first.
-    public static func log(_ c: PostgresConnection, logger: Logger, bank: UUID, limit: Int) async throws -> [Logged] {
+    /// At most this many events are re-queued by one replay call.
+    public static let maxReplay = 10_000
+
+    /// Where a page of the delivery log ends: the event's sequence and the endpoint.
+    public struct LogCursor: Sendable, Equatable {
+        public let sequence: Int64
+        public let endpoint: UUID
+        public init(sequence: Int64, endpoint: UUID) {
+            self.sequence = sequence
+            self.endpoint = endpoint
+        }
+        public init?(_ text: String) {
+            let parts = text.split(separator: "/", maxSplits: 1)
+            guard parts.count == 2, let s = Int64(parts[0]), let e = UUID(uuidString: String(parts[1])) else { return nil }
+            self.init(sequence: s, endpoint: e)
+        }
+        public var text: String { "\(sequence)/\(endpoint.uuidString.lowercased())" }
+    }
+
+    /// The delivery log of a bank, newest first, optionally one endpoint's, after a cursor.
+    public static func log(_ c: PostgresConnection, logger: Logger, bank: UUID, endpoint: UUID? = nil, before: LogCursor? = nil,
+                           limit: Int) async throws -> [Logged] {
         var out: [Logged] = []
-        for try await (eid, type, uscc, ep, attempts, delivered, failed, status, error, created) in try await c.query(
+        let seq = before?.sequence ?? Int64.max
+        let ep = before?.endpoint ?? UUID(uuidString: "ffffffff-ffff-ffff-ffff-ffffffffffff")!
+        for try await (row, eid, type, uscc, epid, attempts, delivered, failed, status, error, created) in try await c.query(
             """
-            SELECT e.event_id, e.type, e.uscc, d.endpoint_id, d.attempts, d.delivered_at, d.failed_at, d.last_status, d.last_error, e.created_at
-            FROM webhook_delivery d JOIN webhook_event e ON e.id = d.event_id
-            WHERE e.bank_org_id = \(bank) ORDER BY e.id DESC LIMIT \(limit)
+            SELECT e.id, e.event_id, e.type, e.uscc, d.endpoint_id, d.attempts, d.delivered_at, d.failed_at, d.last_status, d.last_error,
+                   e.created_at
+            FROM webhook_event e JOIN webhook_delivery d ON d.event_id = e.id
+            WHERE e.bank_org_id = \(bank) AND (e.id, d.endpoint_id) < (\(seq)::bigint, \(ep)::uuid)
+              AND (\(endpoint)::uuid IS NULL OR d.endpoint_id = \(endpoint)::uuid)
+            ORDER BY e.id DESC, d.endpoint_id DESC LIMIT \(limit)
             """, logger: logger
-        ).decode((UUID, String, String?, UUID, Int, Date?, Date?, Int?, String?, Date).self) {
-            out.append(Logged(eventId: eid, type: type, uscc: uscc, endpointId: ep, attempts: attempts, deliveredAt: delivered,
-                              failedAt: failed, lastStatus: status, lastError: error, createdAt: created))
+        ).decode((Int64, UUID, String, String?, UUID, Int, Date?, Date?, Int?, String?, Date).self) {
+            out.append(Logged(sequence: row, eventId: eid, type: type, uscc: uscc, endpointId: epid, attempts: attempts,
+                              deliveredAt: delivered, failedAt: failed, lastStatus: status, lastError: error, createdAt: created))
         }
         return out
+    }
+
+    /// Queues again, for one of the bank's endpoints, every event of the bank from `fromSequence`
+    /// on (at most `maxReplay`): delivered or given-up deliveries start over with a fresh day of
+    /// retries; events from before the endpoint existed are added to it. The receiver sees the
+    /// same event ids again (deliveries are at least once; ids tell repeats). Returns how many
+    /// were queued and, when more remain, the sequence to replay from next. Nil: no such endpoint.
+    public static func replay(_ c: PostgresConnection, logger: Logger, bank: UUID, endpoint: UUID, fromSequence: Int64,
+                              limit: Int = maxReplay) async throws -> (queued: Int, next: Int64?)? {
+        let live = try await c.query(
+            "SELECT 1 FROM webhook_endpoint WHERE id = \(endpoint) AND bank_org_id = \(bank) AND disabled_at IS NULL FOR UPDATE",
+            logger: logger
+        ).collect()
+        guard !live.isEmpty else { return nil }
+        let rows = try await c.query(
+            """
+            WITH picked AS (
+                SELECT id, uscc FROM webhook_event WHERE bank_org_id = \(bank) AND id >= \(fromSequence) ORDER BY id LIMIT \(limit + 1)
+            ), queued AS (
+                INSERT INTO webhook_delivery (event_id, endpoint_id, uscc)
+                SELECT id, \(endpoint), uscc FROM picked ORDER BY id LIMIT \(limit)
+                ON CONFLICT (event_id, endpoint_id) DO UPDATE
+                SET attempts = 0, next_attempt_at = now(), queued_at = now(), delivered_at = NULL, failed_at = NULL,
+                    last_status = NULL, last_error = NULL
+                RETURNING 1
+            )
+            SELECT (SELECT count(*)::int FROM queued), (SELECT id FROM picked ORDER BY id OFFSET \(limit) LIMIT 1)
+            """, logger: logger
+        ).collect()
+        let (queued, next) = try rows[0].decode((Int, Int64?).self)
+        return (queued, next)
     }
 
     /// Delivers what is due, in one transaction holding the deliveries it works on: for each
@@ -138,7 +196,7 @@ public enum Webhooks {
             for try await (row, ep, url, secret, eventId, type, payload, created, attempts, expired) in try await c.query(
                 """
                 SELECT d.event_id, d.endpoint_id, ep.url, ep.secret, e.event_id, e.type, e.payload::text, e.created_at, d.attempts,
-                       e.created_at < now() - make_interval(hours => \(retryHours)::int)
+                       d.queued_at < now() - make_interval(hours => \(retryHours)::int)
                 FROM webhook_delivery d JOIN webhook_event e ON e.id = d.event_id JOIN webhook_endpoint ep ON ep.id = d.endpoint_id
                 WHERE d.delivered_at IS NULL AND d.failed_at IS NULL AND d.next_attempt_at <= now() AND ep.disabled_at IS NULL
                   AND NOT EXISTS (SELECT 1 FROM webhook_delivery p WHERE p.endpoint_id = d.endpoint_id

@@ -43,10 +43,23 @@ struct CreditWorld: Sendable {
             quarantine: [], received: rows.count)
     }
 
+    /// Works the profile queue until every stored page is profiled and committed. The app's own
+    /// profile service may be working it at the same time (an empty queue here can mean it holds
+    /// the rows): done only when nothing is left unprofiled or queued, seen from a fresh snapshot.
     static func drain(_ db: Database) async throws {
         let cache = ScorecardCache()
-        while try await ProfileStore.takePages(db) > 0 {}
-        while try await ProfileStore.workQueue(db, batch: 50, cache: cache) > 0 {}
+        try await eventually("the profile queue drained") {
+            while try await ProfileStore.takePages(db) > 0 {}
+            while try await ProfileStore.workQueue(db, batch: 50, cache: cache) > 0 {}
+            let left = try await db.withConnection { c in
+                try await c.query(
+                    """
+                    SELECT (SELECT count(*) FROM ingest_batch WHERE profiled_at IS NULL) + (SELECT count(*) FROM profile_queue)
+                    """, logger: db.logger
+                ).collect()[0].decode(Int64.self)
+            }
+            return left == 0
+        }
     }
 
     static func make(_ db: TestDatabase) async throws -> CreditWorld {
@@ -64,7 +77,7 @@ struct CreditWorld: Sendable {
         try await store(db.app, insurance(uscc, months: 24) + insurance(otherUSCC, months: 24))
         try await drain(db.app)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("signing-\(UUID()).key").path
-        FileManager.default.createFile(atPath: file, contents: Data(Curve25519.Signing.PrivateKey().rawRepresentation.base64EncodedString().utf8))
+        _ = FileManager.default.createFile(atPath: file, contents: Data(Curve25519.Signing.PrivateKey().rawRepresentation.base64EncodedString().utf8))
         return CreditWorld(keys: keys, otherBankKey: otherBankKey, otherBankId: otherBank, otherBusinessKey: otherBusinessKey, signingKeyFile: file)
     }
 

@@ -96,4 +96,168 @@ import TestSupport
             }
         }
     }
+
+    @Test func profileChangesAreEventsForTheBanksWatching() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                // The bank watches the business (post-loan monitoring); the other bank does not.
+                _ = try await w.grant(client, bank: w.bankId, scopes: ["profile"], purpose: "post_loan_monitoring")
+                // Four months of arrears arrive: the score falls by 80 points and arrears start.
+                try await CreditWorld.store(db.app, CreditWorld.insurance(CreditWorld.uscc, months: 4, arrears: 4, version: 2))
+                try await CreditWorld.drain(db.app)
+                let events: [String] = try await db.owner.withConnection { c in
+                    try await c.query("SELECT type || '@' || bank_org_id::text FROM webhook_event ORDER BY id", logger: db.owner.logger)
+                        .collect().map { try $0.decode(String.self) }
+                }
+                let bank = w.bankId.uuidString.lowercased()
+                #expect(events == ["profile.score_moved@\(bank)", "arrears.social_insurance_started@\(bank)"], "\(events)")
+                let payload: String = try await db.owner.scalar("SELECT payload::text FROM webhook_event WHERE type = 'profile.score_moved'")
+                #expect(payload.contains("\"from\": 760") && payload.contains("\"to\": 680"))
+                // The same data again: nothing new.
+                try await db.owner.execute("INSERT INTO profile_queue (uscc) VALUES ('\(CreditWorld.uscc)')")
+                try await CreditWorld.drain(db.app)
+                #expect(try await db.owner.scalar("SELECT count(*)::int FROM webhook_event") == 2)
+            }
+        }
+    }
+}
+
+/// The webhook service inside the server, against receivers that refuse, die and come back.
+@Suite struct WebhookDeliveryTests {
+    static let otherUSCC = CreditWorld.otherUSCC
+
+    /// Writes an event for the bank, as a change in the service would.
+    static func emit(_ db: TestDatabase, bank: UUID, uscc: String, _ n: Int) async throws {
+        try await db.app.withTransaction { c in
+            try await Webhooks.emit(c, logger: db.app.logger, bank: bank, uscc: uscc, type: "profile.score_moved", payload: ["n": .number(String(n))])
+        }
+    }
+
+    static func eventIds(_ db: TestDatabase) async throws -> [String: [String]] {
+        let rows: [(String, String)] = try await db.owner.withConnection { c in
+            try await c.query("SELECT uscc, event_id::text FROM webhook_event ORDER BY id", logger: db.owner.logger)
+                .collect().map { try $0.decode((String, String).self) }
+        }
+        return Dictionary(grouping: rows, by: \.0).mapValues { $0.map(\.1) }
+    }
+
+    @Test func noEventIsLostAcrossAServerRestart() async throws {
+        let received = Locked<[(id: String, status: Int)]>([])
+        let accepting = Locked(false)
+        let router = Router()
+        router.post("/hook") { request, _ -> Response in
+            _ = try await request.body.collect(upTo: 1 << 20)
+            let status = accepting.withLock { $0 } ? 200 : 503
+            received.withLock { $0.append((request.headers[HTTPField.Name("X-Xyd-Event-Id")!] ?? "", status)) }
+            return Response(status: .init(code: status))
+        }
+        let receiver = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await receiver.test(.live) { hook in
+            try await TestDatabase.with { db in
+                let w = try await CreditWorld.make(db)
+                let config = try testConfig(db, ["XYD_SIGNING_KEY_FILE": w.signingKeyFile, "XYD_WEBHOOK_ALLOW_LOOPBACK": "true"])
+                // The first server: the endpoint is registered, events happen, the receiver refuses them.
+                try await buildApplication(config).test(.router) { client in
+                    let r = try await client.execute(uri: "/v1/webhooks", method: .post, headers: bearer(w.bank).merging(.json),
+                                                     body: jsonBody("{\"url\": \"http://127.0.0.1:\(hook.port!)/hook\"}"))
+                    #expect(r.status == .created)
+                    for n in 1...2 { try await Self.emit(db, bank: w.bankId, uscc: CreditWorld.uscc, n) }
+                    try await Self.emit(db, bank: w.bankId, uscc: Self.otherUSCC, 1)
+                    // The first event of each enterprise is tried (and refused); the later one waits its turn.
+                    try await eventually("both enterprises' first events tried") { Set(received.withLock { $0.map(\.id) }).count == 2 }
+                }
+                // The server is down: another event happens.
+                try await Self.emit(db, bank: w.bankId, uscc: CreditWorld.uscc, 3)
+                accepting.withLock { $0 = true }
+                // Not wait out the back-off: retries are due now.
+                try await db.owner.execute("UPDATE webhook_delivery SET next_attempt_at = now()")
+                // The second server delivers everything, each once, in order per enterprise.
+                try await buildApplication(config).test(.router) { _ in
+                    try await eventually("every delivery delivered") {
+                        try await db.owner.scalar("SELECT count(*)::int FROM webhook_delivery WHERE delivered_at IS NULL") == 0
+                    }
+                }
+                let ids = try await Self.eventIds(db)
+                let accepted = received.withLock { $0.filter { $0.status == 200 }.map(\.id) }
+                #expect(accepted.count == 4 && Set(accepted).count == 4, "\(accepted)")
+                #expect(accepted.filter { ids[CreditWorld.uscc]!.contains($0) } == ids[CreditWorld.uscc]!)
+                #expect(accepted.filter { ids[Self.otherUSCC]!.contains($0) } == ids[Self.otherUSCC]!)
+            }
+        }
+    }
+
+    @Test func aDeadReceiverIsGivenUpAfterADayAndReplayDeliversAgain() async throws {
+        let received = Locked<[String]>([])
+        let router = Router()
+        router.post("/hook") { request, _ -> Response in
+            _ = try await request.body.collect(upTo: 1 << 20)
+            received.withLock { $0.append(request.headers[HTTPField.Name("X-Xyd-Event-Id")!] ?? "") }
+            return Response(status: .noContent)
+        }
+        let receiver = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await receiver.test(.live) { hook in
+            try await TestDatabase.with { db in
+                let w = try await CreditWorld.make(db)
+                let config = try testConfig(db, ["XYD_SIGNING_KEY_FILE": w.signingKeyFile, "XYD_WEBHOOK_ALLOW_LOOPBACK": "true"])
+                try await buildApplication(config).test(.router) { client in
+                    struct Created: Decodable { struct E: Decodable { let id: UUID }; let endpoint: E }
+                    func register(_ url: String) async throws -> UUID {
+                        let r = try await client.execute(uri: "/v1/webhooks", method: .post, headers: bearer(w.bank).merging(.json),
+                                                         body: jsonBody("{\"url\": \"\(url)\"}"))
+                        return try decodeJSON(Created.self, r).endpoint.id
+                    }
+                    // Nothing listens on port 1: every attempt is a transport error.
+                    let dead = try await register("http://127.0.0.1:1/hook")
+                    for n in 1...2 { try await Self.emit(db, bank: w.bankId, uscc: CreditWorld.uscc, n) }
+                    try await Self.emit(db, bank: w.bankId, uscc: Self.otherUSCC, 1)
+                    try await eventually("first attempts fail") {
+                        try await db.owner.scalar("SELECT count(*)::int FROM webhook_delivery WHERE attempts > 0 AND last_error IS NOT NULL") == 2
+                    }
+                    #expect(try await db.owner.scalar("SELECT count(*)::int FROM webhook_delivery WHERE delivered_at IS NOT NULL") == 0)
+                    // A day later: given up, one after another (a given-up event no longer holds back the next).
+                    try await db.owner.execute("UPDATE webhook_delivery SET queued_at = now() - interval '25 hours', next_attempt_at = now()")
+                    try await eventually("all given up") {
+                        try await db.owner.execute("UPDATE webhook_delivery SET queued_at = now() - interval '25 hours', next_attempt_at = now() WHERE failed_at IS NULL")
+                        return try await db.owner.scalar("SELECT count(*)::int FROM webhook_delivery WHERE failed_at IS NOT NULL") == 3
+                    }
+
+                    // The log, a page at a time, newest first.
+                    struct Log: Decodable {
+                        struct L: Decodable { let sequence: Int64; let failed_at: Date?; let last_error: String?; let endpoint_id: UUID }
+                        let items: [L]; let next: String?
+                    }
+                    let first = try decodeJSON(Log.self, try await client.execute(uri: "/v1/webhooks/deliveries?limit=2", method: .get, headers: bearer(w.bank)))
+                    #expect(first.items.count == 2 && first.next != nil)
+                    let cursor = first.next!.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+                    let second = try decodeJSON(Log.self, try await client.execute(uri: "/v1/webhooks/deliveries?limit=2&before=\(cursor)", method: .get, headers: bearer(w.bank)))
+                    #expect(second.items.count == 1 && second.next == nil)
+                    let log = first.items + second.items
+                    #expect(log.map(\.sequence) == log.map(\.sequence).sorted(by: >))
+                    #expect(log.allSatisfy { $0.failed_at != nil && $0.last_error != nil && $0.endpoint_id == dead })
+                    let from = log.map(\.sequence).min()!
+
+                    // The bank's receiver is back at a new address: replay from the first event onto it.
+                    let live = try await register("http://127.0.0.1:\(hook.port!)/hook")
+                    func replay(_ key: String, _ endpoint: UUID, _ body: String) async throws -> TestResponse {
+                        try await client.execute(uri: "/v1/webhooks/\(endpoint)/replay", method: .post, headers: bearer(key).merging(.json), body: jsonBody(body))
+                    }
+                    #expect(try await replay(w.otherBankKey, live, "{\"from_sequence\": \(from)}").status == .notFound)
+                    #expect(try await replay(w.bank, live, "{\"from_sequence\": 0}").status == .unprocessableContent)
+                    struct Replayed: Decodable { let queued: Int; let next_sequence: Int64? }
+                    let replayed = try decodeJSON(Replayed.self, try await replay(w.bank, live, "{\"from_sequence\": \(from)}"))
+                    #expect(replayed.queued == 3 && replayed.next_sequence == nil)
+                    try await eventually("the replay delivered") { received.withLock { $0.count } == 3 }
+                    let ids = try await Self.eventIds(db)
+                    let got = received.withLock { $0 }
+                    #expect(got.filter { ids[CreditWorld.uscc]!.contains($0) } == ids[CreditWorld.uscc]!)
+                    #expect(got.filter { ids[Self.otherUSCC]!.contains($0) } == ids[Self.otherUSCC]!)
+                    // Replaying onto the dead endpoint starts its day over.
+                    #expect(try decodeJSON(Replayed.self, try await replay(w.bank, dead, "{\"from_sequence\": \(from)}")).queued == 3)
+                    #expect(try await db.owner.scalar("SELECT count(*)::int FROM webhook_delivery WHERE endpoint_id = '\(dead)' AND failed_at IS NULL") == 3)
+                    #expect(try await db.owner.scalar("SELECT count(*)::int FROM audit_log WHERE action = 'webhook.replay'") == 2)
+                }
+            }
+        }
+    }
 }

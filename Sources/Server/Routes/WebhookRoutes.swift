@@ -49,8 +49,57 @@ struct WebhookRoutes {
         }
         api.on(.get, "/v1/webhooks/deliveries") { call in
             let limit = try PageLimits.size(call.request)
-            let items = try await db.withConnection { c in try await Webhooks.log(c, logger: call.logger, bank: call.caller.orgId, limit: limit) }
-            return try JSON.response(Page(items: items, next: nil))
+            let q = call.request.uri.queryParameters
+            var before: Webhooks.LogCursor?
+            if let text = q.get("before") {
+                guard let cursor = Webhooks.LogCursor(text) else { throw Problem.invalid("before", "the `next` of a previous page") }
+                before = cursor
+            }
+            var endpoint: UUID?
+            if let text = q.get("endpoint_id") {
+                guard let id = UUID(uuidString: text) else { throw Problem.invalid("endpoint_id", "an endpoint id (uuid)") }
+                endpoint = id
+            }
+            let items = try await db.withConnection { c in
+                try await Webhooks.log(c, logger: call.logger, bank: call.caller.orgId, endpoint: endpoint, before: before, limit: limit)
+            }
+            let next = items.count == limit ? items.last.map { Webhooks.LogCursor(sequence: $0.sequence, endpoint: $0.endpointId).text } : nil
+            return try JSON.response(Page(items: items, next: next))
+        }
+        api.on(.post, "/v1/webhooks/:endpointId/replay") { call in
+            let id = try call.uuidParameter("endpointId")
+            let body = try await call.decode(Replay.self)
+            guard body.fromSequence >= 1 else { throw Problem.invalid("from_sequence", "a sequence from the delivery log (1 or more)") }
+            let result = try await db.withTransaction { c in
+                let r = try await Webhooks.replay(c, logger: call.logger, bank: call.caller.orgId, endpoint: id, fromSequence: body.fromSequence)
+                if r != nil {
+                    try await Audit.record(on: c, logger: call.logger,
+                                           call.auditEntry(action: "webhook.replay", result: .allowed, subjectId: id.uuidString.lowercased()))
+                }
+                return r
+            }
+            guard let result else { throw Problem(.notFound, "no endpoint \(id) of yours") }
+            return try JSON.response(Replayed(queued: result.queued, nextSequence: result.next))
+        }
+    }
+
+    struct Replay: Decodable {
+        let fromSequence: Int64
+        enum CodingKeys: String, CodingKey { case fromSequence = "from_sequence" }
+    }
+
+    struct Replayed: Encodable {
+        let queued: Int
+        /// Set when more events remain than one call re-queues: replay again from here.
+        let nextSequence: Int64?
+        enum CodingKeys: String, CodingKey {
+            case queued
+            case nextSequence = "next_sequence"
+        }
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(queued, forKey: .queued)
+            try c.encode(nextSequence, forKey: .nextSequence)
         }
     }
 }
