@@ -67,6 +67,10 @@ public struct Scorecard: Sendable, Codable, Equatable {
         }
 
         public var maxPoints: Int { bins.map(\.points).max() ?? 0 }
+        /// The index of the bin a value falls in (nil: none does).
+        public func binIndex(_ v: FeatureValue) -> Int? { bins.firstIndex { $0.matches(v) } }
+        /// Each bin as text: `[min, max)`, `A|B`, `missing`.
+        public var binLabels: [String] { bins.map(\.label) }
     }
 
     public struct Grade: Sendable, Codable, Equatable {

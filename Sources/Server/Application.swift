@@ -34,6 +34,7 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     ProductRoutes(db: deps.db).register(api)
     WebhookRoutes(db: deps.db, policy: deps.config.webhookPolicy).register(api)
     DemandRoutes(db: deps.db).register(api)
+    RegulatorRoutes(db: deps.db).register(api)
     return (router, api.registered.withLock { $0 })
 }
 
@@ -68,6 +69,7 @@ public func buildApplication(_ config: AppConfig, logger: Logger? = nil) throws 
     app.addServices(
         ProfileService(db: db, intervalMilliseconds: config.profileIntervalMilliseconds, batch: config.profileBatch, startAfter: started))
     app.addServices(MarketService(db: db, intervalSeconds: config.marketSweepSeconds, startAfter: started))
+    app.addServices(StatsService(db: db, intervalSeconds: config.statsRefreshSeconds, startAfter: started))
     app.addServices(WebhookService(db: db, curl: CurlClient(), startAfter: started))
     let startupLimit = Duration.milliseconds(Int64(config.database.connectTimeoutMilliseconds) * startupCheckAttempts)
     if let path = config.providersFile {

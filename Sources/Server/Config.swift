@@ -35,6 +35,7 @@ public struct AppConfig: Sendable {
     public var profileIntervalMilliseconds: Int
     public var profileBatch: Int
     public var marketSweepSeconds: Int
+    public var statsRefreshSeconds: Int
     public var webhookPolicy: WebhookPolicy
     /// The service's Ed25519 signing key for credit reports (file holding it, base64).
     public var signingKeyFile: String?
@@ -144,6 +145,7 @@ public struct AppConfig: Sendable {
             profileIntervalMilliseconds: try reader.int("XYD_PROFILE_INTERVAL_MS", 50...60_000, ProfileService.defaultIntervalMilliseconds),
             profileBatch: try reader.int("XYD_PROFILE_BATCH", 1...ProfileStore.maxBatch, ProfileStore.defaultBatch),
             marketSweepSeconds: try reader.int("XYD_MARKET_SWEEP_S", 1...3600, MarketService.defaultIntervalSeconds),
+            statsRefreshSeconds: try reader.int("XYD_STATS_REFRESH_S", 5...86_400, StatsService.defaultIntervalSeconds),
             webhookPolicy: try webhookPolicy(reader),
             signingKeyFile: reader.string("XYD_SIGNING_KEY_FILE"),
             environment: environment)

@@ -127,7 +127,7 @@ public enum Authorisations {
     /// nil when it is not this business's.
     public static func revoke(_ c: PostgresConnection, logger: Logger, id: UUID, uscc: String) async throws -> Authorisation? {
         try await c.query(
-            "UPDATE authorisation SET revoked_at = now() WHERE id = \(id) AND uscc = \(uscc) AND revoked_at IS NULL", logger: logger)
+            "UPDATE authorisation SET revoked_at = now(), revoked_by = 'business' WHERE id = \(id) AND uscc = \(uscc) AND revoked_at IS NULL", logger: logger)
         guard let a = try await find(c, logger: logger, id: id), a.uscc == uscc else { return nil }
         return a
     }

@@ -77,8 +77,10 @@ public enum DemandError: Error, CustomStringConvertible {
     case notFound(UUID)
     case state(current: DemandState, wanted: String)
     case noProfile(String)
+    case notYourProduct(UUID)
     public var description: String {
         switch self {
+        case .notYourProduct(let id): "no product \(id) of yours that is published, paused or retired"
         case .notFound(let id): "no demand \(id) of yours"
         case .state(let current, let wanted): "the demand is \(current.rawValue): it cannot be \(wanted)"
         case .noProfile(let uscc): "no credit profile of \(uscc) yet: its records have not been scored"
@@ -186,13 +188,14 @@ public enum Demands {
     public struct Matched: Sendable {
         public let products: [ListedProduct]
         public let ranked: Matching.Ranked
+        public let facts: ApplicantFacts
     }
 
     /// A demand against every published product.
     public static func match(_ c: PostgresConnection, logger: Logger, demand: Demand, today: Day) async throws -> Matched {
         let facts = try await facts(c, logger: logger, uscc: demand.uscc, today: today)
         let products = try await published(c, logger: logger)
-        return Matched(products: products, ranked: Matching.rank(products.map(\.terms), facts: facts, demand: demand.terms))
+        return Matched(products: products, ranked: Matching.rank(products.map(\.terms), facts: facts, demand: demand.terms), facts: facts)
     }
 
     /// Posts a demand: stored `open`, matched, and each bank with a matching product authorised
@@ -213,6 +216,14 @@ public enum Demands {
         try await event(c, logger: logger, demand: id, actor: enterpriseOrgId, kind: "enterprise", from: nil, to: .open)
         let demand = try await find(c, logger: logger, id: id, uscc: uscc)
         let matched = try await match(c, logger: logger, demand: demand, today: today)
+        // What the banks saw at posting, kept for statistics by segment.
+        let f = matched.facts
+        try await c.query(
+            """
+            UPDATE demand d SET district_code = \(f.districtCode), industry_code = \(f.industryCode), size_class = \(f.sizeClass),
+                entity_type = \(f.entityType), grade_at_posting = p.grade, score_at_posting = p.score, scorecard_version = p.scorecard_version
+            FROM profile p WHERE d.id = \(id) AND p.uscc = d.uscc
+            """, logger: logger)
         var banks: [UUID] = []
         for m in matched.ranked.matches {
             let bank = matched.products[m.productIndex].bankOrgId
@@ -251,7 +262,7 @@ public enum Demands {
         }
         try await c.query("UPDATE demand SET state = 'withdrawn', updated_at = now() WHERE id = \(id)", logger: logger)
         try await c.query(
-            "UPDATE authorisation SET revoked_at = now() WHERE demand_id = \(id) AND revoked_at IS NULL", logger: logger)
+            "UPDATE authorisation SET revoked_at = now(), revoked_by = 'demand_closed' WHERE demand_id = \(id) AND revoked_at IS NULL", logger: logger)
         try await event(c, logger: logger, demand: id, actor: actor, kind: "enterprise", from: current.state, to: .withdrawn)
         return try await find(c, logger: logger, id: id, uscc: uscc)
     }
@@ -305,6 +316,25 @@ public enum Demands {
         return try await find(c, logger: logger, id: id, uscc: try row.decode(String.self))
     }
 
+    /// A bank passes on an open demand its products matched (not for it): recorded, its demand
+    /// authorisation ends (and is not granted back by matching again), the demand leaves its
+    /// queue. Another bank's demand is absent; a demand no longer open is a state conflict.
+    public static func pass(_ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, reason: String?) async throws -> Demand {
+        let current = try await forBank(c, logger: logger, id: id, bank: bank, lock: true)
+        guard current.state == .open else { throw DemandError.state(current: current.state, wanted: "passed") }
+        let ended = try await c.query(
+            """
+            UPDATE authorisation SET revoked_at = now(), revoked_by = 'bank_passed'
+            WHERE demand_id = \(id) AND bank_org_id = \(bank) AND revoked_at IS NULL RETURNING 1
+            """, logger: logger
+        ).collect()
+        guard !ended.isEmpty else { throw DemandError.notFound(id) }
+        try await c.query(
+            "INSERT INTO demand_pass (demand_id, bank_org_id, reason) VALUES (\(id), \(bank), \(reason)) ON CONFLICT DO NOTHING",
+            logger: logger)
+        return current
+    }
+
     /// Moves a demand this bank holds: grant, decline, disburse.
     static func decide(
         _ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, from: DemandState, to: DemandState, set: PostgresQuery
@@ -320,11 +350,22 @@ public enum Demands {
         return try await find(c, logger: logger, id: id, uscc: current.uscc)
     }
 
+    /// Grants a demand this bank holds, optionally under one of its products (which must be its
+    /// own and not a draft: `DemandError.notYourProduct` otherwise).
     public static func grant(
-        _ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, amountFen: Int64, termMonths: Int, rateBp: Int
+        _ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, amountFen: Int64, termMonths: Int, rateBp: Int, product: UUID? = nil
     ) async throws -> Demand {
-        try await decide(c, logger: logger, id: id, bank: bank, from: .takenUp, to: .granted, set:
-            "decided_at = now(), granted_amount_fen = \(amountFen), granted_term_months = \(termMonths), granted_rate_bp = \(rateBp)")
+        if let product {
+            let own = try await c.query(
+                "SELECT 1 FROM product WHERE id = \(product) AND bank_org_id = \(bank) AND status <> 'draft'", logger: logger
+            ).collect()
+            guard !own.isEmpty else { throw DemandError.notYourProduct(product) }
+        }
+        return try await decide(c, logger: logger, id: id, bank: bank, from: .takenUp, to: .granted, set:
+            """
+            decided_at = now(), granted_amount_fen = \(amountFen), granted_term_months = \(termMonths), granted_rate_bp = \(rateBp),
+            granted_product_id = \(product)::uuid
+            """)
     }
 
     public static func decline(_ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, reason: String, text: String?) async throws -> Demand {
@@ -410,13 +451,13 @@ public enum Demands {
                     SELECT d.uscc, d.enterprise_org_id, b, ARRAY['profile'], 'loan_application', d.expires_at, 'demand', d.id
                     FROM demand d, unnest(\(banks)::uuid[]) AS b
                     WHERE d.id = \(d.id) AND NOT EXISTS (SELECT 1 FROM authorisation a WHERE a.demand_id = d.id AND a.bank_org_id = b
-                                                         AND a.revoked_at IS NULL)
+                                                         AND (a.revoked_at IS NULL OR a.revoked_by IN ('business', 'bank_passed')))
                     RETURNING 1
                     """, logger: logger
                 ).collect().count
                 revoked += try await c.query(
                     """
-                    UPDATE authorisation SET revoked_at = now()
+                    UPDATE authorisation SET revoked_at = now(), revoked_by = 'no_longer_matching'
                     WHERE demand_id = \(d.id) AND revoked_at IS NULL AND NOT (bank_org_id = ANY(\(banks)::uuid[]))
                     RETURNING 1
                     """, logger: logger
@@ -440,7 +481,7 @@ public enum Demands {
             ).collect().map { try $0.decode(UUID.self) }
             if !expired.isEmpty {
                 try await c.query(
-                    "UPDATE authorisation SET revoked_at = now() WHERE demand_id = ANY(\(expired)::uuid[]) AND revoked_at IS NULL", logger: logger)
+                    "UPDATE authorisation SET revoked_at = now(), revoked_by = 'demand_closed' WHERE demand_id = ANY(\(expired)::uuid[]) AND revoked_at IS NULL", logger: logger)
                 for id in expired { try await event(c, logger: logger, demand: id, actor: nil, kind: "system", from: .open, to: .expired) }
             }
             let lapsed = try await c.query(

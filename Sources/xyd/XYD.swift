@@ -41,6 +41,7 @@ struct SettingOptions: ParsableArguments {
     @Option(help: "XYD_PROFILE_BATCH") var profileBatch: String?
     @Option(help: "XYD_SIGNING_KEY_FILE") var signingKeyFile: String?
     @Option(help: "XYD_MARKET_SWEEP_S") var marketSweepS: String?
+    @Option(help: "XYD_STATS_REFRESH_S") var statsRefreshS: String?
     @Option(help: "XYD_WEBHOOK_HOSTS") var webhookHosts: String?
     @Option(help: "XYD_WEBHOOK_ALLOW_LOOPBACK") var webhookAllowLoopback: String?
 
@@ -53,7 +54,7 @@ struct SettingOptions: ParsableArguments {
             ("XYD_AUDIT_SEAL_INTERVAL_MS", auditSealIntervalMs), ("XYD_AUDIT_SEAL_BATCH", auditSealBatch),
             ("XYD_MIGRATIONS_DIR", migrationsDir), ("XYD_PROVIDERS_FILE", providersFile),
             ("XYD_INGEST_INTERVAL_S", ingestIntervalS), ("XYD_PROFILE_INTERVAL_MS", profileIntervalMs),
-            ("XYD_PROFILE_BATCH", profileBatch), ("XYD_SIGNING_KEY_FILE", signingKeyFile), ("XYD_MARKET_SWEEP_S", marketSweepS),
+            ("XYD_PROFILE_BATCH", profileBatch), ("XYD_SIGNING_KEY_FILE", signingKeyFile), ("XYD_MARKET_SWEEP_S", marketSweepS), ("XYD_STATS_REFRESH_S", statsRefreshS),
             ("XYD_WEBHOOK_HOSTS", webhookHosts), ("XYD_WEBHOOK_ALLOW_LOOPBACK", webhookAllowLoopback),
         ]
         var result: [String: String] = [:]

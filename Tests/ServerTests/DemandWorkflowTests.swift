@@ -73,6 +73,54 @@ import TestSupport
         }
     }
 
+    @Test func aBankPassesAndNeitherAPassNorABusinesssRevocationIsUndoneByMatchingAgain() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                let id = try await setUp(client, w, banks: [w.bank, w.otherBankKey])
+                // The other bank passes (with a reason): the demand leaves its queue and its authorisation ends.
+                let passed = try await client.execute(uri: "/v1/demands/\(id)/pass", method: .post, headers: bearer(w.otherBankKey).merging(.json),
+                                                      body: jsonBody(#"{"reason": "outside our sector focus"}"#))
+                #expect(passed.status == .ok, "\(String(buffer: passed.body))")
+                struct Queue: Decodable { let items: [Shown] }
+                let queue = try decodeJSON(Queue.self, try await client.execute(uri: "/v1/demands", method: .get, headers: bearer(w.otherBankKey)))
+                #expect(!queue.items.contains { $0.id == id })
+                #expect(try await client.execute(uri: "/v1/demands/\(id)/take-up", method: .post, headers: bearer(w.otherBankKey)).status == .conflict)
+                // Passing twice: the authorisation is gone already.
+                #expect(try await client.execute(uri: "/v1/demands/\(id)/pass", method: .post, headers: bearer(w.otherBankKey)).status == .notFound)
+                // The business revokes the first bank's demand authorisation.
+                let auth: UUID = try await db.owner.scalar(
+                    "SELECT id FROM authorisation WHERE demand_id = '\(id)' AND bank_org_id = '\(w.bankId)' AND revoked_at IS NULL")
+                #expect(try await client.execute(uri: "/v1/me/authorisations/\(auth)", method: .delete, headers: bearer(w.business)).status == .ok)
+                // Matching again (products and profile unchanged, both still fit) grants neither back.
+                _ = try await Demands.rematch(db.app)
+                let live: Int = try await db.owner.scalar("SELECT count(*)::int FROM authorisation WHERE demand_id = '\(id)' AND revoked_at IS NULL")
+                #expect(live == 0)
+                #expect(try await db.owner.scalar("SELECT reason FROM demand_pass WHERE demand_id = '\(id)'") == "outside our sector focus")
+                #expect(try await db.owner.scalar("SELECT count(*)::int FROM audit_log WHERE action = 'demand.pass'") == 1)
+            }
+        }
+    }
+
+    @Test func aGrantNamesOneOfTheBanksOwnProducts() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                let id = try await setUp(client, w, banks: [w.bank, w.otherBankKey])
+                #expect(try await client.execute(uri: "/v1/demands/\(id)/take-up", method: .post, headers: bearer(w.bank)).status == .ok)
+                let mine: UUID = try await db.owner.scalar("SELECT id FROM product WHERE bank_org_id = '\(w.bankId)'")
+                let theirs: UUID = try await db.owner.scalar("SELECT id FROM product WHERE bank_org_id = '\(w.otherBankId)'")
+                func grant(_ product: UUID) async throws -> TestResponse {
+                    try await client.execute(uri: "/v1/demands/\(id)/grant", method: .post, headers: bearer(w.bank).merging(.json),
+                                             body: jsonBody(#"{"amount_fen": 20000000, "term_months": 12, "rate_bp": 450, "product_id": "\#(product)"}"#))
+                }
+                #expect(try await grant(theirs).status == .unprocessableContent)
+                #expect(try await grant(mine).status == .ok)
+                #expect(try await db.owner.scalar("SELECT granted_product_id FROM demand WHERE id = '\(id)'") == mine)
+            }
+        }
+    }
+
     @Test func grantDeclineDisburseAndEveryOtherMoveRefused() async throws {
         try await TestDatabase.with { db in
             let w = try await CreditWorld.make(db)

@@ -108,6 +108,7 @@ struct DemandRoutes {
         case .notFound: Problem(.notFound, e.description)
         case .state: Problem(.conflict, e.description)
         case .noProfile: Problem(.conflict, e.description)
+        case .notYourProduct: Problem.invalid("product_id", e.description)
         }
     }
 
@@ -115,11 +116,17 @@ struct DemandRoutes {
         let amountFen: Int64
         let termMonths: Int
         let rateBp: Int
+        let productId: UUID?
         enum CodingKeys: String, CodingKey {
             case amountFen = "amount_fen"
             case termMonths = "term_months"
             case rateBp = "rate_bp"
+            case productId = "product_id"
         }
+    }
+
+    struct Pass: Decodable {
+        let reason: String?
     }
 
     struct Decline: Decodable {
@@ -162,6 +169,13 @@ struct DemandRoutes {
                 try await Demands.takeUp(c, logger: call.logger, id: id, bank: call.caller.orgId, today: Day.todayInChina())
             }
         }
+        api.on(.post, "/v1/demands/:demandId/pass") { call in
+            let reason = try await call.decodeIfPresent(Pass.self)?.reason?.trimmingCharacters(in: .whitespacesAndNewlines)
+            if let reason, reason.count > Self.maxPurposeLength { throw Problem.invalid("reason", "at most \(Self.maxPurposeLength) characters") }
+            return try await bankStep(call, action: "demand.pass") { c, id in
+                try await Demands.pass(c, logger: call.logger, id: id, bank: call.caller.orgId, reason: reason?.isEmpty == true ? nil : reason)
+            }
+        }
         api.on(.post, "/v1/demands/:demandId/grant") { call in
             let g = try await call.decode(Grant.self)
             var errors: [Problem.FieldError] = []
@@ -170,7 +184,8 @@ struct DemandRoutes {
             if g.rateBp < 0 || g.rateBp > ProductValidation.maxRateBp { errors.append(.init(field: "rate_bp", reason: "0 to \(ProductValidation.maxRateBp)")) }
             guard errors.isEmpty else { throw Problem.invalid(errors) }
             return try await bankStep(call, action: "demand.grant") { c, id in
-                try await Demands.grant(c, logger: call.logger, id: id, bank: call.caller.orgId, amountFen: g.amountFen, termMonths: g.termMonths, rateBp: g.rateBp)
+                try await Demands.grant(c, logger: call.logger, id: id, bank: call.caller.orgId, amountFen: g.amountFen, termMonths: g.termMonths, rateBp: g.rateBp,
+                                        product: g.productId)
             }
         }
         api.on(.post, "/v1/demands/:demandId/decline") { call in

@@ -1,0 +1,93 @@
+import Foundation
+
+/// Model-health statistics for regulators: population stability of a distribution against
+/// its reference, and how well scores separate loans that went bad (KS, AUC, Gini). Ratios,
+/// not money: `Double` is right here.
+public enum ModelHealth {
+    /// PSI at or above this is a moderate shift (watch); at or above `psiAlert`, a major one.
+    public static let psiWatch = 0.10
+    public static let psiAlert = 0.25
+    /// A share of zero is taken as this, so that an empty bin does not make PSI infinite.
+    public static let psiFloor = 0.0001
+
+    /// Population stability index of `actual` counts against `expected` counts over the same
+    /// bins: Σ (a − e) · ln(a / e) over the bins' shares. Nil when either side is empty or
+    /// the bins differ in number.
+    public static func psi(expected: [Int], actual: [Int]) -> Double? {
+        guard expected.count == actual.count, !expected.isEmpty else { return nil }
+        let te = expected.reduce(0, +), ta = actual.reduce(0, +)
+        guard te > 0, ta > 0 else { return nil }
+        var sum = 0.0
+        for (e, a) in zip(expected, actual) {
+            let pe = max(Double(e) / Double(te), psiFloor), pa = max(Double(a) / Double(ta), psiFloor)
+            sum += (pa - pe) * log(pa / pe)
+        }
+        return sum
+    }
+
+    /// A traffic light for a PSI: green below 0.10, amber below 0.25, red from 0.25.
+    public static func psiLevel(_ psi: Double) -> String { psi >= psiAlert ? "red" : psi >= psiWatch ? "amber" : "green" }
+
+    public struct Separation: Sendable, Equatable {
+        public let loans: Int
+        public let bad: Int
+        /// Probability that a good loan scored higher than a bad one (ties count half).
+        public let auc: Double
+        /// Largest gap between the cumulative score distributions of bad and good loans.
+        public let ks: Double
+        public var gini: Double { 2 * auc - 1 }
+    }
+
+    /// How well `score` (higher = safer) separates bad from good. Nil without both kinds.
+    public static func separation(_ loans: [(score: Int, bad: Bool)]) -> Separation? {
+        let bad = loans.filter(\.bad).count, good = loans.count - bad
+        guard bad > 0, good > 0 else { return nil }
+        // Walk scores upwards, group ties: AUC by ranks (Mann–Whitney), KS by cumulative shares.
+        let sorted = loans.sorted { $0.score < $1.score }
+        var i = 0, badBelow = 0, goodBelow = 0
+        var concordant = 0.0, ks = 0.0
+        while i < sorted.count {
+            var j = i, b = 0, g = 0
+            while j < sorted.count, sorted[j].score == sorted[i].score {
+                if sorted[j].bad { b += 1 } else { g += 1 }
+                j += 1
+            }
+            // Good loans at this score beat every bad loan below it and tie with the bad ones here.
+            concordant += Double(g) * (Double(badBelow) + Double(b) / 2)
+            badBelow += b
+            goodBelow += g
+            ks = max(ks, abs(Double(badBelow) / Double(bad) - Double(goodBelow) / Double(good)))
+            i = j
+        }
+        return Separation(loans: loans.count, bad: bad, auc: concordant / (Double(bad) * Double(good)), ks: ks)
+    }
+
+    /// The 100-point band of a score (0…9; 1000 falls in the top band).
+    public static func scoreBand(_ score: Int) -> Int { min(9, max(0, score / 100)) }
+    public static let scoreBands = 10
+}
+
+/// Small-cell suppression for statistics shown to regulators: a cell counting fewer than
+/// `threshold` (but more than zero) enterprises is not shown, and when a table with a shown
+/// total would then have exactly one hidden cell — which the total minus the others would
+/// reveal — the next smallest non-empty cell is hidden too (a complementary suppression).
+public enum Suppression {
+    public static let threshold = 5
+
+    /// Which cells to hide, given each cell's count of distinct enterprises. `totalShown`:
+    /// whether the table shows a total over these cells (the total itself is hidden when it is
+    /// under the threshold: then every cell is).
+    public static func hidden(_ counts: [Int], totalShown: Bool = true) -> [Bool] {
+        var hide = counts.map { $0 > 0 && $0 < threshold }
+        let total = counts.reduce(0, +)
+        if totalShown, total > 0, total < threshold { return counts.map { $0 > 0 } }
+        if totalShown, hide.filter({ $0 }).count == 1 {
+            let candidates = counts.indices.filter { !hide[$0] && counts[$0] > 0 }
+            if let next = candidates.min(by: { counts[$0] < counts[$1] }) { hide[next] = true }
+        }
+        return hide
+    }
+
+    /// Whether a table's total must be hidden (fewer than `threshold` enterprises in all).
+    public static func totalHidden(_ total: Int) -> Bool { total > 0 && total < threshold }
+}

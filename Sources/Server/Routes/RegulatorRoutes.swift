@@ -1,0 +1,163 @@
+import CreditCore
+import Foundation
+import Hummingbird
+import PostgresNIO
+import Store
+
+/// The regulators' statistics (C9): aggregates only, read from the summary tables, as JSON or
+/// CSV (`Accept: text/csv` or `?format=csv`). Each read is audited.
+struct RegulatorRoutes {
+    let db: Database
+
+    static let prefix = "/v1/regulator"
+    static let sizes: Set<String> = ["micro", "small", "medium", "large"]
+    static let productKinds: Set<String> = ["credit", "secured", "guaranteed"]
+
+    /// The filters of a request, checked; every bad one named in one 422.
+    static func filter(_ call: Call) throws -> StatFilter {
+        let q = call.request.uri.queryParameters
+        var f = StatFilter()
+        var errors: [Problem.FieldError] = []
+        func month(_ name: String) -> String? {
+            guard let v = q.get(name) else { return nil }
+            if MonthIndex(period: v) == nil || v.count != 7 { errors.append(.init(field: name, reason: "a month YYYY-MM")) }
+            return v
+        }
+        f.from = month("from")
+        f.to = month("to")
+        if let d = q.get("district") {
+            if d.count != 6 || !d.allSatisfy(\.isASCII) || !d.allSatisfy(\.isNumber) { errors.append(.init(field: "district", reason: "a 6-digit district code")) }
+            f.district = d
+        }
+        if let i = q.get("industry") {
+            if i.count != 1 || !("A"..."T").contains(i) { errors.append(.init(field: "industry", reason: "an industry section letter A–T")) }
+            f.industry = i
+        }
+        if let s = q.get("size") {
+            if !sizes.contains(s) { errors.append(.init(field: "size", reason: "one of \(sizes.sorted().joined(separator: ", "))")) }
+            f.size = s
+        }
+        if let b = q.get("bank") {
+            if let id = UUID(uuidString: b) { f.bank = id } else { errors.append(.init(field: "bank", reason: "a bank's organisation id (uuid)")) }
+        }
+        if let k = q.get("product_kind") {
+            if !productKinds.contains(k) { errors.append(.init(field: "product_kind", reason: "one of credit, secured, guaranteed")) }
+            f.productKind = k
+        }
+        guard errors.isEmpty else { throw Problem.invalid(errors) }
+        return f
+    }
+
+    static func dimension(_ call: Call, allowed: [StatDimension], default value: StatDimension) throws -> StatDimension {
+        guard let text = call.request.uri.queryParameters.get("by") else { return value }
+        guard let d = StatDimension(rawValue: text), allowed.contains(d) else {
+            throw Problem.invalid("by", "one of \(allowed.map(\.rawValue).joined(separator: ", "))")
+        }
+        return d
+    }
+
+    static let demandDimensions: [StatDimension] = [.month, .district, .industry, .size, .entityType, .farmer, .firstLoan, .bank, .productKind, .grade]
+
+    func register(_ api: API) {
+        table(api, "funnel") { c, call in
+            try await Stats.funnel(c, logger: call.logger, by: Self.dimension(call, allowed: Self.demandDimensions, default: .month),
+                                   filter: Self.filter(call))
+        }
+        table(api, "timing") { c, call in
+            try await Stats.timing(c, logger: call.logger, by: Self.dimension(call, allowed: Self.demandDimensions, default: .month),
+                                   filter: Self.filter(call))
+        }
+        table(api, "declines") { c, call in try await Stats.declines(c, logger: call.logger, filter: Self.filter(call)) }
+        table(api, "banks") { c, call in try await Stats.banks(c, logger: call.logger, filter: Self.filter(call)) }
+        table(api, "quality") { c, call in try await Stats.quality(c, logger: call.logger) }
+        table(api, "grades") { c, call in try await Stats.gradesByMonth(c, logger: call.logger) }
+        table(api, "stability") { c, call in try await Stats.stability(c, logger: call.logger) }
+        table(api, "separation") { c, call in try await Stats.separation(c, logger: call.logger, filter: Self.filter(call)) }
+        table(api, "segments") { c, call in
+            try await Stats.segments(c, logger: call.logger, by: Self.dimension(call, allowed: [.district, .industry, .size], default: .district),
+                                     filter: Self.filter(call))
+        }
+    }
+
+    /// One statistics route: the table, audited, in the format asked for.
+    func table(_ api: API, _ name: String, _ build: @escaping @Sendable (PostgresConnection, Call) async throws -> StatTable) {
+        api.on(.get, "\(Self.prefix)/\(name)") { call in
+            let table = try await db.withTransaction { c in
+                let t = try await build(c, call)
+                try await Audit.record(on: c, logger: call.logger, call.auditEntry(action: "stats.read", result: .allowed, detail: ["table": name]))
+                return t
+            }
+            return Self.wantsCSV(call.request) ? StatRender.csvResponse(table) : StatRender.jsonResponse(table)
+        }
+    }
+
+    static func wantsCSV(_ request: Request) -> Bool {
+        if request.uri.queryParameters.get("format") == "csv" { return true }
+        return request.headers[.accept]?.lowercased().contains("text/csv") ?? false
+    }
+}
+
+/// A statistics table as JSON or CSV. A hidden cell is the string `suppressed` in both.
+enum StatRender {
+    static func value(_ v: StatTable.Value) -> JSONValue {
+        switch v {
+        case .int(let n): .number(String(n))
+        case .decimal(let d): .number(d)
+        case .text(let t): .string(t)
+        case .null: .null
+        case .suppressed: .string("suppressed")
+        }
+    }
+
+    static func row(_ r: StatTable.Row, _ columns: [StatTable.Column]) -> JSONValue {
+        var values: JSONObject = [:]
+        for (c, v) in zip(columns, r.values) { values[c.name] = value(v) }
+        return ["key": .string(r.key), "suppressed": .bool(r.suppressed), "values": .object(values)]
+    }
+
+    static func json(_ t: StatTable) -> JSONValue {
+        var o: JSONObject = [
+            "table": .string(t.name),
+            "by": t.by.map(JSONValue.string) ?? .null,
+            "columns": .array(t.columns.map { ["name": .string($0.name), "unit": .string($0.unit.rawValue)] }),
+            "rows": .array(t.rows.map { row($0, t.columns) }),
+            "total": t.total.map { row($0, t.columns) } ?? .null,
+            "notes": .array((t.notes + ["cells counting fewer than \(Suppression.threshold) enterprises are suppressed"]).map(JSONValue.string)),
+        ]
+        o["refreshed_at"] = t.refreshedAt.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null
+        return .object(o)
+    }
+
+    static func jsonResponse(_ t: StatTable) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: json(t).jsonText)))
+    }
+
+    static func csvField(_ s: String) -> String {
+        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+
+    static func csvValue(_ v: StatTable.Value) -> String {
+        switch v {
+        case .int(let n): String(n)
+        case .decimal(let d): d
+        case .text(let t): csvField(t)
+        case .null: ""
+        case .suppressed: "suppressed"
+        }
+    }
+
+    /// Header `key,COLUMN…`; one line per row; the total last, keyed `total`.
+    static func csv(_ t: StatTable) -> String {
+        var out = ([t.by ?? "key"] + t.columns.map(\.name)).joined(separator: ",") + "\r\n"
+        for r in t.rows + (t.total.map { [$0] } ?? []) {
+            out += ([csvField(r.key)] + r.values.map(csvValue)).joined(separator: ",") + "\r\n"
+        }
+        return out
+    }
+
+    static func csvResponse(_ t: StatTable) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
+                                        .contentDisposition: "attachment; filename=\"\(t.name)\(t.by.map { "-by-\($0)" } ?? "").csv\""],
+                 body: .init(byteBuffer: ByteBuffer(string: csv(t))))
+    }
+}

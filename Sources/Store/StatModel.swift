@@ -1,0 +1,164 @@
+import CreditCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Model health for regulators: the city's grades over time, stability of the score and each
+/// feature against the version's baseline, separation on reported loan outcomes, and the same
+/// by segment.
+extension Stats {
+    public static let grades = ["A", "B", "C", "D", "none"]
+
+    /// Enterprises by grade, one row per month and scorecard version.
+    public static func gradesByMonth(_ c: PostgresConnection, logger: Logger) async throws -> StatTable {
+        var cells: [String: [String: Int]] = [:]
+        var keys: [String] = []
+        for try await (month, version, grade, n) in try await c.query(
+            "SELECT month, scorecard_version, grade, enterprises FROM stat_grade_month ORDER BY month, scorecard_version", logger: logger
+        ).decode((String, String, String, Int).self) {
+            let key = "\(month) \(version)"
+            if cells[key] == nil { keys.append(key) }
+            cells[key, default: [:]][grade] = n
+        }
+        var rows: [StatTable.Row] = []
+        for key in keys {
+            let counts = grades.map { cells[key]?[$0] ?? 0 }
+            // Each grade is a cell of its own: small ones hidden within the month, with a complement.
+            let hide = Suppression.hidden(counts, totalShown: true)
+            rows.append(StatTable.Row(
+                key: key, values: counts.indices.map { hide[$0] ? .suppressed : .int(Int64(counts[$0])) } + [.int(Int64(counts.reduce(0, +)))],
+                enterprises: counts.reduce(0, +)))
+        }
+        var t = StatTable(name: "grades", by: "month", columns: grades.map { .init($0, .count) } + [.init("enterprises", .count)],
+                          rows: rows, total: nil, notes: ["one snapshot of the city's profiles per month (the latest refresh of the month)"])
+        t.refreshedAt = try await refreshedAt(c, logger: logger, "model")
+        return t
+    }
+
+    /// Distribution counts per characteristic and bin for one version, kind and segment kind.
+    static func distributions(_ c: PostgresConnection, logger: Logger, kind: String, version: String, segmentKind: String)
+        async throws -> [String: [String: [Int: Int]]]
+    {
+        var out: [String: [String: [Int: Int]]] = [:]  // segment → characteristic → bin → n
+        for try await (segment, ch, bin, n) in try await c.query(
+            """
+            SELECT segment, characteristic, bin, enterprises FROM stat_distribution
+            WHERE kind = \(kind) AND scorecard_version = \(version) AND segment_kind = \(segmentKind)
+            """, logger: logger
+        ).decode((String, String, Int, Int).self) {
+            out[segment, default: [:]][ch, default: [:]][bin] = n
+        }
+        return out
+    }
+
+    static func activeVersion(_ c: PostgresConnection, logger: Logger) async throws -> String? {
+        try await c.query("SELECT version FROM active_scorecard", logger: logger).collect().first?.decode(String.self)
+    }
+
+    static func psi(_ reference: [Int: Int]?, _ current: [Int: Int]?, bins: Int) -> Double? {
+        guard let reference, let current else { return nil }
+        return ModelHealth.psi(expected: (0..<bins).map { reference[$0] ?? 0 }, actual: (0..<bins).map { current[$0] ?? 0 })
+    }
+
+    /// PSI of the score and of each feature of the active version, against its baseline.
+    public static func stability(_ c: PostgresConnection, logger: Logger) async throws -> StatTable {
+        var rows: [StatTable.Row] = []
+        var notes = ["PSI against the distribution when the version went live; 0.10 and over: watch (amber); 0.25 and over: act (red)",
+                     "score in 100-point bands; each feature over the scorecard's bins"]
+        if let version = try await activeVersion(c, logger: logger), let card = try await Scorecards.card(c, version: version, logger: logger) {
+            let reference = try await distributions(c, logger: logger, kind: "reference", version: version, segmentKind: "all")["all"] ?? [:]
+            let current = try await distributions(c, logger: logger, kind: "current", version: version, segmentKind: "all")["all"] ?? [:]
+            let characteristics = [("score", ModelHealth.scoreBands)] + card.characteristics.map { ($0.feature.rawValue, $0.bins.count) }
+            for (name, bins) in characteristics {
+                let value = psi(reference[name], current[name], bins: bins)
+                let n = (current[name] ?? [:]).values.reduce(0, +)
+                rows.append(StatTable.Row(key: name, values: [
+                    .text(version), StatTable.ratio(value), .text(value.map(ModelHealth.psiLevel) ?? "n/a"), .int(Int64(bins)), .int(Int64(n)),
+                ], enterprises: n))
+            }
+        } else {
+            notes.append("no scorecard is active")
+        }
+        var t = StatTable(name: "stability", by: "characteristic",
+                          columns: [.init("scorecard_version", .text), .init("psi", .ratio), .init("level", .text), .init("bins", .count),
+                                    .init("enterprises", .count)],
+                          rows: rows, total: nil, notes: notes)
+        t.refreshedAt = try await refreshedAt(c, logger: logger, "model")
+        t.suppress()
+        return t
+    }
+
+    /// Separation on reported loan outcomes, by the scorecard version that scored the demand.
+    public static func separation(_ c: PostgresConnection, logger: Logger, filter: StatFilter) async throws -> StatTable {
+        var loans: [String: [(score: Int, bad: Bool)]] = [:]
+        var enterprises: [String: Set<String>] = [:]
+        let q = filtered("SELECT scorecard_version, score, bad, enterprise FROM stat_demand",
+                         " AND bad IS NOT NULL AND score IS NOT NULL AND scorecard_version IS NOT NULL", filter)
+        for try await (version, score, bad, enterprise) in try await c.query(q, logger: logger).decode((String, Int, Bool, String).self) {
+            loans[version, default: []].append((score, bad))
+            enterprises[version, default: []].insert(enterprise)
+        }
+        let rows = loans.keys.sorted().map { version -> StatTable.Row in
+            let l = loans[version]!
+            let s = ModelHealth.separation(l)
+            return StatTable.Row(key: version, values: [
+                .int(Int64(l.count)), .int(Int64(l.filter(\.bad).count)), StatTable.ratio(s?.auc), StatTable.ratio(s?.ks), StatTable.ratio(s?.gini),
+            ], enterprises: enterprises[version]!.count)
+        }
+        var t = StatTable(name: "separation", by: "scorecard_version",
+                          columns: [.init("loans", .count), .init("bad", .count), .init("auc", .ratio), .init("ks", .ratio), .init("gini", .ratio)],
+                          rows: rows, total: nil,
+                          notes: ["loans with a reported outcome; bad: defaulted or 90 days overdue in any reported month; score at posting"])
+        t.refreshedAt = try await refreshedAt(c, logger: logger, "demands")
+        t.suppress()
+        return t
+    }
+
+    /// By district, industry or size: the score's PSI in the segment and its loans' default rate.
+    public static func segments(_ c: PostgresConnection, logger: Logger, by: StatDimension, filter: StatFilter) async throws -> StatTable {
+        guard [.district, .industry, .size].contains(by) else { throw StatError.dimension(by.rawValue, "district, industry or size") }
+        var rows: [StatTable.Row] = []
+        var outcomes: [String: (loans: Int64, bad: Int64, enterprises: Int)] = [:]
+        let q = filtered(
+            "SELECT \(by.column), count(*), count(*) FILTER (WHERE bad), count(DISTINCT enterprise)::int FROM stat_demand",
+            " AND bad IS NOT NULL GROUP BY 1", filter)
+        for try await (segment, loans, bad, n) in try await c.query(q, logger: logger).decode((String, Int64, Int64, Int).self) {
+            outcomes[segment] = (loans, bad, n)
+        }
+        let version = try await activeVersion(c, logger: logger)
+        var reference: [String: [String: [Int: Int]]] = [:], current: [String: [String: [Int: Int]]] = [:]
+        if let version {
+            reference = try await distributions(c, logger: logger, kind: "reference", version: version, segmentKind: by.rawValue)
+            current = try await distributions(c, logger: logger, kind: "current", version: version, segmentKind: by.rawValue)
+        }
+        for segment in Set(current.keys).union(outcomes.keys).sorted() {
+            let n = (current[segment]?["score"] ?? [:]).values.reduce(0, +)
+            let value = psi(reference[segment]?["score"], current[segment]?["score"], bins: ModelHealth.scoreBands)
+            let o = outcomes[segment]
+            // The default rate counts the segment's borrowers: hidden on its own when they are few.
+            let rateHidden = (o?.enterprises ?? 0) > 0 && (o?.enterprises ?? 0) < Suppression.threshold
+            rows.append(StatTable.Row(key: segment, values: [
+                .int(Int64(n)), StatTable.ratio(value), .text(value.map(ModelHealth.psiLevel) ?? "n/a"),
+                rateHidden ? .suppressed : .int(o?.loans ?? 0), rateHidden ? .suppressed : .int(o?.bad ?? 0),
+                rateHidden ? .suppressed : (o.map { StatTable.ratio($0.bad, $0.loans) } ?? .null),
+            ], enterprises: n))
+        }
+        var t = StatTable(name: "segments", by: by.rawValue,
+                          columns: [.init("enterprises", .count), .init("score_psi", .ratio), .init("level", .text), .init("loans", .count),
+                                    .init("bad", .count), .init("default_rate", .ratio)],
+                          rows: rows, total: nil,
+                          notes: ["score PSI within the segment against the segment at the version's baseline; default rate over loans with a reported outcome"])
+        t.refreshedAt = try await refreshedAt(c, logger: logger, "model")
+        t.suppress()
+        return t
+    }
+}
+
+public enum StatError: Error, CustomStringConvertible {
+    case dimension(String, String)
+    public var description: String {
+        switch self {
+        case .dimension(let got, let allowed): "cannot break this table down by \(got): use \(allowed)"
+        }
+    }
+}

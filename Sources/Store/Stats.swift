@@ -1,0 +1,223 @@
+import CreditCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Statistics for regulators (C9): summary tables rebuilt on a schedule, and the aggregates
+/// read from them. Every figure counts enterprises without naming one; cells of fewer than
+/// `Suppression.threshold` enterprises are hidden (see `StatTable`).
+public enum Stats {
+    /// Periodic datasets count towards completeness when a business has a record for one of
+    /// this many latest months.
+    public static let completenessMonths = 3
+    /// A record is timely when it arrives at most this many hours after the provider's time.
+    public static let timelyHours = 48
+    /// Timeliness looks at records whose provider time is within this many days.
+    public static let timelinessDays = 90
+    public static let periodicDatasets = ["tax_filing", "social_insurance", "utility_bill"]
+    /// The first half of the advisory-lock key each table's refresh holds.
+    static let refreshLockKey: Int32 = 0x5374_6174  // "Stat"
+
+    // MARK: Refresh
+
+    /// Rebuilds every summary table, each in its own transaction; returns the milliseconds each took.
+    @discardableResult
+    public static func refresh(_ db: Database, today: Day = Day.todayInChina()) async throws -> [(String, Int)] {
+        var took: [(String, Int)] = []
+        func timed(_ name: String, _ body: (PostgresConnection) async throws -> Void) async throws {
+            let clock = ContinuousClock(), start = clock.now
+            try await db.withTransaction { c in
+                // One refresh of a table at a time (several servers, or a manual refresh).
+                try await c.query("SELECT pg_advisory_xact_lock(\(refreshLockKey), hashtext(\(name)))", logger: db.logger)
+                try await body(c)
+                let ms = Int((clock.now - start).components.seconds * 1000 + (clock.now - start).components.attoseconds / 1_000_000_000_000_000)
+                try await c.query(
+                    """
+                    INSERT INTO stat_refresh (name, refreshed_at, took_ms) VALUES (\(name), now(), \(ms))
+                    ON CONFLICT (name) DO UPDATE SET refreshed_at = now(), took_ms = excluded.took_ms
+                    """, logger: db.logger)
+                took.append((name, ms))
+            }
+        }
+        try await timed("demands") { c in try await refreshDemands(c, logger: db.logger, today: today) }
+        try await timed("banks") { c in try await refreshBanks(c, logger: db.logger, today: today) }
+        try await timed("quality") { c in try await refreshQuality(c, logger: db.logger, today: today) }
+        try await timed("model") { c in try await refreshModel(c, logger: db.logger, today: today) }
+        return took
+    }
+
+    static func refreshDemands(_ c: PostgresConnection, logger: Logger, today: Day) async throws {
+        try await c.query("DELETE FROM stat_demand", logger: logger)
+        try await c.query(
+            """
+            INSERT INTO stat_demand
+            SELECT d.id, d.uscc, to_char(d.created_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM'),
+                   coalesce(d.district_code, 'unknown'), coalesce(left(d.industry_code, 1), 'unknown'),
+                   coalesce(d.size_class, 'unknown'), coalesce(d.entity_type, 'unknown'),
+                   coalesce(d.entity_type IN ('farmer_cooperative', 'family_farm'), false), d.first_loan,
+                   d.taken_up_by, o.name, coalesce(p.kind, CASE WHEN d.collateral_offered THEN 'secured' ELSE 'credit' END),
+                   d.state, d.amount_fen,
+                   d.taken_up_at IS NOT NULL, d.state IN ('granted', 'disbursed'), d.state = 'declined', d.state = 'disbursed',
+                   CASE WHEN d.state IN ('granted', 'disbursed') THEN coalesce(d.granted_amount_fen, 0) ELSE 0 END,
+                   CASE WHEN d.state = 'disbursed' THEN coalesce(d.disbursed_amount_fen, 0) ELSE 0 END,
+                   round((extract(epoch FROM d.taken_up_at - d.created_at) / 3600)::numeric, 2),
+                   round((extract(epoch FROM d.decided_at - d.taken_up_at) / 3600)::numeric, 2),
+                   d.decline_reason,
+                   coalesce((d.taken_up_at AT TIME ZONE 'Asia/Shanghai')::date,
+                            CASE WHEN d.state = 'open' THEN \(today.description)::date
+                                 ELSE (d.updated_at AT TIME ZONE 'Asia/Shanghai')::date END) > d.take_up_due_on,
+                   d.decision_due_on IS NOT NULL AND
+                       coalesce((d.decided_at AT TIME ZONE 'Asia/Shanghai')::date,
+                                CASE WHEN d.state = 'taken_up' THEN \(today.description)::date END) > d.decision_due_on,
+                   d.grade_at_posting, d.score_at_posting, d.scorecard_version,
+                   (SELECT bool_or(lo.status IN ('defaulted', 'overdue_90')) FROM loan_outcome lo WHERE lo.demand_id = d.id)
+            FROM demand d
+            LEFT JOIN organisations o ON o.id = d.taken_up_by
+            LEFT JOIN product p ON p.id = d.granted_product_id
+            """, logger: logger)
+    }
+
+    static func refreshBanks(_ c: PostgresConnection, logger: Logger, today: Day) async throws {
+        try await c.query("DELETE FROM stat_bank", logger: logger)
+        try await c.query(
+            """
+            INSERT INTO stat_bank
+            SELECT o.id, o.name,
+                   EXISTS (SELECT 1 FROM api_keys k WHERE k.org_id = o.id AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())),
+                   EXISTS (SELECT 1 FROM product p WHERE p.bank_org_id = o.id AND p.status = 'published')
+            FROM organisations o WHERE o.kind = 'bank'
+            """, logger: logger)
+        try await c.query("DELETE FROM stat_bank_demand", logger: logger)
+        // A matched bank answers by taking up or passing; it is overdue when it had not by the
+        // deadline while the demand was still waiting (another bank taking it up ends the wait).
+        try await c.query(
+            """
+            INSERT INTO stat_bank_demand
+            SELECT m.bank, d.id, s.month, s.district, s.industry, s.size,
+                   d.taken_up_by IS NOT DISTINCT FROM m.bank, ps.at IS NOT NULL,
+                   coalesce(least((ps.at AT TIME ZONE 'Asia/Shanghai')::date,
+                                  CASE WHEN d.taken_up_by = m.bank THEN (d.taken_up_at AT TIME ZONE 'Asia/Shanghai')::date END),
+                            (d.taken_up_at AT TIME ZONE 'Asia/Shanghai')::date,
+                            CASE WHEN d.state = 'open' THEN \(today.description)::date ELSE (d.updated_at AT TIME ZONE 'Asia/Shanghai')::date END)
+                       > d.take_up_due_on,
+                   d.taken_up_by IS NOT DISTINCT FROM m.bank AND d.decided_at IS NOT NULL,
+                   d.taken_up_by IS NOT DISTINCT FROM m.bank AND d.state = 'declined',
+                   d.taken_up_by IS NOT DISTINCT FROM m.bank AND s.decision_overdue,
+                   CASE WHEN d.taken_up_by = m.bank THEN s.hours_to_decision END
+            FROM (SELECT DISTINCT bank_org_id AS bank, demand_id FROM authorisation WHERE demand_id IS NOT NULL
+                  UNION SELECT taken_up_by, id FROM demand WHERE taken_up_by IS NOT NULL) m
+            JOIN demand d ON d.id = m.demand_id
+            JOIN stat_demand s ON s.demand_id = d.id
+            LEFT JOIN demand_pass ps ON ps.demand_id = d.id AND ps.bank_org_id = m.bank
+            """, logger: logger)
+    }
+
+    static func refreshQuality(_ c: PostgresConnection, logger: Logger, today: Day) async throws {
+        try await c.query("DELETE FROM stat_quality", logger: logger)
+        try await c.query(
+            """
+            INSERT INTO stat_quality
+            SELECT f.dataset, f.provider, f.status, f.last_success_at, f.newest_item_at, f.received, f.stored, f.quarantined,
+                   (SELECT count(*) FROM quarantine q WHERE q.dataset = f.dataset AND q.reason_code LIKE 'uscc%'),
+                   coalesce((SELECT jsonb_object_agg(reason_code, n) FROM (SELECT reason_code, count(*) AS n FROM quarantine q
+                             WHERE q.dataset = f.dataset GROUP BY reason_code) r), '{}'::jsonb),
+                   NULL, NULL,
+                   (SELECT count(*) FILTER (WHERE v.received_at <= v.updated_at + make_interval(hours => \(timelyHours)::int))
+                    FROM record_version v WHERE v.dataset = f.dataset
+                      AND v.updated_at > now() - make_interval(days => \(timelinessDays)::int)),
+                   (SELECT count(*) FROM record_version v WHERE v.dataset = f.dataset
+                      AND v.updated_at > now() - make_interval(days => \(timelinessDays)::int))
+            FROM feed_state f
+            """, logger: logger)
+        // Completeness of the periodic datasets: active businesses with a recent period.
+        let since = MonthIndex(today).adding(-completenessMonths).description
+        try await c.query(
+            """
+            WITH active AS (
+                SELECT record_id AS uscc FROM current_record
+                WHERE dataset = 'enterprise_registry' AND op = 'upsert' AND data->>'status' = 'active'
+            ), recent AS (
+                SELECT v.dataset, count(DISTINCT v.uscc) AS n FROM record_version v JOIN active a ON a.uscc = v.uscc
+                WHERE v.dataset = ANY(\(periodicDatasets)::text[]) AND v.superseded_at IS NULL AND v.op = 'upsert'
+                  AND v.data->>'period' >= \(since)
+                GROUP BY v.dataset
+            )
+            UPDATE stat_quality q SET active_enterprises = (SELECT count(*) FROM active), recent_enterprises = coalesce(r.n, 0)
+            FROM (SELECT unnest(\(periodicDatasets)::text[]) AS dataset) ds LEFT JOIN recent r ON r.dataset = ds.dataset
+            WHERE q.dataset = ds.dataset
+            """, logger: logger)
+    }
+
+    static func refreshModel(_ c: PostgresConnection, logger: Logger, today: Day) async throws {
+        let month = MonthIndex(today).description
+        try await c.query("DELETE FROM stat_grade_month WHERE month = \(month)", logger: logger)
+        try await c.query(
+            """
+            INSERT INTO stat_grade_month
+            SELECT \(month), scorecard_version, coalesce(grade, 'none'), count(*)::int FROM profile GROUP BY 2, 3
+            """, logger: logger)
+        // Distributions over each live version's bins, for the city and by segment.
+        var cards: [String: Scorecard] = [:]
+        var counts: [DistKey: Int] = [:]
+        let rows = try await c.query(
+            """
+            SELECT p.scorecard_version, p.score, p.features::text, coalesce(r.data->>'district_code', 'unknown'),
+                   coalesce(left(r.data->>'industry_code', 1), 'unknown'), coalesce(r.data->>'size_class', 'unknown')
+            FROM profile p
+            LEFT JOIN current_record r ON r.dataset = 'enterprise_registry' AND r.record_id = p.uscc AND r.op = 'upsert'
+            """, logger: logger)
+        var versions: [String] = []
+        for try await (version, score, features, district, industry, size) in rows.decode((String, Int?, String, String, String, String).self) {
+            if cards[version] == nil {
+                guard let card = try await Scorecards.card(c, version: version, logger: logger) else { continue }
+                cards[version] = card
+                versions.append(version)
+            }
+            let card = cards[version]!
+            let segments = [("all", "all"), ("district", district), ("industry", industry), ("size", size)]
+            func add(_ characteristic: String, _ bin: Int) {
+                for (kind, segment) in segments {
+                    counts[DistKey(version: version, characteristic: characteristic, segmentKind: kind, segment: segment, bin: bin), default: 0] += 1
+                }
+            }
+            if let score { add("score", ModelHealth.scoreBand(score)) }
+            guard case .object(let values)? = try? JSONParser.parse(features) else { continue }
+            for ch in card.characteristics {
+                let v: FeatureValue = switch values[ch.feature.rawValue] {
+                case .number(let n)?: Int64(n).map(FeatureValue.number) ?? .missing
+                case .string(let s)?: .category(s)
+                default: .missing
+                }
+                if let bin = ch.binIndex(v) { add(ch.feature.rawValue, bin) }
+            }
+        }
+        try await c.query("DELETE FROM stat_distribution WHERE kind = 'current'", logger: logger)
+        let keys = Array(counts.keys)
+        for start in stride(from: 0, to: keys.count, by: 5_000) {
+            let part = keys[start..<min(keys.count, start + 5_000)]
+            try await c.query(
+                """
+                INSERT INTO stat_distribution
+                SELECT 'current', v, ch, sk, sg, b, n
+                FROM unnest(\(part.map(\.version))::text[], \(part.map(\.characteristic))::text[], \(part.map(\.segmentKind))::text[],
+                            \(part.map(\.segment))::text[], \(part.map(\.bin))::int[], \(part.map { counts[$0]! })::int[]) AS t(v, ch, sk, sg, b, n)
+                """, logger: logger)
+        }
+        // A version seen for the first time: its distribution now is its stability baseline.
+        try await c.query(
+            """
+            INSERT INTO stat_distribution
+            SELECT 'reference', scorecard_version, characteristic, segment_kind, segment, bin, enterprises FROM stat_distribution s
+            WHERE kind = 'current' AND NOT EXISTS (SELECT 1 FROM stat_distribution r WHERE r.kind = 'reference'
+                                                   AND r.scorecard_version = s.scorecard_version)
+            """, logger: logger)
+    }
+
+    struct DistKey: Hashable {
+        let version: String
+        let characteristic: String
+        let segmentKind: String
+        let segment: String
+        let bin: Int
+    }
+}

@@ -1,0 +1,226 @@
+import CreditCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Server
+import Store
+import Testing
+import TestSupport
+
+/// A small market written straight into the tables, whose figures are computed by hand below.
+struct StatWorld: Sendable {
+    struct Loan: Sendable {
+        let uscc: String
+        let district: String
+        let state: String
+        let amount: Int64
+        let disbursed: Int64
+        let score: Int?
+        let bad: Bool?
+    }
+    let keys: Keys
+    let loans: [Loan]
+
+    static func uscc(_ i: Int) -> String { "9132060\(i < 10 ? "0" : "")\(i)STATTEST01" }
+
+    static func make(_ db: TestDatabase) async throws -> StatWorld {
+        let keys = try await Keys.make(db)
+        var loans: [Loan] = []
+        // 320614: eight businesses, each a disbursed loan with an outcome (scores and bad flags below).
+        let scored: [(Int, Bool)] = [(820, false), (760, false), (700, true), (690, false), (640, false), (600, true), (560, false), (520, true)]
+        for (i, (score, bad)) in scored.enumerated() {
+            loans.append(Loan(uscc: uscc(i), district: "320614", state: "disbursed", amount: 1_000_000, disbursed: 900_000, score: score, bad: bad))
+        }
+        // 320602: six businesses in every other state (the one taken up not yet due for a decision:
+        // the server's market sweep would return it to the pool).
+        for (i, state) in ["open", "taken_up", "granted", "declined", "declined", "withdrawn"].enumerated() {
+            loans.append(Loan(uscc: uscc(20 + i), district: "320602", state: state, amount: 2_000_000, disbursed: 0, score: 700, bad: nil))
+        }
+        // 320612: three businesses: too few to show, and 320602 hidden with it (the total would reveal it).
+        for i in 0..<3 {
+            loans.append(Loan(uscc: uscc(40 + i), district: "320612", state: "open", amount: 500_000, disbursed: 0, score: 650, bad: nil))
+        }
+        let bank = keys.orgIds[.bank]!, enterprise = keys.orgIds[.enterprise]!
+        for l in loans {
+            let takenUp = ["taken_up", "granted", "declined", "disbursed"].contains(l.state)
+            let decided = ["granted", "declined", "disbursed"].contains(l.state)
+            try await db.owner.execute(
+                """
+                WITH d AS (
+                    INSERT INTO demand (uscc, enterprise_org_id, amount_fen, term_months, purpose, collateral_offered, first_loan, state,
+                                        taken_up_by, created_at, expires_at, take_up_due_on, taken_up_at, decision_due_on, decided_at,
+                                        granted_amount_fen, decline_reason, disbursed_amount_fen, disbursed_on, district_code, industry_code,
+                                        size_class, entity_type, grade_at_posting, score_at_posting, scorecard_version)
+                    VALUES ('\(l.uscc)', '\(enterprise)', \(l.amount), 12, 'stock', false, true, '\(l.state)',
+                            \(takenUp ? "'\(bank)'" : "NULL"), '2026-10-12 10:00+08', now() + interval '30 days', '2026-10-15',
+                            \(takenUp ? "'2026-10-12 16:00+08'" : "NULL"), \(l.state == "taken_up" ? "now() + interval '10 days'" : takenUp ? "'2026-10-26'" : "NULL"),
+                            \(decided ? "'2026-10-13 16:00+08'" : "NULL"), \(["granted", "disbursed"].contains(l.state) ? "\(l.amount)" : "NULL"),
+                            \(l.state == "declined" ? "'high_existing_debt'" : "NULL"), \(l.disbursed > 0 ? "\(l.disbursed)" : "NULL"),
+                            \(l.disbursed > 0 ? "'2026-10-14'" : "NULL"), '\(l.district)', 'C17', 'small', 'company', 'B', \(l.score.map(String.init) ?? "NULL"),
+                            'test-1')
+                    RETURNING id)
+                INSERT INTO loan_outcome (demand_id, month, status, reported_by)
+                SELECT id, '2026-11', \(l.bad == true ? "'defaulted'" : "'current'"), '\(bank)' FROM d WHERE \(l.bad != nil)
+                """)
+        }
+        return StatWorld(keys: keys, loans: loans)
+    }
+}
+
+@Suite struct RegulatorTests {
+    struct Table {
+        struct Row {
+            let key: String
+            let suppressed: Bool
+            let values: [String: JSONValue]
+            func int(_ name: String) -> Int64? { values[name]?.numberText.flatMap { Int64($0) } }
+            init(_ v: JSONValue) {
+                key = v["key"]?.stringValue ?? ""
+                suppressed = v["suppressed"] == .bool(true)
+                var values: [String: JSONValue] = [:]
+                if case .object(let o)? = v["values"] { for (k, x) in o.pairs { values[k] = x } }
+                self.values = values
+            }
+        }
+        let table: String
+        let columns: [[String: String]]
+        let rows: [Row]
+        let total: Row?
+    }
+
+    static func decodeTable(_ r: TestResponse) throws -> Table {
+        let v = try JSONParser.parse(String(buffer: r.body))
+        guard case .array(let columns)? = v["columns"], case .array(let rows)? = v["rows"] else { throw TestSetupError("not a table: \(v.jsonText)") }
+        return Table(table: v["table"]?.stringValue ?? "",
+                     columns: columns.map { ["name": $0["name"]?.stringValue ?? "", "unit": $0["unit"]?.stringValue ?? ""] },
+                     rows: rows.map(Table.Row.init), total: v["total"].flatMap { $0 == .null ? nil : Table.Row($0) })
+    }
+
+    static let routes = ["funnel", "timing", "declines", "banks", "quality", "grades", "stability", "separation", "segments"]
+
+    @Test func theFunnelEqualsTheHandCountWithSmallCellsHidden() async throws {
+        try await TestDatabase.with { db in
+            let w = try await StatWorld.make(db)
+            try await Stats.refresh(db.app, today: Day(year: 2026, month: 11, day: 2)!)
+            try await buildApplication(try testConfig(db)).test(.router) { client in
+                let regulator = w.keys.byKind[.regulator]!
+                func get(_ path: String, _ headers: HTTPFields = [:]) async throws -> TestResponse {
+                    try await client.execute(uri: path, method: .get, headers: bearer(regulator).merging(headers))
+                }
+                let r = try await get("/v1/regulator/funnel?by=district")
+                #expect(r.status == .ok)
+                let t = try Self.decodeTable(r)
+                let byKey = Dictionary(uniqueKeysWithValues: t.rows.map { ($0.key, $0) })
+                // 320614: 8 posted at 1,000,000 fen, all taken up, granted and disbursed at 900,000.
+                let shown = try #require(byKey["320614"])
+                #expect(!shown.suppressed)
+                #expect(shown.int("posted") == 8 && shown.int("posted_fen") == 8_000_000 && shown.int("taken_up") == 8)
+                #expect(shown.int("granted") == 8 && shown.int("granted_fen") == 8_000_000 && shown.int("disbursed") == 8)
+                #expect(shown.int("disbursed_fen") == 7_200_000 && shown.values["solve_rate"]?.numberText == "0.9000")
+                // 320612 has 3 businesses: hidden; 320602 hidden as its complement.
+                #expect(byKey["320612"]?.suppressed == true && byKey["320612"]?.values["posted"]?.stringValue == "suppressed")
+                #expect(byKey["320602"]?.suppressed == true)
+                // The total counts everything: 17 posted; taken up 8 + 4; granted 8 + 1; disbursed 8.
+                let total = try #require(t.total)
+                #expect(total.int("posted") == 17 && total.int("taken_up") == 12 && total.int("granted") == 9 && total.int("disbursed") == 8)
+                let postedFen: Int64 = 8 * 1_000_000 + 6 * 2_000_000 + 3 * 500_000
+                #expect(total.int("posted_fen") == postedFen)
+
+                // Filters: one district, a month range; a bad filter is a 422 naming it.
+                let one = try Self.decodeTable(try await get("/v1/regulator/funnel?by=month&district=320614&from=2026-10&to=2026-10"))
+                #expect(one.rows.map(\.key) == ["2026-10"] && one.rows[0].int("posted") == 8)
+                let bad = try await get("/v1/regulator/funnel?by=colour&from=2026-13&size=huge")
+                #expect(bad.status == .unprocessableContent)
+                #expect(try await get("/v1/regulator/funnel?from=2026-13&size=huge").status == .unprocessableContent)
+
+                // Timing: take-up 6 hours after posting, decision 24 hours after take-up (all alike).
+                let timing = try Self.decodeTable(try await get("/v1/regulator/timing?district=320614"))
+                #expect(timing.total?.values["take_up_hours_median"]?.numberText == "6.0")
+                #expect(timing.total?.values["decision_hours_p90"]?.numberText == "24.0")
+
+                // Separation on the eight outcomes, against the brute force over pairs.
+                let sep = try Self.decodeTable(try await get("/v1/regulator/separation"))
+                let loans = w.loans.compactMap { l in l.bad.map { (score: l.score!, bad: $0) } }
+                var wins = 0.0
+                for g in loans where !g.bad { for b in loans where b.bad { wins += g.score > b.score ? 1 : g.score == b.score ? 0.5 : 0 } }
+                let auc = wins / Double(loans.filter(\.bad).count * loans.filter { !$0.bad }.count)
+                #expect(sep.rows.first?.key == "test-1" && sep.rows.first?.int("loans") == 8 && sep.rows.first?.int("bad") == 3)
+                #expect(sep.rows.first?.values["auc"]?.numberText == String(format: "%.4f", auc))
+
+                // Declines: 2 businesses only — hidden (and the total with them).
+                let declines = try Self.decodeTable(try await get("/v1/regulator/declines"))
+                #expect(declines.rows.allSatisfy(\.suppressed) && declines.total?.suppressed == true)
+
+                // Banks: the test bank matched nothing through authorisations here but holds 12 demands.
+                let banks = try Self.decodeTable(try await get("/v1/regulator/banks"))
+                #expect(banks.rows.contains { $0.key == "Test bank" && $0.int("taken_up") == 12 })
+            }
+        }
+    }
+
+    @Test func everyRegulatorRouteIsForRegulatorsOnlyHasNoIdentifiersAndItsCSVMatchesItsJSON() async throws {
+        try await TestDatabase.with { db in
+            let w = try await StatWorld.make(db)
+            try await Stats.refresh(db.app, today: Day(year: 2026, month: 11, day: 2)!)
+            try await buildApplication(try testConfig(db)).test(.router) { client in
+                let identifiers = w.loans.map(\.uscc) + [w.keys.orgIds[.enterprise]!.uuidString.lowercased(), w.keys.orgIds[.enterprise]!.uuidString]
+                for route in Self.routes {
+                    let path = "/v1/regulator/\(route)"
+                    for kind in OrgKind.allCases where kind != .regulator {
+                        let r = try await client.execute(uri: path, method: .get, headers: bearer(w.keys.byKind[kind]!))
+                        #expect(r.status == .forbidden, "\(kind) on \(path)")
+                    }
+                    let json = try await client.execute(uri: path, method: .get, headers: bearer(w.keys.byKind[.regulator]!))
+                    #expect(json.status == .ok, "\(path): \(String(buffer: json.body))")
+                    let csv = try await client.execute(uri: path, method: .get, headers: bearer(w.keys.byKind[.regulator]!).merging([.accept: "text/csv"]))
+                    #expect(csv.headers[.contentType]?.hasPrefix("text/csv") == true)
+                    let jsonText = String(buffer: json.body), csvText = String(buffer: csv.body)
+                    for id in identifiers {
+                        #expect(!jsonText.contains(id) && !csvText.contains(id), "\(path) names \(id)")
+                    }
+                    // The CSV is the JSON: same header, same rows, same cells.
+                    let t = try Self.decodeTable(json)
+                    let lines = csvText.split(separator: "\r\n", omittingEmptySubsequences: true).map(String.init)
+                    let names = t.columns.map { $0["name"]! }
+                    #expect(lines.first?.split(separator: ",").dropFirst().map(String.init) == names, "\(path)")
+                    let rows = t.rows + (t.total.map { [$0] } ?? [])
+                    #expect(lines.count == rows.count + 1, "\(path)")
+                    for (line, row) in zip(lines.dropFirst(), rows) {
+                        let fields = Self.csvFields(line)
+                        #expect(fields.first == row.key, "\(path)")
+                        let expected = names.map { n -> String in
+                            switch row.values[n] {
+                            case .number(let x)?: x
+                            case .string(let s)?: s
+                            default: ""
+                            }
+                        }
+                        #expect(Array(fields.dropFirst()) == expected, "\(path) \(row.key)")
+                    }
+                }
+                #expect(try await db.owner.scalar("SELECT count(*)::int FROM audit_log WHERE action = 'stats.read'") == Self.routes.count * 2)
+            }
+        }
+    }
+
+    /// Splits one CSV line (RFC 4180 quoting).
+    static func csvFields(_ line: String) -> [String] {
+        var fields: [String] = [], current = "", quoted = false
+        var chars = Array(line)[...]
+        while let ch = chars.popFirst() {
+            if quoted {
+                if ch == "\"" {
+                    if chars.first == "\"" { current.append("\""); chars.removeFirst() } else { quoted = false }
+                } else { current.append(ch) }
+            } else if ch == "\"" { quoted = true } else if ch == "," { fields.append(current); current = "" } else { current.append(ch) }
+        }
+        fields.append(current)
+        return fields
+    }
+}
+
+extension JSONValue {
+    var numberText: String? { if case .number(let n) = self { n } else { nil } }
+}
