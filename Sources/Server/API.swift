@@ -20,6 +20,8 @@ public struct Call: Sendable {
     public let keyFromCache: Bool
     let keys: KeyCache
     let db: Database
+    /// The browser session, on `.session` routes.
+    public var session: Sessions.Session? = nil
 
     /// Looks the key up again (a cached caller on a path that does not check it itself).
     public func recheckKey() async throws {
@@ -167,10 +169,23 @@ public struct API {
         let keys = self.keys
         router.on(RouterPath(path), method: method) { request, context in
             let principal: Principal?
+            var session: Sessions.Session?
             var cached = false
             switch rule.access {
             case .open:
                 principal = nil
+            case .session(let kinds):
+                guard let token = WebSession.token(request),
+                    let s = try await db.withConnection({ c in try await Sessions.find(c, logger: context.logger, token: token) })
+                else {
+                    if method == .get { return WebSession.toSignIn(next: request.uri.path) }
+                    throw Problem(.unauthorized, "sign in first: the session is missing or has ended")
+                }
+                guard kinds.contains(s.principal.kind) else {
+                    throw Problem(.forbidden, "a \(s.principal.kind.rawValue) session may not open \(rule.key)")
+                }
+                session = s
+                principal = s.principal
             case .roles(let kinds):
                 // A route whose handler checks the key again in its own statement may take the
                 // caller from the cache; every other route looks the key up each time.
@@ -187,7 +202,8 @@ public struct API {
             }
             var context = context
             if let principal { context.logger[metadataKey: "org_id"] = .string(principal.orgId.uuidString) }
-            let call = Call(request: request, context: context, principal: principal, route: rule.key, keyFromCache: cached, keys: keys, db: db)
+            var call = Call(request: request, context: context, principal: principal, route: rule.key, keyFromCache: cached, keys: keys, db: db)
+            call.session = session
             if method == .post, let principal, let key = request.headers[API.idempotencyKey] {
                 return try await API.idempotent(call, key: key, org: principal.orgId, db: db, handler: handler)
             }

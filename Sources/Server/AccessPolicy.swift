@@ -7,6 +7,9 @@ public enum Access: Sendable, Equatable {
     case open
     /// A valid key of an organisation of one of these kinds.
     case roles(Set<OrgKind>)
+    /// A browser session (signed in with a key) of one of these kinds; a page without one
+    /// redirects to the sign-in page.
+    case session(Set<OrgKind>)
 
     public static let anyRole = Access.roles(Set(OrgKind.allCases))
 }
@@ -74,6 +77,15 @@ public enum AccessPolicy {
         .init(method: .get, path: "/v1/regulator/stability", access: .roles([.regulator])),
         .init(method: .get, path: "/v1/regulator/separation", access: .roles([.regulator])),
         .init(method: .get, path: "/v1/regulator/segments", access: .roles([.regulator])),
+        .init(method: .get, path: "/dashboard/login", access: .open),
+        .init(method: .post, path: "/dashboard/login", access: .open),
+        .init(method: .post, path: "/dashboard/logout", access: .session([.regulator])),
+        .init(method: .get, path: "/dashboard", access: .session([.regulator])),
+        .init(method: .get, path: "/dashboard/inclusion", access: .session([.regulator])),
+        .init(method: .get, path: "/dashboard/banks", access: .session([.regulator])),
+        .init(method: .get, path: "/dashboard/quality", access: .session([.regulator])),
+        .init(method: .get, path: "/dashboard/model", access: .session([.regulator])),
+        .init(method: .get, path: "/static/dashboard.css", access: .open),
         .init(method: .get, path: "/v1/webhooks", access: .roles([.bank])),
         .init(method: .post, path: "/v1/webhooks", access: .roles([.bank])),
         .init(method: .delete, path: "/v1/webhooks/:endpointId", access: .roles([.bank])),

@@ -35,6 +35,7 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     WebhookRoutes(db: deps.db, policy: deps.config.webhookPolicy).register(api)
     DemandRoutes(db: deps.db).register(api)
     RegulatorRoutes(db: deps.db).register(api)
+    DashboardRoutes(db: deps.db).register(api)
     return (router, api.registered.withLock { $0 })
 }
 

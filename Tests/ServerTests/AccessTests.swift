@@ -23,7 +23,9 @@ import TestSupport
                     ("revoked", bearer(keys.revoked)),
                     ("expired", bearer(keys.expired)),
                 ]
-                for rule in AccessPolicy.rules where rule.access != .open {
+                // Key routes (session routes take no key: DashboardTests and the matrix below cover them).
+                for rule in AccessPolicy.rules {
+                    guard case .roles = rule.access else { continue }
                     for (name, headers) in cases {
                         let response = try await client.execute(uri: concrete(rule.path), method: rule.method, headers: headers)
                         #expect(response.status == .unauthorized, "\(name) key on \(rule.key)")
@@ -54,6 +56,9 @@ import TestSupport
                         case .roles(let kinds) where kinds.contains(kind):
                             allowed += 1
                             #expect(response.status != .unauthorized && response.status != .forbidden, "\(kind) on \(rule.key)")
+                        case .session:
+                            // A key is not a session: pages send the browser to sign in, forms are refused.
+                            #expect(response.status == (rule.method == .get ? .seeOther : .unauthorized), "\(kind) on \(rule.key)")
                         case .roles:
                             denied += 1
                             #expect(response.status == .forbidden, "\(kind) on \(rule.key)")

@@ -1,0 +1,376 @@
+import CreditCore
+import Foundation
+import Hummingbird
+import PostgresNIO
+import Store
+
+/// The regulators' dashboard: server-rendered pages over the same statistics as
+/// `/v1/regulator/*`, signed in with a regulator's key (an HTTP-only, SameSite=Strict session
+/// cookie). No script, nothing fetched from elsewhere: charts are SVG drawn here.
+struct DashboardRoutes {
+    let db: Database
+
+    struct SignInRefused: Error {
+        let why: String
+    }
+
+    /// A sign-in form is small.
+    static let maxFormBytes = 4_096
+
+    func register(_ api: API) {
+        api.on(.get, "/static/dashboard.css") { _ in
+            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],
+                     body: .init(byteBuffer: ByteBuffer(string: Html.css)))
+        }
+        api.on(.get, "/dashboard/login") { call in
+            WebSession.html(Self.loginPage(next: WebSession.safeNext(call.request.uri.queryParameters.get("next")), error: nil))
+        }
+        api.on(.post, "/dashboard/login") { call in
+            let form = try await WebSession.form(call.request, limit: Self.maxFormBytes)
+            let next = WebSession.safeNext(form["next"])
+            let key = (form["key"] ?? "").trimmingCharacters(in: .whitespaces)
+            guard !key.isEmpty else {
+                return WebSession.html(Self.loginPage(next: next, error: "请输入密钥。Enter a key."), status: .unprocessableContent)
+            }
+            let result = try await db.withTransaction { c -> Result<String, SignInRefused> in
+                switch try await Register.authenticate(on: c, logger: call.logger, key: key) {
+                case .failure:
+                    return .failure(SignInRefused(why: "这个密钥无效、已吊销或已过期。The key is unknown, revoked or expired."))
+                case .success(let p) where p.kind != .regulator:
+                    return .failure(SignInRefused(why: "看板只对监管机构开放。The dashboard is for regulators' keys only."))
+                case .success(let p):
+                    let (token, _) = try await Sessions.create(c, logger: call.logger, principal: p)
+                    try await Audit.record(on: c, logger: call.logger, AuditEntry(
+                        requestId: call.context.requestId, actorOrgId: p.orgId, actorKeyId: p.keyId, actorKind: p.kind.rawValue,
+                        action: "session.sign_in", route: call.route, result: .allowed))
+                    return .success(token)
+                }
+            }
+            switch result {
+            case .success(let token):
+                return WebSession.redirect(next, cookie: WebSession.setCookie(token, maxAge: Sessions.lifetimeSeconds))
+            case .failure(let refused):
+                return WebSession.html(Self.loginPage(next: next, error: refused.why), status: .unauthorized)
+            }
+        }
+        api.on(.post, "/dashboard/logout") { call in
+            let form = try await WebSession.form(call.request, limit: Self.maxFormBytes)
+            guard let session = call.session, form["csrf"] == session.csrfToken, let token = WebSession.token(call.request) else {
+                throw Problem(.forbidden, "the form's CSRF token does not match the session")
+            }
+            try await db.withConnection { c in try await Sessions.end(c, logger: call.logger, token: token) }
+            return WebSession.redirect("/dashboard/login", cookie: WebSession.clearCookie)
+        }
+        page(api, "/dashboard", title: "总览 Overview") { c, call, f in try await overview(c, call, f) }
+        page(api, "/dashboard/inclusion", title: "普惠金融 Inclusion") { c, call, f in try await inclusion(c, call, f) }
+        page(api, "/dashboard/banks", title: "银行服务 Bank service") { c, call, f in try await banks(c, call, f) }
+        page(api, "/dashboard/quality", title: "数据质量 Data quality") { c, call, _ in try await quality(c, call) }
+        page(api, "/dashboard/model", title: "模型健康 Model health") { c, call, f in try await model(c, call, f) }
+    }
+
+    func page(_ api: API, _ path: String, title: String,
+              _ body: @escaping @Sendable (PostgresConnection, Call, StatFilter) async throws -> String) {
+        api.on(.get, path) { call in
+            let filter: StatFilter
+            do { filter = try RegulatorRoutes.filter(call) } catch let p as Problem {
+                return WebSession.html(Html.page(title: title, current: path, session: call.session,
+                                                 body: "<h1>\(Html.escape(title))</h1><p class=\"error\">\(Html.escape(p.detail ?? "bad filter"))</p>"),
+                                       status: .unprocessableContent)
+            }
+            let content = try await db.withTransaction { c in
+                let html = try await body(c, call, filter)
+                try await Audit.record(on: c, logger: call.logger, call.auditEntry(action: "stats.read", result: .allowed, detail: ["page": path]))
+                return html
+            }
+            return WebSession.html(Html.page(title: title, current: path, session: call.session, body: content))
+        }
+    }
+
+    static func loginPage(next: String, error: String?) -> String {
+        Html.page(title: "登录 Sign in", current: "", session: nil, body: """
+            <div class="login"><h1>监管看板登录<br><small>Regulators' dashboard — sign in</small></h1>
+            \(error.map { "<p class=\"error\" role=\"alert\">\(Html.escape($0))</p>" } ?? "")
+            <form method="post" action="/dashboard/login">
+            <label for="key">监管机构密钥 Regulator's key</label>
+            <input id="key" name="key" type="password" autocomplete="off" required placeholder="xyd_…">
+            <input type="hidden" name="next" value="\(Html.escape(next))">
+            <button type="submit">登录 Sign in</button></form>
+            <p class="note">会话 8 小时后失效；密钥吊销即刻失效。The session lasts 8 hours and ends at once if the key is revoked.</p></div>
+            """)
+    }
+
+    // MARK: Pieces
+
+    static func value(_ t: StatTable, _ row: StatTable.Row?, _ column: String) -> StatTable.Value {
+        guard let row, let i = t.columns.firstIndex(where: { $0.name == column }), i < row.values.count else { return .null }
+        return row.values[i]
+    }
+
+    static func int(_ t: StatTable, _ row: StatTable.Row?, _ column: String) -> Int64? {
+        if case .int(let n) = value(t, row, column) { return n }
+        return nil
+    }
+
+    /// A ratio `0.9232` as `92.3%`.
+    static func percent(_ v: StatTable.Value) -> String {
+        guard case .decimal(let d) = v else { return v == .suppressed ? "已抑制 suppressed" : "–" }
+        let bp = basisPoints(d)
+        return "\(bp / 100).\(bp % 100 / 10)%"
+    }
+
+    /// `0.9232` → 9232 (ratios to 4 places).
+    static func basisPoints(_ d: String) -> Int64 {
+        let parts = d.split(separator: ".", maxSplits: 1)
+        let whole = Int64(parts.first ?? "0") ?? 0
+        let frac = parts.count > 1 ? String(parts[1].prefix(4)).padding(toLength: 4, withPad: "0", startingAt: 0) : "0000"
+        return whole * 10_000 + (Int64(frac) ?? 0)
+    }
+
+    static func cell(_ v: StatTable.Value, _ unit: StatTable.Unit) -> String {
+        switch v {
+        case .suppressed: return "<span class=\"sup\" title=\"fewer than \(Suppression.threshold) enterprises\">已抑制 suppressed</span>"
+        case .null: return "–"
+        case .text(let s):
+            if ["green", "amber", "red"].contains(s) { return "<span class=\"rag \(s)\">\(s)</span>" }
+            return Html.escape(s)
+        case .decimal(let d):
+            return unit == .ratio ? Html.figure(percent(v), exact: d) : Html.escape(d)
+        case .int(let n):
+            switch unit {
+            case .fen: return Html.figure(Html.yuanShort(n), exact: Html.yuanExact(n))
+            default: return Html.figure(Html.countShort(n), exact: Html.grouped(n))
+            }
+        }
+    }
+
+    static let headings: [String: String] = [
+        "posted": "发布 posted", "posted_fen": "发布金额 posted", "taken_up": "受理 taken up", "granted": "授信 granted",
+        "granted_fen": "授信金额 granted", "disbursed": "放款 disbursed", "disbursed_fen": "放款金额 disbursed", "solve_rate": "解决率 solve rate",
+        "enterprises": "企业数 enterprises", "declined": "拒绝 declined", "decline_rate": "拒绝率 decline rate", "passed": "放弃 passed",
+        "matched": "匹配 matched", "connected": "已接入 connected", "take_up_overdue": "受理超时 take-up overdue",
+        "decision_overdue": "审批超时 decision overdue", "decided": "已决定 decided", "decision_hours_median": "审批时长中位数 (h)",
+        "take_up_hours_median": "受理时长中位数 (h)", "take_up_hours_p90": "受理时长 P90 (h)", "decision_hours_p90": "审批时长 P90 (h)",
+        "psi": "PSI", "score_psi": "评分 PSI", "level": "状态 level", "default_rate": "违约率 default rate", "loans": "贷款 loans", "bad": "不良 bad",
+    ]
+
+    /// A table with exact figures (the charts' numbers, readable without them).
+    static func table(_ t: StatTable, caption: String, keyHeading: String) -> String {
+        var html = "<table><caption class=\"note\">\(Html.escape(caption))</caption><thead><tr><th scope=\"col\">\(Html.escape(keyHeading))</th>"
+        for c in t.columns { html += "<th scope=\"col\">\(Html.escape(headings[c.name] ?? c.name))</th>" }
+        html += "</tr></thead><tbody>"
+        for r in t.rows + (t.total.map { [$0] } ?? []) {
+            html += "<tr><th scope=\"row\">\(Html.escape(r.key == "total" ? "合计 total" : r.key))</th>"
+            for (c, v) in zip(t.columns, r.values) { html += "<td>\(cell(v, c.unit))</td>" }
+            html += "</tr>"
+        }
+        html += "</tbody></table>"
+        if let at = t.refreshedAt { html += "<p class=\"note\">统计更新于 refreshed \(Html.escape(ISO8601DateFormatter().string(from: at)))</p>" }
+        return html
+    }
+
+    static func filterForm(_ path: String, _ f: StatFilter) -> String {
+        func input(_ name: String, _ label: String, _ value: String?, _ placeholder: String) -> String {
+            "<label>\(label)<input name=\"\(name)\" value=\"\(Html.escape(value ?? ""))\" placeholder=\"\(placeholder)\" size=\"8\"></label>"
+        }
+        func select(_ name: String, _ label: String, _ value: String?, _ options: [String]) -> String {
+            var s = "<label>\(label)<select name=\"\(name)\"><option value=\"\">全部 all</option>"
+            for o in options { s += "<option\(o == value ? " selected" : "")>\(o)</option>" }
+            return s + "</select></label>"
+        }
+        return """
+            <form class="filters" method="get" action="\(path)">
+            \(input("from", "起 from", f.from, "2026-01"))\(input("to", "止 to", f.to, "2026-12"))
+            \(input("district", "区县 district", f.district, "320602"))\(input("industry", "行业 industry", f.industry, "C"))
+            \(select("size", "规模 size", f.size, ["micro", "small", "medium", "large"]))
+            \(select("product_kind", "产品 product", f.productKind, ["credit", "secured", "guaranteed"]))
+            <button type="submit">筛选 Filter</button></form>
+            """
+    }
+
+    static func tile(_ value: String, _ label: String, exact: String? = nil) -> String {
+        "<div class=\"tile\"><div class=\"v\">\(exact.map { Html.figure(value, exact: $0) } ?? Html.escape(value))</div><div class=\"l\">\(Html.escape(label))</div></div>"
+    }
+
+    /// Bars of one column of a table's shown rows (hidden rows are counted in the caption).
+    static func bars(_ t: StatTable, column: String, unit: StatTable.Unit) -> (bars: [Charts.Bar], hidden: Int) {
+        var out: [Charts.Bar] = [], hidden = 0
+        for r in t.rows {
+            if r.suppressed { hidden += 1; continue }
+            switch value(t, r, column) {
+            case .int(let n):
+                out.append(.init(label: r.key, value: n, display: unit == .fen ? Html.yuanShort(n) : Html.countShort(n),
+                                 exact: unit == .fen ? Html.yuanExact(n) : Html.grouped(n)))
+            case .decimal(let d):
+                out.append(.init(label: r.key, value: basisPoints(d), display: unit == .ratio ? percent(.decimal(d)) : d, exact: d))
+            default: continue
+            }
+        }
+        return (out, hidden)
+    }
+
+    static func hiddenNote(_ n: Int) -> String { n > 0 ? "；\(n) 项因少于 \(Suppression.threshold) 家企业而抑制 (\(n) suppressed)" : "" }
+
+    // MARK: Pages
+
+    func overview(_ c: PostgresConnection, _ call: Call, _ f: StatFilter) async throws -> String {
+        let byMonth = try await Stats.funnel(c, logger: call.logger, by: .month, filter: f)
+        let byDistrict = try await Stats.funnel(c, logger: call.logger, by: .district, filter: f)
+        let timing = try await Stats.timing(c, logger: call.logger, by: .month, filter: f)
+        let banks = try await Stats.banks(c, logger: call.logger, filter: f)
+        let t = byMonth.total
+        let posted = Self.int(byMonth, t, "posted"), postedFen = Self.int(byMonth, t, "posted_fen")
+        let disbursedFen = Self.int(byMonth, t, "disbursed_fen")
+        var html = "<h1>总览 Overview</h1><p class=\"note\">信贷是否公平、及时地流向小微企业和农户？Is credit reaching small firms and farmers, fairly and fast?</p>"
+        html += Self.filterForm("/dashboard", f)
+        html += "<h2>关键指标 Key figures</h2><div class=\"tiles\">"
+        html += Self.tile(posted.map(Html.countShort) ?? "–", "融资需求 demands posted", exact: posted.map(Html.grouped))
+        html += Self.tile(postedFen.map(Html.yuanShort) ?? "–", "需求金额 amount asked", exact: postedFen.map(Html.yuanExact))
+        html += Self.tile(disbursedFen.map(Html.yuanShort) ?? "–", "放款金额 amount disbursed", exact: disbursedFen.map(Html.yuanExact))
+        html += Self.tile(Self.percent(Self.value(byMonth, t, "solve_rate")), "解决率 solve rate (disbursed ÷ asked)")
+        html += Self.tile(Self.percent(Self.value(banks, banks.total, "connected")), "银行接入率 banks connected (target > 50%)")
+        let median: String = if case .decimal(let d) = Self.value(timing, timing.total, "take_up_hours_median") { "\(d) h" } else { "–" }
+        html += Self.tile(median, "受理时长中位数 median hours to take-up")
+        html += "</div>"
+
+        // The funnel.
+        if let t, !t.suppressed {
+            let steps: [(String, String, String?)] = [("发布 posted", "posted", "posted_fen"), ("受理 taken up", "taken_up", nil),
+                                                     ("授信 granted", "granted", "granted_fen"), ("放款 disbursed", "disbursed", "disbursed_fen")]
+            let bars = steps.map { (label, count, amount) -> Charts.Bar in
+                let n = Self.int(byMonth, t, count) ?? 0
+                let fen = amount.flatMap { Self.int(byMonth, t, $0) }
+                return .init(label: label, value: n, display: Html.countShort(n) + (fen.map { " · " + Html.yuanShort($0) } ?? ""),
+                             exact: Html.grouped(n) + " 笔" + (fen.map { " · " + Html.yuanExact($0) } ?? ""))
+            }
+            html += "<h2>融资漏斗 The funnel</h2>" + Charts.figure(
+                Charts.horizontalBars(title: "融资漏斗：发布 → 受理 → 授信 → 放款 (笔数)", description:
+                    "Demands posted, taken up, granted and disbursed: " + bars.map { "\($0.label) \($0.exact)" }.joined(separator: "; "),
+                    axis: "需求笔数 number of demands", bars: bars, colors: ["#1f5fa8", "#3c7cc4", "#5f9be0", "#2e7d32"]),
+                caption: "每一步的笔数与金额；悬停查看精确数字。Count and amount at each step; hover for exact figures.")
+        }
+
+        // Trend by month.
+        let shown = byMonth.rows.filter { !$0.suppressed }
+        if !shown.isEmpty {
+            let asked = shown.map { Self.int(byMonth, $0, "posted_fen") ?? 0 }, paid = shown.map { Self.int(byMonth, $0, "disbursed_fen") ?? 0 }
+            html += "<h2>月度趋势 Trend by month</h2>" + Charts.figure(
+                Charts.columns(title: "每月需求金额与放款金额 (元)", description: "Amount asked and amount disbursed by month of posting.",
+                               yAxis: "金额 amount (元)", categories: shown.map(\.key),
+                               series: [.init(name: "需求 asked", color: "#1f5fa8", values: asked, exact: asked.map(Html.yuanExact)),
+                                        .init(name: "放款 disbursed", color: "#2e7d32", values: paid, exact: paid.map(Html.yuanExact))],
+                               tick: Html.yuanShort),
+                caption: "按需求发布月份统计\(Self.hiddenNote(byMonth.rows.count - shown.count))。By month the demand was posted.")
+        }
+
+        // Districts, ranked by amount disbursed.
+        let (districtBars, hidden) = Self.bars(byDistrict, column: "disbursed_fen", unit: .fen)
+        if !districtBars.isEmpty {
+            html += "<h2>各区县放款 Disbursed by district</h2>" + Charts.figure(
+                Charts.horizontalBars(title: "各区县放款金额排名", description: "Amount disbursed by district, largest first.",
+                                      axis: "放款金额 amount disbursed (元)", bars: districtBars.sorted { $0.value > $1.value }),
+                caption: "按行政区划代码\(Self.hiddenNote(hidden))。By district code.")
+        }
+        html += "<h2>按月明细 By month, exact figures</h2>" + Self.table(byMonth, caption: "融资漏斗按月 The funnel by month", keyHeading: "月份 month")
+        html += "<h2>按区县明细 By district</h2>" + Self.table(byDistrict, caption: "融资漏斗按区县 The funnel by district", keyHeading: "区县 district")
+        return html
+    }
+
+    func inclusion(_ c: PostgresConnection, _ call: Call, _ f: StatFilter) async throws -> String {
+        var html = "<h1>普惠金融 Inclusion</h1>" + Self.filterForm("/dashboard/inclusion", f)
+        let breakdowns: [(StatDimension, String)] = [
+            (.size, "企业规模 size"), (.farmer, "农户 farmers"), (.entityType, "主体类型 entity type"), (.firstLoan, "首贷与续贷 first loan or repeat"),
+            (.productKind, "信用与抵押担保 credit, secured, guaranteed"), (.industry, "行业 industry"), (.grade, "信用等级 grade at posting"),
+        ]
+        for (dimension, title) in breakdowns {
+            let t = try await Stats.funnel(c, logger: call.logger, by: dimension, filter: f)
+            let (bars, hidden) = Self.bars(t, column: "solve_rate", unit: .ratio)
+            html += "<h2>\(Html.escape(title))</h2>"
+            if !bars.isEmpty {
+                html += Charts.figure(
+                    Charts.horizontalBars(title: "解决率：\(title)", description: "Solve rate (amount disbursed over amount asked) by \(dimension.rawValue).",
+                                          axis: "解决率 solve rate (%, 10000 = 100%)", bars: bars, color: "#2e7d32"),
+                    caption: "放款金额 ÷ 需求金额\(Self.hiddenNote(hidden))。")
+            }
+            html += Self.table(t, caption: "融资漏斗 The funnel by \(dimension.rawValue)", keyHeading: title)
+        }
+        let timing = try await Stats.timing(c, logger: call.logger, by: .month, filter: f)
+        html += "<h2>办理时效 Time to take-up and decision</h2>" + Self.table(timing, caption: "小时 hours; 截止：受理 3 个工作日，审批 10 个工作日", keyHeading: "月份 month")
+        let declines = try await Stats.declines(c, logger: call.logger, filter: f)
+        let (bars, hidden) = Self.bars(declines, column: "declined", unit: .count)
+        html += "<h2>拒绝原因 Decline reasons</h2>"
+        if !bars.isEmpty {
+            html += Charts.figure(Charts.horizontalBars(title: "拒绝原因", description: "Declined demands by reason.", axis: "笔数 demands",
+                                                        bars: bars, color: "#c62828"),
+                                  caption: "按拒绝原因\(Self.hiddenNote(hidden))。")
+        }
+        html += Self.table(declines, caption: "拒绝原因 Decline reasons", keyHeading: "原因 reason")
+        return html
+    }
+
+    func banks(_ c: PostgresConnection, _ call: Call, _ f: StatFilter) async throws -> String {
+        let t = try await Stats.banks(c, logger: call.logger, filter: f)
+        var html = "<h1>银行服务 Bank service</h1>" + Self.filterForm("/dashboard/banks", f)
+        html += "<div class=\"tiles\">" + Self.tile(Self.percent(Self.value(t, t.total, "connected")), "银行接入率 banks connected (target > 50%)")
+        html += Self.tile(String(t.rows.count), "银行 banks") + "</div>"
+        let (taken, hidden) = Self.bars(t, column: "taken_up", unit: .count)
+        if !taken.isEmpty {
+            html += "<h2>受理笔数 Demands taken up</h2>" + Charts.figure(
+                Charts.horizontalBars(title: "各银行受理笔数", description: "Demands each bank took up.", axis: "笔数 demands", bars: taken.sorted { $0.value > $1.value }),
+                caption: "银行排行\(Self.hiddenNote(hidden))。")
+        }
+        let (overdue, _) = Self.bars(t, column: "take_up_overdue", unit: .count)
+        if overdue.contains(where: { $0.value > 0 }) {
+            html += "<h2>受理超时 Overdue take-ups</h2>" + Charts.figure(
+                Charts.horizontalBars(title: "各银行受理超时笔数（3 个工作日）", description: "Matched demands a bank neither took up nor passed within 3 working days.",
+                                      axis: "笔数 demands", bars: overdue.sorted { $0.value > $1.value }, color: "#b26a00"),
+                caption: "超过 3 个工作日未受理也未放弃。")
+        }
+        html += "<h2>银行服务排行 League table</h2>" + Self.table(t, caption: "银行服务 Bank service", keyHeading: "银行 bank")
+        return html
+    }
+
+    func quality(_ c: PostgresConnection, _ call: Call) async throws -> String {
+        let t = try await Stats.quality(c, logger: call.logger)
+        var html = "<h1>数据质量 Data quality</h1><p class=\"note\">" + t.notes.map(Html.escape).joined(separator: "<br>") + "</p>"
+        html += Self.table(t, caption: "各数据集 Per dataset", keyHeading: "数据集 dataset")
+        return html
+    }
+
+    func model(_ c: PostgresConnection, _ call: Call, _ f: StatFilter) async throws -> String {
+        var html = "<h1>模型健康 Model health</h1>"
+        let grades = try await Stats.gradesByMonth(c, logger: call.logger)
+        if !grades.rows.isEmpty {
+            let colors = ["#2e7d32", "#1f5fa8", "#d9822b", "#c62828", "#8a96a3"]
+            let series = Stats.grades.enumerated().map { (i, g) in
+                let values = grades.rows.map { Self.int(grades, $0, g) ?? 0 }
+                return Charts.Series(name: g, color: colors[i], values: values, exact: values.map(Html.grouped))
+            }
+            html += "<h2>信用等级分布 Grades over time</h2>" + Charts.figure(
+                Charts.columns(title: "各月企业信用等级分布", description: "Enterprises by grade, one snapshot per month.", yAxis: "企业数 enterprises",
+                               categories: grades.rows.map(\.key), series: series, tick: Html.countShort),
+                caption: "每月一个快照（按评分卡版本）。")
+        }
+        let stability = try await Stats.stability(c, logger: call.logger)
+        let (psiBars, _) = Self.bars(stability, column: "psi", unit: .text)
+        if !psiBars.isEmpty {
+            let levels = stability.rows.filter { !$0.suppressed }.map { r -> String in
+                if case .text(let l) = Self.value(stability, r, "level") { return l == "red" ? "#c62828" : l == "amber" ? "#b26a00" : "#2e7d32" }
+                return "#8a96a3"
+            }
+            html += "<h2>群体稳定性 Population stability (PSI)</h2>" + Charts.figure(
+                Charts.horizontalBars(title: "评分与各特征的 PSI", description: "PSI of the score and each feature against the version's baseline; lines at 0.10 and 0.25.",
+                                      axis: "PSI × 10000", bars: psiBars,
+                                      markers: [.init(value: 1_000, label: "0.10", color: "#b26a00"), .init(value: 2_500, label: "0.25", color: "#c62828")],
+                                      colors: levels),
+                caption: "PSI ≥ 0.10 关注 (amber)，≥ 0.25 需处置 (red)。")
+        }
+        html += Self.table(stability, caption: "稳定性 Stability", keyHeading: "特征 characteristic")
+        let separation = try await Stats.separation(c, logger: call.logger, filter: f)
+        html += "<h2>区分能力 Separation on loan outcomes</h2>" + Self.table(separation, caption: "KS, AUC, Gini 按评分卡版本", keyHeading: "版本 version")
+        for (dimension, title) in [(StatDimension.district, "区县 district"), (.industry, "行业 industry"), (.size, "规模 size")] {
+            let t = try await Stats.segments(c, logger: call.logger, by: dimension, filter: f)
+            html += "<h2>分群：\(Html.escape(title))</h2>" + Self.table(t, caption: "评分 PSI 与违约率 by \(dimension.rawValue)", keyHeading: title)
+        }
+        return html
+    }
+}

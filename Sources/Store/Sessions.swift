@@ -1,0 +1,57 @@
+import CreditCore
+import Crypto
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Browser sessions: a random token in an HTTP-only cookie, its SHA-256 in `web_session`,
+/// bound to the key that signed in (a revoked or expired key ends the session at once).
+public enum Sessions {
+    /// A session lasts this long from sign-in.
+    public static let lifetimeSeconds = 8 * 3600
+
+    public struct Session: Sendable {
+        public let principal: Principal
+        public let csrfToken: String
+        public let expiresAt: Date
+    }
+
+    static func hash(_ token: String) -> Data { Data(SHA256.hash(data: Data(token.utf8))) }
+
+    /// Starts a session for a principal that has just presented its key; returns the cookie's token.
+    public static func create(_ c: PostgresConnection, logger: Logger, principal: Principal) async throws -> (token: String, Session) {
+        let token = secureRandomBytes(32).base64URLString
+        let csrf = secureRandomBytes(24).base64URLString
+        let expires = try await c.query(
+            """
+            INSERT INTO web_session (token_hash, key_id, csrf_token, expires_at)
+            VALUES (\(hash(token)), \(principal.keyId), \(csrf), now() + make_interval(secs => \(lifetimeSeconds)::int))
+            RETURNING expires_at
+            """, logger: logger
+        ).collect()[0].decode(Date.self)
+        // Old sessions are swept as new ones start.
+        try await c.query("DELETE FROM web_session WHERE expires_at < now() - interval '1 day'", logger: logger)
+        return (token, Session(principal: principal, csrfToken: csrf, expiresAt: expires))
+    }
+
+    /// The live session of a cookie's token, or nil.
+    public static func find(_ c: PostgresConnection, logger: Logger, token: String) async throws -> Session? {
+        guard token.utf8.count <= 100 else { return nil }
+        let rows = try await c.query(
+            """
+            SELECT o.id, o.kind, o.name, o.uscc, k.id, s.csrf_token, s.expires_at
+            FROM web_session s JOIN api_keys k ON k.id = s.key_id JOIN organisations o ON o.id = k.org_id
+            WHERE s.token_hash = \(hash(token)) AND s.expires_at > now()
+              AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
+            """, logger: logger
+        ).collect()
+        guard let row = rows.first else { return nil }
+        let (org, kind, name, uscc, key, csrf, expires) = try row.decode((UUID, String, String, String?, UUID, String, Date).self)
+        guard let k = OrgKind(rawValue: kind) else { return nil }
+        return Session(principal: Principal(orgId: org, kind: k, orgName: name, uscc: uscc, keyId: key), csrfToken: csrf, expiresAt: expires)
+    }
+
+    public static func end(_ c: PostgresConnection, logger: Logger, token: String) async throws {
+        try await c.query("DELETE FROM web_session WHERE token_hash = \(hash(token))", logger: logger)
+    }
+}

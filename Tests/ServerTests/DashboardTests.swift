@@ -1,0 +1,96 @@
+import CreditCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+@testable import Server
+import Store
+import Testing
+import TestSupport
+
+/// The regulators' dashboard over HTTP: sign-in, session cookie, pages, sign-out.
+@Suite struct DashboardTests {
+    static let pages = ["/dashboard", "/dashboard/inclusion", "/dashboard/banks", "/dashboard/quality", "/dashboard/model"]
+
+    static func signIn(_ client: some TestClientProtocol, key: String) async throws -> TestResponse {
+        let body = "key=\(key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&next=%2Fdashboard%2Fbanks"
+        return try await client.execute(uri: "/dashboard/login", method: .post,
+                                        headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: body))
+    }
+
+    static func cookie(_ r: TestResponse) -> String? {
+        r.headers[.setCookie].flatMap { $0.split(separator: ";").first.map(String.init) }
+    }
+
+    @Test func aRegulatorSignsInReadsEveryPageAndSignsOut() async throws {
+        try await TestDatabase.with { db in
+            let w = try await StatWorld.make(db)
+            try await Stats.refresh(db.app, today: Day(year: 2026, month: 11, day: 2)!)
+            try await buildApplication(try testConfig(db)).test(.router) { client in
+                // No session: every page sends the browser to sign in, remembering where it was going.
+                let away = try await client.execute(uri: "/dashboard/model", method: .get)
+                #expect(away.status == .seeOther && away.headers[.location] == "/dashboard/login?next=/dashboard/model")
+                // Only a regulator's key opens a session.
+                for kind in OrgKind.allCases where kind != .regulator {
+                    let r = try await Self.signIn(client, key: w.keys.byKind[kind]!)
+                    #expect(r.status == .unauthorized && r.headers[.setCookie] == nil, "\(kind)")
+                }
+                #expect(try await Self.signIn(client, key: "xyd_nonsense").status == .unauthorized)
+                let signed = try await Self.signIn(client, key: w.keys.byKind[.regulator]!)
+                #expect(signed.status == .seeOther && signed.headers[.location] == "/dashboard/banks")
+                let setCookie = try #require(signed.headers[.setCookie])
+                #expect(setCookie.contains("HttpOnly") && setCookie.contains("SameSite=Strict") && setCookie.contains("Path=/"))
+                let cookie = try #require(Self.cookie(signed))
+                for page in Self.pages {
+                    let r = try await client.execute(uri: page, method: .get, headers: [.cookie: cookie])
+                    #expect(r.status == .ok, "\(page)")
+                    let html = String(buffer: r.body)
+                    #expect(r.headers[.contentType]?.hasPrefix("text/html") == true)
+                    #expect(html.contains("<!doctype html>") && html.contains("Test regulator") && !html.contains("<script"), "\(page)")
+                    // No enterprise named anywhere.
+                    for l in w.loans { #expect(!html.contains(l.uscc), "\(page) names \(l.uscc)") }
+                }
+                let overview = String(buffer: try await client.execute(uri: "/dashboard", method: .get, headers: [.cookie: cookie]).body)
+                #expect(overview.contains("<svg") && overview.contains("<title id=") && overview.contains("融资漏斗"))
+                // The exact figure is on hover: 320614 disbursed 7,200,000 fen = ¥72,000.00 (shown as 7.20万元).
+                #expect(overview.contains("title=\"¥72,000.00\"") && overview.contains("7.20万元"))
+                // A bad filter is named on the page.
+                #expect(try await client.execute(uri: "/dashboard?from=2026-13", method: .get, headers: [.cookie: cookie]).status == .unprocessableContent)
+                // Sign-out needs the session's CSRF token.
+                let refused = try await client.execute(uri: "/dashboard/logout", method: .post,
+                                                       headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                                                       body: ByteBuffer(string: "csrf=forged"))
+                #expect(refused.status == .forbidden)
+                let page = String(buffer: try await client.execute(uri: "/dashboard", method: .get, headers: [.cookie: cookie]).body)
+                let csrf = try #require(page.range(of: "name=\"csrf\" value=\"").map { page[$0.upperBound...].prefix { $0 != "\"" } })
+                let out = try await client.execute(uri: "/dashboard/logout", method: .post,
+                                                   headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                                                   body: ByteBuffer(string: "csrf=\(csrf)"))
+                #expect(out.status == .seeOther && out.headers[.setCookie]?.contains("Max-Age=0") == true)
+                #expect(try await client.execute(uri: "/dashboard", method: .get, headers: [.cookie: cookie]).status == .seeOther)
+            }
+        }
+    }
+
+    @Test func revokingTheKeyEndsItsSessionsAtOnce() async throws {
+        try await TestDatabase.with { db in
+            let keys = try await Keys.make(db)
+            try await buildApplication(try testConfig(db)).test(.router) { client in
+                let cookie = try #require(Self.cookie(try await Self.signIn(client, key: keys.byKind[.regulator]!)))
+                #expect(try await client.execute(uri: "/dashboard/quality", method: .get, headers: [.cookie: cookie]).status == .ok)
+                try await db.owner.execute("UPDATE api_keys SET revoked_at = now() WHERE org_id = '\(keys.orgIds[.regulator]!)'")
+                #expect(try await client.execute(uri: "/dashboard/quality", method: .get, headers: [.cookie: cookie]).status == .seeOther)
+            }
+        }
+    }
+
+    @Test func chineseNumbersAreShortWithTheExactFigureKept() {
+        #expect(Html.yuanExact(123_456_789) == "¥1,234,567.89")
+        #expect(Html.yuanShort(35_200_000_000) == "3.52亿元")
+        #expect(Html.yuanShort(86_300_000) == "86.30万元")
+        #expect(Html.yuanShort(987_650) == "¥9,877")
+        #expect(Html.countShort(123_456) == "12.3万" && Html.countShort(9_999) == "9,999")
+        #expect(Html.escape("<a href=\"x\">&'") == "&lt;a href=&quot;x&quot;&gt;&amp;&#39;")
+    }
+}
