@@ -80,7 +80,7 @@ extension Stats {
             notes.append("no scorecard is active")
         }
         var t = StatTable(name: "stability", by: "characteristic",
-                          columns: [.init("scorecard_version", .text), .init("psi", .ratio), .init("level", .text), .init("bins", .count),
+                          columns: [.init("scorecard_version", .text), .init("psi", .index), .init("level", .text), .init("bins", .count),
                                     .init("enterprises", .count)],
                           rows: rows, total: nil, notes: notes)
         t.refreshedAt = try await refreshedAt(c, logger: logger, "model")
@@ -106,7 +106,7 @@ extension Stats {
             ], enterprises: enterprises[version]!.count)
         }
         var t = StatTable(name: "separation", by: "scorecard_version",
-                          columns: [.init("loans", .count), .init("bad", .count), .init("auc", .ratio), .init("ks", .ratio), .init("gini", .ratio)],
+                          columns: [.init("loans", .count), .init("bad", .count), .init("auc", .index), .init("ks", .index), .init("gini", .index)],
                           rows: rows, total: nil,
                           notes: ["loans with a reported outcome; bad: defaulted or 90 days overdue in any reported month; score at posting"])
         t.refreshedAt = try await refreshedAt(c, logger: logger, "demands")
@@ -144,7 +144,7 @@ extension Stats {
             ], enterprises: n))
         }
         var t = StatTable(name: "segments", by: by.rawValue,
-                          columns: [.init("enterprises", .count), .init("score_psi", .ratio), .init("level", .text), .init("loans", .count),
+                          columns: [.init("enterprises", .count), .init("score_psi", .index), .init("level", .text), .init("loans", .count),
                                     .init("bad", .count), .init("default_rate", .ratio)],
                           rows: rows, total: nil,
                           notes: ["score PSI within the segment against the segment at the version's baseline; default rate over loans with a reported outcome"])

@@ -157,7 +157,11 @@ public enum Stats {
             SELECT \(month), scorecard_version, coalesce(grade, 'none'), count(*)::int FROM profile GROUP BY 2, 3
             """, logger: logger)
         // Distributions over each live version's bins, for the city and by segment.
+        // The cards first: one connection cannot run a query while it streams another's rows.
         var cards: [String: Scorecard] = [:]
+        for version in try await c.query("SELECT DISTINCT scorecard_version FROM profile", logger: logger).collect().map({ try $0.decode(String.self) }) {
+            cards[version] = try await Scorecards.card(c, version: version, logger: logger)
+        }
         var counts: [DistKey: Int] = [:]
         let rows = try await c.query(
             """
@@ -166,14 +170,8 @@ public enum Stats {
             FROM profile p
             LEFT JOIN current_record r ON r.dataset = 'enterprise_registry' AND r.record_id = p.uscc AND r.op = 'upsert'
             """, logger: logger)
-        var versions: [String] = []
         for try await (version, score, features, district, industry, size) in rows.decode((String, Int?, String, String, String, String).self) {
-            if cards[version] == nil {
-                guard let card = try await Scorecards.card(c, version: version, logger: logger) else { continue }
-                cards[version] = card
-                versions.append(version)
-            }
-            let card = cards[version]!
+            guard let card = cards[version] else { continue }
             let segments = [("all", "all"), ("district", district), ("industry", industry), ("size", size)]
             func add(_ characteristic: String, _ bin: Int) {
                 for (kind, segment) in segments {

@@ -10,7 +10,7 @@ struct XYD: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "xyd",
         abstract: "Xinyidai (信易贷): the city's credit-reporting and financing-matching service.",
-        subcommands: [Serve.self, Migrate.self, OrgCommand.self, KeyCommand.self, AuditCommand.self, Simulate.self, Ingest.self, FeedsCommand.self, ScorecardCommand.self, Rescore.self, ReportCommand.self, MatchBench.self, WebhookListen.self]
+        subcommands: [Serve.self, Migrate.self, OrgCommand.self, KeyCommand.self, AuditCommand.self, Simulate.self, Ingest.self, FeedsCommand.self, ScorecardCommand.self, Rescore.self, ReportCommand.self, MatchBench.self, WebhookListen.self, SimulateMarket.self, StatsRefresh.self]
     )
 }
 

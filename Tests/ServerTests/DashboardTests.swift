@@ -90,6 +90,7 @@ import TestSupport
         #expect(Html.yuanShort(35_200_000_000) == "3.52亿元")
         #expect(Html.yuanShort(86_300_000) == "86.30万元")
         #expect(Html.yuanShort(987_650) == "¥9,877")
+        #expect(Html.yuanTick(619_900_000) == "620万" && Html.yuanTick(35_200_000_000) == "3.5亿" && Html.yuanTick(0) == "¥0")
         #expect(Html.countShort(123_456) == "12.3万" && Html.countShort(9_999) == "9,999")
         #expect(Html.escape("<a href=\"x\">&'") == "&lt;a href=&quot;x&quot;&gt;&amp;&#39;")
     }

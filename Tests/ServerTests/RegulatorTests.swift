@@ -205,6 +205,41 @@ struct StatWorld: Sendable {
         }
     }
 
+    @Test func stabilityIsThePSIOfTodaysScoresAgainstTheBaseline() async throws {
+        try await TestDatabase.with { db in
+            let keys = try await Keys.make(db)
+            let card = TestCards.card()
+            _ = try await Scorecards.publish(db.app, card: try TestCards.decode(card), file: Data(card.utf8), activate: true)
+            // Ten businesses: five scored 720 (band 7), five 540 (band 5).
+            for i in 0..<10 {
+                try await db.owner.execute(
+                    """
+                    INSERT INTO profile (uscc, scorecard_version, score, grade, thin_file, knockouts, reasons, features, points, data_months,
+                                         records, as_of_day, data_as_of)
+                    VALUES ('\(StatWorld.uscc(i))', 'test-1', \(i < 5 ? 720 : 540), \(i < 5 ? "'B'" : "'C'"), false, '{}', '[]', '{}', '{}', 24, 10,
+                            current_date, now())
+                    """)
+            }
+            try await Stats.refresh(db.app)  // the baseline: the version's first distribution
+            try await db.owner.execute("UPDATE profile SET score = 540, grade = 'C' WHERE uscc IN ('\(StatWorld.uscc(0))', '\(StatWorld.uscc(1))', '\(StatWorld.uscc(2))')")
+            try await Stats.refresh(db.app)
+            // By hand: shares (0.5, 0.5) then (0.8, 0.2): (0.8 − 0.5)·ln(0.8/0.5) + (0.2 − 0.5)·ln(0.2/0.5).
+            let expected = 0.3 * log(1.6) + (-0.3) * log(0.4)
+            try await buildApplication(try testConfig(db)).test(.router) { client in
+                let t = try Self.decodeTable(try await client.execute(uri: "/v1/regulator/stability", method: .get, headers: bearer(keys.byKind[.regulator]!)))
+                let score = try #require(t.rows.first { $0.key == "score" })
+                #expect(score.values["psi"]?.numberText == String(format: "%.4f", expected))
+                #expect(score.values["level"]?.stringValue == "red")  // 0.42 ≥ 0.25
+                #expect(score.int("enterprises") == 10)
+                let grades = try Self.decodeTable(try await client.execute(uri: "/v1/regulator/grades", method: .get, headers: bearer(keys.byKind[.regulator]!)))
+                // This month: B 2 (hidden, fewer than 5), C 8 (hidden as its complement, the month's total being shown).
+                let month = try #require(grades.rows.first)
+                #expect(month.values["B"]?.stringValue == "suppressed" && month.values["C"]?.stringValue == "suppressed")
+                #expect(month.int("enterprises") == 10)
+            }
+        }
+    }
+
     /// Splits one CSV line (RFC 4180 quoting).
     static func csvFields(_ line: String) -> [String] {
         var fields: [String] = [], current = "", quoted = false

@@ -27,6 +27,40 @@ public final class ChildProcess: @unchecked Sendable {
         return child
     }
 
+    private let errors = Locked(Data())
+
+    /// Any program (found on PATH when `executable` has no slash), standard output and
+    /// standard error collected apart.
+    public static func launch(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ChildProcess {
+        let child = ChildProcess()
+        let out = Pipe(), err = Pipe()
+        if executable.contains("/") {
+            child.process.executableURL = URL(fileURLWithPath: executable)
+            child.process.arguments = arguments
+        } else {
+            child.process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            child.process.arguments = [executable] + arguments
+        }
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { _, new in new }
+        child.process.environment = env
+        child.process.standardOutput = out
+        child.process.standardError = err
+        out.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            child.collected.withLock { $0.append(data) }
+        }
+        err.fileHandleForReading.readabilityHandler = { handle in
+            let data = handle.availableData
+            child.errors.withLock { $0.append(data) }
+        }
+        try child.process.run()
+        return child
+    }
+
+    /// Standard error, for a child started with `launch`.
+    public func errorOutput() -> String { String(decoding: errors.withLock { $0 }, as: UTF8.self) }
+
     public func output() -> String { String(decoding: collected.withLock { $0 }, as: UTF8.self) }
 
     public func signal(_ signal: Int32) { kill(process.processIdentifier, signal) }

@@ -258,7 +258,7 @@ struct DashboardRoutes {
                                yAxis: "金额 amount (元)", categories: shown.map(\.key),
                                series: [.init(name: "需求 asked", color: "#1f5fa8", values: asked, exact: asked.map(Html.yuanExact)),
                                         .init(name: "放款 disbursed", color: "#2e7d32", values: paid, exact: paid.map(Html.yuanExact))],
-                               tick: Html.yuanShort),
+                               tick: Html.yuanTick),
                 caption: "按需求发布月份统计\(Self.hiddenNote(byMonth.rows.count - shown.count))。By month the demand was posted.")
         }
 

@@ -33,7 +33,7 @@ enum Charts {
         func x(_ v: Int64) -> Int { labelWidth + Int(max(0, v) * Int64(barArea) / maxValue) }
         let t = id("t"), d = id("d")
         var svg = """
-            <svg viewBox="0 0 \(labelWidth + barArea + 130) \(height)" width="100%" role="img" aria-labelledby="\(t) \(d)">
+            <svg viewBox="0 0 \(labelWidth + barArea + 130) \(height)" width="\(labelWidth + barArea + 130)" height="\(height)" role="img" aria-labelledby="\(t) \(d)">
             <title id="\(t)">\(Html.escape(title))</title><desc id="\(d)">\(Html.escape(description))</desc>
             """
         for (i, b) in bars.enumerated() {
@@ -69,13 +69,13 @@ enum Charts {
     /// Grouped vertical columns over categories (months), with a labelled y axis.
     static func columns(title: String, description: String, yAxis: String, categories: [String], series: [Series],
                         tick: (Int64) -> String) -> String {
-        let left = 80, plotWidth = max(300, categories.count * (series.count * 14 + 18)), plotHeight = 220, top = 30
+        let left = 96, plotWidth = max(360, min(1000, categories.count * (series.count * 14 + 18))), plotHeight = 220, top = 30
         let width = left + plotWidth + 20, height = top + plotHeight + 60
         let maxValue = max(1, series.flatMap(\.values).max() ?? 1)
         func y(_ v: Int64) -> Int { top + plotHeight - Int(max(0, v) * Int64(plotHeight) / maxValue) }
         let t = id("t"), d = id("d")
         var svg = """
-            <svg viewBox="0 0 \(width) \(height)" width="100%" role="img" aria-labelledby="\(t) \(d)">
+            <svg viewBox="0 0 \(width) \(height)" width="\(width)" height="\(height)" role="img" aria-labelledby="\(t) \(d)">
             <title id="\(t)">\(Html.escape(title))</title><desc id="\(d)">\(Html.escape(description))</desc>
             """
         for k in 0...4 {
@@ -100,7 +100,7 @@ enum Charts {
         }
         svg += "<line class=\"axis\" x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(top + plotHeight)\"></line>"
         svg += "<line class=\"axis\" x1=\"\(left)\" y1=\"\(top + plotHeight)\" x2=\"\(left + plotWidth)\" y2=\"\(top + plotHeight)\"></line>"
-        svg += "<text x=\"14\" y=\"\(top + plotHeight / 2)\" transform=\"rotate(-90 14 \(top + plotHeight / 2))\" text-anchor=\"middle\">\(Html.escape(yAxis))</text>"
+        svg += "<text x=\"12\" y=\"\(top + plotHeight / 2)\" transform=\"rotate(-90 12 \(top + plotHeight / 2))\" text-anchor=\"middle\">\(Html.escape(yAxis))</text>"
         // Legend.
         var lx = left
         for s in series {

@@ -49,6 +49,14 @@ enum Html {
         return sign + "¥" + grouped(Int64((m + 50) / 100))
     }
 
+    /// An axis tick: money rounded to whole 万 or tenths of 亿 (`6,199万`, `3.5亿`).
+    static func yuanTick(_ fen: Int64) -> String {
+        let m = fen.magnitude
+        if m >= 10_000_000_000 { let t = (m + 500_000_000) / 1_000_000_000; return "\(t / 10).\(t % 10)亿" }
+        if m >= 1_000_000 { return grouped(Int64((m + 500_000) / 1_000_000)) + "万" }
+        return "¥" + grouped(Int64((m + 50) / 100))
+    }
+
     /// A count the Chinese way: `12.3万` from 10,000, else grouped.
     static func countShort(_ n: Int64) -> String {
         guard n.magnitude >= 10_000 else { return grouped(n) }
@@ -71,7 +79,7 @@ enum Html {
         .tiles{display:grid;grid-template-columns:repeat(auto-fit,minmax(180px,1fr));gap:.8rem}.tile{background:#fff;border:1px solid var(--line);border-radius:6px;padding:.7rem}
         .tile .v{font-size:1.5rem;font-weight:600}.tile .l{color:var(--muted);font-size:.85rem}
         figure{background:#fff;border:1px solid var(--line);border-radius:6px;margin:.8rem 0;padding:.6rem;overflow-x:auto}figcaption{color:var(--muted);font-size:.85rem}
-        svg text{font:12px system-ui,"Noto Sans CJK SC",sans-serif;fill:var(--ink)}svg .axis{stroke:#8a96a3}svg .grid{stroke:#e4e8ee}
+        svg{max-width:100%;height:auto}svg text{font:12px system-ui,"Noto Sans CJK SC",sans-serif;fill:var(--ink)}svg .axis{stroke:#8a96a3}svg .grid{stroke:#e4e8ee}
         table{border-collapse:collapse;background:#fff;width:100%;font-size:.9rem}th,td{border:1px solid var(--line);padding:.3rem .5rem;text-align:right}th:first-child,td:first-child{text-align:left}
         th{background:#eef2f6}.sup{color:var(--muted);font-style:italic}.rag{display:inline-block;min-width:4.5em;text-align:center;border-radius:3px;color:#fff;padding:0 .3rem}
         .rag.green{background:var(--green)}.rag.amber{background:var(--amber)}.rag.red{background:var(--red)}

@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Loads pages in a real headless Chromium through the DevTools protocol and reports, per
+page: the HTTP status, console errors and uncaught exceptions, the titles of the SVG charts,
+and (with --screenshots DIR) a full-page PNG. Used by the dashboard's browser test and by
+ops/screenshots. Prints one JSON document on standard output.
+
+  ops/browser.py --base http://127.0.0.1:8080 --cookie xyd_session=TOKEN /dashboard /dashboard/model
+"""
+import argparse, base64, json, os, shutil, subprocess, sys, tempfile, time, urllib.request
+
+import websocket  # websocket-client (ops/test installs it)
+
+PAGE_TIMEOUT_S = 30
+START_TIMEOUT_S = 30
+
+
+def chromium_binary():
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        path = shutil.which(name)
+        if path:
+            return path
+    sys.exit("ops/browser.py: no chromium found (ops/test installs it: apt-get install chromium)")
+
+
+class Page:
+    def __init__(self, ws_url):
+        self.ws = websocket.create_connection(ws_url, timeout=PAGE_TIMEOUT_S, suppress_origin=True)
+        self.next_id = 0
+        self.events = []
+
+    def call(self, method, **params):
+        self.next_id += 1
+        my_id = self.next_id
+        self.ws.send(json.dumps({"id": my_id, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self.ws.recv())
+            if msg.get("id") == my_id:
+                if "error" in msg:
+                    raise RuntimeError(f"{method}: {msg['error']}")
+                return msg.get("result", {})
+            self.events.append(msg)
+
+    def wait_for(self, method, deadline):
+        for i, e in enumerate(self.events):
+            if e.get("method") == method:
+                return self.events.pop(i)
+        while time.time() < deadline:
+            msg = json.loads(self.ws.recv())
+            if msg.get("method") == method:
+                return msg
+            self.events.append(msg)
+        raise TimeoutError(method)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--base", required=True)
+    ap.add_argument("--cookie", action="append", default=[], help="NAME=VALUE, for the base URL's host")
+    ap.add_argument("--screenshots", help="a directory for one PNG per page")
+    ap.add_argument("--width", type=int, default=1280)
+    ap.add_argument("pages", nargs="+")
+    args = ap.parse_args()
+
+    profile = tempfile.mkdtemp(prefix="xyd-chromium-")
+    proc = subprocess.Popen(
+        [chromium_binary(), "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
+         "--disable-background-networking", "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--remote-debugging-port=0",
+         f"--window-size={args.width},900", "about:blank"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        port_file = os.path.join(profile, "DevToolsActivePort")
+        deadline = time.time() + START_TIMEOUT_S
+        while not os.path.exists(port_file) or os.path.getsize(port_file) == 0:
+            if time.time() > deadline or proc.poll() is not None:
+                sys.exit("ops/browser.py: chromium did not start")
+            time.sleep(0.1)
+        port = open(port_file).read().split()[0]
+        targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list"))
+        page = Page(next(t for t in targets if t["type"] == "page")["webSocketDebuggerUrl"])
+        for domain in ("Page", "Runtime", "Log", "Network"):
+            page.call(f"{domain}.enable")
+        for c in args.cookie:
+            name, value = c.split("=", 1)
+            page.call("Network.setCookie", name=name, value=value, url=args.base, httpOnly=True, sameSite="Strict")
+        results = []
+        for path in args.pages:
+            page.events.clear()
+            page.call("Page.navigate", url=args.base + path)
+            page.wait_for("Page.loadEventFired", time.time() + PAGE_TIMEOUT_S)
+            time.sleep(0.2)  # late console messages
+            errors = []
+            status = None
+            for e in page.events:
+                m, p = e.get("method"), e.get("params", {})
+                if m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
+                    errors.append(" ".join(str(a.get("value", a.get("description", ""))) for a in p.get("args", [])))
+                elif m == "Runtime.exceptionThrown":
+                    errors.append(p.get("exceptionDetails", {}).get("text", "exception"))
+                elif m == "Log.entryAdded" and p.get("entry", {}).get("level") == "error":
+                    errors.append(p["entry"].get("text", ""))
+                elif m == "Network.responseReceived" and p.get("type") == "Document":
+                    status = p["response"]["status"]
+            probe = page.call("Runtime.evaluate", returnByValue=True, expression="""
+                ({url: location.pathname,
+                  title: document.title,
+                  charts: Array.from(document.querySelectorAll('svg')).map(s => {
+                      const t = s.querySelector(':scope > title'); const d = s.querySelector(':scope > desc');
+                      return {title: t ? t.textContent : null, desc: d ? d.textContent : null,
+                              labelled: (s.getAttribute('aria-labelledby') || '').split(' ').every(id => id && document.getElementById(id)),
+                              role: s.getAttribute('role'), width: s.getBoundingClientRect().width};
+                  }),
+                  scripts: document.scripts.length,
+                  text: document.body ? document.body.innerText.slice(0, 400) : ''})
+                """)["result"]["value"]
+            shot = None
+            if args.screenshots:
+                os.makedirs(args.screenshots, exist_ok=True)
+                data = page.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"]
+                shot = os.path.join(args.screenshots, (path.strip("/").replace("/", "-") or "index") + ".png")
+                with open(shot, "wb") as f:
+                    f.write(base64.b64decode(data))
+            results.append({"path": path, "status": status, "console_errors": errors, "screenshot": shot, **probe})
+        json.dump({"pages": results}, sys.stdout, ensure_ascii=False)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
