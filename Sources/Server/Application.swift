@@ -34,8 +34,9 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     ProductRoutes(db: deps.db).register(api)
     WebhookRoutes(db: deps.db, policy: deps.config.webhookPolicy).register(api)
     DemandRoutes(db: deps.db).register(api)
-    RegulatorRoutes(db: deps.db).register(api)
-    DashboardRoutes(db: deps.db).register(api)
+    let statCache = StatCache()
+    RegulatorRoutes(db: deps.db, cache: statCache).register(api)
+    DashboardRoutes(db: deps.db, cache: statCache).register(api)
     return (router, api.registered.withLock { $0 })
 }
 

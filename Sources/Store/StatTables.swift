@@ -155,6 +155,26 @@ extension Stats {
         try await c.query(query, logger: logger).collect()
     }
 
+    /// Rows by a dimension and their total in one pass (`GROUPING SETS`): `row` reads the
+    /// measures from the row's third column on.
+    static func grouped(
+        _ c: PostgresConnection, logger: Logger, by: StatDimension, measures: String, filter: StatFilter,
+        row: (String, PostgresRow, Int) throws -> StatTable.Row
+    ) async throws -> ([StatTable.Row], StatTable.Row?) {
+        let q = filtered("SELECT \(by.column), GROUPING(\(by.column))::int, \(measures) FROM stat_demand",
+                         " GROUP BY GROUPING SETS ((\(by.column)), ()) ORDER BY 2, 1", filter)
+        var rows: [StatTable.Row] = [], total: StatTable.Row?
+        for r in try await run(c, logger: logger, q) {
+            let cells = r.makeRandomAccess()
+            if try cells[1].decode(Int.self) == 1 {
+                total = try row("total", r, 2)
+            } else {
+                rows.append(try row(try cells[0].decode(String.self), r, 2))
+            }
+        }
+        return (rows, total)
+    }
+
     /// The funnel: posted → taken up → granted → disbursed, in count and amount, and the solve rate.
     public static func funnel(_ c: PostgresConnection, logger: Logger, by: StatDimension, filter: StatFilter) async throws -> StatTable {
         let measures = """
@@ -172,10 +192,7 @@ extension Stats {
                 StatTable.ratio(disbursedFen, postedFen), .int(Int64(enterprises)),
             ], enterprises: enterprises)
         }
-        let q = filtered("SELECT \(by.column), \(measures) FROM stat_demand", " GROUP BY 1 ORDER BY 1", filter)
-        let rows = try await run(c, logger: logger, q).map { try row($0.decode(String.self, context: .default), $0, offset: 1) }
-        let tq = filtered("SELECT \(measures) FROM stat_demand", "", filter)
-        let total = try await run(c, logger: logger, tq).first.map { try row("total", $0, offset: 0) }
+        let (rows, total) = try await grouped(c, logger: logger, by: by, measures: measures, filter: filter, row: row)
         var t = StatTable(
             name: "funnel", by: by.rawValue,
             columns: [.init("posted", .count), .init("posted_fen", .fen), .init("taken_up", .count), .init("granted", .count),
@@ -208,10 +225,7 @@ extension Stats {
                 .int(try cells[offset + 7].decode(Int64.self)), .int(try cells[offset + 8].decode(Int64.self)),
             ], enterprises: try cells[offset].decode(Int.self))
         }
-        let q = filtered("SELECT \(by.column), \(measures) FROM stat_demand", " GROUP BY 1 ORDER BY 1", filter)
-        let rows = try await run(c, logger: logger, q).map { try row($0.decode(String.self, context: .default), $0, offset: 1) }
-        let tq = filtered("SELECT \(measures) FROM stat_demand", "", filter)
-        let total = try await run(c, logger: logger, tq).first.map { try row("total", $0, offset: 0) }
+        let (rows, total) = try await grouped(c, logger: logger, by: by, measures: measures, filter: filter, row: row)
         var t = StatTable(
             name: "timing", by: by.rawValue,
             columns: [.init("taken_up", .count), .init("take_up_hours_median", .hours), .init("take_up_hours_p90", .hours),

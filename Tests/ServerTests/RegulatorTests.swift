@@ -240,6 +240,34 @@ struct StatWorld: Sendable {
         }
     }
 
+    @Test func aTableIsKeptUntilTheNextRebuildAndNoLonger() async throws {
+        try await TestDatabase.with { db in
+            let w = try await StatWorld.make(db)
+            try await Stats.refresh(db.app)
+            let before: Date = try await db.owner.scalar("SELECT max(refreshed_at) FROM stat_refresh")
+            try await buildApplication(try testConfig(db)).test(.router) { client in
+                // The server rebuilds the tables once as it starts (then every 300 s): let it, first.
+                try await eventually("the server's first rebuild") {
+                    try await db.owner.scalar("SELECT min(refreshed_at) FROM stat_refresh", as: Date.self) > before
+                }
+                func posted() async throws -> Int64? {
+                    try Self.decodeTable(try await client.execute(uri: "/v1/regulator/funnel", method: .get, headers: bearer(w.keys.byKind[.regulator]!)))
+                        .total?.int("posted")
+                }
+                #expect(try await posted() == 17)
+                // A demand more: not in the figures until the tables are rebuilt, then at once.
+                try await db.owner.execute(
+                    """
+                    INSERT INTO demand (uscc, enterprise_org_id, amount_fen, term_months, purpose, collateral_offered, first_loan, expires_at, take_up_due_on)
+                    VALUES ('\(StatWorld.uscc(60))', '\(w.keys.orgIds[.enterprise]!)', 100, 12, 'x', false, false, now() + interval '30 days', current_date)
+                    """)
+                #expect(try await posted() == 17)
+                try await Stats.refresh(db.app)
+                #expect(try await posted() == 18)
+            }
+        }
+    }
+
     /// Splits one CSV line (RFC 4180 quoting).
     static func csvFields(_ line: String) -> [String] {
         var fields: [String] = [], current = "", quoted = false

@@ -9,6 +9,7 @@ import Store
 /// cookie). No script, nothing fetched from elsewhere: charts are SVG drawn here.
 struct DashboardRoutes {
     let db: Database
+    let cache: StatCache
 
     struct SignInRefused: Error {
         let why: String
@@ -77,8 +78,10 @@ struct DashboardRoutes {
                                                  body: "<h1>\(Html.escape(title))</h1><p class=\"error\">\(Html.escape(p.detail ?? "bad filter"))</p>"),
                                        status: .unprocessableContent)
             }
+            let key = StatCache.key("page", path, filter: filter)
             let content = try await db.withTransaction { c in
-                let html = try await body(c, call, filter)
+                let generation = try await StatCache.generation(c, logger: call.logger)
+                let html = try await cache.text(key, generation: generation) { try await body(c, call, filter) }
                 try await Audit.record(on: c, logger: call.logger, call.auditEntry(action: "stats.read", result: .allowed, detail: ["page": path]))
                 return html
             }

@@ -8,6 +8,7 @@ import Store
 /// CSV (`Accept: text/csv` or `?format=csv`). Each read is audited.
 struct RegulatorRoutes {
     let db: Database
+    let cache: StatCache
 
     static let prefix = "/v1/regulator"
     static let sizes: Set<String> = ["micro", "small", "medium", "large"]
@@ -79,15 +80,22 @@ struct RegulatorRoutes {
         }
     }
 
-    /// One statistics route: the table, audited, in the format asked for.
+    /// One statistics route: the table (kept until the next rebuild), audited, in the format asked for.
     func table(_ api: API, _ name: String, _ build: @escaping @Sendable (PostgresConnection, Call) async throws -> StatTable) {
         api.on(.get, "\(Self.prefix)/\(name)") { call in
-            let table = try await db.withTransaction { c in
-                let t = try await build(c, call)
+            let csv = Self.wantsCSV(call.request)
+            let key = "api|\(name)|\(csv)|\(call.request.uri.query ?? "")"
+            let text = try await db.withTransaction { c in
+                let generation = try await StatCache.generation(c, logger: call.logger)
+                let text = try await cache.text(key, generation: generation) {
+                    let t = try await build(c, call)
+                    return csv ? StatRender.csv(t) : StatRender.json(t).jsonText
+                }
                 try await Audit.record(on: c, logger: call.logger, call.auditEntry(action: "stats.read", result: .allowed, detail: ["table": name]))
-                return t
+                return text
             }
-            return Self.wantsCSV(call.request) ? StatRender.csvResponse(table) : StatRender.jsonResponse(table)
+            let by = call.request.uri.queryParameters.get("by").map { "-by-" + $0.filter { $0.isLetter || $0 == "_" } } ?? ""
+            return csv ? StatRender.csvResponse(text, filename: "\(name)\(by).csv") : StatRender.jsonResponse(text)
         }
     }
 
@@ -128,8 +136,8 @@ enum StatRender {
         return .object(o)
     }
 
-    static func jsonResponse(_ t: StatTable) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: json(t).jsonText)))
+    static func jsonResponse(_ text: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     static func csvField(_ s: String) -> String {
@@ -155,9 +163,8 @@ enum StatRender {
         return out
     }
 
-    static func csvResponse(_ t: StatTable) -> Response {
-        Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8",
-                                        .contentDisposition: "attachment; filename=\"\(t.name)\(t.by.map { "-by-\($0)" } ?? "").csv\""],
-                 body: .init(byteBuffer: ByteBuffer(string: csv(t))))
+    static func csvResponse(_ text: String, filename: String) -> Response {
+        Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(filename)\""],
+                 body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }

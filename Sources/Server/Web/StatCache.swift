@@ -1,0 +1,44 @@
+import CreditCore
+import Foundation
+import Logging
+import PostgresNIO
+import Store
+
+/// Statistics change only when the summary tables are rebuilt, so a table or a page body is
+/// kept until the next rebuild: keyed by what was asked (route, breakdown, filters) and valid
+/// for one generation (the latest `stat_refresh.refreshed_at`, read in the request's own
+/// transaction). Bounded: at most `capacity` entries; a new generation empties it.
+final class StatCache: Sendable {
+    static let capacity = 2_000
+
+    struct State {
+        var generation: Date?
+        var entries: [String: String] = [:]
+    }
+    let state = Locked(State())
+
+    /// The current generation, read from the database.
+    static func generation(_ c: PostgresConnection, logger: Logger) async throws -> Date? {
+        try await c.query("SELECT max(refreshed_at) FROM stat_refresh", logger: logger).collect().first?.decode(Date?.self)
+    }
+
+    /// The text kept for `key` in `generation`, or `make()`'s, kept.
+    func text(_ key: String, generation: Date?, _ make: () async throws -> String) async throws -> String {
+        if let hit = state.withLock({ s -> String? in
+            if s.generation != generation { s = State(generation: generation) }
+            return s.entries[key]
+        }) { return hit }
+        let text = try await make()
+        state.withLock { s in
+            guard s.generation == generation else { return }
+            if s.entries.count >= Self.capacity { s.entries.removeAll() }
+            s.entries[key] = text
+        }
+        return text
+    }
+
+    static func key(_ parts: String..., filter: StatFilter) -> String {
+        (parts + [filter.from ?? "", filter.to ?? "", filter.district ?? "", filter.industry ?? "", filter.size ?? "",
+                  filter.bank?.uuidString ?? "", filter.productKind ?? ""]).joined(separator: "|")
+    }
+}
