@@ -9,8 +9,12 @@ public struct AppContext: RequestContext {
     /// Largest body this request may send; set from configuration by `BodyLimitMiddleware`.
     public var bodyLimit: Int = AppConfig.defaultMaxBodyBytes
 
+    /// The client's IP address (for the public routes' rate limit), when the connection has one.
+    public var clientAddress: String?
+
     public init(source: Source) {
         self.coreContext = .init(source: source)
+        self.clientAddress = source.channel.remoteAddress?.ipAddress
     }
 
     public var maxUploadSize: Int { bodyLimit }

@@ -37,6 +37,7 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     let statCache = StatCache()
     RegulatorRoutes(db: deps.db, cache: statCache).register(api)
     DashboardRoutes(db: deps.db, cache: statCache).register(api)
+    DisclosureRoutes(db: deps.db, signer: deps.signer, limiter: RateLimiter()).register(api)
     return (router, api.registered.withLock { $0 })
 }
 

@@ -20,6 +20,7 @@ public struct Problem: Error, HTTPResponseError, Sendable {
         case payloadTooLarge = "payload-too-large"
         case unsupportedMediaType = "unsupported-media-type"
         case notReady = "not-ready"
+        case tooManyRequests = "too-many-requests"
         case internalError = "internal-error"
 
         public var status: HTTPResponse.Status {
@@ -34,6 +35,7 @@ public struct Problem: Error, HTTPResponseError, Sendable {
             case .payloadTooLarge: .contentTooLarge
             case .unsupportedMediaType: .unsupportedMediaType
             case .notReady: .serviceUnavailable
+            case .tooManyRequests: .tooManyRequests
             case .internalError: .internalServerError
             }
         }
@@ -51,6 +53,7 @@ public struct Problem: Error, HTTPResponseError, Sendable {
             case .payloadTooLarge: "The request body is too large"
             case .unsupportedMediaType: "Unsupported media type"
             case .notReady: "The service is not ready"
+            case .tooManyRequests: "Too many requests from this address; retry later"
             case .internalError: "Internal error"
             }
         }

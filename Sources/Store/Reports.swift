@@ -98,15 +98,15 @@ public enum Reports {
         ]
         var records = JSONObject()
         for (d, n) in counts { records[d.rawValue] = .number(String(n)) }
-        // Published penalties: decided by then and still within their publicity window.
+        // Published penalties: decided by then and still within their publicity window (as the rules allow).
         let published = history.penalties
-            .filter { $0.decidedOn <= day && $0.publicityEndsOn >= day }
+            .filter { Publicity.isPublished($0.window, decidedOn: $0.decidedOn, repairedOn: nil, today: day) }
             .sorted { ($0.decidedOn, $0.id) > ($1.decidedOn, $1.id) }
             .prefix(penaltiesLimit)
             .map { p -> JSONValue in
                 ["decision_no": .string(p.decisionNo), "authority": .string(p.authority), "decided_on": .string(p.decidedOn.description),
                  "violation": .string(p.violation), "severity": .string(p.severity), "fine_amount_fen": .number(String(p.fineFen)),
-                 "publicity_ends_on": .string(p.publicityEndsOn.description)]
+                 "publicity_ends_on": .string(p.window.endsOn.description)]
             }
         let listings = history.listings
             .filter { $0.listedOn <= day }

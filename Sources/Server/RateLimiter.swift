@@ -1,0 +1,44 @@
+import CreditCore
+import Foundation
+
+/// A token bucket per client address for the routes anyone may call: `burst` requests at
+/// once, refilled at `perMinute`; at most `maxAddresses` tracked (the least recently seen
+/// forgotten first).
+public final class RateLimiter: Sendable {
+    public static let publicPerMinute = 60
+    public static let publicBurst = 20
+    public static let maxAddresses = 10_000
+
+    let perMinute: Int
+    let burst: Int
+    struct Bucket {
+        var tokens: Double
+        var at: Double
+    }
+    let buckets = Locked<[String: Bucket]>([:])
+
+    public init(perMinute: Int = publicPerMinute, burst: Int = publicBurst) {
+        precondition(perMinute > 0 && burst > 0)
+        self.perMinute = perMinute
+        self.burst = burst
+    }
+
+    /// Nil when allowed; otherwise the seconds to wait.
+    public func take(_ address: String, now: Double = Date().timeIntervalSince1970) -> Int? {
+        buckets.withLock { b in
+            if b[address] == nil, b.count >= Self.maxAddresses {
+                // Forget the tenth least recently seen.
+                for (k, _) in b.sorted(by: { $0.value.at < $1.value.at }).prefix(Self.maxAddresses / 10) { b[k] = nil }
+            }
+            var bucket = b[address] ?? Bucket(tokens: Double(burst), at: now)
+            bucket.tokens = min(Double(burst), bucket.tokens + (now - bucket.at) * Double(perMinute) / 60)
+            bucket.at = now
+            defer { b[address] = bucket }
+            if bucket.tokens >= 1 {
+                bucket.tokens -= 1
+                return nil
+            }
+            return Int(((1 - bucket.tokens) * 60 / Double(perMinute)).rounded(.up))
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import CreditCore
+import Foundation
+import Hummingbird
+import Store
+
+/// Public disclosure (双公示) for anyone, and the silent blacklist query (静默查询) for
+/// procurement organisations.
+struct DisclosureRoutes {
+    let db: Database
+    let signer: ReportSigner?
+    let limiter: RateLimiter
+
+    struct SilentQuery: Decodable {
+        let usccs: [String]
+        let tender: String?
+    }
+
+    func register(_ api: API) {
+        api.on(.post, "/v1/silent-queries") { call in
+            let body = try await call.decode(SilentQuery.self)
+            guard (1...Disclosure.maxSilentQuery).contains(body.usccs.count) else {
+                throw Problem.invalid("usccs", "1 to \(Disclosure.maxSilentQuery) codes")
+            }
+            if body.usccs.contains(where: { $0.utf8.count > 64 }) { throw Problem.invalid("usccs", "codes of at most 64 characters") }
+            let tender = body.tender?.trimmingCharacters(in: .whitespacesAndNewlines)
+            if let tender, tender.count > SilentQueries.maxTenderLength {
+                throw Problem.invalid("tender", "at most \(SilentQueries.maxTenderLength) characters")
+            }
+            guard let signer else { throw Problem(.notReady, "no signing key is configured (XYD_SIGNING_KEY_FILE)") }
+            let signed = try await db.withTransaction { c in
+                let s = try await SilentQueries.run(c, logger: call.logger, signer: signer, org: call.caller.orgId, orgName: call.caller.orgName,
+                                                    codes: body.usccs, tender: tender?.isEmpty == true ? nil : tender)
+                try await Audit.record(on: c, logger: call.logger, call.auditEntry(
+                    action: "silent_query", result: .allowed, subjectId: s.id.uuidString.lowercased(), detail: ["codes": String(body.usccs.count)]))
+                return s
+            }
+            return Response(status: .created, headers: [.contentType: "application/json; charset=utf-8",
+                                                         .location: "/v1/silent-queries/\(signed.id.uuidString.lowercased())"],
+                            body: .init(byteBuffer: ByteBuffer(string: signed.document)))
+        }
+        api.on(.get, "/v1/silent-queries/:queryId") { call in
+            let id = try call.uuidParameter("queryId")
+            guard let signed = try await db.withConnection({ c in try await SilentQueries.find(c, logger: call.logger, id: id, org: call.caller.orgId) })
+            else { throw Problem(.notFound, "no silent query \(id) of yours") }
+            return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: signed.document)))
+        }
+        api.on(.get, "/v1/public/enterprises/:uscc") { call in
+            try limit(call)
+            let raw = call.context.parameters.get("uscc") ?? ""
+            guard case .success(let code) = USCC.parse(raw) else { throw Problem.invalid("uscc", "a valid unified social credit code") }
+            guard let record = try await db.withConnection({ c in
+                try await Disclosure.publicRecord(c, logger: call.logger, uscc: code.value, today: Day.todayInChina())
+            }) else { throw Problem(.notFound, "no registered enterprise \(code.value)") }
+            return Self.json(record)
+        }
+        api.on(.get, "/v1/public/enterprises") { call in
+            try limit(call)
+            guard let name = call.request.uri.queryParameters.get("name")?.trimmingCharacters(in: .whitespaces), !name.isEmpty, name.count <= 200 else {
+                throw Problem.invalid("name", "the exact registered name (1 to 200 characters)")
+            }
+            let items = try await db.withConnection { c in
+                var out: [JSONValue] = []
+                for code in try await Disclosure.codes(named: name, c, logger: call.logger) {
+                    if let r = try await Disclosure.publicRecord(c, logger: call.logger, uscc: code, today: Day.todayInChina()) { out.append(r) }
+                }
+                return out
+            }
+            return Self.json(["items": .array(items), "next": .null])
+        }
+    }
+
+    func limit(_ call: Call) throws {
+        if let wait = limiter.take(call.context.clientAddress ?? "unknown") {
+            throw Problem(.tooManyRequests, "at most \(RateLimiter.publicPerMinute) requests a minute from one address",
+                          headers: [.retryAfter: String(wait)])
+        }
+    }
+
+    static func json(_ v: JSONValue) -> Response {
+        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: v.jsonText)))
+    }
+}

@@ -1,0 +1,153 @@
+import CreditCore
+import Foundation
+import Logging
+import PostgresNIO
+
+extension History.Penalty {
+    /// The publicity window the rules allow (see `Publicity`).
+    public var window: Publicity.Window {
+        Publicity.window(decidedOn: decidedOn, providerEndsOn: publicityEndsOn, authority: authority, violation: violation)
+    }
+}
+
+/// What is public about an enterprise (双公示, and the tender's silent query): published
+/// licences and penalties, current blacklistings. Never a person, a profile or a score.
+public enum Disclosure {
+    /// At most this many codes in one silent query.
+    public static let maxSilentQuery = 1_000
+    /// At most this many enterprises found by one exact name.
+    public static let maxByName = 20
+
+    public struct ListingFact: Sendable, Equatable {
+        public let listType: String
+        public let listedOn: Day
+        public let authority: String
+    }
+
+    /// Current listings (listed by `today`, not removed by it) of each code.
+    public static func currentListings(_ c: PostgresConnection, logger: Logger, usccs: [String], today: Day) async throws -> [String: [ListingFact]] {
+        var out: [String: [ListingFact]] = [:]
+        for try await (uscc, type, listed, authority, removed) in try await c.query(
+            """
+            SELECT uscc, data->>'list_type', data->>'listed_on', data->>'authority', data->>'removed_on' FROM current_record
+            WHERE dataset = 'dishonesty_listing' AND op = 'upsert' AND uscc = ANY(\(usccs)::text[])
+            """, logger: logger
+        ).decode((String, String, String, String, String?).self) {
+            guard let listedOn = Day(listed), listedOn <= today else { continue }
+            if let removed, let removedOn = Day(removed), removedOn <= today { continue }
+            out[uscc, default: []].append(ListingFact(listType: type, listedOn: listedOn, authority: authority))
+        }
+        for k in out.keys { out[k]!.sort { ($0.listedOn, $0.listType) < ($1.listedOn, $1.listType) } }
+        return out
+    }
+
+    /// A silent query's answer for each code, in the order asked: invalid codes as invalid.
+    public static func silentQuery(_ c: PostgresConnection, logger: Logger, codes: [String], today: Day) async throws -> [JSONValue] {
+        var valid: [String] = []
+        // Each code with its checked form, or why it is invalid.
+        var parsed: [(code: String, valid: String?, why: String?)] = []
+        for code in codes {
+            switch USCC.parse(code) {
+            case .success(let u): valid.append(u.value); parsed.append((code, u.value, nil))
+            case .failure(let p): parsed.append((code, nil, p.code))
+            }
+        }
+        let listings = try await currentListings(c, logger: logger, usccs: Array(Set(valid)), today: today)
+        return parsed.map { p -> JSONValue in
+            switch (p.valid, p.why) {
+            case (nil, let why):
+                return ["uscc": .string(p.code), "valid": .bool(false), "invalid_reason": .string(why ?? "invalid")]
+            case (let u?, _):
+                let l = listings[u] ?? []
+                return ["uscc": .string(u), "valid": .bool(true), "listed": .bool(!l.isEmpty),
+                        "listings": .array(l.map { ["list_type": .string($0.listType), "listed_on": .string($0.listedOn.description),
+                                                    "authority": .string($0.authority)] })]
+            }
+        }
+    }
+
+    /// The public record of one enterprise by code or exact registered name: name, code, and
+    /// its published licences and penalties and current listings. Nil when none matches.
+    public static func publicRecord(_ c: PostgresConnection, logger: Logger, uscc: String, today: Day) async throws -> JSONValue? {
+        let histories = try await ProfileStore.histories(c, usccs: [uscc], upTo: nil, logger: logger)
+        guard let h = histories[uscc], let registry = h.registry else { return nil }
+        let licences = h.licences.filter { $0.decidedOn <= today && ($0.validUntil.map { $0 >= today } ?? true) }
+            .sorted { ($0.decidedOn, $0.id) > ($1.decidedOn, $1.id) }
+            .map { l -> JSONValue in
+                ["title": .string(l.title), "decided_on": .string(l.decidedOn.description),
+                 "valid_until": l.validUntil.map { .string($0.description) } ?? .null]
+            }
+        let penalties = h.penalties.filter { Publicity.isPublished($0.window, decidedOn: $0.decidedOn, repairedOn: nil, today: today) }
+            .sorted { ($0.decidedOn, $0.id) > ($1.decidedOn, $1.id) }
+            .map { p -> JSONValue in
+                ["decision_no": .string(p.decisionNo), "authority": .string(p.authority), "decided_on": .string(p.decidedOn.description),
+                 "violation": .string(p.violation), "severity": .string(p.severity), "fine_amount_fen": .number(String(p.fineFen)),
+                 "published_until": .string(p.window.endsOn.description)]
+            }
+        let listings = (try await currentListings(c, logger: logger, usccs: [uscc], today: today))[uscc] ?? []
+        return ["uscc": .string(uscc), "name": .string(registry.name), "status": .string(registry.status),
+                "as_of": .string(today.description),
+                "licences": .array(licences), "penalties": .array(penalties),
+                "listings": .array(listings.map { ["list_type": .string($0.listType), "listed_on": .string($0.listedOn.description),
+                                                   "authority": .string($0.authority)] })]
+    }
+
+    /// The codes registered under exactly this name (current register records).
+    public static func codes(named name: String, _ c: PostgresConnection, logger: Logger) async throws -> [String] {
+        try await c.query(
+            """
+            SELECT record_id FROM current_record WHERE dataset = 'enterprise_registry' AND op = 'upsert' AND data->>'name' = \(name)
+            ORDER BY record_id LIMIT \(maxByName)
+            """, logger: logger
+        ).collect().map { try $0.decode(String.self) }
+    }
+}
+
+/// Silent queries kept as signed: the tender file cites the id; anyone re-checks the document.
+public enum SilentQueries {
+    public static let maxTenderLength = 200
+
+    public struct Signed: Sendable {
+        public let id: UUID
+        public let canonical: String
+        public let signature: String
+        public let keyId: String
+        /// `{"report": {...}, "signature": {...}}`, checkable by `xyd report verify`.
+        public var document: String {
+            "{\"report\":\(canonical),\"signature\":{\"alg\":\"Ed25519\",\"key_id\":\"\(keyId)\",\"value\":\"\(signature)\"}}"
+        }
+    }
+
+    public static func run(
+        _ c: PostgresConnection, logger: Logger, signer: ReportSigner, org: UUID, orgName: String, codes: [String], tender: String?,
+        now: Date = Date()
+    ) async throws -> Signed {
+        let id = UUID()
+        let results = try await Disclosure.silentQuery(c, logger: logger, codes: codes, today: Day.inChina(now))
+        var body: JSONObject = [
+            "kind": .string("silent_query"), "id": .string(id.uuidString.lowercased()),
+            "queried_at": .string(ISO8601DateFormatter().string(from: now)), "queried_by": .string(orgName),
+            "results": .array(results),
+            "scope": .string("current dishonesty listings only: list type, since when, by which authority"),
+        ]
+        body["tender"] = tender.map(JSONValue.string) ?? .null
+        let canonical = try CanonicalJSON.encode(.object(body))
+        let signature = try signer.sign(canonical)
+        let listed = results.filter { $0["listed"] == .bool(true) }.count
+        try await c.query(
+            """
+            INSERT INTO silent_query (id, org_id, queried_at, codes, listed, canonical, signature, key_id)
+            VALUES (\(id), \(org), \(now), \(codes.count), \(listed), \(canonical), \(signature), \(signer.keyId))
+            """, logger: logger)
+        return Signed(id: id, canonical: canonical, signature: signature, keyId: signer.keyId)
+    }
+
+    /// One of the organisation's own queries.
+    public static func find(_ c: PostgresConnection, logger: Logger, id: UUID, org: UUID) async throws -> Signed? {
+        guard let row = try await c.query(
+            "SELECT canonical, signature, key_id FROM silent_query WHERE id = \(id) AND org_id = \(org)", logger: logger
+        ).collect().first else { return nil }
+        let (canonical, signature, key) = try row.decode((String, String, String).self)
+        return Signed(id: id, canonical: canonical, signature: signature, keyId: key)
+    }
+}

@@ -1,0 +1,143 @@
+import CreditCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+@testable import Server
+import Store
+import Testing
+import TestSupport
+
+/// Public disclosure and the silent query over HTTP, on records stored as ingestion stores them.
+@Suite struct DisclosureTests {
+    static let listed = CreditWorld.uscc  // 91320602MA1NTX016C
+    static let clean = CreditWorld.otherUSCC
+
+    static func store(_ db: TestDatabase, _ dataset: Dataset, _ rows: [StageRow]) async throws {
+        let cursor = try await IngestStore.position(db.app, dataset: dataset)
+        _ = try await IngestStore.storePage(db.app, dataset: dataset, cursorBefore: cursor, cursorAfter: UUID().uuidString, hasMore: true,
+                                            rows: rows, quarantine: [], received: rows.count)
+    }
+
+    static func row(_ id: String, _ uscc: String, _ data: String) -> StageRow {
+        StageRow(recordId: id, version: 1, op: .upsert, uscc: uscc, updatedAt: "2026-06-01T00:00:00+08:00", data: data)
+    }
+
+    static func registry(_ uscc: String, _ name: String) -> StageRow {
+        row(uscc, uscc, #"{"name":"\#(name)","entity_type":"company","established_on":"2015-04-01","registered_capital_fen":100000000,"industry_code":"C17","district_code":"320602","size_class":"small","status":"active","legal_rep_name":"张三","legal_rep_id_masked":"320602********1234"}"#)
+    }
+
+    static func seed(_ db: TestDatabase) async throws {
+        let today = Day.todayInChina()
+        try await store(db, .enterpriseRegistry, [registry(listed, "南通示例纺织有限公司"), registry(clean, "南通清白商贸有限公司")])
+        func penalty(_ id: String, decided: Day, ends: Day, authority: String, violation: String) -> StageRow {
+            row(id, listed, #"{"decision_no":"通罚\#(id)","authority":"\#(authority)","decided_on":"\#(decided)","violation":"\#(violation)","severity":"general","fine_amount_fen":500000,"publicity_ends_on":"\#(ends)"}"#)
+        }
+        try await store(db, .administrativePenalty, [
+            // Ended long ago: not published.
+            penalty("P-OLD", decided: today.addingMonths(-40), ends: today.addingMonths(-4), authority: "南通市生态环境局", violation: "超标排放污染物"),
+            // Within its window: published.
+            penalty("P-NOW", decided: today.addingMonths(-2), ends: today.addingMonths(6), authority: "南通市生态环境局", violation: "超标排放污染物"),
+            // Fire: the provider says 4 months, the rules say a year — still published at 6 months.
+            penalty("P-FIRE", decided: today.addingMonths(-6), ends: today.addingMonths(-2), authority: "南通市消防救援支队", violation: "消防设施未保持完好"),
+        ])
+        func listing(_ id: String, type: String, listed on: Day, removed: Day?) -> StageRow {
+            row(id, listed, #"{"list_type":"\#(type)","case_no":"(2025)苏06执\#(id)号","authority":"南通市中级人民法院","listed_on":"\#(on)","removed_on":\#(removed.map { "\"\($0)\"" } ?? "null"),"amount_involved_fen":null}"#)
+        }
+        try await store(db, .dishonestyListing, [
+            listing("L-NOW", type: "judgment_defaulter", listed: today.addingMonths(-3), removed: nil),
+            listing("L-GONE", type: "wage_arrears", listed: today.addingMonths(-20), removed: today.addingMonths(-8)),
+        ])
+    }
+
+    @Test func aSilentQueryAnswersOnlyTheListsSignedAndInvalidCodesAsInvalid() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await Self.seed(db)
+            try await w.app(db).test(.router) { client in
+                let procurement = w.keys.byKind[.procurement]!
+                let body = #"{"usccs": ["\#(Self.listed)", "\#(Self.clean)", "91320602MA1NTX016X", "nonsense"], "tender": "NTZB-2026-001"}"#
+                let r = try await client.execute(uri: "/v1/silent-queries", method: .post, headers: bearer(procurement).merging(.json), body: jsonBody(body))
+                #expect(r.status == .created, "\(String(buffer: r.body))")
+                let text = String(buffer: r.body)
+                let doc = try JSONParser.parse(text)
+                guard case .array(let results)? = doc["report"]?["results"] else { Issue.record("no results: \(text)"); return }
+                #expect(results.count == 4)
+                // Listed: one current listing (the removed one is not), with type, date and authority only.
+                #expect(results[0]["listed"] == .bool(true))
+                guard case .array(let lists)? = results[0]["listings"] else { Issue.record("no listings"); return }
+                #expect(lists.count == 1 && lists[0]["list_type"]?.stringValue == "judgment_defaulter")
+                if case .object(let o) = lists[0] { #expect(Set(o.pairs.map(\.key)) == ["list_type", "listed_on", "authority"]) }
+                // Clean, and invalid codes as invalid (a wrong check character, and nonsense) — never "clean".
+                #expect(results[1]["listed"] == .bool(false) && results[1]["valid"] == .bool(true))
+                #expect(results[2]["valid"] == .bool(false) && results[2]["listed"] == nil && results[2]["invalid_reason"]?.stringValue == "uscc_check")
+                #expect(results[3]["valid"] == .bool(false))
+                // Nothing else about the enterprise.
+                for word in ["南通示例纺织", "张三", "1234", "score", "grade", "通罚"] { #expect(!text.contains(word), "\(word)") }
+                // Signed: checks with the service's public key; a changed byte does not.
+                struct Key: Decodable { let public_key: String }
+                let key = try decodeJSON(Key.self, try await client.execute(uri: "/v1/signing-key", method: .get)).public_key
+                #expect(ReportSigner.verifyDocument(Array(text.utf8), publicKeyBase64: key).valid)
+                #expect(!ReportSigner.verifyDocument(Array(text.replacingOccurrences(of: "NTZB-2026-001", with: "NTZB-2026-002").utf8), publicKeyBase64: key).valid)
+                // Kept: the same document again by id, for its organisation only.
+                let location = try #require(r.headers[.location])
+                #expect(String(buffer: try await client.execute(uri: location, method: .get, headers: bearer(procurement)).body) == text)
+                #expect(try await client.execute(uri: location, method: .get, headers: bearer(w.bank)).status == .forbidden)
+                #expect(try await db.owner.scalar("SELECT count(*)::int FROM audit_log WHERE action = 'silent_query'") == 1)
+                // Bounds.
+                let many = "[" + Array(repeating: "\"\(Self.clean)\"", count: 1001).joined(separator: ",") + "]"
+                #expect(try await client.execute(uri: "/v1/silent-queries", method: .post, headers: bearer(procurement).merging(.json),
+                                                 body: jsonBody("{\"usccs\": \(many)}")).status == .unprocessableContent)
+                #expect(try await client.execute(uri: "/v1/silent-queries", method: .post, headers: bearer(procurement).merging(.json),
+                                                 body: jsonBody("{\"usccs\": []}")).status == .unprocessableContent)
+            }
+        }
+    }
+
+    @Test func publicDisclosureShowsOnlyWhatIsPublishedAndNothingPersonal() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await Self.seed(db)
+            try await w.app(db).test(.router) { client in
+                let r = try await client.execute(uri: "/v1/public/enterprises/\(Self.listed)", method: .get)
+                #expect(r.status == .ok)
+                let text = String(buffer: r.body)
+                let v = try JSONParser.parse(text)
+                #expect(v["name"]?.stringValue == "南通示例纺织有限公司")
+                guard case .array(let penalties)? = v["penalties"], case .array(let listings)? = v["listings"] else { Issue.record("\(text)"); return }
+                #expect(Set(penalties.compactMap { $0["decision_no"]?.stringValue }) == ["通罚P-NOW", "通罚P-FIRE"])
+                let fire = penalties.first { $0["decision_no"]?.stringValue == "通罚P-FIRE" }
+                #expect(fire?["published_until"]?.stringValue == Day.todayInChina().addingMonths(-6).addingMonths(12).description)
+                #expect(listings.count == 1)
+                for word in ["张三", "320602********1234", "legal_rep", "score", "grade", "P-OLD", "wage_arrears"] {
+                    #expect(!text.contains(word), "\(word)")
+                }
+                // By exact name; unknown and bad codes.
+                let byName = try await client.execute(
+                    uri: "/v1/public/enterprises?name=" + "南通示例纺织有限公司".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!, method: .get)
+                #expect(String(buffer: byName.body).contains(Self.listed))
+                #expect(try await client.execute(uri: "/v1/public/enterprises/91350100M000100Y43", method: .get).status == .ok)
+                #expect(try await client.execute(uri: "/v1/public/enterprises/91320602MA1NTX016X", method: .get).status == .unprocessableContent)
+                #expect(try await client.execute(uri: "/v1/public/enterprises?name=", method: .get).status == .unprocessableContent)
+                // Rate-limited per address: a burst, then 429 with Retry-After.
+                var limited: TestResponse?
+                for _ in 0..<(RateLimiter.publicBurst + 5) {
+                    let r = try await client.execute(uri: "/v1/public/enterprises/\(Self.clean)", method: .get)
+                    if r.status == .tooManyRequests { limited = r; break }
+                }
+                let refused = try #require(limited)
+                let problem = try decodeProblem(refused)
+                #expect(refused.headers[.retryAfter] != nil && problem.type == Problem.Kind.tooManyRequests.uri)
+            }
+        }
+    }
+
+    @Test func theBucketRefillsWithTime() {
+        let limiter = RateLimiter(perMinute: 60, burst: 2)
+        #expect(limiter.take("a", now: 0) == nil && limiter.take("a", now: 0) == nil)
+        #expect(limiter.take("a", now: 0) == 1)
+        #expect(limiter.take("b", now: 0) == nil)
+        #expect(limiter.take("a", now: 1.0) == nil)
+    }
+}
