@@ -74,6 +74,7 @@ public enum AccessPolicy {
         .init(method: .get, path: "/v1/regulator/banks", access: .roles([.regulator])),
         .init(method: .get, path: "/v1/regulator/quality", access: .roles([.regulator])),
         .init(method: .get, path: "/v1/regulator/grades", access: .roles([.regulator])),
+        .init(method: .get, path: "/v1/regulator/applicant-grades", access: .roles([.regulator])),
         .init(method: .get, path: "/v1/regulator/stability", access: .roles([.regulator])),
         .init(method: .get, path: "/v1/regulator/separation", access: .roles([.regulator])),
         .init(method: .get, path: "/v1/regulator/segments", access: .roles([.regulator])),

@@ -35,6 +35,28 @@ extension Stats {
         return t
     }
 
+    /// The grades businesses had when they posted demands, by month of posting: the grade mix
+    /// of those seeking credit over the whole history (the city's own snapshots start when the
+    /// service does).
+    public static func applicantGrades(_ c: PostgresConnection, logger: Logger, filter: StatFilter) async throws -> StatTable {
+        var cells: [String: [String: Int]] = [:]
+        let q = filtered("SELECT month, coalesce(grade, 'none'), count(DISTINCT enterprise)::int FROM stat_demand", " GROUP BY 1, 2 ORDER BY 1", filter)
+        for try await (month, grade, n) in try await c.query(q, logger: logger).decode((String, String, Int).self) {
+            cells[month, default: [:]][grade] = n
+        }
+        let rows = cells.keys.sorted().map { month -> StatTable.Row in
+            let counts = grades.map { cells[month]?[$0] ?? 0 }
+            let hide = Suppression.hidden(counts, totalShown: true)
+            return StatTable.Row(key: month, values: counts.indices.map { hide[$0] ? .suppressed : .int(Int64(counts[$0])) } + [.int(Int64(counts.reduce(0, +)))],
+                                 enterprises: counts.reduce(0, +))
+        }
+        var t = StatTable(name: "applicant_grades", by: "month", columns: grades.map { .init($0, .count) } + [.init("enterprises", .count)],
+                          rows: rows, total: nil, notes: ["businesses posting demands in the month, by their grade at posting"])
+        t.refreshedAt = try await refreshedAt(c, logger: logger, "demands")
+        t.suppress()
+        return t
+    }
+
     /// Distribution counts per characteristic and bin for one version, kind and segment kind.
     static func distributions(_ c: PostgresConnection, logger: Logger, kind: String, version: String, segmentKind: String)
         async throws -> [String: [String: [Int: Int]]]

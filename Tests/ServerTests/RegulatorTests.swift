@@ -98,7 +98,7 @@ struct StatWorld: Sendable {
                      rows: rows.map(Table.Row.init), total: v["total"].flatMap { $0 == .null ? nil : Table.Row($0) })
     }
 
-    static let routes = ["funnel", "timing", "declines", "banks", "quality", "grades", "stability", "separation", "segments"]
+    static let routes = ["funnel", "timing", "declines", "banks", "quality", "grades", "applicant-grades", "stability", "separation", "segments"]
 
     @Test func theFunnelEqualsTheHandCountWithSmallCellsHidden() async throws {
         try await TestDatabase.with { db in
@@ -152,6 +152,10 @@ struct StatWorld: Sendable {
                 // Declines: 2 businesses only — hidden (and the total with them).
                 let declines = try Self.decodeTable(try await get("/v1/regulator/declines"))
                 #expect(declines.rows.allSatisfy(\.suppressed) && declines.total?.suppressed == true)
+
+                // Applicants' grades at posting: all seventeen were B in October.
+                let applicants = try Self.decodeTable(try await get("/v1/regulator/applicant-grades"))
+                #expect(applicants.rows.map(\.key) == ["2026-10"] && applicants.rows[0].int("B") == 17 && applicants.rows[0].int("enterprises") == 17)
 
                 // Banks: the test bank matched nothing through authorisations here but holds 12 demands.
                 let banks = try Self.decodeTable(try await get("/v1/regulator/banks"))

@@ -353,6 +353,20 @@ struct DashboardRoutes {
                                categories: grades.rows.map(\.key), series: series, tick: Html.countShort),
                 caption: "每月一个快照（按评分卡版本）。")
         }
+        let applicants = try await Stats.applicantGrades(c, logger: call.logger, filter: f)
+        let shownApplicants = applicants.rows.filter { !$0.suppressed }
+        if !shownApplicants.isEmpty {
+            let colors = ["#2e7d32", "#1f5fa8", "#d9822b", "#c62828", "#8a96a3"]
+            let series = Stats.grades.enumerated().map { (i, g) in
+                let values = shownApplicants.map { Self.int(applicants, $0, g) ?? 0 }
+                return Charts.Series(name: g, color: colors[i], values: values, exact: values.map(Html.grouped))
+            }
+            html += "<h2>申请企业的信用等级 Grades of businesses seeking credit</h2>" + Charts.figure(
+                Charts.columns(title: "各月发布融资需求企业的信用等级", description: "Businesses posting demands each month, by their grade at posting.",
+                               yAxis: "企业数 enterprises", categories: shownApplicants.map(\.key), series: series, tick: Html.countShort),
+                caption: "按发布月份与发布时等级\(Self.hiddenNote(applicants.rows.count - shownApplicants.count))。")
+            html += Self.table(applicants, caption: "申请企业等级 Grades at posting", keyHeading: "月份 month")
+        }
         let stability = try await Stats.stability(c, logger: call.logger)
         let (psiBars, _) = Self.bars(stability, column: "psi", unit: .text)
         if !psiBars.isEmpty {

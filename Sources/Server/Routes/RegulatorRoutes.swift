@@ -72,6 +72,7 @@ struct RegulatorRoutes {
         table(api, "banks") { c, call in try await Stats.banks(c, logger: call.logger, filter: Self.filter(call)) }
         table(api, "quality") { c, call in try await Stats.quality(c, logger: call.logger) }
         table(api, "grades") { c, call in try await Stats.gradesByMonth(c, logger: call.logger) }
+        table(api, "applicant-grades") { c, call in try await Stats.applicantGrades(c, logger: call.logger, filter: Self.filter(call)) }
         table(api, "stability") { c, call in try await Stats.stability(c, logger: call.logger) }
         table(api, "separation") { c, call in try await Stats.separation(c, logger: call.logger, filter: Self.filter(call)) }
         table(api, "segments") { c, call in
