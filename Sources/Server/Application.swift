@@ -38,6 +38,7 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     RegulatorRoutes(db: deps.db, cache: statCache).register(api)
     DashboardRoutes(db: deps.db, cache: statCache).register(api)
     DisclosureRoutes(db: deps.db, signer: deps.signer, limiter: RateLimiter()).register(api)
+    ObjectionRoutes(db: deps.db).register(api)
     return (router, api.registered.withLock { $0 })
 }
 

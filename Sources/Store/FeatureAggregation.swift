@@ -33,7 +33,8 @@ public enum FeatureAggregation {
         "\(m) - (left(data->>'period', 4)::int * 12 + right(data->>'period', 2)::int - 1)"
     }
 
-    static let current = "superseded_at IS NULL AND op = 'upsert'"
+    /// Current upserts not suppressed by an upheld objection.
+    static let current = "superseded_at IS NULL AND op = 'upsert' AND NOT suppressed"
 
     /// Inputs of every enterprise with current records, as of `day`, read in the caller's
     /// transaction (use REPEATABLE READ for one snapshot across the datasets). `progress` is

@@ -142,7 +142,7 @@ public enum ProfileStore {
             SELECT dataset, record_id, uscc, op, data::text
             FROM record_version
             WHERE uscc = ANY(\(usccs)::text[]) AND received_at <= coalesce(\(upTo)::timestamptz, 'infinity')
-              AND (superseded_at IS NULL OR superseded_at > coalesce(\(upTo)::timestamptz, 'infinity'))
+              AND (superseded_at IS NULL OR superseded_at > coalesce(\(upTo)::timestamptz, 'infinity')) AND NOT suppressed
             """, logger: logger)
         for try await (ds, id, uscc, op, data) in rows.decode((String, String, String, String, String?).self) {
             guard op == "upsert", let dataset = Dataset(rawValue: ds), let data else { continue }

@@ -55,9 +55,12 @@ struct CreditRoutes {
         let version: Int64
         let updatedAt: Date
         let receivedAt: Date
+        /// `current`, `disputed` (an open objection) or `suppressed` (an upheld objection: left
+        /// out of the profile until the provider corrects it).
+        let status: String
         let data: JSONValue
         enum CodingKeys: String, CodingKey {
-            case dataset, provider, version, data
+            case dataset, provider, version, data, status
             case recordId = "record_id"
             case updatedAt = "updated_at"
             case receivedAt = "received_at"
@@ -189,19 +192,23 @@ struct CreditRoutes {
         let afterParts = after.map { $0.split(separator: "/", maxSplits: 1).map(String.init) }
         let afterDataset = afterParts?.first ?? "", afterId = afterParts.flatMap { $0.count > 1 ? $0[1] : nil } ?? ""
         var out: [RecordBody] = []
-        for try await (ds, id, version, updated, received, data) in try await c.query(
+        for try await (ds, id, version, updated, received, status, data) in try await c.query(
             """
             SELECT dataset, record_id, version, updated_at, received_at,
+                   CASE WHEN v.suppressed THEN 'suppressed'
+                        WHEN EXISTS (SELECT 1 FROM objection o WHERE o.dataset = v.dataset AND o.record_id = v.record_id AND o.state = 'open')
+                        THEN 'disputed' ELSE 'current' END,
                    (data - 'legal_rep_id_enc' - 'legal_rep_id_hash')::text
             FROM record_version v
             WHERE uscc = \(uscc) AND (\(dataset?.rawValue)::text IS NULL OR dataset = \(dataset?.rawValue))
               AND superseded_at IS NULL AND op = 'upsert' AND (dataset, record_id) > (\(afterDataset)::text COLLATE "C", \(afterId)::text COLLATE "C")
             ORDER BY dataset, record_id LIMIT \(limit)
             """, logger: logger
-        ).decode((String, String, Int64, Date, Date, String?).self) {
+        ).decode((String, String, Int64, Date, Date, String, String?).self) {
             let value = data.flatMap { try? JSONParser.parse(Array($0.utf8)) } ?? .null
             let provider = Dataset(rawValue: ds)?.provider.rawValue ?? ""
-            out.append(RecordBody(dataset: ds, provider: provider, recordId: id, version: version, updatedAt: updated, receivedAt: received, data: value))
+            out.append(RecordBody(dataset: ds, provider: provider, recordId: id, version: version, updatedAt: updated, receivedAt: received,
+                                  status: status, data: value))
         }
         return out
     }

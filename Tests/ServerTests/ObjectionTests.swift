@@ -1,0 +1,114 @@
+import CreditCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+@testable import Server
+import Store
+import Testing
+import TestSupport
+
+/// Objections over HTTP: raised by the business, shown as disputed, upheld (suppressed,
+/// recomputed, banks told) or rejected with a reason; overdue past 20 days.
+@Suite struct ObjectionTests {
+    struct Shown: Decodable {
+        let id: UUID
+        let state: String
+        let due_on: String
+        let overdue: Bool
+        let resolution: String?
+    }
+    struct Records: Decodable {
+        struct R: Decodable { let record_id: String; let status: String; let version: Int64 }
+        let items: [R]
+    }
+
+    static func period(_ monthsAgo: Int) -> String { MonthIndex(Day.todayInChina()).adding(-monthsAgo).description }
+    static func record(_ monthsAgo: Int) -> String { "si-\(CreditWorld.uscc)-\(period(monthsAgo))" }
+
+    @Test func raisedDisputedUpheldRecomputedAndTheBanksThatLookedAreTold() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                func raise(_ key: String, _ recordId: String, dataset: String = "social_insurance") async throws -> TestResponse {
+                    try await client.execute(uri: "/v1/me/objections", method: .post, headers: bearer(key).merging(.json), body: jsonBody(
+                        #"{"dataset": "\#(dataset)", "record_id": "\#(recordId)", "reason": "这个月已缴清 paid in full", "evidence": "receipt 2026-001"}"#))
+                }
+                func status(_ recordId: String) async throws -> String? {
+                    let r = try await client.execute(uri: "/v1/me/records?dataset=social_insurance&limit=100", method: .get, headers: bearer(w.business))
+                    return try decodeJSON(Records.self, r).items.first { $0.record_id == recordId }?.status
+                }
+                // The bank looked at the profile last month (a live authorisation and a read), and listens.
+                _ = try await w.grant(client, bank: w.bankId, scopes: ["profile"])
+                #expect(try await client.execute(uri: "/v1/enterprises/\(CreditWorld.uscc)/profile?purpose=loan_application", method: .get,
+                                                 headers: bearer(w.bank)).status == .ok)
+                try await db.owner.execute("INSERT INTO webhook_endpoint (bank_org_id, url, secret) VALUES ('\(w.bankId)', 'http://127.0.0.1:9/x', 's')")
+
+                let target = Self.record(3)
+                let raised = try await raise(w.business, target)
+                #expect(raised.status == .created, "\(String(buffer: raised.body))")
+                let objection = try decodeJSON(Shown.self, raised)
+                #expect(objection.state == "open" && objection.due_on == Day.todayInChina().addingDays(20).description && !objection.overdue)
+                let disputed = try await status(target), untouched = try await status(Self.record(4))
+                #expect(disputed == "disputed" && untouched == "current")
+                // One open objection per record; only one's own records; the fields checked.
+                #expect(try await raise(w.business, target).status == .conflict)
+                #expect(try await raise(w.otherBusinessKey, target).status == .notFound)
+                #expect(try await raise(w.business, target, dataset: "nonsense").status == .unprocessableContent)
+                #expect(try await raise(w.bank, target).status == .forbidden)
+
+                let scoreBefore: Int = try await db.owner.scalar("SELECT records FROM profile WHERE uscc = '\(CreditWorld.uscc)'")
+                // The operator upholds it.
+                let operatorKey = w.keys.byKind[.operator]!
+                let upheld = try await client.execute(uri: "/v1/objections/\(objection.id)/uphold", method: .post, headers: bearer(operatorKey).merging(.json),
+                                                      body: jsonBody(#"{"resolution": "the bureau confirms payment"}"#))
+                let upheldState = try decodeJSON(Shown.self, upheld).state
+                #expect(upheld.status == .ok && upheldState == "upheld")
+                #expect(try await client.execute(uri: "/v1/objections/\(objection.id)/uphold", method: .post, headers: bearer(operatorKey)).status == .conflict)
+                #expect(try await status(target) == "suppressed")
+                // Recomputed without it; the bank that looked hears of it.
+                try await CreditWorld.drain(db.app)
+                #expect(try await db.owner.scalar("SELECT records FROM profile WHERE uscc = '\(CreditWorld.uscc)'") == scoreBefore - 1)
+                let events: [String] = try await db.owner.withConnection { c in
+                    try await c.query("SELECT type || '@' || bank_org_id::text FROM webhook_event WHERE type = 'record.corrected'", logger: db.owner.logger)
+                        .collect().map { try $0.decode(String.self) }
+                }
+                #expect(events == ["record.corrected@\(w.bankId.uuidString.lowercased())"])
+                // The provider's own correction (a new version) is not suppressed.
+                var corrected = CreditWorld.insurance(CreditWorld.uscc, months: 4, version: 2)
+                corrected = corrected.filter { $0.recordId == target }
+                try await CreditWorld.store(db.app, corrected)
+                #expect(try await status(target) == "current")
+            }
+        }
+    }
+
+    @Test func rejectedWithAReasonTheBusinessSeesAndOverduePastTwentyDays() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                let operatorKey = w.keys.byKind[.operator]!
+                let raised = try await client.execute(uri: "/v1/me/objections", method: .post, headers: bearer(w.business).merging(.json), body: jsonBody(
+                    #"{"dataset": "social_insurance", "record_id": "\#(Self.record(2))", "reason": "wrong headcount"}"#))
+                let id = try decodeJSON(Shown.self, raised).id
+                // Overdue once its 20 days pass unanswered.
+                try await db.owner.execute("UPDATE objection SET due_on = current_date - 1 WHERE id = '\(id)'")
+                struct List: Decodable { let items: [Shown] }
+                let open = try decodeJSON(List.self, try await client.execute(uri: "/v1/objections?state=open", method: .get, headers: bearer(operatorKey)))
+                #expect(open.items.map(\.id) == [id] && open.items[0].overdue)
+                #expect(try await client.execute(uri: "/v1/objections", method: .get, headers: bearer(w.business)).status == .forbidden)
+                // A rejection needs a reason.
+                #expect(try await client.execute(uri: "/v1/objections/\(id)/reject", method: .post, headers: bearer(operatorKey).merging(.json),
+                                                 body: jsonBody("{}")).status == .unprocessableContent)
+                let rejected = try await client.execute(uri: "/v1/objections/\(id)/reject", method: .post, headers: bearer(operatorKey).merging(.json),
+                                                        body: jsonBody(#"{"reason": "the bureau's record matches the filing"}"#))
+                #expect(rejected.status == .ok)
+                let mine = try decodeJSON(List.self, try await client.execute(uri: "/v1/me/objections", method: .get, headers: bearer(w.business)))
+                #expect(mine.items.first?.state == "rejected" && mine.items.first?.resolution == "the bureau's record matches the filing")
+                #expect(!(mine.items.first?.overdue ?? true))
+                #expect(try await db.owner.scalar("SELECT count(*)::int FROM audit_log WHERE action IN ('objection.raise', 'objection.reject')") == 2)
+            }
+        }
+    }
+}
