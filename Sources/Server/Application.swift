@@ -37,8 +37,9 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     let statCache = StatCache()
     RegulatorRoutes(db: deps.db, cache: statCache).register(api)
     DashboardRoutes(db: deps.db, cache: statCache).register(api)
-    DisclosureRoutes(db: deps.db, signer: deps.signer, limiter: RateLimiter()).register(api)
+    DisclosureRoutes(db: deps.db, signer: deps.signer, limiter: RateLimiter(perMinute: deps.config.publicRatePerMinute, burst: deps.config.publicRateBurst)).register(api)
     ObjectionRoutes(db: deps.db).register(api)
+    RepairRoutes(db: deps.db).register(api)
     return (router, api.registered.withLock { $0 })
 }
 

@@ -36,6 +36,8 @@ public struct AppConfig: Sendable {
     public var profileBatch: Int
     public var marketSweepSeconds: Int
     public var statsRefreshSeconds: Int
+    public var publicRatePerMinute: Int
+    public var publicRateBurst: Int
     public var webhookPolicy: WebhookPolicy
     /// The service's Ed25519 signing key for credit reports (file holding it, base64).
     public var signingKeyFile: String?
@@ -91,6 +93,12 @@ public struct AppConfig: Sendable {
               help: "enterprises recomputed per transaction, 1–\(ProfileStore.maxBatch)"),
         .init(variable: "XYD_MARKET_SWEEP_S", flag: "--market-sweep-s", defaultValue: "\(MarketService.defaultIntervalSeconds)",
               help: "how often expired demands and lapsed take-ups are settled, 1–3600 s"),
+        .init(variable: "XYD_STATS_REFRESH_S", flag: "--stats-refresh-s", defaultValue: "\(StatsService.defaultIntervalSeconds)",
+              help: "how often the regulators' summary tables are rebuilt, 5–86400 s"),
+        .init(variable: "XYD_PUBLIC_RATE_PER_MINUTE", flag: "--public-rate-per-minute", defaultValue: "\(RateLimiter.publicPerMinute)",
+              help: "requests a minute one client address may make to the public routes, 1–6000"),
+        .init(variable: "XYD_PUBLIC_RATE_BURST", flag: "--public-rate-burst", defaultValue: "\(RateLimiter.publicBurst)",
+              help: "requests at once one client address may make to the public routes, 1–1000"),
         .init(variable: "XYD_WEBHOOK_HOSTS", flag: "--webhook-hosts", defaultValue: nil,
               help: "comma-separated host names banks' webhook endpoints may point at"),
         .init(variable: "XYD_WEBHOOK_ALLOW_LOOPBACK", flag: "--webhook-allow-loopback", defaultValue: "false",
@@ -146,6 +154,8 @@ public struct AppConfig: Sendable {
             profileBatch: try reader.int("XYD_PROFILE_BATCH", 1...ProfileStore.maxBatch, ProfileStore.defaultBatch),
             marketSweepSeconds: try reader.int("XYD_MARKET_SWEEP_S", 1...3600, MarketService.defaultIntervalSeconds),
             statsRefreshSeconds: try reader.int("XYD_STATS_REFRESH_S", 5...86_400, StatsService.defaultIntervalSeconds),
+            publicRatePerMinute: try reader.int("XYD_PUBLIC_RATE_PER_MINUTE", 1...6_000, RateLimiter.publicPerMinute),
+            publicRateBurst: try reader.int("XYD_PUBLIC_RATE_BURST", 1...1_000, RateLimiter.publicBurst),
             webhookPolicy: try webhookPolicy(reader),
             signingKeyFile: reader.string("XYD_SIGNING_KEY_FILE"),
             environment: environment)

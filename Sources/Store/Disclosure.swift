@@ -77,7 +77,8 @@ public enum Disclosure {
                 ["title": .string(l.title), "decided_on": .string(l.decidedOn.description),
                  "valid_until": l.validUntil.map { .string($0.description) } ?? .null]
             }
-        let penalties = h.penalties.filter { Publicity.isPublished($0.window, decidedOn: $0.decidedOn, repairedOn: nil, today: today) }
+        let repaired = try await Repairs.repairedOn(c, logger: logger, uscc: uscc)
+        let penalties = h.penalties.filter { Publicity.isPublished($0.window, decidedOn: $0.decidedOn, repairedOn: repaired[$0.id], today: today) }
             .sorted { ($0.decidedOn, $0.id) > ($1.decidedOn, $1.id) }
             .map { p -> JSONValue in
                 ["decision_no": .string(p.decisionNo), "authority": .string(p.authority), "decided_on": .string(p.decidedOn.description),

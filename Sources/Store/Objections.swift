@@ -116,21 +116,25 @@ public enum Objections {
             "UPDATE record_version SET suppressed = true WHERE dataset = \(o.dataset) AND record_id = \(o.recordId) AND version = \(o.version)",
             logger: logger)
         try await c.query("INSERT INTO profile_queue (uscc) VALUES (\(o.uscc)) ON CONFLICT DO NOTHING", logger: logger)
-        let banks = try await c.query(
-            """
-            SELECT DISTINCT actor_org_id FROM audit_log
-            WHERE subject_uscc = \(o.uscc) AND actor_kind = 'bank' AND result = 'allowed' AND actor_org_id IS NOT NULL
-              AND action IN ('profile.read', 'report.create', 'report.read', 'records.read')
-              AND occurred_at > now() - make_interval(days => \(noticeDays)::int)
-            """, logger: logger
-        ).collect().map { try $0.decode(UUID.self) }
-        for bank in banks {
+        for bank in try await recentReaders(c, logger: logger, uscc: o.uscc) {
             try await Webhooks.emit(c, logger: logger, bank: bank, uscc: o.uscc, type: "record.corrected", payload: [
                 "uscc": .string(o.uscc), "dataset": .string(o.dataset), "record_id": .string(o.recordId),
                 "version": .number(String(o.version)), "objection_id": .string(o.id.uuidString.lowercased()),
             ])
         }
         return o
+    }
+
+    /// Banks that read the business's profile, records or report in the last `noticeDays` days.
+    public static func recentReaders(_ c: PostgresConnection, logger: Logger, uscc: String) async throws -> [UUID] {
+        try await c.query(
+            """
+            SELECT DISTINCT actor_org_id FROM audit_log
+            WHERE subject_uscc = \(uscc) AND actor_kind = 'bank' AND result = 'allowed' AND actor_org_id IS NOT NULL
+              AND action IN ('profile.read', 'report.create', 'report.read', 'records.read')
+              AND occurred_at > now() - make_interval(days => \(noticeDays)::int)
+            """, logger: logger
+        ).collect().map { try $0.decode(UUID.self) }
     }
 
     public static func reject(_ c: PostgresConnection, logger: Logger, id: UUID, by operator: UUID, reason: String) async throws -> Objection {

@@ -98,9 +98,11 @@ public enum Reports {
         ]
         var records = JSONObject()
         for (d, n) in counts { records[d.rawValue] = .number(String(n)) }
-        // Published penalties: decided by then and still within their publicity window (as the rules allow).
+        // Published penalties: decided by then, within their publicity window (as the rules allow)
+        // and not ended early by an approved repair.
+        let repaired = try await Repairs.repairedOn(c, logger: logger, uscc: uscc)
         let published = history.penalties
-            .filter { Publicity.isPublished($0.window, decidedOn: $0.decidedOn, repairedOn: nil, today: day) }
+            .filter { Publicity.isPublished($0.window, decidedOn: $0.decidedOn, repairedOn: repaired[$0.id], today: day) }
             .sorted { ($0.decidedOn, $0.id) > ($1.decidedOn, $1.id) }
             .prefix(penaltiesLimit)
             .map { p -> JSONValue in

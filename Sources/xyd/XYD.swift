@@ -42,6 +42,8 @@ struct SettingOptions: ParsableArguments {
     @Option(help: "XYD_SIGNING_KEY_FILE") var signingKeyFile: String?
     @Option(help: "XYD_MARKET_SWEEP_S") var marketSweepS: String?
     @Option(help: "XYD_STATS_REFRESH_S") var statsRefreshS: String?
+    @Option(help: "XYD_PUBLIC_RATE_PER_MINUTE") var publicRatePerMinute: String?
+    @Option(help: "XYD_PUBLIC_RATE_BURST") var publicRateBurst: String?
     @Option(help: "XYD_WEBHOOK_HOSTS") var webhookHosts: String?
     @Option(help: "XYD_WEBHOOK_ALLOW_LOOPBACK") var webhookAllowLoopback: String?
 
@@ -55,6 +57,7 @@ struct SettingOptions: ParsableArguments {
             ("XYD_MIGRATIONS_DIR", migrationsDir), ("XYD_PROVIDERS_FILE", providersFile),
             ("XYD_INGEST_INTERVAL_S", ingestIntervalS), ("XYD_PROFILE_INTERVAL_MS", profileIntervalMs),
             ("XYD_PROFILE_BATCH", profileBatch), ("XYD_SIGNING_KEY_FILE", signingKeyFile), ("XYD_MARKET_SWEEP_S", marketSweepS), ("XYD_STATS_REFRESH_S", statsRefreshS),
+            ("XYD_PUBLIC_RATE_PER_MINUTE", publicRatePerMinute), ("XYD_PUBLIC_RATE_BURST", publicRateBurst),
             ("XYD_WEBHOOK_HOSTS", webhookHosts), ("XYD_WEBHOOK_ALLOW_LOOPBACK", webhookAllowLoopback),
         ]
         var result: [String: String] = [:]

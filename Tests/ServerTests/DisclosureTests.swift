@@ -99,7 +99,9 @@ import TestSupport
         try await TestDatabase.with { db in
             let w = try await CreditWorld.make(db)
             try await Self.seed(db)
-            try await w.app(db).test(.router) { client in
+            // One request a minute after a burst of eight: the limit is reached whatever the machine's speed.
+            try await buildApplication(try testConfig(db, ["XYD_SIGNING_KEY_FILE": w.signingKeyFile, "XYD_PUBLIC_RATE_PER_MINUTE": "1",
+                                                           "XYD_PUBLIC_RATE_BURST": "8"])).test(.router) { client in
                 let r = try await client.execute(uri: "/v1/public/enterprises/\(Self.listed)", method: .get)
                 #expect(r.status == .ok)
                 let text = String(buffer: r.body)
@@ -122,13 +124,62 @@ import TestSupport
                 #expect(try await client.execute(uri: "/v1/public/enterprises?name=", method: .get).status == .unprocessableContent)
                 // Rate-limited per address: a burst, then 429 with Retry-After.
                 var limited: TestResponse?
-                for _ in 0..<(RateLimiter.publicBurst + 5) {
+                for _ in 0..<8 {
                     let r = try await client.execute(uri: "/v1/public/enterprises/\(Self.clean)", method: .get)
                     if r.status == .tooManyRequests { limited = r; break }
                 }
                 let refused = try #require(limited)
                 let problem = try decodeProblem(refused)
                 #expect(refused.headers[.retryAfter] != nil && problem.type == Problem.Kind.tooManyRequests.uri)
+            }
+        }
+    }
+
+    @Test func aRepairEndsPublicationAtOnceButNotBeforeTheMinimum() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await Self.seed(db)
+            let today = Day.todayInChina()
+            try await Self.store(db, .administrativePenalty, [Self.row("P-FIXED", Self.listed,
+                #"{"decision_no":"通罚P-FIXED","authority":"南通市生态环境局","decided_on":"\#(today.addingMonths(-5))","violation":"超标排放污染物","severity":"general","fine_amount_fen":500000,"publicity_ends_on":"\#(today.addingMonths(7))"}"#)])
+            try await w.app(db).test(.router) { client in
+                func apply(_ key: String, _ record: String) async throws -> TestResponse {
+                    try await client.execute(uri: "/v1/me/repairs", method: .post, headers: bearer(key).merging(.json), body: jsonBody(
+                        #"{"record_id": "\#(record)", "corrections": ["fine_paid", "training_done"], "evidence": "缴款凭证 receipt 0042"}"#))
+                }
+                func published() async throws -> Set<String> {
+                    let v = try JSONParser.parse(String(buffer: try await client.execute(uri: "/v1/public/enterprises/\(Self.listed)", method: .get).body))
+                    guard case .array(let p)? = v["penalties"] else { return [] }
+                    return Set(p.compactMap { $0["decision_no"]?.stringValue })
+                }
+                // A bank read the business this month: it will hear of the repair.
+                _ = try await w.grant(client, bank: w.bankId, scopes: ["profile"])
+                _ = try await client.execute(uri: "/v1/enterprises/\(Self.listed)/profile?purpose=loan_application", method: .get, headers: bearer(w.bank))
+                try await db.owner.execute("INSERT INTO webhook_endpoint (bank_org_id, url, secret) VALUES ('\(w.bankId)', 'http://127.0.0.1:9/x', 's')")
+
+                // Not before the minimum (3 months; a year for fire), not once unpublished, only one's own.
+                let early = try await apply(w.business, "P-NOW")
+                let earlyDetail = try decodeProblem(early).detail ?? ""
+                #expect(early.status == .conflict && earlyDetail.contains(today.addingMonths(-2).addingMonths(3).description), "\(earlyDetail)")
+                #expect(try await apply(w.business, "P-FIRE").status == .conflict)
+                #expect(try await apply(w.business, "P-OLD").status == .conflict)
+                #expect(try await apply(w.otherBusinessKey, "P-FIXED").status == .notFound)
+                #expect(try await published() == ["通罚P-NOW", "通罚P-FIRE", "通罚P-FIXED"])
+                let applied = try await apply(w.business, "P-FIXED")
+                #expect(applied.status == .created, "\(String(buffer: applied.body))")
+                struct App: Decodable { let id: UUID; let state: String; let due_on: String; let repaired_on: String? }
+                let app = try decodeJSON(App.self, applied)
+                #expect(app.state == "open" && app.due_on == today.addingWorkingDays(3).description)
+                #expect(try await apply(w.business, "P-FIXED").status == .conflict)
+                // Approved: unpublished at once, everywhere; the bank that looked is told.
+                let approved = try await client.execute(uri: "/v1/repairs/\(app.id)/approve", method: .post, headers: bearer(w.keys.byKind[.operator]!))
+                let repairedOn = try decodeJSON(App.self, approved).repaired_on
+                #expect(approved.status == .ok && repairedOn == today.description)
+                #expect(try await published() == ["通罚P-NOW", "通罚P-FIRE"])
+                #expect(try await db.owner.scalar("SELECT count(*)::int FROM webhook_event WHERE type = 'record.repaired' AND bank_org_id = '\(w.bankId)'") == 1)
+                #expect(try await client.execute(uri: "/v1/repairs/\(app.id)/reject", method: .post, headers: bearer(w.keys.byKind[.operator]!).merging(.json),
+                                                 body: jsonBody(#"{"reason": "late"}"#)).status == .conflict)
+                #expect(try await client.execute(uri: "/v1/repairs", method: .get, headers: bearer(w.business)).status == .forbidden)
             }
         }
     }

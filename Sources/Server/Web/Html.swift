@@ -123,7 +123,7 @@ enum Html {
         return """
             <!doctype html>
             <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-            <title>\(escape(title)) · 信易贷 Xinyidai</title><link rel="stylesheet" href="/static/dashboard.css"></head>
+            <title>\(escape(title)) · 信易贷 Xinyidai</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/static/dashboard.css"></head>
             <body><a class="skip" href="#main">跳到正文 Skip to content</a>
             <header><strong>信易贷 · 监管看板</strong><nav aria-label="dashboard">\(links)</nav>\(who)</header>
             <main id="main">\(body)</main></body></html>
