@@ -82,6 +82,13 @@ public struct StatTable: Sendable {
         return .decimal("\(scaled / 10_000).\(String(scaled % 10_000).leftPadded(4))")
     }
 
+    /// `n` per 100,000 of `d`, to two decimal places (rounded half up), in integers.
+    public static func perHundredThousand(_ n: Int64, _ d: Int64) -> Value {
+        guard d > 0 else { return .null }
+        let scaled = (n * 20_000_000 / d + 1) / 2  // hundredths
+        return .decimal("\(scaled / 100).\(String(scaled % 100).leftPadded(2))")
+    }
+
     public static func ratio(_ x: Double?) -> Value {
         guard let x, x.isFinite else { return .null }
         return .decimal(String(format: "%.4f", x))
@@ -313,12 +320,13 @@ extension Stats {
         let rows = try await run(c, logger: logger, """
             SELECT dataset, provider, status, last_success_at, newest_item_at, received, stored, quarantined, quarantined_uscc,
                    by_reason::text, active_enterprises, recent_enterprises, timely, arrived,
-                   extract(epoch FROM now() - last_success_at)::bigint
+                   extract(epoch FROM now() - last_success_at)::bigint, objections_open, objections_overdue, objections_upheld, live
             FROM stat_quality ORDER BY dataset
             """).map { r in
             let (dataset, provider, status, lastSuccess, newest, received, stored, quarantined, uscc, byReason, active, recent, timely,
-                 arrived, sinceSuccess) =
-                try r.decode((String, String, String, Date?, Date?, Int64, Int64, Int64, Int64, String, Int?, Int?, Int64?, Int64?, Int64?).self)
+                 arrived, sinceSuccess, open, overdue, upheld, live) =
+                try r.decode((String, String, String, Date?, Date?, Int64, Int64, Int64, Int64, String, Int?, Int?, Int64?, Int64?, Int64?,
+                              Int64, Int64, Int64, Int64).self)
             let completeness: StatTable.Value = if let active, let recent { StatTable.ratio(Int64(recent), Int64(active)) } else { .null }
             let timeliness: StatTable.Value = if let timely, let arrived { StatTable.ratio(timely, arrived) } else { .null }
             let usccRate = StatTable.ratio(uscc, received)
@@ -326,17 +334,21 @@ extension Stats {
                                    completeness: active.flatMap { a in recent.map { r in a > 0 ? Double(r) / Double(a) : 1 } })
             return StatTable.Row(key: dataset, values: [
                 .text(provider), .text(status), lastSuccess.map { .text(iso($0)) } ?? .null, newest.map { .text(iso($0)) } ?? .null,
-                .int(received), .int(stored), .int(quarantined), .text(byReason), completeness, timeliness, usccRate, .text(rag),
+                .int(received), .int(stored), .int(quarantined), .text(byReason), completeness, timeliness, usccRate,
+                .int(open), .int(overdue), StatTable.perHundredThousand(upheld, live), .text(rag),
             ], enterprises: Int.max)
         }
         var t = StatTable(
             name: "quality", by: "dataset",
             columns: [.init("provider", .text), .init("status", .text), .init("last_success_at", .time), .init("newest_item_at", .time),
                       .init("received", .count), .init("stored", .count), .init("quarantined", .count), .init("quarantined_by_reason", .text),
-                      .init("completeness", .ratio), .init("timeliness", .ratio), .init("uscc_error_rate", .ratio), .init("level", .text)],
+                      .init("completeness", .ratio), .init("timeliness", .ratio), .init("uscc_error_rate", .ratio),
+                      .init("under_objection", .count), .init("objections_overdue", .count), .init("valid_objections_per_100k", .index),
+                      .init("level", .text)],
             rows: rows, total: nil,
             notes: ["completeness: active businesses with a record for one of the last \(completenessMonths) months, over active businesses (periodic datasets)",
                     "timeliness: records arriving within \(timelyHours) hours of the provider's time, of those from the last \(timelinessDays) days",
+                    "under_objection: records with an open objection; objections_overdue: open past their 20 days; valid_objections_per_100k: upheld objections per 100,000 records held (target under 1)",
                     "level: red when the feed stopped or failed, has not succeeded for a day, or completeness is under 0.8; amber for quarantine over 1% or completeness under 0.95"])
         t.refreshedAt = try await refreshedAt(c, logger: logger, "quality")
         return t

@@ -129,6 +129,16 @@ public enum Stats {
                       AND v.updated_at > now() - make_interval(days => \(timelinessDays)::int))
             FROM feed_state f
             """, logger: logger)
+        // Objections per dataset, and the records held (the valid-objection rate's denominator).
+        try await c.query(
+            """
+            UPDATE stat_quality q SET live = f.live,
+                objections_open = (SELECT count(*) FROM objection o WHERE o.dataset = q.dataset AND o.state = 'open'),
+                objections_overdue = (SELECT count(*) FROM objection o WHERE o.dataset = q.dataset AND o.state = 'open'
+                                      AND o.due_on < \(today.description)::date),
+                objections_upheld = (SELECT count(*) FROM objection o WHERE o.dataset = q.dataset AND o.state = 'upheld')
+            FROM feed_state f WHERE f.dataset = q.dataset
+            """, logger: logger)
         // Completeness of the periodic datasets: active businesses with a recent period.
         let since = MonthIndex(today).adding(-completenessMonths).description
         try await c.query(

@@ -75,6 +75,14 @@ import TestSupport
                         .collect().map { try $0.decode(String.self) }
                 }
                 #expect(events == ["record.corrected@\(w.bankId.uuidString.lowercased())"])
+                // Regulators see it in data quality: one upheld among the records held, nothing open.
+                try await Stats.refresh(db.app)
+                let quality = try RegulatorTests.decodeTable(try await client.execute(uri: "/v1/regulator/quality", method: .get,
+                                                                                      headers: bearer(w.keys.byKind[.regulator]!)))
+                let si = try #require(quality.rows.first { $0.key == "social_insurance" })
+                let held: Int64 = try await db.owner.scalar("SELECT live FROM feed_state WHERE dataset = 'social_insurance'")
+                let scaled = (100_000 * 200 / held + 1) / 2
+                #expect(si.int("under_objection") == 0 && si.values["valid_objections_per_100k"]?.numberText == "\(scaled / 100).\(String(scaled % 100).leftPadded(2))")
                 // The provider's own correction (a new version) is not suppressed.
                 var corrected = CreditWorld.insurance(CreditWorld.uscc, months: 4, version: 2)
                 corrected = corrected.filter { $0.recordId == target }

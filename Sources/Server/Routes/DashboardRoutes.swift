@@ -153,6 +153,9 @@ struct DashboardRoutes {
         "matched": "匹配 matched", "connected": "已接入 connected", "take_up_overdue": "受理超时 take-up overdue",
         "decision_overdue": "审批超时 decision overdue", "decided": "已决定 decided", "decision_hours_median": "审批时长中位数 (h)",
         "take_up_hours_median": "受理时长中位数 (h)", "take_up_hours_p90": "受理时长 P90 (h)", "decision_hours_p90": "审批时长 P90 (h)",
+        "under_objection": "异议中 under objection", "objections_overdue": "异议超时 overdue objections",
+        "valid_objections_per_100k": "有效异议/10万条 valid objections per 100k", "completeness": "完整性 completeness", "timeliness": "及时性 timeliness",
+        "uscc_error_rate": "代码错误率 USCC errors", "received": "接收 received", "stored": "入库 stored", "quarantined": "隔离 quarantined",
         "psi": "PSI", "score_psi": "评分 PSI", "level": "状态 level", "default_rate": "违约率 default rate", "loans": "贷款 loans", "bad": "不良 bad",
     ]
 
