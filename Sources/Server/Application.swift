@@ -40,6 +40,7 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     DisclosureRoutes(db: deps.db, signer: deps.signer, limiter: RateLimiter(perMinute: deps.config.publicRatePerMinute, burst: deps.config.publicRateBurst)).register(api)
     ObjectionRoutes(db: deps.db).register(api)
     RepairRoutes(db: deps.db).register(api)
+    CommitmentRoutes(db: deps.db).register(api)
     return (router, api.registered.withLock { $0 })
 }
 

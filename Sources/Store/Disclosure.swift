@@ -86,7 +86,12 @@ public enum Disclosure {
                  "published_until": .string(p.window.endsOn.description)]
             }
         let listings = (try await currentListings(c, logger: logger, usccs: [uscc], today: today))[uscc] ?? []
+        // Commitments are public once made.
+        let commitments = try await CommitmentStore.mine(c, logger: logger, uscc: uscc).map { m -> JSONValue in
+            ["kind": .string(m.kind), "text": .string(m.text), "starts_on": .string(m.startsOn), "ends_on": .string(m.endsOn), "state": .string(m.state)]
+        }
         return ["uscc": .string(uscc), "name": .string(registry.name), "status": .string(registry.status),
+                "commitments": .array(commitments),
                 "as_of": .string(today.description),
                 "licences": .array(licences), "penalties": .array(penalties),
                 "listings": .array(listings.map { ["list_type": .string($0.listType), "listed_on": .string($0.listedOn.description),

@@ -27,6 +27,7 @@ public struct MarketService: Service {
                     let (expired, lapsed) = try await Demands.sweep(db)
                     try await Demands.rematch(db)
                     try await Idempotency.purge(db)
+                    try await CommitmentStore.sweep(db)
                     if expired + lapsed > 0 {
                         db.logger.info("demand deadlines", metadata: ["expired": "\(expired)", "lapsed": "\(lapsed)"])
                     }

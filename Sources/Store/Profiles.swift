@@ -273,6 +273,8 @@ public enum ProfileStore {
             try await c.query("DELETE FROM profile WHERE uscc = ANY(\(gone)::text[])", logger: logger)
         }
         try await write(c, computed, card: card, asOfDay: asOfDay, dataAsOf: now, logger: logger)
+        // Commitments follow the same records, in the same transaction.
+        try await CommitmentStore.evaluate(c, logger: logger, usccs: usccs, today: asOfDay, histories: histories)
         return computed.count
     }
 

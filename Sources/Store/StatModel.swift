@@ -57,6 +57,28 @@ extension Stats {
         return t
     }
 
+    /// Credit commitments by kind: made, in progress, kept, broken, and the kept rate (kept over
+    /// those decided). Read from the commitments themselves (a small table).
+    public static func commitments(_ c: PostgresConnection, logger: Logger) async throws -> StatTable {
+        var rows: [StatTable.Row] = []
+        for try await (kind, enterprises, made, running, kept, broken) in try await c.query(
+            """
+            SELECT kind, count(DISTINCT uscc)::int, count(*), count(*) FILTER (WHERE state = 'in_progress'),
+                   count(*) FILTER (WHERE state = 'kept'), count(*) FILTER (WHERE state = 'broken')
+            FROM commitment GROUP BY kind ORDER BY kind
+            """, logger: logger
+        ).decode((String, Int, Int64, Int64, Int64, Int64).self) {
+            rows.append(StatTable.Row(key: kind, values: [.int(made), .int(running), .int(kept), .int(broken), StatTable.ratio(kept, kept + broken)],
+                                      enterprises: enterprises))
+        }
+        var t = StatTable(name: "commitments", by: "kind",
+                          columns: [.init("made", .count), .init("in_progress", .count), .init("kept", .count), .init("broken", .count),
+                                    .init("kept_rate", .ratio)],
+                          rows: rows, total: nil, notes: ["kept_rate: kept over kept and broken"])
+        t.suppress()
+        return t
+    }
+
     /// Distribution counts per characteristic and bin for one version, kind and segment kind.
     static func distributions(_ c: PostgresConnection, logger: Logger, kind: String, version: String, segmentKind: String)
         async throws -> [String: [String: [Int: Int]]]

@@ -1,0 +1,109 @@
+import CreditCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// Credit commitments as stored: made by a business, evaluated whenever its records change
+/// (in the profile's transaction) and when their period ends (the market sweep).
+public enum CommitmentStore {
+    public static let listLimit = 200
+    /// Commitments whose period ended, evaluated per sweep.
+    public static let sweepBatch = 500
+
+    public struct Commitment: Sendable, Encodable {
+        public let id: UUID
+        public let kind: String
+        public let text: String
+        public let startsOn: String
+        public let endsOn: String
+        public let state: String
+        public let brokenBy: String?
+        enum CodingKeys: String, CodingKey {
+            case id, kind, text, state
+            case startsOn = "starts_on"
+            case endsOn = "ends_on"
+            case brokenBy = "broken_by"
+        }
+    }
+
+    public enum Failure: Error, CustomStringConvertible {
+        case running(String)
+        public var description: String {
+            switch self {
+            case .running(let k): "a \(k) commitment is already running"
+            }
+        }
+    }
+
+    static func decode(_ rows: PostgresRowSequence) async throws -> [Commitment] {
+        var out: [Commitment] = []
+        for try await (id, kind, starts, ends, state, broken) in rows.decode((UUID, String, String, String, String, String?).self) {
+            let k = Commitments.Kind(rawValue: kind)
+            out.append(Commitment(id: id, kind: kind, text: k.map { "\($0.zh) \($0.en)" } ?? kind, startsOn: starts, endsOn: ends,
+                                  state: state, brokenBy: broken))
+        }
+        return out
+    }
+
+    static let columns = "id, kind, starts_on::text, ends_on::text, state, broken_by"
+
+    public static func make(_ c: PostgresConnection, logger: Logger, uscc: String, org: UUID, kind: Commitments.Kind, months: Int, today: Day) async throws -> Commitment {
+        let ends = today.addingMonths(months).addingDays(-1)
+        let rows = try await c.query(
+            """
+            INSERT INTO commitment (uscc, enterprise_org_id, kind, starts_on, ends_on)
+            VALUES (\(uscc), \(org), \(kind.rawValue), \(today.description)::date, \(ends.description)::date)
+            ON CONFLICT DO NOTHING RETURNING \(unescaped: columns)
+            """, logger: logger)
+        guard let made = try await decode(rows).first else { throw Failure.running(kind.rawValue) }
+        // Evaluated at once (records already in may break it from its first day).
+        try await evaluate(c, logger: logger, usccs: [uscc], today: today)
+        return try await mine(c, logger: logger, uscc: uscc).first { $0.id == made.id } ?? made
+    }
+
+    public static func mine(_ c: PostgresConnection, logger: Logger, uscc: String) async throws -> [Commitment] {
+        try await decode(c.query("SELECT \(unescaped: columns) FROM commitment WHERE uscc = \(uscc) ORDER BY created_at DESC LIMIT \(listLimit)",
+                                 logger: logger))
+    }
+
+    /// Evaluates every commitment of these businesses against their histories (loaded here
+    /// unless given), writing the states that changed.
+    public static func evaluate(
+        _ c: PostgresConnection, logger: Logger, usccs: [String], today: Day, histories given: [String: History]? = nil
+    ) async throws {
+        let rows = try await c.query(
+            "SELECT id, uscc, kind, starts_on::text, ends_on::text, state, broken_by FROM commitment WHERE uscc = ANY(\(usccs)::text[])",
+            logger: logger
+        ).collect()
+        guard !rows.isEmpty else { return }
+        let owners = try Set(rows.map { try $0.decode((UUID, String, String, String, String, String, String?).self).1 })
+        var histories = given ?? [:]
+        let missing = owners.filter { histories[$0] == nil }
+        if !missing.isEmpty {
+            for (k, v) in try await ProfileStore.histories(c, usccs: Array(missing), upTo: nil, logger: logger) { histories[k] = v }
+        }
+        for row in rows {
+            let (id, uscc, kind, starts, ends, state, broken) = try row.decode((UUID, String, String, String, String, String, String?).self)
+            guard let k = Commitments.Kind(rawValue: kind), let s = Day(starts), let e = Day(ends), let h = histories[uscc] else { continue }
+            let result = Commitments.evaluate(k, startsOn: s, endsOn: e, history: h, today: today)
+            guard result.state.rawValue != state || result.brokenBy != broken else { continue }
+            try await c.query(
+                "UPDATE commitment SET state = \(result.state.rawValue), broken_by = \(result.brokenBy), evaluated_at = now() WHERE id = \(id)",
+                logger: logger)
+        }
+    }
+
+    /// Commitments whose period has ended but are still in progress: evaluated now.
+    @discardableResult
+    public static func sweep(_ db: Database, today: Day = Day.todayInChina()) async throws -> Int {
+        try await db.withTransaction { c in
+            let usccs = try await c.query(
+                """
+                SELECT DISTINCT uscc FROM commitment WHERE state = 'in_progress' AND ends_on < \(today.description)::date LIMIT \(sweepBatch)
+                """, logger: db.logger
+            ).collect().map { try $0.decode(String.self) }
+            if !usccs.isEmpty { try await evaluate(c, logger: db.logger, usccs: usccs, today: today) }
+            return usccs.count
+        }
+    }
+}
