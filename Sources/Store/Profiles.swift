@@ -485,6 +485,23 @@ enum MonitoringEvents {
         let unpaidTax: Int64
     }
 
+    /// A business no longer on any dishonesty list: its watchers and every bank that read it in
+    /// the last 90 days hear of it (`record.listing_removed`).
+    static func listingsRemoved(_ c: PostgresConnection, _ profiles: [ProfileStore.Computed], watchers: [String: [UUID]], logger: Logger) async throws {
+        let cleared = profiles.filter { $0.features[.blacklistedNow].number == 0 }.map(\.uscc)
+        guard !cleared.isEmpty else { return }
+        let wasListed = try await c.query(
+            "SELECT uscc FROM profile WHERE uscc = ANY(\(cleared)::text[]) AND (features->>'blacklisted_now')::int = 1", logger: logger
+        ).collect().map { try $0.decode(String.self) }
+        for uscc in wasListed {
+            var banks = Set(watchers[uscc] ?? [])
+            banks.formUnion(try await Objections.recentReaders(c, logger: logger, uscc: uscc))
+            for bank in banks.sorted(by: { $0.uuidString < $1.uuidString }) {
+                try await Webhooks.emit(c, logger: logger, bank: bank, uscc: uscc, type: "record.listing_removed", payload: ["uscc": .string(uscc)])
+            }
+        }
+    }
+
     static func emit(_ c: PostgresConnection, _ profiles: [ProfileStore.Computed], logger: Logger) async throws {
         let usccs = profiles.map(\.uscc)
         // Who watches whom, first: most enterprises are watched by nobody.
@@ -497,6 +514,7 @@ enum MonitoringEvents {
             SELECT taken_up_by, uscc FROM demand WHERE uscc = ANY(\(usccs)::text[]) AND state = 'disbursed' AND taken_up_by IS NOT NULL
             """, logger: logger
         ).decode((UUID, String).self) { watchers[uscc, default: []].append(bank) }
+        try await listingsRemoved(c, profiles, watchers: watchers, logger: logger)
         guard !watchers.isEmpty else { return }
         let watched = Array(watchers.keys)
         var before: [String: Before] = [:]

@@ -131,9 +131,33 @@ public enum Reports {
         ).decode((Date, String, String, String).self) {
             queries.append(["at": .string(timestamp(at)), "bank": .string(bank), "action": .string(action), "purpose": .string(purpose)])
         }
+        // Records under objection at that moment (raised by then, not yet answered).
+        var disputed: [JSONValue] = []
+        for try await (ds, rid, raised) in try await c.query(
+            """
+            SELECT dataset, record_id, created_at FROM objection
+            WHERE uscc = \(uscc) AND created_at <= \(asOf) AND (resolved_at IS NULL OR resolved_at > \(asOf))
+            ORDER BY dataset, record_id
+            """, logger: logger
+        ).decode((String, String, Date).self) {
+            disputed.append(["dataset": .string(ds), "record_id": .string(rid), "disputed_since": .string(timestamp(raised))])
+        }
+        // Commitments made by then, in the state the records of that moment give them.
+        var commitments: [JSONValue] = []
+        for try await (kind, starts, ends) in try await c.query(
+            "SELECT kind, starts_on::text, ends_on::text FROM commitment WHERE uscc = \(uscc) AND created_at <= \(asOf) ORDER BY created_at, id",
+            logger: logger
+        ).decode((String, String, String).self) {
+            guard let k = Commitments.Kind(rawValue: kind), let s = Day(starts), let e = Day(ends) else { continue }
+            let r = Commitments.evaluate(k, startsOn: s, endsOn: e, history: history, today: day)
+            commitments.append(["kind": .string(kind), "text": .string("\(k.zh) \(k.en)"), "starts_on": .string(starts), "ends_on": .string(ends),
+                                "state": .string(r.state.rawValue), "broken_by": r.brokenBy.map(JSONValue.string) ?? .null])
+        }
         return [
             "as_of": .string(timestamp(asOf)),
             "as_of_day": .string(day.description),
+            "disputed_records": .array(disputed),
+            "commitments": .array(commitments),
             "enterprise": .object(enterprise),
             "profile": .object(profile),
             "records_by_dataset": .object(records),

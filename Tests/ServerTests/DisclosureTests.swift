@@ -184,6 +184,29 @@ import TestSupport
         }
     }
 
+    @Test func aRemovedListingIsToldToTheBanksThatLooked() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await Self.seed(db)
+            try await CreditWorld.drain(db.app)
+            #expect(try await db.owner.scalar("SELECT (features->>'blacklisted_now')::int FROM profile WHERE uscc = '\(Self.listed)'") == 1)
+            try await w.app(db).test(.router) { client in
+                _ = try await w.grant(client, bank: w.bankId, scopes: ["profile"])
+                _ = try await client.execute(uri: "/v1/enterprises/\(Self.listed)/profile?purpose=loan_application", method: .get, headers: bearer(w.bank))
+                try await db.owner.execute("INSERT INTO webhook_endpoint (bank_org_id, url, secret) VALUES ('\(w.bankId)', 'http://127.0.0.1:9/x', 's')")
+                // The court lifts the listing yesterday.
+                let today = Day.todayInChina()
+                try await Self.store(db, .dishonestyListing, [StageRow(recordId: "L-NOW", version: 2, op: .upsert, uscc: Self.listed,
+                    updatedAt: "2026-06-01T00:00:00+08:00",
+                    data: #"{"list_type":"judgment_defaulter","case_no":"(2025)苏06执L-NOW号","authority":"南通市中级人民法院","listed_on":"\#(today.addingMonths(-3))","removed_on":"\#(today.addingDays(-1))","amount_involved_fen":null}"#)])
+                try await CreditWorld.drain(db.app)
+                #expect(try await db.owner.scalar("SELECT count(*)::int FROM webhook_event WHERE type = 'record.listing_removed' AND bank_org_id = '\(w.bankId)'") == 1)
+                let v = try JSONParser.parse(String(buffer: try await client.execute(uri: "/v1/public/enterprises/\(Self.listed)", method: .get).body))
+                #expect(v["listings"] == .array([]))
+            }
+        }
+    }
+
     @Test func theBucketRefillsWithTime() {
         let limiter = RateLimiter(perMinute: 60, burst: 2)
         #expect(limiter.take("a", now: 0) == nil && limiter.take("a", now: 0) == nil)

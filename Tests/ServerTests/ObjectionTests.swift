@@ -58,6 +58,12 @@ import TestSupport
                 #expect(try await raise(w.business, target, dataset: "nonsense").status == .unprocessableContent)
                 #expect(try await raise(w.bank, target).status == .forbidden)
 
+                // A signed report made now names the record as disputed.
+                _ = try await w.grant(client, bank: w.bankId, scopes: ["report"])
+                let report = try await client.execute(uri: "/v1/enterprises/\(CreditWorld.uscc)/reports", method: .post,
+                                                      headers: bearer(w.bank).merging(.json), body: jsonBody(#"{"purpose": "loan_application"}"#))
+                let reportText = String(buffer: report.body)
+                #expect(report.status == .created && reportText.contains("\"disputed_records\":[{\"dataset\":\"social_insurance\""), "\(reportText.prefix(300))")
                 let scoreBefore: Int = try await db.owner.scalar("SELECT records FROM profile WHERE uscc = '\(CreditWorld.uscc)'")
                 // The operator upholds it.
                 let operatorKey = w.keys.byKind[.operator]!
