@@ -347,3 +347,20 @@ public final class KeyCache: Sendable {
         entries.withLock { e in e = e.filter { $0.value.principal.keyId != keyId } }
     }
 }
+
+extension Call {
+    /// A change made in one transaction together with its audit row (subject: the changed
+    /// thing's id and business), answered as JSON.
+    public func auditedChange<T: Encodable & Sendable>(
+        _ db: Database, action: String, subjectId: UUID, status: HTTPResponse.Status = .ok, subjectUSCC: @escaping @Sendable (T) -> String?,
+        _ body: @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> Response {
+        let value = try await db.withTransaction { c in
+            let v = try await body(c)
+            try await Audit.record(on: c, logger: logger, auditEntry(
+                action: action, result: .allowed, subjectUSCC: subjectUSCC(v), subjectId: subjectId.uuidString.lowercased()))
+            return v
+        }
+        return try JSON.response(value, status: status)
+    }
+}

@@ -74,8 +74,8 @@ public func buildApplication(_ config: AppConfig, logger: Logger? = nil) throws 
             startAfter: started))
     app.addServices(
         ProfileService(db: db, intervalMilliseconds: config.profileIntervalMilliseconds, batch: config.profileBatch, startAfter: started))
-    app.addServices(MarketService(db: db, intervalSeconds: config.marketSweepSeconds, startAfter: started))
-    app.addServices(StatsService(db: db, intervalSeconds: config.statsRefreshSeconds, startAfter: started))
+    app.addServices(MarketService.service(db: db, intervalSeconds: config.marketSweepSeconds, startAfter: started))
+    app.addServices(StatsService.service(db: db, intervalSeconds: config.statsRefreshSeconds, startAfter: started))
     app.addServices(WebhookService(db: db, curl: CurlClient(), startAfter: started))
     let startupLimit = Duration.milliseconds(Int64(config.database.connectTimeoutMilliseconds) * startupCheckAttempts)
     if let path = config.providersFile {

@@ -2,39 +2,20 @@ import CreditCore
 import Logging
 import ServiceLifecycle
 
-/// Keeps the marketplace's deadlines inside `xyd serve`: every `interval` it expires demands
-/// past their life, returns lapsed take-ups to the pool, matches open demands again (products
-/// and profiles change), and forgets old idempotency keys.
-public struct MarketService: Service {
+/// Inside `xyd serve`, every `XYD_MARKET_SWEEP_S`: demands past their 30 days expire, lapsed
+/// take-ups return to the pool, open demands are matched again, idempotency keys are purged and
+/// commitments whose period ended are evaluated.
+public enum MarketService {
     public static let defaultIntervalSeconds = 60
 
-    let db: Database
-    let intervalSeconds: Int
-    let gate: Gate?
-
-    public init(db: Database, intervalSeconds: Int, startAfter gate: Gate? = nil) {
-        precondition(intervalSeconds > 0)
-        self.db = db
-        self.intervalSeconds = intervalSeconds
-        self.gate = gate
-    }
-
-    public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await gate?.wait()
-            while !Task.isCancelled {
-                do {
-                    let (expired, lapsed) = try await Demands.sweep(db)
-                    try await Demands.rematch(db)
-                    try await Idempotency.purge(db)
-                    try await CommitmentStore.sweep(db)
-                    if expired + lapsed > 0 {
-                        db.logger.info("demand deadlines", metadata: ["expired": "\(expired)", "lapsed": "\(lapsed)"])
-                    }
-                } catch {
-                    db.logger.error("demand sweep failed; will retry", metadata: ["error": "\(describeDatabaseError(error))"])
-                }
-                try? await Task.sleep(for: .seconds(intervalSeconds))
+    public static func service(db: Database, intervalSeconds: Int, startAfter gate: Gate? = nil) -> PeriodicService {
+        PeriodicService("demand sweep", db: db, intervalSeconds: intervalSeconds, startAfter: gate) { db in
+            let (expired, lapsed) = try await Demands.sweep(db)
+            try await Demands.rematch(db)
+            try await Idempotency.purge(db)
+            try await CommitmentStore.sweep(db)
+            if expired + lapsed > 0 {
+                db.logger.info("demand deadlines", metadata: ["expired": "\(expired)", "lapsed": "\(lapsed)"])
             }
         }
     }

@@ -9,6 +9,15 @@ import PostgresNIO
 extension Stats {
     public static let grades = ["A", "B", "C", "D", "none"]
 
+    /// A row of enterprises by grade: each grade a cell of its own, small ones hidden within the
+    /// row (with a complement, the row's total being shown).
+    static func gradeRow(_ key: String, _ byGrade: [String: Int]) -> StatTable.Row {
+        let counts = grades.map { byGrade[$0] ?? 0 }
+        let hide = Suppression.hidden(counts, totalShown: true)
+        return StatTable.Row(key: key, values: counts.indices.map { hide[$0] ? .suppressed : .int(Int64(counts[$0])) } + [.int(Int64(counts.reduce(0, +)))],
+                             enterprises: counts.reduce(0, +))
+    }
+
     /// Enterprises by grade, one row per month and scorecard version.
     public static func gradesByMonth(_ c: PostgresConnection, logger: Logger) async throws -> StatTable {
         var cells: [String: [String: Int]] = [:]
@@ -20,15 +29,7 @@ extension Stats {
             if cells[key] == nil { keys.append(key) }
             cells[key, default: [:]][grade] = n
         }
-        var rows: [StatTable.Row] = []
-        for key in keys {
-            let counts = grades.map { cells[key]?[$0] ?? 0 }
-            // Each grade is a cell of its own: small ones hidden within the month, with a complement.
-            let hide = Suppression.hidden(counts, totalShown: true)
-            rows.append(StatTable.Row(
-                key: key, values: counts.indices.map { hide[$0] ? .suppressed : .int(Int64(counts[$0])) } + [.int(Int64(counts.reduce(0, +)))],
-                enterprises: counts.reduce(0, +)))
-        }
+        let rows = keys.map { gradeRow($0, cells[$0] ?? [:]) }
         var t = StatTable(name: "grades", by: "month", columns: grades.map { .init($0, .count) } + [.init("enterprises", .count)],
                           rows: rows, total: nil, notes: ["one snapshot of the city's profiles per month (the latest refresh of the month)"])
         t.refreshedAt = try await refreshedAt(c, logger: logger, "model")
@@ -44,12 +45,7 @@ extension Stats {
         for try await (month, grade, n) in try await c.query(q, logger: logger).decode((String, String, Int).self) {
             cells[month, default: [:]][grade] = n
         }
-        let rows = cells.keys.sorted().map { month -> StatTable.Row in
-            let counts = grades.map { cells[month]?[$0] ?? 0 }
-            let hide = Suppression.hidden(counts, totalShown: true)
-            return StatTable.Row(key: month, values: counts.indices.map { hide[$0] ? .suppressed : .int(Int64(counts[$0])) } + [.int(Int64(counts.reduce(0, +)))],
-                                 enterprises: counts.reduce(0, +))
-        }
+        let rows = cells.keys.sorted().map { gradeRow($0, cells[$0] ?? [:]) }
         var t = StatTable(name: "applicant_grades", by: "month", columns: grades.map { .init($0, .count) } + [.init("enterprises", .count)],
                           rows: rows, total: nil, notes: ["businesses posting demands in the month, by their grade at posting"])
         t.refreshedAt = try await refreshedAt(c, logger: logger, "demands")

@@ -2,34 +2,49 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Rebuilds the regulators' summary tables inside `xyd serve` every `XYD_STATS_REFRESH_S`
-/// (and once at start), so that their routes never aggregate raw records per request.
-public struct StatsService: Service {
-    public static let defaultIntervalSeconds = 300
-
+/// Work done every so often inside `xyd serve` until it shuts down, after the start-up checks:
+/// a failure is logged and tried again at the next turn.
+public struct PeriodicService: Service {
     let db: Database
     let intervalSeconds: Int
     let gate: Gate?
+    let what: String
+    let work: @Sendable (Database) async throws -> Void
 
-    public init(db: Database, intervalSeconds: Int, startAfter gate: Gate? = nil) {
+    public init(_ what: String, db: Database, intervalSeconds: Int, startAfter gate: Gate?, work: @escaping @Sendable (Database) async throws -> Void) {
         precondition(intervalSeconds > 0)
+        self.what = what
         self.db = db
         self.intervalSeconds = intervalSeconds
         self.gate = gate
+        self.work = work
     }
 
     public func run() async throws {
+        let (db, work, what) = (self.db, self.work, self.what)
         await cancelWhenGracefulShutdown {
             await gate?.wait()
             while !Task.isCancelled {
                 do {
-                    let took = try await Stats.refresh(db)
-                    db.logger.debug("statistics refreshed", metadata: ["took_ms": "\(took.map { "\($0.0)=\($0.1)" }.joined(separator: " "))"])
+                    try await work(db)
                 } catch {
-                    db.logger.error("statistics refresh failed; will retry", metadata: ["error": "\(describeDatabaseError(error))"])
+                    db.logger.error("\(what) failed; will retry", metadata: ["error": "\(describeDatabaseError(error))"])
                 }
                 try? await Task.sleep(for: .seconds(intervalSeconds))
             }
+        }
+    }
+}
+
+/// Rebuilds the regulators' summary tables every `XYD_STATS_REFRESH_S` (and once at start), so
+/// that their routes never aggregate raw records per request.
+public enum StatsService {
+    public static let defaultIntervalSeconds = 300
+
+    public static func service(db: Database, intervalSeconds: Int, startAfter gate: Gate? = nil) -> PeriodicService {
+        PeriodicService("statistics refresh", db: db, intervalSeconds: intervalSeconds, startAfter: gate) { db in
+            let took = try await Stats.refresh(db)
+            db.logger.debug("statistics refreshed", metadata: ["took_ms": "\(took.map { "\($0.0)=\($0.1)" }.joined(separator: " "))"])
         }
     }
 }

@@ -10,21 +10,8 @@ public final class ChildProcess: @unchecked Sendable {
     public static let waitLimit = Duration.seconds(120)
 
     public static func xyd(_ arguments: [String], environment: [String: String]) throws -> ChildProcess {
-        let child = ChildProcess()
-        let pipe = Pipe()
-        child.process.executableURL = URL(fileURLWithPath: TestEnvironment.xydBinary)
-        child.process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("XYD_") }
-        env.merge(environment) { _, new in new }
-        child.process.environment = env
-        child.process.standardError = pipe
-        child.process.standardOutput = pipe
-        pipe.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            child.collected.withLock { $0.append(data) }
-        }
-        try child.process.run()
-        return child
+        // The test run's own XYD_ settings are not the child's.
+        try start(URL(fileURLWithPath: TestEnvironment.xydBinary), arguments, environment: environment, dropXYD: true, mergeErrors: true)
     }
 
     private let errors = Locked(Data())
@@ -32,27 +19,33 @@ public final class ChildProcess: @unchecked Sendable {
     /// Any program (found on PATH when `executable` has no slash), standard output and
     /// standard error collected apart.
     public static func launch(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ChildProcess {
+        executable.contains("/")
+            ? try start(URL(fileURLWithPath: executable), arguments, environment: environment, dropXYD: false, mergeErrors: false)
+            : try start(URL(fileURLWithPath: "/usr/bin/env"), [executable] + arguments, environment: environment, dropXYD: false, mergeErrors: false)
+    }
+
+    private static func start(_ url: URL, _ arguments: [String], environment: [String: String], dropXYD: Bool, mergeErrors: Bool) throws -> ChildProcess {
         let child = ChildProcess()
-        let out = Pipe(), err = Pipe()
-        if executable.contains("/") {
-            child.process.executableURL = URL(fileURLWithPath: executable)
-            child.process.arguments = arguments
-        } else {
-            child.process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            child.process.arguments = [executable] + arguments
-        }
-        var env = ProcessInfo.processInfo.environment
+        child.process.executableURL = url
+        child.process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment.filter { !dropXYD || !$0.key.hasPrefix("XYD_") }
         env.merge(environment) { _, new in new }
         child.process.environment = env
+        let out = Pipe()
         child.process.standardOutput = out
-        child.process.standardError = err
         out.fileHandleForReading.readabilityHandler = { handle in
             let data = handle.availableData
             child.collected.withLock { $0.append(data) }
         }
-        err.fileHandleForReading.readabilityHandler = { handle in
-            let data = handle.availableData
-            child.errors.withLock { $0.append(data) }
+        if mergeErrors {
+            child.process.standardError = out
+        } else {
+            let err = Pipe()
+            child.process.standardError = err
+            err.fileHandleForReading.readabilityHandler = { handle in
+                let data = handle.availableData
+                child.errors.withLock { $0.append(data) }
+            }
         }
         try child.process.run()
         return child

@@ -88,13 +88,7 @@ struct ObjectionRoutes {
 
     func resolve(_ call: Call, id: UUID, action: String, _ body: @Sendable (PostgresConnection) async throws -> Objections.Objection) async throws -> Response {
         do {
-            let o = try await db.withTransaction { c in
-                let o = try await body(c)
-                try await Audit.record(on: c, logger: call.logger, call.auditEntry(
-                    action: action, result: .allowed, subjectUSCC: o.uscc, subjectId: id.uuidString.lowercased()))
-                return o
-            }
-            return try JSON.response(o)
+            return try await call.auditedChange(db, action: action, subjectId: id, subjectUSCC: { $0.uscc }, body)
         } catch let e as Objections.Failure { throw Self.mapped(e) }
     }
 }

@@ -79,13 +79,7 @@ struct RepairRoutes {
 
     func decide(_ call: Call, id: UUID, action: String, _ body: @Sendable (PostgresConnection) async throws -> Repairs.Application) async throws -> Response {
         do {
-            let a = try await db.withTransaction { c in
-                let a = try await body(c)
-                try await Audit.record(on: c, logger: call.logger, call.auditEntry(
-                    action: action, result: .allowed, subjectUSCC: a.uscc, subjectId: id.uuidString.lowercased()))
-                return a
-            }
-            return try JSON.response(a)
+            return try await call.auditedChange(db, action: action, subjectId: id, subjectUSCC: { $0.uscc }, body)
         } catch let e as Repairs.Failure { throw Self.mapped(e) }
     }
 }
