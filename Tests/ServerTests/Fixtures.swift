@@ -51,6 +51,8 @@ func testConfig(_ db: TestDatabase, _ extra: [String: String] = [:]) throws -> A
         "XYD_HTTP_PORT": "0",
         "XYD_LOG_LEVEL": "error",
         "XYD_DB_POOL_SIZE": "4",
+        // A liveness bound for the start-up check (three of these): generous, for a loaded machine.
+        "XYD_DB_CONNECT_TIMEOUT_MS": "20000",
     ].merging(extra) { _, new in new })
 }
 
