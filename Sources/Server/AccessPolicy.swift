@@ -105,6 +105,7 @@ public enum AccessPolicy {
         .init(method: .post, path: "/v1/me/commitments", access: .roles([.enterprise])),
         .init(method: .get, path: "/v1/me/commitments", access: .roles([.enterprise])),
         .init(method: .get, path: "/v1/regulator/commitments", access: .roles([.regulator])),
+        .init(method: .get, path: "/v1/regulator/governance", access: .roles([.regulator])),
         .init(method: .get, path: "/v1/webhooks", access: .roles([.bank])),
         .init(method: .post, path: "/v1/webhooks", access: .roles([.bank])),
         .init(method: .delete, path: "/v1/webhooks/:endpointId", access: .roles([.bank])),

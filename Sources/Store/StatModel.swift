@@ -53,6 +53,33 @@ extension Stats {
         return t
     }
 
+    /// Objections and repair applications: open, overdue (past their 20 days or 3 working days),
+    /// decided either way. Read from the applications themselves (small tables).
+    public static func governance(_ c: PostgresConnection, logger: Logger) async throws -> StatTable {
+        var rows: [StatTable.Row] = []
+        for try await (key, enterprises, open, overdue, granted, refused) in try await c.query(
+            """
+            SELECT 'objections', count(DISTINCT uscc)::int, count(*) FILTER (WHERE state = 'open'),
+                   count(*) FILTER (WHERE state = 'open' AND due_on < (now() AT TIME ZONE 'Asia/Shanghai')::date),
+                   count(*) FILTER (WHERE state = 'upheld'), count(*) FILTER (WHERE state = 'rejected')
+            FROM objection
+            UNION ALL
+            SELECT 'repairs', count(DISTINCT uscc)::int, count(*) FILTER (WHERE state = 'open'),
+                   count(*) FILTER (WHERE state = 'open' AND due_on < (now() AT TIME ZONE 'Asia/Shanghai')::date),
+                   count(*) FILTER (WHERE state = 'approved'), count(*) FILTER (WHERE state = 'rejected')
+            FROM repair_application
+            """, logger: logger
+        ).decode((String, Int, Int64, Int64, Int64, Int64).self) {
+            rows.append(StatTable.Row(key: key, values: [.int(open), .int(overdue), .int(granted), .int(refused)], enterprises: enterprises))
+        }
+        var t = StatTable(name: "governance", by: "kind",
+                          columns: [.init("open", .count), .init("overdue", .count), .init("upheld_or_approved", .count), .init("rejected", .count)],
+                          rows: rows, total: nil,
+                          notes: ["objections are due 20 days after they are raised; repair applications 3 working days after"])
+        t.suppress()
+        return t
+    }
+
     /// Credit commitments by kind: made, in progress, kept, broken, and the kept rate (kept over
     /// those decided). Read from the commitments themselves (a small table).
     public static func commitments(_ c: PostgresConnection, logger: Logger) async throws -> StatTable {

@@ -122,6 +122,11 @@ import TestSupport
                 #expect(mine.items.first?.state == "rejected" && mine.items.first?.resolution == "the bureau's record matches the filing")
                 #expect(!(mine.items.first?.overdue ?? true))
                 #expect(try await db.owner.scalar("SELECT count(*)::int FROM audit_log WHERE action IN ('objection.raise', 'objection.reject')") == 2)
+                // Regulators count them, but one business's objection is a cell too small to show.
+                let governance = try RegulatorTests.decodeTable(try await client.execute(uri: "/v1/regulator/governance", method: .get,
+                                                                                         headers: bearer(w.keys.byKind[.regulator]!)))
+                #expect(governance.rows.map(\.key) == ["objections", "repairs"])
+                #expect(governance.rows[0].suppressed && !governance.rows[1].suppressed && governance.rows[1].int("open") == 0)
             }
         }
     }

@@ -98,7 +98,7 @@ struct StatWorld: Sendable {
                      rows: rows.map(Table.Row.init), total: v["total"].flatMap { $0 == .null ? nil : Table.Row($0) })
     }
 
-    static let routes = ["funnel", "timing", "declines", "banks", "quality", "grades", "applicant-grades", "commitments", "stability", "separation", "segments"]
+    static let routes = ["funnel", "timing", "declines", "banks", "quality", "grades", "applicant-grades", "commitments", "governance", "stability", "separation", "segments"]
 
     @Test func theFunnelEqualsTheHandCountWithSmallCellsHidden() async throws {
         try await TestDatabase.with { db in

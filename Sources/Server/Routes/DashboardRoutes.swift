@@ -156,6 +156,8 @@ struct DashboardRoutes {
         "under_objection": "异议中 under objection", "objections_overdue": "异议超时 overdue objections",
         "valid_objections_per_100k": "有效异议/10万条 valid objections per 100k", "completeness": "完整性 completeness", "timeliness": "及时性 timeliness",
         "uscc_error_rate": "代码错误率 USCC errors", "received": "接收 received", "stored": "入库 stored", "quarantined": "隔离 quarantined",
+        "open": "待处理 open", "overdue": "超时 overdue", "upheld_or_approved": "成立或批准 upheld/approved", "rejected": "驳回 rejected",
+        "made": "作出 made", "in_progress": "履行中 in progress", "kept": "已履约 kept", "broken": "已违诺 broken", "kept_rate": "履约率 kept rate",
         "psi": "PSI", "score_psi": "评分 PSI", "level": "状态 level", "default_rate": "违约率 default rate", "loans": "贷款 loans", "bad": "不良 bad",
     ]
 
@@ -339,6 +341,10 @@ struct DashboardRoutes {
         let t = try await Stats.quality(c, logger: call.logger)
         var html = "<h1>数据质量 Data quality</h1><p class=\"note\">" + t.notes.map(Html.escape).joined(separator: "<br>") + "</p>"
         html += Self.table(t, caption: "各数据集 Per dataset", keyHeading: "数据集 dataset")
+        let governance = try await Stats.governance(c, logger: call.logger)
+        html += "<h2>异议与信用修复 Objections and repairs</h2>" + Self.table(governance, caption: "超时：异议 20 天，修复申请 3 个工作日", keyHeading: "类别 kind")
+        let commitments = try await Stats.commitments(c, logger: call.logger)
+        html += "<h2>信用承诺 Credit commitments</h2>" + Self.table(commitments, caption: "履约率 = 已履约 ÷ (已履约 + 已违诺)", keyHeading: "承诺 kind")
         return html
     }
 
