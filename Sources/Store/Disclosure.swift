@@ -22,6 +22,11 @@ public enum Disclosure {
         public let listType: String
         public let listedOn: Day
         public let authority: String
+
+        /// What is disclosed of a listing: its type, since when, by which authority.
+        public var json: JSONValue {
+            ["list_type": .string(listType), "listed_on": .string(listedOn.description), "authority": .string(authority)]
+        }
     }
 
     /// Current listings (listed by `today`, not removed by it) of each code.
@@ -59,9 +64,7 @@ public enum Disclosure {
                 return ["uscc": .string(p.code), "valid": .bool(false), "invalid_reason": .string(why ?? "invalid")]
             case (let u?, _):
                 let l = listings[u] ?? []
-                return ["uscc": .string(u), "valid": .bool(true), "listed": .bool(!l.isEmpty),
-                        "listings": .array(l.map { ["list_type": .string($0.listType), "listed_on": .string($0.listedOn.description),
-                                                    "authority": .string($0.authority)] })]
+                return ["uscc": .string(u), "valid": .bool(true), "listed": .bool(!l.isEmpty), "listings": .array(l.map(\.json))]
             }
         }
     }
@@ -94,8 +97,7 @@ public enum Disclosure {
                 "commitments": .array(commitments),
                 "as_of": .string(today.description),
                 "licences": .array(licences), "penalties": .array(penalties),
-                "listings": .array(listings.map { ["list_type": .string($0.listType), "listed_on": .string($0.listedOn.description),
-                                                   "authority": .string($0.authority)] })]
+                "listings": .array(listings.map(\.json))]
     }
 
     /// The codes registered under exactly this name (current register records).

@@ -27,6 +27,8 @@ public struct PeriodicService: Service {
             while !Task.isCancelled {
                 do {
                     try await work(db)
+                } catch is CancellationError {
+                    break  // shutting down: not a failure
                 } catch {
                     db.logger.error("\(what) failed; will retry", metadata: ["error": "\(describeDatabaseError(error))"])
                 }
