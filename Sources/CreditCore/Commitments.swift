@@ -67,7 +67,8 @@ public enum Commitments {
             }
         case .noSocialInsuranceArrears:
             for s in h.socialInsurance where s.period >= startMonth && s.period <= endMonth && s.inArrears {
-                breaking.append((Day(year: s.period.value / 12, month: s.period.value % 12 + 1, day: 1)!, s.id))
+                let first = Day(year: s.period.value / 12, month: s.period.value % 12 + 1, day: 1)!
+                if first <= today { breaking.append((first, s.id)) }
             }
         case .utilitiesOnTime:
             for b in h.utilityBills where within(b.dueOn) {

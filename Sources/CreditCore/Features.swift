@@ -31,6 +31,16 @@ public enum Feature: String, CaseIterable, Sendable, Codable {
     case blacklistedNow = "blacklisted_now"
     case listings36m = "listings_36m"
     case validLicences = "valid_licences"
+    case commitmentsKept36m = "commitments_kept_36m"
+    case commitmentsBroken36m = "commitments_broken_36m"
+
+    /// The first scorecard version that could score this feature: older cards leave it out.
+    public var since: String {
+        switch self {
+        case .commitmentsKept36m, .commitmentsBroken36m: "xyd-2026.2"
+        default: "xyd-2026.1"
+        }
+    }
 
     public struct Definition: Sendable {
         public let unit: FeatureUnit
@@ -64,6 +74,10 @@ public enum Feature: String, CaseIterable, Sendable, Codable {
         case .blacklistedNow: .init(unit: .flag, windowMonths: nil, datasets: [.dishonestyListing], zh: "当前列入失信名单", en: "on a dishonesty list now")
         case .listings36m: .init(unit: .count, windowMonths: 36, datasets: [.dishonestyListing], zh: "近36个月列入失信名单次数", en: "dishonesty listings, 36 months")
         case .validLicences: .init(unit: .count, windowMonths: nil, datasets: [.administrativeLicence], zh: "有效行政许可数", en: "administrative licences valid now")
+        case .commitmentsKept36m: .init(unit: .count, windowMonths: 36, datasets: Commitments.Kind.allCases.map(\.dataset),
+                                        zh: "近36个月履行的信用承诺数", en: "credit commitments kept, begun in the last 36 months")
+        case .commitmentsBroken36m: .init(unit: .count, windowMonths: 36, datasets: Commitments.Kind.allCases.map(\.dataset),
+                                          zh: "近36个月违背的信用承诺数", en: "credit commitments broken, begun in the last 36 months")
         }
     }
 }
@@ -129,8 +143,8 @@ public enum Features {
 
     /// The features of one enterprise's history as of a day, and with `lineage` the records
     /// behind each.
-    public static func compute(_ h: History, asOf: Day, lineage wantLineage: Bool = false) -> FeatureSet {
-        let (i, refs) = inputs(h, asOf: asOf, lineage: wantLineage)
+    public static func compute(_ h: History, asOf: Day, policy: PenaltyPolicy = .fullWindow, lineage wantLineage: Bool = false) -> FeatureSet {
+        let (i, refs) = inputs(h, asOf: asOf, policy: policy, lineage: wantLineage)
         var set = compute(i, asOf: asOf)
         if wantLineage { set.lineage = refs.mapValues { Array(Set($0)).sorted() } }
         return set
@@ -182,6 +196,8 @@ public enum Features {
         set.values[.blacklistedNow] = .number(i.listedNow ? 1 : 0)
         set.values[.listings36m] = .number(Int64(i.listings36))
         set.values[.validLicences] = .number(Int64(i.validLicences))
+        set.values[.commitmentsKept36m] = .number(Int64(i.commitmentsKept36))
+        set.values[.commitmentsBroken36m] = .number(Int64(i.commitmentsBroken36))
         set.dataMonths = i.dataMonths.nonzeroBitCount
         return set
     }
@@ -210,7 +226,9 @@ public enum Features {
     }
 
     /// Reduces a history to the feature inputs, with the records behind each feature when asked.
-    public static func inputs(_ h: History, asOf: Day, lineage wantLineage: Bool = false) -> (FeatureInputs, [Feature: [RecordRef]]) {
+    public static func inputs(
+        _ h: History, asOf: Day, policy: PenaltyPolicy = .fullWindow, lineage wantLineage: Bool = false
+    ) -> (FeatureInputs, [Feature: [RecordRef]]) {
         let w = Windows(asOf)
         var i = FeatureInputs()
         var refs: [Feature: [RecordRef]] = [:]
@@ -292,7 +310,7 @@ public enum Features {
             if c.status == "breached" || c.status == "disputed" { use(.contractBreaches24m, .contractPerformance, c.id) }
         }
 
-        for p in h.penalties where within(p.decidedOn, w.since36) {
+        for p in h.penalties where within(p.decidedOn, w.since36) && policy.counts(p, asOf: asOf) {
             if p.severity == "serious" {
                 i.seriousPenalties36 += 1; use(.seriousPenalties36m, .administrativePenalty, p.id)
             } else {
@@ -314,6 +332,18 @@ public enum Features {
         for l in h.licences where l.decidedOn <= asOf && (l.validUntil.map { $0 >= asOf } ?? true) {
             i.validLicences += 1
             use(.validLicences, .administrativeLicence, l.id)
+        }
+
+        // Commitments begun in the window, judged on the history as of the day.
+        for t in h.commitments where t.startsOn <= asOf && t.startsOn > w.since36 {
+            let e = Commitments.evaluate(t.kind, startsOn: t.startsOn, endsOn: t.endsOn, history: h, today: asOf)
+            switch e.state {
+            case .kept: i.commitmentsKept36 += 1
+            case .broken:
+                i.commitmentsBroken36 += 1
+                if let by = e.brokenBy { use(.commitmentsBroken36m, t.kind.dataset, by) }
+            case .inProgress: break
+            }
         }
         return (i, refs)
     }
@@ -356,8 +386,52 @@ public struct FeatureInputs: Sendable, Equatable {
     public var listedNow = false
     public var listings36 = 0
     public var validLicences = 0
+    public var commitmentsKept36 = 0
+    public var commitmentsBroken36 = 0
     /// Bit k set: month offset k (1…36) has monthly data (tax, social insurance, utilities).
     public var dataMonths: UInt64 = 0
 
     public init() {}
+}
+
+/// How long a penalty still counts in the features once its publication ended early by credit
+/// repair, or ended at `publicity_ends_on`: a scorecard's policy (`penalty_policy`). Within
+/// its 36-month window a penalty counts unless the policy says otherwise.
+public struct PenaltyPolicy: Sendable, Codable, Equatable {
+    /// Months a repaired penalty still counts after the repair (0: no longer from that day;
+    /// nil: the whole window).
+    public let repairedCountsMonths: Int?
+    /// Months a penalty still counts after its publicity ended (nil: the whole window).
+    public let unpublishedCountsMonths: Int?
+
+    public init(repairedCountsMonths: Int?, unpublishedCountsMonths: Int?) {
+        self.repairedCountsMonths = repairedCountsMonths
+        self.unpublishedCountsMonths = unpublishedCountsMonths
+    }
+
+    /// Every penalty counts for its whole window (the policy of a card that states none).
+    public static let fullWindow = PenaltyPolicy(repairedCountsMonths: nil, unpublishedCountsMonths: nil)
+
+    enum CodingKeys: String, CodingKey {
+        case repairedCountsMonths = "repaired_counts_months"
+        case unpublishedCountsMonths = "unpublished_counts_months"
+    }
+
+    /// The last day a penalty counts under this policy (nil: no earlier end than its window).
+    public func countsUntil(_ p: History.Penalty, asOf: Day) -> Day? {
+        var end: Day? = nil
+        if let m = repairedCountsMonths, let r = p.repairedOn, r <= asOf {
+            end = r.addingMonths(m).addingDays(-1)
+        }
+        if let m = unpublishedCountsMonths {
+            let e = p.publicityEndsOn.addingMonths(m)
+            end = end.map { Swift.min($0, e) } ?? e
+        }
+        return end
+    }
+
+    /// Whether the penalty still counts on the day.
+    public func counts(_ p: History.Penalty, asOf: Day) -> Bool {
+        countsUntil(p, asOf: asOf).map { asOf <= $0 } ?? true
+    }
 }

@@ -151,6 +151,24 @@ public struct History: Sendable, Equatable {
         public var severity: String
         public var fineFen: Int64
         public var publicityEndsOn: Day
+        /// The day an approved credit repair ended its publication early (not a provider's
+        /// field: the service's own decision, joined in when histories are read).
+        public var repairedOn: Day? = nil
+    }
+
+    /// A credit commitment the business made (not a provider's record: the service's own),
+    /// evaluated against the history as of a day by `Commitments.evaluate`.
+    public struct CommitmentTerm: Sendable, Equatable {
+        public var id: String
+        public var kind: Commitments.Kind
+        public var startsOn: Day
+        public var endsOn: Day
+        public init(id: String, kind: Commitments.Kind, startsOn: Day, endsOn: Day) {
+            self.id = id
+            self.kind = kind
+            self.startsOn = startsOn
+            self.endsOn = endsOn
+        }
     }
 
     public struct Listing: Sendable, Equatable {
@@ -173,6 +191,8 @@ public struct History: Sendable, Equatable {
     public var licences: [Licence] = []
     public var penalties: [Penalty] = []
     public var listings: [Listing] = []
+    /// Commitments made by the business (known at the history's moment).
+    public var commitments: [CommitmentTerm] = []
     /// Stored records whose data could not be read (none when ingestion validated them).
     public var unreadable: [RecordRef] = []
 

@@ -114,9 +114,15 @@ public struct Scorecard: Sendable, Codable, Equatable {
     public let characteristics: [Characteristic]
     /// How the card was built and how well it separated (documentation, not used to score).
     public let validation: [String: String]?
+    /// How long repaired and unpublished penalties still count (absent: their whole window).
+    public let penaltyPolicy: PenaltyPolicy?
+
+    /// The penalty policy the features are computed under.
+    public var policy: PenaltyPolicy { penaltyPolicy ?? .fullWindow }
 
     enum CodingKeys: String, CodingKey {
         case version, description, scaling, grades, knockouts, characteristics, validation
+        case penaltyPolicy = "penalty_policy"
         case basePoints = "base_points"
         case minScore = "min_score"
         case maxScore = "max_score"
@@ -193,6 +199,9 @@ public struct Scorecard: Sendable, Codable, Equatable {
         }
         for k in knockouts where !grades.contains(where: { $0.grade == k.maxGrade }) {
             throw fail("knock-out \(k.reasonCode) names an unknown grade \(k.maxGrade)")
+        }
+        for m in [penaltyPolicy?.repairedCountsMonths, penaltyPolicy?.unpublishedCountsMonths].compactMap({ $0 }) where !(0...36).contains(m) {
+            throw fail("penalty_policy months must be 0–36 (a penalty counts 36 months at most)")
         }
         let codes = characteristics.map(\.reasonCode) + knockouts.map(\.reasonCode)
         guard Set(codes).count == codes.count else { throw fail("reason codes must be unique") }

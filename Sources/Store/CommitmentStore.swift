@@ -93,7 +93,23 @@ public enum CommitmentStore {
         }
     }
 
-    /// Commitments whose period has ended but are still in progress: evaluated now.
+    /// Every running commitment evaluated on the day (before a full rescore), a batch of
+    /// businesses per transaction. Returns the businesses evaluated.
+    @discardableResult
+    public static func evaluateRunning(_ db: Database, today: Day) async throws -> Int {
+        let usccs = try await db.withConnection { c in
+            try await c.query("SELECT DISTINCT uscc FROM commitment WHERE state = 'in_progress' ORDER BY uscc", logger: db.logger)
+                .collect().map { try $0.decode(String.self) }
+        }
+        for start in stride(from: 0, to: usccs.count, by: sweepBatch) {
+            let batch = Array(usccs[start..<min(start + sweepBatch, usccs.count)])
+            try await db.withTransaction { c in try await evaluate(c, logger: db.logger, usccs: batch, today: today) }
+        }
+        return usccs.count
+    }
+
+    /// Commitments whose period has ended but are still in progress: evaluated now, and
+    /// their businesses' profiles queued (a kept or broken commitment is a feature).
     @discardableResult
     public static func sweep(_ db: Database, today: Day = Day.todayInChina()) async throws -> Int {
         try await db.withTransaction { c in
@@ -102,7 +118,10 @@ public enum CommitmentStore {
                 SELECT DISTINCT uscc FROM commitment WHERE state = 'in_progress' AND ends_on < \(today.description)::date LIMIT \(sweepBatch)
                 """, logger: db.logger
             ).collect().map { try $0.decode(String.self) }
-            if !usccs.isEmpty { try await evaluate(c, logger: db.logger, usccs: usccs, today: today) }
+            if !usccs.isEmpty {
+                try await evaluate(c, logger: db.logger, usccs: usccs, today: today)
+                try await c.query("INSERT INTO profile_queue (uscc) SELECT unnest(\(usccs)::text[]) ON CONFLICT DO NOTHING", logger: db.logger)
+            }
             return usccs.count
         }
     }

@@ -40,9 +40,9 @@ public enum FeatureAggregation {
     /// transaction (use REPEATABLE READ for one snapshot across the datasets). `progress` is
     /// called after each dataset.
     public static func all(
-        _ c: PostgresConnection, logger: Logger, day: Day, progress: @Sendable (Dataset) -> Void = { _ in }
+        _ c: PostgresConnection, logger: Logger, day: Day, policy: PenaltyPolicy = .fullWindow, progress: @Sendable (Dataset) -> Void = { _ in }
     ) async throws -> [String: Row] {
-        try await some(Set(Dataset.allCases), c, logger: logger, day: day, progress: progress)
+        try await some(Set(Dataset.allCases), c, logger: logger, day: day, policy: policy, progress: progress)
     }
 
     /// The two halves the full rescore runs side by side (about the same work each).
@@ -90,6 +90,8 @@ public enum FeatureAggregation {
             m.inputs.listedNow = m.inputs.listedNow || x.listedNow
             m.inputs.listings36 += x.listings36
             m.inputs.validLicences += x.validLicences
+            m.inputs.commitmentsKept36 += x.commitmentsKept36
+            m.inputs.commitmentsBroken36 += x.commitmentsBroken36
             m.inputs.dataMonths |= x.dataMonths
             out[uscc] = m
         }
@@ -98,7 +100,8 @@ public enum FeatureAggregation {
 
     /// The inputs from some datasets only.
     public static func some(
-        _ datasets: Set<Dataset>, _ c: PostgresConnection, logger: Logger, day: Day, progress: @Sendable (Dataset) -> Void = { _ in }
+        _ datasets: Set<Dataset>, _ c: PostgresConnection, logger: Logger, day: Day, policy: PenaltyPolicy = .fullWindow,
+        progress: @Sendable (Dataset) -> Void = { _ in }
     ) async throws -> [String: Row] {
         let p = Params(day)
         var out: [String: Row] = [:]
@@ -281,15 +284,25 @@ public enum FeatureAggregation {
         }
 
         if datasets.contains(.administrativePenalty) {
-            // Penalties decided in the last 36 months.
+            // Penalties decided in the last 36 months that still count under the card's policy
+            // (`PenaltyPolicy.counts`): a repaired one until its repair plus the months the
+            // policy says, an unpublished one until its publicity end plus those months.
+            let rm = policy.repairedCountsMonths, um = policy.unpublishedCountsMonths
             for try await (uscc, n, serious, other) in try await c.query(
                 """
                 SELECT uscc, count(*)::int,
                     count(*) FILTER (WHERE recent AND severity = 'serious')::int,
                     count(*) FILTER (WHERE recent AND severity <> 'serious')::int
-                FROM (SELECT uscc, data->>'severity' AS severity,
-                             (data->>'decided_on') COLLATE "C" > \(p.s36)::text AND (data->>'decided_on') COLLATE "C" <= \(p.d)::text AS recent
-                      FROM record_version WHERE dataset = 'administrative_penalty' AND \(unescaped: current) OFFSET 0) x
+                FROM (SELECT v.uscc, v.data->>'severity' AS severity,
+                             (v.data->>'decided_on') COLLATE "C" > \(p.s36)::text AND (v.data->>'decided_on') COLLATE "C" <= \(p.d)::text
+                             AND (\(rm)::int IS NULL OR r.repaired_on IS NULL OR r.repaired_on > \(p.d)::date
+                                  OR \(p.d)::date < r.repaired_on + make_interval(months => \(rm)::int))
+                             AND (\(um)::int IS NULL
+                                  OR \(p.d)::date <= (v.data->>'publicity_ends_on')::date + make_interval(months => \(um)::int)) AS recent
+                      FROM record_version v
+                      LEFT JOIN repair_application r ON r.record_id = v.record_id AND r.state = 'approved'
+                      WHERE v.dataset = 'administrative_penalty' AND v.superseded_at IS NULL AND v.op = 'upsert' AND NOT v.suppressed
+                      OFFSET 0) x
                 GROUP BY uscc
                 """, logger: logger
             ).decode((String, Int, Int, Int).self) {
@@ -298,6 +311,20 @@ public enum FeatureAggregation {
                 out[uscc, default: Row()].inputs.otherPenalties36 = other
             }
             progress(.administrativePenalty)
+
+            // Commitments begun in the window, by their stored state (the rescore evaluates the
+            // running ones first, so it is the state `Commitments.evaluate` gives on the day).
+            // Counted for enterprises with records only: a business without records gets no profile.
+            for try await (uscc, kept, broken) in try await c.query(
+                """
+                SELECT uscc, count(*) FILTER (WHERE state = 'kept')::int, count(*) FILTER (WHERE state = 'broken')::int
+                FROM commitment WHERE starts_on > \(p.s36)::date AND starts_on <= \(p.d)::date
+                GROUP BY uscc
+                """, logger: logger
+            ).decode((String, Int, Int).self) where out[uscc] != nil {
+                out[uscc]?.inputs.commitmentsKept36 = kept
+                out[uscc]?.inputs.commitmentsBroken36 = broken
+            }
         }
 
         if datasets.contains(.dishonestyListing) {

@@ -152,6 +152,30 @@ public enum ProfileStore {
             }
             out[uscc]?.add(dataset, recordId: id, data: value)
         }
+        // The service's own facts the features use: approved repairs and commitments made, as known then.
+        let repairs = try await c.query(
+            """
+            SELECT uscc, record_id, repaired_on::text FROM repair_application
+            WHERE uscc = ANY(\(usccs)::text[]) AND state = 'approved' AND resolved_at <= coalesce(\(upTo)::timestamptz, 'infinity')
+            """, logger: logger
+        ).collect()
+        for row in repairs {
+            let (uscc, record, day) = try row.decode((String, String, String).self)
+            guard let d = Day(day), let i = out[uscc]?.penalties.firstIndex(where: { $0.id == record }) else { continue }
+            out[uscc]?.penalties[i].repairedOn = d
+        }
+        let commitments = try await c.query(
+            """
+            SELECT uscc, id::text, kind, starts_on::text, ends_on::text FROM commitment
+            WHERE uscc = ANY(\(usccs)::text[]) AND created_at <= coalesce(\(upTo)::timestamptz, 'infinity')
+            ORDER BY starts_on, id
+            """, logger: logger
+        ).collect()
+        for row in commitments {
+            let (uscc, id, kind, starts, ends) = try row.decode((String, String, String, String, String).self)
+            guard let k = Commitments.Kind(rawValue: kind), let s = Day(starts), let e = Day(ends) else { continue }
+            out[uscc]?.commitments.append(History.CommitmentTerm(id: id, kind: k, startsOn: s, endsOn: e))
+        }
         return out
     }
 
@@ -266,7 +290,7 @@ public enum ProfileStore {
         var computed: [Computed] = [], gone: [String] = []
         for u in usccs {
             guard let h = histories[u], h.recordCount > 0 else { gone.append(u); continue }
-            let f = Features.compute(h, asOf: asOfDay)
+            let f = Features.compute(h, asOf: asOfDay, policy: card.policy)
             computed.append(Computed(uscc: u, features: f, outcome: card.score(f), records: h.recordCount))
         }
         if !gone.isEmpty {
@@ -304,6 +328,8 @@ public enum ProfileStore {
         _ db: Database, card: Scorecard, day: Day? = nil, progress: @escaping @Sendable (RescoreProgress) -> Void = { _ in }
     ) async throws -> (profiles: Int, dataAsOf: Date) {
         let logger = db.logger
+        // Running commitments judged on the day first: the aggregation counts their stored state.
+        try await CommitmentStore.evaluateRunning(db, today: day ?? Day.todayInChina())
         // Two transactions on one snapshot (exported by the first), each aggregating half of
         // the datasets: the two cores work side by side.
         let (rows, now) = try await db.withTransaction { c in
@@ -319,13 +345,13 @@ public enum ProfileStore {
                 try await c2.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
                 try await c2.query("SET TRANSACTION SNAPSHOT '\(unescaped: snapshot)'", logger: logger)
                 try await c2.query("SET LOCAL work_mem = '\(unescaped: rescoreWorkMem)'", logger: logger)
-                return try await FeatureAggregation.some(FeatureAggregation.halves[0], c2, logger: logger, day: asOfDay) {
+                return try await FeatureAggregation.some(FeatureAggregation.halves[0], c2, logger: logger, day: asOfDay, policy: card.policy) {
                     progress(RescoreProgress(phase: .aggregating($0)))
                 }
             }
             try await c.query("UPDATE ingest_batch SET profiled_at = now() WHERE profiled_at IS NULL", logger: logger)
             try await c.query("DELETE FROM profile_queue", logger: logger)
-            let mine = try await FeatureAggregation.some(FeatureAggregation.halves[1], c, logger: logger, day: asOfDay) {
+            let mine = try await FeatureAggregation.some(FeatureAggregation.halves[1], c, logger: logger, day: asOfDay, policy: card.policy) {
                 progress(RescoreProgress(phase: .aggregating($0)))
             }
             return (FeatureAggregation.merge(mine, try await other), now)

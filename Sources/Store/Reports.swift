@@ -51,7 +51,7 @@ public enum Reports {
         let history = try await ProfileStore.histories(c, usccs: [uscc], upTo: asOf, logger: logger)[uscc] ?? History(uscc: uscc)
         guard history.recordCount > 0 else { throw ReportError.noRecords(uscc) }
         let day = Day.inChina(asOf)
-        let features = Features.compute(history, asOf: day)
+        let features = Features.compute(history, asOf: day, policy: card.policy)
         let outcome = card.score(features)
 
         var enterprise: JSONObject = ["uscc": .string(uscc)]

@@ -162,4 +162,63 @@ import Testing
         #expect(h.unreadable == [RecordRef(.taxFiling, "bad")])
         #expect(h.recordCount == 0)
     }
+
+    func penalty(_ id: String, decided: String, ends: String, repaired: String? = nil) -> History.Penalty {
+        .init(id: id, decisionNo: id, authority: "a", violation: "v", decidedOn: d(decided), severity: "serious", fineFen: 1,
+              publicityEndsOn: d(ends), repairedOn: repaired.map(d))
+    }
+
+    @Test func aPenaltyPolicyDecidesHowLongRepairedAndUnpublishedPenaltiesCount() {
+        var h = History(uscc: Self.uscc)
+        h.penalties = [
+            penalty("p1", decided: "2025-01-10", ends: "2026-01-10", repaired: "2025-09-01"),  // repaired, publicity cut short
+            penalty("p2", decided: "2024-03-01", ends: "2025-03-01"),                           // publicity over 15 months ago
+            penalty("p3", decided: "2026-01-01", ends: "2027-01-01", repaired: "2026-07-01"),  // repaired after the as-of day
+        ]
+        func serious(_ p: PenaltyPolicy, _ day: Day = Self.asOf) -> FeatureValue { Features.compute(h, asOf: day, policy: p)[.seriousPenalties36m] }
+        #expect(serious(.fullWindow) == .number(3), "no policy: every penalty counts its 36 months")
+        // Repaired ones stop counting on the repair day; p3's repair is not yet known on the as-of day.
+        #expect(serious(PenaltyPolicy(repairedCountsMonths: 0, unpublishedCountsMonths: nil)) == .number(2))
+        #expect(serious(PenaltyPolicy(repairedCountsMonths: 0, unpublishedCountsMonths: nil), d("2025-08-31")) == .number(2),
+                "the day before the repair it still counts (p3 not yet decided)")
+        // Repaired ones count 12 months after the repair: p1 until 2026-08-31.
+        #expect(serious(PenaltyPolicy(repairedCountsMonths: 12, unpublishedCountsMonths: nil)) == .number(3))
+        #expect(serious(PenaltyPolicy(repairedCountsMonths: 12, unpublishedCountsMonths: nil), d("2026-09-01")) == .number(2),
+                "p1 a year after its repair no longer counts; p3, repaired two months before, and p2 still do")
+        #expect(serious(PenaltyPolicy(repairedCountsMonths: 0, unpublishedCountsMonths: nil), d("2026-09-01")) == .number(1), "only p2")
+        // Unpublished ones count 12 months after publicity ends: p2 until 2026-03-01, p1 until 2027-01-10.
+        #expect(serious(PenaltyPolicy(repairedCountsMonths: nil, unpublishedCountsMonths: 12)) == .number(2))
+        #expect(serious(PenaltyPolicy(repairedCountsMonths: nil, unpublishedCountsMonths: 12), d("2026-03-01")) == .number(3))
+        // Both: the earlier end wins.
+        #expect(serious(PenaltyPolicy(repairedCountsMonths: 0, unpublishedCountsMonths: 0)) == .number(1))
+    }
+
+    @Test func keptAndBrokenCommitmentsAreFeaturesJudgedOnTheDay() {
+        var h = History(uscc: Self.uscc)
+        h.taxFilings = [
+            tax("t1", "2025-08", paid: 100, due: "2025-09-15", filed: "2025-09-10"),
+            tax("t2", "2025-09", paid: 100, due: "2025-10-15", filed: "2025-10-12"),
+            tax("t3", "2026-02", paid: 100, due: "2026-03-15", filed: "2026-03-20"),  // late
+        ]
+        h.commitments = [
+            .init(id: "a", kind: .taxOnTime, startsOn: d("2025-09-01"), endsOn: d("2025-11-30")),   // kept
+            .init(id: "b", kind: .taxOnTime, startsOn: d("2026-03-01"), endsOn: d("2026-08-31")),   // broken by t3
+            .init(id: "c", kind: .noNewPenalty, startsOn: d("2026-05-01"), endsOn: d("2026-10-31")), // running
+            .init(id: "d", kind: .noNewPenalty, startsOn: d("2023-01-01"), endsOn: d("2023-06-30")), // before the window
+        ]
+        var f = Features.compute(h, asOf: Self.asOf, lineage: true)
+        #expect(f[.commitmentsKept36m] == .number(1))
+        #expect(f[.commitmentsBroken36m] == .number(1))
+        #expect(f.lineage[.commitmentsBroken36m] == [RecordRef(.taxFiling, "t3")])
+        // As of a day before t3 was due, b was still running.
+        #expect(Features.compute(h, asOf: d("2026-03-10"))[.commitmentsBroken36m] == .number(0))
+        // Late data: a penalty decided inside c's period breaks it.
+        h.penalties = [penalty("p", decided: "2026-06-01", ends: "2026-09-01")]
+        f = Features.compute(h, asOf: Self.asOf)
+        #expect(f[.commitmentsBroken36m] == .number(2))
+        // A commitment not yet begun on the as-of day does not count: on 2025-08-31 only d (begun
+        // within 36 months) is kept; a starts the next day.
+        #expect(Features.compute(h, asOf: d("2025-08-31"))[.commitmentsKept36m] == .number(1))
+        #expect(Features.compute(h, asOf: d("2026-01-02"))[.commitmentsKept36m] == .number(1), "d fell out of the window, a is kept")
+    }
 }

@@ -99,8 +99,14 @@ import TestSupport
         for f in files {
             let card = try Scorecard.decode(try Data(contentsOf: folder.appendingPathComponent(f)))
             #expect(f == card.version + ".json", "a card's file is named after its version")
-            #expect(Set(card.characteristics.map(\.feature)) == Set(Feature.allCases), "\(f) scores every feature")
+            // Every feature that existed when the card was made; a feature added later is for later cards.
+            let existing = Set(Feature.allCases.filter { $0.since <= card.version })
+            #expect(Set(card.characteristics.map(\.feature)) == existing, "\(f) scores every feature of its time")
             #expect(card.knockouts.contains { $0.feature == .blacklistedNow && $0.maxGrade == "D" })
         }
+        // The newest card scores every feature there is.
+        let newest = try Scorecard.decode(try Data(contentsOf: folder.appendingPathComponent(files.sorted().last!)))
+        #expect(Set(newest.characteristics.map(\.feature)) == Set(Feature.allCases))
+        #expect(newest.policy.repairedCountsMonths != nil, "the newest card states how long a repaired penalty counts")
     }
 }

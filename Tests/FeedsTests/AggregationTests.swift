@@ -48,6 +48,71 @@ import TestSupport
         }
     }
 
+    /// The service's own facts agree too: approved repairs under a card's penalty policy, and
+    /// commitments kept and broken (stored state evaluated on the day, against the pure evaluation).
+    @Test func repairsAndCommitmentsAgreeUnderAPenaltyPolicy() async throws {
+        try await SimHarness.with(enterprises: 120, seed: 13) { sim in
+            try await TestDatabase.with { db in
+                let curl = CurlClient()
+                defer { curl.shutdown() }
+                _ = await try sim.ingestor(db.app, curl: curl).runOnce()
+                // Every penalty of the city's first 40 penalised enterprises repaired a year before the as-of day.
+                let repairedDay = SimHarness.asOf.addingMonths(-12)
+                try await db.owner.execute("""
+                    INSERT INTO organisations (kind, name, uscc)
+                    SELECT DISTINCT 'enterprise', 'E ' || uscc, uscc FROM record_version WHERE dataset = 'enterprise_registry'
+                    """)
+                try await db.owner.execute("""
+                    INSERT INTO repair_application (uscc, enterprise_org_id, record_id, corrections, evidence, due_on, state,
+                                                    resolved_at, repaired_on)
+                    SELECT v.uscc, o.id, v.record_id, ARRAY['fine_paid'], 'paid', '\(repairedDay)', 'approved', now(), '\(repairedDay)'
+                    FROM record_version v JOIN organisations o ON o.uscc = v.uscc
+                    WHERE v.dataset = 'administrative_penalty' AND v.superseded_at IS NULL AND v.op = 'upsert'
+                      AND v.uscc IN (SELECT DISTINCT uscc FROM record_version WHERE dataset = 'administrative_penalty' ORDER BY uscc LIMIT 40)
+                    """)
+                // Commitments of every kind over the last two years: some kept, some broken, some running.
+                try await db.owner.execute("""
+                    INSERT INTO commitment (uscc, enterprise_org_id, kind, starts_on, ends_on)
+                    SELECT o.uscc, o.id, k, '\(SimHarness.asOf)'::date - (n::int * 90), '\(SimHarness.asOf)'::date - (n::int * 90) + 180
+                    FROM organisations o,
+                         unnest(ARRAY['tax_on_time', 'no_social_insurance_arrears', 'utilities_on_time', 'no_contract_breach',
+                                      'no_new_penalty']) WITH ORDINALITY AS kinds(k, n)
+                    WHERE o.kind = 'enterprise'
+                    """)
+                let repaired: Int = try await db.owner.scalar("SELECT count(*)::int FROM repair_application")
+                #expect(repaired > 0)
+                let policies = [PenaltyPolicy(repairedCountsMonths: 0, unpublishedCountsMonths: nil),
+                                PenaltyPolicy(repairedCountsMonths: 6, unpublishedCountsMonths: 3), PenaltyPolicy.fullWindow]
+                for (day, policy) in [(SimHarness.asOf, policies[0]), (SimHarness.asOf, policies[1]),
+                                      (SimHarness.asOf.addingMonths(-6), policies[2]), (SimHarness.asOf.addingMonths(-6), policies[0])] {
+                    try await CommitmentStore.evaluateRunning(db.app, today: day)
+                    try await db.owner.execute("UPDATE commitment SET state = 'in_progress', broken_by = NULL")
+                    try await CommitmentStore.evaluateRunning(db.app, today: day)
+                    let aggregated = try await db.app.withConnection { c in
+                        try await FeatureAggregation.all(c, logger: db.app.logger, day: day, policy: policy)
+                    }
+                    let usccs = aggregated.keys.sorted()
+                    let histories = try await db.app.withConnection { c in
+                        try await ProfileStore.histories(c, usccs: usccs, upTo: nil, logger: db.app.logger)
+                    }
+                    var differing: [String] = []
+                    var kept = 0, broken = 0, uncounted = 0
+                    for u in usccs {
+                        let (reduced, _) = Features.inputs(histories[u]!, asOf: day, policy: policy)
+                        if reduced != aggregated[u]!.inputs { differing.append(u) }
+                        kept += reduced.commitmentsKept36
+                        broken += reduced.commitmentsBroken36
+                        let all = Features.inputs(histories[u]!, asOf: day, policy: .fullWindow).0
+                        uncounted += all.seriousPenalties36 + all.otherPenalties36 - reduced.seriousPenalties36 - reduced.otherPenalties36
+                    }
+                    #expect(differing.isEmpty, "\(differing.count) differ as of \(day) under \(policy), e.g. \(differing.first.map { u in "\(Features.inputs(histories[u]!, asOf: day, policy: policy).0) vs \(aggregated[u]!.inputs)" } ?? "")")
+                    #expect(kept > 0 && broken > 0, "the fixture has commitments kept (\(kept)) and broken (\(broken))")
+                    if policy != .fullWindow { #expect(uncounted > 0, "the policy leaves some repaired penalties out") }
+                }
+            }
+        }
+    }
+
     @Test func aFullRescoreWritesWhatTheQueueWouldHave() async throws {
         try await SimHarness.with(enterprises: 60, seed: 12) { sim in
             try await TestDatabase.with { db in
