@@ -1,0 +1,104 @@
+/// "What would raise my grade": from a scorecard and a business's features, the smallest set of
+/// changes to features the business can act on (pay on time, clear arrears, keep commitments…)
+/// that would lift its score into the next grade. Pure: the same card and features give the
+/// same advice.
+public enum Improvement {
+    /// Features a business can change by its own conduct (not its age, size or trend).
+    public static let actionable: [Feature] = [
+        .taxOnTimeRate12m, .unpaidTax, .socialInsuranceArrears12m, .utilityLateRate12m, .utilityUnpaid,
+        .contractFulfilmentRate24m, .contractBreaches24m, .commitmentsKept36m,
+    ]
+
+    /// One change: move a feature from its bin to a better one.
+    public struct Step: Sendable, Equatable {
+        public let feature: Feature
+        public let current: FeatureValue
+        /// The target bin, as text in the feature's unit (`≥ 100.00%`, `< 1 个月`).
+        public let targetZh: String
+        public let targetEn: String
+        public let gain: Int
+    }
+
+    public struct Advice: Sendable, Equatable {
+        /// The grade aimed at (nil: already the best, or no score).
+        public let nextGrade: String?
+        /// Points still needed to reach it.
+        public let pointsNeeded: Int
+        /// The changes, largest gain first; empty when no such set reaches the grade.
+        public let steps: [Step]
+        /// Why no steps are given, when none are (thin file, best grade, capped by a knock-out,
+        /// out of reach by conduct alone).
+        public let blockedZh: String?
+        public let blockedEn: String?
+    }
+
+    /// The advice for one scored profile.
+    public static func advise(card: Scorecard, features f: FeatureSet, outcome o: Scorecard.Outcome) -> Advice {
+        guard let score = o.score, !o.thinFile else {
+            return Advice(nextGrade: nil, pointsNeeded: 0, steps: [],
+                          blockedZh: "数据不足12个月，暂不评分：持续按期纳税、缴费后即可获得评分。",
+                          blockedEn: "Under 12 months of data: no score yet. Keep filing and paying on time and one will follow.")
+        }
+        if !o.knockouts.isEmpty {
+            return Advice(nextGrade: nil, pointsNeeded: 0, steps: [],
+                          blockedZh: "当前被列入失信名单，等级最高为D：履行义务并申请移出名单是第一步。",
+                          blockedEn: "On a dishonesty list: the grade is capped at D. Fulfil the obligation and have the listing removed first.")
+        }
+        guard let i = card.grades.firstIndex(where: { score >= $0.minScore }), i > 0 else {
+            return Advice(nextGrade: nil, pointsNeeded: 0, steps: [], blockedZh: "已是最高等级。", blockedEn: "Already the best grade.")
+        }
+        let next = card.grades[i - 1]
+        let needed = next.minScore - score
+        // Per actionable feature, the better bins (gain over the current bin), smallest gain first.
+        var options: [(feature: Feature, current: FeatureValue, bins: [(Scorecard.Bin, Int)])] = []
+        for c in card.characteristics where actionable.contains(c.feature) {
+            let v = f[c.feature]
+            guard let at = c.binIndex(v) else { continue }
+            let now = c.bins[at].points
+            let better = c.bins.filter { $0.missing != true && $0.points > now }.map { ($0, $0.points - now) }.sorted { $0.1 < $1.1 }
+            if !better.isEmpty { options.append((c.feature, v, better)) }
+        }
+        // Fewest features: take the largest possible gains first until the points are met…
+        let byBest = options.sorted { ($0.bins.last!.1, $1.feature.rawValue) > ($1.bins.last!.1, $0.feature.rawValue) }
+        var chosen: [(Feature, FeatureValue, [(Scorecard.Bin, Int)], Int)] = []
+        var total = 0
+        for o in byBest where total < needed {
+            chosen.append((o.feature, o.current, o.bins, o.bins.count - 1))
+            total += o.bins.last!.1
+        }
+        guard total >= needed else {
+            return Advice(nextGrade: next.grade, pointsNeeded: needed, steps: [],
+                          blockedZh: "仅靠可改进的行为指标不足以升到\(next.grade)级：还需经营规模与年限的积累。",
+                          blockedEn: "Conduct alone cannot lift the score to \(next.grade): it also takes size and years in business.")
+        }
+        // …then make each change as small as it can be while the total still reaches them.
+        for k in chosen.indices {
+            while chosen[k].3 > 0 {
+                let smaller = chosen[k].2[chosen[k].3 - 1].1, now = chosen[k].2[chosen[k].3].1
+                guard total - now + smaller >= needed else { break }
+                total += smaller - now
+                chosen[k].3 -= 1
+            }
+        }
+        let steps = chosen.map { feature, current, bins, at in
+            Step(feature: feature, current: current, targetZh: describe(bins[at].0, feature, chinese: true),
+                 targetEn: describe(bins[at].0, feature, chinese: false), gain: bins[at].1)
+        }.sorted { ($0.gain, $1.feature.rawValue) > ($1.gain, $0.feature.rawValue) }
+        return Advice(nextGrade: next.grade, pointsNeeded: needed, steps: steps, blockedZh: nil, blockedEn: nil)
+    }
+
+    /// A bin in words: `≥ 95.00%`, `< 1 个月`, `2 – 3`, one of `A|B`.
+    public static func describe(_ b: Scorecard.Bin, _ f: Feature, chinese: Bool) -> String {
+        if let vs = b.values { return vs.joined(separator: chinese ? "或" : " or ") }
+        func r(_ n: Int64) -> String { Scorecard.render(.number(n), f, chinese: chinese) }
+        switch (b.min, b.max) {
+        case (let lo?, let hi?):
+            // Counts and months are whole: [lo, lo+1) is exactly lo.
+            if hi == lo + 1, [.count, .months, .persons].contains(f.definition.unit) { return r(lo) }
+            return "\(r(lo)) – \(chinese ? "不足" : "under ")\(r(hi))"
+        case (let lo?, nil): return "≥ \(r(lo))"
+        case (nil, let hi?): return "< \(r(hi))"
+        case (nil, nil): return chinese ? "任意" : "any"
+        }
+    }
+}
