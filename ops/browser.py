@@ -5,6 +5,20 @@ and (with --screenshots DIR) a full-page PNG. Used by the dashboard's browser te
 ops/screenshots. Prints one JSON document on standard output.
 
   ops/browser.py --base http://127.0.0.1:8080 --cookie xyd_session=TOKEN /dashboard /dashboard/model
+
+With --steps FILE it walks a script instead, as a person would (the portal's browser test):
+a JSON list of steps, each one of
+  {"go": "/path"}                      load a page
+  {"fill": "CSS", "value": "text"}     type into a field (or choose an option of a select)
+  {"check": "CSS"}                     tick a checkbox
+  {"click": "CSS"}                     click (a link or a submit button) and wait for the page
+  {"expect_text": "text"}              the page's text contains it
+  {"expect_path": "/prefix"}           the page's path starts with it
+  {"expect_status": 200}               the last page loaded had this HTTP status
+  {"eval": "JS", "equals": value}      a JavaScript expression's value (checks, not actions)
+  {"width": 390}                       the window's width from now on (a phone)
+  {"shot": "name"}                     a screenshot (with --screenshots DIR)
+It stops at the first step that fails; every page loaded is checked for console errors.
 """
 import argparse, base64, json, os, shutil, subprocess, sys, tempfile, time, urllib.request
 
@@ -58,7 +72,8 @@ def main():
     ap.add_argument("--cookie", action="append", default=[], help="NAME=VALUE, for the base URL's host")
     ap.add_argument("--screenshots", help="a directory for one PNG per page")
     ap.add_argument("--width", type=int, default=1280)
-    ap.add_argument("pages", nargs="+")
+    ap.add_argument("--steps", help="a JSON file of steps to walk (see above)")
+    ap.add_argument("pages", nargs="*")
     args = ap.parse_args()
 
     profile = tempfile.mkdtemp(prefix="xyd-chromium-")
@@ -79,6 +94,9 @@ def main():
         page = Page(next(t for t in targets if t["type"] == "page")["webSocketDebuggerUrl"])
         for domain in ("Page", "Runtime", "Log", "Network"):
             page.call(f"{domain}.enable")
+        if args.steps:
+            run_steps(page, args, json.load(open(args.steps)))
+            return
         for c in args.cookie:
             name, value = c.split("=", 1)
             page.call("Network.setCookie", name=name, value=value, url=args.base, httpOnly=True, sameSite="Strict")
@@ -128,6 +146,103 @@ def main():
         except subprocess.TimeoutExpired:
             proc.kill()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def console_errors(events):
+    errors, status = [], None
+    for e in events:
+        m, p = e.get("method"), e.get("params", {})
+        if m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
+            errors.append(" ".join(str(a.get("value", a.get("description", ""))) for a in p.get("args", [])))
+        elif m == "Runtime.exceptionThrown":
+            errors.append(p.get("exceptionDetails", {}).get("text", "exception"))
+        elif m == "Log.entryAdded" and p.get("entry", {}).get("level") == "error":
+            errors.append(p["entry"].get("text", ""))
+        elif m == "Network.responseReceived" and p.get("type") == "Document":
+            status = p["response"]["status"]
+    return errors, status
+
+
+def run_steps(page, args, steps):
+    """Walks the steps; prints {"steps": [...], "ok": bool}."""
+    done, ok, status = [], True, None
+
+    def evaluate(expr):
+        r = page.call("Runtime.evaluate", returnByValue=True, expression=expr)
+        if "exceptionDetails" in r:
+            raise RuntimeError(r["exceptionDetails"].get("text", "exception") + " in " + expr)
+        return r["result"].get("value")
+
+    def settle(load):
+        nonlocal status
+        if load:
+            page.wait_for("Page.loadEventFired", time.time() + PAGE_TIMEOUT_S)
+        time.sleep(0.15)
+        errors, st = console_errors(page.events)
+        if st is not None:
+            status = st
+        page.events.clear()
+        return errors
+
+    for step in steps:
+        result = {"step": step, "ok": True}
+        try:
+            errors = []
+            if "go" in step:
+                page.events.clear()
+                page.call("Page.navigate", url=args.base + step["go"])
+                errors = settle(True)
+            elif "fill" in step:
+                sel = json.dumps(step["fill"])
+                found = evaluate(f"""(() => {{ const el = document.querySelector({sel}); if (!el) return false;
+                    el.focus(); el.value = {json.dumps(step["value"])};
+                    el.dispatchEvent(new Event('input', {{bubbles: true}})); el.dispatchEvent(new Event('change', {{bubbles: true}})); return true; }})()""")
+                if not found:
+                    raise RuntimeError(f"no element {step['fill']}")
+            elif "check" in step:
+                if not evaluate(f"(() => {{ const el = document.querySelector({json.dumps(step['check'])}); if (!el) return false; el.checked = true; return true; }})()"):
+                    raise RuntimeError(f"no element {step['check']}")
+            elif "click" in step:
+                page.events.clear()
+                if not evaluate(f"(() => {{ const el = document.querySelector({json.dumps(step['click'])}); if (!el) return false; el.click(); return true; }})()"):
+                    raise RuntimeError(f"no element {step['click']}")
+                errors = settle(True)
+            elif "expect_text" in step:
+                text = evaluate("document.body ? document.body.innerText : ''") or ""
+                if step["expect_text"] not in text:
+                    raise RuntimeError(f"text not on {evaluate('location.pathname')}: {step['expect_text']!r}; the page says: {text[:600]!r}")
+            elif "expect_path" in step:
+                path = evaluate("location.pathname + location.search")
+                if not path.startswith(step["expect_path"]):
+                    raise RuntimeError(f"at {path}, not {step['expect_path']}")
+            elif "expect_status" in step:
+                if status != step["expect_status"]:
+                    raise RuntimeError(f"status {status}, not {step['expect_status']}")
+            elif "eval" in step:
+                value = evaluate(step["eval"])
+                if "equals" in step and value != step["equals"]:
+                    raise RuntimeError(f"{step['eval']} is {value!r}, not {step['equals']!r}")
+                result["value"] = value
+            elif "width" in step:
+                page.call("Emulation.setDeviceMetricsOverride", width=step["width"], height=800, deviceScaleFactor=1, mobile=step["width"] < 600)
+            elif "shot" in step:
+                if args.screenshots:
+                    os.makedirs(args.screenshots, exist_ok=True)
+                    data = page.call("Page.captureScreenshot", format="png", captureBeyondViewport=True)["data"]
+                    with open(os.path.join(args.screenshots, step["shot"] + ".png"), "wb") as f:
+                        f.write(base64.b64decode(data))
+            if errors:
+                raise RuntimeError(f"console errors: {errors}")
+            result["path"] = evaluate("location.pathname")
+            result["status"] = status
+        except Exception as e:  # the step failed: say why and stop
+            result["ok"] = False
+            result["error"] = str(e)
+            ok = False
+        done.append(result)
+        if not ok:
+            break
+    json.dump({"steps": done, "ok": ok}, sys.stdout, ensure_ascii=False)
 
 
 if __name__ == "__main__":

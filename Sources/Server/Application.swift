@@ -41,6 +41,8 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     ObjectionRoutes(db: deps.db).register(api)
     RepairRoutes(db: deps.db).register(api)
     CommitmentRoutes(db: deps.db).register(api)
+    PortalRoutes(db: deps.db, credit: CreditRoutes(db: deps.db, signer: deps.signer), demands: DemandRoutes(db: deps.db),
+                 objections: ObjectionRoutes(db: deps.db), repairs: RepairRoutes(db: deps.db), commitments: CommitmentRoutes(db: deps.db)).register(api)
     return (router, api.registered.withLock { $0 })
 }
 

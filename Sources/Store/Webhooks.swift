@@ -111,6 +111,26 @@ public enum Webhooks {
         }
     }
 
+    /// One monitoring event as the bank's portal lists it.
+    public struct Event: Sendable {
+        public let type: String
+        public let uscc: String?
+        public let payload: String
+        public let createdAt: Date
+    }
+
+    /// The bank's latest events, newest first (whether or not it has an endpoint).
+    public static func events(_ c: PostgresConnection, logger: Logger, bank: UUID, limit: Int) async throws -> [Event] {
+        var out: [Event] = []
+        for try await (type, uscc, payload, created) in try await c.query(
+            "SELECT type, uscc, payload::text, created_at FROM webhook_event WHERE bank_org_id = \(bank) ORDER BY id DESC LIMIT \(limit)",
+            logger: logger
+        ).decode((String, String?, String, Date).self) {
+            out.append(Event(type: type, uscc: uscc, payload: payload, createdAt: created))
+        }
+        return out
+    }
+
     /// At most this many events are re-queued by one replay call.
     public static let maxReplay = 10_000
 

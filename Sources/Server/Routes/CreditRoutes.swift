@@ -242,6 +242,36 @@ struct CreditRoutes {
         }
     }
 
+    /// A business revokes one of its authorisations: effective for every read that starts after.
+    func revoke(_ call: Call, id: UUID) async throws -> Authorisation {
+        let uscc = try call.ownUSCC()
+        return try await db.withTransaction { c in
+            guard let a = try await Authorisations.revoke(c, logger: call.logger, id: id, uscc: uscc) else {
+                throw Problem(.notFound, "no authorisation \(id) of yours")
+            }
+            try await Audit.record(
+                on: c, logger: call.logger,
+                call.auditEntry(action: "authorisation.revoke", result: .allowed, subjectUSCC: uscc, subjectId: id.uuidString.lowercased()))
+            return a
+        }
+    }
+
+    /// A business's own signed report, as of now or a past moment.
+    func ownReport(_ call: Call, asOf: Date?) async throws -> SignedReport {
+        let uscc = try call.ownUSCC()
+        let signer = try requireSigner()
+        return try await db.withTransaction { c in
+            do {
+                let r = try await Reports.create(
+                    c, logger: call.logger, signer: signer, uscc: uscc, requestedBy: call.caller.orgId, requesterName: call.caller.orgName,
+                    requesterKind: call.caller.kind.rawValue, authorisationId: nil, purpose: "self", asOf: asOf)
+                try await Audit.record(on: c, logger: call.logger,
+                                       call.auditEntry(action: "report.create", result: .allowed, subjectUSCC: uscc, subjectId: r.number, purpose: "self"))
+                return r
+            } catch let e as ReportError { throw Self.mapReportError(e) }
+        }
+    }
+
     // MARK: Routes
 
     func register(_ api: API) {
@@ -305,18 +335,7 @@ struct CreditRoutes {
             return try JSON.response(a, status: .created)
         }
         api.on(.delete, "/v1/me/authorisations/:authorisationId") { call in
-            let uscc = try call.ownUSCC()
-            let id = try call.uuidParameter("authorisationId")
-            let a = try await db.withTransaction { c in
-                guard let a = try await Authorisations.revoke(c, logger: call.logger, id: id, uscc: uscc) else {
-                    throw Problem(.notFound, "no authorisation \(id) of yours")
-                }
-                try await Audit.record(
-                    on: c, logger: call.logger,
-                    call.auditEntry(action: "authorisation.revoke", result: .allowed, subjectUSCC: uscc, subjectId: id.uuidString.lowercased()))
-                return a
-            }
-            return try JSON.response(a)
+            try JSON.response(try await revoke(call, id: try call.uuidParameter("authorisationId")))
         }
         api.on(.get, "/v1/me/access-log") { call in
             let uscc = try call.ownUSCC()
@@ -325,20 +344,8 @@ struct CreditRoutes {
             return try JSON.response(Page(items: items, next: nil))
         }
         api.on(.post, "/v1/me/reports") { call in
-            let uscc = try call.ownUSCC()
-            let signer = try requireSigner()
             let body = try await call.decodeIfPresent(NewReport.self)
-            let report = try await db.withTransaction { c in
-                do {
-                    let r = try await Reports.create(
-                        c, logger: call.logger, signer: signer, uscc: uscc, requestedBy: call.caller.orgId, requesterName: call.caller.orgName,
-                        requesterKind: call.caller.kind.rawValue, authorisationId: nil, purpose: "self", asOf: body?.asOf)
-                    try await Audit.record(on: c, logger: call.logger,
-                                           call.auditEntry(action: "report.create", result: .allowed, subjectUSCC: uscc, subjectId: r.number, purpose: "self"))
-                    return r
-                } catch let e as ReportError { throw Self.mapReportError(e) }
-            }
-            return reportResponse(report, status: .created)
+            return reportResponse(try await ownReport(call, asOf: body?.asOf), status: .created)
         }
 
         // A bank's reads, each under a live authorisation.

@@ -11,10 +11,6 @@ struct DashboardRoutes {
     let db: Database
     let cache: StatCache
 
-    struct SignInRefused: Error {
-        let why: String
-    }
-
     /// A sign-in form is small.
     static let maxFormBytes = 4_096
 
@@ -33,22 +29,10 @@ struct DashboardRoutes {
             guard !key.isEmpty else {
                 return WebSession.html(Self.loginPage(next: next, error: "请输入密钥。Enter a key."), status: .unprocessableContent)
             }
-            let result = try await db.withTransaction { c -> Result<String, SignInRefused> in
-                switch try await Register.authenticate(on: c, logger: call.logger, key: key) {
-                case .failure:
-                    return .failure(SignInRefused(why: "这个密钥无效、已吊销或已过期。The key is unknown, revoked or expired."))
-                case .success(let p) where p.kind != .regulator:
-                    return .failure(SignInRefused(why: "看板只对监管机构开放。The dashboard is for regulators' keys only."))
-                case .success(let p):
-                    let (token, _) = try await Sessions.create(c, logger: call.logger, principal: p)
-                    try await Audit.record(on: c, logger: call.logger, AuditEntry(
-                        requestId: call.context.requestId, actorOrgId: p.orgId, actorKeyId: p.keyId, actorKind: p.kind.rawValue,
-                        action: "session.sign_in", route: call.route, result: .allowed))
-                    return .success(token)
-                }
-            }
+            let result = try await WebSession.signIn(db, call, key: key, allowed: [.regulator],
+                                                     wrongKind: "看板只对监管机构开放。The dashboard is for regulators' keys only.")
             switch result {
-            case .success(let token):
+            case .success(let (token, _)):
                 return WebSession.redirect(next, cookie: WebSession.setCookie(token, maxAge: Sessions.lifetimeSeconds))
             case .failure(let refused):
                 return WebSession.html(Self.loginPage(next: next, error: refused.why), status: .unauthorized)

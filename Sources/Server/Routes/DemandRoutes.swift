@@ -144,10 +144,9 @@ struct DemandRoutes {
     }
 
     /// A bank's step on a demand, in one transaction with its audit row.
-    func bankStep(_ call: Call, action: String, _ body: @Sendable (PostgresConnection, UUID) async throws -> Demand) async throws -> Response {
-        let id = try call.uuidParameter("demandId")
+    func step(_ call: Call, id: UUID, action: String, _ body: @Sendable (PostgresConnection, UUID) async throws -> Demand) async throws -> Demand {
         do {
-            let d = try await db.withTransaction { c in
+            return try await db.withTransaction { c in
                 let d = try await body(c, id)
                 try await Audit.record(
                     on: c, logger: call.logger,
@@ -155,7 +154,80 @@ struct DemandRoutes {
                                     detail: ["state": d.state.rawValue]))
                 return d
             }
-            return try JSON.response(d)
+        } catch let e as DemandError { throw Self.mapped(e) }
+    }
+
+    func bankStep(_ call: Call, action: String, _ body: @Sendable (PostgresConnection, UUID) async throws -> Demand) async throws -> Response {
+        try JSON.response(try await step(call, id: try call.uuidParameter("demandId"), action: action, body))
+    }
+
+    // The bank's steps, shared by the API and the portal's forms (checked the same way).
+
+    func takeUp(_ call: Call, id: UUID) async throws -> Demand {
+        try await step(call, id: id, action: "demand.take_up") { c, id in
+            try await Demands.takeUp(c, logger: call.logger, id: id, bank: call.caller.orgId, today: Day.todayInChina())
+        }
+    }
+
+    func pass(_ call: Call, id: UUID, _ p: Pass?) async throws -> Demand {
+        let reason = p?.reason?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let reason, reason.count > Self.maxPurposeLength { throw Problem.invalid("reason", "at most \(Self.maxPurposeLength) characters") }
+        return try await step(call, id: id, action: "demand.pass") { c, id in
+            try await Demands.pass(c, logger: call.logger, id: id, bank: call.caller.orgId, reason: reason?.isEmpty == true ? nil : reason)
+        }
+    }
+
+    func grant(_ call: Call, id: UUID, _ g: Grant) async throws -> Demand {
+        var errors: [Problem.FieldError] = []
+        if g.amountFen < 1 || g.amountFen > Self.maxAmountFen { errors.append(.init(field: "amount_fen", reason: "1 to \(Self.maxAmountFen) fen")) }
+        if g.termMonths < 1 || g.termMonths > 360 { errors.append(.init(field: "term_months", reason: "1 to 360 months")) }
+        if g.rateBp < 0 || g.rateBp > ProductValidation.maxRateBp { errors.append(.init(field: "rate_bp", reason: "0 to \(ProductValidation.maxRateBp)")) }
+        guard errors.isEmpty else { throw Problem.invalid(errors) }
+        return try await step(call, id: id, action: "demand.grant") { c, id in
+            try await Demands.grant(c, logger: call.logger, id: id, bank: call.caller.orgId, amountFen: g.amountFen, termMonths: g.termMonths, rateBp: g.rateBp,
+                                    product: g.productId)
+        }
+    }
+
+    func decline(_ call: Call, id: UUID, _ d: Decline) async throws -> Demand {
+        guard Demands.declineReasons.contains(d.reason) else {
+            throw Problem.invalid("reason", "one of \(Demands.declineReasons.joined(separator: ", "))")
+        }
+        let text = d.text?.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let text, text.count > Self.maxPurposeLength { throw Problem.invalid("text", "at most \(Self.maxPurposeLength) characters") }
+        return try await step(call, id: id, action: "demand.decline") { c, id in
+            try await Demands.decline(c, logger: call.logger, id: id, bank: call.caller.orgId, reason: d.reason, text: text?.isEmpty == true ? nil : text)
+        }
+    }
+
+    /// A business posts a demand: checked, matched, audited in one transaction.
+    func post(_ call: Call, _ body: NewDemand) async throws -> Answer {
+        let uscc = try call.ownUSCC()
+        let (terms, purpose) = try body.checked()
+        do {
+            return try await db.withTransaction { c in
+                let (d, matched) = try await Demands.post(
+                    c, logger: call.logger, enterpriseOrgId: call.caller.orgId, uscc: uscc, terms: terms, purpose: purpose,
+                    today: Day.todayInChina())
+                try await Audit.record(
+                    on: c, logger: call.logger,
+                    call.auditEntry(action: "demand.post", result: .allowed, subjectUSCC: uscc, subjectId: d.id.uuidString.lowercased(),
+                                    detail: ["matches": String(matched.ranked.matches.count)]))
+                return Self.answer(d, matched, try await Demands.history(c, logger: call.logger, id: d.id))
+            }
+        } catch let e as DemandError { throw Self.mapped(e) }
+    }
+
+    /// One of the business's demands with, while open, its matches now.
+    func mine(_ call: Call, id: UUID) async throws -> Answer {
+        let uscc = try call.ownUSCC()
+        do {
+            return try await db.withConnection { c in
+                let d = try await Demands.find(c, logger: call.logger, id: id, uscc: uscc)
+                // An open demand is matched again now: products and the profile may have changed.
+                let m = d.state == .open ? try await Demands.match(c, logger: call.logger, demand: d, today: Day.todayInChina()) : nil
+                return Self.answer(d, m, try await Demands.history(c, logger: call.logger, id: id))
+            }
         } catch let e as DemandError { throw Self.mapped(e) }
     }
 
@@ -165,39 +237,18 @@ struct DemandRoutes {
             return try JSON.response(Page(items: items, next: nil))
         }
         api.on(.post, "/v1/demands/:demandId/take-up") { call in
-            try await bankStep(call, action: "demand.take_up") { c, id in
-                try await Demands.takeUp(c, logger: call.logger, id: id, bank: call.caller.orgId, today: Day.todayInChina())
-            }
+            try JSON.response(try await takeUp(call, id: try call.uuidParameter("demandId")))
         }
         api.on(.post, "/v1/demands/:demandId/pass") { call in
-            let reason = try await call.decodeIfPresent(Pass.self)?.reason?.trimmingCharacters(in: .whitespacesAndNewlines)
-            if let reason, reason.count > Self.maxPurposeLength { throw Problem.invalid("reason", "at most \(Self.maxPurposeLength) characters") }
-            return try await bankStep(call, action: "demand.pass") { c, id in
-                try await Demands.pass(c, logger: call.logger, id: id, bank: call.caller.orgId, reason: reason?.isEmpty == true ? nil : reason)
-            }
+            try JSON.response(try await pass(call, id: try call.uuidParameter("demandId"), try await call.decodeIfPresent(Pass.self)))
         }
         api.on(.post, "/v1/demands/:demandId/grant") { call in
             let g = try await call.decode(Grant.self)
-            var errors: [Problem.FieldError] = []
-            if g.amountFen < 1 || g.amountFen > Self.maxAmountFen { errors.append(.init(field: "amount_fen", reason: "1 to \(Self.maxAmountFen) fen")) }
-            if g.termMonths < 1 || g.termMonths > 360 { errors.append(.init(field: "term_months", reason: "1 to 360 months")) }
-            if g.rateBp < 0 || g.rateBp > ProductValidation.maxRateBp { errors.append(.init(field: "rate_bp", reason: "0 to \(ProductValidation.maxRateBp)")) }
-            guard errors.isEmpty else { throw Problem.invalid(errors) }
-            return try await bankStep(call, action: "demand.grant") { c, id in
-                try await Demands.grant(c, logger: call.logger, id: id, bank: call.caller.orgId, amountFen: g.amountFen, termMonths: g.termMonths, rateBp: g.rateBp,
-                                        product: g.productId)
-            }
+            return try JSON.response(try await grant(call, id: try call.uuidParameter("demandId"), g))
         }
         api.on(.post, "/v1/demands/:demandId/decline") { call in
             let d = try await call.decode(Decline.self)
-            guard Demands.declineReasons.contains(d.reason) else {
-                throw Problem.invalid("reason", "one of \(Demands.declineReasons.joined(separator: ", "))")
-            }
-            let text = d.text?.trimmingCharacters(in: .whitespacesAndNewlines)
-            if let text, text.count > Self.maxPurposeLength { throw Problem.invalid("text", "at most \(Self.maxPurposeLength) characters") }
-            return try await bankStep(call, action: "demand.decline") { c, id in
-                try await Demands.decline(c, logger: call.logger, id: id, bank: call.caller.orgId, reason: d.reason, text: text?.isEmpty == true ? nil : text)
-            }
+            return try JSON.response(try await decline(call, id: try call.uuidParameter("demandId"), d))
         }
         api.on(.post, "/v1/demands/:demandId/disburse") { call in
             let b = try await call.decode(Disbursement.self)
@@ -263,21 +314,8 @@ struct DemandRoutes {
         registerBank(api)
         registerOutcomes(api)
         api.on(.post, "/v1/me/demands") { call in
-            let uscc = try call.ownUSCC()
-            let (terms, purpose) = try await call.decode(NewDemand.self).checked()
-            do {
-                let answer = try await db.withTransaction { c in
-                    let (d, matched) = try await Demands.post(
-                        c, logger: call.logger, enterpriseOrgId: call.caller.orgId, uscc: uscc, terms: terms, purpose: purpose,
-                        today: Day.todayInChina())
-                    try await Audit.record(
-                        on: c, logger: call.logger,
-                        call.auditEntry(action: "demand.post", result: .allowed, subjectUSCC: uscc, subjectId: d.id.uuidString.lowercased(),
-                                        detail: ["matches": String(matched.ranked.matches.count)]))
-                    return Self.answer(d, matched, try await Demands.history(c, logger: call.logger, id: d.id))
-                }
-                return try JSON.response(answer, status: .created)
-            } catch let e as DemandError { throw Self.mapped(e) }
+            let body = try await call.decode(NewDemand.self)
+            return try JSON.response(try await post(call, body), status: .created)
         }
         api.on(.get, "/v1/me/demands") { call in
             let uscc = try call.ownUSCC()
@@ -285,17 +323,7 @@ struct DemandRoutes {
             return try JSON.response(Page(items: items, next: nil))
         }
         api.on(.get, "/v1/me/demands/:demandId") { call in
-            let uscc = try call.ownUSCC()
-            let id = try call.uuidParameter("demandId")
-            do {
-                let answer = try await db.withConnection { c in
-                    let d = try await Demands.find(c, logger: call.logger, id: id, uscc: uscc)
-                    // An open demand is matched again now: products and the profile may have changed.
-                    let m = d.state == .open ? try await Demands.match(c, logger: call.logger, demand: d, today: Day.todayInChina()) : nil
-                    return Self.answer(d, m, try await Demands.history(c, logger: call.logger, id: id))
-                }
-                return try JSON.response(answer)
-            } catch let e as DemandError { throw Self.mapped(e) }
+            try JSON.response(try await mine(call, id: try call.uuidParameter("demandId")))
         }
         api.on(.post, "/v1/me/demands/:demandId/withdraw") { call in
             let uscc = try call.ownUSCC()

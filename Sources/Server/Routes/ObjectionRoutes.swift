@@ -32,28 +32,32 @@ struct ObjectionRoutes {
         }
     }
 
+    /// A business objects to one of its own records (the API's and the portal's way alike).
+    func raise(_ call: Call, _ body: Raise) async throws -> Objections.Objection {
+        let uscc = try call.ownUSCC()
+        var errors: [Problem.FieldError] = []
+        let dataset = Dataset(rawValue: body.dataset)
+        if dataset == nil { errors.append(.init(field: "dataset", reason: "one of \(Dataset.allCases.map(\.rawValue).joined(separator: ", "))")) }
+        if body.recordId.isEmpty || body.recordId.count > 200 { errors.append(.init(field: "record_id", reason: "1 to 200 characters")) }
+        let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        if reason.isEmpty || reason.count > Objections.maxReason { errors.append(.init(field: "reason", reason: "1 to \(Objections.maxReason) characters")) }
+        if let e = body.evidence, e.count > Objections.maxEvidence { errors.append(.init(field: "evidence", reason: "at most \(Objections.maxEvidence) characters")) }
+        guard errors.isEmpty, let dataset else { throw Problem.invalid(errors) }
+        do {
+            return try await db.withTransaction { c in
+                let o = try await Objections.raise(c, logger: call.logger, uscc: uscc, org: call.caller.orgId, dataset: dataset, recordId: body.recordId,
+                                                   reason: reason, evidence: body.evidence, today: Day.todayInChina())
+                try await Audit.record(on: c, logger: call.logger, call.auditEntry(
+                    action: "objection.raise", result: .allowed, subjectUSCC: uscc, subjectId: o.id.uuidString.lowercased()))
+                return o
+            }
+        } catch let e as Objections.Failure { throw Self.mapped(e) }
+    }
+
     func register(_ api: API) {
         api.on(.post, "/v1/me/objections") { call in
-            let uscc = try call.ownUSCC()
             let body = try await call.decode(Raise.self)
-            var errors: [Problem.FieldError] = []
-            let dataset = Dataset(rawValue: body.dataset)
-            if dataset == nil { errors.append(.init(field: "dataset", reason: "one of \(Dataset.allCases.map(\.rawValue).joined(separator: ", "))")) }
-            if body.recordId.isEmpty || body.recordId.count > 200 { errors.append(.init(field: "record_id", reason: "1 to 200 characters")) }
-            let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
-            if reason.isEmpty || reason.count > Objections.maxReason { errors.append(.init(field: "reason", reason: "1 to \(Objections.maxReason) characters")) }
-            if let e = body.evidence, e.count > Objections.maxEvidence { errors.append(.init(field: "evidence", reason: "at most \(Objections.maxEvidence) characters")) }
-            guard errors.isEmpty, let dataset else { throw Problem.invalid(errors) }
-            do {
-                let o = try await db.withTransaction { c in
-                    let o = try await Objections.raise(c, logger: call.logger, uscc: uscc, org: call.caller.orgId, dataset: dataset, recordId: body.recordId,
-                                                       reason: reason, evidence: body.evidence, today: Day.todayInChina())
-                    try await Audit.record(on: c, logger: call.logger, call.auditEntry(
-                        action: "objection.raise", result: .allowed, subjectUSCC: uscc, subjectId: o.id.uuidString.lowercased()))
-                    return o
-                }
-                return try JSON.response(o, status: .created)
-            } catch let e as Objections.Failure { throw Self.mapped(e) }
+            return try JSON.response(try await raise(call, body), status: .created)
         }
         api.on(.get, "/v1/me/objections") { call in
             let uscc = try call.ownUSCC()

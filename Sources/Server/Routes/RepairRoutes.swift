@@ -27,28 +27,32 @@ struct RepairRoutes {
         }
     }
 
+    /// A business applies for repair of one of its penalties (the API's and the portal's way alike).
+    func apply(_ call: Call, _ body: Apply) async throws -> Repairs.Application {
+        let uscc = try call.ownUSCC()
+        var errors: [Problem.FieldError] = []
+        if body.recordId.isEmpty || body.recordId.count > 200 { errors.append(.init(field: "record_id", reason: "the penalty's record id")) }
+        if body.corrections.isEmpty || !Set(body.corrections).isSubset(of: Repairs.corrections) {
+            errors.append(.init(field: "corrections", reason: "one or more of \(Repairs.corrections.sorted().joined(separator: ", "))"))
+        }
+        let evidence = body.evidence.trimmingCharacters(in: .whitespacesAndNewlines)
+        if evidence.isEmpty || evidence.count > Repairs.maxEvidence { errors.append(.init(field: "evidence", reason: "1 to \(Repairs.maxEvidence) characters")) }
+        guard errors.isEmpty else { throw Problem.invalid(errors) }
+        do {
+            return try await db.withTransaction { c in
+                let a = try await Repairs.apply(c, logger: call.logger, uscc: uscc, org: call.caller.orgId, recordId: body.recordId,
+                                                corrections: Array(Set(body.corrections)).sorted(), evidence: evidence, today: Day.todayInChina())
+                try await Audit.record(on: c, logger: call.logger, call.auditEntry(
+                    action: "repair.apply", result: .allowed, subjectUSCC: uscc, subjectId: a.id.uuidString.lowercased()))
+                return a
+            }
+        } catch let e as Repairs.Failure { throw Self.mapped(e) }
+    }
+
     func register(_ api: API) {
         api.on(.post, "/v1/me/repairs") { call in
-            let uscc = try call.ownUSCC()
             let body = try await call.decode(Apply.self)
-            var errors: [Problem.FieldError] = []
-            if body.recordId.isEmpty || body.recordId.count > 200 { errors.append(.init(field: "record_id", reason: "the penalty's record id")) }
-            if body.corrections.isEmpty || !Set(body.corrections).isSubset(of: Repairs.corrections) {
-                errors.append(.init(field: "corrections", reason: "one or more of \(Repairs.corrections.sorted().joined(separator: ", "))"))
-            }
-            let evidence = body.evidence.trimmingCharacters(in: .whitespacesAndNewlines)
-            if evidence.isEmpty || evidence.count > Repairs.maxEvidence { errors.append(.init(field: "evidence", reason: "1 to \(Repairs.maxEvidence) characters")) }
-            guard errors.isEmpty else { throw Problem.invalid(errors) }
-            do {
-                let a = try await db.withTransaction { c in
-                    let a = try await Repairs.apply(c, logger: call.logger, uscc: uscc, org: call.caller.orgId, recordId: body.recordId,
-                                                    corrections: Array(Set(body.corrections)).sorted(), evidence: evidence, today: Day.todayInChina())
-                    try await Audit.record(on: c, logger: call.logger, call.auditEntry(
-                        action: "repair.apply", result: .allowed, subjectUSCC: uscc, subjectId: a.id.uuidString.lowercased()))
-                    return a
-                }
-                return try JSON.response(a, status: .created)
-            } catch let e as Repairs.Failure { throw Self.mapped(e) }
+            return try JSON.response(try await apply(call, body), status: .created)
         }
         api.on(.get, "/v1/me/repairs") { call in
             let uscc = try call.ownUSCC()

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import CreditCore
 import Store
 
 /// The session cookie of the browser pages.
@@ -24,15 +25,48 @@ enum WebSession {
 
     static let clearCookie = "\(cookie)=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"
 
-    /// Only a local path may be a `next` (no open redirects).
-    static func safeNext(_ next: String?) -> String {
-        guard let next, next.hasPrefix("/dashboard"), !next.hasPrefix("//"), !next.contains("\\"), next.count < 200 else { return "/dashboard" }
+    /// Only a local path under the area may be a `next` (no open redirects).
+    static func safeNext(_ next: String?, area: String = "/dashboard") -> String {
+        guard let next, next.hasPrefix(area), !next.hasPrefix("//"), !next.contains("\\"), next.count < 200 else { return area }
         return next
     }
 
+    /// The sign-in page of the area a path belongs to (the portal's or the dashboard's).
     static func toSignIn(next: String) -> Response {
-        let target = "/dashboard/login?next=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "/-_"))) ?? "")
+        let area = next.hasPrefix("/portal") ? "/portal" : "/dashboard"
+        let target = "\(area)/login?next=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "/-_"))) ?? "")
         return Response(status: .seeOther, headers: [.location: target])
+    }
+
+    struct SignInRefused: Error {
+        let why: String
+    }
+
+    /// Starts a session for a key of one of these kinds, audited; the cookie's token, or why not.
+    static func signIn(_ db: Database, _ call: Call, key: String, allowed: Set<OrgKind>, wrongKind: String) async throws -> Result<(String, Principal), SignInRefused> {
+        try await db.withTransaction { c -> Result<(String, Principal), SignInRefused> in
+            switch try await Register.authenticate(on: c, logger: call.logger, key: key) {
+            case .failure:
+                return .failure(SignInRefused(why: "这个密钥无效、已吊销或已过期。The key is unknown, revoked or expired."))
+            case .success(let p) where !allowed.contains(p.kind):
+                return .failure(SignInRefused(why: wrongKind))
+            case .success(let p):
+                let (token, _) = try await Sessions.create(c, logger: call.logger, principal: p)
+                try await Audit.record(on: c, logger: call.logger, AuditEntry(
+                    requestId: call.context.requestId, actorOrgId: p.orgId, actorKeyId: p.keyId, actorKind: p.kind.rawValue,
+                    action: "session.sign_in", route: call.route, result: .allowed))
+                return .success((token, p))
+            }
+        }
+    }
+
+    /// The fields of a form posted in a session, refused (403) unless it carries the session's CSRF token.
+    static func checkedForm(_ call: Call, limit: Int) async throws -> [String: String] {
+        let form = try await form(call.request, limit: limit)
+        guard let session = call.session, let token = form["csrf"], !token.isEmpty, token == session.csrfToken else {
+            throw Problem(.forbidden, "the form's CSRF token does not match the session: reload the page and try again")
+        }
+        return form
     }
 
     static func redirect(_ to: String, cookie: String? = nil) -> Response {

@@ -1,0 +1,475 @@
+import CreditCore
+import Foundation
+import Hummingbird
+import PostgresNIO
+import Store
+
+/// The business's pages: its credit check-up, who looked at it, financing, objections, repair
+/// and commitments, its signed report. Its own data only (the session's USCC).
+extension PortalRoutes {
+    func registerBusiness(_ api: API) {
+        api.on(.get, "/portal") { call in try await checkUp(call) }
+        api.on(.get, "/portal/access") { call in try await access(call) }
+        api.on(.get, "/portal/authorisations/:authorisationId/revoke") { call in try await confirmRevoke(call) }
+        api.on(.post, "/portal/authorisations/:authorisationId/revoke") { call in
+            _ = try await Self.form(call)
+            do {
+                _ = try await credit.revoke(call, id: try call.uuidParameter("authorisationId"))
+                return WebSession.redirect("/portal/access?done=revoked")
+            } catch let p as Problem where p.status.code < 500 { return Self.back("/portal/access", p) }
+        }
+        api.on(.get, "/portal/financing") { call in try await financing(call, values: [:], error: nil) }
+        api.on(.post, "/portal/demands") { call in
+            let f = try await Self.form(call)
+            let lang = Lang(call.request)
+            guard let fen = Money.fen((f["amount_yuan"] ?? "").trimmingCharacters(in: .whitespaces)), fen > 0 else {
+                return try await financing(call, values: f, error: lang.t("金额：请填写大于 0 的元数，最多两位小数。", "Amount: yuan above 0, at most two decimals."))
+            }
+            guard let term = Int(f["term_months"] ?? "") else {
+                return try await financing(call, values: f, error: lang.t("期限：请填写 1 至 360 的月数。", "Term: 1 to 360 months."))
+            }
+            let body = DemandRoutes.NewDemand(amountFen: fen, termMonths: term, purpose: f["purpose"] ?? "",
+                                              collateralOffered: f["collateral"] == "on", firstLoan: f["first_loan"] == "on")
+            do {
+                let answer = try await demands.post(call, body)
+                return WebSession.redirect("/portal/demands/\(answer.demand.id.uuidString.lowercased())")
+            } catch let p as Problem where p.status.code < 500 {
+                return try await financing(call, values: f, error: Self.problemText(p))
+            }
+        }
+        api.on(.get, "/portal/demands/:demandId") { call in try await demandPage(call) }
+        api.on(.get, "/portal/governance") { call in try await governance(call) }
+        api.on(.get, "/portal/objections/new") { call in try await objectionForm(call) }
+        api.on(.post, "/portal/objections") { call in
+            let f = try await Self.form(call)
+            let body = ObjectionRoutes.Raise(dataset: f["dataset"] ?? "", recordId: f["record_id"] ?? "", reason: f["reason"] ?? "",
+                                             evidence: (f["evidence"] ?? "").isEmpty ? nil : f["evidence"])
+            do {
+                _ = try await objections.raise(call, body)
+                return WebSession.redirect("/portal/governance?done=objection")
+            } catch let p as Problem where p.status.code < 500 { return Self.back("/portal", p) }
+        }
+        api.on(.get, "/portal/repairs/new") { call in try await repairForm(call) }
+        api.on(.post, "/portal/repairs") { call in
+            let f = try await Self.form(call)
+            let corrections = Repairs.corrections.sorted().filter { f["c_" + $0] == "on" }
+            let body = RepairRoutes.Apply(recordId: f["record_id"] ?? "", corrections: corrections, evidence: f["evidence"] ?? "")
+            do {
+                _ = try await repairs.apply(call, body)
+                return WebSession.redirect("/portal/governance?done=repair")
+            } catch let p as Problem where p.status.code < 500 { return Self.back("/portal", p) }
+        }
+        api.on(.post, "/portal/commitments") { call in
+            let f = try await Self.form(call)
+            let body = CommitmentRoutes.Make(kind: f["kind"] ?? "", months: Int(f["months"] ?? "") ?? 0)
+            do {
+                _ = try await commitments.make(call, body)
+                return WebSession.redirect("/portal/governance?done=commitment")
+            } catch let p as Problem where p.status.code < 500 { return Self.back("/portal/governance", p) }
+        }
+        api.on(.get, "/portal/reports") { call in try await reportsPage(call) }
+        api.on(.post, "/portal/reports") { call in
+            _ = try await Self.form(call)
+            do {
+                let r = try await credit.ownReport(call, asOf: nil)
+                return WebSession.redirect("/portal/reports/\(r.number)")
+            } catch let p as Problem where p.status.code < 500 { return Self.back("/portal/reports", p) }
+        }
+        api.on(.get, "/portal/reports/:number") { call in try await reportPage(call) }
+        api.on(.get, "/portal/reports/:number/download") { call in
+            let r = try await ownReport(call)
+            var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
+            headers[.contentDisposition] = "attachment; filename=\"\(r.number).json\""
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: r.document)))
+        }
+    }
+
+    // MARK: Check-up
+
+    /// The date a record is about, for the table.
+    static func recordDate(_ d: JSONValue) -> String {
+        for k in ["decided_on", "listed_on", "signed_on", "due_on", "period", "established_on"] {
+            if let v = d[k]?.stringValue { return v }
+        }
+        if case .number(let y)? = d["year"] { return y }
+        return ""
+    }
+
+    /// What a record is, in a word or two, for the table.
+    static func recordWhat(_ d: JSONValue) -> String {
+        for k in ["violation", "title", "list_type", "status", "grade", "utility", "tax_type"] {
+            if let v = d[k]?.stringValue { return v }
+        }
+        return ""
+    }
+
+    func checkUp(_ call: Call) async throws -> Response {
+        let uscc = try call.ownUSCC()
+        let lang = Lang(call.request)
+        let today = Day.todayInChina()
+        let (profile, card, records, repaired) = try await db.withTransaction { c in
+            let p = try await ProfileStore.profile(c, uscc: uscc, logger: call.logger)
+            var card: Scorecard? = nil
+            if let p { card = try await Scorecards.card(c, version: p.scorecardVersion, logger: call.logger) }
+            let records = try await CreditRoutes.records(c, logger: call.logger, uscc: uscc, dataset: nil, after: nil, limit: Self.maxRecords)
+            let repaired = try await Repairs.repairedOn(c, logger: call.logger, uscc: uscc)
+            try await Audit.record(on: c, logger: call.logger, call.auditEntry(action: "profile.read", result: .allowed, subjectUSCC: uscc, purpose: "self"))
+            return (p, card, records, repaired)
+        }
+        let e = Html.escape
+        var body = ""
+        guard let profile, let card else {
+            body = "<p>\(lang.t("还没有信用档案：数据到达后几秒内生成。", "No credit profile yet: it is made within seconds of the first records arriving."))</p>"
+            return Self.html(call, title: lang.t("信用体检", "Credit check-up"), current: "/portal", body: body)
+        }
+        var features = FeatureSet(asOf: Day(profile.asOfDay) ?? today)
+        for f in Feature.allCases { features.values[f] = profile.features[f.rawValue] ?? FeatureValue.missing }
+        features.dataMonths = profile.dataMonths
+        let outcome = card.score(features)
+        let advice = Improvement.advise(card: card, features: features, outcome: outcome)
+
+        // Score, grade and reasons.
+        var reasons = ""
+        for r in profile.reasons {
+            reasons += "<li>\(e(lang.english ? r.en : r.zh)) <span class=\"muted\">(\(r.points)/\(r.maxPoints) \(lang.t("分", "points")))</span></li>"
+        }
+        if profile.thinFile { reasons += "<li>\(lang.t("数据不足12个月：暂不评分。", "Under 12 months of data: no score yet."))</li>" }
+        body += """
+            <div class="grid2"><div class="card">\(PortalHtml.gauge(score: profile.score, grade: profile.grade, grades: card.grades, lang: lang))
+            <p class="muted">\(lang.t("评分卡", "Scorecard")) \(e(profile.scorecardVersion)) · \(lang.t("数据截至", "data as of")) \(e(profile.asOfDay))</p></div>
+            <div class="card"><h2>\(lang.t("主要扣分原因", "Why not higher"))</h2><ol>\(reasons.isEmpty ? "<li>\(lang.t("无", "none"))</li>" : reasons)</ol></div></div>
+            """
+
+        // What would raise the grade.
+        body += "<section class=\"card\"><h2 id=\"raise\">\(lang.t("如何提升等级", "What would raise my grade"))</h2>"
+        if let next = advice.nextGrade, !advice.steps.isEmpty {
+            body += "<p>\(lang.t("距 \(next) 级还差 \(advice.pointsNeeded) 分。做到以下几点即可：", "\(advice.pointsNeeded) points short of grade \(next). These changes would do it:"))</p>"
+            for s in advice.steps {
+                let def = s.feature.definition
+                body += "<div class=\"step\"><strong>\(e(lang.english ? def.en : def.zh))</strong>: \(e(Scorecard.render(s.current, s.feature, chinese: !lang.english))) → \(e(lang.english ? s.targetEn : s.targetZh)) <span class=\"muted\">(+\(s.gain) \(lang.t("分", "points")))</span></div>"
+            }
+        } else {
+            body += "<p>\(e((lang.english ? advice.blockedEn : advice.blockedZh) ?? ""))</p>"
+        }
+        body += "</section>"
+
+        // Features against what would improve them.
+        var rows: [[String]] = []
+        for c in card.characteristics {
+            let v = features[c.feature]
+            let points = outcome.points[c.feature] ?? 0
+            var better = ""
+            if points < c.maxPoints, Improvement.actionable.contains(c.feature), let best = c.bins.filter({ $0.missing != true }).max(by: { $0.points < $1.points }) {
+                better = e(Improvement.describe(best, c.feature, chinese: !lang.english)) + " (+\(best.points - points))"
+            }
+            rows.append([e(lang.english ? c.feature.definition.en : c.feature.definition.zh), e(Scorecard.render(v, c.feature, chinese: !lang.english)),
+                         "\(points) / \(c.maxPoints)", better])
+        }
+        body += "<h2>\(lang.t("指标", "Features"))</h2>" + PortalHtml.table(lang.t("每个指标的取值、得分和可改进的方向", "Each feature's value, points and what would improve it"),
+            [lang.t("指标", "Feature"), lang.t("取值", "Value"), lang.t("得分/满分", "Points / max"), lang.t("可改进到", "Would improve at")], rows, empty: "")
+
+        // Records, by dataset, with their status and actions.
+        body += "<h2 id=\"records\">\(lang.t("记录", "Records")) (\(records.count))</h2><p class=\"muted\">\(lang.t("每条记录的来源、日期和状态；对有误的记录可提出异议，对符合条件的行政处罚可申请信用修复。", "Each record's source, date and status; object to a wrong record, or apply to repair an eligible penalty."))</p>"
+        for d in Dataset.allCases {
+            let mine = records.filter { $0.dataset == d.rawValue }
+            guard !mine.isEmpty else { continue }
+            var rows: [[String]] = []
+            for r in mine {
+                var status = r.status == "disputed" ? PortalHtml.badge("disputed", lang.t("有争议", "disputed"))
+                    : r.status == "suppressed" ? PortalHtml.badge("suppressed", lang.t("已更正", "corrected")) : PortalHtml.badge("", lang.t("正常", "current"))
+                var actions = "<a href=\"/portal/objections/new?dataset=\(d.rawValue)&amp;record=\(e(PortalHtml.percent(r.recordId)))\">\(lang.t("提出异议", "Object"))</a>"
+                if d == .administrativePenalty, let decided = r.data["decided_on"]?.stringValue.flatMap(Day.init) {
+                    let w = Publicity.window(decidedOn: decided, providerEndsOn: r.data["publicity_ends_on"]?.stringValue.flatMap(Day.init),
+                                             authority: r.data["authority"]?.stringValue ?? "", violation: r.data["violation"]?.stringValue ?? "")
+                    if let on = repaired[r.recordId] {
+                        status += " " + PortalHtml.badge("repaired", lang.t("已修复 \(on)", "repaired \(on)"))
+                    } else if !Publicity.isPublished(w, decidedOn: decided, repairedOn: nil, today: today) {
+                        status += " " + PortalHtml.badge("unpublished", lang.t("已停止公示", "no longer published"))
+                    } else {
+                        status += " " + PortalHtml.badge("", lang.t("公示至 \(w.endsOn)", "published until \(w.endsOn)"))
+                        if today >= w.repairableFrom {
+                            actions += " · <a href=\"/portal/repairs/new?record=\(e(PortalHtml.percent(r.recordId)))\">\(lang.t("申请信用修复", "Apply for repair"))</a>"
+                        }
+                    }
+                }
+                let what = Self.recordWhat(r.data)
+                rows.append([e(r.recordId), e(Self.recordDate(r.data)), e(what), e(r.provider), status, actions])
+            }
+            let open = [.administrativePenalty, .dishonestyListing, .contractPerformance, .enterpriseRegistry].contains(d) || mine.contains { $0.status != "current" }
+            body += "<details\(open ? " open" : "")><summary>\(e(PortalHtml.dataset(d, lang))) (\(mine.count))</summary>"
+                + PortalHtml.table(PortalHtml.dataset(d, lang), [lang.t("记录号", "Record"), lang.t("日期", "Date"), lang.t("内容", "What"),
+                                   lang.t("来源", "Source"), lang.t("状态", "Status"), lang.t("操作", "Actions")], rows, empty: "") + "</details>"
+        }
+        return Self.html(call, title: lang.t("信用体检", "Credit check-up"), current: "/portal", body: body)
+    }
+
+    // MARK: Who looked at me
+
+    func access(_ call: Call) async throws -> Response {
+        let uscc = try call.ownUSCC()
+        let lang = Lang(call.request)
+        let e = Html.escape
+        let (auths, log) = try await db.withConnection { c in
+            (try await Authorisations.forEnterprise(c, logger: call.logger, uscc: uscc),
+             try await Authorisations.accessLog(c, logger: call.logger, uscc: uscc, limit: Self.maxLogRows))
+        }
+        var rows: [[String]] = []
+        for a in auths {
+            let live = a.status == "live"
+            rows.append([e(a.bankName), e(a.scopes.map(\.rawValue).joined(separator: ", ")), e(a.purpose.rawValue), PortalHtml.day(a.grantedAt),
+                         PortalHtml.day(a.expiresAt), PortalHtml.badge(live ? "live" : "", a.status),
+                         live ? "<a class=\"btn danger\" href=\"/portal/authorisations/\(a.id.uuidString.lowercased())/revoke\">\(lang.t("撤销", "Revoke"))</a>" : ""])
+        }
+        var body = "<h2>\(lang.t("我的授权", "My authorisations"))</h2>"
+        body += PortalHtml.table(lang.t("银行凭授权查询我的信用信息", "Banks read my credit data under these authorisations"),
+                                 [lang.t("银行", "Bank"), lang.t("范围", "Scope"), lang.t("用途", "Purpose"), lang.t("授权时间", "Granted"),
+                                  lang.t("到期", "Expires"), lang.t("状态", "Status"), ""], rows, empty: lang.t("没有授权。", "No authorisations."))
+        var logRows: [[String]] = []
+        for l in log {
+            logRows.append([PortalHtml.day(l.at), e(l.bankName ?? "–"), e(l.action), e(l.purpose ?? "–"), PortalHtml.badge(l.result == "denied" ? "declined" : "", l.result),
+                            e(l.authorisationId ?? "–")])
+        }
+        body += "<h2>\(lang.t("谁查看了我", "Who looked at me"))</h2>"
+        body += PortalHtml.table(lang.t("最近的查询（含被拒绝的）", "Recent reads, denied ones too"),
+                                 [lang.t("时间", "When"), lang.t("银行", "Bank"), lang.t("操作", "Action"), lang.t("用途", "Purpose"), lang.t("结果", "Result"),
+                                  lang.t("授权", "Authorisation")], logRows, empty: lang.t("还没有银行查询过。", "No bank has looked yet."))
+        return Self.html(call, title: lang.t("谁查看了我", "Who looked at me"), current: "/portal/access", body: body)
+    }
+
+    func confirmRevoke(_ call: Call) async throws -> Response {
+        let uscc = try call.ownUSCC()
+        let lang = Lang(call.request)
+        let id = try call.uuidParameter("authorisationId")
+        let auths = try await db.withConnection { c in try await Authorisations.forEnterprise(c, logger: call.logger, uscc: uscc) }
+        guard let a = auths.first(where: { $0.id == id }) else { throw Problem(.notFound, "no authorisation \(id) of yours") }
+        let body = """
+            <div class="card"><p>\(lang.t("确定撤销对 \(Html.escape(a.bankName)) 的授权（\(a.purpose.rawValue)）吗？撤销立即生效，此后该银行的查询都会被拒绝。",
+                                          "Revoke \(Html.escape(a.bankName))'s authorisation (\(a.purpose.rawValue))? It takes effect at once: every read after it is denied."))</p>
+            \(PortalHtml.button("/portal/authorisations/\(id.uuidString.lowercased())/revoke", lang.t("确认撤销", "Yes, revoke"), session: call.session, style: "btn danger"))
+            <a class="btn secondary" href="/portal/access">\(lang.t("取消", "Cancel"))</a></div>
+            """
+        return Self.html(call, title: lang.t("撤销授权", "Revoke an authorisation"), current: "/portal/access", body: body)
+    }
+
+    // MARK: Financing
+
+    func financing(_ call: Call, values: [String: String], error: String?) async throws -> Response {
+        let uscc = try call.ownUSCC()
+        let lang = Lang(call.request)
+        let e = Html.escape
+        let mine = try await db.withConnection { c in try await Demands.list(c, logger: call.logger, uscc: uscc) }
+        func v(_ k: String) -> String { e(values[k] ?? "") }
+        var body = error.map { "<p class=\"flash err\" role=\"alert\">\(e($0))</p>" } ?? ""
+        body += """
+            <section class="card"><h2>\(lang.t("发布融资需求", "Post a financing demand"))</h2>
+            <form class="stack" method="post" action="/portal/demands">\(PortalHtml.csrf(call.session))
+            <label for="amount">\(lang.t("金额（元）", "Amount (yuan)"))</label>
+            <p class="hint" id="amount-h">\(lang.t("1 元至 10 亿元，最多两位小数", "1 yuan to 1 billion, at most two decimals"))</p>
+            <input id="amount" name="amount_yuan" type="number" min="1" max="1000000000" step="0.01" required placeholder="500000" aria-describedby="amount-h" value="\(v("amount_yuan"))">
+            <label for="term">\(lang.t("期限（月）", "Term (months)"))</label>
+            <p class="hint" id="term-h">\(lang.t("1 至 360 个月", "1 to 360 months"))</p>
+            <input id="term" name="term_months" type="number" min="1" max="360" step="1" required placeholder="12" aria-describedby="term-h" value="\(v("term_months"))">
+            <label for="purpose">\(lang.t("用途", "Purpose"))</label>
+            <p class="hint" id="purpose-h">\(lang.t("简要说明资金用途，500 字以内", "What the money is for, at most 500 characters"))</p>
+            <textarea id="purpose" name="purpose" required maxlength="\(DemandRoutes.maxPurposeLength)" rows="3" placeholder="\(lang.t("采购原材料", "buy raw materials"))" aria-describedby="purpose-h">\(v("purpose"))</textarea>
+            <p><input id="collateral" name="collateral" type="checkbox"\(values["collateral"] == "on" ? " checked" : "")> <label for="collateral" class="inl">\(lang.t("可提供抵押或担保", "I can offer collateral or a guarantee"))</label></p>
+            <p><input id="first_loan" name="first_loan" type="checkbox"\(values["first_loan"] == "on" ? " checked" : "")> <label for="first_loan" class="inl">\(lang.t("首次贷款", "This would be my first loan"))</label></p>
+            <button class="btn" type="submit">\(lang.t("发布并匹配产品", "Post and see matching products"))</button></form></section>
+            """
+        var rows: [[String]] = []
+        for d in mine {
+            var answer = ""
+            if let r = d.declineReason { answer = PortalHtml.declineReason(r, lang) + (d.declineText.map { ": " + $0 } ?? "") }
+            if let a = d.grantedAmountFen { answer = PortalHtml.yuan(a) + (d.grantedRateBp.map { " · " + PortalHtml.rate($0) } ?? "") }
+            rows.append(["<a href=\"/portal/demands/\(d.id.uuidString.lowercased())\">\(PortalHtml.day(d.createdAt))</a>", PortalHtml.yuan(d.amountFen),
+                         "\(d.termMonths)", e(d.purpose), PortalHtml.badge(d.state.rawValue, PortalHtml.demandState(d.state.rawValue, lang)), e(answer)])
+        }
+        body += "<h2>\(lang.t("我的需求", "My demands"))</h2>" + PortalHtml.table(lang.t("每个需求的状态和银行的答复", "Each demand's state and the bank's answer"),
+            [lang.t("发布时间", "Posted"), lang.t("金额", "Amount"), lang.t("期限（月）", "Term (months)"), lang.t("用途", "Purpose"), lang.t("状态", "State"),
+             lang.t("银行答复", "Bank's answer")], rows, empty: lang.t("还没有发布需求。", "No demands yet."))
+        return Self.html(call, title: lang.t("融资", "Financing"), current: "/portal/financing", body: body,
+                         status: error == nil ? .ok : .unprocessableContent)
+    }
+
+    func demandPage(_ call: Call) async throws -> Response {
+        let lang = Lang(call.request)
+        let e = Html.escape
+        let a = try await demands.mine(call, id: try call.uuidParameter("demandId"))
+        let d = a.demand
+        var body = "<div class=\"card\"><p>\(PortalHtml.badge(d.state.rawValue, PortalHtml.demandState(d.state.rawValue, lang))) \(PortalHtml.yuan(d.amountFen)) · \(d.termMonths) \(lang.t("个月", "months")) · \(e(d.purpose))</p>"
+        if d.state == .open { body += "<p>\(lang.t("银行应在 \(d.takeUpDueOn) 前受理或放弃。", "Banks should take it up or pass by \(d.takeUpDueOn)."))</p>" }
+        if let due = d.decisionDueOn, d.state == .takenUp { body += "<p>\(lang.t("银行已受理，应在 \(due) 前作出决定。", "A bank took it up and should decide by \(due)."))</p>" }
+        if let r = d.declineReason {
+            body += "<p><strong>\(lang.t("拒绝原因", "Reason declined"))</strong>: \(e(PortalHtml.declineReason(r, lang)))\(d.declineText.map { " — " + e($0) } ?? "")</p>"
+        }
+        if let amt = d.grantedAmountFen {
+            body += "<p><strong>\(lang.t("已批准", "Granted"))</strong>: \(PortalHtml.yuan(amt))\(d.grantedTermMonths.map { " · \($0) " + lang.t("个月", "months") } ?? "")\(d.grantedRateBp.map { " · " + PortalHtml.rate($0) } ?? "")</p>"
+        }
+        body += "</div>"
+        if d.state == .open {
+            var rows: [[String]] = []
+            for (i, m) in a.matches.enumerated() {
+                rows.append(["\(i + 1)", e(m.productName), e(m.bankName), e(m.kind.rawValue), "\(PortalHtml.yuan(m.amountMinFen)) – \(PortalHtml.yuan(m.amountMaxFen))",
+                             "\(m.termMinMonths)–\(m.termMaxMonths)", "\(PortalHtml.rate(m.rateMinBp)) – \(PortalHtml.rate(m.rateMaxBp))", PortalHtml.rate(m.fitBp)])
+            }
+            body += "<h2>\(lang.t("匹配的产品", "Matching products")) (\(a.matches.count))</h2>" + PortalHtml.table(
+                lang.t("按匹配度排序", "Best fit first"), ["#", lang.t("产品", "Product"), lang.t("银行", "Bank"), lang.t("类型", "Kind"), lang.t("额度", "Amount"),
+                                                          lang.t("期限（月）", "Term (months)"), lang.t("利率", "Rate"), lang.t("匹配度", "Fit")],
+                rows, empty: lang.t("暂时没有完全匹配的产品。", "No product fits every rule yet."))
+            var near: [[String]] = []
+            for n in a.nearMisses {
+                near.append([e(n.offer.productName), e(n.offer.bankName), e(lang.english ? n.failed.en : n.failed.zh)])
+            }
+            body += "<h2>\(lang.t("差一点匹配", "Near misses")) (\(a.nearMisses.count))</h2>" + PortalHtml.table(
+                lang.t("只差一条规则的产品：改变它就能匹配", "Products that fail one rule only: change it and they fit"),
+                [lang.t("产品", "Product"), lang.t("银行", "Bank"), lang.t("未满足的规则", "The rule not met")], near, empty: lang.t("没有。", "None."))
+        }
+        var steps: [[String]] = []
+        for t in a.transitions {
+            steps.append([PortalHtml.day(t.at), e(t.actorKind), e(t.fromState.map { PortalHtml.demandState($0, lang) } ?? "–"), e(PortalHtml.demandState(t.toState, lang))])
+        }
+        body += "<h2>\(lang.t("进展", "Progress"))</h2>" + PortalHtml.table(lang.t("需求的每一步", "Every step of the demand"),
+            [lang.t("时间", "When"), lang.t("操作方", "By"), lang.t("从", "From"), lang.t("到", "To")], steps, empty: "")
+        body += "<p><a href=\"/portal/financing\">\(lang.t("← 返回融资", "← Back to financing"))</a></p>"
+        return Self.html(call, title: lang.t("融资需求", "Financing demand"), current: "/portal/financing", body: body)
+    }
+
+    // MARK: Objections, repair, commitments
+
+    func governance(_ call: Call) async throws -> Response {
+        let uscc = try call.ownUSCC()
+        let lang = Lang(call.request)
+        let e = Html.escape
+        let (objs, reps, coms) = try await db.withConnection { c in
+            (try await Objections.mine(c, logger: call.logger, uscc: uscc), try await Repairs.mine(c, logger: call.logger, uscc: uscc),
+             try await CommitmentStore.mine(c, logger: call.logger, uscc: uscc))
+        }
+        var body = "<h2>\(lang.t("异议", "Objections"))</h2>"
+        body += PortalHtml.table(lang.t("在“信用体检”的记录行上提出异议", "Raise one from a record's row on the check-up page"),
+            [lang.t("提出时间", "Raised"), lang.t("记录", "Record"), lang.t("理由", "Reason"), lang.t("答复期限", "Answer due"), lang.t("状态", "State"), lang.t("答复", "Answer")],
+            objs.map { o in [PortalHtml.day(o.createdAt), e("\(PortalHtml.dataset(Dataset(rawValue: o.dataset) ?? .taxFiling, lang)) \(o.recordId)"), e(o.reason), e(o.dueOn),
+                             PortalHtml.badge(o.overdue ? "overdue" : o.state, o.state + (o.overdue ? " · " + lang.t("逾期", "overdue") : "")), e(o.resolution ?? "")] },
+            empty: lang.t("没有异议。", "No objections."))
+        body += "<h2>\(lang.t("信用修复", "Credit repair"))</h2>"
+        body += PortalHtml.table(lang.t("在行政处罚的记录行上申请修复", "Apply from a penalty's row on the check-up page"),
+            [lang.t("申请时间", "Applied"), lang.t("处罚记录", "Penalty"), lang.t("整改", "Corrections"), lang.t("答复期限", "Answer due"), lang.t("状态", "State"), lang.t("说明", "Note")],
+            reps.map { r in [PortalHtml.day(r.createdAt), e(r.recordId), e(r.corrections.joined(separator: ", ")), e(r.dueOn),
+                             PortalHtml.badge(r.state == "approved" ? "repaired" : r.state, r.state), e(r.reason ?? r.repairedOn.map { lang.t("\($0) 起停止公示", "unpublished from \($0)") } ?? "")] },
+            empty: lang.t("没有修复申请。", "No repair applications."))
+        var options = ""
+        for k in Commitments.Kind.allCases { options += "<option value=\"\(k.rawValue)\">\(e(lang.english ? k.en : k.zh))</option>" }
+        var months = ""
+        for m in Commitments.periods.sorted() { months += "<option value=\"\(m)\"\(m == 6 ? " selected" : "")>\(m) \(lang.t("个月", "months"))</option>" }
+        body += """
+            <h2>\(lang.t("信用承诺", "Credit commitments"))</h2>
+            <section class="card"><form class="stack" method="post" action="/portal/commitments">\(PortalHtml.csrf(call.session))
+            <label for="kind">\(lang.t("承诺内容", "Commitment"))</label><select id="kind" name="kind">\(options)</select>
+            <label for="months">\(lang.t("期限", "Period"))</label><select id="months" name="months">\(months)</select>
+            <p class="hint">\(lang.t("承诺将公示，并按归集的数据自动评价：履行或违背都会计入下一版评分卡。", "A commitment is public and judged from the data: kept or broken, it counts in the scorecard."))</p>
+            <button class="btn" type="submit">\(lang.t("作出承诺", "Make the commitment"))</button></form></section>
+            """
+        body += PortalHtml.table(lang.t("我的承诺及进展", "My commitments and their progress"),
+            [lang.t("承诺", "Commitment"), lang.t("开始", "From"), lang.t("结束", "To"), lang.t("状态", "State"), lang.t("违背记录", "Broken by")],
+            coms.map { m in [e(Commitments.Kind(rawValue: m.kind).map { lang.english ? $0.en : $0.zh } ?? m.kind), e(m.startsOn), e(m.endsOn),
+                             PortalHtml.badge(m.state, m.state), e(m.brokenBy ?? "")] },
+            empty: lang.t("还没有承诺。", "No commitments yet."))
+        return Self.html(call, title: lang.t("异议·修复·承诺", "Objections, repair, commitments"), current: "/portal/governance", body: body)
+    }
+
+    func objectionForm(_ call: Call) async throws -> Response {
+        _ = try call.ownUSCC()
+        let lang = Lang(call.request)
+        let q = call.request.uri.queryParameters
+        guard let ds = q.get("dataset").flatMap(Dataset.init(rawValue:)), let record = q.get("record"), !record.isEmpty, record.count <= 200 else {
+            throw Problem.invalid("record", "a dataset and a record id of yours")
+        }
+        let e = Html.escape
+        let body = """
+            <section class="card"><p>\(lang.t("对记录", "Object to record")) <strong>\(e(PortalHtml.dataset(ds, lang))) \(e(record))</strong></p>
+            <form class="stack" method="post" action="/portal/objections">\(PortalHtml.csrf(call.session))
+            <input type="hidden" name="dataset" value="\(ds.rawValue)"><input type="hidden" name="record_id" value="\(e(record))">
+            <label for="reason">\(lang.t("理由", "Reason"))</label>
+            <textarea id="reason" name="reason" required maxlength="\(Objections.maxReason)" rows="3" placeholder="\(lang.t("哪里有误", "What is wrong"))"></textarea>
+            <label for="evidence">\(lang.t("证据说明（可选）", "Evidence (optional)"))</label>
+            <textarea id="evidence" name="evidence" maxlength="\(Objections.maxEvidence)" rows="3" placeholder="\(lang.t("如缴款凭证编号", "e.g. a payment receipt number"))"></textarea>
+            <p class="hint">\(lang.t("提交后该记录立即标记为有争议，银行和报告中可见；20 天内答复。", "The record is marked disputed at once, in banks' views and reports; the answer is due within 20 days."))</p>
+            <button class="btn" type="submit">\(lang.t("提交异议", "Raise the objection"))</button> <a class="btn secondary" href="/portal">\(lang.t("取消", "Cancel"))</a></form></section>
+            """
+        return Self.html(call, title: lang.t("提出异议", "Object to a record"), current: "/portal", body: body)
+    }
+
+    func repairForm(_ call: Call) async throws -> Response {
+        _ = try call.ownUSCC()
+        let lang = Lang(call.request)
+        guard let record = call.request.uri.queryParameters.get("record"), !record.isEmpty, record.count <= 200 else {
+            throw Problem.invalid("record", "the record id of one of your penalties")
+        }
+        let e = Html.escape
+        let names: [String: (String, String)] = ["fine_paid": ("已缴清罚款", "the fine is paid"), "commitment_made": ("已作出信用承诺", "a credit commitment is made"),
+                                                  "training_done": ("已参加信用修复培训", "repair training is done")]
+        var boxes = ""
+        for c in Repairs.corrections.sorted() {
+            boxes += "<p><input type=\"checkbox\" id=\"c_\(c)\" name=\"c_\(c)\"> <label for=\"c_\(c)\" class=\"inl\">\(e(names[c].map { lang.t($0.0, $0.1) } ?? c))</label></p>"
+        }
+        let body = """
+            <section class="card"><p>\(lang.t("申请提前终止公示：行政处罚", "End publication early: penalty")) <strong>\(e(record))</strong></p>
+            <form class="stack" method="post" action="/portal/repairs">\(PortalHtml.csrf(call.session))<input type="hidden" name="record_id" value="\(e(record))">
+            <fieldset><legend>\(lang.t("已完成的整改（至少一项）", "Corrections done (at least one)"))</legend>\(boxes)</fieldset>
+            <label for="evidence">\(lang.t("证明材料说明", "Evidence"))</label>
+            <textarea id="evidence" name="evidence" required maxlength="\(Repairs.maxEvidence)" rows="3" placeholder="\(lang.t("如罚款缴纳凭证号", "e.g. the fine's receipt number"))"></textarea>
+            <p class="hint">\(lang.t("3 个工作日内答复；批准后立即停止公示并重新计算信用档案。", "Answered within 3 working days; approved, publication stops at once and the profile is recomputed."))</p>
+            <button class="btn" type="submit">\(lang.t("提交申请", "Apply"))</button> <a class="btn secondary" href="/portal">\(lang.t("取消", "Cancel"))</a></form></section>
+            """
+        return Self.html(call, title: lang.t("申请信用修复", "Apply for credit repair"), current: "/portal", body: body)
+    }
+
+    // MARK: Reports
+
+    func reportsPage(_ call: Call) async throws -> Response {
+        let lang = Lang(call.request)
+        let body = """
+            <section class="card"><p>\(lang.t("生成一份带编号、经本服务签名的信用报告：可下载 JSON，也可打印；任何人都可在线核验。",
+                                              "Produce a numbered credit report signed by this service: download it as JSON or print it; anyone can verify it online."))</p>
+            \(PortalHtml.button("/portal/reports", lang.t("生成信用报告", "Produce my credit report"), session: call.session))</section>
+            """
+        return Self.html(call, title: lang.t("信用报告", "Credit report"), current: "/portal/reports", body: body)
+    }
+
+    /// One of the business's reports (audited as the API's read is).
+    func ownReport(_ call: Call) async throws -> SignedReport {
+        let uscc = try call.ownUSCC()
+        let number = try call.parameter("number")
+        return try await db.withTransaction { c in
+            guard let found = try await Reports.find(c, logger: call.logger, number: number), found.report.uscc == uscc else {
+                throw Problem(.notFound, "no report \(number) of yours")
+            }
+            try await Audit.record(on: c, logger: call.logger, call.auditEntry(action: "report.read", result: .allowed, subjectUSCC: uscc, subjectId: number))
+            return found.report
+        }
+    }
+
+    func reportPage(_ call: Call) async throws -> Response {
+        let lang = Lang(call.request)
+        let e = Html.escape
+        let r = try await ownReport(call)
+        let content = (try? JSONParser.parse(Array(r.canonical.utf8))) ?? .null
+        var body = """
+            <div class="card"><p><strong>\(lang.t("报告编号", "Report number"))</strong>: \(e(r.number)) · \(PortalHtml.day(r.createdAt))</p>
+            <p><strong>\(lang.t("核验地址", "Verify at"))</strong>: <code>/v1/reports/\(e(r.number))/verification</code> ·
+            \(lang.t("签名密钥", "signing key")) <code>\(e(r.keyId))</code></p>
+            <p class="noprint"><a class="btn" href="/portal/reports/\(e(r.number))/download">\(lang.t("下载 JSON", "Download JSON"))</a>
+            <a class="btn secondary" href="/v1/reports/\(e(r.number))/verification">\(lang.t("在线核验", "Verify online"))</a></p></div>
+            """
+        if let p = content["profile"] {
+            body += "<h2>\(lang.t("信用档案", "Profile"))</h2><p>\(lang.t("评分", "Score")) <strong>\(e(p["score"]?.jsonText ?? "–"))</strong> · \(lang.t("等级", "grade")) <strong>\(e(p["grade"]?.stringValue ?? "–"))</strong></p>"
+            if case .array(let reasons)? = p["reasons"] {
+                body += "<ol>" + reasons.map { "<li>\(e((lang.english ? $0["en"] : $0["zh"])?.stringValue ?? ""))</li>" }.joined() + "</ol>"
+            }
+        }
+        if let ent = content["enterprise"] {
+            body += "<h2>\(lang.t("登记信息", "Register"))</h2><p>\(e(ent["name"]?.stringValue ?? "")) · \(e(ent["uscc"]?.stringValue ?? ""))</p>"
+        }
+        body += "<h2>\(lang.t("报告全文", "The whole report"))</h2><details><summary>JSON</summary><pre class=\"wrap\">\(e(r.canonical))</pre></details>"
+        return Self.html(call, title: lang.t("信用报告", "Credit report") + " " + r.number, current: "/portal/reports", body: body)
+    }
+}

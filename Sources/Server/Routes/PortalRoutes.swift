@@ -1,0 +1,125 @@
+import CreditCore
+import Foundation
+import Hummingbird
+import PostgresNIO
+import Store
+
+/// The web portal: businesses and bank credit officers in a browser. A second face on the same
+/// code: every form calls the function the API's route calls (the same checks, transaction and
+/// audit row); pages read what the API's GET routes read. Sessions as the dashboard's (key
+/// sign-in, HTTP-only SameSite=Strict cookie), a CSRF token on every form, no script.
+struct PortalRoutes {
+    let db: Database
+    let credit: CreditRoutes
+    let demands: DemandRoutes
+    let objections: ObjectionRoutes
+    let repairs: RepairRoutes
+    let commitments: CommitmentRoutes
+
+    /// Forms are small: a demand's purpose, an objection's evidence.
+    static let maxFormBytes = 16_384
+    /// Records listed on the check-up page (a business holds a few hundred).
+    static let maxRecords = 500
+    /// Access-log rows and monitoring events shown.
+    static let maxLogRows = 100
+
+    // MARK: Helpers
+
+    static func html(_ call: Call, title: String, current: String, body: String, status: HTTPResponse.Status = .ok) -> Response {
+        let lang = Lang(call.request)
+        let q = call.request.uri.queryParameters
+        let flash = q.get("done").flatMap { done[$0] }.map { lang.t($0.0, $0.1) }
+        let error = q.get("error").map { String($0.prefix(300)) }
+        return WebSession.html(PortalHtml.page(title: title, current: current, session: call.session, lang: lang, body: body, flash: flash, error: error),
+                               status: status)
+    }
+
+    /// Messages after a form worked (the redirect names one).
+    static let done: [String: (String, String)] = [
+        "revoked": ("授权已撤销，立即生效。", "The authorisation is revoked, effective at once."),
+        "objection": ("异议已提交：该记录已标记为有争议，20天内答复。", "Objection raised: the record is marked disputed; an answer is due within 20 days."),
+        "repair": ("修复申请已提交，3个工作日内答复。", "Repair application sent: an answer is due within 3 working days."),
+        "commitment": ("承诺已作出并公示。", "Commitment made and public."),
+        "taken_up": ("已受理该需求：请在10个工作日内作出决定。", "Taken up: decide within 10 working days."),
+        "declined": ("已拒绝，企业将看到拒绝原因。", "Declined: the business sees the reason."),
+        "granted": ("已批准。", "Granted."),
+    ]
+
+    /// Sends the browser back to a page with the problem's message (forms whose page is elsewhere).
+    static func back(_ to: String, _ p: Problem) -> Response {
+        var text = p.detail ?? p.kind.title
+        if !p.errors.isEmpty { text += ": " + p.errors.map { "\($0.field) — \($0.reason)" }.joined(separator: "; ") }
+        return WebSession.redirect(to + (to.contains("?") ? "&" : "?") + "error=" + PortalHtml.percent(String(text.prefix(300))))
+    }
+
+    static func problemText(_ p: Problem) -> String {
+        var text = p.detail ?? p.kind.title
+        if !p.errors.isEmpty { text += ": " + p.errors.map { "\($0.field) — \($0.reason)" }.joined(separator: "; ") }
+        return text
+    }
+
+    static func form(_ call: Call) async throws -> [String: String] {
+        try await WebSession.checkedForm(call, limit: maxFormBytes)
+    }
+
+    func register(_ api: API) {
+        api.on(.get, "/static/portal.css") { _ in
+            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],
+                     body: .init(byteBuffer: ByteBuffer(string: Html.css + PortalHtml.css)))
+        }
+        api.on(.get, "/portal/lang") { call in
+            let to = call.request.uri.queryParameters.get("to") == "en" ? "en" : "zh"
+            let next = WebSession.safeNext(call.request.uri.queryParameters.get("next"), area: "/portal")
+            return WebSession.redirect(next, cookie: "\(Lang.cookie)=\(to); Path=/; SameSite=Strict; Max-Age=31536000")
+        }
+        api.on(.get, "/portal/login") { call in
+            WebSession.html(Self.loginPage(call, next: WebSession.safeNext(call.request.uri.queryParameters.get("next"), area: "/portal"), error: nil))
+        }
+        api.on(.post, "/portal/login") { call in
+            let form = try await WebSession.form(call.request, limit: Self.maxFormBytes)
+            let lang = Lang(call.request)
+            let key = (form["key"] ?? "").trimmingCharacters(in: .whitespaces)
+            let next = form["next"].flatMap { $0.isEmpty ? nil : $0 }
+            guard !key.isEmpty else {
+                return WebSession.html(Self.loginPage(call, next: next ?? "", error: lang.t("请输入密钥。", "Enter a key.")), status: .unprocessableContent)
+            }
+            switch try await WebSession.signIn(db, call, key: key, allowed: [.enterprise, .bank],
+                                               wrongKind: lang.t("门户供企业和银行使用；监管机构请用监管看板 /dashboard。",
+                                                                 "The portal is for businesses and banks; regulators use the dashboard at /dashboard.")) {
+            case .success(let (token, p)):
+                let home = p.kind == .bank ? "/portal/bank" : "/portal"
+                // A next page of the other role would only be refused: go home instead.
+                let target = next.map { WebSession.safeNext($0, area: "/portal") }.flatMap { n in
+                    (n.hasPrefix("/portal/bank") == (p.kind == .bank)) && n != "/portal/login" ? n : nil
+                } ?? home
+                return WebSession.redirect(target, cookie: WebSession.setCookie(token, maxAge: Sessions.lifetimeSeconds))
+            case .failure(let refused):
+                return WebSession.html(Self.loginPage(call, next: next ?? "", error: refused.why), status: .unauthorized)
+            }
+        }
+        api.on(.post, "/portal/logout") { call in
+            _ = try await Self.form(call)
+            if let token = WebSession.token(call.request) {
+                try await db.withConnection { c in try await Sessions.end(c, logger: call.logger, token: token) }
+            }
+            return WebSession.redirect("/portal/login", cookie: WebSession.clearCookie)
+        }
+        registerBusiness(api)
+        registerBank(api)
+    }
+
+    static func loginPage(_ call: Call, next: String, error: String?) -> String {
+        let lang = Lang(call.request)
+        return PortalHtml.page(title: lang.t("登录", "Sign in"), current: "/portal/login", session: nil, lang: lang, body: """
+            <div class="login">
+            <p>\(lang.t("企业和银行信贷人员用机构密钥登录。", "Businesses and bank credit officers sign in with their organisation's key."))</p>
+            \(error.map { "<p class=\"error\" role=\"alert\">\(Html.escape($0))</p>" } ?? "")
+            <form method="post" action="/portal/login">
+            <label for="key">\(lang.t("机构密钥", "Organisation key"))</label>
+            <input id="key" name="key" type="password" autocomplete="off" required placeholder="xyd_…">
+            <input type="hidden" name="next" value="\(Html.escape(next))">
+            <button type="submit">\(lang.t("登录", "Sign in"))</button></form>
+            <p class="note">\(lang.t("会话 8 小时后失效；密钥吊销即刻失效。", "The session lasts 8 hours and ends at once if the key is revoked."))</p></div>
+            """)
+    }
+}

@@ -1,0 +1,216 @@
+import CreditCore
+import Foundation
+import Hummingbird
+import Store
+
+/// The portal's language: Chinese by default, English when the visitor chose it (a cookie).
+struct Lang: Sendable {
+    static let cookie = "xyd_lang"
+    let english: Bool
+
+    init(english: Bool) { self.english = english }
+
+    init(_ request: Request) {
+        var en = false
+        for field in request.headers[values: .cookie] {
+            for part in field.split(separator: ";") where part.trimmingCharacters(in: .whitespaces) == "\(Lang.cookie)=en" { en = true }
+        }
+        english = en
+    }
+
+    /// The text in the chosen language.
+    func t(_ zh: String, _ en: String) -> String { english ? en : zh }
+    var code: String { english ? "en" : "zh-CN" }
+}
+
+/// The portal's pages: layout, navigation per role, forms with CSRF tokens, the score gauge.
+enum PortalHtml {
+    struct Link {
+        let path: String
+        let zh: String
+        let en: String
+    }
+
+    static let businessNav = [
+        Link(path: "/portal", zh: "信用体检", en: "Credit check-up"),
+        Link(path: "/portal/access", zh: "谁查看了我", en: "Who looked at me"),
+        Link(path: "/portal/financing", zh: "融资", en: "Financing"),
+        Link(path: "/portal/governance", zh: "异议·修复·承诺", en: "Objections, repair, commitments"),
+        Link(path: "/portal/reports", zh: "信用报告", en: "Credit report"),
+    ]
+
+    static let bankNav = [
+        Link(path: "/portal/bank", zh: "融资需求", en: "Demands"),
+        Link(path: "/portal/bank/lookup", zh: "企业查询", en: "Look up a business"),
+        Link(path: "/portal/bank/events", zh: "贷后监测", en: "Monitoring events"),
+    ]
+
+    static let css = """
+        .portal header{background:#0f4c5c}.flash{background:#e8f5e9;border:1px solid #a5d6a7;padding:.5rem .8rem;border-radius:4px}
+        .flash.err{background:#fdecea;border-color:#f5a6a6}.card{background:#fff;border:1px solid var(--line);border-radius:6px;padding:.8rem;margin:.8rem 0}
+        .grid2{display:grid;grid-template-columns:minmax(260px,1fr) 2fr;gap:1rem}@media (max-width:760px){.grid2{grid-template-columns:1fr}header nav{width:100%}}
+        .badge{display:inline-block;border-radius:3px;padding:0 .4rem;font-size:.8rem;border:1px solid var(--line);background:#eef2f6;color:var(--ink)}
+        .badge.disputed,.badge.overdue,.badge.declined,.badge.broken{background:#fdecea;border-color:#f5a6a6;color:#8e1b1b}
+        .badge.granted,.badge.kept,.badge.live,.badge.disbursed{background:#e8f5e9;border-color:#a5d6a7;color:#1b5e20}
+        .badge.unpublished,.badge.repaired,.badge.suppressed{background:#fff4e0;border-color:#f3c98b;color:#6d4100}
+        form.stack label{display:block;margin:.6rem 0 .2rem;font-weight:600}form.stack input[type=text],form.stack input[type=number],form.stack textarea,form.stack select{width:100%;max-width:32rem;padding:.4rem;border:1px solid #8a96a3;border-radius:3px}
+        form.stack input:invalid:not(:placeholder-shown),form.stack textarea:invalid:not(:placeholder-shown){border-color:var(--red);background:#fff6f6}
+        form.stack .hint{font-size:.85rem;color:var(--muted);margin:.1rem 0}form.inline{display:inline}
+        .btn{display:inline-block;font:inherit;padding:.35rem .9rem;border-radius:3px;border:1px solid var(--accent);background:var(--accent);color:#fff;cursor:pointer;text-decoration:none;margin:.2rem 0}
+        .btn.secondary{background:#fff;color:var(--accent)}.btn.danger{background:var(--red);border-color:var(--red)}
+        a:focus,button:focus,input:focus,select:focus,textarea:focus,summary:focus{outline:3px solid #f9a825;outline-offset:1px}
+        .scroll{overflow-x:auto}.muted{color:var(--muted)}details{margin:.4rem 0}summary{cursor:pointer;font-weight:600}
+        .step{border-left:4px solid var(--green);padding:.2rem .6rem;margin:.4rem 0;background:#fff}
+        .portal th,.portal td{text-align:left}.inl{display:inline}svg text.gv{font-size:28px;font-weight:700}svg text.gg{font-size:14px}pre.wrap{white-space:pre-wrap;word-break:break-all}
+        @media print{header,.noprint{display:none}body{background:#fff}}
+        """
+
+    /// A whole portal page for a signed-in business or bank officer.
+    static func page(title: String, current: String, session: Sessions.Session?, lang: Lang, body: String, flash: String? = nil, error: String? = nil) -> String {
+        let e = Html.escape
+        var links = ""
+        if let s = session {
+            for n in s.principal.kind == .bank ? bankNav : businessNav {
+                links += "<a href=\"\(n.path)\"\(n.path == current ? " aria-current=\"page\"" : "")>\(e(lang.t(n.zh, n.en)))</a>"
+            }
+        }
+        var who = ""
+        if let s = session {
+            let role = s.principal.kind == .bank ? lang.t("银行", "bank") : lang.t("企业", "business")
+            who = """
+                <span class="who">\(e(s.principal.orgName)) · \(role)
+                <form method="post" action="/portal/logout"><input type="hidden" name="csrf" value="\(e(s.csrfToken))">
+                <button type="submit">\(lang.t("退出", "Sign out"))</button></form></span>
+                """
+        }
+        let other = lang.english ? "zh" : "en"
+        let langLink = "<a href=\"/portal/lang?to=\(other)&amp;next=\(e(percent(current.isEmpty ? "/portal/login" : current)))\" lang=\"\(lang.english ? "zh-CN" : "en")\">\(lang.english ? "中文" : "English")</a>"
+        let notices = (flash.map { "<p class=\"flash\" role=\"status\">\(e($0))</p>" } ?? "") + (error.map { "<p class=\"flash err\" role=\"alert\">\(e($0))</p>" } ?? "")
+        return """
+            <!doctype html>
+            <html lang="\(lang.code)"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+            <title>\(e(title)) · \(lang.t("信易贷", "Xinyidai"))</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/static/portal.css"></head>
+            <body class="portal"><a class="skip" href="#main">\(lang.t("跳到正文", "Skip to content"))</a>
+            <header><strong>\(lang.t("信易贷", "Xinyidai"))</strong><nav aria-label="\(lang.t("主导航", "main"))">\(links)</nav>\(who)\(langLink)</header>
+            <main id="main"><h1>\(e(title))</h1>\(notices)\(body)</main></body></html>
+            """
+    }
+
+    static func percent(_ s: String) -> String {
+        s.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "/-_.~"))) ?? ""
+    }
+
+    /// A hidden CSRF field for a form of this session.
+    static func csrf(_ s: Sessions.Session?) -> String {
+        "<input type=\"hidden\" name=\"csrf\" value=\"\(Html.escape(s?.csrfToken ?? ""))\">"
+    }
+
+    /// A one-button POST form (take up, revoke, …).
+    static func button(_ action: String, _ label: String, session: Sessions.Session?, style: String = "btn", fields: [String: String] = [:]) -> String {
+        var hidden = csrf(session)
+        for (k, v) in fields.sorted(by: { $0.key < $1.key }) { hidden += "<input type=\"hidden\" name=\"\(Html.escape(k))\" value=\"\(Html.escape(v))\">" }
+        return "<form class=\"inline\" method=\"post\" action=\"\(Html.escape(action))\">\(hidden)<button class=\"\(style)\" type=\"submit\">\(Html.escape(label))</button></form>"
+    }
+
+    static func badge(_ cls: String, _ text: String) -> String { "<span class=\"badge \(Html.escape(cls))\">\(Html.escape(text))</span>" }
+
+    /// A table with a header row; cells are HTML already.
+    static func table(_ caption: String, _ head: [String], _ rows: [[String]], empty: String) -> String {
+        guard !rows.isEmpty else { return "<p class=\"muted\">\(Html.escape(empty))</p>" }
+        var out = "<div class=\"scroll\"><table><caption class=\"muted\">\(Html.escape(caption))</caption><thead><tr>"
+        for h in head { out += "<th scope=\"col\">\(Html.escape(h))</th>" }
+        out += "</tr></thead><tbody>"
+        for r in rows { out += "<tr>" + r.map { "<td>\($0)</td>" }.joined() + "</tr>" }
+        return out + "</tbody></table></div>"
+    }
+
+    /// The score on a half-dial from 0 to 1000, the grade bands coloured.
+    static func gauge(score: Int?, grade: String?, grades: [Scorecard.Grade], lang: Lang) -> String {
+        let w = 260.0, h = 196.0, cx = 130.0, cy = 118.0, r = 100.0
+        func point(_ v: Double, _ radius: Double) -> (Double, Double) {
+            let a = Double.pi * (1 - v / 1000)
+            return (cx + radius * cos(a), cy - radius * sin(a))
+        }
+        func f(_ x: Double) -> String { String(format: "%.1f", x) }
+        let colours = ["A": "#2e7d32", "B": "#7cb342", "C": "#f9a825", "D": "#c62828"]
+        var arcs = ""
+        var upper = 1000
+        for g in grades {
+            let (x1, y1) = point(Double(g.minScore), r), (x2, y2) = point(Double(upper), r)
+            arcs += "<path d=\"M\(f(x1)) \(f(y1)) A\(f(r)) \(f(r)) 0 0 1 \(f(x2)) \(f(y2))\" stroke=\"\(colours[g.grade] ?? "#888")\" stroke-width=\"18\" fill=\"none\"><title>\(g.grade): \(g.minScore)–\(upper)</title></path>"
+            upper = g.minScore
+        }
+        var needle = ""
+        if let score {
+            let (x, y) = point(Double(min(max(score, 0), 1000)), r - 22)
+            needle = "<line x1=\"\(f(cx))\" y1=\"\(f(cy))\" x2=\"\(f(x))\" y2=\"\(f(y))\" stroke=\"#1d2733\" stroke-width=\"4\" stroke-linecap=\"round\"/><circle cx=\"\(f(cx))\" cy=\"\(f(cy))\" r=\"6\" fill=\"#1d2733\"/>"
+        }
+        let label = score.map { "\($0)" } ?? lang.t("暂无评分", "no score")
+        let title = lang.t("信用评分", "Credit score") + " " + label + (grade.map { " · " + lang.t("等级", "grade") + " " + $0 } ?? "")
+        let desc = lang.t("0 至 1000 分的半圆刻度：A ≥ 800，B 650–799，C 500–649，D < 500。", "A dial from 0 to 1000: A ≥ 800, B 650–799, C 500–649, D < 500.")
+        return """
+            <svg role="img" aria-labelledby="g-t g-d" viewBox="0 0 \(Int(w)) \(Int(h))" width="\(Int(w))" height="\(Int(h))">
+            <title id="g-t">\(Html.escape(title))</title><desc id="g-d">\(Html.escape(desc))</desc>\(arcs)\(needle)
+            <text x="\(f(cx))" y="\(f(cy + 42))" text-anchor="middle" class="gv">\(Html.escape(label))</text>
+            <text x="\(f(cx))" y="\(f(cy + 66))" text-anchor="middle" class="gg">\(Html.escape(grade.map { lang.t("等级 ", "Grade ") + $0 } ?? ""))</text>
+            </svg>
+            """
+    }
+
+    /// Working days from today until a due day (negative when past).
+    static func workingDaysLeft(_ due: Day, today: Day) -> Int {
+        if due == today { return 0 }
+        var n = 0, d = today
+        if due > today {
+            while d < due { d = d.addingDays(1); if d.isWorkingDay { n += 1 } }
+            return n
+        }
+        while d > due { d = d.addingDays(-1); if d.isWorkingDay { n -= 1 } }
+        return n
+    }
+
+    static let declineReasons: [String: (String, String)] = [
+        "insufficient_credit_history": ("信用记录不足", "insufficient credit history"),
+        "insufficient_repayment_capacity": ("还款能力不足", "insufficient repayment capacity"),
+        "high_existing_debt": ("现有负债过高", "existing debt too high"),
+        "industry_policy": ("行业政策限制", "industry policy"),
+        "incomplete_documents": ("材料不全", "incomplete documents"),
+        "collateral_insufficient": ("担保不足", "insufficient collateral"),
+        "other": ("其他", "other"),
+    ]
+
+    static func declineReason(_ code: String, _ lang: Lang) -> String {
+        declineReasons[code].map { lang.t($0.0, $0.1) } ?? code
+    }
+
+    static let demandStates: [String: (String, String)] = [
+        "open": ("待银行响应", "open: waiting for a bank"), "taken_up": ("银行已受理", "taken up by a bank"),
+        "granted": ("已获批", "granted"), "declined": ("已拒绝", "declined"), "disbursed": ("已放款", "disbursed"),
+        "withdrawn": ("已撤回", "withdrawn"), "expired": ("已过期", "expired"),
+    ]
+
+    static func demandState(_ s: String, _ lang: Lang) -> String { demandStates[s].map { lang.t($0.0, $0.1) } ?? s }
+
+    static let datasetNames: [Dataset: (String, String)] = [
+        .enterpriseRegistry: ("登记信息", "register"), .taxFiling: ("纳税申报", "tax returns"), .taxCreditRating: ("纳税信用等级", "tax credit grade"),
+        .socialInsurance: ("社会保险", "social insurance"), .utilityBill: ("水电气缴费", "utility bills"),
+        .contractPerformance: ("合同履约", "contracts"), .administrativeLicence: ("行政许可", "licences"),
+        .administrativePenalty: ("行政处罚", "penalties"), .dishonestyListing: ("失信名单", "dishonesty lists"),
+    ]
+
+    static func dataset(_ d: Dataset, _ lang: Lang) -> String { datasetNames[d].map { lang.t($0.0, $0.1) } ?? d.rawValue }
+
+    /// `¥1,234.56` from fen.
+    static func yuan(_ fen: Int64) -> String { Html.yuanExact(fen) }
+
+    /// A rate in basis points as `4.35%`.
+    static func rate(_ bp: Int) -> String { "\(bp / 100).\(String(bp % 100).leftPadded(2))%" }
+
+    static func day(_ d: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "Asia/Shanghai")
+        f.dateFormat = "yyyy-MM-dd HH:mm"
+        return f.string(from: d)
+    }
+}

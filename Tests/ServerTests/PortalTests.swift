@@ -1,0 +1,198 @@
+import CreditCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+@testable import Server
+import Store
+import Testing
+import TestSupport
+
+/// The portal: who may open what, CSRF on every form, and (in a real Chromium) a business's and
+/// a bank officer's main tasks done from the pages alone.
+@Suite struct PortalTests {
+    static func signIn(_ client: some TestClientProtocol, key: String, next: String = "") async throws -> TestResponse {
+        let body = "key=\(key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&next=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+        return try await client.execute(uri: "/portal/login", method: .post,
+                                        headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: body))
+    }
+
+    /// The session cookie of a sign-in, and the CSRF token its pages carry.
+    static func session(_ client: some TestClientProtocol, key: String, page: String) async throws -> (cookie: String, csrf: String) {
+        let r = try await signIn(client, key: key)
+        #expect(r.status == .seeOther, "\(String(buffer: r.body))")
+        let cookie = try #require(DashboardTests.cookie(r))
+        let html = String(buffer: try await client.execute(uri: page, method: .get, headers: [.cookie: cookie]).body)
+        let marker = "name=\"csrf\" value=\""
+        let start = try #require(html.range(of: marker)).upperBound
+        return (cookie, String(html[start...].prefix { $0 != "\"" }))
+    }
+
+    static func post(_ client: some TestClientProtocol, _ uri: String, cookie: String, _ form: String) async throws -> TestResponse {
+        try await client.execute(uri: uri, method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                                 body: ByteBuffer(string: form))
+    }
+
+    func product(_ name: String, rules: String) -> String {
+        """
+        {"name": "\(name)", "kind": "credit", "amount_min_fen": 10000000, "amount_max_fen": 300000000, "term_min_months": 6,
+         "term_max_months": 36, "rate_min_bp": 365, "rate_max_bp": 600, "rules": [\(rules)]}
+        """
+    }
+
+    struct Created: Decodable { let id: UUID }
+
+    func publish(_ client: some TestClientProtocol, _ w: CreditWorld) async throws {
+        for (name, rules) in [("Grade C and up", #"{"rule": "min_grade", "value": "C"}"#), ("Grade A only", #"{"rule": "min_grade", "value": "A"}"#)] {
+            let r = try await client.execute(uri: "/v1/products", method: .post, headers: bearer(w.bank).merging(.json), body: jsonBody(product(name, rules: rules)))
+            let id = try decodeJSON(Created.self, r).id
+            #expect(try await client.execute(uri: "/v1/products/\(id)/publish", method: .post, headers: bearer(w.bank)).status == .ok)
+        }
+    }
+
+    @Test func eachRoleReachesOnlyItsOwnPagesAndEveryFormNeedsTheSessionsToken() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                try await publish(client, w)
+                // No session: to the sign-in page, remembering where it was going.
+                let away = try await client.execute(uri: "/portal/financing", method: .get)
+                #expect(away.status == .seeOther && away.headers[.location] == "/portal/login?next=/portal/financing")
+                // Regulators and operators have their own doors.
+                for kind in [OrgKind.regulator, .operator, .procurement] {
+                    #expect(try await Self.signIn(client, key: w.keys.byKind[kind]!).status == .unauthorized, "\(kind)")
+                }
+                #expect(try await Self.signIn(client, key: "xyd_nonsense").status == .unauthorized)
+
+                let business = try await Self.session(client, key: w.business, page: "/portal/financing")
+                let bank = try await Self.session(client, key: w.bank, page: "/portal/bank")
+                // A business session: its own pages only.
+                for page in ["/portal", "/portal/access", "/portal/financing", "/portal/governance", "/portal/reports"] {
+                    let r = try await client.execute(uri: page, method: .get, headers: [.cookie: business.cookie])
+                    #expect(r.status == .ok, "\(page)")
+                    #expect(String(buffer: r.body).contains("Test enterprise"), "\(page) shows who is signed in")
+                    #expect(try await client.execute(uri: page, method: .get, headers: [.cookie: bank.cookie]).status == .forbidden, "a bank on \(page)")
+                }
+                for page in ["/portal/bank", "/portal/bank/lookup", "/portal/bank/events"] {
+                    #expect(try await client.execute(uri: page, method: .get, headers: [.cookie: business.cookie]).status == .forbidden, "a business on \(page)")
+                    #expect(try await client.execute(uri: page, method: .get, headers: [.cookie: bank.cookie]).status == .ok, "\(page)")
+                }
+                #expect(try await Self.post(client, "/portal/bank/demands/\(UUID())/take-up", cookie: business.cookie, "csrf=\(business.csrf)").status == .forbidden)
+
+                // Forms without the session's token are refused, and change nothing.
+                let demand = "amount_yuan=500000&term_months=12&purpose=buying+yarn"
+                #expect(try await Self.post(client, "/portal/demands", cookie: business.cookie, demand).status == .forbidden)
+                #expect(try await Self.post(client, "/portal/demands", cookie: business.cookie, demand + "&csrf=\(bank.csrf)").status == .forbidden)
+                #expect(try await Self.post(client, "/portal/demands", cookie: business.cookie, demand + "&csrf=").status == .forbidden)
+                let none: Int = try await db.owner.scalar("SELECT count(*)::int FROM demand")
+                #expect(none == 0)
+                // With it, the demand is posted through the API's own function (audited as demand.post).
+                let posted = try await Self.post(client, "/portal/demands", cookie: business.cookie, demand + "&csrf=\(business.csrf)")
+                #expect(posted.status == .seeOther)
+                let location = try #require(posted.headers[.location])
+                #expect(location.hasPrefix("/portal/demands/"))
+                let page = String(buffer: try await client.execute(uri: location, method: .get, headers: [.cookie: business.cookie]).body)
+                #expect(page.contains("Grade C and up") && page.contains("Grade A only") && page.contains("最低信用等级 A"))
+                let audited: Int = try await db.owner.scalar("SELECT count(*)::int FROM audit_log WHERE action = 'demand.post' AND route = 'POST /portal/demands'")
+                #expect(audited == 1)
+                // Bad input: the form again, saying what to fix, nothing stored.
+                let bad = try await Self.post(client, "/portal/demands", cookie: business.cookie, "amount_yuan=abc&term_months=12&purpose=x&csrf=\(business.csrf)")
+                #expect(bad.status == .unprocessableContent && String(buffer: bad.body).contains("金额"))
+                let tooLong = try await Self.post(client, "/portal/demands", cookie: business.cookie, "amount_yuan=5&term_months=999&purpose=x&csrf=\(business.csrf)")
+                #expect(tooLong.status == .unprocessableContent && String(buffer: tooLong.body).contains("term_months"))
+                let one: Int = try await db.owner.scalar("SELECT count(*)::int FROM demand")
+                #expect(one == 1)
+
+                // Another business cannot see this one's demand, nor its report.
+                let other = try await Self.session(client, key: w.otherBusinessKey, page: "/portal/financing")
+                #expect(try await client.execute(uri: location, method: .get, headers: [.cookie: other.cookie]).status == .notFound)
+                let made = try await Self.post(client, "/portal/reports", cookie: business.cookie, "csrf=\(business.csrf)")
+                let report = try #require(made.headers[.location])
+                #expect(try await client.execute(uri: report, method: .get, headers: [.cookie: business.cookie]).status == .ok)
+                #expect(try await client.execute(uri: report, method: .get, headers: [.cookie: other.cookie]).status == .notFound)
+                #expect(try await client.execute(uri: report + "/download", method: .get, headers: [.cookie: other.cookie]).status == .notFound)
+                // Nor revoke the business's authorisations.
+                let auth = try await w.grant(client, bank: w.bankId, scopes: ["profile"], purpose: "credit_line_review")
+                let stolen = try await Self.post(client, "/portal/authorisations/\(auth)/revoke", cookie: other.cookie, "csrf=\(other.csrf)")
+                #expect(stolen.status == .seeOther && stolen.headers[.location]?.contains("error=") == true)
+                let live: Int = try await db.owner.scalar("SELECT count(*)::int FROM authorisation WHERE id = '\(auth)' AND revoked_at IS NULL")
+                #expect(live == 1)
+                // Signing out needs the token too, and ends the session.
+                #expect(try await Self.post(client, "/portal/logout", cookie: business.cookie, "csrf=nope").status == .forbidden)
+                #expect(try await Self.post(client, "/portal/logout", cookie: business.cookie, "csrf=\(business.csrf)").status == .seeOther)
+                #expect(try await client.execute(uri: "/portal", method: .get, headers: [.cookie: business.cookie]).status == .seeOther)
+            }
+        }
+    }
+
+    @Test func aBusinessAndABankOfficerDoTheirMainTasksInChromium() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.live) { client in
+                try await publish(client, w)
+                // An authorisation for the business to revoke from its page.
+                let toRevoke = try await w.grant(client, bank: w.otherBankId, scopes: ["profile"], purpose: "credit_line_review")
+                let steps: [[String: Any]] = [
+                    // The business signs in and sees its check-up.
+                    ["go": "/portal/login"], ["fill": "#key", "value": w.business], ["click": "button[type=submit]"],
+                    ["expect_path": "/portal"], ["expect_text": "信用体检"], ["expect_text": "如何提升等级"], ["shot": "portal-checkup"],
+                    ["eval": "document.querySelectorAll('svg[role=img] > title').length >= 1", "equals": true],
+                    // English, and back.
+                    ["click": "a[href^='/portal/lang?to=en']"], ["expect_text": "Credit check-up"], ["expect_text": "What would raise my grade"],
+                    ["click": "a[href^='/portal/lang?to=zh']"], ["expect_text": "信用体检"],
+                    // Financing: the browser checks the form as it is filled; the server again.
+                    ["go": "/portal/financing"], ["fill": "#amount", "value": "-5"],
+                    ["eval": "document.querySelector('#amount').validity.valid", "equals": false],
+                    ["fill": "#amount", "value": "500000"], ["fill": "#term", "value": "12"], ["fill": "#purpose", "value": "采购棉纱"],
+                    ["eval": "document.querySelector('form[action=\"/portal/demands\"]').checkValidity()", "equals": true],
+                    ["shot": "portal-financing"],
+                    ["click": "form[action='/portal/demands'] button[type=submit]"], ["expect_path": "/portal/demands/"],
+                    ["expect_text": "Grade C and up"], ["expect_text": "差一点匹配"], ["expect_text": "Grade A only"], ["expect_text": "最低信用等级 A；您的等级 B"],
+                    ["shot": "portal-demand"],
+                    // Who looked at me: revoke the other bank's authorisation, confirming.
+                    ["go": "/portal/access"], ["expect_text": "Other bank"], ["click": "a[href='/portal/authorisations/\(toRevoke.uuidString.lowercased())/revoke']"], ["expect_text": "确认撤销"],
+                    ["click": "form[action$='/revoke'] button[type=submit]"], ["expect_path": "/portal/access"], ["expect_text": "授权已撤销"],
+                    ["shot": "portal-access"],
+                    ["click": "header form button[type=submit]"], ["expect_path": "/portal/login"],
+                    // The bank officer takes the demand up and declines it with a reason.
+                    ["fill": "#key", "value": w.bank], ["click": "button[type=submit]"], ["expect_path": "/portal/bank"],
+                    ["expect_text": "剩 "], ["click": "form[action$='/take-up'] button[type=submit]"], ["expect_text": "已受理该需求"],
+                    ["fill": "select[name=reason]", "value": "high_existing_debt"], ["fill": "textarea[name=text]", "value": "负债率超过 70%"],
+                    ["shot": "portal-bank"],
+                    ["click": "form[action$='/decline'] button[type=submit]"], ["expect_text": "已拒绝"],
+                    ["go": "/portal/bank/events"], ["expect_status": 200],
+                    ["click": "header form button[type=submit]"],
+                    // The business sees the reason.
+                    ["fill": "#key", "value": w.business], ["click": "button[type=submit]"], ["go": "/portal/financing"],
+                    ["expect_text": "现有负债过高: 负债率超过 70%"],
+                    // On a phone's width the pages still work.
+                    ["width": 390], ["go": "/portal"], ["expect_text": "信用体检"], ["shot": "portal-phone"],
+                    ["eval": "document.documentElement.scrollWidth <= 400", "equals": true],
+                ]
+                let file = FileManager.default.temporaryDirectory.appendingPathComponent("portal-steps-\(UUID()).json")
+                try JSONSerialization.data(withJSONObject: steps).write(to: file)
+                let shots = ProcessInfo.processInfo.environment["XYD_SCREENSHOT_DIR"]
+                let child = try ChildProcess.launch(
+                    "python3", [repositoryRoot.appendingPathComponent("ops/browser.py").path, "--base", "http://127.0.0.1:\(client.port!)",
+                                "--steps", file.path] + (shots.map { ["--screenshots", $0] } ?? []))
+                let status = try await child.wait()
+                #expect(status == 0, "ops/browser.py: \(child.errorOutput())")
+                struct Walk: Decodable {
+                    struct Step: Decodable { let ok: Bool; let error: String? }
+                    let steps: [Step]
+                    let ok: Bool
+                }
+                let walk = try JSONDecoder().decode(Walk.self, from: Data(child.output().utf8))
+                let failure = walk.ok ? "" : "step \(walk.steps.count) of \(steps.count): \(walk.steps.last?.error ?? "") — \(steps[walk.steps.count - 1])"
+                #expect(failure.isEmpty, "\(failure)")
+                #expect(walk.steps.count == steps.count)
+                // What the pages did, the database holds.
+                let declined: String = try await db.owner.scalar("SELECT state || ' ' || decline_reason FROM demand")
+                #expect(declined == "declined high_existing_debt")
+                let revoked: Int = try await db.owner.scalar("SELECT count(*)::int FROM authorisation WHERE purpose = 'credit_line_review' AND revoked_at IS NOT NULL")
+                #expect(revoked == 1)
+            }
+        }
+    }
+}
