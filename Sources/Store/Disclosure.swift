@@ -100,6 +100,21 @@ public enum Disclosure {
                 "listings": .array(listings.map(\.json))]
     }
 
+    /// The registered names of these enterprises (public register facts), by USCC.
+    public static func names(_ usccs: [String], _ c: PostgresConnection, logger: Logger) async throws -> [String: String] {
+        guard !usccs.isEmpty else { return [:] }
+        var out: [String: String] = [:]
+        for try await (uscc, name) in try await c.query(
+            """
+            SELECT record_id, data->>'name' FROM current_record
+            WHERE dataset = 'enterprise_registry' AND op = 'upsert' AND record_id = ANY(\(usccs)::text[])
+            """, logger: logger
+        ).decode((String, String?).self) {
+            if let name { out[uscc] = name }
+        }
+        return out
+    }
+
     /// The codes registered under exactly this name (current register records).
     public static func codes(named name: String, _ c: PostgresConnection, logger: Logger) async throws -> [String] {
         try await c.query(

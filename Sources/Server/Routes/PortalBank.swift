@@ -54,7 +54,10 @@ extension PortalRoutes {
         let lang = Lang(call.request)
         let e = Html.escape
         let today = Day.todayInChina()
-        let items = try await db.withConnection { c in try await Demands.bankQueue(c, logger: call.logger, bank: call.caller.orgId) }
+        let (items, names) = try await db.withConnection { c in
+            let items = try await Demands.bankQueue(c, logger: call.logger, bank: call.caller.orgId)
+            return (items, try await Disclosure.names(Array(Set(items.map(\.uscc))), c, logger: call.logger))
+        }
         var reasons = ""
         for r in Demands.declineReasons { reasons += "<option value=\"\(r)\">\(e(PortalHtml.declineReason(r, lang)))</option>" }
         var body = "<p class=\"muted\">\(lang.t("与本行产品匹配、企业已授权的需求，以及本行已受理的需求。期限按工作日计。", "Demands matching this bank's products (the business authorised the bank) and those the bank took up. Deadlines count working days."))</p>"
@@ -69,7 +72,8 @@ extension PortalRoutes {
             let deadline = left >= 0 ? lang.t("剩 \(left) 个工作日（\(due)）", "\(left) working days left (\(due))")
                 : lang.t("已逾期 \(-left) 个工作日（\(due)）", "\(-left) working days overdue (\(due))")
             body += """
-                <section class="card" aria-labelledby="d-\(id)"><h2 id="d-\(id)">\(PortalHtml.yuan(d.amountFen)) · \(d.termMonths) \(lang.t("个月", "months")) · \(e(d.uscc))</h2>
+                <section class="card" aria-labelledby="d-\(id)"><h2 id="d-\(id)">\(e(names[d.uscc] ?? d.uscc)) · \(PortalHtml.yuan(d.amountFen)) · \(d.termMonths) \(lang.t("个月", "months"))</h2>
+                <p class="muted">\(e(d.uscc))</p>
                 <p>\(PortalHtml.badge(d.state.rawValue, PortalHtml.demandState(d.state.rawValue, lang))) \(PortalHtml.badge(left < 0 || d.overdue ? "overdue" : "", deadline))
                 · \(e(d.purpose))\(d.collateralOffered ? " · " + lang.t("可提供担保", "collateral offered") : "")\(d.firstLoan ? " · " + lang.t("首贷", "first loan") : "")</p>
                 <p><a href="/portal/bank/lookup?uscc=\(e(d.uscc))&amp;purpose=loan_application">\(lang.t("查看企业信用档案", "See the business's profile"))</a></p>

@@ -30,8 +30,11 @@ struct PortalRoutes {
         let q = call.request.uri.queryParameters
         let flash = q.get("done").flatMap { done[$0] }.map { lang.t($0.0, $0.1) }
         let error = q.get("error").map { String($0.prefix(300)) }
-        return WebSession.html(PortalHtml.page(title: title, current: current, session: call.session, lang: lang, body: body, flash: flash, error: error),
-                               status: status)
+        // The language switch returns to this very page (with its query, less any message).
+        var here = call.request.uri.path
+        if let query = call.request.uri.query, !query.isEmpty, !query.contains("done="), !query.contains("error=") { here += "?" + query }
+        return WebSession.html(PortalHtml.page(title: title, current: current, session: call.session, lang: lang, body: body, flash: flash, error: error,
+                                               here: here), status: status)
     }
 
     /// Messages after a form worked (the redirect names one).

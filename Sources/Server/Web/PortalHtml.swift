@@ -66,7 +66,8 @@ enum PortalHtml {
         """
 
     /// A whole portal page for a signed-in business or bank officer.
-    static func page(title: String, current: String, session: Sessions.Session?, lang: Lang, body: String, flash: String? = nil, error: String? = nil) -> String {
+    static func page(title: String, current: String, session: Sessions.Session?, lang: Lang, body: String, flash: String? = nil, error: String? = nil,
+                     here: String? = nil) -> String {
         let e = Html.escape
         var links = ""
         if let s = session {
@@ -84,7 +85,7 @@ enum PortalHtml {
                 """
         }
         let other = lang.english ? "zh" : "en"
-        let langLink = "<a href=\"/portal/lang?to=\(other)&amp;next=\(e(percent(current.isEmpty ? "/portal/login" : current)))\" lang=\"\(lang.english ? "zh-CN" : "en")\">\(lang.english ? "中文" : "English")</a>"
+        let langLink = "<a href=\"/portal/lang?to=\(other)&amp;next=\(e(percent(here ?? (current.isEmpty ? "/portal/login" : current))))\" lang=\"\(lang.english ? "zh-CN" : "en")\">\(lang.english ? "中文" : "English")</a>"
         let notices = (flash.map { "<p class=\"flash\" role=\"status\">\(e($0))</p>" } ?? "") + (error.map { "<p class=\"flash err\" role=\"alert\">\(e($0))</p>" } ?? "")
         return """
             <!doctype html>
