@@ -126,6 +126,13 @@ import TestSupport
         }
     }
 
+    /// Every visible field has a label, and the page can be walked with the keyboard (nothing
+    /// taken out of the tab order).
+    static let labelled = """
+        Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea')).every(el => el.labels && el.labels.length > 0)
+          && document.querySelectorAll('[tabindex="-1"]').length === 0
+        """
+
     @Test func aBusinessAndABankOfficerDoTheirMainTasksInChromium() async throws {
         try await TestDatabase.with { db in
             let w = try await CreditWorld.make(db)
@@ -142,7 +149,7 @@ import TestSupport
                     ["click": "a[href^='/portal/lang?to=en']"], ["expect_text": "Credit check-up"], ["expect_text": "What would raise my grade"],
                     ["click": "a[href^='/portal/lang?to=zh']"], ["expect_text": "信用体检"],
                     // Financing: the browser checks the form as it is filled; the server again.
-                    ["go": "/portal/financing"], ["fill": "#amount", "value": "-5"],
+                    ["go": "/portal/financing"], ["eval": Self.labelled, "equals": true], ["fill": "#amount", "value": "-5"],
                     ["eval": "document.querySelector('#amount').validity.valid", "equals": false],
                     ["fill": "#amount", "value": "500000"], ["fill": "#term", "value": "12"], ["fill": "#purpose", "value": "采购棉纱"],
                     ["eval": "document.querySelector('form[action=\"/portal/demands\"]').checkValidity()", "equals": true],
@@ -154,12 +161,23 @@ import TestSupport
                     ["go": "/portal/access"], ["expect_text": "Other bank"], ["click": "a[href='/portal/authorisations/\(toRevoke.uuidString.lowercased())/revoke']"], ["expect_text": "确认撤销"],
                     ["click": "form[action$='/revoke'] button[type=submit]"], ["expect_path": "/portal/access"], ["expect_text": "授权已撤销"],
                     ["shot": "portal-access"],
+                    // Object to a record from its row; make a commitment; produce a signed report.
+                    ["go": "/portal"], ["click": "a[href^='/portal/objections/new']"], ["eval": Self.labelled, "equals": true],
+                    ["fill": "#reason", "value": "该月已足额缴纳"], ["click": "form[action='/portal/objections'] button[type=submit]"],
+                    ["expect_path": "/portal/governance"], ["expect_text": "异议已提交"],
+                    ["fill": "#kind", "value": "utilities_on_time"], ["fill": "#months", "value": "3"], ["eval": Self.labelled, "equals": true],
+                    ["click": "form[action='/portal/commitments'] button[type=submit]"], ["expect_text": "承诺已作出"], ["expect_text": "进行中"],
+                    ["shot": "portal-governance"],
+                    ["go": "/portal/reports"], ["click": "form[action='/portal/reports'] button[type=submit]"], ["expect_path": "/portal/reports/XYD-"],
+                    ["expect_text": "报告编号"], ["expect_text": "/verification"], ["shot": "portal-report"],
+                    ["go": "/portal"], ["expect_text": "有争议"],
                     ["click": "header form button[type=submit]"], ["expect_path": "/portal/login"],
                     // The bank officer takes the demand up and declines it with a reason.
                     ["fill": "#key", "value": w.bank], ["click": "button[type=submit]"], ["expect_path": "/portal/bank"],
                     ["expect_text": "剩 "], ["click": "form[action$='/take-up'] button[type=submit]"], ["expect_text": "已受理该需求"],
+                    ["eval": Self.labelled, "equals": true],
                     ["fill": "select[name=reason]", "value": "high_existing_debt"], ["fill": "textarea[name=text]", "value": "负债率超过 70%"],
-                    ["shot": "portal-bank"],
+                    ["eval": "document.querySelectorAll('details').forEach(d => d.open = true) || true", "equals": true], ["shot": "portal-bank"],
                     ["click": "form[action$='/decline'] button[type=submit]"], ["expect_text": "已拒绝"],
                     ["go": "/portal/bank/events"], ["expect_status": 200],
                     ["click": "header form button[type=submit]"],
@@ -190,6 +208,10 @@ import TestSupport
                 // What the pages did, the database holds.
                 let declined: String = try await db.owner.scalar("SELECT state || ' ' || decline_reason FROM demand")
                 #expect(declined == "declined high_existing_debt")
+                let objections: Int = try await db.owner.scalar("SELECT count(*)::int FROM objection WHERE state = 'open'")
+                let commitments: Int = try await db.owner.scalar("SELECT count(*)::int FROM commitment WHERE kind = 'utilities_on_time'")
+                let reports: Int = try await db.owner.scalar("SELECT count(*)::int FROM report")
+                #expect(objections == 1 && commitments == 1 && reports == 1)
                 let revoked: Int = try await db.owner.scalar("SELECT count(*)::int FROM authorisation WHERE purpose = 'credit_line_review' AND revoked_at IS NOT NULL")
                 #expect(revoked == 1)
             }

@@ -73,7 +73,7 @@ extension PortalRoutes {
                 : lang.t("已逾期 \(-left) 个工作日（\(due)）", "\(-left) working days overdue (\(due))")
             body += """
                 <section class="card" aria-labelledby="d-\(id)"><h2 id="d-\(id)">\(e(names[d.uscc] ?? d.uscc)) · \(PortalHtml.yuan(d.amountFen)) · \(d.termMonths) \(lang.t("个月", "months"))</h2>
-                <p class="muted">\(e(d.uscc))</p>
+                \(names[d.uscc] == nil ? "" : "<p class=\"muted\">\(e(d.uscc))</p>")
                 <p>\(PortalHtml.badge(d.state.rawValue, PortalHtml.demandState(d.state.rawValue, lang))) \(PortalHtml.badge(left < 0 || d.overdue ? "overdue" : "", deadline))
                 · \(e(d.purpose))\(d.collateralOffered ? " · " + lang.t("可提供担保", "collateral offered") : "")\(d.firstLoan ? " · " + lang.t("首贷", "first loan") : "")</p>
                 <p><a href="/portal/bank/lookup?uscc=\(e(d.uscc))&amp;purpose=loan_application">\(lang.t("查看企业信用档案", "See the business's profile"))</a></p>

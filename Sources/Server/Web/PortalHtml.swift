@@ -192,6 +192,14 @@ enum PortalHtml {
 
     static func demandState(_ s: String, _ lang: Lang) -> String { demandStates[s].map { lang.t($0.0, $0.1) } ?? s }
 
+    /// Objections', repairs' and commitments' states in words.
+    static let governanceStates: [String: (String, String)] = [
+        "open": ("待答复", "awaiting an answer"), "upheld": ("异议成立", "upheld"), "rejected": ("已驳回", "rejected"),
+        "approved": ("已批准", "approved"), "in_progress": ("进行中", "in progress"), "kept": ("已履行", "kept"), "broken": ("已违背", "broken"),
+    ]
+
+    static func governanceState(_ s: String, _ lang: Lang) -> String { governanceStates[s].map { lang.t($0.0, $0.1) } ?? s }
+
     static let datasetNames: [Dataset: (String, String)] = [
         .enterpriseRegistry: ("登记信息", "register"), .taxFiling: ("纳税申报", "tax returns"), .taxCreditRating: ("纳税信用等级", "tax credit grade"),
         .socialInsurance: ("社会保险", "social insurance"), .utilityBill: ("水电气缴费", "utility bills"),
