@@ -448,28 +448,60 @@ extension PortalRoutes {
         }
     }
 
+    /// A part of a report as a table: an object as field → value, an array of objects as rows.
+    static func jsonTable(_ v: JSONValue) -> String {
+        let e = Html.escape
+        func text(_ x: JSONValue) -> String {
+            switch x {
+            case .string(let s): return s
+            case .null: return "–"
+            default: return x.jsonText
+            }
+        }
+        switch v {
+        case .object(let o):
+            guard o.count > 0 else { return "<p class=\"muted\">–</p>" }
+            return PortalHtml.table("", ["·", "·"], o.pairs.map { [e($0.key), e(text($0.value))] }, empty: "–")
+        case .array(let items):
+            var keys: [String] = []
+            for item in items { if case .object(let o) = item { for p in o.pairs where !keys.contains(p.key) { keys.append(p.key) } } }
+            guard !keys.isEmpty else { return "<p class=\"muted\">–</p>" }
+            return PortalHtml.table("", keys, items.map { item in keys.map { e(item[$0].map(text) ?? "–") } }, empty: "–")
+        default:
+            return "<p>\(e(text(v)))</p>"
+        }
+    }
+
     func reportPage(_ call: Call) async throws -> Response {
         let lang = Lang(call.request)
         let e = Html.escape
         let r = try await ownReport(call)
-        let content = (try? JSONParser.parse(Array(r.canonical.utf8))) ?? .null
+        let report = (try? JSONParser.parse(Array(r.canonical.utf8))) ?? .null
+        let content = report["content"] ?? .null
         var body = """
-            <div class="card"><p><strong>\(lang.t("报告编号", "Report number"))</strong>: \(e(r.number)) · \(PortalHtml.day(r.createdAt))</p>
+            <div class="card"><p><strong>\(lang.t("报告编号", "Report number"))</strong>: \(e(r.number)) · \(lang.t("出具时间", "issued")) \(PortalHtml.day(r.createdAt))
+            · \(lang.t("数据截至", "as of")) \(e(content["as_of"]?.stringValue ?? ""))</p>
             <p><strong>\(lang.t("核验地址", "Verify at"))</strong>: <code>/v1/reports/\(e(r.number))/verification</code> ·
-            \(lang.t("签名密钥", "signing key")) <code>\(e(r.keyId))</code></p>
+            \(lang.t("签名", "signature")) Ed25519 · \(lang.t("密钥", "key")) <code>\(e(r.keyId))</code></p>
             <p class="noprint"><a class="btn" href="/portal/reports/\(e(r.number))/download">\(lang.t("下载 JSON", "Download JSON"))</a>
             <a class="btn secondary" href="/v1/reports/\(e(r.number))/verification">\(lang.t("在线核验", "Verify online"))</a></p></div>
             """
+        if let ent = content["enterprise"] {
+            body += "<h2>\(lang.t("登记信息", "Register"))</h2>" + Self.jsonTable(ent)
+        }
         if let p = content["profile"] {
-            body += "<h2>\(lang.t("信用档案", "Profile"))</h2><p>\(lang.t("评分", "Score")) <strong>\(e(p["score"]?.jsonText ?? "–"))</strong> · \(lang.t("等级", "grade")) <strong>\(e(p["grade"]?.stringValue ?? "–"))</strong></p>"
+            body += "<h2>\(lang.t("信用档案", "Profile"))</h2><p>\(lang.t("评分", "Score")) <strong>\(e(p["score"]?.jsonText ?? "–"))</strong> · \(lang.t("等级", "grade")) <strong>\(e(p["grade"]?.stringValue ?? "–"))</strong> · \(e(p["scorecard_version"]?.stringValue ?? ""))</p>"
             if case .array(let reasons)? = p["reasons"] {
                 body += "<ol>" + reasons.map { "<li>\(e((lang.english ? $0["en"] : $0["zh"])?.stringValue ?? ""))</li>" }.joined() + "</ol>"
             }
         }
-        if let ent = content["enterprise"] {
-            body += "<h2>\(lang.t("登记信息", "Register"))</h2><p>\(e(ent["name"]?.stringValue ?? "")) · \(e(ent["uscc"]?.stringValue ?? ""))</p>"
+        for (key, zh, en) in [("records_by_dataset", "记录汇总", "Records by dataset"), ("published_penalties", "公示中的行政处罚", "Published penalties"),
+                              ("dishonesty_listings", "失信名单", "Dishonesty listings"), ("disputed_records", "有争议的记录", "Disputed records"),
+                              ("commitments", "信用承诺", "Credit commitments"), ("query_history", "查询记录", "Query history")] {
+            guard let v = content[key] else { continue }
+            body += "<h2>\(lang.t(zh, en))</h2>" + Self.jsonTable(v)
         }
-        body += "<h2>\(lang.t("报告全文", "The whole report"))</h2><details><summary>JSON</summary><pre class=\"wrap\">\(e(r.canonical))</pre></details>"
+        body += "<h2 class=\"noprint\">\(lang.t("报告全文", "The whole report"))</h2><details class=\"noprint\"><summary>JSON</summary><pre class=\"wrap\">\(e(r.canonical))</pre></details>"
         return Self.html(call, title: lang.t("信用报告", "Credit report") + " " + r.number, current: "/portal/reports", body: body)
     }
 }
