@@ -106,18 +106,7 @@ def main():
             page.call("Page.navigate", url=args.base + path)
             page.wait_for("Page.loadEventFired", time.time() + PAGE_TIMEOUT_S)
             time.sleep(0.2)  # late console messages
-            errors = []
-            status = None
-            for e in page.events:
-                m, p = e.get("method"), e.get("params", {})
-                if m == "Runtime.consoleAPICalled" and p.get("type") in ("error", "assert"):
-                    errors.append(" ".join(str(a.get("value", a.get("description", ""))) for a in p.get("args", [])))
-                elif m == "Runtime.exceptionThrown":
-                    errors.append(p.get("exceptionDetails", {}).get("text", "exception"))
-                elif m == "Log.entryAdded" and p.get("entry", {}).get("level") == "error":
-                    errors.append(p["entry"].get("text", ""))
-                elif m == "Network.responseReceived" and p.get("type") == "Document":
-                    status = p["response"]["status"]
+            errors, status = console_errors(page.events)
             probe = page.call("Runtime.evaluate", returnByValue=True, expression="""
                 ({url: location.pathname,
                   title: document.title,

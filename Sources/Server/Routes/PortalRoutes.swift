@@ -50,8 +50,7 @@ struct PortalRoutes {
 
     /// Sends the browser back to a page with the problem's message (forms whose page is elsewhere).
     static func back(_ to: String, _ p: Problem) -> Response {
-        var text = p.detail ?? p.kind.title
-        if !p.errors.isEmpty { text += ": " + p.errors.map { "\($0.field) — \($0.reason)" }.joined(separator: "; ") }
+        let text = problemText(p)
         return WebSession.redirect(to + (to.contains("?") ? "&" : "?") + "error=" + PortalHtml.percent(String(text.prefix(300))))
     }
 

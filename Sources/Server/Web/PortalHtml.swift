@@ -25,24 +25,18 @@ struct Lang: Sendable {
 
 /// The portal's pages: layout, navigation per role, forms with CSRF tokens, the score gauge.
 enum PortalHtml {
-    struct Link {
-        let path: String
-        let zh: String
-        let en: String
-    }
-
     static let businessNav = [
-        Link(path: "/portal", zh: "信用体检", en: "Credit check-up"),
-        Link(path: "/portal/access", zh: "谁查看了我", en: "Who looked at me"),
-        Link(path: "/portal/financing", zh: "融资", en: "Financing"),
-        Link(path: "/portal/governance", zh: "异议·修复·承诺", en: "Objections, repair, commitments"),
-        Link(path: "/portal/reports", zh: "信用报告", en: "Credit report"),
+        Html.Nav(path: "/portal", zh: "信用体检", en: "Credit check-up"),
+        Html.Nav(path: "/portal/access", zh: "谁查看了我", en: "Who looked at me"),
+        Html.Nav(path: "/portal/financing", zh: "融资", en: "Financing"),
+        Html.Nav(path: "/portal/governance", zh: "异议·修复·承诺", en: "Objections, repair, commitments"),
+        Html.Nav(path: "/portal/reports", zh: "信用报告", en: "Credit report"),
     ]
 
     static let bankNav = [
-        Link(path: "/portal/bank", zh: "融资需求", en: "Demands"),
-        Link(path: "/portal/bank/lookup", zh: "企业查询", en: "Look up a business"),
-        Link(path: "/portal/bank/events", zh: "贷后监测", en: "Monitoring events"),
+        Html.Nav(path: "/portal/bank", zh: "融资需求", en: "Demands"),
+        Html.Nav(path: "/portal/bank/lookup", zh: "企业查询", en: "Look up a business"),
+        Html.Nav(path: "/portal/bank/events", zh: "贷后监测", en: "Monitoring events"),
     ]
 
     static let css = """
