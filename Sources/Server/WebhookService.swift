@@ -46,6 +46,8 @@ public struct WebhookService: Service {
                     let (delivered, failed) = try await Webhooks.deliverDue(db) { try await Self.send($0, curl: curl) }
                     busy = delivered > 0
                     if failed > 0 { db.logger.warning("webhook deliveries given up after a day", metadata: ["count": "\(failed)"]) }
+                } catch where isShutdown(error) {
+                    break
                 } catch {
                     db.logger.error("webhook delivery failed; will retry", metadata: ["error": "\(describeDatabaseError(error))"])
                 }

@@ -43,6 +43,8 @@ public struct AuditSealer: Service {
         do {
             let sealed = try await Audit.sealAll(db, batch: batch)
             if sealed > 0 { logger.debug("audit rows sealed", metadata: ["count": "\(sealed)"]) }
+        } catch where isShutdown(error) {
+            return
         } catch {
             logger.error("audit sealing failed; will retry", metadata: ["error": "\(describeDatabaseError(error))"])
         }

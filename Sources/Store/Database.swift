@@ -136,6 +136,10 @@ extension PSQLError {
     public var sqlState: String? { serverInfo?[.sqlState] }
 }
 
+/// Whether an error is the service stopping rather than failing: a cancelled task (graceful
+/// shutdown cancels the services' loops), whose pending database requests fail with it.
+public func isShutdown(_ error: any Error) -> Bool { error is CancellationError || Task.isCancelled }
+
 /// A short description of a database error that leaks no SQL or bound values.
 public func describeDatabaseError(_ error: any Error) -> String {
     if let e = error as? PSQLError {

@@ -27,7 +27,7 @@ public struct PeriodicService: Service {
             while !Task.isCancelled {
                 do {
                     try await work(db)
-                } catch is CancellationError {
+                } catch where isShutdown(error) {
                     break  // shutting down: not a failure
                 } catch {
                     db.logger.error("\(what) failed; will retry", metadata: ["error": "\(describeDatabaseError(error))"])
