@@ -12,6 +12,7 @@ a JSON list of steps, each one of
   {"fill": "CSS", "value": "text"}     type into a field (or choose an option of a select)
   {"check": "CSS"}                     tick a checkbox
   {"click": "CSS"}                     click (a link or a submit button) and wait for the page
+  {"tap": "CSS"}                       click something that does not load a page (a <summary>)
   {"expect_text": "text"}              the page's text contains it
   {"expect_path": "/prefix"}           the page's path starts with it
   {"expect_status": 200}               the last page loaded had this HTTP status
@@ -191,11 +192,12 @@ def run_steps(page, args, steps):
             elif "check" in step:
                 if not evaluate(f"(() => {{ const el = document.querySelector({json.dumps(step['check'])}); if (!el) return false; el.checked = true; return true; }})()"):
                     raise RuntimeError(f"no element {step['check']}")
-            elif "click" in step:
+            elif "tap" in step or "click" in step:
+                sel = step.get("tap") or step["click"]
                 page.events.clear()
-                if not evaluate(f"(() => {{ const el = document.querySelector({json.dumps(step['click'])}); if (!el) return false; el.click(); return true; }})()"):
-                    raise RuntimeError(f"no element {step['click']}")
-                errors = settle(True)
+                if not evaluate(f"(() => {{ const el = document.querySelector({json.dumps(sel)}); if (!el) return false; el.click(); return true; }})()"):
+                    raise RuntimeError(f"no element {sel}")
+                errors = settle("click" in step)
             elif "expect_text" in step:
                 text = evaluate("document.body ? document.body.innerText : ''") or ""
                 if step["expect_text"] not in text:

@@ -97,6 +97,8 @@ public enum AccessPolicy {
         .init(method: .get, path: "/portal/access", access: .session([.enterprise])),
         .init(method: .get, path: "/portal/authorisations/:authorisationId/revoke", access: .session([.enterprise])),
         .init(method: .post, path: "/portal/authorisations/:authorisationId/revoke", access: .session([.enterprise])),
+        .init(method: .post, path: "/portal/authorisations", access: .session([.enterprise])),
+        .init(method: .post, path: "/portal/demands/:demandId/withdraw", access: .session([.enterprise])),
         .init(method: .get, path: "/portal/financing", access: .session([.enterprise])),
         .init(method: .post, path: "/portal/demands", access: .session([.enterprise])),
         .init(method: .get, path: "/portal/demands/:demandId", access: .session([.enterprise])),

@@ -103,6 +103,12 @@ import TestSupport
                 #expect(tooLong.status == .unprocessableContent && String(buffer: tooLong.body).contains("term_months"))
                 let one: Int = try await db.owner.scalar("SELECT count(*)::int FROM demand")
                 #expect(one == 1)
+                // Withdrawn from its page (the form needs the token too).
+                #expect(try await Self.post(client, location + "/withdraw", cookie: business.cookie, "csrf=x").status == .forbidden)
+                let withdrawn = try await Self.post(client, location + "/withdraw", cookie: business.cookie, "csrf=\(business.csrf)")
+                #expect(withdrawn.status == .seeOther && withdrawn.headers[.location]?.hasSuffix("done=withdrawn") == true)
+                let state: String = try await db.owner.scalar("SELECT state FROM demand")
+                #expect(state == "withdrawn")
 
                 // Another business cannot see this one's demand, nor its report.
                 let other = try await Self.session(client, key: w.otherBusinessKey, page: "/portal/financing")
@@ -138,8 +144,6 @@ import TestSupport
             let w = try await CreditWorld.make(db)
             try await w.app(db).test(.live) { client in
                 try await publish(client, w)
-                // An authorisation for the business to revoke from its page.
-                let toRevoke = try await w.grant(client, bank: w.otherBankId, scopes: ["profile"], purpose: "credit_line_review")
                 let steps: [[String: Any]] = [
                     // The business signs in and sees its check-up.
                     ["go": "/portal/login"], ["fill": "#key", "value": w.business], ["click": "button[type=submit]"],
@@ -148,6 +152,13 @@ import TestSupport
                     // English, and back.
                     ["click": "a[href^='/portal/lang?to=en']"], ["expect_text": "Credit check-up"], ["expect_text": "What would raise my grade"],
                     ["click": "a[href^='/portal/lang?to=zh']"], ["expect_text": "信用体检"],
+                    // Who looked at me: authorise another bank from the page, then revoke it, confirming.
+                    ["go": "/portal/access"], ["tap": "details.card summary"], ["eval": Self.labelled, "equals": true],
+                    ["fill": "#bank", "value": w.otherBankId.uuidString.lowercased()], ["fill": "#apurpose", "value": "credit_line_review"],
+                    ["click": "form[action='/portal/authorisations'] button[type=submit]"], ["expect_text": "已授权"], ["expect_text": "Other bank"],
+                    ["click": "a.btn.danger"], ["expect_text": "确认撤销"],
+                    ["click": "form[action$='/revoke'] button[type=submit]"], ["expect_path": "/portal/access"], ["expect_text": "授权已撤销"],
+                    ["shot": "portal-access"],
                     // Financing: the browser checks the form as it is filled; the server again.
                     ["go": "/portal/financing"], ["eval": Self.labelled, "equals": true], ["fill": "#amount", "value": "-5"],
                     ["eval": "document.querySelector('#amount').validity.valid", "equals": false],
@@ -157,10 +168,6 @@ import TestSupport
                     ["click": "form[action='/portal/demands'] button[type=submit]"], ["expect_path": "/portal/demands/"],
                     ["expect_text": "Grade C and up"], ["expect_text": "差一点匹配"], ["expect_text": "Grade A only"], ["expect_text": "最低信用等级 A；您的等级 B"],
                     ["shot": "portal-demand"],
-                    // Who looked at me: revoke the other bank's authorisation, confirming.
-                    ["go": "/portal/access"], ["expect_text": "Other bank"], ["click": "a[href='/portal/authorisations/\(toRevoke.uuidString.lowercased())/revoke']"], ["expect_text": "确认撤销"],
-                    ["click": "form[action$='/revoke'] button[type=submit]"], ["expect_path": "/portal/access"], ["expect_text": "授权已撤销"],
-                    ["shot": "portal-access"],
                     // Object to a record from its row; make a commitment; produce a signed report.
                     ["go": "/portal"], ["click": "a[href^='/portal/objections/new']"], ["eval": Self.labelled, "equals": true],
                     ["fill": "#reason", "value": "该月已足额缴纳"], ["click": "form[action='/portal/objections'] button[type=submit]"],

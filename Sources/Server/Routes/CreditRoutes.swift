@@ -242,6 +242,28 @@ struct CreditRoutes {
         }
     }
 
+    /// A business authorises a bank (the API's and the portal's way alike).
+    func grant(_ call: Call, _ body: NewAuthorisation) async throws -> Authorisation {
+        let uscc = try call.ownUSCC()
+        guard !body.scopes.isEmpty else { throw Problem.invalid("scopes", "at least one of profile, report, records") }
+        return try await db.withTransaction { c in
+            do {
+                let a = try await Authorisations.grant(
+                    c, logger: call.logger, enterpriseOrgId: call.caller.orgId, uscc: uscc, bankOrgId: body.bankOrgId,
+                    scopes: body.scopes, purpose: body.purpose, expiresAt: body.expiresAt)
+                try await Audit.record(
+                    on: c, logger: call.logger,
+                    call.auditEntry(action: "authorisation.grant", result: .allowed, subjectUSCC: uscc, subjectId: a.id.uuidString.lowercased(),
+                                    purpose: a.purpose.rawValue, detail: ["bank_org_id": a.bankOrgId.uuidString.lowercased()]))
+                return a
+            } catch AuthorisationError.notABank {
+                throw Problem.invalid("bank_org_id", "the id of a bank organisation")
+            } catch let AuthorisationError.badExpiry(why) {
+                throw Problem.invalid("expires_at", why)
+            }
+        }
+    }
+
     /// A business revokes one of its authorisations: effective for every read that starts after.
     func revoke(_ call: Call, id: UUID) async throws -> Authorisation {
         let uscc = try call.ownUSCC()
@@ -313,26 +335,8 @@ struct CreditRoutes {
             return try JSON.response(Page(items: items, next: nil))
         }
         api.on(.post, "/v1/me/authorisations") { call in
-            let uscc = try call.ownUSCC()
             let body = try await call.decode(NewAuthorisation.self)
-            guard !body.scopes.isEmpty else { throw Problem.invalid("scopes", "at least one of profile, report, records") }
-            let a = try await db.withTransaction { c in
-                do {
-                    let a = try await Authorisations.grant(
-                        c, logger: call.logger, enterpriseOrgId: call.caller.orgId, uscc: uscc, bankOrgId: body.bankOrgId,
-                        scopes: body.scopes, purpose: body.purpose, expiresAt: body.expiresAt)
-                    try await Audit.record(
-                        on: c, logger: call.logger,
-                        call.auditEntry(action: "authorisation.grant", result: .allowed, subjectUSCC: uscc, subjectId: a.id.uuidString.lowercased(),
-                                        purpose: a.purpose.rawValue, detail: ["bank_org_id": a.bankOrgId.uuidString.lowercased()]))
-                    return a
-                } catch AuthorisationError.notABank {
-                    throw Problem.invalid("bank_org_id", "the id of a bank organisation")
-                } catch let AuthorisationError.badExpiry(why) {
-                    throw Problem.invalid("expires_at", why)
-                }
-            }
-            return try JSON.response(a, status: .created)
+            return try JSON.response(try await grant(call, body), status: .created)
         }
         api.on(.delete, "/v1/me/authorisations/:authorisationId") { call in
             try JSON.response(try await revoke(call, id: try call.uuidParameter("authorisationId")))

@@ -218,6 +218,20 @@ struct DemandRoutes {
         } catch let e as DemandError { throw Self.mapped(e) }
     }
 
+    /// A business withdraws one of its demands (the API's and the portal's way alike).
+    func withdraw(_ call: Call, id: UUID) async throws -> Answer {
+        let uscc = try call.ownUSCC()
+        do {
+            return try await db.withTransaction { c in
+                let d = try await Demands.withdraw(c, logger: call.logger, id: id, uscc: uscc, actor: call.caller.orgId)
+                try await Audit.record(
+                    on: c, logger: call.logger,
+                    call.auditEntry(action: "demand.withdraw", result: .allowed, subjectUSCC: uscc, subjectId: id.uuidString.lowercased()))
+                return Self.answer(d, nil, try await Demands.history(c, logger: call.logger, id: id))
+            }
+        } catch let e as DemandError { throw Self.mapped(e) }
+    }
+
     /// One of the business's demands with, while open, its matches now.
     func mine(_ call: Call, id: UUID) async throws -> Answer {
         let uscc = try call.ownUSCC()
@@ -326,18 +340,7 @@ struct DemandRoutes {
             try JSON.response(try await mine(call, id: try call.uuidParameter("demandId")))
         }
         api.on(.post, "/v1/me/demands/:demandId/withdraw") { call in
-            let uscc = try call.ownUSCC()
-            let id = try call.uuidParameter("demandId")
-            do {
-                let answer = try await db.withTransaction { c in
-                    let d = try await Demands.withdraw(c, logger: call.logger, id: id, uscc: uscc, actor: call.caller.orgId)
-                    try await Audit.record(
-                        on: c, logger: call.logger,
-                        call.auditEntry(action: "demand.withdraw", result: .allowed, subjectUSCC: uscc, subjectId: id.uuidString.lowercased()))
-                    return Self.answer(d, nil, try await Demands.history(c, logger: call.logger, id: id))
-                }
-                return try JSON.response(answer)
-            } catch let e as DemandError { throw Self.mapped(e) }
+            try JSON.response(try await withdraw(call, id: try call.uuidParameter("demandId")))
         }
     }
 }

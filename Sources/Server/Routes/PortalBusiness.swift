@@ -18,6 +18,29 @@ extension PortalRoutes {
                 return WebSession.redirect("/portal/access?done=revoked")
             } catch let p as Problem where p.status.code < 500 { return Self.back("/portal/access", p) }
         }
+        api.on(.post, "/portal/authorisations") { call in
+            let f = try await Self.form(call)
+            let lang = Lang(call.request)
+            let scopes = AuthorisationScope.allCases.filter { f["s_" + $0.rawValue] == "on" }
+            guard let bank = f["bank_org_id"].flatMap(UUID.init(uuidString:)), let purpose = f["purpose"].flatMap(AccessPurpose.init(rawValue:)),
+                let days = Int(f["days"] ?? ""), Self.authorisationDays.contains(days)
+            else {
+                return Self.back("/portal/access", Problem(.validationFailed, lang.t("请选择银行、用途和期限。", "Choose a bank, a purpose and a period.")))
+            }
+            do {
+                _ = try await credit.grant(call, CreditRoutes.NewAuthorisation(
+                    bankOrgId: bank, scopes: scopes, purpose: purpose, expiresAt: Date().addingTimeInterval(Double(days) * 86_400)))
+                return WebSession.redirect("/portal/access?done=granted_authorisation")
+            } catch let p as Problem where p.status.code < 500 { return Self.back("/portal/access", p) }
+        }
+        api.on(.post, "/portal/demands/:demandId/withdraw") { call in
+            _ = try await Self.form(call)
+            let id = try call.uuidParameter("demandId")
+            do {
+                _ = try await demands.withdraw(call, id: id)
+                return WebSession.redirect("/portal/demands/\(id.uuidString.lowercased())?done=withdrawn")
+            } catch let p as Problem where p.status.code < 500 { return Self.back("/portal/demands/\(id.uuidString.lowercased())", p) }
+        }
         api.on(.get, "/portal/financing") { call in try await financing(call, values: [:], error: nil) }
         api.on(.post, "/portal/demands") { call in
             let f = try await Self.form(call)
@@ -209,9 +232,10 @@ extension PortalRoutes {
         let uscc = try call.ownUSCC()
         let lang = Lang(call.request)
         let e = Html.escape
-        let (auths, log) = try await db.withConnection { c in
+        let (auths, log, banks) = try await db.withConnection { c in
             (try await Authorisations.forEnterprise(c, logger: call.logger, uscc: uscc),
-             try await Authorisations.accessLog(c, logger: call.logger, uscc: uscc, limit: Self.maxLogRows))
+             try await Authorisations.accessLog(c, logger: call.logger, uscc: uscc, limit: Self.maxLogRows),
+             try await Register.organisations(on: c, logger: call.logger, kind: .bank, after: nil, limit: Self.maxBanksListed))
         }
         var rows: [[String]] = []
         for a in auths {
@@ -224,6 +248,31 @@ extension PortalRoutes {
         body += PortalHtml.table(lang.t("银行凭授权查询我的信用信息", "Banks read my credit data under these authorisations"),
                                  [lang.t("银行", "Bank"), lang.t("范围", "Scope"), lang.t("用途", "Purpose"), lang.t("授权时间", "Granted"),
                                   lang.t("到期", "Expires"), lang.t("状态", "Status"), ""], rows, empty: lang.t("没有授权。", "No authorisations."))
+        var bankOptions = ""
+        for b in banks { bankOptions += "<option value=\"\(b.id.uuidString.lowercased())\">\(e(b.name))</option>" }
+        var scopeBoxes = ""
+        for sc in AuthorisationScope.allCases {
+            let label = ["profile": lang.t("信用档案", "profile"), "report": lang.t("信用报告", "report"), "records": lang.t("原始记录", "records")][sc.rawValue] ?? sc.rawValue
+            scopeBoxes += "<p><input type=\"checkbox\" id=\"s_\(sc.rawValue)\" name=\"s_\(sc.rawValue)\"\(sc == .profile ? " checked" : "")> <label class=\"inl\" for=\"s_\(sc.rawValue)\">\(e(label))</label></p>"
+        }
+        var purposeOptions = ""
+        for p in AccessPurpose.allCases {
+            let label = ["loan_application": lang.t("贷款申请", "loan application"), "post_loan_monitoring": lang.t("贷后监测", "post-loan monitoring"),
+                         "credit_line_review": lang.t("授信审查", "credit line review")][p.rawValue] ?? p.rawValue
+            purposeOptions += "<option value=\"\(p.rawValue)\">\(e(label))</option>"
+        }
+        var dayOptions = ""
+        for d in Self.authorisationDays { dayOptions += "<option value=\"\(d)\"\(d == 90 ? " selected" : "")>\(d) \(lang.t("天", "days"))</option>" }
+        body += """
+            <details class="card"><summary>\(lang.t("授权一家银行", "Authorise a bank"))</summary>
+            <form class="stack" method="post" action="/portal/authorisations">\(PortalHtml.csrf(call.session))
+            <label for="bank">\(lang.t("银行", "Bank"))</label><select id="bank" name="bank_org_id" required>\(bankOptions)</select>
+            <fieldset><legend>\(lang.t("可查看的范围", "What it may see"))</legend>\(scopeBoxes)</fieldset>
+            <label for="apurpose">\(lang.t("用途", "Purpose"))</label><select id="apurpose" name="purpose">\(purposeOptions)</select>
+            <label for="days">\(lang.t("有效期", "For"))</label><select id="days" name="days">\(dayOptions)</select>
+            <p class="hint">\(lang.t("随时可以撤销，撤销立即生效。每次查询都会记录在下方。", "Revocable at any time, effective at once. Every read is listed below."))</p>
+            <button class="btn" type="submit">\(lang.t("授权", "Authorise"))</button></form></details>
+            """
         var logRows: [[String]] = []
         for l in log {
             logRows.append([PortalHtml.day(l.at), e(l.bankName ?? "–"), e(l.action), e(l.purpose ?? "–"), PortalHtml.badge(l.result == "denied" ? "declined" : "", l.result),
@@ -304,6 +353,10 @@ extension PortalRoutes {
         }
         if let amt = d.grantedAmountFen {
             body += "<p><strong>\(lang.t("已批准", "Granted"))</strong>: \(PortalHtml.yuan(amt))\(d.grantedTermMonths.map { " · \($0) " + lang.t("个月", "months") } ?? "")\(d.grantedRateBp.map { " · " + PortalHtml.rate($0) } ?? "")</p>"
+        }
+        if d.state == .open || d.state == .takenUp {
+            body += PortalHtml.button("/portal/demands/\(d.id.uuidString.lowercased())/withdraw", lang.t("撤回需求", "Withdraw the demand"),
+                                      session: call.session, style: "btn secondary")
         }
         body += "</div>"
         if d.state == .open {

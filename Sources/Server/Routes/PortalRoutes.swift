@@ -22,6 +22,10 @@ struct PortalRoutes {
     static let maxRecords = 500
     /// Access-log rows and monitoring events shown.
     static let maxLogRows = 100
+    /// Banks offered in the authorisation form.
+    static let maxBanksListed = 200
+    /// The periods an authorisation may be granted for here (the API allows any up to a year).
+    static let authorisationDays = [30, 90, 180, 365]
 
     // MARK: Helpers
 
@@ -40,6 +44,8 @@ struct PortalRoutes {
     /// Messages after a form worked (the redirect names one).
     static let done: [String: (String, String)] = [
         "revoked": ("授权已撤销，立即生效。", "The authorisation is revoked, effective at once."),
+        "granted_authorisation": ("已授权：该银行现在可以按所选用途查看。", "Authorised: the bank may now read for the purpose chosen."),
+        "withdrawn": ("需求已撤回。", "The demand is withdrawn."),
         "objection": ("异议已提交：该记录已标记为有争议，20天内答复。", "Objection raised: the record is marked disputed; an answer is due within 20 days."),
         "repair": ("修复申请已提交，3个工作日内答复。", "Repair application sent: an answer is due within 3 working days."),
         "commitment": ("承诺已作出并公示。", "Commitment made and public."),
