@@ -488,6 +488,12 @@ public final class ScorecardCache: Sendable {
     public func active(_ c: PostgresConnection, logger: Logger) async throws -> Scorecard? {
         let version = try await c.query("SELECT version FROM active_scorecard", logger: logger).collect().first?.decode(String.self)
         guard let version else { return nil }
+        return try await card(c, version: version, logger: logger)
+    }
+
+    /// A published version (immutable once published), read from the database only when it is
+    /// not the one held.
+    public func card(_ c: PostgresConnection, version: String, logger: Logger) async throws -> Scorecard? {
         if let card = held.withLock({ $0 }), card.version == version { return card }
         let card = try await Scorecards.card(c, version: version, logger: logger)
         held.withLock { $0 = card }

@@ -133,7 +133,7 @@ extension PortalRoutes {
         let (profile, card, records, repaired) = try await db.withTransaction { c in
             let p = try await ProfileStore.profile(c, uscc: uscc, logger: call.logger)
             var card: Scorecard? = nil
-            if let p { card = try await Scorecards.card(c, version: p.scorecardVersion, logger: call.logger) }
+            if let p { card = try await cards.card(c, version: p.scorecardVersion, logger: call.logger) }
             let records = try await CreditRoutes.records(c, logger: call.logger, uscc: uscc, dataset: nil, after: nil, limit: Self.maxRecords)
             let repaired = try await Repairs.repairedOn(c, logger: call.logger, uscc: uscc)
             try await Audit.record(on: c, logger: call.logger, call.auditEntry(action: "profile.read", result: .allowed, subjectUSCC: uscc, purpose: "self"))

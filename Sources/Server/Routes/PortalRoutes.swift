@@ -15,6 +15,8 @@ struct PortalRoutes {
     let objections: ObjectionRoutes
     let repairs: RepairRoutes
     let commitments: CommitmentRoutes
+    /// The card of the profiles shown (read once per version).
+    let cards = ScorecardCache()
 
     /// Forms are small: a demand's purpose, an objection's evidence.
     static let maxFormBytes = 16_384
