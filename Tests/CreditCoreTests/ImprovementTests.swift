@@ -22,7 +22,7 @@ import TestSupport
         let o = card.score(f)
         #expect(o.score == 640 && o.grade == "C")
         let a = Improvement.advise(card: card, features: f, outcome: o)
-        #expect(a.nextGrade == "B" && a.pointsNeeded == 10)
+        #expect(a.nextGrade == "B" && a.pointsNeeded == 10 && a.reaches)
         #expect(a.steps.map(\.feature) == [.taxOnTimeRate12m])
         #expect(a.steps.first?.gain == 60)
         #expect(a.steps.first?.targetEn == "80.00% – under 100.00%")
@@ -41,7 +41,8 @@ import TestSupport
         // 240 is 260 short of C: more than every actionable gain together (180).
         let far = try TestCards.decode(TestCards.card(base: 200))
         let b = Improvement.advise(card: far, features: f, outcome: far.score(f))
-        #expect(b.steps.isEmpty && b.blockedEn != nil && b.nextGrade == "C")
+        #expect(!b.reaches && b.blockedEn?.contains("260 points short; the changes below add 180") == true && b.nextGrade == "C")
+        #expect(b.steps.map(\.gain) == [100, 80], "every change conduct can make, each at its best")
     }
 
     @Test func noAdviceForAThinFileAKnockOutOrTheBestGrade() throws {
@@ -54,6 +55,6 @@ import TestSupport
         #expect(Improvement.advise(card: card, features: l, outcome: card.score(l)).blockedEn?.contains("dishonesty") == true)
         let best = try TestCards.decode(TestCards.card(base: 900))
         let a = Improvement.advise(card: best, features: features(weak), outcome: best.score(features(weak)))
-        #expect(a.nextGrade == nil && a.steps.isEmpty)
+        #expect(a.nextGrade == nil && a.steps.isEmpty && !a.reaches)
     }
 }

@@ -165,14 +165,14 @@ extension PortalRoutes {
 
         // What would raise the grade.
         body += "<section class=\"card\"><h2 id=\"raise\">\(lang.t("如何提升等级", "What would raise my grade"))</h2>"
-        if let next = advice.nextGrade, !advice.steps.isEmpty {
+        if let next = advice.nextGrade, advice.reaches {
             body += "<p>\(lang.t("距 \(next) 级还差 \(advice.pointsNeeded) 分。做到以下几点即可：", "\(advice.pointsNeeded) points short of grade \(next). These changes would do it:"))</p>"
-            for s in advice.steps {
-                let def = s.feature.definition
-                body += "<div class=\"step\"><strong>\(e(lang.english ? def.en : def.zh))</strong>: \(e(Scorecard.render(s.current, s.feature, chinese: !lang.english))) → \(e(lang.english ? s.targetEn : s.targetZh)) <span class=\"muted\">(+\(s.gain) \(lang.t("分", "points")))</span></div>"
-            }
         } else {
             body += "<p>\(e((lang.english ? advice.blockedEn : advice.blockedZh) ?? ""))</p>"
+        }
+        for s in advice.steps {
+            let def = s.feature.definition
+            body += "<div class=\"step\"><strong>\(e(lang.english ? def.en : def.zh))</strong>: \(e(Scorecard.render(s.current, s.feature, chinese: !lang.english))) → \(e(lang.english ? s.targetEn : s.targetZh)) <span class=\"muted\">(+\(s.gain) \(lang.t("分", "points")))</span></div>"
         }
         body += "</section>"
 
