@@ -109,6 +109,15 @@ import TestSupport
                 #expect(withdrawn.status == .seeOther && withdrawn.headers[.location]?.hasSuffix("done=withdrawn") == true)
                 let state: String = try await db.owner.scalar("SELECT state FROM demand")
                 #expect(state == "withdrawn")
+                // A bank officer passes on an open demand from the queue: it leaves the queue.
+                let second = try await Self.post(client, "/portal/demands", cookie: business.cookie, demand + "&csrf=\(business.csrf)")
+                let secondId = try #require(second.headers[.location]).replacingOccurrences(of: "/portal/demands/", with: "")
+                let queued = String(buffer: try await client.execute(uri: "/portal/bank", method: .get, headers: [.cookie: bank.cookie]).body)
+                #expect(queued.contains("/portal/bank/demands/\(secondId)/pass"))
+                let passed = try await Self.post(client, "/portal/bank/demands/\(secondId)/pass", cookie: bank.cookie, "reason=not+our+sector&csrf=\(bank.csrf)")
+                #expect(passed.headers[.location] == "/portal/bank?done=passed")
+                let after = String(buffer: try await client.execute(uri: "/portal/bank?done=passed", method: .get, headers: [.cookie: bank.cookie]).body)
+                #expect(after.contains("已放弃该需求") && !after.contains(secondId))
 
                 // Another business cannot see this one's demand, nor its report.
                 let other = try await Self.session(client, key: w.otherBusinessKey, page: "/portal/financing")

@@ -17,6 +17,13 @@ extension PortalRoutes {
                 return WebSession.redirect("/portal/bank?done=taken_up")
             } catch let p as Problem where p.status.code < 500 { return Self.back("/portal/bank", p) }
         }
+        api.on(.post, "/portal/bank/demands/:demandId/pass") { call in
+            let f = try await Self.form(call)
+            do {
+                _ = try await demands.pass(call, id: try call.uuidParameter("demandId"), DemandRoutes.Pass(reason: f["reason"]))
+                return WebSession.redirect("/portal/bank?done=passed")
+            } catch let p as Problem where p.status.code < 500 { return Self.back("/portal/bank", p) }
+        }
         api.on(.post, "/portal/bank/demands/:demandId/decline") { call in
             let f = try await Self.form(call)
             do {
@@ -80,6 +87,13 @@ extension PortalRoutes {
                 """
             if d.state == .open {
                 body += PortalHtml.button("/portal/bank/demands/\(id)/take-up", lang.t("受理", "Take up"), session: call.session)
+                body += """
+                    <details><summary>\(lang.t("放弃", "Pass"))</summary><form class="stack" method="post" action="/portal/bank/demands/\(id)/pass">\(PortalHtml.csrf(call.session))
+                    <label for="pr-\(id)">\(lang.t("原因（可选）", "Why (optional)"))</label>
+                    <textarea id="pr-\(id)" name="reason" maxlength="\(DemandRoutes.maxPurposeLength)" rows="2"></textarea>
+                    <p class="hint">\(lang.t("放弃后本行不再看到该需求，也不再能查询该企业的档案。", "After passing, the bank no longer sees this demand nor may read the business's profile for it."))</p>
+                    <button class="btn secondary" type="submit">\(lang.t("放弃", "Pass"))</button></form></details>
+                    """
             } else if d.state == .takenUp {
                 body += """
                     <details><summary>\(lang.t("批准", "Grant"))</summary><form class="stack" method="post" action="/portal/bank/demands/\(id)/grant">\(PortalHtml.csrf(call.session))

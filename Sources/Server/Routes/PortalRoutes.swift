@@ -53,6 +53,7 @@ struct PortalRoutes {
         "commitment": ("承诺已作出并公示。", "Commitment made and public."),
         "taken_up": ("已受理该需求：请在10个工作日内作出决定。", "Taken up: decide within 10 working days."),
         "declined": ("已拒绝，企业将看到拒绝原因。", "Declined: the business sees the reason."),
+        "passed": ("已放弃该需求。", "Passed on the demand."),
         "granted": ("已批准。", "Granted."),
     ]
 
