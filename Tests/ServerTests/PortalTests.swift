@@ -118,6 +118,20 @@ import TestSupport
                 #expect(passed.headers[.location] == "/portal/bank?done=passed")
                 let after = String(buffer: try await client.execute(uri: "/portal/bank?done=passed", method: .get, headers: [.cookie: bank.cookie]).body)
                 #expect(after.contains("已放弃该需求") && !after.contains(secondId))
+                // And takes up and grants another: amount in yuan, the yearly rate in percent, exactly.
+                let third = try await Self.post(client, "/portal/demands", cookie: business.cookie, demand + "&csrf=\(business.csrf)")
+                let thirdId = try #require(third.headers[.location]).replacingOccurrences(of: "/portal/demands/", with: "")
+                #expect(try await Self.post(client, "/portal/bank/demands/\(thirdId)/take-up", cookie: bank.cookie, "csrf=\(bank.csrf)").headers[.location]
+                        == "/portal/bank?done=taken_up")
+                let badRate = try await Self.post(client, "/portal/bank/demands/\(thirdId)/grant", cookie: bank.cookie,
+                                                  "amount_yuan=450000.50&term_months=12&rate_percent=4.355&csrf=\(bank.csrf)")
+                #expect(badRate.headers[.location]?.hasPrefix("/portal/bank?error=") == true)
+                let granted = try await Self.post(client, "/portal/bank/demands/\(thirdId)/grant", cookie: bank.cookie,
+                                                  "amount_yuan=450000.50&term_months=12&rate_percent=4.35&csrf=\(bank.csrf)")
+                #expect(granted.headers[.location] == "/portal/bank?done=granted")
+                let terms: String = try await db.owner.scalar(
+                    "SELECT state || ' ' || granted_amount_fen || ' ' || granted_term_months || ' ' || granted_rate_bp FROM demand WHERE id = '\(thirdId)'")
+                #expect(terms == "granted 45000050 12 435")
 
                 // Another business cannot see this one's demand, nor its report.
                 let other = try await Self.session(client, key: w.otherBusinessKey, page: "/portal/financing")

@@ -11,41 +11,36 @@ extension PortalRoutes {
     func registerBank(_ api: API) {
         api.on(.get, "/portal/bank") { call in try await queue(call) }
         api.on(.post, "/portal/bank/demands/:demandId/take-up") { call in
-            _ = try await Self.form(call)
-            do {
+            try await Self.act(call, back: "/portal/bank") { _ in
                 _ = try await demands.takeUp(call, id: try call.uuidParameter("demandId"))
-                return WebSession.redirect("/portal/bank?done=taken_up")
-            } catch let p as Problem where p.status.code < 500 { return Self.back("/portal/bank", p) }
+                return "/portal/bank?done=taken_up"
+            }
         }
         api.on(.post, "/portal/bank/demands/:demandId/pass") { call in
-            let f = try await Self.form(call)
-            do {
+            try await Self.act(call, back: "/portal/bank") { f in
                 _ = try await demands.pass(call, id: try call.uuidParameter("demandId"), DemandRoutes.Pass(reason: f["reason"]))
-                return WebSession.redirect("/portal/bank?done=passed")
-            } catch let p as Problem where p.status.code < 500 { return Self.back("/portal/bank", p) }
+                return "/portal/bank?done=passed"
+            }
         }
         api.on(.post, "/portal/bank/demands/:demandId/decline") { call in
-            let f = try await Self.form(call)
-            do {
-                _ = try await demands.decline(call, id: try call.uuidParameter("demandId"),
-                                              DemandRoutes.Decline(reason: f["reason"] ?? "", text: f["text"]))
-                return WebSession.redirect("/portal/bank?done=declined")
-            } catch let p as Problem where p.status.code < 500 { return Self.back("/portal/bank", p) }
+            try await Self.act(call, back: "/portal/bank") { f in
+                _ = try await demands.decline(call, id: try call.uuidParameter("demandId"), DemandRoutes.Decline(reason: f["reason"] ?? "", text: f["text"]))
+                return "/portal/bank?done=declined"
+            }
         }
         api.on(.post, "/portal/bank/demands/:demandId/grant") { call in
-            let f = try await Self.form(call)
-            let lang = Lang(call.request)
-            guard let fen = Money.fen((f["amount_yuan"] ?? "").trimmingCharacters(in: .whitespaces)), let term = Int(f["term_months"] ?? ""),
-                let rate = Self.basisPoints(f["rate_percent"] ?? "")
-            else {
-                return Self.back("/portal/bank", Problem(.validationFailed, lang.t("请填写金额（元）、期限（月）和年利率（%，最多两位小数）。",
-                                                                             "Fill in the amount (yuan), term (months) and yearly rate (%, at most two decimals).")))
-            }
-            do {
+            try await Self.act(call, back: "/portal/bank") { f in
+                let lang = Lang(call.request)
+                guard let fen = Money.fen((f["amount_yuan"] ?? "").trimmingCharacters(in: .whitespaces)), let term = Int(f["term_months"] ?? ""),
+                    let rate = Self.basisPoints(f["rate_percent"] ?? "")
+                else {
+                    throw Problem(.validationFailed, lang.t("请填写金额（元）、期限（月）和年利率（%，最多两位小数）。",
+                                                            "Fill in the amount (yuan), term (months) and yearly rate (%, at most two decimals)."))
+                }
                 _ = try await demands.grant(call, id: try call.uuidParameter("demandId"),
                                             DemandRoutes.Grant(amountFen: fen, termMonths: term, rateBp: rate, productId: nil))
-                return WebSession.redirect("/portal/bank?done=granted")
-            } catch let p as Problem where p.status.code < 500 { return Self.back("/portal/bank", p) }
+                return "/portal/bank?done=granted"
+            }
         }
         api.on(.get, "/portal/bank/lookup") { call in try await lookup(call) }
         api.on(.get, "/portal/bank/events") { call in try await events(call) }

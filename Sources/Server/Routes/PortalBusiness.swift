@@ -12,34 +12,31 @@ extension PortalRoutes {
         api.on(.get, "/portal/access") { call in try await access(call) }
         api.on(.get, "/portal/authorisations/:authorisationId/revoke") { call in try await confirmRevoke(call) }
         api.on(.post, "/portal/authorisations/:authorisationId/revoke") { call in
-            _ = try await Self.form(call)
-            do {
+            try await Self.act(call, back: "/portal/access") { _ in
                 _ = try await credit.revoke(call, id: try call.uuidParameter("authorisationId"))
-                return WebSession.redirect("/portal/access?done=revoked")
-            } catch let p as Problem where p.status.code < 500 { return Self.back("/portal/access", p) }
+                return "/portal/access?done=revoked"
+            }
         }
         api.on(.post, "/portal/authorisations") { call in
-            let f = try await Self.form(call)
-            let lang = Lang(call.request)
-            let scopes = AuthorisationScope.allCases.filter { f["s_" + $0.rawValue] == "on" }
-            guard let bank = f["bank_org_id"].flatMap(UUID.init(uuidString:)), let purpose = f["purpose"].flatMap(AccessPurpose.init(rawValue:)),
-                let days = Int(f["days"] ?? ""), Self.authorisationDays.contains(days)
-            else {
-                return Self.back("/portal/access", Problem(.validationFailed, lang.t("请选择银行、用途和期限。", "Choose a bank, a purpose and a period.")))
-            }
-            do {
+            try await Self.act(call, back: "/portal/access") { f in
+                let lang = Lang(call.request)
+                let scopes = AuthorisationScope.allCases.filter { f["s_" + $0.rawValue] == "on" }
+                guard let bank = f["bank_org_id"].flatMap(UUID.init(uuidString:)), let purpose = f["purpose"].flatMap(AccessPurpose.init(rawValue:)),
+                    let days = Int(f["days"] ?? ""), Self.authorisationDays.contains(days)
+                else {
+                    throw Problem(.validationFailed, lang.t("请选择银行、用途和期限。", "Choose a bank, a purpose and a period."))
+                }
                 _ = try await credit.grant(call, CreditRoutes.NewAuthorisation(
                     bankOrgId: bank, scopes: scopes, purpose: purpose, expiresAt: Date().addingTimeInterval(Double(days) * 86_400)))
-                return WebSession.redirect("/portal/access?done=granted_authorisation")
-            } catch let p as Problem where p.status.code < 500 { return Self.back("/portal/access", p) }
+                return "/portal/access?done=granted_authorisation"
+            }
         }
         api.on(.post, "/portal/demands/:demandId/withdraw") { call in
-            _ = try await Self.form(call)
-            let id = try call.uuidParameter("demandId")
-            do {
-                _ = try await demands.withdraw(call, id: id)
-                return WebSession.redirect("/portal/demands/\(id.uuidString.lowercased())?done=withdrawn")
-            } catch let p as Problem where p.status.code < 500 { return Self.back("/portal/demands/\(id.uuidString.lowercased())", p) }
+            let page = "/portal/demands/\(try call.uuidParameter("demandId").uuidString.lowercased())"
+            return try await Self.act(call, back: page) { _ in
+                _ = try await demands.withdraw(call, id: try call.uuidParameter("demandId"))
+                return page + "?done=withdrawn"
+            }
         }
         api.on(.get, "/portal/financing") { call in try await financing(call, values: [:], error: nil) }
         api.on(.post, "/portal/demands") { call in
@@ -64,39 +61,30 @@ extension PortalRoutes {
         api.on(.get, "/portal/governance") { call in try await governance(call) }
         api.on(.get, "/portal/objections/new") { call in try await objectionForm(call) }
         api.on(.post, "/portal/objections") { call in
-            let f = try await Self.form(call)
-            let body = ObjectionRoutes.Raise(dataset: f["dataset"] ?? "", recordId: f["record_id"] ?? "", reason: f["reason"] ?? "",
-                                             evidence: (f["evidence"] ?? "").isEmpty ? nil : f["evidence"])
-            do {
-                _ = try await objections.raise(call, body)
-                return WebSession.redirect("/portal/governance?done=objection")
-            } catch let p as Problem where p.status.code < 500 { return Self.back("/portal", p) }
+            try await Self.act(call, back: "/portal") { f in
+                _ = try await objections.raise(call, ObjectionRoutes.Raise(
+                    dataset: f["dataset"] ?? "", recordId: f["record_id"] ?? "", reason: f["reason"] ?? "",
+                    evidence: (f["evidence"] ?? "").isEmpty ? nil : f["evidence"]))
+                return "/portal/governance?done=objection"
+            }
         }
         api.on(.get, "/portal/repairs/new") { call in try await repairForm(call) }
         api.on(.post, "/portal/repairs") { call in
-            let f = try await Self.form(call)
-            let corrections = Repairs.corrections.sorted().filter { f["c_" + $0] == "on" }
-            let body = RepairRoutes.Apply(recordId: f["record_id"] ?? "", corrections: corrections, evidence: f["evidence"] ?? "")
-            do {
-                _ = try await repairs.apply(call, body)
-                return WebSession.redirect("/portal/governance?done=repair")
-            } catch let p as Problem where p.status.code < 500 { return Self.back("/portal", p) }
+            try await Self.act(call, back: "/portal") { f in
+                let corrections = Repairs.corrections.sorted().filter { f["c_" + $0] == "on" }
+                _ = try await repairs.apply(call, RepairRoutes.Apply(recordId: f["record_id"] ?? "", corrections: corrections, evidence: f["evidence"] ?? ""))
+                return "/portal/governance?done=repair"
+            }
         }
         api.on(.post, "/portal/commitments") { call in
-            let f = try await Self.form(call)
-            let body = CommitmentRoutes.Make(kind: f["kind"] ?? "", months: Int(f["months"] ?? "") ?? 0)
-            do {
-                _ = try await commitments.make(call, body)
-                return WebSession.redirect("/portal/governance?done=commitment")
-            } catch let p as Problem where p.status.code < 500 { return Self.back("/portal/governance", p) }
+            try await Self.act(call, back: "/portal/governance") { f in
+                _ = try await commitments.make(call, CommitmentRoutes.Make(kind: f["kind"] ?? "", months: Int(f["months"] ?? "") ?? 0))
+                return "/portal/governance?done=commitment"
+            }
         }
         api.on(.get, "/portal/reports") { call in try await reportsPage(call) }
         api.on(.post, "/portal/reports") { call in
-            _ = try await Self.form(call)
-            do {
-                let r = try await credit.ownReport(call, asOf: nil)
-                return WebSession.redirect("/portal/reports/\(r.number)")
-            } catch let p as Problem where p.status.code < 500 { return Self.back("/portal/reports", p) }
+            try await Self.act(call, back: "/portal/reports") { _ in "/portal/reports/\(try await credit.ownReport(call, asOf: nil).number)" }
         }
         api.on(.get, "/portal/reports/:number") { call in try await reportPage(call) }
         api.on(.get, "/portal/reports/:number/download") { call in

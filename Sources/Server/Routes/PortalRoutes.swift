@@ -73,6 +73,17 @@ struct PortalRoutes {
         try await WebSession.checkedForm(call, limit: maxFormBytes)
     }
 
+    /// A form's action: the CSRF-checked fields to `body`, which does the work and names the page
+    /// to go to; a client problem sends the browser back to `back` with its message.
+    static func act(_ call: Call, back: String, _ body: ([String: String]) async throws -> String) async throws -> Response {
+        let fields = try await form(call)
+        do {
+            return WebSession.redirect(try await body(fields))
+        } catch let p as Problem where p.status.code < 500 {
+            return Self.back(back, p)
+        }
+    }
+
     func register(_ api: API) {
         api.on(.get, "/static/portal.css") { _ in
             Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],
