@@ -140,7 +140,7 @@ extension PortalRoutes {
             var rows: [[String]] = []
             for f in Feature.allCases {
                 let v = profile.features[f.rawValue] ?? .missing
-                rows.append([e(lang.english ? f.definition.en : f.definition.zh), e(Scorecard.render(v, f, chinese: !lang.english)), "\(profile.points[f.rawValue] ?? 0)"])
+                rows.append([e(lang.english ? f.definition.en : f.definition.zh), e(PortalHtml.code(Scorecard.render(v, f, chinese: !lang.english), lang)), "\(profile.points[f.rawValue] ?? 0)"])
             }
             body += """
                 <section class="card"><h2>\(e(uscc))</h2><p>\(lang.t("评分", "Score")) <strong>\(profile.score.map(String.init) ?? "–")</strong> ·

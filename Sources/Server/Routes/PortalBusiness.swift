@@ -173,7 +173,7 @@ extension PortalRoutes {
             if points < c.maxPoints, Improvement.actionable.contains(c.feature), let best = c.bins.filter({ $0.missing != true }).max(by: { $0.points < $1.points }) {
                 better = e(Improvement.describe(best, c.feature, chinese: !lang.english)) + " (+\(best.points - points))"
             }
-            rows.append([e(lang.english ? c.feature.definition.en : c.feature.definition.zh), e(Scorecard.render(v, c.feature, chinese: !lang.english)),
+            rows.append([e(lang.english ? c.feature.definition.en : c.feature.definition.zh), e(PortalHtml.code(Scorecard.render(v, c.feature, chinese: !lang.english), lang)),
                          "\(points) / \(c.maxPoints)", better])
         }
         body += "<h2>\(lang.t("指标", "Features"))</h2>" + PortalHtml.table(lang.t("每个指标的取值、得分和可改进的方向", "Each feature's value, points and what would improve it"),
@@ -204,7 +204,7 @@ extension PortalRoutes {
                     }
                 }
                 let what = Self.recordWhat(r.data)
-                rows.append([e(r.recordId), e(Self.recordDate(r.data)), e(what), e(r.provider), status, actions])
+                rows.append([e(r.recordId), e(Self.recordDate(r.data)), e(PortalHtml.code(what, lang)), e(PortalHtml.provider(r.provider, lang)), status, actions])
             }
             let open = [.administrativePenalty, .dishonestyListing, .contractPerformance, .enterpriseRegistry].contains(d) || mine.contains { $0.status != "current" }
             body += "<details\(open ? " open" : "")><summary>\(e(PortalHtml.dataset(d, lang))) (\(mine.count))</summary>"

@@ -203,6 +203,28 @@ enum PortalHtml {
 
     static func dataset(_ d: Dataset, _ lang: Lang) -> String { datasetNames[d].map { lang.t($0.0, $0.1) } ?? d.rawValue }
 
+    static let providerNames: [String: (String, String)] = [
+        "amr": ("市场监管部门", "market regulation"), "tax": ("税务部门", "tax bureau"), "hrss": ("人社部门", "human resources and social security"),
+        "utilities": ("水电气公司", "utilities"), "contracts": ("合同履约平台", "contract platform"), "credit": ("信用平台", "credit platform"),
+    ]
+
+    static func provider(_ p: String, _ lang: Lang) -> String { providerNames[p].map { lang.t($0.0, $0.1) } ?? p }
+
+    /// The providers' codes a record shows (statuses, types), in words.
+    static let codeNames: [String: (String, String)] = [
+        "active": ("存续", "active"), "suspended": ("停业", "suspended"), "revoked": ("吊销", "revoked"), "deregistered": ("注销", "deregistered"),
+        "vat": ("增值税", "VAT"), "corporate_income": ("企业所得税", "corporate income tax"),
+        "individual_income_withholding": ("个人所得税代扣", "income tax withheld"), "stamp": ("印花税", "stamp duty"), "other": ("其他", "other"),
+        "electricity": ("电费", "electricity"), "water": ("水费", "water"), "gas": ("燃气费", "gas"),
+        "performing": ("履行中", "performing"), "fulfilled": ("已履约", "fulfilled"), "overdue": ("逾期", "overdue"),
+        "breached": ("违约", "breached"), "disputed": ("有纠纷", "disputed"), "terminated": ("已终止", "terminated"),
+        "judgment_defaulter": ("失信被执行人", "judgment defaulter"), "major_tax_violation": ("重大税收违法", "major tax violation"),
+        "procurement_serious_dishonesty": ("政府采购严重失信", "serious dishonesty in procurement"), "wage_arrears": ("拖欠农民工工资", "wage arrears"),
+        "safety_production": ("安全生产失信", "work-safety dishonesty"),
+    ]
+
+    static func code(_ c: String, _ lang: Lang) -> String { codeNames[c].map { lang.t($0.0, $0.1) } ?? c }
+
     /// `¥1,234.56` from fen.
     static func yuan(_ fen: Int64) -> String { Html.yuanExact(fen) }
 
