@@ -51,6 +51,14 @@ public enum Sessions {
         return Session(principal: Principal(orgId: org, kind: k, orgName: name, uscc: uscc, keyId: key), csrfToken: csrf, expiresAt: expires)
     }
 
+    /// A tag binding a message to one session (keyed by its CSRF token): a page shows a message
+    /// carried in its link only when the tag checks, so no link from elsewhere can put words on
+    /// our pages.
+    public static func tag(_ message: String, session: Session) -> String {
+        let mac = HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: Data(session.csrfToken.utf8)))
+        return String(Data(mac).base64URLString.prefix(22))
+    }
+
     public static func end(_ c: PostgresConnection, logger: Logger, token: String) async throws {
         try await c.query("DELETE FROM web_session WHERE token_hash = \(hash(token))", logger: logger)
     }

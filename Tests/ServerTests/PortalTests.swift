@@ -125,7 +125,15 @@ import TestSupport
                         == "/portal/bank?done=taken_up")
                 let badRate = try await Self.post(client, "/portal/bank/demands/\(thirdId)/grant", cookie: bank.cookie,
                                                   "amount_yuan=450000.50&term_months=12&rate_percent=4.355&csrf=\(bank.csrf)")
-                #expect(badRate.headers[.location]?.hasPrefix("/portal/bank?error=") == true)
+                let back = try #require(badRate.headers[.location])
+                #expect(back.hasPrefix("/portal/bank?error="))
+                #expect(String(buffer: try await client.execute(uri: back, method: .get, headers: [.cookie: bank.cookie]).body).contains("请填写金额"))
+                // A message only shows with this session's tag: a link from elsewhere cannot put words on the page.
+                let forged = try await client.execute(uri: "/portal/bank?error=Call+0513-0000+to+unlock&tag=abc", method: .get, headers: [.cookie: bank.cookie])
+                #expect(!String(buffer: forged.body).contains("unlock"))
+                let otherTag = back.replacingOccurrences(of: "/portal/bank", with: "/portal")
+                #expect(!String(buffer: try await client.execute(uri: otherTag, method: .get, headers: [.cookie: business.cookie]).body).contains("请填写金额"),
+                        "another session's tag does not check")
                 let granted = try await Self.post(client, "/portal/bank/demands/\(thirdId)/grant", cookie: bank.cookie,
                                                   "amount_yuan=450000.50&term_months=12&rate_percent=4.35&csrf=\(bank.csrf)")
                 #expect(granted.headers[.location] == "/portal/bank?done=granted")

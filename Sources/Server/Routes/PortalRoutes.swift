@@ -35,7 +35,10 @@ struct PortalRoutes {
         let lang = Lang(call.request)
         let q = call.request.uri.queryParameters
         let flash = q.get("done").flatMap { done[$0] }.map { lang.t($0.0, $0.1) }
-        let error = q.get("error").map { String($0.prefix(300)) }
+        // A message in the link is ours only with this session's tag (see `back`).
+        let error = q.get("error").flatMap { message in
+            call.session.flatMap { q.get("tag") == Sessions.tag(message, session: $0) ? String(message.prefix(300)) : nil }
+        }
         // The language switch returns to this very page (with its query, less any message).
         var here = call.request.uri.path
         if let query = call.request.uri.query, !query.isEmpty, !query.contains("done="), !query.contains("error=") { here += "?" + query }
@@ -58,9 +61,10 @@ struct PortalRoutes {
     ]
 
     /// Sends the browser back to a page with the problem's message (forms whose page is elsewhere).
-    static func back(_ to: String, _ p: Problem) -> Response {
-        let text = problemText(p)
-        return WebSession.redirect(to + (to.contains("?") ? "&" : "?") + "error=" + PortalHtml.percent(String(text.prefix(300))))
+    static func back(_ call: Call, _ to: String, _ p: Problem) -> Response {
+        let text = String(problemText(p).prefix(300))
+        let tag = call.session.map { Sessions.tag(text, session: $0) } ?? ""
+        return WebSession.redirect(to + (to.contains("?") ? "&" : "?") + "error=" + PortalHtml.percent(text) + "&tag=" + tag)
     }
 
     static func problemText(_ p: Problem) -> String {
@@ -80,7 +84,7 @@ struct PortalRoutes {
         do {
             return WebSession.redirect(try await body(fields))
         } catch let p as Problem where p.status.code < 500 {
-            return Self.back(back, p)
+            return Self.back(call, back, p)
         }
     }
 
