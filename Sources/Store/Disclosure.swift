@@ -10,6 +10,15 @@ extension History.Penalty {
     }
 }
 
+extension History {
+    /// The penalties published on a day — decided by then, within their window, not ended early
+    /// by an approved repair known to the history — newest first.
+    public func publishedPenalties(on day: Day) -> [Penalty] {
+        penalties.filter { Publicity.isPublished($0.window, decidedOn: $0.decidedOn, repairedOn: $0.repairedOn, today: day) }
+            .sorted { ($0.decidedOn, $0.id) > ($1.decidedOn, $1.id) }
+    }
+}
+
 /// What is public about an enterprise (双公示, and the tender's silent query): published
 /// licences and penalties, current blacklistings. Never a person, a profile or a score.
 public enum Disclosure {
@@ -80,9 +89,7 @@ public enum Disclosure {
                 ["title": .string(l.title), "decided_on": .string(l.decidedOn.description),
                  "valid_until": l.validUntil.map { .string($0.description) } ?? .null]
             }
-        let repaired = try await Repairs.repairedOn(c, logger: logger, uscc: uscc)
-        let penalties = h.penalties.filter { Publicity.isPublished($0.window, decidedOn: $0.decidedOn, repairedOn: repaired[$0.id], today: today) }
-            .sorted { ($0.decidedOn, $0.id) > ($1.decidedOn, $1.id) }
+        let penalties = h.publishedPenalties(on: today)
             .map { p -> JSONValue in
                 ["decision_no": .string(p.decisionNo), "authority": .string(p.authority), "decided_on": .string(p.decidedOn.description),
                  "violation": .string(p.violation), "severity": .string(p.severity), "fine_amount_fen": .number(String(p.fineFen)),

@@ -99,11 +99,8 @@ public enum Reports {
         var records = JSONObject()
         for (d, n) in counts { records[d.rawValue] = .number(String(n)) }
         // Published penalties: decided by then, within their publicity window (as the rules allow)
-        // and not ended early by an approved repair.
-        let repaired = try await Repairs.repairedOn(c, logger: logger, uscc: uscc)
-        let published = history.penalties
-            .filter { Publicity.isPublished($0.window, decidedOn: $0.decidedOn, repairedOn: repaired[$0.id], today: day) }
-            .sorted { ($0.decidedOn, $0.id) > ($1.decidedOn, $1.id) }
+        // and not ended early by a repair approved by then.
+        let published = history.publishedPenalties(on: day)
             .prefix(penaltiesLimit)
             .map { p -> JSONValue in
                 ["decision_no": .string(p.decisionNo), "authority": .string(p.authority), "decided_on": .string(p.decidedOn.description),

@@ -171,11 +171,25 @@ import TestSupport
                 let app = try decodeJSON(App.self, applied)
                 #expect(app.state == "open" && app.due_on == today.addingWorkingDays(3).description)
                 #expect(try await apply(w.business, "P-FIXED").status == .conflict)
+                // A report as of a moment before the approval (a whole second after the penalty arrived).
+                try await Task.sleep(for: .milliseconds(1_100))
+                let beforeApproval = ISO8601DateFormatter().string(from: Date())
+                try await Task.sleep(for: .milliseconds(1_100))
+                func reportContent(_ body: String) async throws -> String {
+                    let r = try await client.execute(uri: "/v1/me/reports", method: .post, headers: bearer(w.business).merging(.json), body: jsonBody(body))
+                    #expect(r.status == .created, "\(String(buffer: r.body))")
+                    return try JSONParser.parse(String(buffer: r.body))["report"]?["content"]?.jsonText ?? ""
+                }
+                let asOfBefore = try await reportContent(#"{"as_of": "\#(beforeApproval)"}"#)
+                #expect(asOfBefore.contains("通罚P-FIXED"))
                 // Approved: unpublished at once, everywhere; the bank that looked is told.
                 let approved = try await client.execute(uri: "/v1/repairs/\(app.id)/approve", method: .post, headers: bearer(w.keys.byKind[.operator]!))
                 let repairedOn = try decodeJSON(App.self, approved).repaired_on
                 #expect(approved.status == .ok && repairedOn == today.description)
                 #expect(try await published() == ["通罚P-NOW", "通罚P-FIRE"])
+                // The report of now leaves it out; the report as of before the approval is unchanged.
+                #expect(!(try await reportContent("{}")).contains("通罚P-FIXED"))
+                #expect(try await reportContent(#"{"as_of": "\#(beforeApproval)"}"#) == asOfBefore)
                 #expect(try await db.owner.scalar("SELECT count(*)::int FROM webhook_event WHERE type = 'record.repaired' AND bank_org_id = '\(w.bankId)'") == 1)
                 #expect(try await client.execute(uri: "/v1/repairs/\(app.id)/reject", method: .post, headers: bearer(w.keys.byKind[.operator]!).merging(.json),
                                                  body: jsonBody(#"{"reason": "late"}"#)).status == .conflict)
