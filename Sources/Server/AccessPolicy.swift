@@ -116,6 +116,7 @@ public enum AccessPolicy {
         .init(method: .post, path: "/portal/bank/demands/:demandId/take-up", access: .session([.bank])),
         .init(method: .post, path: "/portal/bank/demands/:demandId/decline", access: .session([.bank])),
         .init(method: .post, path: "/portal/bank/demands/:demandId/pass", access: .session([.bank])),
+        .init(method: .post, path: "/portal/bank/demands/:demandId/disburse", access: .session([.bank])),
         .init(method: .post, path: "/portal/bank/demands/:demandId/grant", access: .session([.bank])),
         .init(method: .get, path: "/portal/bank/lookup", access: .session([.bank])),
         .init(method: .get, path: "/portal/bank/events", access: .session([.bank])),

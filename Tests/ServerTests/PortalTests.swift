@@ -140,6 +140,20 @@ import TestSupport
                 let terms: String = try await db.owner.scalar(
                     "SELECT state || ' ' || granted_amount_fen || ' ' || granted_term_months || ' ' || granted_rate_bp FROM demand WHERE id = '\(thirdId)'")
                 #expect(terms == "granted 45000050 12 435")
+                // The disbursement, from the same queue: not above the amount granted, not in the future.
+                let today = Day.todayInChina()
+                let tooMuch = try await Self.post(client, "/portal/bank/demands/\(thirdId)/disburse", cookie: bank.cookie,
+                                                  "amount_yuan=450000.51&disbursed_on=\(today)&csrf=\(bank.csrf)")
+                #expect(tooMuch.headers[.location]?.contains("error=") == true)
+                let future = try await Self.post(client, "/portal/bank/demands/\(thirdId)/disburse", cookie: bank.cookie,
+                                                 "amount_yuan=450000.50&disbursed_on=\(today.addingDays(1))&csrf=\(bank.csrf)")
+                #expect(future.headers[.location]?.contains("error=") == true)
+                let paid = try await Self.post(client, "/portal/bank/demands/\(thirdId)/disburse", cookie: bank.cookie,
+                                               "amount_yuan=450000.50&disbursed_on=\(today)&csrf=\(bank.csrf)")
+                #expect(paid.headers[.location] == "/portal/bank?done=disbursed")
+                let disbursed: String = try await db.owner.scalar(
+                    "SELECT state || ' ' || disbursed_amount_fen || ' ' || disbursed_on FROM demand WHERE id = '\(thirdId)'")
+                #expect(disbursed == "disbursed 45000050 \(today)")
 
                 // Another business cannot see this one's demand, nor its report.
                 let other = try await Self.session(client, key: w.otherBusinessKey, page: "/portal/financing")

@@ -200,6 +200,18 @@ struct DemandRoutes {
         }
     }
 
+    func disburse(_ call: Call, id: UUID, _ b: Disbursement) async throws -> Demand {
+        guard let day = Day(b.disbursedOn), day <= Day.todayInChina() else { throw Problem.invalid("disbursed_on", "a date YYYY-MM-DD, not in the future") }
+        guard b.amountFen >= 1 else { throw Problem.invalid("amount_fen", "at least 1 fen") }
+        return try await step(call, id: id, action: "demand.disburse") { c, id in
+            let held = try await Demands.forBank(c, logger: call.logger, id: id, bank: call.caller.orgId)
+            if let granted = held.grantedAmountFen, b.amountFen > granted {
+                throw Problem.invalid("amount_fen", "at most the amount granted (\(granted) fen)")
+            }
+            return try await Demands.disburse(c, logger: call.logger, id: id, bank: call.caller.orgId, amountFen: b.amountFen, on: day)
+        }
+    }
+
     /// A business posts a demand: checked, matched, audited in one transaction.
     func post(_ call: Call, _ body: NewDemand) async throws -> Answer {
         let uscc = try call.ownUSCC()
@@ -266,15 +278,7 @@ struct DemandRoutes {
         }
         api.on(.post, "/v1/demands/:demandId/disburse") { call in
             let b = try await call.decode(Disbursement.self)
-            guard let day = Day(b.disbursedOn), day <= Day.todayInChina() else { throw Problem.invalid("disbursed_on", "a date YYYY-MM-DD, not in the future") }
-            guard b.amountFen >= 1 else { throw Problem.invalid("amount_fen", "at least 1 fen") }
-            return try await bankStep(call, action: "demand.disburse") { c, id in
-                let held = try await Demands.forBank(c, logger: call.logger, id: id, bank: call.caller.orgId)
-                if let granted = held.grantedAmountFen, b.amountFen > granted {
-                    throw Problem.invalid("amount_fen", "at most the amount granted (\(granted) fen)")
-                }
-                return try await Demands.disburse(c, logger: call.logger, id: id, bank: call.caller.orgId, amountFen: b.amountFen, on: day)
-            }
+            return try JSON.response(try await disburse(call, id: try call.uuidParameter("demandId"), b))
         }
     }
 

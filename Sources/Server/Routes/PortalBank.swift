@@ -42,6 +42,17 @@ extension PortalRoutes {
                 return "/portal/bank?done=granted"
             }
         }
+        api.on(.post, "/portal/bank/demands/:demandId/disburse") { call in
+            try await Self.act(call, back: "/portal/bank") { f in
+                let lang = Lang(call.request)
+                guard let fen = Money.fen((f["amount_yuan"] ?? "").trimmingCharacters(in: .whitespaces)) else {
+                    throw Problem(.validationFailed, lang.t("请填写放款金额（元，最多两位小数）。", "Fill in the amount disbursed (yuan, at most two decimals)."))
+                }
+                _ = try await demands.disburse(call, id: try call.uuidParameter("demandId"),
+                                               DemandRoutes.Disbursement(amountFen: fen, disbursedOn: f["disbursed_on"] ?? ""))
+                return "/portal/bank?done=disbursed"
+            }
+        }
         api.on(.get, "/portal/bank/lookup") { call in try await lookup(call) }
         api.on(.get, "/portal/bank/events") { call in try await events(call) }
     }
@@ -101,6 +112,15 @@ extension PortalRoutes {
                     <label for="dt-\(id)">\(lang.t("说明（企业可见，可选）", "Note the business sees (optional)"))</label>
                     <textarea id="dt-\(id)" name="text" maxlength="\(DemandRoutes.maxPurposeLength)" rows="2"></textarea>
                     <button class="btn danger" type="submit">\(lang.t("拒绝", "Decline"))</button></form></details>
+                    """
+            }
+            if d.state == .granted {
+                body += """
+                    <details><summary>\(lang.t("登记放款", "Record the disbursement"))</summary><form class="stack" method="post" action="/portal/bank/demands/\(id)/disburse">\(PortalHtml.csrf(call.session))
+                    <label for="da-\(id)">\(lang.t("放款金额（元，不超过批准金额）", "Amount (yuan, at most the amount granted)"))</label>
+                    <input id="da-\(id)" name="amount_yuan" type="number" min="0.01" step="0.01" required value="\(Money.yuan(fen: d.grantedAmountFen ?? d.amountFen))">
+                    <label for="dd-\(id)">\(lang.t("放款日期", "Date"))</label><input id="dd-\(id)" name="disbursed_on" type="date" required max="\(today)" value="\(today)">
+                    <button class="btn" type="submit">\(lang.t("登记放款", "Record"))</button></form></details>
                     """
             }
             body += "</section>"

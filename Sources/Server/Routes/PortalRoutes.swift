@@ -57,7 +57,8 @@ struct PortalRoutes {
         "taken_up": ("已受理该需求：请在10个工作日内作出决定。", "Taken up: decide within 10 working days."),
         "declined": ("已拒绝，企业将看到拒绝原因。", "Declined: the business sees the reason."),
         "passed": ("已放弃该需求。", "Passed on the demand."),
-        "granted": ("已批准。", "Granted."),
+        "granted": ("已批准：放款后请在此登记。", "Granted: record the disbursement here once it is made."),
+        "disbursed": ("已登记放款。", "Disbursement recorded."),
     ]
 
     /// Sends the browser back to a page with the problem's message (forms whose page is elsewhere).
