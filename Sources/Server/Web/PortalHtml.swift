@@ -231,11 +231,11 @@ enum PortalHtml {
     /// A rate in basis points as `4.35%`.
     static func rate(_ bp: Int) -> String { "\(bp / 100).\(String(bp % 100).leftPadded(2))%" }
 
+    /// A moment as China's day and time, `2026-11-29 00:54` (China keeps one offset all year;
+    /// arithmetic, not a formatter built per table row).
     static func day(_ d: Date) -> String {
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = TimeZone(identifier: "Asia/Shanghai")
-        f.dateFormat = "yyyy-MM-dd HH:mm"
-        return f.string(from: d)
+        let t = Int(d.timeIntervalSince1970.rounded(.down)) + Day.chinaOffsetSeconds
+        let s = (t % 86_400 + 86_400) % 86_400
+        return "\(Day.inChina(d)) \(String(s / 3600).leftPadded(2)):\(String(s % 3600 / 60).leftPadded(2))"
     }
 }
