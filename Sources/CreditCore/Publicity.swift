@@ -56,3 +56,19 @@ public enum Publicity {
         return true
     }
 }
+
+extension History.Penalty {
+    /// The publicity window the rules allow (see `Publicity`).
+    public var window: Publicity.Window {
+        Publicity.window(decidedOn: decidedOn, providerEndsOn: publicityEndsOn, authority: authority, violation: violation)
+    }
+}
+
+extension History {
+    /// The penalties published on a day — decided by then, within their window, not ended early
+    /// by an approved repair known to the history — newest first.
+    public func publishedPenalties(on day: Day) -> [Penalty] {
+        penalties.filter { Publicity.isPublished($0.window, decidedOn: $0.decidedOn, repairedOn: $0.repairedOn, today: day) }
+            .sorted { ($0.decidedOn, $0.id) > ($1.decidedOn, $1.id) }
+    }
+}

@@ -3,22 +3,6 @@ import Foundation
 import Logging
 import PostgresNIO
 
-extension History.Penalty {
-    /// The publicity window the rules allow (see `Publicity`).
-    public var window: Publicity.Window {
-        Publicity.window(decidedOn: decidedOn, providerEndsOn: publicityEndsOn, authority: authority, violation: violation)
-    }
-}
-
-extension History {
-    /// The penalties published on a day — decided by then, within their window, not ended early
-    /// by an approved repair known to the history — newest first.
-    public func publishedPenalties(on day: Day) -> [Penalty] {
-        penalties.filter { Publicity.isPublished($0.window, decidedOn: $0.decidedOn, repairedOn: $0.repairedOn, today: day) }
-            .sorted { ($0.decidedOn, $0.id) > ($1.decidedOn, $1.id) }
-    }
-}
-
 /// What is public about an enterprise (双公示, and the tender's silent query): published
 /// licences and penalties, current blacklistings. Never a person, a profile or a score.
 public enum Disclosure {
