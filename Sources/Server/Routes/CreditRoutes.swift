@@ -161,7 +161,7 @@ struct CreditRoutes {
     static func lineage(_ c: PostgresConnection, logger: Logger, profile: StoredProfile) async throws -> [String: [RecordRef]] {
         let history = try await ProfileStore.histories(c, usccs: [profile.uscc], upTo: profile.dataAsOf, logger: logger)[profile.uscc]
         guard let history, let day = Day(profile.asOfDay) else { return [:] }
-        let card = try await Scorecards.active(c, at: profile.dataAsOf, logger: logger)
+        let card = try await Scorecards.card(c, version: profile.scorecardVersion, logger: logger)
         let f = Features.compute(history, asOf: day, policy: card?.policy ?? .fullWindow, lineage: true)
         var out: [String: [RecordRef]] = [:]
         for feature in Feature.allCases { out[feature.rawValue] = f.lineage[feature] ?? [] }

@@ -39,12 +39,7 @@ struct DashboardRoutes {
             }
         }
         api.on(.post, "/dashboard/logout") { call in
-            let form = try await WebSession.form(call.request, limit: Self.maxFormBytes)
-            guard let session = call.session, form["csrf"] == session.csrfToken, let token = WebSession.token(call.request) else {
-                throw Problem(.forbidden, "the form's CSRF token does not match the session")
-            }
-            try await db.withConnection { c in try await Sessions.end(c, logger: call.logger, token: token) }
-            return WebSession.redirect("/dashboard/login", cookie: WebSession.clearCookie)
+            try await WebSession.signOut(db, call, limit: Self.maxFormBytes, to: "/dashboard/login")
         }
         page(api, "/dashboard", title: "总览 Overview") { c, call, f in try await overview(c, call, f) }
         page(api, "/dashboard/inclusion", title: "普惠金融 Inclusion") { c, call, f in try await inclusion(c, call, f) }

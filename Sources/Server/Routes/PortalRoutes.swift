@@ -125,11 +125,7 @@ struct PortalRoutes {
             }
         }
         api.on(.post, "/portal/logout") { call in
-            _ = try await Self.form(call)
-            if let token = WebSession.token(call.request) {
-                try await db.withConnection { c in try await Sessions.end(c, logger: call.logger, token: token) }
-            }
-            return WebSession.redirect("/portal/login", cookie: WebSession.clearCookie)
+            try await WebSession.signOut(db, call, limit: Self.maxFormBytes, to: "/portal/login")
         }
         registerBusiness(api)
         registerBank(api)

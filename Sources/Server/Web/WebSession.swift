@@ -60,6 +60,16 @@ enum WebSession {
         }
     }
 
+    /// Signs out (the form must carry the session's CSRF token): the session ends, the cookie is
+    /// cleared, and the browser goes to the sign-in page.
+    static func signOut(_ db: Database, _ call: Call, limit: Int, to signIn: String) async throws -> Response {
+        _ = try await checkedForm(call, limit: limit)
+        if let token = token(call.request) {
+            try await db.withConnection { c in try await Sessions.end(c, logger: call.logger, token: token) }
+        }
+        return redirect(signIn, cookie: clearCookie)
+    }
+
     /// The fields of a form posted in a session, refused (403) unless it carries the session's CSRF token.
     static func checkedForm(_ call: Call, limit: Int) async throws -> [String: String] {
         let form = try await form(call.request, limit: limit)
