@@ -30,7 +30,8 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     HealthRoutes(db: deps.db, migrator: deps.migrator, registry: deps.registry).register(api)
     OrgRoutes(db: deps.db).register(api)
     AuditRoutes(db: deps.db).register(api)
-    CreditRoutes(db: deps.db, signer: deps.signer).register(api)
+    let credit = CreditRoutes(db: deps.db, signer: deps.signer, reads: ProfileReadBatcher(db: deps.db))
+    credit.register(api)
     ProductRoutes(db: deps.db).register(api)
     WebhookRoutes(db: deps.db, policy: deps.config.webhookPolicy).register(api)
     DemandRoutes(db: deps.db).register(api)
@@ -41,7 +42,7 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     ObjectionRoutes(db: deps.db).register(api)
     RepairRoutes(db: deps.db).register(api)
     CommitmentRoutes(db: deps.db).register(api)
-    PortalRoutes(db: deps.db, credit: CreditRoutes(db: deps.db, signer: deps.signer), demands: DemandRoutes(db: deps.db),
+    PortalRoutes(db: deps.db, credit: credit, demands: DemandRoutes(db: deps.db),
                  objections: ObjectionRoutes(db: deps.db), repairs: RepairRoutes(db: deps.db), commitments: CommitmentRoutes(db: deps.db)).register(api)
     return (router, api.registered.withLock { $0 })
 }

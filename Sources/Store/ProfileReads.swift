@@ -4,7 +4,8 @@ import Logging
 import PostgresNIO
 
 /// The hot path: a profile read — the authorisation check, the audit row (allowed or denied)
-/// and the profile as JSON — in one statement, so one round trip and one commit.
+/// and the profile as JSON — in one statement, so one round trip and one commit (banks' reads
+/// go many to a statement: `ProfileReadBatcher`).
 /// Data-modifying CTEs run to completion whatever the query reads, and the statement is its
 /// own transaction: the audit row commits with the read, or neither does. The statement's
 /// snapshot is taken when it starts, so it sees every revocation committed before it: such a
@@ -36,65 +37,6 @@ public enum ProfileReads {
             'data_as_of', to_char(p.data_as_of AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
             'computed_at', to_char(p.computed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))::text
         """
-
-    /// A bank's read under a live authorisation for `scope` and `purpose`, audited either way.
-    /// Prepared once per connection (no planning per read).
-    struct BankRead: PostgresPreparedStatement {
-        static let name = "xyd_profile_bank_read"
-        static let sql = """
-            WITH key AS (\(liveKey)),
-            auth AS (
-                SELECT id FROM authorisation
-                WHERE bank_org_id = $1 AND uscc = $2 AND $3::text = ANY(scopes)
-                  AND purpose = $4 AND revoked_at IS NULL AND expires_at > now() AND EXISTS (SELECT 1 FROM key)
-                ORDER BY expires_at DESC LIMIT 1),
-            logged AS (
-                INSERT INTO audit_log (request_id, actor_org_id, actor_key_id, actor_kind, action, route, subject_uscc, purpose, result, detail)
-                SELECT $5, $1, $6, 'bank', 'profile.read', $7, $2, $4,
-                       CASE WHEN a.id IS NULL THEN 'denied' ELSE 'allowed' END,
-                       CASE WHEN NOT EXISTS (SELECT 1 FROM key) THEN jsonb_build_object('scope', $3::text, 'why', 'key not live')
-                            WHEN a.id IS NULL THEN jsonb_build_object('scope', $3::text, 'why', 'no live authorisation')
-                            ELSE jsonb_build_object('authorisation_id', a.id::text, 'scope', $3::text) END
-                FROM (SELECT 1) one LEFT JOIN auth a ON true
-                RETURNING 1)
-            SELECT (SELECT id FROM auth),
-                   (SELECT \(profileObject) FROM profile p WHERE p.uscc = $2 AND EXISTS (SELECT 1 FROM auth)),
-                   (SELECT count(*)::int FROM logged),
-                   EXISTS (SELECT 1 FROM key)
-            """
-        typealias Row = (UUID?, String?, Int, Bool)
-        let bank: UUID, uscc: String, scope: String, purpose: String, requestId: String?, keyId: UUID?, route: String?
-
-        func makeBindings() throws -> PostgresBindings {
-            var b = PostgresBindings(capacity: 7)
-            b.append(bank)
-            b.append(uscc)
-            b.append(scope)
-            b.append(purpose)
-            b.append(requestId)
-            b.append(keyId)
-            b.append(route)
-            return b
-        }
-
-        func decodeRow(_ row: PostgresRow) throws -> Row { try row.decode(Row.self) }
-    }
-
-    public static func bankRead(
-        _ c: PostgresConnection, logger: Logger, audit: AuditEntry, bankOrgId: UUID, uscc: String,
-        scope: AuthorisationScope, purpose: AccessPurpose
-    ) async throws -> Result {
-        let statement = BankRead(
-            bank: bankOrgId, uscc: uscc, scope: scope.rawValue, purpose: purpose.rawValue, requestId: audit.requestId,
-            keyId: audit.actorKeyId, route: audit.route)
-        var result: Result?
-        for try await (auth, json, logged, keyLive) in try await c.execute(statement, logger: logger) {
-            guard logged == 1 else { throw AuditNotWritten() }
-            result = Result(authorisationId: auth, allowed: auth != nil, profileJSON: json, keyLive: keyLive)
-        }
-        guard let result else { throw AuditNotWritten() }
-        return result
-    }
 
     struct OwnRead: PostgresPreparedStatement {
         static let name = "xyd_profile_own_read"

@@ -283,6 +283,103 @@ struct AuditCount: Sendable {
         }
     }
 
+    /// Banks' reads go many to a statement: each read still gets its own answer and its own
+    /// audit row, whatever the others in its batch are.
+    @Test func concurrentReadsShareStatementsYetEachGetsItsOwnAnswerAndAuditRow() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            let live = try await w.app(db).test(.router) { client in
+                let live = try await w.grant(client, bank: w.bankId, scopes: ["profile"])
+                _ = try await w.grant(client, bank: w.otherBankId, scopes: ["records"])
+                return live
+            }
+            let bankKey: UUID = try await db.owner.scalar("SELECT id FROM api_keys WHERE org_id = '\(w.bankId)'")
+            let otherKey: UUID = try await db.owner.scalar("SELECT id FROM api_keys WHERE org_id = '\(w.otherBankId)'")
+            // Five kinds of read, mixed: the live one; wrong purpose; another bank (records scope
+            // only); another business; a key that does not exist.
+            func request(_ i: Int) -> ProfileReadBatcher.Request {
+                let (bank, key, uscc, purpose): (UUID, UUID, String, AccessPurpose) = switch i % 5 {
+                case 0: (w.bankId, bankKey, CreditWorld.uscc, .loanApplication)
+                case 1: (w.bankId, bankKey, CreditWorld.uscc, .postLoanMonitoring)
+                case 2: (w.otherBankId, otherKey, CreditWorld.uscc, .loanApplication)
+                case 3: (w.bankId, bankKey, CreditWorld.otherUSCC, .loanApplication)
+                default: (w.bankId, UUID(), CreditWorld.uscc, .loanApplication)
+                }
+                return .init(bankOrgId: bank, uscc: uscc, scope: .profile, purpose: purpose, requestId: "batch-\(i)", keyId: key,
+                             route: "GET /v1/enterprises/:uscc/profile")
+            }
+            let batcher = ProfileReadBatcher(db: db.app, maxBatch: 8, maxConcurrentBatches: 1)
+            let n = 60
+            let results = try await withThrowingTaskGroup(of: (Int, ProfileReads.Result).self) { group in
+                for i in 0..<n { group.addTask { (i, try await batcher.read(request(i), logger: db.app.logger)) } }
+                var all: [Int: ProfileReads.Result] = [:]
+                for try await (i, r) in group { all[i] = r }
+                return all
+            }
+            #expect(results.count == n)
+            for (i, r) in results {
+                #expect(r.allowed == (i % 5 == 0), "read \(i)")
+                #expect(r.authorisationId == (i % 5 == 0 ? live : nil), "read \(i)")
+                #expect(r.keyLive == (i % 5 != 4), "read \(i)")
+                #expect((r.profileJSON?.contains(CreditWorld.uscc) ?? false) == (i % 5 == 0), "read \(i)")
+            }
+            let counts = batcher.counts
+            #expect(counts.reads == n && counts.waiting == 0)
+            #expect(counts.batches >= n / 8 && counts.batches < n, "\(counts.batches) batches for \(n) reads")
+            // One audit row per read, under its own request id, with its own outcome.
+            struct Row: Decodable { let request_id: String; let result: String; let why: String?; let actor_org_id: UUID }
+            let rows: String = try await db.owner.scalar("""
+                SELECT json_agg(json_build_object('request_id', request_id, 'result', result, 'why', detail->>'why', 'actor_org_id', actor_org_id))::text
+                FROM audit_log WHERE action = 'profile.read'
+                """)
+            let audited = try JSONDecoder().decode([Row].self, from: Data(rows.utf8))
+            #expect(audited.count == n)
+            for row in audited {
+                let i = try #require(Int(row.request_id.dropFirst("batch-".count)))
+                #expect(row.result == (i % 5 == 0 ? "allowed" : "denied"), "row \(i)")
+                #expect(row.why == (i % 5 == 0 ? nil : i % 5 == 4 ? "key not live" : "no live authorisation"), "row \(i)")
+                #expect(row.actor_org_id == (i % 5 == 2 ? w.otherBankId : w.bankId), "row \(i)")
+            }
+        }
+    }
+
+    /// Past its bound the queue refuses a read at once, and a refused read leaves no trace;
+    /// every read let in is answered and audited.
+    @Test func theReadQueueIsBoundedAndLosesNothing() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            let bankKey: UUID = try await db.owner.scalar("SELECT id FROM api_keys WHERE org_id = '\(w.bankId)'")
+            let batcher = ProfileReadBatcher(db: db.app, maxBatch: 2, maxConcurrentBatches: 1, maxQueued: 3)
+            let request = ProfileReadBatcher.Request(
+                bankOrgId: w.bankId, uscc: CreditWorld.uscc, scope: .profile, purpose: .loanApplication, requestId: nil, keyId: bankKey,
+                route: "GET /v1/enterprises/:uscc/profile")
+            // The audit log held in SHARE mode: the first batch's insert waits, the queue fills.
+            let outcomes = try await db.owner.withTransaction { c in
+                try await c.query("LOCK TABLE audit_log IN SHARE MODE", logger: db.owner.logger)
+                let group = Locked<[Task<Bool, Never>]>([])
+                for _ in 0..<3 {
+                    group.withLock { $0.append(Task { (try? await batcher.read(request, logger: db.app.logger)) != nil }) }
+                }
+                try await eventually("the first batch running and the rest of the three waiting") {
+                    let c = batcher.counts
+                    return c.batches == 1 && c.reads + c.waiting == 3
+                }
+                for _ in 0..<(3 - batcher.counts.waiting) {  // fills the queue to its bound: 3 waiting
+                    group.withLock { $0.append(Task { (try? await batcher.read(request, logger: db.app.logger)) != nil }) }
+                }
+                try await eventually("the queue full") { batcher.counts.waiting == 3 }
+                // One more is refused at once, while the lock still holds everything else.
+                await #expect(throws: ReadQueueFull.self) { _ = try await batcher.read(request, logger: db.app.logger) }
+                return group.withLock { $0 }
+            }
+            var answered = 0
+            for task in outcomes where await task.value { answered += 1 }
+            #expect(outcomes.count > 3 && answered == outcomes.count)
+            // No authorisation: each denied, and audited; the refused one not at all.
+            #expect(try await AuditCount.of(db, action: "profile.read", result: "denied") == outcomes.count)
+        }
+    }
+
     @Test func aRevokedKeyIsRefusedAtOnceOnTheCachedHotPaths() async throws {
         try await TestDatabase.with { db in
             let w = try await CreditWorld.make(db)

@@ -12,6 +12,8 @@ import Store
 struct CreditRoutes {
     let db: Database
     let signer: ReportSigner?
+    /// Banks' profile reads, many to a statement under load.
+    let reads: ProfileReadBatcher
 
     static let purposeHeader = HTTPField.Name("X-Purpose")!
     static let recordsPageMax = 500
@@ -365,11 +367,15 @@ struct CreditRoutes {
             let purpose = try purpose(call)
             let lineage = try flag(call, "lineage")
             if !lineage {
-                // The hot path: check, audit and read in one statement.
-                let r = try await db.withConnection { c in
-                    try await ProfileReads.bankRead(
-                        c, logger: call.logger, audit: call.auditEntry(action: "profile.read", result: .allowed),
-                        bankOrgId: call.caller.orgId, uscc: uscc, scope: .profile, purpose: purpose)
+                // The hot path: check, audit and read in one statement, with the other reads waiting.
+                let r: ProfileReads.Result
+                do {
+                    r = try await reads.read(
+                        .init(bankOrgId: call.caller.orgId, uscc: uscc, scope: .profile, purpose: purpose,
+                              requestId: call.context.requestId, keyId: call.caller.keyId, route: call.route),
+                        logger: call.logger)
+                } catch let full as ReadQueueFull {
+                    throw Problem(.notReady, full.description, headers: [.retryAfter: "1"])
                 }
                 guard r.keyLive else { throw call.keyNotLive() }
                 guard r.allowed else {
