@@ -30,7 +30,8 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     HealthRoutes(db: deps.db, migrator: deps.migrator, registry: deps.registry).register(api)
     OrgRoutes(db: deps.db).register(api)
     AuditRoutes(db: deps.db).register(api)
-    let credit = CreditRoutes(db: deps.db, signer: deps.signer, reads: ProfileReadBatcher(db: deps.db))
+    let credit = CreditRoutes(db: deps.db, signer: deps.signer, reads: ProfileReadBatcher(
+        db: deps.db, maxBatch: deps.config.readBatch, maxConcurrentBatches: deps.config.readBatches, maxQueued: deps.config.readQueue))
     credit.register(api)
     ProductRoutes(db: deps.db).register(api)
     WebhookRoutes(db: deps.db, policy: deps.config.webhookPolicy).register(api)

@@ -34,6 +34,9 @@ public struct AppConfig: Sendable {
     public var ingestIntervalSeconds: Int
     public var profileIntervalMilliseconds: Int
     public var profileBatch: Int
+    public var readBatch: Int
+    public var readBatches: Int
+    public var readQueue: Int
     public var marketSweepSeconds: Int
     public var statsRefreshSeconds: Int
     public var publicRatePerMinute: Int
@@ -91,6 +94,12 @@ public struct AppConfig: Sendable {
               help: "how often the profile service looks for changed enterprises when idle, 50–60000 ms"),
         .init(variable: "XYD_PROFILE_BATCH", flag: "--profile-batch", defaultValue: "\(ProfileStore.defaultBatch)",
               help: "enterprises recomputed per transaction, 1–\(ProfileStore.maxBatch)"),
+        .init(variable: "XYD_READ_BATCH", flag: "--read-batch", defaultValue: "\(ProfileReadBatcher.defaultMaxBatch)",
+              help: "banks' profile reads answered by one statement at most, 1–\(ProfileReadBatcher.maxBatchCeiling)"),
+        .init(variable: "XYD_READ_BATCHES", flag: "--read-batches", defaultValue: "\(ProfileReadBatcher.defaultMaxConcurrentBatches)",
+              help: "such statements running at once, 1–64 (each holds a pool connection)"),
+        .init(variable: "XYD_READ_QUEUE", flag: "--read-queue", defaultValue: "\(ProfileReadBatcher.defaultMaxQueued)",
+              help: "profile reads waiting for a statement at most (more are answered 503), 1–100000"),
         .init(variable: "XYD_MARKET_SWEEP_S", flag: "--market-sweep-s", defaultValue: "\(MarketService.defaultIntervalSeconds)",
               help: "how often expired demands and lapsed take-ups are settled, 1–3600 s"),
         .init(variable: "XYD_STATS_REFRESH_S", flag: "--stats-refresh-s", defaultValue: "\(StatsService.defaultIntervalSeconds)",
@@ -152,6 +161,9 @@ public struct AppConfig: Sendable {
             ingestIntervalSeconds: try reader.int("XYD_INGEST_INTERVAL_S", 5...86_400, 300),
             profileIntervalMilliseconds: try reader.int("XYD_PROFILE_INTERVAL_MS", 50...60_000, ProfileService.defaultIntervalMilliseconds),
             profileBatch: try reader.int("XYD_PROFILE_BATCH", 1...ProfileStore.maxBatch, ProfileStore.defaultBatch),
+            readBatch: try reader.int("XYD_READ_BATCH", 1...ProfileReadBatcher.maxBatchCeiling, ProfileReadBatcher.defaultMaxBatch),
+            readBatches: try reader.int("XYD_READ_BATCHES", 1...64, ProfileReadBatcher.defaultMaxConcurrentBatches),
+            readQueue: try reader.int("XYD_READ_QUEUE", 1...100_000, ProfileReadBatcher.defaultMaxQueued),
             marketSweepSeconds: try reader.int("XYD_MARKET_SWEEP_S", 1...3600, MarketService.defaultIntervalSeconds),
             statsRefreshSeconds: try reader.int("XYD_STATS_REFRESH_S", 5...86_400, StatsService.defaultIntervalSeconds),
             publicRatePerMinute: try reader.int("XYD_PUBLIC_RATE_PER_MINUTE", 1...6_000, RateLimiter.publicPerMinute),

@@ -41,6 +41,8 @@ public final class ProfileReadBatcher: Sendable {
     public static let defaultMaxBatch = 64
     public static let defaultMaxConcurrentBatches = 4
     public static let defaultMaxQueued = 4_096
+    /// A statement's arrays stay small enough to bind and plan quickly.
+    public static let maxBatchCeiling = 1_000
 
     public let maxBatch: Int
     public let maxConcurrentBatches: Int
@@ -66,7 +68,7 @@ public final class ProfileReadBatcher: Sendable {
     let batchSize: Recorder
 
     public init(db: Database, maxBatch: Int = defaultMaxBatch, maxConcurrentBatches: Int = defaultMaxConcurrentBatches, maxQueued: Int = defaultMaxQueued) {
-        precondition(maxBatch >= 1 && maxConcurrentBatches >= 1 && maxQueued >= 1)
+        precondition((1...Self.maxBatchCeiling).contains(maxBatch) && maxConcurrentBatches >= 1 && maxQueued >= 1)
         self.db = db
         self.maxBatch = maxBatch
         self.maxConcurrentBatches = maxConcurrentBatches
