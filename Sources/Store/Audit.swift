@@ -104,6 +104,9 @@ public enum Audit {
         precondition(batch > 0 && batch <= sealBatchMax)
         let logger = db.logger
         return try await db.withTransaction { c in
+            // Nothing queued: no lock on the chain head (a row lock is a write).
+            let pending = try await c.query("SELECT EXISTS (SELECT 1 FROM audit_unsealed)", logger: logger).collect()
+            guard try pending.first?.decode(Bool.self) == true else { return 0 }
             let head = try await c.query(
                 "SELECT chain_seq, hash FROM audit_chain_head FOR UPDATE", logger: logger
             ).collect()
