@@ -97,7 +97,7 @@ public struct AppConfig: Sendable {
         .init(variable: "XYD_READ_BATCH", flag: "--read-batch", defaultValue: "\(ProfileReadBatcher.defaultMaxBatch)",
               help: "banks' profile reads answered by one statement at most, 1–\(ProfileReadBatcher.maxBatchCeiling)"),
         .init(variable: "XYD_READ_BATCHES", flag: "--read-batches", defaultValue: "\(ProfileReadBatcher.defaultMaxConcurrentBatches)",
-              help: "such statements running at once, 1–64 (each holds a pool connection)"),
+              help: "such statements running at once, 1–64 (each holds a pool connection; about the database's cores)"),
         .init(variable: "XYD_READ_QUEUE", flag: "--read-queue", defaultValue: "\(ProfileReadBatcher.defaultMaxQueued)",
               help: "profile reads waiting for a statement at most (more are answered 503), 1–100000"),
         .init(variable: "XYD_MARKET_SWEEP_S", flag: "--market-sweep-s", defaultValue: "\(MarketService.defaultIntervalSeconds)",

@@ -39,7 +39,9 @@ public final class ProfileReadBatcher: Sendable {
     }
 
     public static let defaultMaxBatch = 64
-    public static let defaultMaxConcurrentBatches = 4
+    /// About the database's cores: measured on two, 2 answered 10,600–11,500 reads/s against
+    /// 8,100–10,800 with 4 and 9,000 with 3 (bench/RESULTS.md).
+    public static let defaultMaxConcurrentBatches = 2
     public static let defaultMaxQueued = 4_096
     /// A statement's arrays stay small enough to bind and plan quickly.
     public static let maxBatchCeiling = 1_000
