@@ -271,7 +271,7 @@ public struct API {
         let sink: BodySink
         mutating func write(_ buffer: ByteBuffer) async throws {
             var b = buffer
-            sink.buffer.withLock { $0.writeBuffer(&b) }
+            sink.buffer.withLock { _ = $0.writeBuffer(&b) }
         }
         consuming func finish(_ trailingHeaders: HTTPFields?) async throws {}
     }
