@@ -6,7 +6,8 @@ import Store
 
 /// What one dataset's run did.
 public struct DatasetReport: Sendable, Codable {
-    public enum Outcome: String, Sendable, Codable { case caughtUp = "caught_up", stopped, failing }
+    /// `skipped`: another worker holds the dataset's lease (it pulls the dataset meanwhile).
+    public enum Outcome: String, Sendable, Codable { case caughtUp = "caught_up", stopped, failing, skipped }
     public var dataset: String
     public var received = 0
     public var stored = 0
@@ -37,15 +38,35 @@ public struct Ingestor: Sendable {
     let settings: FeedSettings
     let today: @Sendable () -> Day
     let progress: @Sendable (DatasetReport) -> Void
+    /// This worker's name on the datasets' leases (host, process, a random tag).
+    public let worker: String
 
     public init(db: Database, clients: [Dataset: ProviderClient], protector: PersonalDataProtector?, settings: FeedSettings,
-                today: @escaping @Sendable () -> Day, progress: @escaping @Sendable (DatasetReport) -> Void = { _ in }) {
+                today: @escaping @Sendable () -> Day, worker: String = Ingestor.workerName(),
+                progress: @escaping @Sendable (DatasetReport) -> Void = { _ in }) {
         self.db = db
         self.clients = clients
         self.protector = protector
         self.settings = settings
         self.today = today
+        self.worker = worker
         self.progress = progress
+    }
+
+    /// `host:pid:tag`, unique to this process.
+    public static func workerName() -> String {
+        "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UInt32.random(in: .min ... .max))"
+    }
+
+    /// A worker of this host whose process has ended (killed, crashed): its leases need not
+    /// be waited out. (A worker of another host cannot be checked: its lease runs out.)
+    public static func isDeadLocalWorker(_ name: String) -> Bool {
+        let parts = name.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]), pid > 0,
+              parts.dropLast(2).joined(separator: ":") == ProcessInfo.processInfo.hostName,
+              pid != ProcessInfo.processInfo.processIdentifier
+        else { return false }
+        return kill(pid, 0) == -1 && errno == ESRCH
     }
 
     /// Every configured dataset until caught up (or stopped), a bounded number at a time.
@@ -78,7 +99,37 @@ public struct Ingestor: Sendable {
             return report
         }
         do {
+            var holder = try await IngestStore.claim(db, dataset: dataset, worker: worker, seconds: settings.leaseSeconds)
+            if let dead = holder?.worker, Self.isDeadLocalWorker(dead) {
+                holder = try await IngestStore.claim(db, dataset: dataset, worker: worker, seconds: settings.leaseSeconds, takeOverFrom: dead)
+            }
+            if let holder {
+                report.outcome = .skipped
+                report.reason = "worker \(holder.worker) is pulling it (lease until \(holder.until))"
+                progress(report)
+                return report
+            }
+        } catch {
+            report.outcome = .failing
+            report.reason = describeDatabaseError(error)
+            return report
+        }
+        // Renewed while this worker pulls; given back when it is done, however it ends.
+        let heartbeat = Task { [db, worker, settings] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(settings.leaseSeconds / 3))
+                if Task.isCancelled { return }
+                guard (try? await IngestStore.renew(db, dataset: dataset, worker: worker, seconds: settings.leaseSeconds)) != false else { return }
+            }
+        }
+        defer { heartbeat.cancel() }
+        do {
             try await pull(dataset, client: client, report: &report)
+        } catch IngestError.leaseLost(_, let holder) {
+            // Another worker took the dataset over (this one was too slow to renew): it goes on
+            // from the stored cursor; nothing of this page was stored.
+            report.outcome = .skipped
+            report.reason = "the lease ran out" + (holder.map { "; worker \($0) took the dataset over" } ?? "")
         } catch let stop as FeedStop {
             report.outcome = .stopped
             report.reason = "\(stop.scope == .provider ? "provider \(provider)" : dataset.rawValue) stopped: \(stop.description)"
@@ -93,6 +144,8 @@ public struct Ingestor: Sendable {
             report.reason = describeDatabaseError(error)
             try? await IngestStore.markStopped(db, dataset: dataset, status: "failing", code: "error", message: report.reason!)
         }
+        heartbeat.cancel()
+        try? await IngestStore.release(db, dataset: dataset, worker: worker)
         report.live = (try? await live(dataset)) ?? 0
         progress(report)
         return report
@@ -134,7 +187,7 @@ public struct Ingestor: Sendable {
             next = page.hasMore ? fetch(page.nextCursor) : nil
             let counts = try await IngestStore.storePage(
                 db, dataset: dataset, cursorBefore: cursor, cursorAfter: page.nextCursor, hasMore: page.hasMore,
-                rows: prepared.rows, quarantine: prepared.quarantine, received: page.items.count)
+                rows: prepared.rows, quarantine: prepared.quarantine, received: page.items.count, worker: worker)
             report.add(counts)
             cursor = page.nextCursor
             progress(report)

@@ -18,6 +18,9 @@ public struct FeedSettings: Sendable {
     public var maxRateLimitedWaits = 50
     public var maxRetryAfterSeconds = 300
     public var maxConcurrentDatasets = 4
+    /// A dataset's lease: renewed every third of it while a worker pulls; a worker that dies
+    /// holds the dataset at most this long.
+    public var leaseSeconds = 60
 
     public init() {}
 }

@@ -59,10 +59,14 @@ public struct PageCounts: Sendable, Equatable {
 public enum IngestError: Error, CustomStringConvertible {
     /// Another worker moved this dataset's cursor since we read it: nothing was stored.
     case cursorMoved(dataset: String)
+    /// This worker's lease on the dataset ran out (another may hold it now): nothing was stored.
+    case leaseLost(dataset: String, holder: String?)
 
     public var description: String {
         switch self {
         case .cursorMoved(let d): "the cursor of \(d) moved under us (another ingestion worker?); the page was not stored"
+        case .leaseLost(let d, let holder):
+            "the lease on \(d) ran out\(holder.map { " and worker \($0) holds it now" } ?? ""); the page was not stored"
         }
     }
 }
@@ -87,11 +91,70 @@ public enum IngestStore {
         }
     }
 
+    /// Who holds a dataset's lease, when the caller could not take it.
+    public struct LeaseHolder: Sendable, Equatable {
+        public let worker: String
+        public let until: Date
+    }
+
+    /// Takes the dataset's lease for `seconds` (or renews it, when this worker holds it):
+    /// nil when taken, else who holds it. A lease that ran out is free to take, and so is one
+    /// held by `takeOverFrom` (a worker known to be dead).
+    public static func claim(
+        _ db: Database, dataset: Dataset, worker: String, seconds: Int, takeOverFrom dead: String? = nil
+    ) async throws -> LeaseHolder? {
+        try await db.withConnection { c in
+            try await c.query(
+                """
+                INSERT INTO feed_state (dataset, provider) VALUES (\(dataset.rawValue), \(dataset.provider.rawValue))
+                ON CONFLICT (dataset) DO NOTHING
+                """, logger: db.logger)
+            let rows = try await c.query(
+                """
+                UPDATE feed_state SET leased_by = \(worker), lease_until = now() + make_interval(secs => \(seconds))
+                WHERE dataset = \(dataset.rawValue)
+                  AND (leased_by IS NULL OR leased_by = \(worker) OR leased_by = \(dead) OR lease_until < now())
+                RETURNING 1
+                """, logger: db.logger
+            ).collect()
+            if !rows.isEmpty { return nil }
+            let held = try await c.query(
+                "SELECT leased_by, lease_until FROM feed_state WHERE dataset = \(dataset.rawValue)", logger: db.logger
+            ).collect()
+            let (holder, until) = try held[0].decode((String?, Date?).self)
+            // Given back between the two statements: say so rather than claim it was taken.
+            return LeaseHolder(worker: holder ?? "(given back just now)", until: until ?? Date())
+        }
+    }
+
+    /// Renews the lease while this worker holds it; false when it does not any more.
+    public static func renew(_ db: Database, dataset: Dataset, worker: String, seconds: Int) async throws -> Bool {
+        try await db.withConnection { c in
+            try await c.query(
+                """
+                UPDATE feed_state SET lease_until = now() + make_interval(secs => \(seconds))
+                WHERE dataset = \(dataset.rawValue) AND leased_by = \(worker) AND lease_until > now()
+                RETURNING 1
+                """, logger: db.logger
+            ).collect().count == 1
+        }
+    }
+
+    /// Gives the lease back (when this worker still holds it).
+    public static func release(_ db: Database, dataset: Dataset, worker: String) async throws {
+        try await db.withConnection { c in
+            try await c.query(
+                "UPDATE feed_state SET leased_by = NULL, lease_until = NULL WHERE dataset = \(dataset.rawValue) AND leased_by = \(worker)",
+                logger: db.logger)
+        }
+    }
+
     /// Stores one page and moves the cursor from `cursorBefore` to `cursorAfter`, or changes
-    /// nothing (throws) when another worker moved the cursor first.
+    /// nothing (throws) when another worker moved the cursor first — or, given `worker`, when
+    /// that worker's lease on the dataset has run out.
     public static func storePage(
         _ db: Database, dataset: Dataset, cursorBefore: String?, cursorAfter: String, hasMore: Bool,
-        rows: [StageRow], quarantine: [QuarantineRow], received: Int
+        rows: [StageRow], quarantine: [QuarantineRow], received: Int, worker: String? = nil
     ) async throws -> PageCounts {
         precondition(rows.count + quarantine.count <= received)
         let logger = db.logger
@@ -102,10 +165,16 @@ public enum IngestStore {
             // Waiting for the WAL flush per page buys nothing here.
             try await c.query("SET LOCAL synchronous_commit = off", logger: logger)
             let current = try await c.query(
-                "SELECT cursor, nextval('ingest_batch_id_seq') FROM feed_state WHERE dataset = \(name) FOR UPDATE", logger: logger
+                """
+                SELECT cursor, nextval('ingest_batch_id_seq'), leased_by, coalesce(lease_until > now(), false)
+                FROM feed_state WHERE dataset = \(name) FOR UPDATE
+                """, logger: logger
             ).collect()
             guard let row = current.first else { throw IngestError.cursorMoved(dataset: name) }
-            let (cursorHeld, batch) = try row.decode((String?, Int64).self)
+            let (cursorHeld, batch, holder, leaseLive) = try row.decode((String?, Int64, String?, Bool).self)
+            if let worker, holder != worker || !leaseLive {
+                throw IngestError.leaseLost(dataset: name, holder: holder == worker ? nil : holder)
+            }
             guard cursorHeld == cursorBefore else { throw IngestError.cursorMoved(dataset: name) }
             var counts = PageCounts()
             var liveDelta = 0
@@ -321,9 +390,12 @@ public enum IngestStore {
         public let quarantined: Int64
         public let live: Int64
         public let quarantineByReason: [String: Int64]
+        /// The worker holding the dataset's lease now (pulling it), if any.
+        public let pulledBy: String?
 
         enum CodingKeys: String, CodingKey {
             case dataset, provider, status, received, stored, stale, withdrawn, quarantined, live
+            case pulledBy = "pulled_by"
             case stopCode = "stop_code"
             case stopMessage = "stop_message"
             case lastSuccessAt = "last_success_at"
@@ -342,17 +414,17 @@ public enum IngestStore {
                 reasons[d, default: [:]][code] = n
             }
             var result: [DatasetStatus] = []
-            for try await (d, p, s, code, msg, success, newest, r, st, sl, w, q, live) in try await c.query(
+            for try await (d, p, s, code, msg, success, newest, r, st, sl, w, q, live, by) in try await c.query(
                 """
                 SELECT dataset, provider, status, stop_code, stop_message, last_success_at, newest_item_at,
-                       received, stored, stale, withdrawn, quarantined, live
+                       received, stored, stale, withdrawn, quarantined, live, CASE WHEN lease_until > now() THEN leased_by END
                 FROM feed_state ORDER BY dataset
                 """, logger: db.logger
-            ).decode((String, String, String, String?, String?, Date?, Date?, Int64, Int64, Int64, Int64, Int64, Int64).self) {
+            ).decode((String, String, String, String?, String?, Date?, Date?, Int64, Int64, Int64, Int64, Int64, Int64, String?).self) {
                 result.append(DatasetStatus(
                     dataset: d, provider: p, status: s, stopCode: code, stopMessage: msg, lastSuccessAt: success,
                     newestItemAt: newest, received: r, stored: st, stale: sl, withdrawn: w, quarantined: q,
-                    live: live, quarantineByReason: reasons[d] ?? [:]))
+                    live: live, quarantineByReason: reasons[d] ?? [:], pulledBy: by))
             }
             return result
         }

@@ -30,6 +30,7 @@ struct FeedsCommand: AsyncParsableCommand {
                 line += countColumns([r.received, r.stored, r.stale, r.withdrawn, r.quarantined, r.live])
                 print(line)
                 if let code = r.stopCode { print("    stopped: \(code) — \(r.stopMessage ?? "")") }
+                if let worker = r.pulledBy { print("    being pulled by worker \(worker)") }
                 for (reason, n) in r.quarantineByReason.sorted(by: { $0.value > $1.value }) {
                     print("    quarantined \(n) × \(reason)")
                 }

@@ -170,6 +170,88 @@ import TestSupport
         }
     }
 
+    /// Two workers on the same city at once: they share the datasets through the leases, none
+    /// fails, and together they hold exactly the truth, every version once.
+    @Test func twoWorkersAtOnceShareTheDatasetsAndHoldExactlyTheTruth() async throws {
+        try await SimHarness.with(enterprises: 120, seed: 8) { sim in
+            try await TestDatabase.with { db in
+                let curl = CurlClient()
+                defer { curl.shutdown() }
+                let a = try sim.ingestor(db.app, curl: curl), b = try sim.ingestor(db.app, curl: curl)
+                #expect(a.worker != b.worker)
+                async let ra = a.runOnce()
+                async let rb = b.runOnce()
+                let (reportsA, reportsB) = await (ra, rb)
+                let all = reportsA + reportsB
+                #expect(all.allSatisfy { $0.outcome == .caughtUp || $0.outcome == .skipped }, "\(all)")
+                for d in Dataset.allCases {
+                    #expect(all.contains { $0.dataset == d.rawValue && $0.outcome == .caughtUp }, "\(d) caught up by one of them")
+                }
+                #expect(all.filter { $0.outcome == .skipped }.allSatisfy { $0.reason?.contains("is pulling it") == true })
+                #expect(try await held(db.app) == truth(sim))
+                // Every version stored once: what the two stored adds up to what the table holds.
+                let versions: Int = try await db.owner.scalar("SELECT count(*)::int FROM record_version")
+                #expect(all.reduce(0) { $0 + $1.stored } == versions)
+                // Every lease given back.
+                let leased: Int = try await db.owner.scalar("SELECT count(*)::int FROM feed_state WHERE leased_by IS NOT NULL")
+                #expect(leased == 0)
+            }
+        }
+    }
+
+    /// A dataset's lease: held by one worker, refused to another, renewed by its holder; when it
+    /// runs out another takes the dataset over and the late worker's page is refused whole.
+    @Test func aLeaseIsTakenOverOnlyWhenItRunsOutAndTheLateWorkerStoresNothing() async throws {
+        try await TestDatabase.with { db in
+            #expect(try await IngestStore.claim(db.app, dataset: .taxFiling, worker: "a", seconds: 60) == nil)
+            #expect(try await IngestStore.claim(db.app, dataset: .taxFiling, worker: "a", seconds: 60) == nil)  // its own: renewed
+            #expect(try await IngestStore.claim(db.app, dataset: .taxFiling, worker: "b", seconds: 60)?.worker == "a")
+            #expect(try await IngestStore.renew(db.app, dataset: .taxFiling, worker: "a", seconds: 60))
+            #expect(try await !IngestStore.renew(db.app, dataset: .taxFiling, worker: "b", seconds: 60))
+            var cursor: String?
+            func page(_ worker: String, _ v: Int64) async throws -> PageCounts {
+                let next = "c\(v)"
+                let counts = try await IngestStore.storePage(
+                    db.app, dataset: .taxFiling, cursorBefore: cursor, cursorAfter: next, hasMore: true, rows: [row(v)], quarantine: [],
+                    received: 1, worker: worker)
+                cursor = next
+                return counts
+            }
+            #expect(try await page("a", 1).stored == 1)
+            await #expect(throws: IngestError.self) { _ = try await page("b", 2) }  // not b's lease
+            // a stalls past its lease; b takes the dataset over.
+            try await db.owner.execute("UPDATE feed_state SET lease_until = now() - interval '1 second' WHERE dataset = 'tax_filing'")
+            await #expect(throws: IngestError.self) { _ = try await page("a", 3) }  // ran out, even before anyone took it
+            #expect(try await IngestStore.claim(db.app, dataset: .taxFiling, worker: "b", seconds: 60) == nil)
+            #expect(try await !IngestStore.renew(db.app, dataset: .taxFiling, worker: "a", seconds: 60))
+            await #expect(throws: IngestError.self) { _ = try await page("a", 4) }
+            #expect(try await page("b", 5).stored == 1)
+            #expect(try await current(db.app) == (5, "upsert", 1))
+            #expect(try await db.owner.scalar("SELECT count(*)::int FROM record_version") == 2)  // versions 1 and 5 only
+            // a's release leaves b's lease alone; b's gives it back.
+            try await IngestStore.release(db.app, dataset: .taxFiling, worker: "a")
+            #expect(try await IngestStore.claim(db.app, dataset: .taxFiling, worker: "c", seconds: 60)?.worker == "b")
+            try await IngestStore.release(db.app, dataset: .taxFiling, worker: "b")
+            #expect(try await IngestStore.claim(db.app, dataset: .taxFiling, worker: "c", seconds: 60) == nil)
+        }
+    }
+
+    /// A killed `xyd ingest` restarted on the same host takes its datasets back at once: its
+    /// old leases name a process that no longer exists. Leases of live processes and of other
+    /// hosts are waited out.
+    @Test func aDeadWorkerOfThisHostIsRecognised() async throws {
+        let host = ProcessInfo.processInfo.hostName
+        let ended = Process()
+        ended.executableURL = URL(fileURLWithPath: "/bin/true")
+        try ended.run()
+        ended.waitUntilExit()
+        #expect(Ingestor.isDeadLocalWorker("\(host):\(ended.processIdentifier):7"))
+        #expect(!Ingestor.isDeadLocalWorker("\(host):\(getppid()):7"))  // alive
+        #expect(!Ingestor.isDeadLocalWorker("\(host):\(ProcessInfo.processInfo.processIdentifier):7"))  // this process
+        #expect(!Ingestor.isDeadLocalWorker("elsewhere-\(host):\(ended.processIdentifier):7"))  // another host
+        #expect(!Ingestor.isDeadLocalWorker("garbage"))
+    }
+
     @Test func aPageStoredByAnotherWorkerFirstIsRefusedWhole() async throws {
         try await TestDatabase.with { db in
             _ = try await IngestStore.position(db.app, dataset: .taxFiling)

@@ -88,7 +88,7 @@ public struct TestDatabase: Sendable {
 
     /// Runs one statement on the `postgres` database as the owner role (a pool runs only once,
     /// so each call makes its own).
-    static func adminExecute(_ sql: String) async throws {
+    public static func adminExecute(_ sql: String) async throws {
         let admin = Database(
             settings: .init(url: try TestEnvironment.ownerURL().with(database: "postgres"), poolSize: 1),
             logger: TestEnvironment.logger)
