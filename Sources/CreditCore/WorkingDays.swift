@@ -1,5 +1,5 @@
-/// Deadlines in working days: Saturdays and Sundays are skipped. (Public holidays and the
-/// make-up working weekends of China's calendar are not modelled yet.)
+/// Deadlines in working days: weekends and China's public holidays are skipped, the weekend
+/// days worked in exchange count (`ChinaCalendar`).
 extension Day {
     /// Days since 1970-01-01 (negative before).
     public var daysSinceEpoch: Int {
@@ -19,7 +19,7 @@ extension Day {
         return (d < 0 ? d + 7 : d) + 1
     }
 
-    public var isWorkingDay: Bool { isoWeekday <= 5 }
+    public var isWorkingDay: Bool { ChinaCalendar.isWorkingDay(self) }
 
     /// The day `n` working days after this one (a deadline "within n working days").
     public func addingWorkingDays(_ n: Int) -> Day {

@@ -56,6 +56,11 @@ let startupCheckAttempts: Int64 = 3
 public func buildApplication(_ config: AppConfig, logger: Logger? = nil) throws -> some ApplicationProtocol {
     var logger = logger ?? Logger(label: "xyd")
     logger.logLevel = config.logLevel
+    let missing = ChinaCalendar.missingYears(today: Day.todayInChina())
+    if !missing.isEmpty {
+        logger.warning(
+            "the working-day calendar lacks China's public holidays for \(missing.map(String.init).joined(separator: ", ")): deadlines in those years count weekdays only; add the State Council's notice to Sources/CreditCore/ChinaCalendar.swift")
+    }
     let registry = Observability.registry  // bootstrap metrics before anything makes a metric
     let db = Database(settings: config.database, logger: logger)
     let migrator = try Migrator(folder: config.migrationsDirectory)

@@ -26,4 +26,43 @@ import Testing
         #expect(d("2028-02-28").addingWorkingDays(1) == d("2028-02-29"))
         #expect(d("2026-11-28").addingWorkingDays(0) == d("2026-11-28"))
     }
+
+    @Test func publicHolidaysAreSkippedAndMakeUpDaysCount() {
+        // Spring Festival 2026: off from Sunday 15 to Monday 23 February; Saturday 14 and
+        // Saturday 28 worked in exchange.
+        #expect(d("2026-02-14").isWorkingDay)
+        #expect(!d("2026-02-16").isWorkingDay && !d("2026-02-23").isWorkingDay)
+        #expect(d("2026-02-28").isWorkingDay)
+        // A demand posted on Friday 13 February: Saturday 14 is the first working day, then
+        // Tuesday 24 — not Monday 16 as weekdays alone would say.
+        #expect(d("2026-02-13").addingWorkingDays(1) == d("2026-02-14"))
+        #expect(d("2026-02-13").addingWorkingDays(2) == d("2026-02-24"))
+        // Ten working days from Friday 13 February: 14, 24, 25, 26, 27, 28 (a Saturday worked),
+        // 2, 3, 4, 5 March.
+        #expect(d("2026-02-13").addingWorkingDays(10) == d("2026-03-05"))
+        // National Day 2026: 1–7 October off; Sunday 20 September and Saturday 10 October worked.
+        #expect(d("2026-09-30").addingWorkingDays(1) == d("2026-10-08"))
+        #expect(d("2026-09-20").isWorkingDay && d("2026-10-10").isWorkingDay)
+        #expect(!d("2026-09-25").isWorkingDay)  // Mid-Autumn, a Friday
+        // 2025: Spring Festival 28 January – 4 February; Sunday 26 January worked.
+        #expect(d("2025-01-24").addingWorkingDays(1) == d("2025-01-26"))
+        #expect(d("2025-01-27").addingWorkingDays(1) == d("2025-02-05"))
+        // A year the calendar does not know counts weekdays only, and says so.
+        #expect(!ChinaCalendar.covers(year: 2030))
+        #expect(d("2030-10-01").isWorkingDay)  // a Tuesday; its holidays are not listed yet
+        #expect(ChinaCalendar.missingYears(today: d("2026-11-28")).isEmpty)
+        #expect(ChinaCalendar.missingYears(today: d("2026-12-01")) == [2027])
+    }
+
+    @Test func everyListedYearIsConsistent() {
+        for (year, y) in ChinaCalendar.years {
+            for range in y.holidays {
+                #expect(range.lowerBound.year == year && range.upperBound.year == year, "\(range) in \(year)")
+            }
+            for w in y.workdays {
+                #expect(w.year == year && w.isoWeekday >= 6, "a make-up day is a Saturday or Sunday: \(w)")
+                #expect(!y.holidays.contains { $0.contains(w) }, "\(w) is both off and worked")
+            }
+        }
+    }
 }
