@@ -210,3 +210,25 @@ export_env() {
     export XYD_MIGRATE_DATABASE_URL=${XYD_MIGRATE_DATABASE_URL:-$(db_url owner)}
     export XYD_MIGRATIONS_DIR=${XYD_MIGRATIONS_DIR:-$ROOT/db/migrations}
 }
+
+# What ops/backup records and ops/restore checks of a database: one JSON line of the schema's
+# migrations, the main tables' row counts and the audit chain's head.
+BACKUP_FACTS_SQL="SELECT json_build_object(
+    'migrations', (SELECT count(*) FROM schema_migrations),
+    'last_migration', (SELECT name FROM schema_migrations ORDER BY version DESC LIMIT 1),
+    'counts', json_build_object(
+        'organisations', (SELECT count(*) FROM organisations),
+        'api_keys', (SELECT count(*) FROM api_keys),
+        'record_version', (SELECT count(*) FROM record_version),
+        'quarantine', (SELECT count(*) FROM quarantine),
+        'profile', (SELECT count(*) FROM profile),
+        'authorisation', (SELECT count(*) FROM authorisation),
+        'report', (SELECT count(*) FROM report),
+        'demand', (SELECT count(*) FROM demand),
+        'audit_log', (SELECT count(*) FROM audit_log),
+        'audit_seal', (SELECT count(*) FROM audit_seal)),
+    'audit_chain_head', (SELECT json_build_object('chain_seq', chain_seq, 'hash', encode(hash, 'hex')) FROM audit_chain_head))::text;"
+
+# The first 16 hex digits of a key file's SHA-256 (empty when there is no such file): tells
+# whether the same key is present, without revealing it.
+key_fingerprint() { if [ -f "$1" ]; then sha256sum "$1" | cut -c1-16; fi; }
