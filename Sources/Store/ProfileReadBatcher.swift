@@ -81,8 +81,9 @@ public final class ProfileReadBatcher: Sendable {
     /// Batches begun and reads taken into them so far, and reads waiting now.
     public var counts: (batches: Int, reads: Int, waiting: Int) { state.withLock { ($0.batches, $0.reads, $0.waiting) } }
 
-    /// One read: answered when its batch has committed.
-    public func read(_ request: Request, logger: Logger) async throws -> ProfileReads.Result {
+    /// One read: answered when its batch has committed. (The batch logs with the pool's
+    /// logger: it serves many requests, so no one request's id belongs on its lines.)
+    public func read(_ request: Request) async throws -> ProfileReads.Result {
         try await withCheckedThrowingContinuation { continuation in
             let start: Bool? = state.withLock { s in
                 guard s.waiting < maxQueued else { return nil }
@@ -93,7 +94,7 @@ public final class ProfileReadBatcher: Sendable {
             }
             switch start {
             case nil: continuation.resume(throwing: ReadQueueFull(limit: maxQueued))
-            case true?: Task { await self.work(logger: logger) }
+            case true?: Task { await self.work(logger: self.db.logger) }
             case false?: break
             }
         }

@@ -311,7 +311,7 @@ struct AuditCount: Sendable {
             let batcher = ProfileReadBatcher(db: db.app, maxBatch: 8, maxConcurrentBatches: 1)
             let n = 60
             let results = try await withThrowingTaskGroup(of: (Int, ProfileReads.Result).self) { group in
-                for i in 0..<n { group.addTask { (i, try await batcher.read(request(i), logger: db.app.logger)) } }
+                for i in 0..<n { group.addTask { (i, try await batcher.read(request(i))) } }
                 var all: [Int: ProfileReads.Result] = [:]
                 for try await (i, r) in group { all[i] = r }
                 return all
@@ -358,18 +358,18 @@ struct AuditCount: Sendable {
                 try await c.query("LOCK TABLE audit_log IN SHARE MODE", logger: db.owner.logger)
                 let group = Locked<[Task<Bool, Never>]>([])
                 for _ in 0..<3 {
-                    group.withLock { $0.append(Task { (try? await batcher.read(request, logger: db.app.logger)) != nil }) }
+                    group.withLock { $0.append(Task { (try? await batcher.read(request)) != nil }) }
                 }
                 try await eventually("the first batch running and the rest of the three waiting") {
                     let c = batcher.counts
                     return c.batches == 1 && c.reads + c.waiting == 3
                 }
                 for _ in 0..<(3 - batcher.counts.waiting) {  // fills the queue to its bound: 3 waiting
-                    group.withLock { $0.append(Task { (try? await batcher.read(request, logger: db.app.logger)) != nil }) }
+                    group.withLock { $0.append(Task { (try? await batcher.read(request)) != nil }) }
                 }
                 try await eventually("the queue full") { batcher.counts.waiting == 3 }
                 // One more is refused at once, while the lock still holds everything else.
-                await #expect(throws: ReadQueueFull.self) { _ = try await batcher.read(request, logger: db.app.logger) }
+                await #expect(throws: ReadQueueFull.self) { _ = try await batcher.read(request) }
                 return group.withLock { $0 }
             }
             var answered = 0

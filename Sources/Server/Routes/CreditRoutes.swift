@@ -372,8 +372,7 @@ struct CreditRoutes {
                 do {
                     r = try await reads.read(
                         .init(bankOrgId: call.caller.orgId, uscc: uscc, scope: .profile, purpose: purpose,
-                              requestId: call.context.requestId, keyId: call.caller.keyId, route: call.route),
-                        logger: call.logger)
+                              requestId: call.context.requestId, keyId: call.caller.keyId, route: call.route))
                 } catch let full as ReadQueueFull {
                     throw Problem(.notReady, full.description, headers: [.retryAfter: "1"])
                 }
