@@ -139,7 +139,7 @@ pg_start() {
     fi
     say "starting PostgreSQL on 127.0.0.1:$XYD_PG_PORT"
     as_pg "$bin/pg_ctl" -D "$PGDATA_DIR" -l "$PG_LOG" -w -t 60 -o \
-        "-p $XYD_PG_PORT -c listen_addresses=127.0.0.1 -k $PG_SOCKET_DIR -c fsync=on -c synchronous_commit=on -c max_connections=200 -c shared_buffers=256MB" \
+        "-p $XYD_PG_PORT -c listen_addresses=127.0.0.1 -k $PG_SOCKET_DIR -c fsync=on -c synchronous_commit=on -c max_connections=300 -c shared_buffers=256MB" \
         start >/dev/null || { tail -n 20 "$PG_LOG" >&2; die "PostgreSQL did not start (is port $XYD_PG_PORT taken? set XYD_PG_PORT)"; }
     pg_bootstrap_roles
 }

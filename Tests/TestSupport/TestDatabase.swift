@@ -59,11 +59,29 @@ public struct TestDatabase: Sendable {
     public var ownerURL: DatabaseURL { owner.settings.url }
     public var appURL: DatabaseURL { app.settings.url }
 
-    /// Runs `body` with a fresh database whose pools are running.
+    /// At most this many test databases at once (`XYD_TEST_DATABASES`): each test's pools and
+    /// the app it builds may hold up to 16 connections, and Swift Testing starts every test at
+    /// once — unbounded, a full run exhausted the cluster's connections.
+    public static let concurrentLimit = Int(ProcessInfo.processInfo.environment["XYD_TEST_DATABASES"] ?? "") ?? 10
+    static let slots = Slots(limit: concurrentLimit)
+
+    /// Runs `body` with a fresh database whose pools are running (waiting for a free slot first).
     @discardableResult
     public static func with<R: Sendable>(
         migrated: Bool = true, _ body: @Sendable (TestDatabase) async throws -> R
     ) async throws -> R {
+        await slots.acquire()
+        do {
+            let result = try await run(migrated: migrated, body)
+            await slots.release()
+            return result
+        } catch {
+            await slots.release()
+            throw error
+        }
+    }
+
+    static func run<R: Sendable>(migrated: Bool, _ body: @Sendable (TestDatabase) async throws -> R) async throws -> R {
         let name = "xyd_t_" + secureRandomBytes(6).hexString
         let source = migrated ? TestEnvironment.template : "template0"
         try await adminExecute("CREATE DATABASE \(name) TEMPLATE \(source)")
@@ -111,5 +129,26 @@ extension Database {
             guard let row = rows.first else { throw TestSetupError("no row from: \(sql)") }
             return try row.decode(T.self)
         }
+    }
+}
+
+/// A counting semaphore for async code.
+actor Slots {
+    let limit: Int
+    var used = 0
+    var waiting: [CheckedContinuation<Void, Never>] = []
+
+    init(limit: Int) { self.limit = max(1, limit) }
+
+    func acquire() async {
+        if used < limit {
+            used += 1
+            return
+        }
+        await withCheckedContinuation { waiting.append($0) }
+    }
+
+    func release() {
+        if waiting.isEmpty { used -= 1 } else { waiting.removeFirst().resume() }
     }
 }
