@@ -118,6 +118,8 @@ public enum AccessPolicy {
         .init(method: .post, path: "/portal/bank/demands/:demandId/pass", access: .session([.bank])),
         .init(method: .post, path: "/portal/bank/demands/:demandId/disburse", access: .session([.bank])),
         .init(method: .post, path: "/portal/bank/demands/:demandId/grant", access: .session([.bank])),
+        .init(method: .get, path: "/portal/bank/loans", access: .session([.bank])),
+        .init(method: .post, path: "/portal/bank/demands/:demandId/outcome", access: .session([.bank])),
         .init(method: .get, path: "/portal/bank/lookup", access: .session([.bank])),
         .init(method: .get, path: "/portal/bank/events", access: .session([.bank])),
         .init(method: .post, path: "/v1/silent-queries", access: .roles([.procurement])),

@@ -281,6 +281,25 @@ public enum Demands {
             """, logger: logger))
     }
 
+    /// The loans this bank disbursed, newest first, each with the monthly outcomes reported so far.
+    public static func bankLoans(_ c: PostgresConnection, logger: Logger, bank: UUID) async throws -> [(Demand, [Outcome])] {
+        let loans = try await decode(c.query(
+            """
+            SELECT \(unescaped: columns) FROM demand
+            WHERE taken_up_by = \(bank) AND state = 'disbursed'
+            ORDER BY disbursed_on DESC, created_at DESC LIMIT \(listLimit)
+            """, logger: logger))
+        guard !loans.isEmpty else { return [] }
+        var outcomes: [UUID: [Outcome]] = [:]
+        for try await (id, m, s, at) in try await c.query(
+            "SELECT demand_id, month, status, reported_at FROM loan_outcome WHERE demand_id = ANY(\(loans.map(\.id))) ORDER BY month",
+            logger: logger
+        ).decode((UUID, String, String, Date).self) {
+            outcomes[id, default: []].append(Outcome(month: m, status: s, reportedAt: at))
+        }
+        return loans.map { ($0, outcomes[$0.id] ?? []) }
+    }
+
     /// A demand as a bank may see it: matched by its products (a live demand authorisation) or
     /// held by it. Another bank's is answered as absent.
     public static func forBank(_ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, lock: Bool = false) async throws -> Demand {

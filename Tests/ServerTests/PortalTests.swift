@@ -74,7 +74,7 @@ import TestSupport
                     #expect(String(buffer: r.body).contains("Test enterprise"), "\(page) shows who is signed in")
                     #expect(try await client.execute(uri: page, method: .get, headers: [.cookie: bank.cookie]).status == .forbidden, "a bank on \(page)")
                 }
-                for page in ["/portal/bank", "/portal/bank/lookup", "/portal/bank/events"] {
+                for page in ["/portal/bank", "/portal/bank/loans", "/portal/bank/lookup", "/portal/bank/events"] {
                     #expect(try await client.execute(uri: page, method: .get, headers: [.cookie: business.cookie]).status == .forbidden, "a business on \(page)")
                     #expect(try await client.execute(uri: page, method: .get, headers: [.cookie: bank.cookie]).status == .ok, "\(page)")
                 }
@@ -154,6 +154,33 @@ import TestSupport
                 let disbursed: String = try await db.owner.scalar(
                     "SELECT state || ' ' || disbursed_amount_fen || ' ' || disbursed_on FROM demand WHERE id = '\(thirdId)'")
                 #expect(disbursed == "disbursed 45000050 \(today)")
+
+                // The loan's monthly outcomes, reported from the loans page (the API's own function).
+                let loansPage = String(buffer: try await client.execute(uri: "/portal/bank/loans", method: .get, headers: [.cookie: bank.cookie]).body)
+                #expect(loansPage.contains("/portal/bank/demands/\(thirdId)/outcome") && loansPage.contains("450,000.50"))
+                let month = String(today.description.prefix(7))
+                let nextMonth = String(today.addingDays(32).description.prefix(7))
+                let early = try await Self.post(client, "/portal/bank/demands/\(thirdId)/outcome", cookie: bank.cookie,
+                                                "month=\(nextMonth)&status=current&csrf=\(bank.csrf)")
+                #expect(early.headers[.location]?.contains("error=") == true)  // a month not yet begun
+                let wrong = try await Self.post(client, "/portal/bank/demands/\(thirdId)/outcome", cookie: bank.cookie,
+                                                "month=\(month)&status=fine&csrf=\(bank.csrf)")
+                #expect(wrong.headers[.location]?.contains("error=") == true)
+                let reported = try await Self.post(client, "/portal/bank/demands/\(thirdId)/outcome", cookie: bank.cookie,
+                                                   "month=\(month)&status=overdue_30&csrf=\(bank.csrf)")
+                #expect(reported.headers[.location] == "/portal/bank/loans?done=outcome")
+                // Another bank may not report on this bank's loan.
+                let otherBank = try await Self.session(client, key: w.otherBankKey, page: "/portal/bank")
+                let foreign = try await Self.post(client, "/portal/bank/demands/\(thirdId)/outcome", cookie: otherBank.cookie,
+                                                  "month=\(month)&status=defaulted&csrf=\(otherBank.csrf)")
+                #expect(foreign.headers[.location]?.contains("error=") == true)
+                let outcomes: String = try await db.owner.scalar(
+                    "SELECT string_agg(month || ' ' || status, ',') FROM loan_outcome WHERE demand_id = '\(thirdId)'")
+                #expect(outcomes == "\(month) overdue_30")
+                let api = try await client.execute(uri: "/v1/demands/\(thirdId)/outcomes", method: .get, headers: bearer(w.bank))
+                #expect(String(buffer: api.body).contains("\"status\":\"overdue_30\""))
+                let shown = String(buffer: try await client.execute(uri: "/portal/bank/loans", method: .get, headers: [.cookie: bank.cookie]).body)
+                #expect(shown.contains("逾期 30 天以上") || shown.contains("30+ days overdue"))
 
                 // Another business cannot see this one's demand, nor its report.
                 let other = try await Self.session(client, key: w.otherBusinessKey, page: "/portal/financing")

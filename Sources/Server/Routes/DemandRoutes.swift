@@ -291,30 +291,35 @@ struct DemandRoutes {
         let items: [Demands.Outcome]
     }
 
+    /// A bank reports a disbursed loan's month (the API route and the portal's form): checked,
+    /// stored and audited in one transaction; the loan's outcomes so far.
+    func reportOutcome(_ call: Call, id: UUID, _ body: OutcomeBody) async throws -> [Demands.Outcome] {
+        guard let month = MonthIndex(period: body.month) else { throw Problem.invalid("month", "a month YYYY-MM") }
+        guard Demands.outcomeStatuses.contains(body.status) else {
+            throw Problem.invalid("status", "one of \(Demands.outcomeStatuses.joined(separator: ", "))")
+        }
+        do {
+            return try await db.withTransaction { c in
+                let items = try await Demands.reportOutcome(
+                    c, logger: call.logger, id: id, bank: call.caller.orgId, month: month, status: body.status, today: Day.todayInChina())
+                try await Audit.record(
+                    on: c, logger: call.logger,
+                    call.auditEntry(action: "loan.outcome", result: .allowed, subjectId: id.uuidString.lowercased(),
+                                    detail: ["month": body.month, "status": body.status]))
+                return items
+            }
+        } catch let e as DemandError {
+            throw Self.mapped(e)
+        } catch let e as OutcomeError {
+            throw Problem.invalid("month", e.description.replacingOccurrences(of: "month: ", with: ""))
+        }
+    }
+
     func registerOutcomes(_ api: API) {
         api.on(.post, "/v1/demands/:demandId/outcomes") { call in
             let id = try call.uuidParameter("demandId")
             let body = try await call.decode(OutcomeBody.self)
-            guard let month = MonthIndex(period: body.month) else { throw Problem.invalid("month", "a month YYYY-MM") }
-            guard Demands.outcomeStatuses.contains(body.status) else {
-                throw Problem.invalid("status", "one of \(Demands.outcomeStatuses.joined(separator: ", "))")
-            }
-            do {
-                let items = try await db.withTransaction { c in
-                    let items = try await Demands.reportOutcome(
-                        c, logger: call.logger, id: id, bank: call.caller.orgId, month: month, status: body.status, today: Day.todayInChina())
-                    try await Audit.record(
-                        on: c, logger: call.logger,
-                        call.auditEntry(action: "loan.outcome", result: .allowed, subjectId: id.uuidString.lowercased(),
-                                        detail: ["month": body.month, "status": body.status]))
-                    return items
-                }
-                return try JSON.response(Outcomes(items: items))
-            } catch let e as DemandError {
-                throw Self.mapped(e)
-            } catch let e as OutcomeError {
-                throw Problem.invalid("month", e.description.replacingOccurrences(of: "month: ", with: ""))
-            }
+            return try JSON.response(Outcomes(items: try await reportOutcome(call, id: id, body)))
         }
         api.on(.get, "/v1/demands/:demandId/outcomes") { call in
             let id = try call.uuidParameter("demandId")

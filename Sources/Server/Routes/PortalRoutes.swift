@@ -59,6 +59,7 @@ struct PortalRoutes {
         "passed": ("已放弃该需求。", "Passed on the demand."),
         "granted": ("已批准：放款后请在此登记。", "Granted: record the disbursement here once it is made."),
         "disbursed": ("已登记放款。", "Disbursement recorded."),
+        "outcome": ("已登记该月表现。", "The month's outcome is recorded."),
     ]
 
     /// Sends the browser back to a page with the problem's message (forms whose page is elsewhere).

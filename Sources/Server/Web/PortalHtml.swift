@@ -35,6 +35,7 @@ enum PortalHtml {
 
     static let bankNav = [
         Html.Nav(path: "/portal/bank", zh: "融资需求", en: "Demands"),
+        Html.Nav(path: "/portal/bank/loans", zh: "贷款表现", en: "Loan outcomes"),
         Html.Nav(path: "/portal/bank/lookup", zh: "企业查询", en: "Look up a business"),
         Html.Nav(path: "/portal/bank/events", zh: "贷后监测", en: "Monitoring events"),
     ]
@@ -185,6 +186,14 @@ enum PortalHtml {
     ]
 
     static func demandState(_ s: String, _ lang: Lang) -> String { demandStates[s].map { lang.t($0.0, $0.1) } ?? s }
+
+    /// A loan's monthly outcome in words (`Demands.outcomeStatuses`).
+    static let outcomeStatuses: [String: (String, String)] = [
+        "current": ("正常还款", "current"), "overdue_30": ("逾期 30 天以上", "30+ days overdue"),
+        "overdue_90": ("逾期 90 天以上", "90+ days overdue"), "defaulted": ("违约", "defaulted"), "repaid": ("已结清", "repaid"),
+    ]
+
+    static func outcomeStatus(_ s: String, _ lang: Lang) -> String { outcomeStatuses[s].map { lang.t($0.0, $0.1) } ?? s }
 
     /// Objections', repairs' and commitments' states in words.
     static let governanceStates: [String: (String, String)] = [
