@@ -114,7 +114,8 @@ public struct Ingestor: Sendable {
             report.reason = describeDatabaseError(error)
             return report
         }
-        // Renewed while this worker pulls; given back when it is done, however it ends.
+        // Renewed while this worker pulls (every error below is caught); given back when it is
+        // done, however the pull ends.
         let heartbeat = Task { [db, worker, settings] in
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(settings.leaseSeconds / 3))
@@ -122,7 +123,6 @@ public struct Ingestor: Sendable {
                 guard (try? await IngestStore.renew(db, dataset: dataset, worker: worker, seconds: settings.leaseSeconds)) != false else { return }
             }
         }
-        defer { heartbeat.cancel() }
         do {
             try await pull(dataset, client: client, report: &report)
         } catch IngestError.leaseLost(_, let holder) {
