@@ -166,12 +166,12 @@ public enum IngestStore {
             try await c.query("SET LOCAL synchronous_commit = off", logger: logger)
             let current = try await c.query(
                 """
-                SELECT cursor, nextval('ingest_batch_id_seq'), leased_by, coalesce(lease_until > now(), false)
+                SELECT cursor, nextval('ingest_batch_id_seq'), leased_by, coalesce(lease_until > now(), false), now()::text
                 FROM feed_state WHERE dataset = \(name) FOR UPDATE
                 """, logger: logger
             ).collect()
             guard let row = current.first else { throw IngestError.cursorMoved(dataset: name) }
-            let (cursorHeld, batch, holder, leaseLive) = try row.decode((String?, Int64, String?, Bool).self)
+            let (cursorHeld, batch, holder, leaseLive, now) = try row.decode((String?, Int64, String?, Bool, String).self)
             if let worker, holder != worker || !leaseLive {
                 throw IngestError.leaseLost(dataset: name, holder: holder == worker ? nil : holder)
             }
@@ -181,7 +181,7 @@ public enum IngestStore {
             var usccs: [String] = []
             counts.received = received
             if !rows.isEmpty {
-                let (stored, withdrawn, delta, touched) = try await merge(c, dataset: name, batch: batch, rows: rows, logger: logger)
+                let (stored, withdrawn, delta, touched) = try await merge(c, dataset: name, batch: batch, rows: rows, now: now, logger: logger)
                 liveDelta = delta
                 usccs = touched
                 counts.stored = stored
@@ -222,7 +222,7 @@ public enum IngestStore {
     /// by how much the number of live records moved. The caller holds the dataset's
     /// feed_state row, so no other worker writes this dataset meanwhile.
     static func merge(
-        _ c: PostgresConnection, dataset: String, batch: Int64, rows: [StageRow], logger: Logger
+        _ c: PostgresConnection, dataset: String, batch: Int64, rows: [StageRow], now: String, logger: Logger
     ) async throws -> (stored: Int, withdrawn: Int, liveDelta: Int, usccs: [String]) {
         var ids: [String] = []
         var seenIds = Set<String>(minimumCapacity: rows.count)
@@ -257,27 +257,26 @@ public enum IngestStore {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(fresh.count * 400)
         let prefix = dataset + "\t"
-        let suffix = "\t" + String(batch) + "\n"
+        let suffix = "\t" + String(batch) + "\t"
+        // A fresh version overtaken within this page is written superseded already (at the
+        // transaction's moment, as the UPDATE below marks the previous tops): no update of it.
+        let superseded = "\t" + String(batch) + "\t" + now + "\n"
         for k in fresh {
             writeKeyColumns(rows[k], prefix: prefix, into: &buffer)
             buffer.writeInteger(UInt8(9))
             if let data = rows[k].data { writeCopyText(data, into: &buffer) } else { buffer.writeString("\\N") }
-            buffer.writeString(suffix)
+            buffer.writeString(top[rows[k].recordId] == k ? suffix + "\\N\n" : superseded)
         }
         try await c.copyFrom(
-            table: "record_version", columns: ["dataset", "record_id", "version", "op", "uscc", "updated_at", "data", "batch_id"],
+            table: "record_version",
+            columns: ["dataset", "record_id", "version", "op", "uscc", "updated_at", "data", "batch_id", "superseded_at"],
             logger: logger
         ) { writer in
             try await writer.write(buffer)
         }
-        // Every version below the new top of its record is superseded now: the previous top,
-        // and fresh versions overtaken within this page.
+        // The previous top of every record with a fresh top is superseded now.
         var supersededIds: [String] = [], supersededVersions: [Int64] = []
         var touched = Set<String>()
-        for k in fresh where top[rows[k].recordId] != k {
-            supersededIds.append(rows[k].recordId)
-            supersededVersions.append(rows[k].version)
-        }
         var liveDelta = 0
         for (id, head) in top {
             let before = current[id]?.live ?? false

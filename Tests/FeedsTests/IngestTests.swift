@@ -252,6 +252,33 @@ import TestSupport
         #expect(!Ingestor.isDeadLocalWorker("garbage"))
     }
 
+    /// Versions overtaken within their own page are written superseded, at the moment the
+    /// page's top version was received; a later page supersedes the top the same way.
+    @Test func versionsOvertakenInTheirPageAreStoredSuperseded() async throws {
+        try await TestDatabase.with { db in
+            _ = try await IngestStore.position(db.app, dataset: .taxFiling)
+            var cursor: String?
+            _ = try await store(db.app, [row(2, amount: 2), row(1, amount: 1), row(3, amount: 3)], cursor: &cursor)
+            let first: String = try await db.owner.scalar("""
+                SELECT string_agg(version || ':' || CASE WHEN superseded_at IS NULL THEN 'current'
+                                                        WHEN superseded_at = (SELECT received_at FROM record_version WHERE version = 3) THEN 'at 3'
+                                                        ELSE 'other' END, ',' ORDER BY version)
+                FROM record_version WHERE record_id = 'r1'
+                """)
+            #expect(first == "1:at 3,2:at 3,3:current")
+            _ = try await store(db.app, [row(4, amount: 4)], cursor: &cursor)
+            let second: String = try await db.owner.scalar("""
+                SELECT string_agg(version || ':' || CASE WHEN superseded_at IS NULL THEN 'current'
+                                                        WHEN superseded_at = (SELECT received_at FROM record_version WHERE version = 4) THEN 'at 4'
+                                                        WHEN superseded_at = (SELECT received_at FROM record_version WHERE version = 3) THEN 'at 3'
+                                                        ELSE 'other' END, ',' ORDER BY version)
+                FROM record_version WHERE record_id = 'r1'
+                """)
+            #expect(second == "1:at 3,2:at 3,3:at 4,4:current")
+            #expect(try await current(db.app) == (4, "upsert", 4))
+        }
+    }
+
     @Test func aPageStoredByAnotherWorkerFirstIsRefusedWhole() async throws {
         try await TestDatabase.with { db in
             _ = try await IngestStore.position(db.app, dataset: .taxFiling)
