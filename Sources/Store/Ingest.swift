@@ -76,14 +76,19 @@ public enum IngestError: Error, CustomStringConvertible {
 public enum IngestStore {
     public static let maxPageItems = 1_000
 
+    /// The dataset's feed_state row, made on first use.
+    static func ensureState(_ c: PostgresConnection, dataset: Dataset, logger: Logger) async throws {
+        try await c.query(
+            """
+            INSERT INTO feed_state (dataset, provider) VALUES (\(dataset.rawValue), \(dataset.provider.rawValue))
+            ON CONFLICT (dataset) DO NOTHING
+            """, logger: logger)
+    }
+
     /// The dataset's saved cursor (creating its row on first use).
     public static func position(_ db: Database, dataset: Dataset) async throws -> String? {
         try await db.withConnection { c in
-            try await c.query(
-                """
-                INSERT INTO feed_state (dataset, provider) VALUES (\(dataset.rawValue), \(dataset.provider.rawValue))
-                ON CONFLICT (dataset) DO NOTHING
-                """, logger: db.logger)
+            try await ensureState(c, dataset: dataset, logger: db.logger)
             let rows = try await c.query(
                 "SELECT cursor FROM feed_state WHERE dataset = \(dataset.rawValue)", logger: db.logger
             ).collect()
@@ -104,11 +109,7 @@ public enum IngestStore {
         _ db: Database, dataset: Dataset, worker: String, seconds: Int, takeOverFrom dead: String? = nil
     ) async throws -> LeaseHolder? {
         try await db.withConnection { c in
-            try await c.query(
-                """
-                INSERT INTO feed_state (dataset, provider) VALUES (\(dataset.rawValue), \(dataset.provider.rawValue))
-                ON CONFLICT (dataset) DO NOTHING
-                """, logger: db.logger)
+            try await ensureState(c, dataset: dataset, logger: db.logger)
             let rows = try await c.query(
                 """
                 UPDATE feed_state SET leased_by = \(worker), lease_until = now() + make_interval(secs => \(seconds))
@@ -257,15 +258,16 @@ public enum IngestStore {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(fresh.count * 400)
         let prefix = dataset + "\t"
-        let suffix = "\t" + String(batch) + "\t"
-        // A fresh version overtaken within this page is written superseded already (at the
-        // transaction's moment, as the UPDATE below marks the previous tops): no update of it.
+        // The last two columns, batch_id and superseded_at: a fresh version overtaken within
+        // this page is written superseded already (at the transaction's moment, as the UPDATE
+        // below marks the previous tops), so it needs no update.
+        let topSuffix = "\t" + String(batch) + "\t\\N\n"
         let superseded = "\t" + String(batch) + "\t" + now + "\n"
         for k in fresh {
             writeKeyColumns(rows[k], prefix: prefix, into: &buffer)
             buffer.writeInteger(UInt8(9))
             if let data = rows[k].data { writeCopyText(data, into: &buffer) } else { buffer.writeString("\\N") }
-            buffer.writeString(top[rows[k].recordId] == k ? suffix + "\\N\n" : superseded)
+            buffer.writeString(top[rows[k].recordId] == k ? topSuffix : superseded)
         }
         try await c.copyFrom(
             table: "record_version",

@@ -94,20 +94,19 @@ public final class ProfileReadBatcher: Sendable {
             }
             switch start {
             case nil: continuation.resume(throwing: ReadQueueFull(limit: maxQueued))
-            case true?: Task { await self.work(logger: self.db.logger) }
+            case true?: Task { await self.work() }
             case false?: break
             }
         }
     }
 
-    /// Takes batches from the queue until it is empty.
-    func work(logger: Logger) async {
+    /// Takes batches from the queue until it is empty (the queue is emptied whenever its last
+    /// read is taken).
+    func work() async {
         while true {
             let batch: [Waiting] = state.withLock { s in
                 guard s.waiting > 0 else {
                     s.running -= 1
-                    s.queue.removeAll(keepingCapacity: true)
-                    s.head = 0
                     return []
                 }
                 let end = min(s.queue.count, s.head + maxBatch)
@@ -128,7 +127,7 @@ public final class ProfileReadBatcher: Sendable {
             batchSize.record(batch.count)
             do {
                 let results = try await db.withConnection { c in
-                    try await ProfileReads.bankReads(c, logger: logger, batch.map(\.request))
+                    try await ProfileReads.bankReads(c, logger: db.logger, batch.map(\.request))
                 }
                 for (waiting, result) in zip(batch, results) { waiting.continuation.resume(returning: result) }
             } catch {
