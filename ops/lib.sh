@@ -76,6 +76,7 @@ pg_dirs() {
             chown -R "$PG_OS_USER" "/var/tmp/xyd-pg-$suffix"
         fi
         touch "$PG_LOG" && chown "$PG_OS_USER" "$PG_LOG"
+        chmod 600 "$PG_LOG"  # the server's log is its owner's only
     else
         mkdir -p "$PGDATA_DIR" "$PG_SOCKET_DIR"
     fi
@@ -139,7 +140,7 @@ pg_start() {
     fi
     say "starting PostgreSQL on 127.0.0.1:$XYD_PG_PORT"
     as_pg "$bin/pg_ctl" -D "$PGDATA_DIR" -l "$PG_LOG" -w -t 60 -o \
-        "-p $XYD_PG_PORT -c listen_addresses=127.0.0.1 -k $PG_SOCKET_DIR -c fsync=on -c synchronous_commit=on -c max_connections=300 -c shared_buffers=256MB" \
+        "-p $XYD_PG_PORT -c listen_addresses=127.0.0.1 -k $PG_SOCKET_DIR -c fsync=on -c synchronous_commit=on -c max_connections=300 -c shared_buffers=256MB -c log_error_verbosity=terse -c log_min_error_statement=panic -c log_file_mode=0600" \
         start >/dev/null || { tail -n 20 "$PG_LOG" >&2; die "PostgreSQL did not start (is port $XYD_PG_PORT taken? set XYD_PG_PORT)"; }
     pg_bootstrap_roles
 }

@@ -20,6 +20,8 @@ public struct Call: Sendable {
     public let keyFromCache: Bool
     let keys: KeyCache
     let db: Database
+    /// Failed authentications, for the sign-in forms (the API's gate counts its own).
+    var throttle: AuthThrottle? = nil
     /// The browser session, on `.session` routes.
     public var session: Sessions.Session? = nil
 
@@ -62,6 +64,7 @@ public struct Call: Sendable {
         }
         let buffer = try await request.body.collect(upTo: context.bodyLimit)
         if buffer.readableBytes == 0 { throw Problem(.badRequest, "a JSON body is required") }
+        if jsonHoldsNul(buffer) { throw Problem(.badRequest, "the body holds a NUL character (U+0000), which no text may contain") }
         return try Call.decoder.decode(T.self, from: buffer)
     }
 
@@ -88,6 +91,7 @@ public struct Call: Sendable {
         if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
             throw Problem(.unsupportedMediaType, "send application/json")
         }
+        if jsonHoldsNul(buffer) { throw Problem(.badRequest, "the body holds a NUL character (U+0000), which no text may contain") }
         return try Call.decoder.decode(T.self, from: buffer)
     }
 
@@ -96,7 +100,9 @@ public struct Call: Sendable {
         action: String, result: AuditEntry.Result, subjectUSCC: String? = nil, subjectId: String? = nil,
         purpose: String? = nil, detail: [String: String] = [:]
     ) -> AuditEntry {
-        AuditEntry(
+        var detail = detail
+        if let client = context.clientRequestId { detail["client_request_id"] = client }
+        return AuditEntry(
             requestId: context.requestId, actorOrgId: principal?.orgId, actorKeyId: principal?.keyId,
             actorKind: principal?.kind.rawValue ?? "anonymous", action: action, route: route,
             subjectUSCC: subjectUSCC, subjectId: subjectId, purpose: purpose, result: result, detail: detail)
@@ -155,6 +161,7 @@ public struct API {
     let router: Router<AppContext>
     let db: Database
     let keys = KeyCache()
+    let throttle: AuthThrottle
     /// `METHOD /template` of every route registered, in order.
     let registered = Locked<[String]>([])
 
@@ -167,6 +174,7 @@ public struct API {
         let db = self.db
         registered.withLock { $0.append(rule.key) }
         let keys = self.keys
+        let throttle = self.throttle
         router.on(RouterPath(path), method: method) { request, context in
             let principal: Principal?
             var session: Sessions.Session?
@@ -188,14 +196,25 @@ public struct API {
                 principal = s.principal
             case .roles(let kinds):
                 // A route whose handler checks the key again in its own statement may take the
-                // caller from the cache; every other route looks the key up each time.
+                // caller from the cache; every other route looks the key up each time. A refused
+                // key or role is audited; failed keys are throttled per address and key prefix.
+                let presented = request.headers[.authorization].map { String($0.dropFirst(min($0.count, API.bearerPrefix.count))) }
+                try throttle.check(address: context.clientAddress, key: presented)
                 let p: Principal
-                if rule.handlerChecksKey {
-                    (p, cached) = try await API.authenticate(request, context: context, db: db, cache: keys)
-                } else {
-                    p = try await API.authenticate(request, context: context, db: db)
+                do {
+                    if rule.handlerChecksKey {
+                        (p, cached) = try await API.authenticate(request, context: context, db: db, cache: keys)
+                    } else {
+                        p = try await API.authenticate(request, context: context, db: db)
+                    }
+                } catch let refused as Problem where refused.kind == .unauthorized {
+                    throttle.failed(address: context.clientAddress, key: presented)
+                    await API.auditRefusal(db, context: context, route: rule.key, principal: nil, why: "key_refused",
+                                           keyPrefix: presented.map { String($0.prefix(AuthThrottle.prefixLength)) })
+                    throw refused
                 }
                 guard kinds.contains(p.kind) else {
+                    await API.auditRefusal(db, context: context, route: rule.key, principal: p, why: "role_refused", keyPrefix: nil)
                     throw Problem(.forbidden, "a \(p.kind.rawValue) key may not call \(rule.key)")
                 }
                 principal = p
@@ -204,6 +223,7 @@ public struct API {
             if let principal { context.logger[metadataKey: "org_id"] = .string(principal.orgId.uuidString) }
             var call = Call(request: request, context: context, principal: principal, route: rule.key, keyFromCache: cached, keys: keys, db: db)
             call.session = session
+            call.throttle = throttle
             if method == .post, let principal, let key = request.headers[API.idempotencyKey] {
                 return try await API.idempotent(call, key: key, org: principal.orgId, db: db, handler: handler)
             }
@@ -214,9 +234,17 @@ public struct API {
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
     static let replayed = HTTPField.Name("Idempotent-Replayed")!
 
-    /// A POST with an `Idempotency-Key`: the first request runs and its response is kept; a
-    /// retry with the same key and body gets that response again and changes nothing; the same
-    /// key with another body is 422; while the first runs, 409. Server errors give the key back.
+    /// Routes whose response holds a secret shown once (a new key, a webhook's signing secret):
+    /// their response is never kept, so a retry is told the request was done instead of
+    /// getting the secret again.
+    static let responsesHoldSecrets: Set<String> = ["POST /v1/keys", "POST /v1/orgs/:orgId/keys", "POST /v1/webhooks"]
+
+    /// A POST with an `Idempotency-Key`: the request runs in one transaction holding the key's
+    /// lock — its work, its audit rows and the record of its response commit together — so a
+    /// retry with the same key and body gets the kept response and changes nothing, and a request
+    /// that failed or died before its commit left nothing and may simply run again. The same key
+    /// with another body is 422; while the first runs, 409. A 4xx answer is kept like a success;
+    /// a 5xx rolls everything back.
     static func idempotent(_ call: Call, key: String, org: UUID, db: Database, handler: Handler) async throws -> Response {
         guard Idempotency.isValidKey(key) else {
             throw Problem(.badRequest, "Idempotency-Key: 1 to \(Idempotency.maxKeyLength) visible ASCII characters")
@@ -225,33 +253,43 @@ public struct API {
         let body = try await request.body.collect(upTo: call.context.bodyLimit)
         request.body = RequestBody(buffer: body)
         let path = request.uri.path
-        switch try await Idempotency.claim(db, org: org, key: key, route: call.route, path: path, body: body) {
-        case .replay(let status, let type, let kept):
-            var headers: HTTPFields = [API.replayed: "true"]
-            if let type { headers[.contentType] = type }
-            return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: kept))
-        case .inFlight:
-            throw Problem(.conflict, "a request with this Idempotency-Key is still in progress; retry later")
-        case .mismatch:
-            throw Problem.invalid("Idempotency-Key", "already used for another request (another route or body)")
-        case .proceed:
+        let hash = Idempotency.bodyHash(body)
+        let logger = call.logger
+        var inner = Call(request: request, context: call.context, principal: call.principal, route: call.route,
+                         keyFromCache: call.keyFromCache, keys: call.keys, db: db)
+        inner.session = call.session
+        inner.throttle = call.throttle
+        return try await db.withAmbientTransaction { c in
+            guard try await Idempotency.lock(c, logger: logger, org: org, key: key) else {
+                throw Problem(.conflict, "a request with this Idempotency-Key is still in progress; retry later")
+            }
+            switch try await Idempotency.kept(c, logger: logger, org: org, key: key, route: call.route, path: path, bodyHash: hash) {
+            case .replay(let status, let type, let kept)?:
+                var headers: HTTPFields = [API.replayed: "true"]
+                if let type { headers[.contentType] = type }
+                return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: kept))
+            case .mismatch?:
+                throw Problem.invalid("Idempotency-Key", "already used for another request (another route or body)")
+            case nil:
+                break
+            }
             let response: Response
             do {
-                response = try await handler(
-                    Call(request: request, context: call.context, principal: call.principal, route: call.route,
-                         keyFromCache: call.keyFromCache, keys: call.keys, db: db))
+                response = try await handler(inner)
             } catch let problem as Problem where problem.status.code < 500 {
-                let rendered = problem.render(path: path, requestId: call.context.requestId)
-                let kept = try await collect(rendered)
-                try await Idempotency.complete(db, org: org, key: key, status: Int(problem.status.code), contentType: "application/problem+json", body: kept)
-                return Response(status: rendered.status, headers: rendered.headers, body: .init(byteBuffer: kept))
-            } catch {
-                try? await Idempotency.release(db, org: org, key: key)
-                throw error
+                response = problem.render(path: path, requestId: call.context.requestId)
             }
             let kept = try await collect(response)
-            try await Idempotency.complete(
-                db, org: org, key: key, status: Int(response.status.code), contentType: response.headers[.contentType], body: kept)
+            if responsesHoldSecrets.contains(call.route), response.status.code < 300 {
+                // The secret is shown once, to this request; a retry learns only that it was done.
+                let done = Problem(.conflict, "this request was done already (\(response.status.code)); the secret it answered with is shown once and not kept — list, revoke and create again if it was lost")
+                    .render(path: path, requestId: call.context.requestId)
+                try await Idempotency.record(c, logger: logger, org: org, key: key, route: call.route, path: path, bodyHash: hash,
+                                             status: Int(done.status.code), contentType: "application/problem+json", body: try await collect(done))
+            } else {
+                try await Idempotency.record(c, logger: logger, org: org, key: key, route: call.route, path: path, bodyHash: hash,
+                                             status: Int(response.status.code), contentType: response.headers[.contentType], body: kept)
+            }
             return Response(status: response.status, headers: response.headers, body: .init(byteBuffer: kept))
         }
     }
@@ -311,6 +349,22 @@ public struct API {
         case .failure(let why):
             context.logger.info("key refused", metadata: ["why": .string(why.rawValue)])
             throw API.keyRefused
+        }
+    }
+
+    /// Writes the audit row of a refused call (an unknown, revoked or expired key; a role that may
+    /// not call the route). Best effort: the refusal stands even when the row cannot be written.
+    static func auditRefusal(_ db: Database, context: AppContext, route: String, principal: Principal?, why: String, keyPrefix: String?) async {
+        var detail = ["why": why]
+        if let keyPrefix, keyPrefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) { detail["key_prefix"] = keyPrefix }
+        if let client = context.clientRequestId { detail["client_request_id"] = client }
+        let entry = AuditEntry(
+            requestId: context.requestId, actorOrgId: principal?.orgId, actorKeyId: principal?.keyId,
+            actorKind: principal?.kind.rawValue ?? "anonymous", action: "access.refused", route: route, result: .denied, detail: detail)
+        do {
+            try await db.withConnection { c in try await Audit.record(on: c, logger: context.logger, entry) }
+        } catch {
+            context.logger.warning("the refusal's audit row could not be written", metadata: ["error": .string(describeDatabaseError(error))])
         }
     }
 

@@ -23,14 +23,19 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     let router = Router(context: AppContext.self)
     // Order matters: middleware applies to routes added after it.
     router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: MetricsMiddleware())
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: BodyLimitMiddleware(limit: deps.config.maxBodyBytes))
-    let api = API(router: router, db: deps.db)
+    router.add(middleware: NulGuardMiddleware())
+    let api = API(router: router, db: deps.db,
+                  throttle: AuthThrottle(burst: deps.config.authFailureBurst, perMinute: deps.config.authFailuresPerMinute))
     HealthRoutes(db: deps.db, migrator: deps.migrator, registry: deps.registry).register(api)
     OrgRoutes(db: deps.db).register(api)
     AuditRoutes(db: deps.db).register(api)
-    let credit = CreditRoutes(db: deps.db, signer: deps.signer, reads: ProfileReadBatcher(
+    // The routes anyone may call share one budget per client address.
+    let publicLimiter = RateLimiter(perMinute: deps.config.publicRatePerMinute, burst: deps.config.publicRateBurst)
+    let credit = CreditRoutes(db: deps.db, signer: deps.signer, publicLimiter: publicLimiter, reads: ProfileReadBatcher(
         db: deps.db, maxBatch: deps.config.readBatch, maxConcurrentBatches: deps.config.readBatches, maxQueued: deps.config.readQueue))
     credit.register(api)
     ProductRoutes(db: deps.db).register(api)
@@ -39,7 +44,7 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     let statCache = StatCache()
     RegulatorRoutes(db: deps.db, cache: statCache).register(api)
     DashboardRoutes(db: deps.db, cache: statCache).register(api)
-    DisclosureRoutes(db: deps.db, signer: deps.signer, limiter: RateLimiter(perMinute: deps.config.publicRatePerMinute, burst: deps.config.publicRateBurst)).register(api)
+    DisclosureRoutes(db: deps.db, signer: deps.signer, limiter: publicLimiter).register(api)
     ObjectionRoutes(db: deps.db).register(api)
     RepairRoutes(db: deps.db).register(api)
     CommitmentRoutes(db: deps.db).register(api)

@@ -41,6 +41,10 @@ public struct AppConfig: Sendable {
     public var statsRefreshSeconds: Int
     public var publicRatePerMinute: Int
     public var publicRateBurst: Int
+    /// Failed authentications (bad keys, refused sign-ins) one address or key prefix may make at
+    /// once, and how many a minute are forgiven.
+    public var authFailureBurst: Int
+    public var authFailuresPerMinute: Int
     public var webhookPolicy: WebhookPolicy
     /// The service's Ed25519 signing key for credit reports (file holding it, base64).
     public var signingKeyFile: String?
@@ -70,6 +74,8 @@ public struct AppConfig: Sendable {
         .init(variable: "XYD_DB_STATEMENT_TIMEOUT_MS", flag: "--db-statement-timeout-ms",
               defaultValue: "\(DatabaseSettings.defaultStatementTimeoutMilliseconds)",
               help: "server-side statement time-out, 100–3600000 ms"),
+        .init(variable: "XYD_DB_ACQUIRE_TIMEOUT_MS", flag: "--db-acquire-timeout-ms", defaultValue: "\(DatabaseSettings.defaultAcquireTimeoutMilliseconds)",
+              help: "longest wait for a pooled connection (database down or every connection busy): then 503 with Retry-After, 100–60000 ms"),
         .init(variable: "XYD_HTTP_HOST", flag: "--http-host", defaultValue: "127.0.0.1", help: "address to listen on"),
         .init(variable: "XYD_HTTP_PORT", flag: "--http-port", defaultValue: "\(defaultHTTPPort)", help: "port, 0–65535 (0: any free port)"),
         .init(variable: "XYD_MAX_BODY_BYTES", flag: "--max-body-bytes", defaultValue: "\(defaultMaxBodyBytes)",
@@ -108,6 +114,10 @@ public struct AppConfig: Sendable {
               help: "requests a minute one client address may make to the public routes, 1–6000"),
         .init(variable: "XYD_PUBLIC_RATE_BURST", flag: "--public-rate-burst", defaultValue: "\(RateLimiter.publicBurst)",
               help: "requests at once one client address may make to the public routes, 1–1000"),
+        .init(variable: "XYD_AUTH_FAILURE_BURST", flag: "--auth-failure-burst", defaultValue: "\(AuthThrottle.defaultBurst)",
+              help: "failed authentications (unknown keys, refused sign-ins) one address or key prefix may make before 429, 1–100000"),
+        .init(variable: "XYD_AUTH_FAILURES_PER_MINUTE", flag: "--auth-failures-per-minute", defaultValue: "\(AuthThrottle.defaultPerMinute)",
+              help: "failed authentications forgiven a minute per address or key prefix, 1–100000"),
         .init(variable: "XYD_WEBHOOK_HOSTS", flag: "--webhook-hosts", defaultValue: nil,
               help: "comma-separated host names banks' webhook endpoints may point at"),
         .init(variable: "XYD_WEBHOOK_ALLOW_LOOPBACK", flag: "--webhook-allow-loopback", defaultValue: "false",
@@ -126,13 +136,15 @@ public struct AppConfig: Sendable {
         do { url = try DatabaseURL(rawURL) } catch let e as DatabaseURL.Invalid {
             throw ConfigError(variable: "XYD_DATABASE_URL", value: "(hidden)", expected: e.reason)
         }
-        let database = DatabaseSettings(
+        var database = DatabaseSettings(
             url: url,
             poolSize: try reader.int("XYD_DB_POOL_SIZE", 1...200, DatabaseSettings.defaultPoolSize),
             connectTimeoutMilliseconds: try reader.int(
                 "XYD_DB_CONNECT_TIMEOUT_MS", 100...60_000, DatabaseSettings.defaultConnectTimeoutMilliseconds),
             statementTimeoutMilliseconds: try reader.int(
                 "XYD_DB_STATEMENT_TIMEOUT_MS", 100...3_600_000, DatabaseSettings.defaultStatementTimeoutMilliseconds))
+        database.acquireTimeoutMilliseconds = try reader.int(
+            "XYD_DB_ACQUIRE_TIMEOUT_MS", 100...60_000, DatabaseSettings.defaultAcquireTimeoutMilliseconds)
         let levelText = reader.string("XYD_LOG_LEVEL") ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else {
             throw ConfigError(variable: "XYD_LOG_LEVEL", value: levelText, expected: "trace, debug, info, notice, warning, error or critical")
@@ -168,6 +180,8 @@ public struct AppConfig: Sendable {
             statsRefreshSeconds: try reader.int("XYD_STATS_REFRESH_S", 5...86_400, StatsService.defaultIntervalSeconds),
             publicRatePerMinute: try reader.int("XYD_PUBLIC_RATE_PER_MINUTE", 1...6_000, RateLimiter.publicPerMinute),
             publicRateBurst: try reader.int("XYD_PUBLIC_RATE_BURST", 1...1_000, RateLimiter.publicBurst),
+            authFailureBurst: try reader.int("XYD_AUTH_FAILURE_BURST", 1...100_000, AuthThrottle.defaultBurst),
+            authFailuresPerMinute: try reader.int("XYD_AUTH_FAILURES_PER_MINUTE", 1...100_000, AuthThrottle.defaultPerMinute),
             webhookPolicy: try webhookPolicy(reader),
             signingKeyFile: reader.string("XYD_SIGNING_KEY_FILE"),
             environment: environment)

@@ -1,28 +1,36 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import Logging
 import PostgresNIO
 import Store
 
 extension HTTPField.Name {
     static let requestID = Self("X-Request-Id")!
+    static let xydRequestID = Self("X-Xyd-Request-Id")!
 }
 
-/// Gives every request an id: the caller's `X-Request-Id` when it is a short token,
-/// otherwise a new one. It goes into every log line and back in the response header.
+/// Gives every request the service's own id, in every log line and audit row and in
+/// `X-Xyd-Request-Id`. A caller's `X-Request-Id`, when it is a short token, is kept beside it
+/// (logged, in audit rows as `client_request_id`) and echoed in `X-Request-Id`; otherwise that
+/// header carries the service's id too. A caller cannot choose the id the audit log files it under.
 struct RequestIDMiddleware: RouterMiddleware {
     static let maxIncomingLength = 64
 
     func handle(_ request: Request, context: AppContext, next: (Request, AppContext) async throws -> Response) async throws -> Response {
         var context = context
-        let id = Self.acceptable(request.headers[.requestID]) ?? Self.generate()
+        let id = Self.generate()
+        let clients = Self.acceptable(request.headers[.requestID])
         context.requestId = id
+        context.clientRequestId = clients
         context.logger[metadataKey: "request_id"] = .string(id)
+        if let clients { context.logger[metadataKey: "client_request_id"] = .string(clients) }
         context.logger[metadataKey: "hb.request.id"] = nil
         let started = ContinuousClock.now
         var response = try await next(request, context)
-        response.headers[.requestID] = id
+        response.headers[.requestID] = clients ?? id
+        response.headers[.xydRequestID] = id
         let elapsed = ContinuousClock.now - started
         context.logger.info(
             "request",
@@ -67,6 +75,58 @@ struct BodyLimitMiddleware: RouterMiddleware {
     }
 }
 
+/// Headers every response carries: credit data is never kept by a browser or a proxy
+/// (`Cache-Control: no-store` unless the route chose its own, as the style sheets do), no
+/// content type is guessed, and no address leaks to another site through `Referer`.
+struct SecurityHeadersMiddleware: RouterMiddleware {
+    func handle(_ request: Request, context: AppContext, next: (Request, AppContext) async throws -> Response) async throws -> Response {
+        var response = try await next(request, context)
+        if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[.referrerPolicy] = "no-referrer"
+        return response
+    }
+}
+
+extension HTTPField.Name {
+    static let xContentTypeOptions = Self("X-Content-Type-Options")!
+    static let referrerPolicy = Self("Referrer-Policy")!
+}
+
+/// Refuses U+0000 anywhere in the path or query (`%00`): no text the service stores or
+/// searches may hold it (PostgreSQL's text cannot), so it is a client error, never a 500.
+/// Bodies are checked where they are decoded (`Call.decode`, `WebSession.form`).
+struct NulGuardMiddleware: RouterMiddleware {
+    func handle(_ request: Request, context: AppContext, next: (Request, AppContext) async throws -> Response) async throws -> Response {
+        if request.uri.description.range(of: "%00", options: .caseInsensitive) != nil {
+            throw Problem(.badRequest, "the address holds a NUL character (%00), which no text may contain")
+        }
+        return try await next(request, context)
+    }
+}
+
+/// U+0000 in JSON text: a raw NUL byte or the escape `\u0000` (not a literal backslash before it).
+func jsonHoldsNul(_ buffer: ByteBuffer) -> Bool {
+    let bytes = buffer.readableBytesView
+    var i = bytes.startIndex
+    while i < bytes.endIndex {
+        let b = bytes[i]
+        if b == 0 { return true }
+        if b == UInt8(ascii: "\\") {
+            let next = bytes.index(after: i)
+            guard next < bytes.endIndex else { return false }
+            if bytes[next] == UInt8(ascii: "u"), bytes.distance(from: next, to: bytes.endIndex) >= 5,
+               bytes[(next + 1)..<(next + 5)].allSatisfy({ $0 == UInt8(ascii: "0") }) {
+                return true
+            }
+            i = bytes.index(after: next)  // skip the escaped character (`\\` included)
+            continue
+        }
+        i = bytes.index(after: i)
+    }
+    return false
+}
+
 /// Turns every error into `application/problem+json`. Domain errors choose their own status;
 /// anything else is a bug: logged at error level in full, answered as a plain 500.
 struct ProblemMiddleware: RouterMiddleware {
@@ -76,8 +136,12 @@ struct ProblemMiddleware: RouterMiddleware {
         } catch {
             let problem = Self.problem(for: error, request: request, context: context)
             if problem.kind == .internalError {
+                // A database error is logged by its code and message only: its detail and the
+                // statement's parameters would carry a row's contents (codes, free text).
                 context.logger.error(
-                    "unhandled error", metadata: ["error": .string(String(reflecting: error)), "route": .string(context.endpointPath ?? "-")])
+                    "unhandled error", metadata: ["error": .string(Self.loggable(error)), "route": .string(context.endpointPath ?? "-")])
+            } else if Self.clientWentAway(error) {
+                context.logger.debug("the client went away", metadata: ["route": .string(context.endpointPath ?? "-")])
             }
             return problem.render(path: request.uri.path, requestId: context.requestId)
         }
@@ -96,9 +160,51 @@ struct ProblemMiddleware: RouterMiddleware {
             return fromDecodingError(e)
         case let e as RegisterError:
             return fromRegisterError(e)
-        default:
+        case let e as DatabaseUnavailable:
+            return Problem(.notReady, "the service cannot reach its database just now (\(e.why)); retry shortly",
+                           headers: [.retryAfter: String(ProblemMiddleware.retryAfterSeconds)])
+        case is NIOTooManyBytesError:
+            return Problem(.payloadTooLarge, "at most \(context.bodyLimit) bytes are accepted")
+        case let e as PSQLError:
+            // Text the checks let through but the database refuses (a value out of range, too
+            // long, or not storable): the client's input, not a fault of the service.
+            if let state = e.sqlState, state.hasPrefix("22") || state == "23514" {
+                return Problem(.validationFailed, "a value is too long, out of range or holds characters that cannot be stored")
+            }
+            // The database went away under the request (restarted, shut down, connection lost;
+            // SQLSTATE class 08, 57P01–57P03 or no server answer at all): unavailable, not broken.
+            if e.sqlState.map({ $0.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300"].contains($0) }) ?? Self.connectionLost(e) {
+                return Problem(.notReady, "the service lost its database connection; retry shortly",
+                               headers: [.retryAfter: String(ProblemMiddleware.retryAfterSeconds)])
+            }
             return Problem(.internalError)
+        default:
+            return clientWentAway(error) ? Problem(.badRequest, "the request was not received whole") : Problem(.internalError)
         }
+    }
+
+    /// What `Retry-After` says when the database is unavailable.
+    static let retryAfterSeconds = 5
+
+    /// A PostgresNIO error without a server answer: the connection failed or closed.
+    static func connectionLost(_ e: PSQLError) -> Bool {
+        [PSQLError.Code.connectionError, .serverClosedConnection, .clientClosedConnection, .uncleanShutdown].contains(e.code)
+    }
+
+    /// The connection closed or reset while the request was read: the client left.
+    static func clientWentAway(_ error: any Error) -> Bool {
+        if let e = error as? ChannelError { return e == .ioOnClosedChannel || e == .alreadyClosed || e == .eof || e == .inputClosed }
+        if let e = error as? IOError { return [ECONNRESET, EPIPE].contains(e.errnoCode) }
+        return false
+    }
+
+    /// What of an error may be logged: a database error's code and message, nothing of its row.
+    static func loggable(_ error: any Error) -> String {
+        if let t = error as? PostgresTransactionError {
+            return [t.beginError, t.closureError, t.rollbackError, t.commitError].compactMap { $0.map(loggable) }.joined(separator: "; ")
+        }
+        if error is PSQLError { return describeDatabaseError(error) }
+        return String(reflecting: error)
     }
 
     static func fromHTTPError(_ e: HTTPError, request: Request, context: AppContext) -> Problem {
@@ -163,6 +269,7 @@ struct ProblemMiddleware: RouterMiddleware {
         case .invalidExpiry(let why): .invalid("expires_at", why)
         case .duplicateOrganisation, .duplicateUSCC: Problem(.conflict, e.description)
         case .orgNotFound, .keyNotFound: Problem(.notFound, e.description)
+        case .tooManyKeys: Problem(.conflict, e.description)
         }
     }
 }

@@ -1,5 +1,6 @@
 import CreditCore
 import Foundation
+import Hummingbird
 
 /// A token bucket per client address for the routes anyone may call: `burst` requests at
 /// once, refilled at `perMinute`; at most `maxAddresses` tracked (the least recently seen
@@ -21,6 +22,24 @@ public final class RateLimiter: Sendable {
         precondition(perMinute > 0 && burst > 0)
         self.perMinute = perMinute
         self.burst = burst
+    }
+
+    /// Refuses the call with 429 and `Retry-After` when its address has no request left; the
+    /// message names this limiter's own rate.
+    func check(_ call: Call) throws {
+        if let wait = take(call.context.clientAddress ?? "unknown") {
+            throw Problem(.tooManyRequests, "at most \(perMinute) requests a minute from one address (a burst of \(burst))",
+                          headers: [.retryAfter: String(wait)])
+        }
+    }
+
+    /// Nil when a request would be allowed now (nothing is taken); otherwise the seconds to wait.
+    public func pending(_ address: String, now: Double = Date().timeIntervalSince1970) -> Int? {
+        buckets.withLock { b in
+            guard let bucket = b[address] else { return nil }
+            let tokens = min(Double(burst), bucket.tokens + (now - bucket.at) * Double(perMinute) / 60)
+            return tokens >= 1 ? nil : Int(((1 - tokens) * 60 / Double(perMinute)).rounded(.up))
+        }
     }
 
     /// Nil when allowed; otherwise the seconds to wait.

@@ -23,6 +23,9 @@ public struct Authorisation: Sendable, Codable, Equatable {
     public let grantedAt: Date
     public let expiresAt: Date
     public let revokedAt: Date?
+    /// Who or what ended it: `business`, `bank_passed`, `no_longer_matching`, `demand_taken_up`
+    /// (another bank took the demand up), `demand_closed` (decided, lent, withdrawn, expired).
+    public let revokedBy: String?
     public let source: String
     /// `live`, `expired` or `revoked`, as of the read.
     public let status: String
@@ -34,6 +37,7 @@ public struct Authorisation: Sendable, Codable, Equatable {
         case grantedAt = "granted_at"
         case expiresAt = "expires_at"
         case revokedAt = "revoked_at"
+        case revokedBy = "revoked_by"
     }
 }
 
@@ -56,19 +60,19 @@ public enum Authorisations {
     public static let listLimit = 500
 
     static let columns = """
-        a.id, a.uscc, a.bank_org_id, o.name, a.scopes, a.purpose, a.granted_at, a.expires_at, a.revoked_at, a.source,
+        a.id, a.uscc, a.bank_org_id, o.name, a.scopes, a.purpose, a.granted_at, a.expires_at, a.revoked_at, a.revoked_by, a.source,
         CASE WHEN a.revoked_at IS NOT NULL THEN 'revoked' WHEN a.expires_at <= now() THEN 'expired' ELSE 'live' END
         """
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [Authorisation] {
         var out: [Authorisation] = []
-        for try await (id, uscc, bank, name, scopes, purpose, granted, expires, revoked, source, status) in rows.decode(
-            (UUID, String, UUID, String, [String], String, Date, Date, Date?, String, String).self)
+        for try await (id, uscc, bank, name, scopes, purpose, granted, expires, revoked, revokedBy, source, status) in rows.decode(
+            (UUID, String, UUID, String, [String], String, Date, Date, Date?, String?, String, String).self)
         {
             out.append(Authorisation(
                 id: id, uscc: uscc, bankOrgId: bank, bankName: name, scopes: scopes.compactMap(AuthorisationScope.init),
                 purpose: AccessPurpose(rawValue: purpose) ?? .loanApplication, grantedAt: granted, expiresAt: expires,
-                revokedAt: revoked, source: source, status: status))
+                revokedAt: revoked, revokedBy: revokedBy, source: source, status: status))
         }
         return out
     }

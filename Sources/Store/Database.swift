@@ -16,6 +16,10 @@ public struct DatabaseSettings: Sendable {
     public static let defaultPoolSize = 16
     public static let defaultConnectTimeoutMilliseconds = 5_000
     public static let defaultStatementTimeoutMilliseconds = 30_000
+    /// How long a caller waits for a connection of the pool before giving up (the database down,
+    /// or every connection busy): then `DatabaseUnavailable`.
+    public var acquireTimeoutMilliseconds: Int = defaultAcquireTimeoutMilliseconds
+    public static let defaultAcquireTimeoutMilliseconds = 5_000
 
     public init(
         url: DatabaseURL,
@@ -63,19 +67,93 @@ public struct Database: Sendable {
         Gauge(label: "xyd_db_pool_connections_max").record(settings.poolSize)
     }
 
-    /// Runs `body` on one leased connection.
+    /// The transaction a whole request runs in (an idempotent POST: its effect and the record of
+    /// its response commit together). While it is set for a task, this pool's `withConnection`
+    /// and `withTransaction` run on its connection, each inside a savepoint, so that a failure
+    /// in one part rolls back that part only, as its own transaction would have.
+    @TaskLocal public static var ambient: AmbientTransaction?
+
+    public final class AmbientTransaction: Sendable {
+        let connection: PostgresConnection
+        let pool: ObjectIdentifier
+        let savepoints = Locked(0)
+        init(connection: PostgresConnection, pool: ObjectIdentifier) {
+            self.connection = connection
+            self.pool = pool
+        }
+    }
+
+    /// Runs `body` inside one transaction of this pool that every `withConnection` and
+    /// `withTransaction` of this task (and its child tasks) joins; commits when `body` returns.
+    public func withAmbientTransaction<R: Sendable>(_ body: (PostgresConnection) async throws -> R) async throws -> R {
+        try await withTransaction { c in
+            try await Database.$ambient.withValue(AmbientTransaction(connection: c, pool: ObjectIdentifier(client))) {
+                try await body(c)
+            }
+        }
+    }
+
+    /// The ambient transaction when it belongs to this pool.
+    var joined: AmbientTransaction? {
+        guard let a = Database.ambient, a.pool == ObjectIdentifier(client) else { return nil }
+        return a
+    }
+
+    /// Runs `body` on one leased connection (inside the ambient transaction, when there is one).
     @discardableResult
     public func withConnection<R: Sendable>(_ body: (PostgresConnection) async throws -> R) async throws -> R {
+        if let a = joined { return try await Database.savepoint(a, logger: logger, body) }
         leasesInUse.record(leaseCounter.add(1))
         defer { leasesInUse.record(leaseCounter.add(-1)) }
-        return try await client.withConnection { connection in try await body(connection) }
+        // The wait for a connection has a deadline (the lease is cancelled past it); the work on
+        // it is bounded by the server's statement_timeout.
+        let acquired = Locked(false)
+        let limit = Duration.milliseconds(settings.acquireTimeoutMilliseconds)
+        let client = self.client
+        return try await withoutActuallyEscaping(body) { body in
+            try await withThrowingTaskGroup(of: R?.self) { group in
+                let work: @Sendable () async throws -> R? = { [body = UncheckedBox(body)] in
+                    try await client.withConnection { connection in
+                        acquired.withLock { $0 = true }
+                        return try await body.value(connection)
+                    }
+                }
+                group.addTask(operation: work)
+                group.addTask {
+                    try await Task.sleep(for: limit)
+                    if !acquired.withLock({ $0 }) { throw DatabaseUnavailable(why: "no connection within \(limit)") }
+                    return nil
+                }
+                defer { group.cancelAll() }
+                while let next = try await group.next() {
+                    if let result = next { return result }
+                }
+                throw CancellationError()
+            }
+        }
     }
 
     /// Runs `body` in one transaction; an error thrown by `body` is rethrown as itself.
     @discardableResult
     public func withTransaction<R: Sendable>(_ body: (PostgresConnection) async throws -> R) async throws -> R {
-        try await withConnection { connection in
+        if let a = joined { return try await Database.savepoint(a, logger: logger, body) }
+        return try await withConnection { connection in
             try await Database.transaction(on: connection, logger: logger, body)
+        }
+    }
+
+    static func savepoint<R: Sendable>(
+        _ a: AmbientTransaction, logger: Logger, _ body: (PostgresConnection) async throws -> R
+    ) async throws -> R {
+        let name = "xyd_\(a.savepoints.withLock { n -> Int in n += 1; return n })"
+        try await a.connection.query("SAVEPOINT \(unescaped: name)", logger: logger)
+        do {
+            let result = try await body(a.connection)
+            try await a.connection.query("RELEASE SAVEPOINT \(unescaped: name)", logger: logger)
+            return result
+        } catch {
+            _ = try? await a.connection.query("ROLLBACK TO SAVEPOINT \(unescaped: name)", logger: logger)
+            throw error
         }
     }
 
@@ -123,6 +201,48 @@ public func withTimeout<R: Sendable>(
         guard let first = try await group.next() else { throw CancellationError() }
         return first
     }
+}
+
+/// Runs `operation` in a task of its own and answers within `limit` whatever it does: past it,
+/// `TimedOut` is thrown at once and the operation is cancelled (it may still finish on its own
+/// later; its result is dropped). `withTimeout` instead waits for its child to notice the
+/// cancellation, which a call stuck in I/O may never do.
+public func withDeadline<R: Sendable>(
+    _ limit: Duration, _ what: String, _ operation: @escaping @Sendable () async throws -> R
+) async throws -> R {
+    let task = Task { try await operation() }
+    let outcome = Locked<CheckedContinuation<R, any Error>?>(nil)
+    @Sendable func finish(_ result: Result<R, any Error>) -> Bool {
+        guard let k = outcome.withLock({ k -> CheckedContinuation<R, any Error>? in defer { k = nil }; return k }) else { return false }
+        k.resume(with: result)
+        return true
+    }
+    return try await withTaskCancellationHandler {
+        try await withCheckedThrowingContinuation { (k: CheckedContinuation<R, any Error>) in
+            outcome.withLock { $0 = k }
+            Task { _ = finish(await task.result) }
+            Task {
+                try? await Task.sleep(for: limit)
+                if finish(.failure(TimedOut(what: what, limit: limit))) { task.cancel() }
+            }
+        }
+    } onCancel: {
+        task.cancel()
+    }
+}
+
+/// The database could not be reached in time (no connection within the acquire deadline): the
+/// service is unavailable for now, not broken; HTTP answers 503 with `Retry-After`.
+public struct DatabaseUnavailable: Error, CustomStringConvertible {
+    public let why: String
+    public var description: String { "the database is unavailable: \(why)" }
+}
+
+/// Carries a non-Sendable closure into a child task that the caller awaits before returning
+/// (so the closure never outlives its scope nor runs concurrently with the caller).
+struct UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
 
 /// Counts leased connections for the pool gauge.

@@ -78,8 +78,11 @@ public enum DemandError: Error, CustomStringConvertible {
     case state(current: DemandState, wanted: String)
     case noProfile(String)
     case notYourProduct(UUID)
+    /// Terms outside what the demand asked or the product offers: (field, the bound) each.
+    case outOfBounds([(field: String, bound: String)])
     public var description: String {
         switch self {
+        case .outOfBounds(let errors): errors.map { "\($0.field): \($0.bound)" }.joined(separator: "; ")
         case .notYourProduct(let id): "no product \(id) of yours that is published, paused or retired"
         case .notFound(let id): "no demand \(id) of yours"
         case .state(let current, let wanted): "the demand is \(current.rawValue): it cannot be \(wanted)"
@@ -261,10 +264,18 @@ public enum Demands {
             throw DemandError.state(current: current.state, wanted: "withdrawn")
         }
         try await c.query("UPDATE demand SET state = 'withdrawn', updated_at = now() WHERE id = \(id)", logger: logger)
-        try await c.query(
-            "UPDATE authorisation SET revoked_at = now(), revoked_by = 'demand_closed' WHERE demand_id = \(id) AND revoked_at IS NULL", logger: logger)
+        try await endAuthorisations(c, logger: logger, demand: id, why: "demand_closed")
         try await event(c, logger: logger, demand: id, actor: actor, kind: "enterprise", from: current.state, to: .withdrawn)
         return try await find(c, logger: logger, id: id, uscc: uscc)
+    }
+
+    /// Ends a demand's live authorisations (all banks', or all but `except`'s), saying why.
+    static func endAuthorisations(_ c: PostgresConnection, logger: Logger, demand: UUID, why: String, except: UUID? = nil) async throws {
+        try await c.query(
+            """
+            UPDATE authorisation SET revoked_at = now(), revoked_by = \(why)
+            WHERE demand_id = \(demand) AND revoked_at IS NULL AND bank_org_id IS DISTINCT FROM \(except)
+            """, logger: logger)
     }
 
     // MARK: The bank's side
@@ -301,13 +312,14 @@ public enum Demands {
     }
 
     /// A demand as a bank may see it: matched by its products (a live demand authorisation) or
-    /// held by it. Another bank's is answered as absent.
+    /// held by it. Any other bank's — including one whose authorisation ended (passed, taken up
+    /// by a competitor, closed) — is answered as absent, so a competitor learns nothing of it.
     public static func forBank(_ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, lock: Bool = false) async throws -> Demand {
         let rows = try await c.query(
             """
             SELECT \(unescaped: columns) FROM demand
             WHERE id = \(id) AND (taken_up_by = \(bank) OR EXISTS (SELECT 1 FROM authorisation a WHERE a.demand_id = demand.id
-                                                                  AND a.bank_org_id = \(bank)))
+                                                                  AND a.bank_org_id = \(bank) AND a.revoked_at IS NULL AND a.expires_at > now()))
             \(unescaped: lock ? "FOR UPDATE" : "")
             """, logger: logger)
         guard let d = try await decode(rows).first else { throw DemandError.notFound(id) }
@@ -331,6 +343,9 @@ public enum Demands {
             let current = try await forBank(c, logger: logger, id: id, bank: bank)
             throw DemandError.state(current: current.state, wanted: "taken up")
         }
+        // The demand leaves the open pool: the other matched banks' authorisations end (matching
+        // again gives them back if the take-up lapses to the pool).
+        try await endAuthorisations(c, logger: logger, demand: id, why: "demand_taken_up", except: bank)
         try await event(c, logger: logger, demand: id, actor: bank, kind: "bank", from: .open, to: .takenUp)
         return try await find(c, logger: logger, id: id, uscc: try row.decode(String.self))
     }
@@ -365,6 +380,10 @@ public enum Demands {
         var query = set
         query.sql = "UPDATE demand SET state = '\(to.rawValue)', updated_at = now(), " + query.sql + " WHERE id = '\(id.uuidString)'"
         try await c.query(query, logger: logger)
+        // Decided against, or lent: the application is over, and with it every bank's reading for it.
+        if to == .declined || to == .disbursed {
+            try await endAuthorisations(c, logger: logger, demand: id, why: "demand_closed")
+        }
         try await event(c, logger: logger, demand: id, actor: bank, kind: "bank", from: from, to: to)
         return try await find(c, logger: logger, id: id, uscc: current.uscc)
     }
@@ -374,12 +393,27 @@ public enum Demands {
     public static func grant(
         _ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, amountFen: Int64, termMonths: Int, rateBp: Int, product: UUID? = nil
     ) async throws -> Demand {
+        var errors: [(field: String, bound: String)] = []
         if let product {
             let own = try await c.query(
-                "SELECT 1 FROM product WHERE id = \(product) AND bank_org_id = \(bank) AND status <> 'draft'", logger: logger
+                """
+                SELECT amount_min_fen, amount_max_fen, term_min_months, term_max_months, rate_min_bp, rate_max_bp
+                FROM product WHERE id = \(product) AND bank_org_id = \(bank) AND status <> 'draft'
+                """, logger: logger
             ).collect()
-            guard !own.isEmpty else { throw DemandError.notYourProduct(product) }
+            guard let row = own.first else { throw DemandError.notYourProduct(product) }
+            let (amin, amax, tmin, tmax, rmin, rmax) = try row.decode((Int64, Int64, Int, Int, Int, Int).self)
+            // Under a product: within its ranges.
+            if amountFen < amin || amountFen > amax { errors.append(("amount_fen", "within the product's range, \(amin) to \(amax) fen")) }
+            if termMonths < tmin || termMonths > tmax { errors.append(("term_months", "within the product's range, \(tmin) to \(tmax) months")) }
+            if rateBp < rmin || rateBp > rmax { errors.append(("rate_bp", "within the product's range, \(rmin) to \(rmax) basis points")) }
         }
+        // Never more than the business asked for.
+        let held = try await forBank(c, logger: logger, id: id, bank: bank)
+        if held.takenUpBy == bank, held.state == .takenUp, amountFen > held.amountFen {
+            errors.append(("amount_fen", "at most the amount asked, \(held.amountFen) fen"))
+        }
+        if !errors.isEmpty { throw DemandError.outOfBounds(errors) }
         return try await decide(c, logger: logger, id: id, bank: bank, from: .takenUp, to: .granted, set:
             """
             decided_at = now(), granted_amount_fen = \(amountFen), granted_term_months = \(termMonths), granted_rate_bp = \(rateBp),
@@ -392,8 +426,21 @@ public enum Demands {
             "decided_at = now(), decline_reason = \(reason), decline_text = \(text)")
     }
 
-    public static func disburse(_ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, amountFen: Int64, on day: Day) async throws -> Demand {
-        try await decide(c, logger: logger, id: id, bank: bank, from: .granted, to: .disbursed, set:
+    /// Records the disbursement of a granted demand: at most the amount granted, on a day from
+    /// the grant's to today (China's calendar) — so its outcomes start no earlier either.
+    public static func disburse(
+        _ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, amountFen: Int64, on day: Day, today: Day = Day.todayInChina()
+    ) async throws -> Demand {
+        let held = try await forBank(c, logger: logger, id: id, bank: bank)
+        if held.takenUpBy == bank, held.state == .granted {
+            var errors: [(field: String, bound: String)] = []
+            if let granted = held.grantedAmountFen, amountFen > granted { errors.append(("amount_fen", "at most the amount granted, \(granted) fen")) }
+            if let decided = held.decidedAt.map(Day.inChina), day < decided || day > today {
+                errors.append(("disbursed_on", "from the day of the grant (\(decided)) to today (\(today))"))
+            }
+            if !errors.isEmpty { throw DemandError.outOfBounds(errors) }
+        }
+        return try await decide(c, logger: logger, id: id, bank: bank, from: .granted, to: .disbursed, set:
             "disbursed_amount_fen = \(amountFen), disbursed_on = \(day.description)::date")
     }
 
@@ -430,6 +477,15 @@ public enum Demands {
             "INSERT INTO loan_outcome_report (demand_id, month, status, reported_by) VALUES (\(id), \(month.description), \(status), \(bank))",
             logger: logger)
         return try await outcomes(c, logger: logger, id: id)
+    }
+
+    /// The outcomes of a loan, for the bank that disbursed it only: any other bank — a
+    /// competitor that was matched, passed or lost the race — is answered as absent.
+    public static func outcomesForLender(_ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID) async throws -> (Demand, [Outcome]) {
+        let rows = try await c.query(
+            "SELECT \(unescaped: columns) FROM demand WHERE id = \(id) AND taken_up_by = \(bank) AND state = 'disbursed'", logger: logger)
+        guard let d = try await decode(rows).first else { throw DemandError.notFound(id) }
+        return (d, try await outcomes(c, logger: logger, id: id))
     }
 
     public static func outcomes(_ c: PostgresConnection, logger: Logger, id: UUID) async throws -> [Outcome] {
@@ -499,9 +555,10 @@ public enum Demands {
                 logger: logger
             ).collect().map { try $0.decode(UUID.self) }
             if !expired.isEmpty {
-                try await c.query(
-                    "UPDATE authorisation SET revoked_at = now(), revoked_by = 'demand_closed' WHERE demand_id = ANY(\(expired)::uuid[]) AND revoked_at IS NULL", logger: logger)
-                for id in expired { try await event(c, logger: logger, demand: id, actor: nil, kind: "system", from: .open, to: .expired) }
+                for id in expired {
+                    try await endAuthorisations(c, logger: logger, demand: id, why: "demand_closed")
+                    try await event(c, logger: logger, demand: id, actor: nil, kind: "system", from: .open, to: .expired)
+                }
             }
             let lapsed = try await c.query(
                 """
@@ -547,11 +604,14 @@ public enum Demands {
             INSERT INTO demand_event (demand_id, actor_org_id, actor_kind, from_state, to_state)
             VALUES (\(demand), \(actor), \(kind), \(from?.rawValue), \(to.rawValue))
             """, logger: logger)
-        // Banks concerned (matched, or holding it) hear of it through their webhooks.
+        // Banks concerned hear of it through their webhooks: every matched bank of a move into or
+        // out of the open pool; only the holder of what happens while it holds the demand (a
+        // competitor learns nothing of another bank's decision or loan).
+        let pool = from == nil || from == .open || to == .open
         let concerned = try await c.query(
             """
             SELECT DISTINCT b, d.uscc FROM demand d,
-                LATERAL (SELECT bank_org_id AS b FROM authorisation WHERE demand_id = d.id
+                LATERAL (SELECT bank_org_id AS b FROM authorisation WHERE demand_id = d.id AND \(pool)
                          UNION SELECT d.taken_up_by WHERE d.taken_up_by IS NOT NULL) banks
             WHERE d.id = \(demand)
             """, logger: logger

@@ -66,6 +66,7 @@ public enum RegisterError: Error, Equatable, CustomStringConvertible {
     case keyNotFound(UUID)
     case invalidLabel(String)
     case invalidExpiry(String)
+    case tooManyKeys(Int)
 
     public var description: String {
         switch self {
@@ -79,6 +80,7 @@ public enum RegisterError: Error, Equatable, CustomStringConvertible {
         case .keyNotFound(let id): "no key \(id)"
         case .invalidLabel(let why): "label: \(why)"
         case .invalidExpiry(let why): "expires_at: \(why)"
+        case .tooManyKeys(let n): "the organisation holds \(n) live keys, the most allowed: revoke one first"
         }
     }
 }
@@ -86,6 +88,8 @@ public enum RegisterError: Error, Equatable, CustomStringConvertible {
 /// Organisations and their API keys.
 public enum Register {
     public static let keyPrefix = "xyd_"
+    /// The first half of the advisory-lock key an organisation's key issue holds.
+    static let keyIssueLockClass: Int32 = 0x4B65_7973  // "Keys"
     static let keyRandomBytes = 32
     static let displayPrefixLength = 12
 
@@ -95,7 +99,7 @@ public enum Register {
     public static func validateNew(kind: OrgKind, name: String, uscc: String?) throws -> (name: String, uscc: String?) {
         let trimmed = name.trimmingBlanks()
         if trimmed.isEmpty { throw RegisterError.invalidName("must not be empty") }
-        if trimmed.count > OrganisationLimits.nameMaxCharacters {
+        if trimmed.unicodeScalars.count > OrganisationLimits.nameMaxCharacters {
             throw RegisterError.invalidName("at most \(OrganisationLimits.nameMaxCharacters) characters")
         }
         switch (kind, uscc) {
@@ -174,7 +178,7 @@ public enum Register {
         now: Date = Date()
     ) async throws -> IssuedKey {
         let label = label.trimmingBlanks()
-        if label.count > OrganisationLimits.keyLabelMaxCharacters {
+        if label.unicodeScalars.count > OrganisationLimits.keyLabelMaxCharacters {
             throw RegisterError.invalidLabel("at most \(OrganisationLimits.keyLabelMaxCharacters) characters")
         }
         if let expiresAt {
@@ -186,6 +190,14 @@ public enum Register {
         guard try await organisation(on: c, logger: logger, id: orgId) != nil else {
             throw RegisterError.orgNotFound(orgId)
         }
+        // One issue per organisation at a time, so that concurrent issues count each other.
+        try await c.query("SELECT pg_advisory_xact_lock(\(keyIssueLockClass), hashtext(\(orgId.uuidString)))", logger: logger)
+        let live = try await c.query(
+            """
+            SELECT count(*)::int FROM api_keys WHERE org_id = \(orgId) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+            """, logger: logger
+        ).collect()[0].decode(Int.self)
+        guard live < OrganisationLimits.maxLiveKeysPerOrganisation else { throw RegisterError.tooManyKeys(live) }
         let secret = keyPrefix + secureRandomBytes(keyRandomBytes).base64URLString
         let hash = hashKey(secret)
         let prefix = String(secret.prefix(displayPrefixLength))
@@ -224,8 +236,18 @@ public enum Register {
         return try rows.first.map(decodeKey)
     }
 
-    /// Revokes a key at once; revoking a revoked key keeps its first revocation time.
+    /// Revokes a key at once, and with it every key it issued over the API and theirs (a key
+    /// minted by a leaked key must not outlive it); revoking a revoked key keeps its first
+    /// revocation time.
     public static func revokeKey(on c: PostgresConnection, logger: Logger, id: UUID) async throws -> APIKeyInfo {
+        try await c.query(
+            """
+            WITH RECURSIVE issued(id) AS (
+                SELECT id FROM api_keys WHERE issued_by_key_id = \(id)
+                UNION SELECT k.id FROM api_keys k JOIN issued i ON k.issued_by_key_id = i.id
+            )
+            UPDATE api_keys SET revoked_at = now() WHERE id IN (SELECT id FROM issued) AND revoked_at IS NULL
+            """, logger: logger)
         let rows = try await c.query(
             """
             UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id)

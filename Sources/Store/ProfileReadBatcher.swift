@@ -26,8 +26,14 @@ public final class ProfileReadBatcher: Sendable {
         public let requestId: String?
         public let keyId: UUID
         public let route: String
+        /// The caller's own `X-Request-Id`, kept in the audit row beside the service's.
+        public let clientRequestId: String?
 
-        public init(bankOrgId: UUID, uscc: String, scope: AuthorisationScope, purpose: AccessPurpose, requestId: String?, keyId: UUID, route: String) {
+        public init(
+            bankOrgId: UUID, uscc: String, scope: AuthorisationScope, purpose: AccessPurpose, requestId: String?, keyId: UUID, route: String,
+            clientRequestId: String? = nil
+        ) {
+            self.clientRequestId = clientRequestId
             self.bankOrgId = bankOrgId
             self.uscc = uscc
             self.scope = scope
@@ -94,7 +100,8 @@ public final class ProfileReadBatcher: Sendable {
             }
             switch start {
             case nil: continuation.resume(throwing: ReadQueueFull(limit: maxQueued))
-            case true?: Task { await self.work() }
+            // The batch serves many requests: it joins no request's transaction.
+            case true?: Task { await Database.$ambient.withValue(nil) { await self.work() } }
             case false?: break
             }
         }
@@ -150,11 +157,11 @@ extension ProfileReads {
         static let name = "xyd_profile_bank_reads"
         static let sql = """
             WITH req AS MATERIALIZED (
-                SELECT r.n, r.bank, r.uscc, r.scope, r.purpose, r.request_id, r.key_id, r.route,
+                SELECT r.n, r.bank, r.uscc, r.scope, r.purpose, r.request_id, r.key_id, r.route, NULLIF(r.client_request_id, '') AS client_request_id,
                        EXISTS (SELECT 1 FROM api_keys k WHERE k.id = r.key_id AND k.revoked_at IS NULL
                                  AND (k.expires_at IS NULL OR k.expires_at > now())) AS live
-                FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[])
-                     WITH ORDINALITY AS r(bank, uscc, scope, purpose, request_id, key_id, route, n)),
+                FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[], $8::text[])
+                     WITH ORDINALITY AS r(bank, uscc, scope, purpose, request_id, key_id, route, client_request_id, n)),
             chk AS MATERIALIZED (
                 SELECT req.*,
                        (SELECT a.id FROM authorisation a
@@ -169,6 +176,7 @@ extension ProfileReads {
                        CASE WHEN NOT c.live THEN jsonb_build_object('scope', c.scope, 'why', 'key not live')
                             WHEN c.auth_id IS NULL THEN jsonb_build_object('scope', c.scope, 'why', 'no live authorisation')
                             ELSE jsonb_build_object('authorisation_id', c.auth_id::text, 'scope', c.scope) END
+                       || CASE WHEN c.client_request_id IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('client_request_id', c.client_request_id) END
                 FROM chk c ORDER BY c.n
                 RETURNING 1)
             SELECT c.n::int, c.auth_id,
@@ -180,7 +188,7 @@ extension ProfileReads {
         let requests: [ProfileReadBatcher.Request]
 
         func makeBindings() throws -> PostgresBindings {
-            var b = PostgresBindings(capacity: 7)
+            var b = PostgresBindings(capacity: 8)
             b.append(requests.map(\.bankOrgId))
             b.append(requests.map(\.uscc))
             b.append(requests.map(\.scope.rawValue))
@@ -188,6 +196,7 @@ extension ProfileReads {
             b.append(requests.map { $0.requestId ?? "" })  // arrays of optionals cannot be bound: '' is NULL
             b.append(requests.map(\.keyId))
             b.append(requests.map(\.route))
+            b.append(requests.map { $0.clientRequestId ?? "" })
             return b
         }
 

@@ -47,21 +47,23 @@ public enum ProfileReads {
                 SELECT $1, $2, $3, 'enterprise', 'profile.read', $4, $5, 'self',
                        CASE WHEN EXISTS (SELECT 1 FROM key) THEN 'allowed' ELSE 'denied' END,
                        CASE WHEN EXISTS (SELECT 1 FROM key) THEN '{}'::jsonb ELSE jsonb_build_object('why', 'key not live') END
+                       || CASE WHEN $7::text IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('client_request_id', $7::text) END
                 RETURNING 1)
             SELECT (SELECT \(profileObject) FROM profile p WHERE p.uscc = $5 AND EXISTS (SELECT 1 FROM key)),
                    (SELECT count(*)::int FROM logged), EXISTS (SELECT 1 FROM key)
             """
         typealias Row = (String?, Int, Bool)
-        let requestId: String?, org: UUID?, keyId: UUID?, route: String?, uscc: String
+        let requestId: String?, org: UUID?, keyId: UUID?, route: String?, uscc: String, clientRequestId: String?
 
         func makeBindings() throws -> PostgresBindings {
-            var b = PostgresBindings(capacity: 6)
+            var b = PostgresBindings(capacity: 7)
             b.append(requestId)
             b.append(org)
             b.append(keyId)
             b.append(route)
             b.append(uscc)
             b.append(keyId)  // $6: the key checked (the same as $3)
+            b.append(clientRequestId)
             return b
         }
 
@@ -70,7 +72,8 @@ public enum ProfileReads {
 
     /// A business's read of its own profile, audited.
     public static func ownRead(_ c: PostgresConnection, logger: Logger, audit: AuditEntry, uscc: String) async throws -> Result {
-        let statement = OwnRead(requestId: audit.requestId, org: audit.actorOrgId, keyId: audit.actorKeyId, route: audit.route, uscc: uscc)
+        let statement = OwnRead(requestId: audit.requestId, org: audit.actorOrgId, keyId: audit.actorKeyId, route: audit.route, uscc: uscc,
+                                clientRequestId: audit.detail["client_request_id"])
         var result: Result?
         for try await (json, logged, keyLive) in try await c.execute(statement, logger: logger) {
             guard logged == 1 else { throw AuditNotWritten() }

@@ -203,6 +203,18 @@ public enum Reports {
         return SignedReport(number: number, uscc: uscc, canonical: canonical, signature: signature, keyId: signer.keyId, createdAt: now)
     }
 
+    /// Whether the authorisation a bank's report was produced under is still live (locked against
+    /// revocation until the transaction ends): a bank fetches its report again only while it is.
+    public static func authorisationLive(_ c: PostgresConnection, logger: Logger, number: String) async throws -> Bool {
+        try await !c.query(
+            """
+            SELECT 1 FROM report r JOIN authorisation a ON a.id = r.authorisation_id
+            WHERE r.number = \(number) AND a.revoked_at IS NULL AND a.expires_at > now()
+            FOR SHARE OF a
+            """, logger: logger
+        ).collect().isEmpty
+    }
+
     public static func find(_ c: PostgresConnection, logger: Logger, number: String) async throws -> (report: SignedReport, requestedBy: UUID)? {
         let rows = try await c.query(
             "SELECT number, uscc, canonical, signature, key_id, created_at, requested_by FROM report WHERE number = \(number)",

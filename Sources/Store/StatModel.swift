@@ -32,7 +32,7 @@ extension Stats {
         let rows = keys.map { gradeRow($0, cells[$0] ?? [:]) }
         var t = StatTable(name: "grades", by: "month", columns: grades.map { .init($0, .count) } + [.init("enterprises", .count)],
                           rows: rows, total: nil, notes: ["one snapshot of the city's profiles per month (the latest refresh of the month)"])
-        t.refreshedAt = try await refreshedAt(c, logger: logger, "model")
+        try await stamp(&t, c, logger: logger, "model")
         return t
     }
 
@@ -48,7 +48,7 @@ extension Stats {
         let rows = cells.keys.sorted().map { gradeRow($0, cells[$0] ?? [:]) }
         var t = StatTable(name: "applicant_grades", by: "month", columns: grades.map { .init($0, .count) } + [.init("enterprises", .count)],
                           rows: rows, total: nil, notes: ["businesses posting demands in the month, by their grade at posting"])
-        t.refreshedAt = try await refreshedAt(c, logger: logger, "demands")
+        try await stamp(&t, c, logger: logger, "demands")
         t.suppress()
         return t
     }
@@ -150,7 +150,7 @@ extension Stats {
                           columns: [.init("scorecard_version", .text), .init("psi", .index), .init("level", .text), .init("bins", .count),
                                     .init("enterprises", .count)],
                           rows: rows, total: nil, notes: notes)
-        t.refreshedAt = try await refreshedAt(c, logger: logger, "model")
+        try await stamp(&t, c, logger: logger, "model")
         t.suppress()
         return t
     }
@@ -176,7 +176,7 @@ extension Stats {
                           columns: [.init("loans", .count), .init("bad", .count), .init("auc", .index), .init("ks", .index), .init("gini", .index)],
                           rows: rows, total: nil,
                           notes: ["loans with a reported outcome; bad: defaulted or 90 days overdue in any reported month; score at posting"])
-        t.refreshedAt = try await refreshedAt(c, logger: logger, "demands")
+        try await stamp(&t, c, logger: logger, "demands")
         t.suppress()
         return t
     }
@@ -215,7 +215,7 @@ extension Stats {
                                     .init("bad", .count), .init("default_rate", .ratio)],
                           rows: rows, total: nil,
                           notes: ["score PSI within the segment against the segment at the version's baseline; default rate over loans with a reported outcome"])
-        t.refreshedAt = try await refreshedAt(c, logger: logger, "model")
+        try await stamp(&t, c, logger: logger, "model")
         t.suppress()
         return t
     }

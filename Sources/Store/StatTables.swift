@@ -48,6 +48,8 @@ public struct StatTable: Sendable {
     public var rows: [Row]
     public var total: Row?
     public var refreshedAt: Date?
+    /// The latest rebuild failed (after `refreshedAt`): the figures are stale.
+    public var rebuildFailedAt: Date?
     public var notes: [String]
 
     public init(name: String, by: String?, columns: [Column], rows: [Row], total: Row?, notes: [String] = []) {
@@ -154,8 +156,14 @@ extension Stats {
         return PostgresQuery(unsafeSQL: head + conditions + tail, binds: binds)
     }
 
-    static func refreshedAt(_ c: PostgresConnection, logger: Logger, _ name: String) async throws -> Date? {
-        try await c.query("SELECT refreshed_at FROM stat_refresh WHERE name = \(name)", logger: logger).collect().first?.decode(Date.self)
+    /// When the table's summary was last rebuilt, and whether a later rebuild failed (its figures
+    /// are then stale: shown, and marked so).
+    static func stamp(_ t: inout StatTable, _ c: PostgresConnection, logger: Logger, _ name: String) async throws {
+        let row = try await c.query(
+            "SELECT refreshed_at, failed_at FROM stat_refresh WHERE name = \(name)", logger: logger
+        ).collect().first?.decode((Date?, Date?).self)
+        t.refreshedAt = row?.0
+        if let failed = row?.1, failed > (row?.0 ?? .distantPast) { t.rebuildFailedAt = failed }
     }
 
     static func run(_ c: PostgresConnection, logger: Logger, _ query: PostgresQuery) async throws -> [PostgresRow] {
@@ -207,7 +215,7 @@ extension Stats {
                       .init("enterprises", .count)],
             rows: rows, total: total,
             notes: ["solve_rate: disbursed amount over posted amount"])
-        t.refreshedAt = try await refreshedAt(c, logger: logger, "demands")
+        try await stamp(&t, c, logger: logger, "demands")
         t.suppress()
         return t
     }
@@ -241,7 +249,7 @@ extension Stats {
             rows: rows, total: total,
             notes: ["hours from posting to take-up, and from take-up to grant or decline",
                     "overdue: not taken up within 3 working days, or not decided within 10 working days of take-up"])
-        t.refreshedAt = try await refreshedAt(c, logger: logger, "demands")
+        try await stamp(&t, c, logger: logger, "demands")
         t.suppress()
         return t
     }
@@ -257,7 +265,7 @@ extension Stats {
         let total = StatTable.Row(key: "total", values: [.int(rows.reduce(0) { if case .int(let n) = $1.values[0] { $0 + n } else { $0 } })],
                                   enterprises: rows.reduce(0) { $0 + $1.enterprises })
         var t = StatTable(name: "declines", by: "reason", columns: [.init("declined", .count)], rows: rows, total: total)
-        t.refreshedAt = try await refreshedAt(c, logger: logger, "demands")
+        try await stamp(&t, c, logger: logger, "demands")
         t.suppress()
         return t
     }
@@ -304,7 +312,7 @@ extension Stats {
             rows: rows, total: total,
             notes: ["connected: an active API key and a published product; the total row gives the share of banks connected (target over 0.5)",
                     "take_up_overdue: matched, and neither taken up nor passed within 3 working days while the demand waited"])
-        t.refreshedAt = try await refreshedAt(c, logger: logger, "banks")
+        try await stamp(&t, c, logger: logger, "banks")
         // Rows are hidden by their enterprises; the total is a share of banks, never hidden.
         let hide = Suppression.hidden(rows.map(\.enterprises), totalShown: false)
         for i in t.rows.indices where hide[i] && t.rows[i].enterprises > 0 {
@@ -350,7 +358,7 @@ extension Stats {
                     "timeliness: records arriving within \(timelyHours) hours of the provider's time, of those from the last \(timelinessDays) days",
                     "under_objection: records with an open objection; objections_overdue: open past their 20 days; valid_objections_per_100k: upheld objections per 100,000 records held (target under 1)",
                     "level: red when the feed stopped or failed, has not succeeded for a day, or completeness is under 0.8; amber for quarantine over 1% or completeness under 0.95"])
-        t.refreshedAt = try await refreshedAt(c, logger: logger, "quality")
+        try await stamp(&t, c, logger: logger, "quality")
         return t
     }
 

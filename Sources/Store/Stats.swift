@@ -20,29 +20,54 @@ public enum Stats {
 
     // MARK: Refresh
 
-    /// Rebuilds every summary table, each in its own transaction; returns the milliseconds each took.
+    /// One or more summary tables could not be rebuilt: each keeps its last figures, marked
+    /// stale (`rebuild_failed_at`) until a rebuild succeeds.
+    public struct RefreshFailed: Error, CustomStringConvertible {
+        public let failures: [(table: String, why: String)]
+        public var description: String { failures.map { "\($0.table): \($0.why)" }.joined(separator: "; ") }
+    }
+
+    /// Rebuilds every summary table, each in its own transaction; returns the milliseconds each
+    /// took. A table that fails does not stop the others: its failure is recorded (when, and the
+    /// database's message without row contents) and `RefreshFailed` names every failed table.
     @discardableResult
     public static func refresh(_ db: Database, today: Day = Day.todayInChina()) async throws -> [(String, Int)] {
         var took: [(String, Int)] = []
+        var failures: [(table: String, why: String)] = []
         func timed(_ name: String, _ body: (PostgresConnection) async throws -> Void) async throws {
             let clock = ContinuousClock(), start = clock.now
-            try await db.withTransaction { c in
-                // One refresh of a table at a time (several servers, or a manual refresh).
-                try await c.query("SELECT pg_advisory_xact_lock(\(refreshLockKey), hashtext(\(name)))", logger: db.logger)
-                try await body(c)
-                let ms = Int((clock.now - start).components.seconds * 1000 + (clock.now - start).components.attoseconds / 1_000_000_000_000_000)
-                try await c.query(
-                    """
-                    INSERT INTO stat_refresh (name, refreshed_at, took_ms) VALUES (\(name), now(), \(ms))
-                    ON CONFLICT (name) DO UPDATE SET refreshed_at = now(), took_ms = excluded.took_ms
-                    """, logger: db.logger)
-                took.append((name, ms))
+            do {
+                try await db.withTransaction { c in
+                    // One refresh of a table at a time (several servers, or a manual refresh).
+                    try await c.query("SELECT pg_advisory_xact_lock(\(refreshLockKey), hashtext(\(name)))", logger: db.logger)
+                    try await body(c)
+                    let ms = Int((clock.now - start).components.seconds * 1000 + (clock.now - start).components.attoseconds / 1_000_000_000_000_000)
+                    try await c.query(
+                        """
+                        INSERT INTO stat_refresh (name, refreshed_at, took_ms) VALUES (\(name), now(), \(ms))
+                        ON CONFLICT (name) DO UPDATE SET refreshed_at = now(), took_ms = excluded.took_ms
+                        """, logger: db.logger)
+                    took.append((name, ms))
+                }
+            } catch where isShutdown(error) {
+                throw error
+            } catch {
+                let why = describeDatabaseError(error)
+                failures.append((name, why))
+                _ = try? await db.withConnection { c in
+                    try await c.query(
+                        """
+                        INSERT INTO stat_refresh (name, failed_at, failure) VALUES (\(name), now(), \(why))
+                        ON CONFLICT (name) DO UPDATE SET failed_at = now(), failure = excluded.failure
+                        """, logger: db.logger)
+                }
             }
         }
         try await timed("demands") { c in try await refreshDemands(c, logger: db.logger, today: today) }
         try await timed("banks") { c in try await refreshBanks(c, logger: db.logger, today: today) }
         try await timed("quality") { c in try await refreshQuality(c, logger: db.logger, today: today) }
         try await timed("model") { c in try await refreshModel(c, logger: db.logger, today: today) }
+        if !failures.isEmpty { throw RefreshFailed(failures: failures) }
         return took
     }
 
@@ -66,9 +91,13 @@ public enum Stats {
                    coalesce((d.taken_up_at AT TIME ZONE 'Asia/Shanghai')::date,
                             CASE WHEN d.state = 'open' THEN \(today.description)::date
                                  ELSE (d.updated_at AT TIME ZONE 'Asia/Shanghai')::date END) > d.take_up_due_on,
+                   -- The decision clock runs from take-up until the decision; a demand withdrawn while taken
+                   -- up stops it on the day of withdrawal (late only if the bank was late by then).
+                   -- Total over every state: never NULL.
                    d.decision_due_on IS NOT NULL AND
                        coalesce((d.decided_at AT TIME ZONE 'Asia/Shanghai')::date,
-                                CASE WHEN d.state = 'taken_up' THEN \(today.description)::date END) > d.decision_due_on,
+                                CASE WHEN d.state = 'taken_up' THEN \(today.description)::date
+                                     ELSE (d.updated_at AT TIME ZONE 'Asia/Shanghai')::date END) > d.decision_due_on,
                    d.grade_at_posting, d.score_at_posting, d.scorecard_version,
                    (SELECT bool_or(lo.status IN ('defaulted', 'overdue_90')) FROM loan_outcome lo WHERE lo.demand_id = d.id)
             FROM demand d

@@ -81,8 +81,8 @@ struct CreditWorld: Sendable {
         return CreditWorld(keys: keys, otherBankKey: otherBankKey, otherBankId: otherBank, otherBusinessKey: otherBusinessKey, signingKeyFile: file)
     }
 
-    func app(_ db: TestDatabase) throws -> some ApplicationProtocol {
-        try buildApplication(try testConfig(db, ["XYD_SIGNING_KEY_FILE": signingKeyFile]))
+    func app(_ db: TestDatabase, _ extra: [String: String] = [:]) throws -> some ApplicationProtocol {
+        try buildApplication(try testConfig(db, ["XYD_SIGNING_KEY_FILE": signingKeyFile].merging(extra) { _, new in new }))
     }
 
     /// Grants an authorisation as the business; returns its id.

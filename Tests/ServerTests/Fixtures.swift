@@ -6,6 +6,7 @@ import HummingbirdTesting
 import NIOCore
 import Server
 import Store
+import Testing
 import TestSupport
 
 /// One organisation of each kind with a live key, plus a revoked and an expired key.
@@ -53,6 +54,9 @@ func testConfig(_ db: TestDatabase, _ extra: [String: String] = [:]) throws -> A
         "XYD_DB_POOL_SIZE": "4",
         // A liveness bound for the start-up check (three of these): generous, for a loaded machine.
         "XYD_DB_CONNECT_TIMEOUT_MS": "20000",
+        // Tests make many refused calls from one address on purpose; the throttle's own test sets
+        // it low (SecurityTests).
+        "XYD_AUTH_FAILURE_BURST": "100000",
     ].merging(extra) { _, new in new })
 }
 
@@ -99,3 +103,14 @@ func concrete(_ template: String) -> String {
 /// The repository's root folder (for contracts/).
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
     .deletingLastPathComponent()
+
+/// A sign-in form's anti-forgery pair, as a browser gets it from the sign-in page: the cookie
+/// (`name=value`) and the form field's value.
+func loginForm(_ client: some TestClientProtocol, _ uri: String) async throws -> (cookie: String, token: String) {
+    let page = try await client.execute(uri: uri, method: .get)
+    let cookie = try #require(page.headers[.setCookie].flatMap { $0.split(separator: ";").first.map(String.init) })
+    let html = String(buffer: page.body)
+    let marker = "name=\"login_csrf\" value=\""
+    let start = try #require(html.range(of: marker)).upperBound
+    return (cookie, String(html[start...].prefix { $0 != "\"" }))
+}

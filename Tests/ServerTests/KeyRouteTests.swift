@@ -56,7 +56,8 @@ import TestSupport
                 try await c.query("SELECT action FROM audit_log ORDER BY id", logger: db.owner.logger).collect()
                     .map { try $0.decode(String.self) }
             }
-            #expect(actions == ["org.create", "key.issue", "key.revoke"])
+            // …and the revoked key's refused call is audited too (issue 15, finding 13).
+            #expect(actions == ["org.create", "key.issue", "key.revoke", "access.refused"])
             _ = try await Audit.sealAll(db.app)
             #expect(try await Audit.verify(db.app).ok)
         }

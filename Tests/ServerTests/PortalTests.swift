@@ -14,8 +14,10 @@ import TestSupport
 @Suite struct PortalTests {
     static func signIn(_ client: some TestClientProtocol, key: String, next: String = "") async throws -> TestResponse {
         let body = "key=\(key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&next=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+        let (cookie, token) = try await loginForm(client, "/portal/login")
         return try await client.execute(uri: "/portal/login", method: .post,
-                                        headers: [.contentType: "application/x-www-form-urlencoded"], body: ByteBuffer(string: body))
+                                        headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie],
+                                        body: ByteBuffer(string: body + "&login_csrf=" + token))
     }
 
     /// The session cookie of a sign-in, and the CSRF token its pages carry.

@@ -12,6 +12,8 @@ import Store
 struct CreditRoutes {
     let db: Database
     let signer: ReportSigner?
+    /// Report verification is open to anyone: rate-limited per address like the public routes.
+    let publicLimiter: RateLimiter
     /// Banks' profile reads, many to a statement under load.
     let reads: ProfileReadBatcher
 
@@ -372,7 +374,8 @@ struct CreditRoutes {
                 do {
                     r = try await reads.read(
                         .init(bankOrgId: call.caller.orgId, uscc: uscc, scope: .profile, purpose: purpose,
-                              requestId: call.context.requestId, keyId: call.caller.keyId, route: call.route))
+                              requestId: call.context.requestId, keyId: call.caller.keyId, route: call.route,
+                              clientRequestId: call.context.clientRequestId))
                 } catch let full as ReadQueueFull {
                     throw Problem(.notReady, full.description, headers: [.retryAfter: "1"])
                 }
@@ -422,17 +425,26 @@ struct CreditRoutes {
         // Reports: the requester (or the business it is about) fetches it again; anyone checks it.
         api.on(.get, "/v1/reports/:number") { call in
             let number = try call.parameter("number")
-            let found = try await db.withTransaction { c in
+            // A bank fetches its report again only while the business's authorisation stands; the
+            // refusal is audited and shown to the business like any denied read.
+            let (found, live) = try await db.withTransaction { c in
                 guard let found = try await Reports.find(c, logger: call.logger, number: number),
                     found.requestedBy == call.caller.orgId || found.report.uscc == call.caller.uscc
                 else { throw Problem(.notFound, "no report \(number) of yours") }
+                let own = found.report.uscc == call.caller.uscc
+                let live = try await own ? true : Reports.authorisationLive(c, logger: call.logger, number: number)
                 try await Audit.record(on: c, logger: call.logger,
-                                       call.auditEntry(action: "report.read", result: .allowed, subjectUSCC: found.report.uscc, subjectId: number))
-                return found
+                                       call.auditEntry(action: "report.read", result: live ? .allowed : .denied, subjectUSCC: found.report.uscc,
+                                                       subjectId: number, detail: live ? [:] : ["reason": "authorisation_ended"]))
+                return (found, live)
+            }
+            guard live else {
+                throw Problem(.authorisationRequired, "the authorisation this report was produced under has ended (revoked or expired)")
             }
             return reportResponse(found.report)
         }
         api.on(.get, "/v1/reports/:number/verification") { call in
+            try publicLimiter.check(call)
             let number = try call.parameter("number")
             let signer = try requireSigner()
             guard let found = try await db.withConnection({ c in try await Reports.find(c, logger: call.logger, number: number) }) else {

@@ -20,22 +20,25 @@ struct DashboardRoutes {
                      body: .init(byteBuffer: ByteBuffer(string: Html.css)))
         }
         api.on(.get, "/dashboard/login") { call in
-            WebSession.html(Self.loginPage(next: WebSession.safeNext(call.request.uri.queryParameters.get("next")), error: nil))
+            let token = WebSession.loginToken(call.request)
+            return WebSession.loginHTML(Self.loginPage(next: WebSession.safeNext(call.request.uri.queryParameters.get("next")), error: nil, token: token),
+                                        token: token)
         }
         api.on(.post, "/dashboard/login") { call in
             let form = try await WebSession.form(call.request, limit: Self.maxFormBytes)
+            try WebSession.checkLogin(form, call.request)
+            let login = WebSession.loginToken(call.request)
             let next = WebSession.safeNext(form["next"])
             let key = (form["key"] ?? "").trimmingCharacters(in: .whitespaces)
             guard !key.isEmpty else {
-                return WebSession.html(Self.loginPage(next: next, error: "请输入密钥。Enter a key."), status: .unprocessableContent)
+                return WebSession.loginHTML(Self.loginPage(next: next, error: "请输入密钥。Enter a key.", token: login), token: login, status: .unprocessableContent)
             }
-            let result = try await WebSession.signIn(db, call, key: key, allowed: [.regulator],
-                                                     wrongKind: "看板只对监管机构开放。The dashboard is for regulators' keys only.")
+            let result = try await WebSession.signIn(db, call, key: key, allowed: [.regulator])
             switch result {
             case .success(let (token, _)):
                 return WebSession.redirect(next, cookie: WebSession.setCookie(token, maxAge: Sessions.lifetimeSeconds))
             case .failure(let refused):
-                return WebSession.html(Self.loginPage(next: next, error: refused.why), status: .unauthorized)
+                return WebSession.loginHTML(Self.loginPage(next: next, error: refused.why, token: login), token: login, status: .unauthorized)
             }
         }
         api.on(.post, "/dashboard/logout") { call in
@@ -68,7 +71,7 @@ struct DashboardRoutes {
         }
     }
 
-    static func loginPage(next: String, error: String?) -> String {
+    static func loginPage(next: String, error: String?, token: String) -> String {
         Html.page(title: "登录 Sign in", current: "", session: nil, body: """
             <div class="login"><h1>监管看板登录<br><small>Regulators' dashboard — sign in</small></h1>
             \(error.map { "<p class=\"error\" role=\"alert\">\(Html.escape($0))</p>" } ?? "")
@@ -76,6 +79,7 @@ struct DashboardRoutes {
             <label for="key">监管机构密钥 Regulator's key</label>
             <input id="key" name="key" type="password" autocomplete="off" required placeholder="xyd_…">
             <input type="hidden" name="next" value="\(Html.escape(next))">
+            <input type="hidden" name="login_csrf" value="\(Html.escape(token))">
             <button type="submit">登录 Sign in</button></form>
             <p class="note">会话 8 小时后失效；密钥吊销即刻失效。The session lasts 8 hours and ends at once if the key is revoked.</p></div>
             """)
@@ -152,6 +156,9 @@ struct DashboardRoutes {
         }
         html += "</tbody></table>"
         if let at = t.refreshedAt { html += "<p class=\"note\">统计更新于 refreshed \(Html.escape(ISO8601DateFormatter().string(from: at)))</p>" }
+        if let failed = t.rebuildFailedAt {
+            html += "<p class=\"note stale\" role=\"alert\">⚠ 最近一次统计更新失败（\(Html.escape(ISO8601DateFormatter().string(from: failed)))），以上为旧数据。The latest rebuild failed; these figures are older.</p>"
+        }
         return html
     }
 

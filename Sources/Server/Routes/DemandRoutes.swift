@@ -30,7 +30,7 @@ struct DemandRoutes {
             if amountFen < 1 || amountFen > DemandRoutes.maxAmountFen { errors.append(.init(field: "amount_fen", reason: "1 to \(DemandRoutes.maxAmountFen) fen")) }
             if termMonths < 1 || termMonths > 360 { errors.append(.init(field: "term_months", reason: "1 to 360 months")) }
             let p = purpose.trimmingCharacters(in: .whitespacesAndNewlines)
-            if p.isEmpty || p.count > DemandRoutes.maxPurposeLength { errors.append(.init(field: "purpose", reason: "1 to \(DemandRoutes.maxPurposeLength) characters")) }
+            if p.isEmpty || p.unicodeScalars.count > DemandRoutes.maxPurposeLength { errors.append(.init(field: "purpose", reason: "1 to \(DemandRoutes.maxPurposeLength) characters")) }
             guard errors.isEmpty else {
                 throw Problem.invalid(errors)
             }
@@ -109,6 +109,7 @@ struct DemandRoutes {
         case .state: Problem(.conflict, e.description)
         case .noProfile: Problem(.conflict, e.description)
         case .notYourProduct: Problem.invalid("product_id", e.description)
+        case .outOfBounds(let errors): Problem.invalid(errors.map { Problem.FieldError(field: $0.field, reason: $0.bound) })
         }
     }
 
@@ -171,7 +172,7 @@ struct DemandRoutes {
 
     func pass(_ call: Call, id: UUID, _ p: Pass?) async throws -> Demand {
         let reason = p?.reason?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let reason, reason.count > Self.maxPurposeLength { throw Problem.invalid("reason", "at most \(Self.maxPurposeLength) characters") }
+        if let reason, reason.unicodeScalars.count > Self.maxPurposeLength { throw Problem.invalid("reason", "at most \(Self.maxPurposeLength) characters") }
         return try await step(call, id: id, action: "demand.pass") { c, id in
             try await Demands.pass(c, logger: call.logger, id: id, bank: call.caller.orgId, reason: reason?.isEmpty == true ? nil : reason)
         }
@@ -194,7 +195,7 @@ struct DemandRoutes {
             throw Problem.invalid("reason", "one of \(Demands.declineReasons.joined(separator: ", "))")
         }
         let text = d.text?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let text, text.count > Self.maxPurposeLength { throw Problem.invalid("text", "at most \(Self.maxPurposeLength) characters") }
+        if let text, text.unicodeScalars.count > Self.maxPurposeLength { throw Problem.invalid("text", "at most \(Self.maxPurposeLength) characters") }
         return try await step(call, id: id, action: "demand.decline") { c, id in
             try await Demands.decline(c, logger: call.logger, id: id, bank: call.caller.orgId, reason: d.reason, text: text?.isEmpty == true ? nil : text)
         }
@@ -204,11 +205,7 @@ struct DemandRoutes {
         guard let day = Day(b.disbursedOn), day <= Day.todayInChina() else { throw Problem.invalid("disbursed_on", "a date YYYY-MM-DD, not in the future") }
         guard b.amountFen >= 1 else { throw Problem.invalid("amount_fen", "at least 1 fen") }
         return try await step(call, id: id, action: "demand.disburse") { c, id in
-            let held = try await Demands.forBank(c, logger: call.logger, id: id, bank: call.caller.orgId)
-            if let granted = held.grantedAmountFen, b.amountFen > granted {
-                throw Problem.invalid("amount_fen", "at most the amount granted (\(granted) fen)")
-            }
-            return try await Demands.disburse(c, logger: call.logger, id: id, bank: call.caller.orgId, amountFen: b.amountFen, on: day)
+            try await Demands.disburse(c, logger: call.logger, id: id, bank: call.caller.orgId, amountFen: b.amountFen, on: day)
         }
     }
 
@@ -324,9 +321,13 @@ struct DemandRoutes {
         api.on(.get, "/v1/demands/:demandId/outcomes") { call in
             let id = try call.uuidParameter("demandId")
             do {
-                let items = try await db.withConnection { c in
-                    _ = try await Demands.forBank(c, logger: call.logger, id: id, bank: call.caller.orgId)
-                    return try await Demands.outcomes(c, logger: call.logger, id: id)
+                // The lender's own loan only, and every read audited with the business it concerns.
+                let items = try await db.withTransaction { c in
+                    let (d, items) = try await Demands.outcomesForLender(c, logger: call.logger, id: id, bank: call.caller.orgId)
+                    try await Audit.record(
+                        on: c, logger: call.logger,
+                        call.auditEntry(action: "loan.outcomes_read", result: .allowed, subjectUSCC: d.uscc, subjectId: id.uuidString.lowercased()))
+                    return items
                 }
                 return try JSON.response(Outcomes(items: items))
             } catch let e as DemandError { throw Self.mapped(e) }

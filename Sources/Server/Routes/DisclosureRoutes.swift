@@ -23,7 +23,7 @@ struct DisclosureRoutes {
             }
             if body.usccs.contains(where: { $0.utf8.count > 64 }) { throw Problem.invalid("usccs", "codes of at most 64 characters") }
             let tender = body.tender?.trimmingCharacters(in: .whitespacesAndNewlines)
-            if let tender, tender.count > SilentQueries.maxTenderLength {
+            if let tender, tender.unicodeScalars.count > SilentQueries.maxTenderLength {
                 throw Problem.invalid("tender", "at most \(SilentQueries.maxTenderLength) characters")
             }
             guard let signer else { throw Problem(.notReady, "no signing key is configured (XYD_SIGNING_KEY_FILE)") }
@@ -40,8 +40,16 @@ struct DisclosureRoutes {
         }
         api.on(.get, "/v1/silent-queries/:queryId") { call in
             let id = try call.uuidParameter("queryId")
-            guard let signed = try await db.withConnection({ c in try await SilentQueries.find(c, logger: call.logger, id: id, org: call.caller.orgId) })
-            else { throw Problem(.notFound, "no silent query \(id) of yours") }
+            // Reading a kept answer again is a query of the listings too: audited like the first.
+            let signed = try await db.withTransaction { c in
+                let signed = try await SilentQueries.find(c, logger: call.logger, id: id, org: call.caller.orgId)
+                if signed != nil {
+                    try await Audit.record(on: c, logger: call.logger, call.auditEntry(
+                        action: "silent_query.read", result: .allowed, subjectId: id.uuidString.lowercased()))
+                }
+                return signed
+            }
+            guard let signed else { throw Problem(.notFound, "no silent query \(id) of yours") }
             return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
                             body: .init(byteBuffer: ByteBuffer(string: signed.document)))
         }
@@ -56,7 +64,7 @@ struct DisclosureRoutes {
         }
         api.on(.get, "/v1/public/enterprises") { call in
             try limit(call)
-            guard let name = call.request.uri.queryParameters.get("name")?.trimmingCharacters(in: .whitespaces), !name.isEmpty, name.count <= 200 else {
+            guard let name = call.request.uri.queryParameters.get("name")?.trimmingCharacters(in: .whitespaces), !name.isEmpty, name.unicodeScalars.count <= 200 else {
                 throw Problem.invalid("name", "the exact registered name (1 to 200 characters)")
             }
             let items = try await db.withConnection { c in
@@ -70,12 +78,7 @@ struct DisclosureRoutes {
         }
     }
 
-    func limit(_ call: Call) throws {
-        if let wait = limiter.take(call.context.clientAddress ?? "unknown") {
-            throw Problem(.tooManyRequests, "at most \(RateLimiter.publicPerMinute) requests a minute from one address",
-                          headers: [.retryAfter: String(wait)])
-        }
-    }
+    func limit(_ call: Call) throws { try limiter.check(call) }
 
     static func json(_ v: JSONValue) -> Response {
         Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: v.jsonText)))

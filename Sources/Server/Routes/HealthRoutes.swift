@@ -11,6 +11,9 @@ struct HealthRoutes {
     let migrator: Migrator
     let registry: PrometheusCollectorRegistry
 
+    /// `/readyz` answers within this, whatever the database does.
+    static let readinessLimit = Duration.seconds(1)
+
     struct Status: Encodable {
         let status: String
     }
@@ -19,14 +22,17 @@ struct HealthRoutes {
         api.on(.get, "/healthz") { _ in
             try JSON.response(Status(status: "ok"))
         }
+        // Within a second whatever the database does: a load balancer must not wait on it.
         api.on(.get, "/readyz") { call in
+            let (db, migrator) = (self.db, self.migrator)
             do {
-                try await migrator.checkCurrent(db)
+                try await withDeadline(Self.readinessLimit, "the readiness check") { try await migrator.checkCurrent(db) }
             } catch let e as MigrationError {
                 throw Problem(.notReady, e.description)
             } catch {
                 call.logger.warning("readiness check failed", metadata: ["error": .string(describeDatabaseError(error))])
-                throw Problem(.notReady, "the database does not answer")
+                throw Problem(.notReady, "database unavailable: it does not answer within \(Self.readinessLimit)",
+                              headers: [.retryAfter: String(ProblemMiddleware.retryAfterSeconds)])
             }
             return try JSON.response(Status(status: "ready"))
         }

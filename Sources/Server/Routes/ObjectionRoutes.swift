@@ -38,10 +38,10 @@ struct ObjectionRoutes {
         var errors: [Problem.FieldError] = []
         let dataset = Dataset(rawValue: body.dataset)
         if dataset == nil { errors.append(.init(field: "dataset", reason: "one of \(Dataset.allCases.map(\.rawValue).joined(separator: ", "))")) }
-        if body.recordId.isEmpty || body.recordId.count > 200 { errors.append(.init(field: "record_id", reason: "1 to 200 characters")) }
+        if body.recordId.isEmpty || body.recordId.unicodeScalars.count > 200 { errors.append(.init(field: "record_id", reason: "1 to 200 characters")) }
         let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        if reason.isEmpty || reason.count > Objections.maxReason { errors.append(.init(field: "reason", reason: "1 to \(Objections.maxReason) characters")) }
-        if let e = body.evidence, e.count > Objections.maxEvidence { errors.append(.init(field: "evidence", reason: "at most \(Objections.maxEvidence) characters")) }
+        if reason.isEmpty || reason.unicodeScalars.count > Objections.maxReason { errors.append(.init(field: "reason", reason: "1 to \(Objections.maxReason) characters")) }
+        if let e = body.evidence, e.unicodeScalars.count > Objections.maxEvidence { errors.append(.init(field: "evidence", reason: "at most \(Objections.maxEvidence) characters")) }
         guard errors.isEmpty, let dataset else { throw Problem.invalid(errors) }
         do {
             return try await db.withTransaction { c in
@@ -73,7 +73,7 @@ struct ObjectionRoutes {
         api.on(.post, "/v1/objections/:objectionId/uphold") { call in
             let id = try call.uuidParameter("objectionId")
             let body = try await call.decodeIfPresent(Resolve.self)
-            if let r = body?.resolution, r.count > Objections.maxReason { throw Problem.invalid("resolution", "at most \(Objections.maxReason) characters") }
+            if let r = body?.resolution, r.unicodeScalars.count > Objections.maxReason { throw Problem.invalid("resolution", "at most \(Objections.maxReason) characters") }
             return try await resolve(call, id: id, action: "objection.uphold") { c in
                 try await Objections.uphold(c, logger: call.logger, id: id, by: call.caller.orgId, resolution: body?.resolution)
             }
@@ -81,7 +81,7 @@ struct ObjectionRoutes {
         api.on(.post, "/v1/objections/:objectionId/reject") { call in
             let id = try call.uuidParameter("objectionId")
             let reason = try await call.decode(Resolve.self).reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            guard !reason.isEmpty, reason.count <= Objections.maxReason else {
+            guard !reason.isEmpty, reason.unicodeScalars.count <= Objections.maxReason else {
                 throw Problem.invalid("reason", "why it is rejected, 1 to \(Objections.maxReason) characters (the business sees it)")
             }
             return try await resolve(call, id: id, action: "objection.reject") { c in

@@ -123,8 +123,10 @@ struct OrgRoutes {
     func issue(_ call: Call, for orgId: UUID) async throws -> Response {
         let body = try await call.decode(NewKey.self)
         let issued = try await db.withTransaction { c in
+            // Over the API a key always expires: when none is asked, after the default validity.
+            let expiresAt = body.expiresAt ?? Date().addingTimeInterval(Double(OrganisationLimits.keyDefaultValidityDays) * 86_400)
             let issued = try await Register.issueKey(
-                on: c, logger: call.logger, orgId: orgId, label: body.label ?? "", expiresAt: body.expiresAt,
+                on: c, logger: call.logger, orgId: orgId, label: body.label ?? "", expiresAt: expiresAt,
                 issuedBy: call.caller.keyId)
             try await Audit.record(
                 on: c, logger: call.logger,

@@ -219,7 +219,13 @@ extension PortalRoutes {
     func events(_ call: Call) async throws -> Response {
         let lang = Lang(call.request)
         let e = Html.escape
-        let items = try await db.withConnection { c in try await Webhooks.events(c, logger: call.logger, bank: call.caller.orgId, limit: Self.maxLogRows) }
+        // Monitoring events carry businesses' scores and grades: the page's read is audited.
+        let items = try await db.withTransaction { c in
+            let items = try await Webhooks.events(c, logger: call.logger, bank: call.caller.orgId, limit: Self.maxLogRows)
+            try await Audit.record(on: c, logger: call.logger, call.auditEntry(
+                action: "events.read", result: .allowed, detail: ["events": String(items.count)]))
+            return items
+        }
         let names: [String: (String, String)] = [
             "profile.grade_changed": ("等级变化", "grade changed"), "profile.score_moved": ("评分大幅变动", "score moved"),
             "record.new_penalty": ("新增行政处罚", "new penalty"), "record.new_blacklisting": ("列入失信名单", "new listing"),

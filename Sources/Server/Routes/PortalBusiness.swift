@@ -216,6 +216,20 @@ extension PortalRoutes {
 
     // MARK: Who looked at me
 
+    /// Why an authorisation ended, in words (nothing for a live or expired one).
+    static func ended(_ a: Authorisation, _ lang: Lang) -> String {
+        guard a.status == "revoked", let by = a.revokedBy else { return "" }
+        let why: String = switch by {
+        case "business": lang.t("您已撤销", "you revoked it")
+        case "bank_passed": lang.t("银行放弃受理", "the bank passed")
+        case "no_longer_matching": lang.t("产品不再匹配", "its products no longer match")
+        case "demand_taken_up": lang.t("需求已由其他银行受理", "another bank took the demand up")
+        case "demand_closed": lang.t("需求已结束", "the demand closed")
+        default: ""
+        }
+        return why.isEmpty ? "" : " <span class=\"muted\">\(Html.escape(why))</span>"
+    }
+
     func access(_ call: Call) async throws -> Response {
         let uscc = try call.ownUSCC()
         let lang = Lang(call.request)
@@ -229,10 +243,11 @@ extension PortalRoutes {
         for a in auths {
             let live = a.status == "live"
             rows.append([e(a.bankName), e(a.scopes.map(\.rawValue).joined(separator: ", ")), e(a.purpose.rawValue), PortalHtml.day(a.grantedAt),
-                         PortalHtml.day(a.expiresAt), PortalHtml.badge(live ? "live" : "", a.status),
+                         PortalHtml.day(a.expiresAt), PortalHtml.badge(live ? "live" : "", a.status) + Self.ended(a, lang),
                          live ? "<a class=\"btn danger\" href=\"/portal/authorisations/\(a.id.uuidString.lowercased())/revoke\">\(lang.t("撤销", "Revoke"))</a>" : ""])
         }
         var body = "<h2>\(lang.t("我的授权", "My authorisations"))</h2>"
+        body += "<p class=\"muted\">\(lang.t("提出融资需求时，匹配的银行可为审批查询您的信用档案；一家银行受理后，其他银行的查询随即终止，需求结束（放款、拒绝、撤回或到期）时全部终止。", "When you post a demand, the matched banks may read your profile to consider it; once one bank takes it up the others' access ends, and all access ends when the demand closes (lent, declined, withdrawn or expired)."))</p>"
         body += PortalHtml.table(lang.t("银行凭授权查询我的信用信息", "Banks read my credit data under these authorisations"),
                                  [lang.t("银行", "Bank"), lang.t("范围", "Scope"), lang.t("用途", "Purpose"), lang.t("授权时间", "Granted"),
                                   lang.t("到期", "Expires"), lang.t("状态", "Status"), ""], rows, empty: lang.t("没有授权。", "No authorisations."))
@@ -421,7 +436,7 @@ extension PortalRoutes {
         _ = try call.ownUSCC()
         let lang = Lang(call.request)
         let q = call.request.uri.queryParameters
-        guard let ds = q.get("dataset").flatMap(Dataset.init(rawValue:)), let record = q.get("record"), !record.isEmpty, record.count <= 200 else {
+        guard let ds = q.get("dataset").flatMap(Dataset.init(rawValue:)), let record = q.get("record"), !record.isEmpty, record.unicodeScalars.count <= 200 else {
             throw Problem.invalid("record", "a dataset and a record id of yours")
         }
         let e = Html.escape
@@ -442,7 +457,7 @@ extension PortalRoutes {
     func repairForm(_ call: Call) async throws -> Response {
         _ = try call.ownUSCC()
         let lang = Lang(call.request)
-        guard let record = call.request.uri.queryParameters.get("record"), !record.isEmpty, record.count <= 200 else {
+        guard let record = call.request.uri.queryParameters.get("record"), !record.isEmpty, record.unicodeScalars.count <= 200 else {
             throw Problem.invalid("record", "the record id of one of your penalties")
         }
         let e = Html.escape

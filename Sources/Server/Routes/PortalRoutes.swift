@@ -101,19 +101,23 @@ struct PortalRoutes {
             return WebSession.redirect(next, cookie: "\(Lang.cookie)=\(to); Path=/; SameSite=Strict; Max-Age=31536000")
         }
         api.on(.get, "/portal/login") { call in
-            WebSession.html(Self.loginPage(call, next: WebSession.safeNext(call.request.uri.queryParameters.get("next"), area: "/portal"), error: nil))
+            let token = WebSession.loginToken(call.request)
+            return WebSession.loginHTML(
+                Self.loginPage(call, next: WebSession.safeNext(call.request.uri.queryParameters.get("next"), area: "/portal"), error: nil, token: token),
+                token: token)
         }
         api.on(.post, "/portal/login") { call in
             let form = try await WebSession.form(call.request, limit: Self.maxFormBytes)
+            try WebSession.checkLogin(form, call.request)
+            let token = WebSession.loginToken(call.request)
             let lang = Lang(call.request)
             let key = (form["key"] ?? "").trimmingCharacters(in: .whitespaces)
             let next = form["next"].flatMap { $0.isEmpty ? nil : $0 }
             guard !key.isEmpty else {
-                return WebSession.html(Self.loginPage(call, next: next ?? "", error: lang.t("请输入密钥。", "Enter a key.")), status: .unprocessableContent)
+                return WebSession.loginHTML(Self.loginPage(call, next: next ?? "", error: lang.t("请输入密钥。", "Enter a key."), token: token),
+                                            token: token, status: .unprocessableContent)
             }
-            switch try await WebSession.signIn(db, call, key: key, allowed: [.enterprise, .bank],
-                                               wrongKind: lang.t("门户供企业和银行使用；监管机构请用监管看板 /dashboard。",
-                                                                 "The portal is for businesses and banks; regulators use the dashboard at /dashboard.")) {
+            switch try await WebSession.signIn(db, call, key: key, allowed: [.enterprise, .bank]) {
             case .success(let (token, p)):
                 let home = p.kind == .bank ? "/portal/bank" : "/portal"
                 // A next page of the other role would only be refused: go home instead.
@@ -122,7 +126,7 @@ struct PortalRoutes {
                 } ?? home
                 return WebSession.redirect(target, cookie: WebSession.setCookie(token, maxAge: Sessions.lifetimeSeconds))
             case .failure(let refused):
-                return WebSession.html(Self.loginPage(call, next: next ?? "", error: refused.why), status: .unauthorized)
+                return WebSession.loginHTML(Self.loginPage(call, next: next ?? "", error: refused.why, token: token), token: token, status: .unauthorized)
             }
         }
         api.on(.post, "/portal/logout") { call in
@@ -132,7 +136,7 @@ struct PortalRoutes {
         registerBank(api)
     }
 
-    static func loginPage(_ call: Call, next: String, error: String?) -> String {
+    static func loginPage(_ call: Call, next: String, error: String?, token: String) -> String {
         let lang = Lang(call.request)
         return PortalHtml.page(title: lang.t("登录", "Sign in"), current: "/portal/login", session: nil, lang: lang, body: """
             <div class="login">
@@ -142,6 +146,8 @@ struct PortalRoutes {
             <label for="key">\(lang.t("机构密钥", "Organisation key"))</label>
             <input id="key" name="key" type="password" autocomplete="off" required placeholder="xyd_…">
             <input type="hidden" name="next" value="\(Html.escape(next))">
+            <input type="hidden" name="login_csrf" value="\(Html.escape(token))">
+            <p class="note">\(lang.t("监管机构请用监管看板 /dashboard。", "Regulators use the dashboard at /dashboard."))</p>
             <button type="submit">\(lang.t("登录", "Sign in"))</button></form>
             <p class="note">\(lang.t("会话 8 小时后失效；密钥吊销即刻失效。", "The session lasts 8 hours and ends at once if the key is revoked."))</p></div>
             """)

@@ -33,7 +33,7 @@ struct ProductRoutes {
         func checked() throws -> (String, ProductTerms) {
             let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
             var errors: [Problem.FieldError] = []
-            if trimmed.isEmpty || trimmed.count > 100 { errors.append(.init(field: "name", reason: "1 to 100 characters")) }
+            if trimmed.isEmpty || trimmed.unicodeScalars.count > 100 { errors.append(.init(field: "name", reason: "1 to 100 characters")) }
             let result = ProductValidation.check(
                 kind: kind, amountMinFen: amountMinFen, amountMaxFen: amountMaxFen, termMinMonths: termMinMonths,
                 termMaxMonths: termMaxMonths, rateMinBp: rateMinBp, rateMaxBp: rateMaxBp, rules: rules)

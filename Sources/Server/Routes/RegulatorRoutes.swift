@@ -133,9 +133,12 @@ enum StatRender {
             "columns": .array(t.columns.map { ["name": .string($0.name), "unit": .string($0.unit.rawValue)] }),
             "rows": .array(t.rows.map { row($0, t.columns) }),
             "total": t.total.map { row($0, t.columns) } ?? .null,
-            "notes": .array((t.notes + ["cells counting fewer than \(Suppression.threshold) enterprises are suppressed"]).map(JSONValue.string)),
+            "notes": .array((t.notes + ["cells counting fewer than \(Suppression.threshold) enterprises are suppressed"]
+                             + (t.rebuildFailedAt == nil ? [] : ["stale: the latest rebuild failed; these figures are from refreshed_at"]))
+                .map(JSONValue.string)),
         ]
         o["refreshed_at"] = t.refreshedAt.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null
+        o["rebuild_failed_at"] = t.rebuildFailedAt.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null
         return .object(o)
     }
 
@@ -143,8 +146,12 @@ enum StatRender {
         Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
-    static func csvField(_ s: String) -> String {
-        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    /// A text cell, quoted when it must be, and never read as a formula by a spreadsheet: a cell
+    /// starting with `=`, `+`, `-`, `@`, a tab or a carriage return gets a leading `'` (OWASP's
+    /// advice against CSV injection). Numbers are written by `csvValue` and left alone.
+    static func csvField(_ raw: String) -> String {
+        let s = raw.first.map { "=+-@\t\r".contains($0) } == true ? "'" + raw : raw
+        return s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 
     static func csvValue(_ v: StatTable.Value) -> String {

@@ -31,12 +31,12 @@ struct RepairRoutes {
     func apply(_ call: Call, _ body: Apply) async throws -> Repairs.Application {
         let uscc = try call.ownUSCC()
         var errors: [Problem.FieldError] = []
-        if body.recordId.isEmpty || body.recordId.count > 200 { errors.append(.init(field: "record_id", reason: "the penalty's record id")) }
+        if body.recordId.isEmpty || body.recordId.unicodeScalars.count > 200 { errors.append(.init(field: "record_id", reason: "the penalty's record id")) }
         if body.corrections.isEmpty || !Set(body.corrections).isSubset(of: Repairs.corrections) {
             errors.append(.init(field: "corrections", reason: "one or more of \(Repairs.corrections.sorted().joined(separator: ", "))"))
         }
         let evidence = body.evidence.trimmingCharacters(in: .whitespacesAndNewlines)
-        if evidence.isEmpty || evidence.count > Repairs.maxEvidence { errors.append(.init(field: "evidence", reason: "1 to \(Repairs.maxEvidence) characters")) }
+        if evidence.isEmpty || evidence.unicodeScalars.count > Repairs.maxEvidence { errors.append(.init(field: "evidence", reason: "1 to \(Repairs.maxEvidence) characters")) }
         guard errors.isEmpty else { throw Problem.invalid(errors) }
         do {
             return try await db.withTransaction { c in
@@ -74,7 +74,7 @@ struct RepairRoutes {
         api.on(.post, "/v1/repairs/:repairId/reject") { call in
             let id = try call.uuidParameter("repairId")
             let reason = try await call.decode(Reject.self).reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            guard !reason.isEmpty, reason.count <= 500 else { throw Problem.invalid("reason", "why, 1 to 500 characters (the business sees it)") }
+            guard !reason.isEmpty, reason.unicodeScalars.count <= 500 else { throw Problem.invalid("reason", "why, 1 to 500 characters (the business sees it)") }
             return try await decide(call, id: id, action: "repair.reject") { c in
                 try await Repairs.reject(c, logger: call.logger, id: id, by: call.caller.orgId, reason: reason)
             }

@@ -6,7 +6,7 @@ import Store
 
 /// Statistics change only when the summary tables are rebuilt, so a table or a page body is
 /// kept until the next rebuild: keyed by what was asked (route, breakdown, filters) and valid
-/// for one generation (the latest `stat_refresh.refreshed_at`, read in the request's own
+/// for one generation (the latest rebuild or failed rebuild in `stat_refresh`, read in the request's own
 /// transaction). Bounded: at most `capacity` entries; a new generation empties it.
 final class StatCache: Sendable {
     static let capacity = 2_000
@@ -19,7 +19,7 @@ final class StatCache: Sendable {
 
     /// The current generation, read from the database.
     static func generation(_ c: PostgresConnection, logger: Logger) async throws -> Date? {
-        try await c.query("SELECT max(refreshed_at) FROM stat_refresh", logger: logger).collect().first?.decode(Date?.self)
+        try await c.query("SELECT max(greatest(refreshed_at, failed_at)) FROM stat_refresh", logger: logger).collect().first?.decode(Date?.self)
     }
 
     /// The text kept for `key` in `generation`, or `make()`'s, kept.

@@ -9,15 +9,51 @@ enum WebSession {
     static let cookie = "xyd_session"
 
     /// The session token from the `Cookie` header.
-    static func token(_ request: Request) -> String? {
+    static func token(_ request: Request) -> String? { cookieValue(request, cookie) }
+
+    static func cookieValue(_ request: Request, _ name: String) -> String? {
         for field in request.headers[values: .cookie] {
             for part in field.split(separator: ";") {
                 let kv = part.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
-                if kv.count == 2, kv[0] == cookie { return String(kv[1]) }
+                if kv.count == 2, kv[0] == name { return String(kv[1]) }
             }
         }
         return nil
     }
+
+    // MARK: Sign-in forms: login CSRF (double-submit)
+
+    /// A sign-in form carries a token that must equal the one in this cookie, which only the
+    /// sign-in page itself sets (SameSite=Strict): another site cannot sign a browser in under
+    /// the attacker's key.
+    static let loginCookie = "xyd_login"
+
+    /// The browser's sign-in token, or a new one.
+    static func loginToken(_ request: Request) -> String {
+        if let t = cookieValue(request, loginCookie), t.count >= 32, t.count <= 64,
+           t.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
+            return t
+        }
+        return secureRandomBytes(24).base64URLString
+    }
+
+    /// The sign-in page with its token's cookie.
+    static func loginHTML(_ text: String, token: String, status: HTTPResponse.Status = .ok) -> Response {
+        var response = html(text, status: status)
+        response.headers[.setCookie] = "\(loginCookie)=\(token); Path=/; HttpOnly; SameSite=Strict; Max-Age=3600"
+        return response
+    }
+
+    /// Refuses (403) a sign-in form whose token is missing or is not the browser's.
+    static func checkLogin(_ form: [String: String], _ request: Request) throws {
+        guard let field = form["login_csrf"], !field.isEmpty, let cookie = cookieValue(request, loginCookie), cookie == field else {
+            throw Problem(.forbidden, "the sign-in form has expired or did not come from this site: reload the page and sign in again")
+        }
+    }
+
+    /// One answer for every refused key — unknown, revoked, expired, or of a kind the page is not
+    /// for — so that a sign-in form tells nothing about a key.
+    static let refusedKey = "这个密钥不能登录此页面：密钥无效、已吊销、已过期，或不属于本页面的用户。The key cannot sign in here: it is unknown, revoked, expired, or not for this page."
 
     static func setCookie(_ token: String, maxAge: Int) -> String {
         "\(cookie)=\(token); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(maxAge)"
@@ -43,13 +79,22 @@ enum WebSession {
     }
 
     /// Starts a session for a key of one of these kinds, audited; the cookie's token, or why not.
-    static func signIn(_ db: Database, _ call: Call, key: String, allowed: Set<OrgKind>, wrongKind: String) async throws -> Result<(String, Principal), SignInRefused> {
-        try await db.withTransaction { c -> Result<(String, Principal), SignInRefused> in
+    /// A refused key is audited (`session.sign_in`, denied) and counted by the throttle: past its
+    /// budget the form answers 429 before looking the key up.
+    static func signIn(_ db: Database, _ call: Call, key: String, allowed: Set<OrgKind>) async throws -> Result<(String, Principal), SignInRefused> {
+        try call.throttle?.check(address: call.context.clientAddress, key: key)
+        let result = try await db.withTransaction { c -> Result<(String, Principal), SignInRefused> in
             switch try await Register.authenticate(on: c, logger: call.logger, key: key) {
-            case .failure:
-                return .failure(SignInRefused(why: "这个密钥无效、已吊销或已过期。The key is unknown, revoked or expired."))
+            case .failure(let why):
+                try await Audit.record(on: c, logger: call.logger, AuditEntry(
+                    requestId: call.context.requestId, actorKind: "anonymous", action: "session.sign_in", route: call.route, result: .denied,
+                    detail: ["why": why.rawValue]))
+                return .failure(SignInRefused(why: refusedKey))
             case .success(let p) where !allowed.contains(p.kind):
-                return .failure(SignInRefused(why: wrongKind))
+                try await Audit.record(on: c, logger: call.logger, AuditEntry(
+                    requestId: call.context.requestId, actorOrgId: p.orgId, actorKeyId: p.keyId, actorKind: p.kind.rawValue,
+                    action: "session.sign_in", route: call.route, result: .denied, detail: ["why": "kind_not_allowed"]))
+                return .failure(SignInRefused(why: refusedKey))
             case .success(let p):
                 let (token, _) = try await Sessions.create(c, logger: call.logger, principal: p)
                 try await Audit.record(on: c, logger: call.logger, AuditEntry(
@@ -58,6 +103,8 @@ enum WebSession {
                 return .success((token, p))
             }
         }
+        if case .failure = result { call.throttle?.failed(address: call.context.clientAddress, key: key) }
+        return result
     }
 
     /// Signs out (the form must carry the session's CSRF token): the session ends, the cookie is
@@ -88,7 +135,7 @@ enum WebSession {
     static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
         Response(status: status,
                  headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-                           .init("Content-Security-Policy")!: "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'",
+                           .init("Content-Security-Policy")!: "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
                            .init("X-Content-Type-Options")!: "nosniff"],
                  body: .init(byteBuffer: ByteBuffer(string: text)))
     }
@@ -100,6 +147,9 @@ enum WebSession {
         for pair in String(buffer: buffer).split(separator: "&") {
             let kv = pair.split(separator: "=", maxSplits: 1).map { $0.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
             if let k = kv.first { out[k] = kv.count > 1 ? kv[1] : "" }
+        }
+        if out.contains(where: { $0.key.contains("\0") || $0.value.contains("\0") }) {
+            throw Problem(.badRequest, "a field holds a NUL character (U+0000), which no text may contain")
         }
         return out
     }

@@ -1,0 +1,88 @@
+import CreditCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import PostgresNIO
+import Server
+import Store
+import Testing
+import TestSupport
+
+/// Faults from the outside fault-injection run (issue 16), each reproduced against the real
+/// database.
+@Suite struct FaultTests {
+    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
+    static let demand = #"{"amount_fen": 20000000, "term_months": 12, "purpose": "working capital", "collateral_offered": false, "first_loan": false}"#
+
+    /// The fault run's deterministic reproduction: the request's effect commits but recording its
+    /// response fails. Now both are one transaction: nothing commits, and the retry runs once.
+    @Test func aWriteWhoseResponseCannotBeRecordedLeavesNothingAndItsRetryActsOnce() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                var headers = bearer(w.business).merging(.json)
+                headers[Self.idempotencyKey] = "demand-fault-1"
+                do {
+                    try await db.owner.execute(
+                        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the record fails'; END $$")
+                    try await db.owner.execute("CREATE TRIGGER refuse BEFORE INSERT ON idempotency_key FOR EACH ROW EXECUTE FUNCTION refuse()")
+                } catch { Issue.record("\(String(reflecting: error))"); return }
+                let failed = try await client.execute(uri: "/v1/me/demands", method: .post, headers: headers, body: jsonBody(Self.demand))
+                #expect(failed.status == .internalServerError)
+                #expect(try await db.owner.scalar("SELECT count(*)::int FROM demand") == 0, "the effect rolled back with its record")
+                #expect(try await db.owner.scalar("SELECT count(*)::int FROM audit_log WHERE action = 'demand.post'") == 0)
+                try await db.owner.execute("DROP TRIGGER refuse ON idempotency_key")
+                // The retry runs at once (no key left reserved), and a further retry is a replay.
+                let first = try await client.execute(uri: "/v1/me/demands", method: .post, headers: headers, body: jsonBody(Self.demand))
+                #expect(first.status == .created)
+                let replay = try await client.execute(uri: "/v1/me/demands", method: .post, headers: headers, body: jsonBody(Self.demand))
+                #expect(replay.status == .created && String(buffer: replay.body) == String(buffer: first.body))
+                #expect(replay.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+                #expect(try await db.owner.scalar("SELECT count(*)::int FROM demand") == 1)
+                #expect(try await db.owner.scalar("SELECT count(*)::int FROM audit_log WHERE action = 'demand.post'") == 1)
+            }
+        }
+    }
+
+    /// Every connection busy (the database stalled behind a lock): a request waiting for a
+    /// connection gets 503 with Retry-After instead of hanging, `/readyz` says the database is
+    /// unavailable, and once the stall ends the same server answers again without a restart.
+    @Test func aStalledDatabaseGives503AndTheServiceRecoversOnItsOwn() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            let pool = 2
+            try await w.app(db, ["XYD_DB_POOL_SIZE": "\(pool)", "XYD_DB_ACQUIRE_TIMEOUT_MS": "1000"]).test(.router) { client in
+                try await eventually("the service answers") {
+                    try await client.execute(uri: "/v1/me", method: .get, headers: bearer(w.business)).status == .ok
+                }
+                let stalled = try await db.owner.withConnection { c in
+                    try await c.query("BEGIN", logger: db.owner.logger)
+                    try await c.query("LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE", logger: db.owner.logger)
+                    // Requests take every connection of the pool and wait on the lock.
+                    let holders = (0..<pool).map { _ in Task { try await client.execute(uri: "/v1/me", method: .get, headers: bearer(w.bank)).status } }
+                    try await eventually("every pooled connection waits on the lock") {
+                        let waiting: Int = try await db.app.scalar(
+                            "SELECT count(*)::int FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
+                        return waiting >= pool
+                    }
+                    let refused = try await client.execute(uri: "/v1/me", method: .get, headers: bearer(w.business))
+                    let ready = try await client.execute(uri: "/readyz", method: .get)
+                    try await c.query("ROLLBACK", logger: db.owner.logger)
+                    for h in holders { _ = try await h.value }
+                    return (refused, ready)
+                }
+                #expect(stalled.0.status == .serviceUnavailable, "\(String(buffer: stalled.0.body))")
+                #expect(stalled.0.headers[.retryAfter] != nil)
+                #expect(try decodeProblem(stalled.0).type.hasSuffix("not-ready"))
+                #expect(stalled.1.status == .serviceUnavailable)
+                #expect(String(buffer: stalled.1.body).contains("database unavailable"))
+                // Recovered, without a restart.
+                try await eventually("the service answers again") {
+                    try await client.execute(uri: "/v1/me", method: .get, headers: bearer(w.business)).status == .ok
+                }
+                #expect(try await client.execute(uri: "/readyz", method: .get).status == .ok)
+            }
+        }
+    }
+}
