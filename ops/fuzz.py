@@ -87,7 +87,7 @@ def main():
     started = time.time()
     owner_url = os.environ["XYD_TEST_OWNER_URL"]
     app_url = os.environ["XYD_TEST_DATABASE_URL"]
-    db = "xyd_fuzz"
+    db = f"xyd_fuzz_{os.getpid()}"  # one database per run: runs side by side do not meet
     psql_owner(with_database(owner_url, "postgres"), f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
     psql_owner(with_database(owner_url, "postgres"), f"CREATE DATABASE {db} TEMPLATE {os.environ.get('XYD_TEST_TEMPLATE', 'xyd_test')}")
     env = dict(os.environ, XYD_DATABASE_URL=with_database(app_url, db), XYD_LOG_LEVEL="error")
@@ -151,6 +151,7 @@ def main():
         except subprocess.TimeoutExpired:
             server.kill()
         log.close()
+    psql_owner(with_database(owner_url, "postgres"), f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
     if server.returncode not in (0, -15):
         failed.append(f"xyd serve exited with {server.returncode}")
     errors = [line for line in open(os.path.join(work, "serve.log")) if "unhandled error" in line]
