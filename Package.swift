@@ -91,6 +91,7 @@ let package = Package(
             dependencies: [
                 "CreditCore", "Store", "Server", "Simulator", "Feeds", "Curl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict
         ),
@@ -130,7 +131,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "Store", "CreditCore", "TestSupport",
+                "Server", "Store", "CreditCore", "Curl", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
             ],

@@ -204,9 +204,17 @@ ensure_data_key() { ensure_key data.key XYD_DATA_KEY_FILE "personal-data key"; }
 # The Ed25519 key that signs credit reports (32 random bytes are a valid private key).
 ensure_signing_key() { ensure_key signing.key XYD_SIGNING_KEY_FILE "report signing key"; }
 
+# The key that authenticates audit rows and seals the audit chain (held outside the database),
+# and the file the chain's head is anchored in.
+ensure_audit_key() {
+    ensure_key audit.key XYD_AUDIT_KEY_FILE "audit key"
+    export XYD_AUDIT_ANCHOR_FILE=${XYD_AUDIT_ANCHOR_FILE:-$XYD_DATA_DIR/audit/anchors.jsonl}
+}
+
 export_env() {
     ensure_data_key
     ensure_signing_key
+    ensure_audit_key
     export XYD_DATABASE_URL=${XYD_DATABASE_URL:-$(db_url app)}
     export XYD_MIGRATE_DATABASE_URL=${XYD_MIGRATE_DATABASE_URL:-$(db_url owner)}
     export XYD_MIGRATIONS_DIR=${XYD_MIGRATIONS_DIR:-$ROOT/db/migrations}

@@ -12,6 +12,9 @@ public struct CurlRequest: Sendable {
     public var maxResponseBytes: Int
     /// Sends `Accept-Encoding: gzip` and inflates a gzip answer.
     public var acceptGzip: Bool
+    /// `CURLOPT_RESOLVE` entries (`host:port:address`, from `CurlTarget.pin`): libcurl connects
+    /// to these addresses for these hosts instead of resolving the name again.
+    public var pinned: [String] = []
 
     public static let defaultConnectTimeoutMilliseconds = 5_000
     public static let defaultTotalTimeoutMilliseconds = 60_000
@@ -265,6 +268,7 @@ final class Transfer: @unchecked Sendable {
     var headers: [String: String] = [:]
     var tooLarge = false
     private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var resolveList: UnsafeMutablePointer<curl_slist>?
 
     init(request: CurlRequest) { self.request = request }
 
@@ -296,6 +300,8 @@ final class Transfer: @unchecked Sendable {
             headerList = curl_slist_append(headerList, "\(name): \(value)")
         }
         if let headerList { codes.append(xyd_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, headerList)) }
+        for entry in request.pinned { resolveList = curl_slist_append(resolveList, entry) }
+        if let resolveList { codes.append(xyd_easy_setopt_slist(easy, CURLOPT_RESOLVE, resolveList)) }
         if let body = request.body {
             codes.append(xyd_easy_setopt_offset(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
             codes.append(body.withUnsafeBytes { raw in
@@ -322,6 +328,8 @@ final class Transfer: @unchecked Sendable {
         curl_easy_cleanup(easy)
         if let headerList { curl_slist_free_all(headerList) }
         headerList = nil
+        if let resolveList { curl_slist_free_all(resolveList) }
+        resolveList = nil
     }
 
     func append(_ bytes: UnsafeRawBufferPointer) -> Bool {

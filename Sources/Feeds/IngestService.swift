@@ -5,9 +5,10 @@ import Logging
 import ServiceLifecycle
 import Store
 
-/// Scheduled ingestion inside `xyd serve`: a pull of every dataset every `interval`, until
-/// graceful shutdown (a pull in progress finishes its page; the cursor is only ever moved
-/// with a stored page, so stopping anywhere is safe).
+/// Scheduled ingestion inside `xyd serve`: each dataset pulled on its own schedule — every
+/// `interval` after its last pull ended — so that one provider that hangs or fails holds only
+/// its own datasets, never the others'. Stops at graceful shutdown, cancelling transfers in
+/// progress (the cursor is only ever moved with a stored page, so stopping anywhere is safe).
 public struct IngestService: Service {
     let ingestor: Ingestor
     let interval: Duration
@@ -26,14 +27,21 @@ public struct IngestService: Service {
     public func run() async throws {
         await cancelWhenGracefulShutdown {
             await gate?.wait()
-            while !Task.isCancelled {
-                let reports = await ingestor.runOnce()
-                for r in reports where r.outcome != .caughtUp {
-                    logger.warning("ingestion did not catch up", metadata: ["dataset": "\(r.dataset)", "outcome": "\(r.outcome.rawValue)", "reason": "\(r.reason ?? "-")"])
+            await withTaskGroup(of: Void.self) { group in
+                for dataset in ingestor.datasets {
+                    group.addTask { [ingestor, interval, logger] in
+                        while !Task.isCancelled {
+                            let r = await ingestor.runDataset(dataset)
+                            if r.outcome != .caughtUp && r.outcome != .skipped {
+                                logger.warning("ingestion did not catch up", metadata: [
+                                    "dataset": "\(r.dataset)", "outcome": "\(r.outcome.rawValue)", "reason": "\(r.reason ?? "-")"])
+                            } else {
+                                logger.debug("dataset pulled", metadata: ["dataset": "\(r.dataset)", "received": "\(r.received)", "stored": "\(r.stored)"])
+                            }
+                            try? await Task.sleep(for: interval)
+                        }
+                    }
                 }
-                let received = reports.reduce(0) { $0 + $1.received }
-                logger.info("ingestion pass done", metadata: ["received": "\(received)", "stored": "\(reports.reduce(0) { $0 + $1.stored })"])
-                try? await Task.sleep(for: interval)
             }
         }
         curl.shutdown()

@@ -69,9 +69,17 @@ public struct Ingestor: Sendable {
         return kill(pid, 0) == -1 && errno == ESRCH
     }
 
+    /// The datasets this worker has a provider for.
+    public var datasets: [Dataset] { Dataset.allCases.filter { clients[$0] != nil } }
+
+    /// One dataset until caught up (or stopped): the scheduled service runs each on its own.
+    public func runDataset(_ dataset: Dataset) async -> DatasetReport {
+        await run(dataset, stoppedProviders: Locked(Set<String>()))
+    }
+
     /// Every configured dataset until caught up (or stopped), a bounded number at a time.
     public func runOnce() async -> [DatasetReport] {
-        let datasets = Dataset.allCases.filter { clients[$0] != nil }
+        let datasets = self.datasets
         let stoppedProviders = Locked(Set<String>())
         return await withTaskGroup(of: DatasetReport.self) { group in
             var pending = datasets[...]
@@ -120,7 +128,11 @@ public struct Ingestor: Sendable {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(settings.leaseSeconds / 3))
                 if Task.isCancelled { return }
-                guard (try? await IngestStore.renew(db, dataset: dataset, worker: worker, seconds: settings.leaseSeconds)) != false else { return }
+                // A renewal that does not answer within its third is a failed one.
+                let renewed = try? await withDeadline(.seconds(settings.leaseSeconds / 3), "renewing the lease on \(dataset.rawValue)") {
+                    try await IngestStore.renew(db, dataset: dataset, worker: worker, seconds: settings.leaseSeconds)
+                }
+                guard renewed == true else { return }
             }
         }
         do {
@@ -134,21 +146,32 @@ public struct Ingestor: Sendable {
             report.outcome = .stopped
             report.reason = "\(stop.scope == .provider ? "provider \(provider)" : dataset.rawValue) stopped: \(stop.description)"
             if stop.scope == .provider { stoppedProviders.withLock { _ = $0.insert(provider) } }
-            try? await IngestStore.markStopped(db, dataset: dataset, status: "stopped", code: stop.code, message: stop.description)
+            await record(dataset, status: "stopped", code: stop.code, message: stop.description)
         } catch let gaveUp as FeedGaveUp {
             report.outcome = .failing
             report.reason = gaveUp.description
-            try? await IngestStore.markStopped(db, dataset: dataset, status: "failing", code: "gave_up", message: gaveUp.description)
+            await record(dataset, status: "failing", code: "gave_up", message: gaveUp.description)
         } catch {
             report.outcome = .failing
             report.reason = describeDatabaseError(error)
-            try? await IngestStore.markStopped(db, dataset: dataset, status: "failing", code: "error", message: report.reason!)
+            await record(dataset, status: "failing", code: "error", message: report.reason!)
         }
         heartbeat.cancel()
-        try? await IngestStore.release(db, dataset: dataset, worker: worker)
-        report.live = (try? await live(dataset)) ?? 0
+        // Bounded like every database call here: a dead database must not hold the worker.
+        let bound = Duration.seconds(settings.leaseSeconds / 3)
+        _ = try? await withDeadline(bound, "giving the lease back") { [db, worker] in
+            try await IngestStore.release(db, dataset: dataset, worker: worker)
+        }
+        report.live = (try? await withDeadline(bound, "counting live records") { [self] in try await live(dataset) }) ?? 0
         progress(report)
         return report
+    }
+
+    /// Records how a pull ended, within a bound (a dead database must not hold the worker).
+    func record(_ dataset: Dataset, status: String, code: String, message: String) async {
+        _ = try? await withDeadline(.seconds(settings.leaseSeconds / 3), "recording how \(dataset.rawValue) ended") { [db] in
+            try await IngestStore.markStopped(db, dataset: dataset, status: status, code: code, message: message)
+        }
     }
 
     /// A fetched page, already validated.
@@ -163,8 +186,12 @@ public struct Ingestor: Sendable {
         var restarts = 0
         // Page k+1 is fetched and validated while page k is stored.
         let fetch = { @Sendable (cursor: String?) -> Task<PreparedPage, any Error> in
-            Task {
-                let page = try await client.fetch(dataset: dataset, cursor: cursor)
+            Task { [db] in
+                let page = try await client.fetch(dataset: dataset, cursor: cursor) { attempt, why in
+                    _ = try? await withDeadline(.seconds(5), "recording an attempt") {
+                        try await IngestStore.markAttempt(db, dataset: dataset, attempt: attempt, why: why)
+                    }
+                }
                 let (rows, quarantine) = self.prepare(page, dataset: dataset)
                 return PreparedPage(page: page, rows: rows, quarantine: quarantine)
             }
@@ -174,7 +201,10 @@ public struct Ingestor: Sendable {
         while let fetching = next {
             let prepared: PreparedPage
             do {
-                prepared = try await fetching.value
+                // The fetch runs ahead in a task of its own: cancelling this pull must cancel it
+                // too (awaiting a task's value does not), or a provider that hangs holds the pull
+                // — and shutdown — for all its attempts.
+                prepared = try await withTaskCancellationHandler { try await fetching.value } onCancel: { fetching.cancel() }
             } catch is CursorExpired {
                 restarts += 1
                 guard restarts <= 3 else { throw FeedStop(scope: .dataset, status: 410, code: "cursor_expired", message: "expired again after restarting") }
@@ -185,9 +215,14 @@ public struct Ingestor: Sendable {
             }
             let page = prepared.page
             next = page.hasMore ? fetch(page.nextCursor) : nil
-            let counts = try await IngestStore.storePage(
-                db, dataset: dataset, cursorBefore: cursor, cursorAfter: page.nextCursor, hasMore: page.hasMore,
-                rows: prepared.rows, quarantine: prepared.quarantine, received: page.items.count, worker: worker)
+            // Bounded: a COPY on a connection that died never answers (issue 16); past the bound
+            // the pull fails, its lease is given back, and the next run resumes from the cursor.
+            let (before, worker, db) = (cursor, self.worker, self.db)
+            let counts = try await withDeadline(.seconds(settings.storeTimeoutSeconds), "storing a page of \(dataset.rawValue)") {
+                try await IngestStore.storePage(
+                    db, dataset: dataset, cursorBefore: before, cursorAfter: page.nextCursor, hasMore: page.hasMore,
+                    rows: prepared.rows, quarantine: prepared.quarantine, received: page.items.count, worker: worker)
+            }
             report.add(counts)
             cursor = page.nextCursor
             progress(report)

@@ -8,10 +8,10 @@ public struct FeedSettings: Sendable {
     public var pageLimit = 500
     public var connectTimeoutMilliseconds = 5_000
     /// A provider may take up to 30 s for a page.
-    public var totalTimeoutMilliseconds = 45_000
+    public var totalTimeoutMilliseconds = FeedSettings.defaultTotalTimeoutSeconds * 1_000
     public var maxResponseBytes = 32 << 20
     /// Attempts of one page on transient failures (5xx, resets, time-outs, truncated bodies).
-    public var maxAttempts = 8
+    public var maxAttempts = FeedSettings.defaultMaxAttempts
     public var backoffBaseMilliseconds = 200
     public var backoffMaxMilliseconds = 30_000
     /// 429 answers honoured per page before giving up for this run.
@@ -21,6 +21,12 @@ public struct FeedSettings: Sendable {
     /// A dataset's lease: renewed every third of it while a worker pulls; a worker that dies
     /// holds the dataset at most this long.
     public var leaseSeconds = 60
+    /// Storing one page (its COPY and merge) must finish within this, or the pull fails and
+    /// gives its lease back: a connection that died under a COPY never answers.
+    public var storeTimeoutSeconds = 120
+
+    public static let defaultTotalTimeoutSeconds = 45
+    public static let defaultMaxAttempts = 8
 
     public init() {}
 }
@@ -95,7 +101,10 @@ public struct ProviderClient: Sendable {
     }
 
     /// Fetches one page, retrying what providers.md says to retry, never skipping a page.
-    public func fetch(dataset: Dataset, cursor: String?) async throws -> FetchedPage {
+    /// `onRetry` hears of each failed attempt (its number and why) before the back-off.
+    public func fetch(
+        dataset: Dataset, cursor: String?, onRetry: @Sendable (_ attempt: Int, _ why: String) async -> Void = { _, _ in }
+    ) async throws -> FetchedPage {
         var attempts = 0
         var waits = 0
         var last = ""
@@ -131,6 +140,7 @@ public struct ProviderClient: Sendable {
             guard attempts < settings.maxAttempts else { throw FeedGaveUp(attempts: attempts, last: last) }
             let delay = backoff(attempt: attempts)
             logger.info("retrying", metadata: ["dataset": "\(dataset.rawValue)", "attempt": "\(attempts)", "why": "\(last)", "delay_ms": "\(delay)"])
+            await onRetry(attempts, last)
             try await sleep(.milliseconds(delay))
         }
     }

@@ -15,6 +15,8 @@ public struct Dependencies: Sendable {
     public let registry: PrometheusCollectorRegistry
     /// Signs credit reports; without it report routes answer 503.
     public var signer: ReportSigner? = nil
+    /// Product changes ask for open demands to be matched again, in the background.
+    public var rematch = RematchRequests()
 }
 
 /// The routes of the service, registered under the access policy. Returns the router and
@@ -32,13 +34,13 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
                   throttle: AuthThrottle(burst: deps.config.authFailureBurst, perMinute: deps.config.authFailuresPerMinute))
     HealthRoutes(db: deps.db, migrator: deps.migrator, registry: deps.registry).register(api)
     OrgRoutes(db: deps.db).register(api)
-    AuditRoutes(db: deps.db).register(api)
+    AuditRoutes(db: deps.db, anchors: deps.config.auditAnchorFile.map(AuditAnchors.init(path:))).register(api)
     // The routes anyone may call share one budget per client address.
     let publicLimiter = RateLimiter(perMinute: deps.config.publicRatePerMinute, burst: deps.config.publicRateBurst)
     let credit = CreditRoutes(db: deps.db, signer: deps.signer, publicLimiter: publicLimiter, reads: ProfileReadBatcher(
         db: deps.db, maxBatch: deps.config.readBatch, maxConcurrentBatches: deps.config.readBatches, maxQueued: deps.config.readQueue))
     credit.register(api)
-    ProductRoutes(db: deps.db).register(api)
+    ProductRoutes(db: deps.db, rematch: deps.rematch).register(api)
     WebhookRoutes(db: deps.db, policy: deps.config.webhookPolicy).register(api)
     DemandRoutes(db: deps.db).register(api)
     let statCache = StatCache()
@@ -66,6 +68,14 @@ public func buildApplication(_ config: AppConfig, logger: Logger? = nil) throws 
         logger.warning(
             "the working-day calendar lacks China's public holidays for \(missing.map(String.init).joined(separator: ", ")): deadlines in those years count weekdays only; add the State Council's notice to Sources/CreditCore/ChinaCalendar.swift")
     }
+    guard let auditKey = config.auditKey else {
+        throw ConfigError(variable: "XYD_AUDIT_KEY_FILE", value: nil,
+                          expected: "the file of the base64 32-byte audit key that authenticates audit rows (ops/ creates .data/keys/audit.key)")
+    }
+    AuditKey.configure(auditKey)
+    if config.auditAnchorFile == nil {
+        logger.warning("XYD_AUDIT_ANCHOR_FILE is not set: the audit chain's head is not anchored outside the database, so a chain cut back or wiped would not be found")
+    }
     let registry = Observability.registry  // bootstrap metrics before anything makes a metric
     let db = Database(settings: config.database, logger: logger)
     let migrator = try Migrator(folder: config.migrationsDirectory)
@@ -85,12 +95,13 @@ public func buildApplication(_ config: AppConfig, logger: Logger? = nil) throws 
     app.addServices(
         AuditSealer(
             db: db, intervalMilliseconds: config.auditSealIntervalMilliseconds, batch: config.auditSealBatch,
-            startAfter: started))
+            anchors: config.auditAnchorFile.map(AuditAnchors.init(path:)), startAfter: started))
     app.addServices(
         ProfileService(db: db, intervalMilliseconds: config.profileIntervalMilliseconds, batch: config.profileBatch, startAfter: started))
     app.addServices(MarketService.service(db: db, intervalSeconds: config.marketSweepSeconds, startAfter: started))
+    app.addServices(deps.rematch.service(db: db, startAfter: started))
     app.addServices(StatsService.service(db: db, intervalSeconds: config.statsRefreshSeconds, startAfter: started))
-    app.addServices(WebhookService(db: db, curl: CurlClient(), startAfter: started))
+    app.addServices(WebhookService(db: db, curl: CurlClient(), policy: config.webhookPolicy, startAfter: started))
     let startupLimit = Duration.milliseconds(Int64(config.database.connectTimeoutMilliseconds) * startupCheckAttempts)
     if let path = config.providersFile {
         app.addServices(try ingestService(config, path: path, db: db, startAfter: started, logger: logger))
@@ -124,7 +135,9 @@ func ingestService(_ config: AppConfig, path: String, db: Database, startAfter g
     if protector == nil, file.providers.contains(where: { $0.datasets.contains(Dataset.enterpriseRegistry.rawValue) }) {
         throw FeedConfiguration.Problem(description: "XYD_DATA_KEY_FILE is not set: the register carries resident ID numbers, which are stored encrypted")
     }
-    let settings = FeedSettings()
+    var settings = FeedSettings()
+    settings.totalTimeoutMilliseconds = config.ingestTimeoutSeconds * 1_000
+    settings.maxAttempts = config.ingestAttempts
     let curl = CurlClient()
     let clients = FeedConfiguration.clients(file, environment: config.environment, curl: curl, settings: settings, logger: logger)
     let ingestor = Ingestor(db: db, clients: clients, protector: protector, settings: settings, today: { FeedConfiguration.todayInChina() })

@@ -1,4 +1,5 @@
 import Foundation
+import Feeds
 import Logging
 import Store
 
@@ -32,6 +33,11 @@ public struct AppConfig: Sendable {
     /// When set, `xyd serve` pulls the providers' datasets on a schedule.
     public var providersFile: String?
     public var ingestIntervalSeconds: Int
+    /// A provider's page must arrive within this (each attempt), and is tried this many times.
+    public var ingestTimeoutSeconds: Int
+    public var ingestAttempts: Int
+    /// SIGTERM: everything stops within this; what has not finished by then is cancelled.
+    public var shutdownTimeoutSeconds: Int
     public var profileIntervalMilliseconds: Int
     public var profileBatch: Int
     public var readBatch: Int
@@ -48,6 +54,11 @@ public struct AppConfig: Sendable {
     public var webhookPolicy: WebhookPolicy
     /// The service's Ed25519 signing key for credit reports (file holding it, base64).
     public var signingKeyFile: String?
+    /// The audit key (`XYD_AUDIT_KEY_FILE` or `XYD_AUDIT_KEY`): `xyd serve` refuses to start
+    /// without it; the commands that write audit rows need it too.
+    public var auditKey: Data?
+    /// Where the audit sealer anchors the chain's head outside the database (`XYD_AUDIT_ANCHOR_FILE`).
+    public var auditAnchorFile: String?
     /// The environment, for provider secrets named by `app_secret_env` and the data key.
     public var environment: [String: String] = [:]
 
@@ -55,6 +66,7 @@ public struct AppConfig: Sendable {
     public static let defaultMaxBodyBytes = 1 << 20
     public static let maxBodyBytesCeiling = 64 << 20
     public static let defaultHTTPIdleTimeoutSeconds = 60
+    public static let defaultShutdownTimeoutSeconds = 25
 
     /// One documented setting: its variable, default and what a valid value is.
     public struct Setting: Sendable {
@@ -95,6 +107,12 @@ public struct AppConfig: Sendable {
               help: "providers file; when set, serve pulls every dataset on a schedule"),
         .init(variable: "XYD_INGEST_INTERVAL_S", flag: "--ingest-interval-s", defaultValue: "300",
               help: "seconds between scheduled pulls, 5–86400"),
+        .init(variable: "XYD_INGEST_TIMEOUT_S", flag: "--ingest-timeout-s", defaultValue: "\(FeedSettings.defaultTotalTimeoutSeconds)",
+              help: "a provider's page must arrive within this, each attempt, 1–600 s"),
+        .init(variable: "XYD_INGEST_ATTEMPTS", flag: "--ingest-attempts", defaultValue: "\(FeedSettings.defaultMaxAttempts)",
+              help: "attempts of a page on transient failures before the dataset is failing until its next pull, 1–100"),
+        .init(variable: "XYD_SHUTDOWN_TIMEOUT_S", flag: "--shutdown-timeout-s", defaultValue: "\(AppConfig.defaultShutdownTimeoutSeconds)",
+              help: "on SIGTERM everything stops within this; work still running then is cancelled, 1–300 s"),
         .init(variable: "XYD_PROFILE_INTERVAL_MS", flag: "--profile-interval-ms",
               defaultValue: "\(ProfileService.defaultIntervalMilliseconds)",
               help: "how often the profile service looks for changed enterprises when idle, 50–60000 ms"),
@@ -122,8 +140,14 @@ public struct AppConfig: Sendable {
               help: "comma-separated host names banks' webhook endpoints may point at"),
         .init(variable: "XYD_WEBHOOK_ALLOW_LOOPBACK", flag: "--webhook-allow-loopback", defaultValue: "false",
               help: "true lets endpoints point at 127.0.0.1 or localhost (tests, demos)"),
+        .init(variable: "XYD_WEBHOOK_LOOPBACK_PORTS", flag: "--webhook-loopback-ports", defaultValue: nil,
+              help: "with XYD_WEBHOOK_ALLOW_LOOPBACK, the only loopback ports webhooks may reach, comma-separated (required then)"),
         .init(variable: "XYD_SIGNING_KEY_FILE", flag: "--signing-key-file", defaultValue: nil,
               help: "file holding the base64 Ed25519 private key that signs credit reports (created by ops/)"),
+        .init(variable: "XYD_AUDIT_KEY_FILE", flag: "", defaultValue: nil,
+              help: "file holding the base64 32-byte key that authenticates audit rows and seals (or XYD_AUDIT_KEY); xyd serve requires it"),
+        .init(variable: "XYD_AUDIT_ANCHOR_FILE", flag: "", defaultValue: nil,
+              help: "file the audit sealer appends the chain's head to (outside the database), for xyd audit verify"),
         .init(variable: "XYD_DATA_KEY_FILE", flag: "", defaultValue: nil,
               help: "file holding the base64 32-byte key that encrypts resident ID numbers (or XYD_DATA_KEY)"),
     ]
@@ -171,6 +195,9 @@ public struct AppConfig: Sendable {
             migrationsDirectory: reader.string("XYD_MIGRATIONS_DIR") ?? "db/migrations",
             providersFile: reader.string("XYD_PROVIDERS_FILE"),
             ingestIntervalSeconds: try reader.int("XYD_INGEST_INTERVAL_S", 5...86_400, 300),
+            ingestTimeoutSeconds: try reader.int("XYD_INGEST_TIMEOUT_S", 1...600, FeedSettings.defaultTotalTimeoutSeconds),
+            ingestAttempts: try reader.int("XYD_INGEST_ATTEMPTS", 1...100, FeedSettings.defaultMaxAttempts),
+            shutdownTimeoutSeconds: try reader.int("XYD_SHUTDOWN_TIMEOUT_S", 1...300, AppConfig.defaultShutdownTimeoutSeconds),
             profileIntervalMilliseconds: try reader.int("XYD_PROFILE_INTERVAL_MS", 50...60_000, ProfileService.defaultIntervalMilliseconds),
             profileBatch: try reader.int("XYD_PROFILE_BATCH", 1...ProfileStore.maxBatch, ProfileStore.defaultBatch),
             readBatch: try reader.int("XYD_READ_BATCH", 1...ProfileReadBatcher.maxBatchCeiling, ProfileReadBatcher.defaultMaxBatch),
@@ -184,7 +211,20 @@ public struct AppConfig: Sendable {
             authFailuresPerMinute: try reader.int("XYD_AUTH_FAILURES_PER_MINUTE", 1...100_000, AuthThrottle.defaultPerMinute),
             webhookPolicy: try webhookPolicy(reader),
             signingKeyFile: reader.string("XYD_SIGNING_KEY_FILE"),
+            auditKey: try auditKey(reader),
+            auditAnchorFile: reader.string("XYD_AUDIT_ANCHOR_FILE"),
             environment: environment)
+    }
+
+    static func auditKey(_ reader: Reader) throws -> Data? {
+        do {
+            return try AuditKey.load(environment: reader.values.filter { $0.key == "XYD_AUDIT_KEY" || $0.key == "XYD_AUDIT_KEY_FILE" })
+        } catch is AuditKey.Missing {
+            return nil
+        } catch let e as AuditKey.Invalid {
+            throw ConfigError(variable: reader.string("XYD_AUDIT_KEY") == nil ? "XYD_AUDIT_KEY_FILE" : "XYD_AUDIT_KEY",
+                              value: reader.string("XYD_AUDIT_KEY_FILE"), expected: e.description)
+        }
     }
 
     static func webhookPolicy(_ reader: Reader) throws -> WebhookPolicy {
@@ -197,7 +237,19 @@ public struct AppConfig: Sendable {
         guard let loopback = Bool(loopbackText) else {
             throw ConfigError(variable: "XYD_WEBHOOK_ALLOW_LOOPBACK", value: loopbackText, expected: "true or false")
         }
-        return WebhookPolicy(hosts: Set(hosts), allowLoopback: loopback)
+        let portsText = reader.string("XYD_WEBHOOK_LOOPBACK_PORTS") ?? ""
+        var ports: Set<Int> = []
+        for part in portsText.split(separator: ",") {
+            guard let p = Int(part.trimmingCharacters(in: .whitespaces)), (1...65535).contains(p) else {
+                throw ConfigError(variable: "XYD_WEBHOOK_LOOPBACK_PORTS", value: portsText, expected: "port numbers separated by commas")
+            }
+            ports.insert(p)
+        }
+        if loopback && ports.isEmpty {
+            throw ConfigError(variable: "XYD_WEBHOOK_LOOPBACK_PORTS", value: nil,
+                              expected: "the loopback ports webhooks may reach (XYD_WEBHOOK_ALLOW_LOOPBACK is true), e.g. 9099")
+        }
+        return WebhookPolicy(hosts: Set(hosts), allowLoopback: loopback, loopbackPorts: ports)
     }
 
     struct Reader {

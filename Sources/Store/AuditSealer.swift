@@ -12,18 +12,25 @@ public struct AuditSealer: Service {
     public static let defaultIntervalMilliseconds = 200
     public static let defaultBatch = 5_000
 
+    /// How often the chain's head is anchored outside the database when it moved.
+    public static let anchorIntervalSeconds = 10
+
     let db: Database
     let intervalMilliseconds: Int
     let batch: Int
     let gate: Gate?
+    let anchors: AuditAnchors?
+    let lastAnchor = Locked<(seq: Int64, at: ContinuousClock.Instant)?>(nil)
 
-    /// With a `gate`, the sealer starts work only once it opens (after the start-up checks).
-    public init(db: Database, intervalMilliseconds: Int, batch: Int, startAfter gate: Gate? = nil) {
+    /// With a `gate`, the sealer starts work only once it opens (after the start-up checks);
+    /// with `anchors`, it writes the chain's head there every `anchorIntervalSeconds` it moved.
+    public init(db: Database, intervalMilliseconds: Int, batch: Int, anchors: AuditAnchors? = nil, startAfter gate: Gate? = nil) {
         precondition(intervalMilliseconds > 0)
         precondition(batch > 0 && batch <= Audit.sealBatchMax)
         self.db = db
         self.intervalMilliseconds = intervalMilliseconds
         self.batch = batch
+        self.anchors = anchors
         self.gate = gate
     }
 
@@ -39,18 +46,35 @@ public struct AuditSealer: Service {
         // A graceful shutdown seals what is left (the pool stops after us). A cancelled group
         // may have no pool any more: return at once.
         if Task.isCancelled || gate?.isOpen == false { return }
-        await sealOnce(logger: logger)
+        await sealOnce(logger: logger, forceAnchor: true)
     }
 
-    func sealOnce(logger: Logger) async {
+    func sealOnce(logger: Logger, forceAnchor: Bool = false) async {
         do {
             let sealed = try await Audit.sealAll(db, batch: batch)
             if sealed > 0 { logger.debug("audit rows sealed", metadata: ["count": "\(sealed)"]) }
+            try await anchorIfDue(logger: logger, force: forceAnchor)
         } catch where isShutdown(error) {
             return
         } catch {
             logger.error("audit sealing failed; will retry", metadata: ["error": "\(describeDatabaseError(error))"])
         }
+    }
+
+    /// Writes the head to the anchor file (and the log) when it moved and the interval passed.
+    func anchorIfDue(logger: Logger, force: Bool) async throws {
+        guard let anchors else { return }
+        let now = ContinuousClock.now
+        if !force, let last = lastAnchor.withLock({ $0 }), now - last.at < .seconds(Self.anchorIntervalSeconds) { return }
+        let head = try await Audit.head(db)
+        if let last = lastAnchor.withLock({ $0 }), last.seq == head.chainSeq {
+            lastAnchor.withLock { $0 = (head.chainSeq, now) }
+            return
+        }
+        guard head.chainSeq > 0 else { return }
+        try anchors.append(chainSeq: head.chainSeq, hash: head.hash)
+        lastAnchor.withLock { $0 = (head.chainSeq, now) }
+        logger.info("audit chain anchored", metadata: ["chain_seq": "\(head.chainSeq)", "hash": "\(hex(head.hash))"])
     }
 }
 

@@ -80,9 +80,11 @@ public enum DemandError: Error, CustomStringConvertible {
     case notYourProduct(UUID)
     /// Terms outside what the demand asked or the product offers: (field, the bound) each.
     case outOfBounds([(field: String, bound: String)])
+    case tooManyOpen(Int)
     public var description: String {
         switch self {
         case .outOfBounds(let errors): errors.map { "\($0.field): \($0.bound)" }.joined(separator: "; ")
+        case .tooManyOpen(let n): "at most \(n) demands may be open or taken up at once: withdraw one first"
         case .notYourProduct(let id): "no product \(id) of yours that is published, paused or retired"
         case .notFound(let id): "no demand \(id) of yours"
         case .state(let current, let wanted): "the demand is \(current.rawValue): it cannot be \(wanted)"
@@ -117,6 +119,9 @@ public enum Demands {
         "incomplete_documents", "collateral_insufficient", "other",
     ]
     public static let listLimit = 200
+    /// Demands a business may have open or taken up at once (each is matched and read by banks).
+    public static let maxOpenPerBusiness = 10
+    static let openDemandsLockClass: Int32 = 0x4465_6D64  // "Demd"
     /// Published products considered per match.
     public static let productLimit = 5_000
 
@@ -206,6 +211,12 @@ public enum Demands {
     public static func post(
         _ c: PostgresConnection, logger: Logger, enterpriseOrgId: UUID, uscc: String, terms: DemandTerms, purpose: String, today: Day
     ) async throws -> (Demand, Matched) {
+        // Posts by one business queue here, so that two at once count each other.
+        try await c.query("SELECT pg_advisory_xact_lock(\(openDemandsLockClass), hashtext(\(uscc)))", logger: logger)
+        let open = try await c.query(
+            "SELECT count(*)::int FROM demand WHERE uscc = \(uscc) AND state IN ('open', 'taken_up')", logger: logger
+        ).collect()[0].decode(Int.self)
+        guard open < maxOpenPerBusiness else { throw DemandError.tooManyOpen(maxOpenPerBusiness) }
         let id = try await c.query(
             """
             INSERT INTO demand (uscc, enterprise_org_id, amount_fen, term_months, purpose, collateral_offered, first_loan, expires_at,
@@ -393,6 +404,8 @@ public enum Demands {
     public static func grant(
         _ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, amountFen: Int64, termMonths: Int, rateBp: Int, product: UUID? = nil
     ) async throws -> Demand {
+        // The demand first: another bank's (or none) is absent whatever the product says.
+        let held = try await forBank(c, logger: logger, id: id, bank: bank)
         var errors: [(field: String, bound: String)] = []
         if let product {
             let own = try await c.query(
@@ -409,7 +422,6 @@ public enum Demands {
             if rateBp < rmin || rateBp > rmax { errors.append(("rate_bp", "within the product's range, \(rmin) to \(rmax) basis points")) }
         }
         // Never more than the business asked for.
-        let held = try await forBank(c, logger: logger, id: id, bank: bank)
         if held.takenUpBy == bank, held.state == .takenUp, amountFen > held.amountFen {
             errors.append(("amount_fen", "at most the amount asked, \(held.amountFen) fen"))
         }
@@ -500,20 +512,40 @@ public enum Demands {
 
     // MARK: Re-matching
 
-    /// Open demands re-matched per pass.
-    public static let rematchLimit = 1_000
+    /// Open demands re-matched per transaction (a pass goes through all of them in batches).
+    public static let rematchBatch = 100
 
-    /// Matches open demands again (products or profiles may have changed): a bank whose product
-    /// now matches is authorised; one whose products no longer match loses the demand's
-    /// authorisation. Returns (granted, revoked).
+    /// Matches every open demand again (products or profiles may have changed), a batch per
+    /// transaction: a bank whose product now matches is authorised; one whose products no longer
+    /// match loses the demand's authorisation. Returns (granted, revoked).
     @discardableResult
-    public static func rematch(_ db: Database, today: Day = Day.todayInChina()) async throws -> (granted: Int, revoked: Int) {
+    public static func rematch(_ db: Database, today: Day = Day.todayInChina(), batch: Int = rematchBatch) async throws -> (granted: Int, revoked: Int) {
+        var granted = 0, revoked = 0
+        var after: (Date, UUID)? = nil
+        while true {
+            let (g, r, last) = try await rematchOneBatch(db, today: today, batch: batch, after: after)
+            granted += g
+            revoked += r
+            guard let last else { return (granted, revoked) }
+            after = last
+        }
+    }
+
+    /// One batch of open demands after `after` (in posting order); the last one's key, or nil when none was left.
+    static func rematchOneBatch(
+        _ db: Database, today: Day, batch: Int, after: (Date, UUID)?
+    ) async throws -> (granted: Int, revoked: Int, last: (Date, UUID)?) {
         try await db.withTransaction { c in
             let logger = db.logger
             let open = try await decode(c.query(
-                "SELECT \(unescaped: columns) FROM demand WHERE state = 'open' AND expires_at > now() ORDER BY created_at LIMIT \(rematchLimit) FOR UPDATE SKIP LOCKED",
+                """
+                SELECT \(unescaped: columns) FROM demand
+                WHERE state = 'open' AND expires_at > now()
+                  AND (\(after?.0)::timestamptz IS NULL OR (created_at, id) > (\(after?.0)::timestamptz, \(after?.1)::uuid))
+                ORDER BY created_at, id LIMIT \(batch) FOR UPDATE SKIP LOCKED
+                """,
                 logger: logger))
-            guard !open.isEmpty else { return (0, 0) }
+            guard let last = open.last else { return (0, 0, nil) }
             let products = try await published(c, logger: logger)
             var granted = 0, revoked = 0
             for d in open {
@@ -538,7 +570,7 @@ public enum Demands {
                     """, logger: logger
                 ).collect().count
             }
-            return (granted, revoked)
+            return (granted, revoked, (last.createdAt, last.id))
         }
     }
 

@@ -112,7 +112,8 @@ public enum IngestStore {
             try await ensureState(c, dataset: dataset, logger: db.logger)
             let rows = try await c.query(
                 """
-                UPDATE feed_state SET leased_by = \(worker), lease_until = now() + make_interval(secs => \(seconds))
+                UPDATE feed_state SET leased_by = \(worker), lease_until = now() + make_interval(secs => \(seconds)),
+                    status = 'running', last_attempt_at = now()
                 WHERE dataset = \(dataset.rawValue)
                   AND (leased_by IS NULL OR leased_by = \(worker) OR leased_by = \(dead) OR lease_until < now())
                 RETURNING 1
@@ -363,6 +364,19 @@ public enum IngestStore {
                 VALUES (\(dataset.rawValue), \(dataset.provider.rawValue), \(status), \(code), \(message), now())
                 ON CONFLICT (dataset) DO UPDATE SET status = EXCLUDED.status, stop_code = EXCLUDED.stop_code,
                     stop_message = EXCLUDED.stop_message, last_attempt_at = now()
+                """, logger: db.logger)
+        }
+    }
+
+    /// Records a failed attempt of the pull in progress (the dataset stays `running`, its message
+    /// says which attempt failed and why), so that `xyd feeds status` shows a provider that
+    /// hangs or fails while it is retried.
+    public static func markAttempt(_ db: Database, dataset: Dataset, attempt: Int, why: String) async throws {
+        try await db.withConnection { c in
+            try await c.query(
+                """
+                UPDATE feed_state SET last_attempt_at = now(), stop_code = 'retrying', stop_message = \("attempt \(attempt) failed: \(why)")
+                WHERE dataset = \(dataset.rawValue)
                 """, logger: db.logger)
         }
     }

@@ -41,8 +41,11 @@ public enum ProductError: Error, CustomStringConvertible {
     case notFound(UUID)
     /// A transition or change not allowed from the current state.
     case state(current: ProductStatus, wanted: String)
+    /// More changes to a bank's products in the last hour than allowed.
+    case tooManyChanges(Int)
     public var description: String {
         switch self {
+        case .tooManyChanges(let n): "at most \(n) changes to a bank's products an hour (each re-matches every open demand)"
         case .notFound(let id): "no product \(id) of yours"
         case .state(let current, let wanted): "the product is \(current.rawValue): it cannot be \(wanted)"
         }
@@ -53,6 +56,16 @@ public enum ProductError: Error, CustomStringConvertible {
 /// with who and when in product_event. A bank sees and changes only its own.
 public enum Products {
     public static let listLimit = 500
+    /// Changes (create, update, publish, pause, retire) a bank may make in an hour.
+    public static let maxChangesPerHour = 60
+
+    /// Refuses a change past the bank's hourly bound.
+    public static func checkChangeRate(_ c: PostgresConnection, logger: Logger, bank: UUID) async throws {
+        let n = try await c.query(
+            "SELECT count(*)::int FROM product_event WHERE actor_org_id = \(bank) AND at > now() - interval '1 hour'", logger: logger
+        ).collect()[0].decode(Int.self)
+        if n >= maxChangesPerHour { throw ProductError.tooManyChanges(maxChangesPerHour) }
+    }
 
     /// Allowed moves: to → the states it may come from.
     static let transitions: [ProductStatus: Set<ProductStatus>] = [

@@ -158,10 +158,11 @@ extension ProfileReads {
         static let sql = """
             WITH req AS MATERIALIZED (
                 SELECT r.n, r.bank, r.uscc, r.scope, r.purpose, r.request_id, r.key_id, r.route, NULLIF(r.client_request_id, '') AS client_request_id,
+                       r.occurred_us, r.mac,
                        EXISTS (SELECT 1 FROM api_keys k WHERE k.id = r.key_id AND k.revoked_at IS NULL
                                  AND (k.expires_at IS NULL OR k.expires_at > now())) AS live
-                FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[], $8::text[])
-                     WITH ORDINALITY AS r(bank, uscc, scope, purpose, request_id, key_id, route, client_request_id, n)),
+                FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[], $8::text[], $9::bigint[], $10::bytea[])
+                     WITH ORDINALITY AS r(bank, uscc, scope, purpose, request_id, key_id, route, client_request_id, occurred_us, mac, n)),
             chk AS MATERIALIZED (
                 SELECT req.*,
                        (SELECT a.id FROM authorisation a
@@ -170,8 +171,9 @@ extension ProfileReads {
                         ORDER BY a.expires_at DESC LIMIT 1) AS auth_id
                 FROM req),
             logged AS (
-                INSERT INTO audit_log (request_id, actor_org_id, actor_key_id, actor_kind, action, route, subject_uscc, purpose, result, detail)
-                SELECT NULLIF(c.request_id, ''), c.bank, c.key_id, 'bank', 'profile.read', c.route, c.uscc, c.purpose,
+                INSERT INTO audit_log (occurred_at, mac, request_id, actor_org_id, actor_key_id, actor_kind, action, route, subject_uscc, purpose, result, detail)
+                SELECT timestamptz 'epoch' + c.occurred_us * interval '1 microsecond', c.mac,
+                       NULLIF(c.request_id, ''), c.bank, c.key_id, 'bank', 'profile.read', c.route, c.uscc, c.purpose,
                        CASE WHEN c.auth_id IS NULL THEN 'denied' ELSE 'allowed' END,
                        CASE WHEN NOT c.live THEN jsonb_build_object('scope', c.scope, 'why', 'key not live')
                             WHEN c.auth_id IS NULL THEN jsonb_build_object('scope', c.scope, 'why', 'no live authorisation')
@@ -188,7 +190,7 @@ extension ProfileReads {
         let requests: [ProfileReadBatcher.Request]
 
         func makeBindings() throws -> PostgresBindings {
-            var b = PostgresBindings(capacity: 8)
+            var b = PostgresBindings(capacity: 10)
             b.append(requests.map(\.bankOrgId))
             b.append(requests.map(\.uscc))
             b.append(requests.map(\.scope.rawValue))
@@ -197,6 +199,14 @@ extension ProfileReads {
             b.append(requests.map(\.keyId))
             b.append(requests.map(\.route))
             b.append(requests.map { $0.clientRequestId ?? "" })
+            // Each row's time and code, over exactly what the statement writes for it.
+            let at = Audit.micros(Date())
+            b.append(requests.map { _ in at })
+            b.append(try requests.map { r in
+                ByteBuffer(bytes: try Audit.rowCode(AuditEntry(
+                    requestId: (r.requestId ?? "").isEmpty ? nil : r.requestId, actorOrgId: r.bankOrgId, actorKeyId: r.keyId, actorKind: "bank",
+                    action: "profile.read", route: r.route, subjectUSCC: r.uscc, purpose: r.purpose.rawValue, result: .allowed), occurredMicros: at))
+            })
             return b
         }
 

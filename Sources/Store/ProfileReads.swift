@@ -43,8 +43,8 @@ public enum ProfileReads {
         static let sql = """
             WITH key AS (\(liveKey)),
             logged AS (
-                INSERT INTO audit_log (request_id, actor_org_id, actor_key_id, actor_kind, action, route, subject_uscc, purpose, result, detail)
-                SELECT $1, $2, $3, 'enterprise', 'profile.read', $4, $5, 'self',
+                INSERT INTO audit_log (occurred_at, mac, request_id, actor_org_id, actor_key_id, actor_kind, action, route, subject_uscc, purpose, result, detail)
+                SELECT timestamptz 'epoch' + $8::bigint * interval '1 microsecond', $9::bytea, $1, $2, $3, 'enterprise', 'profile.read', $4, $5, 'self',
                        CASE WHEN EXISTS (SELECT 1 FROM key) THEN 'allowed' ELSE 'denied' END,
                        CASE WHEN EXISTS (SELECT 1 FROM key) THEN '{}'::jsonb ELSE jsonb_build_object('why', 'key not live') END
                        || CASE WHEN $7::text IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('client_request_id', $7::text) END
@@ -54,9 +54,11 @@ public enum ProfileReads {
             """
         typealias Row = (String?, Int, Bool)
         let requestId: String?, org: UUID?, keyId: UUID?, route: String?, uscc: String, clientRequestId: String?
+        /// The row's time and code (`Audit.rowCode` over exactly what the statement writes).
+        let occurredMicros: Int64, code: Data
 
         func makeBindings() throws -> PostgresBindings {
-            var b = PostgresBindings(capacity: 7)
+            var b = PostgresBindings(capacity: 9)
             b.append(requestId)
             b.append(org)
             b.append(keyId)
@@ -64,6 +66,8 @@ public enum ProfileReads {
             b.append(uscc)
             b.append(keyId)  // $6: the key checked (the same as $3)
             b.append(clientRequestId)
+            b.append(occurredMicros)
+            try b.append(code)
             return b
         }
 
@@ -72,8 +76,12 @@ public enum ProfileReads {
 
     /// A business's read of its own profile, audited.
     public static func ownRead(_ c: PostgresConnection, logger: Logger, audit: AuditEntry, uscc: String) async throws -> Result {
+        let at = Audit.micros(Date())
+        let written = AuditEntry(requestId: audit.requestId, actorOrgId: audit.actorOrgId, actorKeyId: audit.actorKeyId, actorKind: "enterprise",
+                                 action: "profile.read", route: audit.route, subjectUSCC: uscc, purpose: "self", result: .allowed)
         let statement = OwnRead(requestId: audit.requestId, org: audit.actorOrgId, keyId: audit.actorKeyId, route: audit.route, uscc: uscc,
-                                clientRequestId: audit.detail["client_request_id"])
+                                clientRequestId: audit.detail["client_request_id"], occurredMicros: at,
+                                code: try Audit.rowCode(written, occurredMicros: at))
         var result: Result?
         for try await (json, logged, keyLive) in try await c.execute(statement, logger: logger) {
             guard logged == 1 else { throw AuditNotWritten() }

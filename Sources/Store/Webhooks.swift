@@ -208,7 +208,7 @@ public enum Webhooks {
     /// `send` returns the HTTP status, or throws for a transport failure.
     @discardableResult
     public static func deliverDue(
-        _ db: Database, send: @Sendable (Due) async throws -> Int
+        _ db: Database, classify: @Sendable (any Error) -> String = { _ in "error" }, send: @Sendable (Due) async throws -> Int
     ) async throws -> (delivered: Int, failed: Int) {
         try await db.withTransaction { c in
             let logger = db.logger
@@ -235,7 +235,7 @@ public enum Webhooks {
             for d in due {
                 var status: Int?
                 var error: String?
-                do { status = try await send(d) } catch let e { error = String(String(describing: e).prefix(200)) }
+                do { status = try await send(d) } catch let e { error = classify(e) }
                 if let status, (200..<300).contains(status) {
                     delivered += 1
                     try await c.query(

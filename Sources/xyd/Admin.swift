@@ -143,16 +143,21 @@ struct AuditCommand: AsyncParsableCommand {
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Seal what is queued, then walk the whole chain; exit 1 naming the first broken row.")
+            abstract: "Walk the whole chain and the rows waiting to be sealed, without changing anything, against the audit key and the anchor file; exit 1 naming the first break.")
         @OptionGroup var settings: SettingOptions
-        @Flag(help: "Do not seal queued rows first (read-only check).") var noSeal = false
+        @Option(help: "The anchor file to check the chain against (default: XYD_AUDIT_ANCHOR_FILE).") var anchors: String?
+        @Flag(help: "Check no anchor file (a restored copy, checked against its backup's manifest instead).") var noAnchors = false
 
         func run() async throws {
             let config = try settings.load()
-            let seal = !noSeal
+            guard config.auditKey != nil else {
+                fail("XYD_AUDIT_KEY_FILE is not set: the chain can only be checked with the audit key (ops/ creates .data/keys/audit.key)",
+                     status: ExitStatus.configuration)
+            }
+            let file = noAnchors ? nil : (anchors ?? config.auditAnchorFile).map(AuditAnchors.init(path:))
+            if file == nil && !noAnchors { FileHandle.standardError.write(Data("xyd: no anchor file (XYD_AUDIT_ANCHOR_FILE): a chain cut back or wiped cannot be found\n".utf8)) }
             let v = await withDatabase(config) { db in
-                if seal { _ = try await Audit.sealAll(db) }
-                return try await Audit.verify(db) { n in
+                try await Audit.verify(db, anchors: file) { n in
                     FileHandle.standardError.write(Data("  \(n) rows verified…\n".utf8))
                 }
             }

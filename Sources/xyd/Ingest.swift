@@ -47,6 +47,8 @@ struct Ingest: AsyncParsableCommand {
         let needsKey = file.providers.contains { $0.datasets.contains(Dataset.enterpriseRegistry.rawValue) }
         let protector = loadDataKey(required: needsKey)
         var feed = FeedSettings()
+        feed.totalTimeoutMilliseconds = config.ingestTimeoutSeconds * 1_000
+        feed.maxAttempts = config.ingestAttempts
         feed.pageLimit = pageLimit
         feed.maxConcurrentDatasets = concurrency
         var logger = Logger(label: "xyd.ingest")

@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 import Server
+import ServiceLifecycle
 import Feeds
 import Store
 
@@ -11,6 +12,25 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the HTTP service until SIGTERM or SIGINT (refuses to start while migrations are pending).")
 
     @OptionGroup var settings: SettingOptions
+    /// After the graceful limit, cancelled work has this long to end before the process exits.
+    static let cancellationSeconds = 5
+
+    /// The last resort of a bounded shutdown: once SIGTERM or SIGINT arrives, the process ends
+    /// `seconds` later even if some work ignored its cancellation (logged; exit status 0, as the
+    /// service did stop). The lifecycle library's own cancellation limit would crash instead.
+    static func hardStop(after seconds: Int, logger: Logger) -> [DispatchSourceSignal] {
+        [SIGTERM, SIGINT].map { number in
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(seconds)) {
+                    logger.error("work still running \(seconds) s after the signal was abandoned: stopping now")
+                    Foundation.exit(0)
+                }
+            }
+            source.resume()
+            return source
+        }
+    }
 
     func run() async throws {
         let config = try settings.load()
@@ -30,7 +50,13 @@ struct Serve: AsyncParsableCommand {
         logger.info(
             "starting", metadata: ["address": "\(config.httpHost):\(config.httpPort)", "database": "\(config.database.url)"])
         do {
-            try await app.runService()
+            // SIGTERM or SIGINT: a graceful shutdown, bounded — past the limit whatever still
+            // runs is cancelled, and the group ends however its services take it.
+            var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            group.maximumGracefulShutdownDuration = .seconds(config.shutdownTimeoutSeconds)
+            let watchdog = Self.hardStop(after: config.shutdownTimeoutSeconds + Self.cancellationSeconds, logger: logger)
+            defer { watchdog.forEach { $0.cancel() } }
+            try await ServiceGroup(configuration: group).run()
             logger.info("stopped gracefully")
         } catch let e as MigrationError {
             fail(e.description, status: ExitStatus.configuration)

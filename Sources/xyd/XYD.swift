@@ -37,6 +37,12 @@ struct SettingOptions: ParsableArguments {
     @Option(help: "XYD_MIGRATIONS_DIR") var migrationsDir: String?
     @Option(help: "XYD_PROVIDERS_FILE") var providersFile: String?
     @Option(help: "XYD_INGEST_INTERVAL_S") var ingestIntervalS: String?
+    @Option(help: "XYD_INGEST_TIMEOUT_S") var ingestTimeoutS: String?
+    @Option(help: "XYD_INGEST_ATTEMPTS") var ingestAttempts: String?
+    @Option(help: "XYD_SHUTDOWN_TIMEOUT_S") var shutdownTimeoutS: String?
+    @Option(help: "XYD_DB_ACQUIRE_TIMEOUT_MS") var dbAcquireTimeoutMs: String?
+    @Option(help: "XYD_AUTH_FAILURE_BURST") var authFailureBurst: String?
+    @Option(help: "XYD_AUTH_FAILURES_PER_MINUTE") var authFailuresPerMinute: String?
     @Option(help: "XYD_PROFILE_INTERVAL_MS") var profileIntervalMs: String?
     @Option(help: "XYD_PROFILE_BATCH") var profileBatch: String?
     @Option(help: "XYD_READ_BATCH") var readBatch: String?
@@ -49,6 +55,7 @@ struct SettingOptions: ParsableArguments {
     @Option(help: "XYD_PUBLIC_RATE_BURST") var publicRateBurst: String?
     @Option(help: "XYD_WEBHOOK_HOSTS") var webhookHosts: String?
     @Option(help: "XYD_WEBHOOK_ALLOW_LOOPBACK") var webhookAllowLoopback: String?
+    @Option(help: "XYD_WEBHOOK_LOOPBACK_PORTS") var webhookLoopbackPorts: String?
 
     var overrides: [String: String] {
         let pairs: [(String, String?)] = [
@@ -63,6 +70,9 @@ struct SettingOptions: ParsableArguments {
             ("XYD_SIGNING_KEY_FILE", signingKeyFile), ("XYD_MARKET_SWEEP_S", marketSweepS), ("XYD_STATS_REFRESH_S", statsRefreshS),
             ("XYD_PUBLIC_RATE_PER_MINUTE", publicRatePerMinute), ("XYD_PUBLIC_RATE_BURST", publicRateBurst),
             ("XYD_WEBHOOK_HOSTS", webhookHosts), ("XYD_WEBHOOK_ALLOW_LOOPBACK", webhookAllowLoopback),
+            ("XYD_INGEST_TIMEOUT_S", ingestTimeoutS), ("XYD_INGEST_ATTEMPTS", ingestAttempts), ("XYD_SHUTDOWN_TIMEOUT_S", shutdownTimeoutS),
+            ("XYD_DB_ACQUIRE_TIMEOUT_MS", dbAcquireTimeoutMs), ("XYD_AUTH_FAILURE_BURST", authFailureBurst),
+            ("XYD_AUTH_FAILURES_PER_MINUTE", authFailuresPerMinute), ("XYD_WEBHOOK_LOOPBACK_PORTS", webhookLoopbackPorts),
         ]
         var result: [String: String] = [:]
         for (name, value) in pairs { if let value { result[name] = value } }
@@ -72,8 +82,11 @@ struct SettingOptions: ParsableArguments {
     /// The configuration, or a clear refusal naming the variable to fix.
     func load(extra: [String: String] = [:]) throws -> AppConfig {
         do {
-            return try AppConfig.load(
+            let config = try AppConfig.load(
                 environment: ProcessInfo.processInfo.environment.merging(extra) { _, e in e }, overrides: overrides)
+            // Commands that write audit rows need the key; the others run without it.
+            if let key = config.auditKey { AuditKey.configure(key) }
+            return config
         } catch let e as ConfigError {
             fail("configuration refused: \(e.description)", status: ExitStatus.configuration)
         }

@@ -41,9 +41,10 @@ struct SimHarness: Sendable {
     static let dataKey = PersonalDataProtector.newKeyBase64()
 
     /// An ingestor for these providers; back-off sleeps are shortened so fault runs stay quick.
-    func ingestor(_ db: Database, file: ProvidersFile? = nil, curl: CurlClient) throws -> Ingestor {
+    func ingestor(_ db: Database, file: ProvidersFile? = nil, curl: CurlClient, adjust: (inout FeedSettings) -> Void = { _ in }) throws -> Ingestor {
         var feed = FeedSettings()
         feed.pageLimit = 300
+        adjust(&feed)
         var clients: [Dataset: ProviderClient] = [:]
         var logger = Logger(label: "test.feeds")
         logger.logLevel = .error

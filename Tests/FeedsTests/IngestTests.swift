@@ -291,4 +291,34 @@ import TestSupport
             #expect(try await current(db.app) == (1, "upsert", 1))
         }
     }
+
+    /// A page's store that never answers (here the table locked; in the fault run a COPY on a
+    /// connection that died): the pull fails within its bound, says why, gives its lease back,
+    /// and the next pull resumes and catches up (issue 16, finding 2).
+    @Test func aStoreThatNeverAnswersFailsThePullAndGivesTheLeaseBack() async throws {
+        try await SimHarness.with(enterprises: 20, seed: 26) { sim in
+            try await TestDatabase.with { db in
+                let curl = CurlClient()
+                defer { curl.shutdown() }
+                let ingestor = try sim.ingestor(db.app, curl: curl) { $0.storeTimeoutSeconds = 1 }
+                let stuck = try await db.owner.withConnection { c in
+                    try await c.query("BEGIN", logger: db.owner.logger)
+                    try await c.query("LOCK TABLE record_version IN SHARE MODE", logger: db.owner.logger)
+                    let report = await ingestor.runDataset(.utilityBill)
+                    let lease: String? = try await db.app.scalar("SELECT leased_by FROM feed_state WHERE dataset = 'utility_bill'")
+                    try await c.query("ROLLBACK", logger: db.owner.logger)
+                    return (report, lease)
+                }
+                #expect(stuck.0.outcome == .failing)
+                #expect(stuck.0.reason?.contains("did not finish within") == true, "\(stuck.0.reason ?? "-")")
+                #expect(stuck.1 == nil, "the lease was given back")
+                let status: String = try await db.owner.scalar("SELECT status FROM feed_state WHERE dataset = 'utility_bill'")
+                #expect(status == "failing")
+                let again = await ingestor.runDataset(.utilityBill)
+                #expect(again.outcome == .caughtUp, "\(again.reason ?? "-")")
+                let held = try await held(db.app)
+                #expect(held[Dataset.utilityBill.rawValue] == truth(sim)[Dataset.utilityBill.rawValue])
+            }
+        }
+    }
 }

@@ -106,6 +106,80 @@ import TestSupport
         }
     }
 
+    /// A provider that accepts connections and never answers: its datasets retry and say so,
+    /// the other providers' datasets keep their own schedule, and SIGTERM ends the server
+    /// within its bound although a transfer hangs (issue 16, findings 5 and 6).
+    static let hangingServer = """
+        import socket, sys, time
+        s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
+        print(s.getsockname()[1], flush=True)
+        held = []
+        while True:
+            c, _ = s.accept(); held.append(c)
+        """
+
+    @Test func aHangingProviderHoldsOnlyItsOwnDatasetsAndShutdownIsBounded() async throws {
+        try await SimHarness.with(enterprises: 30, seed: 24) { sim in
+            let hang = try ChildProcess.launch("python3", ["-u", "-c", Self.hangingServer])
+            defer { hang.signal(SIGKILL) }
+            var port = 0
+            for _ in 0..<200 where port == 0 {
+                port = Int(hang.output().trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+                if port == 0 { try await Task.sleep(for: .milliseconds(50)) }
+            }
+            try #require(port > 0, "the hanging server did not start: \(hang.errorOutput())")
+            var file = sim.providers
+            for i in file.providers.indices where file.providers[i].name == "tax" { file.providers[i].baseURL = "http://127.0.0.1:\(port)/tax" }
+            let hanging = Set(file.providers.first { $0.name == "tax" }!.datasets)
+            #expect(!hanging.isEmpty)
+            let path = try writeProviders(file)
+            defer { try? FileManager.default.removeItem(atPath: path) }
+            try await TestDatabase.with { db in
+                var env = environment(db)
+                env["XYD_PROVIDERS_FILE"] = path
+                env["XYD_INGEST_INTERVAL_S"] = "5"
+                env["XYD_INGEST_TIMEOUT_S"] = "2"
+                env["XYD_INGEST_ATTEMPTS"] = "100"
+                env["XYD_SHUTDOWN_TIMEOUT_S"] = "3"
+                env["XYD_HTTP_PORT"] = "0"
+                env["XYD_MIGRATIONS_DIR"] = TestEnvironment.migrationsDirectory
+                let server = try ChildProcess.xyd(["serve"], environment: env)
+                let healthy = Dataset.allCases.map(\.rawValue).filter { !hanging.contains($0) }
+                func caughtUp() async throws -> [String: Date] {
+                    try await db.owner.withConnection { c in
+                        var out: [String: Date] = [:]
+                        for try await (d, at) in try await c.query(
+                            "SELECT dataset, caught_up_at FROM feed_state WHERE caught_up_at IS NOT NULL", logger: db.owner.logger
+                        ).decode((String, Date).self) { out[d] = at }
+                        return out
+                    }
+                }
+                // Every healthy dataset caught up, then caught up again on its own schedule
+                // while the tax provider still hangs.
+                var first: [String: Date] = [:]
+                try await eventually("the healthy datasets caught up", limit: .seconds(90)) {
+                    first = try await caughtUp()
+                    return healthy.allSatisfy { first[$0] != nil } || !server.process.isRunning
+                }
+                try await eventually("the healthy datasets pulled again", limit: .seconds(90)) {
+                    let again = try await caughtUp()
+                    return healthy.allSatisfy { d in again[d].map { $0 > first[d]! } ?? false } || !server.process.isRunning
+                }
+                #expect(server.process.isRunning, "\(server.output())")
+                // The hanging datasets say they are being retried, and why.
+                try await eventually("the hanging datasets show their failed attempts", limit: .seconds(60)) {
+                    let retrying: Int = try await db.owner.scalar("""
+                        SELECT count(*)::int FROM feed_state WHERE provider = 'tax' AND status = 'running' AND stop_message LIKE 'attempt % failed:%'
+                        """)
+                    return retrying == hanging.count
+                }
+                // SIGTERM while transfers hang: the server still ends, and cleanly.
+                server.signal(SIGTERM)
+                #expect(try await server.wait() == 0, "\(server.output())")
+            }
+        }
+    }
+
     @Test func aBadProvidersFileIsRefusedWithTheFieldToFix() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).json").path
         try #"{"providers":[{"name":"tax","base_url":"ftp://x","app_key":"k","app_secret_env":"NOPE_NOT_SET","datasets":["utility_bill"]}]}"#

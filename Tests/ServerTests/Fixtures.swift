@@ -57,6 +57,8 @@ func testConfig(_ db: TestDatabase, _ extra: [String: String] = [:]) throws -> A
         // Tests make many refused calls from one address on purpose; the throttle's own test sets
         // it low (SecurityTests).
         "XYD_AUTH_FAILURE_BURST": "100000",
+        "XYD_AUDIT_KEY": TestEnvironment.auditKeyBase64,
+        "XYD_DB_ACQUIRE_TIMEOUT_MS": String(TestEnvironment.acquireTimeoutMilliseconds),
     ].merging(extra) { _, new in new })
 }
 

@@ -135,7 +135,9 @@ import TestSupport
             defer { try? FileManager.default.removeItem(at: dir) }
             let dump = dir.appendingPathComponent("t.dump").path
             func ops(_ script: String, _ arguments: [String]) async throws -> (Int32, String, String) {
-                let p = try ChildProcess.launch(repositoryRoot.appendingPathComponent("ops/\(script)").path, arguments)
+                // The rows carry codes made with the tests' audit key: the restore checks them with it.
+                let p = try ChildProcess.launch(repositoryRoot.appendingPathComponent("ops/\(script)").path, arguments,
+                                                environment: ["XYD_AUDIT_KEY": TestEnvironment.auditKeyBase64])
                 let status = try await p.wait()
                 return (status, p.output(), p.errorOutput())
             }
@@ -154,7 +156,9 @@ import TestSupport
                     || coalesce((SELECT string_agg(id::text || coalesce(revoked_at::text, ''), ',' ORDER BY id) FROM authorisation), ''))
                 """
             let original: String = try await db.owner.scalar(digest)
-            let copy = Database(settings: .init(url: try TestEnvironment.ownerURL().with(database: target), poolSize: 1), logger: TestEnvironment.logger)
+            var copySettings = DatabaseSettings(url: try TestEnvironment.ownerURL().with(database: target), poolSize: 1)
+            copySettings.acquireTimeoutMilliseconds = TestEnvironment.acquireTimeoutMilliseconds
+            let copy = Database(settings: copySettings, logger: TestEnvironment.logger)
             let copied: String = try await copy.withRunning { c in try await c.scalar(digest) }
             #expect(copied == original)
             // Never over an existing database without --replace.

@@ -1,4 +1,5 @@
 import CreditCore
+import Curl
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -239,7 +240,7 @@ import TestSupport
     @Test func noSecretIsKeptForAnIdempotentRetry() async throws {
         try await TestDatabase.with { db in
             let w = try await CreditWorld.make(db)
-            try await w.app(db, ["XYD_WEBHOOK_ALLOW_LOOPBACK": "true"]).test(.router) { client in
+            try await w.app(db, ["XYD_WEBHOOK_ALLOW_LOOPBACK": "true", "XYD_WEBHOOK_LOOPBACK_PORTS": "9099"]).test(.router) { client in
                 var headers = bearer(w.bank).merging(.json)
                 headers[HTTPField.Name("Idempotency-Key")!] = "rotate-2026-11-30"
                 let first = try await client.execute(uri: "/v1/keys", method: .post, headers: headers, body: jsonBody(#"{"label": "rotation"}"#))
@@ -441,6 +442,78 @@ import TestSupport
                 let row: String = try await db.owner.scalar(
                     "SELECT request_id || ' ' || coalesce(detail->>'client_request_id', '-') FROM audit_log WHERE route = 'GET /v1/me/profile' ORDER BY id DESC LIMIT 1")
                 #expect(row == "\(own) forged-id-1")
+            }
+        }
+    }
+
+    // MARK: 7 — webhooks reach only what the policy allows, as libcurl reads and resolves it
+
+    @Test func webhooksReachOnlyAllowedAddressesAsLibcurlSeesThem() async throws {
+        let policy = WebhookPolicy(hosts: ["hooks.bank.example"], allowLoopback: true, loopbackPorts: [9099])
+        // Registration: the URL as libcurl reads it.
+        #expect(policy.check("http://127.0.0.1:9099/hook") == nil)
+        for bad in ["http://127.0.0.1:5432/", "http://localhost:22/", "http://[::1]:6379/", "http://0.0.0.0:9099/", "http://169.254.169.254/latest/meta-data",
+                    "http://127.0.0.1:9099@169.254.169.254/", "http://user:pw@hooks.bank.example/", "gopher://hooks.bank.example/", "http://10.0.0.5/",
+                    "http://hooks.bank.example.evil.example/"] {
+            #expect(policy.check(bad) != nil, "\(bad)")
+        }
+        // Delivery: the allow-listed name resolved now, every address checked, then pinned.
+        func pins(_ url: String, _ addresses: [String]) -> Result<[String], WebhookPolicy.Refused> {
+            Result { try policy.pins(for: url) { _ in addresses } }.mapError { $0 as! WebhookPolicy.Refused }
+        }
+        #expect(try pins("https://hooks.bank.example/x", ["10.1.2.3"]).get() == ["hooks.bank.example:443:10.1.2.3"])
+        for addresses in [["127.0.0.1"], ["10.1.2.3", "169.254.169.254"], ["::ffff:127.0.0.1"], ["fe80::1"], ["0.0.0.0"], []] {
+            if case .success = pins("https://hooks.bank.example/x", addresses) { Issue.record("delivered to \(addresses)") }
+        }
+        // A real resolution: localhost, the allowed port only, pinned to what it resolved to.
+        let local = try policy.pins(for: "http://localhost:9099/hook")
+        #expect(!local.isEmpty && local.allSatisfy { $0.hasPrefix("localhost:9099:") })
+        // What a bank's delivery log may say of a failure: a class, never the upstream's words.
+        #expect(Webhooks.errorClass(WebhookPolicy.Refused(description: "x")) == "refused_address")
+        #expect(Webhooks.errorClass(CurlError.transport(code: 7, message: "Failed to connect to 127.0.0.1 port 5432")) == "connection_failed")
+    }
+
+    @Test func loopbackWebhooksNeedTheirPortsNamed() throws {
+        #expect(throws: ConfigError.self) {
+            _ = try AppConfig.load(environment: ["XYD_DATABASE_URL": "postgres://u:p@127.0.0.1/x", "XYD_WEBHOOK_ALLOW_LOOPBACK": "true"])
+        }
+        let config = try AppConfig.load(environment: [
+            "XYD_DATABASE_URL": "postgres://u:p@127.0.0.1/x", "XYD_WEBHOOK_ALLOW_LOOPBACK": "true", "XYD_WEBHOOK_LOOPBACK_PORTS": "9099, 9100"])
+        #expect(config.webhookPolicy.loopbackPorts == [9099, 9100])
+    }
+
+    // MARK: 8 — load amplification bounded
+
+    @Test func openDemandsAndProductChangesAreBounded() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                let demand = #"{"amount_fen": 20000000, "term_months": 12, "purpose": "stock", "collateral_offered": false, "first_loan": false}"#
+                var ids: [UUID] = []
+                for _ in 0..<Demands.maxOpenPerBusiness {
+                    let r = try await post(client, w.business, "/v1/me/demands", demand)
+                    #expect(r.status == .created)
+                    struct Posted: Decodable { struct D: Decodable { let id: UUID }; let demand: D }
+                    ids.append(try decodeJSON(Posted.self, r).demand.id)
+                }
+                let over = try await post(client, w.business, "/v1/me/demands", demand)
+                #expect(over.status == .conflict, "\(String(buffer: over.body))")
+                #expect(try await post(client, w.business, "/v1/me/demands/\(ids[0])/withdraw").status == .ok)
+                #expect(try await post(client, w.business, "/v1/me/demands", demand).status == .created)
+                // A bank's product changes: at most the hourly bound, then 429 with Retry-After.
+                let product = #"{"name": "Busy", "kind": "credit", "amount_min_fen": 1000000, "amount_max_fen": 300000000, "term_min_months": 1, "term_max_months": 60, "rate_min_bp": 400, "rate_max_bp": 600, "rules": []}"#
+                let id = try decodeJSON(Created.self, try await post(client, w.bank, "/v1/products", product)).id
+                var made = 1
+                while made < Products.maxChangesPerHour {
+                    let verb = made % 2 == 1 ? "publish" : "pause"
+                    #expect(try await post(client, w.bank, "/v1/products/\(id)/\(verb)").status == .ok, "change \(made)")
+                    made += 1
+                }
+                let refused = try await post(client, w.bank, "/v1/products/\(id)/pause")
+                #expect(refused.status == .tooManyRequests, "\(String(buffer: refused.body))")
+                #expect(refused.headers[.retryAfter] != nil)
+                // Another bank is not held back by this one.
+                #expect(try await post(client, w.otherBankKey, "/v1/products", product).status == .created)
             }
         }
     }

@@ -38,7 +38,8 @@ import TestSupport
         try await receiver.test(.live) { hook in
             try await TestDatabase.with { db in
                 let w = try await CreditWorld.make(db)
-                let app = try buildApplication(try testConfig(db, ["XYD_SIGNING_KEY_FILE": w.signingKeyFile, "XYD_WEBHOOK_ALLOW_LOOPBACK": "true"]))
+                let config = try testConfig(db, ["XYD_SIGNING_KEY_FILE": w.signingKeyFile, "XYD_WEBHOOK_ALLOW_LOOPBACK": "true", "XYD_WEBHOOK_LOOPBACK_PORTS": "\(hook.port!)"])
+                let app = try buildApplication(config)
                 try await app.test(.router) { client in
                     // Endpoints: loopback allowed here; other hosts only from the allow-list.
                     for bad in ["http://example.com/hook", "ftp://127.0.0.1/hook", "not a url"] {
@@ -70,7 +71,7 @@ import TestSupport
                     let curl = CurlClient()
                     defer { curl.shutdown() }
                     for _ in 0..<6 {
-                        try await Webhooks.deliverDue(db.app) { try await WebhookService.send($0, curl: curl) }
+                        try await Webhooks.deliverDue(db.app) { try await WebhookService.send($0, curl: curl, policy: config.webhookPolicy) }
                         try await db.owner.execute("UPDATE webhook_delivery SET next_attempt_at = now() WHERE delivered_at IS NULL")
                     }
                     let got = received.withLock { $0 }
@@ -156,7 +157,7 @@ import TestSupport
         try await receiver.test(.live) { hook in
             try await TestDatabase.with { db in
                 let w = try await CreditWorld.make(db)
-                let config = try testConfig(db, ["XYD_SIGNING_KEY_FILE": w.signingKeyFile, "XYD_WEBHOOK_ALLOW_LOOPBACK": "true"])
+                let config = try testConfig(db, ["XYD_SIGNING_KEY_FILE": w.signingKeyFile, "XYD_WEBHOOK_ALLOW_LOOPBACK": "true", "XYD_WEBHOOK_LOOPBACK_PORTS": "\(hook.port!)"])
                 // The first server: the endpoint is registered, events happen, the receiver refuses them.
                 try await buildApplication(config).test(.router) { client in
                     let r = try await client.execute(uri: "/v1/webhooks", method: .post, headers: bearer(w.bank).merging(.json),
@@ -199,7 +200,7 @@ import TestSupport
         try await receiver.test(.live) { hook in
             try await TestDatabase.with { db in
                 let w = try await CreditWorld.make(db)
-                let config = try testConfig(db, ["XYD_SIGNING_KEY_FILE": w.signingKeyFile, "XYD_WEBHOOK_ALLOW_LOOPBACK": "true"])
+                let config = try testConfig(db, ["XYD_SIGNING_KEY_FILE": w.signingKeyFile, "XYD_WEBHOOK_ALLOW_LOOPBACK": "true", "XYD_WEBHOOK_LOOPBACK_PORTS": "\(hook.port!),1"])
                 try await buildApplication(config).test(.router) { client in
                     struct Created: Decodable { struct E: Decodable { let id: UUID }; let endpoint: E }
                     func register(_ url: String) async throws -> UUID {

@@ -10,8 +10,17 @@ public final class ChildProcess: @unchecked Sendable {
     public static let waitLimit = Duration.seconds(120)
 
     public static func xyd(_ arguments: [String], environment: [String: String]) throws -> ChildProcess {
-        // The test run's own XYD_ settings are not the child's.
-        try start(URL(fileURLWithPath: TestEnvironment.xydBinary), arguments, environment: environment, dropXYD: true, mergeErrors: true)
+        // The test run's own XYD_ settings are not the child's; the audit key is the tests' own
+        // unless the test names another (or none, with an empty value).
+        var environment = environment
+        if environment["XYD_AUDIT_KEY"] == nil && environment["XYD_AUDIT_KEY_FILE"] == nil {
+            environment["XYD_AUDIT_KEY"] = TestEnvironment.auditKeyBase64
+        }
+        if environment["XYD_DB_ACQUIRE_TIMEOUT_MS"] == nil {
+            environment["XYD_DB_ACQUIRE_TIMEOUT_MS"] = String(TestEnvironment.acquireTimeoutMilliseconds)
+        }
+        environment = environment.filter { !$0.value.isEmpty }
+        return try start(URL(fileURLWithPath: TestEnvironment.xydBinary), arguments, environment: environment, dropXYD: true, mergeErrors: true)
     }
 
     private let errors = Locked(Data())

@@ -37,6 +37,17 @@ public enum TestEnvironment {
             .deletingLastPathComponent().appendingPathComponent(".build/debug/xyd").path
     }
 
+    /// The tests' audit key (base64): every test process and the `xyd` children it starts use it.
+    public static let auditKeyBase64 = Data((0..<32).map { UInt8($0 * 7 % 256) }).base64EncodedString()
+
+    /// How long the tests' pools (and the servers and commands they start) wait for a connection.
+    public static let acquireTimeoutMilliseconds = 60_000
+
+    /// Sets the test process's audit key (idempotent).
+    public static func configureAuditKey() {
+        AuditKey.configure(Data(base64Encoded: auditKeyBase64)!)
+    }
+
     public static let logger: Logger = {
         var logger = Logger(label: "test")
         logger.logLevel = .error
@@ -70,6 +81,7 @@ public struct TestDatabase: Sendable {
     public static func with<R: Sendable>(
         migrated: Bool = true, _ body: @Sendable (TestDatabase) async throws -> R
     ) async throws -> R {
+        TestEnvironment.configureAuditKey()
         await slots.acquire()
         do {
             let result = try await run(migrated: migrated, body)
@@ -85,12 +97,16 @@ public struct TestDatabase: Sendable {
         let name = "xyd_t_" + secureRandomBytes(6).hexString
         let source = migrated ? TestEnvironment.template : "template0"
         try await adminExecute("CREATE DATABASE \(name) TEMPLATE \(source)")
+        // A loaded machine may take seconds to open a connection: the tests' pools wait for one
+        // as long as they must (the acquire deadline has its own test, FaultTests).
+        var ownerSettings = DatabaseSettings(url: try TestEnvironment.ownerURL().with(database: name), poolSize: 4)
+        ownerSettings.acquireTimeoutMilliseconds = TestEnvironment.acquireTimeoutMilliseconds
+        var appSettings = DatabaseSettings(url: try TestEnvironment.appURL().with(database: name), poolSize: 8)
+        appSettings.acquireTimeoutMilliseconds = TestEnvironment.acquireTimeoutMilliseconds
         let db = TestDatabase(
             name: name,
-            owner: Database(settings: .init(url: try TestEnvironment.ownerURL().with(database: name), poolSize: 4),
-                            logger: TestEnvironment.logger),
-            app: Database(settings: .init(url: try TestEnvironment.appURL().with(database: name), poolSize: 8),
-                          logger: TestEnvironment.logger))
+            owner: Database(settings: ownerSettings, logger: TestEnvironment.logger),
+            app: Database(settings: appSettings, logger: TestEnvironment.logger))
         let result: Result<R, any Error>
         do {
             let value = try await db.owner.withRunning { _ in

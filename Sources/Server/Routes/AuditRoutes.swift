@@ -6,6 +6,8 @@ import Store
 /// The audit log for operators: recent rows, and a verification of the whole chain.
 struct AuditRoutes {
     let db: Database
+    /// The anchor file the sealer writes, checked by the verification.
+    let anchors: AuditAnchors?
 
     struct VerificationBody: Encodable {
         let ok: Bool
@@ -36,7 +38,7 @@ struct AuditRoutes {
             return try JSON.response(Page(items: rows, next: rows.count == limit ? rows.last.map { String($0.id) } : nil))
         }
         api.on(.get, "/v1/audit/verification") { _ in
-            let v = try await Audit.verify(db)
+            let v = try await Audit.verify(db, anchors: anchors)
             return try JSON.response(
                 VerificationBody(ok: v.ok, verified: v.verified, unsealed: v.unsealed, firstBreak: v.firstBreak?.description))
         }

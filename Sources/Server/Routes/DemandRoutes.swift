@@ -110,6 +110,7 @@ struct DemandRoutes {
         case .noProfile: Problem(.conflict, e.description)
         case .notYourProduct: Problem.invalid("product_id", e.description)
         case .outOfBounds(let errors): Problem.invalid(errors.map { Problem.FieldError(field: $0.field, reason: $0.bound) })
+        case .tooManyOpen: Problem(.conflict, e.description)
         }
     }
 

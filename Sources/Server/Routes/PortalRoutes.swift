@@ -96,7 +96,8 @@ struct PortalRoutes {
                      body: .init(byteBuffer: ByteBuffer(string: Html.css + PortalHtml.css)))
         }
         api.on(.get, "/portal/lang") { call in
-            let to = call.request.uri.queryParameters.get("to") == "en" ? "en" : "zh"
+            let to = call.request.uri.queryParameters.get("to") ?? "zh"
+            guard to == "en" || to == "zh" else { throw Problem.invalid("to", "zh or en") }
             let next = WebSession.safeNext(call.request.uri.queryParameters.get("next"), area: "/portal")
             return WebSession.redirect(next, cookie: "\(Lang.cookie)=\(to); Path=/; SameSite=Strict; Max-Age=31536000")
         }

@@ -8,6 +8,8 @@ import Store
 /// and rules are checked when saved; each bad one gets its own entry in a 422.
 struct ProductRoutes {
     let db: Database
+    /// Open demands are matched again in the background after a change.
+    let rematch: RematchRequests
 
     struct ProductBody: Decodable {
         let name: String
@@ -50,12 +52,14 @@ struct ProductRoutes {
         switch e {
         case .notFound: Problem(.notFound, e.description)
         case .state: Problem(.conflict, e.description)
+        case .tooManyChanges: Problem(.tooManyRequests, e.description, headers: [.retryAfter: "600"])
         }
     }
 
     func change(_ call: Call, action: String, _ body: @Sendable (PostgresConnection) async throws -> Product) async throws -> Product {
         do {
             let p = try await db.withTransaction { c in
+                try await Products.checkChangeRate(c, logger: call.logger, bank: call.caller.orgId)
                 let p = try await body(c)
                 try await Audit.record(
                     on: c, logger: call.logger,
@@ -63,12 +67,9 @@ struct ProductRoutes {
                                     detail: ["status": p.status.rawValue, "revision": String(p.revision)]))
                 return p
             }
-            // Open demands are matched again at once (and by the market service every minute).
-            if action != "product.create" {
-                do { try await Demands.rematch(db) } catch {
-                    call.logger.error("re-matching after a product change failed; the market service retries", metadata: ["error": "\(describeDatabaseError(error))"])
-                }
-            }
+            // Open demands are matched again in the background, within a second (and by the
+            // market sweep every minute): never in this request.
+            if action != "product.create" { rematch.request() }
             return p
         } catch let e as ProductError {
             throw Self.mapped(e)

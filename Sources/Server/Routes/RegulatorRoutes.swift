@@ -86,7 +86,7 @@ struct RegulatorRoutes {
     /// One statistics route: the table (kept until the next rebuild), audited, in the format asked for.
     func table(_ api: API, _ name: String, _ build: @escaping @Sendable (PostgresConnection, Call) async throws -> StatTable) {
         api.on(.get, "\(Self.prefix)/\(name)") { call in
-            let csv = Self.wantsCSV(call.request)
+            let csv = try Self.wantsCSV(call.request)
             let key = "api|\(name)|\(csv)|\(call.request.uri.query ?? "")"
             let text = try await db.withTransaction { c in
                 let generation = try await StatCache.generation(c, logger: call.logger)
@@ -102,9 +102,14 @@ struct RegulatorRoutes {
         }
     }
 
-    static func wantsCSV(_ request: Request) -> Bool {
-        if request.uri.queryParameters.get("format") == "csv" { return true }
-        return request.headers[.accept]?.lowercased().contains("text/csv") ?? false
+    /// CSV when `?format=csv` or `Accept: text/csv`; `?format=` other than json or csv is 422.
+    static func wantsCSV(_ request: Request) throws -> Bool {
+        switch request.uri.queryParameters.get("format") {
+        case "csv": return true
+        case "json": return false
+        case nil: return request.headers[.accept]?.lowercased().contains("text/csv") ?? false
+        default: throw Problem.invalid("format", "json or csv")
+        }
     }
 }
 
