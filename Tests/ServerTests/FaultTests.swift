@@ -85,4 +85,60 @@ import TestSupport
             }
         }
     }
+
+    /// The fault run's experiment with real processes: `xyd serve` killed (-9) again and again
+    /// while a business writes with Idempotency-Keys, each write retried until answered — on
+    /// the restarted server when the first died under it. Every write took effect exactly once,
+    /// and each has exactly one record of its answer.
+    @Test func killingTheServerUnderIdempotentWritesLosesNothingAndDoublesNothing() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            let environment = [
+                "XYD_DATABASE_URL": db.appURL.urlString, "XYD_MIGRATIONS_DIR": TestEnvironment.migrationsDirectory,
+                "XYD_HTTP_PORT": "0",  // the "listening on" line is at info level
+            ]
+            var server = try ServerProcess.start(environment: environment)
+            var port = try await server.waitForPort()
+            let writes = 60
+            var kills = 0
+            let expires = ISO8601DateFormatter().string(from: Date().addingTimeInterval(30 * 86_400))
+            let body = "{\"bank_org_id\": \"\(w.bankId)\", \"scopes\": [\"profile\"], \"purpose\": \"credit_line_review\", \"expires_at\": \"\(expires)\"}"
+            for i in 0..<writes {
+                var headers = bearer(w.business)
+                headers[.contentType] = "application/json"
+                headers[Self.idempotencyKey] = "grant-\(i)"
+                var answered = false
+                for attempt in 1...20 where !answered {
+                    let client = TestClient(host: "127.0.0.1", port: port)
+                    client.connect()
+                    let kill = i % 7 == 3 && attempt == 1
+                    async let reply = try? await client.post("/v1/me/authorisations", headers: headers, body: jsonBody(body))
+                    if kill {
+                        try await Task.sleep(for: .milliseconds(Int.random(in: 0...25)))
+                        server.child.signal(SIGKILL)
+                        kills += 1
+                    }
+                    let response = await reply
+                    try? await client.shutdown()
+                    if kill || response == nil {
+                        _ = try? await server.wait()
+                        server = try ServerProcess.start(environment: environment)
+                        port = try await server.waitForPort()
+                    }
+                    if let response {
+                        #expect(response.status == .created || response.status == .conflict, "write \(i): \(response.status)")
+                        answered = response.status == .created
+                        if response.status == .conflict { try await Task.sleep(for: .milliseconds(50)) }
+                    }
+                }
+                #expect(answered, "write \(i) never answered")
+            }
+            #expect(kills >= 8)
+            let effects: Int = try await db.owner.scalar("SELECT count(*)::int FROM authorisation WHERE purpose = 'credit_line_review'")
+            let records: Int = try await db.owner.scalar("SELECT count(*)::int FROM idempotency_key")
+            #expect(effects == writes, "lost or doubled: \(effects) effects for \(writes) writes")
+            #expect(records == writes)
+            #expect(try await server.terminate() == 0)
+        }
+    }
 }
