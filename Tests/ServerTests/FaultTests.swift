@@ -141,4 +141,111 @@ import TestSupport
             #expect(try await server.terminate() == 0)
         }
     }
+
+    /// A PostgreSQL cluster of this test's own (the shared one serves every other test), run as
+    /// the `postgres` user when the tests run as root, as `ops/` does.
+    struct OwnCluster {
+        let folder: String
+        let port: Int
+        static var bin: String {
+            (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql"))?.sorted().last.map { "/usr/lib/postgresql/\($0)/bin" } ?? ""
+        }
+        var url: String { "postgres://postgres@127.0.0.1:\(port)/postgres?sslmode=disable" }
+
+        static func run(_ tool: String, _ arguments: [String]) async throws -> (Int32, String) {
+            let asPostgres = getuid() == 0
+            let child = try ChildProcess.launch(asPostgres ? "runuser" : "\(bin)/\(tool)",
+                                                asPostgres ? ["-u", "postgres", "--", "\(bin)/\(tool)"] + arguments : arguments)
+            let status = try await child.wait()
+            return (status, child.output() + child.errorOutput())
+        }
+
+        static func create() async throws -> OwnCluster {
+            let folder = "/tmp/xyd-pg-fault-\(UUID().uuidString.prefix(8))"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            if getuid() == 0 { _ = try await ChildProcess.launch("chown", ["postgres", folder]).wait() }
+            let (initStatus, initOut) = try await run("initdb", ["-D", folder + "/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
+            guard initStatus == 0 else { throw TestSetupError("initdb failed: \(initOut)") }
+            let socket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
+            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
+            close(socket)
+            return OwnCluster(folder: folder, port: Int(UInt16(bigEndian: address.sin_port)))
+        }
+
+        /// Started with its output to its log, not to this process's pipes: the server it leaves
+        /// running would hold them open.
+        func start() async throws {
+            let command = (getuid() == 0 ? "runuser -u postgres -- " : "")
+                + "\(Self.bin)/pg_ctl -D \(folder)/data -l \(folder)/log -w -t 60 -o '-p \(port) -c listen_addresses=127.0.0.1 -k \(folder) -c max_connections=50' start"
+                + " >>\(folder)/ctl.log 2>&1 </dev/null"
+            // Through Python's subprocess, which closes every other descriptor: the server must not
+            // inherit one this process is waiting on.
+            let status = try await ChildProcess.launch("python3", ["-c", "import subprocess, sys; sys.exit(subprocess.run(sys.argv[1], shell=True, close_fds=True).returncode)", command]).wait()
+            guard status == 0 else {
+                throw TestSetupError("pg_ctl start failed: \((try? String(contentsOfFile: folder + "/ctl.log", encoding: .utf8)) ?? "")")
+            }
+        }
+
+        /// An immediate stop: the server process ends at once, as in a crash.
+        func crash() async throws { _ = try await Self.run("pg_ctl", ["-D", folder + "/data", "-m", "immediate", "stop"]) }
+
+        func remove() async {
+            _ = try? await Self.run("pg_ctl", ["-D", folder + "/data", "-m", "immediate", "stop"])
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+    }
+
+    /// The database stops dead under load and comes back: meanwhile every database route answers
+    /// 503 with Retry-After and `/readyz` says "database unavailable" — quickly, not after the
+    /// outage — and once it is back the same `xyd serve` answers again without a restart.
+    @Test func theDatabaseCrashesAndComesBackAndTheServerRecoversOnItsOwn() async throws {
+        let cluster = try await OwnCluster.create()
+        do {
+            try await cluster.start()
+            let env = ["XYD_DATABASE_URL": cluster.url, "XYD_MIGRATIONS_DIR": TestEnvironment.migrationsDirectory]
+            #expect(try await ChildProcess.xyd(["migrate"], environment: env).wait() == 0)
+            let org = try ChildProcess.xyd(["org", "create", "--kind", "bank", "--name", "Fault bank"], environment: env)
+            _ = try await org.wait()
+            let orgId = org.output().trimmingCharacters(in: .whitespacesAndNewlines)
+            let issue = try ChildProcess.xyd(["key", "issue", "--org", orgId], environment: env)
+            _ = try await issue.wait()
+            let key = issue.output().trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(key.hasPrefix("xyd_"), "\(issue.output())")
+            let server = try ServerProcess.start(environment: env.merging(["XYD_HTTP_PORT": "0", "XYD_DB_ACQUIRE_TIMEOUT_MS": "1000"]) { $1 })
+            let port = try await server.waitForPort()
+            let client = TestClient(host: "127.0.0.1", port: port)
+            client.connect()
+            #expect(try await client.get("/v1/me", headers: bearer(key)).status == .ok)
+
+            try await cluster.crash()
+            let clock = ContinuousClock()
+            let down = clock.now
+            let refused = try await client.get("/v1/me", headers: bearer(key))
+            let readyz = try await client.get("/readyz")
+            let answeredIn = clock.now - down
+            #expect(refused.status == .serviceUnavailable, "\(String(buffer: refused.body ?? ByteBuffer()))")
+            #expect(refused.headers[.retryAfter] != nil)
+            #expect(readyz.status == .serviceUnavailable && String(buffer: readyz.body ?? ByteBuffer()).contains("database unavailable"))
+
+            try await cluster.start()
+            let back = clock.now
+            try await eventually("the server answers again", limit: .seconds(60)) {
+                (try? await client.get("/v1/me", headers: bearer(key)).status) == .ok
+            }
+            let recoveredIn = clock.now - back
+            #expect(try await client.get("/readyz").status == .ok)
+            print("fault: database down — 503 and /readyz answered within \(answeredIn); recovered \(recoveredIn) after the database was back")
+            try await client.shutdown()
+            #expect(try await server.terminate() == 0)
+        } catch {
+            await cluster.remove()
+            throw error
+        }
+        await cluster.remove()
+    }
 }
