@@ -32,13 +32,15 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     router.add(middleware: NulGuardMiddleware())
     let api = API(router: router, db: deps.db,
                   throttle: AuthThrottle(burst: deps.config.authFailureBurst, perMinute: deps.config.authFailuresPerMinute))
-    HealthRoutes(db: deps.db, migrator: deps.migrator, registry: deps.registry).register(api)
+    HealthRoutes(db: deps.db, migrator: deps.migrator, registry: deps.registry,
+                 ingestStaleSeconds: 3 * deps.config.ingestIntervalSeconds + deps.config.ingestTimeoutSeconds * deps.config.ingestAttempts).register(api)
     OrgRoutes(db: deps.db).register(api)
     AuditRoutes(db: deps.db, anchors: deps.config.auditAnchorFile.map(AuditAnchors.init(path:))).register(api)
     // The routes anyone may call share one budget per client address.
     let publicLimiter = RateLimiter(perMinute: deps.config.publicRatePerMinute, burst: deps.config.publicRateBurst)
     let credit = CreditRoutes(db: deps.db, signer: deps.signer, publicLimiter: publicLimiter, reads: ProfileReadBatcher(
-        db: deps.db, maxBatch: deps.config.readBatch, maxConcurrentBatches: deps.config.readBatches, maxQueued: deps.config.readQueue))
+        db: deps.db, maxBatch: deps.config.readBatch, maxConcurrentBatches: deps.config.readBatches, maxQueued: deps.config.readQueue,
+        maxWait: .milliseconds(deps.config.readQueueWaitMilliseconds)))
     credit.register(api)
     ProductRoutes(db: deps.db, rematch: deps.rematch).register(api)
     WebhookRoutes(db: deps.db, policy: deps.config.webhookPolicy).register(api)

@@ -43,6 +43,7 @@ public struct AppConfig: Sendable {
     public var readBatch: Int
     public var readBatches: Int
     public var readQueue: Int
+    public var readQueueWaitMilliseconds: Int
     public var marketSweepSeconds: Int
     public var statsRefreshSeconds: Int
     public var publicRatePerMinute: Int
@@ -124,6 +125,8 @@ public struct AppConfig: Sendable {
               help: "such statements running at once, 1–64 (each holds a pool connection; about the database's cores)"),
         .init(variable: "XYD_READ_QUEUE", flag: "--read-queue", defaultValue: "\(ProfileReadBatcher.defaultMaxQueued)",
               help: "profile reads waiting for a statement at most (more are answered 503), 1–100000"),
+        .init(variable: "XYD_READ_QUEUE_WAIT_MS", flag: "--read-queue-wait-ms", defaultValue: "\(ProfileReadBatcher.defaultMaxWaitMilliseconds)",
+              help: "while the oldest waiting profile read has waited this long, new ones are answered 503 at once, 10–60000 ms"),
         .init(variable: "XYD_MARKET_SWEEP_S", flag: "--market-sweep-s", defaultValue: "\(MarketService.defaultIntervalSeconds)",
               help: "how often expired demands and lapsed take-ups are settled, 1–3600 s"),
         .init(variable: "XYD_STATS_REFRESH_S", flag: "--stats-refresh-s", defaultValue: "\(StatsService.defaultIntervalSeconds)",
@@ -203,6 +206,7 @@ public struct AppConfig: Sendable {
             readBatch: try reader.int("XYD_READ_BATCH", 1...ProfileReadBatcher.maxBatchCeiling, ProfileReadBatcher.defaultMaxBatch),
             readBatches: try reader.int("XYD_READ_BATCHES", 1...64, ProfileReadBatcher.defaultMaxConcurrentBatches),
             readQueue: try reader.int("XYD_READ_QUEUE", 1...100_000, ProfileReadBatcher.defaultMaxQueued),
+            readQueueWaitMilliseconds: try reader.int("XYD_READ_QUEUE_WAIT_MS", 10...60_000, ProfileReadBatcher.defaultMaxWaitMilliseconds),
             marketSweepSeconds: try reader.int("XYD_MARKET_SWEEP_S", 1...3600, MarketService.defaultIntervalSeconds),
             statsRefreshSeconds: try reader.int("XYD_STATS_REFRESH_S", 5...86_400, StatsService.defaultIntervalSeconds),
             publicRatePerMinute: try reader.int("XYD_PUBLIC_RATE_PER_MINUTE", 1...6_000, RateLimiter.publicPerMinute),

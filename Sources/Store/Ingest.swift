@@ -368,6 +368,26 @@ public enum IngestStore {
         }
     }
 
+    /// What an operator should know of ingestion now, one line per dataset in trouble: stopped
+    /// or failing (and why), or no page stored for `staleAfterSeconds` although pulls go on.
+    public static func troubles(_ db: Database, staleAfterSeconds: Int) async throws -> [String] {
+        try await db.withConnection { c in
+            try await c.query(
+                """
+                SELECT dataset || ': ' || CASE
+                    WHEN status IN ('failing', 'stopped') THEN status || coalesce(' (' || stop_message || ')', '')
+                    ELSE 'no page stored since ' || coalesce(to_char(last_success_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'), 'ever')
+                         || coalesce(' (' || stop_message || ')', '') END
+                FROM feed_state
+                WHERE status IN ('failing', 'stopped')
+                   OR (status = 'running' AND last_attempt_at IS NOT NULL
+                       AND coalesce(last_success_at, '-infinity') < now() - make_interval(secs => \(staleAfterSeconds)))
+                ORDER BY dataset
+                """, logger: db.logger
+            ).collect().map { try $0.decode(String.self) }
+        }
+    }
+
     /// Records a failed attempt of the pull in progress (the dataset stays `running`, its message
     /// says which attempt failed and why), so that `xyd feeds status` shows a provider that
     /// hangs or fails while it is retried.

@@ -49,17 +49,22 @@ public final class ProfileReadBatcher: Sendable {
     /// 8,100–10,800 with 4 and 9,000 with 3 (bench/RESULTS.md).
     public static let defaultMaxConcurrentBatches = 2
     public static let defaultMaxQueued = 4_096
+    /// A read is refused at once (503) while the oldest waiting read has waited this long: the
+    /// client gets an answer it can act on rather than its own time-out (`XYD_READ_QUEUE_WAIT_MS`).
+    public static let defaultMaxWaitMilliseconds = 2_000
     /// A statement's arrays stay small enough to bind and plan quickly.
     public static let maxBatchCeiling = 1_000
 
     public let maxBatch: Int
     public let maxConcurrentBatches: Int
     public let maxQueued: Int
+    public let maxWait: Duration
     let db: Database
 
     struct Waiting {
         let request: Request
         let continuation: CheckedContinuation<ProfileReads.Result, any Error>
+        let since: ContinuousClock.Instant
     }
 
     struct State {
@@ -75,9 +80,13 @@ public final class ProfileReadBatcher: Sendable {
     let state = Locked(State())
     let batchSize: Recorder
 
-    public init(db: Database, maxBatch: Int = defaultMaxBatch, maxConcurrentBatches: Int = defaultMaxConcurrentBatches, maxQueued: Int = defaultMaxQueued) {
+    public init(
+        db: Database, maxBatch: Int = defaultMaxBatch, maxConcurrentBatches: Int = defaultMaxConcurrentBatches, maxQueued: Int = defaultMaxQueued,
+        maxWait: Duration = .milliseconds(defaultMaxWaitMilliseconds)
+    ) {
         precondition((1...Self.maxBatchCeiling).contains(maxBatch) && maxConcurrentBatches >= 1 && maxQueued >= 1)
         self.db = db
+        self.maxWait = maxWait
         self.maxBatch = maxBatch
         self.maxConcurrentBatches = maxConcurrentBatches
         self.maxQueued = maxQueued
@@ -91,15 +100,18 @@ public final class ProfileReadBatcher: Sendable {
     /// logger: it serves many requests, so no one request's id belongs on its lines.)
     public func read(_ request: Request) async throws -> ProfileReads.Result {
         try await withCheckedThrowingContinuation { continuation in
+            let now = ContinuousClock.now
             let start: Bool? = state.withLock { s in
                 guard s.waiting < maxQueued else { return nil }
-                s.queue.append(Waiting(request: request, continuation: continuation))
+                // Reads already wait too long: a new one would only wait longer.
+                if s.waiting > 0, now - s.queue[s.head].since > maxWait { return nil }
+                s.queue.append(Waiting(request: request, continuation: continuation, since: now))
                 guard s.running < maxConcurrentBatches else { return false }
                 s.running += 1
                 return true
             }
             switch start {
-            case nil: continuation.resume(throwing: ReadQueueFull(limit: maxQueued))
+            case nil: continuation.resume(throwing: ReadQueueFull(limit: maxQueued, maxWait: maxWait))
             // The batch serves many requests: it joins no request's transaction.
             case true?: Task { await Database.$ambient.withValue(nil) { await self.work() } }
             case false?: break
@@ -147,7 +159,10 @@ public final class ProfileReadBatcher: Sendable {
 /// Too many reads are already waiting for the database.
 public struct ReadQueueFull: Error, CustomStringConvertible {
     public let limit: Int
-    public var description: String { "\(limit) profile reads are already waiting; retry in a moment" }
+    public let maxWait: Duration
+    public var description: String {
+        "too many profile reads are waiting (at most \(limit), none longer than \(maxWait)); retry in a moment"
+    }
 }
 
 extension ProfileReads {

@@ -48,6 +48,7 @@ struct SettingOptions: ParsableArguments {
     @Option(help: "XYD_READ_BATCH") var readBatch: String?
     @Option(help: "XYD_READ_BATCHES") var readBatches: String?
     @Option(help: "XYD_READ_QUEUE") var readQueue: String?
+    @Option(help: "XYD_READ_QUEUE_WAIT_MS") var readQueueWaitMs: String?
     @Option(help: "XYD_SIGNING_KEY_FILE") var signingKeyFile: String?
     @Option(help: "XYD_MARKET_SWEEP_S") var marketSweepS: String?
     @Option(help: "XYD_STATS_REFRESH_S") var statsRefreshS: String?
@@ -66,7 +67,7 @@ struct SettingOptions: ParsableArguments {
             ("XYD_AUDIT_SEAL_INTERVAL_MS", auditSealIntervalMs), ("XYD_AUDIT_SEAL_BATCH", auditSealBatch),
             ("XYD_MIGRATIONS_DIR", migrationsDir), ("XYD_PROVIDERS_FILE", providersFile),
             ("XYD_INGEST_INTERVAL_S", ingestIntervalS), ("XYD_PROFILE_INTERVAL_MS", profileIntervalMs),
-            ("XYD_PROFILE_BATCH", profileBatch), ("XYD_READ_BATCH", readBatch), ("XYD_READ_BATCHES", readBatches), ("XYD_READ_QUEUE", readQueue),
+            ("XYD_PROFILE_BATCH", profileBatch), ("XYD_READ_BATCH", readBatch), ("XYD_READ_BATCHES", readBatches), ("XYD_READ_QUEUE", readQueue), ("XYD_READ_QUEUE_WAIT_MS", readQueueWaitMs),
             ("XYD_SIGNING_KEY_FILE", signingKeyFile), ("XYD_MARKET_SWEEP_S", marketSweepS), ("XYD_STATS_REFRESH_S", statsRefreshS),
             ("XYD_PUBLIC_RATE_PER_MINUTE", publicRatePerMinute), ("XYD_PUBLIC_RATE_BURST", publicRateBurst),
             ("XYD_WEBHOOK_HOSTS", webhookHosts), ("XYD_WEBHOOK_ALLOW_LOOPBACK", webhookAllowLoopback),

@@ -349,7 +349,8 @@ struct AuditCount: Sendable {
         try await TestDatabase.with { db in
             let w = try await CreditWorld.make(db)
             let bankKey: UUID = try await db.owner.scalar("SELECT id FROM api_keys WHERE org_id = '\(w.bankId)'")
-            let batcher = ProfileReadBatcher(db: db.app, maxBatch: 2, maxConcurrentBatches: 1, maxQueued: 3)
+            // (No waiting-time bound here: this test is about the count; the next one is about time.)
+            let batcher = ProfileReadBatcher(db: db.app, maxBatch: 2, maxConcurrentBatches: 1, maxQueued: 3, maxWait: .seconds(3600))
             let request = ProfileReadBatcher.Request(
                 bankOrgId: w.bankId, uscc: CreditWorld.uscc, scope: .profile, purpose: .loanApplication, requestId: nil, keyId: bankKey,
                 route: "GET /v1/enterprises/:uscc/profile")
@@ -377,6 +378,31 @@ struct AuditCount: Sendable {
             #expect(outcomes.count > 3 && answered == outcomes.count)
             // No authorisation: each denied, and audited; the refused one not at all.
             #expect(try await AuditCount.of(db, action: "profile.read", result: "denied") == outcomes.count)
+        }
+    }
+
+    /// While the oldest waiting read has waited past the bound, a new read is refused at once
+    /// (a 503 the client can act on, issue 16) even though the queue has room; the reads let in
+    /// are all answered once the database moves again.
+    @Test func aReadIsRefusedWhileTheQueueWaitsTooLong() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            let bankKey: UUID = try await db.owner.scalar("SELECT id FROM api_keys WHERE org_id = '\(w.bankId)'")
+            let batcher = ProfileReadBatcher(db: db.app, maxBatch: 1, maxConcurrentBatches: 1, maxQueued: 1_000, maxWait: .milliseconds(200))
+            let request = ProfileReadBatcher.Request(
+                bankOrgId: w.bankId, uscc: CreditWorld.uscc, scope: .profile, purpose: .loanApplication, requestId: nil, keyId: bankKey,
+                route: "GET /v1/enterprises/:uscc/profile")
+            let let_in = try await db.owner.withTransaction { c in
+                try await c.query("LOCK TABLE audit_log IN SHARE MODE", logger: db.owner.logger)
+                let first = Task { (try? await batcher.read(request)) != nil }  // runs, and waits on the lock
+                try await eventually("the first read running") { batcher.counts.batches == 1 }
+                let second = Task { (try? await batcher.read(request)) != nil }  // waits in the queue
+                try await eventually("the second read waiting") { batcher.counts.waiting == 1 }
+                try await Task.sleep(for: .milliseconds(400))
+                await #expect(throws: ReadQueueFull.self) { _ = try await batcher.read(request) }
+                return [first, second]
+            }
+            for task in let_in { #expect(await task.value) }
         }
     }
 

@@ -142,6 +142,31 @@ import TestSupport
         }
     }
 
+    /// Ingestion that is stuck says so in `/readyz` (which stays ready for traffic): a dataset
+    /// retrying without storing anything for long, and one that failed.
+    @Test func readinessNamesStuckIngestion() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await db.owner.execute("""
+                INSERT INTO feed_state (dataset, provider, status, last_attempt_at, last_success_at, stop_message) VALUES
+                    ('tax_filing', 'tax', 'running', now(), now() - interval '1 hour', 'attempt 5 failed: timed out'),
+                    ('utility_bill', 'utilities', 'failing', now(), now() - interval '2 hours', 'gave up after 8 attempts; last: HTTP 503'),
+                    ('social_insurance', 'hrss', 'running', now(), now(), NULL)
+                ON CONFLICT (dataset) DO UPDATE SET status = excluded.status, last_attempt_at = excluded.last_attempt_at,
+                    last_success_at = excluded.last_success_at, stop_message = excluded.stop_message
+                """)
+            try await w.app(db, ["XYD_INGEST_INTERVAL_S": "5", "XYD_INGEST_TIMEOUT_S": "1", "XYD_INGEST_ATTEMPTS": "1"]).test(.router) { client in
+                let r = try await client.execute(uri: "/readyz", method: .get)
+                #expect(r.status == .ok)
+                struct Ready: Decodable { let status: String; let ingestion: [String]? }
+                let ready = try decodeJSON(Ready.self, r)
+                #expect(ready.ingestion?.count == 2, "\(ready.ingestion ?? [])")
+                #expect(ready.ingestion?.first?.hasPrefix("tax_filing: no page stored since") == true)
+                #expect(ready.ingestion?.last?.hasPrefix("utility_bill: failing (gave up") == true)
+            }
+        }
+    }
+
     /// A PostgreSQL cluster of this test's own (the shared one serves every other test), run as
     /// the `postgres` user when the tests run as root, as `ops/` does.
     struct OwnCluster {

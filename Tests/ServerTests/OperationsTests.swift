@@ -175,6 +175,18 @@ import TestSupport
             #expect(bad != 0 && badErr.contains("does not match the SHA-256"), "\(badErr)")
             let created: Int = try await db.owner.scalar("SELECT count(*)::int FROM pg_database WHERE datname = '\(other)'")
             #expect(created == 0)
+            // A dump whose restored rows do not match its manifest: refused, and the copy removed.
+            var manifest = try String(contentsOfFile: dump + ".json", encoding: .utf8)
+            let audited = try #require(manifest.range(of: #""audit_log": [0-9]+"#, options: .regularExpression))
+            manifest.replaceSubrange(audited, with: "\"audit_log\": 999999")
+            let lying = dir.appendingPathComponent("lying.dump").path
+            try FileManager.default.copyItem(atPath: dump, toPath: lying)
+            try manifest.write(toFile: lying + ".json", atomically: true, encoding: .utf8)
+            let mismatched = db.name + "_m"
+            let (refused, _, refusedErr) = try await ops("restore", [lying, "--database", mismatched])
+            #expect(refused != 0 && refusedErr.contains("removed again"), "\(refusedErr)")
+            let left: Int = try await db.owner.scalar("SELECT count(*)::int FROM pg_database WHERE datname = '\(mismatched)'")
+            #expect(left == 0)
             // (ops/test drops a copy left behind by a failure: its name starts like the test's.)
             try await TestDatabase.adminExecute("DROP DATABASE IF EXISTS \(target) WITH (FORCE)")
         }

@@ -16,7 +16,12 @@ struct HealthRoutes {
 
     struct Status: Encodable {
         let status: String
+        /// Ingestion in trouble (readiness for traffic does not depend on it; operators do).
+        var ingestion: [String]? = nil
     }
+
+    /// A dataset with no page stored for this long while pulls go on is reported as stuck.
+    let ingestStaleSeconds: Int
 
     func register(_ api: API) {
         api.on(.get, "/healthz") { _ in
@@ -34,7 +39,13 @@ struct HealthRoutes {
                 throw Problem(.notReady, "database unavailable: it does not answer within \(Self.readinessLimit)",
                               headers: [.retryAfter: String(ProblemMiddleware.retryAfterSeconds)])
             }
-            return try JSON.response(Status(status: "ready"))
+            // Within the same second: what is stuck in ingestion, if anything (nothing when it
+            // cannot be read in time — the database answered above).
+            let stale = ingestStaleSeconds
+            let troubles = try? await withDeadline(Self.readinessLimit, "reading ingestion's state") {
+                try await IngestStore.troubles(db, staleAfterSeconds: stale)
+            }
+            return try JSON.response(Status(status: "ready", ingestion: troubles.flatMap { $0.isEmpty ? nil : $0 }))
         }
         api.on(.get, "/metrics") { _ in
             let text = registry.emitToBuffer()
