@@ -343,17 +343,22 @@ struct AuditCount: Sendable {
         }
     }
 
+    /// The bank's read of the business's profile, as the batcher takes it (no authorisation: denied).
+    static func bankRead(_ db: TestDatabase, _ w: CreditWorld) async throws -> ProfileReadBatcher.Request {
+        let bankKey: UUID = try await db.owner.scalar("SELECT id FROM api_keys WHERE org_id = '\(w.bankId)'")
+        return ProfileReadBatcher.Request(
+            bankOrgId: w.bankId, uscc: CreditWorld.uscc, scope: .profile, purpose: .loanApplication, requestId: nil, keyId: bankKey,
+            route: "GET /v1/enterprises/:uscc/profile")
+    }
+
     /// Past its bound the queue refuses a read at once, and a refused read leaves no trace;
     /// every read let in is answered and audited.
     @Test func theReadQueueIsBoundedAndLosesNothing() async throws {
         try await TestDatabase.with { db in
             let w = try await CreditWorld.make(db)
-            let bankKey: UUID = try await db.owner.scalar("SELECT id FROM api_keys WHERE org_id = '\(w.bankId)'")
+            let request = try await Self.bankRead(db, w)
             // (No waiting-time bound here: this test is about the count; the next one is about time.)
             let batcher = ProfileReadBatcher(db: db.app, maxBatch: 2, maxConcurrentBatches: 1, maxQueued: 3, maxWait: .seconds(3600))
-            let request = ProfileReadBatcher.Request(
-                bankOrgId: w.bankId, uscc: CreditWorld.uscc, scope: .profile, purpose: .loanApplication, requestId: nil, keyId: bankKey,
-                route: "GET /v1/enterprises/:uscc/profile")
             // The audit log held in SHARE mode: the first batch's insert waits, the queue fills.
             let outcomes = try await db.owner.withTransaction { c in
                 try await c.query("LOCK TABLE audit_log IN SHARE MODE", logger: db.owner.logger)
@@ -387,11 +392,8 @@ struct AuditCount: Sendable {
     @Test func aReadIsRefusedWhileTheQueueWaitsTooLong() async throws {
         try await TestDatabase.with { db in
             let w = try await CreditWorld.make(db)
-            let bankKey: UUID = try await db.owner.scalar("SELECT id FROM api_keys WHERE org_id = '\(w.bankId)'")
+            let request = try await Self.bankRead(db, w)
             let batcher = ProfileReadBatcher(db: db.app, maxBatch: 1, maxConcurrentBatches: 1, maxQueued: 1_000, maxWait: .milliseconds(200))
-            let request = ProfileReadBatcher.Request(
-                bankOrgId: w.bankId, uscc: CreditWorld.uscc, scope: .profile, purpose: .loanApplication, requestId: nil, keyId: bankKey,
-                route: "GET /v1/enterprises/:uscc/profile")
             let let_in = try await db.owner.withTransaction { c in
                 try await c.query("LOCK TABLE audit_log IN SHARE MODE", logger: db.owner.logger)
                 let first = Task { (try? await batcher.read(request)) != nil }  // runs, and waits on the lock
