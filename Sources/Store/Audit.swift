@@ -195,10 +195,11 @@ public enum Audit {
         }
     }
 
-    /// The chain's head now.
-    public static func head(_ db: Database) async throws -> (chainSeq: Int64, hash: Data) {
+    /// The chain's head now, and the database it is in (the anchors are kept per database).
+    public static func head(_ db: Database) async throws -> (chainSeq: Int64, hash: Data, database: String) {
         try await db.withConnection { c in
-            try await c.query("SELECT chain_seq, hash FROM audit_chain_head", logger: db.logger).collect()[0].decode((Int64, Data).self)
+            try await c.query("SELECT chain_seq, hash, current_database() FROM audit_chain_head", logger: db.logger).collect()[0]
+                .decode((Int64, Data, String).self)
         }
     }
 
@@ -319,7 +320,8 @@ public enum Audit {
                     result.firstBreak = Break(chainSeq: 0, logId: try row.decode(Int64.self), reason: "audit row is a copy of another (the same code)")
                 }
             }
-            if result.firstBreak == nil, let anchors, let anchor = try anchors.latest() {
+            let database = try await c.query("SELECT current_database()", logger: logger).collect()[0].decode(String.self)
+            if result.firstBreak == nil, let anchors, let anchor = try anchors.latest(database: database) {
                 let sealed = try await c.query("SELECT hash FROM audit_seal WHERE chain_seq = \(anchor.chainSeq)", logger: logger).collect()
                 if let row = sealed.first {
                     if try row.decode(Data.self) != anchor.hash {

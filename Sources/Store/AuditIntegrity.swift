@@ -118,8 +118,9 @@ extension Audit {
 }
 
 /// The anchor file: the chain's head written outside the database, one JSON line each time
-/// (`{"chain_seq", "hash", "at", "mac"}`, the code over the other three), so that a chain cut
-/// back or wiped and restarted is found: the database must still hold the anchored seal.
+/// (`{"database", "chain_seq", "hash", "at", "mac"}`, the code over the other four), so that a
+/// chain cut back or wiped and restarted is found: the database must still hold the anchored
+/// seal. One file may serve several databases (a test run's, a demo's): each checks its own lines.
 public struct AuditAnchors: Sendable {
     public let path: String
     /// Lines kept when the file is trimmed (it is rewritten keeping the newest).
@@ -129,20 +130,22 @@ public struct AuditAnchors: Sendable {
     public init(path: String) { self.path = path }
 
     public struct Anchor: Sendable, Equatable {
+        public let database: String
         public let chainSeq: Int64
         public let hash: Data
         public let at: String
     }
 
-    static func message(_ seq: Int64, _ hash: Data, _ at: String) -> Data {
-        Data("xyd-audit-anchor-v1|\(seq)|\(hash.map { String(format: "%02x", $0) }.joined())|\(at)".utf8)
+    static func message(_ database: String, _ seq: Int64, _ hash: Data, _ at: String) -> Data {
+        Data("xyd-audit-anchor-v2|\(database.utf8.count):\(database)|\(seq)|\(hex(hash))|\(at)".utf8)
     }
 
-    /// Appends the head (and makes it durable before returning).
-    public func append(chainSeq: Int64, hash: Data, at: Date = Date()) throws {
+    /// Appends the head of `database`'s chain (and makes it durable before returning).
+    public func append(database: String, chainSeq: Int64, hash: Data, at: Date = Date()) throws {
         let stamp = ISO8601DateFormatter().string(from: at)
-        let code = try AuditKey.mac(Self.message(chainSeq, hash, stamp))
-        let line = "{\"chain_seq\":\(chainSeq),\"hash\":\"\(hex(hash))\",\"at\":\"\(stamp)\",\"mac\":\"\(hex(code))\"}\n"
+        let code = try AuditKey.mac(Self.message(database, chainSeq, hash, stamp))
+        let name = String(decoding: try JSONEncoder().encode(database), as: UTF8.self)  // a JSON string
+        let line = "{\"database\":\(name),\"chain_seq\":\(chainSeq),\"hash\":\"\(hex(hash))\",\"at\":\"\(stamp)\",\"mac\":\"\(hex(code))\"}\n"
         let url = URL(fileURLWithPath: path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
         if !FileManager.default.fileExists(atPath: path) {
@@ -171,19 +174,20 @@ public struct AuditAnchors: Sendable {
         public var description: String { "anchor line \(line) does not verify with the audit key (the anchor file was altered)" }
     }
 
-    /// The newest anchor whose code verifies; a line that does not verify is an error (the file
-    /// was altered). Nil when there is no file or no line yet.
-    public func latest() throws -> Anchor? {
+    /// The newest anchor of `database` whose code verifies; any line that does not verify is an
+    /// error (the file was altered). Nil when there is no file or no line for it yet.
+    public func latest(database: String) throws -> Anchor? {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
         var best: Anchor?
         for (n, line) in text.split(separator: "\n").enumerated() where !line.isEmpty {
-            guard case .object(let o)? = try? JSONParser.parse(Array(line.utf8)),
+            guard case .object(let o)? = try? JSONParser.parse(Array(line.utf8)), let name = o["database"]?.stringValue,
                   let seqText = o["chain_seq"].flatMap({ v -> String? in if case .number(let n) = v { return n } else { return nil } }),
                   let seq = Int64(seqText), let hashHex = o["hash"]?.stringValue, let at = o["at"]?.stringValue,
                   let macHex = o["mac"]?.stringValue, let hash = unhex(hashHex), let code = unhex(macHex),
-                  try AuditKey.verify(code, Self.message(seq, hash, at))
+                  try AuditKey.verify(code, Self.message(name, seq, hash, at))
             else { throw Forged(line: n + 1) }
-            if best == nil || seq >= best!.chainSeq { best = Anchor(chainSeq: seq, hash: hash, at: at) }
+            guard name == database else { continue }
+            if best == nil || seq >= best!.chainSeq { best = Anchor(database: name, chainSeq: seq, hash: hash, at: at) }
         }
         return best
     }

@@ -72,7 +72,7 @@ public struct AuditSealer: Service {
             return
         }
         guard head.chainSeq > 0 else { return }
-        try anchors.append(chainSeq: head.chainSeq, hash: head.hash)
+        try anchors.append(database: head.database, chainSeq: head.chainSeq, hash: head.hash)
         lastAnchor.withLock { $0 = (head.chainSeq, now) }
         logger.info("audit chain anchored", metadata: ["chain_seq": "\(head.chainSeq)", "hash": "\(hex(head.hash))"])
     }

@@ -149,6 +149,14 @@ public enum Register {
         return try rows.first.map(decodeOrganisation)
     }
 
+    /// The enterprise organisation registered for a USCC, if any.
+    public static func organisation(on c: PostgresConnection, logger: Logger, uscc: String) async throws -> Organisation? {
+        let rows = try await c.query(
+            "SELECT id, kind, name, uscc, created_at FROM organisations WHERE uscc = \(uscc)", logger: logger
+        ).collect()
+        return try rows.first.map(decodeOrganisation)
+    }
+
     public static func organisation(on c: PostgresConnection, logger: Logger, kind: OrgKind, name: String) async throws -> Organisation? {
         let rows = try await c.query(
             "SELECT id, kind, name, uscc, created_at FROM organisations WHERE kind = \(kind.rawValue) AND name = \(name)",

@@ -23,7 +23,7 @@ struct OrgCommand: AsyncParsableCommand {
         @Option(help: "bank, enterprise, regulator, operator or procurement") var kind: OrgKind
         @Option(help: "Its name (unique among organisations of its kind).") var name: String
         @Option(help: "The enterprise's USCC (enterprises only).") var uscc: String?
-        @Flag(help: "If one of this kind and name exists, print its id instead of failing.") var ifAbsent = false
+        @Flag(help: "If one of this kind and name (or, for an enterprise, this USCC) exists, print its id instead of failing.") var ifAbsent = false
         @Flag(help: "Print the organisation as JSON.") var json = false
 
         func run() async throws {
@@ -32,6 +32,10 @@ struct OrgCommand: AsyncParsableCommand {
             let org = await withDatabase(config) { db in
                 try await db.withTransaction { c in
                     if ifAbsent, let existing = try await Register.organisation(on: c, logger: db.logger, kind: kind, name: name.trimmingBlanks()) {
+                        return existing
+                    }
+                    // An enterprise is known by its USCC whatever name it was registered under.
+                    if ifAbsent, kind == .enterprise, let uscc, let existing = try await Register.organisation(on: c, logger: db.logger, uscc: uscc) {
                         return existing
                     }
                     let org = try await Register.createOrganisation(on: c, logger: db.logger, kind: kind, name: name, uscc: uscc)

@@ -140,7 +140,7 @@ import TestSupport
         _ = try await Audit.sealAll(db.app)
         let anchors = AuditAnchors(path: NSTemporaryDirectory() + "xyd-anchors-\(UUID().uuidString).jsonl")
         let head = try await Audit.head(db.app)
-        try anchors.append(chainSeq: head.chainSeq, hash: head.hash)
+        try anchors.append(database: head.database, chainSeq: head.chainSeq, hash: head.hash)
         return anchors
     }
 
@@ -238,10 +238,16 @@ import TestSupport
             }
             #expect(try await verdict(db, anchors)?.reason.contains("seals cut or wiped") == true)
         }
+        // Another database's anchors in the same file are not this one's (a test run's, a demo's).
+        try await TestDatabase.with { db in
+            let anchors = try await sealedAndAnchored(db)
+            try anchors.append(database: "another", chainSeq: 1_000, hash: Data(repeating: 7, count: 32))
+            #expect(try await verdict(db, anchors) == nil)
+        }
         // A forged anchor line is refused.
         try await TestDatabase.with { db in
             let anchors = try await sealedAndAnchored(db)
-            let line = "{\"chain_seq\":1,\"hash\":\"00\",\"at\":\"2026-11-30T00:00:00Z\",\"mac\":\"00\"}\n"
+            let line = "{\"database\":\"\(db.name)\",\"chain_seq\":1,\"hash\":\"00\",\"at\":\"2026-11-30T00:00:00Z\",\"mac\":\"00\"}\n"
             let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: anchors.path))
             try handle.seekToEnd()
             try handle.write(contentsOf: Data(line.utf8))
@@ -307,7 +313,7 @@ import TestSupport
             await sealer.sealOnce(logger: db.app.logger, forceAnchor: true)
             let head = try await Audit.head(db.app)
             #expect(head.chainSeq == 4)
-            let anchored = try #require(try anchors.latest())
+            let anchored = try #require(try anchors.latest(database: head.database))
             #expect(anchored.chainSeq == head.chainSeq && anchored.hash == head.hash)
             #expect(try await Audit.verify(db.app, anchors: anchors).ok)
         }
