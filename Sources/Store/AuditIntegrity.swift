@@ -165,7 +165,7 @@ public struct AuditAnchors: Sendable {
         guard lines.count > Self.maxLines else { return }
         let kept = lines.suffix(Self.keptLines).joined(separator: "\n") + "\n"
         let temporary = path + ".tmp"
-        FileManager.default.createFile(atPath: temporary, contents: Data(kept.utf8), attributes: [.posixPermissions: 0o600])
+        _ = FileManager.default.createFile(atPath: temporary, contents: Data(kept.utf8), attributes: [.posixPermissions: 0o600])
         _ = try FileManager.default.replaceItemAt(URL(fileURLWithPath: path), withItemAt: URL(fileURLWithPath: temporary))
     }
 
