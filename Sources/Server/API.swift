@@ -199,7 +199,7 @@ public struct API {
                 // caller from the cache; every other route looks the key up each time. A refused
                 // key or role is audited; failed keys are throttled per address and key prefix.
                 let presented = request.headers[.authorization].map { String($0.dropFirst(min($0.count, API.bearerPrefix.count))) }
-                try throttle.check(address: context.clientAddress, key: presented)
+                try throttle.check(address: context.clientAddress)
                 let p: Principal
                 do {
                     if rule.handlerChecksKey {
@@ -208,10 +208,10 @@ public struct API {
                         p = try await API.authenticate(request, context: context, db: db)
                     }
                 } catch let refused as Problem where refused.kind == .unauthorized {
-                    throttle.failed(address: context.clientAddress, key: presented)
+                    let slowed = throttle.failed(address: context.clientAddress, key: presented)
                     await API.auditRefusal(db, context: context, route: rule.key, principal: nil, why: "key_refused",
                                            keyPrefix: presented.map { String($0.prefix(AuthThrottle.prefixLength)) })
-                    throw refused
+                    throw slowed ?? refused
                 }
                 guard kinds.contains(p.kind) else {
                     await API.auditRefusal(db, context: context, route: rule.key, principal: p, why: "role_refused", keyPrefix: nil)

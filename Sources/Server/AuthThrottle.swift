@@ -23,17 +23,23 @@ final class AuthThrottle: Sendable {
 
     static func prefix(_ key: String) -> String { "key:" + String(key.prefix(prefixLength)) }
 
-    /// 429 when this address or this key prefix has used its failures up.
-    func check(address: String?, key: String?) throws {
-        let waits = [byAddress.pending(address ?? "unknown"), key.flatMap { byPrefix.pending(Self.prefix($0)) }].compactMap { $0 }
-        if let wait = waits.max() {
-            throw Problem(.tooManyRequests, "too many failed sign-ins or unknown keys; try again in \(wait) s", headers: [.retryAfter: String(wait)])
-        }
+    /// 429 before any look-up when this address has used its failures up. (A key prefix is
+    /// checked only after its key failed: key prefixes are not secret, so a prefix's budget must
+    /// never refuse the genuine key.)
+    func check(address: String?) throws {
+        if let wait = byAddress.pending(address ?? "unknown") { throw Self.refusal(wait) }
     }
 
-    /// Counts one failure against the address and the key prefix.
-    func failed(address: String?, key: String?) {
+    /// Counts one failure against the address and the key prefix; once the prefix's budget is
+    /// spent the answer to its failed keys is 429 rather than 401 (guesses at one key slow down
+    /// from any number of addresses).
+    func failed(address: String?, key: String?) -> Problem? {
         _ = byAddress.take(address ?? "unknown")
-        if let key { _ = byPrefix.take(Self.prefix(key)) }
+        guard let key else { return nil }
+        return byPrefix.take(Self.prefix(key)).map(Self.refusal)
+    }
+
+    static func refusal(_ wait: Int) -> Problem {
+        Problem(.tooManyRequests, "too many failed sign-ins or unknown keys; try again in \(wait) s", headers: [.retryAfter: String(wait)])
     }
 }

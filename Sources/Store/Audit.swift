@@ -67,6 +67,11 @@ public struct AuditRecord: Sendable, Codable {
     }
 }
 
+/// The audit chain's head row is gone: nothing is sealed until an operator looks (`xyd audit verify`).
+public struct AuditHeadMissing: Error, CustomStringConvertible {
+    public var description: String { "the audit chain's head row is missing (the chain was wiped?): nothing is sealed; run xyd audit verify" }
+}
+
 /// The tamper-evident audit log: append-only rows, chained in batches by a sealer.
 public enum Audit {
     public static let genesisHash = Data(repeating: 0, count: 32)
@@ -141,7 +146,9 @@ public enum Audit {
             let head = try await c.query(
                 "SELECT chain_seq, hash FROM audit_chain_head FOR UPDATE", logger: logger
             ).collect()
-            guard let headRow = head.first else { preconditionFailure("audit_chain_head has its row from migration 0025") }
+            // Its row comes with migration 0025; without it someone wiped the chain: refuse to seal
+            // (verify names it) rather than start a new chain over the evidence.
+            guard let headRow = head.first else { throw AuditHeadMissing() }
             var (seq, hash) = try headRow.decode((Int64, Data).self)
             let queued = try await c.query(
                 """
@@ -305,10 +312,11 @@ public enum Audit {
             }
             if result.firstBreak == nil {
                 let head = try await c.query("SELECT chain_seq, hash FROM audit_chain_head", logger: logger).collect()
-                let (headSeq, headHash) = try head[0].decode((Int64, Data).self)
-                if headSeq != expectedSeq - 1 || headHash != hash {
+                if head.isEmpty {
+                    result.firstBreak = Break(chainSeq: expectedSeq - 1, logId: nil, reason: "the chain head is missing (the chain was wiped?)")
+                } else if let row = try? head[0].decode((Int64, Data).self), row.0 != expectedSeq - 1 || row.1 != hash {
                     result.firstBreak = Break(
-                        chainSeq: headSeq, logId: nil, reason: "chain head does not match the last seal (seals removed from the end?)")
+                        chainSeq: row.0, logId: nil, reason: "chain head does not match the last seal (seals removed from the end?)")
                 }
             }
             if result.firstBreak == nil {

@@ -20,6 +20,10 @@ public struct DatabaseSettings: Sendable {
     /// or every connection busy): then `DatabaseUnavailable`.
     public var acquireTimeoutMilliseconds: Int = defaultAcquireTimeoutMilliseconds
     public static let defaultAcquireTimeoutMilliseconds = 5_000
+    /// The longest a connection is held by one piece of work: twice the statement time-out and
+    /// ten seconds more. Past it the connection is closed (a statement on a connection the
+    /// database dropped may otherwise never be answered).
+    public var leaseTimeoutMilliseconds: Int { max(statementTimeoutMilliseconds * 2 + 10_000, acquireTimeoutMilliseconds + 1_000) }
 
     public init(
         url: DatabaseURL,
@@ -105,30 +109,43 @@ public struct Database: Sendable {
         if let a = joined { return try await Database.savepoint(a, logger: logger, body) }
         leasesInUse.record(leaseCounter.add(1))
         defer { leasesInUse.record(leaseCounter.add(-1)) }
-        // The wait for a connection has a deadline (the lease is cancelled past it); the work on
-        // it is bounded by the server's statement_timeout.
-        let acquired = Locked(false)
+        // The wait for a connection has a deadline (the lease is cancelled past it); so has the
+        // work on it: the server's statement_timeout bounds each statement, but a statement in
+        // flight on a connection the database dropped (a crash) may never be answered — past the
+        // lease's deadline the connection is closed, which fails it (and frees the caller).
+        let leased = Locked<(acquired: Bool, connection: PostgresConnection?, expired: Bool)>((false, nil, false))
         let limit = Duration.milliseconds(settings.acquireTimeoutMilliseconds)
+        let leaseLimit = Duration.milliseconds(settings.leaseTimeoutMilliseconds)
         let client = self.client
         return try await withoutActuallyEscaping(body) { body in
             try await withThrowingTaskGroup(of: R?.self) { group in
                 let work: @Sendable () async throws -> R? = { [body = UncheckedBox(body)] in
                     try await client.withConnection { connection in
-                        acquired.withLock { $0 = true }
+                        leased.withLock { $0 = (true, connection, false) }
                         return try await body.value(connection)
                     }
                 }
                 group.addTask(operation: work)
                 group.addTask {
                     try await Task.sleep(for: limit)
-                    if !acquired.withLock({ $0 }) { throw DatabaseUnavailable(why: "no connection within \(limit)") }
+                    if !leased.withLock({ $0.acquired }) { throw DatabaseUnavailable(why: "no connection within \(limit)") }
+                    try await Task.sleep(for: leaseLimit - limit)
+                    if let connection = leased.withLock({ l -> PostgresConnection? in l.expired = true; return l.connection }) {
+                        try? await connection.close()
+                        throw DatabaseUnavailable(why: "no answer within \(leaseLimit): the connection was closed")
+                    }
                     return nil
                 }
                 defer { group.cancelAll() }
-                while let next = try await group.next() {
-                    if let result = next { return result }
+                do {
+                    while let next = try await group.next() {
+                        if let result = next { return result }
+                    }
+                    throw CancellationError()
+                } catch where leased.withLock({ $0.expired }) && !(error is DatabaseUnavailable) {
+                    // The work failed because its connection was closed at the deadline: say so.
+                    throw DatabaseUnavailable(why: "no answer within \(leaseLimit): the connection was closed")
                 }
-                throw CancellationError()
             }
         }
     }

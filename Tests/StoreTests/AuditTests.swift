@@ -319,6 +319,19 @@ import TestSupport
         }
     }
 
+    /// Everything wiped and the head row deleted too (the outside probe): verify names it rather
+    /// than crash, and the sealer refuses to start a new chain over the evidence.
+    @Test func aChainWipedWithItsHeadIsNamedAndNotResealed() async throws {
+        try await TestDatabase.with { db in
+            let anchors = try await sealedAndAnchored(db)
+            try await db.owner.execute("TRUNCATE audit_seal, audit_unsealed, audit_log")
+            try await db.owner.execute("DELETE FROM audit_chain_head")
+            #expect(try await verdict(db, anchors)?.reason.contains("head is missing") == true)
+            try await writer.write(db.app, count: 1, prefix: "after")
+            await #expect(throws: AuditHeadMissing.self) { _ = try await Audit.sealAll(db.app) }
+        }
+    }
+
     @Test func verifyingChangesNothing() async throws {
         try await TestDatabase.with { db in
             try await writer.write(db.app, count: 3)

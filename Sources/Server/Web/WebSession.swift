@@ -82,7 +82,7 @@ enum WebSession {
     /// A refused key is audited (`session.sign_in`, denied) and counted by the throttle: past its
     /// budget the form answers 429 before looking the key up.
     static func signIn(_ db: Database, _ call: Call, key: String, allowed: Set<OrgKind>) async throws -> Result<(String, Principal), SignInRefused> {
-        try call.throttle?.check(address: call.context.clientAddress, key: key)
+        try call.throttle?.check(address: call.context.clientAddress)
         let result = try await db.withTransaction { c -> Result<(String, Principal), SignInRefused> in
             switch try await Register.authenticate(on: c, logger: call.logger, key: key) {
             case .failure(let why):
@@ -103,7 +103,7 @@ enum WebSession {
                 return .success((token, p))
             }
         }
-        if case .failure = result { call.throttle?.failed(address: call.context.clientAddress, key: key) }
+        if case .failure = result, let slowed = call.throttle?.failed(address: call.context.clientAddress, key: key) { throw slowed }
         return result
     }
 

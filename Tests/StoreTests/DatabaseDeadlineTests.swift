@@ -1,0 +1,33 @@
+import Foundation
+import PostgresNIO
+import Store
+import Testing
+import TestSupport
+
+/// Work that never ends on a leased connection — as a statement in flight on a connection the
+/// database dropped in a crash never ends (the outside probe, issue 16) — loses the connection
+/// at the lease's deadline: the caller gets `DatabaseUnavailable`, and the pool goes on.
+@Suite struct DatabaseDeadlineTests {
+    @Test func workThatNeverEndsLosesItsConnectionAtTheLeaseDeadline() async throws {
+        try await TestDatabase.with { db in
+            // A statement time-out of 100 ms makes the lease's deadline 10.2 s.
+            var settings = DatabaseSettings(url: db.appURL, poolSize: 2, statementTimeoutMilliseconds: 100)
+            settings.acquireTimeoutMilliseconds = 1_000
+            #expect(settings.leaseTimeoutMilliseconds == 10_200)
+            let pool = Database(settings: settings, logger: TestEnvironment.logger)
+            try await pool.withRunning { pool in
+                await #expect(throws: DatabaseUnavailable.self) {
+                    try await pool.withConnection { c in
+                        // The server itself will not end it: only the lease's deadline can.
+                        try await c.query("SET statement_timeout = 0", logger: pool.logger)
+                        try await c.query("SELECT pg_sleep(600)", logger: pool.logger)
+                    }
+                }
+                let one: Int = try await pool.withConnection { c in
+                    try await c.query("SELECT 1", logger: pool.logger).collect()[0].decode(Int.self)
+                }
+                #expect(one == 1)
+            }
+        }
+    }
+}
