@@ -12,8 +12,8 @@ import TestSupport
 /// Faults from the outside fault-injection run (issue 16), each reproduced against the real
 /// database.
 @Suite struct FaultTests {
-    static let idempotencyKey = HTTPField.Name("Idempotency-Key")!
-    static let demand = #"{"amount_fen": 20000000, "term_months": 12, "purpose": "working capital", "collateral_offered": false, "first_loan": false}"#
+    static let idempotencyKey = IdempotencyTests.key
+    static let demand = IdempotencyTests.demand
 
     /// The fault run's deterministic reproduction: the request's effect commits but recording its
     /// response fails. Now both are one transaction: nothing commits, and the retry runs once.
