@@ -64,7 +64,7 @@ public struct Call: Sendable {
         }
         let buffer = try await request.body.collect(upTo: context.bodyLimit)
         if buffer.readableBytes == 0 { throw Problem(.badRequest, "a JSON body is required") }
-        if jsonHoldsNul(buffer) { throw Problem(.badRequest, "the body holds a NUL character (U+0000), which no text may contain") }
+        try Call.checkBody(buffer)
         return try Call.decoder.decode(T.self, from: buffer)
     }
 
@@ -91,8 +91,21 @@ public struct Call: Sendable {
         if let contentType = request.headers[.contentType], !contentType.lowercased().hasPrefix("application/json") {
             throw Problem(.unsupportedMediaType, "send application/json")
         }
-        if jsonHoldsNul(buffer) { throw Problem(.badRequest, "the body holds a NUL character (U+0000), which no text may contain") }
+        try Call.checkBody(buffer)
         return try Call.decoder.decode(T.self, from: buffer)
+    }
+
+    /// What the decoder would let through but no body may hold: U+0000, and a key given twice in
+    /// one object (the decoder keeps one of them silently; a proxy in front may read the other).
+    static func checkBody(_ buffer: ByteBuffer) throws {
+        if jsonHoldsNul(buffer) { throw Problem(.badRequest, "the body holds a NUL character (U+0000), which no text may contain") }
+        do {
+            _ = try JSONParser.parse(Array(buffer.readableBytesView))
+        } catch where error.reason.hasPrefix("duplicate key") {
+            throw Problem(.badRequest, "the body gives a key twice in one object (\(error.reason))")
+        } catch {
+            // Anything else malformed: the decoder says what, field by field.
+        }
     }
 
     /// The audit entry for this call, with actor and route filled in.

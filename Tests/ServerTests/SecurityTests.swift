@@ -279,6 +279,9 @@ import TestSupport
                 // An escaped backslash before `u0000` is text, not NUL.
                 let text = #"{"amount_fen": 20000000, "term_months": 12, "purpose": "a\\u0000b", "collateral_offered": false, "first_loan": false}"#
                 #expect(try await post(client, w.business, "/v1/me/demands", text).status == .created)
+                // A key given twice (the outside probe): the decoder would keep one silently.
+                let twice = #"{"amount_fen": 20000000, "amount_fen": -1, "term_months": 12, "purpose": "x", "collateral_offered": false, "first_loan": false}"#
+                #expect(try await post(client, w.business, "/v1/me/demands", twice).status == .badRequest)
                 #expect(try await client.execute(uri: "/v1/public/enterprises?name=a%00b", method: .get).status == .badRequest)
                 #expect(try await client.execute(uri: "/v1/public/enterprises/%00", method: .get).status == .badRequest)
                 // A body over the limit without a Content-Length (as chunked ones come): 413.
