@@ -32,8 +32,6 @@ public enum AuditKey {
         current.withLock { $0 = key }
     }
 
-    public static var isConfigured: Bool { current.withLock { $0 != nil } }
-
     static func require() throws -> SymmetricKey {
         guard let key = current.withLock({ $0 }) else { throw Missing() }
         return SymmetricKey(data: key)
@@ -53,13 +51,6 @@ public enum AuditKey {
             throw Invalid(description: "the audit key (XYD_AUDIT_KEY or XYD_AUDIT_KEY_FILE) must be 32 bytes, base64")
         }
         return bytes
-    }
-
-    /// A short fingerprint of the configured key (for manifests and start-up logs; not secret).
-    public static func fingerprint() throws -> String {
-        let key = try require()
-        let mac = HMAC<SHA256>.authenticationCode(for: Data("xyd-audit-key-fingerprint".utf8), using: key)
-        return Data(mac).prefix(8).map { String(format: "%02x", $0) }.joined()
     }
 
     static func mac(_ message: Data) throws -> Data {
