@@ -91,3 +91,31 @@ public enum Suppression {
     /// Whether a table's total must be hidden (fewer than `threshold` enterprises in all).
     public static func totalHidden(_ total: Int) -> Bool { total > 0 && total < threshold }
 }
+
+/// Rounding of the figures regulators may filter (by date range, district, industry, size, bank,
+/// product kind): every count is published as a multiple of `countBase` and every amount as a
+/// multiple of `fenBase`, each figure on its own. Suppression alone is not enough there: two
+/// shown totals that differ by one small cell (two date ranges, or a total and the other rows
+/// fetched one by one) would give the cell back by subtraction. Rounded, any sum or difference
+/// of published figures is again a multiple of the base, so it never reads a count of 1–4
+/// businesses nor an amount finer than ¥1,000,000. Ratios are computed from the rounded figures
+/// (a ratio of exact small counts would give them back). Half rounds up: 1, 2 → 0; 3, 4 → 5.
+public enum Rounding {
+    public static let countBase: Int64 = 5
+    /// ¥1,000,000 in fen.
+    public static let fenBase: Int64 = 100_000_000
+    /// Decimal places of model statistics (AUC, KS, Gini) computed on filtered loans: four would
+    /// name the counts behind them (0.7333 is 11/15).
+    public static let modelPlaces = 2
+
+    public static func count(_ n: Int64) -> Int64 { nearest(n, countBase) }
+    public static func count(_ n: Int) -> Int64 { nearest(Int64(n), countBase) }
+    public static func fen(_ n: Int64) -> Int64 { nearest(n, fenBase) }
+
+    static func nearest(_ n: Int64, _ base: Int64) -> Int64 {
+        n >= 0 ? (n + base / 2) / base * base : -((-n + base / 2) / base * base)
+    }
+
+    /// The note every rounded table carries.
+    public static let note = "counts are rounded to the nearest 5 and amounts to the nearest ¥1,000,000, each figure on its own (a total may differ from the sum of its rows); ratios are computed from the rounded figures"
+}

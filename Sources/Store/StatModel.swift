@@ -11,10 +11,12 @@ extension Stats {
 
     /// A row of enterprises by grade: each grade a cell of its own, small ones hidden within the
     /// row (with a complement, the row's total being shown).
-    static func gradeRow(_ key: String, _ byGrade: [String: Int]) -> StatTable.Row {
+    /// `rounded`: the counts as `Rounding` publishes them (for a table that takes filters).
+    static func gradeRow(_ key: String, _ byGrade: [String: Int], rounded: Bool = false) -> StatTable.Row {
         let counts = grades.map { byGrade[$0] ?? 0 }
         let hide = Suppression.hidden(counts, totalShown: true)
-        return StatTable.Row(key: key, values: counts.indices.map { hide[$0] ? .suppressed : .int(Int64(counts[$0])) } + [.int(Int64(counts.reduce(0, +)))],
+        func shown(_ n: Int) -> StatTable.Value { .int(rounded ? Rounding.count(n) : Int64(n)) }
+        return StatTable.Row(key: key, values: counts.indices.map { hide[$0] ? .suppressed : shown(counts[$0]) } + [shown(counts.reduce(0, +))],
                              enterprises: counts.reduce(0, +))
     }
 
@@ -45,9 +47,9 @@ extension Stats {
         for try await (month, grade, n) in try await c.query(q, logger: logger).decode((String, String, Int).self) {
             cells[month, default: [:]][grade] = n
         }
-        let rows = cells.keys.sorted().map { gradeRow($0, cells[$0] ?? [:]) }
+        let rows = cells.keys.sorted().map { gradeRow($0, cells[$0] ?? [:], rounded: true) }
         var t = StatTable(name: "applicant_grades", by: "month", columns: grades.map { .init($0, .count) } + [.init("enterprises", .count)],
-                          rows: rows, total: nil, notes: ["businesses posting demands in the month, by their grade at posting"])
+                          rows: rows, total: nil, notes: ["businesses posting demands in the month, by their grade at posting", Rounding.note])
         try await stamp(&t, c, logger: logger, "demands")
         t.suppress()
         return t
@@ -168,14 +170,17 @@ extension Stats {
         let rows = loans.keys.sorted().map { version -> StatTable.Row in
             let l = loans[version]!
             let s = ModelHealth.separation(l)
+            let places = Rounding.modelPlaces
             return StatTable.Row(key: version, values: [
-                .int(Int64(l.count)), .int(Int64(l.filter(\.bad).count)), StatTable.ratio(s?.auc), StatTable.ratio(s?.ks), StatTable.ratio(s?.gini),
+                .int(Rounding.count(l.count)), .int(Rounding.count(l.filter(\.bad).count)),
+                StatTable.ratio(s?.auc, places: places), StatTable.ratio(s?.ks, places: places), StatTable.ratio(s?.gini, places: places),
             ], enterprises: enterprises[version]!.count)
         }
         var t = StatTable(name: "separation", by: "scorecard_version",
                           columns: [.init("loans", .count), .init("bad", .count), .init("auc", .index), .init("ks", .index), .init("gini", .index)],
                           rows: rows, total: nil,
-                          notes: ["loans with a reported outcome; bad: defaulted or 90 days overdue in any reported month; score at posting"])
+                          notes: ["loans with a reported outcome; bad: defaulted or 90 days overdue in any reported month; score at posting",
+                                  "AUC, KS and Gini to two decimals", Rounding.note])
         try await stamp(&t, c, logger: logger, "demands")
         t.suppress()
         return t
@@ -204,17 +209,19 @@ extension Stats {
             let o = outcomes[segment]
             // The default rate counts the segment's borrowers: hidden on its own when they are few.
             let rateHidden = (o?.enterprises ?? 0) > 0 && (o?.enterprises ?? 0) < Suppression.threshold
+            let loans = Rounding.count(o?.loans ?? 0), bad = Rounding.count(o?.bad ?? 0)
             rows.append(StatTable.Row(key: segment, values: [
-                .int(Int64(n)), StatTable.ratio(value), .text(value.map(ModelHealth.psiLevel) ?? "n/a"),
-                rateHidden ? .suppressed : .int(o?.loans ?? 0), rateHidden ? .suppressed : .int(o?.bad ?? 0),
-                rateHidden ? .suppressed : (o.map { StatTable.ratio($0.bad, $0.loans) } ?? .null),
+                .int(Rounding.count(n)), StatTable.ratio(value), .text(value.map(ModelHealth.psiLevel) ?? "n/a"),
+                rateHidden ? .suppressed : .int(loans), rateHidden ? .suppressed : .int(bad),
+                rateHidden ? .suppressed : (o == nil ? .null : StatTable.ratio(bad, loans)),
             ], enterprises: n))
         }
         var t = StatTable(name: "segments", by: by.rawValue,
                           columns: [.init("enterprises", .count), .init("score_psi", .index), .init("level", .text), .init("loans", .count),
                                     .init("bad", .count), .init("default_rate", .ratio)],
                           rows: rows, total: nil,
-                          notes: ["score PSI within the segment against the segment at the version's baseline; default rate over loans with a reported outcome"])
+                          notes: ["score PSI within the segment against the segment at the version's baseline; default rate over loans with a reported outcome",
+                                  Rounding.note])
         try await stamp(&t, c, logger: logger, "model")
         t.suppress()
         return t

@@ -91,9 +91,9 @@ public struct StatTable: Sendable {
         return .decimal("\(scaled / 100).\(String(scaled % 100).leftPadded(2))")
     }
 
-    public static func ratio(_ x: Double?) -> Value {
+    public static func ratio(_ x: Double?, places: Int = 4) -> Value {
         guard let x, x.isFinite else { return .null }
-        return .decimal(String(format: "%.4f", x))
+        return .decimal(String(format: "%.\(places)f", x))
     }
 }
 
@@ -107,6 +107,14 @@ public struct StatFilter: Sendable, Equatable {
     public var bank: UUID?
     public var productKind: String?
     public init() {}
+
+    /// The filters set, as `name=value` pairs, for the audit log (which records what each read
+    /// asked for: the trail of a differencing attempt).
+    public var auditText: String {
+        [("from", from), ("to", to), ("district", district), ("industry", industry), ("size", size),
+         ("bank", bank?.uuidString.lowercased()), ("product_kind", productKind)]
+            .compactMap { name, value in value.map { "\(name)=\($0)" } }.joined(separator: " ")
+    }
 }
 
 /// What a table can be broken down by.
@@ -201,10 +209,11 @@ extension Stats {
             let cells = r.makeRandomAccess()
             func i(_ k: Int) throws -> Int64 { try cells[offset + k].decode(Int64.self) }
             let enterprises = try cells[offset].decode(Int.self)
-            let posted = try i(1), postedFen = try i(2), disbursedFen = try i(7)
+            let postedFen = Rounding.fen(try i(2)), disbursedFen = Rounding.fen(try i(7))
             return StatTable.Row(key: key, values: [
-                .int(posted), .int(postedFen), .int(try i(3)), .int(try i(4)), .int(try i(5)), .int(try i(6)), .int(disbursedFen),
-                StatTable.ratio(disbursedFen, postedFen), .int(Int64(enterprises)),
+                .int(Rounding.count(try i(1))), .int(postedFen), .int(Rounding.count(try i(3))), .int(Rounding.count(try i(4))),
+                .int(Rounding.fen(try i(5))), .int(Rounding.count(try i(6))), .int(disbursedFen),
+                StatTable.ratio(disbursedFen, postedFen), .int(Rounding.count(enterprises)),
             ], enterprises: enterprises)
         }
         let (rows, total) = try await grouped(c, logger: logger, by: by, measures: measures, filter: filter, row: row)
@@ -214,7 +223,7 @@ extension Stats {
                       .init("granted_fen", .fen), .init("disbursed", .count), .init("disbursed_fen", .fen), .init("solve_rate", .ratio),
                       .init("enterprises", .count)],
             rows: rows, total: total,
-            notes: ["solve_rate: disbursed amount over posted amount"])
+            notes: ["solve_rate: disbursed amount over posted amount", Rounding.note])
         try await stamp(&t, c, logger: logger, "demands")
         t.suppress()
         return t
@@ -234,11 +243,9 @@ extension Stats {
         func row(_ key: String, _ r: PostgresRow, offset: Int) throws -> StatTable.Row {
             let cells = r.makeRandomAccess()
             func d(_ k: Int) throws -> StatTable.Value { try cells[offset + k].decode(String?.self).map(StatTable.Value.decimal) ?? .null }
-            return StatTable.Row(key: key, values: [
-                .int(try cells[offset + 1].decode(Int64.self)), try d(2), try d(3),
-                .int(try cells[offset + 4].decode(Int64.self)), try d(5), try d(6),
-                .int(try cells[offset + 7].decode(Int64.self)), .int(try cells[offset + 8].decode(Int64.self)),
-            ], enterprises: try cells[offset].decode(Int.self))
+            func n(_ k: Int) throws -> StatTable.Value { .int(Rounding.count(try cells[offset + k].decode(Int64.self))) }
+            return StatTable.Row(key: key, values: [try n(1), try d(2), try d(3), try n(4), try d(5), try d(6), try n(7), try n(8)],
+                                 enterprises: try cells[offset].decode(Int.self))
         }
         let (rows, total) = try await grouped(c, logger: logger, by: by, measures: measures, filter: filter, row: row)
         var t = StatTable(
@@ -248,7 +255,7 @@ extension Stats {
                       .init("take_up_overdue", .count), .init("decision_overdue", .count)],
             rows: rows, total: total,
             notes: ["hours from posting to take-up, and from take-up to grant or decline",
-                    "overdue: not taken up within 3 working days, or not decided within 10 working days of take-up"])
+                    "overdue: not taken up within 3 working days, or not decided within 10 working days of take-up", Rounding.note])
         try await stamp(&t, c, logger: logger, "demands")
         t.suppress()
         return t
@@ -258,13 +265,15 @@ extension Stats {
     public static func declines(_ c: PostgresConnection, logger: Logger, filter: StatFilter) async throws -> StatTable {
         let q = filtered("SELECT decline_reason, count(DISTINCT enterprise)::int, count(*) FROM stat_demand",
                          " AND declined GROUP BY 1 ORDER BY 3 DESC, 1", filter)
+        var declined: Int64 = 0, enterprises = 0
         let rows = try await run(c, logger: logger, q).map { r in
-            let (reason, enterprises, n) = try r.decode((String?, Int, Int64).self)
-            return StatTable.Row(key: reason ?? "unknown", values: [.int(n)], enterprises: enterprises)
+            let (reason, e, n) = try r.decode((String?, Int, Int64).self)
+            declined += n
+            enterprises += e
+            return StatTable.Row(key: reason ?? "unknown", values: [.int(Rounding.count(n))], enterprises: e)
         }
-        let total = StatTable.Row(key: "total", values: [.int(rows.reduce(0) { if case .int(let n) = $1.values[0] { $0 + n } else { $0 } })],
-                                  enterprises: rows.reduce(0) { $0 + $1.enterprises })
-        var t = StatTable(name: "declines", by: "reason", columns: [.init("declined", .count)], rows: rows, total: total)
+        let total = StatTable.Row(key: "total", values: [.int(Rounding.count(declined))], enterprises: enterprises)
+        var t = StatTable(name: "declines", by: "reason", columns: [.init("declined", .count)], rows: rows, total: total, notes: [Rounding.note])
         try await stamp(&t, c, logger: logger, "demands")
         t.suppress()
         return t
@@ -295,10 +304,11 @@ extension Stats {
             let isConnected = try cells[1].decode(Bool.self)
             banks += 1
             if isConnected { connected += 1 }
-            let decided = try i(7), declined = try i(8)
+            func n(_ k: Int) throws -> Int64 { Rounding.count(try i(k)) }
+            let decided = try n(7), declined = try n(8)
             return StatTable.Row(key: try cells[0].decode(String.self), values: [
-                .text(isConnected ? "yes" : "no"), .int(try i(3)), .int(try i(4)), .int(try i(5)), .int(try i(6)), .int(decided),
-                .int(declined), StatTable.ratio(declined, decided), .int(try i(9)),
+                .text(isConnected ? "yes" : "no"), .int(try n(3)), .int(try n(4)), .int(try n(5)), .int(try n(6)), .int(decided),
+                .int(declined), StatTable.ratio(declined, decided), .int(try n(9)),
                 try cells[10].decode(String?.self).map(StatTable.Value.decimal) ?? .null,
             ], enterprises: try cells[2].decode(Int.self))
         }
@@ -311,7 +321,7 @@ extension Stats {
                       .init("decision_overdue", .count), .init("decision_hours_median", .hours)],
             rows: rows, total: total,
             notes: ["connected: an active API key and a published product; the total row gives the share of banks connected (target over 0.5)",
-                    "take_up_overdue: matched, and neither taken up nor passed within 3 working days while the demand waited"])
+                    "take_up_overdue: matched, and neither taken up nor passed within 3 working days while the demand waited", Rounding.note])
         try await stamp(&t, c, logger: logger, "banks")
         // Rows are hidden by their enterprises; the total is a share of banks, never hidden.
         let hide = Suppression.hidden(rows.map(\.enterprises), totalShown: false)

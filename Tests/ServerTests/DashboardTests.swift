@@ -56,8 +56,9 @@ import TestSupport
                 }
                 let overview = String(buffer: try await client.execute(uri: "/dashboard", method: .get, headers: [.cookie: cookie]).body)
                 #expect(overview.contains("<svg") && overview.contains("<title id=") && overview.contains("融资漏斗"))
-                // The exact figure is on hover: 320614 disbursed 7,200,000 fen = ¥72,000.00 (shown as 7.20万元).
-                #expect(overview.contains("title=\"¥72,000.00\"") && overview.contains("7.20万元"))
+                // The published figure is on hover: 320614 disbursed ¥7,200,000, published as ¥7,000,000 (shown as 700.00万元).
+                #expect(overview.contains("title=\"¥7,000,000.00\"") && overview.contains("700.00万元"))
+                #expect(overview.contains("计数按 5、金额按 100 万元各自修约"))
                 // A bad filter is named on the page.
                 #expect(try await client.execute(uri: "/dashboard?from=2026-13", method: .get, headers: [.cookie: cookie]).status == .unprocessableContent)
                 // Sign-out needs the session's CSRF token.

@@ -47,11 +47,15 @@ struct DashboardRoutes {
         page(api, "/dashboard", title: "总览 Overview") { c, call, f in try await overview(c, call, f) }
         page(api, "/dashboard/inclusion", title: "普惠金融 Inclusion") { c, call, f in try await inclusion(c, call, f) }
         page(api, "/dashboard/banks", title: "银行服务 Bank service") { c, call, f in try await banks(c, call, f) }
-        page(api, "/dashboard/quality", title: "数据质量 Data quality") { c, call, _ in try await quality(c, call) }
+        page(api, "/dashboard/quality", title: "数据质量 Data quality", rounded: false) { c, call, _ in try await quality(c, call) }
         page(api, "/dashboard/model", title: "模型健康 Model health") { c, call, f in try await model(c, call, f) }
     }
 
-    func page(_ api: API, _ path: String, title: String,
+    /// What every page of rounded figures says under them (see `Rounding`).
+    static let roundingNote = "<p class=\"note\">为保护企业隐私，计数按 5、金额按 100 万元各自修约（合计可能与分项之和略有不同），比率按修约后的数字计算；少于 \(Suppression.threshold) 家企业的格子不显示。"
+        + " To protect businesses, counts are rounded to the nearest 5 and amounts to the nearest ¥1,000,000, each on its own (a total may differ slightly from the sum of its rows); ratios use the rounded figures; cells of fewer than \(Suppression.threshold) businesses are not shown.</p>"
+
+    func page(_ api: API, _ path: String, title: String, rounded: Bool = true,
               _ body: @escaping @Sendable (PostgresConnection, Call, StatFilter) async throws -> String) {
         api.on(.get, path) { call in
             let filter: StatFilter
@@ -64,10 +68,10 @@ struct DashboardRoutes {
             let content = try await db.withTransaction { c in
                 let generation = try await StatCache.generation(c, logger: call.logger)
                 let html = try await cache.text(key, generation: generation) { try await body(c, call, filter) }
-                try await Audit.record(on: c, logger: call.logger, call.auditEntry(action: "stats.read", result: .allowed, detail: ["page": path]))
+                try await Audit.record(on: c, logger: call.logger, call.auditEntry(action: "stats.read", result: .allowed, detail: RegulatorRoutes.auditDetail(call, ["page": path])))
                 return html
             }
-            return WebSession.html(Html.page(title: title, current: path, session: call.session, body: content))
+            return WebSession.html(Html.page(title: title, current: path, session: call.session, body: content + (rounded ? Self.roundingNote : "")))
         }
     }
 

@@ -94,12 +94,20 @@ struct RegulatorRoutes {
                     let t = try await build(c, call)
                     return csv ? StatRender.csv(t) : StatRender.json(t).jsonText
                 }
-                try await Audit.record(on: c, logger: call.logger, call.auditEntry(action: "stats.read", result: .allowed, detail: ["table": name]))
+                try await Audit.record(on: c, logger: call.logger, call.auditEntry(action: "stats.read", result: .allowed, detail: Self.auditDetail(call, ["table": name])))
                 return text
             }
             let by = call.request.uri.queryParameters.get("by").map { "-by-" + $0.filter { $0.isLetter || $0 == "_" } } ?? ""
             return csv ? StatRender.csvResponse(text, filename: "\(name)\(by).csv") : StatRender.jsonResponse(text)
         }
+    }
+
+    /// What a statistics read asked for, for its audit row: the filters (validated) and the breakdown.
+    static func auditDetail(_ call: Call, _ detail: [String: String]) -> [String: String] {
+        var d = detail
+        if let f = try? filter(call), !f.auditText.isEmpty { d["filters"] = f.auditText }
+        if let by = call.request.uri.queryParameters.get("by"), StatDimension(rawValue: by) != nil { d["by"] = by }
+        return d
     }
 
     /// CSV when `?format=csv` or `Accept: text/csv`; `?format=` other than json or csv is 422.
