@@ -280,10 +280,6 @@ public struct Ingestor: Sendable {
     }
 
     func live(_ dataset: Dataset) async throws -> Int {
-        try await db.withConnection { c in
-            try await c.query(
-                "SELECT coalesce((SELECT live::int FROM feed_state WHERE dataset = \(dataset.rawValue)), 0)", logger: db.logger
-            ).collect()[0].decode(Int.self)
-        }
+        try await db.withConnection { c in try await IngestStore.live(c, logger: db.logger, dataset: dataset) }
     }
 }

@@ -8,28 +8,8 @@ import Foundation
 /// (`SimEnterprise.wouldDefault`), so model health is measured honestly against it.
 /// A pure function of the seed.
 public enum MarketHistory {
-    public struct Demand: Sendable {
-        public let uscc: String
-        public let postedAt: Date
-        public let amountFen: Int64
-        public let termMonths: Int
-        public let firstLoan: Bool
-        public let collateral: Bool
-        public let purpose: String
-        /// Banks (by index) matched to it, and those of them that passed.
-        public let matched: [Int]
-        public let passed: [Int]
-        public let bank: Int?
-        public let takenUpAt: Date?
-        public let granted: Bool?
-        public let decidedAt: Date?
-        public let declineReason: String?
-        public let rateBp: Int?
-        public let disbursedOn: Day?
-        public let state: String
-        public let closedAt: Date?
-        public let outcomes: [(month: String, status: String)]
-    }
+    /// A demand of the history, with what became of it.
+    public typealias Demand = HistoricalDemand
 
     public static let purposes = ["采购原材料 raw materials", "扩大生产 expand production", "流动资金 working capital", "设备更新 new equipment",
                                   "农资采购 farm inputs", "支付工资 wages", "订单备货 stock for orders"]

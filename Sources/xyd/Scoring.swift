@@ -92,13 +92,7 @@ struct Rescore: AsyncParsableCommand {
             }
             if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             let seconds = Date().timeIntervalSince(started)
-            let grades = try await db.withConnection { c in
-                var g: [String: Int] = [:]
-                for try await (grade, n) in try await c.query(
-                    "SELECT coalesce(grade, 'thin_file'), count(*)::int FROM profile GROUP BY 1", logger: db.logger
-                ).decode((String, Int).self) { g[grade] = n }
-                return g
-            }
+            let grades = try await db.withConnection { c in try await ProfileStore.gradeCounts(c, logger: db.logger) }
             return Summary(enterprises: written, seconds: (seconds * 100).rounded() / 100,
                            perSecond: seconds > 0 ? Int(Double(written) / seconds) : written, grades: grades)
         }

@@ -74,6 +74,13 @@ public enum IngestError: Error, CustomStringConvertible {
 /// Stores provider pages: all of a page, its quarantine rows and the new cursor in one
 /// transaction; COPY into a per-connection staging table, then one set-based merge.
 public enum IngestStore {
+    /// How many records of `dataset` are live (stored and not deleted), as its feed state counts them.
+    public static func live(_ c: PostgresConnection, logger: Logger, dataset: Dataset) async throws -> Int {
+        try await c.query(
+            "SELECT coalesce((SELECT live::int FROM feed_state WHERE dataset = \(dataset.rawValue)), 0)", logger: logger
+        ).collect()[0].decode(Int.self)
+    }
+
     public static let maxPageItems = 1_000
 
     /// The dataset's feed_state row, made on first use.

@@ -19,7 +19,7 @@ final class StatCache: Sendable {
 
     /// The current generation, read from the database.
     static func generation(_ c: PostgresConnection, logger: Logger) async throws -> Date? {
-        try await c.query("SELECT max(greatest(refreshed_at, failed_at)) FROM stat_refresh", logger: logger).collect().first?.decode(Date?.self)
+        try await Stats.generation(c, logger: logger)
     }
 
     /// The text kept for `key` in `generation`, or `make()`'s, kept.

@@ -7,6 +7,12 @@ import PostgresNIO
 /// read from them. Every figure counts enterprises without naming one; cells of fewer than
 /// `Suppression.threshold` enterprises are hidden (see `StatTable`).
 public enum Stats {
+    /// The generation of the summary tables: when they were last rebuilt, or last failed to be
+    /// (what a cache of their figures is valid for).
+    public static func generation(_ c: PostgresConnection, logger: Logger) async throws -> Date? {
+        try await c.query("SELECT max(greatest(refreshed_at, failed_at)) FROM stat_refresh", logger: logger).collect().first?.decode(Date?.self)
+    }
+
     /// Periodic datasets count towards completeness when a business has a record for one of
     /// this many latest months.
     public static let completenessMonths = 3

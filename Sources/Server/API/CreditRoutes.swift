@@ -193,29 +193,11 @@ struct CreditRoutes {
     }
 
     static func records(_ c: PostgresConnection, logger: Logger, uscc: String, dataset: Dataset?, after: String?, limit: Int) async throws -> [RecordBody] {
-        // The current version of each record (highest), upserts only; encrypted ID fields left out.
-        let afterParts = after.map { $0.split(separator: "/", maxSplits: 1).map(String.init) }
-        let afterDataset = afterParts?.first ?? "", afterId = afterParts.flatMap { $0.count > 1 ? $0[1] : nil } ?? ""
-        var out: [RecordBody] = []
-        for try await (ds, id, version, updated, received, status, data) in try await c.query(
-            """
-            SELECT dataset, record_id, version, updated_at, received_at,
-                   CASE WHEN v.suppressed THEN 'suppressed'
-                        WHEN EXISTS (SELECT 1 FROM objection o WHERE o.dataset = v.dataset AND o.record_id = v.record_id AND o.state = 'open')
-                        THEN 'disputed' ELSE 'current' END,
-                   (data - 'legal_rep_id_enc' - 'legal_rep_id_hash')::text
-            FROM record_version v
-            WHERE uscc = \(uscc) AND (\(dataset?.rawValue)::text IS NULL OR dataset = \(dataset?.rawValue))
-              AND superseded_at IS NULL AND op = 'upsert' AND (dataset, record_id) > (\(afterDataset)::text COLLATE "C", \(afterId)::text COLLATE "C")
-            ORDER BY dataset, record_id LIMIT \(limit)
-            """, logger: logger
-        ).decode((String, String, Int64, Date, Date, String, String?).self) {
-            let value = data.flatMap { try? JSONParser.parse(Array($0.utf8)) } ?? .null
-            let provider = Dataset(rawValue: ds)?.provider.rawValue ?? ""
-            out.append(RecordBody(dataset: ds, provider: provider, recordId: id, version: version, updatedAt: updated, receivedAt: received,
-                                  status: status, data: value))
+        try await Records.current(c, logger: logger, uscc: uscc, dataset: dataset, after: after, limit: limit).map { r in
+            RecordBody(dataset: r.dataset, provider: Dataset(rawValue: r.dataset)?.provider.rawValue ?? "", recordId: r.recordId, version: r.version,
+                       updatedAt: r.updatedAt, receivedAt: r.receivedAt, status: r.status,
+                       data: r.dataJSON.flatMap { try? JSONParser.parse(Array($0.utf8)) } ?? .null)
         }
-        return out
     }
 
     func datasetFilter(_ call: Call) throws -> Dataset? {

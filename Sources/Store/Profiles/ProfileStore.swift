@@ -5,94 +5,6 @@ import Logging
 import NIOCore
 import PostgresNIO
 
-/// Scorecards stored as data: published once per version, one active at a time.
-public enum Scorecards {
-    public enum PublishError: Error, CustomStringConvertible {
-        case differentContent(version: String)
-        case unknownVersion(String)
-        public var description: String {
-            switch self {
-            case .differentContent(let v): "scorecard \(v) is already published with different content: give the new card a new version"
-            case .unknownVersion(let v): "no scorecard \(v) is published"
-            }
-        }
-    }
-
-    public struct Published: Sendable, Codable {
-        public let version: String
-        public let sha256: String
-        public let publishedAt: Date
-        public let active: Bool
-        enum CodingKeys: String, CodingKey {
-            case version, sha256, active
-            case publishedAt = "published_at"
-        }
-    }
-
-    /// Stores a card (again with the same content: nothing changes). With `activate`, makes it
-    /// the active one and queues every enterprise for rescoring. Returns whether it was new and
-    /// how many enterprises are queued now.
-    public static func publish(_ db: Database, card: Scorecard, file: Data, activate: Bool) async throws -> (new: Bool, queued: Int) {
-        let body = String(decoding: file, as: UTF8.self)
-        let sha = SHA256.hash(data: file).map { String(format: "%02x", $0) }.joined()
-        return try await db.withTransaction { c in
-            let logger = db.logger
-            // One publisher at a time.
-            try await c.query("SELECT pg_advisory_xact_lock(hashtext('xyd.scorecard'))", logger: logger)
-            let existing = try await c.query("SELECT sha256 FROM scorecard WHERE version = \(card.version)", logger: logger).collect()
-            var new = false
-            if let row = existing.first {
-                guard try row.decode(String.self) == sha else { throw PublishError.differentContent(version: card.version) }
-            } else {
-                try await c.query(
-                    "INSERT INTO scorecard (version, body, sha256) VALUES (\(card.version), \(body)::jsonb, \(sha))", logger: logger)
-                new = true
-            }
-            guard activate else { return (new, 0) }
-            let active = try await c.query("SELECT version FROM active_scorecard", logger: logger).collect().first?.decode(String.self)
-            if active == card.version { return (new, 0) }
-            try await c.query("INSERT INTO scorecard_activation (version) VALUES (\(card.version))", logger: logger)
-            try await ProfileStore.enqueueAll(c, logger: logger)
-            let queued = try await c.query("SELECT count(*)::int FROM profile_queue", logger: logger).collect()[0].decode(Int.self)
-            return (new, queued)
-        }
-    }
-
-    public static func list(_ db: Database) async throws -> [Published] {
-        try await db.withConnection { c in
-            var out: [Published] = []
-            for try await (v, sha, at, active) in try await c.query(
-                """
-                SELECT s.version, s.sha256, s.published_at, s.version = (SELECT version FROM active_scorecard)
-                FROM scorecard s ORDER BY s.published_at
-                """, logger: db.logger
-            ).decode((String, String, Date, Bool?).self) {
-                out.append(Published(version: v, sha256: sha, publishedAt: at, active: active ?? false))
-            }
-            return out
-        }
-    }
-
-    /// The card active now, or at a past moment.
-    public static func active(_ c: PostgresConnection, at moment: Date? = nil, logger: Logger) async throws -> Scorecard? {
-        let rows = try await c.query(
-            """
-            SELECT s.body::text FROM scorecard s
-            JOIN (SELECT version FROM scorecard_activation WHERE activated_at <= coalesce(\(moment)::timestamptz, 'infinity')
-                  ORDER BY activated_at DESC LIMIT 1) a USING (version)
-            """, logger: logger
-        ).collect()
-        guard let row = rows.first else { return nil }
-        return try Scorecard.decode(Data(try row.decode(String.self).utf8))
-    }
-
-    public static func card(_ c: PostgresConnection, version: String, logger: Logger) async throws -> Scorecard? {
-        let rows = try await c.query("SELECT body::text FROM scorecard WHERE version = \(version)", logger: logger).collect()
-        guard let row = rows.first else { return nil }
-        return try Scorecard.decode(Data(try row.decode(String.self).utf8))
-    }
-}
-
 /// A stored profile, as read back.
 public struct StoredProfile: Sendable, Codable {
     public let uscc: String
@@ -124,6 +36,15 @@ public struct StoredProfile: Sendable, Codable {
 /// Profiles: histories read from the record versions (set-based, a batch of enterprises per
 /// query), features and scores computed by CreditCore, written back in one statement.
 public enum ProfileStore {
+    /// Profiles by grade (`thin_file` for those without one).
+    public static func gradeCounts(_ c: PostgresConnection, logger: Logger) async throws -> [String: Int] {
+        var g: [String: Int] = [:]
+        for try await (grade, n) in try await c.query(
+            "SELECT coalesce(grade, 'thin_file'), count(*)::int FROM profile GROUP BY 1", logger: logger
+        ).decode((String, Int).self) { g[grade] = n }
+        return g
+    }
+
     /// Enterprises per recompute transaction.
     public static let defaultBatch = 200
     public static let maxBatch = 2_000
@@ -476,119 +397,5 @@ public enum ProfileStore {
             features: try d.decode([String: FeatureValue].self, from: Data(features.utf8)),
             points: try d.decode([String: Int].self, from: Data(points.utf8)),
             dataMonths: months, records: records, asOfDay: day, dataAsOf: dataAsOf, computedAt: computed)
-    }
-}
-
-/// The active scorecard, decoded once per version.
-public final class ScorecardCache: Sendable {
-    let held = Locked<Scorecard?>(nil)
-
-    public init() {}
-
-    public func active(_ c: PostgresConnection, logger: Logger) async throws -> Scorecard? {
-        let version = try await c.query("SELECT version FROM active_scorecard", logger: logger).collect().first?.decode(String.self)
-        guard let version else { return nil }
-        return try await card(c, version: version, logger: logger)
-    }
-
-    /// A published version (immutable once published), read from the database only when it is
-    /// not the one held.
-    public func card(_ c: PostgresConnection, version: String, logger: Logger) async throws -> Scorecard? {
-        if let card = held.withLock({ $0 }), card.version == version { return card }
-        let card = try await Scorecards.card(c, version: version, logger: logger)
-        held.withLock { $0 = card }
-        return card
-    }
-}
-
-/// Monitoring events from profile changes, for the banks watching an enterprise (a live
-/// `post_loan_monitoring` authorisation, or a loan they disbursed): written as webhook events
-/// in the transaction that stores the new profiles. No event for a first profile.
-enum MonitoringEvents {
-    /// A score move at least this large is an event.
-    static let scoreMoveThreshold = 50
-
-    struct Before {
-        let grade: String?
-        let score: Int?
-        let penalties: Int
-        let listed: Int
-        let siArrears: Int
-        let unpaidTax: Int64
-    }
-
-    /// A business no longer on any dishonesty list: its watchers and every bank that read it in
-    /// the last 90 days hear of it (`record.listing_removed`).
-    static func listingsRemoved(_ c: PostgresConnection, _ profiles: [ProfileStore.Computed], watchers: [String: [UUID]], logger: Logger) async throws {
-        let cleared = profiles.filter { $0.features[.blacklistedNow].number == 0 }.map(\.uscc)
-        guard !cleared.isEmpty else { return }
-        let wasListed = try await c.query(
-            "SELECT uscc FROM profile WHERE uscc = ANY(\(cleared)::text[]) AND (features->>'blacklisted_now')::int = 1", logger: logger
-        ).collect().map { try $0.decode(String.self) }
-        for uscc in wasListed {
-            var banks = Set(watchers[uscc] ?? [])
-            banks.formUnion(try await Objections.recentReaders(c, logger: logger, uscc: uscc))
-            for bank in banks.sorted(by: { $0.uuidString < $1.uuidString }) {
-                try await Webhooks.emit(c, logger: logger, bank: bank, uscc: uscc, type: "record.listing_removed", payload: ["uscc": .string(uscc)])
-            }
-        }
-    }
-
-    static func emit(_ c: PostgresConnection, _ profiles: [ProfileStore.Computed], logger: Logger) async throws {
-        let usccs = profiles.map(\.uscc)
-        // Who watches whom, first: most enterprises are watched by nobody.
-        var watchers: [String: [UUID]] = [:]
-        for try await (bank, uscc) in try await c.query(
-            """
-            SELECT bank_org_id, uscc FROM authorisation
-            WHERE uscc = ANY(\(usccs)::text[]) AND purpose = 'post_loan_monitoring' AND revoked_at IS NULL AND expires_at > now()
-            UNION
-            SELECT taken_up_by, uscc FROM demand WHERE uscc = ANY(\(usccs)::text[]) AND state = 'disbursed' AND taken_up_by IS NOT NULL
-            """, logger: logger
-        ).decode((UUID, String).self) { watchers[uscc, default: []].append(bank) }
-        try await listingsRemoved(c, profiles, watchers: watchers, logger: logger)
-        guard !watchers.isEmpty else { return }
-        let watched = Array(watchers.keys)
-        var before: [String: Before] = [:]
-        for try await (uscc, grade, score, penalties, listed, arrears, unpaid) in try await c.query(
-            """
-            SELECT uscc, grade, score,
-                   coalesce((features->>'serious_penalties_36m')::int, 0) + coalesce((features->>'other_penalties_36m')::int, 0),
-                   coalesce((features->>'blacklisted_now')::int, 0), coalesce((features->>'social_insurance_arrears_12m')::int, 0),
-                   coalesce((features->>'unpaid_tax')::bigint, 0)
-            FROM profile WHERE uscc = ANY(\(watched)::text[])
-            """, logger: logger
-        ).decode((String, String?, Int?, Int, Int, Int, Int64).self) {
-            before[uscc] = Before(grade: grade, score: score, penalties: penalties, listed: listed, siArrears: arrears, unpaidTax: unpaid)
-        }
-        for p in profiles {
-            guard let banks = watchers[p.uscc], let old = before[p.uscc] else { continue }
-            let f = p.features
-            func n(_ feature: Feature) -> Int64 { f[feature].number ?? 0 }
-            var events: [(String, JSONObject)] = []
-            let grade = p.outcome.grade, score = p.outcome.score
-            if grade != old.grade {
-                events.append(("profile.grade_changed", ["from": old.grade.map(JSONValue.string) ?? .null, "to": grade.map(JSONValue.string) ?? .null]))
-            }
-            if let s = score, let o = old.score, abs(s - o) >= scoreMoveThreshold {
-                events.append(("profile.score_moved", ["from": .number(String(o)), "to": .number(String(s))]))
-            }
-            let penalties = n(.seriousPenalties36m) + n(.otherPenalties36m)
-            if penalties > Int64(old.penalties) { events.append(("record.new_penalty", ["penalties_36m": .number(String(penalties))])) }
-            if n(.blacklistedNow) == 1, old.listed == 0 { events.append(("record.new_blacklisting", [:])) }
-            if n(.socialInsuranceArrears12m) > 0, old.siArrears == 0 {
-                events.append(("arrears.social_insurance_started", ["months_12m": .number(String(n(.socialInsuranceArrears12m)))]))
-            }
-            if n(.unpaidTax) > 0, old.unpaidTax == 0 { events.append(("arrears.tax_started", ["unpaid_tax_fen": .number(String(n(.unpaidTax)))])) }
-            for (type, detail) in events {
-                var payload = detail
-                payload["uscc"] = .string(p.uscc)
-                payload["score"] = score.map { .number(String($0)) } ?? .null
-                payload["grade"] = grade.map(JSONValue.string) ?? .null
-                for bank in banks {
-                    try await Webhooks.emit(c, logger: logger, bank: bank, uscc: p.uscc, type: type, payload: .object(payload))
-                }
-            }
-        }
     }
 }

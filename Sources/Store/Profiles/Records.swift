@@ -1,0 +1,46 @@
+import CreditCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// The records behind an enterprise's profile, as the enterprise and the banks it authorised
+/// read them: the current version of each (upserts only), encrypted ID fields left out.
+public enum Records {
+    public struct Current: Sendable {
+        public let dataset: String
+        public let recordId: String
+        public let version: Int64
+        public let updatedAt: Date
+        public let receivedAt: Date
+        /// `current`, `disputed` (an open objection) or `suppressed` (an upheld objection: left
+        /// out of the profile until the provider corrects it).
+        public let status: String
+        /// The record's fields as JSON text.
+        public let dataJSON: String?
+    }
+
+    /// One page in `(dataset, record_id)` order, after `after` (`dataset/record_id`).
+    public static func current(
+        _ c: PostgresConnection, logger: Logger, uscc: String, dataset: Dataset?, after: String?, limit: Int
+    ) async throws -> [Current] {
+        let afterParts = after.map { $0.split(separator: "/", maxSplits: 1).map(String.init) }
+        let afterDataset = afterParts?.first ?? "", afterId = afterParts.flatMap { $0.count > 1 ? $0[1] : nil } ?? ""
+        var out: [Current] = []
+        for try await (ds, id, version, updated, received, status, data) in try await c.query(
+            """
+            SELECT dataset, record_id, version, updated_at, received_at,
+                   CASE WHEN v.suppressed THEN 'suppressed'
+                        WHEN EXISTS (SELECT 1 FROM objection o WHERE o.dataset = v.dataset AND o.record_id = v.record_id AND o.state = 'open')
+                        THEN 'disputed' ELSE 'current' END,
+                   (data - 'legal_rep_id_enc' - 'legal_rep_id_hash')::text
+            FROM record_version v
+            WHERE uscc = \(uscc) AND (\(dataset?.rawValue)::text IS NULL OR dataset = \(dataset?.rawValue))
+              AND superseded_at IS NULL AND op = 'upsert' AND (dataset, record_id) > (\(afterDataset)::text COLLATE "C", \(afterId)::text COLLATE "C")
+            ORDER BY dataset, record_id LIMIT \(limit)
+            """, logger: logger
+        ).decode((String, String, Int64, Date, Date, String, String?).self) {
+            out.append(Current(dataset: ds, recordId: id, version: version, updatedAt: updated, receivedAt: received, status: status, dataJSON: data))
+        }
+        return out
+    }
+}
