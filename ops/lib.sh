@@ -178,8 +178,17 @@ quiet_build() {
     grep -vE '^\[[0-9]+/[0-9]+\]|swift-distributed-tracing.*unhandled|/CMakeLists.txt$' || true
 }
 
-# Builds the xyd command (debug unless XYD_BUILD=release) and sets XYD_BIN.
+# Builds the xyd command (debug unless XYD_BUILD=release) and sets XYD_BIN. XYD_PREBUILT=PATH
+# uses that binary instead of building (a copy, so that a build in the checkout cannot replace
+# it under a running demo).
 build_xyd() {
+    if [ -n "${XYD_PREBUILT:-}" ]; then
+        [ -x "$XYD_PREBUILT" ] || die "XYD_PREBUILT=$XYD_PREBUILT: not an executable file"
+        say "using the prebuilt $XYD_PREBUILT (XYD_PREBUILT)"
+        XYD_BIN=$XYD_PREBUILT
+        export XYD_BIN
+        return
+    fi
     local config=${XYD_BUILD:-debug}
     say "building xyd ($config; the first build takes several minutes)"
     (cd "$ROOT" && swift build -c "$config" --product xyd 2>&1 | quiet_build >&2) || die "build failed"
