@@ -1,13 +1,14 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-let strict: [SwiftSetting] = [.swiftLanguageMode(.v6)]
+// Our own targets: Swift 6 language mode, and a warning fails the build (dependencies are not affected).
+let strict: [SwiftSetting] = [.swiftLanguageMode(.v6), .unsafeFlags(["-warnings-as-errors"])]
 
 let package = Package(
     name: "xinyidai",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "xyd", targets: ["xyd"]),
+        .executable(name: "xyd", targets: ["xyd"])
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),

@@ -44,7 +44,11 @@ public enum Commitments {
     /// The periods a commitment may run for, in months.
     public static let periods: Set<Int> = [3, 6, 12]
 
-    public enum State: String, Sendable { case inProgress = "in_progress", kept, broken }
+    public enum State: String, Sendable {
+        case inProgress = "in_progress"
+        case kept
+        case broken
+    }
 
     public struct Evaluation: Sendable, Equatable {
         public let state: State
@@ -57,7 +61,8 @@ public enum Commitments {
     /// month of insurance, a contract's due day, a penalty's decision).
     public static func evaluate(_ kind: Kind, startsOn: Day, endsOn: Day, history h: History, today: Day) -> Evaluation {
         func within(_ d: Day) -> Bool { d >= startsOn && d <= endsOn && d <= today }
-        let startMonth = MonthIndex(startsOn), endMonth = MonthIndex(endsOn)
+        let startMonth = MonthIndex(startsOn)
+        let endMonth = MonthIndex(endsOn)
         var breaking: [(Day, String)] = []
         switch kind {
         case .taxOnTime:

@@ -53,31 +53,134 @@ public enum Feature: String, CaseIterable, Sendable, Codable {
 
     public var definition: Definition {
         switch self {
-        case .monthsInBusiness: .init(unit: .months, windowMonths: nil, datasets: [.enterpriseRegistry], zh: "成立月数", en: "months since establishment")
-        case .registrationStatus: .init(unit: .status, windowMonths: nil, datasets: [.enterpriseRegistry], zh: "登记状态", en: "registration status")
-        case .taxOnTimeRate12m: .init(unit: .bp, windowMonths: 12, datasets: [.taxFiling], zh: "近12个月按期申报率", en: "tax returns filed on time, 12 months")
+        case .monthsInBusiness:
+            .init(unit: .months, windowMonths: nil, datasets: [.enterpriseRegistry], zh: "成立月数", en: "months since establishment")
+        case .registrationStatus:
+            .init(unit: .status, windowMonths: nil, datasets: [.enterpriseRegistry], zh: "登记状态", en: "registration status")
+        case .taxOnTimeRate12m:
+            .init(unit: .bp, windowMonths: 12, datasets: [.taxFiling], zh: "近12个月按期申报率", en: "tax returns filed on time, 12 months")
         case .taxPaid12m: .init(unit: .fen, windowMonths: 12, datasets: [.taxFiling], zh: "近12个月纳税额", en: "tax paid, 12 months")
-        case .taxPaidTrend: .init(unit: .bp, windowMonths: 12, datasets: [.taxFiling], zh: "纳税额变化（近6个月比前6个月）", en: "tax paid, last 6 months against the 6 before")
+        case .taxPaidTrend:
+            .init(
+                unit: .bp,
+                windowMonths: 12,
+                datasets: [.taxFiling],
+                zh: "纳税额变化（近6个月比前6个月）",
+                en: "tax paid, last 6 months against the 6 before"
+            )
         case .unpaidTax: .init(unit: .fen, windowMonths: 36, datasets: [.taxFiling], zh: "欠缴税款", en: "tax due and unpaid, 36 months")
-        case .taxCreditGrade: .init(unit: .grade, windowMonths: nil, datasets: [.taxCreditRating], zh: "最近纳税信用等级", en: "latest taxpayer credit grade")
-        case .headcountAvg12m: .init(unit: .persons, windowMonths: 12, datasets: [.socialInsurance], zh: "近12个月平均参保人数", en: "average insured headcount, 12 months")
-        case .headcountTrend: .init(unit: .bp, windowMonths: 12, datasets: [.socialInsurance], zh: "参保人数变化（近6个月比前6个月）", en: "insured headcount, last 6 months against the 6 before")
-        case .socialInsuranceArrears12m: .init(unit: .months, windowMonths: 12, datasets: [.socialInsurance], zh: "近12个月社保欠缴月数", en: "months of social-insurance arrears, 12 months")
-        case .electricityTrend: .init(unit: .bp, windowMonths: 12, datasets: [.utilityBill], zh: "用电量变化（近6个月比前6个月）", en: "electricity use, last 6 months against the 6 before")
-        case .electricityVolatility12m: .init(unit: .bp, windowMonths: 12, datasets: [.utilityBill], zh: "近12个月用电波动", en: "electricity use volatility (mean absolute deviation over mean), 12 months")
-        case .utilityLateRate12m: .init(unit: .bp, windowMonths: 12, datasets: [.utilityBill], zh: "近12个月水电气逾期缴费率", en: "utility bills paid late or unpaid, 12 months")
-        case .utilityUnpaid: .init(unit: .fen, windowMonths: 36, datasets: [.utilityBill], zh: "水电气欠费", en: "utility bills due and unpaid, 36 months")
-        case .contractFulfilmentRate24m: .init(unit: .bp, windowMonths: 24, datasets: [.contractPerformance], zh: "近24个月合同履约率", en: "contracts fulfilled of those concluded, 24 months")
-        case .contractBreaches24m: .init(unit: .count, windowMonths: 24, datasets: [.contractPerformance], zh: "近24个月合同违约或纠纷数", en: "contracts breached or disputed, 24 months")
-        case .seriousPenalties36m: .init(unit: .count, windowMonths: 36, datasets: [.administrativePenalty], zh: "近36个月严重行政处罚数", en: "serious administrative penalties, 36 months")
-        case .otherPenalties36m: .init(unit: .count, windowMonths: 36, datasets: [.administrativePenalty], zh: "近36个月一般及轻微行政处罚数", en: "general and minor administrative penalties, 36 months")
-        case .blacklistedNow: .init(unit: .flag, windowMonths: nil, datasets: [.dishonestyListing], zh: "当前列入失信名单", en: "on a dishonesty list now")
-        case .listings36m: .init(unit: .count, windowMonths: 36, datasets: [.dishonestyListing], zh: "近36个月列入失信名单次数", en: "dishonesty listings, 36 months")
-        case .validLicences: .init(unit: .count, windowMonths: nil, datasets: [.administrativeLicence], zh: "有效行政许可数", en: "administrative licences valid now")
-        case .commitmentsKept36m: .init(unit: .count, windowMonths: 36, datasets: Commitments.Kind.allCases.map(\.dataset),
-                                        zh: "近36个月履行的信用承诺数", en: "credit commitments kept, begun in the last 36 months")
-        case .commitmentsBroken36m: .init(unit: .count, windowMonths: 36, datasets: Commitments.Kind.allCases.map(\.dataset),
-                                          zh: "近36个月违背的信用承诺数", en: "credit commitments broken, begun in the last 36 months")
+        case .taxCreditGrade:
+            .init(unit: .grade, windowMonths: nil, datasets: [.taxCreditRating], zh: "最近纳税信用等级", en: "latest taxpayer credit grade")
+        case .headcountAvg12m:
+            .init(
+                unit: .persons,
+                windowMonths: 12,
+                datasets: [.socialInsurance],
+                zh: "近12个月平均参保人数",
+                en: "average insured headcount, 12 months"
+            )
+        case .headcountTrend:
+            .init(
+                unit: .bp,
+                windowMonths: 12,
+                datasets: [.socialInsurance],
+                zh: "参保人数变化（近6个月比前6个月）",
+                en: "insured headcount, last 6 months against the 6 before"
+            )
+        case .socialInsuranceArrears12m:
+            .init(
+                unit: .months,
+                windowMonths: 12,
+                datasets: [.socialInsurance],
+                zh: "近12个月社保欠缴月数",
+                en: "months of social-insurance arrears, 12 months"
+            )
+        case .electricityTrend:
+            .init(
+                unit: .bp,
+                windowMonths: 12,
+                datasets: [.utilityBill],
+                zh: "用电量变化（近6个月比前6个月）",
+                en: "electricity use, last 6 months against the 6 before"
+            )
+        case .electricityVolatility12m:
+            .init(
+                unit: .bp,
+                windowMonths: 12,
+                datasets: [.utilityBill],
+                zh: "近12个月用电波动",
+                en: "electricity use volatility (mean absolute deviation over mean), 12 months"
+            )
+        case .utilityLateRate12m:
+            .init(
+                unit: .bp,
+                windowMonths: 12,
+                datasets: [.utilityBill],
+                zh: "近12个月水电气逾期缴费率",
+                en: "utility bills paid late or unpaid, 12 months"
+            )
+        case .utilityUnpaid:
+            .init(unit: .fen, windowMonths: 36, datasets: [.utilityBill], zh: "水电气欠费", en: "utility bills due and unpaid, 36 months")
+        case .contractFulfilmentRate24m:
+            .init(
+                unit: .bp,
+                windowMonths: 24,
+                datasets: [.contractPerformance],
+                zh: "近24个月合同履约率",
+                en: "contracts fulfilled of those concluded, 24 months"
+            )
+        case .contractBreaches24m:
+            .init(
+                unit: .count,
+                windowMonths: 24,
+                datasets: [.contractPerformance],
+                zh: "近24个月合同违约或纠纷数",
+                en: "contracts breached or disputed, 24 months"
+            )
+        case .seriousPenalties36m:
+            .init(
+                unit: .count,
+                windowMonths: 36,
+                datasets: [.administrativePenalty],
+                zh: "近36个月严重行政处罚数",
+                en: "serious administrative penalties, 36 months"
+            )
+        case .otherPenalties36m:
+            .init(
+                unit: .count,
+                windowMonths: 36,
+                datasets: [.administrativePenalty],
+                zh: "近36个月一般及轻微行政处罚数",
+                en: "general and minor administrative penalties, 36 months"
+            )
+        case .blacklistedNow:
+            .init(unit: .flag, windowMonths: nil, datasets: [.dishonestyListing], zh: "当前列入失信名单", en: "on a dishonesty list now")
+        case .listings36m:
+            .init(unit: .count, windowMonths: 36, datasets: [.dishonestyListing], zh: "近36个月列入失信名单次数", en: "dishonesty listings, 36 months")
+        case .validLicences:
+            .init(
+                unit: .count,
+                windowMonths: nil,
+                datasets: [.administrativeLicence],
+                zh: "有效行政许可数",
+                en: "administrative licences valid now"
+            )
+        case .commitmentsKept36m:
+            .init(
+                unit: .count,
+                windowMonths: 36,
+                datasets: Commitments.Kind.allCases.map(\.dataset),
+                zh: "近36个月履行的信用承诺数",
+                en: "credit commitments kept, begun in the last 36 months"
+            )
+        case .commitmentsBroken36m:
+            .init(
+                unit: .count,
+                windowMonths: 36,
+                datasets: Commitments.Kind.allCases.map(\.dataset),
+                zh: "近36个月违背的信用承诺数",
+                en: "credit commitments broken, begun in the last 36 months"
+            )
         }
     }
 }
@@ -99,7 +202,11 @@ public enum FeatureValue: Sendable, Equatable, Codable, CustomStringConvertible 
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .missing } else if let n = try? c.decode(Int64.self) { self = .number(n) } else {
+        if c.decodeNil() {
+            self = .missing
+        } else if let n = try? c.decode(Int64.self) {
+            self = .number(n)
+        } else {
             self = .category(try c.decode(String.self))
         }
     }
@@ -143,7 +250,12 @@ public enum Features {
 
     /// The features of one enterprise's history as of a day, and with `lineage` the records
     /// behind each.
-    public static func compute(_ h: History, asOf: Day, policy: PenaltyPolicy = .fullWindow, lineage wantLineage: Bool = false) -> FeatureSet {
+    public static func compute(
+        _ h: History,
+        asOf: Day,
+        policy: PenaltyPolicy = .fullWindow,
+        lineage wantLineage: Bool = false
+    ) -> FeatureSet {
         let (i, refs) = inputs(h, asOf: asOf, policy: policy, lineage: wantLineage)
         var set = compute(i, asOf: asOf)
         if wantLineage { set.lineage = refs.mapValues { Array(Set($0)).sorted() } }
@@ -167,7 +279,8 @@ public enum Features {
         if let g = i.taxGrade { set.values[.taxCreditGrade] = .category(g) }
 
         set.values[.headcountAvg12m] = i.siRecords12 == 0 ? .missing : .number(i.siHeadcount12 / Int64(i.siRecords12))
-        set.values[.headcountTrend] = i.siRecordsRecent6 == 0 || i.siRecordsPrev6 == 0
+        set.values[.headcountTrend] =
+            i.siRecordsRecent6 == 0 || i.siRecordsPrev6 == 0
             ? .missing : trend(i.siHeadcountRecent6 / Int64(i.siRecordsRecent6), i.siHeadcountPrev6 / Int64(i.siRecordsPrev6))
         set.values[.socialInsuranceArrears12m] = i.siRecords12 == 0 ? .missing : .number(Int64(i.siArrearsMonths.nonzeroBitCount))
 
@@ -227,7 +340,10 @@ public enum Features {
 
     /// Reduces a history to the feature inputs, with the records behind each feature when asked.
     public static func inputs(
-        _ h: History, asOf: Day, policy: PenaltyPolicy = .fullWindow, lineage wantLineage: Bool = false
+        _ h: History,
+        asOf: Day,
+        policy: PenaltyPolicy = .fullWindow,
+        lineage wantLineage: Bool = false
     ) -> (FeatureInputs, [Feature: [RecordRef]]) {
         let w = Windows(asOf)
         var i = FeatureInputs()
@@ -274,8 +390,17 @@ public enum Features {
             guard let o = w.offset(s.period), o <= 12 else { continue }
             i.siRecords12 += 1
             i.siHeadcount12 += s.headcount
-            if o <= 6 { i.siRecordsRecent6 += 1; i.siHeadcountRecent6 += s.headcount } else { i.siRecordsPrev6 += 1; i.siHeadcountPrev6 += s.headcount }
-            if s.inArrears { i.siArrearsMonths |= 1 << UInt64(o); use(.socialInsuranceArrears12m, .socialInsurance, s.id) }
+            if o <= 6 {
+                i.siRecordsRecent6 += 1
+                i.siHeadcountRecent6 += s.headcount
+            } else {
+                i.siRecordsPrev6 += 1
+                i.siHeadcountPrev6 += s.headcount
+            }
+            if s.inArrears {
+                i.siArrearsMonths |= 1 << UInt64(o)
+                use(.socialInsuranceArrears12m, .socialInsurance, s.id)
+            }
             use(.headcountAvg12m, .socialInsurance, s.id)
             use(.headcountTrend, .socialInsurance, s.id)
         }
@@ -301,8 +426,12 @@ public enum Features {
 
         for c in h.contracts where within(c.signedOn, w.since24) {
             switch c.status {
-            case "fulfilled": i.contractsConcluded24 += 1; i.contractsFulfilled24 += 1
-            case "breached", "disputed": i.contractsConcluded24 += 1; i.contractBreaches24 += 1
+            case "fulfilled":
+                i.contractsConcluded24 += 1
+                i.contractsFulfilled24 += 1
+            case "breached", "disputed":
+                i.contractsConcluded24 += 1
+                i.contractBreaches24 += 1
             case "overdue", "terminated": i.contractsConcluded24 += 1
             default: continue  // still performing: not concluded
             }
@@ -312,9 +441,11 @@ public enum Features {
 
         for p in h.penalties where within(p.decidedOn, w.since36) && policy.counts(p, asOf: asOf) {
             if p.severity == "serious" {
-                i.seriousPenalties36 += 1; use(.seriousPenalties36m, .administrativePenalty, p.id)
+                i.seriousPenalties36 += 1
+                use(.seriousPenalties36m, .administrativePenalty, p.id)
             } else {
-                i.otherPenalties36 += 1; use(.otherPenalties36m, .administrativePenalty, p.id)
+                i.otherPenalties36 += 1
+                use(.otherPenalties36m, .administrativePenalty, p.id)
             }
         }
 

@@ -25,9 +25,25 @@ public struct HistoricalDemand: Sendable {
     public let outcomes: [(month: String, status: String)]
 
     public init(
-        uscc: String, postedAt: Date, amountFen: Int64, termMonths: Int, firstLoan: Bool, collateral: Bool, purpose: String,
-        matched: [Int], passed: [Int], bank: Int?, takenUpAt: Date?, granted: Bool?, decidedAt: Date?, declineReason: String?,
-        rateBp: Int?, disbursedOn: Day?, state: String, closedAt: Date?, outcomes: [(month: String, status: String)]
+        uscc: String,
+        postedAt: Date,
+        amountFen: Int64,
+        termMonths: Int,
+        firstLoan: Bool,
+        collateral: Bool,
+        purpose: String,
+        matched: [Int],
+        passed: [Int],
+        bank: Int?,
+        takenUpAt: Date?,
+        granted: Bool?,
+        decidedAt: Date?,
+        declineReason: String?,
+        rateBp: Int?,
+        disbursedOn: Day?,
+        state: String,
+        closedAt: Date?,
+        outcomes: [(month: String, status: String)]
     ) {
         self.uscc = uscc
         self.postedAt = postedAt

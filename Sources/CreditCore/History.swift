@@ -40,7 +40,8 @@ public struct MonthIndex: Hashable, Comparable, Sendable, CustomStringConvertibl
     public static func < (a: MonthIndex, b: MonthIndex) -> Bool { a.value < b.value }
     public func adding(_ n: Int) -> MonthIndex { MonthIndex(value + n) }
     public var description: String {
-        let y = value / 12, m = value % 12 + 1
+        let y = value / 12
+        let m = value % 12 + 1
         return String(y).leftPadded(4) + "-" + String(m).leftPadded(2)
     }
 }
@@ -62,7 +63,8 @@ extension Day {
     /// The same day `n` months later (or earlier), clamped to the month's length.
     public func addingMonths(_ n: Int) -> Day {
         let m = MonthIndex(self).adding(n)
-        let y = m.value / 12, mo = m.value % 12 + 1
+        let y = m.value / 12
+        let mo = m.value % 12 + 1
         return Day(year: y, month: mo, day: min(day, Day.daysIn(year: y, month: mo)))!
     }
 
@@ -231,16 +233,34 @@ public struct History: Sendable, Equatable {
                 let size = s("size_class"), let status = s("status"), let rep = s("legal_rep_name")
             else { return false }
             registry = Registry(
-                name: name, entityType: type, establishedOn: est, registeredCapitalFen: cap, industryCode: ind,
-                districtCode: dist, sizeClass: size, status: status, legalRepName: rep, legalRepMasked: s("legal_rep_id_masked"))
+                name: name,
+                entityType: type,
+                establishedOn: est,
+                registeredCapitalFen: cap,
+                industryCode: ind,
+                districtCode: dist,
+                sizeClass: size,
+                status: status,
+                legalRepName: rep,
+                legalRepMasked: s("legal_rep_id_masked")
+            )
         case .taxFiling:
             guard let p = month("period"), let t = s("tax_type"), let rev = int("declared_revenue_fen"),
                 let payable = int("tax_payable_fen"), let paid = int("tax_paid_fen"), let due = day("due_on"),
                 let filed = optionalDay("filed_on")
             else { return false }
-            taxFilings.append(TaxFiling(
-                id: id, period: p, taxType: t, declaredRevenueFen: rev, taxPayableFen: payable, taxPaidFen: paid,
-                dueOn: due, filedOn: filed))
+            taxFilings.append(
+                TaxFiling(
+                    id: id,
+                    period: p,
+                    taxType: t,
+                    declaredRevenueFen: rev,
+                    taxPayableFen: payable,
+                    taxPaidFen: paid,
+                    dueOn: due,
+                    filedOn: filed
+                )
+            )
         case .taxCreditRating:
             guard let y = int("year"), let g = s("grade") else { return false }
             taxRatings.append(TaxRating(id: id, year: Int(y), grade: g))
@@ -254,8 +274,18 @@ public struct History: Sendable, Equatable {
                 let billed = int("amount_billed_fen"), let paid = int("amount_paid_fen"), let due = day("due_on"),
                 let paidOn = optionalDay("paid_on")
             else { return false }
-            utilityBills.append(UtilityBill(
-                id: id, utility: u, period: p, consumptionMilli: c, billedFen: billed, paidFen: paid, dueOn: due, paidOn: paidOn))
+            utilityBills.append(
+                UtilityBill(
+                    id: id,
+                    utility: u,
+                    period: p,
+                    consumptionMilli: c,
+                    billedFen: billed,
+                    paidFen: paid,
+                    dueOn: due,
+                    paidOn: paidOn
+                )
+            )
         case .contractPerformance:
             guard let signed = day("signed_on"), let due = day("due_on"), let amount = int("amount_fen"),
                 let status = s("status"), let settled = optionalDay("settled_on")
@@ -268,9 +298,18 @@ public struct History: Sendable, Equatable {
             guard let no = s("decision_no"), let auth = s("authority"), let v = s("violation"), let decided = day("decided_on"),
                 let sev = s("severity"), let fine = int("fine_amount_fen"), let ends = day("publicity_ends_on")
             else { return false }
-            penalties.append(Penalty(
-                id: id, decisionNo: no, authority: auth, violation: v, decidedOn: decided, severity: sev, fineFen: fine,
-                publicityEndsOn: ends))
+            penalties.append(
+                Penalty(
+                    id: id,
+                    decisionNo: no,
+                    authority: auth,
+                    violation: v,
+                    decidedOn: decided,
+                    severity: sev,
+                    fineFen: fine,
+                    publicityEndsOn: ends
+                )
+            )
         case .dishonestyListing:
             guard let type = s("list_type"), let caseNo = s("case_no"), let auth = s("authority"), let listed = day("listed_on"),
                 let removed = optionalDay("removed_on")
@@ -278,24 +317,45 @@ public struct History: Sendable, Equatable {
             let amount: Int64?
             switch d["amount_involved_fen"] {
             case .null?, nil: amount = nil
-            case .number(let t)?: guard let v = Int64(t) else { return false }; amount = v
+            case .number(let t)?:
+                guard let v = Int64(t) else { return false }
+                amount = v
             default: return false
             }
-            listings.append(Listing(
-                id: id, listType: type, caseNo: caseNo, authority: auth, listedOn: listed, removedOn: removed, amountFen: amount))
+            listings.append(
+                Listing(
+                    id: id,
+                    listType: type,
+                    caseNo: caseNo,
+                    authority: auth,
+                    listedOn: listed,
+                    removedOn: removed,
+                    amountFen: amount
+                )
+            )
         }
         return true
     }
 
     /// A non-negative decimal string in thousandths, exactly (more than 3 fraction digits are cut).
     static func milli(_ text: String) -> Int64? {
-        var whole: Int64 = 0, frac: Int64 = 0, fracDigits = 0, seenDot = false, digits = 0
+        var whole: Int64 = 0
+        var frac: Int64 = 0
+        var fracDigits = 0
+        var seenDot = false
+        var digits = 0
         for b in text.utf8 {
-            if b == 0x2E, !seenDot { seenDot = true; continue }
+            if b == 0x2E, !seenDot {
+                seenDot = true
+                continue
+            }
             guard b >= 0x30 && b <= 0x39 else { return nil }
             let v = Int64(b - 0x30)
             if seenDot {
-                if fracDigits < 3 { frac = frac * 10 + v; fracDigits += 1 }
+                if fracDigits < 3 {
+                    frac = frac * 10 + v
+                    fracDigits += 1
+                }
             } else {
                 digits += 1
                 guard digits <= 15 else { return nil }
@@ -303,7 +363,10 @@ public struct History: Sendable, Equatable {
             }
         }
         guard digits > 0 else { return nil }
-        while fracDigits < 3 { frac *= 10; fracDigits += 1 }
+        while fracDigits < 3 {
+            frac *= 10
+            fracDigits += 1
+        }
         return whole * 1000 + frac
     }
 }

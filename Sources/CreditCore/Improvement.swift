@@ -38,17 +38,34 @@ public enum Improvement {
     /// The advice for one scored profile.
     public static func advise(card: Scorecard, features f: FeatureSet, outcome o: Scorecard.Outcome) -> Advice {
         guard let score = o.score, !o.thinFile else {
-            return Advice(nextGrade: nil, pointsNeeded: 0, steps: [], reaches: false,
-                          blockedZh: "数据不足12个月，暂不评分：持续按期纳税、缴费后即可获得评分。",
-                          blockedEn: "Under 12 months of data: no score yet. Keep filing and paying on time and one will follow.")
+            return Advice(
+                nextGrade: nil,
+                pointsNeeded: 0,
+                steps: [],
+                reaches: false,
+                blockedZh: "数据不足12个月，暂不评分：持续按期纳税、缴费后即可获得评分。",
+                blockedEn: "Under 12 months of data: no score yet. Keep filing and paying on time and one will follow."
+            )
         }
         if !o.knockouts.isEmpty {
-            return Advice(nextGrade: nil, pointsNeeded: 0, steps: [], reaches: false,
-                          blockedZh: "当前被列入失信名单，等级最高为D：履行义务并申请移出名单是第一步。",
-                          blockedEn: "On a dishonesty list: the grade is capped at D. Fulfil the obligation and have the listing removed first.")
+            return Advice(
+                nextGrade: nil,
+                pointsNeeded: 0,
+                steps: [],
+                reaches: false,
+                blockedZh: "当前被列入失信名单，等级最高为D：履行义务并申请移出名单是第一步。",
+                blockedEn: "On a dishonesty list: the grade is capped at D. Fulfil the obligation and have the listing removed first."
+            )
         }
         guard let i = card.grades.firstIndex(where: { score >= $0.minScore }), i > 0 else {
-            return Advice(nextGrade: nil, pointsNeeded: 0, steps: [], reaches: false, blockedZh: "已是最高等级。", blockedEn: "Already the best grade.")
+            return Advice(
+                nextGrade: nil,
+                pointsNeeded: 0,
+                steps: [],
+                reaches: false,
+                blockedZh: "已是最高等级。",
+                blockedEn: "Already the best grade."
+            )
         }
         let next = card.grades[i - 1]
         let needed = next.minScore - score
@@ -71,14 +88,21 @@ public enum Improvement {
         }
         guard total >= needed else {
             // Out of reach by conduct alone: still say what conduct can add, each change at its best.
-            return Advice(nextGrade: next.grade, pointsNeeded: needed, steps: steps(chosen), reaches: false,
-                          blockedZh: "仅靠可改进的行为指标不足以升到\(next.grade)级（还差 \(needed) 分，以下改进合计可加 \(total) 分）：还需经营规模与年限的积累。",
-                          blockedEn: "Conduct alone cannot lift the score to \(next.grade) (\(needed) points short; the changes below add \(total)): it also takes size and years in business.")
+            return Advice(
+                nextGrade: next.grade,
+                pointsNeeded: needed,
+                steps: steps(chosen),
+                reaches: false,
+                blockedZh: "仅靠可改进的行为指标不足以升到\(next.grade)级（还差 \(needed) 分，以下改进合计可加 \(total) 分）：还需经营规模与年限的积累。",
+                blockedEn:
+                    "Conduct alone cannot lift the score to \(next.grade) (\(needed) points short; the changes below add \(total)): it also takes size and years in business."
+            )
         }
         // …then make each change as small as it can be while the total still reaches them.
         for k in chosen.indices {
             while chosen[k].3 > 0 {
-                let smaller = chosen[k].2[chosen[k].3 - 1].1, now = chosen[k].2[chosen[k].3].1
+                let smaller = chosen[k].2[chosen[k].3 - 1].1
+                let now = chosen[k].2[chosen[k].3].1
                 guard total - now + smaller >= needed else { break }
                 total += smaller - now
                 chosen[k].3 -= 1
@@ -90,8 +114,13 @@ public enum Improvement {
     /// The chosen changes as steps, largest gain first.
     static func steps(_ chosen: [(Feature, FeatureValue, [(Scorecard.Bin, Int)], Int)]) -> [Step] {
         chosen.map { feature, current, bins, at in
-            Step(feature: feature, current: current, targetZh: describe(bins[at].0, feature, chinese: true),
-                 targetEn: describe(bins[at].0, feature, chinese: false), gain: bins[at].1)
+            Step(
+                feature: feature,
+                current: current,
+                targetZh: describe(bins[at].0, feature, chinese: true),
+                targetEn: describe(bins[at].0, feature, chinese: false),
+                gain: bins[at].1
+            )
         }.sorted { ($0.gain, $1.feature.rawValue) > ($1.gain, $0.feature.rawValue) }
     }
 

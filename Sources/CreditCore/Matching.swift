@@ -54,7 +54,7 @@ public enum Rule: Equatable, Sendable {
         case .minGrade(let g), .minTaxCreditGrade(let g): o["value"] = .string(g)
         case .minYearsInBusiness(let n), .noSeriousPenaltyWithinMonths(let n), .minInsuredHeadcount(let n): o["value"] = .number(String(n))
         case .industriesAllowed(let l), .industriesExcluded(let l), .districtsAllowed(let l), .districtsExcluded(let l),
-             .entityTypes(let l), .sizes(let l):
+            .entityTypes(let l), .sizes(let l):
             o["value"] = .array(l.map(JSONValue.string))
         case .noCurrentBlacklisting, .firstLoanOnly, .collateralRequired: break
         }
@@ -71,7 +71,9 @@ public enum Rule: Equatable, Sendable {
     /// Credit grades from best to worst; taxpayer grades likewise.
     public static let grades = ["A", "B", "C", "D"]
     public static let taxGrades = ["A", "B", "M", "C", "D"]
-    public static let entityTypeValues = ["company", "sole_proprietorship", "partnership", "individual_business", "farmer_cooperative", "family_farm"]
+    public static let entityTypeValues = [
+        "company", "sole_proprietorship", "partnership", "individual_business", "farmer_cooperative", "family_farm",
+    ]
     public static let sizeValues = ["micro", "small", "medium", "large"]
     public static let maxListLength = 100
 }
@@ -100,9 +102,15 @@ struct RawJSON: Decodable {
     let value: JSONValue
     init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { value = .null } else if let b = try? c.decode(Bool.self) { value = .bool(b) } else if let i = try? c.decode(Int64.self) {
+        if c.decodeNil() {
+            value = .null
+        } else if let b = try? c.decode(Bool.self) {
+            value = .bool(b)
+        } else if let i = try? c.decode(Int64.self) {
             value = .number(String(i))
-        } else if let s = try? c.decode(String.self) { value = .string(s) } else if let a = try? c.decode([RawJSON].self) {
+        } else if let s = try? c.decode(String.self) {
+            value = .string(s)
+        } else if let a = try? c.decode([RawJSON].self) {
             value = .array(a.map(\.value))
         } else {
             value = .string("(unsupported)")
@@ -121,8 +129,16 @@ public struct ProductTerms: Sendable, Equatable {
     public var rateMaxBp: Int
     public var rules: [Rule]
 
-    public init(kind: ProductKind, amountMinFen: Int64, amountMaxFen: Int64, termMinMonths: Int, termMaxMonths: Int,
-                rateMinBp: Int, rateMaxBp: Int, rules: [Rule]) {
+    public init(
+        kind: ProductKind,
+        amountMinFen: Int64,
+        amountMaxFen: Int64,
+        termMinMonths: Int,
+        termMaxMonths: Int,
+        rateMinBp: Int,
+        rateMaxBp: Int,
+        rules: [Rule]
+    ) {
         self.kind = kind
         self.amountMinFen = amountMinFen
         self.amountMaxFen = amountMaxFen
@@ -158,8 +174,14 @@ public enum ProductValidation {
 
     /// Checks a product's terms and rules; every problem is reported, each with its field.
     public static func check(
-        kind: ProductKind, amountMinFen: Int64, amountMaxFen: Int64, termMinMonths: Int, termMaxMonths: Int,
-        rateMinBp: Int, rateMaxBp: Int, rules inputs: [RuleInput]
+        kind: ProductKind,
+        amountMinFen: Int64,
+        amountMaxFen: Int64,
+        termMinMonths: Int,
+        termMaxMonths: Int,
+        rateMinBp: Int,
+        rateMaxBp: Int,
+        rules inputs: [RuleInput]
     ) -> Result<ProductTerms, ProductProblems> {
         var problems: [ProductProblem] = []
         func bad(_ field: String, _ reason: String) { problems.append(ProductProblem(field: field, reason: reason)) }
@@ -178,7 +200,10 @@ public enum ProductValidation {
         var seen = Set<String>()
         for (i, input) in inputs.enumerated() {
             let field = "rules[\(i)]"
-            guard seen.insert(input.rule).inserted else { bad("\(field).rule", "\(input.rule) appears twice"); continue }
+            guard seen.insert(input.rule).inserted else {
+                bad("\(field).rule", "\(input.rule) appears twice")
+                continue
+            }
             switch parse(input, field: field) {
             case .success(let r): rules.append(r)
             case .failure(let p): problems.append(p)
@@ -188,7 +213,10 @@ public enum ProductValidation {
         if kind == .credit, rules.contains(.collateralRequired) {
             bad("rules", "a credit (unsecured) product cannot require collateral")
         }
-        var allowedIndustries: [String] = [], excludedIndustries: [String] = [], allowedDistricts: [String] = [], excludedDistricts: [String] = []
+        var allowedIndustries: [String] = []
+        var excludedIndustries: [String] = []
+        var allowedDistricts: [String] = []
+        var excludedDistricts: [String] = []
         for r in rules {
             switch r {
             case .industriesAllowed(let v): allowedIndustries = v
@@ -201,9 +229,18 @@ public enum ProductValidation {
         if !Set(allowedIndustries).isDisjoint(with: excludedIndustries) { bad("rules", "an industry is both allowed and excluded") }
         if !Set(allowedDistricts).isDisjoint(with: excludedDistricts) { bad("rules", "a district is both allowed and excluded") }
         guard problems.isEmpty else { return .failure(ProductProblems(problems: problems)) }
-        return .success(ProductTerms(
-            kind: kind, amountMinFen: amountMinFen, amountMaxFen: amountMaxFen, termMinMonths: termMinMonths,
-            termMaxMonths: termMaxMonths, rateMinBp: rateMinBp, rateMaxBp: rateMaxBp, rules: rules))
+        return .success(
+            ProductTerms(
+                kind: kind,
+                amountMinFen: amountMinFen,
+                amountMaxFen: amountMaxFen,
+                termMinMonths: termMinMonths,
+                termMaxMonths: termMaxMonths,
+                rateMinBp: rateMinBp,
+                rateMaxBp: rateMaxBp,
+                rules: rules
+            )
+        )
     }
 
     static func parse(_ input: RuleInput, field: String) -> Result<Rule, ProductProblem> {
@@ -224,7 +261,9 @@ public enum ProductValidation {
             var out: [String] = []
             for (k, item) in items.enumerated() {
                 guard let s = item.stringValue, valid(s) else {
-                    return .failure(ProductProblem(field: "\(vf)[\(k)]", reason: "not \(what.hasSuffix("s") ? String(what.dropLast()) : what)"))
+                    return .failure(
+                        ProductProblem(field: "\(vf)[\(k)]", reason: "not \(what.hasSuffix("s") ? String(what.dropLast()) : what)")
+                    )
                 }
                 if !out.contains(s) { out.append(s) }
             }
@@ -250,7 +289,9 @@ public enum ProductValidation {
                 input.rule == "districts_allowed" ? .districtsAllowed($0) : .districtsExcluded($0)
             }
         case "entity_types":
-            return list({ Rule.entityTypeValues.contains($0) }, "entity types (\(Rule.entityTypeValues.joined(separator: ", ")))").map(Rule.entityTypes)
+            return list({ Rule.entityTypeValues.contains($0) }, "entity types (\(Rule.entityTypeValues.joined(separator: ", ")))").map(
+                Rule.entityTypes
+            )
         case "sizes":
             return list({ Rule.sizeValues.contains($0) }, "sizes (micro, small, medium, large)").map(Rule.sizes)
         case "no_current_blacklisting": return noValue(.noCurrentBlacklisting)
@@ -263,7 +304,9 @@ public enum ProductValidation {
             guard let g = oneOf(Rule.taxGrades) else { return fail(vf, "one of A, B, M, C, D") }
             return .success(.minTaxCreditGrade(g))
         case "min_insured_headcount":
-            guard let n = int(1...ProductValidation.maxHeadcount) else { return fail(vf, "persons, 1 to \(ProductValidation.maxHeadcount)") }
+            guard let n = int(1...ProductValidation.maxHeadcount) else {
+                return fail(vf, "persons, 1 to \(ProductValidation.maxHeadcount)")
+            }
             return .success(.minInsuredHeadcount(n))
         case "first_loan_only": return noValue(.firstLoanOnly)
         case "collateral_required": return noValue(.collateralRequired)
@@ -295,9 +338,18 @@ public struct ApplicantFacts: Sendable, Equatable {
     public var taxCreditGrade: String?
     public var insuredHeadcount: Int?
 
-    public init(grade: String?, monthsInBusiness: Int?, industryCode: String?, districtCode: String?, entityType: String?,
-                sizeClass: String?, blacklistedNow: Bool, monthsSinceSeriousPenalty: Int?, taxCreditGrade: String?,
-                insuredHeadcount: Int?) {
+    public init(
+        grade: String?,
+        monthsInBusiness: Int?,
+        industryCode: String?,
+        districtCode: String?,
+        entityType: String?,
+        sizeClass: String?,
+        blacklistedNow: Bool,
+        monthsSinceSeriousPenalty: Int?,
+        taxCreditGrade: String?,
+        insuredHeadcount: Int?
+    ) {
         self.grade = grade
         self.monthsInBusiness = monthsInBusiness
         self.industryCode = industryCode
@@ -373,7 +425,8 @@ public struct Check: Sendable, Equatable, Encodable {
             case .flag(let b): return b ? (zh ? "是" : "yes") : (zh ? "否" : "no")
             }
         }
-        let need = text(required), have = text(actual)
+        let need = text(required)
+        let have = text(actual)
         let flag: Bool = if case .flag(let b) = actual { b } else { false }
         switch rule {
         case "amount": return zh ? "额度 \(need)；申请 \(have)" : "amount \(need); asked \(have)"
@@ -387,16 +440,20 @@ public struct Check: Sendable, Equatable, Encodable {
         case "entity_types": return zh ? "主体类型限于 \(need)；您是 \(have)" : "entity types \(need); yours is \(have)"
         case "sizes": return zh ? "规模限于 \(need)；您是 \(have)" : "sizes \(need); yours is \(have)"
         case "no_current_blacklisting":
-            return zh ? "不得在失信名单中；\(flag ? "您当前在名单中" : "您不在名单中")"
+            return zh
+                ? "不得在失信名单中；\(flag ? "您当前在名单中" : "您不在名单中")"
                 : "not on a dishonesty list; \(flag ? "you are listed now" : "you are not listed")"
         case "no_serious_penalty_within_months":
             if case .none = actual { return zh ? "近 \(need) 个月无严重行政处罚；无记录" : "no serious penalty within \(need) months; none on record" }
-            return zh ? "近 \(need) 个月无严重行政处罚；最近一次在 \(have) 个月前"
+            return zh
+                ? "近 \(need) 个月无严重行政处罚；最近一次在 \(have) 个月前"
                 : "no serious penalty within \(need) months; your latest was \(have) months ago"
-        case "min_tax_credit_grade": return zh ? "纳税信用等级至少 \(need)；您的等级 \(have)" : "taxpayer credit grade at least \(need); yours is \(have)"
+        case "min_tax_credit_grade":
+            return zh ? "纳税信用等级至少 \(need)；您的等级 \(have)" : "taxpayer credit grade at least \(need); yours is \(have)"
         case "min_insured_headcount": return zh ? "参保人数至少 \(need) 人；您有 \(have) 人" : "at least \(need) insured employees; yours \(have)"
         case "first_loan_only":
-            return zh ? "仅限首贷；\(flag ? "您是首贷" : "您不是首贷")" : "first loans only; \(flag ? "yours is a first loan" : "yours is not a first loan")"
+            return zh
+                ? "仅限首贷；\(flag ? "您是首贷" : "您不是首贷")" : "first loans only; \(flag ? "yours is a first loan" : "yours is not a first loan")"
         case "collateral_required":
             return zh ? "需要抵押；\(flag ? "您提供抵押" : "您未提供抵押")" : "collateral required; \(flag ? "you offer collateral" : "you offer none")"
         default: return "\(rule): \(need); \(have)"
@@ -424,9 +481,18 @@ public enum Matching {
             checks.append(Check(rule: rule, passed: ok, required: required, actual: actual))
         }
         func shown(_ s: String?) -> Check.Value { s.map(Check.Value.text) ?? .none }
-        add("amount", d.amountFen >= p.amountMinFen && d.amountFen <= p.amountMaxFen, .fenRange(p.amountMinFen, p.amountMaxFen), .fen(d.amountFen))
-        add("term", d.termMonths >= p.termMinMonths && d.termMonths <= p.termMaxMonths,
-            .monthRange(p.termMinMonths, p.termMaxMonths), .count(d.termMonths))
+        add(
+            "amount",
+            d.amountFen >= p.amountMinFen && d.amountFen <= p.amountMaxFen,
+            .fenRange(p.amountMinFen, p.amountMaxFen),
+            .fen(d.amountFen)
+        )
+        add(
+            "term",
+            d.termMonths >= p.termMinMonths && d.termMonths <= p.termMaxMonths,
+            .monthRange(p.termMinMonths, p.termMaxMonths),
+            .count(d.termMonths)
+        )
         for rule in p.rules {
             switch rule {
             case .minGrade(let g):
@@ -451,8 +517,12 @@ public enum Matching {
             case .noCurrentBlacklisting:
                 add(rule.name, !f.blacklistedNow, .none, .flag(f.blacklistedNow))
             case .noSeriousPenaltyWithinMonths(let n):
-                add(rule.name, f.monthsSinceSeriousPenalty.map { $0 >= n } ?? true, .count(n),
-                    f.monthsSinceSeriousPenalty.map(Check.Value.count) ?? .none)
+                add(
+                    rule.name,
+                    f.monthsSinceSeriousPenalty.map { $0 >= n } ?? true,
+                    .count(n),
+                    f.monthsSinceSeriousPenalty.map(Check.Value.count) ?? .none
+                )
             case .minTaxCreditGrade(let g):
                 let ok = f.taxCreditGrade.map { rank($0, Rule.taxGrades) <= rank(g, Rule.taxGrades) } ?? false
                 add(rule.name, ok, .text(g), shown(f.taxCreditGrade))
@@ -479,7 +549,10 @@ public enum Matching {
             let off = abs(2 * v - lo - hi)
             return max(0, 10_000 - off * 10_000 / (hi - lo))
         }
-        return Int((one(d.amountFen, p.amountMinFen, p.amountMaxFen) + one(Int64(d.termMonths), Int64(p.termMinMonths), Int64(p.termMaxMonths))) / 2)
+        return Int(
+            (one(d.amountFen, p.amountMinFen, p.amountMaxFen) + one(Int64(d.termMonths), Int64(p.termMinMonths), Int64(p.termMaxMonths)))
+                / 2
+        )
     }
 
     public struct Ranked: Sendable {
@@ -495,9 +568,14 @@ public enum Matching {
     /// the lowest rate, then the bank's median decision time so far (faster first; unknown last),
     /// then the product's position (stable).
     public static func rank(
-        _ products: [ProductTerms], facts: ApplicantFacts, demand: DemandTerms, decisionDays: [Int?] = []
+        _ products: [ProductTerms],
+        facts: ApplicantFacts,
+        demand: DemandTerms,
+        decisionDays: [Int?] = []
     ) -> Ranked {
-        var matched: [ProductMatch] = [], near: [ProductMatch] = [], others: [ProductMatch] = []
+        var matched: [ProductMatch] = []
+        var near: [ProductMatch] = []
+        var others: [ProductMatch] = []
         matched.reserveCapacity(products.count)
         for (i, p) in products.enumerated() {
             let m = check(p, index: i, facts: facts, demand: demand)

@@ -15,11 +15,13 @@ public enum ModelHealth {
     /// the bins differ in number.
     public static func psi(expected: [Int], actual: [Int]) -> Double? {
         guard expected.count == actual.count, !expected.isEmpty else { return nil }
-        let te = expected.reduce(0, +), ta = actual.reduce(0, +)
+        let te = expected.reduce(0, +)
+        let ta = actual.reduce(0, +)
         guard te > 0, ta > 0 else { return nil }
         var sum = 0.0
         for (e, a) in zip(expected, actual) {
-            let pe = max(Double(e) / Double(te), psiFloor), pa = max(Double(a) / Double(ta), psiFloor)
+            let pe = max(Double(e) / Double(te), psiFloor)
+            let pa = max(Double(a) / Double(ta), psiFloor)
             sum += (pa - pe) * log(pa / pe)
         }
         return sum
@@ -40,14 +42,20 @@ public enum ModelHealth {
 
     /// How well `score` (higher = safer) separates bad from good. Nil without both kinds.
     public static func separation(_ loans: [(score: Int, bad: Bool)]) -> Separation? {
-        let bad = loans.filter(\.bad).count, good = loans.count - bad
+        let bad = loans.filter(\.bad).count
+        let good = loans.count - bad
         guard bad > 0, good > 0 else { return nil }
         // Walk scores upwards, group ties: AUC by ranks (Mann–Whitney), KS by cumulative shares.
         let sorted = loans.sorted { $0.score < $1.score }
-        var i = 0, badBelow = 0, goodBelow = 0
-        var concordant = 0.0, ks = 0.0
+        var i = 0
+        var badBelow = 0
+        var goodBelow = 0
+        var concordant = 0.0
+        var ks = 0.0
         while i < sorted.count {
-            var j = i, b = 0, g = 0
+            var j = i
+            var b = 0
+            var g = 0
             while j < sorted.count, sorted[j].score == sorted[i].score {
                 if sorted[j].bad { b += 1 } else { g += 1 }
                 j += 1
@@ -117,5 +125,6 @@ public enum Rounding {
     }
 
     /// The note every rounded table carries.
-    public static let note = "counts are rounded to the nearest 5 and amounts to the nearest ¥1,000,000, each figure on its own (a total may differ from the sum of its rows); ratios are computed from the rounded figures"
+    public static let note =
+        "counts are rounded to the nearest 5 and amounts to the nearest ¥1,000,000, each figure on its own (a total may differ from the sum of its rows); ratios are computed from the rounded figures"
 }

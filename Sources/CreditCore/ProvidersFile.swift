@@ -32,7 +32,6 @@ public struct ProvidersFile: Codable, Sendable {
     public init(providers: [ProviderAccount]) { self.providers = providers }
 }
 
-
 extension ProvidersFile {
     /// The file's problems, each naming the provider and field; empty when usable.
     public func problems(environment: [String: String]) -> [String] {
@@ -56,7 +55,10 @@ extension ProvidersFile {
             default: break
             }
             for d in p.datasets {
-                guard let dataset = Dataset(rawValue: d) else { problems.append("\(at).datasets: unknown dataset \(d)"); continue }
+                guard let dataset = Dataset(rawValue: d) else {
+                    problems.append("\(at).datasets: unknown dataset \(d)")
+                    continue
+                }
                 if dataset.provider != provider { problems.append("\(at).datasets: \(d) belongs to \(dataset.provider.rawValue)") }
             }
         }

@@ -45,8 +45,12 @@ public enum Publicity {
         let high = maximumEnd(decidedOn: decidedOn)
         let given = providerEndsOn ?? high
         let end = min(max(given, low), high)
-        return Window(endsOn: end, providerEndsOn: end == providerEndsOn ? nil : providerEndsOn, repairableFrom: low,
-                      category: longCategory(authority: authority, violation: violation))
+        return Window(
+            endsOn: end,
+            providerEndsOn: end == providerEndsOn ? nil : providerEndsOn,
+            repairableFrom: low,
+            category: longCategory(authority: authority, violation: violation)
+        )
     }
 
     /// Published on `today`: within the window and not ended early by an approved repair.

@@ -141,9 +141,13 @@ public struct Scorecard: Sendable, Codable, Equatable {
         do {
             card = try JSONDecoder().decode(Scorecard.self, from: data)
         } catch let DecodingError.dataCorrupted(c) {
-            throw Invalid(description: "not a scorecard: \(c.debugDescription) at \(c.codingPath.map(\.stringValue).joined(separator: "."))")
+            throw Invalid(
+                description: "not a scorecard: \(c.debugDescription) at \(c.codingPath.map(\.stringValue).joined(separator: "."))"
+            )
         } catch let DecodingError.keyNotFound(k, c) {
-            throw Invalid(description: "not a scorecard: \(k.stringValue) missing at \(c.codingPath.map(\.stringValue).joined(separator: "."))")
+            throw Invalid(
+                description: "not a scorecard: \(k.stringValue) missing at \(c.codingPath.map(\.stringValue).joined(separator: "."))"
+            )
         } catch let DecodingError.typeMismatch(_, c) {
             throw Invalid(description: "not a scorecard: wrong type at \(c.codingPath.map(\.stringValue).joined(separator: "."))")
         } catch {
@@ -171,7 +175,9 @@ public struct Scorecard: Sendable, Codable, Equatable {
             let missingBins = c.bins.filter { $0.missing == true }
             guard missingBins.count == 1 else { throw fail("\(c.feature.rawValue) needs exactly one bin with \"missing\": true") }
             for b in c.bins where b.missing != true {
-                if b.values != nil && (b.min != nil || b.max != nil) { throw fail("\(c.feature.rawValue): a bin has both values and a range") }
+                if b.values != nil && (b.min != nil || b.max != nil) {
+                    throw fail("\(c.feature.rawValue): a bin has both values and a range")
+                }
             }
             switch unit {
             case .grade, .status:
@@ -194,13 +200,16 @@ public struct Scorecard: Sendable, Codable, Equatable {
                 for (a, b) in zip(sorted, sorted.dropFirst()) where a.max == nil || a.max != b.min {
                     throw fail("\(c.feature.rawValue): bins \(a.label) and \(b.label) leave a gap or overlap")
                 }
-                for b in sorted { if let lo = b.min, let hi = b.max, lo >= hi { throw fail("\(c.feature.rawValue): empty bin \(b.label)") } }
+                for b in sorted {
+                    if let lo = b.min, let hi = b.max, lo >= hi { throw fail("\(c.feature.rawValue): empty bin \(b.label)") }
+                }
             }
         }
         for k in knockouts where !grades.contains(where: { $0.grade == k.maxGrade }) {
             throw fail("knock-out \(k.reasonCode) names an unknown grade \(k.maxGrade)")
         }
-        for m in [penaltyPolicy?.repairedCountsMonths, penaltyPolicy?.unpublishedCountsMonths].compactMap({ $0 }) where !(0...36).contains(m) {
+        for m in [penaltyPolicy?.repairedCountsMonths, penaltyPolicy?.unpublishedCountsMonths].compactMap({ $0 })
+        where !(0...36).contains(m) {
             throw fail("penalty_policy months must be 0–36 (a penalty counts 36 months at most)")
         }
         let codes = characteristics.map(\.reasonCode) + knockouts.map(\.reasonCode)
@@ -258,10 +267,20 @@ public struct Scorecard: Sendable, Codable, Equatable {
             total += p
             let below = c.maxPoints - p
             if below > 0 {
-                shortfalls.append((i, below, Reason(
-                    code: c.reasonCode, feature: c.feature, value: v, points: p, maxPoints: c.maxPoints,
-                    zh: c.reasonZh + "（" + Scorecard.render(v, c.feature, chinese: true) + "）",
-                    en: c.reasonEn + " (" + Scorecard.render(v, c.feature, chinese: false) + ")")))
+                shortfalls.append(
+                    (
+                        i, below,
+                        Reason(
+                            code: c.reasonCode,
+                            feature: c.feature,
+                            value: v,
+                            points: p,
+                            maxPoints: c.maxPoints,
+                            zh: c.reasonZh + "（" + Scorecard.render(v, c.feature, chinese: true) + "）",
+                            en: c.reasonEn + " (" + Scorecard.render(v, c.feature, chinese: false) + ")"
+                        )
+                    )
+                )
             }
         }
         let reasons = shortfalls.sorted { ($1.below, $0.index) < ($0.below, $1.index) }.prefix(Scorecard.maxReasons).map(\.reason)
@@ -273,15 +292,30 @@ public struct Scorecard: Sendable, Codable, Equatable {
         if thin {
             // No guess from too little data; a knock-out still speaks.
             let capped = hits.reduce(nil as String?) { g, k in g.map { worse($0, k.maxGrade) } ?? k.maxGrade }
-            return Outcome(scorecardVersion: version, score: nil, grade: capped, thinFile: true, knockouts: hits.map(\.reasonCode),
-                           reasons: Array(reasons), points: points)
+            return Outcome(
+                scorecardVersion: version,
+                score: nil,
+                grade: capped,
+                thinFile: true,
+                knockouts: hits.map(\.reasonCode),
+                reasons: Array(reasons),
+                points: points
+            )
         }
-        return Outcome(scorecardVersion: version, score: score, grade: grade, thinFile: false, knockouts: hits.map(\.reasonCode),
-                       reasons: Array(reasons), points: points)
+        return Outcome(
+            scorecardVersion: version,
+            score: score,
+            grade: grade,
+            thinFile: false,
+            knockouts: hits.map(\.reasonCode),
+            reasons: Array(reasons),
+            points: points
+        )
     }
 
     func worse(_ a: String, _ b: String) -> String {
-        let ia = grades.firstIndex { $0.grade == a } ?? 0, ib = grades.firstIndex { $0.grade == b } ?? 0
+        let ia = grades.firstIndex { $0.grade == a } ?? 0
+        let ib = grades.firstIndex { $0.grade == b } ?? 0
         return ia >= ib ? a : b
     }
 

@@ -39,7 +39,14 @@ public enum ProviderSigning {
         "\(method)\n\(path)\n\(canonicalQuery(query))\n\(timestamp)\n\(nonce)"
     }
 
-    public static func signature(secret: String, method: String, path: String, query: [(String, String)], timestamp: String, nonce: String) -> String {
+    public static func signature(
+        secret: String,
+        method: String,
+        path: String,
+        query: [(String, String)],
+        timestamp: String,
+        nonce: String
+    ) -> String {
         let message = stringToSign(method: method, path: path, query: query, timestamp: timestamp, nonce: nonce)
         let mac = HMAC<SHA256>.authenticationCode(for: Data(message.utf8), using: SymmetricKey(data: Data(secret.utf8)))
         return Data(mac).hexString
@@ -56,7 +63,8 @@ public enum ProviderSigning {
 
     /// Constant-time comparison of two signatures.
     public static func equal(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
         guard x.count == y.count else { return false }
         var diff: UInt8 = 0
         for i in 0..<x.count { diff |= x[i] ^ y[i] }

@@ -94,16 +94,24 @@ public struct USCC: Hashable, Sendable, CustomStringConvertible, Codable {
         let orgCheck = 11 - orgSum % 11
         let expectedOrg: UInt8 = orgCheck == 10 ? 0x58 : orgCheck == 11 ? 0x30 : UInt8(0x30 + orgCheck)
         if bytes[16] != expectedOrg {
-            return .failure(.organisationCodeCheckFailed(
-                expected: Character(Unicode.Scalar(expectedOrg)), found: Character(Unicode.Scalar(bytes[16]))))
+            return .failure(
+                .organisationCodeCheckFailed(
+                    expected: Character(Unicode.Scalar(expectedOrg)),
+                    found: Character(Unicode.Scalar(bytes[16]))
+                )
+            )
         }
         var sum = 0
         for i in 0..<17 { sum += values[i] * weights[i] }
         let check = 31 - sum % 31
         let expected = alphabetBytes[check == 31 ? 0 : check]
         if bytes[17] != expected {
-            return .failure(.checkCharacterFailed(
-                expected: Character(Unicode.Scalar(expected)), found: Character(Unicode.Scalar(bytes[17]))))
+            return .failure(
+                .checkCharacterFailed(
+                    expected: Character(Unicode.Scalar(expected)),
+                    found: Character(Unicode.Scalar(bytes[17]))
+                )
+            )
         }
         return .success(USCC(unchecked: String(decoding: bytes, as: UTF8.self)))
     }

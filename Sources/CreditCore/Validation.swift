@@ -153,7 +153,15 @@ public enum ItemValidator {
             normalisedId = id.value
         }
         if op == .delete {
-            return ValidItem(recordId: normalisedId, version: version, op: .delete, uscc: uscc, updatedAt: updatedAt, data: [], personalID: nil)
+            return ValidItem(
+                recordId: normalisedId,
+                version: version,
+                op: .delete,
+                uscc: uscc,
+                updatedAt: updatedAt,
+                data: [],
+                personalID: nil
+            )
         }
         guard case .object(let data)? = item["data"] else {
             throw Rejection("missing_field", field: "data", "an upsert needs its data object")
@@ -177,8 +185,14 @@ public enum ItemValidator {
             fields.append((storedName(spec), value))
         }
         return ValidItem(
-            recordId: normalisedId, version: version, op: .upsert, uscc: uscc, updatedAt: updatedAt, data: fields,
-            personalID: personalID)
+            recordId: normalisedId,
+            version: version,
+            op: .upsert,
+            uscc: uscc,
+            updatedAt: updatedAt,
+            data: fields,
+            personalID: personalID
+        )
     }
 
     static func storedName(_ spec: FieldSpec) -> String {
@@ -219,12 +233,16 @@ public enum ItemValidator {
         case .date(let event):
             let s = try text()
             guard let d = Day(s) else { throw Rejection("invalid_date", field: name, "'\(s)' is not a date YYYY-MM-DD") }
-            guard d.year >= ProviderLimits.earliestYear else { throw Rejection("invalid_date", field: name, "\(s) is before \(ProviderLimits.earliestYear)") }
+            guard d.year >= ProviderLimits.earliestYear else {
+                throw Rejection("invalid_date", field: name, "\(s) is before \(ProviderLimits.earliestYear)")
+            }
             if event && d > today { throw Rejection("future_date", field: name, "\(s) is in the future") }
             return .text(s)
         case .period:
             let s = try text()
-            guard Day(s + "-01") != nil, s.utf8.count == 7 else { throw Rejection("invalid_period", field: name, "'\(s)' is not a period YYYY-MM") }
+            guard Day(s + "-01") != nil, s.utf8.count == 7 else {
+                throw Rejection("invalid_period", field: name, "'\(s)' is not a period YYYY-MM")
+            }
             return .text(s)
         case .year:
             guard case .number(let n) = raw, let y = Int(n), y >= ProviderLimits.earliestYear, y <= today.year else {

@@ -34,15 +34,23 @@ extension Day {
     }
 
     public func addingDays(_ n: Int) -> Day {
-        var y = year, m = month, d = day + n
+        var y = year
+        var m = month
+        var d = day + n
         while d > Day.daysIn(year: y, month: m) {
             d -= Day.daysIn(year: y, month: m)
             m += 1
-            if m > 12 { m = 1; y += 1 }
+            if m > 12 {
+                m = 1
+                y += 1
+            }
         }
         while d < 1 {
             m -= 1
-            if m < 1 { m = 12; y -= 1 }
+            if m < 1 {
+                m = 12
+                y -= 1
+            }
             d += Day.daysIn(year: y, month: m)
         }
         return Day(year: y, month: m, day: d)!

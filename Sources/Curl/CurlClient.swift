@@ -21,10 +21,14 @@ public struct CurlRequest: Sendable {
     public static let defaultMaxResponseBytes = 64 << 20
 
     public init(
-        url: String, method: String = "GET", headers: [(String, String)] = [], body: [UInt8]? = nil,
+        url: String,
+        method: String = "GET",
+        headers: [(String, String)] = [],
+        body: [UInt8]? = nil,
         connectTimeoutMilliseconds: Int = defaultConnectTimeoutMilliseconds,
         totalTimeoutMilliseconds: Int = defaultTotalTimeoutMilliseconds,
-        maxResponseBytes: Int = defaultMaxResponseBytes, acceptGzip: Bool = true
+        maxResponseBytes: Int = defaultMaxResponseBytes,
+        acceptGzip: Bool = true
     ) {
         self.url = url
         self.method = method
@@ -304,9 +308,11 @@ final class Transfer: @unchecked Sendable {
         if let resolveList { codes.append(xyd_easy_setopt_slist(easy, CURLOPT_RESOLVE, resolveList)) }
         if let body = request.body {
             codes.append(xyd_easy_setopt_offset(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
-            codes.append(body.withUnsafeBytes { raw in
-                xyd_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress))
-            })
+            codes.append(
+                body.withUnsafeBytes { raw in
+                    xyd_easy_setopt_pointer(easy, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: raw.baseAddress))
+                }
+            )
         }
         if request.method != "GET" || request.body != nil {
             codes.append(xyd_easy_setopt_string(easy, CURLOPT_CUSTOMREQUEST, request.method))
@@ -319,9 +325,10 @@ final class Transfer: @unchecked Sendable {
 
     /// An HTTP header name: a token of visible ASCII without separators.
     static func isToken(_ name: String) -> Bool {
-        !name.isEmpty && name.utf8.allSatisfy { b in
-            b > 0x20 && b < 0x7F && !"()<>@,;:\\\"/[]?={}".utf8.contains(b)
-        }
+        !name.isEmpty
+            && name.utf8.allSatisfy { b in
+                b > 0x20 && b < 0x7F && !"()<>@,;:\\\"/[]?={}".utf8.contains(b)
+            }
     }
 
     func release(_ easy: UnsafeMutableRawPointer) {
@@ -342,7 +349,10 @@ final class Transfer: @unchecked Sendable {
     }
 
     func header(_ line: String) {
-        if line.hasPrefix("HTTP/") { headers.removeAll(); return }  // a new response (after 100 Continue)
+        if line.hasPrefix("HTTP/") {
+            headers.removeAll()
+            return
+        }  // a new response (after 100 Continue)
         guard let colon = line.firstIndex(of: ":") else { return }
         let name = line[..<colon].lowercased()
         let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)

@@ -1,5 +1,6 @@
 import CCurl
 import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,11 +28,15 @@ public struct CurlTarget: Sendable, Equatable {
             return String(cString: out)
         }
         guard let scheme = part(CURLUPART_SCHEME)?.lowercased(), var host = part(CURLUPART_HOST)?.lowercased(),
-              let portText = part(CURLUPART_PORT, UInt32(CURLU_DEFAULT_PORT)), let port = Int(portText)
+            let portText = part(CURLUPART_PORT, UInt32(CURLU_DEFAULT_PORT)), let port = Int(portText)
         else { return nil }
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        return CurlTarget(scheme: scheme, host: host, port: port,
-                          hasCredentials: part(CURLUPART_USER) != nil || part(CURLUPART_PASSWORD) != nil)
+        return CurlTarget(
+            scheme: scheme,
+            host: host,
+            port: port,
+            hasCredentials: part(CURLUPART_USER) != nil || part(CURLUPART_PASSWORD) != nil
+        )
     }
 
     /// The numeric addresses the host resolves to (the host itself when it is a literal).
@@ -47,7 +52,7 @@ public struct CurlTarget: Sendable, Equatable {
         while let info = next {
             var buffer = [CChar](repeating: 0, count: Int(NI_MAXHOST))
             if getnameinfo(info.pointee.ai_addr, info.pointee.ai_addrlen, &buffer, socklen_t(buffer.count), nil, 0, NI_NUMERICHOST) == 0 {
-                let text = String(cString: buffer)
+                let text = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
                 if !out.contains(text) { out.append(text) }
             }
             next = info.pointee.ai_next

@@ -33,10 +33,17 @@ public struct IngestService: Service {
                         while !Task.isCancelled {
                             let r = await ingestor.runDataset(dataset)
                             if r.outcome != .caughtUp && r.outcome != .skipped {
-                                logger.warning("ingestion did not catch up", metadata: [
-                                    "dataset": "\(r.dataset)", "outcome": "\(r.outcome.rawValue)", "reason": "\(r.reason ?? "-")"])
+                                logger.warning(
+                                    "ingestion did not catch up",
+                                    metadata: [
+                                        "dataset": "\(r.dataset)", "outcome": "\(r.outcome.rawValue)", "reason": "\(r.reason ?? "-")",
+                                    ]
+                                )
                             } else {
-                                logger.debug("dataset pulled", metadata: ["dataset": "\(r.dataset)", "received": "\(r.received)", "stored": "\(r.stored)"])
+                                logger.debug(
+                                    "dataset pulled",
+                                    metadata: ["dataset": "\(r.dataset)", "received": "\(r.received)", "stored": "\(r.stored)"]
+                                )
                             }
                             try? await Task.sleep(for: interval)
                         }
@@ -56,7 +63,9 @@ public enum FeedConfiguration {
     }
 
     public static func providers(path: String, environment: [String: String]) throws -> ProvidersFile {
-        guard let data = FileManager.default.contents(atPath: path) else { throw Problem(description: "cannot read the providers file \(path)") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw Problem(description: "cannot read the providers file \(path)")
+        }
         let file: ProvidersFile
         do { file = try JSONDecoder().decode(ProvidersFile.self, from: data) } catch {
             throw Problem(description: "\(path) is not a providers file: \(error)")
@@ -82,7 +91,13 @@ public enum FeedConfiguration {
     }
 
     /// Provider clients by dataset.
-    public static func clients(_ file: ProvidersFile, environment: [String: String], curl: CurlClient, settings: FeedSettings, logger: Logger) -> [Dataset: ProviderClient] {
+    public static func clients(
+        _ file: ProvidersFile,
+        environment: [String: String],
+        curl: CurlClient,
+        settings: FeedSettings,
+        logger: Logger
+    ) -> [Dataset: ProviderClient] {
         var clients: [Dataset: ProviderClient] = [:]
         for account in file.providers {
             guard let secret = ProvidersFile.secret(of: account, environment: environment) else { continue }

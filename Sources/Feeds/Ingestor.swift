@@ -7,7 +7,10 @@ import Store
 /// What one dataset's run did.
 public struct DatasetReport: Sendable, Codable {
     /// `skipped`: another worker holds the dataset's lease (it pulls the dataset meanwhile).
-    public enum Outcome: String, Sendable, Codable { case caughtUp = "caught_up", stopped, failing, skipped }
+    public enum Outcome: String, Sendable, Codable {
+        case caughtUp = "caught_up"
+        case stopped, failing, skipped
+    }
     public var dataset: String
     public var received = 0
     public var stored = 0
@@ -41,9 +44,15 @@ public struct Ingestor: Sendable {
     /// This worker's name on the datasets' leases (host, process, a random tag).
     public let worker: String
 
-    public init(db: Database, clients: [Dataset: ProviderClient], protector: PersonalDataProtector?, settings: FeedSettings,
-                today: @escaping @Sendable () -> Day, worker: String = Ingestor.workerName(),
-                progress: @escaping @Sendable (DatasetReport) -> Void = { _ in }) {
+    public init(
+        db: Database,
+        clients: [Dataset: ProviderClient],
+        protector: PersonalDataProtector?,
+        settings: FeedSettings,
+        today: @escaping @Sendable () -> Day,
+        worker: String = Ingestor.workerName(),
+        progress: @escaping @Sendable (DatasetReport) -> Void = { _ in }
+    ) {
         self.db = db
         self.clients = clients
         self.protector = protector
@@ -63,8 +72,8 @@ public struct Ingestor: Sendable {
     public static func isDeadLocalWorker(_ name: String) -> Bool {
         let parts = name.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count >= 3, let pid = Int32(parts[parts.count - 2]), pid > 0,
-              parts.dropLast(2).joined(separator: ":") == ProcessInfo.processInfo.hostName,
-              pid != ProcessInfo.processInfo.processIdentifier
+            parts.dropLast(2).joined(separator: ":") == ProcessInfo.processInfo.hostName,
+            pid != ProcessInfo.processInfo.processIdentifier
         else { return false }
         return kill(pid, 0) == -1 && errno == ESRCH
     }
@@ -109,7 +118,13 @@ public struct Ingestor: Sendable {
         do {
             var holder = try await IngestStore.claim(db, dataset: dataset, worker: worker, seconds: settings.leaseSeconds)
             if let dead = holder?.worker, Self.isDeadLocalWorker(dead) {
-                holder = try await IngestStore.claim(db, dataset: dataset, worker: worker, seconds: settings.leaseSeconds, takeOverFrom: dead)
+                holder = try await IngestStore.claim(
+                    db,
+                    dataset: dataset,
+                    worker: worker,
+                    seconds: settings.leaseSeconds,
+                    takeOverFrom: dead
+                )
             }
             if let holder {
                 report.outcome = .skipped
@@ -204,10 +219,16 @@ public struct Ingestor: Sendable {
                 // The fetch runs ahead in a task of its own: cancelling this pull must cancel it
                 // too (awaiting a task's value does not), or a provider that hangs holds the pull
                 // — and shutdown — for all its attempts.
-                prepared = try await withTaskCancellationHandler { try await fetching.value } onCancel: { fetching.cancel() }
+                prepared = try await withTaskCancellationHandler {
+                    try await fetching.value
+                } onCancel: {
+                    fetching.cancel()
+                }
             } catch is CursorExpired {
                 restarts += 1
-                guard restarts <= 3 else { throw FeedStop(scope: .dataset, status: 410, code: "cursor_expired", message: "expired again after restarting") }
+                guard restarts <= 3 else {
+                    throw FeedStop(scope: .dataset, status: 410, code: "cursor_expired", message: "expired again after restarting")
+                }
                 try await IngestStore.resetCursor(db, dataset: dataset, expected: cursor)
                 cursor = nil
                 next = fetch(nil)
@@ -220,8 +241,16 @@ public struct Ingestor: Sendable {
             let (before, worker, db) = (cursor, self.worker, self.db)
             let counts = try await withDeadline(.seconds(settings.storeTimeoutSeconds), "storing a page of \(dataset.rawValue)") {
                 try await IngestStore.storePage(
-                    db, dataset: dataset, cursorBefore: before, cursorAfter: page.nextCursor, hasMore: page.hasMore,
-                    rows: prepared.rows, quarantine: prepared.quarantine, received: page.items.count, worker: worker)
+                    db,
+                    dataset: dataset,
+                    cursorBefore: before,
+                    cursorAfter: page.nextCursor,
+                    hasMore: page.hasMore,
+                    rows: prepared.rows,
+                    quarantine: prepared.quarantine,
+                    received: page.items.count,
+                    worker: worker
+                )
             }
             report.add(counts)
             cursor = page.nextCursor
@@ -240,11 +269,24 @@ public struct Ingestor: Sendable {
             switch ItemValidator.validate(item, dataset: dataset, today: day) {
             case .success(let v):
                 do {
-                    rows.append(StageRow(recordId: v.recordId, version: v.version, op: v.op, uscc: v.uscc,
-                                         updatedAt: v.updatedAt, data: v.op == .delete ? nil : try dataJSON(v)))
+                    rows.append(
+                        StageRow(
+                            recordId: v.recordId,
+                            version: v.version,
+                            op: v.op,
+                            uscc: v.uscc,
+                            updatedAt: v.updatedAt,
+                            data: v.op == .delete ? nil : try dataJSON(v)
+                        )
+                    )
                 } catch {
-                    quarantine.append(QuarantineRow(recordId: v.recordId, rejection: Rejection("no_data_key", "\(error)"),
-                                                    raw: redacted(item).jsonText))
+                    quarantine.append(
+                        QuarantineRow(
+                            recordId: v.recordId,
+                            rejection: Rejection("no_data_key", "\(error)"),
+                            raw: redacted(item).jsonText
+                        )
+                    )
                 }
             case .failure(let r):
                 quarantine.append(QuarantineRow(recordId: item["record_id"]?.stringValue, rejection: r, raw: redacted(item).jsonText))

@@ -69,8 +69,14 @@ public struct ProviderClient: Sendable {
     /// Sleeps; injected so that tests of the retry policy need not wait.
     let sleep: @Sendable (Duration) async throws -> Void
 
-    public init(account: ProviderAccount, secret: String, curl: CurlClient, settings: FeedSettings, logger: Logger,
-                sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }) {
+    public init(
+        account: ProviderAccount,
+        secret: String,
+        curl: CurlClient,
+        settings: FeedSettings,
+        logger: Logger,
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+    ) {
         self.account = account
         self.secret = secret
         self.curl = curl
@@ -89,21 +95,34 @@ public struct ProviderClient: Sendable {
         if let cursor { query.append(("cursor", cursor)) }
         let timestamp = String(Int(now.timeIntervalSince1970))
         let nonce = ProviderSigning.makeNonce()
-        let signature = ProviderSigning.signature(secret: secret, method: "GET", path: path, query: query, timestamp: timestamp, nonce: nonce)
+        let signature = ProviderSigning.signature(
+            secret: secret,
+            method: "GET",
+            path: path,
+            query: query,
+            timestamp: timestamp,
+            nonce: nonce
+        )
         let queryText = ProviderSigning.canonicalQuery(query)
         return CurlRequest(
             url: base + "/v1/datasets/\(dataset.rawValue)/changes?" + queryText,
-            headers: [("X-App-Key", account.appKey), ("X-Timestamp", timestamp), ("X-Nonce", nonce), ("X-Signature", signature),
-                      ("Accept", "application/json")],
+            headers: [
+                ("X-App-Key", account.appKey), ("X-Timestamp", timestamp), ("X-Nonce", nonce), ("X-Signature", signature),
+                ("Accept", "application/json"),
+            ],
             connectTimeoutMilliseconds: settings.connectTimeoutMilliseconds,
             totalTimeoutMilliseconds: settings.totalTimeoutMilliseconds,
-            maxResponseBytes: settings.maxResponseBytes, acceptGzip: true)
+            maxResponseBytes: settings.maxResponseBytes,
+            acceptGzip: true
+        )
     }
 
     /// Fetches one page, retrying what providers.md says to retry, never skipping a page.
     /// `onRetry` hears of each failed attempt (its number and why) before the back-off.
     public func fetch(
-        dataset: Dataset, cursor: String?, onRetry: @Sendable (_ attempt: Int, _ why: String) async -> Void = { _, _ in }
+        dataset: Dataset,
+        cursor: String?,
+        onRetry: @Sendable (_ attempt: Int, _ why: String) async -> Void = { _, _ in }
     ) async throws -> FetchedPage {
         var attempts = 0
         var waits = 0
@@ -139,7 +158,10 @@ public struct ProviderClient: Sendable {
             }
             guard attempts < settings.maxAttempts else { throw FeedGaveUp(attempts: attempts, last: last) }
             let delay = backoff(attempt: attempts)
-            logger.info("retrying", metadata: ["dataset": "\(dataset.rawValue)", "attempt": "\(attempts)", "why": "\(last)", "delay_ms": "\(delay)"])
+            logger.info(
+                "retrying",
+                metadata: ["dataset": "\(dataset.rawValue)", "attempt": "\(attempts)", "why": "\(last)", "delay_ms": "\(delay)"]
+            )
             await onRetry(attempts, last)
             try await sleep(.milliseconds(delay))
         }

@@ -60,8 +60,10 @@ public struct City: Sendable {
         ("H62", "餐饮", "餐饮管理有限公司", 0.05), ("I65", "信息", "信息技术有限公司", 0.05),
     ]
 
-    static let firmWords = ["宏达", "恒信", "华盛", "鑫源", "通达", "金海", "永盛", "瑞丰", "海纳", "江海", "天顺", "汇通",
-                            "中洋", "明珠", "长江", "新港", "联发", "富民", "德润", "佳禾", "利民", "祥和", "盛世", "锦绣"]
+    static let firmWords = [
+        "宏达", "恒信", "华盛", "鑫源", "通达", "金海", "永盛", "瑞丰", "海纳", "江海", "天顺", "汇通",
+        "中洋", "明珠", "长江", "新港", "联发", "富民", "德润", "佳禾", "利民", "祥和", "盛世", "锦绣",
+    ]
     static let surnames = ["张", "王", "李", "陈", "刘", "杨", "黄", "周", "吴", "徐", "孙", "朱", "马", "胡", "顾", "陆", "施", "季", "曹", "沈"]
     static let givenNames = ["伟", "芳", "军", "敏", "强", "丽", "建华", "志刚", "海燕", "国平", "小红", "晓东", "春梅", "卫东", "红霞", "明"]
 
@@ -75,45 +77,61 @@ public struct City: Sendable {
         ])
         let farm = entityType == "farmer_cooperative" || entityType == "family_farm"
         let industry = farm ? r.pick(City.industries.filter { $0.0.hasPrefix("A") }) : r.weighted(City.industries.map { ($0, $0.3) })
-        let size = farm || entityType == "individual_business" ? r.weighted([("micro", 0.8), ("small", 0.2)])
+        let size =
+            farm || entityType == "individual_business"
+            ? r.weighted([("micro", 0.8), ("small", 0.2)])
             : r.weighted([("micro", 0.45), ("small", 0.38), ("medium", 0.14), ("large", 0.03)])
         // Risk: most firms are sound; a tail is fragile.
         let risk = min(1, max(0, pow(r.unit(), 2.2) + (size == "micro" ? 0.05 : 0) + (r.chance(0.08) ? 0.35 : 0)))
         let defaultProbability = 0.02 + 0.55 * pow(risk, 1.6)
         let wouldDefault = r.chance(defaultProbability)
         let established = firstMonth.adding(-r.int(0...(12 * 20))).day(r.int(1...28))
-        let (revenue, head): (Int64, Int) = switch size {
-        case "micro": (Int64(r.int(20_000...300_000)) * 100, r.int(1...9))
-        case "small": (Int64(r.int(300_000...3_000_000)) * 100, r.int(10...99))
-        case "medium": (Int64(r.int(3_000_000...30_000_000)) * 100, r.int(100...299))
-        default: (Int64(r.int(30_000_000...200_000_000)) * 100, r.int(300...3000))
-        }
-        let (authority, typeCode): (Character, Character) = switch entityType {
-        case "farmer_cooperative": ("N", "3")
-        case "individual_business": ("9", "2")
-        case "family_farm": ("9", "2")
-        default: ("9", "1")
-        }
+        let (revenue, head): (Int64, Int) =
+            switch size {
+            case "micro": (Int64(r.int(20_000...300_000)) * 100, r.int(1...9))
+            case "small": (Int64(r.int(300_000...3_000_000)) * 100, r.int(10...99))
+            case "medium": (Int64(r.int(3_000_000...30_000_000)) * 100, r.int(100...299))
+            default: (Int64(r.int(30_000_000...200_000_000)) * 100, r.int(300...3000))
+            }
+        let (authority, typeCode): (Character, Character) =
+            switch entityType {
+            case "farmer_cooperative": ("N", "3")
+            case "individual_business": ("9", "2")
+            case "family_farm": ("9", "2")
+            default: ("9", "1")
+            }
         let uscc = City.makeUSCC(authority: authority, type: typeCode, district: district.0, index: i, r: &r)
         let word = r.pick(City.firmWords) + (r.chance(0.5) ? r.pick(City.firmWords) : "")
-        let suffix = switch entityType {
-        case "farmer_cooperative": "\(industry.1)专业合作社"
-        case "family_farm": "家庭农场"
-        case "individual_business": "\(industry.1)经营部"
-        case "partnership": "\(industry.1)合伙企业"
-        default: industry.2
-        }
+        let suffix =
+            switch entityType {
+            case "farmer_cooperative": "\(industry.1)专业合作社"
+            case "family_farm": "家庭农场"
+            case "individual_business": "\(industry.1)经营部"
+            case "partnership": "\(industry.1)合伙企业"
+            default: industry.2
+            }
         let name = "南通\(district.1)\(word)\(suffix)" + (i % 7 == 0 ? "（\(i)）" : "")
         let rep = r.pick(City.surnames) + r.pick(City.givenNames)
         let birth = Month(year: asOf.year - r.int(25...65), month: r.int(1...12)).day(r.int(1...28))
         let first17 = district.0 + birth.description.replacingOccurrences(of: "-", with: "") + String(r.int(100...999))
         let repID = first17 + String(ResidentID.checkCharacter(for: first17)!)
         return SimEnterprise(
-            index: i, uscc: uscc, name: name, entityType: entityType, industryCode: industry.0, districtCode: district.0,
-            sizeClass: size, established: established,
+            index: i,
+            uscc: uscc,
+            name: name,
+            entityType: entityType,
+            industryCode: industry.0,
+            districtCode: district.0,
+            sizeClass: size,
+            established: established,
             registeredCapitalFen: Int64(r.int(1...500)) * (size == "micro" ? 1_000_000 : 10_000_000),
-            legalRepName: rep, legalRepID: repID, risk: risk, wouldDefault: wouldDefault,
-            monthlyRevenueFen: revenue, headcount: head)
+            legalRepName: rep,
+            legalRepID: repID,
+            risk: risk,
+            wouldDefault: wouldDefault,
+            monthlyRevenueFen: revenue,
+            headcount: head
+        )
     }
 
     /// A valid code, unique per index: five base-31 digits of the index and three random characters.

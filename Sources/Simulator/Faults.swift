@@ -14,18 +14,48 @@ extension City {
             if r.chance(p) { pending.append(item) }  // re-delivered later
             if item.version > 1, r.chance(p) {
                 // A stale version after the newer one: a copy of this item with a lower version.
-                pending.append(SimItem(recordId: item.recordId, version: item.version - 1, isDelete: item.isDelete, uscc: item.uscc,
-                                       updatedAt: item.updatedAt, data: item.data, valid: true, moneyFen: item.moneyFen))
+                pending.append(
+                    SimItem(
+                        recordId: item.recordId,
+                        version: item.version - 1,
+                        isDelete: item.isDelete,
+                        uscc: item.uscc,
+                        updatedAt: item.updatedAt,
+                        data: item.data,
+                        valid: true,
+                        moneyFen: item.moneyFen
+                    )
+                )
             }
             if r.chance(p), highest[item.recordId] == item.version {
                 // Withdrawn (a penalty overturned, a bill issued in error), sometimes restored.
                 let v = item.version
-                out.append(SimItem(recordId: item.recordId, version: v + 1, isDelete: true, uscc: item.uscc,
-                                   updatedAt: item.updatedAt, data: nil, valid: true, moneyFen: 0))
+                out.append(
+                    SimItem(
+                        recordId: item.recordId,
+                        version: v + 1,
+                        isDelete: true,
+                        uscc: item.uscc,
+                        updatedAt: item.updatedAt,
+                        data: nil,
+                        valid: true,
+                        moneyFen: 0
+                    )
+                )
                 highest[item.recordId] = v + 1
                 if r.chance(0.5) {
-                    out.append(SimItem(recordId: item.recordId, version: v + 2, isDelete: false, uscc: item.uscc,
-                                       updatedAt: item.updatedAt, data: item.data, valid: true, moneyFen: item.moneyFen))
+                    out.append(
+                        SimItem(
+                            recordId: item.recordId,
+                            version: v + 2,
+                            isDelete: false,
+                            uscc: item.uscc,
+                            updatedAt: item.updatedAt,
+                            data: item.data,
+                            valid: true,
+                            moneyFen: item.moneyFen
+                        )
+                    )
                     highest[item.recordId] = v + 2
                 }
             }
@@ -54,7 +84,8 @@ extension City {
         case 3:  // an event date in the future (a due or end date may be; an event date may not)
             let events = ["established_on", "filed_on", "paid_on", "signed_on", "settled_on", "decided_on", "listed_on", "removed_on"]
             if let key = events.first(where: { data.contains("\"\($0)\":\"2") }),
-                let range = data.range(of: "\"\(key)\":\"2") {
+                let range = data.range(of: "\"\(key)\":\"2")
+            {
                 data.replaceSubrange(range, with: "\"\(key)\":\"3")
             } else {
                 data = "{}"
@@ -62,8 +93,16 @@ extension City {
         default:  // not a data object at all
             data = "[1,2,3]"
         }
-        return SimItem(recordId: id, version: 1, isDelete: false, uscc: uscc, updatedAt: item.updatedAt, data: data,
-                       valid: false, moneyFen: 0)
+        return SimItem(
+            recordId: id,
+            version: 1,
+            isDelete: false,
+            uscc: uscc,
+            updatedAt: item.updatedAt,
+            data: data,
+            valid: false,
+            moneyFen: 0
+        )
     }
 }
 

@@ -82,7 +82,8 @@ public final class FeedIndex: Sendable {
         let end = min(from + limit, s[s.count - 1])
         guard from < end else { return [] }
         // The enterprise holding position `from`: the last start ≤ from.
-        var lo = 0, hi = city.enterpriseCount - 1
+        var lo = 0
+        var hi = city.enterpriseCount - 1
         while lo < hi {
             let mid = (lo + hi + 1) / 2
             if s[mid] <= from { lo = mid } else { hi = mid - 1 }

@@ -31,10 +31,17 @@ public struct FeedServerSettings: Sendable {
 
     /// The providers file for a simulator listening at `baseURL`.
     public func providersFile(baseURL: String) -> ProvidersFile {
-        ProvidersFile(providers: ProviderName.allCases.map { p in
-            ProviderAccount(name: p.rawValue, baseURL: "\(baseURL)/\(p.rawValue)", appKey: credentials[p]!.key,
-                            appSecret: credentials[p]!.secret, datasets: p.datasets.map(\.rawValue))
-        })
+        ProvidersFile(
+            providers: ProviderName.allCases.map { p in
+                ProviderAccount(
+                    name: p.rawValue,
+                    baseURL: "\(baseURL)/\(p.rawValue)",
+                    appKey: credentials[p]!.key,
+                    appSecret: credentials[p]!.secret,
+                    datasets: p.datasets.map(\.rawValue)
+                )
+            }
+        )
     }
 }
 
@@ -112,8 +119,12 @@ public enum FeedServer {
     }
 
     static func serve(
-        _ request: Request, _ context: BasicRequestContext, index: FeedIndex, settings: FeedServerSettings,
-        nonces: NonceBook, faults: Locked<SplitMix64>
+        _ request: Request,
+        _ context: BasicRequestContext,
+        index: FeedIndex,
+        settings: FeedServerSettings,
+        nonces: NonceBook,
+        faults: Locked<SplitMix64>
     ) throws -> Response {
         guard let provider = ProviderName(rawValue: context.parameters.get("provider") ?? "") else {
             throw FeedError(status: .notFound, code: "unknown_dataset", message: "no such provider")
@@ -140,7 +151,11 @@ public enum FeedServer {
                 throw FeedError(status: .badRequest, code: "bad_request", message: "cursor is not one of ours")
             }
             if Int(now.timeIntervalSince1970) - issued > settings.cursorLifetimeSeconds {
-                throw FeedError(status: .gone, code: "cursor_expired", message: "cursors live \(settings.cursorLifetimeSeconds / 86_400) days")
+                throw FeedError(
+                    status: .gone,
+                    code: "cursor_expired",
+                    message: "cursors live \(settings.cursorLifetimeSeconds / 86_400) days"
+                )
             }
             position = p
         }
@@ -161,7 +176,9 @@ public enum FeedServer {
         buffer.reserveCapacity(itemsJSON.count + 200)
         buffer.writeString("{\"dataset\":\"\(dataset.rawValue)\",\"items\":[")
         buffer.writeBytes(itemsJSON)
-        buffer.writeString("],\"next_cursor\":\"\(Cursor.encode(dataset: dataset, position: next, issued: Int(now.timeIntervalSince1970)))\"")
+        buffer.writeString(
+            "],\"next_cursor\":\"\(Cursor.encode(dataset: dataset, position: next, issued: Int(now.timeIntervalSince1970)))\""
+        )
         buffer.writeString(",\"has_more\":\(next < index.total(dataset))}")
         var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
         if settings.gzipLevel > 0, request.headers[.acceptEncoding]?.contains("gzip") == true {
@@ -171,10 +188,14 @@ public enum FeedServer {
         headers[.contentLength] = String(buffer.readableBytes)
         if truncate {
             let half = buffer.getSlice(at: buffer.readerIndex, length: buffer.readableBytes / 2)!
-            return Response(status: .ok, headers: headers, body: .init { writer in
-                try await writer.write(half)
-                throw FeedError(status: .internalServerError, code: "truncated", message: "connection dropped")
-            })
+            return Response(
+                status: .ok,
+                headers: headers,
+                body: .init { writer in
+                    try await writer.write(half)
+                    throw FeedError(status: .internalServerError, code: "truncated", message: "connection dropped")
+                }
+            )
         }
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: buffer))
     }
@@ -196,7 +217,13 @@ public enum FeedServer {
         }
         let query = Cursor.rawQueryPairs(request.uri.query)
         let expected = ProviderSigning.signature(
-            secret: account.secret, method: request.method.rawValue, path: request.uri.path, query: query, timestamp: ts, nonce: nonce)
+            secret: account.secret,
+            method: request.method.rawValue,
+            path: request.uri.path,
+            query: query,
+            timestamp: ts,
+            nonce: nonce
+        )
         guard ProviderSigning.equal(expected, signature) else {
             throw FeedError(status: .unauthorized, code: "bad_signature", message: "signature does not match")
         }
@@ -213,7 +240,11 @@ enum Cursor {
     }
 
     static func decode(_ text: String) -> (Dataset, Int, Int)? {
-        guard text.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F }) else { return nil }
+        guard
+            text.utf8.allSatisfy({
+                ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) || ($0 >= 0x61 && $0 <= 0x7A) || $0 == 0x2D || $0 == 0x5F
+            })
+        else { return nil }
         var b64 = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while b64.count % 4 != 0 { b64 += "=" }
         guard let data = Data(base64Encoded: b64), let s = String(data: data, encoding: .utf8) else { return nil }

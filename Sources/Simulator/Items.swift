@@ -38,18 +38,37 @@ struct DataWriter {
         first = false
         text += "\"\(k)\":"
     }
-    mutating func string(_ k: String, _ v: String) { key(k); JSONValue.writeString(v, into: &text) }
-    mutating func optional(_ k: String, _ v: String?) {
-        if let v { string(k, v) } else { key(k); text += "null" }
+    mutating func string(_ k: String, _ v: String) {
+        key(k)
+        JSONValue.writeString(v, into: &text)
     }
-    mutating func int(_ k: String, _ v: Int) { key(k); text += String(v) }
-    mutating func bool(_ k: String, _ v: Bool) { key(k); text += v ? "true" : "false" }
+    mutating func optional(_ k: String, _ v: String?) {
+        if let v {
+            string(k, v)
+        } else {
+            key(k)
+            text += "null"
+        }
+    }
+    mutating func int(_ k: String, _ v: Int) {
+        key(k)
+        text += String(v)
+    }
+    mutating func bool(_ k: String, _ v: Bool) {
+        key(k)
+        text += v ? "true" : "false"
+    }
     mutating func money(_ k: String, _ fen: Int64) {
         moneyFen += fen
         string(k, Money.yuan(fen: fen))
     }
     mutating func optionalMoney(_ k: String, _ fen: Int64?) {
-        if let fen { money(k, fen) } else { key(k); text += "null" }
+        if let fen {
+            money(k, fen)
+        } else {
+            key(k)
+            text += "null"
+        }
     }
     mutating func finish() -> String { text + "}" }
 }
@@ -63,17 +82,18 @@ extension City {
     /// with the content faults (re-deliveries, stale versions, withdrawals, invalid items)
     /// slipped in at `faultRate`.
     public func items(_ e: SimEnterprise, _ dataset: Dataset, faultRate: Double = 0) -> [SimItem] {
-        let base: [SimItem] = switch dataset {
-        case .enterpriseRegistry: registryItems(e)
-        case .taxFiling: taxFilingItems(e)
-        case .taxCreditRating: ratingItems(e)
-        case .socialInsurance: socialItems(e)
-        case .utilityBill: utilityItems(e)
-        case .contractPerformance: contractItems(e)
-        case .administrativeLicence: licenceItems(e)
-        case .administrativePenalty: penaltyItems(e)
-        case .dishonestyListing: listingItems(e)
-        }
+        let base: [SimItem] =
+            switch dataset {
+            case .enterpriseRegistry: registryItems(e)
+            case .taxFiling: taxFilingItems(e)
+            case .taxCreditRating: ratingItems(e)
+            case .socialInsurance: socialItems(e)
+            case .utilityBill: utilityItems(e)
+            case .contractPerformance: contractItems(e)
+            case .administrativeLicence: licenceItems(e)
+            case .administrativePenalty: penaltyItems(e)
+            case .dishonestyListing: listingItems(e)
+            }
         guard faultRate > 0 else { return base }
         return withFaults(base, e, dataset, rate: faultRate)
     }
@@ -115,16 +135,36 @@ extension City {
         }
         let first = max(e.established, firstMonth.day(1))
         let (d1, m1) = render(status: "active", capital: e.registeredCapitalFen)
-        var items = [SimItem(recordId: e.uscc, version: 1, isDelete: false, uscc: e.uscc, updatedAt: timestamp(first),
-                             data: d1, valid: true, moneyFen: m1)]
+        var items = [
+            SimItem(
+                recordId: e.uscc,
+                version: 1,
+                isDelete: false,
+                uscc: e.uscc,
+                updatedAt: timestamp(first),
+                data: d1,
+                valid: true,
+                moneyFen: m1
+            )
+        ]
         if r.chance(0.15 + e.risk * 0.2) {
             let status = e.risk > 0.85 && r.chance(0.5) ? "suspended" : "active"
             let capital = status == "active" ? e.registeredCapitalFen * Int64(r.int(1...3)) : e.registeredCapitalFen
             let (d2, m2) = render(status: status, capital: capital)
             let when = lastMonth.adding(-r.int(0...11)).day(r.int(1...28))
             if when > first {
-                items.append(SimItem(recordId: e.uscc, version: 2, isDelete: false, uscc: e.uscc, updatedAt: timestamp(when),
-                                     data: d2, valid: true, moneyFen: m2))
+                items.append(
+                    SimItem(
+                        recordId: e.uscc,
+                        version: 2,
+                        isDelete: false,
+                        uscc: e.uscc,
+                        updatedAt: timestamp(when),
+                        data: d2,
+                        valid: true,
+                        moneyFen: m2
+                    )
+                )
             }
         }
         return items
@@ -165,17 +205,57 @@ extension City {
             // Not filed yet at the end of the history: published as unfiled once due.
             guard due <= asOf else { return [] }
             let (d, mf) = render(filedOn: nil, paid: 0)
-            return [SimItem(recordId: id, version: 1, isDelete: false, uscc: e.uscc, updatedAt: timestamp(due), data: d, valid: true, moneyFen: mf)]
+            return [
+                SimItem(
+                    recordId: id,
+                    version: 1,
+                    isDelete: false,
+                    uscc: e.uscc,
+                    updatedAt: timestamp(due),
+                    data: d,
+                    valid: true,
+                    moneyFen: mf
+                )
+            ]
         }
         let (d, mf) = render(filedOn: filedOn, paid: paid)
         if late && due <= asOf {
             let (d0, m0) = render(filedOn: nil, paid: 0)
             return [
-                SimItem(recordId: id, version: 1, isDelete: false, uscc: e.uscc, updatedAt: timestamp(due), data: d0, valid: true, moneyFen: m0),
-                SimItem(recordId: id, version: 2, isDelete: false, uscc: e.uscc, updatedAt: timestamp(filedOn), data: d, valid: true, moneyFen: mf),
+                SimItem(
+                    recordId: id,
+                    version: 1,
+                    isDelete: false,
+                    uscc: e.uscc,
+                    updatedAt: timestamp(due),
+                    data: d0,
+                    valid: true,
+                    moneyFen: m0
+                ),
+                SimItem(
+                    recordId: id,
+                    version: 2,
+                    isDelete: false,
+                    uscc: e.uscc,
+                    updatedAt: timestamp(filedOn),
+                    data: d,
+                    valid: true,
+                    moneyFen: mf
+                ),
             ]
         }
-        return [SimItem(recordId: id, version: 1, isDelete: false, uscc: e.uscc, updatedAt: timestamp(filedOn), data: d, valid: true, moneyFen: mf)]
+        return [
+            SimItem(
+                recordId: id,
+                version: 1,
+                isDelete: false,
+                uscc: e.uscc,
+                updatedAt: timestamp(filedOn),
+                data: d,
+                valid: true,
+                moneyFen: mf
+            )
+        ]
     }
 
     func ratingItems(_ e: SimEnterprise) -> [SimItem] {
@@ -190,8 +270,18 @@ extension City {
             var w = DataWriter()
             w.int("year", year)
             w.string("grade", grade)
-            items.append(SimItem(recordId: "\(e.uscc)-rating-\(year)", version: 1, isDelete: false, uscc: e.uscc,
-                                 updatedAt: timestamp(published), data: w.finish(), valid: true, moneyFen: 0))
+            items.append(
+                SimItem(
+                    recordId: "\(e.uscc)-rating-\(year)",
+                    version: 1,
+                    isDelete: false,
+                    uscc: e.uscc,
+                    updatedAt: timestamp(published),
+                    data: w.finish(),
+                    valid: true,
+                    moneyFen: 0
+                )
+            )
         }
         return items
     }
@@ -215,8 +305,18 @@ extension City {
             w.bool("in_arrears", arrears)
             let when = m.adding(1).day(10)
             guard when <= asOf else { continue }
-            items.append(SimItem(recordId: "\(e.uscc)-si-\(m.text)", version: 1, isDelete: false, uscc: e.uscc,
-                                 updatedAt: timestamp(when), data: w.finish(), valid: true, moneyFen: w.moneyFen))
+            items.append(
+                SimItem(
+                    recordId: "\(e.uscc)-si-\(m.text)",
+                    version: 1,
+                    isDelete: false,
+                    uscc: e.uscc,
+                    updatedAt: timestamp(when),
+                    data: w.finish(),
+                    valid: true,
+                    moneyFen: w.moneyFen
+                )
+            )
         }
         return items
     }
@@ -258,10 +358,43 @@ extension City {
                 if let paid = paidOn, late {
                     // Issued unpaid, then updated when paid.
                     let (d0, m0) = render(nil)
-                    items.append(SimItem(recordId: id, version: 1, isDelete: false, uscc: e.uscc, updatedAt: timestamp(issued), data: d0, valid: true, moneyFen: m0))
-                    items.append(SimItem(recordId: id, version: 2, isDelete: false, uscc: e.uscc, updatedAt: timestamp(paid), data: d, valid: true, moneyFen: mf))
+                    items.append(
+                        SimItem(
+                            recordId: id,
+                            version: 1,
+                            isDelete: false,
+                            uscc: e.uscc,
+                            updatedAt: timestamp(issued),
+                            data: d0,
+                            valid: true,
+                            moneyFen: m0
+                        )
+                    )
+                    items.append(
+                        SimItem(
+                            recordId: id,
+                            version: 2,
+                            isDelete: false,
+                            uscc: e.uscc,
+                            updatedAt: timestamp(paid),
+                            data: d,
+                            valid: true,
+                            moneyFen: mf
+                        )
+                    )
                 } else {
-                    items.append(SimItem(recordId: id, version: 1, isDelete: false, uscc: e.uscc, updatedAt: timestamp(paidOn ?? issued), data: d, valid: true, moneyFen: mf))
+                    items.append(
+                        SimItem(
+                            recordId: id,
+                            version: 1,
+                            isDelete: false,
+                            uscc: e.uscc,
+                            updatedAt: timestamp(paidOn ?? issued),
+                            data: d,
+                            valid: true,
+                            moneyFen: mf
+                        )
+                    )
                 }
             }
         }
@@ -272,7 +405,13 @@ extension City {
         var r = rng(e, .contracts)
         let months = activeMonths(e)
         guard !months.isEmpty else { return [] }
-        let count = switch e.sizeClass { case "micro": r.int(0...4); case "small": r.int(2...12); case "medium": r.int(8...30); default: r.int(20...50) }
+        let count =
+            switch e.sizeClass {
+            case "micro": r.int(0...4)
+            case "small": r.int(2...12)
+            case "medium": r.int(8...30)
+            default: r.int(20...50)
+            }
         var items: [SimItem] = []
         for k in 0..<count {
             let signedMonth = r.pick(months)
@@ -282,10 +421,13 @@ extension City {
             let amount = Int64(Double(e.monthlyRevenueFen) * (0.2 + 2 * r.unit())) / 100 * 100
             let role = r.pick(["supplier", "buyer", "contractor", "client"])
             let bad = r.chance(0.02 + 0.4 * e.risk * e.risk)
-            let finalStatus: String = due > asOf ? (bad ? "overdue" : "performing")
+            let finalStatus: String =
+                due > asOf
+                ? (bad ? "overdue" : "performing")
                 : bad ? r.pick(["breached", "overdue", "disputed"]) : (r.chance(0.97) ? "fulfilled" : "terminated")
             let settled: Day? = finalStatus == "fulfilled" ? min(due.addingDays(-r.int(0...30)), asOf) : nil
-            let counterparty = r.chance(0.7) ? City.makeUSCC(authority: "9", type: "1", district: "320602", index: r.int(0...900_000), r: &r) : nil
+            let counterparty =
+                r.chance(0.7) ? City.makeUSCC(authority: "9", type: "1", district: "320602", index: r.int(0...900_000), r: &r) : nil
             let id = "\(e.uscc)-HT\(signed.year)\(k)"
             func render(_ status: String, _ settledOn: Day?) -> (String, Int64) {
                 var w = DataWriter()
@@ -300,11 +442,33 @@ extension City {
                 return (w.finish(), w.moneyFen)
             }
             let (d1, m1) = render("performing", nil)
-            items.append(SimItem(recordId: id, version: 1, isDelete: false, uscc: e.uscc, updatedAt: timestamp(signed), data: d1, valid: true, moneyFen: m1))
+            items.append(
+                SimItem(
+                    recordId: id,
+                    version: 1,
+                    isDelete: false,
+                    uscc: e.uscc,
+                    updatedAt: timestamp(signed),
+                    data: d1,
+                    valid: true,
+                    moneyFen: m1
+                )
+            )
             if finalStatus != "performing" {
                 let when = min(settled ?? due, asOf)
                 let (d2, m2) = render(finalStatus, settled)
-                items.append(SimItem(recordId: id, version: 2, isDelete: false, uscc: e.uscc, updatedAt: timestamp(max(when, signed)), data: d2, valid: true, moneyFen: m2))
+                items.append(
+                    SimItem(
+                        recordId: id,
+                        version: 2,
+                        isDelete: false,
+                        uscc: e.uscc,
+                        updatedAt: timestamp(max(when, signed)),
+                        data: d2,
+                        valid: true,
+                        moneyFen: m2
+                    )
+                )
             }
         }
         return items
@@ -323,7 +487,18 @@ extension City {
             w.string("title", r.pick(titles))
             w.string("decided_on", decided.description)
             w.optional("valid_until", r.chance(0.8) ? decided.addingDays(365 * r.int(1...5)).description : nil)
-            items.append(SimItem(recordId: "\(e.uscc)-XK\(k)", version: 1, isDelete: false, uscc: e.uscc, updatedAt: timestamp(decided), data: w.finish(), valid: true, moneyFen: 0))
+            items.append(
+                SimItem(
+                    recordId: "\(e.uscc)-XK\(k)",
+                    version: 1,
+                    isDelete: false,
+                    uscc: e.uscc,
+                    updatedAt: timestamp(decided),
+                    data: w.finish(),
+                    valid: true,
+                    moneyFen: 0
+                )
+            )
         }
         return items
     }
@@ -354,7 +529,18 @@ extension City {
             w.string("severity", severity)
             w.money("fine_amount", fine)
             w.string("publicity_ends_on", decided.addingDays(days).description)
-            items.append(SimItem(recordId: "\(e.uscc)-CF\(k)", version: 1, isDelete: false, uscc: e.uscc, updatedAt: timestamp(decided), data: w.finish(), valid: true, moneyFen: w.moneyFen))
+            items.append(
+                SimItem(
+                    recordId: "\(e.uscc)-CF\(k)",
+                    version: 1,
+                    isDelete: false,
+                    uscc: e.uscc,
+                    updatedAt: timestamp(decided),
+                    data: w.finish(),
+                    valid: true,
+                    moneyFen: w.moneyFen
+                )
+            )
         }
         return items
     }
@@ -364,7 +550,9 @@ extension City {
         guard r.chance(0.002 + 0.25 * pow(e.risk, 3)) else { return [] }
         let listed = lastMonth.adding(-r.int(0...(months - 1))).day(r.int(1...28))
         guard listed >= e.established, listed <= asOf else { return [] }
-        let type = e.wouldDefault ? r.pick(["judgment_defaulter", "major_tax_violation", "wage_arrears"])
+        let type =
+            e.wouldDefault
+            ? r.pick(["judgment_defaulter", "major_tax_violation", "wage_arrears"])
             : r.pick(["judgment_defaulter", "procurement_serious_dishonesty", "safety_production"])
         let removed: Day? = r.chance(0.3) ? min(listed.addingDays(r.int(60...400)), asOf) : nil
         func render(_ removedOn: Day?) -> (String, Int64) {
@@ -379,10 +567,32 @@ extension City {
         }
         let id = "\(e.uscc)-SX"
         let (d1, m1) = render(nil)
-        var items = [SimItem(recordId: id, version: 1, isDelete: false, uscc: e.uscc, updatedAt: timestamp(listed), data: d1, valid: true, moneyFen: m1)]
+        var items = [
+            SimItem(
+                recordId: id,
+                version: 1,
+                isDelete: false,
+                uscc: e.uscc,
+                updatedAt: timestamp(listed),
+                data: d1,
+                valid: true,
+                moneyFen: m1
+            )
+        ]
         if let removed {
             let (d2, m2) = render(removed)
-            items.append(SimItem(recordId: id, version: 2, isDelete: false, uscc: e.uscc, updatedAt: timestamp(removed), data: d2, valid: true, moneyFen: m2))
+            items.append(
+                SimItem(
+                    recordId: id,
+                    version: 2,
+                    isDelete: false,
+                    uscc: e.uscc,
+                    updatedAt: timestamp(removed),
+                    data: d2,
+                    valid: true,
+                    moneyFen: m2
+                )
+            )
         }
         return items
     }

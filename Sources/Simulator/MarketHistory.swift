@@ -11,22 +11,35 @@ public enum MarketHistory {
     /// A demand of the history, with what became of it.
     public typealias Demand = HistoricalDemand
 
-    public static let purposes = ["采购原材料 raw materials", "扩大生产 expand production", "流动资金 working capital", "设备更新 new equipment",
-                                  "农资采购 farm inputs", "支付工资 wages", "订单备货 stock for orders"]
-    public static let declineReasons = ["insufficient_credit_history", "insufficient_repayment_capacity", "high_existing_debt",
-                                        "industry_policy", "incomplete_documents", "collateral_insufficient"]
+    public static let purposes = [
+        "采购原材料 raw materials", "扩大生产 expand production", "流动资金 working capital", "设备更新 new equipment",
+        "农资采购 farm inputs", "支付工资 wages", "订单备货 stock for orders",
+    ]
+    public static let declineReasons = [
+        "insufficient_credit_history", "insufficient_repayment_capacity", "high_existing_debt",
+        "industry_policy", "incomplete_documents", "collateral_insufficient",
+    ]
 
     /// - Parameters:
     ///   - grades: the grade banks see for each business (its profile), when it has one.
     ///   - banks: how many banks take part.
     ///   - perMonth: demands per month at the start; the market grows 4% a month.
-    public static func plan(city: City, grades: [String: String], banks: Int, months: Int, perMonth: Int, today: Day, seed: UInt64) -> [Demand] {
+    public static func plan(
+        city: City,
+        grades: [String: String],
+        banks: Int,
+        months: Int,
+        perMonth: Int,
+        today: Day,
+        seed: UInt64
+    ) -> [Demand] {
         precondition(banks > 0 && months > 0)
         var r = SplitMix64(seed: seed, 0x4D41_524B)
         let candidates = (0..<city.enterpriseCount).map(city.enterprise).filter { grades[$0.uscc] != nil }
         guard !candidates.isEmpty else { return [] }
         var out: [Demand] = []
-        let hour: TimeInterval = 3600, day: TimeInterval = 86_400
+        let hour: TimeInterval = 3600
+        let day: TimeInterval = 86_400
         let now = moment(today, hour: 12)
         for m in (1...months).reversed() {
             let count = perMonth * Int((pow(1.04, Double(months - m)) * 1000).rounded()) / 1000
@@ -39,16 +52,44 @@ public enum MarketHistory {
                 let postedDay = Day(year: year, month: monthNumber, day: r.int(1...28))!
                 guard postedDay < today else { continue }
                 let postedAt = moment(postedDay, hour: r.int(8...17)).addingTimeInterval(Double(r.int(0...59)) * 60)
-                let scale: Int64 = switch e.sizeClass { case "micro": 1; case "small": 3; case "medium": 10; default: 25 }
+                let scale: Int64 =
+                    switch e.sizeClass {
+                    case "micro": 1
+                    case "small": 3
+                    case "medium": 10
+                    default: 25
+                    }
                 let amount = Int64(r.int(10...100)) * 1_000_000 * scale / 2  // 5万 … 1250万 yuan
                 let term = r.pick([6, 12, 12, 12, 24, 36])
-                let firstLoan = r.chance(0.3), collateral = r.chance(0.25)
+                let firstLoan = r.chance(0.3)
+                let collateral = r.chance(0.25)
                 // Banks matched: better grades fit more products.
-                let fits = switch grade { case "A": 0.9; case "B": 0.75; case "C": 0.5; default: 0.2 }
+                let fits =
+                    switch grade {
+                    case "A": 0.9
+                    case "B": 0.75
+                    case "C": 0.5
+                    default: 0.2
+                    }
                 let matched = (0..<banks).filter { _ in r.chance(fits) }
-                var passed: [Int] = [], bank: Int?, takenUpAt: Date?, granted: Bool?, decidedAt: Date?, reason: String?, rate: Int?
-                var disbursedOn: Day?, state = "open", closedAt: Date?, outcomes: [(String, String)] = []
-                let takeUpChance = switch grade { case "A": 0.92; case "B": 0.82; case "C": 0.6; default: 0.3 }
+                var passed: [Int] = []
+                var bank: Int?
+                var takenUpAt: Date?
+                var granted: Bool?
+                var decidedAt: Date?
+                var reason: String?
+                var rate: Int?
+                var disbursedOn: Day?
+                var state = "open"
+                var closedAt: Date?
+                var outcomes: [(String, String)] = []
+                let takeUpChance =
+                    switch grade {
+                    case "A": 0.92
+                    case "B": 0.82
+                    case "C": 0.6
+                    default: 0.3
+                    }
                 if !matched.isEmpty, r.chance(takeUpChance) {
                     let b = r.pick(matched)
                     // Within 3 working days most of the time; a slow bank now and then.
@@ -62,7 +103,13 @@ public enum MarketHistory {
                         let decideHours = r.chance(0.9) ? Double(r.int(4...200)) : Double(r.int(250...400))
                         let decided = at.addingTimeInterval(decideHours * hour)
                         if decided < now {
-                            let grantChance = switch grade { case "A": 0.93; case "B": 0.85; case "C": 0.62; default: 0.3 }
+                            let grantChance =
+                                switch grade {
+                                case "A": 0.93
+                                case "B": 0.85
+                                case "C": 0.62
+                                default: 0.3
+                                }
                             decidedAt = decided
                             if r.chance(grantChance) {
                                 granted = true
@@ -72,7 +119,13 @@ public enum MarketHistory {
                                 if paid < now, r.chance(0.95) {
                                     state = "disbursed"
                                     disbursedOn = Day.inChina(paid)
-                                    outcomes = monthlyOutcomes(from: Day.inChina(paid), term: term, bad: e.wouldDefault, today: today, r: &r)
+                                    outcomes = monthlyOutcomes(
+                                        from: Day.inChina(paid),
+                                        term: term,
+                                        bad: e.wouldDefault,
+                                        today: today,
+                                        r: &r
+                                    )
                                 }
                             } else {
                                 granted = false
@@ -86,15 +139,37 @@ public enum MarketHistory {
                 }
                 if state == "open" {
                     let expires = postedAt.addingTimeInterval(30 * day)
-                    if expires < now { state = "expired"; closedAt = expires } else if r.chance(0.05) {
+                    if expires < now {
+                        state = "expired"
+                        closedAt = expires
+                    } else if r.chance(0.05) {
                         state = "withdrawn"
                         closedAt = min(now, postedAt.addingTimeInterval(Double(r.int(1...10)) * day))
                     }
                 }
-                out.append(Demand(uscc: e.uscc, postedAt: postedAt, amountFen: amount, termMonths: term, firstLoan: firstLoan,
-                                  collateral: collateral, purpose: r.pick(purposes), matched: matched, passed: passed, bank: bank,
-                                  takenUpAt: takenUpAt, granted: granted, decidedAt: decidedAt, declineReason: reason, rateBp: rate,
-                                  disbursedOn: disbursedOn, state: state, closedAt: closedAt, outcomes: outcomes))
+                out.append(
+                    Demand(
+                        uscc: e.uscc,
+                        postedAt: postedAt,
+                        amountFen: amount,
+                        termMonths: term,
+                        firstLoan: firstLoan,
+                        collateral: collateral,
+                        purpose: r.pick(purposes),
+                        matched: matched,
+                        passed: passed,
+                        bank: bank,
+                        takenUpAt: takenUpAt,
+                        granted: granted,
+                        decidedAt: decidedAt,
+                        declineReason: reason,
+                        rateBp: rate,
+                        disbursedOn: disbursedOn,
+                        state: state,
+                        closedAt: closedAt,
+                        outcomes: outcomes
+                    )
+                )
             }
         }
         return out
@@ -103,15 +178,26 @@ public enum MarketHistory {
     /// From the month of disbursement to last month: `current` until repaid at term's end;
     /// a loan that goes bad slips to 30 and 90 days overdue, then defaults.
     static func monthlyOutcomes(from start: Day, term: Int, bad: Bool, today: Day, r: inout SplitMix64) -> [(String, String)] {
-        let first = MonthIndex(start), last = MonthIndex(today).adding(-1)
+        let first = MonthIndex(start)
+        let last = MonthIndex(today).adding(-1)
         guard first <= last else { return [] }
         let slip = bad ? r.int(1...max(1, min(term, 4))) : Int.max
         var out: [(String, String)] = []
-        var m = first, k = 0
+        var m = first
+        var k = 0
         while m <= last {
             let status: String
-            if k >= term { status = "repaid" } else if k < slip { status = "current" } else if k == slip { status = "overdue_30" }
-            else if k <= slip + 2 { status = "overdue_90" } else { status = "defaulted" }
+            if k >= term {
+                status = "repaid"
+            } else if k < slip {
+                status = "current"
+            } else if k == slip {
+                status = "overdue_30"
+            } else if k <= slip + 2 {
+                status = "overdue_90"
+            } else {
+                status = "defaulted"
+            }
             out.append((m.description, status))
             if status == "repaid" || status == "defaulted" { break }
             m = m.adding(1)

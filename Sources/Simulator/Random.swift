@@ -47,5 +47,6 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 
 /// Labels for random streams.
 enum Stream: UInt64 {
-    case enterprise = 1, registry, tax, rating, social, utility, contracts, licence, penalty, listing, faults, names
+    case enterprise = 1
+    case registry, tax, rating, social, utility, contracts, licence, penalty, listing, faults, names
 }

@@ -22,7 +22,10 @@ extension City {
             var latest: [String: SimItem] = [:]
             for item in items(e, dataset, faultRate: faultRate) {
                 t.items += 1
-                guard item.valid else { t.invalid += 1; continue }
+                guard item.valid else {
+                    t.invalid += 1
+                    continue
+                }
                 if let held = latest[item.recordId], held.version >= item.version { continue }
                 latest[item.recordId] = item
             }

@@ -8,14 +8,23 @@ extension OrgKind: ExpressibleByArgument {}
 
 /// Audit entries written by the command line on the server itself.
 func cliAudit(_ action: String, subjectUSCC: String? = nil, subjectId: String?, detail: [String: String] = [:]) -> AuditEntry {
-    AuditEntry(actorKind: "cli", action: action, route: "cli", subjectUSCC: subjectUSCC, subjectId: subjectId,
-               result: .allowed, detail: detail)
+    AuditEntry(
+        actorKind: "cli",
+        action: action,
+        route: "cli",
+        subjectUSCC: subjectUSCC,
+        subjectId: subjectId,
+        result: .allowed,
+        detail: detail
+    )
 }
 
 struct OrgCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "org", abstract: "Organisations: banks, enterprises, regulators, operators, procurement.",
-        subcommands: [Create.self, List.self])
+        commandName: "org",
+        abstract: "Organisations: banks, enterprises, regulators, operators, procurement.",
+        subcommands: [Create.self, List.self]
+    )
 
     struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create an organisation; prints its id.")
@@ -23,7 +32,8 @@ struct OrgCommand: AsyncParsableCommand {
         @Option(help: "bank, enterprise, regulator, operator or procurement") var kind: OrgKind
         @Option(help: "Its name (unique among organisations of its kind).") var name: String
         @Option(help: "The enterprise's USCC (enterprises only).") var uscc: String?
-        @Flag(help: "If one of this kind and name (or, for an enterprise, this USCC) exists, print its id instead of failing.") var ifAbsent = false
+        @Flag(help: "If one of this kind and name (or, for an enterprise, this USCC) exists, print its id instead of failing.")
+        var ifAbsent = false
         @Flag(help: "Print the organisation as JSON.") var json = false
 
         func run() async throws {
@@ -31,16 +41,28 @@ struct OrgCommand: AsyncParsableCommand {
             let (kind, name, uscc, ifAbsent) = (self.kind, self.name, self.uscc, self.ifAbsent)
             let org = await withDatabase(config) { db in
                 try await db.withTransaction { c in
-                    if ifAbsent, let existing = try await Register.organisation(on: c, logger: db.logger, kind: kind, name: name.trimmingBlanks()) {
+                    if ifAbsent,
+                        let existing = try await Register.organisation(on: c, logger: db.logger, kind: kind, name: name.trimmingBlanks())
+                    {
                         return existing
                     }
                     // An enterprise is known by its USCC whatever name it was registered under.
-                    if ifAbsent, kind == .enterprise, let uscc, let existing = try await Register.organisation(on: c, logger: db.logger, uscc: uscc) {
+                    if ifAbsent, kind == .enterprise, let uscc,
+                        let existing = try await Register.organisation(on: c, logger: db.logger, uscc: uscc)
+                    {
                         return existing
                     }
                     let org = try await Register.createOrganisation(on: c, logger: db.logger, kind: kind, name: name, uscc: uscc)
-                    try await Audit.record(on: c, logger: db.logger, cliAudit(
-                        "org.create", subjectUSCC: org.uscc, subjectId: org.id.uuidString, detail: ["kind": kind.rawValue]))
+                    try await Audit.record(
+                        on: c,
+                        logger: db.logger,
+                        cliAudit(
+                            "org.create",
+                            subjectUSCC: org.uscc,
+                            subjectId: org.id.uuidString,
+                            detail: ["kind": kind.rawValue]
+                        )
+                    )
                     return org
                 }
             }
@@ -70,8 +92,10 @@ struct OrgCommand: AsyncParsableCommand {
 
 struct KeyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "key", abstract: "API keys: issue (shown once), list, revoke.",
-        subcommands: [Issue.self, List.self, Revoke.self])
+        commandName: "key",
+        abstract: "API keys: issue (shown once), list, revoke.",
+        subcommands: [Issue.self, List.self, Revoke.self]
+    )
 
     struct Issue: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Issue a key for an organisation; the key is printed once.")
@@ -92,9 +116,22 @@ struct KeyCommand: AsyncParsableCommand {
             let issued = await withDatabase(config) { db in
                 try await db.withTransaction { c in
                     let issued = try await Register.issueKey(
-                        on: c, logger: db.logger, orgId: orgId, label: label, expiresAt: expiresAt, issuedBy: nil)
-                    try await Audit.record(on: c, logger: db.logger, cliAudit(
-                        "key.issue", subjectId: issued.info.id.uuidString, detail: ["org_id": orgId.uuidString]))
+                        on: c,
+                        logger: db.logger,
+                        orgId: orgId,
+                        label: label,
+                        expiresAt: expiresAt,
+                        issuedBy: nil
+                    )
+                    try await Audit.record(
+                        on: c,
+                        logger: db.logger,
+                        cliAudit(
+                            "key.issue",
+                            subjectId: issued.info.id.uuidString,
+                            detail: ["org_id": orgId.uuidString]
+                        )
+                    )
                     return issued
                 }
             }
@@ -131,8 +168,15 @@ struct KeyCommand: AsyncParsableCommand {
             let key = await withDatabase(config) { db in
                 try await db.withTransaction { c in
                     let key = try await Register.revokeKey(on: c, logger: db.logger, id: id)
-                    try await Audit.record(on: c, logger: db.logger, cliAudit(
-                        "key.revoke", subjectId: id.uuidString, detail: ["org_id": key.orgId.uuidString]))
+                    try await Audit.record(
+                        on: c,
+                        logger: db.logger,
+                        cliAudit(
+                            "key.revoke",
+                            subjectId: id.uuidString,
+                            detail: ["org_id": key.orgId.uuidString]
+                        )
+                    )
                     return key
                 }
             }
@@ -143,11 +187,16 @@ struct KeyCommand: AsyncParsableCommand {
 
 struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "audit", abstract: "The tamper-evident audit log.", subcommands: [Verify.self])
+        commandName: "audit",
+        abstract: "The tamper-evident audit log.",
+        subcommands: [Verify.self]
+    )
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Walk the whole chain and the rows waiting to be sealed, without changing anything, against the audit key and the anchor file; exit 1 naming the first break.")
+            abstract:
+                "Walk the whole chain and the rows waiting to be sealed, without changing anything, against the audit key and the anchor file; exit 1 naming the first break."
+        )
         @OptionGroup var settings: SettingOptions
         @Option(help: "The anchor file to check the chain against (default: XYD_AUDIT_ANCHOR_FILE).") var anchors: String?
         @Flag(help: "Check no anchor file (a restored copy, checked against its backup's manifest instead).") var noAnchors = false
@@ -155,11 +204,17 @@ struct AuditCommand: AsyncParsableCommand {
         func run() async throws {
             let config = try settings.load()
             guard config.auditKey != nil else {
-                fail("XYD_AUDIT_KEY_FILE is not set: the chain can only be checked with the audit key (ops/ creates .data/keys/audit.key)",
-                     status: ExitStatus.configuration)
+                fail(
+                    "XYD_AUDIT_KEY_FILE is not set: the chain can only be checked with the audit key (ops/ creates .data/keys/audit.key)",
+                    status: ExitStatus.configuration
+                )
             }
             let file = noAnchors ? nil : (anchors ?? config.auditAnchorFile).map(AuditAnchors.init(path:))
-            if file == nil && !noAnchors { FileHandle.standardError.write(Data("xyd: no anchor file (XYD_AUDIT_ANCHOR_FILE): a chain cut back or wiped cannot be found\n".utf8)) }
+            if file == nil && !noAnchors {
+                FileHandle.standardError.write(
+                    Data("xyd: no anchor file (XYD_AUDIT_ANCHOR_FILE): a chain cut back or wiped cannot be found\n".utf8)
+                )
+            }
             let v = await withDatabase(config) { db in
                 try await Audit.verify(db, anchors: file) { n in
                     FileHandle.standardError.write(Data("  \(n) rows verified…\n".utf8))

@@ -5,21 +5,33 @@ import Store
 
 struct FeedsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "feeds", abstract: "Ingestion data quality.", subcommands: [Status.self])
+        commandName: "feeds",
+        abstract: "Ingestion data quality.",
+        subcommands: [Status.self]
+    )
 
     struct Status: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Per dataset: state, last successful pull, lag, items received, stored, stale, withdrawn, quarantined by reason.")
+            abstract: "Per dataset: state, last successful pull, lag, items received, stored, stale, withdrawn, quarantined by reason."
+        )
         @OptionGroup var settings: SettingOptions
         @Flag(help: "Print JSON.") var json = false
 
         func run() async throws {
             let config = try settings.load()
             let rows = await withDatabase(config) { db in try await IngestStore.status(db) }
-            if json { printJSON(rows); return }
-            if rows.isEmpty { print("no dataset has been pulled yet (xyd ingest --providers FILE)"); return }
+            if json {
+                printJSON(rows)
+                return
+            }
+            if rows.isEmpty {
+                print("no dataset has been pulled yet (xyd ingest --providers FILE)")
+                return
+            }
             let now = Date()
-            print("dataset                  status      last pull  lag (days)  received    stored   stale  withdrawn  quarantined      live")
+            print(
+                "dataset                  status      last pull  lag (days)  received    stored   stale  withdrawn  quarantined      live"
+            )
             for r in rows {
                 let since = r.lastSuccessAt.map { "\(Int(now.timeIntervalSince($0)))s ago" } ?? "never"
                 let lag = r.newestItemAt.map { String(Int(now.timeIntervalSince($0) / 86_400)) } ?? "-"

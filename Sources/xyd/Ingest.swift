@@ -12,8 +12,10 @@ func loadDataKey(required: Bool) -> PersonalDataProtector? {
     do {
         let key = try FeedConfiguration.dataKey(environment: ProcessInfo.processInfo.environment)
         if key == nil && required {
-            fail("XYD_DATA_KEY_FILE is not set: expected the file of the personal-data key (ops/ creates .data/keys/data.key)",
-                 status: ExitStatus.configuration)
+            fail(
+                "XYD_DATA_KEY_FILE is not set: expected the file of the personal-data key (ops/ creates .data/keys/data.key)",
+                status: ExitStatus.configuration
+            )
         }
         return key
     } catch {
@@ -24,7 +26,8 @@ func loadDataKey(required: Bool) -> PersonalDataProtector? {
 struct Ingest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Pull every dataset of the providers file through libcurl into PostgreSQL.",
-        discussion: "Exit status with --once: 0 all caught up, 2 a dataset stopped on an error that retrying cannot fix, 1 retries ran out.")
+        discussion: "Exit status with --once: 0 all caught up, 2 a dataset stopped on an error that retrying cannot fix, 1 retries ran out."
+    )
 
     @OptionGroup var settings: SettingOptions
     @Option(help: "The providers file (JSON).") var providers: String
@@ -60,8 +63,14 @@ struct Ingest: AsyncParsableCommand {
         let (once, json, interval) = (self.once, self.json, intervalSeconds)
         let (clientsByDataset, feedSettings) = (clients, feed)
         let status: Int32 = await withDatabase(config) { db in
-            let ingestor = Ingestor(db: db, clients: clientsByDataset, protector: protector, settings: feedSettings,
-                                    today: { FeedConfiguration.todayInChina() }, progress: { printer.show($0) })
+            let ingestor = Ingestor(
+                db: db,
+                clients: clientsByDataset,
+                protector: protector,
+                settings: feedSettings,
+                today: { FeedConfiguration.todayInChina() },
+                progress: { printer.show($0) }
+            )
             while true {
                 let started = ContinuousClock.now
                 let reports = await ingestor.runOnce()
@@ -109,10 +118,17 @@ final class ProgressPrinter: Sendable {
         guard enabled else { return }
         let due = lastShown.withLock { shown -> Bool in
             let last = shown[r.dataset] ?? 0
-            if r.received - last >= Self.step || r.received == 0 && last == 0 { shown[r.dataset] = r.received; return true }
+            if r.received - last >= Self.step || r.received == 0 && last == 0 {
+                shown[r.dataset] = r.received
+                return true
+            }
             return false
         }
-        if due { FileHandle.standardError.write(Data("  \(r.dataset): \(r.received) received, \(r.stored) stored, \(r.quarantined) quarantined…\n".utf8)) }
+        if due {
+            FileHandle.standardError.write(
+                Data("  \(r.dataset): \(r.received) received, \(r.stored) stored, \(r.quarantined) quarantined…\n".utf8)
+            )
+        }
     }
 
     func summary(_ reports: [DatasetReport], elapsed: Duration) {

@@ -12,7 +12,8 @@ import Store
 struct SimulateMarket: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "simulate-market",
-        abstract: "Write simulated marketplace history (demands, decisions, disbursements, outcomes) for the simulated city, once.")
+        abstract: "Write simulated marketplace history (demands, decisions, disbursements, outcomes) for the simulated city, once."
+    )
     @OptionGroup var settings: SettingOptions
     @Option(help: "The city's seed (as given to xyd simulate).") var seed: UInt64 = 1
     @Option(help: "The city's size (as given to xyd simulate).") var enterprises = 3_000
@@ -43,8 +44,15 @@ struct SimulateMarket: AsyncParsableCommand {
             guard !banks.isEmpty else { fail("simulate-market: no bank has a published product yet (ops/run seeds them)") }
             guard !grades.isEmpty else { fail("simulate-market: no profiles yet: ingest and rescore first") }
             let city = City(seed: seed, enterprises: enterprises, asOf: today)
-            let plan = MarketHistory.plan(city: city, grades: grades, banks: banks.count, months: months,
-                                          perMonth: perMonth ?? max(10, enterprises / 100), today: today, seed: seed)
+            let plan = MarketHistory.plan(
+                city: city,
+                grades: grades,
+                banks: banks.count,
+                months: months,
+                perMonth: perMonth ?? max(10, enterprises / 100),
+                today: today,
+                seed: seed
+            )
             let started = Date()
             for start in stride(from: 0, to: plan.count, by: Self.batch) {
                 let part = Array(plan[start..<min(plan.count, start + Self.batch)])
@@ -52,8 +60,10 @@ struct SimulateMarket: AsyncParsableCommand {
                 FileHandle.standardError.write(Data("simulate-market: \(min(plan.count, start + Self.batch))/\(plan.count) demands\n".utf8))
             }
             let disbursed = plan.filter { $0.state == "disbursed" }.count
-            print("simulate-market: \(plan.count) demands over \(months) months, \(disbursed) disbursed, "
-                  + "\(plan.reduce(0) { $0 + $1.outcomes.count }) monthly outcomes, in \(Int(Date().timeIntervalSince(started))) s")
+            print(
+                "simulate-market: \(plan.count) demands over \(months) months, \(disbursed) disbursed, "
+                    + "\(plan.reduce(0) { $0 + $1.outcomes.count }) monthly outcomes, in \(Int(Date().timeIntervalSince(started))) s"
+            )
         }
     }
 }
@@ -62,7 +72,9 @@ struct SimulateMarket: AsyncParsableCommand {
 /// XYD_STATS_REFRESH_S), printing how long each took.
 struct StatsRefresh: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "stats-refresh", abstract: "Rebuild the regulators' summary tables now (xyd serve does it on a schedule).")
+        commandName: "stats-refresh",
+        abstract: "Rebuild the regulators' summary tables now (xyd serve does it on a schedule)."
+    )
     @OptionGroup var settings: SettingOptions
 
     func run() async throws {

@@ -5,7 +5,9 @@ import Foundation
 /// `ops/bench matching`: a demand against every product, with full explanations, on one core.
 struct MatchBench: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "match-bench", abstract: "Benchmark: match demands against products with explanations (prints figures).")
+        commandName: "match-bench",
+        abstract: "Benchmark: match demands against products with explanations (prints figures)."
+    )
     @Option(help: "Products.") var products = 1_000
     @Option(help: "Demands.") var demands = 10_000
     @Option(help: "Seed of the generated products and demands.") var seed: UInt64 = 7
@@ -34,7 +36,9 @@ struct MatchBench: ParsableCommand {
             var rules: [RuleInput] = []
             if g.chance(70) { rules.append(RuleInput(rule: "min_grade", value: .string(g.pick(["A", "B", "C"])))) }
             if g.chance(50) { rules.append(RuleInput(rule: "min_years_in_business", value: .number(String(g.int(1...5))))) }
-            if g.chance(30) { rules.append(RuleInput(rule: "industries_allowed", value: .array((0..<3).map { _ in .string(g.pick(industries)) }))) }
+            if g.chance(30) {
+                rules.append(RuleInput(rule: "industries_allowed", value: .array((0..<3).map { _ in .string(g.pick(industries)) })))
+            }
             if g.chance(20) { rules.append(RuleInput(rule: "districts_excluded", value: .array([.string(g.pick(districts))]))) }
             if g.chance(60) { rules.append(RuleInput(rule: "no_current_blacklisting", value: nil)) }
             if g.chance(40) { rules.append(RuleInput(rule: "no_serious_penalty_within_months", value: .number(String(g.int(6...36))))) }
@@ -48,35 +52,57 @@ struct MatchBench: ParsableCommand {
             let term = g.int(3...24)
             let rate = g.int(300...800)
             if case .success(let p) = ProductValidation.check(
-                kind: kind, amountMinFen: lo, amountMaxFen: lo * Int64(g.int(2...20)), termMinMonths: term,
-                termMaxMonths: term + g.int(0...36), rateMinBp: rate, rateMaxBp: rate + g.int(0...400), rules: rules)
-            {
+                kind: kind,
+                amountMinFen: lo,
+                amountMaxFen: lo * Int64(g.int(2...20)),
+                termMinMonths: term,
+                termMaxMonths: term + g.int(0...36),
+                rateMinBp: rate,
+                rateMaxBp: rate + g.int(0...400),
+                rules: rules
+            ) {
                 catalogue.append(p)
             }
         }
         let speeds: [Int?] = catalogue.map { _ in g.chance(80) ? g.int(1...10) : nil }
         let asks: [(ApplicantFacts, DemandTerms)] = (0..<demands).map { _ in
-            (ApplicantFacts(
-                grade: g.chance(5) ? nil : g.pick(["A", "B", "B", "C", "C", "D"]), monthsInBusiness: g.int(3...240),
-                industryCode: g.pick(industries.filter { $0.count == 3 }), districtCode: g.pick(districts),
-                entityType: g.pick(Rule.entityTypeValues), sizeClass: g.pick(Rule.sizeValues), blacklistedNow: g.chance(3),
-                monthsSinceSeriousPenalty: g.chance(10) ? g.int(0...40) : nil, taxCreditGrade: g.pick(Rule.taxGrades),
-                insuredHeadcount: g.int(0...300)),
-             DemandTerms(amountFen: Int64(g.int(5...500)) * 1_000_000, termMonths: g.int(3...60), collateralOffered: g.chance(40),
-                         firstLoan: g.chance(30)))
+            (
+                ApplicantFacts(
+                    grade: g.chance(5) ? nil : g.pick(["A", "B", "B", "C", "C", "D"]),
+                    monthsInBusiness: g.int(3...240),
+                    industryCode: g.pick(industries.filter { $0.count == 3 }),
+                    districtCode: g.pick(districts),
+                    entityType: g.pick(Rule.entityTypeValues),
+                    sizeClass: g.pick(Rule.sizeValues),
+                    blacklistedNow: g.chance(3),
+                    monthsSinceSeriousPenalty: g.chance(10) ? g.int(0...40) : nil,
+                    taxCreditGrade: g.pick(Rule.taxGrades),
+                    insuredHeadcount: g.int(0...300)
+                ),
+                DemandTerms(
+                    amountFen: Int64(g.int(5...500)) * 1_000_000,
+                    termMonths: g.int(3...60),
+                    collateralOffered: g.chance(40),
+                    firstLoan: g.chance(30)
+                )
+            )
         }
         // Baseline in the same run: only the amount range compared, no explanations.
         let clock = ContinuousClock()
         var baselineHits = 0
         let baseline = clock.measure {
-            for (_, d) in asks { for p in catalogue where d.amountFen >= p.amountMinFen && d.amountFen <= p.amountMaxFen { baselineHits += 1 } }
+            for (_, d) in asks {
+                for p in catalogue where d.amountFen >= p.amountMinFen && d.amountFen <= p.amountMaxFen { baselineHits += 1 }
+            }
         }
         /// One pass over every demand; `render` also renders the sentences a response shows
         /// (every check of the matches and near misses, the failed checks of the rest).
         func pass(render: Bool) -> (total: Duration, p50: Double, p99: Double, matched: Int, near: Int, bytes: Int) {
             var times: [Duration] = []
             times.reserveCapacity(demands)
-            var matched = 0, near = 0, bytes = 0
+            var matched = 0
+            var near = 0
+            var bytes = 0
             let total = clock.measure {
                 for (f, d) in asks {
                     let start = clock.now
@@ -101,11 +127,26 @@ struct MatchBench: ParsableCommand {
         print("demands                \(demands)   (avg \(matched / demands) matches, \(near / demands) near misses each)")
         for (name, r) in [("checks with values  ", structured), ("+ every sentence    ", sentences)] {
             let seconds = ms(r.total) / 1000
-            print(String(format: "%@ %.2f s   %.0f demands/s on one core   p50 %.3f ms   p99 %.3f ms   (goal: p99 under 2 ms)",
-                         name, seconds, Double(demands) / seconds, r.p50, r.p99))
+            print(
+                String(
+                    format: "%@ %.2f s   %.0f demands/s on one core   p50 %.3f ms   p99 %.3f ms   (goal: p99 under 2 ms)",
+                    name,
+                    seconds,
+                    Double(demands) / seconds,
+                    r.p50,
+                    r.p99
+                )
+            )
         }
         print("  (sentences rendered per demand: \(sentences.bytes / demands) bytes — every check of every match and near miss)")
         let seconds = ms(structured.total) / 1000
-        print(String(format: "baseline (amount only) %.3f s   ratio %.1f   (%d hits)", ms(baseline) / 1000, seconds / (ms(baseline) / 1000), baselineHits))
+        print(
+            String(
+                format: "baseline (amount only) %.3f s   ratio %.1f   (%d hits)",
+                ms(baseline) / 1000,
+                seconds / (ms(baseline) / 1000),
+                baselineHits
+            )
+        )
     }
 }

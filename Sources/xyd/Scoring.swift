@@ -6,11 +6,16 @@ import Store
 
 struct ScorecardCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "scorecard", abstract: "Scorecards: publish a version, list them.", subcommands: [Publish.self, List.self])
+        commandName: "scorecard",
+        abstract: "Scorecards: publish a version, list them.",
+        subcommands: [Publish.self, List.self]
+    )
 
     struct Publish: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check a scorecard file, store it, and make it the active version (every profile is then recomputed by the profile service or `xyd rescore`).")
+            abstract:
+                "Check a scorecard file, store it, and make it the active version (every profile is then recomputed by the profile service or `xyd rescore`)."
+        )
         @OptionGroup var settings: SettingOptions
         @Argument(help: "The scorecard file (JSON, see contracts/scorecards/).") var file: String
         @Flag(help: "Store it without making it active.") var noActivate = false
@@ -28,8 +33,10 @@ struct ScorecardCommand: AsyncParsableCommand {
                     fail(e.description)
                 }
             }
-            print("scorecard \(card.version): \(result.new ? "published" : "already published")"
-                + (activate ? ", active; \(result.queued) enterprises queued for rescoring" : ""))
+            print(
+                "scorecard \(card.version): \(result.new ? "published" : "already published")"
+                    + (activate ? ", active; \(result.queued) enterprises queued for rescoring" : "")
+            )
         }
     }
 
@@ -41,7 +48,10 @@ struct ScorecardCommand: AsyncParsableCommand {
         func run() async throws {
             let config = try settings.load()
             let cards = await withDatabase(config) { db in try await Scorecards.list(db) }
-            if json { printJSON(cards); return }
+            if json {
+                printJSON(cards)
+                return
+            }
             if cards.isEmpty { print("no scorecard published yet (xyd scorecard publish FILE)") }
             for c in cards { print("\(c.active ? "*" : " ") \(c.version)  published \(c.publishedAt)  sha256 \(c.sha256.prefix(16))…") }
         }
@@ -50,7 +60,8 @@ struct ScorecardCommand: AsyncParsableCommand {
 
 struct Rescore: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Recompute every enterprise's profile with the active scorecard from one snapshot of the records, showing progress.")
+        abstract: "Recompute every enterprise's profile with the active scorecard from one snapshot of the records, showing progress."
+    )
     @OptionGroup var settings: SettingOptions
     @Option(help: "End the feature windows on this day (YYYY-MM-DD) instead of today in China.") var day: String?
     @Flag(help: "Print a JSON summary as the last line.") var json = false
@@ -83,7 +94,10 @@ struct Rescore: AsyncParsableCommand {
                 let line: String
                 switch p.phase {
                 case .aggregating(let d):
-                    let n = aggregated.withLock { $0 += 1; return $0 }
+                    let n = aggregated.withLock {
+                        $0 += 1
+                        return $0
+                    }
                     line = "rescoring: aggregated \(d.rawValue) (\(n)/\(Dataset.allCases.count))"
                 case .writing(let done, let total):
                     line = "rescoring: \(done)/\(total) profiles written"
@@ -93,22 +107,32 @@ struct Rescore: AsyncParsableCommand {
             if tty { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
             let seconds = Date().timeIntervalSince(started)
             let grades = try await db.withConnection { c in try await ProfileStore.gradeCounts(c, logger: db.logger) }
-            return Summary(enterprises: written, seconds: (seconds * 100).rounded() / 100,
-                           perSecond: seconds > 0 ? Int(Double(written) / seconds) : written, grades: grades)
+            return Summary(
+                enterprises: written,
+                seconds: (seconds * 100).rounded() / 100,
+                perSecond: seconds > 0 ? Int(Double(written) / seconds) : written,
+                grades: grades
+            )
         }
         let shown = ["A", "B", "C", "D", "thin_file"].map { "\($0) \(summary.grades[$0] ?? 0)" }.joined(separator: ", ")
-        FileHandle.standardError.write(Data("rescored \(summary.enterprises) enterprises in \(summary.seconds) s (\(summary.perSecond)/s): \(shown)\n".utf8))
+        FileHandle.standardError.write(
+            Data("rescored \(summary.enterprises) enterprises in \(summary.seconds) s (\(summary.perSecond)/s): \(shown)\n".utf8)
+        )
         if json { printJSON(summary, pretty: false) }
     }
 }
 
 struct ReportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "report", abstract: "Signed credit reports: check one offline.", subcommands: [Verify.self])
+        commandName: "report",
+        abstract: "Signed credit reports: check one offline.",
+        subcommands: [Verify.self]
+    )
 
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Check a downloaded report against the service's public key (GET /v1/signing-key). Exit 0 when valid, 1 when not.")
+            abstract: "Check a downloaded report against the service's public key (GET /v1/signing-key). Exit 0 when valid, 1 when not."
+        )
         @Argument(help: "The report file, as downloaded ({\"report\": …, \"signature\": …}).") var file: String
         @Option(help: "The public key: base64 of the 32-byte Ed25519 key, or a file holding it.") var publicKey: String
 

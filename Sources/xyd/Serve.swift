@@ -1,15 +1,16 @@
 import ArgumentParser
+import Feeds
 import Foundation
 import Hummingbird
 import Logging
 import Server
 import ServiceLifecycle
-import Feeds
 import Store
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run the HTTP service until SIGTERM or SIGINT (refuses to start while migrations are pending).")
+        abstract: "Run the HTTP service until SIGTERM or SIGINT (refuses to start while migrations are pending)."
+    )
 
     @OptionGroup var settings: SettingOptions
     /// After the graceful limit, cancelled work has this long to end before the process exits.
@@ -48,14 +49,16 @@ struct Serve: AsyncParsableCommand {
             fail("configuration refused: \(e.description)", status: ExitStatus.configuration)
         }
         logger.info(
-            "starting", metadata: ["address": "\(config.httpHost):\(config.httpPort)", "database": "\(config.database.url)"])
+            "starting",
+            metadata: ["address": "\(config.httpHost):\(config.httpPort)", "database": "\(config.database.url)"]
+        )
         do {
             // SIGTERM or SIGINT: a graceful shutdown, bounded — past the limit whatever still
             // runs is cancelled, and the group ends however its services take it.
             var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             group.maximumGracefulShutdownDuration = .seconds(config.shutdownTimeoutSeconds)
             let watchdog = Self.hardStop(after: config.shutdownTimeoutSeconds + Self.cancellationSeconds, logger: logger)
-            defer { watchdog.forEach { $0.cancel() } }
+            defer { for source in watchdog { source.cancel() } }
             try await ServiceGroup(configuration: group).run()
             logger.info("stopped gracefully")
         } catch let e as MigrationError {
@@ -70,7 +73,8 @@ struct Serve: AsyncParsableCommand {
 
 struct Migrate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Apply pending database migrations (as the owner role: XYD_MIGRATE_DATABASE_URL, else XYD_DATABASE_URL).")
+        abstract: "Apply pending database migrations (as the owner role: XYD_MIGRATE_DATABASE_URL, else XYD_DATABASE_URL)."
+    )
 
     @OptionGroup var settings: SettingOptions
     @Flag(help: "Only say what is applied and what is pending.") var status = false

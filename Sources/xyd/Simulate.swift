@@ -1,14 +1,15 @@
 import ArgumentParser
 import CreditCore
+import Feeds
 import Foundation
 import Hummingbird
 import Logging
 import Simulator
-import Feeds
 
 struct Simulate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Serve a deterministic simulated city as the six providers of providers.md, from one port.")
+        abstract: "Serve a deterministic simulated city as the six providers of providers.md, from one port."
+    )
 
     @Option(help: "Address to listen on.") var host = "127.0.0.1"
     @Option(help: "Port (0: any free port).") var port = 9300
@@ -34,12 +35,16 @@ struct Simulate: AsyncParsableCommand {
         let day = asOf.flatMap(Day.init) ?? FeedConfiguration.todayInChina()
         let city = City(seed: seed, enterprises: enterprises, asOf: day)
         let started = ContinuousClock.now
-        FileHandle.standardError.write(Data("simulate: indexing a city of \(enterprises) enterprises (seed \(seed), history to \(day))…\n".utf8))
+        FileHandle.standardError.write(
+            Data("simulate: indexing a city of \(enterprises) enterprises (seed \(seed), history to \(day))…\n".utf8)
+        )
         let index = await FeedIndex(city: city, faultRate: faults)
         let total = Dataset.allCases.map { index.total($0) }.reduce(0, +)
         FileHandle.standardError.write(Data("simulate: \(total) feed items in \(ContinuousClock.now - started)\n".utf8))
         for d in Dataset.allCases {
-            FileHandle.standardError.write(Data("  \(d.rawValue.padding(toLength: 24, withPad: " ", startingAt: 0)) \(index.total(d))\n".utf8))
+            FileHandle.standardError.write(
+                Data("  \(d.rawValue.padding(toLength: 24, withPad: " ", startingAt: 0)) \(index.total(d))\n".utf8)
+            )
         }
         var configured = FeedServerSettings(seed: seed, faultRate: faults)
         configured.gzipLevel = gzipLevel
@@ -62,9 +67,12 @@ struct Simulate: AsyncParsableCommand {
                         _ = FileManager.default.createFile(atPath: writeConfig, contents: data, attributes: [.posixPermissions: 0o600])
                     }
                 }
-                FileHandle.standardError.write(Data("simulate: serving the six providers at \(base)/{amr,tax,hrss,utilities,contracts,credit}\n".utf8))
+                FileHandle.standardError.write(
+                    Data("simulate: serving the six providers at \(base)/{amr,tax,hrss,utilities,contracts,credit}\n".utf8)
+                )
             },
-            logger: logger)
+            logger: logger
+        )
         try await app.runService()
     }
 }

@@ -11,7 +11,8 @@ import Store
 struct WebhookListen: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "webhook-listen",
-        abstract: "Receive webhook events on 127.0.0.1:PORT/hook and print them (signatures checked when --secret is given).")
+        abstract: "Receive webhook events on 127.0.0.1:PORT/hook and print them (signatures checked when --secret is given)."
+    )
 
     /// Bodies larger than this are refused (the service's events are a few hundred bytes).
     static let maxBodyBytes = 1 << 20
@@ -29,7 +30,8 @@ struct WebhookListen: AsyncParsableCommand {
             let id = request.headers[WebhookHeader.eventId] ?? "?"
             let header = request.headers[WebhookHeader.signature] ?? ""
             // Unbuffered: each event shows as it comes, even into a pipe.
-            let line = "event \(id)  signature: \(Self.check(header, body: body, secret: secret))\n  \(String(decoding: body, as: UTF8.self))\n"
+            let line =
+                "event \(id)  signature: \(Self.check(header, body: body, secret: secret))\n  \(String(decoding: body, as: UTF8.self))\n"
             FileHandle.standardOutput.write(Data(line.utf8))
             return Response(status: .noContent)
         }
@@ -42,10 +44,13 @@ struct WebhookListen: AsyncParsableCommand {
 
     static func check(_ header: String, body: [UInt8], secret: String?) -> String {
         guard let secret else { return "not checked (no --secret)" }
-        let parts = Dictionary(header.split(separator: ",").compactMap { p -> (String, String)? in
-            let kv = p.split(separator: "=", maxSplits: 1)
-            return kv.count == 2 ? (String(kv[0]), String(kv[1])) : nil
-        }, uniquingKeysWith: { a, _ in a })
+        let parts = Dictionary(
+            header.split(separator: ",").compactMap { p -> (String, String)? in
+                let kv = p.split(separator: "=", maxSplits: 1)
+                return kv.count == 2 ? (String(kv[0]), String(kv[1])) : nil
+            },
+            uniquingKeysWith: { a, _ in a }
+        )
         guard let t = parts["t"].flatMap(Int.init) else { return "MISSING" }
         guard Webhooks.signature(secret: secret, timestamp: t, body: body) == header else { return "INVALID" }
         let age = Int(Date().timeIntervalSince1970) - t

@@ -10,7 +10,11 @@ struct XYD: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "xyd",
         abstract: "Xinyidai (信易贷): the city's credit-reporting and financing-matching service.",
-        subcommands: [Serve.self, Migrate.self, OrgCommand.self, KeyCommand.self, AuditCommand.self, Simulate.self, Ingest.self, FeedsCommand.self, ScorecardCommand.self, Rescore.self, ReportCommand.self, MatchBench.self, WebhookListen.self, SimulateMarket.self, StatsRefresh.self]
+        subcommands: [
+            Serve.self, Migrate.self, OrgCommand.self, KeyCommand.self, AuditCommand.self, Simulate.self, Ingest.self, FeedsCommand.self,
+            ScorecardCommand.self, Rescore.self, ReportCommand.self, MatchBench.self, WebhookListen.self, SimulateMarket.self,
+            StatsRefresh.self,
+        ]
     )
 }
 
@@ -67,7 +71,8 @@ struct SettingOptions: ParsableArguments {
             ("XYD_AUDIT_SEAL_INTERVAL_MS", auditSealIntervalMs), ("XYD_AUDIT_SEAL_BATCH", auditSealBatch),
             ("XYD_MIGRATIONS_DIR", migrationsDir), ("XYD_PROVIDERS_FILE", providersFile),
             ("XYD_INGEST_INTERVAL_S", ingestIntervalS), ("XYD_PROFILE_INTERVAL_MS", profileIntervalMs),
-            ("XYD_PROFILE_BATCH", profileBatch), ("XYD_READ_BATCH", readBatch), ("XYD_READ_BATCHES", readBatches), ("XYD_READ_QUEUE", readQueue), ("XYD_READ_QUEUE_WAIT_MS", readQueueWaitMs),
+            ("XYD_PROFILE_BATCH", profileBatch), ("XYD_READ_BATCH", readBatch), ("XYD_READ_BATCHES", readBatches),
+            ("XYD_READ_QUEUE", readQueue), ("XYD_READ_QUEUE_WAIT_MS", readQueueWaitMs),
             ("XYD_SIGNING_KEY_FILE", signingKeyFile), ("XYD_MARKET_SWEEP_S", marketSweepS), ("XYD_STATS_REFRESH_S", statsRefreshS),
             ("XYD_PUBLIC_RATE_PER_MINUTE", publicRatePerMinute), ("XYD_PUBLIC_RATE_BURST", publicRateBurst),
             ("XYD_WEBHOOK_HOSTS", webhookHosts), ("XYD_WEBHOOK_ALLOW_LOOPBACK", webhookAllowLoopback),
@@ -84,7 +89,9 @@ struct SettingOptions: ParsableArguments {
     func load(extra: [String: String] = [:]) throws -> AppConfig {
         do {
             let config = try AppConfig.load(
-                environment: ProcessInfo.processInfo.environment.merging(extra) { _, e in e }, overrides: overrides)
+                environment: ProcessInfo.processInfo.environment.merging(extra) { _, e in e },
+                overrides: overrides
+            )
             // Commands that write audit rows need the key; the others run without it.
             if let key = config.auditKey { AuditKey.configure(key) }
             return config

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CreditCore
 
 @Suite struct CommitmentTests {
@@ -6,8 +7,16 @@ import Testing
     let end = Day(year: 2026, month: 4, day: 9)!
 
     func insurance(_ h: inout History, _ period: String, arrears: Bool) {
-        h.socialInsurance.append(.init(id: "si-\(period)", period: MonthIndex(period: period)!, headcount: 10, dueFen: 100, paidFen: arrears ? 0 : 100,
-                                       inArrears: arrears))
+        h.socialInsurance.append(
+            .init(
+                id: "si-\(period)",
+                period: MonthIndex(period: period)!,
+                headcount: 10,
+                dueFen: 100,
+                paidFen: arrears ? 0 : 100,
+                inArrears: arrears
+            )
+        )
     }
 
     @Test func keptInProgressOrBrokenByTheFirstRecordThatBreaksIt() {
@@ -15,14 +24,32 @@ import Testing
         insurance(&h, "2026-01", arrears: false)
         insurance(&h, "2026-02", arrears: false)
         insurance(&h, "2025-12", arrears: true)  // before the period: does not count
-        let during = Commitments.evaluate(.noSocialInsuranceArrears, startsOn: start, endsOn: end, history: h, today: Day(year: 2026, month: 3, day: 1)!)
+        let during = Commitments.evaluate(
+            .noSocialInsuranceArrears,
+            startsOn: start,
+            endsOn: end,
+            history: h,
+            today: Day(year: 2026, month: 3, day: 1)!
+        )
         #expect(during == .init(state: .inProgress, brokenBy: nil))
-        let after = Commitments.evaluate(.noSocialInsuranceArrears, startsOn: start, endsOn: end, history: h, today: Day(year: 2026, month: 4, day: 10)!)
+        let after = Commitments.evaluate(
+            .noSocialInsuranceArrears,
+            startsOn: start,
+            endsOn: end,
+            history: h,
+            today: Day(year: 2026, month: 4, day: 10)!
+        )
         #expect(after == .init(state: .kept, brokenBy: nil))
         // Late data: March in arrears arrives after the period ended — kept becomes broken.
         insurance(&h, "2026-03", arrears: true)
         insurance(&h, "2026-04", arrears: true)
-        let late = Commitments.evaluate(.noSocialInsuranceArrears, startsOn: start, endsOn: end, history: h, today: Day(year: 2026, month: 5, day: 2)!)
+        let late = Commitments.evaluate(
+            .noSocialInsuranceArrears,
+            startsOn: start,
+            endsOn: end,
+            history: h,
+            today: Day(year: 2026, month: 5, day: 2)!
+        )
         #expect(late == .init(state: .broken, brokenBy: "si-2026-03"))
     }
 
@@ -30,23 +57,71 @@ import Testing
         var h = History(uscc: "X")
         let today = Day(year: 2026, month: 6, day: 1)!
         // A tax return due in the period, filed late.
-        h.taxFilings.append(.init(id: "t1", period: MonthIndex(period: "2026-01")!, taxType: "vat", declaredRevenueFen: 1, taxPayableFen: 10, taxPaidFen: 10,
-                                  dueOn: Day(year: 2026, month: 2, day: 15)!, filedOn: Day(year: 2026, month: 2, day: 20)!))
+        h.taxFilings.append(
+            .init(
+                id: "t1",
+                period: MonthIndex(period: "2026-01")!,
+                taxType: "vat",
+                declaredRevenueFen: 1,
+                taxPayableFen: 10,
+                taxPaidFen: 10,
+                dueOn: Day(year: 2026, month: 2, day: 15)!,
+                filedOn: Day(year: 2026, month: 2, day: 20)!
+            )
+        )
         #expect(Commitments.evaluate(.taxOnTime, startsOn: start, endsOn: end, history: h, today: today).brokenBy == "t1")
         // A bill paid on time, one unpaid past its due day.
-        h.utilityBills.append(.init(id: "u1", utility: "electricity", period: MonthIndex(period: "2026-01")!, consumptionMilli: 1, billedFen: 50, paidFen: 50,
-                                    dueOn: Day(year: 2026, month: 2, day: 10)!, paidOn: Day(year: 2026, month: 2, day: 9)!))
+        h.utilityBills.append(
+            .init(
+                id: "u1",
+                utility: "electricity",
+                period: MonthIndex(period: "2026-01")!,
+                consumptionMilli: 1,
+                billedFen: 50,
+                paidFen: 50,
+                dueOn: Day(year: 2026, month: 2, day: 10)!,
+                paidOn: Day(year: 2026, month: 2, day: 9)!
+            )
+        )
         #expect(Commitments.evaluate(.utilitiesOnTime, startsOn: start, endsOn: end, history: h, today: today).state == .kept)
-        h.utilityBills.append(.init(id: "u2", utility: "water", period: MonthIndex(period: "2026-02")!, consumptionMilli: 1, billedFen: 50, paidFen: 0,
-                                    dueOn: Day(year: 2026, month: 3, day: 10)!, paidOn: nil))
+        h.utilityBills.append(
+            .init(
+                id: "u2",
+                utility: "water",
+                period: MonthIndex(period: "2026-02")!,
+                consumptionMilli: 1,
+                billedFen: 50,
+                paidFen: 0,
+                dueOn: Day(year: 2026, month: 3, day: 10)!,
+                paidOn: nil
+            )
+        )
         #expect(Commitments.evaluate(.utilitiesOnTime, startsOn: start, endsOn: end, history: h, today: today).brokenBy == "u2")
         // A contract breached, due in the period; a penalty decided in it.
-        h.contracts.append(.init(id: "c1", signedOn: Day(year: 2025, month: 6, day: 1)!, dueOn: Day(year: 2026, month: 3, day: 1)!, amountFen: 1,
-                                 status: "breached", settledOn: nil))
+        h.contracts.append(
+            .init(
+                id: "c1",
+                signedOn: Day(year: 2025, month: 6, day: 1)!,
+                dueOn: Day(year: 2026, month: 3, day: 1)!,
+                amountFen: 1,
+                status: "breached",
+                settledOn: nil
+            )
+        )
         #expect(Commitments.evaluate(.noContractBreach, startsOn: start, endsOn: end, history: h, today: today).brokenBy == "c1")
         #expect(Commitments.evaluate(.noNewPenalty, startsOn: start, endsOn: end, history: h, today: today).state == .kept)
-        h.penalties.append(.init(id: "p1", decisionNo: "n", authority: "a", violation: "v", decidedOn: Day(year: 2026, month: 4, day: 1)!, severity: "minor",
-                                 fineFen: 1, publicityEndsOn: Day(year: 2026, month: 10, day: 1)!))
+        h.penalties.append(
+            .init(
+                id: "p1",
+                decisionNo: "n",
+                authority: "a",
+                violation: "v",
+                decidedOn: Day(year: 2026, month: 4, day: 1)!,
+                severity: "minor",
+                fineFen: 1,
+                publicityEndsOn: Day(year: 2026, month: 10, day: 1)!
+            )
+        )
         #expect(Commitments.evaluate(.noNewPenalty, startsOn: start, endsOn: end, history: h, today: today).brokenBy == "p1")
     }
 }

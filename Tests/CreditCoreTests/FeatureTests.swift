@@ -1,5 +1,6 @@
-@testable import CreditCore
 import Testing
+
+@testable import CreditCore
 
 /// Features on hand-made histories, as of 2026-06-15 (the as-of month is June 2026, so the
 /// last 12 complete months are 2025-06 … 2026-05).
@@ -11,8 +12,16 @@ import Testing
     func m(_ s: String) -> MonthIndex { MonthIndex(period: s)! }
 
     func tax(_ id: String, _ period: String, paid: Int64, due: String, filed: String?, payable: Int64? = nil) -> History.TaxFiling {
-        .init(id: id, period: m(period), taxType: "vat", declaredRevenueFen: paid * 10, taxPayableFen: payable ?? paid,
-              taxPaidFen: paid, dueOn: d(due), filedOn: filed.map(d))
+        .init(
+            id: id,
+            period: m(period),
+            taxType: "vat",
+            declaredRevenueFen: paid * 10,
+            taxPayableFen: payable ?? paid,
+            taxPaidFen: paid,
+            dueOn: d(due),
+            filedOn: filed.map(d)
+        )
     }
 
     @Test func anEmptyHistoryHasMissingValuesAndZeroCounts() {
@@ -31,10 +40,14 @@ import Testing
 
     @Test func monthsInBusinessCountsWholeMonths() {
         var h = History(uscc: Self.uscc)
-        h.add(.enterpriseRegistry, recordId: Self.uscc, data: [
-            "name": "南通测试有限公司", "entity_type": "company", "established_on": "2024-06-16", "registered_capital_fen": 100,
-            "industry_code": "C17", "district_code": "320602", "size_class": "small", "status": "active", "legal_rep_name": "张伟",
-        ])
+        h.add(
+            .enterpriseRegistry,
+            recordId: Self.uscc,
+            data: [
+                "name": "南通测试有限公司", "entity_type": "company", "established_on": "2024-06-16", "registered_capital_fen": 100,
+                "industry_code": "C17", "district_code": "320602", "size_class": "small", "status": "active", "legal_rep_name": "张伟",
+            ]
+        )
         #expect(h.unreadable.isEmpty)
         let f = Features.compute(h, asOf: Self.asOf)
         #expect(f[.monthsInBusiness] == .number(23))  // 2024-06-16 → 2026-06-15: one day short of 24
@@ -69,7 +82,9 @@ import Testing
 
     @Test func theLatestTaxGradeUpToTheAsOfYear() {
         var h = History(uscc: Self.uscc)
-        h.taxRatings = [.init(id: "r1", year: 2024, grade: "B"), .init(id: "r2", year: 2025, grade: "A"), .init(id: "r3", year: 2027, grade: "D")]
+        h.taxRatings = [
+            .init(id: "r1", year: 2024, grade: "B"), .init(id: "r2", year: 2025, grade: "A"), .init(id: "r3", year: 2027, grade: "D"),
+        ]
         #expect(Features.compute(h, asOf: Self.asOf)[.taxCreditGrade] == .category("A"))
         #expect(Features.compute(h, asOf: d("2024-12-31"))[.taxCreditGrade] == .category("B"))
         #expect(Features.compute(h, asOf: d("2023-12-31"))[.taxCreditGrade] == .missing)
@@ -81,7 +96,9 @@ import Testing
             h.socialInsurance.append(.init(id: "s\(i)", period: m(p), headcount: 20, dueFen: 100, paidFen: 100, inArrears: false))
         }
         for (i, p) in ["2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05"].enumerated() {
-            h.socialInsurance.append(.init(id: "u\(i)", period: m(p), headcount: 15, dueFen: 100, paidFen: i < 2 ? 0 : 100, inArrears: i < 2))
+            h.socialInsurance.append(
+                .init(id: "u\(i)", period: m(p), headcount: 15, dueFen: 100, paidFen: i < 2 ? 0 : 100, inArrears: i < 2)
+            )
         }
         let f = Features.compute(h, asOf: Self.asOf)
         #expect(f[.headcountAvg12m] == .number(17))  // (6 × 20 + 6 × 15) / 12 = 17.5, rounded down
@@ -92,18 +109,40 @@ import Testing
 
     @Test func electricityTrendVolatilityAndLateBills() {
         var h = History(uscc: Self.uscc)
-        let periods = ["2025-06", "2025-07", "2025-08", "2025-09", "2025-10", "2025-11", "2025-12", "2026-01", "2026-02", "2026-03", "2026-04", "2026-05"]
+        let periods = [
+            "2025-06", "2025-07", "2025-08", "2025-09", "2025-10", "2025-11", "2025-12", "2026-01", "2026-02", "2026-03", "2026-04",
+            "2026-05",
+        ]
         for (i, p) in periods.enumerated() {
             let use: Int64 = i < 6 ? 1_000_000 : 500_000  // 1000 kWh, then 500 kWh (in thousandths)
             let due = MonthIndex(period: p)!.adding(1)
             let dueDay = Day(year: due.value / 12, month: due.value % 12 + 1, day: 20)!
-            h.utilityBills.append(.init(
-                id: "e\(i)", utility: "electricity", period: m(p), consumptionMilli: use, billedFen: 100, paidFen: i == 11 ? 0 : 100,
-                dueOn: dueDay, paidOn: i == 11 ? nil : (i == 10 ? dueDay.addingMonths(1) : dueDay)))
+            h.utilityBills.append(
+                .init(
+                    id: "e\(i)",
+                    utility: "electricity",
+                    period: m(p),
+                    consumptionMilli: use,
+                    billedFen: 100,
+                    paidFen: i == 11 ? 0 : 100,
+                    dueOn: dueDay,
+                    paidOn: i == 11 ? nil : (i == 10 ? dueDay.addingMonths(1) : dueDay)
+                )
+            )
         }
         // Water does not count towards electricity use.
-        h.utilityBills.append(.init(id: "w1", utility: "water", period: m("2026-05"), consumptionMilli: 99_000_000, billedFen: 10,
-                                    paidFen: 10, dueOn: d("2026-06-10"), paidOn: d("2026-06-01")))
+        h.utilityBills.append(
+            .init(
+                id: "w1",
+                utility: "water",
+                period: m("2026-05"),
+                consumptionMilli: 99_000_000,
+                billedFen: 10,
+                paidFen: 10,
+                dueOn: d("2026-06-10"),
+                paidOn: d("2026-06-01")
+            )
+        )
         let f = Features.compute(h, asOf: Self.asOf)
         #expect(f[.electricityTrend] == .number(-5000))
         // Mean 750 kWh, every month 250 away: 3333 bp.
@@ -121,19 +160,70 @@ import Testing
     @Test func contractsPenaltiesListingsAndLicences() {
         var h = History(uscc: Self.uscc)
         h.contracts = [
-            .init(id: "c1", signedOn: d("2025-01-01"), dueOn: d("2025-06-01"), amountFen: 1, status: "fulfilled", settledOn: d("2025-05-01")),
+            .init(
+                id: "c1",
+                signedOn: d("2025-01-01"),
+                dueOn: d("2025-06-01"),
+                amountFen: 1,
+                status: "fulfilled",
+                settledOn: d("2025-05-01")
+            ),
             .init(id: "c2", signedOn: d("2025-02-01"), dueOn: d("2025-06-01"), amountFen: 1, status: "breached", settledOn: nil),
             .init(id: "c3", signedOn: d("2026-03-01"), dueOn: d("2026-09-01"), amountFen: 1, status: "performing", settledOn: nil),
-            .init(id: "c4", signedOn: d("2024-06-15"), dueOn: d("2024-09-01"), amountFen: 1, status: "disputed", settledOn: nil),  // 24 months back: outside
+            // 24 months back: outside
+            .init(id: "c4", signedOn: d("2024-06-15"), dueOn: d("2024-09-01"), amountFen: 1, status: "disputed", settledOn: nil),
         ]
         h.penalties = [
-            .init(id: "p1", decisionNo: "1", authority: "a", violation: "v", decidedOn: d("2024-01-01"), severity: "serious", fineFen: 1, publicityEndsOn: d("2025-01-01")),
-            .init(id: "p2", decisionNo: "2", authority: "a", violation: "v", decidedOn: d("2026-01-01"), severity: "minor", fineFen: 1, publicityEndsOn: d("2026-04-01")),
-            .init(id: "p3", decisionNo: "3", authority: "a", violation: "v", decidedOn: d("2023-06-15"), severity: "serious", fineFen: 1, publicityEndsOn: d("2024-06-15")),
+            .init(
+                id: "p1",
+                decisionNo: "1",
+                authority: "a",
+                violation: "v",
+                decidedOn: d("2024-01-01"),
+                severity: "serious",
+                fineFen: 1,
+                publicityEndsOn: d("2025-01-01")
+            ),
+            .init(
+                id: "p2",
+                decisionNo: "2",
+                authority: "a",
+                violation: "v",
+                decidedOn: d("2026-01-01"),
+                severity: "minor",
+                fineFen: 1,
+                publicityEndsOn: d("2026-04-01")
+            ),
+            .init(
+                id: "p3",
+                decisionNo: "3",
+                authority: "a",
+                violation: "v",
+                decidedOn: d("2023-06-15"),
+                severity: "serious",
+                fineFen: 1,
+                publicityEndsOn: d("2024-06-15")
+            ),
         ]
         h.listings = [
-            .init(id: "l1", listType: "wage_arrears", caseNo: "x", authority: "a", listedOn: d("2026-02-01"), removedOn: nil, amountFen: nil),
-            .init(id: "l2", listType: "judgment_defaulter", caseNo: "y", authority: "a", listedOn: d("2020-01-01"), removedOn: d("2021-01-01"), amountFen: 5),
+            .init(
+                id: "l1",
+                listType: "wage_arrears",
+                caseNo: "x",
+                authority: "a",
+                listedOn: d("2026-02-01"),
+                removedOn: nil,
+                amountFen: nil
+            ),
+            .init(
+                id: "l2",
+                listType: "judgment_defaulter",
+                caseNo: "y",
+                authority: "a",
+                listedOn: d("2020-01-01"),
+                removedOn: d("2021-01-01"),
+                amountFen: 5
+            ),
         ]
         h.licences = [
             .init(id: "k1", title: "t", decidedOn: d("2020-01-01"), validUntil: nil),
@@ -164,27 +254,42 @@ import Testing
     }
 
     func penalty(_ id: String, decided: String, ends: String, repaired: String? = nil) -> History.Penalty {
-        .init(id: id, decisionNo: id, authority: "a", violation: "v", decidedOn: d(decided), severity: "serious", fineFen: 1,
-              publicityEndsOn: d(ends), repairedOn: repaired.map(d))
+        .init(
+            id: id,
+            decisionNo: id,
+            authority: "a",
+            violation: "v",
+            decidedOn: d(decided),
+            severity: "serious",
+            fineFen: 1,
+            publicityEndsOn: d(ends),
+            repairedOn: repaired.map(d)
+        )
     }
 
     @Test func aPenaltyPolicyDecidesHowLongRepairedAndUnpublishedPenaltiesCount() {
         var h = History(uscc: Self.uscc)
         h.penalties = [
             penalty("p1", decided: "2025-01-10", ends: "2026-01-10", repaired: "2025-09-01"),  // repaired, publicity cut short
-            penalty("p2", decided: "2024-03-01", ends: "2025-03-01"),                           // publicity over 15 months ago
+            penalty("p2", decided: "2024-03-01", ends: "2025-03-01"),  // publicity over 15 months ago
             penalty("p3", decided: "2026-01-01", ends: "2027-01-01", repaired: "2026-07-01"),  // repaired after the as-of day
         ]
-        func serious(_ p: PenaltyPolicy, _ day: Day = Self.asOf) -> FeatureValue { Features.compute(h, asOf: day, policy: p)[.seriousPenalties36m] }
+        func serious(_ p: PenaltyPolicy, _ day: Day = Self.asOf) -> FeatureValue {
+            Features.compute(h, asOf: day, policy: p)[.seriousPenalties36m]
+        }
         #expect(serious(.fullWindow) == .number(3), "no policy: every penalty counts its 36 months")
         // Repaired ones stop counting on the repair day; p3's repair is not yet known on the as-of day.
         #expect(serious(PenaltyPolicy(repairedCountsMonths: 0, unpublishedCountsMonths: nil)) == .number(2))
-        #expect(serious(PenaltyPolicy(repairedCountsMonths: 0, unpublishedCountsMonths: nil), d("2025-08-31")) == .number(2),
-                "the day before the repair it still counts (p3 not yet decided)")
+        #expect(
+            serious(PenaltyPolicy(repairedCountsMonths: 0, unpublishedCountsMonths: nil), d("2025-08-31")) == .number(2),
+            "the day before the repair it still counts (p3 not yet decided)"
+        )
         // Repaired ones count 12 months after the repair: p1 until 2026-08-31.
         #expect(serious(PenaltyPolicy(repairedCountsMonths: 12, unpublishedCountsMonths: nil)) == .number(3))
-        #expect(serious(PenaltyPolicy(repairedCountsMonths: 12, unpublishedCountsMonths: nil), d("2026-09-01")) == .number(2),
-                "p1 a year after its repair no longer counts; p3, repaired two months before, and p2 still do")
+        #expect(
+            serious(PenaltyPolicy(repairedCountsMonths: 12, unpublishedCountsMonths: nil), d("2026-09-01")) == .number(2),
+            "p1 a year after its repair no longer counts; p3, repaired two months before, and p2 still do"
+        )
         #expect(serious(PenaltyPolicy(repairedCountsMonths: 0, unpublishedCountsMonths: nil), d("2026-09-01")) == .number(1), "only p2")
         // Unpublished ones count 12 months after publicity ends: p2 until 2026-03-01, p1 until 2027-01-10.
         #expect(serious(PenaltyPolicy(repairedCountsMonths: nil, unpublishedCountsMonths: 12)) == .number(2))
@@ -201,10 +306,10 @@ import Testing
             tax("t3", "2026-02", paid: 100, due: "2026-03-15", filed: "2026-03-20"),  // late
         ]
         h.commitments = [
-            .init(id: "a", kind: .taxOnTime, startsOn: d("2025-09-01"), endsOn: d("2025-11-30")),   // kept
-            .init(id: "b", kind: .taxOnTime, startsOn: d("2026-03-01"), endsOn: d("2026-08-31")),   // broken by t3
-            .init(id: "c", kind: .noNewPenalty, startsOn: d("2026-05-01"), endsOn: d("2026-10-31")), // running
-            .init(id: "d", kind: .noNewPenalty, startsOn: d("2023-01-01"), endsOn: d("2023-06-30")), // before the window
+            .init(id: "a", kind: .taxOnTime, startsOn: d("2025-09-01"), endsOn: d("2025-11-30")),  // kept
+            .init(id: "b", kind: .taxOnTime, startsOn: d("2026-03-01"), endsOn: d("2026-08-31")),  // broken by t3
+            .init(id: "c", kind: .noNewPenalty, startsOn: d("2026-05-01"), endsOn: d("2026-10-31")),  // running
+            .init(id: "d", kind: .noNewPenalty, startsOn: d("2023-01-01"), endsOn: d("2023-06-30")),  // before the window
         ]
         var f = Features.compute(h, asOf: Self.asOf, lineage: true)
         #expect(f[.commitmentsKept36m] == .number(1))

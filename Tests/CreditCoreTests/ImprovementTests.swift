@@ -1,6 +1,7 @@
-@testable import CreditCore
-import Testing
 import TestSupport
+import Testing
+
+@testable import CreditCore
 
 /// "What would raise my grade" on the hand-made test card (base points chosen per case).
 @Suite struct ImprovementTests {
@@ -11,8 +12,10 @@ import TestSupport
         return f
     }
 
-    let weak: [Feature: FeatureValue] = [.taxOnTimeRate12m: .number(7000), .socialInsuranceArrears12m: .number(4),
-                                         .taxCreditGrade: .category("C"), .seriousPenalties36m: .number(0)]
+    let weak: [Feature: FeatureValue] = [
+        .taxOnTimeRate12m: .number(7000), .socialInsuranceArrears12m: .number(4),
+        .taxCreditGrade: .category("C"), .seriousPenalties36m: .number(0),
+    ]
 
     @Test func theSmallestChangeThatReachesTheNextGrade() throws {
         // 600 + 0 + 0 + 0 + 40 = 640: grade C, 10 short of B. Filing on time 80 % or more (+60) is enough;

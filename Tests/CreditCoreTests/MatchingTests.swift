@@ -8,12 +8,22 @@ import Testing
     func rule(_ name: String, _ value: JSONValue? = nil) -> RuleInput { RuleInput(rule: name, value: value) }
 
     func product(
-        kind: ProductKind = .credit, amount: (Int64, Int64) = (10_000_000, 300_000_000), term: (Int, Int) = (6, 36),
-        rate: (Int, Int) = (350, 600), rules: [RuleInput] = []
+        kind: ProductKind = .credit,
+        amount: (Int64, Int64) = (10_000_000, 300_000_000),
+        term: (Int, Int) = (6, 36),
+        rate: (Int, Int) = (350, 600),
+        rules: [RuleInput] = []
     ) -> Result<ProductTerms, ProductProblems> {
         ProductValidation.check(
-            kind: kind, amountMinFen: amount.0, amountMaxFen: amount.1, termMinMonths: term.0, termMaxMonths: term.1,
-            rateMinBp: rate.0, rateMaxBp: rate.1, rules: rules)
+            kind: kind,
+            amountMinFen: amount.0,
+            amountMaxFen: amount.1,
+            termMinMonths: term.0,
+            termMaxMonths: term.1,
+            rateMinBp: rate.0,
+            rateMaxBp: rate.1,
+            rules: rules
+        )
     }
 
     func valid(_ r: Result<ProductTerms, ProductProblems>) throws -> ProductTerms { try r.get() }
@@ -24,39 +34,64 @@ import Testing
     }
 
     let facts = ApplicantFacts(
-        grade: "C", monthsInBusiness: 30, industryCode: "A01", districtCode: "320623", entityType: "farmer_cooperative",
-        sizeClass: "micro", blacklistedNow: false, monthsSinceSeriousPenalty: 8, taxCreditGrade: "B", insuredHeadcount: 6)
+        grade: "C",
+        monthsInBusiness: 30,
+        industryCode: "A01",
+        districtCode: "320623",
+        entityType: "farmer_cooperative",
+        sizeClass: "micro",
+        blacklistedNow: false,
+        monthsSinceSeriousPenalty: 8,
+        taxCreditGrade: "B",
+        insuredHeadcount: 6
+    )
     let demand = DemandTerms(amountFen: 50_000_000, termMonths: 12, collateralOffered: false, firstLoan: true)
 
     @Test func aProductWithTheWholeVocabularyIsAccepted() throws {
-        let p = try valid(product(kind: .secured, rules: [
-            rule("min_grade", "B"), rule("min_years_in_business", 2), rule("industries_allowed", ["A", "C17"]),
-            rule("industries_excluded", ["C26"]), rule("districts_allowed", ["320602", "320623"]), rule("districts_excluded", ["320685"]),
-            rule("entity_types", ["company", "farmer_cooperative"]), rule("sizes", ["micro", "small"]), rule("no_current_blacklisting"),
-            rule("no_serious_penalty_within_months", 12), rule("min_tax_credit_grade", "M"), rule("min_insured_headcount", 5),
-            rule("first_loan_only", true), rule("collateral_required"),
-        ]))
+        let p = try valid(
+            product(
+                kind: .secured,
+                rules: [
+                    rule("min_grade", "B"), rule("min_years_in_business", 2), rule("industries_allowed", ["A", "C17"]),
+                    rule("industries_excluded", ["C26"]), rule("districts_allowed", ["320602", "320623"]),
+                    rule("districts_excluded", ["320685"]),
+                    rule("entity_types", ["company", "farmer_cooperative"]), rule("sizes", ["micro", "small"]),
+                    rule("no_current_blacklisting"),
+                    rule("no_serious_penalty_within_months", 12), rule("min_tax_credit_grade", "M"), rule("min_insured_headcount", 5),
+                    rule("first_loan_only", true), rule("collateral_required"),
+                ]
+            )
+        )
         #expect(p.rules.count == 14)
         #expect(p.rules.first == .minGrade("B") && p.rules.last == .collateralRequired)
     }
 
     @Test func everyBadRuleGetsItsOwnProblemWithItsField() {
-        let found = problems(product(amount: (5, 1), term: (0, 400), rate: (-1, 5000), rules: [
-            rule("min_grade", "E"),
-            rule("min_years_in_business", 0),
-            rule("industries_allowed", ["c17"]),
-            rule("districts_excluded", ["3206"]),
-            rule("entity_types", ["farmer"]),
-            rule("sizes", []),
-            rule("no_current_blacklisting", 5),
-            rule("min_grade", "A"),
-            rule("max_leverage", 3),
-            rule("collateral_required"),
-        ]))
+        let found = problems(
+            product(
+                amount: (5, 1),
+                term: (0, 400),
+                rate: (-1, 5000),
+                rules: [
+                    rule("min_grade", "E"),
+                    rule("min_years_in_business", 0),
+                    rule("industries_allowed", ["c17"]),
+                    rule("districts_excluded", ["3206"]),
+                    rule("entity_types", ["farmer"]),
+                    rule("sizes", []),
+                    rule("no_current_blacklisting", 5),
+                    rule("min_grade", "A"),
+                    rule("max_leverage", 3),
+                    rule("collateral_required"),
+                ]
+            )
+        )
         let fields = Set(found.map(\.field))
-        for field in ["amount_max_fen", "term_min_months", "term_max_months", "rate_min_bp", "rate_max_bp",
-                      "rules[0].value", "rules[1].value", "rules[2].value[0]", "rules[3].value[0]", "rules[4].value[0]",
-                      "rules[5].value", "rules[6].value", "rules[7].rule", "rules[8].rule", "rules"] {
+        for field in [
+            "amount_max_fen", "term_min_months", "term_max_months", "rate_min_bp", "rate_max_bp",
+            "rules[0].value", "rules[1].value", "rules[2].value[0]", "rules[3].value[0]", "rules[4].value[0]",
+            "rules[5].value", "rules[6].value", "rules[7].rule", "rules[8].rule", "rules",
+        ] {
             #expect(fields.contains(field), "no problem reported for \(field): \(found)")
         }
         #expect(found.contains { $0.field == "rules[8].rule" && $0.reason.contains("unknown rule") })
@@ -111,11 +146,31 @@ import Testing
         #expect(try !passes(rule("no_current_blacklisting"), listed))
         #expect(try passes(rule("first_loan_only")))
         #expect(try !passes(rule("collateral_required")))
-        #expect(try passes(rule("collateral_required"), nil, DemandTerms(amountFen: 50_000_000, termMonths: 12, collateralOffered: true, firstLoan: false)))
+        #expect(
+            try passes(
+                rule("collateral_required"),
+                nil,
+                DemandTerms(amountFen: 50_000_000, termMonths: 12, collateralOffered: true, firstLoan: false)
+            )
+        )
         // The product's ranges, inclusive at both ends.
         let p = try valid(product())
-        #expect(Matching.check(p, index: 0, facts: facts, demand: DemandTerms(amountFen: 10_000_000, termMonths: 36, collateralOffered: false, firstLoan: false)).matched)
-        #expect(!Matching.check(p, index: 0, facts: facts, demand: DemandTerms(amountFen: 9_999_999, termMonths: 36, collateralOffered: false, firstLoan: false)).matched)
+        #expect(
+            Matching.check(
+                p,
+                index: 0,
+                facts: facts,
+                demand: DemandTerms(amountFen: 10_000_000, termMonths: 36, collateralOffered: false, firstLoan: false)
+            ).matched
+        )
+        #expect(
+            !Matching.check(
+                p,
+                index: 0,
+                facts: facts,
+                demand: DemandTerms(amountFen: 9_999_999, termMonths: 36, collateralOffered: false, firstLoan: false)
+            ).matched
+        )
     }
 
     @Test func matchesRankByFitThenRateThenSpeedAndNearMissesShowTheOneRule() throws {

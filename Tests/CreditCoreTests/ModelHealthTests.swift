@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import CreditCore
 
 @Suite struct ModelHealthTests {
@@ -24,7 +25,8 @@ import Testing
             let loans = (0..<Int.random(in: 2...60, using: &rng)).map { _ in
                 (score: Int.random(in: 300...900, using: &rng) / 50 * 50, bad: Bool.random(using: &rng))
             }
-            let bad = loans.filter(\.bad), good = loans.filter { !$0.bad }
+            let bad = loans.filter(\.bad)
+            let good = loans.filter { !$0.bad }
             guard !bad.isEmpty, !good.isEmpty else { continue }
             var wins = 0.0
             for g in good { for b in bad { wins += g.score > b.score ? 1 : g.score == b.score ? 0.5 : 0 } }

@@ -1,7 +1,7 @@
 import CreditCore
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct ScorecardTests {
     func features(_ values: [Feature: FeatureValue], months: Int = 24) -> FeatureSet {
@@ -14,16 +14,28 @@ import TestSupport
     @Test func pointsFromBinsGradeFromScore() throws {
         let card = try TestCards.decode(TestCards.card())
         // Best everywhere: 600 + 100 + 80 + 50 + 40 = 870 → A, no reasons.
-        let best = card.score(features([.taxOnTimeRate12m: .number(10_000), .socialInsuranceArrears12m: .number(0),
-                                        .taxCreditGrade: .category("A"), .seriousPenalties36m: .number(0)]))
+        let best = card.score(
+            features([
+                .taxOnTimeRate12m: .number(10_000), .socialInsuranceArrears12m: .number(0),
+                .taxCreditGrade: .category("A"), .seriousPenalties36m: .number(0),
+            ])
+        )
         #expect(best.score == 870 && best.grade == "A" && best.reasons.isEmpty && !best.thinFile)
         // Bin edges: 8000 is in [8000, 10000); 7999 below.
-        let edge = card.score(features([.taxOnTimeRate12m: .number(8000), .socialInsuranceArrears12m: .number(1),
-                                        .taxCreditGrade: .category("M"), .seriousPenalties36m: .number(0)]))
+        let edge = card.score(
+            features([
+                .taxOnTimeRate12m: .number(8000), .socialInsuranceArrears12m: .number(1),
+                .taxCreditGrade: .category("M"), .seriousPenalties36m: .number(0),
+            ])
+        )
         #expect(edge.points[.taxOnTimeRate12m] == 60 && edge.points[.socialInsuranceArrears12m] == 20)
         #expect(edge.score == 600 + 60 + 20 + 30 + 40 && edge.grade == "B")
-        let low = card.score(features([.taxOnTimeRate12m: .number(7999), .socialInsuranceArrears12m: .number(5),
-                                       .taxCreditGrade: .category("D"), .seriousPenalties36m: .number(2)]))
+        let low = card.score(
+            features([
+                .taxOnTimeRate12m: .number(7999), .socialInsuranceArrears12m: .number(5),
+                .taxCreditGrade: .category("D"), .seriousPenalties36m: .number(2),
+            ])
+        )
         #expect(low.score == 500 && low.grade == "C")
         // Missing values take the missing bin.
         let missing = card.score(features([:]))
@@ -32,8 +44,12 @@ import TestSupport
 
     @Test func reasonsByPointsBelowMaximumMostFirstAtMostFour() throws {
         let card = try TestCards.decode(TestCards.card())
-        let o = card.score(features([.taxOnTimeRate12m: .number(8500), .socialInsuranceArrears12m: .number(4),
-                                     .taxCreditGrade: .category("B"), .seriousPenalties36m: .number(1)]))
+        let o = card.score(
+            features([
+                .taxOnTimeRate12m: .number(8500), .socialInsuranceArrears12m: .number(4),
+                .taxCreditGrade: .category("B"), .seriousPenalties36m: .number(1),
+            ])
+        )
         // Below maximum: penalties 140, arrears 80, tax late 40, grade 20.
         #expect(o.reasons.map(\.code) == ["R17_PENALTY_SERIOUS", "R10_SI_ARREARS", "R03_TAX_LATE", "R07_TAX_GRADE"])
         #expect(o.reasons[0].value == .number(1) && o.reasons[0].points == -100 && o.reasons[0].maxPoints == 40)
@@ -53,8 +69,12 @@ import TestSupport
 
     @Test func aCurrentListingCapsTheGradeAtD() throws {
         let card = try TestCards.decode(TestCards.card())
-        let o = card.score(features([.taxOnTimeRate12m: .number(10_000), .socialInsuranceArrears12m: .number(0),
-                                     .taxCreditGrade: .category("A"), .seriousPenalties36m: .number(0), .blacklistedNow: .number(1)]))
+        let o = card.score(
+            features([
+                .taxOnTimeRate12m: .number(10_000), .socialInsuranceArrears12m: .number(0),
+                .taxCreditGrade: .category("A"), .seriousPenalties36m: .number(0), .blacklistedNow: .number(1),
+            ])
+        )
         #expect(o.score == 870 && o.grade == "D" && o.knockouts == ["K01_LISTED"])
     }
 
@@ -70,7 +90,9 @@ import TestSupport
     @Test func scoresStayWithinTheRange() throws {
         let high = try TestCards.decode(TestCards.card(base: 990)).score(features([.taxOnTimeRate12m: .number(10_000)]))
         #expect(high.score == 1000)
-        let low = try TestCards.decode(TestCards.card(base: 0)).score(features([.seriousPenalties36m: .number(3), .taxOnTimeRate12m: .number(0)]))
+        let low = try TestCards.decode(TestCards.card(base: 0)).score(
+            features([.seriousPenalties36m: .number(3), .taxOnTimeRate12m: .number(0)])
+        )
         #expect(low.score == 0)
     }
 
@@ -83,12 +105,27 @@ import TestSupport
                 #expect("\(error)".contains(expected), "\(error)")
             }
         }
-        refused(#"[{"feature": "tax_paid_12m", "reason_code": "X", "reason_zh": "x", "reason_en": "x", "bins": [{"max": 10, "points": 1}, {"min": 20, "points": 0}, {"missing": true, "points": 0}]}]"#, "gap or overlap")
-        refused(#"[{"feature": "tax_paid_12m", "reason_code": "X", "reason_zh": "x", "reason_en": "x", "bins": [{"max": 10, "points": 1}, {"min": 10, "points": 0}]}]"#, "missing")
-        refused(#"[{"feature": "tax_paid_12m", "reason_code": "X", "reason_zh": "x", "reason_en": "x", "bins": [{"min": 0, "points": 1}, {"missing": true, "points": 0}]}]"#, "no min")
-        refused(#"[{"feature": "tax_credit_grade", "reason_code": "X", "reason_zh": "x", "reason_en": "x", "bins": [{"values": ["A", "B"], "points": 1}, {"missing": true, "points": 0}]}]"#, "cover exactly")
+        refused(
+            #"[{"feature": "tax_paid_12m", "reason_code": "X", "reason_zh": "x", "reason_en": "x", "bins": [{"max": 10, "points": 1}, {"min": 20, "points": 0}, {"missing": true, "points": 0}]}]"#,
+            "gap or overlap"
+        )
+        refused(
+            #"[{"feature": "tax_paid_12m", "reason_code": "X", "reason_zh": "x", "reason_en": "x", "bins": [{"max": 10, "points": 1}, {"min": 10, "points": 0}]}]"#,
+            "missing"
+        )
+        refused(
+            #"[{"feature": "tax_paid_12m", "reason_code": "X", "reason_zh": "x", "reason_en": "x", "bins": [{"min": 0, "points": 1}, {"missing": true, "points": 0}]}]"#,
+            "no min"
+        )
+        refused(
+            #"[{"feature": "tax_credit_grade", "reason_code": "X", "reason_zh": "x", "reason_en": "x", "bins": [{"values": ["A", "B"], "points": 1}, {"missing": true, "points": 0}]}]"#,
+            "cover exactly"
+        )
         refused(#"[{"feature": "no_such_feature", "reason_code": "X", "reason_zh": "x", "reason_en": "x", "bins": []}]"#, "not a scorecard")
-        refused(#"[{"feature": "tax_paid_12m", "reason_code": "X", "reason_zh": "x", "reason_en": "x", "bins": [{"points": 1}, {"missing": true, "points": 0}]}, {"feature": "tax_paid_12m", "reason_code": "Y", "reason_zh": "x", "reason_en": "x", "bins": [{"points": 1}, {"missing": true, "points": 0}]}]"#, "appears twice")
+        refused(
+            #"[{"feature": "tax_paid_12m", "reason_code": "X", "reason_zh": "x", "reason_en": "x", "bins": [{"points": 1}, {"missing": true, "points": 0}]}, {"feature": "tax_paid_12m", "reason_code": "Y", "reason_zh": "x", "reason_en": "x", "bins": [{"points": 1}, {"missing": true, "points": 0}]}]"#,
+            "appears twice"
+        )
         #expect(throws: Scorecard.Invalid.self) { try TestCards.decode("{\"version\": 1}") }
     }
 

@@ -1,11 +1,17 @@
 import Testing
+
 @testable import CreditCore
 
 @Suite struct SigningTests {
     @Test func matchesTheFirstWorkedExample() {
         let s = ProviderSigning.signature(
-            secret: "s3cret", method: "GET", path: "/v1/datasets/tax_filing/changes", query: [("limit", "2")],
-            timestamp: "1764300000", nonce: "abcdef0123456789")
+            secret: "s3cret",
+            method: "GET",
+            path: "/v1/datasets/tax_filing/changes",
+            query: [("limit", "2")],
+            timestamp: "1764300000",
+            nonce: "abcdef0123456789"
+        )
         #expect(s == "fc250b1b3aba648406005154df13a75da420d15a64d4d570dbb951676a295f5e")
     }
 
@@ -13,8 +19,13 @@ import Testing
         let query = [("limit", "500"), ("cursor", "c2VxPTUwMA")]
         #expect(ProviderSigning.canonicalQuery(query) == "cursor=c2VxPTUwMA&limit=500")
         let s = ProviderSigning.signature(
-            secret: "s3cret", method: "GET", path: "/tax/v1/datasets/tax_filing/changes", query: query,
-            timestamp: "1764300000", nonce: "abcdef0123456789")
+            secret: "s3cret",
+            method: "GET",
+            path: "/tax/v1/datasets/tax_filing/changes",
+            query: query,
+            timestamp: "1764300000",
+            nonce: "abcdef0123456789"
+        )
         #expect(s == "5da7d395ed83ad6967d8c5a14c5fa6cf1cf37675f894c69bb87fde742923c269")
     }
 

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CreditCore
 
 @Suite struct USCCTests {

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import CreditCore
 
 @Suite struct JSONParserTests {
@@ -85,8 +86,14 @@ import Testing
     static let today = Day("2026-11-28")!
     static let uscc = "91320602MA1NTX016C"
 
-    static func item(_ dataset: Dataset, _ data: [String: JSONValue]?, op: String = "upsert", recordId: String? = nil,
-                     uscc: String = uscc, version: String = "3") -> JSONValue {
+    static func item(
+        _ dataset: Dataset,
+        _ data: [String: JSONValue]?,
+        op: String = "upsert",
+        recordId: String? = nil,
+        uscc: String = uscc,
+        version: String = "3"
+    ) -> JSONValue {
         var o: [String: JSONValue] = [
             "record_id": .string(recordId ?? (dataset == .enterpriseRegistry ? uscc : "r-1")),
             "version": .number(version), "op": .string(op), "uscc": .string(uscc),
@@ -138,9 +145,19 @@ import Testing
         ],
     ]
 
-    func validate(_ dataset: Dataset, _ data: [String: JSONValue]?, op: String = "upsert", recordId: String? = nil,
-                  uscc: String = uscc, version: String = "3") -> Result<ValidItem, Rejection> {
-        ItemValidator.validate(Self.item(dataset, data, op: op, recordId: recordId, uscc: uscc, version: version), dataset: dataset, today: Self.today)
+    func validate(
+        _ dataset: Dataset,
+        _ data: [String: JSONValue]?,
+        op: String = "upsert",
+        recordId: String? = nil,
+        uscc: String = uscc,
+        version: String = "3"
+    ) -> Result<ValidItem, Rejection> {
+        ItemValidator.validate(
+            Self.item(dataset, data, op: op, recordId: recordId, uscc: uscc, version: version),
+            dataset: dataset,
+            today: Self.today
+        )
     }
 
     func rejection(_ r: Result<ValidItem, Rejection>) -> Rejection? {
@@ -188,7 +205,10 @@ import Testing
         #expect(rejection(validate(.taxFiling, data, uscc: "91320602MA1NTX016D"))?.code == "uscc_check")
         #expect(rejection(validate(.taxFiling, data, uscc: "91320602MA1NTX026C"))?.field == "uscc")
         #expect(rejection(validate(.taxFiling, nil))?.field == "data")
-        #expect(rejection(validate(.enterpriseRegistry, Self.validData[.enterpriseRegistry]!, recordId: "91350100M000100Y43"))?.code == "record_id_mismatch")
+        #expect(
+            rejection(validate(.enterpriseRegistry, Self.validData[.enterpriseRegistry]!, recordId: "91350100M000100Y43"))?.code
+                == "record_id_mismatch"
+        )
         // Lower case and blanks normalise.
         #expect((try? validate(.taxFiling, data, uscc: "  91320602ma1ntx016c ").get())?.uscc == Self.uscc)
         // A delete needs no data.

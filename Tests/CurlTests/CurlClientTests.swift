@@ -10,7 +10,11 @@ import Testing
     func testApp() -> some ApplicationProtocol {
         let router = Router()
         router.get("/ok") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/plain", .init("X-Thing")!: "yes"], body: .init(byteBuffer: ByteBuffer(string: "hello")))
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain", .init("X-Thing")!: "yes"],
+                body: .init(byteBuffer: ByteBuffer(string: "hello"))
+            )
         }
         router.get("/big") { _, _ in ByteBuffer(repeating: 0x41, count: 200_000) }
         router.get("/slow") { _, _ in

@@ -5,8 +5,8 @@ import Foundation
 import PostgresNIO
 import Simulator
 import Store
-import Testing
 import TestSupport
+import Testing
 
 /// The city-wide SQL aggregation of feature inputs and the per-enterprise reduction of
 /// histories are two roads to the same numbers: checked on every enterprise of a simulated
@@ -17,7 +17,7 @@ import TestSupport
             try await TestDatabase.with { db in
                 let curl = CurlClient()
                 defer { curl.shutdown() }
-                let reports = await try sim.ingestor(db.app, curl: curl).runOnce()
+                let reports = try await sim.ingestor(db.app, curl: curl).runOnce()
                 #expect(reports.allSatisfy { $0.outcome == .caughtUp })
                 let superseded: Int = try await db.owner.scalar("SELECT count(*)::int FROM record_version WHERE superseded_at IS NOT NULL")
                 #expect(superseded > 0, "the fault run stores versions that later ones replace")
@@ -38,10 +38,15 @@ import TestSupport
                         let (reduced, _) = Features.inputs(h, asOf: day)
                         if reduced != aggregated[u]!.inputs || h.recordCount != aggregated[u]!.records { differing.append(u) }
                     }
-                    #expect(differing.isEmpty, "\(differing.count) enterprises differ as of \(day), e.g. \(differing.first.map { u in "\(u): \(Features.inputs(histories[u]!, asOf: day).0) vs \(aggregated[u]!.inputs)" } ?? "")")
+                    #expect(
+                        differing.isEmpty,
+                        "\(differing.count) enterprises differ as of \(day), e.g. \(differing.first.map { u in "\(u): \(Features.inputs(histories[u]!, asOf: day).0) vs \(aggregated[u]!.inputs)" } ?? "")"
+                    )
                     // And the features themselves, which is what a profile holds.
                     for u in usccs.prefix(20) {
-                        #expect(Features.compute(aggregated[u]!.inputs, asOf: day).values == Features.compute(histories[u]!, asOf: day).values)
+                        #expect(
+                            Features.compute(aggregated[u]!.inputs, asOf: day).values == Features.compute(histories[u]!, asOf: day).values
+                        )
                     }
                 }
             }
@@ -55,36 +60,46 @@ import TestSupport
             try await TestDatabase.with { db in
                 let curl = CurlClient()
                 defer { curl.shutdown() }
-                _ = await try sim.ingestor(db.app, curl: curl).runOnce()
+                _ = try await sim.ingestor(db.app, curl: curl).runOnce()
                 // Every penalty of the city's first 40 penalised enterprises repaired a year before the as-of day.
                 let repairedDay = SimHarness.asOf.addingMonths(-12)
-                try await db.owner.execute("""
+                try await db.owner.execute(
+                    """
                     INSERT INTO organisations (kind, name, uscc)
                     SELECT DISTINCT 'enterprise', 'E ' || uscc, uscc FROM record_version WHERE dataset = 'enterprise_registry'
-                    """)
-                try await db.owner.execute("""
+                    """
+                )
+                try await db.owner.execute(
+                    """
                     INSERT INTO repair_application (uscc, enterprise_org_id, record_id, corrections, evidence, due_on, state,
                                                     resolved_at, repaired_on)
                     SELECT v.uscc, o.id, v.record_id, ARRAY['fine_paid'], 'paid', '\(repairedDay)', 'approved', now(), '\(repairedDay)'
                     FROM record_version v JOIN organisations o ON o.uscc = v.uscc
                     WHERE v.dataset = 'administrative_penalty' AND v.superseded_at IS NULL AND v.op = 'upsert'
                       AND v.uscc IN (SELECT DISTINCT uscc FROM record_version WHERE dataset = 'administrative_penalty' ORDER BY uscc LIMIT 40)
-                    """)
+                    """
+                )
                 // Commitments of every kind over the last two years: some kept, some broken, some running.
-                try await db.owner.execute("""
+                try await db.owner.execute(
+                    """
                     INSERT INTO commitment (uscc, enterprise_org_id, kind, starts_on, ends_on)
                     SELECT o.uscc, o.id, k, '\(SimHarness.asOf)'::date - (n::int * 90), '\(SimHarness.asOf)'::date - (n::int * 90) + 180
                     FROM organisations o,
                          unnest(ARRAY['tax_on_time', 'no_social_insurance_arrears', 'utilities_on_time', 'no_contract_breach',
                                       'no_new_penalty']) WITH ORDINALITY AS kinds(k, n)
                     WHERE o.kind = 'enterprise'
-                    """)
+                    """
+                )
                 let repaired: Int = try await db.owner.scalar("SELECT count(*)::int FROM repair_application")
                 #expect(repaired > 0)
-                let policies = [PenaltyPolicy(repairedCountsMonths: 0, unpublishedCountsMonths: nil),
-                                PenaltyPolicy(repairedCountsMonths: 6, unpublishedCountsMonths: 3), PenaltyPolicy.fullWindow]
-                for (day, policy) in [(SimHarness.asOf, policies[0]), (SimHarness.asOf, policies[1]),
-                                      (SimHarness.asOf.addingMonths(-6), policies[2]), (SimHarness.asOf.addingMonths(-6), policies[0])] {
+                let policies = [
+                    PenaltyPolicy(repairedCountsMonths: 0, unpublishedCountsMonths: nil),
+                    PenaltyPolicy(repairedCountsMonths: 6, unpublishedCountsMonths: 3), PenaltyPolicy.fullWindow,
+                ]
+                for (day, policy) in [
+                    (SimHarness.asOf, policies[0]), (SimHarness.asOf, policies[1]),
+                    (SimHarness.asOf.addingMonths(-6), policies[2]), (SimHarness.asOf.addingMonths(-6), policies[0]),
+                ] {
                     try await CommitmentStore.evaluateRunning(db.app, today: day)
                     try await db.owner.execute("UPDATE commitment SET state = 'in_progress', broken_by = NULL")
                     try await CommitmentStore.evaluateRunning(db.app, today: day)
@@ -96,7 +111,9 @@ import TestSupport
                         try await ProfileStore.histories(c, usccs: usccs, upTo: nil, logger: db.app.logger)
                     }
                     var differing: [String] = []
-                    var kept = 0, broken = 0, uncounted = 0
+                    var kept = 0
+                    var broken = 0
+                    var uncounted = 0
                     for u in usccs {
                         let (reduced, _) = Features.inputs(histories[u]!, asOf: day, policy: policy)
                         if reduced != aggregated[u]!.inputs { differing.append(u) }
@@ -105,7 +122,10 @@ import TestSupport
                         let all = Features.inputs(histories[u]!, asOf: day, policy: .fullWindow).0
                         uncounted += all.seriousPenalties36 + all.otherPenalties36 - reduced.seriousPenalties36 - reduced.otherPenalties36
                     }
-                    #expect(differing.isEmpty, "\(differing.count) differ as of \(day) under \(policy), e.g. \(differing.first.map { u in "\(Features.inputs(histories[u]!, asOf: day, policy: policy).0) vs \(aggregated[u]!.inputs)" } ?? "")")
+                    #expect(
+                        differing.isEmpty,
+                        "\(differing.count) differ as of \(day) under \(policy), e.g. \(differing.first.map { u in "\(Features.inputs(histories[u]!, asOf: day, policy: policy).0) vs \(aggregated[u]!.inputs)" } ?? "")"
+                    )
                     #expect(kept > 0 && broken > 0, "the fixture has commitments kept (\(kept)) and broken (\(broken))")
                     if policy != .fullWindow { #expect(uncounted > 0, "the policy leaves some repaired penalties out") }
                 }
@@ -118,7 +138,7 @@ import TestSupport
             try await TestDatabase.with { db in
                 let curl = CurlClient()
                 defer { curl.shutdown() }
-                _ = await try sim.ingestor(db.app, curl: curl).runOnce()
+                _ = try await sim.ingestor(db.app, curl: curl).runOnce()
                 let text = TestCards.card()
                 let card = try TestCards.decode(text)
                 _ = try await Scorecards.publish(db.app, card: card, file: Data(text.utf8), activate: true)

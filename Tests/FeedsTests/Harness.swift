@@ -21,7 +21,10 @@ struct SimHarness: Sendable {
     static let asOf = Day("2026-11-20")!
 
     static func with<R: Sendable>(
-        enterprises: Int, seed: UInt64, faults: Double = 0, _ body: @Sendable (SimHarness) async throws -> R
+        enterprises: Int,
+        seed: UInt64,
+        faults: Double = 0,
+        _ body: @Sendable (SimHarness) async throws -> R
     ) async throws -> R {
         let city = City(seed: seed, enterprises: enterprises, asOf: asOf)
         let index = await FeedIndex(city: city, faultRate: faults)
@@ -41,7 +44,12 @@ struct SimHarness: Sendable {
     static let dataKey = PersonalDataProtector.newKeyBase64()
 
     /// An ingestor for these providers; back-off sleeps are shortened so fault runs stay quick.
-    func ingestor(_ db: Database, file: ProvidersFile? = nil, curl: CurlClient, adjust: (inout FeedSettings) -> Void = { _ in }) throws -> Ingestor {
+    func ingestor(
+        _ db: Database,
+        file: ProvidersFile? = nil,
+        curl: CurlClient,
+        adjust: (inout FeedSettings) -> Void = { _ in }
+    ) throws -> Ingestor {
         var feed = FeedSettings()
         feed.pageLimit = 300
         adjust(&feed)
@@ -50,12 +58,22 @@ struct SimHarness: Sendable {
         logger.logLevel = .error
         for account in (file ?? providers).providers {
             let client = ProviderClient(
-                account: account, secret: account.appSecret!, curl: curl, settings: feed, logger: logger,
-                sleep: { _ in try await Task.sleep(for: .milliseconds(2)) })
+                account: account,
+                secret: account.appSecret!,
+                curl: curl,
+                settings: feed,
+                logger: logger,
+                sleep: { _ in try await Task.sleep(for: .milliseconds(2)) }
+            )
             for d in account.datasets { clients[Dataset(rawValue: d)!] = client }
         }
-        return Ingestor(db: db, clients: clients, protector: try PersonalDataProtector(base64: Self.dataKey), settings: feed,
-                        today: { Self.asOf })
+        return Ingestor(
+            db: db,
+            clients: clients,
+            protector: try PersonalDataProtector(base64: Self.dataKey),
+            settings: feed,
+            today: { Self.asOf }
+        )
     }
 }
 
@@ -77,13 +95,15 @@ func held(_ db: Database) async throws -> [String: Held] {
             LEFT JOIN LATERAL (SELECT sum(value::text::bigint) AS v FROM jsonb_each(r.data)
                                WHERE key LIKE '%\\_fen' AND jsonb_typeof(value) = 'number') x ON true
             WHERE r.op = 'upsert' GROUP BY r.dataset
-            """, logger: db.logger
+            """,
+            logger: db.logger
         ).decode((String, Int, Int64).self) {
             result[d]!.live = n
             result[d]!.moneyFen = money
         }
         for try await (d, n) in try await c.query("SELECT dataset, count(*)::int FROM quarantine GROUP BY 1", logger: db.logger)
-            .decode((String, Int).self) {
+            .decode((String, Int).self)
+        {
             result[d]!.quarantined = n
         }
         return result

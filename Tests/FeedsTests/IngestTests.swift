@@ -5,8 +5,8 @@ import Foundation
 import PostgresNIO
 import Simulator
 import Store
-import Testing
 import TestSupport
+import Testing
 
 /// Ingestion from the simulator over real HTTP into a real PostgreSQL, checked against the
 /// simulator's own truth.
@@ -40,11 +40,13 @@ import TestSupport
                     SELECT string_agg(t, E'\\n') FROM (
                         SELECT data::text AS t FROM record_version
                         UNION ALL SELECT raw FROM quarantine) x
-                    """)
+                    """
+                )
                 #expect(!ids.contains { dump.contains($0) })
                 // The masked form and a working ciphertext are there.
                 let enc: String = try await db.owner.scalar(
-                    "SELECT data->>'legal_rep_id_enc' FROM current_record WHERE dataset = 'enterprise_registry' AND record_id = '\(sim.city.enterprise(0).uscc)'")
+                    "SELECT data->>'legal_rep_id_enc' FROM current_record WHERE dataset = 'enterprise_registry' AND record_id = '\(sim.city.enterprise(0).uscc)'"
+                )
                 let protector = try PersonalDataProtector(base64: SimHarness.dataKey)
                 #expect(try protector.decrypt(enc) == sim.city.enterprise(0).legalRepID)
             }
@@ -56,7 +58,7 @@ import TestSupport
             try await TestDatabase.with { db in
                 let curl = CurlClient()
                 defer { curl.shutdown() }
-                let reports = await try sim.ingestor(db.app, curl: curl).runOnce()
+                let reports = try await sim.ingestor(db.app, curl: curl).runOnce()
                 #expect(reports.allSatisfy { $0.outcome == .caughtUp }, "\(reports)")
                 let holding = try await held(db.app)
                 #expect(holding == truth(sim))
@@ -66,7 +68,8 @@ import TestSupport
                 #expect(reports.reduce(0) { $0 + $1.quarantined } > 0)
                 // Quarantined items are kept with a reason, once each.
                 let duplicates: Int = try await db.owner.scalar(
-                    "SELECT count(*)::int FROM (SELECT raw FROM quarantine GROUP BY dataset, raw HAVING count(*) > 1) x")
+                    "SELECT count(*)::int FROM (SELECT raw FROM quarantine GROUP BY dataset, raw HAVING count(*) > 1) x"
+                )
                 #expect(duplicates == 0)
             }
         }
@@ -96,7 +99,7 @@ import TestSupport
                 for i in file.providers.indices where file.providers[i].name == "hrss" { file.providers[i].baseURL = sim.base + "/nowhere" }
                 let curl = CurlClient()
                 defer { curl.shutdown() }
-                let reports = await try sim.ingestor(db.app, file: file, curl: curl).runOnce()
+                let reports = try await sim.ingestor(db.app, file: file, curl: curl).runOnce()
                 let by = Dictionary(uniqueKeysWithValues: reports.map { ($0.dataset, $0) })
                 #expect(by["tax_filing"]?.outcome == .stopped)
                 #expect(by["tax_filing"]?.reason?.contains("bad_signature") == true)
@@ -114,22 +117,37 @@ import TestSupport
 /// Version rules, straight against SQL.
 @Suite struct VersionTests {
     func row(_ v: Int64, _ op: ValidItem.Op = .upsert, amount: Int = 1) -> StageRow {
-        StageRow(recordId: "r1", version: v, op: op, uscc: "91320602MA1NTX016C", updatedAt: "2025-07-15T10:00:00+08:00",
-                 data: op == .delete ? nil : "{\"amount_fen\":\(amount)}")
+        StageRow(
+            recordId: "r1",
+            version: v,
+            op: op,
+            uscc: "91320602MA1NTX016C",
+            updatedAt: "2025-07-15T10:00:00+08:00",
+            data: op == .delete ? nil : "{\"amount_fen\":\(amount)}"
+        )
     }
 
     func store(_ db: Database, _ rows: [StageRow], cursor: inout String?) async throws -> PageCounts {
         let next = "c\(Int.random(in: 0...1_000_000))"
         defer { cursor = next }
         return try await IngestStore.storePage(
-            db, dataset: .taxFiling, cursorBefore: cursor, cursorAfter: next, hasMore: true, rows: rows, quarantine: [],
-            received: rows.count)
+            db,
+            dataset: .taxFiling,
+            cursorBefore: cursor,
+            cursorAfter: next,
+            hasMore: true,
+            rows: rows,
+            quarantine: [],
+            received: rows.count
+        )
     }
 
     func current(_ db: Database) async throws -> (Int64, String, Int?) {
         try await db.withConnection { c in
             let rows = try await c.query(
-                "SELECT version, op, (data->>'amount_fen')::int FROM current_record WHERE record_id = 'r1'", logger: db.logger).collect()
+                "SELECT version, op, (data->>'amount_fen')::int FROM current_record WHERE record_id = 'r1'",
+                logger: db.logger
+            ).collect()
             return try rows[0].decode((Int64, String, Int?).self)
         }
     }
@@ -160,10 +178,13 @@ import TestSupport
             }
             #expect(versions == [2, 3, 4, 5])
             // Exactly one version is current; each other one was superseded when a higher one arrived.
-            let unsuperseded: Int = try await db.owner.scalar("SELECT count(*)::int FROM record_version WHERE record_id = 'r1' AND superseded_at IS NULL")
+            let unsuperseded: Int = try await db.owner.scalar(
+                "SELECT count(*)::int FROM record_version WHERE record_id = 'r1' AND superseded_at IS NULL"
+            )
             #expect(unsuperseded == 1)
             let ordered: Bool = try await db.owner.scalar(
-                "SELECT bool_and(superseded_at >= received_at) FROM record_version WHERE record_id = 'r1' AND superseded_at IS NOT NULL")
+                "SELECT bool_and(superseded_at >= received_at) FROM record_version WHERE record_id = 'r1' AND superseded_at IS NOT NULL"
+            )
             #expect(ordered)
             let live: Int = try await db.owner.scalar("SELECT live::int FROM feed_state WHERE dataset = 'tax_filing'")
             #expect(live == 1)
@@ -177,7 +198,8 @@ import TestSupport
             try await TestDatabase.with { db in
                 let curl = CurlClient()
                 defer { curl.shutdown() }
-                let a = try sim.ingestor(db.app, curl: curl), b = try sim.ingestor(db.app, curl: curl)
+                let a = try sim.ingestor(db.app, curl: curl)
+                let b = try sim.ingestor(db.app, curl: curl)
                 #expect(a.worker != b.worker)
                 async let ra = a.runOnce()
                 async let rb = b.runOnce()
@@ -212,8 +234,16 @@ import TestSupport
             func page(_ worker: String, _ v: Int64) async throws -> PageCounts {
                 let next = "c\(v)"
                 let counts = try await IngestStore.storePage(
-                    db.app, dataset: .taxFiling, cursorBefore: cursor, cursorAfter: next, hasMore: true, rows: [row(v)], quarantine: [],
-                    received: 1, worker: worker)
+                    db.app,
+                    dataset: .taxFiling,
+                    cursorBefore: cursor,
+                    cursorAfter: next,
+                    hasMore: true,
+                    rows: [row(v)],
+                    quarantine: [],
+                    received: 1,
+                    worker: worker
+                )
                 cursor = next
                 return counts
             }
@@ -259,21 +289,25 @@ import TestSupport
             _ = try await IngestStore.position(db.app, dataset: .taxFiling)
             var cursor: String?
             _ = try await store(db.app, [row(2, amount: 2), row(1, amount: 1), row(3, amount: 3)], cursor: &cursor)
-            let first: String = try await db.owner.scalar("""
+            let first: String = try await db.owner.scalar(
+                """
                 SELECT string_agg(version || ':' || CASE WHEN superseded_at IS NULL THEN 'current'
                                                         WHEN superseded_at = (SELECT received_at FROM record_version WHERE version = 3) THEN 'at 3'
                                                         ELSE 'other' END, ',' ORDER BY version)
                 FROM record_version WHERE record_id = 'r1'
-                """)
+                """
+            )
             #expect(first == "1:at 3,2:at 3,3:current")
             _ = try await store(db.app, [row(4, amount: 4)], cursor: &cursor)
-            let second: String = try await db.owner.scalar("""
+            let second: String = try await db.owner.scalar(
+                """
                 SELECT string_agg(version || ':' || CASE WHEN superseded_at IS NULL THEN 'current'
                                                         WHEN superseded_at = (SELECT received_at FROM record_version WHERE version = 4) THEN 'at 4'
                                                         WHEN superseded_at = (SELECT received_at FROM record_version WHERE version = 3) THEN 'at 3'
                                                         ELSE 'other' END, ',' ORDER BY version)
                 FROM record_version WHERE record_id = 'r1'
-                """)
+                """
+            )
             #expect(second == "1:at 3,2:at 3,3:at 4,4:current")
             #expect(try await current(db.app) == (4, "upsert", 4))
         }
@@ -285,8 +319,16 @@ import TestSupport
             var cursor: String?
             _ = try await store(db.app, [row(1)], cursor: &cursor)
             await #expect(throws: IngestError.self) {
-                try await IngestStore.storePage(db.app, dataset: .taxFiling, cursorBefore: nil, cursorAfter: "x", hasMore: false,
-                                                rows: [row(9)], quarantine: [], received: 1)
+                try await IngestStore.storePage(
+                    db.app,
+                    dataset: .taxFiling,
+                    cursorBefore: nil,
+                    cursorAfter: "x",
+                    hasMore: false,
+                    rows: [row(9)],
+                    quarantine: [],
+                    received: 1
+                )
             }
             #expect(try await current(db.app) == (1, "upsert", 1))
         }

@@ -4,8 +4,8 @@ import Feeds
 import Foundation
 import Simulator
 import Store
-import Testing
 import TestSupport
+import Testing
 
 /// The `xyd ingest` command as an operator runs it: killed mid-ingest and restarted, and its
 /// exit statuses.
@@ -29,14 +29,17 @@ import TestSupport
             let reference: Int = try await TestDatabase.with { clean in
                 let curl = CurlClient()
                 defer { curl.shutdown() }
-                _ = await try sim.ingestor(clean.app, curl: curl).runOnce()
+                _ = try await sim.ingestor(clean.app, curl: curl).runOnce()
                 return try await clean.owner.scalar("SELECT count(*)::int FROM record_version")
             }
             try await TestDatabase.with { db in
                 var kills = 0
                 var delay = 150
                 while kills < 6 {
-                    let child = try ChildProcess.xyd(["ingest", "--providers", path, "--once", "--page-limit", "200"], environment: environment(db))
+                    let child = try ChildProcess.xyd(
+                        ["ingest", "--providers", path, "--once", "--page-limit", "200"],
+                        environment: environment(db)
+                    )
                     try await Task.sleep(for: .milliseconds(delay + Int.random(in: 0...200)))
                     if child.process.isRunning {
                         child.signal(SIGKILL)
@@ -53,7 +56,8 @@ import TestSupport
                 #expect(try await held(db.app) == truth(sim))
                 #expect(try await db.owner.scalar("SELECT count(*)::int FROM record_version") == reference)
                 let duplicateQuarantine: Int = try await db.owner.scalar(
-                    "SELECT count(*)::int FROM (SELECT 1 FROM quarantine GROUP BY dataset, raw HAVING count(*) > 1) x")
+                    "SELECT count(*)::int FROM (SELECT 1 FROM quarantine GROUP BY dataset, raw HAVING count(*) > 1) x"
+                )
                 #expect(duplicateQuarantine == 0)
             }
         }
@@ -63,7 +67,9 @@ import TestSupport
         try await SimHarness.with(enterprises: 10, seed: 22) { sim in
             var file = sim.providers
             for i in file.providers.indices where file.providers[i].name == "credit" { file.providers[i].appSecret = "wrong" }
-            for i in file.providers.indices where file.providers[i].name == "contracts" { file.providers[i].baseURL = sim.base + "/elsewhere" }
+            for i in file.providers.indices where file.providers[i].name == "contracts" {
+                file.providers[i].baseURL = sim.base + "/elsewhere"
+            }
             let path = try writeProviders(file)
             defer { try? FileManager.default.removeItem(atPath: path) }
             try await TestDatabase.with { db in
@@ -129,7 +135,9 @@ import TestSupport
             }
             try #require(port > 0, "the hanging server did not start: \(hang.errorOutput())")
             var file = sim.providers
-            for i in file.providers.indices where file.providers[i].name == "tax" { file.providers[i].baseURL = "http://127.0.0.1:\(port)/tax" }
+            for i in file.providers.indices where file.providers[i].name == "tax" {
+                file.providers[i].baseURL = "http://127.0.0.1:\(port)/tax"
+            }
             let hanging = Set(file.providers.first { $0.name == "tax" }!.datasets)
             #expect(!hanging.isEmpty)
             let path = try writeProviders(file)
@@ -149,7 +157,8 @@ import TestSupport
                     try await db.owner.withConnection { c in
                         var out: [String: Date] = [:]
                         for try await (d, at) in try await c.query(
-                            "SELECT dataset, caught_up_at FROM feed_state WHERE caught_up_at IS NOT NULL", logger: db.owner.logger
+                            "SELECT dataset, caught_up_at FROM feed_state WHERE caught_up_at IS NOT NULL",
+                            logger: db.owner.logger
                         ).decode((String, Date).self) { out[d] = at }
                         return out
                     }
@@ -168,9 +177,11 @@ import TestSupport
                 #expect(server.process.isRunning, "\(server.output())")
                 // The hanging datasets say they are being retried, and why.
                 try await eventually("the hanging datasets show their failed attempts", limit: .seconds(60)) {
-                    let retrying: Int = try await db.owner.scalar("""
+                    let retrying: Int = try await db.owner.scalar(
+                        """
                         SELECT count(*)::int FROM feed_state WHERE provider = 'tax' AND status = 'running' AND stop_message LIKE 'attempt % failed:%'
-                        """)
+                        """
+                    )
                     return retrying == hanging.count
                 }
                 // SIGTERM while transfers hang: the server still ends, and cleanly.
@@ -182,10 +193,14 @@ import TestSupport
 
     @Test func aBadProvidersFileIsRefusedWithTheFieldToFix() async throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).json").path
-        try #"{"providers":[{"name":"tax","base_url":"ftp://x","app_key":"k","app_secret_env":"NOPE_NOT_SET","datasets":["utility_bill"]}]}"#
+        try
+            #"{"providers":[{"name":"tax","base_url":"ftp://x","app_key":"k","app_secret_env":"NOPE_NOT_SET","datasets":["utility_bill"]}]}"#
             .write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let child = try ChildProcess.xyd(["ingest", "--providers", path, "--once"], environment: ["XYD_DATABASE_URL": "postgres://u@127.0.0.1/x"])
+        let child = try ChildProcess.xyd(
+            ["ingest", "--providers", path, "--once"],
+            environment: ["XYD_DATABASE_URL": "postgres://u@127.0.0.1/x"]
+        )
         #expect(try await child.wait() == 78)
         let out = child.output()
         #expect(out.contains("base_url"))

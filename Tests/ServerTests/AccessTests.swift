@@ -3,8 +3,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import Testing
 import TestSupport
+import Testing
+
 @testable import Server
 @testable import Store
 
@@ -48,14 +49,20 @@ import TestSupport
                 for rule in AccessPolicy.rules {
                     for kind in OrgKind.allCases {
                         let response = try await client.execute(
-                            uri: concrete(rule.path), method: rule.method,
-                            headers: bearer(keys.byKind[kind]!).merging(.json), body: jsonBody("{}"))
+                            uri: concrete(rule.path),
+                            method: rule.method,
+                            headers: bearer(keys.byKind[kind]!).merging(.json),
+                            body: jsonBody("{}")
+                        )
                         switch rule.access {
                         case .open:
                             // The gate lets anyone through; only a sign-in form refuses (403) a post
                             // without the anti-forgery token its page sets (SecurityTests).
                             let signInForm = rule.method == .post && rule.path.hasSuffix("/login")
-                            #expect(response.status != .unauthorized && (response.status != .forbidden || signInForm), "\(kind) on \(rule.key)")
+                            #expect(
+                                response.status != .unauthorized && (response.status != .forbidden || signInForm),
+                                "\(kind) on \(rule.key)"
+                            )
                         case .roles(let kinds) where kinds.contains(kind):
                             allowed += 1
                             #expect(response.status != .unauthorized && response.status != .forbidden, "\(kind) on \(rule.key)")
@@ -80,8 +87,11 @@ import TestSupport
         try await TestDatabase.with { db in
             let config = try testConfig(db)
             let deps = Dependencies(
-                config: config, db: db.app, migrator: try Migrator(folder: config.migrationsDirectory),
-                registry: Observability.registry)
+                config: config,
+                db: db.app,
+                migrator: try Migrator(folder: config.migrationsDirectory),
+                registry: Observability.registry
+            )
             let (_, routes) = buildRouter(deps)
             #expect(Set(routes).count == routes.count)
             #expect(Set(routes) == Set(AccessPolicy.rules.map(\.key)))
@@ -98,7 +108,10 @@ import TestSupport
             try await app.test(.router) { client in
                 let target = bankKeys[0].id
                 let response = try await client.execute(
-                    uri: "/v1/keys/\(target)", method: .delete, headers: bearer(keys.byKind[.enterprise]!))
+                    uri: "/v1/keys/\(target)",
+                    method: .delete,
+                    headers: bearer(keys.byKind[.enterprise]!)
+                )
                 #expect(response.status == .notFound)
                 // The bank's key still works.
                 let me = try await client.execute(uri: "/v1/me", method: .get, headers: bearer(keys.byKind[.bank]!))

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Server
 
 /// The outside probe locked a bank's genuine key out by sending wrong keys with its prefix (shown

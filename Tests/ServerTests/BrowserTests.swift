@@ -4,10 +4,11 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-@testable import Server
 import Store
-import Testing
 import TestSupport
+import Testing
+
+@testable import Server
 
 /// The dashboard in a real headless Chromium (ops/browser.py speaks the DevTools protocol):
 /// every page renders with no console errors, no script, and each chart's SVG with its title.
@@ -40,14 +41,25 @@ import TestSupport
             try await buildApplication(try testConfig(db)).test(.live) { client in
                 let regulator: String = try await db.owner.scalar("SELECT id::text FROM organisations WHERE kind = 'regulator'")
                 let key = try await db.app.withConnection { c in
-                    try await Register.issueKey(on: c, logger: db.app.logger, orgId: UUID(uuidString: regulator)!, label: "browser", expiresAt: nil, issuedBy: nil).secret
+                    try await Register.issueKey(
+                        on: c,
+                        logger: db.app.logger,
+                        orgId: UUID(uuidString: regulator)!,
+                        label: "browser",
+                        expiresAt: nil,
+                        issuedBy: nil
+                    ).secret
                 }
                 let signed = try await DashboardTests.signIn(client, key: key)
                 let cookie = try #require(DashboardTests.cookie(signed))
                 let shots = ProcessInfo.processInfo.environment["XYD_SCREENSHOT_DIR"]
                 let child = try ChildProcess.launch(
-                    "python3", [repositoryRoot.appendingPathComponent("ops/browser.py").path, "--base", "http://127.0.0.1:\(client.port!)",
-                                "--cookie", cookie] + (shots.map { ["--screenshots", $0] } ?? []) + DashboardTests.pages)
+                    "python3",
+                    [
+                        repositoryRoot.appendingPathComponent("ops/browser.py").path, "--base", "http://127.0.0.1:\(client.port!)",
+                        "--cookie", cookie,
+                    ] + (shots.map { ["--screenshots", $0] } ?? []) + DashboardTests.pages
+                )
                 let status = try await child.wait()
                 #expect(status == 0, "ops/browser.py: \(child.errorOutput())")
                 let report = try JSONDecoder().decode(Report.self, from: Data(child.output().utf8))
@@ -58,7 +70,10 @@ import TestSupport
                     #expect(page.console_errors.isEmpty, "\(page.path): \(page.console_errors)")
                     #expect(page.scripts == 0, "\(page.path)")
                     for chart in page.charts {
-                        #expect(chart.role == "img" && chart.labelled && !(chart.title ?? "").isEmpty && !(chart.desc ?? "").isEmpty, "\(page.path)")
+                        #expect(
+                            chart.role == "img" && chart.labelled && !(chart.title ?? "").isEmpty && !(chart.desc ?? "").isEmpty,
+                            "\(page.path)"
+                        )
                         #expect(chart.width > 100, "\(page.path): a chart drawn \(chart.width) px wide")
                     }
                 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Server
 
 @Suite struct ConfigTests {
@@ -34,8 +35,13 @@ import Testing
     }
 
     @Test func theDatabaseURLIsRequiredAndItsPasswordNeverShown() {
-        #expect(throws: ConfigError(variable: "XYD_DATABASE_URL", value: nil,
-                                    expected: "a URL such as postgres://xyd_app:PASSWORD@127.0.0.1:54329/xyd")) {
+        #expect(
+            throws: ConfigError(
+                variable: "XYD_DATABASE_URL",
+                value: nil,
+                expected: "a URL such as postgres://xyd_app:PASSWORD@127.0.0.1:54329/xyd"
+            )
+        ) {
             try AppConfig.load(environment: [:])
         }
         do {

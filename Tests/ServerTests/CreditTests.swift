@@ -1,5 +1,5 @@
-import Crypto
 import CreditCore
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -8,8 +8,8 @@ import NIOCore
 import PostgresNIO
 import Server
 import Store
-import Testing
 import TestSupport
+import Testing
 
 /// A business with a profile, two banks and a second business, over the real routes and a
 /// real PostgreSQL.
@@ -31,16 +31,29 @@ struct CreditWorld: Sendable {
         (0..<months).map { i in
             let p = MonthIndex(Day.todayInChina()).adding(-1 - i)
             return StageRow(
-                recordId: "si-\(uscc)-\(p)", version: version, op: .upsert, uscc: uscc, updatedAt: "2026-06-01T00:00:00+08:00",
-                data: "{\"period\":\"\(p)\",\"insured_headcount\":12,\"contribution_due_fen\":100,\"contribution_paid_fen\":100,\"in_arrears\":\(i < arrears)}")
+                recordId: "si-\(uscc)-\(p)",
+                version: version,
+                op: .upsert,
+                uscc: uscc,
+                updatedAt: "2026-06-01T00:00:00+08:00",
+                data:
+                    "{\"period\":\"\(p)\",\"insured_headcount\":12,\"contribution_due_fen\":100,\"contribution_paid_fen\":100,\"in_arrears\":\(i < arrears)}"
+            )
         }
     }
 
     static func store(_ db: Database, _ rows: [StageRow]) async throws {
         let cursor = try await IngestStore.position(db, dataset: .socialInsurance)
         _ = try await IngestStore.storePage(
-            db, dataset: .socialInsurance, cursorBefore: cursor, cursorAfter: UUID().uuidString, hasMore: true, rows: rows,
-            quarantine: [], received: rows.count)
+            db,
+            dataset: .socialInsurance,
+            cursorBefore: cursor,
+            cursorAfter: UUID().uuidString,
+            hasMore: true,
+            rows: rows,
+            quarantine: [],
+            received: rows.count
+        )
     }
 
     /// Works the profile queue until every stored page is profiled and committed. The app's own
@@ -55,7 +68,8 @@ struct CreditWorld: Sendable {
                 try await c.query(
                     """
                     SELECT (SELECT count(*) FROM ingest_batch WHERE profiled_at IS NULL) + (SELECT count(*) FROM profile_queue)
-                    """, logger: db.logger
+                    """,
+                    logger: db.logger
                 ).collect()[0].decode(Int64.self)
             }
             return left == 0
@@ -77,8 +91,17 @@ struct CreditWorld: Sendable {
         try await store(db.app, insurance(uscc, months: 24) + insurance(otherUSCC, months: 24))
         try await drain(db.app)
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("signing-\(UUID()).key").path
-        _ = FileManager.default.createFile(atPath: file, contents: Data(Curve25519.Signing.PrivateKey().rawRepresentation.base64EncodedString().utf8))
-        return CreditWorld(keys: keys, otherBankKey: otherBankKey, otherBankId: otherBank, otherBusinessKey: otherBusinessKey, signingKeyFile: file)
+        _ = FileManager.default.createFile(
+            atPath: file,
+            contents: Data(Curve25519.Signing.PrivateKey().rawRepresentation.base64EncodedString().utf8)
+        )
+        return CreditWorld(
+            keys: keys,
+            otherBankKey: otherBankKey,
+            otherBankId: otherBank,
+            otherBusinessKey: otherBusinessKey,
+            signingKeyFile: file
+        )
     }
 
     func app(_ db: TestDatabase, _ extra: [String: String] = [:]) throws -> some ApplicationProtocol {
@@ -86,13 +109,23 @@ struct CreditWorld: Sendable {
     }
 
     /// Grants an authorisation as the business; returns its id.
-    func grant(_ client: some TestClientProtocol, bank: UUID, scopes: [String], purpose: String = "loan_application",
-               expires: Date = Date().addingTimeInterval(86_400)) async throws -> UUID {
+    func grant(
+        _ client: some TestClientProtocol,
+        bank: UUID,
+        scopes: [String],
+        purpose: String = "loan_application",
+        expires: Date = Date().addingTimeInterval(86_400)
+    ) async throws -> UUID {
         let body = """
             {"bank_org_id": "\(bank)", "scopes": [\(scopes.map { "\"\($0)\"" }.joined(separator: ","))], "purpose": "\(purpose)",
              "expires_at": "\(ISO8601DateFormatter().string(from: expires))"}
             """
-        let r = try await client.execute(uri: "/v1/me/authorisations", method: .post, headers: bearer(business).merging(.json), body: jsonBody(body))
+        let r = try await client.execute(
+            uri: "/v1/me/authorisations",
+            method: .post,
+            headers: bearer(business).merging(.json),
+            body: jsonBody(body)
+        )
         #expect(r.status == .created, "\(String(buffer: r.body))")
         return try decodeJSON(Authorisation.self, r).id
     }
@@ -101,7 +134,8 @@ struct CreditWorld: Sendable {
 struct AuditCount: Sendable {
     static func of(_ db: TestDatabase, action: String, result: String) async throws -> Int {
         try await db.owner.scalar(
-            "SELECT count(*)::int FROM audit_log WHERE subject_uscc = '\(CreditWorld.uscc)' AND action = '\(action)' AND result = '\(result)'")
+            "SELECT count(*)::int FROM audit_log WHERE subject_uscc = '\(CreditWorld.uscc)' AND action = '\(action)' AND result = '\(result)'"
+        )
     }
 }
 
@@ -134,7 +168,8 @@ struct AuditCount: Sendable {
                 // Expired.
                 let expiring = try await w.grant(client, bank: w.bankId, scopes: ["profile"])
                 try await db.owner.execute(
-                    "UPDATE authorisation SET granted_at = now() - interval '2 days', expires_at = now() - interval '1 second' WHERE id = '\(expiring)'")
+                    "UPDATE authorisation SET granted_at = now() - interval '2 days', expires_at = now() - interval '1 second' WHERE id = '\(expiring)'"
+                )
                 try expectDenied(try await read(w.bank), "expired")
                 // Revoked.
                 let revoked = try await w.grant(client, bank: w.bankId, scopes: ["profile"])
@@ -150,24 +185,36 @@ struct AuditCount: Sendable {
                 let live = try await w.grant(client, bank: w.bankId, scopes: ["profile", "report"])
                 let ok = try await read(w.bank)
                 #expect(ok.status == .ok, "\(String(buffer: ok.body))")
-                struct Answer: Decodable { let profile: StoredProfile; let authorisation_id: UUID? }
+                struct Answer: Decodable {
+                    let profile: StoredProfile
+                    let authorisation_id: UUID?
+                }
                 let answer = try decodeJSON(Answer.self, ok)
                 #expect(answer.authorisation_id == live && answer.profile.uscc == CreditWorld.uscc && answer.profile.score != nil)
                 // The purpose may come in a header instead.
                 let header = try await client.execute(
-                    uri: "/v1/enterprises/\(CreditWorld.uscc)/profile", method: .get,
-                    headers: bearer(w.bank).merging([HTTPField.Name("X-Purpose")!: "loan_application"]))
+                    uri: "/v1/enterprises/\(CreditWorld.uscc)/profile",
+                    method: .get,
+                    headers: bearer(w.bank).merging([HTTPField.Name("X-Purpose")!: "loan_application"])
+                )
                 #expect(header.status == .ok)
                 #expect(try await AuditCount.of(db, action: "profile.read", result: "allowed") == 2)
                 let auditedUnder: String = try await db.owner.scalar(
-                    "SELECT detail->>'authorisation_id' FROM audit_log WHERE action = 'profile.read' AND result = 'allowed' LIMIT 1")
+                    "SELECT detail->>'authorisation_id' FROM audit_log WHERE action = 'profile.read' AND result = 'allowed' LIMIT 1"
+                )
                 #expect(auditedUnder == live.uuidString.lowercased())
                 // Records are another scope: the "records" authorisation granted above covers them.
                 let records = try await client.execute(
-                    uri: "/v1/enterprises/\(CreditWorld.uscc)/records?purpose=loan_application", method: .get, headers: bearer(w.bank))
+                    uri: "/v1/enterprises/\(CreditWorld.uscc)/records?purpose=loan_application",
+                    method: .get,
+                    headers: bearer(w.bank)
+                )
                 #expect(records.status == .ok)
                 let other = try await client.execute(
-                    uri: "/v1/enterprises/\(CreditWorld.uscc)/records?purpose=credit_line_review", method: .get, headers: bearer(w.bank))
+                    uri: "/v1/enterprises/\(CreditWorld.uscc)/records?purpose=credit_line_review",
+                    method: .get,
+                    headers: bearer(w.bank)
+                )
                 #expect(other.status == .forbidden)
 
                 // The business sees who looked: allowed and denied reads, with the bank's name.
@@ -177,9 +224,11 @@ struct AuditCount: Sendable {
                 #expect(items.filter { $0.result == "allowed" }.count == 3)
                 #expect(items.filter { $0.result == "denied" }.count == denied + 1)
                 #expect(items.allSatisfy { $0.bankName == "Test bank" })
-                #expect(items.filter { $0.action == "profile.read" && $0.result == "allowed" }.allSatisfy {
-                    $0.authorisationId == live.uuidString.lowercased() && $0.purpose == "loan_application"
-                })
+                #expect(
+                    items.filter { $0.action == "profile.read" && $0.result == "allowed" }.allSatisfy {
+                        $0.authorisationId == live.uuidString.lowercased() && $0.purpose == "loan_application"
+                    }
+                )
             }
         }
     }
@@ -188,7 +237,10 @@ struct AuditCount: Sendable {
         try await TestDatabase.with { db in
             let w = try await CreditWorld.make(db)
             try await w.app(db).test(.router) { client in
-                struct Answer: Decodable { let profile: StoredProfile; let lineage: [String: [RecordRef]]? }
+                struct Answer: Decodable {
+                    let profile: StoredProfile
+                    let lineage: [String: [RecordRef]]?
+                }
                 let mine = try await client.execute(uri: "/v1/me/profile?lineage=true", method: .get, headers: bearer(w.business))
                 #expect(mine.status == .ok)
                 let answer = try decodeJSON(Answer.self, mine)
@@ -199,31 +251,66 @@ struct AuditCount: Sendable {
                 #expect(try decodeJSON(Answer.self, theirs).profile.uscc == CreditWorld.otherUSCC)
                 // A business cannot use a bank's route to read another business.
                 let peek = try await client.execute(
-                    uri: "/v1/enterprises/\(CreditWorld.otherUSCC)/profile?purpose=loan_application", method: .get, headers: bearer(w.business))
+                    uri: "/v1/enterprises/\(CreditWorld.otherUSCC)/profile?purpose=loan_application",
+                    method: .get,
+                    headers: bearer(w.business)
+                )
                 #expect(try peek.status == .forbidden && decodeProblem(peek).type == Problem.Kind.forbidden.uri)
                 // Nor revoke another's authorisation.
                 let theirGrant = try await client.execute(
-                    uri: "/v1/me/authorisations", method: .post, headers: bearer(w.otherBusinessKey).merging(.json),
-                    body: jsonBody("{\"bank_org_id\": \"\(w.bankId)\", \"scopes\": [\"profile\"], \"purpose\": \"loan_application\", \"expires_at\": \"\(ISO8601DateFormatter().string(from: Date().addingTimeInterval(3600)))\"}"))
+                    uri: "/v1/me/authorisations",
+                    method: .post,
+                    headers: bearer(w.otherBusinessKey).merging(.json),
+                    body: jsonBody(
+                        "{\"bank_org_id\": \"\(w.bankId)\", \"scopes\": [\"profile\"], \"purpose\": \"loan_application\", \"expires_at\": \"\(ISO8601DateFormatter().string(from: Date().addingTimeInterval(3600)))\"}"
+                    )
+                )
                 let id = try decodeJSON(Authorisation.self, theirGrant).id
                 let revoke = try await client.execute(uri: "/v1/me/authorisations/\(id)", method: .delete, headers: bearer(w.business))
                 #expect(revoke.status == .notFound)
                 // Own records: masked, money in fen.
-                let records = try await client.execute(uri: "/v1/me/records?dataset=social_insurance&limit=5", method: .get, headers: bearer(w.business))
-                struct Page: Decodable { let items: [Rec]; let next: String? }
-                struct Rec: Decodable { let record_id: String; let provider: String }
+                let records = try await client.execute(
+                    uri: "/v1/me/records?dataset=social_insurance&limit=5",
+                    method: .get,
+                    headers: bearer(w.business)
+                )
+                struct Page: Decodable {
+                    let items: [Rec]
+                    let next: String?
+                }
+                struct Rec: Decodable {
+                    let record_id: String
+                    let provider: String
+                }
                 let page = try decodeJSON(Page.self, records)
                 #expect(page.items.count == 5 && page.next != nil && page.items.allSatisfy { $0.provider == "hrss" })
                 let rest = try await client.execute(
-                    uri: "/v1/me/records?dataset=social_insurance&limit=500&after=\(page.next!)", method: .get, headers: bearer(w.business))
+                    uri: "/v1/me/records?dataset=social_insurance&limit=500&after=\(page.next!)",
+                    method: .get,
+                    headers: bearer(w.business)
+                )
                 #expect(try decodeJSON(Page.self, rest).items.count == 19)
                 // Bad grants get a clear 422.
                 for (body, field) in [
-                    ("{\"bank_org_id\": \"\(w.keys.orgIds[.regulator]!)\", \"scopes\": [\"profile\"], \"purpose\": \"loan_application\", \"expires_at\": \"2099-01-01T00:00:00Z\"}", "bank_org_id"),
-                    ("{\"bank_org_id\": \"\(w.bankId)\", \"scopes\": [\"profile\"], \"purpose\": \"loan_application\", \"expires_at\": \"2099-01-01T00:00:00Z\"}", "expires_at"),
-                    ("{\"bank_org_id\": \"\(w.bankId)\", \"scopes\": [], \"purpose\": \"loan_application\", \"expires_at\": \"2099-01-01T00:00:00Z\"}", "scopes"),
+                    (
+                        "{\"bank_org_id\": \"\(w.keys.orgIds[.regulator]!)\", \"scopes\": [\"profile\"], \"purpose\": \"loan_application\", \"expires_at\": \"2099-01-01T00:00:00Z\"}",
+                        "bank_org_id"
+                    ),
+                    (
+                        "{\"bank_org_id\": \"\(w.bankId)\", \"scopes\": [\"profile\"], \"purpose\": \"loan_application\", \"expires_at\": \"2099-01-01T00:00:00Z\"}",
+                        "expires_at"
+                    ),
+                    (
+                        "{\"bank_org_id\": \"\(w.bankId)\", \"scopes\": [], \"purpose\": \"loan_application\", \"expires_at\": \"2099-01-01T00:00:00Z\"}",
+                        "scopes"
+                    ),
                 ] {
-                    let r = try await client.execute(uri: "/v1/me/authorisations", method: .post, headers: bearer(w.business).merging(.json), body: jsonBody(body))
+                    let r = try await client.execute(
+                        uri: "/v1/me/authorisations",
+                        method: .post,
+                        headers: bearer(w.business).merging(.json),
+                        body: jsonBody(body)
+                    )
                     #expect(r.status == .unprocessableContent, "\(field)")
                     #expect(try decodeProblem(r).errors?.first?.field == field)
                 }
@@ -274,10 +361,12 @@ struct AuditCount: Sendable {
                 #expect(allowed + denied == 60)
                 #expect(allowed == results.filter { $0.1 == .ok }.count)
                 // No allowed read committed after the revocation did.
-                let late: Int = try await db.owner.scalar("""
+                let late: Int = try await db.owner.scalar(
+                    """
                     SELECT count(*)::int FROM audit_log l, authorisation a
                     WHERE a.id = '\(auth)' AND l.action = 'profile.read' AND l.result = 'allowed' AND l.occurred_at > a.revoked_at + interval '10 seconds'
-                    """)
+                    """
+                )
                 #expect(late == 0)
             }
         }
@@ -298,15 +387,23 @@ struct AuditCount: Sendable {
             // Five kinds of read, mixed: the live one; wrong purpose; another bank (records scope
             // only); another business; a key that does not exist.
             func request(_ i: Int) -> ProfileReadBatcher.Request {
-                let (bank, key, uscc, purpose): (UUID, UUID, String, AccessPurpose) = switch i % 5 {
-                case 0: (w.bankId, bankKey, CreditWorld.uscc, .loanApplication)
-                case 1: (w.bankId, bankKey, CreditWorld.uscc, .postLoanMonitoring)
-                case 2: (w.otherBankId, otherKey, CreditWorld.uscc, .loanApplication)
-                case 3: (w.bankId, bankKey, CreditWorld.otherUSCC, .loanApplication)
-                default: (w.bankId, UUID(), CreditWorld.uscc, .loanApplication)
-                }
-                return .init(bankOrgId: bank, uscc: uscc, scope: .profile, purpose: purpose, requestId: "batch-\(i)", keyId: key,
-                             route: "GET /v1/enterprises/:uscc/profile")
+                let (bank, key, uscc, purpose): (UUID, UUID, String, AccessPurpose) =
+                    switch i % 5 {
+                    case 0: (w.bankId, bankKey, CreditWorld.uscc, .loanApplication)
+                    case 1: (w.bankId, bankKey, CreditWorld.uscc, .postLoanMonitoring)
+                    case 2: (w.otherBankId, otherKey, CreditWorld.uscc, .loanApplication)
+                    case 3: (w.bankId, bankKey, CreditWorld.otherUSCC, .loanApplication)
+                    default: (w.bankId, UUID(), CreditWorld.uscc, .loanApplication)
+                    }
+                return .init(
+                    bankOrgId: bank,
+                    uscc: uscc,
+                    scope: .profile,
+                    purpose: purpose,
+                    requestId: "batch-\(i)",
+                    keyId: key,
+                    route: "GET /v1/enterprises/:uscc/profile"
+                )
             }
             let batcher = ProfileReadBatcher(db: db.app, maxBatch: 8, maxConcurrentBatches: 1)
             let n = 60
@@ -327,11 +424,18 @@ struct AuditCount: Sendable {
             #expect(counts.reads == n && counts.waiting == 0)
             #expect(counts.batches >= n / 8 && counts.batches < n, "\(counts.batches) batches for \(n) reads")
             // One audit row per read, under its own request id, with its own outcome.
-            struct Row: Decodable { let request_id: String; let result: String; let why: String?; let actor_org_id: UUID }
-            let rows: String = try await db.owner.scalar("""
+            struct Row: Decodable {
+                let request_id: String
+                let result: String
+                let why: String?
+                let actor_org_id: UUID
+            }
+            let rows: String = try await db.owner.scalar(
+                """
                 SELECT json_agg(json_build_object('request_id', request_id, 'result', result, 'why', detail->>'why', 'actor_org_id', actor_org_id))::text
                 FROM audit_log WHERE action = 'profile.read'
-                """)
+                """
+            )
             let audited = try JSONDecoder().decode([Row].self, from: Data(rows.utf8))
             #expect(audited.count == n)
             for row in audited {
@@ -347,8 +451,14 @@ struct AuditCount: Sendable {
     static func bankRead(_ db: TestDatabase, _ w: CreditWorld) async throws -> ProfileReadBatcher.Request {
         let bankKey: UUID = try await db.owner.scalar("SELECT id FROM api_keys WHERE org_id = '\(w.bankId)'")
         return ProfileReadBatcher.Request(
-            bankOrgId: w.bankId, uscc: CreditWorld.uscc, scope: .profile, purpose: .loanApplication, requestId: nil, keyId: bankKey,
-            route: "GET /v1/enterprises/:uscc/profile")
+            bankOrgId: w.bankId,
+            uscc: CreditWorld.uscc,
+            scope: .profile,
+            purpose: .loanApplication,
+            requestId: nil,
+            keyId: bankKey,
+            route: "GET /v1/enterprises/:uscc/profile"
+        )
     }
 
     /// Past its bound the queue refuses a read at once, and a refused read leaves no trace;
@@ -393,7 +503,13 @@ struct AuditCount: Sendable {
         try await TestDatabase.with { db in
             let w = try await CreditWorld.make(db)
             let request = try await Self.bankRead(db, w)
-            let batcher = ProfileReadBatcher(db: db.app, maxBatch: 1, maxConcurrentBatches: 1, maxQueued: 1_000, maxWait: .milliseconds(200))
+            let batcher = ProfileReadBatcher(
+                db: db.app,
+                maxBatch: 1,
+                maxConcurrentBatches: 1,
+                maxQueued: 1_000,
+                maxWait: .milliseconds(200)
+            )
             let let_in = try await db.owner.withTransaction { c in
                 try await c.query("LOCK TABLE audit_log IN SHARE MODE", logger: db.owner.logger)
                 let first = Task { (try? await batcher.read(request)) != nil }  // runs, and waits on the lock
@@ -416,9 +532,13 @@ struct AuditCount: Sendable {
                 let path = "/v1/enterprises/\(CreditWorld.uscc)/profile?purpose=loan_application"
                 // Twice, so that the second call takes the caller from the key cache.
                 for _ in 0..<2 { #expect(try await client.execute(uri: path, method: .get, headers: bearer(w.bank)).status == .ok) }
-                for _ in 0..<2 { #expect(try await client.execute(uri: "/v1/me/profile", method: .get, headers: bearer(w.business)).status == .ok) }
+                for _ in 0..<2 {
+                    #expect(try await client.execute(uri: "/v1/me/profile", method: .get, headers: bearer(w.business)).status == .ok)
+                }
                 // Both keys revoked behind the cache's back.
-                try await db.owner.execute("UPDATE api_keys SET revoked_at = now() WHERE org_id IN ('\(w.bankId)', '\(w.keys.orgIds[.enterprise]!)')")
+                try await db.owner.execute(
+                    "UPDATE api_keys SET revoked_at = now() WHERE org_id IN ('\(w.bankId)', '\(w.keys.orgIds[.enterprise]!)')"
+                )
                 for _ in 0..<2 {
                     let bank = try await client.execute(uri: path, method: .get, headers: bearer(w.bank))
                     #expect(bank.status == .unauthorized)
@@ -428,13 +548,16 @@ struct AuditCount: Sendable {
                     #expect(lineage.status == .unauthorized)
                 }
                 // No read went through on the revoked keys; the first attempts are audited as denied.
-                let leaked: Int = try await db.owner.scalar("""
+                let leaked: Int = try await db.owner.scalar(
+                    """
                     SELECT count(*)::int FROM audit_log l JOIN api_keys k ON k.id = l.actor_key_id
                     WHERE l.action = 'profile.read' AND l.result = 'allowed' AND l.occurred_at > k.revoked_at
-                    """)
+                    """
+                )
                 #expect(leaked == 0)
                 let denied: Int = try await db.owner.scalar(
-                    "SELECT count(*)::int FROM audit_log WHERE action = 'profile.read' AND detail->>'why' = 'key not live'")
+                    "SELECT count(*)::int FROM audit_log WHERE action = 'profile.read' AND detail->>'why' = 'key not live'"
+                )
                 #expect(denied >= 2)
             }
         }
@@ -448,14 +571,23 @@ struct AuditCount: Sendable {
                 // Without a report authorisation: denied.
                 _ = try await w.grant(client, bank: w.bankId, scopes: ["profile"])
                 let refused = try await client.execute(
-                    uri: reportPath, method: .post, headers: bearer(w.bank).merging(.json), body: jsonBody("{\"purpose\": \"loan_application\"}"))
+                    uri: reportPath,
+                    method: .post,
+                    headers: bearer(w.bank).merging(.json),
+                    body: jsonBody("{\"purpose\": \"loan_application\"}")
+                )
                 #expect(refused.status == .forbidden)
                 _ = try await w.grant(client, bank: w.bankId, scopes: ["report"])
                 // A whole second after the records arrived (as_of is sent to the second).
                 try await Task.sleep(for: .milliseconds(1100))
                 let asOf = Date()
                 func report(_ body: String) async throws -> (String, JSONValue) {
-                    let r = try await client.execute(uri: reportPath, method: .post, headers: bearer(w.bank).merging(.json), body: jsonBody(body))
+                    let r = try await client.execute(
+                        uri: reportPath,
+                        method: .post,
+                        headers: bearer(w.bank).merging(.json),
+                        body: jsonBody(body)
+                    )
                     #expect(r.status == .created, "\(String(buffer: r.body))")
                     let text = String(buffer: r.body)
                     return (text, try JSONParser.parse(text))
@@ -468,7 +600,10 @@ struct AuditCount: Sendable {
 
                 // Anyone verifies it by number; offline with the public key; a changed byte fails.
                 let v = try await client.execute(uri: "/v1/reports/\(number)/verification", method: .get)
-                struct Verification: Decodable { let valid: Bool; let public_key: String }
+                struct Verification: Decodable {
+                    let valid: Bool
+                    let public_key: String
+                }
                 let verification = try decodeJSON(Verification.self, v)
                 #expect(verification.valid)
                 let key = try await client.execute(uri: "/v1/signing-key", method: .get)
@@ -479,8 +614,13 @@ struct AuditCount: Sendable {
                 #expect(tampered != text)
                 #expect(!ReportSigner.verifyDocument(Array(tampered.utf8), publicKeyBase64: verification.public_key).valid)
                 // A changed stored report is caught too.
-                try await db.owner.execute("UPDATE report SET canonical = replace(canonical, '\"social_insurance\":24', '\"social_insurance\":25') WHERE number = '\(number)'")
-                #expect(try decodeJSON(Verification.self, try await client.execute(uri: "/v1/reports/\(number)/verification", method: .get)).valid == false)
+                try await db.owner.execute(
+                    "UPDATE report SET canonical = replace(canonical, '\"social_insurance\":24', '\"social_insurance\":25') WHERE number = '\(number)'"
+                )
+                #expect(
+                    try decodeJSON(Verification.self, try await client.execute(uri: "/v1/reports/\(number)/verification", method: .get))
+                        .valid == false
+                )
 
                 // As of a past moment: newer records change today's report, not that one.
                 let pastBody = "{\"purpose\": \"loan_application\", \"as_of\": \"\(stamp.string(from: asOf))\"}"
@@ -495,14 +635,20 @@ struct AuditCount: Sendable {
                 #expect(after["report"]?["content"]?["profile"]?["features"]?["social_insurance_arrears_12m"] == .number("0"))
                 // A moment in the future is refused.
                 let future = try await client.execute(
-                    uri: reportPath, method: .post, headers: bearer(w.bank).merging(.json),
-                    body: jsonBody("{\"purpose\": \"loan_application\", \"as_of\": \"2999-01-01T00:00:00Z\"}"))
+                    uri: reportPath,
+                    method: .post,
+                    headers: bearer(w.bank).merging(.json),
+                    body: jsonBody("{\"purpose\": \"loan_application\", \"as_of\": \"2999-01-01T00:00:00Z\"}")
+                )
                 #expect(future.status == .unprocessableContent)
 
                 // The requester fetches it again; the business it is about too; another bank does not.
                 #expect(try await client.execute(uri: "/v1/reports/\(number)", method: .get, headers: bearer(w.bank)).status == .ok)
                 #expect(try await client.execute(uri: "/v1/reports/\(number)", method: .get, headers: bearer(w.business)).status == .ok)
-                #expect(try await client.execute(uri: "/v1/reports/\(number)", method: .get, headers: bearer(w.otherBankKey)).status == .notFound)
+                #expect(
+                    try await client.execute(uri: "/v1/reports/\(number)", method: .get, headers: bearer(w.otherBankKey)).status
+                        == .notFound
+                )
                 // The business's own report.
                 let own = try await client.execute(uri: "/v1/me/reports", method: .post, headers: bearer(w.business))
                 #expect(own.status == .created)

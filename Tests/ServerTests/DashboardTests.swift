@@ -4,10 +4,11 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-@testable import Server
 import Store
-import Testing
 import TestSupport
+import Testing
+
+@testable import Server
 
 /// The regulators' dashboard over HTTP: sign-in, session cookie, pages, sign-out.
 @Suite struct DashboardTests {
@@ -16,9 +17,12 @@ import TestSupport
     static func signIn(_ client: some TestClientProtocol, key: String) async throws -> TestResponse {
         let body = "key=\(key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&next=%2Fdashboard%2Fbanks"
         let (cookie, token) = try await loginForm(client, "/dashboard/login")
-        return try await client.execute(uri: "/dashboard/login", method: .post,
-                                        headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie],
-                                        body: ByteBuffer(string: body + "&login_csrf=" + token))
+        return try await client.execute(
+            uri: "/dashboard/login",
+            method: .post,
+            headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie],
+            body: ByteBuffer(string: body + "&login_csrf=" + token)
+        )
     }
 
     static func cookie(_ r: TestResponse) -> String? {
@@ -37,7 +41,10 @@ import TestSupport
                 for kind in OrgKind.allCases where kind != .regulator {
                     let r = try await Self.signIn(client, key: w.keys.byKind[kind]!)
                     // No session cookie (the sign-in form's own anti-forgery cookie is renewed).
-                    #expect(r.status == .unauthorized && !r.headers[values: .setCookie].contains { $0.hasPrefix("xyd_session=") }, "\(kind)")
+                    #expect(
+                        r.status == .unauthorized && !r.headers[values: .setCookie].contains { $0.hasPrefix("xyd_session=") },
+                        "\(kind)"
+                    )
                 }
                 #expect(try await Self.signIn(client, key: "xyd_nonsense").status == .unauthorized)
                 let signed = try await Self.signIn(client, key: w.keys.byKind[.regulator]!)
@@ -60,17 +67,26 @@ import TestSupport
                 #expect(overview.contains("title=\"¥7,000,000.00\"") && overview.contains("700.00万元"))
                 #expect(overview.contains("计数按 5、金额按 100 万元各自修约"))
                 // A bad filter is named on the page.
-                #expect(try await client.execute(uri: "/dashboard?from=2026-13", method: .get, headers: [.cookie: cookie]).status == .unprocessableContent)
+                #expect(
+                    try await client.execute(uri: "/dashboard?from=2026-13", method: .get, headers: [.cookie: cookie]).status
+                        == .unprocessableContent
+                )
                 // Sign-out needs the session's CSRF token.
-                let refused = try await client.execute(uri: "/dashboard/logout", method: .post,
-                                                       headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
-                                                       body: ByteBuffer(string: "csrf=forged"))
+                let refused = try await client.execute(
+                    uri: "/dashboard/logout",
+                    method: .post,
+                    headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                    body: ByteBuffer(string: "csrf=forged")
+                )
                 #expect(refused.status == .forbidden)
                 let page = String(buffer: try await client.execute(uri: "/dashboard", method: .get, headers: [.cookie: cookie]).body)
                 let csrf = try #require(page.range(of: "name=\"csrf\" value=\"").map { page[$0.upperBound...].prefix { $0 != "\"" } })
-                let out = try await client.execute(uri: "/dashboard/logout", method: .post,
-                                                   headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
-                                                   body: ByteBuffer(string: "csrf=\(csrf)"))
+                let out = try await client.execute(
+                    uri: "/dashboard/logout",
+                    method: .post,
+                    headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+                    body: ByteBuffer(string: "csrf=\(csrf)")
+                )
                 #expect(out.status == .seeOther && out.headers[.setCookie]?.contains("Max-Age=0") == true)
                 #expect(try await client.execute(uri: "/dashboard", method: .get, headers: [.cookie: cookie]).status == .seeOther)
             }

@@ -6,8 +6,8 @@ import HummingbirdTesting
 import PostgresNIO
 import Server
 import Store
-import Testing
 import TestSupport
+import Testing
 
 /// Faults from the outside fault-injection run (issue 16), each reproduced against the real
 /// database.
@@ -25,9 +25,15 @@ import TestSupport
                 headers[Self.idempotencyKey] = "demand-fault-1"
                 do {
                     try await db.owner.execute(
-                        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the record fails'; END $$")
-                    try await db.owner.execute("CREATE TRIGGER refuse BEFORE INSERT ON idempotency_key FOR EACH ROW EXECUTE FUNCTION refuse()")
-                } catch { Issue.record("\(String(reflecting: error))"); return }
+                        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the record fails'; END $$"
+                    )
+                    try await db.owner.execute(
+                        "CREATE TRIGGER refuse BEFORE INSERT ON idempotency_key FOR EACH ROW EXECUTE FUNCTION refuse()"
+                    )
+                } catch {
+                    Issue.record("\(String(reflecting: error))")
+                    return
+                }
                 let failed = try await client.execute(uri: "/v1/me/demands", method: .post, headers: headers, body: jsonBody(Self.demand))
                 #expect(failed.status == .internalServerError)
                 #expect(try await db.owner.scalar("SELECT count(*)::int FROM demand") == 0, "the effect rolled back with its record")
@@ -60,10 +66,13 @@ import TestSupport
                     try await c.query("BEGIN", logger: db.owner.logger)
                     try await c.query("LOCK TABLE api_keys IN ACCESS EXCLUSIVE MODE", logger: db.owner.logger)
                     // Requests take every connection of the pool and wait on the lock.
-                    let holders = (0..<pool).map { _ in Task { try await client.execute(uri: "/v1/me", method: .get, headers: bearer(w.bank)).status } }
+                    let holders = (0..<pool).map { _ in
+                        Task { try await client.execute(uri: "/v1/me", method: .get, headers: bearer(w.bank)).status }
+                    }
                     try await eventually("every pooled connection waits on the lock") {
                         let waiting: Int = try await db.app.scalar(
-                            "SELECT count(*)::int FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
+                            "SELECT count(*)::int FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                        )
                         return waiting >= pool
                     }
                     let refused = try await client.execute(uri: "/v1/me", method: .get, headers: bearer(w.business))
@@ -102,7 +111,8 @@ import TestSupport
             let writes = 60
             var kills = 0
             let expires = ISO8601DateFormatter().string(from: Date().addingTimeInterval(30 * 86_400))
-            let body = "{\"bank_org_id\": \"\(w.bankId)\", \"scopes\": [\"profile\"], \"purpose\": \"credit_line_review\", \"expires_at\": \"\(expires)\"}"
+            let body =
+                "{\"bank_org_id\": \"\(w.bankId)\", \"scopes\": [\"profile\"], \"purpose\": \"credit_line_review\", \"expires_at\": \"\(expires)\"}"
             for i in 0..<writes {
                 var headers = bearer(w.business)
                 headers[.contentType] = "application/json"
@@ -147,18 +157,24 @@ import TestSupport
     @Test func readinessNamesStuckIngestion() async throws {
         try await TestDatabase.with { db in
             let w = try await CreditWorld.make(db)
-            try await db.owner.execute("""
+            try await db.owner.execute(
+                """
                 INSERT INTO feed_state (dataset, provider, status, last_attempt_at, last_success_at, stop_message) VALUES
                     ('tax_filing', 'tax', 'running', now(), now() - interval '1 hour', 'attempt 5 failed: timed out'),
                     ('utility_bill', 'utilities', 'failing', now(), now() - interval '2 hours', 'gave up after 8 attempts; last: HTTP 503'),
                     ('social_insurance', 'hrss', 'running', now(), now(), NULL)
                 ON CONFLICT (dataset) DO UPDATE SET status = excluded.status, last_attempt_at = excluded.last_attempt_at,
                     last_success_at = excluded.last_success_at, stop_message = excluded.stop_message
-                """)
-            try await w.app(db, ["XYD_INGEST_INTERVAL_S": "5", "XYD_INGEST_TIMEOUT_S": "1", "XYD_INGEST_ATTEMPTS": "1"]).test(.router) { client in
+                """
+            )
+            try await w.app(db, ["XYD_INGEST_INTERVAL_S": "5", "XYD_INGEST_TIMEOUT_S": "1", "XYD_INGEST_ATTEMPTS": "1"]).test(.router) {
+                client in
                 let r = try await client.execute(uri: "/readyz", method: .get)
                 #expect(r.status == .ok)
-                struct Ready: Decodable { let status: String; let ingestion: [String]? }
+                struct Ready: Decodable {
+                    let status: String
+                    let ingestion: [String]?
+                }
                 let ready = try decodeJSON(Ready.self, r)
                 #expect(ready.ingestion?.count == 2, "\(ready.ingestion ?? [])")
                 #expect(ready.ingestion?.first?.hasPrefix("tax_filing: no page stored since") == true)
@@ -173,14 +189,18 @@ import TestSupport
         let folder: String
         let port: Int
         static var bin: String {
-            (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql"))?.sorted().last.map { "/usr/lib/postgresql/\($0)/bin" } ?? ""
+            (try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql"))?.sorted().last.map {
+                "/usr/lib/postgresql/\($0)/bin"
+            } ?? ""
         }
         var url: String { "postgres://postgres@127.0.0.1:\(port)/postgres?sslmode=disable" }
 
         static func run(_ tool: String, _ arguments: [String]) async throws -> (Int32, String) {
             let asPostgres = getuid() == 0
-            let child = try ChildProcess.launch(asPostgres ? "runuser" : "\(bin)/\(tool)",
-                                                asPostgres ? ["-u", "postgres", "--", "\(bin)/\(tool)"] + arguments : arguments)
+            let child = try ChildProcess.launch(
+                asPostgres ? "runuser" : "\(bin)/\(tool)",
+                asPostgres ? ["-u", "postgres", "--", "\(bin)/\(tool)"] + arguments : arguments
+            )
             let status = try await child.wait()
             return (status, child.output() + child.errorOutput())
         }
@@ -189,7 +209,10 @@ import TestSupport
             let folder = "/tmp/xyd-pg-fault-\(UUID().uuidString.prefix(8))"
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             if getuid() == 0 { _ = try await ChildProcess.launch("chown", ["postgres", folder]).wait() }
-            let (initStatus, initOut) = try await run("initdb", ["-D", folder + "/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
+            let (initStatus, initOut) = try await run(
+                "initdb",
+                ["-D", folder + "/data", "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]
+            )
             guard initStatus == 0 else { throw TestSetupError("initdb failed: \(initOut)") }
             let socket = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var address = sockaddr_in()
@@ -197,7 +220,9 @@ import TestSupport
             address.sin_addr.s_addr = inet_addr("127.0.0.1")
             var length = socklen_t(MemoryLayout<sockaddr_in>.size)
             _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(socket, $0, length) } }
-            _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) } }
+            _ = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
+            }
             close(socket)
             return OwnCluster(folder: folder, port: Int(UInt16(bigEndian: address.sin_port)))
         }
@@ -205,12 +230,16 @@ import TestSupport
         /// Started with its output to its log, not to this process's pipes: the server it leaves
         /// running would hold them open.
         func start() async throws {
-            let command = (getuid() == 0 ? "runuser -u postgres -- " : "")
+            let command =
+                (getuid() == 0 ? "runuser -u postgres -- " : "")
                 + "\(Self.bin)/pg_ctl -D \(folder)/data -l \(folder)/log -w -t 60 -o '-p \(port) -c listen_addresses=127.0.0.1 -k \(folder) -c max_connections=50' start"
                 + " >>\(folder)/ctl.log 2>&1 </dev/null"
             // Through Python's subprocess, which closes every other descriptor: the server must not
             // inherit one this process is waiting on.
-            let status = try await ChildProcess.launch("python3", ["-c", "import subprocess, sys; sys.exit(subprocess.run(sys.argv[1], shell=True, close_fds=True).returncode)", command]).wait()
+            let status = try await ChildProcess.launch(
+                "python3",
+                ["-c", "import subprocess, sys; sys.exit(subprocess.run(sys.argv[1], shell=True, close_fds=True).returncode)", command]
+            ).wait()
             guard status == 0 else {
                 throw TestSetupError("pg_ctl start failed: \((try? String(contentsOfFile: folder + "/ctl.log", encoding: .utf8)) ?? "")")
             }
@@ -241,7 +270,9 @@ import TestSupport
             _ = try await issue.wait()
             let key = issue.output().trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(key.hasPrefix("xyd_"), "\(issue.output())")
-            let server = try ServerProcess.start(environment: env.merging(["XYD_HTTP_PORT": "0", "XYD_DB_ACQUIRE_TIMEOUT_MS": "1000"]) { $1 })
+            let server = try ServerProcess.start(
+                environment: env.merging(["XYD_HTTP_PORT": "0", "XYD_DB_ACQUIRE_TIMEOUT_MS": "1000"]) { $1 }
+            )
             let port = try await server.waitForPort()
             let client = TestClient(host: "127.0.0.1", port: port)
             client.connect()
@@ -264,7 +295,9 @@ import TestSupport
             }
             let recoveredIn = clock.now - back
             #expect(try await client.get("/readyz").status == .ok)
-            print("fault: database down — 503 and /readyz answered within \(answeredIn); recovered \(recoveredIn) after the database was back")
+            print(
+                "fault: database down — 503 and /readyz answered within \(answeredIn); recovered \(recoveredIn) after the database was back"
+            )
             try await client.shutdown()
             #expect(try await server.terminate() == 0)
         } catch {

@@ -6,8 +6,8 @@ import HummingbirdTesting
 import NIOCore
 import Server
 import Store
-import Testing
 import TestSupport
+import Testing
 
 /// One organisation of each kind with a live key, plus a revoked and an expired key.
 struct Keys: Sendable {
@@ -37,7 +37,14 @@ struct Keys: Sendable {
         }
         keys.revoked = revoked
         let expiring = try await db.app.withConnection { c in
-            try await Register.issueKey(on: c, logger: l, orgId: bank, label: "expired", expiresAt: Date().addingTimeInterval(3600), issuedBy: nil)
+            try await Register.issueKey(
+                on: c,
+                logger: l,
+                orgId: bank,
+                label: "expired",
+                expiresAt: Date().addingTimeInterval(3600),
+                issuedBy: nil
+            )
         }
         try await db.owner.execute("UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = '\(expiring.info.id)'")
         keys.expired = expiring.secret
@@ -46,20 +53,22 @@ struct Keys: Sendable {
 }
 
 func testConfig(_ db: TestDatabase, _ extra: [String: String] = [:]) throws -> AppConfig {
-    try AppConfig.load(environment: [
-        "XYD_DATABASE_URL": db.appURL.urlString,
-        "XYD_MIGRATIONS_DIR": TestEnvironment.migrationsDirectory,
-        "XYD_HTTP_PORT": "0",
-        "XYD_LOG_LEVEL": "error",
-        "XYD_DB_POOL_SIZE": "4",
-        // A liveness bound for the start-up check (three of these): generous, for a loaded machine.
-        "XYD_DB_CONNECT_TIMEOUT_MS": "20000",
-        // Tests make many refused calls from one address on purpose; the throttle's own test sets
-        // it low (SecurityTests).
-        "XYD_AUTH_FAILURE_BURST": "100000",
-        "XYD_AUDIT_KEY": TestEnvironment.auditKeyBase64,
-        "XYD_DB_ACQUIRE_TIMEOUT_MS": String(TestEnvironment.acquireTimeoutMilliseconds),
-    ].merging(extra) { _, new in new })
+    try AppConfig.load(
+        environment: [
+            "XYD_DATABASE_URL": db.appURL.urlString,
+            "XYD_MIGRATIONS_DIR": TestEnvironment.migrationsDirectory,
+            "XYD_HTTP_PORT": "0",
+            "XYD_LOG_LEVEL": "error",
+            "XYD_DB_POOL_SIZE": "4",
+            // A liveness bound for the start-up check (three of these): generous, for a loaded machine.
+            "XYD_DB_CONNECT_TIMEOUT_MS": "20000",
+            // Tests make many refused calls from one address on purpose; the throttle's own test sets
+            // it low (SecurityTests).
+            "XYD_AUTH_FAILURE_BURST": "100000",
+            "XYD_AUDIT_KEY": TestEnvironment.auditKeyBase64,
+            "XYD_DB_ACQUIRE_TIMEOUT_MS": String(TestEnvironment.acquireTimeoutMilliseconds),
+        ].merging(extra) { _, new in new }
+    )
 }
 
 func bearer(_ key: String) -> HTTPFields { [.authorization: "Bearer \(key)"] }

@@ -5,13 +5,14 @@ import Hummingbird
 import HummingbirdTesting
 import Server
 import Store
-import Testing
 import TestSupport
+import Testing
 
 /// `Idempotency-Key` on POSTs: retries get the first response and change nothing.
 @Suite struct IdempotencyTests {
     static let key = HTTPField.Name("Idempotency-Key")!
-    static let demand = #"{"amount_fen": 20000000, "term_months": 12, "purpose": "working capital", "collateral_offered": false, "first_loan": false}"#
+    static let demand =
+        #"{"amount_fen": 20000000, "term_months": 12, "purpose": "working capital", "collateral_offered": false, "first_loan": false}"#
 
     @Test func fiftyConcurrentRetriesHaveOneEffect() async throws {
         try await TestDatabase.with { db in
@@ -23,7 +24,12 @@ import TestSupport
                 let bodies = try await withThrowingTaskGroup(of: (HTTPResponse.Status, String).self) { group in
                     for _ in 0..<50 {
                         group.addTask {
-                            let r = try await client.execute(uri: "/v1/me/demands", method: .post, headers: frozen, body: jsonBody(Self.demand))
+                            let r = try await client.execute(
+                                uri: "/v1/me/demands",
+                                method: .post,
+                                headers: frozen,
+                                body: jsonBody(Self.demand)
+                            )
                             return (r.status, String(buffer: r.body))
                         }
                     }
@@ -44,14 +50,20 @@ import TestSupport
                 #expect(replay.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
                 // The same key with another body: 422, nothing done.
                 let other = try await client.execute(
-                    uri: "/v1/me/demands", method: .post, headers: frozen,
-                    body: jsonBody(Self.demand.replacingOccurrences(of: "20000000", with: "30000000")))
+                    uri: "/v1/me/demands",
+                    method: .post,
+                    headers: frozen,
+                    body: jsonBody(Self.demand.replacingOccurrences(of: "20000000", with: "30000000"))
+                )
                 #expect(other.status == .unprocessableContent)
                 #expect(try await db.owner.scalar("SELECT count(*)::int FROM demand") == 1)
                 // Another organisation's identical key is its own.
                 var theirs = bearer(w.otherBusinessKey).merging(.json)
                 theirs[Self.key] = "demand-2026-11-28-0001"
-                #expect(try await client.execute(uri: "/v1/me/demands", method: .post, headers: theirs, body: jsonBody(Self.demand)).status == .created)
+                #expect(
+                    try await client.execute(uri: "/v1/me/demands", method: .post, headers: theirs, body: jsonBody(Self.demand)).status
+                        == .created
+                )
                 #expect(try await db.owner.scalar("SELECT count(*)::int FROM demand") == 2)
             }
         }
@@ -69,10 +81,20 @@ import TestSupport
                 let again = try await client.execute(uri: "/v1/me/demands", method: .post, headers: headers, body: jsonBody(bad))
                 #expect(again.status == .unprocessableContent && String(buffer: again.body) == String(buffer: first.body))
                 headers[Self.key] = String(repeating: "k", count: 101)
-                #expect(try await client.execute(uri: "/v1/me/demands", method: .post, headers: headers, body: jsonBody(Self.demand)).status == .badRequest)
+                #expect(
+                    try await client.execute(uri: "/v1/me/demands", method: .post, headers: headers, body: jsonBody(Self.demand)).status
+                        == .badRequest
+                )
                 // Without the header, each POST acts.
                 for _ in 0..<2 {
-                    #expect(try await client.execute(uri: "/v1/me/demands", method: .post, headers: bearer(w.business).merging(.json), body: jsonBody(Self.demand)).status == .created)
+                    #expect(
+                        try await client.execute(
+                            uri: "/v1/me/demands",
+                            method: .post,
+                            headers: bearer(w.business).merging(.json),
+                            body: jsonBody(Self.demand)
+                        ).status == .created
+                    )
                 }
                 #expect(try await db.owner.scalar("SELECT count(*)::int FROM demand") == 2)
             }

@@ -3,14 +3,20 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import Testing
 import TestSupport
+import Testing
+
 @testable import Server
 @testable import Store
 
 @Suite struct KeyRouteTests {
     struct Issued: Decodable {
-        struct Info: Decodable { let id: UUID; let org_id: UUID; let prefix: String; let revoked_at: Date? }
+        struct Info: Decodable {
+            let id: UUID
+            let org_id: UUID
+            let prefix: String
+            let revoked_at: Date?
+        }
         let info: Info
         let secret: String
     }
@@ -22,15 +28,21 @@ import TestSupport
             let app = try buildApplication(try testConfig(db))
             try await app.test(.router) { client in
                 let created = try await client.execute(
-                    uri: "/v1/orgs", method: .post, headers: op.merging(.json),
-                    body: jsonBody(#"{"kind":"bank","name":"南通农商银行","uscc":null}"#))
+                    uri: "/v1/orgs",
+                    method: .post,
+                    headers: op.merging(.json),
+                    body: jsonBody(#"{"kind":"bank","name":"南通农商银行","uscc":null}"#)
+                )
                 #expect(created.status == .created)
                 let org = try decodeJSON(Organisation.self, created)
                 #expect(org.kind == .bank && org.name == "南通农商银行")
 
                 let issuedResponse = try await client.execute(
-                    uri: "/v1/orgs/\(org.id)/keys", method: .post, headers: op.merging(.json),
-                    body: jsonBody(#"{"label":"core banking"}"#))
+                    uri: "/v1/orgs/\(org.id)/keys",
+                    method: .post,
+                    headers: op.merging(.json),
+                    body: jsonBody(#"{"label":"core banking"}"#)
+                )
                 #expect(issuedResponse.status == .created)
                 let issued = try decodeJSON(Issued.self, issuedResponse)
                 #expect(issued.info.org_id == org.id)
@@ -46,7 +58,10 @@ import TestSupport
 
                 // The bank revokes its own key; it stops working at once.
                 let revoke = try await client.execute(
-                    uri: "/v1/keys/\(issued.info.id)", method: .delete, headers: bearer(issued.secret))
+                    uri: "/v1/keys/\(issued.info.id)",
+                    method: .delete,
+                    headers: bearer(issued.secret)
+                )
                 #expect(revoke.status == .ok)
                 let after = try await client.execute(uri: "/v1/me", method: .get, headers: bearer(issued.secret))
                 #expect(after.status == .unauthorized)
@@ -85,7 +100,11 @@ import TestSupport
                     #expect(p.errors?.first?.field == field, "\(body)")
                 }
                 let dup = try await client.execute(
-                    uri: "/v1/orgs", method: .post, headers: op, body: jsonBody(#"{"kind":"bank","name":"Test bank"}"#))
+                    uri: "/v1/orgs",
+                    method: .post,
+                    headers: op,
+                    body: jsonBody(#"{"kind":"bank","name":"Test bank"}"#)
+                )
                 #expect(dup.status == .conflict)
                 let badLimit = try await client.execute(uri: "/v1/orgs?limit=100000", method: .get, headers: op)
                 #expect(try decodeProblem(badLimit).errors?.first?.field == "limit")
@@ -98,7 +117,10 @@ import TestSupport
             let keys = try await Keys.make(db)
             let op = bearer(keys.byKind[.operator]!)
             let app = try buildApplication(try testConfig(db))
-            struct Page: Decodable { let items: [Organisation]; let next: String? }
+            struct Page: Decodable {
+                let items: [Organisation]
+                let next: String?
+            }
             try await app.test(.router) { client in
                 var seen: [UUID] = []
                 var uri = "/v1/orgs?limit=2"

@@ -6,8 +6,8 @@ import HummingbirdTesting
 import NIOCore
 import Server
 import Store
-import Testing
 import TestSupport
+import Testing
 
 /// Broken object-level authorisation, tried everywhere (issue 15): for every route with an id
 /// in its path, an organisation of the same kind as the owner tries it with the owner's id —
@@ -21,8 +21,15 @@ import TestSupport
         try await TestDatabase.with { db in
             let w = try await CreditWorld.make(db)
             let procurementB = try await db.app.withTransaction { c in
-                let org = try await Register.createOrganisation(on: c, logger: db.app.logger, kind: .procurement, name: "Another tenderer", uscc: nil)
-                return try await Register.issueKey(on: c, logger: db.app.logger, orgId: org.id, label: "t", expiresAt: nil, issuedBy: nil).secret
+                let org = try await Register.createOrganisation(
+                    on: c,
+                    logger: db.app.logger,
+                    kind: .procurement,
+                    name: "Another tenderer",
+                    uscc: nil
+                )
+                return try await Register.issueKey(on: c, logger: db.app.logger, orgId: org.id, label: "t", expiresAt: nil, issuedBy: nil)
+                    .secret
             }
             try await w.app(db, ["XYD_WEBHOOK_ALLOW_LOOPBACK": "true", "XYD_WEBHOOK_LOOPBACK_PORTS": "9099"]).test(.router) { client in
                 func post(_ key: String, _ uri: String, _ body: String? = nil) async throws -> TestResponse {
@@ -30,25 +37,51 @@ import TestSupport
                 }
                 // The owners' things: bank A's product, webhook, key and the demand it holds and
                 // reports on; business A's demand, authorisation and report; procurement A's query.
-                let product = #"{"name": "A's own", "kind": "credit", "amount_min_fen": 1000000, "amount_max_fen": 300000000, "term_min_months": 1, "term_max_months": 60, "rate_min_bp": 400, "rate_max_bp": 600, "rules": []}"#
+                let product =
+                    #"{"name": "A's own", "kind": "credit", "amount_min_fen": 1000000, "amount_max_fen": 300000000, "term_min_months": 1, "term_max_months": 60, "rate_min_bp": 400, "rate_max_bp": 600, "rules": []}"#
                 let productId = try decodeJSON(Created.self, try await post(w.bank, "/v1/products", product)).id
                 #expect(try await post(w.bank, "/v1/products/\(productId)/publish").status == .ok)
                 struct Posted: Decodable { let demand: Created }
-                let demandId = try decodeJSON(Posted.self, try await post(w.business, "/v1/me/demands",
-                    #"{"amount_fen": 20000000, "term_months": 12, "purpose": "stock", "collateral_offered": false, "first_loan": false}"#)).demand.id
+                let demandId = try decodeJSON(
+                    Posted.self,
+                    try await post(
+                        w.business,
+                        "/v1/me/demands",
+                        #"{"amount_fen": 20000000, "term_months": 12, "purpose": "stock", "collateral_offered": false, "first_loan": false}"#
+                    )
+                ).demand.id
                 #expect(try await post(w.bank, "/v1/demands/\(demandId)/take-up").status == .ok)
                 struct Hook: Decodable { let endpoint: Created }
-                let endpointId = try decodeJSON(Hook.self, try await post(w.bank, "/v1/webhooks", #"{"url": "http://127.0.0.1:9099/hook"}"#)).endpoint.id
+                let endpointId = try decodeJSON(
+                    Hook.self,
+                    try await post(w.bank, "/v1/webhooks", #"{"url": "http://127.0.0.1:9099/hook"}"#)
+                ).endpoint.id
                 let authorisationId = try await w.grant(client, bank: w.bankId, scopes: ["profile", "report", "records"])
-                struct Report: Decodable { struct R: Decodable { let number: String }; let report: R }
-                let bankReport = try decodeJSON(Report.self, try await post(w.bank, "/v1/enterprises/\(CreditWorld.uscc)/reports",
-                                                                            #"{"purpose": "loan_application"}"#)).report.number
+                struct Report: Decodable {
+                    struct R: Decodable { let number: String }
+                    let report: R
+                }
+                let bankReport = try decodeJSON(
+                    Report.self,
+                    try await post(
+                        w.bank,
+                        "/v1/enterprises/\(CreditWorld.uscc)/reports",
+                        #"{"purpose": "loan_application"}"#
+                    )
+                ).report.number
                 let ownReport = try decodeJSON(Report.self, try await post(w.business, "/v1/me/reports", "{}")).report.number
                 struct Query: Decodable { let report: Created }
-                let queryId = try decodeJSON(Query.self, try await post(w.keys.byKind[.procurement]!, "/v1/silent-queries",
-                                                                        "{\"usccs\": [\"\(CreditWorld.uscc)\"]}")).report.id
+                let queryId = try decodeJSON(
+                    Query.self,
+                    try await post(
+                        w.keys.byKind[.procurement]!,
+                        "/v1/silent-queries",
+                        "{\"usccs\": [\"\(CreditWorld.uscc)\"]}"
+                    )
+                ).report.id
                 let bankKeyId: UUID = try await db.owner.scalar(
-                    "SELECT id FROM api_keys WHERE org_id = '\(w.bankId)' AND revoked_at IS NULL AND label = 'test'")
+                    "SELECT id FROM api_keys WHERE org_id = '\(w.bankId)' AND revoked_at IS NULL AND label = 'test'"
+                )
 
                 // Each id the routes take, as its owner's; the intruder of each kind.
                 let ids: [String: [String]] = [
@@ -65,7 +98,9 @@ import TestSupport
                     ":productId": product,
                 ]
                 func concrete(_ path: String, _ value: (String) -> String) -> String {
-                    path.split(separator: "/").map { $0.hasPrefix(":") ? value(String($0.dropFirst())) : String($0) }.reduce("") { $0 + "/" + $1 }
+                    path.split(separator: "/").map { $0.hasPrefix(":") ? value(String($0.dropFirst())) : String($0) }.reduce("") {
+                        $0 + "/" + $1
+                    }
                 }
                 var tried = 0
                 // The API, with the intruder's key.
@@ -76,14 +111,22 @@ import TestSupport
                         guard let intruder = intruders[kind] else { continue }  // operators and regulators see across by design
                         for p in params { #expect(ids[p] != nil, "no owner's id for :\(p) of \(rule.key)") }
                         for value in ids[params[0]] ?? [] {
-                            let uri = concrete(rule.path) { ids[$0]?.first == nil ? "x" : ($0 == params[0] ? value : ids[$0]![0]) }
+                            let uri =
+                                concrete(rule.path) { ids[$0]?.first == nil ? "x" : ($0 == params[0] ? value : ids[$0]![0]) }
                                 + (rule.path.contains(":uscc") && rule.method == .get ? "?purpose=loan_application" : "")
                             let last = rule.path.split(separator: "/").last.map(String.init) ?? ""
                             let body = rule.method == .post || rule.method == .put ? (bodies[last] ?? "{}") : nil
-                            let r = try await client.execute(uri: uri, method: rule.method, headers: bearer(intruder).merging(.json), body: body.map(jsonBody))
+                            let r = try await client.execute(
+                                uri: uri,
+                                method: rule.method,
+                                headers: bearer(intruder).merging(.json),
+                                body: body.map(jsonBody)
+                            )
                             tried += 1
-                            #expect(!(200..<300).contains(Int(r.status.code)) && r.status.code < 500,
-                                    "\(kind) reached another's \(rule.key) as \(uri): \(r.status) \(String(buffer: r.body).prefix(200))")
+                            #expect(
+                                !(200..<300).contains(Int(r.status.code)) && r.status.code < 500,
+                                "\(kind) reached another's \(rule.key) as \(uri): \(r.status) \(String(buffer: r.body).prefix(200))"
+                            )
                         }
                     }
                 }
@@ -98,9 +141,14 @@ import TestSupport
                             let uri = concrete(rule.path) { _ in value }
                             var headers: HTTPFields = [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"]
                             headers[.accept] = "text/html"
-                            let form = "csrf=\(csrf)&amount_yuan=1&term_months=12&rate_percent=4.5&reason=other&month=\(MonthIndex(Day.todayInChina()))&status=defaulted&disbursed_on=\(Day.todayInChina())"
-                            let r = try await client.execute(uri: uri, method: rule.method, headers: headers,
-                                                             body: rule.method == .post ? ByteBuffer(string: form) : nil)
+                            let form =
+                                "csrf=\(csrf)&amount_yuan=1&term_months=12&rate_percent=4.5&reason=other&month=\(MonthIndex(Day.todayInChina()))&status=defaulted&disbursed_on=\(Day.todayInChina())"
+                            let r = try await client.execute(
+                                uri: uri,
+                                method: rule.method,
+                                headers: headers,
+                                body: rule.method == .post ? ByteBuffer(string: form) : nil
+                            )
                             tried += 1
                             if rule.method == .get {
                                 #expect(r.status == .notFound, "\(kind) opened another's \(rule.key) as \(uri): \(r.status)")
@@ -113,9 +161,16 @@ import TestSupport
                 #expect(tried > 40, "\(tried) attempts")
 
                 // The owners' things are as they were.
-                #expect(try await db.owner.scalar("SELECT state || ':' || taken_up_by::text FROM demand WHERE id = '\(demandId)'") == "taken_up:\(w.bankId.uuidString.lowercased())")
+                #expect(
+                    try await db.owner.scalar("SELECT state || ':' || taken_up_by::text FROM demand WHERE id = '\(demandId)'")
+                        == "taken_up:\(w.bankId.uuidString.lowercased())"
+                )
                 #expect(try await db.owner.scalar("SELECT status FROM product WHERE id = '\(productId)'") == "published")
-                #expect(try await db.owner.scalar("SELECT count(*)::int FROM webhook_endpoint WHERE id = '\(endpointId)' AND disabled_at IS NULL") == 1)
+                #expect(
+                    try await db.owner.scalar(
+                        "SELECT count(*)::int FROM webhook_endpoint WHERE id = '\(endpointId)' AND disabled_at IS NULL"
+                    ) == 1
+                )
                 #expect(try await db.owner.scalar("SELECT revoked_at IS NULL FROM api_keys WHERE id = '\(bankKeyId)'") == true)
                 #expect(try await db.owner.scalar("SELECT revoked_at IS NULL FROM authorisation WHERE id = '\(authorisationId)'") == true)
                 #expect(try await db.owner.scalar("SELECT count(*)::int FROM loan_outcome") == 0)

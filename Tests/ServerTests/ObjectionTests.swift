@@ -4,10 +4,11 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-@testable import Server
 import Store
-import Testing
 import TestSupport
+import Testing
+
+@testable import Server
 
 /// Objections over HTTP: raised by the business, shown as disputed, upheld (suppressed,
 /// recomputed, banks told) or rejected with a reason; overdue past 20 days.
@@ -20,7 +21,11 @@ import TestSupport
         let resolution: String?
     }
     struct Records: Decodable {
-        struct R: Decodable { let record_id: String; let status: String; let version: Int64 }
+        struct R: Decodable {
+            let record_id: String
+            let status: String
+            let version: Int64
+        }
         let items: [R]
     }
 
@@ -32,25 +37,45 @@ import TestSupport
             let w = try await CreditWorld.make(db)
             try await w.app(db).test(.router) { client in
                 func raise(_ key: String, _ recordId: String, dataset: String = "social_insurance") async throws -> TestResponse {
-                    try await client.execute(uri: "/v1/me/objections", method: .post, headers: bearer(key).merging(.json), body: jsonBody(
-                        #"{"dataset": "\#(dataset)", "record_id": "\#(recordId)", "reason": "这个月已缴清 paid in full", "evidence": "receipt 2026-001"}"#))
+                    try await client.execute(
+                        uri: "/v1/me/objections",
+                        method: .post,
+                        headers: bearer(key).merging(.json),
+                        body: jsonBody(
+                            #"{"dataset": "\#(dataset)", "record_id": "\#(recordId)", "reason": "这个月已缴清 paid in full", "evidence": "receipt 2026-001"}"#
+                        )
+                    )
                 }
                 func status(_ recordId: String) async throws -> String? {
-                    let r = try await client.execute(uri: "/v1/me/records?dataset=social_insurance&limit=100", method: .get, headers: bearer(w.business))
+                    let r = try await client.execute(
+                        uri: "/v1/me/records?dataset=social_insurance&limit=100",
+                        method: .get,
+                        headers: bearer(w.business)
+                    )
                     return try decodeJSON(Records.self, r).items.first { $0.record_id == recordId }?.status
                 }
                 // The bank looked at the profile last month (a live authorisation and a read), and listens.
                 _ = try await w.grant(client, bank: w.bankId, scopes: ["profile"])
-                #expect(try await client.execute(uri: "/v1/enterprises/\(CreditWorld.uscc)/profile?purpose=loan_application", method: .get,
-                                                 headers: bearer(w.bank)).status == .ok)
-                try await db.owner.execute("INSERT INTO webhook_endpoint (bank_org_id, url, secret) VALUES ('\(w.bankId)', 'http://127.0.0.1:9/x', 's')")
+                #expect(
+                    try await client.execute(
+                        uri: "/v1/enterprises/\(CreditWorld.uscc)/profile?purpose=loan_application",
+                        method: .get,
+                        headers: bearer(w.bank)
+                    ).status == .ok
+                )
+                try await db.owner.execute(
+                    "INSERT INTO webhook_endpoint (bank_org_id, url, secret) VALUES ('\(w.bankId)', 'http://127.0.0.1:9/x', 's')"
+                )
 
                 let target = Self.record(3)
                 let raised = try await raise(w.business, target)
                 #expect(raised.status == .created, "\(String(buffer: raised.body))")
                 let objection = try decodeJSON(Shown.self, raised)
-                #expect(objection.state == "open" && objection.due_on == Day.todayInChina().addingDays(20).description && !objection.overdue)
-                let disputed = try await status(target), untouched = try await status(Self.record(4))
+                #expect(
+                    objection.state == "open" && objection.due_on == Day.todayInChina().addingDays(20).description && !objection.overdue
+                )
+                let disputed = try await status(target)
+                let untouched = try await status(Self.record(4))
                 #expect(disputed == "disputed" && untouched == "current")
                 // One open objection per record; only one's own records; the fields checked.
                 #expect(try await raise(w.business, target).status == .conflict)
@@ -60,35 +85,60 @@ import TestSupport
 
                 // A signed report made now names the record as disputed.
                 _ = try await w.grant(client, bank: w.bankId, scopes: ["report"])
-                let report = try await client.execute(uri: "/v1/enterprises/\(CreditWorld.uscc)/reports", method: .post,
-                                                      headers: bearer(w.bank).merging(.json), body: jsonBody(#"{"purpose": "loan_application"}"#))
+                let report = try await client.execute(
+                    uri: "/v1/enterprises/\(CreditWorld.uscc)/reports",
+                    method: .post,
+                    headers: bearer(w.bank).merging(.json),
+                    body: jsonBody(#"{"purpose": "loan_application"}"#)
+                )
                 let reportText = String(buffer: report.body)
-                #expect(report.status == .created && reportText.contains("\"disputed_records\":[{\"dataset\":\"social_insurance\""), "\(reportText.prefix(300))")
+                #expect(
+                    report.status == .created && reportText.contains("\"disputed_records\":[{\"dataset\":\"social_insurance\""),
+                    "\(reportText.prefix(300))"
+                )
                 let scoreBefore: Int = try await db.owner.scalar("SELECT records FROM profile WHERE uscc = '\(CreditWorld.uscc)'")
                 // The operator upholds it.
                 let operatorKey = w.keys.byKind[.operator]!
-                let upheld = try await client.execute(uri: "/v1/objections/\(objection.id)/uphold", method: .post, headers: bearer(operatorKey).merging(.json),
-                                                      body: jsonBody(#"{"resolution": "the bureau confirms payment"}"#))
+                let upheld = try await client.execute(
+                    uri: "/v1/objections/\(objection.id)/uphold",
+                    method: .post,
+                    headers: bearer(operatorKey).merging(.json),
+                    body: jsonBody(#"{"resolution": "the bureau confirms payment"}"#)
+                )
                 let upheldState = try decodeJSON(Shown.self, upheld).state
                 #expect(upheld.status == .ok && upheldState == "upheld")
-                #expect(try await client.execute(uri: "/v1/objections/\(objection.id)/uphold", method: .post, headers: bearer(operatorKey)).status == .conflict)
+                #expect(
+                    try await client.execute(uri: "/v1/objections/\(objection.id)/uphold", method: .post, headers: bearer(operatorKey))
+                        .status == .conflict
+                )
                 #expect(try await status(target) == "suppressed")
                 // Recomputed without it; the bank that looked hears of it.
                 try await CreditWorld.drain(db.app)
                 #expect(try await db.owner.scalar("SELECT records FROM profile WHERE uscc = '\(CreditWorld.uscc)'") == scoreBefore - 1)
                 let events: [String] = try await db.owner.withConnection { c in
-                    try await c.query("SELECT type || '@' || bank_org_id::text FROM webhook_event WHERE type = 'record.corrected'", logger: db.owner.logger)
-                        .collect().map { try $0.decode(String.self) }
+                    try await c.query(
+                        "SELECT type || '@' || bank_org_id::text FROM webhook_event WHERE type = 'record.corrected'",
+                        logger: db.owner.logger
+                    )
+                    .collect().map { try $0.decode(String.self) }
                 }
                 #expect(events == ["record.corrected@\(w.bankId.uuidString.lowercased())"])
                 // Regulators see it in data quality: one upheld among the records held, nothing open.
                 try await Stats.refresh(db.app)
-                let quality = try RegulatorTests.decodeTable(try await client.execute(uri: "/v1/regulator/quality", method: .get,
-                                                                                      headers: bearer(w.keys.byKind[.regulator]!)))
+                let quality = try RegulatorTests.decodeTable(
+                    try await client.execute(
+                        uri: "/v1/regulator/quality",
+                        method: .get,
+                        headers: bearer(w.keys.byKind[.regulator]!)
+                    )
+                )
                 let si = try #require(quality.rows.first { $0.key == "social_insurance" })
                 let held: Int64 = try await db.owner.scalar("SELECT live FROM feed_state WHERE dataset = 'social_insurance'")
                 let scaled = (100_000 * 200 / held + 1) / 2
-                #expect(si.int("under_objection") == 0 && si.values["valid_objections_per_100k"]?.numberText == "\(scaled / 100).\(String(scaled % 100).leftPadded(2))")
+                #expect(
+                    si.int("under_objection") == 0
+                        && si.values["valid_objections_per_100k"]?.numberText == "\(scaled / 100).\(String(scaled % 100).leftPadded(2))"
+                )
                 // The provider's own correction (a new version) is not suppressed.
                 var corrected = CreditWorld.insurance(CreditWorld.uscc, months: 4, version: 2)
                 corrected = corrected.filter { $0.recordId == target }
@@ -103,28 +153,58 @@ import TestSupport
             let w = try await CreditWorld.make(db)
             try await w.app(db).test(.router) { client in
                 let operatorKey = w.keys.byKind[.operator]!
-                let raised = try await client.execute(uri: "/v1/me/objections", method: .post, headers: bearer(w.business).merging(.json), body: jsonBody(
-                    #"{"dataset": "social_insurance", "record_id": "\#(Self.record(2))", "reason": "wrong headcount"}"#))
+                let raised = try await client.execute(
+                    uri: "/v1/me/objections",
+                    method: .post,
+                    headers: bearer(w.business).merging(.json),
+                    body: jsonBody(
+                        #"{"dataset": "social_insurance", "record_id": "\#(Self.record(2))", "reason": "wrong headcount"}"#
+                    )
+                )
                 let id = try decodeJSON(Shown.self, raised).id
                 // Overdue once its 20 days pass unanswered.
                 try await db.owner.execute("UPDATE objection SET due_on = current_date - 1 WHERE id = '\(id)'")
                 struct List: Decodable { let items: [Shown] }
-                let open = try decodeJSON(List.self, try await client.execute(uri: "/v1/objections?state=open", method: .get, headers: bearer(operatorKey)))
+                let open = try decodeJSON(
+                    List.self,
+                    try await client.execute(uri: "/v1/objections?state=open", method: .get, headers: bearer(operatorKey))
+                )
                 #expect(open.items.map(\.id) == [id] && open.items[0].overdue)
                 #expect(try await client.execute(uri: "/v1/objections", method: .get, headers: bearer(w.business)).status == .forbidden)
                 // A rejection needs a reason.
-                #expect(try await client.execute(uri: "/v1/objections/\(id)/reject", method: .post, headers: bearer(operatorKey).merging(.json),
-                                                 body: jsonBody("{}")).status == .unprocessableContent)
-                let rejected = try await client.execute(uri: "/v1/objections/\(id)/reject", method: .post, headers: bearer(operatorKey).merging(.json),
-                                                        body: jsonBody(#"{"reason": "the bureau's record matches the filing"}"#))
+                #expect(
+                    try await client.execute(
+                        uri: "/v1/objections/\(id)/reject",
+                        method: .post,
+                        headers: bearer(operatorKey).merging(.json),
+                        body: jsonBody("{}")
+                    ).status == .unprocessableContent
+                )
+                let rejected = try await client.execute(
+                    uri: "/v1/objections/\(id)/reject",
+                    method: .post,
+                    headers: bearer(operatorKey).merging(.json),
+                    body: jsonBody(#"{"reason": "the bureau's record matches the filing"}"#)
+                )
                 #expect(rejected.status == .ok)
-                let mine = try decodeJSON(List.self, try await client.execute(uri: "/v1/me/objections", method: .get, headers: bearer(w.business)))
+                let mine = try decodeJSON(
+                    List.self,
+                    try await client.execute(uri: "/v1/me/objections", method: .get, headers: bearer(w.business))
+                )
                 #expect(mine.items.first?.state == "rejected" && mine.items.first?.resolution == "the bureau's record matches the filing")
                 #expect(!(mine.items.first?.overdue ?? true))
-                #expect(try await db.owner.scalar("SELECT count(*)::int FROM audit_log WHERE action IN ('objection.raise', 'objection.reject')") == 2)
+                #expect(
+                    try await db.owner.scalar("SELECT count(*)::int FROM audit_log WHERE action IN ('objection.raise', 'objection.reject')")
+                        == 2
+                )
                 // Regulators count them, but one business's objection is a cell too small to show.
-                let governance = try RegulatorTests.decodeTable(try await client.execute(uri: "/v1/regulator/governance", method: .get,
-                                                                                         headers: bearer(w.keys.byKind[.regulator]!)))
+                let governance = try RegulatorTests.decodeTable(
+                    try await client.execute(
+                        uri: "/v1/regulator/governance",
+                        method: .get,
+                        headers: bearer(w.keys.byKind[.regulator]!)
+                    )
+                )
                 #expect(governance.rows.map(\.key) == ["objections", "repairs"])
                 #expect(governance.rows[0].suppressed && !governance.rows[1].suppressed && governance.rows[1].int("open") == 0)
             }

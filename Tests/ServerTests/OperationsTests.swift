@@ -3,8 +3,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import Testing
 import TestSupport
+import Testing
+
 @testable import Server
 @testable import Store
 
@@ -46,9 +47,11 @@ import TestSupport
         try await TestDatabase.with { db in
             let config = try testConfig(db)
             let real = try Migrator(folder: config.migrationsDirectory)
-            let ahead = Migrator(migrations: real.migrations + [
-                Migration(version: 9998, name: "9998_future", sql: "SELECT 1", checksum: "f"),
-            ])
+            let ahead = Migrator(
+                migrations: real.migrations + [
+                    Migration(version: 9998, name: "9998_future", sql: "SELECT 1", checksum: "f")
+                ]
+            )
             let deps = Dependencies(config: config, db: db.app, migrator: ahead, registry: Observability.registry)
             let (router, _) = buildRouter(deps)
             let app = Application(router: router)
@@ -126,7 +129,10 @@ import TestSupport
                 _ = try await w.grant(client, bank: w.bankId, scopes: ["profile"])
                 for _ in 0..<3 {
                     let r = try await client.execute(
-                        uri: "/v1/enterprises/\(CreditWorld.uscc)/profile?purpose=loan_application", method: .get, headers: bearer(w.bank))
+                        uri: "/v1/enterprises/\(CreditWorld.uscc)/profile?purpose=loan_application",
+                        method: .get,
+                        headers: bearer(w.bank)
+                    )
                     #expect(r.status == .ok)
                 }
             }
@@ -136,8 +142,11 @@ import TestSupport
             let dump = dir.appendingPathComponent("t.dump").path
             func ops(_ script: String, _ arguments: [String]) async throws -> (Int32, String, String) {
                 // The rows carry codes made with the tests' audit key: the restore checks them with it.
-                let p = try ChildProcess.launch(repositoryRoot.appendingPathComponent("ops/\(script)").path, arguments,
-                                                environment: ["XYD_AUDIT_KEY": TestEnvironment.auditKeyBase64])
+                let p = try ChildProcess.launch(
+                    repositoryRoot.appendingPathComponent("ops/\(script)").path,
+                    arguments,
+                    environment: ["XYD_AUDIT_KEY": TestEnvironment.auditKeyBase64]
+                )
                 let status = try await p.wait()
                 return (status, p.output(), p.errorOutput())
             }

@@ -4,20 +4,25 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-@testable import Server
 import Store
-import Testing
 import TestSupport
+import Testing
+
+@testable import Server
 
 /// The portal: who may open what, CSRF on every form, and (in a real Chromium) a business's and
 /// a bank officer's main tasks done from the pages alone.
 @Suite struct PortalTests {
     static func signIn(_ client: some TestClientProtocol, key: String, next: String = "") async throws -> TestResponse {
-        let body = "key=\(key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&next=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
+        let body =
+            "key=\(key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&next=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
         let (cookie, token) = try await loginForm(client, "/portal/login")
-        return try await client.execute(uri: "/portal/login", method: .post,
-                                        headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie],
-                                        body: ByteBuffer(string: body + "&login_csrf=" + token))
+        return try await client.execute(
+            uri: "/portal/login",
+            method: .post,
+            headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie],
+            body: ByteBuffer(string: body + "&login_csrf=" + token)
+        )
     }
 
     /// The session cookie of a sign-in, and the CSRF token its pages carry.
@@ -32,8 +37,12 @@ import TestSupport
     }
 
     static func post(_ client: some TestClientProtocol, _ uri: String, cookie: String, _ form: String) async throws -> TestResponse {
-        try await client.execute(uri: uri, method: .post, headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
-                                 body: ByteBuffer(string: form))
+        try await client.execute(
+            uri: uri,
+            method: .post,
+            headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded"],
+            body: ByteBuffer(string: form)
+        )
     }
 
     func product(_ name: String, rules: String) -> String {
@@ -46,8 +55,15 @@ import TestSupport
     struct Created: Decodable { let id: UUID }
 
     func publish(_ client: some TestClientProtocol, _ w: CreditWorld) async throws {
-        for (name, rules) in [("Grade C and up", #"{"rule": "min_grade", "value": "C"}"#), ("Grade A only", #"{"rule": "min_grade", "value": "A"}"#)] {
-            let r = try await client.execute(uri: "/v1/products", method: .post, headers: bearer(w.bank).merging(.json), body: jsonBody(product(name, rules: rules)))
+        for (name, rules) in [
+            ("Grade C and up", #"{"rule": "min_grade", "value": "C"}"#), ("Grade A only", #"{"rule": "min_grade", "value": "A"}"#),
+        ] {
+            let r = try await client.execute(
+                uri: "/v1/products",
+                method: .post,
+                headers: bearer(w.bank).merging(.json),
+                body: jsonBody(product(name, rules: rules))
+            )
             let id = try decodeJSON(Created.self, r).id
             #expect(try await client.execute(uri: "/v1/products/\(id)/publish", method: .post, headers: bearer(w.bank)).status == .ok)
         }
@@ -74,18 +90,30 @@ import TestSupport
                     let r = try await client.execute(uri: page, method: .get, headers: [.cookie: business.cookie])
                     #expect(r.status == .ok, "\(page)")
                     #expect(String(buffer: r.body).contains("Test enterprise"), "\(page) shows who is signed in")
-                    #expect(try await client.execute(uri: page, method: .get, headers: [.cookie: bank.cookie]).status == .forbidden, "a bank on \(page)")
+                    #expect(
+                        try await client.execute(uri: page, method: .get, headers: [.cookie: bank.cookie]).status == .forbidden,
+                        "a bank on \(page)"
+                    )
                 }
                 for page in ["/portal/bank", "/portal/bank/loans", "/portal/bank/lookup", "/portal/bank/events"] {
-                    #expect(try await client.execute(uri: page, method: .get, headers: [.cookie: business.cookie]).status == .forbidden, "a business on \(page)")
+                    #expect(
+                        try await client.execute(uri: page, method: .get, headers: [.cookie: business.cookie]).status == .forbidden,
+                        "a business on \(page)"
+                    )
                     #expect(try await client.execute(uri: page, method: .get, headers: [.cookie: bank.cookie]).status == .ok, "\(page)")
                 }
-                #expect(try await Self.post(client, "/portal/bank/demands/\(UUID())/take-up", cookie: business.cookie, "csrf=\(business.csrf)").status == .forbidden)
+                #expect(
+                    try await Self.post(client, "/portal/bank/demands/\(UUID())/take-up", cookie: business.cookie, "csrf=\(business.csrf)")
+                        .status == .forbidden
+                )
 
                 // Forms without the session's token are refused, and change nothing.
                 let demand = "amount_yuan=500000&term_months=12&purpose=buying+yarn"
                 #expect(try await Self.post(client, "/portal/demands", cookie: business.cookie, demand).status == .forbidden)
-                #expect(try await Self.post(client, "/portal/demands", cookie: business.cookie, demand + "&csrf=\(bank.csrf)").status == .forbidden)
+                #expect(
+                    try await Self.post(client, "/portal/demands", cookie: business.cookie, demand + "&csrf=\(bank.csrf)").status
+                        == .forbidden
+                )
                 #expect(try await Self.post(client, "/portal/demands", cookie: business.cookie, demand + "&csrf=").status == .forbidden)
                 let none: Int = try await db.owner.scalar("SELECT count(*)::int FROM demand")
                 #expect(none == 0)
@@ -96,12 +124,24 @@ import TestSupport
                 #expect(location.hasPrefix("/portal/demands/"))
                 let page = String(buffer: try await client.execute(uri: location, method: .get, headers: [.cookie: business.cookie]).body)
                 #expect(page.contains("Grade C and up") && page.contains("Grade A only") && page.contains("最低信用等级 A"))
-                let audited: Int = try await db.owner.scalar("SELECT count(*)::int FROM audit_log WHERE action = 'demand.post' AND route = 'POST /portal/demands'")
+                let audited: Int = try await db.owner.scalar(
+                    "SELECT count(*)::int FROM audit_log WHERE action = 'demand.post' AND route = 'POST /portal/demands'"
+                )
                 #expect(audited == 1)
                 // Bad input: the form again, saying what to fix, nothing stored.
-                let bad = try await Self.post(client, "/portal/demands", cookie: business.cookie, "amount_yuan=abc&term_months=12&purpose=x&csrf=\(business.csrf)")
+                let bad = try await Self.post(
+                    client,
+                    "/portal/demands",
+                    cookie: business.cookie,
+                    "amount_yuan=abc&term_months=12&purpose=x&csrf=\(business.csrf)"
+                )
                 #expect(bad.status == .unprocessableContent && String(buffer: bad.body).contains("金额"))
-                let tooLong = try await Self.post(client, "/portal/demands", cookie: business.cookie, "amount_yuan=5&term_months=999&purpose=x&csrf=\(business.csrf)")
+                let tooLong = try await Self.post(
+                    client,
+                    "/portal/demands",
+                    cookie: business.cookie,
+                    "amount_yuan=5&term_months=999&purpose=x&csrf=\(business.csrf)"
+                )
                 #expect(tooLong.status == .unprocessableContent && String(buffer: tooLong.body).contains("term_months"))
                 let one: Int = try await db.owner.scalar("SELECT count(*)::int FROM demand")
                 #expect(one == 1)
@@ -114,74 +154,140 @@ import TestSupport
                 // A bank officer passes on an open demand from the queue: it leaves the queue.
                 let second = try await Self.post(client, "/portal/demands", cookie: business.cookie, demand + "&csrf=\(business.csrf)")
                 let secondId = try #require(second.headers[.location]).replacingOccurrences(of: "/portal/demands/", with: "")
-                let queued = String(buffer: try await client.execute(uri: "/portal/bank", method: .get, headers: [.cookie: bank.cookie]).body)
+                let queued = String(
+                    buffer: try await client.execute(uri: "/portal/bank", method: .get, headers: [.cookie: bank.cookie]).body
+                )
                 #expect(queued.contains("/portal/bank/demands/\(secondId)/pass"))
-                let passed = try await Self.post(client, "/portal/bank/demands/\(secondId)/pass", cookie: bank.cookie, "reason=not+our+sector&csrf=\(bank.csrf)")
+                let passed = try await Self.post(
+                    client,
+                    "/portal/bank/demands/\(secondId)/pass",
+                    cookie: bank.cookie,
+                    "reason=not+our+sector&csrf=\(bank.csrf)"
+                )
                 #expect(passed.headers[.location] == "/portal/bank?done=passed")
-                let after = String(buffer: try await client.execute(uri: "/portal/bank?done=passed", method: .get, headers: [.cookie: bank.cookie]).body)
+                let after = String(
+                    buffer: try await client.execute(uri: "/portal/bank?done=passed", method: .get, headers: [.cookie: bank.cookie]).body
+                )
                 #expect(after.contains("已放弃该需求") && !after.contains(secondId))
                 // And takes up and grants another: amount in yuan, the yearly rate in percent, exactly.
                 let third = try await Self.post(client, "/portal/demands", cookie: business.cookie, demand + "&csrf=\(business.csrf)")
                 let thirdId = try #require(third.headers[.location]).replacingOccurrences(of: "/portal/demands/", with: "")
-                #expect(try await Self.post(client, "/portal/bank/demands/\(thirdId)/take-up", cookie: bank.cookie, "csrf=\(bank.csrf)").headers[.location]
-                        == "/portal/bank?done=taken_up")
-                let badRate = try await Self.post(client, "/portal/bank/demands/\(thirdId)/grant", cookie: bank.cookie,
-                                                  "amount_yuan=450000.50&term_months=12&rate_percent=4.355&csrf=\(bank.csrf)")
+                #expect(
+                    try await Self.post(client, "/portal/bank/demands/\(thirdId)/take-up", cookie: bank.cookie, "csrf=\(bank.csrf)")
+                        .headers[.location]
+                        == "/portal/bank?done=taken_up"
+                )
+                let badRate = try await Self.post(
+                    client,
+                    "/portal/bank/demands/\(thirdId)/grant",
+                    cookie: bank.cookie,
+                    "amount_yuan=450000.50&term_months=12&rate_percent=4.355&csrf=\(bank.csrf)"
+                )
                 let back = try #require(badRate.headers[.location])
                 #expect(back.hasPrefix("/portal/bank?error="))
-                #expect(String(buffer: try await client.execute(uri: back, method: .get, headers: [.cookie: bank.cookie]).body).contains("请填写金额"))
+                #expect(
+                    String(buffer: try await client.execute(uri: back, method: .get, headers: [.cookie: bank.cookie]).body).contains(
+                        "请填写金额"
+                    )
+                )
                 // A message only shows with this session's tag: a link from elsewhere cannot put words on the page.
-                let forged = try await client.execute(uri: "/portal/bank?error=Call+0513-0000+to+unlock&tag=abc", method: .get, headers: [.cookie: bank.cookie])
+                let forged = try await client.execute(
+                    uri: "/portal/bank?error=Call+0513-0000+to+unlock&tag=abc",
+                    method: .get,
+                    headers: [.cookie: bank.cookie]
+                )
                 #expect(!String(buffer: forged.body).contains("unlock"))
                 let otherTag = back.replacingOccurrences(of: "/portal/bank", with: "/portal")
-                #expect(!String(buffer: try await client.execute(uri: otherTag, method: .get, headers: [.cookie: business.cookie]).body).contains("请填写金额"),
-                        "another session's tag does not check")
-                let granted = try await Self.post(client, "/portal/bank/demands/\(thirdId)/grant", cookie: bank.cookie,
-                                                  "amount_yuan=450000.50&term_months=12&rate_percent=4.35&csrf=\(bank.csrf)")
+                #expect(
+                    !String(buffer: try await client.execute(uri: otherTag, method: .get, headers: [.cookie: business.cookie]).body)
+                        .contains("请填写金额"),
+                    "another session's tag does not check"
+                )
+                let granted = try await Self.post(
+                    client,
+                    "/portal/bank/demands/\(thirdId)/grant",
+                    cookie: bank.cookie,
+                    "amount_yuan=450000.50&term_months=12&rate_percent=4.35&csrf=\(bank.csrf)"
+                )
                 #expect(granted.headers[.location] == "/portal/bank?done=granted")
                 let terms: String = try await db.owner.scalar(
-                    "SELECT state || ' ' || granted_amount_fen || ' ' || granted_term_months || ' ' || granted_rate_bp FROM demand WHERE id = '\(thirdId)'")
+                    "SELECT state || ' ' || granted_amount_fen || ' ' || granted_term_months || ' ' || granted_rate_bp FROM demand WHERE id = '\(thirdId)'"
+                )
                 #expect(terms == "granted 45000050 12 435")
                 // The disbursement, from the same queue: not above the amount granted, not in the future.
                 let today = Day.todayInChina()
-                let tooMuch = try await Self.post(client, "/portal/bank/demands/\(thirdId)/disburse", cookie: bank.cookie,
-                                                  "amount_yuan=450000.51&disbursed_on=\(today)&csrf=\(bank.csrf)")
+                let tooMuch = try await Self.post(
+                    client,
+                    "/portal/bank/demands/\(thirdId)/disburse",
+                    cookie: bank.cookie,
+                    "amount_yuan=450000.51&disbursed_on=\(today)&csrf=\(bank.csrf)"
+                )
                 #expect(tooMuch.headers[.location]?.contains("error=") == true)
-                let future = try await Self.post(client, "/portal/bank/demands/\(thirdId)/disburse", cookie: bank.cookie,
-                                                 "amount_yuan=450000.50&disbursed_on=\(today.addingDays(1))&csrf=\(bank.csrf)")
+                let future = try await Self.post(
+                    client,
+                    "/portal/bank/demands/\(thirdId)/disburse",
+                    cookie: bank.cookie,
+                    "amount_yuan=450000.50&disbursed_on=\(today.addingDays(1))&csrf=\(bank.csrf)"
+                )
                 #expect(future.headers[.location]?.contains("error=") == true)
-                let paid = try await Self.post(client, "/portal/bank/demands/\(thirdId)/disburse", cookie: bank.cookie,
-                                               "amount_yuan=450000.50&disbursed_on=\(today)&csrf=\(bank.csrf)")
+                let paid = try await Self.post(
+                    client,
+                    "/portal/bank/demands/\(thirdId)/disburse",
+                    cookie: bank.cookie,
+                    "amount_yuan=450000.50&disbursed_on=\(today)&csrf=\(bank.csrf)"
+                )
                 #expect(paid.headers[.location] == "/portal/bank?done=disbursed")
                 let disbursed: String = try await db.owner.scalar(
-                    "SELECT state || ' ' || disbursed_amount_fen || ' ' || disbursed_on FROM demand WHERE id = '\(thirdId)'")
+                    "SELECT state || ' ' || disbursed_amount_fen || ' ' || disbursed_on FROM demand WHERE id = '\(thirdId)'"
+                )
                 #expect(disbursed == "disbursed 45000050 \(today)")
 
                 // The loan's monthly outcomes, reported from the loans page (the API's own function).
-                let loansPage = String(buffer: try await client.execute(uri: "/portal/bank/loans", method: .get, headers: [.cookie: bank.cookie]).body)
+                let loansPage = String(
+                    buffer: try await client.execute(uri: "/portal/bank/loans", method: .get, headers: [.cookie: bank.cookie]).body
+                )
                 #expect(loansPage.contains("/portal/bank/demands/\(thirdId)/outcome") && loansPage.contains("450,000.50"))
                 let month = String(today.description.prefix(7))
                 let nextMonth = String(today.addingDays(32).description.prefix(7))
-                let early = try await Self.post(client, "/portal/bank/demands/\(thirdId)/outcome", cookie: bank.cookie,
-                                                "month=\(nextMonth)&status=current&csrf=\(bank.csrf)")
+                let early = try await Self.post(
+                    client,
+                    "/portal/bank/demands/\(thirdId)/outcome",
+                    cookie: bank.cookie,
+                    "month=\(nextMonth)&status=current&csrf=\(bank.csrf)"
+                )
                 #expect(early.headers[.location]?.contains("error=") == true)  // a month not yet begun
-                let wrong = try await Self.post(client, "/portal/bank/demands/\(thirdId)/outcome", cookie: bank.cookie,
-                                                "month=\(month)&status=fine&csrf=\(bank.csrf)")
+                let wrong = try await Self.post(
+                    client,
+                    "/portal/bank/demands/\(thirdId)/outcome",
+                    cookie: bank.cookie,
+                    "month=\(month)&status=fine&csrf=\(bank.csrf)"
+                )
                 #expect(wrong.headers[.location]?.contains("error=") == true)
-                let reported = try await Self.post(client, "/portal/bank/demands/\(thirdId)/outcome", cookie: bank.cookie,
-                                                   "month=\(month)&status=overdue_30&csrf=\(bank.csrf)")
+                let reported = try await Self.post(
+                    client,
+                    "/portal/bank/demands/\(thirdId)/outcome",
+                    cookie: bank.cookie,
+                    "month=\(month)&status=overdue_30&csrf=\(bank.csrf)"
+                )
                 #expect(reported.headers[.location] == "/portal/bank/loans?done=outcome")
                 // Another bank may not report on this bank's loan.
                 let otherBank = try await Self.session(client, key: w.otherBankKey, page: "/portal/bank")
-                let foreign = try await Self.post(client, "/portal/bank/demands/\(thirdId)/outcome", cookie: otherBank.cookie,
-                                                  "month=\(month)&status=defaulted&csrf=\(otherBank.csrf)")
+                let foreign = try await Self.post(
+                    client,
+                    "/portal/bank/demands/\(thirdId)/outcome",
+                    cookie: otherBank.cookie,
+                    "month=\(month)&status=defaulted&csrf=\(otherBank.csrf)"
+                )
                 #expect(foreign.headers[.location]?.contains("error=") == true)
                 let outcomes: String = try await db.owner.scalar(
-                    "SELECT string_agg(month || ' ' || status, ',') FROM loan_outcome WHERE demand_id = '\(thirdId)'")
+                    "SELECT string_agg(month || ' ' || status, ',') FROM loan_outcome WHERE demand_id = '\(thirdId)'"
+                )
                 #expect(outcomes == "\(month) overdue_30")
                 let api = try await client.execute(uri: "/v1/demands/\(thirdId)/outcomes", method: .get, headers: bearer(w.bank))
                 #expect(String(buffer: api.body).contains("\"status\":\"overdue_30\""))
-                let shown = String(buffer: try await client.execute(uri: "/portal/bank/loans", method: .get, headers: [.cookie: bank.cookie]).body)
+                let shown = String(
+                    buffer: try await client.execute(uri: "/portal/bank/loans", method: .get, headers: [.cookie: bank.cookie]).body
+                )
                 #expect(shown.contains("逾期 30 天以上") || shown.contains("30+ days overdue"))
 
                 // Another business cannot see this one's demand, nor its report.
@@ -191,12 +297,21 @@ import TestSupport
                 let report = try #require(made.headers[.location])
                 #expect(try await client.execute(uri: report, method: .get, headers: [.cookie: business.cookie]).status == .ok)
                 #expect(try await client.execute(uri: report, method: .get, headers: [.cookie: other.cookie]).status == .notFound)
-                #expect(try await client.execute(uri: report + "/download", method: .get, headers: [.cookie: other.cookie]).status == .notFound)
+                #expect(
+                    try await client.execute(uri: report + "/download", method: .get, headers: [.cookie: other.cookie]).status == .notFound
+                )
                 // Nor revoke the business's authorisations.
                 let auth = try await w.grant(client, bank: w.bankId, scopes: ["profile"], purpose: "credit_line_review")
-                let stolen = try await Self.post(client, "/portal/authorisations/\(auth)/revoke", cookie: other.cookie, "csrf=\(other.csrf)")
+                let stolen = try await Self.post(
+                    client,
+                    "/portal/authorisations/\(auth)/revoke",
+                    cookie: other.cookie,
+                    "csrf=\(other.csrf)"
+                )
                 #expect(stolen.status == .seeOther && stolen.headers[.location]?.contains("error=") == true)
-                let live: Int = try await db.owner.scalar("SELECT count(*)::int FROM authorisation WHERE id = '\(auth)' AND revoked_at IS NULL")
+                let live: Int = try await db.owner.scalar(
+                    "SELECT count(*)::int FROM authorisation WHERE id = '\(auth)' AND revoked_at IS NULL"
+                )
                 #expect(live == 1)
                 // Signing out needs the token too, and ends the session.
                 #expect(try await Self.post(client, "/portal/logout", cookie: business.cookie, "csrf=nope").status == .forbidden)
@@ -224,12 +339,15 @@ import TestSupport
                     ["expect_path": "/portal"], ["expect_text": "信用体检"], ["expect_text": "如何提升等级"], ["shot": "portal-checkup"],
                     ["eval": "document.querySelectorAll('svg[role=img] > title').length >= 1", "equals": true],
                     // English, and back.
-                    ["click": "a[href^='/portal/lang?to=en']"], ["expect_text": "Credit check-up"], ["expect_text": "What would raise my grade"],
+                    ["click": "a[href^='/portal/lang?to=en']"], ["expect_text": "Credit check-up"],
+                    ["expect_text": "What would raise my grade"],
                     ["click": "a[href^='/portal/lang?to=zh']"], ["expect_text": "信用体检"],
                     // Who looked at me: authorise another bank from the page, then revoke it, confirming.
                     ["go": "/portal/access"], ["tap": "details.card summary"], ["eval": Self.labelled, "equals": true],
-                    ["fill": "#bank", "value": w.otherBankId.uuidString.lowercased()], ["fill": "#apurpose", "value": "credit_line_review"],
-                    ["click": "form[action='/portal/authorisations'] button[type=submit]"], ["expect_text": "已授权"], ["expect_text": "Other bank"],
+                    ["fill": "#bank", "value": w.otherBankId.uuidString.lowercased()],
+                    ["fill": "#apurpose", "value": "credit_line_review"],
+                    ["click": "form[action='/portal/authorisations'] button[type=submit]"], ["expect_text": "已授权"],
+                    ["expect_text": "Other bank"],
                     ["click": "a.btn.danger"], ["expect_text": "确认撤销"],
                     ["click": "form[action$='/revoke'] button[type=submit]"], ["expect_path": "/portal/access"], ["expect_text": "授权已撤销"],
                     ["shot": "portal-access"],
@@ -240,16 +358,19 @@ import TestSupport
                     ["eval": "document.querySelector('form[action=\"/portal/demands\"]').checkValidity()", "equals": true],
                     ["shot": "portal-financing"],
                     ["click": "form[action='/portal/demands'] button[type=submit]"], ["expect_path": "/portal/demands/"],
-                    ["expect_text": "Grade C and up"], ["expect_text": "差一点匹配"], ["expect_text": "Grade A only"], ["expect_text": "最低信用等级 A；您的等级 B"],
+                    ["expect_text": "Grade C and up"], ["expect_text": "差一点匹配"], ["expect_text": "Grade A only"],
+                    ["expect_text": "最低信用等级 A；您的等级 B"],
                     ["shot": "portal-demand"],
                     // Object to a record from its row; make a commitment; produce a signed report.
                     ["go": "/portal"], ["click": "a[href^='/portal/objections/new']"], ["eval": Self.labelled, "equals": true],
                     ["fill": "#reason", "value": "该月已足额缴纳"], ["click": "form[action='/portal/objections'] button[type=submit]"],
                     ["expect_path": "/portal/governance"], ["expect_text": "异议已提交"],
-                    ["fill": "#kind", "value": "utilities_on_time"], ["fill": "#months", "value": "3"], ["eval": Self.labelled, "equals": true],
+                    ["fill": "#kind", "value": "utilities_on_time"], ["fill": "#months", "value": "3"],
+                    ["eval": Self.labelled, "equals": true],
                     ["click": "form[action='/portal/commitments'] button[type=submit]"], ["expect_text": "承诺已作出"], ["expect_text": "进行中"],
                     ["shot": "portal-governance"],
-                    ["go": "/portal/reports"], ["click": "form[action='/portal/reports'] button[type=submit]"], ["expect_path": "/portal/reports/XYD-"],
+                    ["go": "/portal/reports"], ["click": "form[action='/portal/reports'] button[type=submit]"],
+                    ["expect_path": "/portal/reports/XYD-"],
                     ["expect_text": "报告编号"], ["expect_text": "/verification"], ["shot": "portal-report"],
                     ["go": "/portal"], ["expect_text": "有争议"],
                     ["click": "header form button[type=submit]"], ["expect_path": "/portal/login"],
@@ -258,7 +379,8 @@ import TestSupport
                     ["expect_text": "剩 "], ["click": "form[action$='/take-up'] button[type=submit]"], ["expect_text": "已受理该需求"],
                     ["eval": Self.labelled, "equals": true],
                     ["fill": "select[name=reason]", "value": "high_existing_debt"], ["fill": "textarea[name=text]", "value": "负债率超过 70%"],
-                    ["eval": "document.querySelectorAll('details').forEach(d => d.open = true) || true", "equals": true], ["shot": "portal-bank"],
+                    ["eval": "document.querySelectorAll('details').forEach(d => d.open = true) || true", "equals": true],
+                    ["shot": "portal-bank"],
                     ["click": "form[action$='/decline'] button[type=submit]"], ["expect_text": "已拒绝"],
                     ["go": "/portal/bank/events"], ["expect_status": 200],
                     ["click": "header form button[type=submit]"],
@@ -273,17 +395,26 @@ import TestSupport
                 try JSONSerialization.data(withJSONObject: steps).write(to: file)
                 let shots = ProcessInfo.processInfo.environment["XYD_SCREENSHOT_DIR"]
                 let child = try ChildProcess.launch(
-                    "python3", [repositoryRoot.appendingPathComponent("ops/browser.py").path, "--base", "http://127.0.0.1:\(client.port!)",
-                                "--steps", file.path] + (shots.map { ["--screenshots", $0] } ?? []))
+                    "python3",
+                    [
+                        repositoryRoot.appendingPathComponent("ops/browser.py").path, "--base", "http://127.0.0.1:\(client.port!)",
+                        "--steps", file.path,
+                    ] + (shots.map { ["--screenshots", $0] } ?? [])
+                )
                 let status = try await child.wait()
                 #expect(status == 0, "ops/browser.py: \(child.errorOutput())")
                 struct Walk: Decodable {
-                    struct Step: Decodable { let ok: Bool; let error: String? }
+                    struct Step: Decodable {
+                        let ok: Bool
+                        let error: String?
+                    }
                     let steps: [Step]
                     let ok: Bool
                 }
                 let walk = try JSONDecoder().decode(Walk.self, from: Data(child.output().utf8))
-                let failure = walk.ok ? "" : "step \(walk.steps.count) of \(steps.count): \(walk.steps.last?.error ?? "") — \(steps[walk.steps.count - 1])"
+                let failure =
+                    walk.ok
+                    ? "" : "step \(walk.steps.count) of \(steps.count): \(walk.steps.last?.error ?? "") — \(steps[walk.steps.count - 1])"
                 #expect(failure.isEmpty, "\(failure)")
                 #expect(walk.steps.count == steps.count)
                 // What the pages did, the database holds.
@@ -293,7 +424,9 @@ import TestSupport
                 let commitments: Int = try await db.owner.scalar("SELECT count(*)::int FROM commitment WHERE kind = 'utilities_on_time'")
                 let reports: Int = try await db.owner.scalar("SELECT count(*)::int FROM report")
                 #expect(objections == 1 && commitments == 1 && reports == 1)
-                let revoked: Int = try await db.owner.scalar("SELECT count(*)::int FROM authorisation WHERE purpose = 'credit_line_review' AND revoked_at IS NOT NULL")
+                let revoked: Int = try await db.owner.scalar(
+                    "SELECT count(*)::int FROM authorisation WHERE purpose = 'credit_line_review' AND revoked_at IS NOT NULL"
+                )
                 #expect(revoked == 1)
             }
         }

@@ -3,8 +3,9 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import Testing
 import TestSupport
+import Testing
+
 @testable import Server
 
 /// Every error is application/problem+json with a stable type, a title and the request id.
@@ -31,11 +32,15 @@ import TestSupport
             try await app.test(.router) { client in
                 try check(
                     try await client.execute(uri: "/v1/orgs", method: .post, headers: op.merging(.json), body: jsonBody("{\"kind\":")),
-                    .badRequest, path: "/v1/orgs")
+                    .badRequest,
+                    path: "/v1/orgs"
+                )
                 try check(try await client.execute(uri: "/v1/orgs", method: .get), .unauthorized, path: "/v1/orgs")
                 try check(
                     try await client.execute(uri: "/v1/orgs", method: .get, headers: bearer(keys.byKind[.bank]!)),
-                    .forbidden, path: "/v1/orgs")
+                    .forbidden,
+                    path: "/v1/orgs"
+                )
                 try check(try await client.execute(uri: "/nowhere", method: .get), .notFound, path: "/nowhere")
                 let notAllowed = try await client.execute(uri: "/v1/orgs", method: .put, headers: op)
                 try check(notAllowed, .methodNotAllowed, path: "/v1/orgs")
@@ -43,16 +48,29 @@ import TestSupport
                 let big = String(repeating: "x", count: 4096)
                 try check(
                     try await client.execute(
-                        uri: "/v1/orgs", method: .post, headers: op.merging(.json),
-                        body: jsonBody(#"{"kind":"bank","name":"\#(big)"}"#)),
-                    .payloadTooLarge, path: "/v1/orgs")
+                        uri: "/v1/orgs",
+                        method: .post,
+                        headers: op.merging(.json),
+                        body: jsonBody(#"{"kind":"bank","name":"\#(big)"}"#)
+                    ),
+                    .payloadTooLarge,
+                    path: "/v1/orgs"
+                )
                 try check(
                     try await client.execute(
-                        uri: "/v1/orgs", method: .post, headers: op.merging([.contentType: "text/plain"]), body: jsonBody("hi")),
-                    .unsupportedMediaType, path: "/v1/orgs")
+                        uri: "/v1/orgs",
+                        method: .post,
+                        headers: op.merging([.contentType: "text/plain"]),
+                        body: jsonBody("hi")
+                    ),
+                    .unsupportedMediaType,
+                    path: "/v1/orgs"
+                )
                 try check(
                     try await client.execute(uri: "/v1/orgs/not-a-uuid", method: .get, headers: op),
-                    .notFound, path: "/v1/orgs/not-a-uuid")
+                    .notFound,
+                    path: "/v1/orgs/not-a-uuid"
+                )
             }
         }
     }

@@ -6,8 +6,8 @@ import HummingbirdTesting
 import NIOCore
 import Server
 import Store
-import Testing
 import TestSupport
+import Testing
 
 /// A small market written straight into the tables, whose figures are computed by hand below.
 struct StatWorld: Sendable {
@@ -32,21 +32,38 @@ struct StatWorld: Sendable {
         let keys = try await Keys.make(db)
         var loans: [Loan] = []
         // 320614: eight businesses, each a disbursed loan with an outcome (scores and bad flags below).
-        let scored: [(Int, Bool)] = [(820, false), (760, false), (700, true), (690, false), (640, false), (600, true), (560, false), (520, true)]
+        let scored: [(Int, Bool)] = [
+            (820, false), (760, false), (700, true), (690, false), (640, false), (600, true), (560, false), (520, true),
+        ]
         for (i, (score, bad)) in scored.enumerated() {
-            loans.append(Loan(uscc: uscc(i), district: "320614", state: "disbursed", amount: 100_000_000, disbursed: 90_000_000, score: score, bad: bad))
+            loans.append(
+                Loan(
+                    uscc: uscc(i),
+                    district: "320614",
+                    state: "disbursed",
+                    amount: 100_000_000,
+                    disbursed: 90_000_000,
+                    score: score,
+                    bad: bad
+                )
+            )
         }
         // 320602: six businesses in every other state (the one taken up not yet due for a decision:
         // the server's market sweep would return it to the pool).
         for (i, state) in ["open", "taken_up", "granted", "declined", "declined", "withdrawn"].enumerated() {
-            loans.append(Loan(uscc: uscc(20 + i), district: "320602", state: state, amount: 200_000_000, disbursed: 0, score: 700, bad: nil))
+            loans.append(
+                Loan(uscc: uscc(20 + i), district: "320602", state: state, amount: 200_000_000, disbursed: 0, score: 700, bad: nil)
+            )
         }
         // 320612: three businesses: too few to show, and 320602 hidden with it (the total would reveal it).
         for i in 0..<3 {
-            loans.append(Loan(uscc: uscc(40 + i), district: "320612", state: "open", amount: 50_000_000, disbursed: 0, score: 650, bad: nil))
+            loans.append(
+                Loan(uscc: uscc(40 + i), district: "320612", state: "open", amount: 50_000_000, disbursed: 0, score: 650, bad: nil)
+            )
         }
         loans += extra
-        let bank = keys.orgIds[.bank]!, enterprise = keys.orgIds[.enterprise]!
+        let bank = keys.orgIds[.bank]!
+        let enterprise = keys.orgIds[.enterprise]!
         for l in loans {
             let takenUp = ["taken_up", "granted", "declined", "disbursed"].contains(l.state)
             let decided = ["granted", "declined", "disbursed"].contains(l.state)
@@ -67,7 +84,8 @@ struct StatWorld: Sendable {
                     RETURNING id)
                 INSERT INTO loan_outcome (demand_id, month, status, reported_by)
                 SELECT id, '2026-11', \(l.bad == true ? "'defaulted'" : "'current'"), '\(bank)' FROM d WHERE \(l.bad != nil)
-                """)
+                """
+            )
         }
         return StatWorld(keys: keys, loans: loans)
     }
@@ -97,14 +115,22 @@ struct StatWorld: Sendable {
 
     static func decodeTable(_ r: TestResponse) throws -> Table {
         let v = try JSONParser.parse(String(buffer: r.body))
-        guard case .array(let columns)? = v["columns"], case .array(let rows)? = v["rows"] else { throw TestSetupError("not a table: \(v.jsonText)") }
-        return Table(table: v["table"]?.stringValue ?? "",
-                     columns: columns.map { ["name": $0["name"]?.stringValue ?? "", "unit": $0["unit"]?.stringValue ?? ""] },
-                     rows: rows.map(Table.Row.init), total: v["total"].flatMap { $0 == .null ? nil : Table.Row($0) },
-                     notes: { if case .array(let n)? = v["notes"] { n.compactMap(\.stringValue) } else { [] } }())
+        guard case .array(let columns)? = v["columns"], case .array(let rows)? = v["rows"] else {
+            throw TestSetupError("not a table: \(v.jsonText)")
+        }
+        return Table(
+            table: v["table"]?.stringValue ?? "",
+            columns: columns.map { ["name": $0["name"]?.stringValue ?? "", "unit": $0["unit"]?.stringValue ?? ""] },
+            rows: rows.map(Table.Row.init),
+            total: v["total"].flatMap { $0 == .null ? nil : Table.Row($0) },
+            notes: { if case .array(let n)? = v["notes"] { n.compactMap(\.stringValue) } else { [] } }()
+        )
     }
 
-    static let routes = ["funnel", "timing", "declines", "banks", "quality", "grades", "applicant-grades", "commitments", "governance", "stability", "separation", "segments"]
+    static let routes = [
+        "funnel", "timing", "declines", "banks", "quality", "grades", "applicant-grades", "commitments", "governance", "stability",
+        "separation", "segments",
+    ]
 
     @Test func theFunnelEqualsTheHandCountWithSmallCellsHidden() async throws {
         try await TestDatabase.with { db in
@@ -133,7 +159,9 @@ struct StatWorld: Sendable {
                 #expect(byKey["320602"]?.suppressed == true)
                 // The total counts everything: 17 posted (→ 15); taken up 8 + 4 = 12 (→ 10); granted 8 + 1 = 9 (→ 10); disbursed 8 (→ 10).
                 let total = try #require(t.total)
-                #expect(total.int("posted") == 15 && total.int("taken_up") == 10 && total.int("granted") == 10 && total.int("disbursed") == 10)
+                #expect(
+                    total.int("posted") == 15 && total.int("taken_up") == 10 && total.int("granted") == 10 && total.int("disbursed") == 10
+                )
                 // ¥8,000,000 + ¥12,000,000 + ¥1,500,000 = ¥21,500,000 → ¥22,000,000 (half rounds up).
                 #expect(total.int("posted_fen") == 2_200_000_000)
                 #expect(t.notes.contains(Rounding.note))
@@ -166,7 +194,10 @@ struct StatWorld: Sendable {
 
                 // Applicants' grades at posting: all seventeen (→ 15) were B in October.
                 let applicants = try Self.decodeTable(try await get("/v1/regulator/applicant-grades"))
-                #expect(applicants.rows.map(\.key) == ["2026-10"] && applicants.rows[0].int("B") == 15 && applicants.rows[0].int("enterprises") == 15)
+                #expect(
+                    applicants.rows.map(\.key) == ["2026-10"] && applicants.rows[0].int("B") == 15
+                        && applicants.rows[0].int("enterprises") == 15
+                )
 
                 // Banks: the test bank matched nothing through authorisations here but holds 12 demands (→ 10).
                 let banks = try Self.decodeTable(try await get("/v1/regulator/banks"))
@@ -180,7 +211,8 @@ struct StatWorld: Sendable {
             let w = try await StatWorld.make(db)
             try await Stats.refresh(db.app, today: Day(year: 2026, month: 11, day: 2)!)
             try await buildApplication(try testConfig(db)).test(.router) { client in
-                let identifiers = w.loans.map(\.uscc) + [w.keys.orgIds[.enterprise]!.uuidString.lowercased(), w.keys.orgIds[.enterprise]!.uuidString]
+                let identifiers =
+                    w.loans.map(\.uscc) + [w.keys.orgIds[.enterprise]!.uuidString.lowercased(), w.keys.orgIds[.enterprise]!.uuidString]
                 for route in Self.routes {
                     let path = "/v1/regulator/\(route)"
                     for kind in OrgKind.allCases where kind != .regulator {
@@ -189,9 +221,14 @@ struct StatWorld: Sendable {
                     }
                     let json = try await client.execute(uri: path, method: .get, headers: bearer(w.keys.byKind[.regulator]!))
                     #expect(json.status == .ok, "\(path): \(String(buffer: json.body))")
-                    let csv = try await client.execute(uri: path, method: .get, headers: bearer(w.keys.byKind[.regulator]!).merging([.accept: "text/csv"]))
+                    let csv = try await client.execute(
+                        uri: path,
+                        method: .get,
+                        headers: bearer(w.keys.byKind[.regulator]!).merging([.accept: "text/csv"])
+                    )
                     #expect(csv.headers[.contentType]?.hasPrefix("text/csv") == true)
-                    let jsonText = String(buffer: json.body), csvText = String(buffer: csv.body)
+                    let jsonText = String(buffer: json.body)
+                    let csvText = String(buffer: csv.body)
                     for id in identifiers {
                         #expect(!jsonText.contains(id) && !csvText.contains(id), "\(path) names \(id)")
                     }
@@ -215,7 +252,9 @@ struct StatWorld: Sendable {
                         #expect(Array(fields.dropFirst()) == expected, "\(path) \(row.key)")
                     }
                 }
-                #expect(try await db.owner.scalar("SELECT count(*)::int FROM audit_log WHERE action = 'stats.read'") == Self.routes.count * 2)
+                #expect(
+                    try await db.owner.scalar("SELECT count(*)::int FROM audit_log WHERE action = 'stats.read'") == Self.routes.count * 2
+                )
             }
         }
     }
@@ -233,20 +272,27 @@ struct StatWorld: Sendable {
                                          records, as_of_day, data_as_of)
                     VALUES ('\(StatWorld.uscc(i))', 'test-1', \(i < 5 ? 720 : 540), \(i < 5 ? "'B'" : "'C'"), false, '{}', '[]', '{}', '{}', 24, 10,
                             current_date, now())
-                    """)
+                    """
+                )
             }
             try await Stats.refresh(db.app)  // the baseline: the version's first distribution
-            try await db.owner.execute("UPDATE profile SET score = 540, grade = 'C' WHERE uscc IN ('\(StatWorld.uscc(0))', '\(StatWorld.uscc(1))', '\(StatWorld.uscc(2))')")
+            try await db.owner.execute(
+                "UPDATE profile SET score = 540, grade = 'C' WHERE uscc IN ('\(StatWorld.uscc(0))', '\(StatWorld.uscc(1))', '\(StatWorld.uscc(2))')"
+            )
             try await Stats.refresh(db.app)
             // By hand: shares (0.5, 0.5) then (0.8, 0.2): (0.8 − 0.5)·ln(0.8/0.5) + (0.2 − 0.5)·ln(0.2/0.5).
             let expected = 0.3 * log(1.6) + (-0.3) * log(0.4)
             try await buildApplication(try testConfig(db)).test(.router) { client in
-                let t = try Self.decodeTable(try await client.execute(uri: "/v1/regulator/stability", method: .get, headers: bearer(keys.byKind[.regulator]!)))
+                let t = try Self.decodeTable(
+                    try await client.execute(uri: "/v1/regulator/stability", method: .get, headers: bearer(keys.byKind[.regulator]!))
+                )
                 let score = try #require(t.rows.first { $0.key == "score" })
                 #expect(score.values["psi"]?.numberText == String(format: "%.4f", expected))
                 #expect(score.values["level"]?.stringValue == "red")  // 0.42 ≥ 0.25
                 #expect(score.int("enterprises") == 10)
-                let grades = try Self.decodeTable(try await client.execute(uri: "/v1/regulator/grades", method: .get, headers: bearer(keys.byKind[.regulator]!)))
+                let grades = try Self.decodeTable(
+                    try await client.execute(uri: "/v1/regulator/grades", method: .get, headers: bearer(keys.byKind[.regulator]!))
+                )
                 // This month: B 2 (hidden, fewer than 5), C 8 (hidden as its complement, the month's total being shown).
                 let month = try #require(grades.rows.first)
                 #expect(month.values["B"]?.stringValue == "suppressed" && month.values["C"]?.stringValue == "suppressed")
@@ -266,8 +312,10 @@ struct StatWorld: Sendable {
                     try await db.owner.scalar("SELECT min(refreshed_at) FROM stat_refresh", as: Date.self) > before
                 }
                 func posted() async throws -> Int64? {
-                    try Self.decodeTable(try await client.execute(uri: "/v1/regulator/funnel", method: .get, headers: bearer(w.keys.byKind[.regulator]!)))
-                        .total?.int("posted")
+                    try Self.decodeTable(
+                        try await client.execute(uri: "/v1/regulator/funnel", method: .get, headers: bearer(w.keys.byKind[.regulator]!))
+                    )
+                    .total?.int("posted")
                 }
                 #expect(try await posted() == 15)  // 17, rounded
                 // A demand more (18 → 20): not in the figures until the tables are rebuilt, then at once.
@@ -275,7 +323,8 @@ struct StatWorld: Sendable {
                     """
                     INSERT INTO demand (uscc, enterprise_org_id, amount_fen, term_months, purpose, collateral_offered, first_loan, expires_at, take_up_due_on)
                     VALUES ('\(StatWorld.uscc(60))', '\(w.keys.orgIds[.enterprise]!)', 100, 12, 'x', false, false, now() + interval '30 days', current_date)
-                    """)
+                    """
+                )
                 #expect(try await posted() == 15)
                 try await Stats.refresh(db.app)
                 #expect(try await posted() == 20)
@@ -290,8 +339,16 @@ struct StatWorld: Sendable {
     @Test func aHiddenCellCannotBeRebuiltByDifferencingShownFigures() async throws {
         try await TestDatabase.with { db in
             // One more business in 320614, alone in September: ¥350,000.
-            let lone = StatWorld.Loan(uscc: StatWorld.uscc(50), district: "320614", state: "open", amount: 35_000_000, disbursed: 0, score: 700,
-                                      bad: nil, posted: "2026-09-14")
+            let lone = StatWorld.Loan(
+                uscc: StatWorld.uscc(50),
+                district: "320614",
+                state: "open",
+                amount: 35_000_000,
+                disbursed: 0,
+                score: 700,
+                bad: nil,
+                posted: "2026-09-14"
+            )
             let w = try await StatWorld.make(db, extra: [lone])
             try await Stats.refresh(db.app, today: Day(year: 2026, month: 11, day: 2)!)
             try await buildApplication(try testConfig(db)).test(.router) { client in
@@ -307,7 +364,8 @@ struct StatWorld: Sendable {
                 let both = try #require(try await table("/v1/regulator/funnel?district=320614&from=2026-09&to=2026-10").total)
                 let october = try #require(try await table("/v1/regulator/funnel?district=320614&from=2026-10&to=2026-10").total)
                 for (column, truth) in [("posted", 1), ("posted_fen", 35_000_000), ("enterprises", 1)] as [(String, Int64)] {
-                    let a = try #require(both.int(column)), b = try #require(october.int(column))
+                    let a = try #require(both.int(column))
+                    let b = try #require(october.int(column))
                     #expect(a - b != truth, "\(column): \(a) − \(b) gives the hidden September back")
                 }
                 // The whole city less the districts that are shown, each fetched on its own filter:
@@ -322,11 +380,14 @@ struct StatWorld: Sendable {
                 }
                 // Each read is audited with what it asked for.
                 let audited: Int = try await db.owner.scalar(
-                    "SELECT count(*)::int FROM audit_log WHERE action = 'stats.read' AND detail->>'filters' = 'from=2026-09 to=2026-10 district=320614'")
+                    "SELECT count(*)::int FROM audit_log WHERE action = 'stats.read' AND detail->>'filters' = 'from=2026-09 to=2026-10 district=320614'"
+                )
                 #expect(audited == 1)
                 // And the rule behind it, on every table regulators may filter, with filters that cut
                 // the figures small: every count a multiple of 5, every amount of ¥1,000,000.
-                let filters = ["", "?district=320614", "?district=320602&from=2026-09", "?from=2026-10&to=2026-10", "?size=small&by=district"]
+                let filters = [
+                    "", "?district=320614", "?district=320602&from=2026-09", "?from=2026-10&to=2026-10", "?size=small&by=district",
+                ]
                 for route in ["funnel", "timing", "declines", "banks", "applicant-grades", "separation", "segments"] {
                     for f in filters where !(route != "funnel" && f.contains("by=")) {
                         let t = try await table("/v1/regulator/\(route)\(f)")
@@ -348,14 +409,30 @@ struct StatWorld: Sendable {
 
     /// Splits one CSV line (RFC 4180 quoting).
     static func csvFields(_ line: String) -> [String] {
-        var fields: [String] = [], current = "", quoted = false
+        var fields: [String] = []
+        var current = ""
+        var quoted = false
         var chars = Array(line)[...]
         while let ch = chars.popFirst() {
             if quoted {
                 if ch == "\"" {
-                    if chars.first == "\"" { current.append("\""); chars.removeFirst() } else { quoted = false }
-                } else { current.append(ch) }
-            } else if ch == "\"" { quoted = true } else if ch == "," { fields.append(current); current = "" } else { current.append(ch) }
+                    if chars.first == "\"" {
+                        current.append("\"")
+                        chars.removeFirst()
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    current.append(ch)
+                }
+            } else if ch == "\"" {
+                quoted = true
+            } else if ch == "," {
+                fields.append(current)
+                current = ""
+            } else {
+                current.append(ch)
+            }
         }
         fields.append(current)
         return fields

@@ -6,13 +6,19 @@ import Hummingbird
 import HummingbirdTesting
 import Server
 import Store
-import Testing
 import TestSupport
+import Testing
 
 /// The findings of the outside security probe (issue 15), each reproduced as the attack it was.
 @Suite struct SecurityTests {
     struct Created: Decodable { let id: UUID }
-    struct Outcomes: Decodable { struct O: Decodable { let month: String; let status: String }; let items: [O] }
+    struct Outcomes: Decodable {
+        struct O: Decodable {
+            let month: String
+            let status: String
+        }
+        let items: [O]
+    }
 
     /// A demand matched to the bank and the other bank (both publish an open product).
     func matchedToTwoBanks(_ client: some TestClientProtocol, _ w: CreditWorld) async throws -> UUID {
@@ -34,32 +40,72 @@ import TestSupport
                 #expect(try await post(client, w.bank, "/v1/demands/\(id)/take-up").status == .ok)
                 // The other bank's demand authorisation ended with the take-up (6): its profile read is denied.
                 let read = try await client.execute(
-                    uri: "/v1/enterprises/\(CreditWorld.uscc)/profile?purpose=loan_application", method: .get, headers: bearer(w.otherBankKey))
+                    uri: "/v1/enterprises/\(CreditWorld.uscc)/profile?purpose=loan_application",
+                    method: .get,
+                    headers: bearer(w.otherBankKey)
+                )
                 #expect(read.status == .forbidden, "\(String(buffer: read.body))")
-                #expect(try await post(client, w.bank, "/v1/demands/\(id)/grant", #"{"amount_fen": 20000000, "term_months": 12, "rate_bp": 450}"#).status == .ok)
-                #expect(try await post(client, w.bank, "/v1/demands/\(id)/disburse", "{\"amount_fen\": 20000000, \"disbursed_on\": \"\(today)\"}").status == .ok)
-                #expect(try await post(client, w.bank, "/v1/demands/\(id)/outcomes", "{\"month\": \"\(MonthIndex(today))\", \"status\": \"overdue_30\"}").status == .ok)
+                #expect(
+                    try await post(
+                        client,
+                        w.bank,
+                        "/v1/demands/\(id)/grant",
+                        #"{"amount_fen": 20000000, "term_months": 12, "rate_bp": 450}"#
+                    ).status == .ok
+                )
+                #expect(
+                    try await post(
+                        client,
+                        w.bank,
+                        "/v1/demands/\(id)/disburse",
+                        "{\"amount_fen\": 20000000, \"disbursed_on\": \"\(today)\"}"
+                    ).status == .ok
+                )
+                #expect(
+                    try await post(
+                        client,
+                        w.bank,
+                        "/v1/demands/\(id)/outcomes",
+                        "{\"month\": \"\(MonthIndex(today))\", \"status\": \"overdue_30\"}"
+                    ).status == .ok
+                )
 
                 // The competitor: the outcomes are absent (1), and so is the demand — no state told (11).
                 let theirs = try await client.execute(uri: "/v1/demands/\(id)/outcomes", method: .get, headers: bearer(w.otherBankKey))
                 #expect(theirs.status == .notFound, "\(String(buffer: theirs.body))")
                 #expect(!String(buffer: theirs.body).contains("overdue"))
-                let bodies = ["decline": #"{"reason": "other"}"#, "disburse": "{\"amount_fen\": 1, \"disbursed_on\": \"\(today)\"}",
-                              "grant": #"{"amount_fen": 1, "term_months": 12, "rate_bp": 450}"#]
+                let bodies = [
+                    "decline": #"{"reason": "other"}"#, "disburse": "{\"amount_fen\": 1, \"disbursed_on\": \"\(today)\"}",
+                    "grant": #"{"amount_fen": 1, "term_months": 12, "rate_bp": 450}"#,
+                ]
                 for verb in ["take-up", "pass", "grant", "decline", "disburse"] {
                     let r = try await post(client, w.otherBankKey, "/v1/demands/\(id)/\(verb)", bodies[verb])
                     #expect(r.status == .notFound, "\(verb): \(String(buffer: r.body))")
                     #expect(!String(buffer: r.body).contains("disbursed"), "\(verb)")
                 }
                 // The lender reads them, and the read is audited against the business.
-                let mine = try decodeJSON(Outcomes.self, try await client.execute(uri: "/v1/demands/\(id)/outcomes", method: .get, headers: bearer(w.bank)))
+                let mine = try decodeJSON(
+                    Outcomes.self,
+                    try await client.execute(uri: "/v1/demands/\(id)/outcomes", method: .get, headers: bearer(w.bank))
+                )
                 #expect(mine.items.map(\.status) == ["overdue_30"])
                 let audited: Int = try await db.owner.scalar(
-                    "SELECT count(*)::int FROM audit_log WHERE action = 'loan.outcomes_read' AND subject_uscc = '\(CreditWorld.uscc)' AND actor_org_id = '\(w.bankId)'")
+                    "SELECT count(*)::int FROM audit_log WHERE action = 'loan.outcomes_read' AND subject_uscc = '\(CreditWorld.uscc)' AND actor_org_id = '\(w.bankId)'"
+                )
                 #expect(audited == 1)
                 // Every authorisation of the demand has ended, and the business is told why.
-                struct List: Decodable { struct A: Decodable { let bank_org_id: UUID; let status: String; let revoked_by: String? }; let items: [A] }
-                let auths = try decodeJSON(List.self, try await client.execute(uri: "/v1/me/authorisations", method: .get, headers: bearer(w.business)))
+                struct List: Decodable {
+                    struct A: Decodable {
+                        let bank_org_id: UUID
+                        let status: String
+                        let revoked_by: String?
+                    }
+                    let items: [A]
+                }
+                let auths = try decodeJSON(
+                    List.self,
+                    try await client.execute(uri: "/v1/me/authorisations", method: .get, headers: bearer(w.business))
+                )
                 #expect(auths.items.first { $0.bank_org_id == w.otherBankId }?.revoked_by == "demand_taken_up")
                 #expect(auths.items.first { $0.bank_org_id == w.bankId }?.revoked_by == "demand_closed")
                 #expect(auths.items.allSatisfy { $0.status == "revoked" })
@@ -89,7 +135,8 @@ import TestSupport
                 try await eventually("the other bank authorised again") {
                     _ = try await Demands.rematch(db.app)
                     let live: Int = try await db.owner.scalar(
-                        "SELECT count(*)::int FROM authorisation WHERE demand_id = '\(id)' AND bank_org_id = '\(w.otherBankId)' AND revoked_at IS NULL")
+                        "SELECT count(*)::int FROM authorisation WHERE demand_id = '\(id)' AND bank_org_id = '\(w.otherBankId)' AND revoked_at IS NULL"
+                    )
                     return live == 1
                 }
                 #expect(try await post(client, w.otherBankKey, "/v1/demands/\(id)/take-up").status == .ok)
@@ -116,9 +163,26 @@ import TestSupport
                     for step in steps {
                         switch step {
                         case "withdraw": #expect(try await post(client, w.business, "/v1/me/demands/\(id)/withdraw").status == .ok)
-                        case "grant": #expect(try await post(client, w.bank, "/v1/demands/\(id)/grant", #"{"amount_fen": 20000000, "term_months": 12, "rate_bp": 450}"#).status == .ok)
-                        case "disburse": #expect(try await post(client, w.bank, "/v1/demands/\(id)/disburse", "{\"amount_fen\": 1, \"disbursed_on\": \"\(today)\"}").status == .ok)
-                        case "decline": #expect(try await post(client, w.bank, "/v1/demands/\(id)/decline", #"{"reason": "other"}"#).status == .ok)
+                        case "grant":
+                            #expect(
+                                try await post(
+                                    client,
+                                    w.bank,
+                                    "/v1/demands/\(id)/grant",
+                                    #"{"amount_fen": 20000000, "term_months": 12, "rate_bp": 450}"#
+                                ).status == .ok
+                            )
+                        case "disburse":
+                            #expect(
+                                try await post(
+                                    client,
+                                    w.bank,
+                                    "/v1/demands/\(id)/disburse",
+                                    "{\"amount_fen\": 1, \"disbursed_on\": \"\(today)\"}"
+                                ).status == .ok
+                            )
+                        case "decline":
+                            #expect(try await post(client, w.bank, "/v1/demands/\(id)/decline", #"{"reason": "other"}"#).status == .ok)
                         case "expire":
                             try await db.owner.execute("UPDATE demand SET expires_at = now() - interval '1 second' WHERE id = '\(id)'")
                             _ = try await Demands.sweep(db.app)
@@ -137,7 +201,8 @@ import TestSupport
                     Issue.record("the rebuild failed: \(String(reflecting: error))")
                 }
                 let nulls: Int = try await db.owner.scalar(
-                    "SELECT count(*)::int FROM stat_demand WHERE take_up_overdue IS NULL OR decision_overdue IS NULL")
+                    "SELECT count(*)::int FROM stat_demand WHERE take_up_overdue IS NULL OR decision_overdue IS NULL"
+                )
                 #expect(nulls == 0)
                 #expect(try await db.owner.scalar("SELECT count(*)::int FROM stat_demand") == paths.count)
                 // Withdrawal stops the decision clock: late only if the bank was late by then.
@@ -157,24 +222,41 @@ import TestSupport
                 // The demands table's rebuild now fails (as a NULL did in the probe).
                 do {
                     try await db.owner.execute(
-                        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused for the test'; END $$")
+                        "CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused for the test'; END $$"
+                    )
                     try await db.owner.execute("CREATE TRIGGER refuse BEFORE INSERT ON stat_demand FOR EACH ROW EXECUTE FUNCTION refuse()")
-                } catch { Issue.record("\(String(reflecting: error))"); return }
+                } catch {
+                    Issue.record("\(String(reflecting: error))")
+                    return
+                }
                 var failed: [String] = []
                 do { try await Stats.refresh(db.app) } catch let e as Stats.RefreshFailed { failed = e.failures.map(\.table) }
                 #expect(failed.contains("demands"))
                 #expect(!failed.contains("quality") && !failed.contains("model"))
                 let regulator = w.keys.byKind[.regulator]!
-                struct Table: Decodable { let rebuild_failed_at: String?; let refreshed_at: String?; let notes: [String] }
-                let funnel = try decodeJSON(Table.self, try await client.execute(uri: "/v1/regulator/funnel", method: .get, headers: bearer(regulator)))
+                struct Table: Decodable {
+                    let rebuild_failed_at: String?
+                    let refreshed_at: String?
+                    let notes: [String]
+                }
+                let funnel = try decodeJSON(
+                    Table.self,
+                    try await client.execute(uri: "/v1/regulator/funnel", method: .get, headers: bearer(regulator))
+                )
                 #expect(funnel.rebuild_failed_at != nil && funnel.refreshed_at != nil)
                 #expect(funnel.notes.contains { $0.hasPrefix("stale") })
-                let quality = try decodeJSON(Table.self, try await client.execute(uri: "/v1/regulator/quality", method: .get, headers: bearer(regulator)))
+                let quality = try decodeJSON(
+                    Table.self,
+                    try await client.execute(uri: "/v1/regulator/quality", method: .get, headers: bearer(regulator))
+                )
                 #expect(quality.rebuild_failed_at == nil)
                 // Mended, the next rebuild clears the mark.
                 try await db.owner.execute("DROP TRIGGER refuse ON stat_demand")
                 try await Stats.refresh(db.app)
-                let again = try decodeJSON(Table.self, try await client.execute(uri: "/v1/regulator/funnel", method: .get, headers: bearer(regulator)))
+                let again = try decodeJSON(
+                    Table.self,
+                    try await client.execute(uri: "/v1/regulator/funnel", method: .get, headers: bearer(regulator))
+                )
                 #expect(again.rebuild_failed_at == nil)
             }
         }
@@ -186,22 +268,51 @@ import TestSupport
         try await TestDatabase.with { db in
             let w = try await CreditWorld.make(db)
             try await w.app(db).test(.router) { client in
-                let id = try await DemandWorkflowTests().setUp(client, w, banks: [w.bank])  // asks ¥200,000; product 400–600 bp, 1–60 months
+                // Asks ¥200,000; product 400–600 bp, 1–60 months.
+                let id = try await DemandWorkflowTests().setUp(client, w, banks: [w.bank])
                 let product: UUID = try await db.owner.scalar("SELECT id FROM product WHERE bank_org_id = '\(w.bankId)'")
                 #expect(try await post(client, w.bank, "/v1/demands/\(id)/take-up").status == .ok)
                 func fields(_ r: TestResponse) throws -> [String] { (try decodeProblem(r).errors ?? []).map(\.field) }
-                let tenTimes = try await post(client, w.bank, "/v1/demands/\(id)/grant", #"{"amount_fen": 200000000, "term_months": 12, "rate_bp": 450}"#)
+                let tenTimes = try await post(
+                    client,
+                    w.bank,
+                    "/v1/demands/\(id)/grant",
+                    #"{"amount_fen": 200000000, "term_months": 12, "rate_bp": 450}"#
+                )
                 #expect(tenTimes.status == .unprocessableContent)
                 #expect(try fields(tenTimes) == ["amount_fen"])
                 let offRange = try await post(
-                    client, w.bank, "/v1/demands/\(id)/grant", "{\"amount_fen\": 20000000, \"term_months\": 120, \"rate_bp\": 2400, \"product_id\": \"\(product)\"}")
+                    client,
+                    w.bank,
+                    "/v1/demands/\(id)/grant",
+                    "{\"amount_fen\": 20000000, \"term_months\": 120, \"rate_bp\": 2400, \"product_id\": \"\(product)\"}"
+                )
                 #expect(offRange.status == .unprocessableContent)
                 #expect(Set(try fields(offRange)) == ["term_months", "rate_bp"])
-                #expect(try await post(client, w.bank, "/v1/demands/\(id)/grant", "{\"amount_fen\": 20000000, \"term_months\": 12, \"rate_bp\": 450, \"product_id\": \"\(product)\"}").status == .ok)
-                let old = try await post(client, w.bank, "/v1/demands/\(id)/disburse", #"{"amount_fen": 20000000, "disbursed_on": "1999-01-01"}"#)
+                #expect(
+                    try await post(
+                        client,
+                        w.bank,
+                        "/v1/demands/\(id)/grant",
+                        "{\"amount_fen\": 20000000, \"term_months\": 12, \"rate_bp\": 450, \"product_id\": \"\(product)\"}"
+                    ).status == .ok
+                )
+                let old = try await post(
+                    client,
+                    w.bank,
+                    "/v1/demands/\(id)/disburse",
+                    #"{"amount_fen": 20000000, "disbursed_on": "1999-01-01"}"#
+                )
                 #expect(old.status == .unprocessableContent)
                 #expect(try fields(old) == ["disbursed_on"])
-                #expect(try await post(client, w.bank, "/v1/demands/\(id)/disburse", "{\"amount_fen\": 20000000, \"disbursed_on\": \"\(Day.todayInChina())\"}").status == .ok)
+                #expect(
+                    try await post(
+                        client,
+                        w.bank,
+                        "/v1/demands/\(id)/disburse",
+                        "{\"amount_fen\": 20000000, \"disbursed_on\": \"\(Day.todayInChina())\"}"
+                    ).status == .ok
+                )
                 let ancient = try await post(client, w.bank, "/v1/demands/\(id)/outcomes", #"{"month": "1999-02", "status": "defaulted"}"#)
                 #expect(ancient.status == .unprocessableContent)
                 #expect(try await db.owner.scalar("SELECT count(*)::int FROM loan_outcome") == 0)
@@ -215,14 +326,24 @@ import TestSupport
         try await TestDatabase.with { db in
             let w = try await CreditWorld.make(db)
             try await w.app(db).test(.router) { client in
-                struct Issued: Decodable { struct Info: Decodable { let id: UUID; let expires_at: Date? }; let info: Info; let secret: String }
+                struct Issued: Decodable {
+                    struct Info: Decodable {
+                        let id: UUID
+                        let expires_at: Date?
+                    }
+                    let info: Info
+                    let secret: String
+                }
                 let child = try decodeJSON(Issued.self, try await post(client, w.bank, "/v1/keys", #"{"label": "child"}"#))
                 let days = (child.info.expires_at?.timeIntervalSinceNow ?? 0) / 86_400
                 #expect(days > 364 && days <= 365, "a key from the API expires within the default validity")
                 let grandchild = try decodeJSON(Issued.self, try await post(client, child.secret, "/v1/keys", #"{"label": "grandchild"}"#))
                 // Revoking the bank's key (the parent) ends both keys it led to.
                 let parent: UUID = try await db.owner.scalar("SELECT issued_by_key_id FROM api_keys WHERE id = '\(child.info.id)'")
-                #expect(try await client.execute(uri: "/v1/keys/\(parent)", method: .delete, headers: bearer(w.otherBankKey)).status == .notFound)
+                #expect(
+                    try await client.execute(uri: "/v1/keys/\(parent)", method: .delete, headers: bearer(w.otherBankKey)).status
+                        == .notFound
+                )
                 let operatorKey = w.keys.byKind[.operator]!
                 #expect(try await client.execute(uri: "/v1/keys/\(parent)", method: .delete, headers: bearer(operatorKey)).status == .ok)
                 for secret in [w.bank, child.secret, grandchild.secret] {
@@ -231,7 +352,8 @@ import TestSupport
                 // At most the bounded number of live keys per organisation.
                 let limit = OrganisationLimits.maxLiveKeysPerOrganisation
                 let live: Int = try await db.owner.scalar(
-                    "SELECT count(*)::int FROM api_keys WHERE org_id = '\(w.otherBankId)' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())")
+                    "SELECT count(*)::int FROM api_keys WHERE org_id = '\(w.otherBankId)' AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())"
+                )
                 for i in live..<limit {
                     #expect(try await post(client, w.otherBankKey, "/v1/keys", "{\"label\": \"k\(i)\"}").status == .created)
                 }
@@ -247,21 +369,44 @@ import TestSupport
             try await w.app(db, ["XYD_WEBHOOK_ALLOW_LOOPBACK": "true", "XYD_WEBHOOK_LOOPBACK_PORTS": "9099"]).test(.router) { client in
                 var headers = bearer(w.bank).merging(.json)
                 headers[HTTPField.Name("Idempotency-Key")!] = "rotate-2026-11-30"
-                let first = try await client.execute(uri: "/v1/keys", method: .post, headers: headers, body: jsonBody(#"{"label": "rotation"}"#))
+                let first = try await client.execute(
+                    uri: "/v1/keys",
+                    method: .post,
+                    headers: headers,
+                    body: jsonBody(#"{"label": "rotation"}"#)
+                )
                 #expect(first.status == .created)
                 struct Issued: Decodable { let secret: String }
                 let secret = try decodeJSON(Issued.self, first).secret
-                let retry = try await client.execute(uri: "/v1/keys", method: .post, headers: headers, body: jsonBody(#"{"label": "rotation"}"#))
+                let retry = try await client.execute(
+                    uri: "/v1/keys",
+                    method: .post,
+                    headers: headers,
+                    body: jsonBody(#"{"label": "rotation"}"#)
+                )
                 #expect(retry.status == .conflict)
                 #expect(!String(buffer: retry.body).contains(secret))
                 headers[HTTPField.Name("Idempotency-Key")!] = "hook-2026-11-30"
-                let hook = try await client.execute(uri: "/v1/webhooks", method: .post, headers: headers, body: jsonBody(#"{"url": "http://127.0.0.1:9099/hook"}"#))
+                let hook = try await client.execute(
+                    uri: "/v1/webhooks",
+                    method: .post,
+                    headers: headers,
+                    body: jsonBody(#"{"url": "http://127.0.0.1:9099/hook"}"#)
+                )
                 #expect(hook.status == .created, "\(String(buffer: hook.body))")
                 let hookSecret = try decodeJSON(Issued.self, hook).secret
-                #expect(try await client.execute(uri: "/v1/webhooks", method: .post, headers: headers, body: jsonBody(#"{"url": "http://127.0.0.1:9099/hook"}"#)).status == .conflict)
+                #expect(
+                    try await client.execute(
+                        uri: "/v1/webhooks",
+                        method: .post,
+                        headers: headers,
+                        body: jsonBody(#"{"url": "http://127.0.0.1:9099/hook"}"#)
+                    ).status == .conflict
+                )
                 // Nothing kept at rest holds either secret.
                 let kept: Int = try await db.owner.scalar(
-                    "SELECT count(*)::int FROM idempotency_key WHERE position(convert_to('\(secret)', 'UTF8') IN response) > 0 OR position(convert_to('\(hookSecret)', 'UTF8') IN response) > 0")
+                    "SELECT count(*)::int FROM idempotency_key WHERE position(convert_to('\(secret)', 'UTF8') IN response) > 0 OR position(convert_to('\(hookSecret)', 'UTF8') IN response) > 0"
+                )
                 #expect(kept == 0)
                 #expect(try await db.owner.scalar("SELECT count(*)::int FROM idempotency_key") == 2)
             }
@@ -274,13 +419,16 @@ import TestSupport
         try await TestDatabase.with { db in
             let w = try await CreditWorld.make(db)
             try await w.app(db, ["XYD_MAX_BODY_BYTES": "2048"]).test(.router) { client in
-                let nul = #"{"amount_fen": 20000000, "term_months": 12, "purpose": "cash\u0000", "collateral_offered": false, "first_loan": false}"#
+                let nul =
+                    #"{"amount_fen": 20000000, "term_months": 12, "purpose": "cash\u0000", "collateral_offered": false, "first_loan": false}"#
                 #expect(try await post(client, w.business, "/v1/me/demands", nul).status == .badRequest)
                 // An escaped backslash before `u0000` is text, not NUL.
-                let text = #"{"amount_fen": 20000000, "term_months": 12, "purpose": "a\\u0000b", "collateral_offered": false, "first_loan": false}"#
+                let text =
+                    #"{"amount_fen": 20000000, "term_months": 12, "purpose": "a\\u0000b", "collateral_offered": false, "first_loan": false}"#
                 #expect(try await post(client, w.business, "/v1/me/demands", text).status == .created)
                 // A key given twice (the outside probe): the decoder would keep one silently.
-                let twice = #"{"amount_fen": 20000000, "amount_fen": -1, "term_months": 12, "purpose": "x", "collateral_offered": false, "first_loan": false}"#
+                let twice =
+                    #"{"amount_fen": 20000000, "amount_fen": -1, "term_months": 12, "purpose": "x", "collateral_offered": false, "first_loan": false}"#
                 #expect(try await post(client, w.business, "/v1/me/demands", twice).status == .badRequest)
                 #expect(try await client.execute(uri: "/v1/public/enterprises?name=a%00b", method: .get).status == .badRequest)
                 #expect(try await client.execute(uri: "/v1/public/enterprises/%00", method: .get).status == .badRequest)
@@ -292,7 +440,8 @@ import TestSupport
                 #expect(r.status == .contentTooLarge, "\(String(buffer: r.body))")
                 // 400 letters each with a combining mark: 400 characters to Swift, 800 to PostgreSQL.
                 let marked = String(repeating: "e\u{301}", count: 400)
-                let long = "{\"amount_fen\": 20000000, \"term_months\": 12, \"purpose\": \"\(marked)\", \"collateral_offered\": false, \"first_loan\": false}"
+                let long =
+                    "{\"amount_fen\": 20000000, \"term_months\": 12, \"purpose\": \"\(marked)\", \"collateral_offered\": false, \"first_loan\": false}"
                 let refused = try await post(client, w.business, "/v1/me/demands", long)
                 #expect(refused.status == .unprocessableContent, "\(String(buffer: refused.body))")
             }
@@ -305,7 +454,10 @@ import TestSupport
         try await TestDatabase.with { db in
             let w = try await CreditWorld.make(db)
             try await w.app(db).test(.router) { client in
-                for (uri, key) in [("/v1/me/profile", w.business), ("/v1/regulator/funnel?format=csv", w.keys.byKind[.regulator]!), ("/v1/nowhere", w.bank)] {
+                for (uri, key) in [
+                    ("/v1/me/profile", w.business), ("/v1/regulator/funnel?format=csv", w.keys.byKind[.regulator]!),
+                    ("/v1/nowhere", w.bank),
+                ] {
                     let r = try await client.execute(uri: uri, method: .get, headers: bearer(key))
                     #expect(r.headers[.cacheControl] == "no-store", "\(uri)")
                     #expect(r.headers[HTTPField.Name("X-Content-Type-Options")!] == "nosniff", "\(uri)")
@@ -324,18 +476,31 @@ import TestSupport
             let w = try await CreditWorld.make(db)
             try await w.app(db).test(.router) { client in
                 let auth = try await w.grant(client, bank: w.bankId, scopes: ["report"])
-                let made = try await post(client, w.bank, "/v1/enterprises/\(CreditWorld.uscc)/reports", #"{"purpose": "loan_application"}"#)
+                let made = try await post(
+                    client,
+                    w.bank,
+                    "/v1/enterprises/\(CreditWorld.uscc)/reports",
+                    #"{"purpose": "loan_application"}"#
+                )
                 #expect(made.status == .created, "\(String(buffer: made.body))")
-                struct Made: Decodable { struct R: Decodable { let number: String }; let report: R }
+                struct Made: Decodable {
+                    struct R: Decodable { let number: String }
+                    let report: R
+                }
                 let number = try decodeJSON(Made.self, made).report.number
                 #expect(try await client.execute(uri: "/v1/reports/\(number)", method: .get, headers: bearer(w.bank)).status == .ok)
-                #expect(try await client.execute(uri: "/v1/me/authorisations/\(auth)", method: .delete, headers: bearer(w.business)).status == .ok)
+                #expect(
+                    try await client.execute(uri: "/v1/me/authorisations/\(auth)", method: .delete, headers: bearer(w.business)).status
+                        == .ok
+                )
                 let again = try await client.execute(uri: "/v1/reports/\(number)", method: .get, headers: bearer(w.bank))
                 #expect(again.status == .forbidden)
                 #expect(try decodeProblem(again).type.hasSuffix("authorisation-required"))
                 // The business still has its report, and sees the refused attempt.
                 #expect(try await client.execute(uri: "/v1/reports/\(number)", method: .get, headers: bearer(w.business)).status == .ok)
-                let denied: Int = try await db.owner.scalar("SELECT count(*)::int FROM audit_log WHERE action = 'report.read' AND result = 'denied'")
+                let denied: Int = try await db.owner.scalar(
+                    "SELECT count(*)::int FROM audit_log WHERE action = 'report.read' AND result = 'denied'"
+                )
                 #expect(denied == 1)
             }
         }
@@ -348,7 +513,10 @@ import TestSupport
                 var statuses: [HTTPResponse.Status] = []
                 var last: TestResponse?
                 for i in 0..<5 {
-                    let r = try await client.execute(uri: "/v1/reports/XYD-20261130-\(String(format: "%06d", i))/verification", method: .get)
+                    let r = try await client.execute(
+                        uri: "/v1/reports/XYD-20261130-\(String(format: "%06d", i))/verification",
+                        method: .get
+                    )
                     statuses.append(r.status)
                     last = r
                 }
@@ -372,8 +540,13 @@ import TestSupport
             }
             try await Stats.refresh(db.app)
             try await w.app(db).test(.router) { client in
-                let csv = String(buffer: try await client.execute(
-                    uri: "/v1/regulator/banks?format=csv", method: .get, headers: bearer(w.keys.byKind[.regulator]!)).body)
+                let csv = String(
+                    buffer: try await client.execute(
+                        uri: "/v1/regulator/banks?format=csv",
+                        method: .get,
+                        headers: bearer(w.keys.byKind[.regulator]!)
+                    ).body
+                )
                 let firsts = csv.split(separator: "\r\n").map { $0.first.map(String.init) ?? "" }
                 #expect(!firsts.contains { ["=", "+", "-", "@"].contains($0) }, "\(csv)")
                 for name in ["=1+2", "@SUM(A1)", "+cmd", "-2"] {
@@ -392,7 +565,8 @@ import TestSupport
                 // A wrong role is refused and audited with who tried.
                 #expect(try await client.execute(uri: "/v1/orgs", method: .get, headers: bearer(w.bank)).status == .forbidden)
                 let role: Int = try await db.owner.scalar(
-                    "SELECT count(*)::int FROM audit_log WHERE action = 'access.refused' AND actor_org_id = '\(w.bankId)' AND detail->>'why' = 'role_refused'")
+                    "SELECT count(*)::int FROM audit_log WHERE action = 'access.refused' AND actor_org_id = '\(w.bankId)' AND detail->>'why' = 'role_refused'"
+                )
                 #expect(role == 1)
                 // Unknown keys: audited (prefix only, never the key), then 429 with Retry-After.
                 let guess = "xyd_guessing" + String(repeating: "A", count: 35)
@@ -400,7 +574,8 @@ import TestSupport
                 for _ in 0..<5 { statuses.append(try await client.execute(uri: "/v1/me", method: .get, headers: bearer(guess)).status) }
                 #expect(statuses == [.unauthorized, .unauthorized, .unauthorized, .tooManyRequests, .tooManyRequests], "\(statuses)")
                 let refused: Int = try await db.owner.scalar(
-                    "SELECT count(*)::int FROM audit_log WHERE action = 'access.refused' AND detail->>'why' = 'key_refused'")
+                    "SELECT count(*)::int FROM audit_log WHERE action = 'access.refused' AND detail->>'why' = 'key_refused'"
+                )
                 #expect(refused == 3)
                 let leaked: Int = try await db.owner.scalar("SELECT count(*)::int FROM audit_log WHERE detail::text LIKE '%\(guess)%'")
                 #expect(leaked == 0)
@@ -408,15 +583,21 @@ import TestSupport
             try await w.app(db, ["XYD_AUTH_FAILURE_BURST": "2", "XYD_AUTH_FAILURES_PER_MINUTE": "1"]).test(.router) { client in
                 // A sign-in form posted without the page's token (from another site): 403.
                 let forged = try await client.execute(
-                    uri: "/portal/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded"],
-                    body: jsonBody("key=\(w.business)"))
+                    uri: "/portal/login",
+                    method: .post,
+                    headers: [.contentType: "application/x-www-form-urlencoded"],
+                    body: jsonBody("key=\(w.business)")
+                )
                 #expect(forged.status == .forbidden)
                 // An unknown key and a regulator's key (not for the portal) get the same words.
                 func signIn(_ key: String) async throws -> TestResponse {
                     let (cookie, token) = try await loginForm(client, "/portal/login")
                     return try await client.execute(
-                        uri: "/portal/login", method: .post, headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie],
-                        body: jsonBody("key=\(key)&login_csrf=\(token)"))
+                        uri: "/portal/login",
+                        method: .post,
+                        headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie],
+                        body: jsonBody("key=\(key)&login_csrf=\(token)")
+                    )
                 }
                 func message(_ r: TestResponse) -> String? {
                     let html = String(buffer: r.body)
@@ -430,7 +611,8 @@ import TestSupport
                 // The budget of two failures is spent: even the right key waits now.
                 #expect(try await signIn(w.business).status == .tooManyRequests)
                 let denied: Int = try await db.owner.scalar(
-                    "SELECT count(*)::int FROM audit_log WHERE action = 'session.sign_in' AND result = 'denied'")
+                    "SELECT count(*)::int FROM audit_log WHERE action = 'session.sign_in' AND result = 'denied'"
+                )
                 #expect(denied == 2)
             }
         }
@@ -447,7 +629,8 @@ import TestSupport
                 let own = try #require(r.headers[HTTPField.Name("X-Xyd-Request-Id")!])
                 #expect(own != "forged-id-1")
                 let row: String = try await db.owner.scalar(
-                    "SELECT request_id || ' ' || coalesce(detail->>'client_request_id', '-') FROM audit_log WHERE route = 'GET /v1/me/profile' ORDER BY id DESC LIMIT 1")
+                    "SELECT request_id || ' ' || coalesce(detail->>'client_request_id', '-') FROM audit_log WHERE route = 'GET /v1/me/profile' ORDER BY id DESC LIMIT 1"
+                )
                 #expect(row == "\(own) forged-id-1")
             }
         }
@@ -459,9 +642,13 @@ import TestSupport
         let policy = WebhookPolicy(hosts: ["hooks.bank.example"], allowLoopback: true, loopbackPorts: [9099])
         // Registration: the URL as libcurl reads it.
         #expect(policy.check("http://127.0.0.1:9099/hook") == nil)
-        for bad in ["http://127.0.0.1:5432/", "http://localhost:22/", "http://[::1]:6379/", "http://0.0.0.0:9099/", "http://169.254.169.254/latest/meta-data",
-                    "http://127.0.0.1:9099@169.254.169.254/", "http://user:pw@hooks.bank.example/", "gopher://hooks.bank.example/", "http://10.0.0.5/",
-                    "http://hooks.bank.example.evil.example/"] {
+        for bad in [
+            "http://127.0.0.1:5432/", "http://localhost:22/", "http://[::1]:6379/", "http://0.0.0.0:9099/",
+            "http://169.254.169.254/latest/meta-data",
+            "http://127.0.0.1:9099@169.254.169.254/", "http://user:pw@hooks.bank.example/", "gopher://hooks.bank.example/",
+            "http://10.0.0.5/",
+            "http://hooks.bank.example.evil.example/",
+        ] {
             #expect(policy.check(bad) != nil, "\(bad)")
         }
         // Delivery: the allow-listed name resolved now, every address checked, then pinned.
@@ -477,7 +664,9 @@ import TestSupport
         #expect(!local.isEmpty && local.allSatisfy { $0.hasPrefix("localhost:9099:") })
         // What a bank's delivery log may say of a failure: a class, never the upstream's words.
         #expect(Webhooks.errorClass(WebhookPolicy.Refused(description: "x")) == "refused_address")
-        #expect(Webhooks.errorClass(CurlError.transport(code: 7, message: "Failed to connect to 127.0.0.1 port 5432")) == "connection_failed")
+        #expect(
+            Webhooks.errorClass(CurlError.transport(code: 7, message: "Failed to connect to 127.0.0.1 port 5432")) == "connection_failed"
+        )
     }
 
     @Test func loopbackWebhooksNeedTheirPortsNamed() throws {
@@ -485,7 +674,9 @@ import TestSupport
             _ = try AppConfig.load(environment: ["XYD_DATABASE_URL": "postgres://u:p@127.0.0.1/x", "XYD_WEBHOOK_ALLOW_LOOPBACK": "true"])
         }
         let config = try AppConfig.load(environment: [
-            "XYD_DATABASE_URL": "postgres://u:p@127.0.0.1/x", "XYD_WEBHOOK_ALLOW_LOOPBACK": "true", "XYD_WEBHOOK_LOOPBACK_PORTS": "9099, 9100"])
+            "XYD_DATABASE_URL": "postgres://u:p@127.0.0.1/x", "XYD_WEBHOOK_ALLOW_LOOPBACK": "true",
+            "XYD_WEBHOOK_LOOPBACK_PORTS": "9099, 9100",
+        ])
         #expect(config.webhookPolicy.loopbackPorts == [9099, 9100])
     }
 
@@ -495,12 +686,16 @@ import TestSupport
         try await TestDatabase.with { db in
             let w = try await CreditWorld.make(db)
             try await w.app(db).test(.router) { client in
-                let demand = #"{"amount_fen": 20000000, "term_months": 12, "purpose": "stock", "collateral_offered": false, "first_loan": false}"#
+                let demand =
+                    #"{"amount_fen": 20000000, "term_months": 12, "purpose": "stock", "collateral_offered": false, "first_loan": false}"#
                 var ids: [UUID] = []
                 for _ in 0..<Demands.maxOpenPerBusiness {
                     let r = try await post(client, w.business, "/v1/me/demands", demand)
                     #expect(r.status == .created)
-                    struct Posted: Decodable { struct D: Decodable { let id: UUID }; let demand: D }
+                    struct Posted: Decodable {
+                        struct D: Decodable { let id: UUID }
+                        let demand: D
+                    }
                     ids.append(try decodeJSON(Posted.self, r).demand.id)
                 }
                 let over = try await post(client, w.business, "/v1/me/demands", demand)
@@ -508,7 +703,8 @@ import TestSupport
                 #expect(try await post(client, w.business, "/v1/me/demands/\(ids[0])/withdraw").status == .ok)
                 #expect(try await post(client, w.business, "/v1/me/demands", demand).status == .created)
                 // A bank's product changes: at most the hourly bound, then 429 with Retry-After.
-                let product = #"{"name": "Busy", "kind": "credit", "amount_min_fen": 1000000, "amount_max_fen": 300000000, "term_min_months": 1, "term_max_months": 60, "rate_min_bp": 400, "rate_max_bp": 600, "rules": []}"#
+                let product =
+                    #"{"name": "Busy", "kind": "credit", "amount_min_fen": 1000000, "amount_max_fen": 300000000, "term_min_months": 1, "term_max_months": 60, "rate_min_bp": 400, "rate_max_bp": 600, "rules": []}"#
                 let id = try decodeJSON(Created.self, try await post(client, w.bank, "/v1/products", product)).id
                 var made = 1
                 while made < Products.maxChangesPerHour {

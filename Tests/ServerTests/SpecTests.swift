@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Server
 
 /// `contracts/openapi.yaml` and the registered routes stay in step.
@@ -12,7 +13,10 @@ import Testing
         var inPaths = false
         var currentPath: String?
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
-            if line.hasPrefix("paths:") { inPaths = true; continue }
+            if line.hasPrefix("paths:") {
+                inPaths = true
+                continue
+            }
             guard inPaths else { continue }
             if let first = line.first, !first.isWhitespace, first != "#" { break }  // next top-level key
             if line.hasPrefix("  /") && line.hasSuffix(":") && !line.hasPrefix("   ") {

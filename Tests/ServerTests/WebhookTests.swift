@@ -1,5 +1,5 @@
-import Crypto
 import CreditCore
+import Crypto
 import Curl
 import Foundation
 import HTTPTypes
@@ -8,8 +8,8 @@ import HummingbirdTesting
 import NIOCore
 import Server
 import Store
-import Testing
 import TestSupport
+import Testing
 
 /// Webhooks to a receiver on loopback: signed, retried after 500s, in order per enterprise.
 @Suite struct WebhookTests {
@@ -28,9 +28,14 @@ import TestSupport
             let body = try await request.body.collect(upTo: 1 << 20)
             let status = received.withLock { $0.count < failFirst } ? 500 : 200
             received.withLock {
-                $0.append(Received(eventId: request.headers[HTTPField.Name("X-Xyd-Event-Id")!] ?? "",
-                                   signature: request.headers[HTTPField.Name("X-Xyd-Signature")!] ?? "",
-                                   body: String(buffer: body), answered: status))
+                $0.append(
+                    Received(
+                        eventId: request.headers[HTTPField.Name("X-Xyd-Event-Id")!] ?? "",
+                        signature: request.headers[HTTPField.Name("X-Xyd-Signature")!] ?? "",
+                        body: String(buffer: body),
+                        answered: status
+                    )
+                )
             }
             return Response(status: .init(code: status))
         }
@@ -38,40 +43,80 @@ import TestSupport
         try await receiver.test(.live) { hook in
             try await TestDatabase.with { db in
                 let w = try await CreditWorld.make(db)
-                let config = try testConfig(db, ["XYD_SIGNING_KEY_FILE": w.signingKeyFile, "XYD_WEBHOOK_ALLOW_LOOPBACK": "true", "XYD_WEBHOOK_LOOPBACK_PORTS": "\(hook.port!)"])
+                let config = try testConfig(
+                    db,
+                    [
+                        "XYD_SIGNING_KEY_FILE": w.signingKeyFile, "XYD_WEBHOOK_ALLOW_LOOPBACK": "true",
+                        "XYD_WEBHOOK_LOOPBACK_PORTS": "\(hook.port!)",
+                    ]
+                )
                 let app = try buildApplication(config)
                 try await app.test(.router) { client in
                     // Endpoints: loopback allowed here; other hosts only from the allow-list.
                     for bad in ["http://example.com/hook", "ftp://127.0.0.1/hook", "not a url"] {
-                        let r = try await client.execute(uri: "/v1/webhooks", method: .post, headers: bearer(w.bank).merging(.json),
-                                                         body: jsonBody("{\"url\": \"\(bad)\"}"))
+                        let r = try await client.execute(
+                            uri: "/v1/webhooks",
+                            method: .post,
+                            headers: bearer(w.bank).merging(.json),
+                            body: jsonBody("{\"url\": \"\(bad)\"}")
+                        )
                         #expect(r.status == .unprocessableContent, "\(bad)")
                     }
                     let registered = try await client.execute(
-                        uri: "/v1/webhooks", method: .post, headers: bearer(w.bank).merging(.json),
-                        body: jsonBody("{\"url\": \"http://127.0.0.1:\(hook.port!)/hook\"}"))
+                        uri: "/v1/webhooks",
+                        method: .post,
+                        headers: bearer(w.bank).merging(.json),
+                        body: jsonBody("{\"url\": \"http://127.0.0.1:\(hook.port!)/hook\"}")
+                    )
                     #expect(registered.status == .created)
                     struct Created: Decodable { let secret: String }
                     let secret = try decodeJSON(Created.self, registered).secret
 
                     // A demand the bank takes up and grants: two events for it, about one enterprise.
-                    let product = #"{"name": "Open", "kind": "credit", "amount_min_fen": 1000000, "amount_max_fen": 300000000, "term_min_months": 1, "term_max_months": 60, "rate_min_bp": 400, "rate_max_bp": 600, "rules": []}"#
+                    let product =
+                        #"{"name": "Open", "kind": "credit", "amount_min_fen": 1000000, "amount_max_fen": 300000000, "term_min_months": 1, "term_max_months": 60, "rate_min_bp": 400, "rate_max_bp": 600, "rules": []}"#
                     struct Id: Decodable { let id: UUID }
-                    let pid = try decodeJSON(Id.self, try await client.execute(uri: "/v1/products", method: .post, headers: bearer(w.bank).merging(.json), body: jsonBody(product))).id
+                    let pid = try decodeJSON(
+                        Id.self,
+                        try await client.execute(
+                            uri: "/v1/products",
+                            method: .post,
+                            headers: bearer(w.bank).merging(.json),
+                            body: jsonBody(product)
+                        )
+                    ).id
                     _ = try await client.execute(uri: "/v1/products/\(pid)/publish", method: .post, headers: bearer(w.bank))
                     struct Posted: Decodable { let demand: Id }
-                    let did = try decodeJSON(Posted.self, try await client.execute(
-                        uri: "/v1/me/demands", method: .post, headers: bearer(w.business).merging(.json),
-                        body: jsonBody(#"{"amount_fen": 20000000, "term_months": 12, "purpose": "stock", "collateral_offered": false, "first_loan": false}"#))).demand.id
-                    #expect(try await client.execute(uri: "/v1/demands/\(did)/take-up", method: .post, headers: bearer(w.bank)).status == .ok)
-                    #expect(try await client.execute(uri: "/v1/demands/\(did)/grant", method: .post, headers: bearer(w.bank).merging(.json),
-                                                     body: jsonBody(#"{"amount_fen": 20000000, "term_months": 12, "rate_bp": 450}"#)).status == .ok)
+                    let did = try decodeJSON(
+                        Posted.self,
+                        try await client.execute(
+                            uri: "/v1/me/demands",
+                            method: .post,
+                            headers: bearer(w.business).merging(.json),
+                            body: jsonBody(
+                                #"{"amount_fen": 20000000, "term_months": 12, "purpose": "stock", "collateral_offered": false, "first_loan": false}"#
+                            )
+                        )
+                    ).demand.id
+                    #expect(
+                        try await client.execute(uri: "/v1/demands/\(did)/take-up", method: .post, headers: bearer(w.bank)).status == .ok
+                    )
+                    #expect(
+                        try await client.execute(
+                            uri: "/v1/demands/\(did)/grant",
+                            method: .post,
+                            headers: bearer(w.bank).merging(.json),
+                            body: jsonBody(#"{"amount_fen": 20000000, "term_months": 12, "rate_bp": 450}"#)
+                        ).status == .ok
+                    )
 
                     // Deliver; between rounds the back-off is skipped by moving the next attempt to now.
                     let curl = CurlClient()
                     defer { curl.shutdown() }
                     for _ in 0..<6 {
-                        try await Webhooks.deliverDue(db.app) { try await WebhookService.send($0, curl: curl, policy: config.webhookPolicy) }
+                        try await Webhooks.deliverDue(db.app) {
+                            try await WebhookService.send($0, curl: curl, policy: config.webhookPolicy)
+                        }
                         try await db.owner.execute("UPDATE webhook_delivery SET next_attempt_at = now() WHERE delivered_at IS NULL")
                     }
                     let got = received.withLock { $0 }
@@ -83,14 +128,28 @@ import TestSupport
                     #expect((try? JSONParser.parse(got[3].body))?["id"]?.stringValue == got[3].eventId)
                     // Signed: HMAC-SHA256 with the endpoint's secret over "timestamp.body".
                     for r in got {
-                        let parts = Dictionary(uniqueKeysWithValues: r.signature.split(separator: ",").map { p in
-                            let kv = p.split(separator: "=", maxSplits: 1); return (String(kv[0]), String(kv[1])) })
+                        let parts = Dictionary(
+                            uniqueKeysWithValues: r.signature.split(separator: ",").map { p in
+                                let kv = p.split(separator: "=", maxSplits: 1)
+                                return (String(kv[0]), String(kv[1]))
+                            }
+                        )
                         let expected = Webhooks.signature(secret: secret, timestamp: Int(parts["t"]!)!, body: Array(r.body.utf8))
                         #expect(r.signature == expected)
                     }
                     // The bank's delivery log.
-                    struct Log: Decodable { struct L: Decodable { let attempts: Int; let delivered_at: Date?; let type: String }; let items: [L] }
-                    let log = try decodeJSON(Log.self, try await client.execute(uri: "/v1/webhooks/deliveries", method: .get, headers: bearer(w.bank)))
+                    struct Log: Decodable {
+                        struct L: Decodable {
+                            let attempts: Int
+                            let delivered_at: Date?
+                            let type: String
+                        }
+                        let items: [L]
+                    }
+                    let log = try decodeJSON(
+                        Log.self,
+                        try await client.execute(uri: "/v1/webhooks/deliveries", method: .get, headers: bearer(w.bank))
+                    )
                     #expect(log.items.map(\.attempts) == [1, 3])
                     #expect(log.items.allSatisfy { $0.delivered_at != nil && $0.type == "demand.state_changed" })
                 }
@@ -113,7 +172,9 @@ import TestSupport
                 }
                 let bank = w.bankId.uuidString.lowercased()
                 #expect(events == ["profile.score_moved@\(bank)", "arrears.social_insurance_started@\(bank)"], "\(events)")
-                let payload: String = try await db.owner.scalar("SELECT payload::text FROM webhook_event WHERE type = 'profile.score_moved'")
+                let payload: String = try await db.owner.scalar(
+                    "SELECT payload::text FROM webhook_event WHERE type = 'profile.score_moved'"
+                )
                 #expect(payload.contains("\"from\": 760") && payload.contains("\"to\": 680"))
                 // The same data again: nothing new.
                 try await db.owner.execute("INSERT INTO profile_queue (uscc) VALUES ('\(CreditWorld.uscc)')")
@@ -131,7 +192,14 @@ import TestSupport
     /// Writes an event for the bank, as a change in the service would.
     static func emit(_ db: TestDatabase, bank: UUID, uscc: String, _ n: Int) async throws {
         try await db.app.withTransaction { c in
-            try await Webhooks.emit(c, logger: db.app.logger, bank: bank, uscc: uscc, type: "profile.score_moved", payload: ["n": .number(String(n))])
+            try await Webhooks.emit(
+                c,
+                logger: db.app.logger,
+                bank: bank,
+                uscc: uscc,
+                type: "profile.score_moved",
+                payload: ["n": .number(String(n))]
+            )
         }
     }
 
@@ -157,11 +225,21 @@ import TestSupport
         try await receiver.test(.live) { hook in
             try await TestDatabase.with { db in
                 let w = try await CreditWorld.make(db)
-                let config = try testConfig(db, ["XYD_SIGNING_KEY_FILE": w.signingKeyFile, "XYD_WEBHOOK_ALLOW_LOOPBACK": "true", "XYD_WEBHOOK_LOOPBACK_PORTS": "\(hook.port!)"])
+                let config = try testConfig(
+                    db,
+                    [
+                        "XYD_SIGNING_KEY_FILE": w.signingKeyFile, "XYD_WEBHOOK_ALLOW_LOOPBACK": "true",
+                        "XYD_WEBHOOK_LOOPBACK_PORTS": "\(hook.port!)",
+                    ]
+                )
                 // The first server: the endpoint is registered, events happen, the receiver refuses them.
                 try await buildApplication(config).test(.router) { client in
-                    let r = try await client.execute(uri: "/v1/webhooks", method: .post, headers: bearer(w.bank).merging(.json),
-                                                     body: jsonBody("{\"url\": \"http://127.0.0.1:\(hook.port!)/hook\"}"))
+                    let r = try await client.execute(
+                        uri: "/v1/webhooks",
+                        method: .post,
+                        headers: bearer(w.bank).merging(.json),
+                        body: jsonBody("{\"url\": \"http://127.0.0.1:\(hook.port!)/hook\"}")
+                    )
                     #expect(r.status == .created)
                     for n in 1...2 { try await Self.emit(db, bank: w.bankId, uscc: CreditWorld.uscc, n) }
                     try await Self.emit(db, bank: w.bankId, uscc: Self.otherUSCC, 1)
@@ -200,12 +278,27 @@ import TestSupport
         try await receiver.test(.live) { hook in
             try await TestDatabase.with { db in
                 let w = try await CreditWorld.make(db)
-                let config = try testConfig(db, ["XYD_SIGNING_KEY_FILE": w.signingKeyFile, "XYD_WEBHOOK_ALLOW_LOOPBACK": "true", "XYD_WEBHOOK_LOOPBACK_PORTS": "\(hook.port!),1"])
+                let config = try testConfig(
+                    db,
+                    [
+                        "XYD_SIGNING_KEY_FILE": w.signingKeyFile, "XYD_WEBHOOK_ALLOW_LOOPBACK": "true",
+                        "XYD_WEBHOOK_LOOPBACK_PORTS": "\(hook.port!),1",
+                    ]
+                )
                 try await buildApplication(config).test(.router) { client in
-                    struct Created: Decodable { struct E: Decodable { let id: UUID }; let endpoint: E }
-                    func register(_ url: String) async throws -> UUID {
-                        let r = try await client.execute(uri: "/v1/webhooks", method: .post, headers: bearer(w.bank).merging(.json),
-                                                         body: jsonBody("{\"url\": \"\(url)\"}"))
+                    struct Created: Decodable {
+                        struct E: Decodable { let id: UUID }
+                        let endpoint: E
+                    }
+                    // A closure, not a local function: Swift 6.3 wrongly warns of a local function here that
+                    // its `try` covers nothing.
+                    let register: (String) async throws -> UUID = { url in
+                        let r = try await client.execute(
+                            uri: "/v1/webhooks",
+                            method: .post,
+                            headers: bearer(w.bank).merging(.json),
+                            body: jsonBody("{\"url\": \"\(url)\"}")
+                        )
                         return try decodeJSON(Created.self, r).endpoint.id
                     }
                     // Nothing listens on port 1: every attempt is a transport error.
@@ -213,25 +306,47 @@ import TestSupport
                     for n in 1...2 { try await Self.emit(db, bank: w.bankId, uscc: CreditWorld.uscc, n) }
                     try await Self.emit(db, bank: w.bankId, uscc: Self.otherUSCC, 1)
                     try await eventually("first attempts fail") {
-                        try await db.owner.scalar("SELECT count(*)::int FROM webhook_delivery WHERE attempts > 0 AND last_error IS NOT NULL") == 2
+                        try await db.owner.scalar(
+                            "SELECT count(*)::int FROM webhook_delivery WHERE attempts > 0 AND last_error IS NOT NULL"
+                        ) == 2
                     }
                     #expect(try await db.owner.scalar("SELECT count(*)::int FROM webhook_delivery WHERE delivered_at IS NOT NULL") == 0)
                     // A day later: given up, one after another (a given-up event no longer holds back the next).
-                    try await db.owner.execute("UPDATE webhook_delivery SET queued_at = now() - interval '25 hours', next_attempt_at = now()")
+                    try await db.owner.execute(
+                        "UPDATE webhook_delivery SET queued_at = now() - interval '25 hours', next_attempt_at = now()"
+                    )
                     try await eventually("all given up") {
-                        try await db.owner.execute("UPDATE webhook_delivery SET queued_at = now() - interval '25 hours', next_attempt_at = now() WHERE failed_at IS NULL")
+                        try await db.owner.execute(
+                            "UPDATE webhook_delivery SET queued_at = now() - interval '25 hours', next_attempt_at = now() WHERE failed_at IS NULL"
+                        )
                         return try await db.owner.scalar("SELECT count(*)::int FROM webhook_delivery WHERE failed_at IS NOT NULL") == 3
                     }
 
                     // The log, a page at a time, newest first.
                     struct Log: Decodable {
-                        struct L: Decodable { let sequence: Int64; let failed_at: Date?; let last_error: String?; let endpoint_id: UUID }
-                        let items: [L]; let next: String?
+                        struct L: Decodable {
+                            let sequence: Int64
+                            let failed_at: Date?
+                            let last_error: String?
+                            let endpoint_id: UUID
+                        }
+                        let items: [L]
+                        let next: String?
                     }
-                    let first = try decodeJSON(Log.self, try await client.execute(uri: "/v1/webhooks/deliveries?limit=2", method: .get, headers: bearer(w.bank)))
+                    let first = try decodeJSON(
+                        Log.self,
+                        try await client.execute(uri: "/v1/webhooks/deliveries?limit=2", method: .get, headers: bearer(w.bank))
+                    )
                     #expect(first.items.count == 2 && first.next != nil)
                     let cursor = first.next!.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
-                    let second = try decodeJSON(Log.self, try await client.execute(uri: "/v1/webhooks/deliveries?limit=2&before=\(cursor)", method: .get, headers: bearer(w.bank)))
+                    let second = try decodeJSON(
+                        Log.self,
+                        try await client.execute(
+                            uri: "/v1/webhooks/deliveries?limit=2&before=\(cursor)",
+                            method: .get,
+                            headers: bearer(w.bank)
+                        )
+                    )
                     #expect(second.items.count == 1 && second.next == nil)
                     let log = first.items + second.items
                     #expect(log.map(\.sequence) == log.map(\.sequence).sorted(by: >))
@@ -241,11 +356,19 @@ import TestSupport
                     // The bank's receiver is back at a new address: replay from the first event onto it.
                     let live = try await register("http://127.0.0.1:\(hook.port!)/hook")
                     func replay(_ key: String, _ endpoint: UUID, _ body: String) async throws -> TestResponse {
-                        try await client.execute(uri: "/v1/webhooks/\(endpoint)/replay", method: .post, headers: bearer(key).merging(.json), body: jsonBody(body))
+                        try await client.execute(
+                            uri: "/v1/webhooks/\(endpoint)/replay",
+                            method: .post,
+                            headers: bearer(key).merging(.json),
+                            body: jsonBody(body)
+                        )
                     }
                     #expect(try await replay(w.otherBankKey, live, "{\"from_sequence\": \(from)}").status == .notFound)
                     #expect(try await replay(w.bank, live, "{\"from_sequence\": 0}").status == .unprocessableContent)
-                    struct Replayed: Decodable { let queued: Int; let next_sequence: Int64? }
+                    struct Replayed: Decodable {
+                        let queued: Int
+                        let next_sequence: Int64?
+                    }
                     let replayed = try decodeJSON(Replayed.self, try await replay(w.bank, live, "{\"from_sequence\": \(from)}"))
                     #expect(replayed.queued == 3 && replayed.next_sequence == nil)
                     try await eventually("the replay delivered") { received.withLock { $0.count } == 3 }
@@ -255,7 +378,11 @@ import TestSupport
                     #expect(got.filter { ids[Self.otherUSCC]!.contains($0) } == ids[Self.otherUSCC]!)
                     // Replaying onto the dead endpoint starts its day over.
                     #expect(try decodeJSON(Replayed.self, try await replay(w.bank, dead, "{\"from_sequence\": \(from)}")).queued == 3)
-                    #expect(try await db.owner.scalar("SELECT count(*)::int FROM webhook_delivery WHERE endpoint_id = '\(dead)' AND failed_at IS NULL") == 3)
+                    #expect(
+                        try await db.owner.scalar(
+                            "SELECT count(*)::int FROM webhook_delivery WHERE endpoint_id = '\(dead)' AND failed_at IS NULL"
+                        ) == 3
+                    )
                     #expect(try await db.owner.scalar("SELECT count(*)::int FROM audit_log WHERE action = 'webhook.replay'") == 2)
                 }
             }

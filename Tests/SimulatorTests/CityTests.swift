@@ -1,5 +1,6 @@
 import CreditCore
 import Testing
+
 @testable import Simulator
 
 @Suite struct CityTests {
@@ -41,7 +42,12 @@ import Testing
                 for item in city.items(e, d, faultRate: 0.3) {
                     let ok: Bool
                     if let parsed = try? JSONParser.parse(item.json),
-                        case .success = ItemValidator.validate(parsed, dataset: d, today: city.asOf) { ok = true } else { ok = false }
+                        case .success = ItemValidator.validate(parsed, dataset: d, today: city.asOf)
+                    {
+                        ok = true
+                    } else {
+                        ok = false
+                    }
                     #expect(ok == item.valid, "\(d.rawValue) \(item.json)")
                     if !item.valid { invalid += 1 }
                 }
@@ -58,7 +64,8 @@ import Testing
         #expect(all.contains { $0.entityType == "farmer_cooperative" } && all.contains { $0.entityType == "family_farm" })
         #expect(all.contains { $0.industryCode == "C17" })
         // Riskier firms default more often.
-        let risky = all.filter { $0.risk > 0.5 }, safe = all.filter { $0.risk < 0.2 }
+        let risky = all.filter { $0.risk > 0.5 }
+        let safe = all.filter { $0.risk < 0.2 }
         let rate = { (g: [SimEnterprise]) in Double(g.filter(\.wouldDefault).count) / Double(max(1, g.count)) }
         #expect(rate(risky) > rate(safe))
     }

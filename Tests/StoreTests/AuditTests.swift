@@ -1,8 +1,9 @@
 import CreditCore
 import Foundation
 import PostgresNIO
-import Testing
 import TestSupport
+import Testing
+
 @testable import Store
 
 @Suite struct AuditTests {
@@ -10,10 +11,18 @@ import TestSupport
         for i in 0..<count {
             try await db.withTransaction { c in
                 try await Audit.record(
-                    on: c, logger: db.logger,
-                    AuditEntry(actorKind: "bank", action: "\(prefix).\(i)", route: "GET /test",
-                               subjectUSCC: "91350100M000100Y43", purpose: "loan_application", result: .allowed,
-                               detail: ["n": "\(i)"]))
+                    on: c,
+                    logger: db.logger,
+                    AuditEntry(
+                        actorKind: "bank",
+                        action: "\(prefix).\(i)",
+                        route: "GET /test",
+                        subjectUSCC: "91350100M000100Y43",
+                        purpose: "loan_application",
+                        result: .allowed,
+                        detail: ["n": "\(i)"]
+                    )
+                )
             }
         }
     }
@@ -170,12 +179,21 @@ import TestSupport
         // 1 an edited row, 2 a deleted row, 3 a removed seal, 4 a cut tail with the head left,
         // 5 a row slipped in without its queue entry, 6 an edited seal.
         let cases: [(String, [String], String)] = [
-            ("edited row", ["UPDATE audit_log SET purpose = 'credit_line_review' WHERE id = (SELECT log_id FROM audit_seal WHERE chain_seq = 4)"],
-             "audit row changed after it was sealed"),
+            (
+                "edited row",
+                ["UPDATE audit_log SET purpose = 'credit_line_review' WHERE id = (SELECT log_id FROM audit_seal WHERE chain_seq = 4)"],
+                "audit row changed after it was sealed"
+            ),
             ("deleted row", ["DELETE FROM audit_log WHERE id = (SELECT log_id FROM audit_seal WHERE chain_seq = 4)"], "audit row deleted"),
             ("removed seal", ["DELETE FROM audit_seal WHERE chain_seq = 4"], "seal missing"),
-            ("cut tail", ["DELETE FROM audit_log WHERE id IN (SELECT log_id FROM audit_seal WHERE chain_seq > 7)", "DELETE FROM audit_seal WHERE chain_seq > 7"],
-             "chain head does not match"),
+            (
+                "cut tail",
+                [
+                    "DELETE FROM audit_log WHERE id IN (SELECT log_id FROM audit_seal WHERE chain_seq > 7)",
+                    "DELETE FROM audit_seal WHERE chain_seq > 7",
+                ],
+                "chain head does not match"
+            ),
             ("edited seal", ["UPDATE audit_seal SET hash = sha256(hash) WHERE chain_seq = 4"], "audit row changed after it was sealed"),
         ]
         for (name, statements, reason) in cases {
@@ -198,12 +216,17 @@ import TestSupport
         try await TestDatabase.with { db in
             let anchors = try await sealedAndAnchored(db)
             // 7 a plain forged insert; 8 a backdated one.
-            try await db.owner.execute("""
+            try await db.owner.execute(
+                """
                 INSERT INTO audit_log (actor_kind, action, route, subject_uscc, purpose, result)
                 VALUES ('bank', 'profile.read', 'GET /v1/enterprises/:uscc/profile', '91350100M000100Y43', 'loan_application', 'allowed')
-                """)
+                """
+            )
             let waiting = try await verdict(db, anchors)
-            #expect(waiting?.reason.contains("waiting to be sealed was not written by the service") == true, "\(String(describing: waiting))")
+            #expect(
+                waiting?.reason.contains("waiting to be sealed was not written by the service") == true,
+                "\(String(describing: waiting))"
+            )
             _ = try await Audit.sealAll(db.app)
             let sealed = try await verdict(db, anchors)
             #expect(sealed?.reason.contains("not written by the service") == true, "\(String(describing: sealed))")
@@ -211,9 +234,11 @@ import TestSupport
         }
         try await TestDatabase.with { db in
             let anchors = try await sealedAndAnchored(db)
-            try await db.owner.execute("""
+            try await db.owner.execute(
+                """
                 INSERT INTO audit_log (occurred_at, actor_kind, action, result) VALUES (now() - interval '400 days', 'operator', 'key.issue', 'allowed')
-                """)
+                """
+            )
             #expect(try await verdict(db, anchors)?.reason.contains("not written by the service") == true)
         }
     }
@@ -224,7 +249,9 @@ import TestSupport
             let anchors = try await sealedAndAnchored(db)
             try await db.owner.execute("DELETE FROM audit_log WHERE id IN (SELECT log_id FROM audit_seal WHERE chain_seq > 6)")
             try await db.owner.execute("DELETE FROM audit_seal WHERE chain_seq > 6")
-            try await db.owner.execute("UPDATE audit_chain_head SET chain_seq = 6, hash = (SELECT hash FROM audit_seal WHERE chain_seq = 6)")
+            try await db.owner.execute(
+                "UPDATE audit_chain_head SET chain_seq = 6, hash = (SELECT hash FROM audit_seal WHERE chain_seq = 6)"
+            )
             #expect(try await verdict(db, nil) == nil, "without its anchor the cut is consistent")
             let broken = try await verdict(db, anchors)
             #expect(broken?.reason.contains("seals cut or wiped") == true, "\(String(describing: broken))")
@@ -232,8 +259,10 @@ import TestSupport
         // 10 everything wiped and the head reset.
         try await TestDatabase.with { db in
             let anchors = try await sealedAndAnchored(db)
-            for sql in ["DELETE FROM audit_unsealed", "DELETE FROM audit_seal", "DELETE FROM audit_log",
-                        "UPDATE audit_chain_head SET chain_seq = 0, hash = decode(repeat('00', 32), 'hex')"] {
+            for sql in [
+                "DELETE FROM audit_unsealed", "DELETE FROM audit_seal", "DELETE FROM audit_log",
+                "UPDATE audit_chain_head SET chain_seq = 0, hash = decode(repeat('00', 32), 'hex')",
+            ] {
                 try await db.owner.execute(sql)
             }
             #expect(try await verdict(db, anchors)?.reason.contains("seals cut or wiped") == true)
@@ -258,8 +287,10 @@ import TestSupport
 
     @Test func aChainRecomputedWithoutTheKeyIsFound() async throws {
         // 11 a row edited, 12 a row deleted, and the chain recomputed with sha256() in SQL.
-        for tamper in ["UPDATE audit_log SET result = 'denied' WHERE id = (SELECT log_id FROM audit_seal WHERE chain_seq = 5)",
-                       "DELETE FROM audit_log WHERE id = (SELECT log_id FROM audit_seal WHERE chain_seq = 5)"] {
+        for tamper in [
+            "UPDATE audit_log SET result = 'denied' WHERE id = (SELECT log_id FROM audit_seal WHERE chain_seq = 5)",
+            "DELETE FROM audit_log WHERE id = (SELECT log_id FROM audit_seal WHERE chain_seq = 5)",
+        ] {
             try await TestDatabase.with { db in
                 let anchors = try await sealedAndAnchored(db)
                 try await db.owner.execute(tamper)
@@ -278,12 +309,14 @@ import TestSupport
         try await TestDatabase.with { db in
             _ = try await sealedAndAnchored(db)
             try await db.owner.execute("DROP INDEX audit_log_mac")
-            try await db.owner.execute("""
+            try await db.owner.execute(
+                """
                 INSERT INTO audit_log (occurred_at, request_id, actor_org_id, actor_key_id, actor_kind, action, route, subject_uscc, subject_id, purpose,
                                        result, detail, mac)
                 SELECT occurred_at, request_id, actor_org_id, actor_key_id, actor_kind, action, route, subject_uscc, subject_id, purpose, result, detail, mac
                 FROM audit_log ORDER BY id LIMIT 1
-                """)
+                """
+            )
             #expect(try await verdict(db, nil)?.reason == "audit row is a copy of another (the same code)")
         }
         try await TestDatabase.with { db in
@@ -298,7 +331,9 @@ import TestSupport
                     """
                     INSERT INTO audit_log (occurred_at, actor_kind, action, result, mac)
                     VALUES (timestamptz 'epoch' + \(at) * interval '1 microsecond', 'operator', 'key.issue', 'allowed', \(code))
-                    """, logger: db.app.logger)
+                    """,
+                    logger: db.app.logger
+                )
             }
             _ = try await Audit.sealAll(db.app)
             #expect(try await verdict(db, nil)?.reason.contains("time runs backwards") == true)

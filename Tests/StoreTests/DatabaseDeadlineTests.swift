@@ -1,8 +1,8 @@
 import Foundation
 import PostgresNIO
 import Store
-import Testing
 import TestSupport
+import Testing
 
 /// Work that never ends on a leased connection — as a statement in flight on a connection the
 /// database dropped in a crash never ends (the outside probe, issue 16) — loses the connection

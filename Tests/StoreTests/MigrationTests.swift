@@ -1,7 +1,8 @@
 import Foundation
 import PostgresNIO
-import Testing
 import TestSupport
+import Testing
+
 @testable import Store
 
 @Suite struct MigrationTests {
@@ -34,7 +35,11 @@ import TestSupport
         try await TestDatabase.with { db in
             let first = real.migrations[0]
             let edited = Migration(
-                version: first.version, name: first.name, sql: first.sql + "\n-- edited", checksum: "0000")
+                version: first.version,
+                name: first.name,
+                sql: first.sql + "\n-- edited",
+                checksum: "0000"
+            )
             let tampered = Migrator(migrations: [edited] + real.migrations.dropFirst())
             await #expect(throws: MigrationError.edited(name: first.name)) { try await tampered.migrate(db.owner) }
             await #expect(throws: MigrationError.edited(name: first.name)) { try await tampered.checkCurrent(db.owner) }
@@ -55,8 +60,11 @@ import TestSupport
         let real = try migrator()
         try await TestDatabase.with { db in
             let bad = Migration(
-                version: 9999, name: "9999_bad",
-                sql: "CREATE TABLE half_done (id int);\nINSERT INTO no_such_table VALUES (1);", checksum: "x")
+                version: 9999,
+                name: "9999_bad",
+                sql: "CREATE TABLE half_done (id int);\nINSERT INTO no_such_table VALUES (1);",
+                checksum: "x"
+            )
             let migrator = Migrator(migrations: real.migrations + [bad])
             await #expect {
                 try await migrator.migrate(db.owner)

@@ -2,8 +2,8 @@ import CreditCore
 import Foundation
 import PostgresNIO
 import Store
-import Testing
 import TestSupport
+import Testing
 
 /// Profiles from stored record versions, kept current through the queue, against a real
 /// PostgreSQL.
@@ -18,18 +18,30 @@ import TestSupport
             let p = MonthIndex(period: "2026-05")!.adding(-i)
             let late = i < arrears
             return StageRow(
-                recordId: "si-\(uscc)-\(p)", version: version, op: .upsert, uscc: uscc, updatedAt: "2026-06-01T00:00:00+08:00",
+                recordId: "si-\(uscc)-\(p)",
+                version: version,
+                op: .upsert,
+                uscc: uscc,
+                updatedAt: "2026-06-01T00:00:00+08:00",
                 data: """
                     {"period":"\(p)","insured_headcount":12,"contribution_due_fen":100,"contribution_paid_fen":\(late ? 0 : 100),"in_arrears":\(late)}
-                    """)
+                    """
+            )
         }
     }
 
     func store(_ db: Database, _ dataset: Dataset, _ rows: [StageRow]) async throws {
         let cursor = try await IngestStore.position(db, dataset: dataset)
         _ = try await IngestStore.storePage(
-            db, dataset: dataset, cursorBefore: cursor, cursorAfter: UUID().uuidString, hasMore: true, rows: rows,
-            quarantine: [], received: rows.count)
+            db,
+            dataset: dataset,
+            cursorBefore: cursor,
+            cursorAfter: UUID().uuidString,
+            hasMore: true,
+            rows: rows,
+            quarantine: [],
+            received: rows.count
+        )
     }
 
     func publish(_ db: Database, _ text: String, activate: Bool = true) async throws -> (new: Bool, queued: Int) {

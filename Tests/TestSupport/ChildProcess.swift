@@ -20,7 +20,13 @@ public final class ChildProcess: @unchecked Sendable {
             environment["XYD_DB_ACQUIRE_TIMEOUT_MS"] = String(TestEnvironment.acquireTimeoutMilliseconds)
         }
         environment = environment.filter { !$0.value.isEmpty }
-        return try start(URL(fileURLWithPath: TestEnvironment.xydBinary), arguments, environment: environment, dropXYD: true, mergeErrors: true)
+        return try start(
+            URL(fileURLWithPath: TestEnvironment.xydBinary),
+            arguments,
+            environment: environment,
+            dropXYD: true,
+            mergeErrors: true
+        )
     }
 
     private let errors = Locked(Data())
@@ -30,10 +36,22 @@ public final class ChildProcess: @unchecked Sendable {
     public static func launch(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> ChildProcess {
         executable.contains("/")
             ? try start(URL(fileURLWithPath: executable), arguments, environment: environment, dropXYD: false, mergeErrors: false)
-            : try start(URL(fileURLWithPath: "/usr/bin/env"), [executable] + arguments, environment: environment, dropXYD: false, mergeErrors: false)
+            : try start(
+                URL(fileURLWithPath: "/usr/bin/env"),
+                [executable] + arguments,
+                environment: environment,
+                dropXYD: false,
+                mergeErrors: false
+            )
     }
 
-    private static func start(_ url: URL, _ arguments: [String], environment: [String: String], dropXYD: Bool, mergeErrors: Bool) throws -> ChildProcess {
+    private static func start(
+        _ url: URL,
+        _ arguments: [String],
+        environment: [String: String],
+        dropXYD: Bool,
+        mergeErrors: Bool
+    ) throws -> ChildProcess {
         let child = ChildProcess()
         child.process.executableURL = url
         child.process.arguments = arguments
@@ -82,4 +100,3 @@ public final class ChildProcess: @unchecked Sendable {
         return process.terminationReason == .exit ? process.terminationStatus : -process.terminationStatus
     }
 }
-

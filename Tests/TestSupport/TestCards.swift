@@ -3,7 +3,8 @@ import Foundation
 
 /// A small card, bins and points chosen by hand.
 public enum TestCards {
-    public static func card(version: String = "test-1", base: Int = 600, minDataMonths: Int = 12, characteristics: String? = nil) -> String {
+    public static func card(version: String = "test-1", base: Int = 600, minDataMonths: Int = 12, characteristics: String? = nil) -> String
+    {
         """
         {"version": "\(version)", "description": "test", "scaling": {"base_score": 600, "base_odds": 20, "points_to_double_odds": 40},
          "base_points": \(base), "min_score": 0, "max_score": 1000, "min_data_months": \(minDataMonths),
@@ -27,4 +28,3 @@ public enum TestCards {
 
     public static func decode(_ text: String) throws -> Scorecard { try Scorecard.decode(Data(text.utf8)) }
 }
-

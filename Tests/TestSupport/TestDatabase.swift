@@ -79,7 +79,8 @@ public struct TestDatabase: Sendable {
     /// Runs `body` with a fresh database whose pools are running (waiting for a free slot first).
     @discardableResult
     public static func with<R: Sendable>(
-        migrated: Bool = true, _ body: @Sendable (TestDatabase) async throws -> R
+        migrated: Bool = true,
+        _ body: @Sendable (TestDatabase) async throws -> R
     ) async throws -> R {
         TestEnvironment.configureAuditKey()
         await slots.acquire()
@@ -106,7 +107,8 @@ public struct TestDatabase: Sendable {
         let db = TestDatabase(
             name: name,
             owner: Database(settings: ownerSettings, logger: TestEnvironment.logger),
-            app: Database(settings: appSettings, logger: TestEnvironment.logger))
+            app: Database(settings: appSettings, logger: TestEnvironment.logger)
+        )
         let result: Result<R, any Error>
         do {
             let value = try await db.owner.withRunning { _ in
@@ -125,7 +127,8 @@ public struct TestDatabase: Sendable {
     public static func adminExecute(_ sql: String) async throws {
         let admin = Database(
             settings: .init(url: try TestEnvironment.ownerURL().with(database: "postgres"), poolSize: 1),
-            logger: TestEnvironment.logger)
+            logger: TestEnvironment.logger
+        )
         try await admin.withRunning { admin in try await admin.execute(sql) }
     }
 }

@@ -40,7 +40,8 @@ struct AuditRoutes {
         api.on(.get, "/v1/audit/verification") { _ in
             let v = try await Audit.verify(db, anchors: anchors)
             return try JSON.response(
-                VerificationBody(ok: v.ok, verified: v.verified, unsealed: v.unsealed, firstBreak: v.firstBreak?.description))
+                VerificationBody(ok: v.ok, verified: v.verified, unsealed: v.unsealed, firstBreak: v.firstBreak?.description)
+            )
         }
     }
 }

@@ -17,15 +17,34 @@ struct CommitmentRoutes {
         let uscc = try call.ownUSCC()
         var errors: [Problem.FieldError] = []
         let kind = Commitments.Kind(rawValue: body.kind)
-        if kind == nil { errors.append(.init(field: "kind", reason: "one of \(Commitments.Kind.allCases.map(\.rawValue).joined(separator: ", "))")) }
-        if !Commitments.periods.contains(body.months) { errors.append(.init(field: "months", reason: "one of \(Commitments.periods.sorted().map(String.init).joined(separator: ", "))")) }
+        if kind == nil {
+            errors.append(.init(field: "kind", reason: "one of \(Commitments.Kind.allCases.map(\.rawValue).joined(separator: ", "))"))
+        }
+        if !Commitments.periods.contains(body.months) {
+            errors.append(.init(field: "months", reason: "one of \(Commitments.periods.sorted().map(String.init).joined(separator: ", "))"))
+        }
         guard errors.isEmpty, let kind else { throw Problem.invalid(errors) }
         do {
             return try await db.withTransaction { c in
-                let m = try await CommitmentStore.make(c, logger: call.logger, uscc: uscc, org: call.caller.orgId, kind: kind, months: body.months,
-                                                       today: Day.todayInChina())
-                try await Audit.record(on: c, logger: call.logger, call.auditEntry(
-                    action: "commitment.make", result: .allowed, subjectUSCC: uscc, subjectId: m.id.uuidString.lowercased()))
+                let m = try await CommitmentStore.make(
+                    c,
+                    logger: call.logger,
+                    uscc: uscc,
+                    org: call.caller.orgId,
+                    kind: kind,
+                    months: body.months,
+                    today: Day.todayInChina()
+                )
+                try await Audit.record(
+                    on: c,
+                    logger: call.logger,
+                    call.auditEntry(
+                        action: "commitment.make",
+                        result: .allowed,
+                        subjectUSCC: uscc,
+                        subjectId: m.id.uuidString.lowercased()
+                    )
+                )
                 return m
             }
         } catch let e as CommitmentStore.Failure { throw Problem(.conflict, e.description) }
@@ -34,11 +53,16 @@ struct CommitmentRoutes {
     func register(_ api: API) {
         api.on(.get, "/v1/commitments/catalogue") { _ in
             let items: [JSONValue] = Commitments.Kind.allCases.map { k in
-                ["kind": .string(k.rawValue), "zh": .string(k.zh), "en": .string(k.en), "checked_against": .string(k.dataset.rawValue),
-                 "months": .array(Commitments.periods.sorted().map { .number(String($0)) })]
+                [
+                    "kind": .string(k.rawValue), "zh": .string(k.zh), "en": .string(k.en), "checked_against": .string(k.dataset.rawValue),
+                    "months": .array(Commitments.periods.sorted().map { .number(String($0)) }),
+                ]
             }
-            return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(string: JSONValue.object(["items": .array(items), "next": .null]).jsonText)))
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: JSONValue.object(["items": .array(items), "next": .null]).jsonText))
+            )
         }
         api.on(.post, "/v1/me/commitments") { call in
             let body = try await call.decode(Make.self)

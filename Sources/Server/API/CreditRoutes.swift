@@ -114,7 +114,10 @@ struct CreditRoutes {
             return p
         }
         if let body { return body }
-        throw Problem(.badRequest, "name the purpose of this read: ?purpose= or the X-Purpose header (\(AccessPurpose.allCases.map(\.rawValue).joined(separator: ", ")))")
+        throw Problem(
+            .badRequest,
+            "name the purpose of this read: ?purpose= or the X-Purpose header (\(AccessPurpose.allCases.map(\.rawValue).joined(separator: ", ")))"
+        )
     }
 
     func flag(_ call: Call, _ name: String) throws -> Bool {
@@ -134,31 +137,58 @@ struct CreditRoutes {
     /// A bank's read: in one transaction, the live authorisation (locked against revocation),
     /// the read, and the audit row; without one, a denied audit row is committed and 403 answered.
     func bankRead<T: Sendable>(
-        _ call: Call, uscc: String, scope: AuthorisationScope, purpose: AccessPurpose, action: String,
+        _ call: Call,
+        uscc: String,
+        scope: AuthorisationScope,
+        purpose: AccessPurpose,
+        action: String,
         _ read: @Sendable (PostgresConnection, UUID) async throws -> T
     ) async throws -> (T, UUID) {
         let outcome: Outcome<(T, UUID)> = try await db.withTransaction { c in
-            guard let auth = try await Authorisations.live(
-                c, logger: call.logger, bankOrgId: call.caller.orgId, uscc: uscc, scope: scope, purpose: purpose)
+            guard
+                let auth = try await Authorisations.live(
+                    c,
+                    logger: call.logger,
+                    bankOrgId: call.caller.orgId,
+                    uscc: uscc,
+                    scope: scope,
+                    purpose: purpose
+                )
             else {
                 try await Audit.record(
-                    on: c, logger: call.logger,
-                    call.auditEntry(action: action, result: .denied, subjectUSCC: uscc, purpose: purpose.rawValue,
-                                    detail: ["scope": scope.rawValue, "why": "no live authorisation"]))
+                    on: c,
+                    logger: call.logger,
+                    call.auditEntry(
+                        action: action,
+                        result: .denied,
+                        subjectUSCC: uscc,
+                        purpose: purpose.rawValue,
+                        detail: ["scope": scope.rawValue, "why": "no live authorisation"]
+                    )
+                )
                 return .denied
             }
             let value = try await read(c, auth)
             try await Audit.record(
-                on: c, logger: call.logger,
-                call.auditEntry(action: action, result: .allowed, subjectUSCC: uscc, purpose: purpose.rawValue,
-                                detail: ["scope": scope.rawValue, "authorisation_id": auth.uuidString.lowercased()]))
+                on: c,
+                logger: call.logger,
+                call.auditEntry(
+                    action: action,
+                    result: .allowed,
+                    subjectUSCC: uscc,
+                    purpose: purpose.rawValue,
+                    detail: ["scope": scope.rawValue, "authorisation_id": auth.uuidString.lowercased()]
+                )
+            )
             return .allowed((value, auth))
         }
         switch outcome {
         case .allowed(let v): return v
         case .denied:
-            throw Problem(.authorisationRequired,
-                          "no live authorisation from \(uscc) lets this bank read its \(scope.rawValue) for \(purpose.rawValue)")
+            throw Problem(
+                .authorisationRequired,
+                "no live authorisation from \(uscc) lets this bank read its \(scope.rawValue) for \(purpose.rawValue)"
+            )
         }
     }
 
@@ -176,7 +206,11 @@ struct CreditRoutes {
         guard let p = try await ProfileStore.profile(c, uscc: uscc, logger: logger) else {
             throw Problem(.notFound, "no profile of \(uscc) yet: no records, or not yet computed")
         }
-        return ProfileBody(profile: p, lineage: lineage ? try await Self.lineage(c, logger: logger, profile: p) : nil, authorisationId: auth)
+        return ProfileBody(
+            profile: p,
+            lineage: lineage ? try await Self.lineage(c, logger: logger, profile: p) : nil,
+            authorisationId: auth
+        )
     }
 
     /// `{"authorisation_id": …, "profile": …}` around the profile JSON PostgreSQL built.
@@ -192,11 +226,25 @@ struct CreditRoutes {
         return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
     }
 
-    static func records(_ c: PostgresConnection, logger: Logger, uscc: String, dataset: Dataset?, after: String?, limit: Int) async throws -> [RecordBody] {
+    static func records(
+        _ c: PostgresConnection,
+        logger: Logger,
+        uscc: String,
+        dataset: Dataset?,
+        after: String?,
+        limit: Int
+    ) async throws -> [RecordBody] {
         try await Records.current(c, logger: logger, uscc: uscc, dataset: dataset, after: after, limit: limit).map { r in
-            RecordBody(dataset: r.dataset, provider: Dataset(rawValue: r.dataset)?.provider.rawValue ?? "", recordId: r.recordId, version: r.version,
-                       updatedAt: r.updatedAt, receivedAt: r.receivedAt, status: r.status,
-                       data: r.dataJSON.flatMap { try? JSONParser.parse(Array($0.utf8)) } ?? .null)
+            RecordBody(
+                dataset: r.dataset,
+                provider: Dataset(rawValue: r.dataset)?.provider.rawValue ?? "",
+                recordId: r.recordId,
+                version: r.version,
+                updatedAt: r.updatedAt,
+                receivedAt: r.receivedAt,
+                status: r.status,
+                data: r.dataJSON.flatMap { try? JSONParser.parse(Array($0.utf8)) } ?? .null
+            )
         }
     }
 
@@ -235,12 +283,27 @@ struct CreditRoutes {
         return try await db.withTransaction { c in
             do {
                 let a = try await Authorisations.grant(
-                    c, logger: call.logger, enterpriseOrgId: call.caller.orgId, uscc: uscc, bankOrgId: body.bankOrgId,
-                    scopes: body.scopes, purpose: body.purpose, expiresAt: body.expiresAt)
+                    c,
+                    logger: call.logger,
+                    enterpriseOrgId: call.caller.orgId,
+                    uscc: uscc,
+                    bankOrgId: body.bankOrgId,
+                    scopes: body.scopes,
+                    purpose: body.purpose,
+                    expiresAt: body.expiresAt
+                )
                 try await Audit.record(
-                    on: c, logger: call.logger,
-                    call.auditEntry(action: "authorisation.grant", result: .allowed, subjectUSCC: uscc, subjectId: a.id.uuidString.lowercased(),
-                                    purpose: a.purpose.rawValue, detail: ["bank_org_id": a.bankOrgId.uuidString.lowercased()]))
+                    on: c,
+                    logger: call.logger,
+                    call.auditEntry(
+                        action: "authorisation.grant",
+                        result: .allowed,
+                        subjectUSCC: uscc,
+                        subjectId: a.id.uuidString.lowercased(),
+                        purpose: a.purpose.rawValue,
+                        detail: ["bank_org_id": a.bankOrgId.uuidString.lowercased()]
+                    )
+                )
                 return a
             } catch AuthorisationError.notABank {
                 throw Problem.invalid("bank_org_id", "the id of a bank organisation")
@@ -258,8 +321,10 @@ struct CreditRoutes {
                 throw Problem(.notFound, "no authorisation \(id) of yours")
             }
             try await Audit.record(
-                on: c, logger: call.logger,
-                call.auditEntry(action: "authorisation.revoke", result: .allowed, subjectUSCC: uscc, subjectId: id.uuidString.lowercased()))
+                on: c,
+                logger: call.logger,
+                call.auditEntry(action: "authorisation.revoke", result: .allowed, subjectUSCC: uscc, subjectId: id.uuidString.lowercased())
+            )
             return a
         }
     }
@@ -271,10 +336,22 @@ struct CreditRoutes {
         return try await db.withTransaction { c in
             do {
                 let r = try await Reports.create(
-                    c, logger: call.logger, signer: signer, uscc: uscc, requestedBy: call.caller.orgId, requesterName: call.caller.orgName,
-                    requesterKind: call.caller.kind.rawValue, authorisationId: nil, purpose: "self", asOf: asOf)
-                try await Audit.record(on: c, logger: call.logger,
-                                       call.auditEntry(action: "report.create", result: .allowed, subjectUSCC: uscc, subjectId: r.number, purpose: "self"))
+                    c,
+                    logger: call.logger,
+                    signer: signer,
+                    uscc: uscc,
+                    requestedBy: call.caller.orgId,
+                    requesterName: call.caller.orgName,
+                    requesterKind: call.caller.kind.rawValue,
+                    authorisationId: nil,
+                    purpose: "self",
+                    asOf: asOf
+                )
+                try await Audit.record(
+                    on: c,
+                    logger: call.logger,
+                    call.auditEntry(action: "report.create", result: .allowed, subjectUSCC: uscc, subjectId: r.number, purpose: "self")
+                )
                 return r
             } catch let e as ReportError { throw Self.mapReportError(e) }
         }
@@ -290,7 +367,11 @@ struct CreditRoutes {
             if !lineage {
                 let r = try await db.withConnection { c in
                     try await ProfileReads.ownRead(
-                        c, logger: call.logger, audit: call.auditEntry(action: "profile.read", result: .allowed), uscc: uscc)
+                        c,
+                        logger: call.logger,
+                        audit: call.auditEntry(action: "profile.read", result: .allowed),
+                        uscc: uscc
+                    )
                 }
                 guard r.keyLive else { throw call.keyNotLive() }
                 return try Self.profileResponse(r, uscc: uscc)
@@ -298,7 +379,11 @@ struct CreditRoutes {
             try await call.recheckKey()
             let body = try await db.withTransaction { c in
                 let body = try await Self.profileBody(c, logger: call.logger, uscc: uscc, lineage: lineage, auth: nil)
-                try await Audit.record(on: c, logger: call.logger, call.auditEntry(action: "profile.read", result: .allowed, subjectUSCC: uscc, purpose: "self"))
+                try await Audit.record(
+                    on: c,
+                    logger: call.logger,
+                    call.auditEntry(action: "profile.read", result: .allowed, subjectUSCC: uscc, purpose: "self")
+                )
                 return body
             }
             return try JSON.response(body)
@@ -310,10 +395,16 @@ struct CreditRoutes {
             let after = call.request.uri.queryParameters.get("after")
             let items = try await db.withTransaction { c in
                 let items = try await Self.records(c, logger: call.logger, uscc: uscc, dataset: dataset, after: after, limit: limit)
-                try await Audit.record(on: c, logger: call.logger, call.auditEntry(action: "records.read", result: .allowed, subjectUSCC: uscc, purpose: "self"))
+                try await Audit.record(
+                    on: c,
+                    logger: call.logger,
+                    call.auditEntry(action: "records.read", result: .allowed, subjectUSCC: uscc, purpose: "self")
+                )
                 return items
             }
-            return try JSON.response(Page(items: items, next: items.count == limit ? items.last.map { "\($0.dataset)/\($0.recordId)" } : nil))
+            return try JSON.response(
+                Page(items: items, next: items.count == limit ? items.last.map { "\($0.dataset)/\($0.recordId)" } : nil)
+            )
         }
         api.on(.get, "/v1/me/authorisations") { call in
             let uscc = try call.ownUSCC()
@@ -330,7 +421,9 @@ struct CreditRoutes {
         api.on(.get, "/v1/me/access-log") { call in
             let uscc = try call.ownUSCC()
             let limit = try PageLimits.size(call.request)
-            let items = try await db.withConnection { c in try await Authorisations.accessLog(c, logger: call.logger, uscc: uscc, limit: limit) }
+            let items = try await db.withConnection { c in
+                try await Authorisations.accessLog(c, logger: call.logger, uscc: uscc, limit: limit)
+            }
             return try JSON.response(Page(items: items, next: nil))
         }
         api.on(.post, "/v1/me/reports") { call in
@@ -355,16 +448,26 @@ struct CreditRoutes {
                 let r: ProfileReads.Result
                 do {
                     r = try await reads.read(
-                        .init(bankOrgId: call.caller.orgId, uscc: uscc, scope: .profile, purpose: purpose,
-                              requestId: call.context.requestId, keyId: call.caller.keyId, route: call.route,
-                              clientRequestId: call.context.clientRequestId))
+                        .init(
+                            bankOrgId: call.caller.orgId,
+                            uscc: uscc,
+                            scope: .profile,
+                            purpose: purpose,
+                            requestId: call.context.requestId,
+                            keyId: call.caller.keyId,
+                            route: call.route,
+                            clientRequestId: call.context.clientRequestId
+                        )
+                    )
                 } catch let full as ReadQueueFull {
                     throw Problem(.notReady, full.description, headers: [.retryAfter: "1"])
                 }
                 guard r.keyLive else { throw call.keyNotLive() }
                 guard r.allowed else {
-                    throw Problem(.authorisationRequired,
-                                  "no live authorisation from \(uscc) lets this bank read its profile for \(purpose.rawValue)")
+                    throw Problem(
+                        .authorisationRequired,
+                        "no live authorisation from \(uscc) lets this bank read its profile for \(purpose.rawValue)"
+                    )
                 }
                 return try Self.profileResponse(r, uscc: uscc)
             }
@@ -385,7 +488,9 @@ struct CreditRoutes {
             let (items, _) = try await bankRead(call, uscc: uscc, scope: .records, purpose: purpose, action: "records.read") { c, _ in
                 try await Self.records(c, logger: logger, uscc: uscc, dataset: dataset, after: after, limit: limit)
             }
-            return try JSON.response(Page(items: items, next: items.count == limit ? items.last.map { "\($0.dataset)/\($0.recordId)" } : nil))
+            return try JSON.response(
+                Page(items: items, next: items.count == limit ? items.last.map { "\($0.dataset)/\($0.recordId)" } : nil)
+            )
         }
         api.on(.post, "/v1/enterprises/:uscc/reports") { call in
             let uscc = try usccParameter(call)
@@ -395,10 +500,21 @@ struct CreditRoutes {
             let logger = call.logger
             let caller = call.caller
             do {
-                let (report, _) = try await bankRead(call, uscc: uscc, scope: .report, purpose: purpose, action: "report.create") { c, auth in
+                let (report, _) = try await bankRead(call, uscc: uscc, scope: .report, purpose: purpose, action: "report.create") {
+                    c,
+                    auth in
                     try await Reports.create(
-                        c, logger: logger, signer: signer, uscc: uscc, requestedBy: caller.orgId, requesterName: caller.orgName,
-                        requesterKind: caller.kind.rawValue, authorisationId: auth, purpose: purpose.rawValue, asOf: body?.asOf)
+                        c,
+                        logger: logger,
+                        signer: signer,
+                        uscc: uscc,
+                        requestedBy: caller.orgId,
+                        requesterName: caller.orgName,
+                        requesterKind: caller.kind.rawValue,
+                        authorisationId: auth,
+                        purpose: purpose.rawValue,
+                        asOf: body?.asOf
+                    )
                 }
                 return reportResponse(report, status: .created)
             } catch let e as ReportError { throw Self.mapReportError(e) }
@@ -415,9 +531,17 @@ struct CreditRoutes {
                 else { throw Problem(.notFound, "no report \(number) of yours") }
                 let own = found.report.uscc == call.caller.uscc
                 let live = try await own ? true : Reports.authorisationLive(c, logger: call.logger, number: number)
-                try await Audit.record(on: c, logger: call.logger,
-                                       call.auditEntry(action: "report.read", result: live ? .allowed : .denied, subjectUSCC: found.report.uscc,
-                                                       subjectId: number, detail: live ? [:] : ["reason": "authorisation_ended"]))
+                try await Audit.record(
+                    on: c,
+                    logger: call.logger,
+                    call.auditEntry(
+                        action: "report.read",
+                        result: live ? .allowed : .denied,
+                        subjectUSCC: found.report.uscc,
+                        subjectId: number,
+                        detail: live ? [:] : ["reason": "authorisation_ended"]
+                    )
+                )
                 return (found, live)
             }
             guard live else {
@@ -433,11 +557,18 @@ struct CreditRoutes {
                 throw Problem(.notFound, "no report \(number)")
             }
             let r = found.report
-            let valid = r.keyId == signer.keyId
+            let valid =
+                r.keyId == signer.keyId
                 && ReportSigner.verify(canonical: r.canonical, signature: r.signature, publicKeyBase64: signer.publicKeyBase64)
-            return try JSON.response(Verification(
-                number: number, valid: valid, keyId: r.keyId, publicKey: signer.publicKeyBase64,
-                detail: valid ? "issued by this service and unchanged since" : "the stored report does not match its signature"))
+            return try JSON.response(
+                Verification(
+                    number: number,
+                    valid: valid,
+                    keyId: r.keyId,
+                    publicKey: signer.publicKeyBase64,
+                    detail: valid ? "issued by this service and unchanged since" : "the stored report does not match its signature"
+                )
+            )
         }
         api.on(.get, "/v1/signing-key") { _ in
             let signer = try requireSigner()

@@ -27,14 +27,20 @@ struct DemandRoutes {
 
         func checked() throws -> (DemandTerms, String) {
             var errors: [Problem.FieldError] = []
-            if amountFen < 1 || amountFen > DemandRoutes.maxAmountFen { errors.append(.init(field: "amount_fen", reason: "1 to \(DemandRoutes.maxAmountFen) fen")) }
+            if amountFen < 1 || amountFen > DemandRoutes.maxAmountFen {
+                errors.append(.init(field: "amount_fen", reason: "1 to \(DemandRoutes.maxAmountFen) fen"))
+            }
             if termMonths < 1 || termMonths > 360 { errors.append(.init(field: "term_months", reason: "1 to 360 months")) }
             let p = purpose.trimmingCharacters(in: .whitespacesAndNewlines)
-            if p.isEmpty || p.unicodeScalars.count > DemandRoutes.maxPurposeLength { errors.append(.init(field: "purpose", reason: "1 to \(DemandRoutes.maxPurposeLength) characters")) }
+            if p.isEmpty || p.unicodeScalars.count > DemandRoutes.maxPurposeLength {
+                errors.append(.init(field: "purpose", reason: "1 to \(DemandRoutes.maxPurposeLength) characters"))
+            }
             guard errors.isEmpty else {
                 throw Problem.invalid(errors)
             }
-            return (DemandTerms(amountFen: amountFen, termMonths: termMonths, collateralOffered: collateralOffered, firstLoan: firstLoan), p)
+            return (
+                DemandTerms(amountFen: amountFen, termMonths: termMonths, collateralOffered: collateralOffered, firstLoan: firstLoan), p
+            )
         }
     }
 
@@ -91,16 +97,29 @@ struct DemandRoutes {
         func offer(_ pm: ProductMatch) -> Offer {
             let p = m!.products[pm.productIndex]
             return Offer(
-                productId: p.id, productName: p.name, bankOrgId: p.bankOrgId, bankName: p.bankName, kind: p.terms.kind,
-                amountMinFen: p.terms.amountMinFen, amountMaxFen: p.terms.amountMaxFen, termMinMonths: p.terms.termMinMonths,
-                termMaxMonths: p.terms.termMaxMonths, rateMinBp: p.terms.rateMinBp, rateMaxBp: p.terms.rateMaxBp, fitBp: pm.fitBp,
-                checks: pm.checks)
+                productId: p.id,
+                productName: p.name,
+                bankOrgId: p.bankOrgId,
+                bankName: p.bankName,
+                kind: p.terms.kind,
+                amountMinFen: p.terms.amountMinFen,
+                amountMaxFen: p.terms.amountMaxFen,
+                termMinMonths: p.terms.termMinMonths,
+                termMaxMonths: p.terms.termMaxMonths,
+                rateMinBp: p.terms.rateMinBp,
+                rateMaxBp: p.terms.rateMaxBp,
+                fitBp: pm.fitBp,
+                checks: pm.checks
+            )
         }
         guard let m else { return Answer(demand: d, matches: [], nearMisses: [], notMatched: 0, transitions: transitions) }
         return Answer(
-            demand: d, matches: m.ranked.matches.map(offer),
+            demand: d,
+            matches: m.ranked.matches.map(offer),
             nearMisses: m.ranked.nearMisses.map { NearMiss(offer: offer($0), failed: $0.failed[0]) },
-            notMatched: m.ranked.others.count, transitions: transitions)
+            notMatched: m.ranked.others.count,
+            transitions: transitions
+        )
     }
 
     static func mapped(_ e: DemandError) -> Problem {
@@ -146,20 +165,36 @@ struct DemandRoutes {
     }
 
     /// A bank's step on a demand, in one transaction with its audit row.
-    func step(_ call: Call, id: UUID, action: String, _ body: @Sendable (PostgresConnection, UUID) async throws -> Demand) async throws -> Demand {
+    func step(
+        _ call: Call,
+        id: UUID,
+        action: String,
+        _ body: @Sendable (PostgresConnection, UUID) async throws -> Demand
+    ) async throws -> Demand {
         do {
             return try await db.withTransaction { c in
                 let d = try await body(c, id)
                 try await Audit.record(
-                    on: c, logger: call.logger,
-                    call.auditEntry(action: action, result: .allowed, subjectUSCC: d.uscc, subjectId: id.uuidString.lowercased(),
-                                    detail: ["state": d.state.rawValue]))
+                    on: c,
+                    logger: call.logger,
+                    call.auditEntry(
+                        action: action,
+                        result: .allowed,
+                        subjectUSCC: d.uscc,
+                        subjectId: id.uuidString.lowercased(),
+                        detail: ["state": d.state.rawValue]
+                    )
+                )
                 return d
             }
         } catch let e as DemandError { throw Self.mapped(e) }
     }
 
-    func bankStep(_ call: Call, action: String, _ body: @Sendable (PostgresConnection, UUID) async throws -> Demand) async throws -> Response {
+    func bankStep(
+        _ call: Call,
+        action: String,
+        _ body: @Sendable (PostgresConnection, UUID) async throws -> Demand
+    ) async throws -> Response {
         try JSON.response(try await step(call, id: try call.uuidParameter("demandId"), action: action, body))
     }
 
@@ -173,7 +208,9 @@ struct DemandRoutes {
 
     func pass(_ call: Call, id: UUID, _ p: Pass?) async throws -> Demand {
         let reason = p?.reason?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let reason, reason.unicodeScalars.count > Self.maxPurposeLength { throw Problem.invalid("reason", "at most \(Self.maxPurposeLength) characters") }
+        if let reason, reason.unicodeScalars.count > Self.maxPurposeLength {
+            throw Problem.invalid("reason", "at most \(Self.maxPurposeLength) characters")
+        }
         return try await step(call, id: id, action: "demand.pass") { c, id in
             try await Demands.pass(c, logger: call.logger, id: id, bank: call.caller.orgId, reason: reason?.isEmpty == true ? nil : reason)
         }
@@ -181,13 +218,25 @@ struct DemandRoutes {
 
     func grant(_ call: Call, id: UUID, _ g: Grant) async throws -> Demand {
         var errors: [Problem.FieldError] = []
-        if g.amountFen < 1 || g.amountFen > Self.maxAmountFen { errors.append(.init(field: "amount_fen", reason: "1 to \(Self.maxAmountFen) fen")) }
+        if g.amountFen < 1 || g.amountFen > Self.maxAmountFen {
+            errors.append(.init(field: "amount_fen", reason: "1 to \(Self.maxAmountFen) fen"))
+        }
         if g.termMonths < 1 || g.termMonths > 360 { errors.append(.init(field: "term_months", reason: "1 to 360 months")) }
-        if g.rateBp < 0 || g.rateBp > ProductValidation.maxRateBp { errors.append(.init(field: "rate_bp", reason: "0 to \(ProductValidation.maxRateBp)")) }
+        if g.rateBp < 0 || g.rateBp > ProductValidation.maxRateBp {
+            errors.append(.init(field: "rate_bp", reason: "0 to \(ProductValidation.maxRateBp)"))
+        }
         guard errors.isEmpty else { throw Problem.invalid(errors) }
         return try await step(call, id: id, action: "demand.grant") { c, id in
-            try await Demands.grant(c, logger: call.logger, id: id, bank: call.caller.orgId, amountFen: g.amountFen, termMonths: g.termMonths, rateBp: g.rateBp,
-                                    product: g.productId)
+            try await Demands.grant(
+                c,
+                logger: call.logger,
+                id: id,
+                bank: call.caller.orgId,
+                amountFen: g.amountFen,
+                termMonths: g.termMonths,
+                rateBp: g.rateBp,
+                product: g.productId
+            )
         }
     }
 
@@ -196,14 +245,25 @@ struct DemandRoutes {
             throw Problem.invalid("reason", "one of \(Demands.declineReasons.joined(separator: ", "))")
         }
         let text = d.text?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let text, text.unicodeScalars.count > Self.maxPurposeLength { throw Problem.invalid("text", "at most \(Self.maxPurposeLength) characters") }
+        if let text, text.unicodeScalars.count > Self.maxPurposeLength {
+            throw Problem.invalid("text", "at most \(Self.maxPurposeLength) characters")
+        }
         return try await step(call, id: id, action: "demand.decline") { c, id in
-            try await Demands.decline(c, logger: call.logger, id: id, bank: call.caller.orgId, reason: d.reason, text: text?.isEmpty == true ? nil : text)
+            try await Demands.decline(
+                c,
+                logger: call.logger,
+                id: id,
+                bank: call.caller.orgId,
+                reason: d.reason,
+                text: text?.isEmpty == true ? nil : text
+            )
         }
     }
 
     func disburse(_ call: Call, id: UUID, _ b: Disbursement) async throws -> Demand {
-        guard let day = Day(b.disbursedOn), day <= Day.todayInChina() else { throw Problem.invalid("disbursed_on", "a date YYYY-MM-DD, not in the future") }
+        guard let day = Day(b.disbursedOn), day <= Day.todayInChina() else {
+            throw Problem.invalid("disbursed_on", "a date YYYY-MM-DD, not in the future")
+        }
         guard b.amountFen >= 1 else { throw Problem.invalid("amount_fen", "at least 1 fen") }
         return try await step(call, id: id, action: "demand.disburse") { c, id in
             try await Demands.disburse(c, logger: call.logger, id: id, bank: call.caller.orgId, amountFen: b.amountFen, on: day)
@@ -217,12 +277,25 @@ struct DemandRoutes {
         do {
             return try await db.withTransaction { c in
                 let (d, matched) = try await Demands.post(
-                    c, logger: call.logger, enterpriseOrgId: call.caller.orgId, uscc: uscc, terms: terms, purpose: purpose,
-                    today: Day.todayInChina())
+                    c,
+                    logger: call.logger,
+                    enterpriseOrgId: call.caller.orgId,
+                    uscc: uscc,
+                    terms: terms,
+                    purpose: purpose,
+                    today: Day.todayInChina()
+                )
                 try await Audit.record(
-                    on: c, logger: call.logger,
-                    call.auditEntry(action: "demand.post", result: .allowed, subjectUSCC: uscc, subjectId: d.id.uuidString.lowercased(),
-                                    detail: ["matches": String(matched.ranked.matches.count)]))
+                    on: c,
+                    logger: call.logger,
+                    call.auditEntry(
+                        action: "demand.post",
+                        result: .allowed,
+                        subjectUSCC: uscc,
+                        subjectId: d.id.uuidString.lowercased(),
+                        detail: ["matches": String(matched.ranked.matches.count)]
+                    )
+                )
                 return Self.answer(d, matched, try await Demands.history(c, logger: call.logger, id: d.id))
             }
         } catch let e as DemandError { throw Self.mapped(e) }
@@ -235,8 +308,10 @@ struct DemandRoutes {
             return try await db.withTransaction { c in
                 let d = try await Demands.withdraw(c, logger: call.logger, id: id, uscc: uscc, actor: call.caller.orgId)
                 try await Audit.record(
-                    on: c, logger: call.logger,
-                    call.auditEntry(action: "demand.withdraw", result: .allowed, subjectUSCC: uscc, subjectId: id.uuidString.lowercased()))
+                    on: c,
+                    logger: call.logger,
+                    call.auditEntry(action: "demand.withdraw", result: .allowed, subjectUSCC: uscc, subjectId: id.uuidString.lowercased())
+                )
                 return Self.answer(d, nil, try await Demands.history(c, logger: call.logger, id: id))
             }
         } catch let e as DemandError { throw Self.mapped(e) }
@@ -299,11 +374,24 @@ struct DemandRoutes {
         do {
             return try await db.withTransaction { c in
                 let items = try await Demands.reportOutcome(
-                    c, logger: call.logger, id: id, bank: call.caller.orgId, month: month, status: body.status, today: Day.todayInChina())
+                    c,
+                    logger: call.logger,
+                    id: id,
+                    bank: call.caller.orgId,
+                    month: month,
+                    status: body.status,
+                    today: Day.todayInChina()
+                )
                 try await Audit.record(
-                    on: c, logger: call.logger,
-                    call.auditEntry(action: "loan.outcome", result: .allowed, subjectId: id.uuidString.lowercased(),
-                                    detail: ["month": body.month, "status": body.status]))
+                    on: c,
+                    logger: call.logger,
+                    call.auditEntry(
+                        action: "loan.outcome",
+                        result: .allowed,
+                        subjectId: id.uuidString.lowercased(),
+                        detail: ["month": body.month, "status": body.status]
+                    )
+                )
                 return items
             }
         } catch let e as DemandError {
@@ -326,8 +414,15 @@ struct DemandRoutes {
                 let items = try await db.withTransaction { c in
                     let (d, items) = try await Demands.outcomesForLender(c, logger: call.logger, id: id, bank: call.caller.orgId)
                     try await Audit.record(
-                        on: c, logger: call.logger,
-                        call.auditEntry(action: "loan.outcomes_read", result: .allowed, subjectUSCC: d.uscc, subjectId: id.uuidString.lowercased()))
+                        on: c,
+                        logger: call.logger,
+                        call.auditEntry(
+                            action: "loan.outcomes_read",
+                            result: .allowed,
+                            subjectUSCC: d.uscc,
+                            subjectId: id.uuidString.lowercased()
+                        )
+                    )
                     return items
                 }
                 return try JSON.response(Outcomes(items: items))

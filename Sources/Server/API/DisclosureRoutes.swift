@@ -28,15 +28,35 @@ struct DisclosureRoutes {
             }
             guard let signer else { throw Problem(.notReady, "no signing key is configured (XYD_SIGNING_KEY_FILE)") }
             let signed = try await db.withTransaction { c in
-                let s = try await SilentQueries.run(c, logger: call.logger, signer: signer, org: call.caller.orgId, orgName: call.caller.orgName,
-                                                    codes: body.usccs, tender: tender?.isEmpty == true ? nil : tender)
-                try await Audit.record(on: c, logger: call.logger, call.auditEntry(
-                    action: "silent_query", result: .allowed, subjectId: s.id.uuidString.lowercased(), detail: ["codes": String(body.usccs.count)]))
+                let s = try await SilentQueries.run(
+                    c,
+                    logger: call.logger,
+                    signer: signer,
+                    org: call.caller.orgId,
+                    orgName: call.caller.orgName,
+                    codes: body.usccs,
+                    tender: tender?.isEmpty == true ? nil : tender
+                )
+                try await Audit.record(
+                    on: c,
+                    logger: call.logger,
+                    call.auditEntry(
+                        action: "silent_query",
+                        result: .allowed,
+                        subjectId: s.id.uuidString.lowercased(),
+                        detail: ["codes": String(body.usccs.count)]
+                    )
+                )
                 return s
             }
-            return Response(status: .created, headers: [.contentType: "application/json; charset=utf-8",
-                                                         .location: "/v1/silent-queries/\(signed.id.uuidString.lowercased())"],
-                            body: .init(byteBuffer: ByteBuffer(string: signed.document)))
+            return Response(
+                status: .created,
+                headers: [
+                    .contentType: "application/json; charset=utf-8",
+                    .location: "/v1/silent-queries/\(signed.id.uuidString.lowercased())",
+                ],
+                body: .init(byteBuffer: ByteBuffer(string: signed.document))
+            )
         }
         api.on(.get, "/v1/silent-queries/:queryId") { call in
             let id = try call.uuidParameter("queryId")
@@ -44,33 +64,49 @@ struct DisclosureRoutes {
             let signed = try await db.withTransaction { c in
                 let signed = try await SilentQueries.find(c, logger: call.logger, id: id, org: call.caller.orgId)
                 if signed != nil {
-                    try await Audit.record(on: c, logger: call.logger, call.auditEntry(
-                        action: "silent_query.read", result: .allowed, subjectId: id.uuidString.lowercased()))
+                    try await Audit.record(
+                        on: c,
+                        logger: call.logger,
+                        call.auditEntry(
+                            action: "silent_query.read",
+                            result: .allowed,
+                            subjectId: id.uuidString.lowercased()
+                        )
+                    )
                 }
                 return signed
             }
             guard let signed else { throw Problem(.notFound, "no silent query \(id) of yours") }
-            return Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(string: signed.document)))
+            return Response(
+                status: .ok,
+                headers: [.contentType: "application/json; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: signed.document))
+            )
         }
         api.on(.get, "/v1/public/enterprises/:uscc") { call in
             try limit(call)
             let raw = call.context.parameters.get("uscc") ?? ""
             guard case .success(let code) = USCC.parse(raw) else { throw Problem.invalid("uscc", "a valid unified social credit code") }
-            guard let record = try await db.withConnection({ c in
-                try await Disclosure.publicRecord(c, logger: call.logger, uscc: code.value, today: Day.todayInChina())
-            }) else { throw Problem(.notFound, "no registered enterprise \(code.value)") }
+            guard
+                let record = try await db.withConnection({ c in
+                    try await Disclosure.publicRecord(c, logger: call.logger, uscc: code.value, today: Day.todayInChina())
+                })
+            else { throw Problem(.notFound, "no registered enterprise \(code.value)") }
             return Self.json(record)
         }
         api.on(.get, "/v1/public/enterprises") { call in
             try limit(call)
-            guard let name = call.request.uri.queryParameters.get("name")?.trimmingCharacters(in: .whitespaces), !name.isEmpty, name.unicodeScalars.count <= 200 else {
+            guard let name = call.request.uri.queryParameters.get("name")?.trimmingCharacters(in: .whitespaces), !name.isEmpty,
+                name.unicodeScalars.count <= 200
+            else {
                 throw Problem.invalid("name", "the exact registered name (1 to 200 characters)")
             }
             let items = try await db.withConnection { c in
                 var out: [JSONValue] = []
                 for code in try await Disclosure.codes(named: name, c, logger: call.logger) {
-                    if let r = try await Disclosure.publicRecord(c, logger: call.logger, uscc: code, today: Day.todayInChina()) { out.append(r) }
+                    if let r = try await Disclosure.publicRecord(c, logger: call.logger, uscc: code, today: Day.todayInChina()) {
+                        out.append(r)
+                    }
                 }
                 return out
             }
@@ -81,6 +117,10 @@ struct DisclosureRoutes {
     func limit(_ call: Call) throws { try limiter.check(call) }
 
     static func json(_ v: JSONValue) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: v.jsonText)))
+        Response(
+            status: .ok,
+            headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(string: v.jsonText))
+        )
     }
 }

@@ -36,8 +36,11 @@ struct HealthRoutes {
                 throw Problem(.notReady, e.description)
             } catch {
                 call.logger.warning("readiness check failed", metadata: ["error": .string(describeDatabaseError(error))])
-                throw Problem(.notReady, "database unavailable: it does not answer within \(Self.readinessLimit)",
-                              headers: [.retryAfter: String(ProblemMiddleware.retryAfterSeconds)])
+                throw Problem(
+                    .notReady,
+                    "database unavailable: it does not answer within \(Self.readinessLimit)",
+                    headers: [.retryAfter: String(ProblemMiddleware.retryAfterSeconds)]
+                )
             }
             // Within the same second: what is stuck in ingestion, if anything (nothing when it
             // cannot be read in time — the database answered above).
@@ -50,8 +53,10 @@ struct HealthRoutes {
         api.on(.get, "/metrics") { _ in
             let text = registry.emitToBuffer()
             return Response(
-                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: .init(byteBuffer: ByteBuffer(bytes: text)))
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: text))
+            )
         }
     }
 }

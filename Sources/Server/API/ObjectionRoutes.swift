@@ -37,18 +37,43 @@ struct ObjectionRoutes {
         let uscc = try call.ownUSCC()
         var errors: [Problem.FieldError] = []
         let dataset = Dataset(rawValue: body.dataset)
-        if dataset == nil { errors.append(.init(field: "dataset", reason: "one of \(Dataset.allCases.map(\.rawValue).joined(separator: ", "))")) }
-        if body.recordId.isEmpty || body.recordId.unicodeScalars.count > 200 { errors.append(.init(field: "record_id", reason: "1 to 200 characters")) }
+        if dataset == nil {
+            errors.append(.init(field: "dataset", reason: "one of \(Dataset.allCases.map(\.rawValue).joined(separator: ", "))"))
+        }
+        if body.recordId.isEmpty || body.recordId.unicodeScalars.count > 200 {
+            errors.append(.init(field: "record_id", reason: "1 to 200 characters"))
+        }
         let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        if reason.isEmpty || reason.unicodeScalars.count > Objections.maxReason { errors.append(.init(field: "reason", reason: "1 to \(Objections.maxReason) characters")) }
-        if let e = body.evidence, e.unicodeScalars.count > Objections.maxEvidence { errors.append(.init(field: "evidence", reason: "at most \(Objections.maxEvidence) characters")) }
+        if reason.isEmpty || reason.unicodeScalars.count > Objections.maxReason {
+            errors.append(.init(field: "reason", reason: "1 to \(Objections.maxReason) characters"))
+        }
+        if let e = body.evidence, e.unicodeScalars.count > Objections.maxEvidence {
+            errors.append(.init(field: "evidence", reason: "at most \(Objections.maxEvidence) characters"))
+        }
         guard errors.isEmpty, let dataset else { throw Problem.invalid(errors) }
         do {
             return try await db.withTransaction { c in
-                let o = try await Objections.raise(c, logger: call.logger, uscc: uscc, org: call.caller.orgId, dataset: dataset, recordId: body.recordId,
-                                                   reason: reason, evidence: body.evidence, today: Day.todayInChina())
-                try await Audit.record(on: c, logger: call.logger, call.auditEntry(
-                    action: "objection.raise", result: .allowed, subjectUSCC: uscc, subjectId: o.id.uuidString.lowercased()))
+                let o = try await Objections.raise(
+                    c,
+                    logger: call.logger,
+                    uscc: uscc,
+                    org: call.caller.orgId,
+                    dataset: dataset,
+                    recordId: body.recordId,
+                    reason: reason,
+                    evidence: body.evidence,
+                    today: Day.todayInChina()
+                )
+                try await Audit.record(
+                    on: c,
+                    logger: call.logger,
+                    call.auditEntry(
+                        action: "objection.raise",
+                        result: .allowed,
+                        subjectUSCC: uscc,
+                        subjectId: o.id.uuidString.lowercased()
+                    )
+                )
                 return o
             }
         } catch let e as Objections.Failure { throw Self.mapped(e) }
@@ -73,7 +98,9 @@ struct ObjectionRoutes {
         api.on(.post, "/v1/objections/:objectionId/uphold") { call in
             let id = try call.uuidParameter("objectionId")
             let body = try await call.decodeIfPresent(Resolve.self)
-            if let r = body?.resolution, r.unicodeScalars.count > Objections.maxReason { throw Problem.invalid("resolution", "at most \(Objections.maxReason) characters") }
+            if let r = body?.resolution, r.unicodeScalars.count > Objections.maxReason {
+                throw Problem.invalid("resolution", "at most \(Objections.maxReason) characters")
+            }
             return try await resolve(call, id: id, action: "objection.uphold") { c in
                 try await Objections.uphold(c, logger: call.logger, id: id, by: call.caller.orgId, resolution: body?.resolution)
             }
@@ -90,7 +117,12 @@ struct ObjectionRoutes {
         }
     }
 
-    func resolve(_ call: Call, id: UUID, action: String, _ body: @Sendable (PostgresConnection) async throws -> Objections.Objection) async throws -> Response {
+    func resolve(
+        _ call: Call,
+        id: UUID,
+        action: String,
+        _ body: @Sendable (PostgresConnection) async throws -> Objections.Objection
+    ) async throws -> Response {
         do {
             return try await call.auditedChange(db, action: action, subjectId: id, subjectUSCC: { $0.uscc }, body)
         } catch let e as Objections.Failure { throw Self.mapped(e) }

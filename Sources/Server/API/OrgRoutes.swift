@@ -62,12 +62,23 @@ struct OrgRoutes {
             let body = try await call.decode(NewOrganisation.self)
             let org = try await db.withTransaction { c in
                 let org = try await Register.createOrganisation(
-                    on: c, logger: call.logger, kind: body.kind, name: body.name, uscc: body.uscc)
+                    on: c,
+                    logger: call.logger,
+                    kind: body.kind,
+                    name: body.name,
+                    uscc: body.uscc
+                )
                 try await Audit.record(
-                    on: c, logger: call.logger,
+                    on: c,
+                    logger: call.logger,
                     call.auditEntry(
-                        action: "org.create", result: .allowed, subjectUSCC: org.uscc, subjectId: org.id.uuidString,
-                        detail: ["kind": org.kind.rawValue]))
+                        action: "org.create",
+                        result: .allowed,
+                        subjectUSCC: org.uscc,
+                        subjectId: org.id.uuidString,
+                        detail: ["kind": org.kind.rawValue]
+                    )
+                )
                 return org
             }
             return try JSON.response(org, status: .created)
@@ -110,9 +121,15 @@ struct OrgRoutes {
                 else { throw Problem(.notFound, "no key \(id)") }
                 let revoked = try await Register.revokeKey(on: c, logger: call.logger, id: id)
                 try await Audit.record(
-                    on: c, logger: call.logger,
-                    call.auditEntry(action: "key.revoke", result: .allowed, subjectId: id.uuidString,
-                                    detail: ["org_id": key.orgId.uuidString]))
+                    on: c,
+                    logger: call.logger,
+                    call.auditEntry(
+                        action: "key.revoke",
+                        result: .allowed,
+                        subjectId: id.uuidString,
+                        detail: ["org_id": key.orgId.uuidString]
+                    )
+                )
                 return revoked
             }
             return try JSON.response(revoked)
@@ -126,12 +143,23 @@ struct OrgRoutes {
             // Over the API a key always expires: when none is asked, after the default validity.
             let expiresAt = body.expiresAt ?? Date().addingTimeInterval(Double(OrganisationLimits.keyDefaultValidityDays) * 86_400)
             let issued = try await Register.issueKey(
-                on: c, logger: call.logger, orgId: orgId, label: body.label ?? "", expiresAt: expiresAt,
-                issuedBy: call.caller.keyId)
+                on: c,
+                logger: call.logger,
+                orgId: orgId,
+                label: body.label ?? "",
+                expiresAt: expiresAt,
+                issuedBy: call.caller.keyId
+            )
             try await Audit.record(
-                on: c, logger: call.logger,
-                call.auditEntry(action: "key.issue", result: .allowed, subjectId: issued.info.id.uuidString,
-                                detail: ["org_id": orgId.uuidString]))
+                on: c,
+                logger: call.logger,
+                call.auditEntry(
+                    action: "key.issue",
+                    result: .allowed,
+                    subjectId: issued.info.id.uuidString,
+                    detail: ["org_id": orgId.uuidString]
+                )
+            )
             return issued
         }
         return try JSON.response(issued, status: .created)

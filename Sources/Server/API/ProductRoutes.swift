@@ -37,8 +37,15 @@ struct ProductRoutes {
             var errors: [Problem.FieldError] = []
             if trimmed.isEmpty || trimmed.unicodeScalars.count > 100 { errors.append(.init(field: "name", reason: "1 to 100 characters")) }
             let result = ProductValidation.check(
-                kind: kind, amountMinFen: amountMinFen, amountMaxFen: amountMaxFen, termMinMonths: termMinMonths,
-                termMaxMonths: termMaxMonths, rateMinBp: rateMinBp, rateMaxBp: rateMaxBp, rules: rules)
+                kind: kind,
+                amountMinFen: amountMinFen,
+                amountMaxFen: amountMaxFen,
+                termMinMonths: termMinMonths,
+                termMaxMonths: termMaxMonths,
+                rateMinBp: rateMinBp,
+                rateMaxBp: rateMaxBp,
+                rules: rules
+            )
             switch result {
             case .success(let terms) where errors.isEmpty: return (trimmed, terms)
             case .success: break
@@ -62,9 +69,15 @@ struct ProductRoutes {
                 try await Products.checkChangeRate(c, logger: call.logger, bank: call.caller.orgId)
                 let p = try await body(c)
                 try await Audit.record(
-                    on: c, logger: call.logger,
-                    call.auditEntry(action: action, result: .allowed, subjectId: p.id.uuidString.lowercased(),
-                                    detail: ["status": p.status.rawValue, "revision": String(p.revision)]))
+                    on: c,
+                    logger: call.logger,
+                    call.auditEntry(
+                        action: action,
+                        result: .allowed,
+                        subjectId: p.id.uuidString.lowercased(),
+                        detail: ["status": p.status.rawValue, "revision": String(p.revision)]
+                    )
+                )
                 return p
             }
             // Open demands are matched again in the background, within a second (and by the
@@ -80,7 +93,14 @@ struct ProductRoutes {
         api.on(.post, "/v1/products") { call in
             let (name, terms) = try await call.decode(ProductBody.self).checked()
             let p = try await change(call, action: "product.create") { c in
-                try await Products.create(c, logger: call.logger, bank: call.caller.orgId, keyId: call.caller.keyId, name: name, terms: terms)
+                try await Products.create(
+                    c,
+                    logger: call.logger,
+                    bank: call.caller.orgId,
+                    keyId: call.caller.keyId,
+                    name: name,
+                    terms: terms
+                )
             }
             return try JSON.response(p, status: .created)
         }
@@ -99,7 +119,8 @@ struct ProductRoutes {
         api.on(.get, "/v1/products/:productId") { call in
             let id = try call.uuidParameter("productId")
             do {
-                let p = try await db.withConnection { c in try await Products.find(c, logger: call.logger, id: id, bank: call.caller.orgId) }
+                let p = try await db.withConnection { c in try await Products.find(c, logger: call.logger, id: id, bank: call.caller.orgId)
+                }
                 return try JSON.response(p)
             } catch let e as ProductError { throw Self.mapped(e) }
         }
@@ -107,7 +128,15 @@ struct ProductRoutes {
             let id = try call.uuidParameter("productId")
             let (name, terms) = try await call.decode(ProductBody.self).checked()
             let p = try await change(call, action: "product.update") { c in
-                try await Products.update(c, logger: call.logger, id: id, bank: call.caller.orgId, keyId: call.caller.keyId, name: name, terms: terms)
+                try await Products.update(
+                    c,
+                    logger: call.logger,
+                    id: id,
+                    bank: call.caller.orgId,
+                    keyId: call.caller.keyId,
+                    name: name,
+                    terms: terms
+                )
             }
             return try JSON.response(p)
         }

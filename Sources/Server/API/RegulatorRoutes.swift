@@ -27,11 +27,15 @@ struct RegulatorRoutes {
         f.from = month("from")
         f.to = month("to")
         if let d = q.get("district") {
-            if d.count != 6 || !d.allSatisfy(\.isASCII) || !d.allSatisfy(\.isNumber) { errors.append(.init(field: "district", reason: "a 6-digit district code")) }
+            if d.count != 6 || !d.allSatisfy(\.isASCII) || !d.allSatisfy(\.isNumber) {
+                errors.append(.init(field: "district", reason: "a 6-digit district code"))
+            }
             f.district = d
         }
         if let i = q.get("industry") {
-            if i.count != 1 || !("A"..."T").contains(i) { errors.append(.init(field: "industry", reason: "an industry section letter A–T")) }
+            if i.count != 1 || !("A"..."T").contains(i) {
+                errors.append(.init(field: "industry", reason: "an industry section letter A–T"))
+            }
             f.industry = i
         }
         if let s = q.get("size") {
@@ -39,7 +43,11 @@ struct RegulatorRoutes {
             f.size = s
         }
         if let b = q.get("bank") {
-            if let id = UUID(uuidString: b) { f.bank = id } else { errors.append(.init(field: "bank", reason: "a bank's organisation id (uuid)")) }
+            if let id = UUID(uuidString: b) {
+                f.bank = id
+            } else {
+                errors.append(.init(field: "bank", reason: "a bank's organisation id (uuid)"))
+            }
         }
         if let k = q.get("product_kind") {
             if !productKinds.contains(k) { errors.append(.init(field: "product_kind", reason: "one of credit, secured, guaranteed")) }
@@ -57,16 +65,26 @@ struct RegulatorRoutes {
         return d
     }
 
-    static let demandDimensions: [StatDimension] = [.month, .district, .industry, .size, .entityType, .farmer, .firstLoan, .bank, .productKind, .grade]
+    static let demandDimensions: [StatDimension] = [
+        .month, .district, .industry, .size, .entityType, .farmer, .firstLoan, .bank, .productKind, .grade,
+    ]
 
     func register(_ api: API) {
         table(api, "funnel") { c, call in
-            try await Stats.funnel(c, logger: call.logger, by: Self.dimension(call, allowed: Self.demandDimensions, default: .month),
-                                   filter: Self.filter(call))
+            try await Stats.funnel(
+                c,
+                logger: call.logger,
+                by: Self.dimension(call, allowed: Self.demandDimensions, default: .month),
+                filter: Self.filter(call)
+            )
         }
         table(api, "timing") { c, call in
-            try await Stats.timing(c, logger: call.logger, by: Self.dimension(call, allowed: Self.demandDimensions, default: .month),
-                                   filter: Self.filter(call))
+            try await Stats.timing(
+                c,
+                logger: call.logger,
+                by: Self.dimension(call, allowed: Self.demandDimensions, default: .month),
+                filter: Self.filter(call)
+            )
         }
         table(api, "declines") { c, call in try await Stats.declines(c, logger: call.logger, filter: Self.filter(call)) }
         table(api, "banks") { c, call in try await Stats.banks(c, logger: call.logger, filter: Self.filter(call)) }
@@ -78,8 +96,12 @@ struct RegulatorRoutes {
         table(api, "stability") { c, call in try await Stats.stability(c, logger: call.logger) }
         table(api, "separation") { c, call in try await Stats.separation(c, logger: call.logger, filter: Self.filter(call)) }
         table(api, "segments") { c, call in
-            try await Stats.segments(c, logger: call.logger, by: Self.dimension(call, allowed: [.district, .industry, .size], default: .district),
-                                     filter: Self.filter(call))
+            try await Stats.segments(
+                c,
+                logger: call.logger,
+                by: Self.dimension(call, allowed: [.district, .industry, .size], default: .district),
+                filter: Self.filter(call)
+            )
         }
     }
 
@@ -94,7 +116,11 @@ struct RegulatorRoutes {
                     let t = try await build(c, call)
                     return csv ? StatRender.csv(t) : StatRender.json(t).jsonText
                 }
-                try await Audit.record(on: c, logger: call.logger, call.auditEntry(action: "stats.read", result: .allowed, detail: Self.auditDetail(call, ["table": name])))
+                try await Audit.record(
+                    on: c,
+                    logger: call.logger,
+                    call.auditEntry(action: "stats.read", result: .allowed, detail: Self.auditDetail(call, ["table": name]))
+                )
                 return text
             }
             let by = call.request.uri.queryParameters.get("by").map { "-by-" + $0.filter { $0.isLetter || $0 == "_" } } ?? ""
@@ -146,9 +172,11 @@ enum StatRender {
             "columns": .array(t.columns.map { ["name": .string($0.name), "unit": .string($0.unit.rawValue)] }),
             "rows": .array(t.rows.map { row($0, t.columns) }),
             "total": t.total.map { row($0, t.columns) } ?? .null,
-            "notes": .array((t.notes + ["cells counting fewer than \(Suppression.threshold) enterprises are suppressed"]
-                             + (t.rebuildFailedAt == nil ? [] : ["stale: the latest rebuild failed; these figures are from refreshed_at"]))
-                .map(JSONValue.string)),
+            "notes": .array(
+                (t.notes + ["cells counting fewer than \(Suppression.threshold) enterprises are suppressed"]
+                    + (t.rebuildFailedAt == nil ? [] : ["stale: the latest rebuild failed; these figures are from refreshed_at"]))
+                    .map(JSONValue.string)
+            ),
         ]
         o["refreshed_at"] = t.refreshedAt.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null
         o["rebuild_failed_at"] = t.rebuildFailedAt.map { .string(ISO8601DateFormatter().string(from: $0)) } ?? .null
@@ -164,7 +192,8 @@ enum StatRender {
     /// advice against CSV injection). Numbers are written by `csvValue` and left alone.
     static func csvField(_ raw: String) -> String {
         let s = raw.first.map { "=+-@\t\r".contains($0) } == true ? "'" + raw : raw
-        return s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+        return s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+            ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
     }
 
     static func csvValue(_ v: StatTable.Value) -> String {
@@ -187,7 +216,10 @@ enum StatRender {
     }
 
     static func csvResponse(_ text: String, filename: String) -> Response {
-        Response(status: .ok, headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(filename)\""],
-                 body: .init(byteBuffer: ByteBuffer(string: text)))
+        Response(
+            status: .ok,
+            headers: [.contentType: "text/csv; charset=utf-8", .contentDisposition: "attachment; filename=\"\(filename)\""],
+            body: .init(byteBuffer: ByteBuffer(string: text))
+        )
     }
 }

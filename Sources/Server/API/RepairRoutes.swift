@@ -31,19 +31,39 @@ struct RepairRoutes {
     func apply(_ call: Call, _ body: Apply) async throws -> Repairs.Application {
         let uscc = try call.ownUSCC()
         var errors: [Problem.FieldError] = []
-        if body.recordId.isEmpty || body.recordId.unicodeScalars.count > 200 { errors.append(.init(field: "record_id", reason: "the penalty's record id")) }
+        if body.recordId.isEmpty || body.recordId.unicodeScalars.count > 200 {
+            errors.append(.init(field: "record_id", reason: "the penalty's record id"))
+        }
         if body.corrections.isEmpty || !Set(body.corrections).isSubset(of: Repairs.corrections) {
             errors.append(.init(field: "corrections", reason: "one or more of \(Repairs.corrections.sorted().joined(separator: ", "))"))
         }
         let evidence = body.evidence.trimmingCharacters(in: .whitespacesAndNewlines)
-        if evidence.isEmpty || evidence.unicodeScalars.count > Repairs.maxEvidence { errors.append(.init(field: "evidence", reason: "1 to \(Repairs.maxEvidence) characters")) }
+        if evidence.isEmpty || evidence.unicodeScalars.count > Repairs.maxEvidence {
+            errors.append(.init(field: "evidence", reason: "1 to \(Repairs.maxEvidence) characters"))
+        }
         guard errors.isEmpty else { throw Problem.invalid(errors) }
         do {
             return try await db.withTransaction { c in
-                let a = try await Repairs.apply(c, logger: call.logger, uscc: uscc, org: call.caller.orgId, recordId: body.recordId,
-                                                corrections: Array(Set(body.corrections)).sorted(), evidence: evidence, today: Day.todayInChina())
-                try await Audit.record(on: c, logger: call.logger, call.auditEntry(
-                    action: "repair.apply", result: .allowed, subjectUSCC: uscc, subjectId: a.id.uuidString.lowercased()))
+                let a = try await Repairs.apply(
+                    c,
+                    logger: call.logger,
+                    uscc: uscc,
+                    org: call.caller.orgId,
+                    recordId: body.recordId,
+                    corrections: Array(Set(body.corrections)).sorted(),
+                    evidence: evidence,
+                    today: Day.todayInChina()
+                )
+                try await Audit.record(
+                    on: c,
+                    logger: call.logger,
+                    call.auditEntry(
+                        action: "repair.apply",
+                        result: .allowed,
+                        subjectUSCC: uscc,
+                        subjectId: a.id.uuidString.lowercased()
+                    )
+                )
                 return a
             }
         } catch let e as Repairs.Failure { throw Self.mapped(e) }
@@ -61,7 +81,9 @@ struct RepairRoutes {
         }
         api.on(.get, "/v1/repairs") { call in
             let state = call.request.uri.queryParameters.get("state")
-            if let state, !["open", "approved", "rejected"].contains(state) { throw Problem.invalid("state", "open, approved or rejected") }
+            if let state, !["open", "approved", "rejected"].contains(state) {
+                throw Problem.invalid("state", "open, approved or rejected")
+            }
             let items = try await db.withConnection { c in try await Repairs.all(c, logger: call.logger, state: state) }
             return try JSON.response(Page(items: items, next: nil))
         }
@@ -74,14 +96,21 @@ struct RepairRoutes {
         api.on(.post, "/v1/repairs/:repairId/reject") { call in
             let id = try call.uuidParameter("repairId")
             let reason = try await call.decode(Reject.self).reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            guard !reason.isEmpty, reason.unicodeScalars.count <= 500 else { throw Problem.invalid("reason", "why, 1 to 500 characters (the business sees it)") }
+            guard !reason.isEmpty, reason.unicodeScalars.count <= 500 else {
+                throw Problem.invalid("reason", "why, 1 to 500 characters (the business sees it)")
+            }
             return try await decide(call, id: id, action: "repair.reject") { c in
                 try await Repairs.reject(c, logger: call.logger, id: id, by: call.caller.orgId, reason: reason)
             }
         }
     }
 
-    func decide(_ call: Call, id: UUID, action: String, _ body: @Sendable (PostgresConnection) async throws -> Repairs.Application) async throws -> Response {
+    func decide(
+        _ call: Call,
+        id: UUID,
+        action: String,
+        _ body: @Sendable (PostgresConnection) async throws -> Repairs.Application
+    ) async throws -> Response {
         do {
             return try await call.auditedChange(db, action: action, subjectId: id, subjectUSCC: { $0.uscc }, body)
         } catch let e as Repairs.Failure { throw Self.mapped(e) }

@@ -23,8 +23,11 @@ struct WebhookRoutes {
             do {
                 let (endpoint, secret) = try await db.withTransaction { c in
                     let r = try await Webhooks.register(c, logger: call.logger, bank: call.caller.orgId, url: body.url)
-                    try await Audit.record(on: c, logger: call.logger,
-                                           call.auditEntry(action: "webhook.register", result: .allowed, subjectId: r.0.id.uuidString.lowercased()))
+                    try await Audit.record(
+                        on: c,
+                        logger: call.logger,
+                        call.auditEntry(action: "webhook.register", result: .allowed, subjectId: r.0.id.uuidString.lowercased())
+                    )
                     return r
                 }
                 return try JSON.response(Created(endpoint: endpoint, secret: secret), status: .created)
@@ -39,8 +42,11 @@ struct WebhookRoutes {
             let done = try await db.withTransaction { c in
                 let done = try await Webhooks.disable(c, logger: call.logger, bank: call.caller.orgId, id: id)
                 if done {
-                    try await Audit.record(on: c, logger: call.logger,
-                                           call.auditEntry(action: "webhook.disable", result: .allowed, subjectId: id.uuidString.lowercased()))
+                    try await Audit.record(
+                        on: c,
+                        logger: call.logger,
+                        call.auditEntry(action: "webhook.disable", result: .allowed, subjectId: id.uuidString.lowercased())
+                    )
                 }
                 return done
             }
@@ -63,7 +69,8 @@ struct WebhookRoutes {
             let items = try await db.withConnection { c in
                 try await Webhooks.log(c, logger: call.logger, bank: call.caller.orgId, endpoint: endpoint, before: before, limit: limit)
             }
-            let next = items.count == limit ? items.last.map { Webhooks.LogCursor(sequence: $0.sequence, endpoint: $0.endpointId).text } : nil
+            let next =
+                items.count == limit ? items.last.map { Webhooks.LogCursor(sequence: $0.sequence, endpoint: $0.endpointId).text } : nil
             return try JSON.response(Page(items: items, next: next))
         }
         api.on(.post, "/v1/webhooks/:endpointId/replay") { call in
@@ -71,10 +78,19 @@ struct WebhookRoutes {
             let body = try await call.decode(Replay.self)
             guard body.fromSequence >= 1 else { throw Problem.invalid("from_sequence", "a sequence from the delivery log (1 or more)") }
             let result = try await db.withTransaction { c in
-                let r = try await Webhooks.replay(c, logger: call.logger, bank: call.caller.orgId, endpoint: id, fromSequence: body.fromSequence)
+                let r = try await Webhooks.replay(
+                    c,
+                    logger: call.logger,
+                    bank: call.caller.orgId,
+                    endpoint: id,
+                    fromSequence: body.fromSequence
+                )
                 if r != nil {
-                    try await Audit.record(on: c, logger: call.logger,
-                                           call.auditEntry(action: "webhook.replay", result: .allowed, subjectId: id.uuidString.lowercased()))
+                    try await Audit.record(
+                        on: c,
+                        logger: call.logger,
+                        call.auditEntry(action: "webhook.replay", result: .allowed, subjectId: id.uuidString.lowercased())
+                    )
                 }
                 return r
             }

@@ -32,11 +32,18 @@ public struct WebhookService: Service {
         let pins = try policy.pins(for: d.url)
         let timestamp = Int(Date().timeIntervalSince1970)
         var request = CurlRequest(
-            url: d.url, method: "POST",
-            headers: [("Content-Type", "application/json"), (WebhookHeader.eventId.rawName, d.eventId.uuidString.lowercased()),
-                      (WebhookHeader.signature.rawName, Webhooks.signature(secret: d.secret, timestamp: timestamp, body: d.body))],
-            body: d.body, connectTimeoutMilliseconds: connectTimeoutMilliseconds, totalTimeoutMilliseconds: totalTimeoutMilliseconds,
-            maxResponseBytes: maxResponseBytes, acceptGzip: false)
+            url: d.url,
+            method: "POST",
+            headers: [
+                ("Content-Type", "application/json"), (WebhookHeader.eventId.rawName, d.eventId.uuidString.lowercased()),
+                (WebhookHeader.signature.rawName, Webhooks.signature(secret: d.secret, timestamp: timestamp, body: d.body)),
+            ],
+            body: d.body,
+            connectTimeoutMilliseconds: connectTimeoutMilliseconds,
+            totalTimeoutMilliseconds: totalTimeoutMilliseconds,
+            maxResponseBytes: maxResponseBytes,
+            acceptGzip: false
+        )
         request.pinned = pins
         return try await curl.perform(request).status
     }
@@ -48,10 +55,12 @@ public struct WebhookService: Service {
             while !Task.isCancelled {
                 var busy = false
                 do {
-                    let (delivered, failed) = try await Webhooks.deliverDue(db, classify: Webhooks.errorClass) { try await Self.send($0, curl: curl, policy: policy) }
+                    let (delivered, failed) = try await Webhooks.deliverDue(db, classify: Webhooks.errorClass) {
+                        try await Self.send($0, curl: curl, policy: policy)
+                    }
                     busy = delivered > 0
                     if failed > 0 { db.logger.warning("webhook deliveries given up after a day", metadata: ["count": "\(failed)"]) }
-                } catch where isShutdown(error) {
+                } catch  where isShutdown(error) {
                     break
                 } catch {
                     db.logger.error("webhook delivery failed; will retry", metadata: ["error": "\(describeDatabaseError(error))"])
@@ -91,7 +100,7 @@ public struct WebhookPolicy: Sendable {
     /// Why the URL may not be registered, or nil (checked when a bank registers it).
     public func check(_ text: String) -> String? {
         guard text.unicodeScalars.count <= 500, let target = CurlTarget.parse(text), target.scheme == "http" || target.scheme == "https",
-              !target.hasCredentials
+            !target.hasCredentials
         else { return "an http(s) URL of at most 500 characters, without a user name or password" }
         let literal = CurlTarget.kind(of: target.host)
         if Self.loopbackNames.contains(target.host) || literal == .loopback {

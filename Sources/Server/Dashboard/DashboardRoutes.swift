@@ -16,13 +16,18 @@ struct DashboardRoutes {
 
     func register(_ api: API) {
         api.on(.get, "/static/dashboard.css") { _ in
-            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],
-                     body: .init(byteBuffer: ByteBuffer(string: Html.css)))
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],
+                body: .init(byteBuffer: ByteBuffer(string: Html.css))
+            )
         }
         api.on(.get, "/dashboard/login") { call in
             let token = WebSession.loginToken(call.request)
-            return WebSession.loginHTML(Self.loginPage(next: WebSession.safeNext(call.request.uri.queryParameters.get("next")), error: nil, token: token),
-                                        token: token)
+            return WebSession.loginHTML(
+                Self.loginPage(next: WebSession.safeNext(call.request.uri.queryParameters.get("next")), error: nil, token: token),
+                token: token
+            )
         }
         api.on(.post, "/dashboard/login") { call in
             let form = try await WebSession.form(call.request, limit: Self.maxFormBytes)
@@ -31,14 +36,22 @@ struct DashboardRoutes {
             let next = WebSession.safeNext(form["next"])
             let key = (form["key"] ?? "").trimmingCharacters(in: .whitespaces)
             guard !key.isEmpty else {
-                return WebSession.loginHTML(Self.loginPage(next: next, error: "请输入密钥。Enter a key.", token: login), token: login, status: .unprocessableContent)
+                return WebSession.loginHTML(
+                    Self.loginPage(next: next, error: "请输入密钥。Enter a key.", token: login),
+                    token: login,
+                    status: .unprocessableContent
+                )
             }
             let result = try await WebSession.signIn(db, call, key: key, allowed: [.regulator])
             switch result {
             case .success(let (token, _)):
                 return WebSession.redirect(next, cookie: WebSession.setCookie(token, maxAge: Sessions.lifetimeSeconds))
             case .failure(let refused):
-                return WebSession.loginHTML(Self.loginPage(next: next, error: refused.why, token: login), token: login, status: .unauthorized)
+                return WebSession.loginHTML(
+                    Self.loginPage(next: next, error: refused.why, token: login),
+                    token: login,
+                    status: .unauthorized
+                )
             }
         }
         api.on(.post, "/dashboard/logout") { call in
@@ -52,41 +65,64 @@ struct DashboardRoutes {
     }
 
     /// What every page of rounded figures says under them (see `Rounding`).
-    static let roundingNote = "<p class=\"note\">为保护企业隐私，计数按 5、金额按 100 万元各自修约（合计可能与分项之和略有不同），比率按修约后的数字计算；少于 \(Suppression.threshold) 家企业的格子不显示。"
+    static let roundingNote =
+        "<p class=\"note\">为保护企业隐私，计数按 5、金额按 100 万元各自修约（合计可能与分项之和略有不同），比率按修约后的数字计算；少于 \(Suppression.threshold) 家企业的格子不显示。"
         + " To protect businesses, counts are rounded to the nearest 5 and amounts to the nearest ¥1,000,000, each on its own (a total may differ slightly from the sum of its rows); ratios use the rounded figures; cells of fewer than \(Suppression.threshold) businesses are not shown.</p>"
 
-    func page(_ api: API, _ path: String, title: String, rounded: Bool = true,
-              _ body: @escaping @Sendable (PostgresConnection, Call, StatFilter) async throws -> String) {
+    func page(
+        _ api: API,
+        _ path: String,
+        title: String,
+        rounded: Bool = true,
+        _ body: @escaping @Sendable (PostgresConnection, Call, StatFilter) async throws -> String
+    ) {
         api.on(.get, path) { call in
             let filter: StatFilter
             do { filter = try RegulatorRoutes.filter(call) } catch let p as Problem {
-                return WebSession.html(Html.page(title: title, current: path, session: call.session,
-                                                 body: "<h1>\(Html.escape(title))</h1><p class=\"error\">\(Html.escape(p.detail ?? "bad filter"))</p>"),
-                                       status: .unprocessableContent)
+                return WebSession.html(
+                    Html.page(
+                        title: title,
+                        current: path,
+                        session: call.session,
+                        body: "<h1>\(Html.escape(title))</h1><p class=\"error\">\(Html.escape(p.detail ?? "bad filter"))</p>"
+                    ),
+                    status: .unprocessableContent
+                )
             }
             let key = StatCache.key("page", path, filter: filter)
             let content = try await db.withTransaction { c in
                 let generation = try await StatCache.generation(c, logger: call.logger)
                 let html = try await cache.text(key, generation: generation) { try await body(c, call, filter) }
-                try await Audit.record(on: c, logger: call.logger, call.auditEntry(action: "stats.read", result: .allowed, detail: RegulatorRoutes.auditDetail(call, ["page": path])))
+                try await Audit.record(
+                    on: c,
+                    logger: call.logger,
+                    call.auditEntry(action: "stats.read", result: .allowed, detail: RegulatorRoutes.auditDetail(call, ["page": path]))
+                )
                 return html
             }
-            return WebSession.html(Html.page(title: title, current: path, session: call.session, body: content + (rounded ? Self.roundingNote : "")))
+            return WebSession.html(
+                Html.page(title: title, current: path, session: call.session, body: content + (rounded ? Self.roundingNote : ""))
+            )
         }
     }
 
     static func loginPage(next: String, error: String?, token: String) -> String {
-        Html.page(title: "登录 Sign in", current: "", session: nil, body: """
-            <div class="login"><h1>监管看板登录<br><small>Regulators' dashboard — sign in</small></h1>
-            \(error.map { "<p class=\"error\" role=\"alert\">\(Html.escape($0))</p>" } ?? "")
-            <form method="post" action="/dashboard/login">
-            <label for="key">监管机构密钥 Regulator's key</label>
-            <input id="key" name="key" type="password" autocomplete="off" required placeholder="xyd_…">
-            <input type="hidden" name="next" value="\(Html.escape(next))">
-            <input type="hidden" name="login_csrf" value="\(Html.escape(token))">
-            <button type="submit">登录 Sign in</button></form>
-            <p class="note">会话 8 小时后失效；密钥吊销即刻失效。The session lasts 8 hours and ends at once if the key is revoked.</p></div>
-            """)
+        Html.page(
+            title: "登录 Sign in",
+            current: "",
+            session: nil,
+            body: """
+                <div class="login"><h1>监管看板登录<br><small>Regulators' dashboard — sign in</small></h1>
+                \(error.map { "<p class=\"error\" role=\"alert\">\(Html.escape($0))</p>" } ?? "")
+                <form method="post" action="/dashboard/login">
+                <label for="key">监管机构密钥 Regulator's key</label>
+                <input id="key" name="key" type="password" autocomplete="off" required placeholder="xyd_…">
+                <input type="hidden" name="next" value="\(Html.escape(next))">
+                <input type="hidden" name="login_csrf" value="\(Html.escape(token))">
+                <button type="submit">登录 Sign in</button></form>
+                <p class="note">会话 8 小时后失效；密钥吊销即刻失效。The session lasts 8 hours and ends at once if the key is revoked.</p></div>
+                """
+        )
     }
 
     // MARK: Pieces
@@ -141,7 +177,8 @@ struct DashboardRoutes {
         "decision_overdue": "审批超时 decision overdue", "decided": "已决定 decided", "decision_hours_median": "审批时长中位数 (h)",
         "take_up_hours_median": "受理时长中位数 (h)", "take_up_hours_p90": "受理时长 P90 (h)", "decision_hours_p90": "审批时长 P90 (h)",
         "under_objection": "异议中 under objection", "objections_overdue": "异议超时 overdue objections",
-        "valid_objections_per_100k": "有效异议/10万条 valid objections per 100k", "completeness": "完整性 completeness", "timeliness": "及时性 timeliness",
+        "valid_objections_per_100k": "有效异议/10万条 valid objections per 100k", "completeness": "完整性 completeness",
+        "timeliness": "及时性 timeliness",
         "uscc_error_rate": "代码错误率 USCC errors", "received": "接收 received", "stored": "入库 stored", "quarantined": "隔离 quarantined",
         "open": "待处理 open", "overdue": "超时 overdue", "upheld_or_approved": "成立或批准 upheld/approved", "rejected": "驳回 rejected",
         "made": "作出 made", "in_progress": "履行中 in progress", "kept": "已履约 kept", "broken": "已违诺 broken", "kept_rate": "履约率 kept rate",
@@ -150,7 +187,8 @@ struct DashboardRoutes {
 
     /// A table with exact figures (the charts' numbers, readable without them).
     static func table(_ t: StatTable, caption: String, keyHeading: String) -> String {
-        var html = "<table><caption class=\"note\">\(Html.escape(caption))</caption><thead><tr><th scope=\"col\">\(Html.escape(keyHeading))</th>"
+        var html =
+            "<table><caption class=\"note\">\(Html.escape(caption))</caption><thead><tr><th scope=\"col\">\(Html.escape(keyHeading))</th>"
         for c in t.columns { html += "<th scope=\"col\">\(Html.escape(headings[c.name] ?? c.name))</th>" }
         html += "</tr></thead><tbody>"
         for r in t.rows + (t.total.map { [$0] } ?? []) {
@@ -159,9 +197,12 @@ struct DashboardRoutes {
             html += "</tr>"
         }
         html += "</tbody></table>"
-        if let at = t.refreshedAt { html += "<p class=\"note\">统计更新于 refreshed \(Html.escape(ISO8601DateFormatter().string(from: at)))</p>" }
+        if let at = t.refreshedAt {
+            html += "<p class=\"note\">统计更新于 refreshed \(Html.escape(ISO8601DateFormatter().string(from: at)))</p>"
+        }
         if let failed = t.rebuildFailedAt {
-            html += "<p class=\"note stale\" role=\"alert\">⚠ 最近一次统计更新失败（\(Html.escape(ISO8601DateFormatter().string(from: failed)))），以上为旧数据。The latest rebuild failed; these figures are older.</p>"
+            html +=
+                "<p class=\"note stale\" role=\"alert\">⚠ 最近一次统计更新失败（\(Html.escape(ISO8601DateFormatter().string(from: failed)))），以上为旧数据。The latest rebuild failed; these figures are older.</p>"
         }
         return html
     }
@@ -191,13 +232,23 @@ struct DashboardRoutes {
 
     /// Bars of one column of a table's shown rows (hidden rows are counted in the caption).
     static func bars(_ t: StatTable, column: String, unit: StatTable.Unit) -> (bars: [Charts.Bar], hidden: Int) {
-        var out: [Charts.Bar] = [], hidden = 0
+        var out: [Charts.Bar] = []
+        var hidden = 0
         for r in t.rows {
-            if r.suppressed { hidden += 1; continue }
+            if r.suppressed {
+                hidden += 1
+                continue
+            }
             switch value(t, r, column) {
             case .int(let n):
-                out.append(.init(label: r.key, value: n, display: unit == .fen ? Html.yuanShort(n) : Html.countShort(n),
-                                 exact: unit == .fen ? Html.yuanExact(n) : Html.grouped(n)))
+                out.append(
+                    .init(
+                        label: r.key,
+                        value: n,
+                        display: unit == .fen ? Html.yuanShort(n) : Html.countShort(n),
+                        exact: unit == .fen ? Html.yuanExact(n) : Html.grouped(n)
+                    )
+                )
             case .decimal(let d):
                 out.append(.init(label: r.key, value: basisPoints(d), display: unit == .ratio ? percent(.decimal(d)) : d, exact: d))
             default: continue
@@ -216,9 +267,11 @@ struct DashboardRoutes {
         let timing = try await Stats.timing(c, logger: call.logger, by: .month, filter: f)
         let banks = try await Stats.banks(c, logger: call.logger, filter: f)
         let t = byMonth.total
-        let posted = Self.int(byMonth, t, "posted"), postedFen = Self.int(byMonth, t, "posted_fen")
+        let posted = Self.int(byMonth, t, "posted")
+        let postedFen = Self.int(byMonth, t, "posted_fen")
         let disbursedFen = Self.int(byMonth, t, "disbursed_fen")
-        var html = "<h1>总览 Overview</h1><p class=\"note\">信贷是否公平、及时地流向小微企业和农户？Is credit reaching small firms and farmers, fairly and fast?</p>"
+        var html =
+            "<h1>总览 Overview</h1><p class=\"note\">信贷是否公平、及时地流向小微企业和农户？Is credit reaching small firms and farmers, fairly and fast?</p>"
         html += Self.filterForm("/dashboard", f)
         html += "<h2>关键指标 Key figures</h2><div class=\"tiles\">"
         html += Self.tile(posted.map(Html.countShort) ?? "–", "融资需求 demands posted", exact: posted.map(Html.grouped))
@@ -232,41 +285,73 @@ struct DashboardRoutes {
 
         // The funnel.
         if let t, !t.suppressed {
-            let steps: [(String, String, String?)] = [("发布 posted", "posted", "posted_fen"), ("受理 taken up", "taken_up", nil),
-                                                     ("授信 granted", "granted", "granted_fen"), ("放款 disbursed", "disbursed", "disbursed_fen")]
+            let steps: [(String, String, String?)] = [
+                ("发布 posted", "posted", "posted_fen"), ("受理 taken up", "taken_up", nil),
+                ("授信 granted", "granted", "granted_fen"), ("放款 disbursed", "disbursed", "disbursed_fen"),
+            ]
             let bars = steps.map { (label, count, amount) -> Charts.Bar in
                 let n = Self.int(byMonth, t, count) ?? 0
                 let fen = amount.flatMap { Self.int(byMonth, t, $0) }
-                return .init(label: label, value: n, display: Html.countShort(n) + (fen.map { " · " + Html.yuanShort($0) } ?? ""),
-                             exact: Html.grouped(n) + " 笔" + (fen.map { " · " + Html.yuanExact($0) } ?? ""))
+                return .init(
+                    label: label,
+                    value: n,
+                    display: Html.countShort(n) + (fen.map { " · " + Html.yuanShort($0) } ?? ""),
+                    exact: Html.grouped(n) + " 笔" + (fen.map { " · " + Html.yuanExact($0) } ?? "")
+                )
             }
-            html += "<h2>融资漏斗 The funnel</h2>" + Charts.figure(
-                Charts.horizontalBars(title: "融资漏斗：发布 → 受理 → 授信 → 放款 (笔数)", description:
-                    "Demands posted, taken up, granted and disbursed: " + bars.map { "\($0.label) \($0.exact)" }.joined(separator: "; "),
-                    axis: "需求笔数 number of demands", bars: bars, colors: ["#1f5fa8", "#3c7cc4", "#5f9be0", "#2e7d32"]),
-                caption: "每一步的笔数与金额；悬停查看精确数字。Count and amount at each step; hover for exact figures.")
+            html +=
+                "<h2>融资漏斗 The funnel</h2>"
+                + Charts.figure(
+                    Charts.horizontalBars(
+                        title: "融资漏斗：发布 → 受理 → 授信 → 放款 (笔数)",
+                        description:
+                            "Demands posted, taken up, granted and disbursed: "
+                            + bars.map { "\($0.label) \($0.exact)" }.joined(separator: "; "),
+                        axis: "需求笔数 number of demands",
+                        bars: bars,
+                        colors: ["#1f5fa8", "#3c7cc4", "#5f9be0", "#2e7d32"]
+                    ),
+                    caption: "每一步的笔数与金额；悬停查看精确数字。Count and amount at each step; hover for exact figures."
+                )
         }
 
         // Trend by month.
         let shown = byMonth.rows.filter { !$0.suppressed }
         if !shown.isEmpty {
-            let asked = shown.map { Self.int(byMonth, $0, "posted_fen") ?? 0 }, paid = shown.map { Self.int(byMonth, $0, "disbursed_fen") ?? 0 }
-            html += "<h2>月度趋势 Trend by month</h2>" + Charts.figure(
-                Charts.columns(title: "每月需求金额与放款金额 (元)", description: "Amount asked and amount disbursed by month of posting.",
-                               yAxis: "金额 amount (元)", categories: shown.map(\.key),
-                               series: [.init(name: "需求 asked", color: "#1f5fa8", values: asked, exact: asked.map(Html.yuanExact)),
-                                        .init(name: "放款 disbursed", color: "#2e7d32", values: paid, exact: paid.map(Html.yuanExact))],
-                               tick: Html.yuanTick),
-                caption: "按需求发布月份统计\(Self.hiddenNote(byMonth.rows.count - shown.count))。By month the demand was posted.")
+            let asked = shown.map { Self.int(byMonth, $0, "posted_fen") ?? 0 }
+            let paid = shown.map { Self.int(byMonth, $0, "disbursed_fen") ?? 0 }
+            html +=
+                "<h2>月度趋势 Trend by month</h2>"
+                + Charts.figure(
+                    Charts.columns(
+                        title: "每月需求金额与放款金额 (元)",
+                        description: "Amount asked and amount disbursed by month of posting.",
+                        yAxis: "金额 amount (元)",
+                        categories: shown.map(\.key),
+                        series: [
+                            .init(name: "需求 asked", color: "#1f5fa8", values: asked, exact: asked.map(Html.yuanExact)),
+                            .init(name: "放款 disbursed", color: "#2e7d32", values: paid, exact: paid.map(Html.yuanExact)),
+                        ],
+                        tick: Html.yuanTick
+                    ),
+                    caption: "按需求发布月份统计\(Self.hiddenNote(byMonth.rows.count - shown.count))。By month the demand was posted."
+                )
         }
 
         // Districts, ranked by amount disbursed.
         let (districtBars, hidden) = Self.bars(byDistrict, column: "disbursed_fen", unit: .fen)
         if !districtBars.isEmpty {
-            html += "<h2>各区县放款 Disbursed by district</h2>" + Charts.figure(
-                Charts.horizontalBars(title: "各区县放款金额排名", description: "Amount disbursed by district, largest first.",
-                                      axis: "放款金额 amount disbursed (元)", bars: districtBars.sorted { $0.value > $1.value }),
-                caption: "按行政区划代码\(Self.hiddenNote(hidden))。By district code.")
+            html +=
+                "<h2>各区县放款 Disbursed by district</h2>"
+                + Charts.figure(
+                    Charts.horizontalBars(
+                        title: "各区县放款金额排名",
+                        description: "Amount disbursed by district, largest first.",
+                        axis: "放款金额 amount disbursed (元)",
+                        bars: districtBars.sorted { $0.value > $1.value }
+                    ),
+                    caption: "按行政区划代码\(Self.hiddenNote(hidden))。By district code."
+                )
         }
         html += "<h2>按月明细 By month, exact figures</h2>" + Self.table(byMonth, caption: "融资漏斗按月 The funnel by month", keyHeading: "月份 month")
         html += "<h2>按区县明细 By district</h2>" + Self.table(byDistrict, caption: "融资漏斗按区县 The funnel by district", keyHeading: "区县 district")
@@ -285,21 +370,36 @@ struct DashboardRoutes {
             html += "<h2>\(Html.escape(title))</h2>"
             if !bars.isEmpty {
                 html += Charts.figure(
-                    Charts.horizontalBars(title: "解决率：\(title)", description: "Solve rate (amount disbursed over amount asked) by \(dimension.rawValue).",
-                                          axis: "解决率 solve rate (%, 10000 = 100%)", bars: bars, color: "#2e7d32"),
-                    caption: "放款金额 ÷ 需求金额\(Self.hiddenNote(hidden))。")
+                    Charts.horizontalBars(
+                        title: "解决率：\(title)",
+                        description: "Solve rate (amount disbursed over amount asked) by \(dimension.rawValue).",
+                        axis: "解决率 solve rate (%, 10000 = 100%)",
+                        bars: bars,
+                        color: "#2e7d32"
+                    ),
+                    caption: "放款金额 ÷ 需求金额\(Self.hiddenNote(hidden))。"
+                )
             }
             html += Self.table(t, caption: "融资漏斗 The funnel by \(dimension.rawValue)", keyHeading: title)
         }
         let timing = try await Stats.timing(c, logger: call.logger, by: .month, filter: f)
-        html += "<h2>办理时效 Time to take-up and decision</h2>" + Self.table(timing, caption: "小时 hours; 截止：受理 3 个工作日，审批 10 个工作日", keyHeading: "月份 month")
+        html +=
+            "<h2>办理时效 Time to take-up and decision</h2>"
+            + Self.table(timing, caption: "小时 hours; 截止：受理 3 个工作日，审批 10 个工作日", keyHeading: "月份 month")
         let declines = try await Stats.declines(c, logger: call.logger, filter: f)
         let (bars, hidden) = Self.bars(declines, column: "declined", unit: .count)
         html += "<h2>拒绝原因 Decline reasons</h2>"
         if !bars.isEmpty {
-            html += Charts.figure(Charts.horizontalBars(title: "拒绝原因", description: "Declined demands by reason.", axis: "笔数 demands",
-                                                        bars: bars, color: "#c62828"),
-                                  caption: "按拒绝原因\(Self.hiddenNote(hidden))。")
+            html += Charts.figure(
+                Charts.horizontalBars(
+                    title: "拒绝原因",
+                    description: "Declined demands by reason.",
+                    axis: "笔数 demands",
+                    bars: bars,
+                    color: "#c62828"
+                ),
+                caption: "按拒绝原因\(Self.hiddenNote(hidden))。"
+            )
         }
         html += Self.table(declines, caption: "拒绝原因 Decline reasons", keyHeading: "原因 reason")
         return html
@@ -308,20 +408,37 @@ struct DashboardRoutes {
     func banks(_ c: PostgresConnection, _ call: Call, _ f: StatFilter) async throws -> String {
         let t = try await Stats.banks(c, logger: call.logger, filter: f)
         var html = "<h1>银行服务 Bank service</h1>" + Self.filterForm("/dashboard/banks", f)
-        html += "<div class=\"tiles\">" + Self.tile(Self.percent(Self.value(t, t.total, "connected")), "银行接入率 banks connected (target > 50%)")
+        html +=
+            "<div class=\"tiles\">" + Self.tile(Self.percent(Self.value(t, t.total, "connected")), "银行接入率 banks connected (target > 50%)")
         html += Self.tile(String(t.rows.count), "银行 banks") + "</div>"
         let (taken, hidden) = Self.bars(t, column: "taken_up", unit: .count)
         if !taken.isEmpty {
-            html += "<h2>受理笔数 Demands taken up</h2>" + Charts.figure(
-                Charts.horizontalBars(title: "各银行受理笔数", description: "Demands each bank took up.", axis: "笔数 demands", bars: taken.sorted { $0.value > $1.value }),
-                caption: "银行排行\(Self.hiddenNote(hidden))。")
+            html +=
+                "<h2>受理笔数 Demands taken up</h2>"
+                + Charts.figure(
+                    Charts.horizontalBars(
+                        title: "各银行受理笔数",
+                        description: "Demands each bank took up.",
+                        axis: "笔数 demands",
+                        bars: taken.sorted { $0.value > $1.value }
+                    ),
+                    caption: "银行排行\(Self.hiddenNote(hidden))。"
+                )
         }
         let (overdue, _) = Self.bars(t, column: "take_up_overdue", unit: .count)
         if overdue.contains(where: { $0.value > 0 }) {
-            html += "<h2>受理超时 Overdue take-ups</h2>" + Charts.figure(
-                Charts.horizontalBars(title: "各银行受理超时笔数（3 个工作日）", description: "Matched demands a bank neither took up nor passed within 3 working days.",
-                                      axis: "笔数 demands", bars: overdue.sorted { $0.value > $1.value }, color: "#b26a00"),
-                caption: "超过 3 个工作日未受理也未放弃。")
+            html +=
+                "<h2>受理超时 Overdue take-ups</h2>"
+                + Charts.figure(
+                    Charts.horizontalBars(
+                        title: "各银行受理超时笔数（3 个工作日）",
+                        description: "Matched demands a bank neither took up nor passed within 3 working days.",
+                        axis: "笔数 demands",
+                        bars: overdue.sorted { $0.value > $1.value },
+                        color: "#b26a00"
+                    ),
+                    caption: "超过 3 个工作日未受理也未放弃。"
+                )
         }
         html += "<h2>银行服务排行 League table</h2>" + Self.table(t, caption: "银行服务 Bank service", keyHeading: "银行 bank")
         return html
@@ -347,10 +464,19 @@ struct DashboardRoutes {
                 let values = grades.rows.map { Self.int(grades, $0, g) ?? 0 }
                 return Charts.Series(name: g, color: colors[i], values: values, exact: values.map(Html.grouped))
             }
-            html += "<h2>信用等级分布 Grades over time</h2>" + Charts.figure(
-                Charts.columns(title: "各月企业信用等级分布", description: "Enterprises by grade, one snapshot per month.", yAxis: "企业数 enterprises",
-                               categories: grades.rows.map(\.key), series: series, tick: Html.countShort),
-                caption: "每月一个快照（按评分卡版本）。")
+            html +=
+                "<h2>信用等级分布 Grades over time</h2>"
+                + Charts.figure(
+                    Charts.columns(
+                        title: "各月企业信用等级分布",
+                        description: "Enterprises by grade, one snapshot per month.",
+                        yAxis: "企业数 enterprises",
+                        categories: grades.rows.map(\.key),
+                        series: series,
+                        tick: Html.countShort
+                    ),
+                    caption: "每月一个快照（按评分卡版本）。"
+                )
         }
         let applicants = try await Stats.applicantGrades(c, logger: call.logger, filter: f)
         let shownApplicants = applicants.rows.filter { !$0.suppressed }
@@ -360,29 +486,50 @@ struct DashboardRoutes {
                 let values = shownApplicants.map { Self.int(applicants, $0, g) ?? 0 }
                 return Charts.Series(name: g, color: colors[i], values: values, exact: values.map(Html.grouped))
             }
-            html += "<h2>申请企业的信用等级 Grades of businesses seeking credit</h2>" + Charts.figure(
-                Charts.columns(title: "各月发布融资需求企业的信用等级", description: "Businesses posting demands each month, by their grade at posting.",
-                               yAxis: "企业数 enterprises", categories: shownApplicants.map(\.key), series: series, tick: Html.countShort),
-                caption: "按发布月份与发布时等级\(Self.hiddenNote(applicants.rows.count - shownApplicants.count))。")
+            html +=
+                "<h2>申请企业的信用等级 Grades of businesses seeking credit</h2>"
+                + Charts.figure(
+                    Charts.columns(
+                        title: "各月发布融资需求企业的信用等级",
+                        description: "Businesses posting demands each month, by their grade at posting.",
+                        yAxis: "企业数 enterprises",
+                        categories: shownApplicants.map(\.key),
+                        series: series,
+                        tick: Html.countShort
+                    ),
+                    caption: "按发布月份与发布时等级\(Self.hiddenNote(applicants.rows.count - shownApplicants.count))。"
+                )
             html += Self.table(applicants, caption: "申请企业等级 Grades at posting", keyHeading: "月份 month")
         }
         let stability = try await Stats.stability(c, logger: call.logger)
         let (psiBars, _) = Self.bars(stability, column: "psi", unit: .text)
         if !psiBars.isEmpty {
             let levels = stability.rows.filter { !$0.suppressed }.map { r -> String in
-                if case .text(let l) = Self.value(stability, r, "level") { return l == "red" ? "#c62828" : l == "amber" ? "#b26a00" : "#2e7d32" }
+                if case .text(let l) = Self.value(stability, r, "level") {
+                    return l == "red" ? "#c62828" : l == "amber" ? "#b26a00" : "#2e7d32"
+                }
                 return "#8a96a3"
             }
-            html += "<h2>群体稳定性 Population stability (PSI)</h2>" + Charts.figure(
-                Charts.horizontalBars(title: "评分与各特征的 PSI", description: "PSI of the score and each feature against the version's baseline; lines at 0.10 and 0.25.",
-                                      axis: "PSI × 10000", bars: psiBars,
-                                      markers: [.init(value: 1_000, label: "0.10", color: "#b26a00"), .init(value: 2_500, label: "0.25", color: "#c62828")],
-                                      colors: levels),
-                caption: "PSI ≥ 0.10 关注 (amber)，≥ 0.25 需处置 (red)。")
+            html +=
+                "<h2>群体稳定性 Population stability (PSI)</h2>"
+                + Charts.figure(
+                    Charts.horizontalBars(
+                        title: "评分与各特征的 PSI",
+                        description: "PSI of the score and each feature against the version's baseline; lines at 0.10 and 0.25.",
+                        axis: "PSI × 10000",
+                        bars: psiBars,
+                        markers: [
+                            .init(value: 1_000, label: "0.10", color: "#b26a00"), .init(value: 2_500, label: "0.25", color: "#c62828"),
+                        ],
+                        colors: levels
+                    ),
+                    caption: "PSI ≥ 0.10 关注 (amber)，≥ 0.25 需处置 (red)。"
+                )
         }
         html += Self.table(stability, caption: "稳定性 Stability", keyHeading: "特征 characteristic")
         let separation = try await Stats.separation(c, logger: call.logger, filter: f)
-        html += "<h2>区分能力 Separation on loan outcomes</h2>" + Self.table(separation, caption: "KS, AUC, Gini 按评分卡版本", keyHeading: "版本 version")
+        html +=
+            "<h2>区分能力 Separation on loan outcomes</h2>" + Self.table(separation, caption: "KS, AUC, Gini 按评分卡版本", keyHeading: "版本 version")
         for (dimension, title) in [(StatDimension.district, "区县 district"), (.industry, "行业 industry"), (.size, "规模 size")] {
             let t = try await Stats.segments(c, logger: call.logger, by: dimension, filter: f)
             html += "<h2>分群：\(Html.escape(title))</h2>" + Self.table(t, caption: "评分 PSI 与违约率 by \(dimension.rawValue)", keyHeading: title)

@@ -27,7 +27,9 @@ final class StatCache: Sendable {
         if let hit = state.withLock({ s -> String? in
             if s.generation != generation { s = State(generation: generation) }
             return s.entries[key]
-        }) { return hit }
+        }) {
+            return hit
+        }
         let text = try await make()
         state.withLock { s in
             guard s.generation == generation else { return }
@@ -38,7 +40,9 @@ final class StatCache: Sendable {
     }
 
     static func key(_ parts: String..., filter: StatFilter) -> String {
-        (parts + [filter.from ?? "", filter.to ?? "", filter.district ?? "", filter.industry ?? "", filter.size ?? "",
-                  filter.bank?.uuidString ?? "", filter.productKind ?? ""]).joined(separator: "|")
+        (parts + [
+            filter.from ?? "", filter.to ?? "", filter.district ?? "", filter.industry ?? "", filter.size ?? "",
+            filter.bank?.uuidString ?? "", filter.productKind ?? "",
+        ]).joined(separator: "|")
     }
 }

@@ -77,7 +77,9 @@ public struct Call: Sendable {
             let fractional = ISO8601DateFormatter()
             fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
             guard let date = plain.date(from: text) ?? fractional.date(from: text) else {
-                throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "an RFC 3339 timestamp with offset"))
+                throw DecodingError.dataCorrupted(
+                    .init(codingPath: decoder.codingPath, debugDescription: "an RFC 3339 timestamp with offset")
+                )
             }
             return date
         }
@@ -101,7 +103,7 @@ public struct Call: Sendable {
         if jsonHoldsNul(buffer) { throw Problem(.badRequest, "the body holds a NUL character (U+0000), which no text may contain") }
         do {
             _ = try JSONParser.parse(Array(buffer.readableBytesView))
-        } catch where error.reason.hasPrefix("duplicate key") {
+        } catch  where error.reason.hasPrefix("duplicate key") {
             throw Problem(.badRequest, "the body gives a key twice in one object (\(error.reason))")
         } catch {
             // Anything else malformed: the decoder says what, field by field.
@@ -110,15 +112,28 @@ public struct Call: Sendable {
 
     /// The audit entry for this call, with actor and route filled in.
     public func auditEntry(
-        action: String, result: AuditEntry.Result, subjectUSCC: String? = nil, subjectId: String? = nil,
-        purpose: String? = nil, detail: [String: String] = [:]
+        action: String,
+        result: AuditEntry.Result,
+        subjectUSCC: String? = nil,
+        subjectId: String? = nil,
+        purpose: String? = nil,
+        detail: [String: String] = [:]
     ) -> AuditEntry {
         var detail = detail
         if let client = context.clientRequestId { detail["client_request_id"] = client }
         return AuditEntry(
-            requestId: context.requestId, actorOrgId: principal?.orgId, actorKeyId: principal?.keyId,
-            actorKind: principal?.kind.rawValue ?? "anonymous", action: action, route: route,
-            subjectUSCC: subjectUSCC, subjectId: subjectId, purpose: purpose, result: result, detail: detail)
+            requestId: context.requestId,
+            actorOrgId: principal?.orgId,
+            actorKeyId: principal?.keyId,
+            actorKind: principal?.kind.rawValue ?? "anonymous",
+            action: action,
+            route: route,
+            subjectUSCC: subjectUSCC,
+            subjectId: subjectId,
+            purpose: purpose,
+            result: result,
+            detail: detail
+        )
     }
 }
 
@@ -163,8 +178,10 @@ public enum JSON {
         encoder.dateEncodingStrategy = .iso8601
         let data = try encoder.encode(value)
         return Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            status: status,
+            headers: [.contentType: "application/json; charset=utf-8"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data))
+        )
     }
 }
 
@@ -222,8 +239,14 @@ public struct API {
                     }
                 } catch let refused as Problem where refused.kind == .unauthorized {
                     let slowed = throttle.failed(address: context.clientAddress, key: presented)
-                    await API.auditRefusal(db, context: context, route: rule.key, principal: nil, why: "key_refused",
-                                           keyPrefix: presented.map { String($0.prefix(AuthThrottle.prefixLength)) })
+                    await API.auditRefusal(
+                        db,
+                        context: context,
+                        route: rule.key,
+                        principal: nil,
+                        why: "key_refused",
+                        keyPrefix: presented.map { String($0.prefix(AuthThrottle.prefixLength)) }
+                    )
                     throw slowed ?? refused
                 }
                 guard kinds.contains(p.kind) else {
@@ -234,7 +257,15 @@ public struct API {
             }
             var context = context
             if let principal { context.logger[metadataKey: "org_id"] = .string(principal.orgId.uuidString) }
-            var call = Call(request: request, context: context, principal: principal, route: rule.key, keyFromCache: cached, keys: keys, db: db)
+            var call = Call(
+                request: request,
+                context: context,
+                principal: principal,
+                route: rule.key,
+                keyFromCache: cached,
+                keys: keys,
+                db: db
+            )
             call.session = session
             call.throttle = throttle
             if method == .post, let principal, let key = request.headers[API.idempotencyKey] {
@@ -268,8 +299,15 @@ public struct API {
         let path = request.uri.path
         let hash = Idempotency.bodyHash(body)
         let logger = call.logger
-        var inner = Call(request: request, context: call.context, principal: call.principal, route: call.route,
-                         keyFromCache: call.keyFromCache, keys: call.keys, db: db)
+        var inner = Call(
+            request: request,
+            context: call.context,
+            principal: call.principal,
+            route: call.route,
+            keyFromCache: call.keyFromCache,
+            keys: call.keys,
+            db: db
+        )
         inner.session = call.session
         inner.throttle = call.throttle
         return try await db.withAmbientTransaction { c in
@@ -295,13 +333,36 @@ public struct API {
             let kept = try await collect(response)
             if responsesHoldSecrets.contains(call.route), response.status.code < 300 {
                 // The secret is shown once, to this request; a retry learns only that it was done.
-                let done = Problem(.conflict, "this request was done already (\(response.status.code)); the secret it answered with is shown once and not kept — list, revoke and create again if it was lost")
-                    .render(path: path, requestId: call.context.requestId)
-                try await Idempotency.record(c, logger: logger, org: org, key: key, route: call.route, path: path, bodyHash: hash,
-                                             status: Int(done.status.code), contentType: "application/problem+json", body: try await collect(done))
+                let done = Problem(
+                    .conflict,
+                    "this request was done already (\(response.status.code)); the secret it answered with is shown once and not kept — list, revoke and create again if it was lost"
+                )
+                .render(path: path, requestId: call.context.requestId)
+                try await Idempotency.record(
+                    c,
+                    logger: logger,
+                    org: org,
+                    key: key,
+                    route: call.route,
+                    path: path,
+                    bodyHash: hash,
+                    status: Int(done.status.code),
+                    contentType: "application/problem+json",
+                    body: try await collect(done)
+                )
             } else {
-                try await Idempotency.record(c, logger: logger, org: org, key: key, route: call.route, path: path, bodyHash: hash,
-                                             status: Int(response.status.code), contentType: response.headers[.contentType], body: kept)
+                try await Idempotency.record(
+                    c,
+                    logger: logger,
+                    org: org,
+                    key: key,
+                    route: call.route,
+                    path: path,
+                    bodyHash: hash,
+                    status: Int(response.status.code),
+                    contentType: response.headers[.contentType],
+                    body: kept
+                )
             }
             return Response(status: response.status, headers: response.headers, body: .init(byteBuffer: kept))
         }
@@ -343,7 +404,12 @@ public struct API {
     }
 
     /// The caller from the cache when there, else from the database (and then cached).
-    static func authenticate(_ request: Request, context: AppContext, db: Database, cache: KeyCache) async throws -> (Principal, cached: Bool) {
+    static func authenticate(
+        _ request: Request,
+        context: AppContext,
+        db: Database,
+        cache: KeyCache
+    ) async throws -> (Principal, cached: Bool) {
         let hash = Register.hashKey(try presentedKey(request))
         if let p = cache.get(hash) { return (p, true) }
         let p = try await authenticate(request, context: context, db: db)
@@ -367,17 +433,36 @@ public struct API {
 
     /// Writes the audit row of a refused call (an unknown, revoked or expired key; a role that may
     /// not call the route). Best effort: the refusal stands even when the row cannot be written.
-    static func auditRefusal(_ db: Database, context: AppContext, route: String, principal: Principal?, why: String, keyPrefix: String?) async {
+    static func auditRefusal(
+        _ db: Database,
+        context: AppContext,
+        route: String,
+        principal: Principal?,
+        why: String,
+        keyPrefix: String?
+    ) async {
         var detail = ["why": why]
-        if let keyPrefix, keyPrefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) { detail["key_prefix"] = keyPrefix }
+        if let keyPrefix, keyPrefix.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) {
+            detail["key_prefix"] = keyPrefix
+        }
         if let client = context.clientRequestId { detail["client_request_id"] = client }
         let entry = AuditEntry(
-            requestId: context.requestId, actorOrgId: principal?.orgId, actorKeyId: principal?.keyId,
-            actorKind: principal?.kind.rawValue ?? "anonymous", action: "access.refused", route: route, result: .denied, detail: detail)
+            requestId: context.requestId,
+            actorOrgId: principal?.orgId,
+            actorKeyId: principal?.keyId,
+            actorKind: principal?.kind.rawValue ?? "anonymous",
+            action: "access.refused",
+            route: route,
+            result: .denied,
+            detail: detail
+        )
         do {
             try await db.withConnection { c in try await Audit.record(on: c, logger: context.logger, entry) }
         } catch {
-            context.logger.warning("the refusal's audit row could not be written", metadata: ["error": .string(describeDatabaseError(error))])
+            context.logger.warning(
+                "the refusal's audit row could not be written",
+                metadata: ["error": .string(describeDatabaseError(error))]
+            )
         }
     }
 
@@ -397,7 +482,10 @@ public final class KeyCache: Sendable {
     func get(_ hash: Data) -> Principal? {
         entries.withLock { e in
             guard let hit = e[hash] else { return nil }
-            guard Date().timeIntervalSince(hit.at) < Self.maxAgeSeconds else { e[hash] = nil; return nil }
+            guard Date().timeIntervalSince(hit.at) < Self.maxAgeSeconds else {
+                e[hash] = nil
+                return nil
+            }
             return hit.principal
         }
     }
@@ -419,13 +507,25 @@ extension Call {
     /// A change made in one transaction together with its audit row (subject: the changed
     /// thing's id and business), answered as JSON.
     public func auditedChange<T: Encodable & Sendable>(
-        _ db: Database, action: String, subjectId: UUID, status: HTTPResponse.Status = .ok, subjectUSCC: @escaping @Sendable (T) -> String?,
+        _ db: Database,
+        action: String,
+        subjectId: UUID,
+        status: HTTPResponse.Status = .ok,
+        subjectUSCC: @escaping @Sendable (T) -> String?,
         _ body: @Sendable (PostgresConnection) async throws -> T
     ) async throws -> Response {
         let value = try await db.withTransaction { c in
             let v = try await body(c)
-            try await Audit.record(on: c, logger: logger, auditEntry(
-                action: action, result: .allowed, subjectUSCC: subjectUSCC(v), subjectId: subjectId.uuidString.lowercased()))
+            try await Audit.record(
+                on: c,
+                logger: logger,
+                auditEntry(
+                    action: action,
+                    result: .allowed,
+                    subjectUSCC: subjectUSCC(v),
+                    subjectId: subjectId.uuidString.lowercased()
+                )
+            )
             return v
         }
         return try JSON.response(value, status: status)

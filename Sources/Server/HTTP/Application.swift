@@ -30,17 +30,33 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     router.add(middleware: ProblemMiddleware())
     router.add(middleware: BodyLimitMiddleware(limit: deps.config.maxBodyBytes))
     router.add(middleware: NulGuardMiddleware())
-    let api = API(router: router, db: deps.db,
-                  throttle: AuthThrottle(burst: deps.config.authFailureBurst, perMinute: deps.config.authFailuresPerMinute))
-    HealthRoutes(db: deps.db, migrator: deps.migrator, registry: deps.registry,
-                 ingestStaleSeconds: 3 * deps.config.ingestIntervalSeconds + deps.config.ingestTimeoutSeconds * deps.config.ingestAttempts).register(api)
+    let api = API(
+        router: router,
+        db: deps.db,
+        throttle: AuthThrottle(burst: deps.config.authFailureBurst, perMinute: deps.config.authFailuresPerMinute)
+    )
+    HealthRoutes(
+        db: deps.db,
+        migrator: deps.migrator,
+        registry: deps.registry,
+        ingestStaleSeconds: 3 * deps.config.ingestIntervalSeconds + deps.config.ingestTimeoutSeconds * deps.config.ingestAttempts
+    ).register(api)
     OrgRoutes(db: deps.db).register(api)
     AuditRoutes(db: deps.db, anchors: deps.config.auditAnchorFile.map(AuditAnchors.init(path:))).register(api)
     // The routes anyone may call share one budget per client address.
     let publicLimiter = RateLimiter(perMinute: deps.config.publicRatePerMinute, burst: deps.config.publicRateBurst)
-    let credit = CreditRoutes(db: deps.db, signer: deps.signer, publicLimiter: publicLimiter, reads: ProfileReadBatcher(
-        db: deps.db, maxBatch: deps.config.readBatch, maxConcurrentBatches: deps.config.readBatches, maxQueued: deps.config.readQueue,
-        maxWait: .milliseconds(deps.config.readQueueWaitMilliseconds)))
+    let credit = CreditRoutes(
+        db: deps.db,
+        signer: deps.signer,
+        publicLimiter: publicLimiter,
+        reads: ProfileReadBatcher(
+            db: deps.db,
+            maxBatch: deps.config.readBatch,
+            maxConcurrentBatches: deps.config.readBatches,
+            maxQueued: deps.config.readQueue,
+            maxWait: .milliseconds(deps.config.readQueueWaitMilliseconds)
+        )
+    )
     credit.register(api)
     ProductRoutes(db: deps.db, rematch: deps.rematch).register(api)
     WebhookRoutes(db: deps.db, policy: deps.config.webhookPolicy).register(api)
@@ -52,8 +68,14 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     ObjectionRoutes(db: deps.db).register(api)
     RepairRoutes(db: deps.db).register(api)
     CommitmentRoutes(db: deps.db).register(api)
-    PortalRoutes(db: deps.db, credit: credit, demands: DemandRoutes(db: deps.db),
-                 objections: ObjectionRoutes(db: deps.db), repairs: RepairRoutes(db: deps.db), commitments: CommitmentRoutes(db: deps.db)).register(api)
+    PortalRoutes(
+        db: deps.db,
+        credit: credit,
+        demands: DemandRoutes(db: deps.db),
+        objections: ObjectionRoutes(db: deps.db),
+        repairs: RepairRoutes(db: deps.db),
+        commitments: CommitmentRoutes(db: deps.db)
+    ).register(api)
     return (router, api.registered.withLock { $0 })
 }
 
@@ -68,15 +90,21 @@ public func buildApplication(_ config: AppConfig, logger: Logger? = nil) throws 
     let missing = ChinaCalendar.missingYears(today: Day.todayInChina())
     if !missing.isEmpty {
         logger.warning(
-            "the working-day calendar lacks China's public holidays for \(missing.map(String.init).joined(separator: ", ")): deadlines in those years count weekdays only; add the State Council's notice to Sources/CreditCore/ChinaCalendar.swift")
+            "the working-day calendar lacks China's public holidays for \(missing.map(String.init).joined(separator: ", ")): deadlines in those years count weekdays only; add the State Council's notice to Sources/CreditCore/ChinaCalendar.swift"
+        )
     }
     guard let auditKey = config.auditKey else {
-        throw ConfigError(variable: "XYD_AUDIT_KEY_FILE", value: nil,
-                          expected: "the file of the base64 32-byte audit key that authenticates audit rows (ops/ creates .data/keys/audit.key)")
+        throw ConfigError(
+            variable: "XYD_AUDIT_KEY_FILE",
+            value: nil,
+            expected: "the file of the base64 32-byte audit key that authenticates audit rows (ops/ creates .data/keys/audit.key)"
+        )
     }
     AuditKey.configure(auditKey)
     if config.auditAnchorFile == nil {
-        logger.warning("XYD_AUDIT_ANCHOR_FILE is not set: the audit chain's head is not anchored outside the database, so a chain cut back or wiped would not be found")
+        logger.warning(
+            "XYD_AUDIT_ANCHOR_FILE is not set: the audit chain's head is not anchored outside the database, so a chain cut back or wiped would not be found"
+        )
     }
     let registry = Observability.registry  // bootstrap metrics before anything makes a metric
     let db = Database(settings: config.database, logger: logger)
@@ -87,7 +115,8 @@ public func buildApplication(_ config: AppConfig, logger: Logger? = nil) throws 
         router: router,
         server: .http1(configuration: .init(idleTimeout: .seconds(Int64(config.httpIdleTimeoutSeconds)))),
         configuration: .init(address: .hostname(config.httpHost, port: config.httpPort), serverName: "xyd"),
-        logger: logger)
+        logger: logger
+    )
     // Services stop in reverse order: the server drains first, then the sealer seals what
     // is left, then the pool closes.
     app.addServices(db.client)
@@ -96,10 +125,16 @@ public func buildApplication(_ config: AppConfig, logger: Logger? = nil) throws 
     let started = Gate()
     app.addServices(
         AuditSealer(
-            db: db, intervalMilliseconds: config.auditSealIntervalMilliseconds, batch: config.auditSealBatch,
-            anchors: config.auditAnchorFile.map(AuditAnchors.init(path:)), startAfter: started))
+            db: db,
+            intervalMilliseconds: config.auditSealIntervalMilliseconds,
+            batch: config.auditSealBatch,
+            anchors: config.auditAnchorFile.map(AuditAnchors.init(path:)),
+            startAfter: started
+        )
+    )
     app.addServices(
-        ProfileService(db: db, intervalMilliseconds: config.profileIntervalMilliseconds, batch: config.profileBatch, startAfter: started))
+        ProfileService(db: db, intervalMilliseconds: config.profileIntervalMilliseconds, batch: config.profileBatch, startAfter: started)
+    )
     app.addServices(MarketService.service(db: db, intervalSeconds: config.marketSweepSeconds, startAfter: started))
     app.addServices(deps.rematch.service(db: db, startAfter: started))
     app.addServices(StatsService.service(db: db, intervalSeconds: config.statsRefreshSeconds, startAfter: started))
@@ -126,7 +161,11 @@ public func loadSigner(_ config: AppConfig) throws -> ReportSigner? {
     do {
         return try ReportSigner(base64: String(decoding: data, as: UTF8.self))
     } catch {
-        throw ConfigError(variable: "XYD_SIGNING_KEY_FILE", value: path, expected: "a file holding the base64 of a 32-byte Ed25519 private key")
+        throw ConfigError(
+            variable: "XYD_SIGNING_KEY_FILE",
+            value: path,
+            expected: "a file holding the base64 of a 32-byte Ed25519 private key"
+        )
     }
 }
 
@@ -135,7 +174,9 @@ func ingestService(_ config: AppConfig, path: String, db: Database, startAfter g
     let file = try FeedConfiguration.providers(path: path, environment: config.environment)
     let protector = try FeedConfiguration.dataKey(environment: config.environment)
     if protector == nil, file.providers.contains(where: { $0.datasets.contains(Dataset.enterpriseRegistry.rawValue) }) {
-        throw FeedConfiguration.Problem(description: "XYD_DATA_KEY_FILE is not set: the register carries resident ID numbers, which are stored encrypted")
+        throw FeedConfiguration.Problem(
+            description: "XYD_DATA_KEY_FILE is not set: the register carries resident ID numbers, which are stored encrypted"
+        )
     }
     var settings = FeedSettings()
     settings.totalTimeoutMilliseconds = config.ingestTimeoutSeconds * 1_000
@@ -143,5 +184,11 @@ func ingestService(_ config: AppConfig, path: String, db: Database, startAfter g
     let curl = CurlClient()
     let clients = FeedConfiguration.clients(file, environment: config.environment, curl: curl, settings: settings, logger: logger)
     let ingestor = Ingestor(db: db, clients: clients, protector: protector, settings: settings, today: { FeedConfiguration.todayInChina() })
-    return IngestService(ingestor: ingestor, interval: .seconds(Int64(config.ingestIntervalSeconds)), curl: curl, startAfter: gate, logger: logger)
+    return IngestService(
+        ingestor: ingestor,
+        interval: .seconds(Int64(config.ingestIntervalSeconds)),
+        curl: curl,
+        startAfter: gate,
+        logger: logger
+    )
 }

@@ -1,5 +1,5 @@
-import Foundation
 import Feeds
+import Foundation
 import Logging
 import Store
 
@@ -78,81 +78,219 @@ public struct AppConfig: Sendable {
     }
 
     public static let settings: [Setting] = [
-        .init(variable: "XYD_DATABASE_URL", flag: "--database-url", defaultValue: nil,
-              help: "PostgreSQL URL the service connects with (the `xyd_app` role)"),
-        .init(variable: "XYD_DB_POOL_SIZE", flag: "--db-pool-size", defaultValue: "\(DatabaseSettings.defaultPoolSize)",
-              help: "most connections in the pool, 1–200"),
-        .init(variable: "XYD_DB_CONNECT_TIMEOUT_MS", flag: "--db-connect-timeout-ms",
-              defaultValue: "\(DatabaseSettings.defaultConnectTimeoutMilliseconds)", help: "connect time-out, 100–60000 ms"),
-        .init(variable: "XYD_DB_STATEMENT_TIMEOUT_MS", flag: "--db-statement-timeout-ms",
-              defaultValue: "\(DatabaseSettings.defaultStatementTimeoutMilliseconds)",
-              help: "server-side statement time-out, 100–3600000 ms"),
-        .init(variable: "XYD_DB_ACQUIRE_TIMEOUT_MS", flag: "--db-acquire-timeout-ms", defaultValue: "\(DatabaseSettings.defaultAcquireTimeoutMilliseconds)",
-              help: "longest wait for a pooled connection (database down or every connection busy): then 503 with Retry-After, 100–60000 ms"),
+        .init(
+            variable: "XYD_DATABASE_URL",
+            flag: "--database-url",
+            defaultValue: nil,
+            help: "PostgreSQL URL the service connects with (the `xyd_app` role)"
+        ),
+        .init(
+            variable: "XYD_DB_POOL_SIZE",
+            flag: "--db-pool-size",
+            defaultValue: "\(DatabaseSettings.defaultPoolSize)",
+            help: "most connections in the pool, 1–200"
+        ),
+        .init(
+            variable: "XYD_DB_CONNECT_TIMEOUT_MS",
+            flag: "--db-connect-timeout-ms",
+            defaultValue: "\(DatabaseSettings.defaultConnectTimeoutMilliseconds)",
+            help: "connect time-out, 100–60000 ms"
+        ),
+        .init(
+            variable: "XYD_DB_STATEMENT_TIMEOUT_MS",
+            flag: "--db-statement-timeout-ms",
+            defaultValue: "\(DatabaseSettings.defaultStatementTimeoutMilliseconds)",
+            help: "server-side statement time-out, 100–3600000 ms"
+        ),
+        .init(
+            variable: "XYD_DB_ACQUIRE_TIMEOUT_MS",
+            flag: "--db-acquire-timeout-ms",
+            defaultValue: "\(DatabaseSettings.defaultAcquireTimeoutMilliseconds)",
+            help: "longest wait for a pooled connection (database down or every connection busy): then 503 with Retry-After, 100–60000 ms"
+        ),
         .init(variable: "XYD_HTTP_HOST", flag: "--http-host", defaultValue: "127.0.0.1", help: "address to listen on"),
         .init(variable: "XYD_HTTP_PORT", flag: "--http-port", defaultValue: "\(defaultHTTPPort)", help: "port, 0–65535 (0: any free port)"),
-        .init(variable: "XYD_MAX_BODY_BYTES", flag: "--max-body-bytes", defaultValue: "\(defaultMaxBodyBytes)",
-              help: "largest request body accepted, 1 KiB–64 MiB"),
-        .init(variable: "XYD_HTTP_IDLE_TIMEOUT_S", flag: "--http-idle-timeout-s", defaultValue: "\(defaultHTTPIdleTimeoutSeconds)",
-              help: "idle keep-alive connections are closed after this, 1–3600 s"),
-        .init(variable: "XYD_LOG_LEVEL", flag: "--log-level", defaultValue: "info",
-              help: "trace, debug, info, notice, warning, error or critical"),
+        .init(
+            variable: "XYD_MAX_BODY_BYTES",
+            flag: "--max-body-bytes",
+            defaultValue: "\(defaultMaxBodyBytes)",
+            help: "largest request body accepted, 1 KiB–64 MiB"
+        ),
+        .init(
+            variable: "XYD_HTTP_IDLE_TIMEOUT_S",
+            flag: "--http-idle-timeout-s",
+            defaultValue: "\(defaultHTTPIdleTimeoutSeconds)",
+            help: "idle keep-alive connections are closed after this, 1–3600 s"
+        ),
+        .init(
+            variable: "XYD_LOG_LEVEL",
+            flag: "--log-level",
+            defaultValue: "info",
+            help: "trace, debug, info, notice, warning, error or critical"
+        ),
         .init(variable: "XYD_LOG_FORMAT", flag: "--log-format", defaultValue: "text", help: "text, or json (one object a line)"),
-        .init(variable: "XYD_AUDIT_SEAL_INTERVAL_MS", flag: "--audit-seal-interval-ms",
-              defaultValue: "\(AuditSealer.defaultIntervalMilliseconds)", help: "how often the audit chain is sealed, 10–60000 ms"),
-        .init(variable: "XYD_AUDIT_SEAL_BATCH", flag: "--audit-seal-batch", defaultValue: "\(AuditSealer.defaultBatch)",
-              help: "audit rows sealed per transaction, 1–10000"),
-        .init(variable: "XYD_MIGRATIONS_DIR", flag: "--migrations-dir", defaultValue: "db/migrations",
-              help: "folder of the numbered SQL migrations"),
-        .init(variable: "XYD_PROVIDERS_FILE", flag: "--providers-file", defaultValue: nil,
-              help: "providers file; when set, serve pulls every dataset on a schedule"),
-        .init(variable: "XYD_INGEST_INTERVAL_S", flag: "--ingest-interval-s", defaultValue: "300",
-              help: "seconds between scheduled pulls, 5–86400"),
-        .init(variable: "XYD_INGEST_TIMEOUT_S", flag: "--ingest-timeout-s", defaultValue: "\(FeedSettings.defaultTotalTimeoutSeconds)",
-              help: "a provider's page must arrive within this, each attempt, 1–600 s"),
-        .init(variable: "XYD_INGEST_ATTEMPTS", flag: "--ingest-attempts", defaultValue: "\(FeedSettings.defaultMaxAttempts)",
-              help: "attempts of a page on transient failures before the dataset is failing until its next pull, 1–100"),
-        .init(variable: "XYD_SHUTDOWN_TIMEOUT_S", flag: "--shutdown-timeout-s", defaultValue: "\(AppConfig.defaultShutdownTimeoutSeconds)",
-              help: "on SIGTERM everything stops within this; work still running then is cancelled, 1–300 s"),
-        .init(variable: "XYD_PROFILE_INTERVAL_MS", flag: "--profile-interval-ms",
-              defaultValue: "\(ProfileService.defaultIntervalMilliseconds)",
-              help: "how often the profile service looks for changed enterprises when idle, 50–60000 ms"),
-        .init(variable: "XYD_PROFILE_BATCH", flag: "--profile-batch", defaultValue: "\(ProfileStore.defaultBatch)",
-              help: "enterprises recomputed per transaction, 1–\(ProfileStore.maxBatch)"),
-        .init(variable: "XYD_READ_BATCH", flag: "--read-batch", defaultValue: "\(ProfileReadBatcher.defaultMaxBatch)",
-              help: "banks' profile reads answered by one statement at most, 1–\(ProfileReadBatcher.maxBatchCeiling)"),
-        .init(variable: "XYD_READ_BATCHES", flag: "--read-batches", defaultValue: "\(ProfileReadBatcher.defaultMaxConcurrentBatches)",
-              help: "such statements running at once, 1–64 (each holds a pool connection; about the database's cores)"),
-        .init(variable: "XYD_READ_QUEUE", flag: "--read-queue", defaultValue: "\(ProfileReadBatcher.defaultMaxQueued)",
-              help: "profile reads waiting for a statement at most (more are answered 503), 1–100000"),
-        .init(variable: "XYD_READ_QUEUE_WAIT_MS", flag: "--read-queue-wait-ms", defaultValue: "\(ProfileReadBatcher.defaultMaxWaitMilliseconds)",
-              help: "while the oldest waiting profile read has waited this long, new ones are answered 503 at once, 10–60000 ms"),
-        .init(variable: "XYD_MARKET_SWEEP_S", flag: "--market-sweep-s", defaultValue: "\(MarketService.defaultIntervalSeconds)",
-              help: "how often expired demands and lapsed take-ups are settled, 1–3600 s"),
-        .init(variable: "XYD_STATS_REFRESH_S", flag: "--stats-refresh-s", defaultValue: "\(StatsService.defaultIntervalSeconds)",
-              help: "how often the regulators' summary tables are rebuilt, 5–86400 s"),
-        .init(variable: "XYD_PUBLIC_RATE_PER_MINUTE", flag: "--public-rate-per-minute", defaultValue: "\(RateLimiter.publicPerMinute)",
-              help: "requests a minute one client address may make to the public routes, 1–6000"),
-        .init(variable: "XYD_PUBLIC_RATE_BURST", flag: "--public-rate-burst", defaultValue: "\(RateLimiter.publicBurst)",
-              help: "requests at once one client address may make to the public routes, 1–1000"),
-        .init(variable: "XYD_AUTH_FAILURE_BURST", flag: "--auth-failure-burst", defaultValue: "\(AuthThrottle.defaultBurst)",
-              help: "failed authentications (unknown keys, refused sign-ins) one address or key prefix may make before 429, 1–100000"),
-        .init(variable: "XYD_AUTH_FAILURES_PER_MINUTE", flag: "--auth-failures-per-minute", defaultValue: "\(AuthThrottle.defaultPerMinute)",
-              help: "failed authentications forgiven a minute per address or key prefix, 1–100000"),
-        .init(variable: "XYD_WEBHOOK_HOSTS", flag: "--webhook-hosts", defaultValue: nil,
-              help: "comma-separated host names banks' webhook endpoints may point at"),
-        .init(variable: "XYD_WEBHOOK_ALLOW_LOOPBACK", flag: "--webhook-allow-loopback", defaultValue: "false",
-              help: "true lets endpoints point at 127.0.0.1 or localhost (tests, demos)"),
-        .init(variable: "XYD_WEBHOOK_LOOPBACK_PORTS", flag: "--webhook-loopback-ports", defaultValue: nil,
-              help: "with XYD_WEBHOOK_ALLOW_LOOPBACK, the only loopback ports webhooks may reach, comma-separated (required then)"),
-        .init(variable: "XYD_SIGNING_KEY_FILE", flag: "--signing-key-file", defaultValue: nil,
-              help: "file holding the base64 Ed25519 private key that signs credit reports (created by ops/)"),
-        .init(variable: "XYD_AUDIT_KEY_FILE", flag: "", defaultValue: nil,
-              help: "file holding the base64 32-byte key that authenticates audit rows and seals (or XYD_AUDIT_KEY); xyd serve requires it"),
-        .init(variable: "XYD_AUDIT_ANCHOR_FILE", flag: "", defaultValue: nil,
-              help: "file the audit sealer appends the chain's head to (outside the database), for xyd audit verify"),
-        .init(variable: "XYD_DATA_KEY_FILE", flag: "", defaultValue: nil,
-              help: "file holding the base64 32-byte key that encrypts resident ID numbers (or XYD_DATA_KEY)"),
+        .init(
+            variable: "XYD_AUDIT_SEAL_INTERVAL_MS",
+            flag: "--audit-seal-interval-ms",
+            defaultValue: "\(AuditSealer.defaultIntervalMilliseconds)",
+            help: "how often the audit chain is sealed, 10–60000 ms"
+        ),
+        .init(
+            variable: "XYD_AUDIT_SEAL_BATCH",
+            flag: "--audit-seal-batch",
+            defaultValue: "\(AuditSealer.defaultBatch)",
+            help: "audit rows sealed per transaction, 1–10000"
+        ),
+        .init(
+            variable: "XYD_MIGRATIONS_DIR",
+            flag: "--migrations-dir",
+            defaultValue: "db/migrations",
+            help: "folder of the numbered SQL migrations"
+        ),
+        .init(
+            variable: "XYD_PROVIDERS_FILE",
+            flag: "--providers-file",
+            defaultValue: nil,
+            help: "providers file; when set, serve pulls every dataset on a schedule"
+        ),
+        .init(
+            variable: "XYD_INGEST_INTERVAL_S",
+            flag: "--ingest-interval-s",
+            defaultValue: "300",
+            help: "seconds between scheduled pulls, 5–86400"
+        ),
+        .init(
+            variable: "XYD_INGEST_TIMEOUT_S",
+            flag: "--ingest-timeout-s",
+            defaultValue: "\(FeedSettings.defaultTotalTimeoutSeconds)",
+            help: "a provider's page must arrive within this, each attempt, 1–600 s"
+        ),
+        .init(
+            variable: "XYD_INGEST_ATTEMPTS",
+            flag: "--ingest-attempts",
+            defaultValue: "\(FeedSettings.defaultMaxAttempts)",
+            help: "attempts of a page on transient failures before the dataset is failing until its next pull, 1–100"
+        ),
+        .init(
+            variable: "XYD_SHUTDOWN_TIMEOUT_S",
+            flag: "--shutdown-timeout-s",
+            defaultValue: "\(AppConfig.defaultShutdownTimeoutSeconds)",
+            help: "on SIGTERM everything stops within this; work still running then is cancelled, 1–300 s"
+        ),
+        .init(
+            variable: "XYD_PROFILE_INTERVAL_MS",
+            flag: "--profile-interval-ms",
+            defaultValue: "\(ProfileService.defaultIntervalMilliseconds)",
+            help: "how often the profile service looks for changed enterprises when idle, 50–60000 ms"
+        ),
+        .init(
+            variable: "XYD_PROFILE_BATCH",
+            flag: "--profile-batch",
+            defaultValue: "\(ProfileStore.defaultBatch)",
+            help: "enterprises recomputed per transaction, 1–\(ProfileStore.maxBatch)"
+        ),
+        .init(
+            variable: "XYD_READ_BATCH",
+            flag: "--read-batch",
+            defaultValue: "\(ProfileReadBatcher.defaultMaxBatch)",
+            help: "banks' profile reads answered by one statement at most, 1–\(ProfileReadBatcher.maxBatchCeiling)"
+        ),
+        .init(
+            variable: "XYD_READ_BATCHES",
+            flag: "--read-batches",
+            defaultValue: "\(ProfileReadBatcher.defaultMaxConcurrentBatches)",
+            help: "such statements running at once, 1–64 (each holds a pool connection; about the database's cores)"
+        ),
+        .init(
+            variable: "XYD_READ_QUEUE",
+            flag: "--read-queue",
+            defaultValue: "\(ProfileReadBatcher.defaultMaxQueued)",
+            help: "profile reads waiting for a statement at most (more are answered 503), 1–100000"
+        ),
+        .init(
+            variable: "XYD_READ_QUEUE_WAIT_MS",
+            flag: "--read-queue-wait-ms",
+            defaultValue: "\(ProfileReadBatcher.defaultMaxWaitMilliseconds)",
+            help: "while the oldest waiting profile read has waited this long, new ones are answered 503 at once, 10–60000 ms"
+        ),
+        .init(
+            variable: "XYD_MARKET_SWEEP_S",
+            flag: "--market-sweep-s",
+            defaultValue: "\(MarketService.defaultIntervalSeconds)",
+            help: "how often expired demands and lapsed take-ups are settled, 1–3600 s"
+        ),
+        .init(
+            variable: "XYD_STATS_REFRESH_S",
+            flag: "--stats-refresh-s",
+            defaultValue: "\(StatsService.defaultIntervalSeconds)",
+            help: "how often the regulators' summary tables are rebuilt, 5–86400 s"
+        ),
+        .init(
+            variable: "XYD_PUBLIC_RATE_PER_MINUTE",
+            flag: "--public-rate-per-minute",
+            defaultValue: "\(RateLimiter.publicPerMinute)",
+            help: "requests a minute one client address may make to the public routes, 1–6000"
+        ),
+        .init(
+            variable: "XYD_PUBLIC_RATE_BURST",
+            flag: "--public-rate-burst",
+            defaultValue: "\(RateLimiter.publicBurst)",
+            help: "requests at once one client address may make to the public routes, 1–1000"
+        ),
+        .init(
+            variable: "XYD_AUTH_FAILURE_BURST",
+            flag: "--auth-failure-burst",
+            defaultValue: "\(AuthThrottle.defaultBurst)",
+            help: "failed authentications (unknown keys, refused sign-ins) one address or key prefix may make before 429, 1–100000"
+        ),
+        .init(
+            variable: "XYD_AUTH_FAILURES_PER_MINUTE",
+            flag: "--auth-failures-per-minute",
+            defaultValue: "\(AuthThrottle.defaultPerMinute)",
+            help: "failed authentications forgiven a minute per address or key prefix, 1–100000"
+        ),
+        .init(
+            variable: "XYD_WEBHOOK_HOSTS",
+            flag: "--webhook-hosts",
+            defaultValue: nil,
+            help: "comma-separated host names banks' webhook endpoints may point at"
+        ),
+        .init(
+            variable: "XYD_WEBHOOK_ALLOW_LOOPBACK",
+            flag: "--webhook-allow-loopback",
+            defaultValue: "false",
+            help: "true lets endpoints point at 127.0.0.1 or localhost (tests, demos)"
+        ),
+        .init(
+            variable: "XYD_WEBHOOK_LOOPBACK_PORTS",
+            flag: "--webhook-loopback-ports",
+            defaultValue: nil,
+            help: "with XYD_WEBHOOK_ALLOW_LOOPBACK, the only loopback ports webhooks may reach, comma-separated (required then)"
+        ),
+        .init(
+            variable: "XYD_SIGNING_KEY_FILE",
+            flag: "--signing-key-file",
+            defaultValue: nil,
+            help: "file holding the base64 Ed25519 private key that signs credit reports (created by ops/)"
+        ),
+        .init(
+            variable: "XYD_AUDIT_KEY_FILE",
+            flag: "",
+            defaultValue: nil,
+            help: "file holding the base64 32-byte key that authenticates audit rows and seals (or XYD_AUDIT_KEY); xyd serve requires it"
+        ),
+        .init(
+            variable: "XYD_AUDIT_ANCHOR_FILE",
+            flag: "",
+            defaultValue: nil,
+            help: "file the audit sealer appends the chain's head to (outside the database), for xyd audit verify"
+        ),
+        .init(
+            variable: "XYD_DATA_KEY_FILE",
+            flag: "",
+            defaultValue: nil,
+            help: "file holding the base64 32-byte key that encrypts resident ID numbers (or XYD_DATA_KEY)"
+        ),
     ]
 
     /// Reads the settings from `environment`, with `overrides` (from flags, keyed by variable) winning.
@@ -167,14 +305,28 @@ public struct AppConfig: Sendable {
             url: url,
             poolSize: try reader.int("XYD_DB_POOL_SIZE", 1...200, DatabaseSettings.defaultPoolSize),
             connectTimeoutMilliseconds: try reader.int(
-                "XYD_DB_CONNECT_TIMEOUT_MS", 100...60_000, DatabaseSettings.defaultConnectTimeoutMilliseconds),
+                "XYD_DB_CONNECT_TIMEOUT_MS",
+                100...60_000,
+                DatabaseSettings.defaultConnectTimeoutMilliseconds
+            ),
             statementTimeoutMilliseconds: try reader.int(
-                "XYD_DB_STATEMENT_TIMEOUT_MS", 100...3_600_000, DatabaseSettings.defaultStatementTimeoutMilliseconds))
+                "XYD_DB_STATEMENT_TIMEOUT_MS",
+                100...3_600_000,
+                DatabaseSettings.defaultStatementTimeoutMilliseconds
+            )
+        )
         database.acquireTimeoutMilliseconds = try reader.int(
-            "XYD_DB_ACQUIRE_TIMEOUT_MS", 100...60_000, DatabaseSettings.defaultAcquireTimeoutMilliseconds)
+            "XYD_DB_ACQUIRE_TIMEOUT_MS",
+            100...60_000,
+            DatabaseSettings.defaultAcquireTimeoutMilliseconds
+        )
         let levelText = reader.string("XYD_LOG_LEVEL") ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else {
-            throw ConfigError(variable: "XYD_LOG_LEVEL", value: levelText, expected: "trace, debug, info, notice, warning, error or critical")
+            throw ConfigError(
+                variable: "XYD_LOG_LEVEL",
+                value: levelText,
+                expected: "trace, debug, info, notice, warning, error or critical"
+            )
         }
         let formatText = reader.string("XYD_LOG_FORMAT") ?? "text"
         guard let format = LogFormat(rawValue: formatText) else {
@@ -193,7 +345,10 @@ public struct AppConfig: Sendable {
             logLevel: level,
             logFormat: format,
             auditSealIntervalMilliseconds: try reader.int(
-                "XYD_AUDIT_SEAL_INTERVAL_MS", 10...60_000, AuditSealer.defaultIntervalMilliseconds),
+                "XYD_AUDIT_SEAL_INTERVAL_MS",
+                10...60_000,
+                AuditSealer.defaultIntervalMilliseconds
+            ),
             auditSealBatch: try reader.int("XYD_AUDIT_SEAL_BATCH", 1...10_000, AuditSealer.defaultBatch),
             migrationsDirectory: reader.string("XYD_MIGRATIONS_DIR") ?? "db/migrations",
             providersFile: reader.string("XYD_PROVIDERS_FILE"),
@@ -217,7 +372,8 @@ public struct AppConfig: Sendable {
             signingKeyFile: reader.string("XYD_SIGNING_KEY_FILE"),
             auditKey: try auditKey(reader),
             auditAnchorFile: reader.string("XYD_AUDIT_ANCHOR_FILE"),
-            environment: environment)
+            environment: environment
+        )
     }
 
     static func auditKey(_ reader: Reader) throws -> Data? {
@@ -226,14 +382,19 @@ public struct AppConfig: Sendable {
         } catch is AuditKey.Missing {
             return nil
         } catch let e as AuditKey.Invalid {
-            throw ConfigError(variable: reader.string("XYD_AUDIT_KEY") == nil ? "XYD_AUDIT_KEY_FILE" : "XYD_AUDIT_KEY",
-                              value: reader.string("XYD_AUDIT_KEY_FILE"), expected: e.description)
+            throw ConfigError(
+                variable: reader.string("XYD_AUDIT_KEY") == nil ? "XYD_AUDIT_KEY_FILE" : "XYD_AUDIT_KEY",
+                value: reader.string("XYD_AUDIT_KEY_FILE"),
+                expected: e.description
+            )
         }
     }
 
     static func webhookPolicy(_ reader: Reader) throws -> WebhookPolicy {
-        let hosts = (reader.string("XYD_WEBHOOK_HOSTS") ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-            .filter { !$0.isEmpty }
+        let hosts = (reader.string("XYD_WEBHOOK_HOSTS") ?? "").split(separator: ",").map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        }
+        .filter { !$0.isEmpty }
         for h in hosts where !h.allSatisfy({ $0.isLetter || $0.isNumber || ".-".contains($0) }) {
             throw ConfigError(variable: "XYD_WEBHOOK_HOSTS", value: h, expected: "host names separated by commas")
         }
@@ -250,8 +411,11 @@ public struct AppConfig: Sendable {
             ports.insert(p)
         }
         if loopback && ports.isEmpty {
-            throw ConfigError(variable: "XYD_WEBHOOK_LOOPBACK_PORTS", value: nil,
-                              expected: "the loopback ports webhooks may reach (XYD_WEBHOOK_ALLOW_LOOPBACK is true), e.g. 9099")
+            throw ConfigError(
+                variable: "XYD_WEBHOOK_LOOPBACK_PORTS",
+                value: nil,
+                expected: "the loopback ports webhooks may reach (XYD_WEBHOOK_ALLOW_LOOPBACK is true), e.g. 9099"
+            )
         }
         return WebhookPolicy(hosts: Set(hosts), allowLoopback: loopback, loopbackPorts: ports)
     }

@@ -1,8 +1,8 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
-import NIOCore
 import Logging
+import NIOCore
 import PostgresNIO
 import Store
 
@@ -38,7 +38,8 @@ struct RequestIDMiddleware: RouterMiddleware {
                 "method": .string(request.method.rawValue), "route": .string(context.endpointPath ?? "-"),
                 "status": .stringConvertible(response.status.code),
                 "duration_ms": .string(String(format: "%.1f", Double(elapsed / .microseconds(1)) / 1000)),
-            ])
+            ]
+        )
         return response
     }
 
@@ -116,7 +117,8 @@ func jsonHoldsNul(_ buffer: ByteBuffer) -> Bool {
             let next = bytes.index(after: i)
             guard next < bytes.endIndex else { return false }
             if bytes[next] == UInt8(ascii: "u"), bytes.distance(from: next, to: bytes.endIndex) >= 5,
-               bytes[(next + 1)..<(next + 5)].allSatisfy({ $0 == UInt8(ascii: "0") }) {
+                bytes[(next + 1)..<(next + 5)].allSatisfy({ $0 == UInt8(ascii: "0") })
+            {
                 return true
             }
             i = bytes.index(after: next)  // skip the escaped character (`\\` included)
@@ -139,7 +141,9 @@ struct ProblemMiddleware: RouterMiddleware {
                 // A database error is logged by its code and message only: its detail and the
                 // statement's parameters would carry a row's contents (codes, free text).
                 context.logger.error(
-                    "unhandled error", metadata: ["error": .string(Self.loggable(error)), "route": .string(context.endpointPath ?? "-")])
+                    "unhandled error",
+                    metadata: ["error": .string(Self.loggable(error)), "route": .string(context.endpointPath ?? "-")]
+                )
             } else if Self.clientWentAway(error) {
                 context.logger.debug("the client went away", metadata: ["route": .string(context.endpointPath ?? "-")])
             }
@@ -161,8 +165,11 @@ struct ProblemMiddleware: RouterMiddleware {
         case let e as RegisterError:
             return fromRegisterError(e)
         case let e as DatabaseUnavailable:
-            return Problem(.notReady, "the service cannot reach its database just now (\(e.why)); retry shortly",
-                           headers: [.retryAfter: String(ProblemMiddleware.retryAfterSeconds)])
+            return Problem(
+                .notReady,
+                "the service cannot reach its database just now (\(e.why)); retry shortly",
+                headers: [.retryAfter: String(ProblemMiddleware.retryAfterSeconds)]
+            )
         case is NIOTooManyBytesError:
             return Problem(.payloadTooLarge, "at most \(context.bodyLimit) bytes are accepted")
         case let e as PSQLError:
@@ -174,8 +181,11 @@ struct ProblemMiddleware: RouterMiddleware {
             // The database went away under the request (restarted, shut down, connection lost;
             // SQLSTATE class 08, 57P01–57P03 or no server answer at all): unavailable, not broken.
             if e.sqlState.map({ $0.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300"].contains($0) }) ?? Self.connectionLost(e) {
-                return Problem(.notReady, "the service lost its database connection; retry shortly",
-                               headers: [.retryAfter: String(ProblemMiddleware.retryAfterSeconds)])
+                return Problem(
+                    .notReady,
+                    "the service lost its database connection; retry shortly",
+                    headers: [.retryAfter: String(ProblemMiddleware.retryAfterSeconds)]
+                )
             }
             return Problem(.internalError)
         default:

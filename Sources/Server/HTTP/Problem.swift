@@ -115,8 +115,14 @@ public struct Problem: Error, HTTPResponseError, Sendable {
 
     func render(path: String, requestId: String) -> Response {
         let body = Body(
-            type: kind.uri, title: kind.title, status: Int(kind.status.code), detail: detail, instance: path,
-            requestId: requestId, errors: errors.isEmpty ? nil : errors)
+            type: kind.uri,
+            title: kind.title,
+            status: Int(kind.status.code),
+            detail: detail,
+            instance: path,
+            requestId: requestId,
+            errors: errors.isEmpty ? nil : errors
+        )
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let data = (try? encoder.encode(body)) ?? Data("{}".utf8)

@@ -28,8 +28,11 @@ public final class RateLimiter: Sendable {
     /// message names this limiter's own rate.
     func check(_ call: Call) throws {
         if let wait = take(call.context.clientAddress ?? "unknown") {
-            throw Problem(.tooManyRequests, "at most \(perMinute) requests a minute from one address (a burst of \(burst))",
-                          headers: [.retryAfter: String(wait)])
+            throw Problem(
+                .tooManyRequests,
+                "at most \(perMinute) requests a minute from one address (a burst of \(burst))",
+                headers: [.retryAfter: String(wait)]
+            )
         }
     }
 

@@ -24,21 +24,34 @@ extension PortalRoutes {
         }
         api.on(.post, "/portal/bank/demands/:demandId/decline") { call in
             try await Self.act(call, back: "/portal/bank") { f in
-                _ = try await demands.decline(call, id: try call.uuidParameter("demandId"), DemandRoutes.Decline(reason: f["reason"] ?? "", text: f["text"]))
+                _ = try await demands.decline(
+                    call,
+                    id: try call.uuidParameter("demandId"),
+                    DemandRoutes.Decline(reason: f["reason"] ?? "", text: f["text"])
+                )
                 return "/portal/bank?done=declined"
             }
         }
         api.on(.post, "/portal/bank/demands/:demandId/grant") { call in
             try await Self.act(call, back: "/portal/bank") { f in
                 let lang = Lang(call.request)
-                guard let fen = Money.fen((f["amount_yuan"] ?? "").trimmingCharacters(in: .whitespaces)), let term = Int(f["term_months"] ?? ""),
+                guard let fen = Money.fen((f["amount_yuan"] ?? "").trimmingCharacters(in: .whitespaces)),
+                    let term = Int(f["term_months"] ?? ""),
                     let rate = Self.basisPoints(f["rate_percent"] ?? "")
                 else {
-                    throw Problem(.validationFailed, lang.t("请填写金额（元）、期限（月）和年利率（%，最多两位小数）。",
-                                                            "Fill in the amount (yuan), term (months) and yearly rate (%, at most two decimals)."))
+                    throw Problem(
+                        .validationFailed,
+                        lang.t(
+                            "请填写金额（元）、期限（月）和年利率（%，最多两位小数）。",
+                            "Fill in the amount (yuan), term (months) and yearly rate (%, at most two decimals)."
+                        )
+                    )
                 }
-                _ = try await demands.grant(call, id: try call.uuidParameter("demandId"),
-                                            DemandRoutes.Grant(amountFen: fen, termMonths: term, rateBp: rate, productId: nil))
+                _ = try await demands.grant(
+                    call,
+                    id: try call.uuidParameter("demandId"),
+                    DemandRoutes.Grant(amountFen: fen, termMonths: term, rateBp: rate, productId: nil)
+                )
                 return "/portal/bank?done=granted"
             }
         }
@@ -46,10 +59,16 @@ extension PortalRoutes {
             try await Self.act(call, back: "/portal/bank") { f in
                 let lang = Lang(call.request)
                 guard let fen = Money.fen((f["amount_yuan"] ?? "").trimmingCharacters(in: .whitespaces)) else {
-                    throw Problem(.validationFailed, lang.t("请填写放款金额（元，最多两位小数）。", "Fill in the amount disbursed (yuan, at most two decimals)."))
+                    throw Problem(
+                        .validationFailed,
+                        lang.t("请填写放款金额（元，最多两位小数）。", "Fill in the amount disbursed (yuan, at most two decimals).")
+                    )
                 }
-                _ = try await demands.disburse(call, id: try call.uuidParameter("demandId"),
-                                               DemandRoutes.Disbursement(amountFen: fen, disbursedOn: f["disbursed_on"] ?? ""))
+                _ = try await demands.disburse(
+                    call,
+                    id: try call.uuidParameter("demandId"),
+                    DemandRoutes.Disbursement(amountFen: fen, disbursedOn: f["disbursed_on"] ?? "")
+                )
                 return "/portal/bank?done=disbursed"
             }
         }
@@ -57,7 +76,10 @@ extension PortalRoutes {
         api.on(.post, "/portal/bank/demands/:demandId/outcome") { call in
             try await Self.act(call, back: "/portal/bank/loans") { f in
                 _ = try await demands.reportOutcome(
-                    call, id: try call.uuidParameter("demandId"), DemandRoutes.OutcomeBody(month: f["month"] ?? "", status: f["status"] ?? ""))
+                    call,
+                    id: try call.uuidParameter("demandId"),
+                    DemandRoutes.OutcomeBody(month: f["month"] ?? "", status: f["status"] ?? "")
+                )
                 return "/portal/bank/loans?done=outcome"
             }
         }
@@ -81,7 +103,8 @@ extension PortalRoutes {
         }
         var reasons = ""
         for r in Demands.declineReasons { reasons += "<option value=\"\(r)\">\(e(PortalHtml.declineReason(r, lang)))</option>" }
-        var body = "<p class=\"muted\">\(lang.t("与本行产品匹配、企业已授权的需求，以及本行已受理的需求。期限按工作日计。", "Demands matching this bank's products (the business authorised the bank) and those the bank took up. Deadlines count working days."))</p>"
+        var body =
+            "<p class=\"muted\">\(lang.t("与本行产品匹配、企业已授权的需求，以及本行已受理的需求。期限按工作日计。", "Demands matching this bank's products (the business authorised the bank) and those the bank took up. Deadlines count working days."))</p>"
         guard !items.isEmpty else {
             body += "<p>\(lang.t("暂无待办需求。", "Nothing waiting."))</p>"
             return Self.html(call, title: lang.t("融资需求", "Demands"), current: "/portal/bank", body: body)
@@ -90,7 +113,9 @@ extension PortalRoutes {
             let id = d.id.uuidString.lowercased()
             let due = d.state == .open ? d.takeUpDueOn : (d.decisionDueOn ?? d.takeUpDueOn)
             let left = Day(due).map { PortalHtml.workingDaysLeft($0, today: today) } ?? 0
-            let deadline = left >= 0 ? lang.t("剩 \(left) 个工作日（\(due)）", "\(left) working days left (\(due))")
+            let deadline =
+                left >= 0
+                ? lang.t("剩 \(left) 个工作日（\(due)）", "\(left) working days left (\(due))")
                 : lang.t("已逾期 \(-left) 个工作日（\(due)）", "\(-left) working days overdue (\(due))")
             body += """
                 <section class="card" aria-labelledby="d-\(id)"><h2 id="d-\(id)">\(e(names[d.uscc] ?? d.uscc)) · \(PortalHtml.yuan(d.amountFen)) · \(d.termMonths) \(lang.t("个月", "months"))</h2>
@@ -142,7 +167,9 @@ extension PortalRoutes {
         let q = call.request.uri.queryParameters
         let given = q.get("uscc") ?? ""
         var purposes = ""
-        for p in AccessPurpose.allCases { purposes += "<option value=\"\(p.rawValue)\"\(q.get("purpose") == p.rawValue ? " selected" : "")>\(p.rawValue)</option>" }
+        for p in AccessPurpose.allCases {
+            purposes += "<option value=\"\(p.rawValue)\"\(q.get("purpose") == p.rawValue ? " selected" : "")>\(p.rawValue)</option>"
+        }
         var body = """
             <section class="card"><form class="stack" method="get" action="/portal/bank/lookup">
             <label for="uscc">\(lang.t("统一社会信用代码", "Unified social credit code"))</label>
@@ -150,10 +177,17 @@ extension PortalRoutes {
             <label for="purpose">\(lang.t("查询用途（须有企业的有效授权）", "Purpose (the business's live authorisation is needed)"))</label><select id="purpose" name="purpose">\(purposes)</select>
             <button class="btn" type="submit">\(lang.t("查询", "Look up"))</button></form></section>
             """
-        guard !given.isEmpty else { return Self.html(call, title: lang.t("企业查询", "Look up a business"), current: "/portal/bank/lookup", body: body) }
+        guard !given.isEmpty else {
+            return Self.html(call, title: lang.t("企业查询", "Look up a business"), current: "/portal/bank/lookup", body: body)
+        }
         guard let code = USCC(given.uppercased()) else {
-            return Self.html(call, title: lang.t("企业查询", "Look up a business"), current: "/portal/bank/lookup",
-                             body: body + "<p class=\"flash err\" role=\"alert\">\(lang.t("代码无效（校验位不符）。", "Not a valid code (check characters)."))</p>", status: .unprocessableContent)
+            return Self.html(
+                call,
+                title: lang.t("企业查询", "Look up a business"),
+                current: "/portal/bank/lookup",
+                body: body + "<p class=\"flash err\" role=\"alert\">\(lang.t("代码无效（校验位不符）。", "Not a valid code (check characters)."))</p>",
+                status: .unprocessableContent
+            )
         }
         let purpose = AccessPurpose(rawValue: q.get("purpose") ?? "") ?? .loanApplication
         let logger = call.logger
@@ -168,18 +202,32 @@ extension PortalRoutes {
             var rows: [[String]] = []
             for f in Feature.allCases {
                 let v = profile.features[f.rawValue] ?? .missing
-                rows.append([e(lang.english ? f.definition.en : f.definition.zh), e(PortalHtml.code(Scorecard.render(v, f, chinese: !lang.english), lang)), "\(profile.points[f.rawValue] ?? 0)"])
+                rows.append([
+                    e(lang.english ? f.definition.en : f.definition.zh),
+                    e(PortalHtml.code(Scorecard.render(v, f, chinese: !lang.english), lang)), "\(profile.points[f.rawValue] ?? 0)",
+                ])
             }
             body += """
                 <section class="card"><h2>\(e(uscc))</h2><p>\(lang.t("评分", "Score")) <strong>\(profile.score.map(String.init) ?? "–")</strong> ·
                 \(lang.t("等级", "grade")) <strong>\(e(profile.grade ?? "–"))</strong>\(profile.thinFile ? " · " + lang.t("数据不足", "thin file") : "") ·
                 \(lang.t("评分卡", "scorecard")) \(e(profile.scorecardVersion)) · \(lang.t("授权", "authorisation")) <code>\(e(p.authorisationId?.uuidString.lowercased() ?? ""))</code></p>
                 <ol>\(reasons)</ol></section>
-                """ + PortalHtml.table(lang.t("指标", "Features"), [lang.t("指标", "Feature"), lang.t("取值", "Value"), lang.t("得分", "Points")], rows, empty: "")
+                """
+                + PortalHtml.table(
+                    lang.t("指标", "Features"),
+                    [lang.t("指标", "Feature"), lang.t("取值", "Value"), lang.t("得分", "Points")],
+                    rows,
+                    empty: ""
+                )
             return Self.html(call, title: lang.t("企业查询", "Look up a business"), current: "/portal/bank/lookup", body: body)
         } catch let p as Problem where p.status.code < 500 {
-            return Self.html(call, title: lang.t("企业查询", "Look up a business"), current: "/portal/bank/lookup",
-                             body: body + "<p class=\"flash err\" role=\"alert\">\(e(Self.problemText(p)))</p>", status: p.status)
+            return Self.html(
+                call,
+                title: lang.t("企业查询", "Look up a business"),
+                current: "/portal/bank/lookup",
+                body: body + "<p class=\"flash err\" role=\"alert\">\(e(Self.problemText(p)))</p>",
+                status: p.status
+            )
         }
     }
 
@@ -195,14 +243,23 @@ extension PortalRoutes {
         }
         var statuses = ""
         for s in Demands.outcomeStatuses { statuses += "<option value=\"\(s)\">\(e(PortalHtml.outcomeStatus(s, lang)))</option>" }
-        var body = "<p class=\"muted\">\(lang.t("本行已放款的贷款。请每月登记还款表现：监管部门据此检验评分模型（KS、AUC、违约率）。同一月份再次登记以最后一次为准。", "The loans this bank disbursed. Report each month's repayment: regulators test the scoring model on these (KS, AUC, default rates). Reporting a month again replaces it."))</p>"
+        var body =
+            "<p class=\"muted\">\(lang.t("本行已放款的贷款。请每月登记还款表现：监管部门据此检验评分模型（KS、AUC、违约率）。同一月份再次登记以最后一次为准。", "The loans this bank disbursed. Report each month's repayment: regulators test the scoring model on these (KS, AUC, default rates). Reporting a month again replaces it."))</p>"
         guard !loans.isEmpty else {
             body += "<p>\(lang.t("暂无已放款的贷款。", "No loans disbursed yet."))</p>"
             return Self.html(call, title: lang.t("贷款表现", "Loan outcomes"), current: "/portal/bank/loans", body: body)
         }
         for (d, outcomes) in loans {
             let id = d.id.uuidString.lowercased()
-            let rows = outcomes.map { [e($0.month), PortalHtml.badge($0.status == "current" || $0.status == "repaid" ? "" : "overdue", PortalHtml.outcomeStatus($0.status, lang)), PortalHtml.day($0.reportedAt)] }
+            let rows = outcomes.map {
+                [
+                    e($0.month),
+                    PortalHtml.badge(
+                        $0.status == "current" || $0.status == "repaid" ? "" : "overdue",
+                        PortalHtml.outcomeStatus($0.status, lang)
+                    ), PortalHtml.day($0.reportedAt),
+                ]
+            }
             body += """
                 <section class="card" aria-labelledby="l-\(id)"><h2 id="l-\(id)">\(e(names[d.uscc] ?? d.uscc)) · \(PortalHtml.yuan(d.disbursedAmountFen ?? d.amountFen)) · \(d.grantedTermMonths ?? d.termMonths) \(lang.t("个月", "months"))</h2>
                 <p class="muted">\(e(d.uscc)) · \(lang.t("放款日期", "Disbursed on")) \(e(d.disbursedOn ?? "–"))</p>
@@ -222,23 +279,39 @@ extension PortalRoutes {
         // Monitoring events carry businesses' scores and grades: the page's read is audited.
         let items = try await db.withTransaction { c in
             let items = try await Webhooks.events(c, logger: call.logger, bank: call.caller.orgId, limit: Self.maxLogRows)
-            try await Audit.record(on: c, logger: call.logger, call.auditEntry(
-                action: "events.read", result: .allowed, detail: ["events": String(items.count)]))
+            try await Audit.record(
+                on: c,
+                logger: call.logger,
+                call.auditEntry(
+                    action: "events.read",
+                    result: .allowed,
+                    detail: ["events": String(items.count)]
+                )
+            )
             return items
         }
         let names: [String: (String, String)] = [
             "profile.grade_changed": ("等级变化", "grade changed"), "profile.score_moved": ("评分大幅变动", "score moved"),
             "record.new_penalty": ("新增行政处罚", "new penalty"), "record.new_blacklisting": ("列入失信名单", "new listing"),
-            "arrears.tax_started": ("开始欠税", "tax arrears started"), "arrears.social_insurance_started": ("开始欠缴社保", "social-insurance arrears started"),
+            "arrears.tax_started": ("开始欠税", "tax arrears started"),
+            "arrears.social_insurance_started": ("开始欠缴社保", "social-insurance arrears started"),
             "demand.state_changed": ("需求状态变化", "demand state changed"), "record.corrected": ("记录已更正", "record corrected"),
             "record.repaired": ("处罚已修复", "penalty repaired"), "record.listing_removed": ("移出失信名单", "listing removed"),
         ]
         let rows = items.map { ev in
-            [PortalHtml.day(ev.createdAt), e(names[ev.type].map { lang.t($0.0, $0.1) } ?? ev.type), e(ev.uscc ?? "–"), "<code>\(e(String(ev.payload.prefix(200))))</code>"]
+            [
+                PortalHtml.day(ev.createdAt), e(names[ev.type].map { lang.t($0.0, $0.1) } ?? ev.type), e(ev.uscc ?? "–"),
+                "<code>\(e(String(ev.payload.prefix(200))))</code>",
+            ]
         }
-        let body = "<p class=\"muted\">\(lang.t("本行关注的企业（贷后监测授权或本行放款）的变化；同样的事件也推送到本行登记的 webhook。", "Changes at the businesses this bank watches (a post-loan monitoring authorisation or a loan it disbursed); the same events go to the bank's webhooks."))</p>"
-            + PortalHtml.table(lang.t("最近的事件", "Recent events"), [lang.t("时间", "When"), lang.t("事件", "Event"), lang.t("企业", "Business"), lang.t("内容", "Details")],
-                               rows, empty: lang.t("暂无事件。", "No events yet."))
+        let body =
+            "<p class=\"muted\">\(lang.t("本行关注的企业（贷后监测授权或本行放款）的变化；同样的事件也推送到本行登记的 webhook。", "Changes at the businesses this bank watches (a post-loan monitoring authorisation or a loan it disbursed); the same events go to the bank's webhooks."))</p>"
+            + PortalHtml.table(
+                lang.t("最近的事件", "Recent events"),
+                [lang.t("时间", "When"), lang.t("事件", "Event"), lang.t("企业", "Business"), lang.t("内容", "Details")],
+                rows,
+                empty: lang.t("暂无事件。", "No events yet.")
+            )
         return Self.html(call, title: lang.t("贷后监测", "Monitoring events"), current: "/portal/bank/events", body: body)
     }
 }

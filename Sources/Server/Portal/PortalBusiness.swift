@@ -21,13 +21,21 @@ extension PortalRoutes {
             try await Self.act(call, back: "/portal/access") { f in
                 let lang = Lang(call.request)
                 let scopes = AuthorisationScope.allCases.filter { f["s_" + $0.rawValue] == "on" }
-                guard let bank = f["bank_org_id"].flatMap(UUID.init(uuidString:)), let purpose = f["purpose"].flatMap(AccessPurpose.init(rawValue:)),
+                guard let bank = f["bank_org_id"].flatMap(UUID.init(uuidString:)),
+                    let purpose = f["purpose"].flatMap(AccessPurpose.init(rawValue:)),
                     let days = Int(f["days"] ?? ""), Self.authorisationDays.contains(days)
                 else {
                     throw Problem(.validationFailed, lang.t("请选择银行、用途和期限。", "Choose a bank, a purpose and a period."))
                 }
-                _ = try await credit.grant(call, CreditRoutes.NewAuthorisation(
-                    bankOrgId: bank, scopes: scopes, purpose: purpose, expiresAt: Date().addingTimeInterval(Double(days) * 86_400)))
+                _ = try await credit.grant(
+                    call,
+                    CreditRoutes.NewAuthorisation(
+                        bankOrgId: bank,
+                        scopes: scopes,
+                        purpose: purpose,
+                        expiresAt: Date().addingTimeInterval(Double(days) * 86_400)
+                    )
+                )
                 return "/portal/access?done=granted_authorisation"
             }
         }
@@ -43,13 +51,22 @@ extension PortalRoutes {
             let f = try await Self.form(call)
             let lang = Lang(call.request)
             guard let fen = Money.fen((f["amount_yuan"] ?? "").trimmingCharacters(in: .whitespaces)), fen > 0 else {
-                return try await financing(call, values: f, error: lang.t("金额：请填写大于 0 的元数，最多两位小数。", "Amount: yuan above 0, at most two decimals."))
+                return try await financing(
+                    call,
+                    values: f,
+                    error: lang.t("金额：请填写大于 0 的元数，最多两位小数。", "Amount: yuan above 0, at most two decimals.")
+                )
             }
             guard let term = Int(f["term_months"] ?? "") else {
                 return try await financing(call, values: f, error: lang.t("期限：请填写 1 至 360 的月数。", "Term: 1 to 360 months."))
             }
-            let body = DemandRoutes.NewDemand(amountFen: fen, termMonths: term, purpose: f["purpose"] ?? "",
-                                              collateralOffered: f["collateral"] == "on", firstLoan: f["first_loan"] == "on")
+            let body = DemandRoutes.NewDemand(
+                amountFen: fen,
+                termMonths: term,
+                purpose: f["purpose"] ?? "",
+                collateralOffered: f["collateral"] == "on",
+                firstLoan: f["first_loan"] == "on"
+            )
             do {
                 let answer = try await demands.post(call, body)
                 return WebSession.redirect("/portal/demands/\(answer.demand.id.uuidString.lowercased())")
@@ -62,9 +79,15 @@ extension PortalRoutes {
         api.on(.get, "/portal/objections/new") { call in try await objectionForm(call) }
         api.on(.post, "/portal/objections") { call in
             try await Self.act(call, back: "/portal") { f in
-                _ = try await objections.raise(call, ObjectionRoutes.Raise(
-                    dataset: f["dataset"] ?? "", recordId: f["record_id"] ?? "", reason: f["reason"] ?? "",
-                    evidence: (f["evidence"] ?? "").isEmpty ? nil : f["evidence"]))
+                _ = try await objections.raise(
+                    call,
+                    ObjectionRoutes.Raise(
+                        dataset: f["dataset"] ?? "",
+                        recordId: f["record_id"] ?? "",
+                        reason: f["reason"] ?? "",
+                        evidence: (f["evidence"] ?? "").isEmpty ? nil : f["evidence"]
+                    )
+                )
                 return "/portal/governance?done=objection"
             }
         }
@@ -72,7 +95,10 @@ extension PortalRoutes {
         api.on(.post, "/portal/repairs") { call in
             try await Self.act(call, back: "/portal") { f in
                 let corrections = Repairs.corrections.sorted().filter { f["c_" + $0] == "on" }
-                _ = try await repairs.apply(call, RepairRoutes.Apply(recordId: f["record_id"] ?? "", corrections: corrections, evidence: f["evidence"] ?? ""))
+                _ = try await repairs.apply(
+                    call,
+                    RepairRoutes.Apply(recordId: f["record_id"] ?? "", corrections: corrections, evidence: f["evidence"] ?? "")
+                )
                 return "/portal/governance?done=repair"
             }
         }
@@ -84,7 +110,8 @@ extension PortalRoutes {
         }
         api.on(.get, "/portal/reports") { call in try await reportsPage(call) }
         api.on(.post, "/portal/reports") { call in
-            try await Self.act(call, back: "/portal/reports") { _ in "/portal/reports/\(try await credit.ownReport(call, asOf: nil).number)" }
+            try await Self.act(call, back: "/portal/reports") { _ in "/portal/reports/\(try await credit.ownReport(call, asOf: nil).number)"
+            }
         }
         api.on(.get, "/portal/reports/:number") { call in try await reportPage(call) }
         api.on(.get, "/portal/reports/:number/download") { call in
@@ -122,15 +149,27 @@ extension PortalRoutes {
             let p = try await ProfileStore.profile(c, uscc: uscc, logger: call.logger)
             var card: Scorecard? = nil
             if let p { card = try await cards.card(c, version: p.scorecardVersion, logger: call.logger) }
-            let records = try await CreditRoutes.records(c, logger: call.logger, uscc: uscc, dataset: nil, after: nil, limit: Self.maxRecords)
+            let records = try await CreditRoutes.records(
+                c,
+                logger: call.logger,
+                uscc: uscc,
+                dataset: nil,
+                after: nil,
+                limit: Self.maxRecords
+            )
             let repaired = try await Repairs.repairedOn(c, logger: call.logger, uscc: uscc)
-            try await Audit.record(on: c, logger: call.logger, call.auditEntry(action: "profile.read", result: .allowed, subjectUSCC: uscc, purpose: "self"))
+            try await Audit.record(
+                on: c,
+                logger: call.logger,
+                call.auditEntry(action: "profile.read", result: .allowed, subjectUSCC: uscc, purpose: "self")
+            )
             return (p, card, records, repaired)
         }
         let e = Html.escape
         var body = ""
         guard let profile, let card else {
-            body = "<p>\(lang.t("还没有信用档案：数据到达后几秒内生成。", "No credit profile yet: it is made within seconds of the first records arriving."))</p>"
+            body =
+                "<p>\(lang.t("还没有信用档案：数据到达后几秒内生成。", "No credit profile yet: it is made within seconds of the first records arriving."))</p>"
             return Self.html(call, title: lang.t("信用体检", "Credit check-up"), current: "/portal", body: body)
         }
         var features = FeatureSet(asOf: Day(profile.asOfDay) ?? today)
@@ -142,7 +181,8 @@ extension PortalRoutes {
         // Score, grade and reasons.
         var reasons = ""
         for r in profile.reasons {
-            reasons += "<li>\(e(lang.english ? r.en : r.zh)) <span class=\"muted\">(\(r.points)/\(r.maxPoints) \(lang.t("分", "points")))</span></li>"
+            reasons +=
+                "<li>\(e(lang.english ? r.en : r.zh)) <span class=\"muted\">(\(r.points)/\(r.maxPoints) \(lang.t("分", "points")))</span></li>"
         }
         if profile.thinFile { reasons += "<li>\(lang.t("数据不足12个月：暂不评分。", "Under 12 months of data: no score yet."))</li>" }
         body += """
@@ -154,13 +194,15 @@ extension PortalRoutes {
         // What would raise the grade.
         body += "<section class=\"card\"><h2 id=\"raise\">\(lang.t("如何提升等级", "What would raise my grade"))</h2>"
         if let next = advice.nextGrade, advice.reaches {
-            body += "<p>\(lang.t("距 \(next) 级还差 \(advice.pointsNeeded) 分。做到以下几点即可：", "\(advice.pointsNeeded) points short of grade \(next). These changes would do it:"))</p>"
+            body +=
+                "<p>\(lang.t("距 \(next) 级还差 \(advice.pointsNeeded) 分。做到以下几点即可：", "\(advice.pointsNeeded) points short of grade \(next). These changes would do it:"))</p>"
         } else {
             body += "<p>\(e((lang.english ? advice.blockedEn : advice.blockedZh) ?? ""))</p>"
         }
         for s in advice.steps {
             let def = s.feature.definition
-            body += "<div class=\"step\"><strong>\(e(lang.english ? def.en : def.zh))</strong>: \(e(Scorecard.render(s.current, s.feature, chinese: !lang.english))) → \(e(lang.english ? s.targetEn : s.targetZh)) <span class=\"muted\">(+\(s.gain) \(lang.t("分", "points")))</span></div>"
+            body +=
+                "<div class=\"step\"><strong>\(e(lang.english ? def.en : def.zh))</strong>: \(e(Scorecard.render(s.current, s.feature, chinese: !lang.english))) → \(e(lang.english ? s.targetEn : s.targetZh)) <span class=\"muted\">(+\(s.gain) \(lang.t("分", "points")))</span></div>"
         }
         body += "</section>"
 
@@ -170,28 +212,48 @@ extension PortalRoutes {
             let v = features[c.feature]
             let points = outcome.points[c.feature] ?? 0
             var better = ""
-            if points < c.maxPoints, Improvement.actionable.contains(c.feature), let best = c.bins.filter({ $0.missing != true }).max(by: { $0.points < $1.points }) {
+            if points < c.maxPoints, Improvement.actionable.contains(c.feature),
+                let best = c.bins.filter({ $0.missing != true }).max(by: { $0.points < $1.points })
+            {
                 better = e(Improvement.describe(best, c.feature, chinese: !lang.english)) + " (+\(best.points - points))"
             }
-            rows.append([e(lang.english ? c.feature.definition.en : c.feature.definition.zh), e(PortalHtml.code(Scorecard.render(v, c.feature, chinese: !lang.english), lang)),
-                         "\(points) / \(c.maxPoints)", better])
+            rows.append([
+                e(lang.english ? c.feature.definition.en : c.feature.definition.zh),
+                e(PortalHtml.code(Scorecard.render(v, c.feature, chinese: !lang.english), lang)),
+                "\(points) / \(c.maxPoints)", better,
+            ])
         }
-        body += "<h2>\(lang.t("指标", "Features"))</h2>" + PortalHtml.table(lang.t("每个指标的取值、得分和可改进的方向", "Each feature's value, points and what would improve it"),
-            [lang.t("指标", "Feature"), lang.t("取值", "Value"), lang.t("得分/满分", "Points / max"), lang.t("可改进到", "Would improve at")], rows, empty: "")
+        body +=
+            "<h2>\(lang.t("指标", "Features"))</h2>"
+            + PortalHtml.table(
+                lang.t("每个指标的取值、得分和可改进的方向", "Each feature's value, points and what would improve it"),
+                [lang.t("指标", "Feature"), lang.t("取值", "Value"), lang.t("得分/满分", "Points / max"), lang.t("可改进到", "Would improve at")],
+                rows,
+                empty: ""
+            )
 
         // Records, by dataset, with their status and actions.
-        body += "<h2 id=\"records\">\(lang.t("记录", "Records")) (\(records.count))</h2><p class=\"muted\">\(lang.t("每条记录的来源、日期和状态；对有误的记录可提出异议，对符合条件的行政处罚可申请信用修复。", "Each record's source, date and status; object to a wrong record, or apply to repair an eligible penalty."))</p>"
+        body +=
+            "<h2 id=\"records\">\(lang.t("记录", "Records")) (\(records.count))</h2><p class=\"muted\">\(lang.t("每条记录的来源、日期和状态；对有误的记录可提出异议，对符合条件的行政处罚可申请信用修复。", "Each record's source, date and status; object to a wrong record, or apply to repair an eligible penalty."))</p>"
         for d in Dataset.allCases {
             let mine = records.filter { $0.dataset == d.rawValue }
             guard !mine.isEmpty else { continue }
             var rows: [[String]] = []
             for r in mine {
-                var status = r.status == "disputed" ? PortalHtml.badge("disputed", lang.t("有争议", "disputed"))
-                    : r.status == "suppressed" ? PortalHtml.badge("suppressed", lang.t("已更正", "corrected")) : PortalHtml.badge("", lang.t("正常", "current"))
-                var actions = "<a href=\"/portal/objections/new?dataset=\(d.rawValue)&amp;record=\(e(PortalHtml.percent(r.recordId)))\">\(lang.t("提出异议", "Object"))</a>"
+                var status =
+                    r.status == "disputed"
+                    ? PortalHtml.badge("disputed", lang.t("有争议", "disputed"))
+                    : r.status == "suppressed"
+                        ? PortalHtml.badge("suppressed", lang.t("已更正", "corrected")) : PortalHtml.badge("", lang.t("正常", "current"))
+                var actions =
+                    "<a href=\"/portal/objections/new?dataset=\(d.rawValue)&amp;record=\(e(PortalHtml.percent(r.recordId)))\">\(lang.t("提出异议", "Object"))</a>"
                 if d == .administrativePenalty, let decided = r.data["decided_on"]?.stringValue.flatMap(Day.init) {
-                    let w = Publicity.window(decidedOn: decided, providerEndsOn: r.data["publicity_ends_on"]?.stringValue.flatMap(Day.init),
-                                             authority: r.data["authority"]?.stringValue ?? "", violation: r.data["violation"]?.stringValue ?? "")
+                    let w = Publicity.window(
+                        decidedOn: decided,
+                        providerEndsOn: r.data["publicity_ends_on"]?.stringValue.flatMap(Day.init),
+                        authority: r.data["authority"]?.stringValue ?? "",
+                        violation: r.data["violation"]?.stringValue ?? ""
+                    )
                     if let on = repaired[r.recordId] {
                         status += " " + PortalHtml.badge("repaired", lang.t("已修复 \(on)", "repaired \(on)"))
                     } else if !Publicity.isPublished(w, decidedOn: decided, repairedOn: nil, today: today) {
@@ -199,17 +261,31 @@ extension PortalRoutes {
                     } else {
                         status += " " + PortalHtml.badge("", lang.t("公示至 \(w.endsOn)", "published until \(w.endsOn)"))
                         if today >= w.repairableFrom {
-                            actions += " · <a href=\"/portal/repairs/new?record=\(e(PortalHtml.percent(r.recordId)))\">\(lang.t("申请信用修复", "Apply for repair"))</a>"
+                            actions +=
+                                " · <a href=\"/portal/repairs/new?record=\(e(PortalHtml.percent(r.recordId)))\">\(lang.t("申请信用修复", "Apply for repair"))</a>"
                         }
                     }
                 }
                 let what = Self.recordWhat(r.data)
-                rows.append([e(r.recordId), e(Self.recordDate(r.data)), e(PortalHtml.code(what, lang)), e(PortalHtml.provider(r.provider, lang)), status, actions])
+                rows.append([
+                    e(r.recordId), e(Self.recordDate(r.data)), e(PortalHtml.code(what, lang)), e(PortalHtml.provider(r.provider, lang)),
+                    status, actions,
+                ])
             }
-            let open = [.administrativePenalty, .dishonestyListing, .contractPerformance, .enterpriseRegistry].contains(d) || mine.contains { $0.status != "current" }
-            body += "<details\(open ? " open" : "")><summary>\(e(PortalHtml.dataset(d, lang))) (\(mine.count))</summary>"
-                + PortalHtml.table(PortalHtml.dataset(d, lang), [lang.t("记录号", "Record"), lang.t("日期", "Date"), lang.t("内容", "What"),
-                                   lang.t("来源", "Source"), lang.t("状态", "Status"), lang.t("操作", "Actions")], rows, empty: "") + "</details>"
+            let open =
+                [.administrativePenalty, .dishonestyListing, .contractPerformance, .enterpriseRegistry].contains(d)
+                || mine.contains { $0.status != "current" }
+            body +=
+                "<details\(open ? " open" : "")><summary>\(e(PortalHtml.dataset(d, lang))) (\(mine.count))</summary>"
+                + PortalHtml.table(
+                    PortalHtml.dataset(d, lang),
+                    [
+                        lang.t("记录号", "Record"), lang.t("日期", "Date"), lang.t("内容", "What"),
+                        lang.t("来源", "Source"), lang.t("状态", "Status"), lang.t("操作", "Actions"),
+                    ],
+                    rows,
+                    empty: ""
+                ) + "</details>"
         }
         return Self.html(call, title: lang.t("信用体检", "Credit check-up"), current: "/portal", body: body)
     }
@@ -219,14 +295,15 @@ extension PortalRoutes {
     /// Why an authorisation ended, in words (nothing for a live or expired one).
     static func ended(_ a: Authorisation, _ lang: Lang) -> String {
         guard a.status == "revoked", let by = a.revokedBy else { return "" }
-        let why: String = switch by {
-        case "business": lang.t("您已撤销", "you revoked it")
-        case "bank_passed": lang.t("银行放弃受理", "the bank passed")
-        case "no_longer_matching": lang.t("产品不再匹配", "its products no longer match")
-        case "demand_taken_up": lang.t("需求已由其他银行受理", "another bank took the demand up")
-        case "demand_closed": lang.t("需求已结束", "the demand closed")
-        default: ""
-        }
+        let why: String =
+            switch by {
+            case "business": lang.t("您已撤销", "you revoked it")
+            case "bank_passed": lang.t("银行放弃受理", "the bank passed")
+            case "no_longer_matching": lang.t("产品不再匹配", "its products no longer match")
+            case "demand_taken_up": lang.t("需求已由其他银行受理", "another bank took the demand up")
+            case "demand_closed": lang.t("需求已结束", "the demand closed")
+            default: ""
+            }
         return why.isEmpty ? "" : " <span class=\"muted\">\(Html.escape(why))</span>"
     }
 
@@ -235,37 +312,59 @@ extension PortalRoutes {
         let lang = Lang(call.request)
         let e = Html.escape
         let (auths, log, banks) = try await db.withConnection { c in
-            (try await Authorisations.forEnterprise(c, logger: call.logger, uscc: uscc),
-             try await Authorisations.accessLog(c, logger: call.logger, uscc: uscc, limit: Self.maxLogRows),
-             try await Register.organisations(on: c, logger: call.logger, kind: .bank, after: nil, limit: Self.maxBanksListed))
+            (
+                try await Authorisations.forEnterprise(c, logger: call.logger, uscc: uscc),
+                try await Authorisations.accessLog(c, logger: call.logger, uscc: uscc, limit: Self.maxLogRows),
+                try await Register.organisations(on: c, logger: call.logger, kind: .bank, after: nil, limit: Self.maxBanksListed)
+            )
         }
         var rows: [[String]] = []
         for a in auths {
             let live = a.status == "live"
-            rows.append([e(a.bankName), e(a.scopes.map(\.rawValue).joined(separator: ", ")), e(a.purpose.rawValue), PortalHtml.day(a.grantedAt),
-                         PortalHtml.day(a.expiresAt), PortalHtml.badge(live ? "live" : "", a.status) + Self.ended(a, lang),
-                         live ? "<a class=\"btn danger\" href=\"/portal/authorisations/\(a.id.uuidString.lowercased())/revoke\">\(lang.t("撤销", "Revoke"))</a>" : ""])
+            rows.append([
+                e(a.bankName), e(a.scopes.map(\.rawValue).joined(separator: ", ")), e(a.purpose.rawValue), PortalHtml.day(a.grantedAt),
+                PortalHtml.day(a.expiresAt), PortalHtml.badge(live ? "live" : "", a.status) + Self.ended(a, lang),
+                live
+                    ? "<a class=\"btn danger\" href=\"/portal/authorisations/\(a.id.uuidString.lowercased())/revoke\">\(lang.t("撤销", "Revoke"))</a>"
+                    : "",
+            ])
         }
         var body = "<h2>\(lang.t("我的授权", "My authorisations"))</h2>"
-        body += "<p class=\"muted\">\(lang.t("提出融资需求时，匹配的银行可为审批查询您的信用档案；一家银行受理后，其他银行的查询随即终止，需求结束（放款、拒绝、撤回或到期）时全部终止。", "When you post a demand, the matched banks may read your profile to consider it; once one bank takes it up the others' access ends, and all access ends when the demand closes (lent, declined, withdrawn or expired)."))</p>"
-        body += PortalHtml.table(lang.t("银行凭授权查询我的信用信息", "Banks read my credit data under these authorisations"),
-                                 [lang.t("银行", "Bank"), lang.t("范围", "Scope"), lang.t("用途", "Purpose"), lang.t("授权时间", "Granted"),
-                                  lang.t("到期", "Expires"), lang.t("状态", "Status"), ""], rows, empty: lang.t("没有授权。", "No authorisations."))
+        body +=
+            "<p class=\"muted\">\(lang.t("提出融资需求时，匹配的银行可为审批查询您的信用档案；一家银行受理后，其他银行的查询随即终止，需求结束（放款、拒绝、撤回或到期）时全部终止。", "When you post a demand, the matched banks may read your profile to consider it; once one bank takes it up the others' access ends, and all access ends when the demand closes (lent, declined, withdrawn or expired)."))</p>"
+        body += PortalHtml.table(
+            lang.t("银行凭授权查询我的信用信息", "Banks read my credit data under these authorisations"),
+            [
+                lang.t("银行", "Bank"), lang.t("范围", "Scope"), lang.t("用途", "Purpose"), lang.t("授权时间", "Granted"),
+                lang.t("到期", "Expires"), lang.t("状态", "Status"), "",
+            ],
+            rows,
+            empty: lang.t("没有授权。", "No authorisations.")
+        )
         var bankOptions = ""
         for b in banks { bankOptions += "<option value=\"\(b.id.uuidString.lowercased())\">\(e(b.name))</option>" }
         var scopeBoxes = ""
         for sc in AuthorisationScope.allCases {
-            let label = ["profile": lang.t("信用档案", "profile"), "report": lang.t("信用报告", "report"), "records": lang.t("原始记录", "records")][sc.rawValue] ?? sc.rawValue
-            scopeBoxes += "<p><input type=\"checkbox\" id=\"s_\(sc.rawValue)\" name=\"s_\(sc.rawValue)\"\(sc == .profile ? " checked" : "")> <label class=\"inl\" for=\"s_\(sc.rawValue)\">\(e(label))</label></p>"
+            let label =
+                ["profile": lang.t("信用档案", "profile"), "report": lang.t("信用报告", "report"), "records": lang.t("原始记录", "records")][
+                    sc.rawValue
+                ] ?? sc.rawValue
+            scopeBoxes +=
+                "<p><input type=\"checkbox\" id=\"s_\(sc.rawValue)\" name=\"s_\(sc.rawValue)\"\(sc == .profile ? " checked" : "")> <label class=\"inl\" for=\"s_\(sc.rawValue)\">\(e(label))</label></p>"
         }
         var purposeOptions = ""
         for p in AccessPurpose.allCases {
-            let label = ["loan_application": lang.t("贷款申请", "loan application"), "post_loan_monitoring": lang.t("贷后监测", "post-loan monitoring"),
-                         "credit_line_review": lang.t("授信审查", "credit line review")][p.rawValue] ?? p.rawValue
+            let label =
+                [
+                    "loan_application": lang.t("贷款申请", "loan application"), "post_loan_monitoring": lang.t("贷后监测", "post-loan monitoring"),
+                    "credit_line_review": lang.t("授信审查", "credit line review"),
+                ][p.rawValue] ?? p.rawValue
             purposeOptions += "<option value=\"\(p.rawValue)\">\(e(label))</option>"
         }
         var dayOptions = ""
-        for d in Self.authorisationDays { dayOptions += "<option value=\"\(d)\"\(d == 90 ? " selected" : "")>\(d) \(lang.t("天", "days"))</option>" }
+        for d in Self.authorisationDays {
+            dayOptions += "<option value=\"\(d)\"\(d == 90 ? " selected" : "")>\(d) \(lang.t("天", "days"))</option>"
+        }
         body += """
             <details class="card"><summary>\(lang.t("授权一家银行", "Authorise a bank"))</summary>
             <form class="stack" method="post" action="/portal/authorisations">\(PortalHtml.csrf(call.session))
@@ -278,13 +377,22 @@ extension PortalRoutes {
             """
         var logRows: [[String]] = []
         for l in log {
-            logRows.append([PortalHtml.day(l.at), e(l.bankName ?? "–"), e(l.action), e(l.purpose ?? "–"), PortalHtml.badge(l.result == "denied" ? "declined" : "", l.result),
-                            e(l.authorisationId ?? "–")])
+            logRows.append([
+                PortalHtml.day(l.at), e(l.bankName ?? "–"), e(l.action), e(l.purpose ?? "–"),
+                PortalHtml.badge(l.result == "denied" ? "declined" : "", l.result),
+                e(l.authorisationId ?? "–"),
+            ])
         }
         body += "<h2>\(lang.t("谁查看了我", "Who looked at me"))</h2>"
-        body += PortalHtml.table(lang.t("最近的查询（含被拒绝的）", "Recent reads, denied ones too"),
-                                 [lang.t("时间", "When"), lang.t("银行", "Bank"), lang.t("操作", "Action"), lang.t("用途", "Purpose"), lang.t("结果", "Result"),
-                                  lang.t("授权", "Authorisation")], logRows, empty: lang.t("还没有银行查询过。", "No bank has looked yet."))
+        body += PortalHtml.table(
+            lang.t("最近的查询（含被拒绝的）", "Recent reads, denied ones too"),
+            [
+                lang.t("时间", "When"), lang.t("银行", "Bank"), lang.t("操作", "Action"), lang.t("用途", "Purpose"), lang.t("结果", "Result"),
+                lang.t("授权", "Authorisation"),
+            ],
+            logRows,
+            empty: lang.t("还没有银行查询过。", "No bank has looked yet.")
+        )
         return Self.html(call, title: lang.t("谁查看了我", "Who looked at me"), current: "/portal/access", body: body)
     }
 
@@ -333,14 +441,32 @@ extension PortalRoutes {
             var answer = ""
             if let r = d.declineReason { answer = PortalHtml.declineReason(r, lang) + (d.declineText.map { ": " + $0 } ?? "") }
             if let a = d.grantedAmountFen { answer = PortalHtml.yuan(a) + (d.grantedRateBp.map { " · " + PortalHtml.rate($0) } ?? "") }
-            rows.append(["<a href=\"/portal/demands/\(d.id.uuidString.lowercased())\">\(PortalHtml.day(d.createdAt))</a>", PortalHtml.yuan(d.amountFen),
-                         "\(d.termMonths)", e(d.purpose), PortalHtml.badge(d.state.rawValue, PortalHtml.demandState(d.state.rawValue, lang)), e(answer)])
+            rows.append([
+                "<a href=\"/portal/demands/\(d.id.uuidString.lowercased())\">\(PortalHtml.day(d.createdAt))</a>",
+                PortalHtml.yuan(d.amountFen),
+                "\(d.termMonths)", e(d.purpose), PortalHtml.badge(d.state.rawValue, PortalHtml.demandState(d.state.rawValue, lang)),
+                e(answer),
+            ])
         }
-        body += "<h2>\(lang.t("我的需求", "My demands"))</h2>" + PortalHtml.table(lang.t("每个需求的状态和银行的答复", "Each demand's state and the bank's answer"),
-            [lang.t("发布时间", "Posted"), lang.t("金额", "Amount"), lang.t("期限（月）", "Term (months)"), lang.t("用途", "Purpose"), lang.t("状态", "State"),
-             lang.t("银行答复", "Bank's answer")], rows, empty: lang.t("还没有发布需求。", "No demands yet."))
-        return Self.html(call, title: lang.t("融资", "Financing"), current: "/portal/financing", body: body,
-                         status: error == nil ? .ok : .unprocessableContent)
+        body +=
+            "<h2>\(lang.t("我的需求", "My demands"))</h2>"
+            + PortalHtml.table(
+                lang.t("每个需求的状态和银行的答复", "Each demand's state and the bank's answer"),
+                [
+                    lang.t("发布时间", "Posted"), lang.t("金额", "Amount"), lang.t("期限（月）", "Term (months)"), lang.t("用途", "Purpose"),
+                    lang.t("状态", "State"),
+                    lang.t("银行答复", "Bank's answer"),
+                ],
+                rows,
+                empty: lang.t("还没有发布需求。", "No demands yet.")
+            )
+        return Self.html(
+            call,
+            title: lang.t("融资", "Financing"),
+            current: "/portal/financing",
+            body: body,
+            status: error == nil ? .ok : .unprocessableContent
+        )
     }
 
     func demandPage(_ call: Call) async throws -> Response {
@@ -348,44 +474,80 @@ extension PortalRoutes {
         let e = Html.escape
         let a = try await demands.mine(call, id: try call.uuidParameter("demandId"))
         let d = a.demand
-        var body = "<div class=\"card\"><p>\(PortalHtml.badge(d.state.rawValue, PortalHtml.demandState(d.state.rawValue, lang))) \(PortalHtml.yuan(d.amountFen)) · \(d.termMonths) \(lang.t("个月", "months")) · \(e(d.purpose))</p>"
-        if d.state == .open { body += "<p>\(lang.t("银行应在 \(d.takeUpDueOn) 前受理或放弃。", "Banks should take it up or pass by \(d.takeUpDueOn)."))</p>" }
-        if let due = d.decisionDueOn, d.state == .takenUp { body += "<p>\(lang.t("银行已受理，应在 \(due) 前作出决定。", "A bank took it up and should decide by \(due)."))</p>" }
+        var body =
+            "<div class=\"card\"><p>\(PortalHtml.badge(d.state.rawValue, PortalHtml.demandState(d.state.rawValue, lang))) \(PortalHtml.yuan(d.amountFen)) · \(d.termMonths) \(lang.t("个月", "months")) · \(e(d.purpose))</p>"
+        if d.state == .open {
+            body += "<p>\(lang.t("银行应在 \(d.takeUpDueOn) 前受理或放弃。", "Banks should take it up or pass by \(d.takeUpDueOn)."))</p>"
+        }
+        if let due = d.decisionDueOn, d.state == .takenUp {
+            body += "<p>\(lang.t("银行已受理，应在 \(due) 前作出决定。", "A bank took it up and should decide by \(due)."))</p>"
+        }
         if let r = d.declineReason {
-            body += "<p><strong>\(lang.t("拒绝原因", "Reason declined"))</strong>: \(e(PortalHtml.declineReason(r, lang)))\(d.declineText.map { " — " + e($0) } ?? "")</p>"
+            body +=
+                "<p><strong>\(lang.t("拒绝原因", "Reason declined"))</strong>: \(e(PortalHtml.declineReason(r, lang)))\(d.declineText.map { " — " + e($0) } ?? "")</p>"
         }
         if let amt = d.grantedAmountFen {
-            body += "<p><strong>\(lang.t("已批准", "Granted"))</strong>: \(PortalHtml.yuan(amt))\(d.grantedTermMonths.map { " · \($0) " + lang.t("个月", "months") } ?? "")\(d.grantedRateBp.map { " · " + PortalHtml.rate($0) } ?? "")</p>"
+            body +=
+                "<p><strong>\(lang.t("已批准", "Granted"))</strong>: \(PortalHtml.yuan(amt))\(d.grantedTermMonths.map { " · \($0) " + lang.t("个月", "months") } ?? "")\(d.grantedRateBp.map { " · " + PortalHtml.rate($0) } ?? "")</p>"
         }
         if d.state == .open || d.state == .takenUp {
-            body += PortalHtml.button("/portal/demands/\(d.id.uuidString.lowercased())/withdraw", lang.t("撤回需求", "Withdraw the demand"),
-                                      session: call.session, style: "btn secondary")
+            body += PortalHtml.button(
+                "/portal/demands/\(d.id.uuidString.lowercased())/withdraw",
+                lang.t("撤回需求", "Withdraw the demand"),
+                session: call.session,
+                style: "btn secondary"
+            )
         }
         body += "</div>"
         if d.state == .open {
             var rows: [[String]] = []
             for (i, m) in a.matches.enumerated() {
-                rows.append(["\(i + 1)", e(m.productName), e(m.bankName), e(m.kind.rawValue), "\(PortalHtml.yuan(m.amountMinFen)) – \(PortalHtml.yuan(m.amountMaxFen))",
-                             "\(m.termMinMonths)–\(m.termMaxMonths)", "\(PortalHtml.rate(m.rateMinBp)) – \(PortalHtml.rate(m.rateMaxBp))", PortalHtml.rate(m.fitBp)])
+                rows.append([
+                    "\(i + 1)", e(m.productName), e(m.bankName), e(m.kind.rawValue),
+                    "\(PortalHtml.yuan(m.amountMinFen)) – \(PortalHtml.yuan(m.amountMaxFen))",
+                    "\(m.termMinMonths)–\(m.termMaxMonths)", "\(PortalHtml.rate(m.rateMinBp)) – \(PortalHtml.rate(m.rateMaxBp))",
+                    PortalHtml.rate(m.fitBp),
+                ])
             }
-            body += "<h2>\(lang.t("匹配的产品", "Matching products")) (\(a.matches.count))</h2>" + PortalHtml.table(
-                lang.t("按匹配度排序", "Best fit first"), ["#", lang.t("产品", "Product"), lang.t("银行", "Bank"), lang.t("类型", "Kind"), lang.t("额度", "Amount"),
-                                                          lang.t("期限（月）", "Term (months)"), lang.t("利率", "Rate"), lang.t("匹配度", "Fit")],
-                rows, empty: lang.t("暂时没有完全匹配的产品。", "No product fits every rule yet."))
+            body +=
+                "<h2>\(lang.t("匹配的产品", "Matching products")) (\(a.matches.count))</h2>"
+                + PortalHtml.table(
+                    lang.t("按匹配度排序", "Best fit first"),
+                    [
+                        "#", lang.t("产品", "Product"), lang.t("银行", "Bank"), lang.t("类型", "Kind"), lang.t("额度", "Amount"),
+                        lang.t("期限（月）", "Term (months)"), lang.t("利率", "Rate"), lang.t("匹配度", "Fit"),
+                    ],
+                    rows,
+                    empty: lang.t("暂时没有完全匹配的产品。", "No product fits every rule yet.")
+                )
             var near: [[String]] = []
             for n in a.nearMisses {
                 near.append([e(n.offer.productName), e(n.offer.bankName), e(lang.english ? n.failed.en : n.failed.zh)])
             }
-            body += "<h2>\(lang.t("差一点匹配", "Near misses")) (\(a.nearMisses.count))</h2>" + PortalHtml.table(
-                lang.t("只差一条规则的产品：改变它就能匹配", "Products that fail one rule only: change it and they fit"),
-                [lang.t("产品", "Product"), lang.t("银行", "Bank"), lang.t("未满足的规则", "The rule not met")], near, empty: lang.t("没有。", "None."))
+            body +=
+                "<h2>\(lang.t("差一点匹配", "Near misses")) (\(a.nearMisses.count))</h2>"
+                + PortalHtml.table(
+                    lang.t("只差一条规则的产品：改变它就能匹配", "Products that fail one rule only: change it and they fit"),
+                    [lang.t("产品", "Product"), lang.t("银行", "Bank"), lang.t("未满足的规则", "The rule not met")],
+                    near,
+                    empty: lang.t("没有。", "None.")
+                )
         }
         var steps: [[String]] = []
         for t in a.transitions {
-            steps.append([PortalHtml.day(t.at), e(t.actorKind), e(t.fromState.map { PortalHtml.demandState($0, lang) } ?? "–"), e(PortalHtml.demandState(t.toState, lang))])
+            steps.append([
+                PortalHtml.day(t.at), e(t.actorKind), e(t.fromState.map { PortalHtml.demandState($0, lang) } ?? "–"),
+                e(PortalHtml.demandState(t.toState, lang)),
+            ])
         }
-        body += "<h2>\(lang.t("进展", "Progress"))</h2>" + PortalHtml.table(lang.t("需求的每一步", "Every step of the demand"),
-            [lang.t("时间", "When"), lang.t("操作方", "By"), lang.t("从", "From"), lang.t("到", "To")], steps, empty: "")
+        body +=
+            "<h2>\(lang.t("进展", "Progress"))</h2>"
+            + PortalHtml.table(
+                lang.t("需求的每一步", "Every step of the demand"),
+                [lang.t("时间", "When"), lang.t("操作方", "By"), lang.t("从", "From"), lang.t("到", "To")],
+                steps,
+                empty: ""
+            )
         body += "<p><a href=\"/portal/financing\">\(lang.t("← 返回融资", "← Back to financing"))</a></p>"
         return Self.html(call, title: lang.t("融资需求", "Financing demand"), current: "/portal/financing", body: body)
     }
@@ -397,25 +559,52 @@ extension PortalRoutes {
         let lang = Lang(call.request)
         let e = Html.escape
         let (objs, reps, coms) = try await db.withConnection { c in
-            (try await Objections.mine(c, logger: call.logger, uscc: uscc), try await Repairs.mine(c, logger: call.logger, uscc: uscc),
-             try await CommitmentStore.mine(c, logger: call.logger, uscc: uscc))
+            (
+                try await Objections.mine(c, logger: call.logger, uscc: uscc), try await Repairs.mine(c, logger: call.logger, uscc: uscc),
+                try await CommitmentStore.mine(c, logger: call.logger, uscc: uscc)
+            )
         }
         var body = "<h2>\(lang.t("异议", "Objections"))</h2>"
-        body += PortalHtml.table(lang.t("在“信用体检”的记录行上提出异议", "Raise one from a record's row on the check-up page"),
-            [lang.t("提出时间", "Raised"), lang.t("记录", "Record"), lang.t("理由", "Reason"), lang.t("答复期限", "Answer due"), lang.t("状态", "State"), lang.t("答复", "Answer")],
-            objs.map { o in [PortalHtml.day(o.createdAt), e("\(PortalHtml.dataset(Dataset(rawValue: o.dataset) ?? .taxFiling, lang)) \(o.recordId)"), e(o.reason), e(o.dueOn),
-                             PortalHtml.badge(o.overdue ? "overdue" : o.state, PortalHtml.governanceState(o.state, lang) + (o.overdue ? " · " + lang.t("逾期", "overdue") : "")), e(o.resolution ?? "")] },
-            empty: lang.t("没有异议。", "No objections."))
+        body += PortalHtml.table(
+            lang.t("在“信用体检”的记录行上提出异议", "Raise one from a record's row on the check-up page"),
+            [
+                lang.t("提出时间", "Raised"), lang.t("记录", "Record"), lang.t("理由", "Reason"), lang.t("答复期限", "Answer due"),
+                lang.t("状态", "State"), lang.t("答复", "Answer"),
+            ],
+            objs.map { o in
+                [
+                    PortalHtml.day(o.createdAt), e("\(PortalHtml.dataset(Dataset(rawValue: o.dataset) ?? .taxFiling, lang)) \(o.recordId)"),
+                    e(o.reason), e(o.dueOn),
+                    PortalHtml.badge(
+                        o.overdue ? "overdue" : o.state,
+                        PortalHtml.governanceState(o.state, lang) + (o.overdue ? " · " + lang.t("逾期", "overdue") : "")
+                    ), e(o.resolution ?? ""),
+                ]
+            },
+            empty: lang.t("没有异议。", "No objections.")
+        )
         body += "<h2>\(lang.t("信用修复", "Credit repair"))</h2>"
-        body += PortalHtml.table(lang.t("在行政处罚的记录行上申请修复", "Apply from a penalty's row on the check-up page"),
-            [lang.t("申请时间", "Applied"), lang.t("处罚记录", "Penalty"), lang.t("整改", "Corrections"), lang.t("答复期限", "Answer due"), lang.t("状态", "State"), lang.t("说明", "Note")],
-            reps.map { r in [PortalHtml.day(r.createdAt), e(r.recordId), e(r.corrections.joined(separator: ", ")), e(r.dueOn),
-                             PortalHtml.badge(r.state == "approved" ? "repaired" : r.state, PortalHtml.governanceState(r.state, lang)), e(r.reason ?? r.repairedOn.map { lang.t("\($0) 起停止公示", "unpublished from \($0)") } ?? "")] },
-            empty: lang.t("没有修复申请。", "No repair applications."))
+        body += PortalHtml.table(
+            lang.t("在行政处罚的记录行上申请修复", "Apply from a penalty's row on the check-up page"),
+            [
+                lang.t("申请时间", "Applied"), lang.t("处罚记录", "Penalty"), lang.t("整改", "Corrections"), lang.t("答复期限", "Answer due"),
+                lang.t("状态", "State"), lang.t("说明", "Note"),
+            ],
+            reps.map { r in
+                [
+                    PortalHtml.day(r.createdAt), e(r.recordId), e(r.corrections.joined(separator: ", ")), e(r.dueOn),
+                    PortalHtml.badge(r.state == "approved" ? "repaired" : r.state, PortalHtml.governanceState(r.state, lang)),
+                    e(r.reason ?? r.repairedOn.map { lang.t("\($0) 起停止公示", "unpublished from \($0)") } ?? ""),
+                ]
+            },
+            empty: lang.t("没有修复申请。", "No repair applications.")
+        )
         var options = ""
         for k in Commitments.Kind.allCases { options += "<option value=\"\(k.rawValue)\">\(e(lang.english ? k.en : k.zh))</option>" }
         var months = ""
-        for m in Commitments.periods.sorted() { months += "<option value=\"\(m)\"\(m == 6 ? " selected" : "")>\(m) \(lang.t("个月", "months"))</option>" }
+        for m in Commitments.periods.sorted() {
+            months += "<option value=\"\(m)\"\(m == 6 ? " selected" : "")>\(m) \(lang.t("个月", "months"))</option>"
+        }
         body += """
             <h2>\(lang.t("信用承诺", "Credit commitments"))</h2>
             <section class="card"><form class="stack" method="post" action="/portal/commitments">\(PortalHtml.csrf(call.session))
@@ -424,11 +613,17 @@ extension PortalRoutes {
             <p class="hint">\(lang.t("承诺将公示，并按归集的数据自动评价：履行或违背都计入信用评分。", "A commitment is public and judged from the data: kept or broken, it counts in the credit score."))</p>
             <button class="btn" type="submit">\(lang.t("作出承诺", "Make the commitment"))</button></form></section>
             """
-        body += PortalHtml.table(lang.t("我的承诺及进展", "My commitments and their progress"),
+        body += PortalHtml.table(
+            lang.t("我的承诺及进展", "My commitments and their progress"),
             [lang.t("承诺", "Commitment"), lang.t("开始", "From"), lang.t("结束", "To"), lang.t("状态", "State"), lang.t("违背记录", "Broken by")],
-            coms.map { m in [e(Commitments.Kind(rawValue: m.kind).map { lang.english ? $0.en : $0.zh } ?? m.kind), e(m.startsOn), e(m.endsOn),
-                             PortalHtml.badge(m.state, PortalHtml.governanceState(m.state, lang)), e(m.brokenBy ?? "")] },
-            empty: lang.t("还没有承诺。", "No commitments yet."))
+            coms.map { m in
+                [
+                    e(Commitments.Kind(rawValue: m.kind).map { lang.english ? $0.en : $0.zh } ?? m.kind), e(m.startsOn), e(m.endsOn),
+                    PortalHtml.badge(m.state, PortalHtml.governanceState(m.state, lang)), e(m.brokenBy ?? ""),
+                ]
+            },
+            empty: lang.t("还没有承诺。", "No commitments yet.")
+        )
         return Self.html(call, title: lang.t("异议·修复·承诺", "Objections, repair, commitments"), current: "/portal/governance", body: body)
     }
 
@@ -436,7 +631,9 @@ extension PortalRoutes {
         _ = try call.ownUSCC()
         let lang = Lang(call.request)
         let q = call.request.uri.queryParameters
-        guard let ds = q.get("dataset").flatMap(Dataset.init(rawValue:)), let record = q.get("record"), !record.isEmpty, record.unicodeScalars.count <= 200 else {
+        guard let ds = q.get("dataset").flatMap(Dataset.init(rawValue:)), let record = q.get("record"), !record.isEmpty,
+            record.unicodeScalars.count <= 200
+        else {
             throw Problem.invalid("record", "a dataset and a record id of yours")
         }
         let e = Html.escape
@@ -461,11 +658,14 @@ extension PortalRoutes {
             throw Problem.invalid("record", "the record id of one of your penalties")
         }
         let e = Html.escape
-        let names: [String: (String, String)] = ["fine_paid": ("已缴清罚款", "the fine is paid"), "commitment_made": ("已作出信用承诺", "a credit commitment is made"),
-                                                  "training_done": ("已参加信用修复培训", "repair training is done")]
+        let names: [String: (String, String)] = [
+            "fine_paid": ("已缴清罚款", "the fine is paid"), "commitment_made": ("已作出信用承诺", "a credit commitment is made"),
+            "training_done": ("已参加信用修复培训", "repair training is done"),
+        ]
         var boxes = ""
         for c in Repairs.corrections.sorted() {
-            boxes += "<p><input type=\"checkbox\" id=\"c_\(c)\" name=\"c_\(c)\"> <label for=\"c_\(c)\" class=\"inl\">\(e(names[c].map { lang.t($0.0, $0.1) } ?? c))</label></p>"
+            boxes +=
+                "<p><input type=\"checkbox\" id=\"c_\(c)\" name=\"c_\(c)\"> <label for=\"c_\(c)\" class=\"inl\">\(e(names[c].map { lang.t($0.0, $0.1) } ?? c))</label></p>"
         }
         let body = """
             <section class="card"><p>\(lang.t("申请提前终止公示：行政处罚", "End publication early: penalty")) <strong>\(e(record))</strong></p>
@@ -499,7 +699,11 @@ extension PortalRoutes {
             guard let found = try await Reports.find(c, logger: call.logger, number: number), found.report.uscc == uscc else {
                 throw Problem(.notFound, "no report \(number) of yours")
             }
-            try await Audit.record(on: c, logger: call.logger, call.auditEntry(action: "report.read", result: .allowed, subjectUSCC: uscc, subjectId: number))
+            try await Audit.record(
+                on: c,
+                logger: call.logger,
+                call.auditEntry(action: "report.read", result: .allowed, subjectUSCC: uscc, subjectId: number)
+            )
             return found.report
         }
     }
@@ -546,18 +750,22 @@ extension PortalRoutes {
             body += "<h2>\(lang.t("登记信息", "Register"))</h2>" + Self.jsonTable(ent)
         }
         if let p = content["profile"] {
-            body += "<h2>\(lang.t("信用档案", "Profile"))</h2><p>\(lang.t("评分", "Score")) <strong>\(e(p["score"]?.jsonText ?? "–"))</strong> · \(lang.t("等级", "grade")) <strong>\(e(p["grade"]?.stringValue ?? "–"))</strong> · \(e(p["scorecard_version"]?.stringValue ?? ""))</p>"
+            body +=
+                "<h2>\(lang.t("信用档案", "Profile"))</h2><p>\(lang.t("评分", "Score")) <strong>\(e(p["score"]?.jsonText ?? "–"))</strong> · \(lang.t("等级", "grade")) <strong>\(e(p["grade"]?.stringValue ?? "–"))</strong> · \(e(p["scorecard_version"]?.stringValue ?? ""))</p>"
             if case .array(let reasons)? = p["reasons"] {
                 body += "<ol>" + reasons.map { "<li>\(e((lang.english ? $0["en"] : $0["zh"])?.stringValue ?? ""))</li>" }.joined() + "</ol>"
             }
         }
-        for (key, zh, en) in [("records_by_dataset", "记录汇总", "Records by dataset"), ("published_penalties", "公示中的行政处罚", "Published penalties"),
-                              ("dishonesty_listings", "失信名单", "Dishonesty listings"), ("disputed_records", "有争议的记录", "Disputed records"),
-                              ("commitments", "信用承诺", "Credit commitments"), ("query_history", "查询记录", "Query history")] {
+        for (key, zh, en) in [
+            ("records_by_dataset", "记录汇总", "Records by dataset"), ("published_penalties", "公示中的行政处罚", "Published penalties"),
+            ("dishonesty_listings", "失信名单", "Dishonesty listings"), ("disputed_records", "有争议的记录", "Disputed records"),
+            ("commitments", "信用承诺", "Credit commitments"), ("query_history", "查询记录", "Query history"),
+        ] {
             guard let v = content[key] else { continue }
             body += "<h2>\(lang.t(zh, en))</h2>" + Self.jsonTable(v)
         }
-        body += "<h2 class=\"noprint\">\(lang.t("报告全文", "The whole report"))</h2><details class=\"noprint\"><summary>JSON</summary><pre class=\"wrap\">\(e(r.canonical))</pre></details>"
+        body +=
+            "<h2 class=\"noprint\">\(lang.t("报告全文", "The whole report"))</h2><details class=\"noprint\"><summary>JSON</summary><pre class=\"wrap\">\(e(r.canonical))</pre></details>"
         return Self.html(call, title: lang.t("信用报告", "Credit report") + " " + r.number, current: "/portal/reports", body: body)
     }
 }

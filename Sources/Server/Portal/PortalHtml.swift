@@ -61,8 +61,16 @@ enum PortalHtml {
         """
 
     /// A whole portal page for a signed-in business or bank officer.
-    static func page(title: String, current: String, session: Sessions.Session?, lang: Lang, body: String, flash: String? = nil, error: String? = nil,
-                     here: String? = nil) -> String {
+    static func page(
+        title: String,
+        current: String,
+        session: Sessions.Session?,
+        lang: Lang,
+        body: String,
+        flash: String? = nil,
+        error: String? = nil,
+        here: String? = nil
+    ) -> String {
         let e = Html.escape
         var links = ""
         if let s = session {
@@ -80,8 +88,11 @@ enum PortalHtml {
                 """
         }
         let other = lang.english ? "zh" : "en"
-        let langLink = "<a href=\"/portal/lang?to=\(other)&amp;next=\(e(percent(here ?? (current.isEmpty ? "/portal/login" : current))))\" lang=\"\(lang.english ? "zh-CN" : "en")\">\(lang.english ? "中文" : "English")</a>"
-        let notices = (flash.map { "<p class=\"flash\" role=\"status\">\(e($0))</p>" } ?? "") + (error.map { "<p class=\"flash err\" role=\"alert\">\(e($0))</p>" } ?? "")
+        let langLink =
+            "<a href=\"/portal/lang?to=\(other)&amp;next=\(e(percent(here ?? (current.isEmpty ? "/portal/login" : current))))\" lang=\"\(lang.english ? "zh-CN" : "en")\">\(lang.english ? "中文" : "English")</a>"
+        let notices =
+            (flash.map { "<p class=\"flash\" role=\"status\">\(e($0))</p>" } ?? "")
+            + (error.map { "<p class=\"flash err\" role=\"alert\">\(e($0))</p>" } ?? "")
         return """
             <!doctype html>
             <html lang="\(lang.code)"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -102,10 +113,19 @@ enum PortalHtml {
     }
 
     /// A one-button POST form (take up, revoke, …).
-    static func button(_ action: String, _ label: String, session: Sessions.Session?, style: String = "btn", fields: [String: String] = [:]) -> String {
+    static func button(
+        _ action: String,
+        _ label: String,
+        session: Sessions.Session?,
+        style: String = "btn",
+        fields: [String: String] = [:]
+    ) -> String {
         var hidden = csrf(session)
-        for (k, v) in fields.sorted(by: { $0.key < $1.key }) { hidden += "<input type=\"hidden\" name=\"\(Html.escape(k))\" value=\"\(Html.escape(v))\">" }
-        return "<form class=\"inline\" method=\"post\" action=\"\(Html.escape(action))\">\(hidden)<button class=\"\(style)\" type=\"submit\">\(Html.escape(label))</button></form>"
+        for (k, v) in fields.sorted(by: { $0.key < $1.key }) {
+            hidden += "<input type=\"hidden\" name=\"\(Html.escape(k))\" value=\"\(Html.escape(v))\">"
+        }
+        return
+            "<form class=\"inline\" method=\"post\" action=\"\(Html.escape(action))\">\(hidden)<button class=\"\(style)\" type=\"submit\">\(Html.escape(label))</button></form>"
     }
 
     static func badge(_ cls: String, _ text: String) -> String { "<span class=\"badge \(Html.escape(cls))\">\(Html.escape(text))</span>" }
@@ -122,7 +142,11 @@ enum PortalHtml {
 
     /// The score on a half-dial from 0 to 1000, the grade bands coloured.
     static func gauge(score: Int?, grade: String?, grades: [Scorecard.Grade], lang: Lang) -> String {
-        let w = 260.0, h = 196.0, cx = 130.0, cy = 118.0, r = 100.0
+        let w = 260.0
+        let h = 196.0
+        let cx = 130.0
+        let cy = 118.0
+        let r = 100.0
         func point(_ v: Double, _ radius: Double) -> (Double, Double) {
             let a = Double.pi * (1 - v / 1000)
             return (cx + radius * cos(a), cy - radius * sin(a))
@@ -132,18 +156,24 @@ enum PortalHtml {
         var arcs = ""
         var upper = 1000
         for g in grades {
-            let (x1, y1) = point(Double(g.minScore), r), (x2, y2) = point(Double(upper), r)
-            arcs += "<path d=\"M\(f(x1)) \(f(y1)) A\(f(r)) \(f(r)) 0 0 1 \(f(x2)) \(f(y2))\" stroke=\"\(colours[g.grade] ?? "#888")\" stroke-width=\"18\" fill=\"none\"><title>\(g.grade): \(g.minScore)–\(upper)</title></path>"
+            let (x1, y1) = point(Double(g.minScore), r)
+            let (x2, y2) = point(Double(upper), r)
+            arcs +=
+                "<path d=\"M\(f(x1)) \(f(y1)) A\(f(r)) \(f(r)) 0 0 1 \(f(x2)) \(f(y2))\" stroke=\"\(colours[g.grade] ?? "#888")\" stroke-width=\"18\" fill=\"none\"><title>\(g.grade): \(g.minScore)–\(upper)</title></path>"
             upper = g.minScore
         }
         var needle = ""
         if let score {
             let (x, y) = point(Double(min(max(score, 0), 1000)), r - 22)
-            needle = "<line x1=\"\(f(cx))\" y1=\"\(f(cy))\" x2=\"\(f(x))\" y2=\"\(f(y))\" stroke=\"#1d2733\" stroke-width=\"4\" stroke-linecap=\"round\"/><circle cx=\"\(f(cx))\" cy=\"\(f(cy))\" r=\"6\" fill=\"#1d2733\"/>"
+            needle =
+                "<line x1=\"\(f(cx))\" y1=\"\(f(cy))\" x2=\"\(f(x))\" y2=\"\(f(y))\" stroke=\"#1d2733\" stroke-width=\"4\" stroke-linecap=\"round\"/><circle cx=\"\(f(cx))\" cy=\"\(f(cy))\" r=\"6\" fill=\"#1d2733\"/>"
         }
         let label = score.map { "\($0)" } ?? lang.t("暂无评分", "no score")
         let title = lang.t("信用评分", "Credit score") + " " + label + (grade.map { " · " + lang.t("等级", "grade") + " " + $0 } ?? "")
-        let desc = lang.t("0 至 1000 分的半圆刻度：A ≥ 800，B 650–799，C 500–649，D < 500。", "A dial from 0 to 1000: A ≥ 800, B 650–799, C 500–649, D < 500.")
+        let desc = lang.t(
+            "0 至 1000 分的半圆刻度：A ≥ 800，B 650–799，C 500–649，D < 500。",
+            "A dial from 0 to 1000: A ≥ 800, B 650–799, C 500–649, D < 500."
+        )
         return """
             <svg role="img" aria-labelledby="g-t g-d" viewBox="0 0 \(Int(w)) \(Int(h))" width="\(Int(w))" height="\(Int(h))">
             <title id="g-t">\(Html.escape(title))</title><desc id="g-d">\(Html.escape(desc))</desc>\(arcs)\(needle)
@@ -156,12 +186,19 @@ enum PortalHtml {
     /// Working days from today until a due day (negative when past).
     static func workingDaysLeft(_ due: Day, today: Day) -> Int {
         if due == today { return 0 }
-        var n = 0, d = today
+        var n = 0
+        var d = today
         if due > today {
-            while d < due { d = d.addingDays(1); if d.isWorkingDay { n += 1 } }
+            while d < due {
+                d = d.addingDays(1)
+                if d.isWorkingDay { n += 1 }
+            }
             return n
         }
-        while d > due { d = d.addingDays(-1); if d.isWorkingDay { n -= 1 } }
+        while d > due {
+            d = d.addingDays(-1)
+            if d.isWorkingDay { n -= 1 }
+        }
         return n
     }
 

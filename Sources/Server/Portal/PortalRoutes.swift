@@ -42,8 +42,19 @@ struct PortalRoutes {
         // The language switch returns to this very page (with its query, less any message).
         var here = call.request.uri.path
         if let query = call.request.uri.query, !query.isEmpty, !query.contains("done="), !query.contains("error=") { here += "?" + query }
-        return WebSession.html(PortalHtml.page(title: title, current: current, session: call.session, lang: lang, body: body, flash: flash, error: error,
-                                               here: here), status: status)
+        return WebSession.html(
+            PortalHtml.page(
+                title: title,
+                current: current,
+                session: call.session,
+                lang: lang,
+                body: body,
+                flash: flash,
+                error: error,
+                here: here
+            ),
+            status: status
+        )
     }
 
     /// Messages after a form worked (the redirect names one).
@@ -92,8 +103,11 @@ struct PortalRoutes {
 
     func register(_ api: API) {
         api.on(.get, "/static/portal.css") { _ in
-            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],
-                     body: .init(byteBuffer: ByteBuffer(string: Html.css + PortalHtml.css)))
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/css; charset=utf-8", .cacheControl: "max-age=3600"],
+                body: .init(byteBuffer: ByteBuffer(string: Html.css + PortalHtml.css))
+            )
         }
         api.on(.get, "/portal/lang") { call in
             let to = call.request.uri.queryParameters.get("to") ?? "zh"
@@ -104,8 +118,14 @@ struct PortalRoutes {
         api.on(.get, "/portal/login") { call in
             let token = WebSession.loginToken(call.request)
             return WebSession.loginHTML(
-                Self.loginPage(call, next: WebSession.safeNext(call.request.uri.queryParameters.get("next"), area: "/portal"), error: nil, token: token),
-                token: token)
+                Self.loginPage(
+                    call,
+                    next: WebSession.safeNext(call.request.uri.queryParameters.get("next"), area: "/portal"),
+                    error: nil,
+                    token: token
+                ),
+                token: token
+            )
         }
         api.on(.post, "/portal/login") { call in
             let form = try await WebSession.form(call.request, limit: Self.maxFormBytes)
@@ -115,19 +135,27 @@ struct PortalRoutes {
             let key = (form["key"] ?? "").trimmingCharacters(in: .whitespaces)
             let next = form["next"].flatMap { $0.isEmpty ? nil : $0 }
             guard !key.isEmpty else {
-                return WebSession.loginHTML(Self.loginPage(call, next: next ?? "", error: lang.t("请输入密钥。", "Enter a key."), token: token),
-                                            token: token, status: .unprocessableContent)
+                return WebSession.loginHTML(
+                    Self.loginPage(call, next: next ?? "", error: lang.t("请输入密钥。", "Enter a key."), token: token),
+                    token: token,
+                    status: .unprocessableContent
+                )
             }
             switch try await WebSession.signIn(db, call, key: key, allowed: [.enterprise, .bank]) {
             case .success(let (token, p)):
                 let home = p.kind == .bank ? "/portal/bank" : "/portal"
                 // A next page of the other role would only be refused: go home instead.
-                let target = next.map { WebSession.safeNext($0, area: "/portal") }.flatMap { n in
-                    (n.hasPrefix("/portal/bank") == (p.kind == .bank)) && n != "/portal/login" ? n : nil
-                } ?? home
+                let target =
+                    next.map { WebSession.safeNext($0, area: "/portal") }.flatMap { n in
+                        (n.hasPrefix("/portal/bank") == (p.kind == .bank)) && n != "/portal/login" ? n : nil
+                    } ?? home
                 return WebSession.redirect(target, cookie: WebSession.setCookie(token, maxAge: Sessions.lifetimeSeconds))
             case .failure(let refused):
-                return WebSession.loginHTML(Self.loginPage(call, next: next ?? "", error: refused.why, token: token), token: token, status: .unauthorized)
+                return WebSession.loginHTML(
+                    Self.loginPage(call, next: next ?? "", error: refused.why, token: token),
+                    token: token,
+                    status: .unauthorized
+                )
             }
         }
         api.on(.post, "/portal/logout") { call in
@@ -139,18 +167,24 @@ struct PortalRoutes {
 
     static func loginPage(_ call: Call, next: String, error: String?, token: String) -> String {
         let lang = Lang(call.request)
-        return PortalHtml.page(title: lang.t("登录", "Sign in"), current: "/portal/login", session: nil, lang: lang, body: """
-            <div class="login">
-            <p>\(lang.t("企业和银行信贷人员用机构密钥登录。", "Businesses and bank credit officers sign in with their organisation's key."))</p>
-            \(error.map { "<p class=\"error\" role=\"alert\">\(Html.escape($0))</p>" } ?? "")
-            <form method="post" action="/portal/login">
-            <label for="key">\(lang.t("机构密钥", "Organisation key"))</label>
-            <input id="key" name="key" type="password" autocomplete="off" required placeholder="xyd_…">
-            <input type="hidden" name="next" value="\(Html.escape(next))">
-            <input type="hidden" name="login_csrf" value="\(Html.escape(token))">
-            <p class="note">\(lang.t("监管机构请用监管看板 /dashboard。", "Regulators use the dashboard at /dashboard."))</p>
-            <button type="submit">\(lang.t("登录", "Sign in"))</button></form>
-            <p class="note">\(lang.t("会话 8 小时后失效；密钥吊销即刻失效。", "The session lasts 8 hours and ends at once if the key is revoked."))</p></div>
-            """)
+        return PortalHtml.page(
+            title: lang.t("登录", "Sign in"),
+            current: "/portal/login",
+            session: nil,
+            lang: lang,
+            body: """
+                <div class="login">
+                <p>\(lang.t("企业和银行信贷人员用机构密钥登录。", "Businesses and bank credit officers sign in with their organisation's key."))</p>
+                \(error.map { "<p class=\"error\" role=\"alert\">\(Html.escape($0))</p>" } ?? "")
+                <form method="post" action="/portal/login">
+                <label for="key">\(lang.t("机构密钥", "Organisation key"))</label>
+                <input id="key" name="key" type="password" autocomplete="off" required placeholder="xyd_…">
+                <input type="hidden" name="next" value="\(Html.escape(next))">
+                <input type="hidden" name="login_csrf" value="\(Html.escape(token))">
+                <p class="note">\(lang.t("监管机构请用监管看板 /dashboard。", "Regulators use the dashboard at /dashboard."))</p>
+                <button type="submit">\(lang.t("登录", "Sign in"))</button></form>
+                <p class="note">\(lang.t("会话 8 小时后失效；密钥吊销即刻失效。", "The session lasts 8 hours and ends at once if the key is revoked."))</p></div>
+                """
+        )
     }
 }

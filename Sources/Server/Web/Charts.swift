@@ -15,7 +15,13 @@ enum Charts {
     }
 
     private static let counter = Locked(0)
-    static func id(_ prefix: String) -> String { "\(prefix)-\(counter.withLock { $0 += 1; return $0 })" }
+    static func id(_ prefix: String) -> String {
+        let n = counter.withLock { n -> Int in
+            n += 1
+            return n
+        }
+        return "\(prefix)-\(n)"
+    }
 
     /// A vertical marker line across a horizontal bar chart (e.g. the PSI thresholds).
     struct Marker {
@@ -25,13 +31,24 @@ enum Charts {
     }
 
     /// Ranked horizontal bars.
-    static func horizontalBars(title: String, description: String, axis: String, bars: [Bar], markers: [Marker] = [],
-                               color: String = "#1f5fa8", colors: [String]? = nil) -> String {
-        let labelWidth = 170, barArea = 460, rowHeight = 26, top = 10
+    static func horizontalBars(
+        title: String,
+        description: String,
+        axis: String,
+        bars: [Bar],
+        markers: [Marker] = [],
+        color: String = "#1f5fa8",
+        colors: [String]? = nil
+    ) -> String {
+        let labelWidth = 170
+        let barArea = 460
+        let rowHeight = 26
+        let top = 10
         let height = top + bars.count * rowHeight + 44
         let maxValue = max(1, bars.map(\.value).max() ?? 1, markers.map(\.value).max() ?? 1)
         func x(_ v: Int64) -> Int { labelWidth + Int(max(0, v) * Int64(barArea) / maxValue) }
-        let t = id("t"), d = id("d")
+        let t = id("t")
+        let d = id("d")
         var svg = """
             <svg viewBox="0 0 \(labelWidth + barArea + 130) \(height)" width="\(labelWidth + barArea + 130)" height="\(height)" role="img" aria-labelledby="\(t) \(d)">
             <title id="\(t)">\(Html.escape(title))</title><desc id="\(d)">\(Html.escape(description))</desc>
@@ -67,13 +84,24 @@ enum Charts {
     }
 
     /// Grouped vertical columns over categories (months), with a labelled y axis.
-    static func columns(title: String, description: String, yAxis: String, categories: [String], series: [Series],
-                        tick: (Int64) -> String) -> String {
-        let left = 96, plotWidth = max(360, min(1000, categories.count * (series.count * 14 + 18))), plotHeight = 220, top = 30
-        let width = left + plotWidth + 20, height = top + plotHeight + 60
+    static func columns(
+        title: String,
+        description: String,
+        yAxis: String,
+        categories: [String],
+        series: [Series],
+        tick: (Int64) -> String
+    ) -> String {
+        let left = 96
+        let plotWidth = max(360, min(1000, categories.count * (series.count * 14 + 18)))
+        let plotHeight = 220
+        let top = 30
+        let width = left + plotWidth + 20
+        let height = top + plotHeight + 60
         let maxValue = max(1, series.flatMap(\.values).max() ?? 1)
         func y(_ v: Int64) -> Int { top + plotHeight - Int(max(0, v) * Int64(plotHeight) / maxValue) }
-        let t = id("t"), d = id("d")
+        let t = id("t")
+        let d = id("d")
         var svg = """
             <svg viewBox="0 0 \(width) \(height)" width="\(width)" height="\(height)" role="img" aria-labelledby="\(t) \(d)">
             <title id="\(t)">\(Html.escape(title))</title><desc id="\(d)">\(Html.escape(description))</desc>
@@ -96,11 +124,14 @@ enum Charts {
                     <title>\(Html.escape(category)) \(Html.escape(s.name)): \(Html.escape(s.exact[ci]))</title></rect>
                     """
             }
-            svg += "<text x=\"\(gx + groupWidth / 2 - 4)\" y=\"\(top + plotHeight + 14)\" text-anchor=\"middle\">\(Html.escape(category))</text>"
+            svg +=
+                "<text x=\"\(gx + groupWidth / 2 - 4)\" y=\"\(top + plotHeight + 14)\" text-anchor=\"middle\">\(Html.escape(category))</text>"
         }
         svg += "<line class=\"axis\" x1=\"\(left)\" y1=\"\(top)\" x2=\"\(left)\" y2=\"\(top + plotHeight)\"></line>"
-        svg += "<line class=\"axis\" x1=\"\(left)\" y1=\"\(top + plotHeight)\" x2=\"\(left + plotWidth)\" y2=\"\(top + plotHeight)\"></line>"
-        svg += "<text x=\"12\" y=\"\(top + plotHeight / 2)\" transform=\"rotate(-90 12 \(top + plotHeight / 2))\" text-anchor=\"middle\">\(Html.escape(yAxis))</text>"
+        svg +=
+            "<line class=\"axis\" x1=\"\(left)\" y1=\"\(top + plotHeight)\" x2=\"\(left + plotWidth)\" y2=\"\(top + plotHeight)\"></line>"
+        svg +=
+            "<text x=\"12\" y=\"\(top + plotHeight / 2)\" transform=\"rotate(-90 12 \(top + plotHeight / 2))\" text-anchor=\"middle\">\(Html.escape(yAxis))</text>"
         // Legend.
         var lx = left
         for s in series {

@@ -35,13 +35,15 @@ enum Html {
 
     /// Money in fen, exactly: `¥12,345.67`.
     static func yuanExact(_ fen: Int64) -> String {
-        let sign = fen < 0 ? "-" : "", m = fen.magnitude
+        let sign = fen < 0 ? "-" : ""
+        let m = fen.magnitude
         return "\(sign)¥\(grouped(Int64(m / 100))).\(String(m % 100).leftPadded(2))"
     }
 
     /// Money in fen the Chinese way: `3.52亿元` from 1 亿 yuan, `86.30万元` from 1 万, else `¥9,876`.
     static func yuanShort(_ fen: Int64) -> String {
-        let m = fen.magnitude, sign = fen < 0 ? "-" : ""
+        let m = fen.magnitude
+        let sign = fen < 0 ? "-" : ""
         func hundredths(_ unit: UInt64) -> String {
             let h = (m * 100 + unit / 2) / unit
             return "\(grouped(Int64(h / 100))).\(String(h % 100).leftPadded(2))"
@@ -54,7 +56,10 @@ enum Html {
     /// An axis tick: money rounded to whole 万 or tenths of 亿 (`6,199万`, `3.5亿`).
     static func yuanTick(_ fen: Int64) -> String {
         let m = fen.magnitude
-        if m >= 10_000_000_000 { let t = (m + 500_000_000) / 1_000_000_000; return "\(t / 10).\(t % 10)亿" }
+        if m >= 10_000_000_000 {
+            let t = (m + 500_000_000) / 1_000_000_000
+            return "\(t / 10).\(t % 10)亿"
+        }
         if m >= 1_000_000 { return grouped(Int64((m + 500_000) / 1_000_000)) + "万" }
         return "¥" + grouped(Int64((m + 50) / 100))
     }

@@ -1,7 +1,7 @@
+import CreditCore
 import Foundation
 import HTTPTypes
 import Hummingbird
-import CreditCore
 import Store
 
 /// The session cookie of the browser pages.
@@ -31,7 +31,8 @@ enum WebSession {
     /// The browser's sign-in token, or a new one.
     static func loginToken(_ request: Request) -> String {
         if let t = cookieValue(request, loginCookie), t.count >= 32, t.count <= 64,
-           t.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") }) {
+            t.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-" || $0 == "_") })
+        {
             return t
         }
         return secureRandomBytes(24).base64URLString
@@ -53,7 +54,8 @@ enum WebSession {
 
     /// One answer for every refused key — unknown, revoked, expired, or of a kind the page is not
     /// for — so that a sign-in form tells nothing about a key.
-    static let refusedKey = "这个密钥不能登录此页面：密钥无效、已吊销、已过期，或不属于本页面的用户。The key cannot sign in here: it is unknown, revoked, expired, or not for this page."
+    static let refusedKey =
+        "这个密钥不能登录此页面：密钥无效、已吊销、已过期，或不属于本页面的用户。The key cannot sign in here: it is unknown, revoked, expired, or not for this page."
 
     static func setCookie(_ token: String, maxAge: Int) -> String {
         "\(cookie)=\(token); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(maxAge)"
@@ -70,7 +72,9 @@ enum WebSession {
     /// The sign-in page of the area a path belongs to (the portal's or the dashboard's).
     static func toSignIn(next: String) -> Response {
         let area = next.hasPrefix("/portal") ? "/portal" : "/dashboard"
-        let target = "\(area)/login?next=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "/-_"))) ?? "")
+        let target =
+            "\(area)/login?next="
+            + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "/-_"))) ?? "")
         return Response(status: .seeOther, headers: [.location: target])
     }
 
@@ -81,25 +85,60 @@ enum WebSession {
     /// Starts a session for a key of one of these kinds, audited; the cookie's token, or why not.
     /// A refused key is audited (`session.sign_in`, denied) and counted by the throttle: past its
     /// budget the form answers 429 before looking the key up.
-    static func signIn(_ db: Database, _ call: Call, key: String, allowed: Set<OrgKind>) async throws -> Result<(String, Principal), SignInRefused> {
+    static func signIn(
+        _ db: Database,
+        _ call: Call,
+        key: String,
+        allowed: Set<OrgKind>
+    ) async throws -> Result<(String, Principal), SignInRefused> {
         try call.throttle?.check(address: call.context.clientAddress)
         let result = try await db.withTransaction { c -> Result<(String, Principal), SignInRefused> in
             switch try await Register.authenticate(on: c, logger: call.logger, key: key) {
             case .failure(let why):
-                try await Audit.record(on: c, logger: call.logger, AuditEntry(
-                    requestId: call.context.requestId, actorKind: "anonymous", action: "session.sign_in", route: call.route, result: .denied,
-                    detail: ["why": why.rawValue]))
+                try await Audit.record(
+                    on: c,
+                    logger: call.logger,
+                    AuditEntry(
+                        requestId: call.context.requestId,
+                        actorKind: "anonymous",
+                        action: "session.sign_in",
+                        route: call.route,
+                        result: .denied,
+                        detail: ["why": why.rawValue]
+                    )
+                )
                 return .failure(SignInRefused(why: refusedKey))
             case .success(let p) where !allowed.contains(p.kind):
-                try await Audit.record(on: c, logger: call.logger, AuditEntry(
-                    requestId: call.context.requestId, actorOrgId: p.orgId, actorKeyId: p.keyId, actorKind: p.kind.rawValue,
-                    action: "session.sign_in", route: call.route, result: .denied, detail: ["why": "kind_not_allowed"]))
+                try await Audit.record(
+                    on: c,
+                    logger: call.logger,
+                    AuditEntry(
+                        requestId: call.context.requestId,
+                        actorOrgId: p.orgId,
+                        actorKeyId: p.keyId,
+                        actorKind: p.kind.rawValue,
+                        action: "session.sign_in",
+                        route: call.route,
+                        result: .denied,
+                        detail: ["why": "kind_not_allowed"]
+                    )
+                )
                 return .failure(SignInRefused(why: refusedKey))
             case .success(let p):
                 let (token, _) = try await Sessions.create(c, logger: call.logger, principal: p)
-                try await Audit.record(on: c, logger: call.logger, AuditEntry(
-                    requestId: call.context.requestId, actorOrgId: p.orgId, actorKeyId: p.keyId, actorKind: p.kind.rawValue,
-                    action: "session.sign_in", route: call.route, result: .allowed))
+                try await Audit.record(
+                    on: c,
+                    logger: call.logger,
+                    AuditEntry(
+                        requestId: call.context.requestId,
+                        actorOrgId: p.orgId,
+                        actorKeyId: p.keyId,
+                        actorKind: p.kind.rawValue,
+                        action: "session.sign_in",
+                        route: call.route,
+                        result: .allowed
+                    )
+                )
                 return .success((token, p))
             }
         }
@@ -133,11 +172,16 @@ enum WebSession {
     }
 
     static func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status,
-                 headers: [.contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
-                           .init("Content-Security-Policy")!: "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
-                           .init("X-Content-Type-Options")!: "nosniff"],
-                 body: .init(byteBuffer: ByteBuffer(string: text)))
+        Response(
+            status: status,
+            headers: [
+                .contentType: "text/html; charset=utf-8", .cacheControl: "no-store",
+                .init("Content-Security-Policy")!:
+                    "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+                .init("X-Content-Type-Options")!: "nosniff",
+            ],
+            body: .init(byteBuffer: ByteBuffer(string: text))
+        )
     }
 
     /// `application/x-www-form-urlencoded` fields.
@@ -145,7 +189,9 @@ enum WebSession {
         let buffer = try await request.body.collect(upTo: limit)
         var out: [String: String] = [:]
         for pair in String(buffer: buffer).split(separator: "&") {
-            let kv = pair.split(separator: "=", maxSplits: 1).map { $0.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "" }
+            let kv = pair.split(separator: "=", maxSplits: 1).map {
+                $0.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+            }
             if let k = kv.first { out[k] = kv.count > 1 ? kv[1] : "" }
         }
         if out.contains(where: { $0.key.contains("\0") || $0.value.contains("\0") }) {

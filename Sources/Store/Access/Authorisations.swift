@@ -67,19 +67,38 @@ public enum Authorisations {
     static func decode(_ rows: PostgresRowSequence) async throws -> [Authorisation] {
         var out: [Authorisation] = []
         for try await (id, uscc, bank, name, scopes, purpose, granted, expires, revoked, revokedBy, source, status) in rows.decode(
-            (UUID, String, UUID, String, [String], String, Date, Date, Date?, String?, String, String).self)
-        {
-            out.append(Authorisation(
-                id: id, uscc: uscc, bankOrgId: bank, bankName: name, scopes: scopes.compactMap(AuthorisationScope.init),
-                purpose: AccessPurpose(rawValue: purpose) ?? .loanApplication, grantedAt: granted, expiresAt: expires,
-                revokedAt: revoked, revokedBy: revokedBy, source: source, status: status))
+            (UUID, String, UUID, String, [String], String, Date, Date, Date?, String?, String, String).self
+        ) {
+            out.append(
+                Authorisation(
+                    id: id,
+                    uscc: uscc,
+                    bankOrgId: bank,
+                    bankName: name,
+                    scopes: scopes.compactMap(AuthorisationScope.init),
+                    purpose: AccessPurpose(rawValue: purpose) ?? .loanApplication,
+                    grantedAt: granted,
+                    expiresAt: expires,
+                    revokedAt: revoked,
+                    revokedBy: revokedBy,
+                    source: source,
+                    status: status
+                )
+            )
         }
         return out
     }
 
     public static func grant(
-        _ c: PostgresConnection, logger: Logger, enterpriseOrgId: UUID, uscc: String, bankOrgId: UUID,
-        scopes: [AuthorisationScope], purpose: AccessPurpose, expiresAt: Date, source: String = "business"
+        _ c: PostgresConnection,
+        logger: Logger,
+        enterpriseOrgId: UUID,
+        uscc: String,
+        bankOrgId: UUID,
+        scopes: [AuthorisationScope],
+        purpose: AccessPurpose,
+        expiresAt: Date,
+        source: String = "business"
     ) async throws -> Authorisation {
         let bank = try await c.query("SELECT kind FROM organisations WHERE id = \(bankOrgId)", logger: logger).collect()
         guard let kind = try bank.first?.decode(String.self), kind == OrgKind.bank.rawValue else {
@@ -96,42 +115,56 @@ public enum Authorisations {
             INSERT INTO authorisation (uscc, enterprise_org_id, bank_org_id, scopes, purpose, expires_at, source)
             VALUES (\(uscc), \(enterpriseOrgId), \(bankOrgId), \(distinct)::text[], \(purpose.rawValue), \(expiresAt), \(source))
             RETURNING id
-            """, logger: logger
+            """,
+            logger: logger
         ).collect()[0].decode(UUID.self)
         return try await find(c, logger: logger, id: id)!
     }
 
     public static func find(_ c: PostgresConnection, logger: Logger, id: UUID) async throws -> Authorisation? {
-        try await decode(c.query(
-            "SELECT \(unescaped: columns) FROM authorisation a JOIN organisations o ON o.id = a.bank_org_id WHERE a.id = \(id)",
-            logger: logger)).first
+        try await decode(
+            c.query(
+                "SELECT \(unescaped: columns) FROM authorisation a JOIN organisations o ON o.id = a.bank_org_id WHERE a.id = \(id)",
+                logger: logger
+            )
+        ).first
     }
 
     /// A business's authorisations, newest first.
     public static func forEnterprise(_ c: PostgresConnection, logger: Logger, uscc: String) async throws -> [Authorisation] {
-        try await decode(c.query(
-            """
-            SELECT \(unescaped: columns) FROM authorisation a JOIN organisations o ON o.id = a.bank_org_id
-            WHERE a.uscc = \(uscc) ORDER BY a.granted_at DESC LIMIT \(listLimit)
-            """, logger: logger))
+        try await decode(
+            c.query(
+                """
+                SELECT \(unescaped: columns) FROM authorisation a JOIN organisations o ON o.id = a.bank_org_id
+                WHERE a.uscc = \(uscc) ORDER BY a.granted_at DESC LIMIT \(listLimit)
+                """,
+                logger: logger
+            )
+        )
     }
 
     /// The authorisations granted to a bank that are live now, newest first.
     public static func forBank(_ c: PostgresConnection, logger: Logger, bankOrgId: UUID, liveOnly: Bool) async throws -> [Authorisation] {
-        try await decode(c.query(
-            """
-            SELECT \(unescaped: columns) FROM authorisation a JOIN organisations o ON o.id = a.bank_org_id
-            WHERE a.bank_org_id = \(bankOrgId)
-              AND (NOT \(liveOnly) OR (a.revoked_at IS NULL AND a.expires_at > now()))
-            ORDER BY a.granted_at DESC LIMIT \(listLimit)
-            """, logger: logger))
+        try await decode(
+            c.query(
+                """
+                SELECT \(unescaped: columns) FROM authorisation a JOIN organisations o ON o.id = a.bank_org_id
+                WHERE a.bank_org_id = \(bankOrgId)
+                  AND (NOT \(liveOnly) OR (a.revoked_at IS NULL AND a.expires_at > now()))
+                ORDER BY a.granted_at DESC LIMIT \(listLimit)
+                """,
+                logger: logger
+            )
+        )
     }
 
     /// Revokes one of this business's authorisations (at once; reads in flight finish first).
     /// nil when it is not this business's.
     public static func revoke(_ c: PostgresConnection, logger: Logger, id: UUID, uscc: String) async throws -> Authorisation? {
         try await c.query(
-            "UPDATE authorisation SET revoked_at = now(), revoked_by = 'business' WHERE id = \(id) AND uscc = \(uscc) AND revoked_at IS NULL", logger: logger)
+            "UPDATE authorisation SET revoked_at = now(), revoked_by = 'business' WHERE id = \(id) AND uscc = \(uscc) AND revoked_at IS NULL",
+            logger: logger
+        )
         guard let a = try await find(c, logger: logger, id: id), a.uscc == uscc else { return nil }
         return a
     }
@@ -139,7 +172,12 @@ public enum Authorisations {
     /// The live authorisation this read rests on, locked against revocation until the
     /// transaction ends; nil when there is none.
     public static func live(
-        _ c: PostgresConnection, logger: Logger, bankOrgId: UUID, uscc: String, scope: AuthorisationScope, purpose: AccessPurpose
+        _ c: PostgresConnection,
+        logger: Logger,
+        bankOrgId: UUID,
+        uscc: String,
+        scope: AuthorisationScope,
+        purpose: AccessPurpose
     ) async throws -> UUID? {
         try await c.query(
             """
@@ -148,7 +186,8 @@ public enum Authorisations {
               AND revoked_at IS NULL AND expires_at > now()
             ORDER BY expires_at DESC LIMIT 1
             FOR SHARE
-            """, logger: logger
+            """,
+            logger: logger
         ).collect().first?.decode(UUID.self)
     }
 
@@ -177,9 +216,12 @@ public enum Authorisations {
             FROM audit_log l LEFT JOIN organisations o ON o.id = l.actor_org_id
             WHERE l.subject_uscc = \(uscc) AND l.actor_kind = 'bank'
             ORDER BY l.occurred_at DESC LIMIT \(limit)
-            """, logger: logger
+            """,
+            logger: logger
         ).decode((Date, UUID?, String?, String, String?, String, String?).self) {
-            out.append(Access(at: at, bankOrgId: org, bankName: name, action: action, purpose: purpose, result: result, authorisationId: auth))
+            out.append(
+                Access(at: at, bankOrgId: org, bankName: name, action: action, purpose: purpose, result: result, authorisationId: auth)
+            )
         }
         return out
     }

@@ -1,5 +1,5 @@
-import Crypto
 import CreditCore
+import Crypto
 import Foundation
 import Logging
 import PostgresNIO
@@ -115,7 +115,11 @@ public enum Register {
     }
 
     public static func createOrganisation(
-        on c: PostgresConnection, logger: Logger, kind: OrgKind, name: String, uscc: String?
+        on c: PostgresConnection,
+        logger: Logger,
+        kind: OrgKind,
+        name: String,
+        uscc: String?
     ) async throws -> Organisation {
         let (name, uscc) = try validateNew(kind: kind, name: name, uscc: uscc)
         let existing = try await c.query(
@@ -131,7 +135,8 @@ public enum Register {
             """
             INSERT INTO organisations (kind, name, uscc) VALUES (\(kind.rawValue), \(name), \(uscc))
             RETURNING id, kind, name, uscc, created_at
-            """, logger: logger
+            """,
+            logger: logger
         ).collect()
         return try decodeOrganisation(rows[0])
     }
@@ -144,7 +149,8 @@ public enum Register {
 
     public static func organisation(on c: PostgresConnection, logger: Logger, id: UUID) async throws -> Organisation? {
         let rows = try await c.query(
-            "SELECT id, kind, name, uscc, created_at FROM organisations WHERE id = \(id)", logger: logger
+            "SELECT id, kind, name, uscc, created_at FROM organisations WHERE id = \(id)",
+            logger: logger
         ).collect()
         return try rows.first.map(decodeOrganisation)
     }
@@ -152,7 +158,8 @@ public enum Register {
     /// The enterprise organisation registered for a USCC, if any.
     public static func organisation(on c: PostgresConnection, logger: Logger, uscc: String) async throws -> Organisation? {
         let rows = try await c.query(
-            "SELECT id, kind, name, uscc, created_at FROM organisations WHERE uscc = \(uscc)", logger: logger
+            "SELECT id, kind, name, uscc, created_at FROM organisations WHERE uscc = \(uscc)",
+            logger: logger
         ).collect()
         return try rows.first.map(decodeOrganisation)
     }
@@ -167,7 +174,11 @@ public enum Register {
 
     /// A page of organisations ordered by creation, optionally of one kind.
     public static func organisations(
-        on c: PostgresConnection, logger: Logger, kind: OrgKind?, after: UUID?, limit: Int
+        on c: PostgresConnection,
+        logger: Logger,
+        kind: OrgKind?,
+        after: UUID?,
+        limit: Int
     ) async throws -> [Organisation] {
         let rows = try await c.query(
             """
@@ -175,14 +186,20 @@ public enum Register {
             WHERE (\(kind?.rawValue)::text IS NULL OR kind = \(kind?.rawValue))
               AND (\(after)::uuid IS NULL OR (created_at, id) > (SELECT created_at, id FROM organisations WHERE id = \(after)))
             ORDER BY created_at, id LIMIT \(limit)
-            """, logger: logger
+            """,
+            logger: logger
         ).collect()
         return try rows.map(decodeOrganisation)
     }
 
     /// Issues a new key for an organisation. The secret is in the result only.
     public static func issueKey(
-        on c: PostgresConnection, logger: Logger, orgId: UUID, label: String, expiresAt: Date?, issuedBy: UUID?,
+        on c: PostgresConnection,
+        logger: Logger,
+        orgId: UUID,
+        label: String,
+        expiresAt: Date?,
+        issuedBy: UUID?,
         now: Date = Date()
     ) async throws -> IssuedKey {
         let label = label.trimmingBlanks()
@@ -203,7 +220,8 @@ public enum Register {
         let live = try await c.query(
             """
             SELECT count(*)::int FROM api_keys WHERE org_id = \(orgId) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
-            """, logger: logger
+            """,
+            logger: logger
         ).collect()[0].decode(Int.self)
         guard live < OrganisationLimits.maxLiveKeysPerOrganisation else { throw RegisterError.tooManyKeys(live) }
         let secret = keyPrefix + secureRandomBytes(keyRandomBytes).base64URLString
@@ -214,16 +232,25 @@ public enum Register {
             INSERT INTO api_keys (org_id, key_hash, key_prefix, label, expires_at, issued_by_key_id)
             VALUES (\(orgId), \(hash), \(prefix), \(label), \(expiresAt), \(issuedBy))
             RETURNING id, org_id, key_prefix, label, created_at, expires_at, revoked_at
-            """, logger: logger
+            """,
+            logger: logger
         ).collect()
         return IssuedKey(info: try decodeKey(rows[0]), secret: secret)
     }
 
     static func decodeKey(_ row: PostgresRow) throws -> APIKeyInfo {
         let (id, org, prefix, label, created, expires, revoked) = try row.decode(
-            (UUID, UUID, String, String, Date, Date?, Date?).self)
+            (UUID, UUID, String, String, Date, Date?, Date?).self
+        )
         return APIKeyInfo(
-            id: id, orgId: org, prefix: prefix, label: label, createdAt: created, expiresAt: expires, revokedAt: revoked)
+            id: id,
+            orgId: org,
+            prefix: prefix,
+            label: label,
+            createdAt: created,
+            expiresAt: expires,
+            revokedAt: revoked
+        )
     }
 
     public static func keys(on c: PostgresConnection, logger: Logger, orgId: UUID) async throws -> [APIKeyInfo] {
@@ -231,7 +258,8 @@ public enum Register {
             """
             SELECT id, org_id, key_prefix, label, created_at, expires_at, revoked_at FROM api_keys
             WHERE org_id = \(orgId) ORDER BY created_at, id
-            """, logger: logger
+            """,
+            logger: logger
         ).collect()
         return try rows.map(decodeKey)
     }
@@ -255,12 +283,15 @@ public enum Register {
                 UNION SELECT k.id FROM api_keys k JOIN issued i ON k.issued_by_key_id = i.id
             )
             UPDATE api_keys SET revoked_at = now() WHERE id IN (SELECT id FROM issued) AND revoked_at IS NULL
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         let rows = try await c.query(
             """
             UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id)
             RETURNING id, org_id, key_prefix, label, created_at, expires_at, revoked_at
-            """, logger: logger
+            """,
+            logger: logger
         ).collect()
         guard let row = rows.first else { throw RegisterError.keyNotFound(id) }
         return try decodeKey(row)
@@ -268,7 +299,10 @@ public enum Register {
 
     /// Resolves a presented bearer key to its organisation, or says why not.
     public static func authenticate(
-        on c: PostgresConnection, logger: Logger, key: String, now: Date = Date()
+        on c: PostgresConnection,
+        logger: Logger,
+        key: String,
+        now: Date = Date()
     ) async throws -> Result<Principal, KeyRejection> {
         guard key.hasPrefix(keyPrefix), key.utf8.count < 200 else { return .failure(.unknown) }
         // Every request does this: prepared once per connection.

@@ -27,7 +27,8 @@ public enum Sessions {
             INSERT INTO web_session (token_hash, key_id, csrf_token, expires_at)
             VALUES (\(hash(token)), \(principal.keyId), \(csrf), now() + make_interval(secs => \(lifetimeSeconds)::int))
             RETURNING expires_at
-            """, logger: logger
+            """,
+            logger: logger
         ).collect()[0].decode(Date.self)
         // Old sessions are swept as new ones start.
         try await c.query("DELETE FROM web_session WHERE expires_at < now() - interval '1 day'", logger: logger)
@@ -43,12 +44,17 @@ public enum Sessions {
             FROM web_session s JOIN api_keys k ON k.id = s.key_id JOIN organisations o ON o.id = k.org_id
             WHERE s.token_hash = \(hash(token)) AND s.expires_at > now()
               AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
-            """, logger: logger
+            """,
+            logger: logger
         ).collect()
         guard let row = rows.first else { return nil }
         let (org, kind, name, uscc, key, csrf, expires) = try row.decode((UUID, String, String, String?, UUID, String, Date).self)
         guard let k = OrgKind(rawValue: kind) else { return nil }
-        return Session(principal: Principal(orgId: org, kind: k, orgName: name, uscc: uscc, keyId: key), csrfToken: csrf, expiresAt: expires)
+        return Session(
+            principal: Principal(orgId: org, kind: k, orgName: name, uscc: uscc, keyId: key),
+            csrfToken: csrf,
+            expiresAt: expires
+        )
     }
 
     /// A tag binding a message to one session (keyed by its CSRF token): a page shows a message

@@ -1,5 +1,5 @@
-import Crypto
 import CreditCore
+import Crypto
 import Foundation
 import Logging
 import NIOCore
@@ -24,9 +24,17 @@ public struct AuditEntry: Sendable {
     public var detail: [String: String]
 
     public init(
-        requestId: String? = nil, actorOrgId: UUID? = nil, actorKeyId: UUID? = nil, actorKind: String,
-        action: String, route: String? = nil, subjectUSCC: String? = nil, subjectId: String? = nil,
-        purpose: String? = nil, result: Result, detail: [String: String] = [:]
+        requestId: String? = nil,
+        actorOrgId: UUID? = nil,
+        actorKeyId: UUID? = nil,
+        actorKind: String,
+        action: String,
+        route: String? = nil,
+        subjectUSCC: String? = nil,
+        subjectId: String? = nil,
+        purpose: String? = nil,
+        result: Result,
+        detail: [String: String] = [:]
     ) {
         self.requestId = requestId
         self.actorOrgId = actorOrgId
@@ -69,7 +77,9 @@ public struct AuditRecord: Sendable, Codable {
 
 /// The audit chain's head row is gone: nothing is sealed until an operator looks (`xyd audit verify`).
 public struct AuditHeadMissing: Error, CustomStringConvertible {
-    public var description: String { "the audit chain's head row is missing (the chain was wiped?): nothing is sealed; run xyd audit verify" }
+    public var description: String {
+        "the audit chain's head row is missing (the chain was wiped?): nothing is sealed; run xyd audit verify"
+    }
 }
 
 /// The tamper-evident audit log: append-only rows, chained in batches by a sealer.
@@ -106,9 +116,21 @@ public enum Audit {
     static func genuine(_ f: CodedFields) throws -> Bool {
         if f.11 { return f.10 == nil }
         guard let code = f.10 else { return false }
-        return try rowCodeVerifies(code, rowMessage(
-            occurredMicros: f.0, requestId: f.1, actorOrgId: f.2, actorKeyId: f.3, actorKind: f.4, action: f.5, route: f.6,
-            subjectUSCC: f.7, subjectId: f.8, purpose: f.9))
+        return try rowCodeVerifies(
+            code,
+            rowMessage(
+                occurredMicros: f.0,
+                requestId: f.1,
+                actorOrgId: f.2,
+                actorKeyId: f.3,
+                actorKind: f.4,
+                action: f.5,
+                route: f.6,
+                subjectUSCC: f.7,
+                subjectId: f.8,
+                purpose: f.9
+            )
+        )
     }
 
     /// Writes the row, with its time and its code (the audit key must be configured).
@@ -122,7 +144,9 @@ public enum Audit {
                 subject_uscc, subject_id, purpose, result, detail, mac)
             VALUES (timestamptz 'epoch' + \(at) * interval '1 microsecond', \(e.requestId), \(e.actorOrgId), \(e.actorKeyId), \(e.actorKind),
                 \(e.action), \(e.route), \(e.subjectUSCC), \(e.subjectId), \(e.purpose), \(e.result.rawValue), \(detail)::jsonb, \(code))
-            """, logger: logger)
+            """,
+            logger: logger
+        )
     }
 
     static func chainHashV1(previous: Data, canonical: String) -> Data {
@@ -144,7 +168,8 @@ public enum Audit {
             let pending = try await c.query("SELECT EXISTS (SELECT 1 FROM audit_unsealed)", logger: logger).collect()
             guard try pending.first?.decode(Bool.self) == true else { return 0 }
             let head = try await c.query(
-                "SELECT chain_seq, hash FROM audit_chain_head FOR UPDATE", logger: logger
+                "SELECT chain_seq, hash FROM audit_chain_head FOR UPDATE",
+                logger: logger
             ).collect()
             // Its row comes with migration 0025; without it someone wiped the chain: refuse to seal
             // (verify names it) rather than start a new chain over the evidence.
@@ -155,7 +180,8 @@ public enum Audit {
                 DELETE FROM audit_unsealed WHERE log_id IN (
                     SELECT log_id FROM audit_unsealed ORDER BY log_id LIMIT \(batch))
                 RETURNING log_id
-                """, logger: logger
+                """,
+                logger: logger
             ).collect().map { try $0.decode(Int64.self) }
             if queued.isEmpty { return 0 }
             var seqs: [Int64] = []
@@ -165,10 +191,11 @@ public enum Audit {
             var verdicts: [Bool] = []
             let rows = try await c.query(
                 "SELECT l.id, \(unescaped: canonicalSQL), \(unescaped: codedFieldsSQL) FROM audit_log l WHERE l.id = ANY(\(queued)) ORDER BY l.id",
-                logger: logger)
+                logger: logger
+            )
             for try await (id, canonical, t, req, org, key, kind, action, route, uscc, subject, purpose, mac, legacy) in rows.decode(
-                (Int64, String, Int64, String?, UUID?, UUID?, String, String, String?, String?, String?, String?, Data?, Bool).self)
-            {
+                (Int64, String, Int64, String?, UUID?, UUID?, String, String, String?, String?, String?, String?, Data?, Bool).self
+            ) {
                 let ok = try genuine((t, req, org, key, kind, action, route, uscc, subject, purpose, mac, legacy))
                 if !ok {
                     logger.error("an audit row was not written by the service: sealed as not genuine", metadata: ["audit_row": "\(id)"])
@@ -186,7 +213,9 @@ public enum Audit {
                 """
                 INSERT INTO audit_seal (chain_seq, log_id, prev_hash, hash, genuine)
                 SELECT * FROM unnest(\(seqs)::bigint[], \(logIds)::bigint[], \(prevs)::bytea[], \(hashes)::bytea[], \(verdicts)::boolean[])
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             try await c.query("UPDATE audit_chain_head SET chain_seq = \(seq), hash = \(hash)", logger: logger)
             return logIds.count
         }
@@ -242,7 +271,9 @@ public enum Audit {
     /// and none may be missing from the queue); and, given the anchor file, that the database
     /// still holds the newest anchored head. Names the first break.
     public static func verify(
-        _ db: Database, anchors: AuditAnchors? = nil, progress: @Sendable (Int64) -> Void = { _ in }
+        _ db: Database,
+        anchors: AuditAnchors? = nil,
+        progress: @Sendable (Int64) -> Void = { _ in }
     ) async throws -> Verification {
         let logger = db.logger
         _ = try AuditKey.require()
@@ -255,7 +286,9 @@ public enum Audit {
                 """
                 SELECT s.chain_seq, s.log_id, s.prev_hash, s.hash, l.id IS NOT NULL, coalesce(\(unescaped: canonicalV1SQL), '')
                 FROM audit_seal_v1 s LEFT JOIN audit_log l ON l.id = s.log_id ORDER BY s.chain_seq
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             var v1Break: Break?
             for try await (seq, logId, prev, stored, present, canonical) in v1.decode((Int64, Int64, Data, Data, Bool, String).self) {
                 guard v1Break == nil else { continue }
@@ -276,11 +309,20 @@ public enum Audit {
                        l.id IS NOT NULL, coalesce(\(unescaped: canonicalSQL), ''),
                        \(unescaped: codedFieldsSQL)
                 FROM audit_seal s LEFT JOIN audit_log l ON l.id = s.log_id ORDER BY s.chain_seq
-                """, logger: logger)
-            for try await (seq, logId, prev, stored, genuineSeal, sealedAt, present, canonical, at, req, org, key, kindOrNil, actionOrNil, route, uscc,
-                           subject, purpose, mac, legacy)
-                in rows.decode((Int64, Int64, Data, Data, Bool, Int64, Bool, String, Int64?, String?, UUID?, UUID?, String?, String?, String?, String?,
-                                String?, String?, Data?, Bool).self)
+                """,
+                logger: logger
+            )
+            for try await (
+                seq, logId, prev, stored, genuineSeal, sealedAt, present, canonical, at, req, org, key, kindOrNil, actionOrNil, route, uscc,
+                subject, purpose, mac, legacy
+            )
+                in rows.decode(
+                    (
+                        Int64, Int64, Data, Data, Bool, Int64, Bool, String, Int64?, String?, UUID?, UUID?, String?, String?, String?,
+                        String?,
+                        String?, String?, Data?, Bool
+                    ).self
+                )
             {
                 guard result.firstBreak == nil else { continue }  // drain the stream
                 let t = at ?? 0
@@ -297,9 +339,17 @@ public enum Audit {
                 } else if try sealHash(previous: hash, canonical: canonical, genuine: genuineSeal) != stored {
                     result.firstBreak = Break(chainSeq: seq, logId: logId, reason: "audit row changed after it was sealed")
                 } else if !genuineSeal || !rowGenuine {
-                    result.firstBreak = Break(chainSeq: seq, logId: logId, reason: "audit row not written by the service (its code does not verify)")
+                    result.firstBreak = Break(
+                        chainSeq: seq,
+                        logId: logId,
+                        reason: "audit row not written by the service (its code does not verify)"
+                    )
                 } else if !legacy, let latest, t < latest - backwardsToleranceSeconds * 1_000_000 {
-                    result.firstBreak = Break(chainSeq: seq, logId: logId, reason: "audit row's time runs backwards (earlier than the rows before it)")
+                    result.firstBreak = Break(
+                        chainSeq: seq,
+                        logId: logId,
+                        reason: "audit row's time runs backwards (earlier than the rows before it)"
+                    )
                 } else if !legacy && t > sealedAt + aheadToleranceSeconds * 1_000_000 {
                     result.firstBreak = Break(chainSeq: seq, logId: logId, reason: "audit row's time is later than its sealing")
                 } else {
@@ -313,19 +363,31 @@ public enum Audit {
             if result.firstBreak == nil {
                 let head = try await c.query("SELECT chain_seq, hash FROM audit_chain_head", logger: logger).collect()
                 if head.isEmpty {
-                    result.firstBreak = Break(chainSeq: expectedSeq - 1, logId: nil, reason: "the chain head is missing (the chain was wiped?)")
+                    result.firstBreak = Break(
+                        chainSeq: expectedSeq - 1,
+                        logId: nil,
+                        reason: "the chain head is missing (the chain was wiped?)"
+                    )
                 } else if let row = try? head[0].decode((Int64, Data).self), row.0 != expectedSeq - 1 || row.1 != hash {
                     result.firstBreak = Break(
-                        chainSeq: row.0, logId: nil, reason: "chain head does not match the last seal (seals removed from the end?)")
+                        chainSeq: row.0,
+                        logId: nil,
+                        reason: "chain head does not match the last seal (seals removed from the end?)"
+                    )
                 }
             }
             if result.firstBreak == nil {
                 // A genuine row's copy carries a code that verifies: codes are unique.
                 let copied = try await c.query(
-                    "SELECT max(id) FROM audit_log WHERE mac IS NOT NULL GROUP BY mac HAVING count(*) > 1 LIMIT 1", logger: logger
+                    "SELECT max(id) FROM audit_log WHERE mac IS NOT NULL GROUP BY mac HAVING count(*) > 1 LIMIT 1",
+                    logger: logger
                 ).collect()
                 if let row = copied.first {
-                    result.firstBreak = Break(chainSeq: 0, logId: try row.decode(Int64.self), reason: "audit row is a copy of another (the same code)")
+                    result.firstBreak = Break(
+                        chainSeq: 0,
+                        logId: try row.decode(Int64.self),
+                        reason: "audit row is a copy of another (the same code)"
+                    )
                 }
             }
             let database = try await c.query("SELECT current_database()", logger: logger).collect()[0].decode(String.self)
@@ -333,12 +395,19 @@ public enum Audit {
                 let sealed = try await c.query("SELECT hash FROM audit_seal WHERE chain_seq = \(anchor.chainSeq)", logger: logger).collect()
                 if let row = sealed.first {
                     if try row.decode(Data.self) != anchor.hash {
-                        result.firstBreak = Break(chainSeq: anchor.chainSeq, logId: nil,
-                                                  reason: "the seal differs from the one anchored at \(anchor.at) (the chain was rewritten)")
+                        result.firstBreak = Break(
+                            chainSeq: anchor.chainSeq,
+                            logId: nil,
+                            reason: "the seal differs from the one anchored at \(anchor.at) (the chain was rewritten)"
+                        )
                     }
                 } else {
-                    result.firstBreak = Break(chainSeq: anchor.chainSeq, logId: nil,
-                                              reason: "the chain ends at \(expectedSeq - 1) but was anchored at \(anchor.chainSeq) on \(anchor.at) (seals cut or wiped)")
+                    result.firstBreak = Break(
+                        chainSeq: anchor.chainSeq,
+                        logId: nil,
+                        reason:
+                            "the chain ends at \(expectedSeq - 1) but was anchored at \(anchor.chainSeq) on \(anchor.at) (seals cut or wiped)"
+                    )
                 }
             }
             if result.firstBreak == nil {
@@ -348,16 +417,25 @@ public enum Audit {
                     """
                     SELECT l.id, EXISTS (SELECT 1 FROM audit_unsealed u WHERE u.log_id = l.id), \(unescaped: codedFieldsSQL)
                     FROM audit_log l WHERE NOT EXISTS (SELECT 1 FROM audit_seal s WHERE s.log_id = l.id) ORDER BY l.id
-                    """, logger: logger)
+                    """,
+                    logger: logger
+                )
                 for try await (id, queued, t, req, org, key, kind, action, route, uscc, subject, purpose, mac, legacy) in waiting.decode(
-                    (Int64, Bool, Int64, String?, UUID?, UUID?, String, String, String?, String?, String?, String?, Data?, Bool).self)
-                {
+                    (Int64, Bool, Int64, String?, UUID?, UUID?, String, String, String?, String?, String?, String?, Data?, Bool).self
+                ) {
                     guard result.firstBreak == nil else { continue }
                     if !queued {
-                        result.firstBreak = Break(chainSeq: expectedSeq, logId: id, reason: "audit row is neither sealed nor queued for sealing")
+                        result.firstBreak = Break(
+                            chainSeq: expectedSeq,
+                            logId: id,
+                            reason: "audit row is neither sealed nor queued for sealing"
+                        )
                     } else if try !genuine((t, req, org, key, kind, action, route, uscc, subject, purpose, mac, legacy)) {
-                        result.firstBreak = Break(chainSeq: expectedSeq, logId: id,
-                                                  reason: "audit row waiting to be sealed was not written by the service (its code does not verify)")
+                        result.firstBreak = Break(
+                            chainSeq: expectedSeq,
+                            logId: id,
+                            reason: "audit row waiting to be sealed was not written by the service (its code does not verify)"
+                        )
                     } else {
                         result.unsealed += 1
                     }
@@ -373,7 +451,11 @@ public enum Audit {
 
     /// Recent audit rows, newest first, for operators.
     public static func recent(
-        on c: PostgresConnection, logger: Logger, before: Int64?, subjectUSCC: String?, limit: Int
+        on c: PostgresConnection,
+        logger: Logger,
+        before: Int64?,
+        subjectUSCC: String?,
+        limit: Int
     ) async throws -> [AuditRecord] {
         let rows = try await c.query(
             """
@@ -384,14 +466,27 @@ public enum Audit {
             WHERE (\(before)::bigint IS NULL OR l.id < \(before))
               AND (\(subjectUSCC)::text IS NULL OR l.subject_uscc = \(subjectUSCC))
             ORDER BY l.id DESC LIMIT \(limit)
-            """, logger: logger
+            """,
+            logger: logger
         ).collect()
         return try rows.map { row in
             let (id, at, req, org, kind, action, route, uscc, subject, purpose, result, sealed) = try row.decode(
-                (Int64, Date, String?, UUID?, String, String, String?, String?, String?, String?, String, Bool).self)
+                (Int64, Date, String?, UUID?, String, String, String?, String?, String?, String?, String, Bool).self
+            )
             return AuditRecord(
-                id: id, occurredAt: at, requestId: req, actorOrgId: org, actorKind: kind, action: action, route: route,
-                subjectUSCC: uscc, subjectId: subject, purpose: purpose, result: result, sealed: sealed)
+                id: id,
+                occurredAt: at,
+                requestId: req,
+                actorOrgId: org,
+                actorKind: kind,
+                action: action,
+                route: route,
+                subjectUSCC: uscc,
+                subjectId: subject,
+                purpose: purpose,
+                result: result,
+                sealed: sealed
+            )
         }
     }
 }

@@ -1,5 +1,5 @@
-import Crypto
 import CreditCore
+import Crypto
 import Foundation
 import Logging
 
@@ -68,8 +68,16 @@ extension Audit {
 
     /// What a row's code covers, in an unambiguous form (each field length-prefixed, absent ones `-`).
     static func rowMessage(
-        occurredMicros: Int64, requestId: String?, actorOrgId: UUID?, actorKeyId: UUID?, actorKind: String, action: String,
-        route: String?, subjectUSCC: String?, subjectId: String?, purpose: String?
+        occurredMicros: Int64,
+        requestId: String?,
+        actorOrgId: UUID?,
+        actorKeyId: UUID?,
+        actorKind: String,
+        action: String,
+        route: String?,
+        subjectUSCC: String?,
+        subjectId: String?,
+        purpose: String?
     ) -> Data {
         let fields: [String?] = [
             String(occurredMicros), requestId, actorOrgId?.uuidString.lowercased(), actorKeyId?.uuidString.lowercased(), actorKind, action,
@@ -88,8 +96,17 @@ extension Audit {
     static func rowCode(_ e: AuditEntry, occurredMicros: Int64) throws -> Data {
         let nonce = Data(secureRandomBytes(nonceBytes))
         let message = rowMessage(
-            occurredMicros: occurredMicros, requestId: e.requestId, actorOrgId: e.actorOrgId, actorKeyId: e.actorKeyId, actorKind: e.actorKind,
-            action: e.action, route: e.route, subjectUSCC: e.subjectUSCC, subjectId: e.subjectId, purpose: e.purpose)
+            occurredMicros: occurredMicros,
+            requestId: e.requestId,
+            actorOrgId: e.actorOrgId,
+            actorKeyId: e.actorKeyId,
+            actorKind: e.actorKind,
+            action: e.action,
+            route: e.route,
+            subjectUSCC: e.subjectUSCC,
+            subjectId: e.subjectId,
+            purpose: e.purpose
+        )
         return nonce + (try AuditKey.mac(nonce + message))
     }
 
@@ -136,11 +153,14 @@ public struct AuditAnchors: Sendable {
         let stamp = ISO8601DateFormatter().string(from: at)
         let code = try AuditKey.mac(Self.message(database, chainSeq, hash, stamp))
         let name = String(decoding: try JSONEncoder().encode(database), as: UTF8.self)  // a JSON string
-        let line = "{\"database\":\(name),\"chain_seq\":\(chainSeq),\"hash\":\"\(hex(hash))\",\"at\":\"\(stamp)\",\"mac\":\"\(hex(code))\"}\n"
+        let line =
+            "{\"database\":\(name),\"chain_seq\":\(chainSeq),\"hash\":\"\(hex(hash))\",\"at\":\"\(stamp)\",\"mac\":\"\(hex(code))\"}\n"
         let url = URL(fileURLWithPath: path)
         try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-        if !FileManager.default.fileExists(atPath: path) {
-            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        if !FileManager.default.fileExists(atPath: path),
+            !FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600])
+        {
+            throw CocoaError(.fileWriteNoPermission, userInfo: [NSFilePathErrorKey: path])
         }
         let handle = try FileHandle(forWritingTo: url)
         defer { try? handle.close() }
@@ -172,10 +192,10 @@ public struct AuditAnchors: Sendable {
         var best: Anchor?
         for (n, line) in text.split(separator: "\n").enumerated() where !line.isEmpty {
             guard case .object(let o)? = try? JSONParser.parse(Array(line.utf8)), let name = o["database"]?.stringValue,
-                  let seqText = o["chain_seq"].flatMap({ v -> String? in if case .number(let n) = v { return n } else { return nil } }),
-                  let seq = Int64(seqText), let hashHex = o["hash"]?.stringValue, let at = o["at"]?.stringValue,
-                  let macHex = o["mac"]?.stringValue, let hash = unhex(hashHex), let code = unhex(macHex),
-                  try AuditKey.verify(code, Self.message(name, seq, hash, at))
+                let seqText = o["chain_seq"].flatMap({ v -> String? in if case .number(let n) = v { return n } else { return nil } }),
+                let seq = Int64(seqText), let hashHex = o["hash"]?.stringValue, let at = o["at"]?.stringValue,
+                let macHex = o["mac"]?.stringValue, let hash = unhex(hashHex), let code = unhex(macHex),
+                try AuditKey.verify(code, Self.message(name, seq, hash, at))
             else { throw Forged(line: n + 1) }
             guard name == database else { continue }
             if best == nil || seq >= best!.chainSeq { best = Anchor(database: name, chainSeq: seq, hash: hash, at: at) }

@@ -54,7 +54,7 @@ public struct AuditSealer: Service {
             let sealed = try await Audit.sealAll(db, batch: batch)
             if sealed > 0 { logger.debug("audit rows sealed", metadata: ["count": "\(sealed)"]) }
             try await anchorIfDue(logger: logger, force: forceAnchor)
-        } catch where isShutdown(error) {
+        } catch  where isShutdown(error) {
             return
         } catch {
             logger.error("audit sealing failed; will retry", metadata: ["error": "\(describeDatabaseError(error))"])

@@ -130,7 +130,10 @@ public struct Database: Sendable {
                     try await Task.sleep(for: limit)
                     if !leased.withLock({ $0.acquired }) { throw DatabaseUnavailable(why: "no connection within \(limit)") }
                     try await Task.sleep(for: leaseLimit - limit)
-                    if let connection = leased.withLock({ l -> PostgresConnection? in l.expired = true; return l.connection }) {
+                    if let connection = leased.withLock({ l -> PostgresConnection? in
+                        l.expired = true
+                        return l.connection
+                    }) {
                         try? await connection.close()
                         throw DatabaseUnavailable(why: "no answer within \(leaseLimit): the connection was closed")
                     }
@@ -142,7 +145,7 @@ public struct Database: Sendable {
                         if let result = next { return result }
                     }
                     throw CancellationError()
-                } catch where leased.withLock({ $0.expired }) && !(error is DatabaseUnavailable) {
+                } catch  where leased.withLock({ $0.expired }) && !(error is DatabaseUnavailable) {
                     // The work failed because its connection was closed at the deadline: say so.
                     throw DatabaseUnavailable(why: "no answer within \(leaseLimit): the connection was closed")
                 }
@@ -160,9 +163,15 @@ public struct Database: Sendable {
     }
 
     static func savepoint<R: Sendable>(
-        _ a: AmbientTransaction, logger: Logger, _ body: (PostgresConnection) async throws -> R
+        _ a: AmbientTransaction,
+        logger: Logger,
+        _ body: (PostgresConnection) async throws -> R
     ) async throws -> R {
-        let name = "xyd_\(a.savepoints.withLock { n -> Int in n += 1; return n })"
+        let number = a.savepoints.withLock { n -> Int in
+            n += 1
+            return n
+        }
+        let name = "xyd_\(number)"
         try await a.connection.query("SAVEPOINT \(unescaped: name)", logger: logger)
         do {
             let result = try await body(a.connection)
@@ -177,7 +186,9 @@ public struct Database: Sendable {
     /// A transaction on a connection already leased; unwraps `PostgresTransactionError`.
     @discardableResult
     public static func transaction<R: Sendable>(
-        on connection: PostgresConnection, logger: Logger, _ body: (PostgresConnection) async throws -> R
+        on connection: PostgresConnection,
+        logger: Logger,
+        _ body: (PostgresConnection) async throws -> R
     ) async throws -> R {
         do {
             return try await connection.withTransaction(logger: logger) { c in try await body(c) }
@@ -206,7 +217,9 @@ public struct TimedOut: Error, CustomStringConvertible {
 
 /// Runs `operation`, giving up with `TimedOut` after `limit`.
 public func withTimeout<R: Sendable>(
-    _ limit: Duration, _ what: String, _ operation: @escaping @Sendable () async throws -> R
+    _ limit: Duration,
+    _ what: String,
+    _ operation: @escaping @Sendable () async throws -> R
 ) async throws -> R {
     try await withThrowingTaskGroup(of: R.self) { group in
         group.addTask { try await operation() }
@@ -225,12 +238,19 @@ public func withTimeout<R: Sendable>(
 /// later; its result is dropped). `withTimeout` instead waits for its child to notice the
 /// cancellation, which a call stuck in I/O may never do.
 public func withDeadline<R: Sendable>(
-    _ limit: Duration, _ what: String, _ operation: @escaping @Sendable () async throws -> R
+    _ limit: Duration,
+    _ what: String,
+    _ operation: @escaping @Sendable () async throws -> R
 ) async throws -> R {
     let task = Task { try await operation() }
     let outcome = Locked<CheckedContinuation<R, any Error>?>(nil)
     @Sendable func finish(_ result: Result<R, any Error>) -> Bool {
-        guard let k = outcome.withLock({ k -> CheckedContinuation<R, any Error>? in defer { k = nil }; return k }) else { return false }
+        guard
+            let k = outcome.withLock({ k -> CheckedContinuation<R, any Error>? in
+                defer { k = nil }
+                return k
+            })
+        else { return false }
         k.resume(with: result)
         return true
     }
@@ -265,7 +285,12 @@ struct UncheckedBox<T>: @unchecked Sendable {
 /// Counts leased connections for the pool gauge.
 final class LeaseCounter: Sendable {
     private let value = Locked(0)
-    func add(_ delta: Int) -> Int { value.withLock { $0 += delta; return $0 } }
+    func add(_ delta: Int) -> Int {
+        value.withLock {
+            $0 += delta
+            return $0
+        }
+    }
 }
 
 extension PSQLError {

@@ -37,7 +37,9 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
             throw Invalid(reason: "a database name is required (postgres://user@host/DATABASE)")
         }
         let query = Dictionary(
-            (components.queryItems ?? []).map { ($0.name, $0.value ?? "") }, uniquingKeysWith: { _, last in last })
+            (components.queryItems ?? []).map { ($0.name, $0.value ?? "") },
+            uniquingKeysWith: { _, last in last }
+        )
         self.username = user
         self.password = components.percentEncodedPassword?.removingPercentEncoding
         self.database = database
@@ -65,8 +67,11 @@ public struct DatabaseURL: Sendable, Equatable, CustomStringConvertible {
     public func clientConfiguration() -> PostgresClient.Configuration {
         if let socketDirectory {
             return .init(
-                unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)", username: username, password: password,
-                database: database)
+                unixSocketPath: "\(socketDirectory)/.s.PGSQL.\(port)",
+                username: username,
+                password: password,
+                database: database
+            )
         }
         let tlsConfiguration: PostgresClient.Configuration.TLS
         switch tls {

@@ -34,19 +34,27 @@ public enum Idempotency {
     /// Takes the key's lock for this transaction: false while another request with the key runs.
     public static func lock(_ c: PostgresConnection, logger: Logger, org: UUID, key: String) async throws -> Bool {
         try await c.query(
-            "SELECT pg_try_advisory_xact_lock(\(lockClass), hashtext(\(org.uuidString.lowercased() + " " + key)))", logger: logger
+            "SELECT pg_try_advisory_xact_lock(\(lockClass), hashtext(\(org.uuidString.lowercased() + " " + key)))",
+            logger: logger
         ).collect()[0].decode(Bool.self)
     }
 
     /// The kept outcome of an earlier request with this key, if any.
     public static func kept(
-        _ c: PostgresConnection, logger: Logger, org: UUID, key: String, route: String, path: String, bodyHash: Data
+        _ c: PostgresConnection,
+        logger: Logger,
+        org: UUID,
+        key: String,
+        route: String,
+        path: String,
+        bodyHash: Data
     ) async throws -> Kept? {
         let rows = try await c.query(
             """
             SELECT route, path, body_sha256, status, content_type, response FROM idempotency_key
             WHERE org_id = \(org) AND key = \(key) AND completed_at IS NOT NULL
-            """, logger: logger
+            """,
+            logger: logger
         ).collect()
         guard let row = rows.first else { return nil }
         let (r, p, h, status, type, response) = try row.decode((String, String, Data, Int?, String?, ByteBuffer?).self)
@@ -56,8 +64,16 @@ public enum Idempotency {
 
     /// Records the response, in the transaction that did the work.
     public static func record(
-        _ c: PostgresConnection, logger: Logger, org: UUID, key: String, route: String, path: String, bodyHash: Data,
-        status: Int, contentType: String?, body: ByteBuffer
+        _ c: PostgresConnection,
+        logger: Logger,
+        org: UUID,
+        key: String,
+        route: String,
+        path: String,
+        bodyHash: Data,
+        status: Int,
+        contentType: String?,
+        body: ByteBuffer
     ) async throws {
         try await c.query(
             """
@@ -66,7 +82,9 @@ public enum Idempotency {
             ON CONFLICT (org_id, key) DO UPDATE SET route = excluded.route, path = excluded.path, body_sha256 = excluded.body_sha256,
                 status = excluded.status, content_type = excluded.content_type, response = excluded.response,
                 completed_at = excluded.completed_at, created_at = now()
-            """, logger: logger)
+            """,
+            logger: logger
+        )
     }
 
     @discardableResult

@@ -1,5 +1,5 @@
-import Crypto
 import CreditCore
+import Crypto
 import Foundation
 import Logging
 import PostgresNIO
@@ -83,13 +83,16 @@ public struct Migrator: Sendable {
 
     /// Applied migrations as recorded; empty when the table does not exist yet.
     public func applied(on connection: PostgresConnection, logger: Logger) async throws -> [Applied] {
-        let exists = try await connection.query(
-            "SELECT to_regclass('public.schema_migrations') IS NOT NULL", logger: logger
-        ).collect().first?.decode(Bool.self) ?? false
+        let exists =
+            try await connection.query(
+                "SELECT to_regclass('public.schema_migrations') IS NOT NULL",
+                logger: logger
+            ).collect().first?.decode(Bool.self) ?? false
         guard exists else { return [] }
         var result: [Applied] = []
         for try await (version, name, checksum) in try await connection.query(
-            "SELECT version, name, checksum FROM schema_migrations ORDER BY version", logger: logger
+            "SELECT version, name, checksum FROM schema_migrations ORDER BY version",
+            logger: logger
         ).decode((Int, String, String).self) {
             result.append(Applied(version: version, name: name, checksum: checksum))
         }
@@ -131,7 +134,9 @@ public struct Migrator: Sendable {
                         applied_at timestamptz NOT NULL DEFAULT now(),
                         duration_ms integer NOT NULL
                     )
-                    """, logger: logger)
+                    """,
+                    logger: logger
+                )
             }
             var appliedNames: [String] = []
             for migration in try pending(given: try await applied(on: connection, logger: logger)) {
@@ -140,7 +145,8 @@ public struct Migrator: Sendable {
                     try await c.query("SELECT pg_advisory_xact_lock(\(Migrator.advisoryLockKey))", logger: logger)
                     // Another migrator may have applied it while we waited for the lock.
                     let already = try await c.query(
-                        "SELECT checksum FROM schema_migrations WHERE version = \(migration.version)", logger: logger
+                        "SELECT checksum FROM schema_migrations WHERE version = \(migration.version)",
+                        logger: logger
                     ).collect()
                     if let row = already.first {
                         if try row.decode(String.self) != migration.checksum {
@@ -153,7 +159,10 @@ public struct Migrator: Sendable {
                             try await c.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                         } catch {
                             throw MigrationError.failed(
-                                name: migration.name, statement: index + 1, reason: describeDatabaseError(error))
+                                name: migration.name,
+                                statement: index + 1,
+                                reason: describeDatabaseError(error)
+                            )
                         }
                     }
                     let ms = Int((ContinuousClock.now - started) / .milliseconds(1))
@@ -161,7 +170,9 @@ public struct Migrator: Sendable {
                         """
                         INSERT INTO schema_migrations (version, name, checksum, duration_ms)
                         VALUES (\(migration.version), \(migration.name), \(migration.checksum), \(ms))
-                        """, logger: logger)
+                        """,
+                        logger: logger
+                    )
                     return true
                 }
                 if done {

@@ -11,7 +11,13 @@ public struct PeriodicService: Service {
     let what: String
     let work: @Sendable (Database) async throws -> Void
 
-    public init(_ what: String, db: Database, intervalSeconds: Int, startAfter gate: Gate?, work: @escaping @Sendable (Database) async throws -> Void) {
+    public init(
+        _ what: String,
+        db: Database,
+        intervalSeconds: Int,
+        startAfter gate: Gate?,
+        work: @escaping @Sendable (Database) async throws -> Void
+    ) {
         precondition(intervalSeconds > 0)
         self.what = what
         self.db = db
@@ -27,7 +33,7 @@ public struct PeriodicService: Service {
             while !Task.isCancelled {
                 do {
                     try await work(db)
-                } catch where isShutdown(error) {
+                } catch  where isShutdown(error) {
                     break  // shutting down: not a failure
                 } catch {
                     db.logger.error("\(what) failed; will retry", metadata: ["error": "\(describeDatabaseError(error))"])

@@ -34,9 +34,15 @@ public enum SQLScript {
                 var depth = 0
                 var j = i
                 repeat {
-                    if j + 1 < s.count && s[j] == "/" && s[j + 1] == "*" { depth += 1; j += 2 }
-                    else if j + 1 < s.count && s[j] == "*" && s[j + 1] == "/" { depth -= 1; j += 2 }
-                    else { j += 1 }
+                    if j + 1 < s.count && s[j] == "/" && s[j + 1] == "*" {
+                        depth += 1
+                        j += 2
+                    } else if j + 1 < s.count && s[j] == "*" && s[j + 1] == "/" {
+                        depth -= 1
+                        j += 2
+                    } else {
+                        j += 1
+                    }
                 } while depth > 0 && j < s.count
                 append(i, j)
                 i = j
@@ -44,10 +50,16 @@ public enum SQLScript {
                 var j = i + 1
                 while j < s.count {
                     if s[j] == c {
-                        if j + 1 < s.count && s[j + 1] == c { j += 2; continue }
+                        if j + 1 < s.count && s[j + 1] == c {
+                            j += 2
+                            continue
+                        }
                         break
                     }
-                    if c == "'" && s[j] == "\\" && i > 0 && (s[i - 1] == "E" || s[i - 1] == "e") { j += 2; continue }
+                    if c == "'" && s[j] == "\\" && i > 0 && (s[i - 1] == "E" || s[i - 1] == "e") {
+                        j += 2
+                        continue
+                    }
                     j += 1
                 }
                 append(i, j + 1)

@@ -39,22 +39,41 @@ public enum CommitmentStore {
         var out: [Commitment] = []
         for try await (id, kind, starts, ends, state, broken) in rows.decode((UUID, String, String, String, String, String?).self) {
             let k = Commitments.Kind(rawValue: kind)
-            out.append(Commitment(id: id, kind: kind, text: k.map { "\($0.zh) \($0.en)" } ?? kind, startsOn: starts, endsOn: ends,
-                                  state: state, brokenBy: broken))
+            out.append(
+                Commitment(
+                    id: id,
+                    kind: kind,
+                    text: k.map { "\($0.zh) \($0.en)" } ?? kind,
+                    startsOn: starts,
+                    endsOn: ends,
+                    state: state,
+                    brokenBy: broken
+                )
+            )
         }
         return out
     }
 
     static let columns = "id, kind, starts_on::text, ends_on::text, state, broken_by"
 
-    public static func make(_ c: PostgresConnection, logger: Logger, uscc: String, org: UUID, kind: Commitments.Kind, months: Int, today: Day) async throws -> Commitment {
+    public static func make(
+        _ c: PostgresConnection,
+        logger: Logger,
+        uscc: String,
+        org: UUID,
+        kind: Commitments.Kind,
+        months: Int,
+        today: Day
+    ) async throws -> Commitment {
         let ends = today.addingMonths(months).addingDays(-1)
         let rows = try await c.query(
             """
             INSERT INTO commitment (uscc, enterprise_org_id, kind, starts_on, ends_on)
             VALUES (\(uscc), \(org), \(kind.rawValue), \(today.description)::date, \(ends.description)::date)
             ON CONFLICT DO NOTHING RETURNING \(unescaped: columns)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         guard let made = try await decode(rows).first else { throw Failure.running(kind.rawValue) }
         // Evaluated at once (records already in may break it from its first day).
         try await evaluate(c, logger: logger, usccs: [uscc], today: today)
@@ -62,14 +81,22 @@ public enum CommitmentStore {
     }
 
     public static func mine(_ c: PostgresConnection, logger: Logger, uscc: String) async throws -> [Commitment] {
-        try await decode(c.query("SELECT \(unescaped: columns) FROM commitment WHERE uscc = \(uscc) ORDER BY created_at DESC LIMIT \(listLimit)",
-                                 logger: logger))
+        try await decode(
+            c.query(
+                "SELECT \(unescaped: columns) FROM commitment WHERE uscc = \(uscc) ORDER BY created_at DESC LIMIT \(listLimit)",
+                logger: logger
+            )
+        )
     }
 
     /// Evaluates every commitment of these businesses against their histories (loaded here
     /// unless given), writing the states that changed.
     public static func evaluate(
-        _ c: PostgresConnection, logger: Logger, usccs: [String], today: Day, histories given: [String: History]? = nil
+        _ c: PostgresConnection,
+        logger: Logger,
+        usccs: [String],
+        today: Day,
+        histories given: [String: History]? = nil
     ) async throws {
         let rows = try await c.query(
             "SELECT id, uscc, kind, starts_on::text, ends_on::text, state, broken_by FROM commitment WHERE uscc = ANY(\(usccs)::text[])",
@@ -84,12 +111,15 @@ public enum CommitmentStore {
         }
         for row in rows {
             let (id, uscc, kind, starts, ends, state, broken) = try row.decode((UUID, String, String, String, String, String, String?).self)
-            guard let k = Commitments.Kind(rawValue: kind), let s = Day(starts), let e = Day(ends), let h = histories[uscc] else { continue }
+            guard let k = Commitments.Kind(rawValue: kind), let s = Day(starts), let e = Day(ends), let h = histories[uscc] else {
+                continue
+            }
             let result = Commitments.evaluate(k, startsOn: s, endsOn: e, history: h, today: today)
             guard result.state.rawValue != state || result.brokenBy != broken else { continue }
             try await c.query(
                 "UPDATE commitment SET state = \(result.state.rawValue), broken_by = \(result.brokenBy), evaluated_at = now() WHERE id = \(id)",
-                logger: logger)
+                logger: logger
+            )
         }
     }
 
@@ -116,11 +146,15 @@ public enum CommitmentStore {
             let usccs = try await c.query(
                 """
                 SELECT DISTINCT uscc FROM commitment WHERE state = 'in_progress' AND ends_on < \(today.description)::date LIMIT \(sweepBatch)
-                """, logger: db.logger
+                """,
+                logger: db.logger
             ).collect().map { try $0.decode(String.self) }
             if !usccs.isEmpty {
                 try await evaluate(c, logger: db.logger, usccs: usccs, today: today)
-                try await c.query("INSERT INTO profile_queue (uscc) SELECT unnest(\(usccs)::text[]) ON CONFLICT DO NOTHING", logger: db.logger)
+                try await c.query(
+                    "INSERT INTO profile_queue (uscc) SELECT unnest(\(usccs)::text[]) ON CONFLICT DO NOTHING",
+                    logger: db.logger
+                )
             }
             return usccs.count
         }

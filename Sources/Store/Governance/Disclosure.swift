@@ -23,13 +23,19 @@ public enum Disclosure {
     }
 
     /// Current listings (listed by `today`, not removed by it) of each code.
-    public static func currentListings(_ c: PostgresConnection, logger: Logger, usccs: [String], today: Day) async throws -> [String: [ListingFact]] {
+    public static func currentListings(
+        _ c: PostgresConnection,
+        logger: Logger,
+        usccs: [String],
+        today: Day
+    ) async throws -> [String: [ListingFact]] {
         var out: [String: [ListingFact]] = [:]
         for try await (uscc, type, listed, authority, removed) in try await c.query(
             """
             SELECT uscc, data->>'list_type', data->>'listed_on', data->>'authority', data->>'removed_on' FROM current_record
             WHERE dataset = 'dishonesty_listing' AND op = 'upsert' AND uscc = ANY(\(usccs)::text[])
-            """, logger: logger
+            """,
+            logger: logger
         ).decode((String, String, String, String, String?).self) {
             guard let listedOn = Day(listed), listedOn <= today else { continue }
             if let removed, let removedOn = Day(removed), removedOn <= today { continue }
@@ -46,7 +52,9 @@ public enum Disclosure {
         var parsed: [(code: String, valid: String?, why: String?)] = []
         for code in codes {
             switch USCC.parse(code) {
-            case .success(let u): valid.append(u.value); parsed.append((code, u.value, nil))
+            case .success(let u):
+                valid.append(u.value)
+                parsed.append((code, u.value, nil))
             case .failure(let p): parsed.append((code, nil, p.code))
             }
         }
@@ -70,25 +78,34 @@ public enum Disclosure {
         let licences = h.licences.filter { $0.decidedOn <= today && ($0.validUntil.map { $0 >= today } ?? true) }
             .sorted { ($0.decidedOn, $0.id) > ($1.decidedOn, $1.id) }
             .map { l -> JSONValue in
-                ["title": .string(l.title), "decided_on": .string(l.decidedOn.description),
-                 "valid_until": l.validUntil.map { .string($0.description) } ?? .null]
+                [
+                    "title": .string(l.title), "decided_on": .string(l.decidedOn.description),
+                    "valid_until": l.validUntil.map { .string($0.description) } ?? .null,
+                ]
             }
         let penalties = h.publishedPenalties(on: today)
             .map { p -> JSONValue in
-                ["decision_no": .string(p.decisionNo), "authority": .string(p.authority), "decided_on": .string(p.decidedOn.description),
-                 "violation": .string(p.violation), "severity": .string(p.severity), "fine_amount_fen": .number(String(p.fineFen)),
-                 "published_until": .string(p.window.endsOn.description)]
+                [
+                    "decision_no": .string(p.decisionNo), "authority": .string(p.authority), "decided_on": .string(p.decidedOn.description),
+                    "violation": .string(p.violation), "severity": .string(p.severity), "fine_amount_fen": .number(String(p.fineFen)),
+                    "published_until": .string(p.window.endsOn.description),
+                ]
             }
         let listings = (try await currentListings(c, logger: logger, usccs: [uscc], today: today))[uscc] ?? []
         // Commitments are public once made.
         let commitments = try await CommitmentStore.mine(c, logger: logger, uscc: uscc).map { m -> JSONValue in
-            ["kind": .string(m.kind), "text": .string(m.text), "starts_on": .string(m.startsOn), "ends_on": .string(m.endsOn), "state": .string(m.state)]
+            [
+                "kind": .string(m.kind), "text": .string(m.text), "starts_on": .string(m.startsOn), "ends_on": .string(m.endsOn),
+                "state": .string(m.state),
+            ]
         }
-        return ["uscc": .string(uscc), "name": .string(registry.name), "status": .string(registry.status),
-                "commitments": .array(commitments),
-                "as_of": .string(today.description),
-                "licences": .array(licences), "penalties": .array(penalties),
-                "listings": .array(listings.map(\.json))]
+        return [
+            "uscc": .string(uscc), "name": .string(registry.name), "status": .string(registry.status),
+            "commitments": .array(commitments),
+            "as_of": .string(today.description),
+            "licences": .array(licences), "penalties": .array(penalties),
+            "listings": .array(listings.map(\.json)),
+        ]
     }
 
     /// The registered names of these enterprises (public register facts), by USCC.
@@ -99,7 +116,8 @@ public enum Disclosure {
             """
             SELECT record_id, data->>'name' FROM current_record
             WHERE dataset = 'enterprise_registry' AND op = 'upsert' AND record_id = ANY(\(usccs)::text[])
-            """, logger: logger
+            """,
+            logger: logger
         ).decode((String, String?).self) {
             if let name { out[uscc] = name }
         }
@@ -112,7 +130,8 @@ public enum Disclosure {
             """
             SELECT record_id FROM current_record WHERE dataset = 'enterprise_registry' AND op = 'upsert' AND data->>'name' = \(name)
             ORDER BY record_id LIMIT \(maxByName)
-            """, logger: logger
+            """,
+            logger: logger
         ).collect().map { try $0.decode(String.self) }
     }
 }
@@ -133,7 +152,13 @@ public enum SilentQueries {
     }
 
     public static func run(
-        _ c: PostgresConnection, logger: Logger, signer: ReportSigner, org: UUID, orgName: String, codes: [String], tender: String?,
+        _ c: PostgresConnection,
+        logger: Logger,
+        signer: ReportSigner,
+        org: UUID,
+        orgName: String,
+        codes: [String],
+        tender: String?,
         now: Date = Date()
     ) async throws -> Signed {
         let id = UUID()
@@ -152,15 +177,20 @@ public enum SilentQueries {
             """
             INSERT INTO silent_query (id, org_id, queried_at, codes, listed, canonical, signature, key_id)
             VALUES (\(id), \(org), \(now), \(codes.count), \(listed), \(canonical), \(signature), \(signer.keyId))
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         return Signed(id: id, canonical: canonical, signature: signature, keyId: signer.keyId)
     }
 
     /// One of the organisation's own queries.
     public static func find(_ c: PostgresConnection, logger: Logger, id: UUID, org: UUID) async throws -> Signed? {
-        guard let row = try await c.query(
-            "SELECT canonical, signature, key_id FROM silent_query WHERE id = \(id) AND org_id = \(org)", logger: logger
-        ).collect().first else { return nil }
+        guard
+            let row = try await c.query(
+                "SELECT canonical, signature, key_id FROM silent_query WHERE id = \(id) AND org_id = \(org)",
+                logger: logger
+            ).collect().first
+        else { return nil }
         let (canonical, signature, key) = try row.decode((String, String, String).self)
         return Signed(id: id, canonical: canonical, signature: signature, keyId: key)
     }

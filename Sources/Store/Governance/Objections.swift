@@ -61,24 +61,47 @@ public enum Objections {
     static func decode(_ rows: PostgresRowSequence) async throws -> [Objection] {
         var out: [Objection] = []
         for try await (id, uscc, ds, rid, version, reason, evidence, state, created, due, overdue, resolved, resolution) in rows.decode(
-            (UUID, String, String, String, Int64, String, String?, String, Date, String, Bool, Date?, String?).self)
-        {
-            out.append(Objection(id: id, uscc: uscc, dataset: ds, recordId: rid, version: version, reason: reason, evidence: evidence,
-                                 state: state, createdAt: created, dueOn: due, overdue: overdue, resolvedAt: resolved, resolution: resolution))
+            (UUID, String, String, String, Int64, String, String?, String, Date, String, Bool, Date?, String?).self
+        ) {
+            out.append(
+                Objection(
+                    id: id,
+                    uscc: uscc,
+                    dataset: ds,
+                    recordId: rid,
+                    version: version,
+                    reason: reason,
+                    evidence: evidence,
+                    state: state,
+                    createdAt: created,
+                    dueOn: due,
+                    overdue: overdue,
+                    resolvedAt: resolved,
+                    resolution: resolution
+                )
+            )
         }
         return out
     }
 
     /// Raises an objection to one of the business's own current records.
     public static func raise(
-        _ c: PostgresConnection, logger: Logger, uscc: String, org: UUID, dataset: Dataset, recordId: String, reason: String, evidence: String?,
+        _ c: PostgresConnection,
+        logger: Logger,
+        uscc: String,
+        org: UUID,
+        dataset: Dataset,
+        recordId: String,
+        reason: String,
+        evidence: String?,
         today: Day
     ) async throws -> Objection {
         let current = try await c.query(
             """
             SELECT version FROM record_version WHERE dataset = \(dataset.rawValue) AND record_id = \(recordId) AND uscc = \(uscc)
               AND superseded_at IS NULL AND op = 'upsert'
-            """, logger: logger
+            """,
+            logger: logger
         ).collect()
         guard let version = try current.first?.decode(Int64.self) else { throw Failure.noSuchRecord(dataset.rawValue, recordId) }
         let rows = try await c.query(
@@ -88,39 +111,63 @@ public enum Objections {
                     \(today.addingDays(deadlineDays).description)::date)
             ON CONFLICT DO NOTHING
             RETURNING \(unescaped: columns)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         guard let o = try await decode(rows).first else { throw Failure.alreadyOpen }
         return o
     }
 
     public static func mine(_ c: PostgresConnection, logger: Logger, uscc: String) async throws -> [Objection] {
-        try await decode(c.query(
-            "SELECT \(unescaped: columns) FROM objection WHERE uscc = \(uscc) ORDER BY created_at DESC LIMIT \(listLimit)", logger: logger))
+        try await decode(
+            c.query(
+                "SELECT \(unescaped: columns) FROM objection WHERE uscc = \(uscc) ORDER BY created_at DESC LIMIT \(listLimit)",
+                logger: logger
+            )
+        )
     }
 
     /// For operators: open ones first, oldest deadline first.
     public static func all(_ c: PostgresConnection, logger: Logger, state: String?) async throws -> [Objection] {
-        try await decode(c.query(
-            """
-            SELECT \(unescaped: columns) FROM objection WHERE (\(state)::text IS NULL OR state = \(state)::text)
-            ORDER BY state <> 'open', due_on, created_at LIMIT \(listLimit)
-            """, logger: logger))
+        try await decode(
+            c.query(
+                """
+                SELECT \(unescaped: columns) FROM objection WHERE (\(state)::text IS NULL OR state = \(state)::text)
+                ORDER BY state <> 'open', due_on, created_at LIMIT \(listLimit)
+                """,
+                logger: logger
+            )
+        )
     }
 
     /// Upholds: the disputed version is suppressed (a newer version from the provider is not),
     /// the business's profile is recomputed, and each bank that read its profile or report in
     /// the last 90 days gets a `record_corrected` event.
-    public static func uphold(_ c: PostgresConnection, logger: Logger, id: UUID, by operator: UUID, resolution: String?) async throws -> Objection {
+    public static func uphold(
+        _ c: PostgresConnection,
+        logger: Logger,
+        id: UUID,
+        by operator: UUID,
+        resolution: String?
+    ) async throws -> Objection {
         let o = try await resolve(c, logger: logger, id: id, state: "upheld", by: `operator`, resolution: resolution)
         try await c.query(
             "UPDATE record_version SET suppressed = true WHERE dataset = \(o.dataset) AND record_id = \(o.recordId) AND version = \(o.version)",
-            logger: logger)
+            logger: logger
+        )
         try await c.query("INSERT INTO profile_queue (uscc) VALUES (\(o.uscc)) ON CONFLICT DO NOTHING", logger: logger)
         for bank in try await recentReaders(c, logger: logger, uscc: o.uscc) {
-            try await Webhooks.emit(c, logger: logger, bank: bank, uscc: o.uscc, type: "record.corrected", payload: [
-                "uscc": .string(o.uscc), "dataset": .string(o.dataset), "record_id": .string(o.recordId),
-                "version": .number(String(o.version)), "objection_id": .string(o.id.uuidString.lowercased()),
-            ])
+            try await Webhooks.emit(
+                c,
+                logger: logger,
+                bank: bank,
+                uscc: o.uscc,
+                type: "record.corrected",
+                payload: [
+                    "uscc": .string(o.uscc), "dataset": .string(o.dataset), "record_id": .string(o.recordId),
+                    "version": .number(String(o.version)), "objection_id": .string(o.id.uuidString.lowercased()),
+                ]
+            )
         }
         return o
     }
@@ -133,21 +180,37 @@ public enum Objections {
             WHERE subject_uscc = \(uscc) AND actor_kind = 'bank' AND result = 'allowed' AND actor_org_id IS NOT NULL
               AND action IN ('profile.read', 'report.create', 'report.read', 'records.read')
               AND occurred_at > now() - make_interval(days => \(noticeDays)::int)
-            """, logger: logger
+            """,
+            logger: logger
         ).collect().map { try $0.decode(UUID.self) }
     }
 
-    public static func reject(_ c: PostgresConnection, logger: Logger, id: UUID, by operator: UUID, reason: String) async throws -> Objection {
+    public static func reject(
+        _ c: PostgresConnection,
+        logger: Logger,
+        id: UUID,
+        by operator: UUID,
+        reason: String
+    ) async throws -> Objection {
         try await resolve(c, logger: logger, id: id, state: "rejected", by: `operator`, resolution: reason)
     }
 
-    static func resolve(_ c: PostgresConnection, logger: Logger, id: UUID, state: String, by: UUID, resolution: String?) async throws -> Objection {
+    static func resolve(
+        _ c: PostgresConnection,
+        logger: Logger,
+        id: UUID,
+        state: String,
+        by: UUID,
+        resolution: String?
+    ) async throws -> Objection {
         let rows = try await c.query(
             """
             UPDATE objection SET state = \(state), resolved_at = now(), resolved_by = \(by), resolution = \(resolution)
             WHERE id = \(id) AND state = 'open'
             RETURNING \(unescaped: columns)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         if let o = try await decode(rows).first { return o }
         let existing = try await c.query("SELECT state FROM objection WHERE id = \(id)", logger: logger).collect()
         guard let s = try existing.first?.decode(String.self) else { throw Failure.notFound(id) }

@@ -59,10 +59,23 @@ public enum Repairs {
     static func decode(_ rows: PostgresRowSequence) async throws -> [Application] {
         var out: [Application] = []
         for try await (id, uscc, rid, corrections, evidence, state, created, due, overdue, reason, repaired) in rows.decode(
-            (UUID, String, String, [String], String, String, Date, String, Bool, String?, String?).self)
-        {
-            out.append(Application(id: id, uscc: uscc, recordId: rid, corrections: corrections, evidence: evidence, state: state, createdAt: created,
-                                   dueOn: due, overdue: overdue, reason: reason, repairedOn: repaired))
+            (UUID, String, String, [String], String, String, Date, String, Bool, String?, String?).self
+        ) {
+            out.append(
+                Application(
+                    id: id,
+                    uscc: uscc,
+                    recordId: rid,
+                    corrections: corrections,
+                    evidence: evidence,
+                    state: state,
+                    createdAt: created,
+                    dueOn: due,
+                    overdue: overdue,
+                    reason: reason,
+                    repairedOn: repaired
+                )
+            )
         }
         return out
     }
@@ -71,13 +84,21 @@ public enum Repairs {
     public static func repairedOn(_ c: PostgresConnection, logger: Logger, uscc: String) async throws -> [String: Day] {
         var out: [String: Day] = [:]
         for try await (rid, day) in try await c.query(
-            "SELECT record_id, repaired_on::text FROM repair_application WHERE uscc = \(uscc) AND state = 'approved'", logger: logger
+            "SELECT record_id, repaired_on::text FROM repair_application WHERE uscc = \(uscc) AND state = 'approved'",
+            logger: logger
         ).decode((String, String).self) { out[rid] = Day(day) }
         return out
     }
 
     public static func apply(
-        _ c: PostgresConnection, logger: Logger, uscc: String, org: UUID, recordId: String, corrections: [String], evidence: String, today: Day
+        _ c: PostgresConnection,
+        logger: Logger,
+        uscc: String,
+        org: UUID,
+        recordId: String,
+        corrections: [String],
+        evidence: String,
+        today: Day
     ) async throws -> Application {
         let history = try await ProfileStore.histories(c, usccs: [uscc], upTo: nil, logger: logger)[uscc]
         guard let p = history?.penalties.first(where: { $0.id == recordId }) else { throw Failure.noSuchPenalty(recordId) }
@@ -91,22 +112,32 @@ public enum Repairs {
             WHERE NOT EXISTS (SELECT 1 FROM repair_application WHERE record_id = \(recordId) AND state IN ('open', 'approved'))
             ON CONFLICT DO NOTHING
             RETURNING \(unescaped: columns)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         guard let a = try await decode(rows).first else { throw Failure.alreadyOpen }
         return a
     }
 
     public static func mine(_ c: PostgresConnection, logger: Logger, uscc: String) async throws -> [Application] {
-        try await decode(c.query("SELECT \(unescaped: columns) FROM repair_application WHERE uscc = \(uscc) ORDER BY created_at DESC LIMIT \(listLimit)",
-                                 logger: logger))
+        try await decode(
+            c.query(
+                "SELECT \(unescaped: columns) FROM repair_application WHERE uscc = \(uscc) ORDER BY created_at DESC LIMIT \(listLimit)",
+                logger: logger
+            )
+        )
     }
 
     public static func all(_ c: PostgresConnection, logger: Logger, state: String?) async throws -> [Application] {
-        try await decode(c.query(
-            """
-            SELECT \(unescaped: columns) FROM repair_application WHERE (\(state)::text IS NULL OR state = \(state)::text)
-            ORDER BY state <> 'open', due_on, created_at LIMIT \(listLimit)
-            """, logger: logger))
+        try await decode(
+            c.query(
+                """
+                SELECT \(unescaped: columns) FROM repair_application WHERE (\(state)::text IS NULL OR state = \(state)::text)
+                ORDER BY state <> 'open', due_on, created_at LIMIT \(listLimit)
+                """,
+                logger: logger
+            )
+        )
     }
 
     /// Approves: publication stops today; the profile is recomputed; banks that read the
@@ -115,10 +146,17 @@ public enum Repairs {
         let a = try await resolve(c, logger: logger, id: id, state: "approved", by: by, reason: nil, repairedOn: today)
         try await c.query("INSERT INTO profile_queue (uscc) VALUES (\(a.uscc)) ON CONFLICT DO NOTHING", logger: logger)
         for bank in try await Objections.recentReaders(c, logger: logger, uscc: a.uscc) {
-            try await Webhooks.emit(c, logger: logger, bank: bank, uscc: a.uscc, type: "record.repaired", payload: [
-                "uscc": .string(a.uscc), "dataset": "administrative_penalty", "record_id": .string(a.recordId),
-                "repaired_on": .string(today.description),
-            ])
+            try await Webhooks.emit(
+                c,
+                logger: logger,
+                bank: bank,
+                uscc: a.uscc,
+                type: "record.repaired",
+                payload: [
+                    "uscc": .string(a.uscc), "dataset": "administrative_penalty", "record_id": .string(a.recordId),
+                    "repaired_on": .string(today.description),
+                ]
+            )
         }
         return a
     }
@@ -127,14 +165,24 @@ public enum Repairs {
         try await resolve(c, logger: logger, id: id, state: "rejected", by: by, reason: reason, repairedOn: nil)
     }
 
-    static func resolve(_ c: PostgresConnection, logger: Logger, id: UUID, state: String, by: UUID, reason: String?, repairedOn: Day?) async throws -> Application {
+    static func resolve(
+        _ c: PostgresConnection,
+        logger: Logger,
+        id: UUID,
+        state: String,
+        by: UUID,
+        reason: String?,
+        repairedOn: Day?
+    ) async throws -> Application {
         let rows = try await c.query(
             """
             UPDATE repair_application SET state = \(state), resolved_at = now(), resolved_by = \(by), reason = \(reason),
                 repaired_on = \(repairedOn?.description)::date
             WHERE id = \(id) AND state = 'open'
             RETURNING \(unescaped: columns)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         if let a = try await decode(rows).first { return a }
         let existing = try await c.query("SELECT state FROM repair_application WHERE id = \(id)", logger: logger).collect()
         guard let s = try existing.first?.decode(String.self) else { throw Failure.notFound(id) }

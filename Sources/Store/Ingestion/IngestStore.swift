@@ -1,5 +1,5 @@
-import Crypto
 import CreditCore
+import Crypto
 import Foundation
 import Logging
 import NIOCore
@@ -77,7 +77,8 @@ public enum IngestStore {
     /// How many records of `dataset` are live (stored and not deleted), as its feed state counts them.
     public static func live(_ c: PostgresConnection, logger: Logger, dataset: Dataset) async throws -> Int {
         try await c.query(
-            "SELECT coalesce((SELECT live::int FROM feed_state WHERE dataset = \(dataset.rawValue)), 0)", logger: logger
+            "SELECT coalesce((SELECT live::int FROM feed_state WHERE dataset = \(dataset.rawValue)), 0)",
+            logger: logger
         ).collect()[0].decode(Int.self)
     }
 
@@ -89,7 +90,9 @@ public enum IngestStore {
             """
             INSERT INTO feed_state (dataset, provider) VALUES (\(dataset.rawValue), \(dataset.provider.rawValue))
             ON CONFLICT (dataset) DO NOTHING
-            """, logger: logger)
+            """,
+            logger: logger
+        )
     }
 
     /// The dataset's saved cursor (creating its row on first use).
@@ -97,7 +100,8 @@ public enum IngestStore {
         try await db.withConnection { c in
             try await ensureState(c, dataset: dataset, logger: db.logger)
             let rows = try await c.query(
-                "SELECT cursor FROM feed_state WHERE dataset = \(dataset.rawValue)", logger: db.logger
+                "SELECT cursor FROM feed_state WHERE dataset = \(dataset.rawValue)",
+                logger: db.logger
             ).collect()
             return try rows[0].decode(String?.self)
         }
@@ -113,7 +117,11 @@ public enum IngestStore {
     /// nil when taken, else who holds it. A lease that ran out is free to take, and so is one
     /// held by `takeOverFrom` (a worker known to be dead).
     public static func claim(
-        _ db: Database, dataset: Dataset, worker: String, seconds: Int, takeOverFrom dead: String? = nil
+        _ db: Database,
+        dataset: Dataset,
+        worker: String,
+        seconds: Int,
+        takeOverFrom dead: String? = nil
     ) async throws -> LeaseHolder? {
         try await db.withConnection { c in
             try await ensureState(c, dataset: dataset, logger: db.logger)
@@ -124,11 +132,13 @@ public enum IngestStore {
                 WHERE dataset = \(dataset.rawValue)
                   AND (leased_by IS NULL OR leased_by = \(worker) OR leased_by = \(dead) OR lease_until < now())
                 RETURNING 1
-                """, logger: db.logger
+                """,
+                logger: db.logger
             ).collect()
             if !rows.isEmpty { return nil }
             let held = try await c.query(
-                "SELECT leased_by, lease_until FROM feed_state WHERE dataset = \(dataset.rawValue)", logger: db.logger
+                "SELECT leased_by, lease_until FROM feed_state WHERE dataset = \(dataset.rawValue)",
+                logger: db.logger
             ).collect()
             let (holder, until) = try held[0].decode((String?, Date?).self)
             // Given back between the two statements: say so rather than claim it was taken.
@@ -144,7 +154,8 @@ public enum IngestStore {
                 UPDATE feed_state SET lease_until = now() + make_interval(secs => \(seconds))
                 WHERE dataset = \(dataset.rawValue) AND leased_by = \(worker) AND lease_until > now()
                 RETURNING 1
-                """, logger: db.logger
+                """,
+                logger: db.logger
             ).collect().count == 1
         }
     }
@@ -154,7 +165,8 @@ public enum IngestStore {
         try await db.withConnection { c in
             try await c.query(
                 "UPDATE feed_state SET leased_by = NULL, lease_until = NULL WHERE dataset = \(dataset.rawValue) AND leased_by = \(worker)",
-                logger: db.logger)
+                logger: db.logger
+            )
         }
     }
 
@@ -162,8 +174,15 @@ public enum IngestStore {
     /// nothing (throws) when another worker moved the cursor first — or, given `worker`, when
     /// that worker's lease on the dataset has run out.
     public static func storePage(
-        _ db: Database, dataset: Dataset, cursorBefore: String?, cursorAfter: String, hasMore: Bool,
-        rows: [StageRow], quarantine: [QuarantineRow], received: Int, worker: String? = nil
+        _ db: Database,
+        dataset: Dataset,
+        cursorBefore: String?,
+        cursorAfter: String,
+        hasMore: Bool,
+        rows: [StageRow],
+        quarantine: [QuarantineRow],
+        received: Int,
+        worker: String? = nil
     ) async throws -> PageCounts {
         precondition(rows.count + quarantine.count <= received)
         let logger = db.logger
@@ -177,7 +196,8 @@ public enum IngestStore {
                 """
                 SELECT cursor, nextval('ingest_batch_id_seq'), leased_by, coalesce(lease_until > now(), false), now()::text
                 FROM feed_state WHERE dataset = \(name) FOR UPDATE
-                """, logger: logger
+                """,
+                logger: logger
             ).collect()
             guard let row = current.first else { throw IngestError.cursorMoved(dataset: name) }
             let (cursorHeld, batch, holder, leaseLive, now) = try row.decode((String?, Int64, String?, Bool, String).self)
@@ -190,7 +210,14 @@ public enum IngestStore {
             var usccs: [String] = []
             counts.received = received
             if !rows.isEmpty {
-                let (stored, withdrawn, delta, touched) = try await merge(c, dataset: name, batch: batch, rows: rows, now: now, logger: logger)
+                let (stored, withdrawn, delta, touched) = try await merge(
+                    c,
+                    dataset: name,
+                    batch: batch,
+                    rows: rows,
+                    now: now,
+                    logger: logger
+                )
                 liveDelta = delta
                 usccs = touched
                 counts.stored = stored
@@ -206,7 +233,9 @@ public enum IngestStore {
                                           usccs, profiled_at)
                 VALUES (\(batch), \(name), \(cursorBefore), \(cursorAfter), \(counts.received), \(counts.stored), \(counts.stale),
                         \(counts.withdrawn), \(counts.quarantined), \(usccs), CASE WHEN \(usccs.isEmpty) THEN now() END)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             let newest = rows.map(\.updatedAt).max()
             try await c.query(
                 """
@@ -220,7 +249,9 @@ public enum IngestStore {
                     caught_up_at = CASE WHEN \(hasMore) THEN caught_up_at ELSE now() END,
                     stop_code = NULL, stop_message = NULL
                 WHERE dataset = \(name)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
             return counts
         }
     }
@@ -231,7 +262,12 @@ public enum IngestStore {
     /// by how much the number of live records moved. The caller holds the dataset's
     /// feed_state row, so no other worker writes this dataset meanwhile.
     static func merge(
-        _ c: PostgresConnection, dataset: String, batch: Int64, rows: [StageRow], now: String, logger: Logger
+        _ c: PostgresConnection,
+        dataset: String,
+        batch: Int64,
+        rows: [StageRow],
+        now: String,
+        logger: Logger
     ) async throws -> (stored: Int, withdrawn: Int, liveDelta: Int, usccs: [String]) {
         var ids: [String] = []
         var seenIds = Set<String>(minimumCapacity: rows.count)
@@ -245,18 +281,23 @@ public enum IngestStore {
             SELECT i.id, v.version, v.op, v.uscc FROM unnest(\(ids)::text[]) AS i(id)
             LEFT JOIN LATERAL (SELECT r.version, r.op, r.uscc FROM record_version r
                                WHERE r.dataset = \(dataset) AND r.record_id = i.id ORDER BY r.version DESC LIMIT 1) v ON true
-            """, logger: logger
+            """,
+            logger: logger
         ).decode((String, Int64?, String?, String?).self) {
             if let version { current[id] = (version, op == ValidItem.Op.upsert.rawValue, uscc ?? "") }
         }
         // Rows are referred to by index: a StageRow copy would retain its five strings.
-        struct Key: Hashable { let id: String; let version: Int64 }
+        struct Key: Hashable {
+            let id: String
+            let version: Int64
+        }
         var fresh: [Int] = []
         fresh.reserveCapacity(rows.count)
         var taken = Set<Key>(minimumCapacity: rows.count)
         var top: [String: Int] = [:]
         for k in rows.indices {
-            let id = rows[k].recordId, version = rows[k].version
+            let id = rows[k].recordId
+            let version = rows[k].version
             guard version > current[id]?.version ?? 0, taken.insert(Key(id: id, version: version)).inserted else { continue }
             fresh.append(k)
             if let t = top[id], rows[t].version >= version { continue }
@@ -285,7 +326,8 @@ public enum IngestStore {
             try await writer.write(buffer)
         }
         // The previous top of every record with a fresh top is superseded now.
-        var supersededIds: [String] = [], supersededVersions: [Int64] = []
+        var supersededIds: [String] = []
+        var supersededVersions: [Int64] = []
         var touched = Set<String>()
         var liveDelta = 0
         for (id, head) in top {
@@ -306,7 +348,9 @@ public enum IngestStore {
                 FROM unnest(\(supersededIds)::text[], \(supersededVersions)::bigint[]) AS s(id, v)
                 WHERE record_version.dataset = \(dataset) AND record_version.record_id = s.id AND record_version.version = s.v
                   AND record_version.superseded_at IS NULL
-                """, logger: logger)
+                """,
+                logger: logger
+            )
         }
         for k in fresh { touched.insert(rows[k].uscc) }
         return (fresh.count, fresh.count { rows[$0].op == .delete }, liveDelta, touched.sorted())
@@ -328,7 +372,10 @@ public enum IngestStore {
     /// COPY text format: backslash, tab, newline and carriage return escaped.
     static func writeCopyText(_ s: String, into buffer: inout ByteBuffer) {
         var needsEscape = false
-        for b in s.utf8 where b == 0x5C || b == 0x09 || b == 0x0A || b == 0x0D { needsEscape = true; break }
+        for b in s.utf8 where b == 0x5C || b == 0x09 || b == 0x0A || b == 0x0D {
+            needsEscape = true
+            break
+        }
         if !needsEscape {
             buffer.writeString(s)
             return
@@ -344,7 +391,13 @@ public enum IngestStore {
         }
     }
 
-    static func insertQuarantine(_ c: PostgresConnection, dataset: String, batch: Int64, _ rows: [QuarantineRow], logger: Logger) async throws -> Int {
+    static func insertQuarantine(
+        _ c: PostgresConnection,
+        dataset: String,
+        batch: Int64,
+        _ rows: [QuarantineRow],
+        logger: Logger
+    ) async throws -> Int {
         let ids = rows.map { $0.recordId ?? "" }
         let codes = rows.map(\.rejection.code)
         let reasons = rows.map(\.rejection.description)
@@ -357,7 +410,8 @@ public enum IngestStore {
             FROM unnest(\(ids)::text[], \(codes)::text[], \(reasons)::text[], \(raws)::text[], \(hashes)::bytea[]) AS t(r, code, reason, raw, h)
             ON CONFLICT (dataset, raw_hash) DO NOTHING
             RETURNING 1
-            """, logger: logger
+            """,
+            logger: logger
         ).collect()
         return inserted.count
     }
@@ -371,7 +425,9 @@ public enum IngestStore {
                 VALUES (\(dataset.rawValue), \(dataset.provider.rawValue), \(status), \(code), \(message), now())
                 ON CONFLICT (dataset) DO UPDATE SET status = EXCLUDED.status, stop_code = EXCLUDED.stop_code,
                     stop_message = EXCLUDED.stop_message, last_attempt_at = now()
-                """, logger: db.logger)
+                """,
+                logger: db.logger
+            )
         }
     }
 
@@ -390,7 +446,8 @@ public enum IngestStore {
                    OR (status = 'running' AND last_attempt_at IS NOT NULL
                        AND coalesce(last_success_at, '-infinity') < now() - make_interval(secs => \(staleAfterSeconds)))
                 ORDER BY dataset
-                """, logger: db.logger
+                """,
+                logger: db.logger
             ).collect().map { try $0.decode(String.self) }
         }
     }
@@ -404,7 +461,9 @@ public enum IngestStore {
                 """
                 UPDATE feed_state SET last_attempt_at = now(), stop_code = 'retrying', stop_message = \("attempt \(attempt) failed: \(why)")
                 WHERE dataset = \(dataset.rawValue)
-                """, logger: db.logger)
+                """,
+                logger: db.logger
+            )
         }
     }
 
@@ -413,7 +472,8 @@ public enum IngestStore {
         try await db.withConnection { c in
             try await c.query(
                 "UPDATE feed_state SET cursor = NULL WHERE dataset = \(dataset.rawValue) AND cursor IS NOT DISTINCT FROM \(expected)",
-                logger: db.logger)
+                logger: db.logger
+            )
         }
     }
 
@@ -451,7 +511,8 @@ public enum IngestStore {
         try await db.withConnection { c in
             var reasons: [String: [String: Int64]] = [:]
             for try await (d, code, n) in try await c.query(
-                "SELECT dataset, reason_code, count(*) FROM quarantine GROUP BY 1, 2", logger: db.logger
+                "SELECT dataset, reason_code, count(*) FROM quarantine GROUP BY 1, 2",
+                logger: db.logger
             ).decode((String, String, Int64).self) {
                 reasons[d, default: [:]][code] = n
             }
@@ -461,12 +522,28 @@ public enum IngestStore {
                 SELECT dataset, provider, status, stop_code, stop_message, last_success_at, newest_item_at,
                        received, stored, stale, withdrawn, quarantined, live, CASE WHEN lease_until > now() THEN leased_by END
                 FROM feed_state ORDER BY dataset
-                """, logger: db.logger
+                """,
+                logger: db.logger
             ).decode((String, String, String, String?, String?, Date?, Date?, Int64, Int64, Int64, Int64, Int64, Int64, String?).self) {
-                result.append(DatasetStatus(
-                    dataset: d, provider: p, status: s, stopCode: code, stopMessage: msg, lastSuccessAt: success,
-                    newestItemAt: newest, received: r, stored: st, stale: sl, withdrawn: w, quarantined: q,
-                    live: live, quarantineByReason: reasons[d] ?? [:], pulledBy: by))
+                result.append(
+                    DatasetStatus(
+                        dataset: d,
+                        provider: p,
+                        status: s,
+                        stopCode: code,
+                        stopMessage: msg,
+                        lastSuccessAt: success,
+                        newestItemAt: newest,
+                        received: r,
+                        stored: st,
+                        stale: sl,
+                        withdrawn: w,
+                        quarantined: q,
+                        live: live,
+                        quarantineByReason: reasons[d] ?? [:],
+                        pulledBy: by
+                    )
+                )
             }
             return result
         }

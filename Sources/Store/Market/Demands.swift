@@ -69,7 +69,9 @@ public struct Demand: Sendable, Encodable {
 public enum OutcomeError: Error, CustomStringConvertible {
     case month(String)
     public var description: String {
-        switch self { case .month(let why): "month: \(why)" }
+        switch self {
+        case .month(let why): "month: \(why)"
+        }
     }
 }
 
@@ -135,18 +137,45 @@ public enum Demands {
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [Demand] {
         var out: [Demand] = []
-        for try await (id, uscc, amount, term, purpose, collateral, first, state, taker, created, expires, updated,
-                       takeUpDue, takenUpAt, decisionDue, decidedAt, gAmount, gTerm, gRate, dReason, dText, disbAmount, disbOn, overdue)
+        for try await (
+            id, uscc, amount, term, purpose, collateral, first, state, taker, created, expires, updated,
+            takeUpDue, takenUpAt, decisionDue, decidedAt, gAmount, gTerm, gRate, dReason, dText, disbAmount, disbOn, overdue
+        )
             in rows.decode(
-                (UUID, String, Int64, Int, String, Bool, Bool, String, UUID?, Date, Date, Date,
-                 String, Date?, String?, Date?, Int64?, Int?, Int?, String?, String?, Int64?, String?, Bool?).self)
+                (
+                    UUID, String, Int64, Int, String, Bool, Bool, String, UUID?, Date, Date, Date,
+                    String, Date?, String?, Date?, Int64?, Int?, Int?, String?, String?, Int64?, String?, Bool?
+                ).self
+            )
         {
-            out.append(Demand(
-                id: id, uscc: uscc, amountFen: amount, termMonths: term, purpose: purpose, collateralOffered: collateral, firstLoan: first,
-                state: DemandState(rawValue: state) ?? .open, takenUpBy: taker, createdAt: created, expiresAt: expires, updatedAt: updated,
-                takeUpDueOn: takeUpDue, takenUpAt: takenUpAt, decisionDueOn: decisionDue, decidedAt: decidedAt, grantedAmountFen: gAmount,
-                grantedTermMonths: gTerm, grantedRateBp: gRate, declineReason: dReason, declineText: dText, disbursedAmountFen: disbAmount,
-                disbursedOn: disbOn, overdue: overdue ?? false))
+            out.append(
+                Demand(
+                    id: id,
+                    uscc: uscc,
+                    amountFen: amount,
+                    termMonths: term,
+                    purpose: purpose,
+                    collateralOffered: collateral,
+                    firstLoan: first,
+                    state: DemandState(rawValue: state) ?? .open,
+                    takenUpBy: taker,
+                    createdAt: created,
+                    expiresAt: expires,
+                    updatedAt: updated,
+                    takeUpDueOn: takeUpDue,
+                    takenUpAt: takenUpAt,
+                    decisionDueOn: decisionDue,
+                    decidedAt: decidedAt,
+                    grantedAmountFen: gAmount,
+                    grantedTermMonths: gTerm,
+                    grantedRateBp: gRate,
+                    declineReason: dReason,
+                    declineText: dText,
+                    disbursedAmountFen: disbAmount,
+                    disbursedOn: disbOn,
+                    overdue: overdue ?? false
+                )
+            )
         }
         return out
     }
@@ -160,10 +189,17 @@ public enum Demands {
         func number(_ f: Feature) -> Int? { profile.features[f.rawValue]?.number.map(Int.init) }
         let taxGrade: String? = if case .category(let g)? = profile.features[Feature.taxCreditGrade.rawValue] { g } else { nil }
         return ApplicantFacts(
-            grade: profile.grade, monthsInBusiness: number(.monthsInBusiness), industryCode: history.registry?.industryCode,
-            districtCode: history.registry?.districtCode, entityType: history.registry?.entityType, sizeClass: history.registry?.sizeClass,
-            blacklistedNow: number(.blacklistedNow) == 1, monthsSinceSeriousPenalty: latestSerious.map { $0.wholeMonths(to: today) },
-            taxCreditGrade: taxGrade, insuredHeadcount: number(.headcountAvg12m))
+            grade: profile.grade,
+            monthsInBusiness: number(.monthsInBusiness),
+            industryCode: history.registry?.industryCode,
+            districtCode: history.registry?.districtCode,
+            entityType: history.registry?.entityType,
+            sizeClass: history.registry?.sizeClass,
+            blacklistedNow: number(.blacklistedNow) == 1,
+            monthsSinceSeriousPenalty: latestSerious.map { $0.wholeMonths(to: today) },
+            taxCreditGrade: taxGrade,
+            insuredHeadcount: number(.headcountAvg12m)
+        )
     }
 
     /// Every published product, with its rules read back through validation.
@@ -175,7 +211,8 @@ public enum Demands {
                    p.term_max_months, p.rate_min_bp, p.rate_max_bp, p.rules::text
             FROM product p JOIN organisations o ON o.id = p.bank_org_id
             WHERE p.status = 'published' ORDER BY p.created_at, p.id LIMIT \(productLimit)
-            """, logger: logger
+            """,
+            logger: logger
         ).decode((UUID, UUID, String, String, String, Int64, Int64, Int, Int, Int, Int, String).self) {
             guard let kind = ProductKind(rawValue: kind) else { continue }
             let inputs: [RuleInput]
@@ -184,9 +221,17 @@ public enum Demands {
             } else {
                 inputs = []
             }
-            guard case .success(let terms) = ProductValidation.check(
-                kind: kind, amountMinFen: amin, amountMaxFen: amax, termMinMonths: tmin, termMaxMonths: tmax, rateMinBp: rmin,
-                rateMaxBp: rmax, rules: inputs)
+            guard
+                case .success(let terms) = ProductValidation.check(
+                    kind: kind,
+                    amountMinFen: amin,
+                    amountMaxFen: amax,
+                    termMinMonths: tmin,
+                    termMaxMonths: tmax,
+                    rateMinBp: rmin,
+                    rateMaxBp: rmax,
+                    rules: inputs
+                )
             else { continue }
             out.append(ListedProduct(id: id, bankOrgId: bank, bankName: bankName, name: name, terms: terms))
         }
@@ -209,12 +254,19 @@ public enum Demands {
     /// Posts a demand: stored `open`, matched, and each bank with a matching product authorised
     /// to read the profile for `loan_application` until the demand expires.
     public static func post(
-        _ c: PostgresConnection, logger: Logger, enterpriseOrgId: UUID, uscc: String, terms: DemandTerms, purpose: String, today: Day
+        _ c: PostgresConnection,
+        logger: Logger,
+        enterpriseOrgId: UUID,
+        uscc: String,
+        terms: DemandTerms,
+        purpose: String,
+        today: Day
     ) async throws -> (Demand, Matched) {
         // Posts by one business queue here, so that two at once count each other.
         try await c.query("SELECT pg_advisory_xact_lock(\(openDemandsLockClass), hashtext(\(uscc)))", logger: logger)
         let open = try await c.query(
-            "SELECT count(*)::int FROM demand WHERE uscc = \(uscc) AND state IN ('open', 'taken_up')", logger: logger
+            "SELECT count(*)::int FROM demand WHERE uscc = \(uscc) AND state IN ('open', 'taken_up')",
+            logger: logger
         ).collect()[0].decode(Int.self)
         guard open < maxOpenPerBusiness else { throw DemandError.tooManyOpen(maxOpenPerBusiness) }
         let id = try await c.query(
@@ -225,7 +277,8 @@ public enum Demands {
                     \(terms.firstLoan), now() + make_interval(days => \(lifetimeDays)::int),
                     \(today.addingWorkingDays(takeUpWorkingDays).description)::date)
             RETURNING id
-            """, logger: logger
+            """,
+            logger: logger
         ).collect()[0].decode(UUID.self)
         try await event(c, logger: logger, demand: id, actor: enterpriseOrgId, kind: "enterprise", from: nil, to: .open)
         let demand = try await find(c, logger: logger, id: id, uscc: uscc)
@@ -237,7 +290,9 @@ public enum Demands {
             UPDATE demand d SET district_code = \(f.districtCode), industry_code = \(f.industryCode), size_class = \(f.sizeClass),
                 entity_type = \(f.entityType), grade_at_posting = p.grade, score_at_posting = p.score, scorecard_version = p.scorecard_version
             FROM profile p WHERE d.id = \(id) AND p.uscc = d.uscc
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         var banks: [UUID] = []
         for m in matched.ranked.matches {
             let bank = matched.products[m.productIndex].bankOrgId
@@ -249,7 +304,9 @@ public enum Demands {
                 INSERT INTO authorisation (uscc, enterprise_org_id, bank_org_id, scopes, purpose, expires_at, source, demand_id)
                 SELECT \(uscc), \(enterpriseOrgId), b, ARRAY['profile'], 'loan_application', \(demand.expiresAt), 'demand', \(id)
                 FROM unnest(\(banks)::uuid[]) AS b
-                """, logger: logger)
+                """,
+                logger: logger
+            )
         }
         return (demand, matched)
     }
@@ -257,14 +314,19 @@ public enum Demands {
     public static func find(_ c: PostgresConnection, logger: Logger, id: UUID, uscc: String, lock: Bool = false) async throws -> Demand {
         let rows = try await c.query(
             "SELECT \(unescaped: columns) FROM demand WHERE id = \(id) AND uscc = \(uscc) \(unescaped: lock ? "FOR UPDATE" : "")",
-            logger: logger)
+            logger: logger
+        )
         guard let d = try await decode(rows).first else { throw DemandError.notFound(id) }
         return d
     }
 
     public static func list(_ c: PostgresConnection, logger: Logger, uscc: String) async throws -> [Demand] {
-        try await decode(c.query(
-            "SELECT \(unescaped: columns) FROM demand WHERE uscc = \(uscc) ORDER BY created_at DESC LIMIT \(listLimit)", logger: logger))
+        try await decode(
+            c.query(
+                "SELECT \(unescaped: columns) FROM demand WHERE uscc = \(uscc) ORDER BY created_at DESC LIMIT \(listLimit)",
+                logger: logger
+            )
+        )
     }
 
     /// The business withdraws its demand (while open or taken up, before a decision); the
@@ -286,31 +348,41 @@ public enum Demands {
             """
             UPDATE authorisation SET revoked_at = now(), revoked_by = \(why)
             WHERE demand_id = \(demand) AND revoked_at IS NULL AND bank_org_id IS DISTINCT FROM \(except)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
     }
 
     // MARK: The bank's side
 
     /// Open demands this bank's products matched, and the ones it holds, oldest deadline first.
     public static func bankQueue(_ c: PostgresConnection, logger: Logger, bank: UUID) async throws -> [Demand] {
-        try await decode(c.query(
-            """
-            SELECT \(unescaped: columns) FROM demand
-            WHERE (state = 'open' AND EXISTS (SELECT 1 FROM authorisation a WHERE a.demand_id = demand.id AND a.bank_org_id = \(bank)
-                                                AND a.revoked_at IS NULL AND a.expires_at > now()))
-               OR (taken_up_by = \(bank) AND state IN ('taken_up', 'granted'))
-            ORDER BY coalesce(decision_due_on, take_up_due_on), created_at LIMIT \(listLimit)
-            """, logger: logger))
+        try await decode(
+            c.query(
+                """
+                SELECT \(unescaped: columns) FROM demand
+                WHERE (state = 'open' AND EXISTS (SELECT 1 FROM authorisation a WHERE a.demand_id = demand.id AND a.bank_org_id = \(bank)
+                                                    AND a.revoked_at IS NULL AND a.expires_at > now()))
+                   OR (taken_up_by = \(bank) AND state IN ('taken_up', 'granted'))
+                ORDER BY coalesce(decision_due_on, take_up_due_on), created_at LIMIT \(listLimit)
+                """,
+                logger: logger
+            )
+        )
     }
 
     /// The loans this bank disbursed, newest first, each with the monthly outcomes reported so far.
     public static func bankLoans(_ c: PostgresConnection, logger: Logger, bank: UUID) async throws -> [(Demand, [Outcome])] {
-        let loans = try await decode(c.query(
-            """
-            SELECT \(unescaped: columns) FROM demand
-            WHERE taken_up_by = \(bank) AND state = 'disbursed'
-            ORDER BY disbursed_on DESC, created_at DESC LIMIT \(listLimit)
-            """, logger: logger))
+        let loans = try await decode(
+            c.query(
+                """
+                SELECT \(unescaped: columns) FROM demand
+                WHERE taken_up_by = \(bank) AND state = 'disbursed'
+                ORDER BY disbursed_on DESC, created_at DESC LIMIT \(listLimit)
+                """,
+                logger: logger
+            )
+        )
         guard !loans.isEmpty else { return [] }
         var outcomes: [UUID: [Outcome]] = [:]
         for try await (id, m, s, at) in try await c.query(
@@ -332,7 +404,9 @@ public enum Demands {
             WHERE id = \(id) AND (taken_up_by = \(bank) OR EXISTS (SELECT 1 FROM authorisation a WHERE a.demand_id = demand.id
                                                                   AND a.bank_org_id = \(bank) AND a.revoked_at IS NULL AND a.expires_at > now()))
             \(unescaped: lock ? "FOR UPDATE" : "")
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         guard let d = try await decode(rows).first else { throw DemandError.notFound(id) }
         return d
     }
@@ -348,7 +422,8 @@ public enum Demands {
               AND EXISTS (SELECT 1 FROM authorisation a WHERE a.demand_id = demand.id AND a.bank_org_id = \(bank)
                           AND a.revoked_at IS NULL AND a.expires_at > now())
             RETURNING uscc
-            """, logger: logger
+            """,
+            logger: logger
         ).collect()
         guard let row = won.first else {
             let current = try await forBank(c, logger: logger, id: id, bank: bank)
@@ -371,18 +446,26 @@ public enum Demands {
             """
             UPDATE authorisation SET revoked_at = now(), revoked_by = 'bank_passed'
             WHERE demand_id = \(id) AND bank_org_id = \(bank) AND revoked_at IS NULL RETURNING 1
-            """, logger: logger
+            """,
+            logger: logger
         ).collect()
         guard !ended.isEmpty else { throw DemandError.notFound(id) }
         try await c.query(
             "INSERT INTO demand_pass (demand_id, bank_org_id, reason) VALUES (\(id), \(bank), \(reason)) ON CONFLICT DO NOTHING",
-            logger: logger)
+            logger: logger
+        )
         return current
     }
 
     /// Moves a demand this bank holds: grant, decline, disburse.
     static func decide(
-        _ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, from: DemandState, to: DemandState, set: PostgresQuery
+        _ c: PostgresConnection,
+        logger: Logger,
+        id: UUID,
+        bank: UUID,
+        from: DemandState,
+        to: DemandState,
+        set: PostgresQuery
     ) async throws -> Demand {
         let current = try await forBank(c, logger: logger, id: id, bank: bank, lock: true)
         guard current.state == from, current.takenUpBy == bank else {
@@ -402,7 +485,14 @@ public enum Demands {
     /// Grants a demand this bank holds, optionally under one of its products (which must be its
     /// own and not a draft: `DemandError.notYourProduct` otherwise).
     public static func grant(
-        _ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, amountFen: Int64, termMonths: Int, rateBp: Int, product: UUID? = nil
+        _ c: PostgresConnection,
+        logger: Logger,
+        id: UUID,
+        bank: UUID,
+        amountFen: Int64,
+        termMonths: Int,
+        rateBp: Int,
+        product: UUID? = nil
     ) async throws -> Demand {
         // The demand first: another bank's (or none) is absent whatever the product says.
         let held = try await forBank(c, logger: logger, id: id, bank: bank)
@@ -412,13 +502,16 @@ public enum Demands {
                 """
                 SELECT amount_min_fen, amount_max_fen, term_min_months, term_max_months, rate_min_bp, rate_max_bp
                 FROM product WHERE id = \(product) AND bank_org_id = \(bank) AND status <> 'draft'
-                """, logger: logger
+                """,
+                logger: logger
             ).collect()
             guard let row = own.first else { throw DemandError.notYourProduct(product) }
             let (amin, amax, tmin, tmax, rmin, rmax) = try row.decode((Int64, Int64, Int, Int, Int, Int).self)
             // Under a product: within its ranges.
             if amountFen < amin || amountFen > amax { errors.append(("amount_fen", "within the product's range, \(amin) to \(amax) fen")) }
-            if termMonths < tmin || termMonths > tmax { errors.append(("term_months", "within the product's range, \(tmin) to \(tmax) months")) }
+            if termMonths < tmin || termMonths > tmax {
+                errors.append(("term_months", "within the product's range, \(tmin) to \(tmax) months"))
+            }
             if rateBp < rmin || rateBp > rmax { errors.append(("rate_bp", "within the product's range, \(rmin) to \(rmax) basis points")) }
         }
         // Never more than the business asked for.
@@ -426,34 +519,73 @@ public enum Demands {
             errors.append(("amount_fen", "at most the amount asked, \(held.amountFen) fen"))
         }
         if !errors.isEmpty { throw DemandError.outOfBounds(errors) }
-        return try await decide(c, logger: logger, id: id, bank: bank, from: .takenUp, to: .granted, set:
-            """
-            decided_at = now(), granted_amount_fen = \(amountFen), granted_term_months = \(termMonths), granted_rate_bp = \(rateBp),
-            granted_product_id = \(product)::uuid
-            """)
+        return try await decide(
+            c,
+            logger: logger,
+            id: id,
+            bank: bank,
+            from: .takenUp,
+            to: .granted,
+            set:
+                """
+                decided_at = now(), granted_amount_fen = \(amountFen), granted_term_months = \(termMonths), granted_rate_bp = \(rateBp),
+                granted_product_id = \(product)::uuid
+                """
+        )
     }
 
-    public static func decline(_ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, reason: String, text: String?) async throws -> Demand {
-        try await decide(c, logger: logger, id: id, bank: bank, from: .takenUp, to: .declined, set:
-            "decided_at = now(), decline_reason = \(reason), decline_text = \(text)")
+    public static func decline(
+        _ c: PostgresConnection,
+        logger: Logger,
+        id: UUID,
+        bank: UUID,
+        reason: String,
+        text: String?
+    ) async throws -> Demand {
+        try await decide(
+            c,
+            logger: logger,
+            id: id,
+            bank: bank,
+            from: .takenUp,
+            to: .declined,
+            set:
+                "decided_at = now(), decline_reason = \(reason), decline_text = \(text)"
+        )
     }
 
     /// Records the disbursement of a granted demand: at most the amount granted, on a day from
     /// the grant's to today (China's calendar) — so its outcomes start no earlier either.
     public static func disburse(
-        _ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, amountFen: Int64, on day: Day, today: Day = Day.todayInChina()
+        _ c: PostgresConnection,
+        logger: Logger,
+        id: UUID,
+        bank: UUID,
+        amountFen: Int64,
+        on day: Day,
+        today: Day = Day.todayInChina()
     ) async throws -> Demand {
         let held = try await forBank(c, logger: logger, id: id, bank: bank)
         if held.takenUpBy == bank, held.state == .granted {
             var errors: [(field: String, bound: String)] = []
-            if let granted = held.grantedAmountFen, amountFen > granted { errors.append(("amount_fen", "at most the amount granted, \(granted) fen")) }
+            if let granted = held.grantedAmountFen, amountFen > granted {
+                errors.append(("amount_fen", "at most the amount granted, \(granted) fen"))
+            }
             if let decided = held.decidedAt.map(Day.inChina), day < decided || day > today {
                 errors.append(("disbursed_on", "from the day of the grant (\(decided)) to today (\(today))"))
             }
             if !errors.isEmpty { throw DemandError.outOfBounds(errors) }
         }
-        return try await decide(c, logger: logger, id: id, bank: bank, from: .granted, to: .disbursed, set:
-            "disbursed_amount_fen = \(amountFen), disbursed_on = \(day.description)::date")
+        return try await decide(
+            c,
+            logger: logger,
+            id: id,
+            bank: bank,
+            from: .granted,
+            to: .disbursed,
+            set:
+                "disbursed_amount_fen = \(amountFen), disbursed_on = \(day.description)::date"
+        )
     }
 
     // MARK: Outcomes
@@ -473,7 +605,13 @@ public enum Demands {
     /// The bank that disbursed a loan reports its state for a month (a month reported again is
     /// corrected; every report is kept). Months from the disbursement's to the current one.
     public static func reportOutcome(
-        _ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, month: MonthIndex, status: String, today: Day
+        _ c: PostgresConnection,
+        logger: Logger,
+        id: UUID,
+        bank: UUID,
+        month: MonthIndex,
+        status: String,
+        today: Day
     ) async throws -> [Outcome] {
         let d = try await forBank(c, logger: logger, id: id, bank: bank, lock: true)
         guard d.state == .disbursed, d.takenUpBy == bank else { throw DemandError.state(current: d.state, wanted: "reported on") }
@@ -484,18 +622,24 @@ public enum Demands {
             """
             INSERT INTO loan_outcome (demand_id, month, status, reported_by) VALUES (\(id), \(month.description), \(status), \(bank))
             ON CONFLICT (demand_id, month) DO UPDATE SET status = EXCLUDED.status, reported_by = EXCLUDED.reported_by, reported_at = now()
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         try await c.query(
             "INSERT INTO loan_outcome_report (demand_id, month, status, reported_by) VALUES (\(id), \(month.description), \(status), \(bank))",
-            logger: logger)
+            logger: logger
+        )
         return try await outcomes(c, logger: logger, id: id)
     }
 
     /// The outcomes of a loan, for the bank that disbursed it only: any other bank — a
     /// competitor that was matched, passed or lost the race — is answered as absent.
-    public static func outcomesForLender(_ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID) async throws -> (Demand, [Outcome]) {
+    public static func outcomesForLender(_ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID) async throws -> (Demand, [Outcome])
+    {
         let rows = try await c.query(
-            "SELECT \(unescaped: columns) FROM demand WHERE id = \(id) AND taken_up_by = \(bank) AND state = 'disbursed'", logger: logger)
+            "SELECT \(unescaped: columns) FROM demand WHERE id = \(id) AND taken_up_by = \(bank) AND state = 'disbursed'",
+            logger: logger
+        )
         guard let d = try await decode(rows).first else { throw DemandError.notFound(id) }
         return (d, try await outcomes(c, logger: logger, id: id))
     }
@@ -503,7 +647,8 @@ public enum Demands {
     public static func outcomes(_ c: PostgresConnection, logger: Logger, id: UUID) async throws -> [Outcome] {
         var out: [Outcome] = []
         for try await (m, s, at) in try await c.query(
-            "SELECT month, status, reported_at FROM loan_outcome WHERE demand_id = \(id) ORDER BY month", logger: logger
+            "SELECT month, status, reported_at FROM loan_outcome WHERE demand_id = \(id) ORDER BY month",
+            logger: logger
         ).decode((String, String, Date).self) {
             out.append(Outcome(month: m, status: s, reportedAt: at))
         }
@@ -519,8 +664,13 @@ public enum Demands {
     /// transaction: a bank whose product now matches is authorised; one whose products no longer
     /// match loses the demand's authorisation. Returns (granted, revoked).
     @discardableResult
-    public static func rematch(_ db: Database, today: Day = Day.todayInChina(), batch: Int = rematchBatch) async throws -> (granted: Int, revoked: Int) {
-        var granted = 0, revoked = 0
+    public static func rematch(
+        _ db: Database,
+        today: Day = Day.todayInChina(),
+        batch: Int = rematchBatch
+    ) async throws -> (granted: Int, revoked: Int) {
+        var granted = 0
+        var revoked = 0
         var after: (Date, UUID)? = nil
         while true {
             let (g, r, last) = try await rematchOneBatch(db, today: today, batch: batch, after: after)
@@ -533,21 +683,28 @@ public enum Demands {
 
     /// One batch of open demands after `after` (in posting order); the last one's key, or nil when none was left.
     static func rematchOneBatch(
-        _ db: Database, today: Day, batch: Int, after: (Date, UUID)?
+        _ db: Database,
+        today: Day,
+        batch: Int,
+        after: (Date, UUID)?
     ) async throws -> (granted: Int, revoked: Int, last: (Date, UUID)?) {
         try await db.withTransaction { c in
             let logger = db.logger
-            let open = try await decode(c.query(
-                """
-                SELECT \(unescaped: columns) FROM demand
-                WHERE state = 'open' AND expires_at > now()
-                  AND (\(after?.0)::timestamptz IS NULL OR (created_at, id) > (\(after?.0)::timestamptz, \(after?.1)::uuid))
-                ORDER BY created_at, id LIMIT \(batch) FOR UPDATE SKIP LOCKED
-                """,
-                logger: logger))
+            let open = try await decode(
+                c.query(
+                    """
+                    SELECT \(unescaped: columns) FROM demand
+                    WHERE state = 'open' AND expires_at > now()
+                      AND (\(after?.0)::timestamptz IS NULL OR (created_at, id) > (\(after?.0)::timestamptz, \(after?.1)::uuid))
+                    ORDER BY created_at, id LIMIT \(batch) FOR UPDATE SKIP LOCKED
+                    """,
+                    logger: logger
+                )
+            )
             guard let last = open.last else { return (0, 0, nil) }
             let products = try await published(c, logger: logger)
-            var granted = 0, revoked = 0
+            var granted = 0
+            var revoked = 0
             for d in open {
                 guard let facts = try? await facts(c, logger: logger, uscc: d.uscc, today: today) else { continue }
                 let ranked = Matching.rank(products.map(\.terms), facts: facts, demand: d.terms)
@@ -560,14 +717,16 @@ public enum Demands {
                     WHERE d.id = \(d.id) AND NOT EXISTS (SELECT 1 FROM authorisation a WHERE a.demand_id = d.id AND a.bank_org_id = b
                                                          AND (a.revoked_at IS NULL OR a.revoked_by IN ('business', 'bank_passed')))
                     RETURNING 1
-                    """, logger: logger
+                    """,
+                    logger: logger
                 ).collect().count
                 revoked += try await c.query(
                     """
                     UPDATE authorisation SET revoked_at = now(), revoked_by = 'no_longer_matching'
                     WHERE demand_id = \(d.id) AND revoked_at IS NULL AND NOT (bank_org_id = ANY(\(banks)::uuid[]))
                     RETURNING 1
-                    """, logger: logger
+                    """,
+                    logger: logger
                 ).collect().count
             }
             return (granted, revoked, (last.createdAt, last.id))
@@ -598,7 +757,8 @@ public enum Demands {
                     take_up_due_on = \(today.addingWorkingDays(takeUpWorkingDays).description)::date
                 WHERE state = 'taken_up' AND decision_due_on < \(today.description)::date AND expires_at > now()
                 RETURNING id
-                """, logger: logger
+                """,
+                logger: logger
             ).collect().map { try $0.decode(UUID.self) }
             for id in lapsed { try await event(c, logger: logger, demand: id, actor: nil, kind: "system", from: .takenUp, to: .open) }
             return (expired.count, lapsed.count)
@@ -621,7 +781,8 @@ public enum Demands {
     public static func history(_ c: PostgresConnection, logger: Logger, id: UUID) async throws -> [Transition] {
         var out: [Transition] = []
         for try await (at, kind, from, to) in try await c.query(
-            "SELECT at, actor_kind, from_state, to_state FROM demand_event WHERE demand_id = \(id) ORDER BY id", logger: logger
+            "SELECT at, actor_kind, from_state, to_state FROM demand_event WHERE demand_id = \(id) ORDER BY id",
+            logger: logger
         ).decode((Date, String, String?, String).self) {
             out.append(Transition(at: at, actorKind: kind, fromState: from, toState: to))
         }
@@ -629,13 +790,21 @@ public enum Demands {
     }
 
     static func event(
-        _ c: PostgresConnection, logger: Logger, demand: UUID, actor: UUID?, kind: String, from: DemandState?, to: DemandState
+        _ c: PostgresConnection,
+        logger: Logger,
+        demand: UUID,
+        actor: UUID?,
+        kind: String,
+        from: DemandState?,
+        to: DemandState
     ) async throws {
         try await c.query(
             """
             INSERT INTO demand_event (demand_id, actor_org_id, actor_kind, from_state, to_state)
             VALUES (\(demand), \(actor), \(kind), \(from?.rawValue), \(to.rawValue))
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         // Banks concerned hear of it through their webhooks: every matched bank of a move into or
         // out of the open pool; only the holder of what happens while it holds the demand (a
         // competitor learns nothing of another bank's decision or loan).
@@ -646,12 +815,15 @@ public enum Demands {
                 LATERAL (SELECT bank_org_id AS b FROM authorisation WHERE demand_id = d.id AND \(pool)
                          UNION SELECT d.taken_up_by WHERE d.taken_up_by IS NOT NULL) banks
             WHERE d.id = \(demand)
-            """, logger: logger
+            """,
+            logger: logger
         ).collect().map { try $0.decode((UUID, String).self) }
         for (bank, uscc) in concerned {
-            let payload: JSONValue = ["demand_id": .string(demand.uuidString.lowercased()), "uscc": .string(uscc),
-                                      "from_state": from.map { .string($0.rawValue) } ?? .null, "to_state": .string(to.rawValue),
-                                      "actor_kind": .string(kind)]
+            let payload: JSONValue = [
+                "demand_id": .string(demand.uuidString.lowercased()), "uscc": .string(uscc),
+                "from_state": from.map { .string($0.rawValue) } ?? .null, "to_state": .string(to.rawValue),
+                "actor_kind": .string(kind),
+            ]
             try await Webhooks.emit(c, logger: logger, bank: bank, uscc: uscc, type: "demand.state_changed", payload: payload)
         }
     }

@@ -12,31 +12,49 @@ public enum MarketHistoryStore {
 
     /// How many demands of a written history there are (0: none yet).
     public static func written(_ c: PostgresConnection, logger: Logger) async throws -> Int {
-        try await c.query("SELECT count(*)::int FROM demand WHERE purpose LIKE \("%" + marker)", logger: logger).collect()[0].decode(Int.self)
+        try await c.query("SELECT count(*)::int FROM demand WHERE purpose LIKE \("%" + marker)", logger: logger).collect()[0].decode(
+            Int.self
+        )
     }
 
     /// The grade of every business with one, and every bank with published products (id and
     /// kind, oldest first), in a stable order.
-    public static func gradesAndBanks(_ c: PostgresConnection, logger: Logger) async throws -> ([String: String], [(UUID, [(UUID, String)])]) {
+    public static func gradesAndBanks(
+        _ c: PostgresConnection,
+        logger: Logger
+    ) async throws -> ([String: String], [(UUID, [(UUID, String)])]) {
         var grades: [String: String] = [:]
         for try await (uscc, grade) in try await c.query("SELECT uscc, grade FROM profile WHERE grade IS NOT NULL", logger: logger)
-            .decode((String, String).self) { grades[uscc] = grade }
+            .decode((String, String).self)
+        { grades[uscc] = grade }
         var banks: [(UUID, [(UUID, String)])] = []
         for try await (bank, products) in try await c.query(
             """
             SELECT bank_org_id, array_agg(id::text || ':' || kind ORDER BY created_at) FROM product WHERE status = 'published'
             GROUP BY bank_org_id ORDER BY bank_org_id
-            """, logger: logger
+            """,
+            logger: logger
         ).decode((UUID, [String]).self) {
-            banks.append((bank, products.map { p in
-                let parts = p.split(separator: ":"); return (UUID(uuidString: String(parts[0]))!, String(parts[1]))
-            }))
+            banks.append(
+                (
+                    bank,
+                    products.map { p in
+                        let parts = p.split(separator: ":")
+                        return (UUID(uuidString: String(parts[0]))!, String(parts[1]))
+                    }
+                )
+            )
         }
         return (grades, banks)
     }
 
     /// Writes `part` (banks by index into `banks`), with every transition, authorisation, pass and outcome.
-    public static func write(_ c: PostgresConnection, logger: Logger, _ part: [HistoricalDemand], banks: [(UUID, [(UUID, String)])]) async throws {
+    public static func write(
+        _ c: PostgresConnection,
+        logger: Logger,
+        _ part: [HistoricalDemand],
+        banks: [(UUID, [(UUID, String)])]
+    ) async throws {
         // The businesses' organisations, where they have none yet.
         let usccs = Array(Set(part.map(\.uscc)))
         try await c.query(
@@ -45,7 +63,9 @@ public enum MarketHistoryStore {
             SELECT 'enterprise', left(coalesce(r.data->>'name', u) || ' (' || u || ')', 200), u FROM unnest(\(usccs)::text[]) AS u
             LEFT JOIN current_record r ON r.dataset = 'enterprise_registry' AND r.record_id = u AND r.op = 'upsert'
             ON CONFLICT DO NOTHING
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         let ids = part.map { _ in UUID() }
         func stamp(_ d: Date?) -> String? { d.map { ISO8601DateFormatter().string(from: $0) } }
         func product(_ d: HistoricalDemand) -> UUID? {
@@ -86,15 +106,37 @@ public enum MarketHistoryStore {
             JOIN organisations o ON o.uscc = t.uscc
             LEFT JOIN current_record r ON r.dataset = 'enterprise_registry' AND r.record_id = t.uscc AND r.op = 'upsert'
             LEFT JOIN profile p ON p.uscc = t.uscc
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         // Every transition, with who and when.
-        var evDemand: [UUID] = [], evAt: [String] = [], evActor: [String?] = [], evKind: [String] = [], evFrom: [String?] = [], evTo: [String] = []
+        var evDemand: [UUID] = []
+        var evAt: [String] = []
+        var evActor: [String?] = []
+        var evKind: [String] = []
+        var evFrom: [String?] = []
+        var evTo: [String] = []
         func event(_ i: Int, _ at: Date, _ actor: UUID?, _ kind: String, _ from: String?, _ to: String) {
-            evDemand.append(ids[i]); evAt.append(stamp(at)!); evActor.append(actor?.uuidString); evKind.append(kind); evFrom.append(from); evTo.append(to)
+            evDemand.append(ids[i])
+            evAt.append(stamp(at)!)
+            evActor.append(actor?.uuidString)
+            evKind.append(kind)
+            evFrom.append(from)
+            evTo.append(to)
         }
-        var authDemand: [UUID] = [], authBank: [UUID] = [], authUscc: [String] = [], authAt: [String] = [], authEnd: [String?] = [], authBy: [String?] = []
-        var passDemand: [UUID] = [], passBank: [UUID] = [], passAt: [String] = []
-        var outDemand: [UUID] = [], outMonth: [String] = [], outStatus: [String] = [], outBank: [UUID] = []
+        var authDemand: [UUID] = []
+        var authBank: [UUID] = []
+        var authUscc: [String] = []
+        var authAt: [String] = []
+        var authEnd: [String?] = []
+        var authBy: [String?] = []
+        var passDemand: [UUID] = []
+        var passBank: [UUID] = []
+        var passAt: [String] = []
+        var outDemand: [UUID] = []
+        var outMonth: [String] = []
+        var outStatus: [String] = []
+        var outBank: [UUID] = []
         for (i, d) in part.enumerated() {
             let bank = d.bank.map { banks[$0].0 }
             event(i, d.postedAt, nil, "enterprise", nil, "open")
@@ -106,14 +148,24 @@ public enum MarketHistoryStore {
             if let t = d.closedAt { event(i, t, nil, d.state == "expired" ? "system" : "enterprise", "open", d.state) }
             let end = d.closedAt ?? d.decidedAt
             for b in d.matched {
-                authDemand.append(ids[i]); authBank.append(banks[b].0); authUscc.append(d.uscc); authAt.append(stamp(d.postedAt)!)
+                authDemand.append(ids[i])
+                authBank.append(banks[b].0)
+                authUscc.append(d.uscc)
+                authAt.append(stamp(d.postedAt)!)
                 let passed = d.passed.contains(b)
                 authEnd.append(passed ? stamp(d.postedAt.addingTimeInterval(86_400)) : stamp(end))
                 authBy.append(passed ? "bank_passed" : end == nil ? nil : "demand_closed")
-                if passed { passDemand.append(ids[i]); passBank.append(banks[b].0); passAt.append(stamp(d.postedAt.addingTimeInterval(86_400))!) }
+                if passed {
+                    passDemand.append(ids[i])
+                    passBank.append(banks[b].0)
+                    passAt.append(stamp(d.postedAt.addingTimeInterval(86_400))!)
+                }
             }
             for o in d.outcomes {
-                outDemand.append(ids[i]); outMonth.append(o.month); outStatus.append(o.status); outBank.append(bank!)
+                outDemand.append(ids[i])
+                outMonth.append(o.month)
+                outStatus.append(o.status)
+                outBank.append(bank!)
             }
         }
         try await c.query(
@@ -122,7 +174,9 @@ public enum MarketHistoryStore {
             SELECT d, at, NULLIF(actor, '')::uuid, kind, NULLIF(f, ''), t
             FROM unnest(\(evDemand)::uuid[], \(evAt)::timestamptz[], \(text(evActor))::text[], \(evKind)::text[], \(text(evFrom))::text[],
                         \(evTo)::text[]) AS e(d, at, actor, kind, f, t)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         try await c.query(
             """
             INSERT INTO authorisation (uscc, enterprise_org_id, bank_org_id, scopes, purpose, granted_at, expires_at, revoked_at, revoked_by, source, demand_id)
@@ -132,16 +186,21 @@ public enum MarketHistoryStore {
             FROM unnest(\(authDemand)::uuid[], \(authBank)::uuid[], \(authUscc)::text[], \(authAt)::timestamptz[], \(text(authEnd))::text[],
                         \(text(authBy))::text[]) AS t(demand, bank, uscc, at, ended, by)
             JOIN organisations o ON o.uscc = t.uscc
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         try await c.query(
             "INSERT INTO demand_pass (demand_id, bank_org_id, at) SELECT * FROM unnest(\(passDemand)::uuid[], \(passBank)::uuid[], \(passAt)::timestamptz[])",
-            logger: logger)
+            logger: logger
+        )
         try await c.query(
             """
             WITH o AS (INSERT INTO loan_outcome (demand_id, month, status, reported_by)
                        SELECT * FROM unnest(\(outDemand)::uuid[], \(outMonth)::text[], \(outStatus)::text[], \(outBank)::uuid[]) RETURNING *)
             INSERT INTO loan_outcome_report (demand_id, month, status, reported_by) SELECT demand_id, month, status, reported_by FROM o
-            """, logger: logger)
+            """,
+            logger: logger
+        )
     }
 
     static func noon(_ day: Day) -> Date {

@@ -57,10 +57,13 @@ struct Rematcher: Service {
                 do {
                     let (granted, revoked) = try await Demands.rematch(db)
                     db.logger.debug("open demands matched again", metadata: ["granted": "\(granted)", "revoked": "\(revoked)"])
-                } catch where isShutdown(error) {
+                } catch  where isShutdown(error) {
                     return
                 } catch {
-                    db.logger.error("re-matching after a product change failed; the market sweep retries", metadata: ["error": "\(describeDatabaseError(error))"])
+                    db.logger.error(
+                        "re-matching after a product change failed; the market sweep retries",
+                        metadata: ["error": "\(describeDatabaseError(error))"]
+                    )
                 }
             }
         }

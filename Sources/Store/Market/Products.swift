@@ -62,7 +62,8 @@ public enum Products {
     /// Refuses a change past the bank's hourly bound.
     public static func checkChangeRate(_ c: PostgresConnection, logger: Logger, bank: UUID) async throws {
         let n = try await c.query(
-            "SELECT count(*)::int FROM product_event WHERE actor_org_id = \(bank) AND at > now() - interval '1 hour'", logger: logger
+            "SELECT count(*)::int FROM product_event WHERE actor_org_id = \(bank) AND at > now() - interval '1 hour'",
+            logger: logger
         ).collect()[0].decode(Int.self)
         if n >= maxChangesPerHour { throw ProductError.tooManyChanges(maxChangesPerHour) }
     }
@@ -82,13 +83,27 @@ public enum Products {
     static func decode(_ rows: PostgresRowSequence) async throws -> [Product] {
         var out: [Product] = []
         for try await (id, bank, name, kind, amin, amax, tmin, tmax, rmin, rmax, rules, status, revision, created, updated) in rows.decode(
-            (UUID, UUID, String, String, Int64, Int64, Int, Int, Int, Int, String, String, Int, Date, Date).self)
-        {
-            out.append(Product(
-                id: id, bankOrgId: bank, name: name, kind: ProductKind(rawValue: kind) ?? .credit, amountMinFen: amin, amountMaxFen: amax,
-                termMinMonths: tmin, termMaxMonths: tmax, rateMinBp: rmin, rateMaxBp: rmax,
-                rules: (try? JSONParser.parse(Array(rules.utf8))) ?? .array([]), status: ProductStatus(rawValue: status) ?? .draft,
-                revision: revision, createdAt: created, updatedAt: updated))
+            (UUID, UUID, String, String, Int64, Int64, Int, Int, Int, Int, String, String, Int, Date, Date).self
+        ) {
+            out.append(
+                Product(
+                    id: id,
+                    bankOrgId: bank,
+                    name: name,
+                    kind: ProductKind(rawValue: kind) ?? .credit,
+                    amountMinFen: amin,
+                    amountMaxFen: amax,
+                    termMinMonths: tmin,
+                    termMaxMonths: tmax,
+                    rateMinBp: rmin,
+                    rateMaxBp: rmax,
+                    rules: (try? JSONParser.parse(Array(rules.utf8))) ?? .array([]),
+                    status: ProductStatus(rawValue: status) ?? .draft,
+                    revision: revision,
+                    createdAt: created,
+                    updatedAt: updated
+                )
+            )
         }
         return out
     }
@@ -96,7 +111,12 @@ public enum Products {
     static func rulesJSON(_ t: ProductTerms) -> String { JSONValue.array(t.rules.map(\.jsonValue)).jsonText }
 
     public static func create(
-        _ c: PostgresConnection, logger: Logger, bank: UUID, keyId: UUID?, name: String, terms t: ProductTerms
+        _ c: PostgresConnection,
+        logger: Logger,
+        bank: UUID,
+        keyId: UUID?,
+        name: String,
+        terms t: ProductTerms
     ) async throws -> Product {
         let id = try await c.query(
             """
@@ -105,7 +125,8 @@ public enum Products {
             VALUES (\(bank), \(name), \(t.kind.rawValue), \(t.amountMinFen), \(t.amountMaxFen), \(t.termMinMonths), \(t.termMaxMonths),
                     \(t.rateMinBp), \(t.rateMaxBp), \(rulesJSON(t))::jsonb)
             RETURNING id
-            """, logger: logger
+            """,
+            logger: logger
         ).collect()[0].decode(UUID.self)
         try await event(c, logger: logger, product: id, bank: bank, keyId: keyId, event: "created", from: nil, to: .draft, revision: 1)
         return try await find(c, logger: logger, id: id, bank: bank)
@@ -115,23 +136,34 @@ public enum Products {
     public static func find(_ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, lock: Bool = false) async throws -> Product {
         let rows = try await c.query(
             "SELECT \(unescaped: columns) FROM product WHERE id = \(id) AND bank_org_id = \(bank) \(unescaped: lock ? "FOR UPDATE" : "")",
-            logger: logger)
+            logger: logger
+        )
         guard let p = try await decode(rows).first else { throw ProductError.notFound(id) }
         return p
     }
 
     public static func list(_ c: PostgresConnection, logger: Logger, bank: UUID, status: ProductStatus?) async throws -> [Product] {
-        try await decode(c.query(
-            """
-            SELECT \(unescaped: columns) FROM product
-            WHERE bank_org_id = \(bank) AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
-            ORDER BY created_at, id LIMIT \(listLimit)
-            """, logger: logger))
+        try await decode(
+            c.query(
+                """
+                SELECT \(unescaped: columns) FROM product
+                WHERE bank_org_id = \(bank) AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
+                ORDER BY created_at, id LIMIT \(listLimit)
+                """,
+                logger: logger
+            )
+        )
     }
 
     /// Replaces a product's name and terms (not once retired); the revision moves on.
     public static func update(
-        _ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, keyId: UUID?, name: String, terms t: ProductTerms
+        _ c: PostgresConnection,
+        logger: Logger,
+        id: UUID,
+        bank: UUID,
+        keyId: UUID?,
+        name: String,
+        terms t: ProductTerms
     ) async throws -> Product {
         let current = try await find(c, logger: logger, id: id, bank: bank, lock: true)
         guard current.status != .retired else { throw ProductError.state(current: current.status, wanted: "changed") }
@@ -142,34 +174,68 @@ public enum Products {
                 rate_min_bp = \(t.rateMinBp), rate_max_bp = \(t.rateMaxBp), rules = \(rulesJSON(t))::jsonb,
                 revision = revision + 1, updated_at = now()
             WHERE id = \(id)
-            """, logger: logger)
-        try await event(c, logger: logger, product: id, bank: bank, keyId: keyId, event: "updated", from: current.status,
-                        to: current.status, revision: current.revision + 1)
+            """,
+            logger: logger
+        )
+        try await event(
+            c,
+            logger: logger,
+            product: id,
+            bank: bank,
+            keyId: keyId,
+            event: "updated",
+            from: current.status,
+            to: current.status,
+            revision: current.revision + 1
+        )
         return try await find(c, logger: logger, id: id, bank: bank)
     }
 
     /// Publishes, pauses or retires; 409 (ProductError.state) from a state that does not allow it.
     public static func move(
-        _ c: PostgresConnection, logger: Logger, id: UUID, bank: UUID, keyId: UUID?, to target: ProductStatus
+        _ c: PostgresConnection,
+        logger: Logger,
+        id: UUID,
+        bank: UUID,
+        keyId: UUID?,
+        to target: ProductStatus
     ) async throws -> Product {
         let current = try await find(c, logger: logger, id: id, bank: bank, lock: true)
         guard let from = transitions[target], from.contains(current.status) else {
             throw ProductError.state(current: current.status, wanted: target.rawValue)
         }
         try await c.query("UPDATE product SET status = \(target.rawValue), updated_at = now() WHERE id = \(id)", logger: logger)
-        try await event(c, logger: logger, product: id, bank: bank, keyId: keyId, event: target.rawValue, from: current.status,
-                        to: target, revision: current.revision)
+        try await event(
+            c,
+            logger: logger,
+            product: id,
+            bank: bank,
+            keyId: keyId,
+            event: target.rawValue,
+            from: current.status,
+            to: target,
+            revision: current.revision
+        )
         return try await find(c, logger: logger, id: id, bank: bank)
     }
 
     static func event(
-        _ c: PostgresConnection, logger: Logger, product: UUID, bank: UUID, keyId: UUID?, event: String, from: ProductStatus?,
-        to: ProductStatus, revision: Int
+        _ c: PostgresConnection,
+        logger: Logger,
+        product: UUID,
+        bank: UUID,
+        keyId: UUID?,
+        event: String,
+        from: ProductStatus?,
+        to: ProductStatus,
+        revision: Int
     ) async throws {
         try await c.query(
             """
             INSERT INTO product_event (product_id, actor_org_id, actor_key_id, event, from_status, to_status, revision)
             VALUES (\(product), \(bank), \(keyId), \(event), \(from?.rawValue), \(to.rawValue), \(revision))
-            """, logger: logger)
+            """,
+            logger: logger
+        )
     }
 }

@@ -1,5 +1,5 @@
-import Crypto
 import CreditCore
+import Crypto
 import Foundation
 import Logging
 import NIOCore
@@ -35,14 +35,17 @@ public enum Webhooks {
         return "t=\(timestamp),v1=" + Array(mac).hexString
     }
 
-    public static func register(_ c: PostgresConnection, logger: Logger, bank: UUID, url: String) async throws -> (Endpoint, secret: String) {
+    public static func register(_ c: PostgresConnection, logger: Logger, bank: UUID, url: String) async throws -> (Endpoint, secret: String)
+    {
         let count = try await c.query(
-            "SELECT count(*)::int FROM webhook_endpoint WHERE bank_org_id = \(bank) AND disabled_at IS NULL", logger: logger
+            "SELECT count(*)::int FROM webhook_endpoint WHERE bank_org_id = \(bank) AND disabled_at IS NULL",
+            logger: logger
         ).collect()[0].decode(Int.self)
         guard count < maxEndpointsPerBank else { throw WebhookError.tooMany }
         let secret = "whsec_" + secureRandomBytes(32).base64URLString
         let row = try await c.query(
-            "INSERT INTO webhook_endpoint (bank_org_id, url, secret) VALUES (\(bank), \(url), \(secret)) RETURNING id, created_at", logger: logger
+            "INSERT INTO webhook_endpoint (bank_org_id, url, secret) VALUES (\(bank), \(url), \(secret)) RETURNING id, created_at",
+            logger: logger
         ).collect()[0]
         let (id, at) = try row.decode((UUID, Date).self)
         return (Endpoint(id: id, url: url, createdAt: at), secret)
@@ -65,14 +68,23 @@ public enum Webhooks {
     }
 
     /// Writes an event for a bank (in the caller's transaction) and a delivery to each of its endpoints.
-    public static func emit(_ c: PostgresConnection, logger: Logger, bank: UUID, uscc: String?, type: String, payload: JSONValue) async throws {
+    public static func emit(
+        _ c: PostgresConnection,
+        logger: Logger,
+        bank: UUID,
+        uscc: String?,
+        type: String,
+        payload: JSONValue
+    ) async throws {
         try await c.query(
             """
             WITH e AS (INSERT INTO webhook_event (bank_org_id, uscc, type, payload) VALUES (\(bank), \(uscc), \(type), \(payload.jsonText)::jsonb)
                        RETURNING id)
             INSERT INTO webhook_delivery (event_id, endpoint_id, uscc)
             SELECT e.id, ep.id, \(uscc) FROM e, webhook_endpoint ep WHERE ep.bank_org_id = \(bank) AND ep.disabled_at IS NULL
-            """, logger: logger)
+            """,
+            logger: logger
+        )
     }
 
     public struct Due: Sendable {
@@ -151,8 +163,14 @@ public enum Webhooks {
     }
 
     /// The delivery log of a bank, newest first, optionally one endpoint's, after a cursor.
-    public static func log(_ c: PostgresConnection, logger: Logger, bank: UUID, endpoint: UUID? = nil, before: LogCursor? = nil,
-                           limit: Int) async throws -> [Logged] {
+    public static func log(
+        _ c: PostgresConnection,
+        logger: Logger,
+        bank: UUID,
+        endpoint: UUID? = nil,
+        before: LogCursor? = nil,
+        limit: Int
+    ) async throws -> [Logged] {
         var out: [Logged] = []
         let seq = before?.sequence ?? Int64.max
         let ep = before?.endpoint ?? UUID(uuidString: "ffffffff-ffff-ffff-ffff-ffffffffffff")!
@@ -164,10 +182,24 @@ public enum Webhooks {
             WHERE e.bank_org_id = \(bank) AND (e.id, d.endpoint_id) < (\(seq)::bigint, \(ep)::uuid)
               AND (\(endpoint)::uuid IS NULL OR d.endpoint_id = \(endpoint)::uuid)
             ORDER BY e.id DESC, d.endpoint_id DESC LIMIT \(limit)
-            """, logger: logger
+            """,
+            logger: logger
         ).decode((Int64, UUID, String, String?, UUID, Int, Date?, Date?, Int?, String?, Date).self) {
-            out.append(Logged(sequence: row, eventId: eid, type: type, uscc: uscc, endpointId: epid, attempts: attempts,
-                              deliveredAt: delivered, failedAt: failed, lastStatus: status, lastError: error, createdAt: created))
+            out.append(
+                Logged(
+                    sequence: row,
+                    eventId: eid,
+                    type: type,
+                    uscc: uscc,
+                    endpointId: epid,
+                    attempts: attempts,
+                    deliveredAt: delivered,
+                    failedAt: failed,
+                    lastStatus: status,
+                    lastError: error,
+                    createdAt: created
+                )
+            )
         }
         return out
     }
@@ -177,8 +209,14 @@ public enum Webhooks {
     /// retries; events from before the endpoint existed are added to it. The receiver sees the
     /// same event ids again (deliveries are at least once; ids tell repeats). Returns how many
     /// were queued and, when more remain, the sequence to replay from next. Nil: no such endpoint.
-    public static func replay(_ c: PostgresConnection, logger: Logger, bank: UUID, endpoint: UUID, fromSequence: Int64,
-                              limit: Int = maxReplay) async throws -> (queued: Int, next: Int64?)? {
+    public static func replay(
+        _ c: PostgresConnection,
+        logger: Logger,
+        bank: UUID,
+        endpoint: UUID,
+        fromSequence: Int64,
+        limit: Int = maxReplay
+    ) async throws -> (queued: Int, next: Int64?)? {
         let live = try await c.query(
             "SELECT 1 FROM webhook_endpoint WHERE id = \(endpoint) AND bank_org_id = \(bank) AND disabled_at IS NULL FOR UPDATE",
             logger: logger
@@ -197,7 +235,8 @@ public enum Webhooks {
                 RETURNING 1
             )
             SELECT (SELECT count(*)::int FROM queued), (SELECT id FROM picked ORDER BY id OFFSET \(limit) LIMIT 1)
-            """, logger: logger
+            """,
+            logger: logger
         ).collect()
         let (queued, next) = try rows[0].decode((Int, Int64?).self)
         return (queued, next)
@@ -208,7 +247,9 @@ public enum Webhooks {
     /// `send` returns the HTTP status, or throws for a transport failure.
     @discardableResult
     public static func deliverDue(
-        _ db: Database, classify: @Sendable (any Error) -> String = { _ in "error" }, send: @Sendable (Due) async throws -> Int
+        _ db: Database,
+        classify: @Sendable (any Error) -> String = { _ in "error" },
+        send: @Sendable (Due) async throws -> Int
     ) async throws -> (delivered: Int, failed: Int) {
         try await db.withTransaction { c in
             let logger = db.logger
@@ -224,14 +265,27 @@ public enum Webhooks {
                                   AND p.delivered_at IS NULL AND p.failed_at IS NULL)
                 ORDER BY d.event_id LIMIT \(deliveryBatch)
                 FOR UPDATE OF d SKIP LOCKED
-                """, logger: logger
+                """,
+                logger: logger
             ).decode((Int64, UUID, String, String, UUID, String, String, Date, Int, Bool).self) {
                 let stamp = ISO8601DateFormatter().string(from: created)
-                let body = "{\"id\":\"\(eventId.uuidString.lowercased())\",\"type\":\"\(type)\",\"created_at\":\"\(stamp)\",\"data\":\(payload)}"
-                due.append(Due(eventRow: row, endpoint: ep, url: url, secret: secret, body: Array(body.utf8), eventId: eventId,
-                               attempts: attempts, expired: expired))
+                let body =
+                    "{\"id\":\"\(eventId.uuidString.lowercased())\",\"type\":\"\(type)\",\"created_at\":\"\(stamp)\",\"data\":\(payload)}"
+                due.append(
+                    Due(
+                        eventRow: row,
+                        endpoint: ep,
+                        url: url,
+                        secret: secret,
+                        body: Array(body.utf8),
+                        eventId: eventId,
+                        attempts: attempts,
+                        expired: expired
+                    )
+                )
             }
-            var delivered = 0, failed = 0
+            var delivered = 0
+            var failed = 0
             for d in due {
                 var status: Int?
                 var error: String?
@@ -242,7 +296,9 @@ public enum Webhooks {
                         """
                         UPDATE webhook_delivery SET delivered_at = now(), attempts = attempts + 1, last_status = \(status), last_error = NULL
                         WHERE event_id = \(d.eventRow) AND endpoint_id = \(d.endpoint)
-                        """, logger: logger)
+                        """,
+                        logger: logger
+                    )
                 } else {
                     let giveUp = d.expired
                     if giveUp { failed += 1 }
@@ -252,7 +308,9 @@ public enum Webhooks {
                             next_attempt_at = now() + make_interval(secs => \(backoffSeconds(d.attempts + 1))::int),
                             failed_at = CASE WHEN \(giveUp) THEN now() END
                         WHERE event_id = \(d.eventRow) AND endpoint_id = \(d.endpoint)
-                        """, logger: logger)
+                        """,
+                        logger: logger
+                    )
                 }
             }
             return (delivered, failed)

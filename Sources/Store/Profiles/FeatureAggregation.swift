@@ -40,7 +40,11 @@ public enum FeatureAggregation {
     /// transaction (use REPEATABLE READ for one snapshot across the datasets). `progress` is
     /// called after each dataset.
     public static func all(
-        _ c: PostgresConnection, logger: Logger, day: Day, policy: PenaltyPolicy = .fullWindow, progress: @Sendable (Dataset) -> Void = { _ in }
+        _ c: PostgresConnection,
+        logger: Logger,
+        day: Day,
+        policy: PenaltyPolicy = .fullWindow,
+        progress: @Sendable (Dataset) -> Void = { _ in }
     ) async throws -> [String: Row] {
         try await some(Set(Dataset.allCases), c, logger: logger, day: day, policy: policy, progress: progress)
     }
@@ -48,15 +52,20 @@ public enum FeatureAggregation {
     /// The two halves the full rescore runs side by side (about the same work each).
     public static let halves: [Set<Dataset>] = [
         [.utilityBill],
-        [.taxFiling, .socialInsurance, .taxCreditRating, .contractPerformance, .enterpriseRegistry, .administrativeLicence,
-         .administrativePenalty, .dishonestyListing],
+        [
+            .taxFiling, .socialInsurance, .taxCreditRating, .contractPerformance, .enterpriseRegistry, .administrativeLicence,
+            .administrativePenalty, .dishonestyListing,
+        ],
     ]
 
     /// Combines the inputs of disjoint dataset groups (each field comes from one dataset).
     public static func merge(_ a: [String: Row], _ b: [String: Row]) -> [String: Row] {
         var out = a
         for (uscc, r) in b {
-            guard var m = out[uscc] else { out[uscc] = r; continue }
+            guard var m = out[uscc] else {
+                out[uscc] = r
+                continue
+            }
             let x = r.inputs
             m.records += r.records
             m.inputs.established = m.inputs.established ?? x.established
@@ -100,7 +109,11 @@ public enum FeatureAggregation {
 
     /// The inputs from some datasets only.
     public static func some(
-        _ datasets: Set<Dataset>, _ c: PostgresConnection, logger: Logger, day: Day, policy: PenaltyPolicy = .fullWindow,
+        _ datasets: Set<Dataset>,
+        _ c: PostgresConnection,
+        logger: Logger,
+        day: Day,
+        policy: PenaltyPolicy = .fullWindow,
         progress: @Sendable (Dataset) -> Void = { _ in }
     ) async throws -> [String: Row] {
         let p = Params(day)
@@ -113,7 +126,8 @@ public enum FeatureAggregation {
                 """
                 SELECT uscc, data->>'established_on', data->>'status' FROM record_version
                 WHERE dataset = 'enterprise_registry' AND \(unescaped: current)
-                """, logger: logger
+                """,
+                logger: logger
             ).decode((String, String?, String?).self) {
                 out[uscc, default: Row()].inputs.established = established.flatMap(Day.init)
                 out[uscc, default: Row()].inputs.status = status
@@ -140,7 +154,8 @@ public enum FeatureAggregation {
                              \(unescaped: offset(p.m)) AS mo
                       FROM record_version WHERE dataset = 'tax_filing' AND \(unescaped: current) OFFSET 0) x
                 GROUP BY uscc
-                """, logger: logger
+                """,
+                logger: logger
             ).decode((String, Int, Int, Int, Int, Int64, Int64, Int64, Int64, Int64).self) {
                 var r = out[uscc] ?? Row()
                 r.records += n
@@ -167,7 +182,8 @@ public enum FeatureAggregation {
                         FILTER (WHERE (data->>'year')::int <= \(p.y)))[1]
                 FROM record_version WHERE dataset = 'tax_credit_rating' AND \(unescaped: current)
                 GROUP BY uscc
-                """, logger: logger
+                """,
+                logger: logger
             ).decode((String, Int, String?).self) {
                 out[uscc, default: Row()].records += n
                 out[uscc, default: Row()].inputs.taxGrade = grade
@@ -192,7 +208,8 @@ public enum FeatureAggregation {
                              \(unescaped: offset(p.m)) AS mo
                       FROM record_version WHERE dataset = 'social_insurance' AND \(unescaped: current) OFFSET 0) x
                 GROUP BY uscc
-                """, logger: logger
+                """,
+                logger: logger
             ).decode((String, Int, Int, Int64, Int, Int64, Int, Int64, Int64, Int64).self) {
                 var r = out[uscc] ?? Row()
                 r.records += n
@@ -227,7 +244,8 @@ public enum FeatureAggregation {
                              \(unescaped: offset(p.m)) AS mo
                       FROM record_version WHERE dataset = 'utility_bill' AND \(unescaped: current) OFFSET 0) x
                 GROUP BY uscc
-                """, logger: logger
+                """,
+                logger: logger
             ).decode((String, Int, Int, Int, Int64, [Int64], Int64).self) {
                 var r = out[uscc] ?? Row()
                 r.records += n
@@ -254,7 +272,8 @@ public enum FeatureAggregation {
                              (data->>'signed_on') COLLATE "C" > \(p.s24)::text AND (data->>'signed_on') COLLATE "C" <= \(p.d)::text AS recent
                       FROM record_version WHERE dataset = 'contract_performance' AND \(unescaped: current) OFFSET 0) x
                 GROUP BY uscc
-                """, logger: logger
+                """,
+                logger: logger
             ).decode((String, Int, Int, Int, Int).self) {
                 var r = out[uscc] ?? Row()
                 r.records += n
@@ -275,7 +294,8 @@ public enum FeatureAggregation {
                                        AND (data->>'valid_until' IS NULL OR (data->>'valid_until') COLLATE "C" >= \(p.d)::text))::int
                 FROM record_version WHERE dataset = 'administrative_licence' AND \(unescaped: current)
                 GROUP BY uscc
-                """, logger: logger
+                """,
+                logger: logger
             ).decode((String, Int, Int).self) {
                 out[uscc, default: Row()].records += n
                 out[uscc, default: Row()].inputs.validLicences = valid
@@ -287,7 +307,8 @@ public enum FeatureAggregation {
             // Penalties decided in the last 36 months that still count under the card's policy
             // (`PenaltyPolicy.counts`): a repaired one until its repair plus the months the
             // policy says, an unpublished one until its publicity end plus those months.
-            let rm = policy.repairedCountsMonths, um = policy.unpublishedCountsMonths
+            let rm = policy.repairedCountsMonths
+            let um = policy.unpublishedCountsMonths
             for try await (uscc, n, serious, other) in try await c.query(
                 """
                 SELECT uscc, count(*)::int,
@@ -304,7 +325,8 @@ public enum FeatureAggregation {
                       WHERE v.dataset = 'administrative_penalty' AND v.superseded_at IS NULL AND v.op = 'upsert' AND NOT v.suppressed
                       OFFSET 0) x
                 GROUP BY uscc
-                """, logger: logger
+                """,
+                logger: logger
             ).decode((String, Int, Int, Int).self) {
                 out[uscc, default: Row()].records += n
                 out[uscc, default: Row()].inputs.seriousPenalties36 = serious
@@ -320,7 +342,8 @@ public enum FeatureAggregation {
                 SELECT uscc, count(*) FILTER (WHERE state = 'kept')::int, count(*) FILTER (WHERE state = 'broken')::int
                 FROM commitment WHERE starts_on > \(p.s36)::date AND starts_on <= \(p.d)::date
                 GROUP BY uscc
-                """, logger: logger
+                """,
+                logger: logger
             ).decode((String, Int, Int).self) where out[uscc] != nil {
                 out[uscc]?.inputs.commitmentsKept36 = kept
                 out[uscc]?.inputs.commitmentsBroken36 = broken
@@ -338,7 +361,8 @@ public enum FeatureAggregation {
                 FROM (SELECT uscc, (data->>'listed_on') COLLATE "C" AS listed, (data->>'removed_on') COLLATE "C" AS removed
                       FROM record_version WHERE dataset = 'dishonesty_listing' AND \(unescaped: current) OFFSET 0) x
                 GROUP BY uscc
-                """, logger: logger
+                """,
+                logger: logger
             ).decode((String, Int, Bool, Int).self) {
                 out[uscc, default: Row()].records += n
                 out[uscc, default: Row()].inputs.listedNow = now

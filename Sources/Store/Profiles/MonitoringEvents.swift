@@ -1,5 +1,5 @@
-import Crypto
 import CreditCore
+import Crypto
 import Foundation
 import Logging
 import NIOCore
@@ -23,17 +23,30 @@ enum MonitoringEvents {
 
     /// A business no longer on any dishonesty list: its watchers and every bank that read it in
     /// the last 90 days hear of it (`record.listing_removed`).
-    static func listingsRemoved(_ c: PostgresConnection, _ profiles: [ProfileStore.Computed], watchers: [String: [UUID]], logger: Logger) async throws {
+    static func listingsRemoved(
+        _ c: PostgresConnection,
+        _ profiles: [ProfileStore.Computed],
+        watchers: [String: [UUID]],
+        logger: Logger
+    ) async throws {
         let cleared = profiles.filter { $0.features[.blacklistedNow].number == 0 }.map(\.uscc)
         guard !cleared.isEmpty else { return }
         let wasListed = try await c.query(
-            "SELECT uscc FROM profile WHERE uscc = ANY(\(cleared)::text[]) AND (features->>'blacklisted_now')::int = 1", logger: logger
+            "SELECT uscc FROM profile WHERE uscc = ANY(\(cleared)::text[]) AND (features->>'blacklisted_now')::int = 1",
+            logger: logger
         ).collect().map { try $0.decode(String.self) }
         for uscc in wasListed {
             var banks = Set(watchers[uscc] ?? [])
             banks.formUnion(try await Objections.recentReaders(c, logger: logger, uscc: uscc))
             for bank in banks.sorted(by: { $0.uuidString < $1.uuidString }) {
-                try await Webhooks.emit(c, logger: logger, bank: bank, uscc: uscc, type: "record.listing_removed", payload: ["uscc": .string(uscc)])
+                try await Webhooks.emit(
+                    c,
+                    logger: logger,
+                    bank: bank,
+                    uscc: uscc,
+                    type: "record.listing_removed",
+                    payload: ["uscc": .string(uscc)]
+                )
             }
         }
     }
@@ -48,7 +61,8 @@ enum MonitoringEvents {
             WHERE uscc = ANY(\(usccs)::text[]) AND purpose = 'post_loan_monitoring' AND revoked_at IS NULL AND expires_at > now()
             UNION
             SELECT taken_up_by, uscc FROM demand WHERE uscc = ANY(\(usccs)::text[]) AND state = 'disbursed' AND taken_up_by IS NOT NULL
-            """, logger: logger
+            """,
+            logger: logger
         ).decode((UUID, String).self) { watchers[uscc, default: []].append(bank) }
         try await listingsRemoved(c, profiles, watchers: watchers, logger: logger)
         guard !watchers.isEmpty else { return }
@@ -61,7 +75,8 @@ enum MonitoringEvents {
                    coalesce((features->>'blacklisted_now')::int, 0), coalesce((features->>'social_insurance_arrears_12m')::int, 0),
                    coalesce((features->>'unpaid_tax')::bigint, 0)
             FROM profile WHERE uscc = ANY(\(watched)::text[])
-            """, logger: logger
+            """,
+            logger: logger
         ).decode((String, String?, Int?, Int, Int, Int, Int64).self) {
             before[uscc] = Before(grade: grade, score: score, penalties: penalties, listed: listed, siArrears: arrears, unpaidTax: unpaid)
         }
@@ -70,9 +85,15 @@ enum MonitoringEvents {
             let f = p.features
             func n(_ feature: Feature) -> Int64 { f[feature].number ?? 0 }
             var events: [(String, JSONObject)] = []
-            let grade = p.outcome.grade, score = p.outcome.score
+            let grade = p.outcome.grade
+            let score = p.outcome.score
             if grade != old.grade {
-                events.append(("profile.grade_changed", ["from": old.grade.map(JSONValue.string) ?? .null, "to": grade.map(JSONValue.string) ?? .null]))
+                events.append(
+                    (
+                        "profile.grade_changed",
+                        ["from": old.grade.map(JSONValue.string) ?? .null, "to": grade.map(JSONValue.string) ?? .null]
+                    )
+                )
             }
             if let s = score, let o = old.score, abs(s - o) >= scoreMoveThreshold {
                 events.append(("profile.score_moved", ["from": .number(String(o)), "to": .number(String(s))]))
@@ -83,7 +104,9 @@ enum MonitoringEvents {
             if n(.socialInsuranceArrears12m) > 0, old.siArrears == 0 {
                 events.append(("arrears.social_insurance_started", ["months_12m": .number(String(n(.socialInsuranceArrears12m)))]))
             }
-            if n(.unpaidTax) > 0, old.unpaidTax == 0 { events.append(("arrears.tax_started", ["unpaid_tax_fen": .number(String(n(.unpaidTax)))])) }
+            if n(.unpaidTax) > 0, old.unpaidTax == 0 {
+                events.append(("arrears.tax_started", ["unpaid_tax_fen": .number(String(n(.unpaidTax)))]))
+            }
             for (type, detail) in events {
                 var payload = detail
                 payload["uscc"] = .string(p.uscc)

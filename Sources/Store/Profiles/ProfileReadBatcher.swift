@@ -30,7 +30,13 @@ public final class ProfileReadBatcher: Sendable {
         public let clientRequestId: String?
 
         public init(
-            bankOrgId: UUID, uscc: String, scope: AuthorisationScope, purpose: AccessPurpose, requestId: String?, keyId: UUID, route: String,
+            bankOrgId: UUID,
+            uscc: String,
+            scope: AuthorisationScope,
+            purpose: AccessPurpose,
+            requestId: String?,
+            keyId: UUID,
+            route: String,
             clientRequestId: String? = nil
         ) {
             self.clientRequestId = clientRequestId
@@ -81,7 +87,10 @@ public final class ProfileReadBatcher: Sendable {
     let batchSize: Recorder
 
     public init(
-        db: Database, maxBatch: Int = defaultMaxBatch, maxConcurrentBatches: Int = defaultMaxConcurrentBatches, maxQueued: Int = defaultMaxQueued,
+        db: Database,
+        maxBatch: Int = defaultMaxBatch,
+        maxConcurrentBatches: Int = defaultMaxConcurrentBatches,
+        maxQueued: Int = defaultMaxQueued,
         maxWait: Duration = .milliseconds(defaultMaxWaitMilliseconds)
     ) {
         precondition((1...Self.maxBatchCeiling).contains(maxBatch) && maxConcurrentBatches >= 1 && maxQueued >= 1)
@@ -217,11 +226,26 @@ extension ProfileReads {
             // Each row's time and code, over exactly what the statement writes for it.
             let at = Audit.micros(Date())
             b.append(requests.map { _ in at })
-            b.append(try requests.map { r in
-                ByteBuffer(bytes: try Audit.rowCode(AuditEntry(
-                    requestId: (r.requestId ?? "").isEmpty ? nil : r.requestId, actorOrgId: r.bankOrgId, actorKeyId: r.keyId, actorKind: "bank",
-                    action: "profile.read", route: r.route, subjectUSCC: r.uscc, purpose: r.purpose.rawValue, result: .allowed), occurredMicros: at))
-            })
+            b.append(
+                try requests.map { r in
+                    ByteBuffer(
+                        bytes: try Audit.rowCode(
+                            AuditEntry(
+                                requestId: (r.requestId ?? "").isEmpty ? nil : r.requestId,
+                                actorOrgId: r.bankOrgId,
+                                actorKeyId: r.keyId,
+                                actorKind: "bank",
+                                action: "profile.read",
+                                route: r.route,
+                                subjectUSCC: r.uscc,
+                                purpose: r.purpose.rawValue,
+                                result: .allowed
+                            ),
+                            occurredMicros: at
+                        )
+                    )
+                }
+            )
             return b
         }
 
@@ -229,7 +253,8 @@ extension ProfileReads {
     }
 
     /// The reads' results, in the order of `requests`; throws unless every read's audit row was written.
-    public static func bankReads(_ c: PostgresConnection, logger: Logger, _ requests: [ProfileReadBatcher.Request]) async throws -> [Result] {
+    public static func bankReads(_ c: PostgresConnection, logger: Logger, _ requests: [ProfileReadBatcher.Request]) async throws -> [Result]
+    {
         var results = [Result?](repeating: nil, count: requests.count)
         for try await (n, auth, json, live, logged) in try await c.execute(BankReads(requests: requests), logger: logger) {
             guard logged == requests.count, (1...requests.count).contains(n) else { throw AuditNotWritten() }

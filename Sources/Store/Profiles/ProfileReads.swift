@@ -77,11 +77,27 @@ public enum ProfileReads {
     /// A business's read of its own profile, audited.
     public static func ownRead(_ c: PostgresConnection, logger: Logger, audit: AuditEntry, uscc: String) async throws -> Result {
         let at = Audit.micros(Date())
-        let written = AuditEntry(requestId: audit.requestId, actorOrgId: audit.actorOrgId, actorKeyId: audit.actorKeyId, actorKind: "enterprise",
-                                 action: "profile.read", route: audit.route, subjectUSCC: uscc, purpose: "self", result: .allowed)
-        let statement = OwnRead(requestId: audit.requestId, org: audit.actorOrgId, keyId: audit.actorKeyId, route: audit.route, uscc: uscc,
-                                clientRequestId: audit.detail["client_request_id"], occurredMicros: at,
-                                code: try Audit.rowCode(written, occurredMicros: at))
+        let written = AuditEntry(
+            requestId: audit.requestId,
+            actorOrgId: audit.actorOrgId,
+            actorKeyId: audit.actorKeyId,
+            actorKind: "enterprise",
+            action: "profile.read",
+            route: audit.route,
+            subjectUSCC: uscc,
+            purpose: "self",
+            result: .allowed
+        )
+        let statement = OwnRead(
+            requestId: audit.requestId,
+            org: audit.actorOrgId,
+            keyId: audit.actorKeyId,
+            route: audit.route,
+            uscc: uscc,
+            clientRequestId: audit.detail["client_request_id"],
+            occurredMicros: at,
+            code: try Audit.rowCode(written, occurredMicros: at)
+        )
         var result: Result?
         for try await (json, logged, keyLive) in try await c.execute(statement, logger: logger) {
             guard logged == 1 else { throw AuditNotWritten() }

@@ -40,7 +40,7 @@ public struct ProfileService: Service {
             let done = try await ProfileStore.workQueue(db, batch: batch, cache: cache)
             if done > 0 { db.logger.debug("profiles recomputed", metadata: ["count": "\(done)"]) }
             return pages > 0 || done > 0
-        } catch where isShutdown(error) {
+        } catch  where isShutdown(error) {
             return false
         } catch {
             db.logger.error("profile recompute failed; will retry", metadata: ["error": "\(describeDatabaseError(error))"])

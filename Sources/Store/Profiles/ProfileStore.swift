@@ -1,5 +1,5 @@
-import Crypto
 import CreditCore
+import Crypto
 import Foundation
 import Logging
 import NIOCore
@@ -40,7 +40,8 @@ public enum ProfileStore {
     public static func gradeCounts(_ c: PostgresConnection, logger: Logger) async throws -> [String: Int] {
         var g: [String: Int] = [:]
         for try await (grade, n) in try await c.query(
-            "SELECT coalesce(grade, 'thin_file'), count(*)::int FROM profile GROUP BY 1", logger: logger
+            "SELECT coalesce(grade, 'thin_file'), count(*)::int FROM profile GROUP BY 1",
+            logger: logger
         ).decode((String, Int).self) { g[grade] = n }
         return g
     }
@@ -54,7 +55,10 @@ public enum ProfileStore {
     /// The current records of these enterprises (the version valid at `upTo`, or now:
     /// received by then and not yet superseded; upserts), typed.
     public static func histories(
-        _ c: PostgresConnection, usccs: [String], upTo: Date?, logger: Logger
+        _ c: PostgresConnection,
+        usccs: [String],
+        upTo: Date?,
+        logger: Logger
     ) async throws -> [String: History] {
         var out: [String: History] = [:]
         for u in usccs { out[u] = History(uscc: u) }
@@ -64,7 +68,9 @@ public enum ProfileStore {
             FROM record_version
             WHERE uscc = ANY(\(usccs)::text[]) AND received_at <= coalesce(\(upTo)::timestamptz, 'infinity')
               AND (superseded_at IS NULL OR superseded_at > coalesce(\(upTo)::timestamptz, 'infinity')) AND NOT suppressed
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         for try await (ds, id, uscc, op, data) in rows.decode((String, String, String, String, String?).self) {
             guard op == "upsert", let dataset = Dataset(rawValue: ds), let data else { continue }
             guard let value = try? JSONParser.parse(Array(data.utf8)) else {
@@ -78,7 +84,8 @@ public enum ProfileStore {
             """
             SELECT uscc, record_id, repaired_on::text FROM repair_application
             WHERE uscc = ANY(\(usccs)::text[]) AND state = 'approved' AND resolved_at <= coalesce(\(upTo)::timestamptz, 'infinity')
-            """, logger: logger
+            """,
+            logger: logger
         ).collect()
         for row in repairs {
             let (uscc, record, day) = try row.decode((String, String, String).self)
@@ -90,7 +97,8 @@ public enum ProfileStore {
             SELECT uscc, id::text, kind, starts_on::text, ends_on::text FROM commitment
             WHERE uscc = ANY(\(usccs)::text[]) AND created_at <= coalesce(\(upTo)::timestamptz, 'infinity')
             ORDER BY starts_on, id
-            """, logger: logger
+            """,
+            logger: logger
         ).collect()
         for row in commitments {
             let (uscc, id, kind, starts, ends) = try row.decode((String, String, String, String, String).self)
@@ -161,12 +169,27 @@ public enum ProfileStore {
 
     /// Stores computed profiles: one statement for the lot. A profile already computed from
     /// newer data (a later `data_as_of`) is left as it is.
-    static func write(_ c: PostgresConnection, _ profiles: [Computed], card: Scorecard, asOfDay: Day, dataAsOf: Date, logger: Logger) async throws {
+    static func write(
+        _ c: PostgresConnection,
+        _ profiles: [Computed],
+        card: Scorecard,
+        asOfDay: Day,
+        dataAsOf: Date,
+        logger: Logger
+    ) async throws {
         guard !profiles.isEmpty else { return }
         try await MonitoringEvents.emit(c, profiles, logger: logger)
         // -1 and "" for no score and no grade.
-        var usccs: [String] = [], scores: [Int] = [], grades: [String] = [], thin: [Bool] = [], knockouts: [String] = []
-        var reasons: [String] = [], features: [String] = [], points: [String] = [], months: [Int] = [], records: [Int] = []
+        var usccs: [String] = []
+        var scores: [Int] = []
+        var grades: [String] = []
+        var thin: [Bool] = []
+        var knockouts: [String] = []
+        var reasons: [String] = []
+        var features: [String] = []
+        var points: [String] = []
+        var months: [Int] = []
+        var records: [Int] = []
         for p in profiles {
             usccs.append(p.uscc)
             scores.append(p.outcome.score ?? -1)
@@ -194,7 +217,9 @@ public enum ProfileStore {
                 data_months = EXCLUDED.data_months, records = EXCLUDED.records, as_of_day = EXCLUDED.as_of_day,
                 data_as_of = EXCLUDED.data_as_of, computed_at = EXCLUDED.computed_at
             WHERE profile.data_as_of <= EXCLUDED.data_as_of
-            """, logger: logger)
+            """,
+            logger: logger
+        )
     }
 
     /// Recomputes and stores the profiles of these enterprises as of now (the transaction's
@@ -202,15 +227,23 @@ public enum ProfileStore {
     /// current record loses its profile. Returns how many profiles were written.
     @discardableResult
     public static func recompute(
-        _ c: PostgresConnection, usccs: [String], card: Scorecard, day: Day? = nil, logger: Logger
+        _ c: PostgresConnection,
+        usccs: [String],
+        card: Scorecard,
+        day: Day? = nil,
+        logger: Logger
     ) async throws -> Int {
         guard !usccs.isEmpty else { return 0 }
         let now = try await c.query("SELECT now()", logger: logger).collect()[0].decode(Date.self)
         let asOfDay = day ?? Day.inChina(now)
         let histories = try await histories(c, usccs: usccs, upTo: nil, logger: logger)
-        var computed: [Computed] = [], gone: [String] = []
+        var computed: [Computed] = []
+        var gone: [String] = []
         for u in usccs {
-            guard let h = histories[u], h.recordCount > 0 else { gone.append(u); continue }
+            guard let h = histories[u], h.recordCount > 0 else {
+                gone.append(u)
+                continue
+            }
             let f = Features.compute(h, asOf: asOfDay, policy: card.policy)
             computed.append(Computed(uscc: u, features: f, outcome: card.score(f), records: h.recordCount))
         }
@@ -224,7 +257,10 @@ public enum ProfileStore {
     }
 
     public struct RescoreProgress: Sendable {
-        public enum Phase: Sendable { case aggregating(Dataset), writing(done: Int, total: Int) }
+        public enum Phase: Sendable {
+            case aggregating(Dataset)
+            case writing(done: Int, total: Int)
+        }
         public let phase: Phase
     }
 
@@ -246,7 +282,10 @@ public enum ProfileStore {
     /// settled; later ones stay for the profile service. Returns the profiles written and the
     /// snapshot's moment.
     public static func rescoreAll(
-        _ db: Database, card: Scorecard, day: Day? = nil, progress: @escaping @Sendable (RescoreProgress) -> Void = { _ in }
+        _ db: Database,
+        card: Scorecard,
+        day: Day? = nil,
+        progress: @escaping @Sendable (RescoreProgress) -> Void = { _ in }
     ) async throws -> (profiles: Int, dataAsOf: Date) {
         let logger = db.logger
         // Running commitments judged on the day first: the aggregation counts their stored state.
@@ -266,13 +305,20 @@ public enum ProfileStore {
                 try await c2.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: logger)
                 try await c2.query("SET TRANSACTION SNAPSHOT '\(unescaped: snapshot)'", logger: logger)
                 try await c2.query("SET LOCAL work_mem = '\(unescaped: rescoreWorkMem)'", logger: logger)
-                return try await FeatureAggregation.some(FeatureAggregation.halves[0], c2, logger: logger, day: asOfDay, policy: card.policy) {
+                return try await FeatureAggregation.some(
+                    FeatureAggregation.halves[0],
+                    c2,
+                    logger: logger,
+                    day: asOfDay,
+                    policy: card.policy
+                ) {
                     progress(RescoreProgress(phase: .aggregating($0)))
                 }
             }
             try await c.query("UPDATE ingest_batch SET profiled_at = now() WHERE profiled_at IS NULL", logger: logger)
             try await c.query("DELETE FROM profile_queue", logger: logger)
-            let mine = try await FeatureAggregation.some(FeatureAggregation.halves[1], c, logger: logger, day: asOfDay, policy: card.policy) {
+            let mine = try await FeatureAggregation.some(FeatureAggregation.halves[1], c, logger: logger, day: asOfDay, policy: card.policy)
+            {
                 progress(RescoreProgress(phase: .aggregating($0)))
             }
             return (FeatureAggregation.merge(mine, try await other), now)
@@ -287,7 +333,10 @@ public enum ProfileStore {
             for _ in 0..<rescoreWriters {
                 group.addTask {
                     while true {
-                        let k = next.withLock { n -> Int in defer { n += 1 }; return n }
+                        let k = next.withLock { n -> Int in
+                            defer { n += 1 }
+                            return n
+                        }
                         guard k < batches.count else { return }
                         let batch = batches[k].map { u -> Computed in
                             let row = rows[u]!
@@ -297,7 +346,10 @@ public enum ProfileStore {
                         try await db.withConnection { c in
                             try await write(c, batch, card: card, asOfDay: asOfDay, dataAsOf: now, logger: logger)
                         }
-                        let done = written.withLock { $0 += batch.count; return $0 }
+                        let done = written.withLock {
+                            $0 += batch.count
+                            return $0
+                        }
                         progress(RescoreProgress(phase: .writing(done: done, total: usccs.count)))
                     }
                 }
@@ -321,7 +373,8 @@ public enum ProfileStore {
             INSERT INTO profile_queue (uscc)
             SELECT uscc FROM (SELECT DISTINCT uscc FROM record_version UNION SELECT uscc FROM profile) x ORDER BY 1
             ON CONFLICT DO NOTHING RETURNING 1
-            """, logger: logger
+            """,
+            logger: logger
         ).collect().count
     }
 
@@ -341,7 +394,8 @@ public enum ProfileStore {
                     SELECT DISTINCT u FROM pages, unnest(pages.usccs) AS u ORDER BY 1
                     ON CONFLICT DO NOTHING)
                 SELECT count(*)::int FROM pages
-                """, logger: db.logger
+                """,
+                logger: db.logger
             ).collect()
             return try rows[0].decode(Int.self)
         }
@@ -360,7 +414,8 @@ public enum ProfileStore {
                 DELETE FROM profile_queue WHERE uscc IN (
                     SELECT uscc FROM profile_queue ORDER BY enqueued_at, uscc LIMIT \(batch) FOR UPDATE SKIP LOCKED)
                 RETURNING uscc
-                """, logger: logger
+                """,
+                logger: logger
             ).collect().map { try $0.decode(String.self) }
             guard !claimed.isEmpty else { return 0 }
             try await recompute(c, usccs: claimed.sorted(), card: card, day: day, logger: logger)
@@ -374,7 +429,8 @@ public enum ProfileStore {
                 """
                 SELECT (SELECT count(*)::int FROM profile_queue),
                        (SELECT count(*)::int FROM ingest_batch WHERE profiled_at IS NULL)
-                """, logger: db.logger
+                """,
+                logger: db.logger
             ).collect()[0].decode((Int, Int).self)
         }
     }
@@ -385,17 +441,29 @@ public enum ProfileStore {
             SELECT uscc, scorecard_version, score, grade, thin_file, knockouts, reasons::text, features::text, points::text,
                    data_months, records, as_of_day::text, data_as_of, computed_at
             FROM profile WHERE uscc = \(uscc)
-            """, logger: logger
+            """,
+            logger: logger
         ).collect()
         guard let row = rows.first else { return nil }
         let (u, v, score, grade, thin, knock, reasons, features, points, months, records, day, dataAsOf, computed) = try row.decode(
-            (String, String, Int?, String?, Bool, [String], String, String, String, Int, Int, String, Date, Date).self)
+            (String, String, Int?, String?, Bool, [String], String, String, String, Int, Int, String, Date, Date).self
+        )
         let d = JSONDecoder()
         return StoredProfile(
-            uscc: u, scorecardVersion: v, score: score, grade: grade, thinFile: thin, knockouts: knock,
+            uscc: u,
+            scorecardVersion: v,
+            score: score,
+            grade: grade,
+            thinFile: thin,
+            knockouts: knock,
             reasons: try d.decode([Scorecard.Reason].self, from: Data(reasons.utf8)),
             features: try d.decode([String: FeatureValue].self, from: Data(features.utf8)),
             points: try d.decode([String: Int].self, from: Data(points.utf8)),
-            dataMonths: months, records: records, asOfDay: day, dataAsOf: dataAsOf, computedAt: computed)
+            dataMonths: months,
+            records: records,
+            asOfDay: day,
+            dataAsOf: dataAsOf,
+            computedAt: computed
+        )
     }
 }

@@ -21,10 +21,16 @@ public enum Records {
 
     /// One page in `(dataset, record_id)` order, after `after` (`dataset/record_id`).
     public static func current(
-        _ c: PostgresConnection, logger: Logger, uscc: String, dataset: Dataset?, after: String?, limit: Int
+        _ c: PostgresConnection,
+        logger: Logger,
+        uscc: String,
+        dataset: Dataset?,
+        after: String?,
+        limit: Int
     ) async throws -> [Current] {
         let afterParts = after.map { $0.split(separator: "/", maxSplits: 1).map(String.init) }
-        let afterDataset = afterParts?.first ?? "", afterId = afterParts.flatMap { $0.count > 1 ? $0[1] : nil } ?? ""
+        let afterDataset = afterParts?.first ?? ""
+        let afterId = afterParts.flatMap { $0.count > 1 ? $0[1] : nil } ?? ""
         var out: [Current] = []
         for try await (ds, id, version, updated, received, status, data) in try await c.query(
             """
@@ -37,9 +43,20 @@ public enum Records {
             WHERE uscc = \(uscc) AND (\(dataset?.rawValue)::text IS NULL OR dataset = \(dataset?.rawValue))
               AND superseded_at IS NULL AND op = 'upsert' AND (dataset, record_id) > (\(afterDataset)::text COLLATE "C", \(afterId)::text COLLATE "C")
             ORDER BY dataset, record_id LIMIT \(limit)
-            """, logger: logger
+            """,
+            logger: logger
         ).decode((String, String, Int64, Date, Date, String, String?).self) {
-            out.append(Current(dataset: ds, recordId: id, version: version, updatedAt: updated, receivedAt: received, status: status, dataJSON: data))
+            out.append(
+                Current(
+                    dataset: ds,
+                    recordId: id,
+                    version: version,
+                    updatedAt: updated,
+                    receivedAt: received,
+                    status: status,
+                    dataJSON: data
+                )
+            )
         }
         return out
     }

@@ -76,8 +76,10 @@ public enum Reports {
             }
         }
         let reasons: [JSONValue] = outcome.reasons.map { r in
-            ["code": .string(r.code), "feature": .string(r.feature.rawValue), "zh": .string(r.zh), "en": .string(r.en),
-             "points": .number(String(r.points)), "max_points": .number(String(r.maxPoints))]
+            [
+                "code": .string(r.code), "feature": .string(r.feature.rawValue), "zh": .string(r.zh), "en": .string(r.en),
+                "points": .number(String(r.points)), "max_points": .number(String(r.maxPoints)),
+            ]
         }
         let profile: JSONObject = [
             "scorecard_version": .string(card.version),
@@ -103,19 +105,23 @@ public enum Reports {
         let published = history.publishedPenalties(on: day)
             .prefix(penaltiesLimit)
             .map { p -> JSONValue in
-                ["decision_no": .string(p.decisionNo), "authority": .string(p.authority), "decided_on": .string(p.decidedOn.description),
-                 "violation": .string(p.violation), "severity": .string(p.severity), "fine_amount_fen": .number(String(p.fineFen)),
-                 "publicity_ends_on": .string(p.window.endsOn.description)]
+                [
+                    "decision_no": .string(p.decisionNo), "authority": .string(p.authority), "decided_on": .string(p.decidedOn.description),
+                    "violation": .string(p.violation), "severity": .string(p.severity), "fine_amount_fen": .number(String(p.fineFen)),
+                    "publicity_ends_on": .string(p.window.endsOn.description),
+                ]
             }
         let listings = history.listings
             .filter { $0.listedOn <= day }
             .sorted { ($0.listedOn, $0.id) > ($1.listedOn, $1.id) }
             .map { l -> JSONValue in
-                ["list_type": .string(l.listType), "case_no": .string(l.caseNo), "authority": .string(l.authority),
-                 "listed_on": .string(l.listedOn.description),
-                 "removed_on": l.removedOn.map { .string($0.description) } ?? .null,
-                 "current": .bool(l.removedOn.map { $0 > day } ?? true),
-                 "amount_involved_fen": l.amountFen.map { .number(String($0)) } ?? .null]
+                [
+                    "list_type": .string(l.listType), "case_no": .string(l.caseNo), "authority": .string(l.authority),
+                    "listed_on": .string(l.listedOn.description),
+                    "removed_on": l.removedOn.map { .string($0.description) } ?? .null,
+                    "current": .bool(l.removedOn.map { $0 > day } ?? true),
+                    "amount_involved_fen": l.amountFen.map { .number(String($0)) } ?? .null,
+                ]
             }
         var queries: [JSONValue] = []
         for try await (at, bank, action, purpose) in try await c.query(
@@ -124,7 +130,8 @@ public enum Reports {
             FROM audit_log l LEFT JOIN organisations o ON o.id = l.actor_org_id
             WHERE l.subject_uscc = \(uscc) AND l.actor_kind = 'bank' AND l.result = 'allowed' AND l.occurred_at <= \(asOf)
             ORDER BY l.occurred_at DESC, l.id DESC LIMIT \(queryHistoryLimit)
-            """, logger: logger
+            """,
+            logger: logger
         ).decode((Date, String, String, String).self) {
             queries.append(["at": .string(timestamp(at)), "bank": .string(bank), "action": .string(action), "purpose": .string(purpose)])
         }
@@ -135,7 +142,8 @@ public enum Reports {
             SELECT dataset, record_id, created_at FROM objection
             WHERE uscc = \(uscc) AND created_at <= \(asOf) AND (resolved_at IS NULL OR resolved_at > \(asOf))
             ORDER BY dataset, record_id
-            """, logger: logger
+            """,
+            logger: logger
         ).decode((String, String, Date).self) {
             disputed.append(["dataset": .string(ds), "record_id": .string(rid), "disputed_since": .string(timestamp(raised))])
         }
@@ -147,8 +155,10 @@ public enum Reports {
         ).decode((String, String, String).self) {
             guard let k = Commitments.Kind(rawValue: kind), let s = Day(starts), let e = Day(ends) else { continue }
             let r = Commitments.evaluate(k, startsOn: s, endsOn: e, history: history, today: day)
-            commitments.append(["kind": .string(kind), "text": .string("\(k.zh) \(k.en)"), "starts_on": .string(starts), "ends_on": .string(ends),
-                                "state": .string(r.state.rawValue), "broken_by": r.brokenBy.map(JSONValue.string) ?? .null])
+            commitments.append([
+                "kind": .string(kind), "text": .string("\(k.zh) \(k.en)"), "starts_on": .string(starts), "ends_on": .string(ends),
+                "state": .string(r.state.rawValue), "broken_by": r.brokenBy.map(JSONValue.string) ?? .null,
+            ])
         }
         return [
             "as_of": .string(timestamp(asOf)),
@@ -166,8 +176,16 @@ public enum Reports {
 
     /// Numbers, signs and stores a report (in the caller's transaction).
     public static func create(
-        _ c: PostgresConnection, logger: Logger, signer: ReportSigner, uscc: String, requestedBy: UUID, requesterName: String,
-        requesterKind: String, authorisationId: UUID?, purpose: String?, asOf requested: Date?
+        _ c: PostgresConnection,
+        logger: Logger,
+        signer: ReportSigner,
+        uscc: String,
+        requestedBy: UUID,
+        requesterName: String,
+        requesterKind: String,
+        authorisationId: UUID?,
+        purpose: String?,
+        asOf requested: Date?
     ) async throws -> SignedReport {
         let now = try await c.query("SELECT now()", logger: logger).collect()[0].decode(Date.self)
         if let requested, requested > now { throw ReportError.future }
@@ -178,11 +196,14 @@ public enum Reports {
             """
             INSERT INTO report_counter (day, n) VALUES (\(day.description)::date, 1)
             ON CONFLICT (day) DO UPDATE SET n = report_counter.n + 1 RETURNING n
-            """, logger: logger
+            """,
+            logger: logger
         ).collect()[0].decode(Int.self)
         let number = "XYD-" + day.description.replacingOccurrences(of: "-", with: "") + "-" + String(n).leftPadded(6)
-        var requester: JSONObject = ["org_id": .string(requestedBy.uuidString.lowercased()), "name": .string(requesterName),
-                                     "kind": .string(requesterKind)]
+        var requester: JSONObject = [
+            "org_id": .string(requestedBy.uuidString.lowercased()), "name": .string(requesterName),
+            "kind": .string(requesterKind),
+        ]
         requester["purpose"] = purpose.map(JSONValue.string) ?? .null
         requester["authorisation_id"] = authorisationId.map { .string($0.uuidString.lowercased()) } ?? .null
         let report: JSONValue = [
@@ -199,7 +220,9 @@ public enum Reports {
             """
             INSERT INTO report (number, uscc, requested_by, authorisation_id, as_of, canonical, signature, key_id)
             VALUES (\(number), \(uscc), \(requestedBy), \(authorisationId), \(asOf), \(canonical), \(signature), \(signer.keyId))
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         return SignedReport(number: number, uscc: uscc, canonical: canonical, signature: signature, keyId: signer.keyId, createdAt: now)
     }
 
@@ -211,11 +234,16 @@ public enum Reports {
             SELECT 1 FROM report r JOIN authorisation a ON a.id = r.authorisation_id
             WHERE r.number = \(number) AND a.revoked_at IS NULL AND a.expires_at > now()
             FOR SHARE OF a
-            """, logger: logger
+            """,
+            logger: logger
         ).collect().isEmpty
     }
 
-    public static func find(_ c: PostgresConnection, logger: Logger, number: String) async throws -> (report: SignedReport, requestedBy: UUID)? {
+    public static func find(
+        _ c: PostgresConnection,
+        logger: Logger,
+        number: String
+    ) async throws -> (report: SignedReport, requestedBy: UUID)? {
         let rows = try await c.query(
             "SELECT number, uscc, canonical, signature, key_id, created_at, requested_by FROM report WHERE number = \(number)",
             logger: logger

@@ -1,5 +1,5 @@
-import Crypto
 import CreditCore
+import Crypto
 import Foundation
 import Logging
 import NIOCore
@@ -45,7 +45,9 @@ public enum Scorecards {
                 guard try row.decode(String.self) == sha else { throw PublishError.differentContent(version: card.version) }
             } else {
                 try await c.query(
-                    "INSERT INTO scorecard (version, body, sha256) VALUES (\(card.version), \(body)::jsonb, \(sha))", logger: logger)
+                    "INSERT INTO scorecard (version, body, sha256) VALUES (\(card.version), \(body)::jsonb, \(sha))",
+                    logger: logger
+                )
                 new = true
             }
             guard activate else { return (new, 0) }
@@ -65,7 +67,8 @@ public enum Scorecards {
                 """
                 SELECT s.version, s.sha256, s.published_at, s.version = (SELECT version FROM active_scorecard)
                 FROM scorecard s ORDER BY s.published_at
-                """, logger: db.logger
+                """,
+                logger: db.logger
             ).decode((String, String, Date, Bool?).self) {
                 out.append(Published(version: v, sha256: sha, publishedAt: at, active: active ?? false))
             }
@@ -80,7 +83,8 @@ public enum Scorecards {
             SELECT s.body::text FROM scorecard s
             JOIN (SELECT version FROM scorecard_activation WHERE activated_at <= coalesce(\(moment)::timestamptz, 'infinity')
                   ORDER BY activated_at DESC LIMIT 1) a USING (version)
-            """, logger: logger
+            """,
+            logger: logger
         ).collect()
         guard let row = rows.first else { return nil }
         return try Scorecard.decode(Data(try row.decode(String.self).utf8))

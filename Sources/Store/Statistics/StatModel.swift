@@ -16,8 +16,11 @@ extension Stats {
         let counts = grades.map { byGrade[$0] ?? 0 }
         let hide = Suppression.hidden(counts, totalShown: true)
         func shown(_ n: Int) -> StatTable.Value { .int(rounded ? Rounding.count(n) : Int64(n)) }
-        return StatTable.Row(key: key, values: counts.indices.map { hide[$0] ? .suppressed : shown(counts[$0]) } + [shown(counts.reduce(0, +))],
-                             enterprises: counts.reduce(0, +))
+        return StatTable.Row(
+            key: key,
+            values: counts.indices.map { hide[$0] ? .suppressed : shown(counts[$0]) } + [shown(counts.reduce(0, +))],
+            enterprises: counts.reduce(0, +)
+        )
     }
 
     /// Enterprises by grade, one row per month and scorecard version.
@@ -25,15 +28,22 @@ extension Stats {
         var cells: [String: [String: Int]] = [:]
         var keys: [String] = []
         for try await (month, version, grade, n) in try await c.query(
-            "SELECT month, scorecard_version, grade, enterprises FROM stat_grade_month ORDER BY month, scorecard_version", logger: logger
+            "SELECT month, scorecard_version, grade, enterprises FROM stat_grade_month ORDER BY month, scorecard_version",
+            logger: logger
         ).decode((String, String, String, Int).self) {
             let key = "\(month) \(version)"
             if cells[key] == nil { keys.append(key) }
             cells[key, default: [:]][grade] = n
         }
         let rows = keys.map { gradeRow($0, cells[$0] ?? [:]) }
-        var t = StatTable(name: "grades", by: "month", columns: grades.map { .init($0, .count) } + [.init("enterprises", .count)],
-                          rows: rows, total: nil, notes: ["one snapshot of the city's profiles per month (the latest refresh of the month)"])
+        var t = StatTable(
+            name: "grades",
+            by: "month",
+            columns: grades.map { .init($0, .count) } + [.init("enterprises", .count)],
+            rows: rows,
+            total: nil,
+            notes: ["one snapshot of the city's profiles per month (the latest refresh of the month)"]
+        )
         try await stamp(&t, c, logger: logger, "model")
         return t
     }
@@ -43,13 +53,23 @@ extension Stats {
     /// service does).
     public static func applicantGrades(_ c: PostgresConnection, logger: Logger, filter: StatFilter) async throws -> StatTable {
         var cells: [String: [String: Int]] = [:]
-        let q = filtered("SELECT month, coalesce(grade, 'none'), count(DISTINCT enterprise)::int FROM stat_demand", " GROUP BY 1, 2 ORDER BY 1", filter)
+        let q = filtered(
+            "SELECT month, coalesce(grade, 'none'), count(DISTINCT enterprise)::int FROM stat_demand",
+            " GROUP BY 1, 2 ORDER BY 1",
+            filter
+        )
         for try await (month, grade, n) in try await c.query(q, logger: logger).decode((String, String, Int).self) {
             cells[month, default: [:]][grade] = n
         }
         let rows = cells.keys.sorted().map { gradeRow($0, cells[$0] ?? [:], rounded: true) }
-        var t = StatTable(name: "applicant_grades", by: "month", columns: grades.map { .init($0, .count) } + [.init("enterprises", .count)],
-                          rows: rows, total: nil, notes: ["businesses posting demands in the month, by their grade at posting", Rounding.note])
+        var t = StatTable(
+            name: "applicant_grades",
+            by: "month",
+            columns: grades.map { .init($0, .count) } + [.init("enterprises", .count)],
+            rows: rows,
+            total: nil,
+            notes: ["businesses posting demands in the month, by their grade at posting", Rounding.note]
+        )
         try await stamp(&t, c, logger: logger, "demands")
         t.suppress()
         return t
@@ -70,14 +90,21 @@ extension Stats {
                    count(*) FILTER (WHERE state = 'open' AND due_on < (now() AT TIME ZONE 'Asia/Shanghai')::date),
                    count(*) FILTER (WHERE state = 'approved'), count(*) FILTER (WHERE state = 'rejected')
             FROM repair_application
-            """, logger: logger
+            """,
+            logger: logger
         ).decode((String, Int, Int64, Int64, Int64, Int64).self) {
-            rows.append(StatTable.Row(key: key, values: [.int(open), .int(overdue), .int(granted), .int(refused)], enterprises: enterprises))
+            rows.append(
+                StatTable.Row(key: key, values: [.int(open), .int(overdue), .int(granted), .int(refused)], enterprises: enterprises)
+            )
         }
-        var t = StatTable(name: "governance", by: "kind",
-                          columns: [.init("open", .count), .init("overdue", .count), .init("upheld_or_approved", .count), .init("rejected", .count)],
-                          rows: rows, total: nil,
-                          notes: ["objections are due 20 days after they are raised; repair applications 3 working days after"])
+        var t = StatTable(
+            name: "governance",
+            by: "kind",
+            columns: [.init("open", .count), .init("overdue", .count), .init("upheld_or_approved", .count), .init("rejected", .count)],
+            rows: rows,
+            total: nil,
+            notes: ["objections are due 20 days after they are raised; repair applications 3 working days after"]
+        )
         t.suppress()
         return t
     }
@@ -91,21 +118,40 @@ extension Stats {
             SELECT kind, count(DISTINCT uscc)::int, count(*), count(*) FILTER (WHERE state = 'in_progress'),
                    count(*) FILTER (WHERE state = 'kept'), count(*) FILTER (WHERE state = 'broken')
             FROM commitment GROUP BY kind ORDER BY kind
-            """, logger: logger
+            """,
+            logger: logger
         ).decode((String, Int, Int64, Int64, Int64, Int64).self) {
-            rows.append(StatTable.Row(key: kind, values: [.int(made), .int(running), .int(kept), .int(broken), StatTable.ratio(kept, kept + broken)],
-                                      enterprises: enterprises))
+            rows.append(
+                StatTable.Row(
+                    key: kind,
+                    values: [.int(made), .int(running), .int(kept), .int(broken), StatTable.ratio(kept, kept + broken)],
+                    enterprises: enterprises
+                )
+            )
         }
-        var t = StatTable(name: "commitments", by: "kind",
-                          columns: [.init("made", .count), .init("in_progress", .count), .init("kept", .count), .init("broken", .count),
-                                    .init("kept_rate", .ratio)],
-                          rows: rows, total: nil, notes: ["kept_rate: kept over kept and broken"])
+        var t = StatTable(
+            name: "commitments",
+            by: "kind",
+            columns: [
+                .init("made", .count), .init("in_progress", .count), .init("kept", .count), .init("broken", .count),
+                .init("kept_rate", .ratio),
+            ],
+            rows: rows,
+            total: nil,
+            notes: ["kept_rate: kept over kept and broken"]
+        )
         t.suppress()
         return t
     }
 
     /// Distribution counts per characteristic and bin for one version, kind and segment kind.
-    static func distributions(_ c: PostgresConnection, logger: Logger, kind: String, version: String, segmentKind: String)
+    static func distributions(
+        _ c: PostgresConnection,
+        logger: Logger,
+        kind: String,
+        version: String,
+        segmentKind: String
+    )
         async throws -> [String: [String: [Int: Int]]]
     {
         var out: [String: [String: [Int: Int]]] = [:]  // segment → characteristic → bin → n
@@ -113,7 +159,8 @@ extension Stats {
             """
             SELECT segment, characteristic, bin, enterprises FROM stat_distribution
             WHERE kind = \(kind) AND scorecard_version = \(version) AND segment_kind = \(segmentKind)
-            """, logger: logger
+            """,
+            logger: logger
         ).decode((String, String, Int, Int).self) {
             out[segment, default: [:]][ch, default: [:]][bin] = n
         }
@@ -132,26 +179,45 @@ extension Stats {
     /// PSI of the score and of each feature of the active version, against its baseline.
     public static func stability(_ c: PostgresConnection, logger: Logger) async throws -> StatTable {
         var rows: [StatTable.Row] = []
-        var notes = ["PSI against the distribution when the version went live; 0.10 and over: watch (amber); 0.25 and over: act (red)",
-                     "score in 100-point bands; each feature over the scorecard's bins"]
-        if let version = try await activeVersion(c, logger: logger), let card = try await Scorecards.card(c, version: version, logger: logger) {
-            let reference = try await distributions(c, logger: logger, kind: "reference", version: version, segmentKind: "all")["all"] ?? [:]
+        var notes = [
+            "PSI against the distribution when the version went live; 0.10 and over: watch (amber); 0.25 and over: act (red)",
+            "score in 100-point bands; each feature over the scorecard's bins",
+        ]
+        if let version = try await activeVersion(c, logger: logger),
+            let card = try await Scorecards.card(c, version: version, logger: logger)
+        {
+            let reference =
+                try await distributions(c, logger: logger, kind: "reference", version: version, segmentKind: "all")["all"] ?? [:]
             let current = try await distributions(c, logger: logger, kind: "current", version: version, segmentKind: "all")["all"] ?? [:]
             let characteristics = [("score", ModelHealth.scoreBands)] + card.characteristics.map { ($0.feature.rawValue, $0.bins.count) }
             for (name, bins) in characteristics {
                 let value = psi(reference[name], current[name], bins: bins)
                 let n = (current[name] ?? [:]).values.reduce(0, +)
-                rows.append(StatTable.Row(key: name, values: [
-                    .text(version), StatTable.ratio(value), .text(value.map(ModelHealth.psiLevel) ?? "n/a"), .int(Int64(bins)), .int(Int64(n)),
-                ], enterprises: n))
+                rows.append(
+                    StatTable.Row(
+                        key: name,
+                        values: [
+                            .text(version), StatTable.ratio(value), .text(value.map(ModelHealth.psiLevel) ?? "n/a"), .int(Int64(bins)),
+                            .int(Int64(n)),
+                        ],
+                        enterprises: n
+                    )
+                )
             }
         } else {
             notes.append("no scorecard is active")
         }
-        var t = StatTable(name: "stability", by: "characteristic",
-                          columns: [.init("scorecard_version", .text), .init("psi", .index), .init("level", .text), .init("bins", .count),
-                                    .init("enterprises", .count)],
-                          rows: rows, total: nil, notes: notes)
+        var t = StatTable(
+            name: "stability",
+            by: "characteristic",
+            columns: [
+                .init("scorecard_version", .text), .init("psi", .index), .init("level", .text), .init("bins", .count),
+                .init("enterprises", .count),
+            ],
+            rows: rows,
+            total: nil,
+            notes: notes
+        )
         try await stamp(&t, c, logger: logger, "model")
         t.suppress()
         return t
@@ -161,8 +227,11 @@ extension Stats {
     public static func separation(_ c: PostgresConnection, logger: Logger, filter: StatFilter) async throws -> StatTable {
         var loans: [String: [(score: Int, bad: Bool)]] = [:]
         var enterprises: [String: Set<String>] = [:]
-        let q = filtered("SELECT scorecard_version, score, bad, enterprise FROM stat_demand",
-                         " AND bad IS NOT NULL AND score IS NOT NULL AND scorecard_version IS NOT NULL", filter)
+        let q = filtered(
+            "SELECT scorecard_version, score, bad, enterprise FROM stat_demand",
+            " AND bad IS NOT NULL AND score IS NOT NULL AND scorecard_version IS NOT NULL",
+            filter
+        )
         for try await (version, score, bad, enterprise) in try await c.query(q, logger: logger).decode((String, Int, Bool, String).self) {
             loans[version, default: []].append((score, bad))
             enterprises[version, default: []].insert(enterprise)
@@ -171,16 +240,27 @@ extension Stats {
             let l = loans[version]!
             let s = ModelHealth.separation(l)
             let places = Rounding.modelPlaces
-            return StatTable.Row(key: version, values: [
-                .int(Rounding.count(l.count)), .int(Rounding.count(l.filter(\.bad).count)),
-                StatTable.ratio(s?.auc, places: places), StatTable.ratio(s?.ks, places: places), StatTable.ratio(s?.gini, places: places),
-            ], enterprises: enterprises[version]!.count)
+            return StatTable.Row(
+                key: version,
+                values: [
+                    .int(Rounding.count(l.count)), .int(Rounding.count(l.filter(\.bad).count)),
+                    StatTable.ratio(s?.auc, places: places), StatTable.ratio(s?.ks, places: places),
+                    StatTable.ratio(s?.gini, places: places),
+                ],
+                enterprises: enterprises[version]!.count
+            )
         }
-        var t = StatTable(name: "separation", by: "scorecard_version",
-                          columns: [.init("loans", .count), .init("bad", .count), .init("auc", .index), .init("ks", .index), .init("gini", .index)],
-                          rows: rows, total: nil,
-                          notes: ["loans with a reported outcome; bad: defaulted or 90 days overdue in any reported month; score at posting",
-                                  "AUC, KS and Gini to two decimals", Rounding.note])
+        var t = StatTable(
+            name: "separation",
+            by: "scorecard_version",
+            columns: [.init("loans", .count), .init("bad", .count), .init("auc", .index), .init("ks", .index), .init("gini", .index)],
+            rows: rows,
+            total: nil,
+            notes: [
+                "loans with a reported outcome; bad: defaulted or 90 days overdue in any reported month; score at posting",
+                "AUC, KS and Gini to two decimals", Rounding.note,
+            ]
+        )
         try await stamp(&t, c, logger: logger, "demands")
         t.suppress()
         return t
@@ -193,12 +273,15 @@ extension Stats {
         var outcomes: [String: (loans: Int64, bad: Int64, enterprises: Int)] = [:]
         let q = filtered(
             "SELECT \(by.column), count(*), count(*) FILTER (WHERE bad), count(DISTINCT enterprise)::int FROM stat_demand",
-            " AND bad IS NOT NULL GROUP BY 1", filter)
+            " AND bad IS NOT NULL GROUP BY 1",
+            filter
+        )
         for try await (segment, loans, bad, n) in try await c.query(q, logger: logger).decode((String, Int64, Int64, Int).self) {
             outcomes[segment] = (loans, bad, n)
         }
         let version = try await activeVersion(c, logger: logger)
-        var reference: [String: [String: [Int: Int]]] = [:], current: [String: [String: [Int: Int]]] = [:]
+        var reference: [String: [String: [Int: Int]]] = [:]
+        var current: [String: [String: [Int: Int]]] = [:]
         if let version {
             reference = try await distributions(c, logger: logger, kind: "reference", version: version, segmentKind: by.rawValue)
             current = try await distributions(c, logger: logger, kind: "current", version: version, segmentKind: by.rawValue)
@@ -209,19 +292,34 @@ extension Stats {
             let o = outcomes[segment]
             // The default rate counts the segment's borrowers: hidden on its own when they are few.
             let rateHidden = (o?.enterprises ?? 0) > 0 && (o?.enterprises ?? 0) < Suppression.threshold
-            let loans = Rounding.count(o?.loans ?? 0), bad = Rounding.count(o?.bad ?? 0)
-            rows.append(StatTable.Row(key: segment, values: [
-                .int(Rounding.count(n)), StatTable.ratio(value), .text(value.map(ModelHealth.psiLevel) ?? "n/a"),
-                rateHidden ? .suppressed : .int(loans), rateHidden ? .suppressed : .int(bad),
-                rateHidden ? .suppressed : (o == nil ? .null : StatTable.ratio(bad, loans)),
-            ], enterprises: n))
+            let loans = Rounding.count(o?.loans ?? 0)
+            let bad = Rounding.count(o?.bad ?? 0)
+            rows.append(
+                StatTable.Row(
+                    key: segment,
+                    values: [
+                        .int(Rounding.count(n)), StatTable.ratio(value), .text(value.map(ModelHealth.psiLevel) ?? "n/a"),
+                        rateHidden ? .suppressed : .int(loans), rateHidden ? .suppressed : .int(bad),
+                        rateHidden ? .suppressed : (o == nil ? .null : StatTable.ratio(bad, loans)),
+                    ],
+                    enterprises: n
+                )
+            )
         }
-        var t = StatTable(name: "segments", by: by.rawValue,
-                          columns: [.init("enterprises", .count), .init("score_psi", .index), .init("level", .text), .init("loans", .count),
-                                    .init("bad", .count), .init("default_rate", .ratio)],
-                          rows: rows, total: nil,
-                          notes: ["score PSI within the segment against the segment at the version's baseline; default rate over loans with a reported outcome",
-                                  Rounding.note])
+        var t = StatTable(
+            name: "segments",
+            by: by.rawValue,
+            columns: [
+                .init("enterprises", .count), .init("score_psi", .index), .init("level", .text), .init("loans", .count),
+                .init("bad", .count), .init("default_rate", .ratio),
+            ],
+            rows: rows,
+            total: nil,
+            notes: [
+                "score PSI within the segment against the segment at the version's baseline; default rate over loans with a reported outcome",
+                Rounding.note,
+            ]
+        )
         try await stamp(&t, c, logger: logger, "model")
         t.suppress()
         return t

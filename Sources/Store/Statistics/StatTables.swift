@@ -111,9 +111,11 @@ public struct StatFilter: Sendable, Equatable {
     /// The filters set, as `name=value` pairs, for the audit log (which records what each read
     /// asked for: the trail of a differencing attempt).
     public var auditText: String {
-        [("from", from), ("to", to), ("district", district), ("industry", industry), ("size", size),
-         ("bank", bank?.uuidString.lowercased()), ("product_kind", productKind)]
-            .compactMap { name, value in value.map { "\(name)=\($0)" } }.joined(separator: " ")
+        [
+            ("from", from), ("to", to), ("district", district), ("industry", industry), ("size", size),
+            ("bank", bank?.uuidString.lowercased()), ("product_kind", productKind),
+        ]
+        .compactMap { name, value in value.map { "\(name)=\($0)" } }.joined(separator: " ")
     }
 }
 
@@ -147,7 +149,13 @@ extension Stats {
     /// A query over stat_demand-shaped rows: `head`, the filters as `WHERE`, then `tail`. The
     /// filters are binds $1…$7 (from, to, district, industry, size, bank, product kind), which
     /// `head` and `tail` may use too.
-    static func filtered(_ head: String, _ tail: String, _ f: StatFilter, bankColumn: String = "bank", productKind: Bool = true) -> PostgresQuery {
+    static func filtered(
+        _ head: String,
+        _ tail: String,
+        _ f: StatFilter,
+        bankColumn: String = "bank",
+        productKind: Bool = true
+    ) -> PostgresQuery {
         var binds = PostgresBindings()
         binds.append(f.from)
         binds.append(f.to)
@@ -168,7 +176,8 @@ extension Stats {
     /// are then stale: shown, and marked so).
     static func stamp(_ t: inout StatTable, _ c: PostgresConnection, logger: Logger, _ name: String) async throws {
         let row = try await c.query(
-            "SELECT refreshed_at, failed_at FROM stat_refresh WHERE name = \(name)", logger: logger
+            "SELECT refreshed_at, failed_at FROM stat_refresh WHERE name = \(name)",
+            logger: logger
         ).collect().first?.decode((Date?, Date?).self)
         t.refreshedAt = row?.0
         if let failed = row?.1, failed > (row?.0 ?? .distantPast) { t.rebuildFailedAt = failed }
@@ -181,12 +190,20 @@ extension Stats {
     /// Rows by a dimension and their total in one pass (`GROUPING SETS`): `row` reads the
     /// measures from the row's third column on.
     static func grouped(
-        _ c: PostgresConnection, logger: Logger, by: StatDimension, measures: String, filter: StatFilter,
+        _ c: PostgresConnection,
+        logger: Logger,
+        by: StatDimension,
+        measures: String,
+        filter: StatFilter,
         row: (String, PostgresRow, Int) throws -> StatTable.Row
     ) async throws -> ([StatTable.Row], StatTable.Row?) {
-        let q = filtered("SELECT \(by.column), GROUPING(\(by.column))::int, \(measures) FROM stat_demand",
-                         " GROUP BY GROUPING SETS ((\(by.column)), ()) ORDER BY 2, 1", filter)
-        var rows: [StatTable.Row] = [], total: StatTable.Row?
+        let q = filtered(
+            "SELECT \(by.column), GROUPING(\(by.column))::int, \(measures) FROM stat_demand",
+            " GROUP BY GROUPING SETS ((\(by.column)), ()) ORDER BY 2, 1",
+            filter
+        )
+        var rows: [StatTable.Row] = []
+        var total: StatTable.Row?
         for r in try await run(c, logger: logger, q) {
             let cells = r.makeRandomAccess()
             if try cells[1].decode(Int.self) == 1 {
@@ -209,21 +226,31 @@ extension Stats {
             let cells = r.makeRandomAccess()
             func i(_ k: Int) throws -> Int64 { try cells[offset + k].decode(Int64.self) }
             let enterprises = try cells[offset].decode(Int.self)
-            let postedFen = Rounding.fen(try i(2)), disbursedFen = Rounding.fen(try i(7))
-            return StatTable.Row(key: key, values: [
-                .int(Rounding.count(try i(1))), .int(postedFen), .int(Rounding.count(try i(3))), .int(Rounding.count(try i(4))),
-                .int(Rounding.fen(try i(5))), .int(Rounding.count(try i(6))), .int(disbursedFen),
-                StatTable.ratio(disbursedFen, postedFen), .int(Rounding.count(enterprises)),
-            ], enterprises: enterprises)
+            let postedFen = Rounding.fen(try i(2))
+            let disbursedFen = Rounding.fen(try i(7))
+            return StatTable.Row(
+                key: key,
+                values: [
+                    .int(Rounding.count(try i(1))), .int(postedFen), .int(Rounding.count(try i(3))), .int(Rounding.count(try i(4))),
+                    .int(Rounding.fen(try i(5))), .int(Rounding.count(try i(6))), .int(disbursedFen),
+                    StatTable.ratio(disbursedFen, postedFen), .int(Rounding.count(enterprises)),
+                ],
+                enterprises: enterprises
+            )
         }
         let (rows, total) = try await grouped(c, logger: logger, by: by, measures: measures, filter: filter, row: row)
         var t = StatTable(
-            name: "funnel", by: by.rawValue,
-            columns: [.init("posted", .count), .init("posted_fen", .fen), .init("taken_up", .count), .init("granted", .count),
-                      .init("granted_fen", .fen), .init("disbursed", .count), .init("disbursed_fen", .fen), .init("solve_rate", .ratio),
-                      .init("enterprises", .count)],
-            rows: rows, total: total,
-            notes: ["solve_rate: disbursed amount over posted amount", Rounding.note])
+            name: "funnel",
+            by: by.rawValue,
+            columns: [
+                .init("posted", .count), .init("posted_fen", .fen), .init("taken_up", .count), .init("granted", .count),
+                .init("granted_fen", .fen), .init("disbursed", .count), .init("disbursed_fen", .fen), .init("solve_rate", .ratio),
+                .init("enterprises", .count),
+            ],
+            rows: rows,
+            total: total,
+            notes: ["solve_rate: disbursed amount over posted amount", Rounding.note]
+        )
         try await stamp(&t, c, logger: logger, "demands")
         t.suppress()
         return t
@@ -244,18 +271,28 @@ extension Stats {
             let cells = r.makeRandomAccess()
             func d(_ k: Int) throws -> StatTable.Value { try cells[offset + k].decode(String?.self).map(StatTable.Value.decimal) ?? .null }
             func n(_ k: Int) throws -> StatTable.Value { .int(Rounding.count(try cells[offset + k].decode(Int64.self))) }
-            return StatTable.Row(key: key, values: [try n(1), try d(2), try d(3), try n(4), try d(5), try d(6), try n(7), try n(8)],
-                                 enterprises: try cells[offset].decode(Int.self))
+            return StatTable.Row(
+                key: key,
+                values: [try n(1), try d(2), try d(3), try n(4), try d(5), try d(6), try n(7), try n(8)],
+                enterprises: try cells[offset].decode(Int.self)
+            )
         }
         let (rows, total) = try await grouped(c, logger: logger, by: by, measures: measures, filter: filter, row: row)
         var t = StatTable(
-            name: "timing", by: by.rawValue,
-            columns: [.init("taken_up", .count), .init("take_up_hours_median", .hours), .init("take_up_hours_p90", .hours),
-                      .init("decided", .count), .init("decision_hours_median", .hours), .init("decision_hours_p90", .hours),
-                      .init("take_up_overdue", .count), .init("decision_overdue", .count)],
-            rows: rows, total: total,
-            notes: ["hours from posting to take-up, and from take-up to grant or decline",
-                    "overdue: not taken up within 3 working days, or not decided within 10 working days of take-up", Rounding.note])
+            name: "timing",
+            by: by.rawValue,
+            columns: [
+                .init("taken_up", .count), .init("take_up_hours_median", .hours), .init("take_up_hours_p90", .hours),
+                .init("decided", .count), .init("decision_hours_median", .hours), .init("decision_hours_p90", .hours),
+                .init("take_up_overdue", .count), .init("decision_overdue", .count),
+            ],
+            rows: rows,
+            total: total,
+            notes: [
+                "hours from posting to take-up, and from take-up to grant or decline",
+                "overdue: not taken up within 3 working days, or not decided within 10 working days of take-up", Rounding.note,
+            ]
+        )
         try await stamp(&t, c, logger: logger, "demands")
         t.suppress()
         return t
@@ -263,9 +300,13 @@ extension Stats {
 
     /// Declined demands by reason.
     public static func declines(_ c: PostgresConnection, logger: Logger, filter: StatFilter) async throws -> StatTable {
-        let q = filtered("SELECT decline_reason, count(DISTINCT enterprise)::int, count(*) FROM stat_demand",
-                         " AND declined GROUP BY 1 ORDER BY 3 DESC, 1", filter)
-        var declined: Int64 = 0, enterprises = 0
+        let q = filtered(
+            "SELECT decline_reason, count(DISTINCT enterprise)::int, count(*) FROM stat_demand",
+            " AND declined GROUP BY 1 ORDER BY 3 DESC, 1",
+            filter
+        )
+        var declined: Int64 = 0
+        var enterprises = 0
         let rows = try await run(c, logger: logger, q).map { r in
             let (reason, e, n) = try r.decode((String?, Int, Int64).self)
             declined += n
@@ -273,7 +314,14 @@ extension Stats {
             return StatTable.Row(key: reason ?? "unknown", values: [.int(Rounding.count(n))], enterprises: e)
         }
         let total = StatTable.Row(key: "total", values: [.int(Rounding.count(declined))], enterprises: enterprises)
-        var t = StatTable(name: "declines", by: "reason", columns: [.init("declined", .count)], rows: rows, total: total, notes: [Rounding.note])
+        var t = StatTable(
+            name: "declines",
+            by: "reason",
+            columns: [.init("declined", .count)],
+            rows: rows,
+            total: total,
+            notes: [Rounding.note]
+        )
         try await stamp(&t, c, logger: logger, "demands")
         t.suppress()
         return t
@@ -296,8 +344,13 @@ extension Stats {
             """
             ) m ON m.bank = b.bank LEFT JOIN stat_demand s ON s.demand_id = m.demand_id
             WHERE ($6::uuid IS NULL OR b.bank = $6::uuid) GROUP BY b.bank, b.name, b.has_key, b.has_product ORDER BY b.name
-            """, f, bankColumn: "bank", productKind: false)
-        var connected = 0, banks = 0
+            """,
+            f,
+            bankColumn: "bank",
+            productKind: false
+        )
+        var connected = 0
+        var banks = 0
         let rows = try await run(c, logger: logger, q).map { r in
             let cells = r.makeRandomAccess()
             func i(_ k: Int) throws -> Int64 { try cells[k].decode(Int64.self) }
@@ -305,23 +358,38 @@ extension Stats {
             banks += 1
             if isConnected { connected += 1 }
             func n(_ k: Int) throws -> Int64 { Rounding.count(try i(k)) }
-            let decided = try n(7), declined = try n(8)
-            return StatTable.Row(key: try cells[0].decode(String.self), values: [
-                .text(isConnected ? "yes" : "no"), .int(try n(3)), .int(try n(4)), .int(try n(5)), .int(try n(6)), .int(decided),
-                .int(declined), StatTable.ratio(declined, decided), .int(try n(9)),
-                try cells[10].decode(String?.self).map(StatTable.Value.decimal) ?? .null,
-            ], enterprises: try cells[2].decode(Int.self))
+            let decided = try n(7)
+            let declined = try n(8)
+            return StatTable.Row(
+                key: try cells[0].decode(String.self),
+                values: [
+                    .text(isConnected ? "yes" : "no"), .int(try n(3)), .int(try n(4)), .int(try n(5)), .int(try n(6)), .int(decided),
+                    .int(declined), StatTable.ratio(declined, decided), .int(try n(9)),
+                    try cells[10].decode(String?.self).map(StatTable.Value.decimal) ?? .null,
+                ],
+                enterprises: try cells[2].decode(Int.self)
+            )
         }
-        let total = StatTable.Row(key: "all banks", values: [StatTable.ratio(Int64(connected), Int64(banks))] + Array(repeating: .null, count: 9),
-                                  enterprises: Int.max)
+        let total = StatTable.Row(
+            key: "all banks",
+            values: [StatTable.ratio(Int64(connected), Int64(banks))] + Array(repeating: .null, count: 9),
+            enterprises: Int.max
+        )
         var t = StatTable(
-            name: "banks", by: "bank",
-            columns: [.init("connected", .text), .init("matched", .count), .init("taken_up", .count), .init("passed", .count),
-                      .init("take_up_overdue", .count), .init("decided", .count), .init("declined", .count), .init("decline_rate", .ratio),
-                      .init("decision_overdue", .count), .init("decision_hours_median", .hours)],
-            rows: rows, total: total,
-            notes: ["connected: an active API key and a published product; the total row gives the share of banks connected (target over 0.5)",
-                    "take_up_overdue: matched, and neither taken up nor passed within 3 working days while the demand waited", Rounding.note])
+            name: "banks",
+            by: "bank",
+            columns: [
+                .init("connected", .text), .init("matched", .count), .init("taken_up", .count), .init("passed", .count),
+                .init("take_up_overdue", .count), .init("decided", .count), .init("declined", .count), .init("decline_rate", .ratio),
+                .init("decision_overdue", .count), .init("decision_hours_median", .hours),
+            ],
+            rows: rows,
+            total: total,
+            notes: [
+                "connected: an active API key and a published product; the total row gives the share of banks connected (target over 0.5)",
+                "take_up_overdue: matched, and neither taken up nor passed within 3 working days while the demand waited", Rounding.note,
+            ]
+        )
         try await stamp(&t, c, logger: logger, "banks")
         // Rows are hidden by their enterprises; the total is a share of banks, never hidden.
         let hide = Suppression.hidden(rows.map(\.enterprises), totalShown: false)
@@ -335,44 +403,76 @@ extension Stats {
     /// Per dataset: freshness, volumes, quarantine, completeness, timeliness, USCC error rate,
     /// and a red/amber/green status. No enterprise is counted alone here: nothing is hidden.
     public static func quality(_ c: PostgresConnection, logger: Logger) async throws -> StatTable {
-        let rows = try await run(c, logger: logger, """
+        let rows = try await run(
+            c,
+            logger: logger,
+            """
             SELECT dataset, provider, status, last_success_at, newest_item_at, received, stored, quarantined, quarantined_uscc,
                    by_reason::text, active_enterprises, recent_enterprises, timely, arrived,
                    extract(epoch FROM now() - last_success_at)::bigint, objections_open, objections_overdue, objections_upheld, live
             FROM stat_quality ORDER BY dataset
-            """).map { r in
-            let (dataset, provider, status, lastSuccess, newest, received, stored, quarantined, uscc, byReason, active, recent, timely,
-                 arrived, sinceSuccess, open, overdue, upheld, live) =
-                try r.decode((String, String, String, Date?, Date?, Int64, Int64, Int64, Int64, String, Int?, Int?, Int64?, Int64?, Int64?,
-                              Int64, Int64, Int64, Int64).self)
+            """
+        ).map { r in
+            let (
+                dataset, provider, status, lastSuccess, newest, received, stored, quarantined, uscc, byReason, active, recent, timely,
+                arrived, sinceSuccess, open, overdue, upheld, live
+            ) =
+                try r.decode(
+                    (
+                        String, String, String, Date?, Date?, Int64, Int64, Int64, Int64, String, Int?, Int?, Int64?, Int64?, Int64?,
+                        Int64, Int64, Int64, Int64
+                    ).self
+                )
             let completeness: StatTable.Value = if let active, let recent { StatTable.ratio(Int64(recent), Int64(active)) } else { .null }
             let timeliness: StatTable.Value = if let timely, let arrived { StatTable.ratio(timely, arrived) } else { .null }
             let usccRate = StatTable.ratio(uscc, received)
-            let rag = qualityLevel(status: status, hoursSinceSuccess: sinceSuccess.map { $0 / 3600 }, quarantined: quarantined, received: received,
-                                   completeness: active.flatMap { a in recent.map { r in a > 0 ? Double(r) / Double(a) : 1 } })
-            return StatTable.Row(key: dataset, values: [
-                .text(provider), .text(status), lastSuccess.map { .text(iso($0)) } ?? .null, newest.map { .text(iso($0)) } ?? .null,
-                .int(received), .int(stored), .int(quarantined), .text(byReason), completeness, timeliness, usccRate,
-                .int(open), .int(overdue), StatTable.perHundredThousand(upheld, live), .text(rag),
-            ], enterprises: Int.max)
+            let rag = qualityLevel(
+                status: status,
+                hoursSinceSuccess: sinceSuccess.map { $0 / 3600 },
+                quarantined: quarantined,
+                received: received,
+                completeness: active.flatMap { a in recent.map { r in a > 0 ? Double(r) / Double(a) : 1 } }
+            )
+            return StatTable.Row(
+                key: dataset,
+                values: [
+                    .text(provider), .text(status), lastSuccess.map { .text(iso($0)) } ?? .null, newest.map { .text(iso($0)) } ?? .null,
+                    .int(received), .int(stored), .int(quarantined), .text(byReason), completeness, timeliness, usccRate,
+                    .int(open), .int(overdue), StatTable.perHundredThousand(upheld, live), .text(rag),
+                ],
+                enterprises: Int.max
+            )
         }
         var t = StatTable(
-            name: "quality", by: "dataset",
-            columns: [.init("provider", .text), .init("status", .text), .init("last_success_at", .time), .init("newest_item_at", .time),
-                      .init("received", .count), .init("stored", .count), .init("quarantined", .count), .init("quarantined_by_reason", .text),
-                      .init("completeness", .ratio), .init("timeliness", .ratio), .init("uscc_error_rate", .ratio),
-                      .init("under_objection", .count), .init("objections_overdue", .count), .init("valid_objections_per_100k", .index),
-                      .init("level", .text)],
-            rows: rows, total: nil,
-            notes: ["completeness: active businesses with a record for one of the last \(completenessMonths) months, over active businesses (periodic datasets)",
-                    "timeliness: records arriving within \(timelyHours) hours of the provider's time, of those from the last \(timelinessDays) days",
-                    "under_objection: records with an open objection; objections_overdue: open past their 20 days; valid_objections_per_100k: upheld objections per 100,000 records held (target under 1)",
-                    "level: red when the feed stopped or failed, has not succeeded for a day, or completeness is under 0.8; amber for quarantine over 1% or completeness under 0.95"])
+            name: "quality",
+            by: "dataset",
+            columns: [
+                .init("provider", .text), .init("status", .text), .init("last_success_at", .time), .init("newest_item_at", .time),
+                .init("received", .count), .init("stored", .count), .init("quarantined", .count), .init("quarantined_by_reason", .text),
+                .init("completeness", .ratio), .init("timeliness", .ratio), .init("uscc_error_rate", .ratio),
+                .init("under_objection", .count), .init("objections_overdue", .count), .init("valid_objections_per_100k", .index),
+                .init("level", .text),
+            ],
+            rows: rows,
+            total: nil,
+            notes: [
+                "completeness: active businesses with a record for one of the last \(completenessMonths) months, over active businesses (periodic datasets)",
+                "timeliness: records arriving within \(timelyHours) hours of the provider's time, of those from the last \(timelinessDays) days",
+                "under_objection: records with an open objection; objections_overdue: open past their 20 days; valid_objections_per_100k: upheld objections per 100,000 records held (target under 1)",
+                "level: red when the feed stopped or failed, has not succeeded for a day, or completeness is under 0.8; amber for quarantine over 1% or completeness under 0.95",
+            ]
+        )
         try await stamp(&t, c, logger: logger, "quality")
         return t
     }
 
-    public static func qualityLevel(status: String, hoursSinceSuccess: Int64?, quarantined: Int64, received: Int64, completeness: Double?) -> String {
+    public static func qualityLevel(
+        status: String,
+        hoursSinceSuccess: Int64?,
+        quarantined: Int64,
+        received: Int64,
+        completeness: Double?
+    ) -> String {
         if status == "stopped" || status == "failing" || (hoursSinceSuccess ?? 1_000) >= 24 { return "red" }
         if let c = completeness, c < 0.8 { return "red" }
         if received > 0, quarantined * 100 > received { return "amber" }

@@ -10,7 +10,9 @@ public enum Stats {
     /// The generation of the summary tables: when they were last rebuilt, or last failed to be
     /// (what a cache of their figures is valid for).
     public static func generation(_ c: PostgresConnection, logger: Logger) async throws -> Date? {
-        try await c.query("SELECT max(greatest(refreshed_at, failed_at)) FROM stat_refresh", logger: logger).collect().first?.decode(Date?.self)
+        try await c.query("SELECT max(greatest(refreshed_at, failed_at)) FROM stat_refresh", logger: logger).collect().first?.decode(
+            Date?.self
+        )
     }
 
     /// Periodic datasets count towards completeness when a business has a record for one of
@@ -41,21 +43,26 @@ public enum Stats {
         var took: [(String, Int)] = []
         var failures: [(table: String, why: String)] = []
         func timed(_ name: String, _ body: (PostgresConnection) async throws -> Void) async throws {
-            let clock = ContinuousClock(), start = clock.now
+            let clock = ContinuousClock()
+            let start = clock.now
             do {
                 try await db.withTransaction { c in
                     // One refresh of a table at a time (several servers, or a manual refresh).
                     try await c.query("SELECT pg_advisory_xact_lock(\(refreshLockKey), hashtext(\(name)))", logger: db.logger)
                     try await body(c)
-                    let ms = Int((clock.now - start).components.seconds * 1000 + (clock.now - start).components.attoseconds / 1_000_000_000_000_000)
+                    let ms = Int(
+                        (clock.now - start).components.seconds * 1000 + (clock.now - start).components.attoseconds / 1_000_000_000_000_000
+                    )
                     try await c.query(
                         """
                         INSERT INTO stat_refresh (name, refreshed_at, took_ms) VALUES (\(name), now(), \(ms))
                         ON CONFLICT (name) DO UPDATE SET refreshed_at = now(), took_ms = excluded.took_ms
-                        """, logger: db.logger)
+                        """,
+                        logger: db.logger
+                    )
                     took.append((name, ms))
                 }
-            } catch where isShutdown(error) {
+            } catch  where isShutdown(error) {
                 throw error
             } catch {
                 let why = describeDatabaseError(error)
@@ -65,7 +72,9 @@ public enum Stats {
                         """
                         INSERT INTO stat_refresh (name, failed_at, failure) VALUES (\(name), now(), \(why))
                         ON CONFLICT (name) DO UPDATE SET failed_at = now(), failure = excluded.failure
-                        """, logger: db.logger)
+                        """,
+                        logger: db.logger
+                    )
                 }
             }
         }
@@ -109,7 +118,9 @@ public enum Stats {
             FROM demand d
             LEFT JOIN organisations o ON o.id = d.taken_up_by
             LEFT JOIN product p ON p.id = d.granted_product_id
-            """, logger: logger)
+            """,
+            logger: logger
+        )
     }
 
     static func refreshBanks(_ c: PostgresConnection, logger: Logger, today: Day) async throws {
@@ -121,7 +132,9 @@ public enum Stats {
                    EXISTS (SELECT 1 FROM api_keys k WHERE k.org_id = o.id AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())),
                    EXISTS (SELECT 1 FROM product p WHERE p.bank_org_id = o.id AND p.status = 'published')
             FROM organisations o WHERE o.kind = 'bank'
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         try await c.query("DELETE FROM stat_bank_demand", logger: logger)
         // A matched bank answers by taking up or passing; it is overdue when it had not by the
         // deadline while the demand was still waiting (another bank taking it up ends the wait).
@@ -144,7 +157,9 @@ public enum Stats {
             JOIN demand d ON d.id = m.demand_id
             JOIN stat_demand s ON s.demand_id = d.id
             LEFT JOIN demand_pass ps ON ps.demand_id = d.id AND ps.bank_org_id = m.bank
-            """, logger: logger)
+            """,
+            logger: logger
+        )
     }
 
     static func refreshQuality(_ c: PostgresConnection, logger: Logger, today: Day) async throws {
@@ -163,7 +178,9 @@ public enum Stats {
                    (SELECT count(*) FROM record_version v WHERE v.dataset = f.dataset
                       AND v.updated_at > now() - make_interval(days => \(timelinessDays)::int))
             FROM feed_state f
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         // Objections per dataset, and the records held (the valid-objection rate's denominator).
         try await c.query(
             """
@@ -173,7 +190,9 @@ public enum Stats {
                                       AND o.due_on < \(today.description)::date),
                 objections_upheld = (SELECT count(*) FROM objection o WHERE o.dataset = q.dataset AND o.state = 'upheld')
             FROM feed_state f WHERE f.dataset = q.dataset
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         // Completeness of the periodic datasets: active businesses with a recent period.
         let since = MonthIndex(today).adding(-completenessMonths).description
         try await c.query(
@@ -190,7 +209,9 @@ public enum Stats {
             UPDATE stat_quality q SET active_enterprises = (SELECT count(*) FROM active), recent_enterprises = coalesce(r.n, 0)
             FROM (SELECT unnest(\(periodicDatasets)::text[]) AS dataset) ds LEFT JOIN recent r ON r.dataset = ds.dataset
             WHERE q.dataset = ds.dataset
-            """, logger: logger)
+            """,
+            logger: logger
+        )
     }
 
     static func refreshModel(_ c: PostgresConnection, logger: Logger, today: Day) async throws {
@@ -200,11 +221,15 @@ public enum Stats {
             """
             INSERT INTO stat_grade_month
             SELECT \(month), scorecard_version, coalesce(grade, 'none'), count(*)::int FROM profile GROUP BY 2, 3
-            """, logger: logger)
+            """,
+            logger: logger
+        )
         // Distributions over each live version's bins, for the city and by segment.
         // The cards first: one connection cannot run a query while it streams another's rows.
         var cards: [String: Scorecard] = [:]
-        for version in try await c.query("SELECT DISTINCT scorecard_version FROM profile", logger: logger).collect().map({ try $0.decode(String.self) }) {
+        for version in try await c.query("SELECT DISTINCT scorecard_version FROM profile", logger: logger).collect().map({
+            try $0.decode(String.self)
+        }) {
             cards[version] = try await Scorecards.card(c, version: version, logger: logger)
         }
         var counts: [DistKey: Int] = [:]
@@ -214,23 +239,31 @@ public enum Stats {
                    coalesce(left(r.data->>'industry_code', 1), 'unknown'), coalesce(r.data->>'size_class', 'unknown')
             FROM profile p
             LEFT JOIN current_record r ON r.dataset = 'enterprise_registry' AND r.record_id = p.uscc AND r.op = 'upsert'
-            """, logger: logger)
-        for try await (version, score, features, district, industry, size) in rows.decode((String, Int?, String, String, String, String).self) {
+            """,
+            logger: logger
+        )
+        for try await (version, score, features, district, industry, size) in rows.decode(
+            (String, Int?, String, String, String, String).self
+        ) {
             guard let card = cards[version] else { continue }
             let segments = [("all", "all"), ("district", district), ("industry", industry), ("size", size)]
             func add(_ characteristic: String, _ bin: Int) {
                 for (kind, segment) in segments {
-                    counts[DistKey(version: version, characteristic: characteristic, segmentKind: kind, segment: segment, bin: bin), default: 0] += 1
+                    counts[
+                        DistKey(version: version, characteristic: characteristic, segmentKind: kind, segment: segment, bin: bin),
+                        default: 0
+                    ] += 1
                 }
             }
             if let score { add("score", ModelHealth.scoreBand(score)) }
             guard case .object(let values)? = try? JSONParser.parse(features) else { continue }
             for ch in card.characteristics {
-                let v: FeatureValue = switch values[ch.feature.rawValue] {
-                case .number(let n)?: Int64(n).map(FeatureValue.number) ?? .missing
-                case .string(let s)?: .category(s)
-                default: .missing
-                }
+                let v: FeatureValue =
+                    switch values[ch.feature.rawValue] {
+                    case .number(let n)?: Int64(n).map(FeatureValue.number) ?? .missing
+                    case .string(let s)?: .category(s)
+                    default: .missing
+                    }
                 if let bin = ch.binIndex(v) { add(ch.feature.rawValue, bin) }
             }
         }
@@ -244,7 +277,9 @@ public enum Stats {
                 SELECT 'current', v, ch, sk, sg, b, n
                 FROM unnest(\(part.map(\.version))::text[], \(part.map(\.characteristic))::text[], \(part.map(\.segmentKind))::text[],
                             \(part.map(\.segment))::text[], \(part.map(\.bin))::int[], \(part.map { counts[$0]! })::int[]) AS t(v, ch, sk, sg, b, n)
-                """, logger: logger)
+                """,
+                logger: logger
+            )
         }
         // A version seen for the first time: its distribution now is its stability baseline.
         try await c.query(
@@ -253,7 +288,9 @@ public enum Stats {
             SELECT 'reference', scorecard_version, characteristic, segment_kind, segment, bin, enterprises FROM stat_distribution s
             WHERE kind = 'current' AND NOT EXISTS (SELECT 1 FROM stat_distribution r WHERE r.kind = 'reference'
                                                    AND r.scorecard_version = s.scorecard_version)
-            """, logger: logger)
+            """,
+            logger: logger
+        )
     }
 
     struct DistKey: Hashable {
