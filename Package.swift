@@ -34,7 +34,8 @@ let package = Package(
             dependencies: [.product(name: "Crypto", package: "swift-crypto")],
             swiftSettings: strict
         ),
-        // PostgreSQL: configuration, migrations, organisations and keys, the audit log.
+        // PostgreSQL, and the only home of SQL: the database and migrations, access (organisations, keys,
+        // sessions, authorisations), the audit log, ingestion, profiles, the market, statistics, governance.
         .target(
             name: "Store",
             dependencies: [
@@ -49,7 +50,8 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // HTTP: Hummingbird application, auth, routes, errors, observability.
+        // HTTP: the Hummingbird application and its middleware, access policy and problems (HTTP/), the JSON
+        // routes (API/), the portal's and the dashboard's pages (Portal/, Dashboard/, Web/), webhook delivery.
         .target(
             name: "Server",
             dependencies: [

@@ -112,13 +112,23 @@ public enum Rounding {
     public static let countBase: Int64 = 5
     /// ¥1,000,000 in fen.
     public static let fenBase: Int64 = 100_000_000
-    /// Decimal places of model statistics (AUC, KS, Gini) computed on filtered loans: four would
-    /// name the counts behind them (0.7333 is 11/15).
+    /// Decimal places of model statistics (AUC, KS, Gini, PSI): four would name the counts behind
+    /// them (an AUC of 0.7333 is 11/15; a PSI of 0.0003 against an empty bin is one business in
+    /// 3,000).
     public static let modelPlaces = 2
+    /// A median or percentile is given only over at least this many values (over 1 or 2 it names
+    /// how many there are, and what they are); AUC, KS and Gini only with at least `minimumOutcomes`
+    /// bad and as many good loans.
+    public static let minimumValues = 10
+    public static let minimumOutcomes = 5
+    public static let percentileNote =
+        "medians and percentiles are given only over at least 10 values (null otherwise), since over fewer they would name the values"
 
     public static func count(_ n: Int64) -> Int64 { nearest(n, countBase) }
     public static func count(_ n: Int) -> Int64 { nearest(Int64(n), countBase) }
     public static func fen(_ n: Int64) -> Int64 { nearest(n, fenBase) }
+    /// A model statistic as published (to `modelPlaces`); its traffic light is read from this.
+    public static func model(_ x: Double) -> Double { (x * 100).rounded() / 100 }
 
     static func nearest(_ n: Int64, _ base: Int64) -> Int64 {
         n >= 0 ? (n + base / 2) / base * base : -((-n + base / 2) / base * base)

@@ -25,29 +25,25 @@ public struct IngestService: Service {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await gate?.wait()
-            await withTaskGroup(of: Void.self) { group in
-                for dataset in ingestor.datasets {
-                    group.addTask { [ingestor, interval, logger] in
-                        while !Task.isCancelled {
-                            let r = await ingestor.runDataset(dataset)
-                            if r.outcome != .caughtUp && r.outcome != .skipped {
-                                logger.warning(
-                                    "ingestion did not catch up",
-                                    metadata: [
-                                        "dataset": "\(r.dataset)", "outcome": "\(r.outcome.rawValue)", "reason": "\(r.reason ?? "-")",
-                                    ]
-                                )
-                            } else {
-                                logger.debug(
-                                    "dataset pulled",
-                                    metadata: ["dataset": "\(r.dataset)", "received": "\(r.received)", "stored": "\(r.stored)"]
-                                )
-                            }
-                            try? await Task.sleep(for: interval)
+        let (ingestor, interval, gate, logger) = (self.ingestor, self.interval, self.gate, self.logger)
+        await withTaskGroup(of: Void.self) { group in
+            for dataset in ingestor.datasets {
+                group.addTask {
+                    try? await PeriodicService("ingestion of \(dataset.rawValue)", logger: logger, interval: interval, startAfter: gate) {
+                        let r = await ingestor.runDataset(dataset)
+                        if r.outcome != .caughtUp && r.outcome != .skipped {
+                            logger.warning(
+                                "ingestion did not catch up",
+                                metadata: ["dataset": "\(r.dataset)", "outcome": "\(r.outcome.rawValue)", "reason": "\(r.reason ?? "-")"]
+                            )
+                        } else {
+                            logger.debug(
+                                "dataset pulled",
+                                metadata: ["dataset": "\(r.dataset)", "received": "\(r.received)", "stored": "\(r.stored)"]
+                            )
                         }
-                    }
+                        return .idle
+                    }.run()
                 }
             }
         }

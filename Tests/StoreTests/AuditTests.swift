@@ -345,7 +345,7 @@ import Testing
             try await writer.write(db.app, count: 4)
             let anchors = AuditAnchors(path: NSTemporaryDirectory() + "xyd-anchors-\(UUID().uuidString).jsonl")
             let sealer = AuditSealer(db: db.app, intervalMilliseconds: 200, batch: 100, anchors: anchors)
-            await sealer.sealOnce(logger: db.app.logger, forceAnchor: true)
+            try await sealer.seal(logger: db.app.logger, forceAnchor: true)
             let head = try await Audit.head(db.app)
             #expect(head.chainSeq == 4)
             let anchored = try #require(try anchors.latest(database: head.database))

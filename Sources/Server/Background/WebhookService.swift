@@ -49,26 +49,21 @@ public struct WebhookService: Service {
     }
 
     public func run() async throws {
-        let (curl, policy) = (self.curl, self.policy)
-        await cancelWhenGracefulShutdown {
-            await gate?.wait()
-            while !Task.isCancelled {
-                var busy = false
-                do {
-                    let (delivered, failed) = try await Webhooks.deliverDue(db, classify: Webhooks.errorClass) {
-                        try await Self.send($0, curl: curl, policy: policy)
-                    }
-                    busy = delivered > 0
-                    if failed > 0 { db.logger.warning("webhook deliveries given up after a day", metadata: ["count": "\(failed)"]) }
-                } catch  where isShutdown(error) {
-                    break
-                } catch {
-                    db.logger.error("webhook delivery failed; will retry", metadata: ["error": "\(describeDatabaseError(error))"])
+        let (db, curl, policy) = (self.db, self.curl, self.policy)
+        try await PeriodicService(
+            "webhook delivery",
+            logger: db.logger,
+            interval: .milliseconds(Self.intervalMilliseconds),
+            startAfter: gate,
+            work: {
+                let (delivered, failed) = try await Webhooks.deliverDue(db, classify: Webhooks.errorClass) {
+                    try await Self.send($0, curl: curl, policy: policy)
                 }
-                if !busy { try? await Task.sleep(for: .milliseconds(Self.intervalMilliseconds)) }
-            }
-        }
-        curl.shutdown()
+                if failed > 0 { db.logger.warning("webhook deliveries given up after a day", metadata: ["count": "\(failed)"]) }
+                return delivered > 0 ? .busy : .idle
+            },
+            finally: { curl.shutdown() }
+        ).run()
     }
 }
 

@@ -483,8 +483,14 @@ struct DashboardRoutes {
         if !shownApplicants.isEmpty {
             let colors = ["#2e7d32", "#1f5fa8", "#d9822b", "#c62828", "#8a96a3"]
             let series = Stats.grades.enumerated().map { (i, g) in
-                let values = shownApplicants.map { Self.int(applicants, $0, g) ?? 0 }
-                return Charts.Series(name: g, color: colors[i], values: values, exact: values.map(Html.grouped))
+                // A hidden cell draws no bar, and says so on hover (never "0").
+                let cells = shownApplicants.map { Self.int(applicants, $0, g) }
+                return Charts.Series(
+                    name: g,
+                    color: colors[i],
+                    values: cells.map { $0 ?? 0 },
+                    exact: cells.map { $0.map(Html.grouped) ?? "已抑制（少于 \(Suppression.threshold) 家）suppressed" }
+                )
             }
             html +=
                 "<h2>申请企业的信用等级 Grades of businesses seeking credit</h2>"

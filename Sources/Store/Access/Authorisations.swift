@@ -150,7 +150,7 @@ public enum Authorisations {
                 """
                 SELECT \(unescaped: columns) FROM authorisation a JOIN organisations o ON o.id = a.bank_org_id
                 WHERE a.bank_org_id = \(bankOrgId)
-                  AND (NOT \(liveOnly) OR (a.revoked_at IS NULL AND a.expires_at > now()))
+                  AND (NOT \(liveOnly) OR (\(unescaped: Live.authorisation("a"))))
                 ORDER BY a.granted_at DESC LIMIT \(listLimit)
                 """,
                 logger: logger
@@ -183,7 +183,7 @@ public enum Authorisations {
             """
             SELECT id FROM authorisation
             WHERE bank_org_id = \(bankOrgId) AND uscc = \(uscc) AND \(scope.rawValue) = ANY(scopes) AND purpose = \(purpose.rawValue)
-              AND revoked_at IS NULL AND expires_at > now()
+              AND \(unescaped: Live.authorisation())
             ORDER BY expires_at DESC LIMIT 1
             FOR SHARE
             """,

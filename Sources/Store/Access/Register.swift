@@ -219,7 +219,7 @@ public enum Register {
         try await c.query("SELECT pg_advisory_xact_lock(\(keyIssueLockClass), hashtext(\(orgId.uuidString)))", logger: logger)
         let live = try await c.query(
             """
-            SELECT count(*)::int FROM api_keys WHERE org_id = \(orgId) AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())
+            SELECT count(*)::int FROM api_keys WHERE org_id = \(orgId) AND \(unescaped: Live.key())
             """,
             logger: logger
         ).collect()[0].decode(Int.self)

@@ -43,7 +43,7 @@ public enum Sessions {
             SELECT o.id, o.kind, o.name, o.uscc, k.id, s.csrf_token, s.expires_at
             FROM web_session s JOIN api_keys k ON k.id = s.key_id JOIN organisations o ON o.id = k.org_id
             WHERE s.token_hash = \(hash(token)) AND s.expires_at > now()
-              AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())
+              AND \(unescaped: Live.key("k"))
             """,
             logger: logger
         ).collect()

@@ -35,30 +35,32 @@ public struct AuditSealer: Service {
     }
 
     public func run() async throws {
-        let logger = db.logger
-        await cancelWhenGracefulShutdown {
-            await gate?.wait()
-            while !Task.isCancelled {
-                await self.sealOnce(logger: logger)
-                try? await Task.sleep(for: .milliseconds(intervalMilliseconds))
+        let (logger, gate) = (db.logger, self.gate)
+        try await PeriodicService(
+            "audit sealing",
+            logger: logger,
+            interval: .milliseconds(intervalMilliseconds),
+            startAfter: gate,
+            work: {
+                try await self.seal(logger: logger, forceAnchor: false)
+                return .idle
+            },
+            finally: {
+                // A graceful shutdown seals what is left (the pool stops after us). A cancelled
+                // group may have no pool any more: return at once.
+                if Task.isCancelled || gate?.isOpen == false { return }
+                do { try await self.seal(logger: logger, forceAnchor: true) } catch  where !isShutdown(error) {
+                    logger.error("audit sealing at shutdown failed", metadata: ["error": "\(describeDatabaseError(error))"])
+                } catch {}
             }
-        }
-        // A graceful shutdown seals what is left (the pool stops after us). A cancelled group
-        // may have no pool any more: return at once.
-        if Task.isCancelled || gate?.isOpen == false { return }
-        await sealOnce(logger: logger, forceAnchor: true)
+        ).run()
     }
 
-    func sealOnce(logger: Logger, forceAnchor: Bool = false) async {
-        do {
-            let sealed = try await Audit.sealAll(db, batch: batch)
-            if sealed > 0 { logger.debug("audit rows sealed", metadata: ["count": "\(sealed)"]) }
-            try await anchorIfDue(logger: logger, force: forceAnchor)
-        } catch  where isShutdown(error) {
-            return
-        } catch {
-            logger.error("audit sealing failed; will retry", metadata: ["error": "\(describeDatabaseError(error))"])
-        }
+    /// One round: the rows not yet sealed, in batches, then the anchor when it is due.
+    func seal(logger: Logger, forceAnchor: Bool) async throws {
+        let sealed = try await Audit.sealAll(db, batch: batch)
+        if sealed > 0 { logger.debug("audit rows sealed", metadata: ["count": "\(sealed)"]) }
+        try await anchorIfDue(logger: logger, force: forceAnchor)
     }
 
     /// Writes the head to the anchor file (and the log) when it moved and the interval passed.

@@ -2,15 +2,46 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// Work done every so often inside `xyd serve` until it shuts down, after the start-up checks:
-/// a failure is logged and tried again at the next turn.
+/// The one loop of every background job inside `xyd serve` (statistics, the market sweep, audit
+/// sealing, profiles, webhook delivery, each dataset's ingestion): after the start-up checks
+/// (`gate`), a turn of `work`, then a pause of `interval` — none when the turn says it was busy,
+/// so a backlog drains at full speed. A failure is logged and tried again at the next turn; an
+/// error of shutting down ends the loop quietly. At graceful shutdown the loop ends after its
+/// current turn, then `finally` runs (to seal what is left, to stop a transfer thread).
 public struct PeriodicService: Service {
-    let db: Database
-    let intervalSeconds: Int
-    let gate: Gate?
-    let what: String
-    let work: @Sendable (Database) async throws -> Void
+    /// What a turn found: `busy` runs the next turn at once, `idle` waits `interval` first.
+    public enum Turn: Sendable {
+        case idle
+        case busy
+    }
 
+    let what: String
+    let logger: Logger
+    let interval: Duration
+    let gate: Gate?
+    let work: @Sendable () async throws -> Turn
+    let finally: (@Sendable () async -> Void)?
+
+    /// - Parameters:
+    ///   - what: the job's name in the log ("\(what) failed; will retry").
+    public init(
+        _ what: String,
+        logger: Logger,
+        interval: Duration,
+        startAfter gate: Gate?,
+        work: @escaping @Sendable () async throws -> Turn,
+        finally: (@Sendable () async -> Void)? = nil
+    ) {
+        precondition(interval > .zero)
+        self.what = what
+        self.logger = logger
+        self.interval = interval
+        self.gate = gate
+        self.work = work
+        self.finally = finally
+    }
+
+    /// A job that runs every `intervalSeconds` on the database (a turn is always `idle`).
     public init(
         _ what: String,
         db: Database,
@@ -18,28 +49,28 @@ public struct PeriodicService: Service {
         startAfter gate: Gate?,
         work: @escaping @Sendable (Database) async throws -> Void
     ) {
-        precondition(intervalSeconds > 0)
-        self.what = what
-        self.db = db
-        self.intervalSeconds = intervalSeconds
-        self.gate = gate
-        self.work = work
+        self.init(what, logger: db.logger, interval: .seconds(intervalSeconds), startAfter: gate) {
+            try await work(db)
+            return .idle
+        }
     }
 
     public func run() async throws {
-        let (db, work, what) = (self.db, self.work, self.what)
+        let (work, what, logger, interval, gate) = (self.work, self.what, self.logger, self.interval, self.gate)
         await cancelWhenGracefulShutdown {
             await gate?.wait()
             while !Task.isCancelled {
+                var turn = Turn.idle
                 do {
-                    try await work(db)
+                    turn = try await work()
                 } catch  where isShutdown(error) {
                     break  // shutting down: not a failure
                 } catch {
-                    db.logger.error("\(what) failed; will retry", metadata: ["error": "\(describeDatabaseError(error))"])
+                    logger.error("\(what) failed; will retry", metadata: ["error": "\(describeDatabaseError(error))"])
                 }
-                try? await Task.sleep(for: .seconds(intervalSeconds))
+                if turn == .idle { try? await Task.sleep(for: interval) }
             }
         }
+        await finally?()
     }
 }

@@ -362,7 +362,7 @@ public enum Demands {
                 """
                 SELECT \(unescaped: columns) FROM demand
                 WHERE (state = 'open' AND EXISTS (SELECT 1 FROM authorisation a WHERE a.demand_id = demand.id AND a.bank_org_id = \(bank)
-                                                    AND a.revoked_at IS NULL AND a.expires_at > now()))
+                                                    AND \(unescaped: Live.authorisation("a"))))
                    OR (taken_up_by = \(bank) AND state IN ('taken_up', 'granted'))
                 ORDER BY coalesce(decision_due_on, take_up_due_on), created_at LIMIT \(listLimit)
                 """,
@@ -402,7 +402,7 @@ public enum Demands {
             """
             SELECT \(unescaped: columns) FROM demand
             WHERE id = \(id) AND (taken_up_by = \(bank) OR EXISTS (SELECT 1 FROM authorisation a WHERE a.demand_id = demand.id
-                                                                  AND a.bank_org_id = \(bank) AND a.revoked_at IS NULL AND a.expires_at > now()))
+                                                                  AND a.bank_org_id = \(bank) AND \(unescaped: Live.authorisation("a"))))
             \(unescaped: lock ? "FOR UPDATE" : "")
             """,
             logger: logger
@@ -420,7 +420,7 @@ public enum Demands {
                 decision_due_on = \(today.addingWorkingDays(decisionWorkingDays).description)::date
             WHERE id = \(id) AND state = 'open' AND expires_at > now()
               AND EXISTS (SELECT 1 FROM authorisation a WHERE a.demand_id = demand.id AND a.bank_org_id = \(bank)
-                          AND a.revoked_at IS NULL AND a.expires_at > now())
+                          AND \(unescaped: Live.authorisation("a")))
             RETURNING uscc
             """,
             logger: logger

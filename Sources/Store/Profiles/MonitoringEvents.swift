@@ -58,7 +58,7 @@ enum MonitoringEvents {
         for try await (bank, uscc) in try await c.query(
             """
             SELECT bank_org_id, uscc FROM authorisation
-            WHERE uscc = ANY(\(usccs)::text[]) AND purpose = 'post_loan_monitoring' AND revoked_at IS NULL AND expires_at > now()
+            WHERE uscc = ANY(\(usccs)::text[]) AND purpose = 'post_loan_monitoring' AND \(unescaped: Live.authorisation())
             UNION
             SELECT taken_up_by, uscc FROM demand WHERE uscc = ANY(\(usccs)::text[]) AND state = 'disbursed' AND taken_up_by IS NOT NULL
             """,

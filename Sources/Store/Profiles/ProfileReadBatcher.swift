@@ -183,15 +183,14 @@ extension ProfileReads {
             WITH req AS MATERIALIZED (
                 SELECT r.n, r.bank, r.uscc, r.scope, r.purpose, r.request_id, r.key_id, r.route, NULLIF(r.client_request_id, '') AS client_request_id,
                        r.occurred_us, r.mac,
-                       EXISTS (SELECT 1 FROM api_keys k WHERE k.id = r.key_id AND k.revoked_at IS NULL
-                                 AND (k.expires_at IS NULL OR k.expires_at > now())) AS live
+                       EXISTS (SELECT 1 FROM api_keys k WHERE k.id = r.key_id AND \(Live.key("k"))) AS live
                 FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[], $8::text[], $9::bigint[], $10::bytea[])
                      WITH ORDINALITY AS r(bank, uscc, scope, purpose, request_id, key_id, route, client_request_id, occurred_us, mac, n)),
             chk AS MATERIALIZED (
                 SELECT req.*,
                        (SELECT a.id FROM authorisation a
                         WHERE a.bank_org_id = req.bank AND a.uscc = req.uscc AND req.scope = ANY(a.scopes)
-                          AND a.purpose = req.purpose AND a.revoked_at IS NULL AND a.expires_at > now() AND req.live
+                          AND a.purpose = req.purpose AND \(Live.authorisation("a")) AND req.live
                         ORDER BY a.expires_at DESC LIMIT 1) AS auth_id
                 FROM req),
             logged AS (

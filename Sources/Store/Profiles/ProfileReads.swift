@@ -27,7 +27,7 @@ public enum ProfileReads {
     }
 
     /// The caller's key, checked in the read's own snapshot (the caller may come from a cache).
-    static let liveKey = "SELECT 1 FROM api_keys WHERE id = $6 AND revoked_at IS NULL AND (expires_at IS NULL OR expires_at > now())"
+    static let liveKey = "SELECT 1 FROM api_keys WHERE id = $6 AND \(Live.key())"
 
     /// The profile as a JSON object built by PostgreSQL (timestamps in UTC to the second).
     static let profileObject = """

@@ -24,27 +24,16 @@ public struct ProfileService: Service {
     }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            await gate?.wait()
-            while !Task.isCancelled {
-                let busy = await self.step()
-                if !busy { try? await Task.sleep(for: .milliseconds(intervalMilliseconds)) }
-            }
-        }
+        try await PeriodicService("profile recompute", logger: db.logger, interval: .milliseconds(intervalMilliseconds), startAfter: gate) {
+            try await self.step()
+        }.run()
     }
 
-    /// One round: pages to queue rows, then one batch. Returns whether there was work.
-    func step() async -> Bool {
-        do {
-            let pages = try await ProfileStore.takePages(db)
-            let done = try await ProfileStore.workQueue(db, batch: batch, cache: cache)
-            if done > 0 { db.logger.debug("profiles recomputed", metadata: ["count": "\(done)"]) }
-            return pages > 0 || done > 0
-        } catch  where isShutdown(error) {
-            return false
-        } catch {
-            db.logger.error("profile recompute failed; will retry", metadata: ["error": "\(describeDatabaseError(error))"])
-            return false
-        }
+    /// One round: pages to queue rows, then one batch; busy when there was work.
+    func step() async throws -> PeriodicService.Turn {
+        let pages = try await ProfileStore.takePages(db)
+        let done = try await ProfileStore.workQueue(db, batch: batch, cache: cache)
+        if done > 0 { db.logger.debug("profiles recomputed", metadata: ["count": "\(done)"]) }
+        return pages > 0 || done > 0 ? .busy : .idle
     }
 }

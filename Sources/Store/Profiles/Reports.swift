@@ -232,7 +232,7 @@ public enum Reports {
         try await !c.query(
             """
             SELECT 1 FROM report r JOIN authorisation a ON a.id = r.authorisation_id
-            WHERE r.number = \(number) AND a.revoked_at IS NULL AND a.expires_at > now()
+            WHERE r.number = \(number) AND \(unescaped: Live.authorisation("a"))
             FOR SHARE OF a
             """,
             logger: logger

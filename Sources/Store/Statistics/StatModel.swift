@@ -180,7 +180,7 @@ extension Stats {
     public static func stability(_ c: PostgresConnection, logger: Logger) async throws -> StatTable {
         var rows: [StatTable.Row] = []
         var notes = [
-            "PSI against the distribution when the version went live; 0.10 and over: watch (amber); 0.25 and over: act (red)",
+            "PSI against the distribution when the version went live, to two decimals; 0.10 and over: watch (amber); 0.25 and over: act (red)",
             "score in 100-point bands; each feature over the scorecard's bins",
         ]
         if let version = try await activeVersion(c, logger: logger),
@@ -197,7 +197,8 @@ extension Stats {
                     StatTable.Row(
                         key: name,
                         values: [
-                            .text(version), StatTable.ratio(value), .text(value.map(ModelHealth.psiLevel) ?? "n/a"), .int(Int64(bins)),
+                            .text(version), StatTable.ratio(value.map(Rounding.model), places: Rounding.modelPlaces),
+                            .text(value.map { ModelHealth.psiLevel(Rounding.model($0)) } ?? "n/a"), .int(Int64(bins)),
                             .int(Int64(n)),
                         ],
                         enterprises: n
@@ -238,12 +239,15 @@ extension Stats {
         }
         let rows = loans.keys.sorted().map { version -> StatTable.Row in
             let l = loans[version]!
-            let s = ModelHealth.separation(l)
+            let bad = l.filter(\.bad).count
+            // Over few bad (or good) loans, AUC and KS name them: given only over enough of both.
+            let enough = bad >= Rounding.minimumOutcomes && l.count - bad >= Rounding.minimumOutcomes
+            let s = enough ? ModelHealth.separation(l) : nil
             let places = Rounding.modelPlaces
             return StatTable.Row(
                 key: version,
                 values: [
-                    .int(Rounding.count(l.count)), .int(Rounding.count(l.filter(\.bad).count)),
+                    .int(Rounding.count(l.count)), .int(Rounding.count(bad)),
                     StatTable.ratio(s?.auc, places: places), StatTable.ratio(s?.ks, places: places),
                     StatTable.ratio(s?.gini, places: places),
                 ],
@@ -258,7 +262,7 @@ extension Stats {
             total: nil,
             notes: [
                 "loans with a reported outcome; bad: defaulted or 90 days overdue in any reported month; score at posting",
-                "AUC, KS and Gini to two decimals", Rounding.note,
+                "AUC, KS and Gini to two decimals, and only with at least 5 bad and 5 good loans (null otherwise)", Rounding.note,
             ]
         )
         try await stamp(&t, c, logger: logger, "demands")
@@ -298,7 +302,8 @@ extension Stats {
                 StatTable.Row(
                     key: segment,
                     values: [
-                        .int(Rounding.count(n)), StatTable.ratio(value), .text(value.map(ModelHealth.psiLevel) ?? "n/a"),
+                        .int(Rounding.count(n)), StatTable.ratio(value.map(Rounding.model), places: Rounding.modelPlaces),
+                        .text(value.map { ModelHealth.psiLevel(Rounding.model($0)) } ?? "n/a"),
                         rateHidden ? .suppressed : .int(loans), rateHidden ? .suppressed : .int(bad),
                         rateHidden ? .suppressed : (o == nil ? .null : StatTable.ratio(bad, loans)),
                     ],

@@ -226,13 +226,19 @@ extension Stats {
             let cells = r.makeRandomAccess()
             func i(_ k: Int) throws -> Int64 { try cells[offset + k].decode(Int64.self) }
             let enterprises = try cells[offset].decode(Int.self)
-            let postedFen = Rounding.fen(try i(2))
-            let disbursedFen = Rounding.fen(try i(7))
+            // An amount goes with its count: where the count rounds to 0, so does the amount (a
+            // rounded 0 beside ¥2,000,000 would both look wrong and say the count is 1 or 2).
+            let granted = Rounding.count(try i(4))
+            let disbursed = Rounding.count(try i(6))
+            let posted = Rounding.count(try i(1))
+            let postedFen = posted == 0 ? 0 : Rounding.fen(try i(2))
+            let grantedFen = granted == 0 ? 0 : Rounding.fen(try i(5))
+            let disbursedFen = disbursed == 0 ? 0 : Rounding.fen(try i(7))
             return StatTable.Row(
                 key: key,
                 values: [
-                    .int(Rounding.count(try i(1))), .int(postedFen), .int(Rounding.count(try i(3))), .int(Rounding.count(try i(4))),
-                    .int(Rounding.fen(try i(5))), .int(Rounding.count(try i(6))), .int(disbursedFen),
+                    .int(posted), .int(postedFen), .int(Rounding.count(try i(3))), .int(granted),
+                    .int(grantedFen), .int(disbursed), .int(disbursedFen),
                     StatTable.ratio(disbursedFen, postedFen), .int(Rounding.count(enterprises)),
                 ],
                 enterprises: enterprises
@@ -271,9 +277,15 @@ extension Stats {
             let cells = r.makeRandomAccess()
             func d(_ k: Int) throws -> StatTable.Value { try cells[offset + k].decode(String?.self).map(StatTable.Value.decimal) ?? .null }
             func n(_ k: Int) throws -> StatTable.Value { .int(Rounding.count(try cells[offset + k].decode(Int64.self))) }
+            // A median or percentile over few values names how many there are: given only over enough.
+            func p(_ k: Int, over count: Int) throws -> StatTable.Value {
+                try cells[offset + count].decode(Int64.self) >= Rounding.minimumValues ? d(k) : .null
+            }
             return StatTable.Row(
                 key: key,
-                values: [try n(1), try d(2), try d(3), try n(4), try d(5), try d(6), try n(7), try n(8)],
+                values: [
+                    try n(1), try p(2, over: 1), try p(3, over: 1), try n(4), try p(5, over: 4), try p(6, over: 4), try n(7), try n(8),
+                ],
                 enterprises: try cells[offset].decode(Int.self)
             )
         }
@@ -291,6 +303,7 @@ extension Stats {
             notes: [
                 "hours from posting to take-up, and from take-up to grant or decline",
                 "overdue: not taken up within 3 working days, or not decided within 10 working days of take-up", Rounding.note,
+                Rounding.percentileNote,
             ]
         )
         try await stamp(&t, c, logger: logger, "demands")
@@ -300,20 +313,20 @@ extension Stats {
 
     /// Declined demands by reason.
     public static func declines(_ c: PostgresConnection, logger: Logger, filter: StatFilter) async throws -> StatTable {
+        // By reason and in all (`GROUPING SETS`): a business declined for two reasons is one
+        // business of the total, not two.
         let q = filtered(
-            "SELECT decline_reason, count(DISTINCT enterprise)::int, count(*) FROM stat_demand",
-            " AND declined GROUP BY 1 ORDER BY 3 DESC, 1",
+            "SELECT decline_reason, GROUPING(decline_reason)::int, count(DISTINCT enterprise)::int, count(*) FROM stat_demand",
+            " AND declined GROUP BY GROUPING SETS ((decline_reason), ()) ORDER BY 2, 4 DESC, 1",
             filter
         )
-        var declined: Int64 = 0
-        var enterprises = 0
-        let rows = try await run(c, logger: logger, q).map { r in
-            let (reason, e, n) = try r.decode((String?, Int, Int64).self)
-            declined += n
-            enterprises += e
-            return StatTable.Row(key: reason ?? "unknown", values: [.int(Rounding.count(n))], enterprises: e)
+        var rows: [StatTable.Row] = []
+        var total = StatTable.Row(key: "total", values: [.int(0)], enterprises: 0)
+        for r in try await run(c, logger: logger, q) {
+            let (reason, grouping, e, n) = try r.decode((String?, Int, Int, Int64).self)
+            let row = StatTable.Row(key: grouping == 1 ? "total" : reason ?? "unknown", values: [.int(Rounding.count(n))], enterprises: e)
+            if grouping == 1 { total = row } else { rows.append(row) }
         }
-        let total = StatTable.Row(key: "total", values: [.int(Rounding.count(declined))], enterprises: enterprises)
         var t = StatTable(
             name: "declines",
             by: "reason",
@@ -365,7 +378,7 @@ extension Stats {
                 values: [
                     .text(isConnected ? "yes" : "no"), .int(try n(3)), .int(try n(4)), .int(try n(5)), .int(try n(6)), .int(decided),
                     .int(declined), StatTable.ratio(declined, decided), .int(try n(9)),
-                    try cells[10].decode(String?.self).map(StatTable.Value.decimal) ?? .null,
+                    try i(7) >= Rounding.minimumValues ? try cells[10].decode(String?.self).map(StatTable.Value.decimal) ?? .null : .null,
                 ],
                 enterprises: try cells[2].decode(Int.self)
             )
@@ -388,6 +401,7 @@ extension Stats {
             notes: [
                 "connected: an active API key and a published product; the total row gives the share of banks connected (target over 0.5)",
                 "take_up_overdue: matched, and neither taken up nor passed within 3 working days while the demand waited", Rounding.note,
+                Rounding.percentileNote,
             ]
         )
         try await stamp(&t, c, logger: logger, "banks")

@@ -129,7 +129,7 @@ public enum Stats {
             """
             INSERT INTO stat_bank
             SELECT o.id, o.name,
-                   EXISTS (SELECT 1 FROM api_keys k WHERE k.org_id = o.id AND k.revoked_at IS NULL AND (k.expires_at IS NULL OR k.expires_at > now())),
+                   EXISTS (SELECT 1 FROM api_keys k WHERE k.org_id = o.id AND \(unescaped: Live.key("k"))),
                    EXISTS (SELECT 1 FROM product p WHERE p.bank_org_id = o.id AND p.status = 'published')
             FROM organisations o WHERE o.kind = 'bank'
             """,
