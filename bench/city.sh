@@ -11,16 +11,10 @@ start_server() {
 }
 
 if [ -z "${BENCH_HTTP_ONLY:-}" ]; then
-    say "fresh database $DB"
-    pg_super -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB OWNER xyd_owner" >/dev/null
-    "$XYD_BIN" migrate --database-url "$OWNER_URL" >/dev/null
+    bench_fresh_db $DB
     say "simulating $N enterprises and ingesting them (a few minutes)"
-    "$XYD_BIN" simulate --port "$SIM_PORT" --seed 42 --enterprises "$N" --write-config "$WORK/providers.json" 2>"$WORK/sim.log" &
-    SIM=$!
-    for _ in $(seq 1 2400); do [ -s "$WORK/providers.json" ] && break; sleep 0.5; done
-    [ -s "$WORK/providers.json" ] || { cat "$WORK/sim.log"; die "simulator did not start"; }
-    "$XYD_BIN" ingest --providers "$WORK/providers.json" --once --json >"$WORK/ingest.json" 2>"$WORK/ingest.log" \
-        || { tail -n 30 "$WORK/ingest.log" >&2; die "xyd ingest failed"; }
+    bench_simulate "$N" "$SIM_PORT"
+    bench_ingest
     kill $SIM 2>/dev/null || true; SIM=
     psql -q "$OWNER_URL" -c "VACUUM ANALYZE" >/dev/null 2>&1
     "$XYD_BIN" scorecard publish "$(ls "$ROOT"/contracts/scorecards/*.json | sort | tail -n 1)" >/dev/null
