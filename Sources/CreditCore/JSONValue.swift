@@ -152,13 +152,6 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
 /// Stored JSON passed through to an API answer. Numbers keep their value: integers as
 /// integers, any other number as a decimal (never through floating point).
 extension JSONValue: Encodable {
-    struct MemberKey: CodingKey {
-        let stringValue: String
-        init(stringValue: String) { self.stringValue = stringValue }
-        var intValue: Int? { nil }
-        init?(intValue: Int) { nil }
-    }
-
     public func encode(to encoder: Encoder) throws {
         switch self {
         case .null:
@@ -177,8 +170,10 @@ extension JSONValue: Encodable {
             var c = encoder.unkeyedContainer()
             for item in items { try c.encode(item) }
         case .object(let o):
-            var c = encoder.container(keyedBy: MemberKey.self)
-            for pair in o.pairs { try c.encode(pair.value, forKey: MemberKey(stringValue: pair.key)) }
+            // As a dictionary: an encoder's key strategy leaves a dictionary's keys alone, and
+            // stored JSON is passed through as it is (every encoder here sorts keys).
+            var c = encoder.singleValueContainer()
+            try c.encode(Dictionary(o.pairs.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first }))
         }
     }
 }

@@ -125,10 +125,11 @@ public struct TestDatabase: Sendable {
     /// Runs one statement on the `postgres` database as the owner role (a pool runs only once,
     /// so each call makes its own).
     public static func adminExecute(_ sql: String) async throws {
-        let admin = Database(
-            settings: .init(url: try TestEnvironment.ownerURL().with(database: "postgres"), poolSize: 1),
-            logger: TestEnvironment.logger
-        )
+        // As the tests' own pools: a loaded machine may take seconds to give a connection (seen:
+        // MigrationTests refused after 5 s while the whole suite started at once).
+        var settings = DatabaseSettings(url: try TestEnvironment.ownerURL().with(database: "postgres"), poolSize: 1)
+        settings.acquireTimeoutMilliseconds = TestEnvironment.acquireTimeoutMilliseconds
+        let admin = Database(settings: settings, logger: TestEnvironment.logger)
         try await admin.withRunning { admin in try await admin.execute(sql) }
     }
 }

@@ -14,10 +14,6 @@ struct AuditRoutes {
         let verified: Int64
         let unsealed: Int64
         let firstBreak: String?
-        enum CodingKeys: String, CodingKey {
-            case ok, verified, unsealed
-            case firstBreak = "first_break"
-        }
     }
 
     func register(_ api: API) {

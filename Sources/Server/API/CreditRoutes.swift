@@ -17,28 +17,14 @@ struct CreditRoutes {
     /// Banks' profile reads, many to a statement under load.
     let reads: ProfileReadBatcher
 
+    var actions: CreditActions { CreditActions(db: db, signer: signer) }
+
     static let purposeHeader = HTTPField.Name("X-Purpose")!
     static let recordsPageMax = 500
-
-    struct NewAuthorisation: Decodable {
-        let bankOrgId: UUID
-        let scopes: [AuthorisationScope]
-        let purpose: AccessPurpose
-        let expiresAt: Date
-        enum CodingKeys: String, CodingKey {
-            case scopes, purpose
-            case bankOrgId = "bank_org_id"
-            case expiresAt = "expires_at"
-        }
-    }
 
     struct NewReport: Decodable {
         let purpose: AccessPurpose?
         let asOf: Date?
-        enum CodingKeys: String, CodingKey {
-            case purpose
-            case asOf = "as_of"
-        }
     }
 
     struct ProfileBody: Encodable {
@@ -46,10 +32,6 @@ struct CreditRoutes {
         /// Per feature, the records behind it (when asked for with `?lineage=true`).
         let lineage: [String: [RecordRef]]?
         let authorisationId: UUID?
-        enum CodingKeys: String, CodingKey {
-            case profile, lineage
-            case authorisationId = "authorisation_id"
-        }
     }
 
     struct RecordBody: Encodable {
@@ -63,12 +45,6 @@ struct CreditRoutes {
         /// out of the profile until the provider corrects it).
         let status: String
         let data: JSONValue
-        enum CodingKeys: String, CodingKey {
-            case dataset, provider, version, data, status
-            case recordId = "record_id"
-            case updatedAt = "updated_at"
-            case receivedAt = "received_at"
-        }
     }
 
     struct Verification: Encodable {
@@ -78,22 +54,12 @@ struct CreditRoutes {
         let publicKey: String
         let algorithm = "Ed25519"
         let detail: String
-        enum CodingKeys: String, CodingKey {
-            case number, valid, detail, algorithm
-            case keyId = "key_id"
-            case publicKey = "public_key"
-        }
     }
 
     struct SigningKey: Encodable {
         let algorithm = "Ed25519"
         let keyId: String
         let publicKey: String
-        enum CodingKeys: String, CodingKey {
-            case algorithm
-            case keyId = "key_id"
-            case publicKey = "public_key"
-        }
     }
 
     // MARK: Helpers
@@ -263,100 +229,6 @@ struct CreditRoutes {
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: r.document)))
     }
 
-    func requireSigner() throws -> ReportSigner {
-        guard let signer else { throw Problem(.notReady, "no report signing key is configured (XYD_SIGNING_KEY_FILE)") }
-        return signer
-    }
-
-    static func mapReportError(_ e: ReportError) -> Problem {
-        switch e {
-        case .noScorecard: Problem(.conflict, e.description)
-        case .noRecords: Problem(.notFound, e.description)
-        case .future: Problem.invalid("as_of", "a moment not in the future")
-        }
-    }
-
-    /// A business authorises a bank (the API's and the portal's way alike).
-    func grant(_ call: Call, _ body: NewAuthorisation) async throws -> Authorisation {
-        let uscc = try call.ownUSCC()
-        guard !body.scopes.isEmpty else { throw Problem.invalid("scopes", "at least one of profile, report, records") }
-        return try await db.withTransaction { c in
-            do {
-                let a = try await Authorisations.grant(
-                    c,
-                    logger: call.logger,
-                    enterpriseOrgId: call.caller.orgId,
-                    uscc: uscc,
-                    bankOrgId: body.bankOrgId,
-                    scopes: body.scopes,
-                    purpose: body.purpose,
-                    expiresAt: body.expiresAt
-                )
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    call.auditEntry(
-                        action: "authorisation.grant",
-                        result: .allowed,
-                        subjectUSCC: uscc,
-                        subjectId: a.id.uuidString.lowercased(),
-                        purpose: a.purpose.rawValue,
-                        detail: ["bank_org_id": a.bankOrgId.uuidString.lowercased()]
-                    )
-                )
-                return a
-            } catch AuthorisationError.notABank {
-                throw Problem.invalid("bank_org_id", "the id of a bank organisation")
-            } catch let AuthorisationError.badExpiry(why) {
-                throw Problem.invalid("expires_at", why)
-            }
-        }
-    }
-
-    /// A business revokes one of its authorisations: effective for every read that starts after.
-    func revoke(_ call: Call, id: UUID) async throws -> Authorisation {
-        let uscc = try call.ownUSCC()
-        return try await db.withTransaction { c in
-            guard let a = try await Authorisations.revoke(c, logger: call.logger, id: id, uscc: uscc) else {
-                throw Problem(.notFound, "no authorisation \(id) of yours")
-            }
-            try await Audit.record(
-                on: c,
-                logger: call.logger,
-                call.auditEntry(action: "authorisation.revoke", result: .allowed, subjectUSCC: uscc, subjectId: id.uuidString.lowercased())
-            )
-            return a
-        }
-    }
-
-    /// A business's own signed report, as of now or a past moment.
-    func ownReport(_ call: Call, asOf: Date?) async throws -> SignedReport {
-        let uscc = try call.ownUSCC()
-        let signer = try requireSigner()
-        return try await db.withTransaction { c in
-            do {
-                let r = try await Reports.create(
-                    c,
-                    logger: call.logger,
-                    signer: signer,
-                    uscc: uscc,
-                    requestedBy: call.caller.orgId,
-                    requesterName: call.caller.orgName,
-                    requesterKind: call.caller.kind.rawValue,
-                    authorisationId: nil,
-                    purpose: "self",
-                    asOf: asOf
-                )
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    call.auditEntry(action: "report.create", result: .allowed, subjectUSCC: uscc, subjectId: r.number, purpose: "self")
-                )
-                return r
-            } catch let e as ReportError { throw Self.mapReportError(e) }
-        }
-    }
-
     // MARK: Routes
 
     func register(_ api: API) {
@@ -412,11 +284,11 @@ struct CreditRoutes {
             return try JSON.response(Page(items: items, next: nil))
         }
         api.on(.post, "/v1/me/authorisations") { call in
-            let body = try await call.decode(NewAuthorisation.self)
-            return try JSON.response(try await grant(call, body), status: .created)
+            let body = try await call.decode(CreditActions.NewAuthorisation.self)
+            return try JSON.response(try await actions.grant(call, body), status: .created)
         }
         api.on(.delete, "/v1/me/authorisations/:authorisationId") { call in
-            try JSON.response(try await revoke(call, id: try call.uuidParameter("authorisationId")))
+            try JSON.response(try await actions.revoke(call, id: try call.uuidParameter("authorisationId")))
         }
         api.on(.get, "/v1/me/access-log") { call in
             let uscc = try call.ownUSCC()
@@ -428,7 +300,7 @@ struct CreditRoutes {
         }
         api.on(.post, "/v1/me/reports") { call in
             let body = try await call.decodeIfPresent(NewReport.self)
-            return reportResponse(try await ownReport(call, asOf: body?.asOf), status: .created)
+            return reportResponse(try await actions.ownReport(call, asOf: body?.asOf), status: .created)
         }
 
         // A bank's reads, each under a live authorisation.
@@ -494,7 +366,7 @@ struct CreditRoutes {
         }
         api.on(.post, "/v1/enterprises/:uscc/reports") { call in
             let uscc = try usccParameter(call)
-            let signer = try requireSigner()
+            let signer = try actions.requireSigner()
             let body = try await call.decodeIfPresent(NewReport.self)
             let purpose = try purpose(call, body: body?.purpose)
             let logger = call.logger
@@ -517,7 +389,7 @@ struct CreditRoutes {
                     )
                 }
                 return reportResponse(report, status: .created)
-            } catch let e as ReportError { throw Self.mapReportError(e) }
+            } catch let e as ReportError { throw CreditActions.mapReportError(e) }
         }
 
         // Reports: the requester (or the business it is about) fetches it again; anyone checks it.
@@ -552,7 +424,7 @@ struct CreditRoutes {
         api.on(.get, "/v1/reports/:number/verification") { call in
             try publicLimiter.check(call)
             let number = try call.parameter("number")
-            let signer = try requireSigner()
+            let signer = try actions.requireSigner()
             guard let found = try await db.withConnection({ c in try await Reports.find(c, logger: call.logger, number: number) }) else {
                 throw Problem(.notFound, "no report \(number)")
             }
@@ -571,7 +443,7 @@ struct CreditRoutes {
             )
         }
         api.on(.get, "/v1/signing-key") { _ in
-            let signer = try requireSigner()
+            let signer = try actions.requireSigner()
             return try JSON.response(SigningKey(keyId: signer.keyId, publicKey: signer.publicKeyBase64))
         }
     }

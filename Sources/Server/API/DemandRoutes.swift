@@ -8,327 +8,7 @@ import Store
 /// the near misses with every check explained, withdraw.
 struct DemandRoutes {
     let db: Database
-    static let maxAmountFen: Int64 = 100_000_000_000
-    static let maxPurposeLength = 500
-
-    struct NewDemand: Decodable {
-        let amountFen: Int64
-        let termMonths: Int
-        let purpose: String
-        let collateralOffered: Bool
-        let firstLoan: Bool
-        enum CodingKeys: String, CodingKey {
-            case purpose
-            case amountFen = "amount_fen"
-            case termMonths = "term_months"
-            case collateralOffered = "collateral_offered"
-            case firstLoan = "first_loan"
-        }
-
-        func checked() throws -> (DemandTerms, String) {
-            var errors: [Problem.FieldError] = []
-            if amountFen < 1 || amountFen > DemandRoutes.maxAmountFen {
-                errors.append(.init(field: "amount_fen", reason: "1 to \(DemandRoutes.maxAmountFen) fen"))
-            }
-            if termMonths < 1 || termMonths > 360 { errors.append(.init(field: "term_months", reason: "1 to 360 months")) }
-            let p = purpose.trimmingCharacters(in: .whitespacesAndNewlines)
-            if p.isEmpty || p.unicodeScalars.count > DemandRoutes.maxPurposeLength {
-                errors.append(.init(field: "purpose", reason: "1 to \(DemandRoutes.maxPurposeLength) characters"))
-            }
-            guard errors.isEmpty else {
-                throw Problem.invalid(errors)
-            }
-            return (
-                DemandTerms(amountFen: amountFen, termMonths: termMonths, collateralOffered: collateralOffered, firstLoan: firstLoan), p
-            )
-        }
-    }
-
-    struct Offer: Encodable {
-        let productId: UUID
-        let productName: String
-        let bankOrgId: UUID
-        let bankName: String
-        let kind: ProductKind
-        let amountMinFen: Int64
-        let amountMaxFen: Int64
-        let termMinMonths: Int
-        let termMaxMonths: Int
-        let rateMinBp: Int
-        let rateMaxBp: Int
-        let fitBp: Int
-        let checks: [Check]
-        enum CodingKeys: String, CodingKey {
-            case kind, checks
-            case productId = "product_id"
-            case productName = "product_name"
-            case bankOrgId = "bank_org_id"
-            case bankName = "bank_name"
-            case amountMinFen = "amount_min_fen"
-            case amountMaxFen = "amount_max_fen"
-            case termMinMonths = "term_min_months"
-            case termMaxMonths = "term_max_months"
-            case rateMinBp = "rate_min_bp"
-            case rateMaxBp = "rate_max_bp"
-            case fitBp = "fit_bp"
-        }
-    }
-
-    struct NearMiss: Encodable {
-        let offer: Offer
-        /// The one check that failed: what would change the answer.
-        let failed: Check
-    }
-
-    struct Answer: Encodable {
-        let demand: Demand
-        let matches: [Offer]
-        let nearMisses: [NearMiss]
-        let notMatched: Int
-        let transitions: [Demands.Transition]
-        enum CodingKeys: String, CodingKey {
-            case demand, matches, transitions
-            case nearMisses = "near_misses"
-            case notMatched = "not_matched"
-        }
-    }
-
-    static func answer(_ d: Demand, _ m: Demands.Matched?, _ transitions: [Demands.Transition]) -> Answer {
-        func offer(_ pm: ProductMatch) -> Offer {
-            let p = m!.products[pm.productIndex]
-            return Offer(
-                productId: p.id,
-                productName: p.name,
-                bankOrgId: p.bankOrgId,
-                bankName: p.bankName,
-                kind: p.terms.kind,
-                amountMinFen: p.terms.amountMinFen,
-                amountMaxFen: p.terms.amountMaxFen,
-                termMinMonths: p.terms.termMinMonths,
-                termMaxMonths: p.terms.termMaxMonths,
-                rateMinBp: p.terms.rateMinBp,
-                rateMaxBp: p.terms.rateMaxBp,
-                fitBp: pm.fitBp,
-                checks: pm.checks
-            )
-        }
-        guard let m else { return Answer(demand: d, matches: [], nearMisses: [], notMatched: 0, transitions: transitions) }
-        return Answer(
-            demand: d,
-            matches: m.ranked.matches.map(offer),
-            nearMisses: m.ranked.nearMisses.map { NearMiss(offer: offer($0), failed: $0.failed[0]) },
-            notMatched: m.ranked.others.count,
-            transitions: transitions
-        )
-    }
-
-    static func mapped(_ e: DemandError) -> Problem {
-        switch e {
-        case .notFound: Problem(.notFound, e.description)
-        case .state: Problem(.conflict, e.description)
-        case .noProfile: Problem(.conflict, e.description)
-        case .notYourProduct: Problem.invalid("product_id", e.description)
-        case .outOfBounds(let errors): Problem.invalid(errors.map { Problem.FieldError(field: $0.field, reason: $0.bound) })
-        case .tooManyOpen: Problem(.conflict, e.description)
-        }
-    }
-
-    struct Grant: Decodable {
-        let amountFen: Int64
-        let termMonths: Int
-        let rateBp: Int
-        let productId: UUID?
-        enum CodingKeys: String, CodingKey {
-            case amountFen = "amount_fen"
-            case termMonths = "term_months"
-            case rateBp = "rate_bp"
-            case productId = "product_id"
-        }
-    }
-
-    struct Pass: Decodable {
-        let reason: String?
-    }
-
-    struct Decline: Decodable {
-        let reason: String
-        let text: String?
-    }
-
-    struct Disbursement: Decodable {
-        let amountFen: Int64
-        let disbursedOn: String
-        enum CodingKeys: String, CodingKey {
-            case amountFen = "amount_fen"
-            case disbursedOn = "disbursed_on"
-        }
-    }
-
-    /// A bank's step on a demand, in one transaction with its audit row.
-    func step(
-        _ call: Call,
-        id: UUID,
-        action: String,
-        _ body: @Sendable (PostgresConnection, UUID) async throws -> Demand
-    ) async throws -> Demand {
-        do {
-            return try await db.withTransaction { c in
-                let d = try await body(c, id)
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    call.auditEntry(
-                        action: action,
-                        result: .allowed,
-                        subjectUSCC: d.uscc,
-                        subjectId: id.uuidString.lowercased(),
-                        detail: ["state": d.state.rawValue]
-                    )
-                )
-                return d
-            }
-        } catch let e as DemandError { throw Self.mapped(e) }
-    }
-
-    func bankStep(
-        _ call: Call,
-        action: String,
-        _ body: @Sendable (PostgresConnection, UUID) async throws -> Demand
-    ) async throws -> Response {
-        try JSON.response(try await step(call, id: try call.uuidParameter("demandId"), action: action, body))
-    }
-
-    // The bank's steps, shared by the API and the portal's forms (checked the same way).
-
-    func takeUp(_ call: Call, id: UUID) async throws -> Demand {
-        try await step(call, id: id, action: "demand.take_up") { c, id in
-            try await Demands.takeUp(c, logger: call.logger, id: id, bank: call.caller.orgId, today: Day.todayInChina())
-        }
-    }
-
-    func pass(_ call: Call, id: UUID, _ p: Pass?) async throws -> Demand {
-        let reason = p?.reason?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let reason, reason.unicodeScalars.count > Self.maxPurposeLength {
-            throw Problem.invalid("reason", "at most \(Self.maxPurposeLength) characters")
-        }
-        return try await step(call, id: id, action: "demand.pass") { c, id in
-            try await Demands.pass(c, logger: call.logger, id: id, bank: call.caller.orgId, reason: reason?.isEmpty == true ? nil : reason)
-        }
-    }
-
-    func grant(_ call: Call, id: UUID, _ g: Grant) async throws -> Demand {
-        var errors: [Problem.FieldError] = []
-        if g.amountFen < 1 || g.amountFen > Self.maxAmountFen {
-            errors.append(.init(field: "amount_fen", reason: "1 to \(Self.maxAmountFen) fen"))
-        }
-        if g.termMonths < 1 || g.termMonths > 360 { errors.append(.init(field: "term_months", reason: "1 to 360 months")) }
-        if g.rateBp < 0 || g.rateBp > ProductValidation.maxRateBp {
-            errors.append(.init(field: "rate_bp", reason: "0 to \(ProductValidation.maxRateBp)"))
-        }
-        guard errors.isEmpty else { throw Problem.invalid(errors) }
-        return try await step(call, id: id, action: "demand.grant") { c, id in
-            try await Demands.grant(
-                c,
-                logger: call.logger,
-                id: id,
-                bank: call.caller.orgId,
-                amountFen: g.amountFen,
-                termMonths: g.termMonths,
-                rateBp: g.rateBp,
-                product: g.productId
-            )
-        }
-    }
-
-    func decline(_ call: Call, id: UUID, _ d: Decline) async throws -> Demand {
-        guard Demands.declineReasons.contains(d.reason) else {
-            throw Problem.invalid("reason", "one of \(Demands.declineReasons.joined(separator: ", "))")
-        }
-        let text = d.text?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let text, text.unicodeScalars.count > Self.maxPurposeLength {
-            throw Problem.invalid("text", "at most \(Self.maxPurposeLength) characters")
-        }
-        return try await step(call, id: id, action: "demand.decline") { c, id in
-            try await Demands.decline(
-                c,
-                logger: call.logger,
-                id: id,
-                bank: call.caller.orgId,
-                reason: d.reason,
-                text: text?.isEmpty == true ? nil : text
-            )
-        }
-    }
-
-    func disburse(_ call: Call, id: UUID, _ b: Disbursement) async throws -> Demand {
-        guard let day = Day(b.disbursedOn), day <= Day.todayInChina() else {
-            throw Problem.invalid("disbursed_on", "a date YYYY-MM-DD, not in the future")
-        }
-        guard b.amountFen >= 1 else { throw Problem.invalid("amount_fen", "at least 1 fen") }
-        return try await step(call, id: id, action: "demand.disburse") { c, id in
-            try await Demands.disburse(c, logger: call.logger, id: id, bank: call.caller.orgId, amountFen: b.amountFen, on: day)
-        }
-    }
-
-    /// A business posts a demand: checked, matched, audited in one transaction.
-    func post(_ call: Call, _ body: NewDemand) async throws -> Answer {
-        let uscc = try call.ownUSCC()
-        let (terms, purpose) = try body.checked()
-        do {
-            return try await db.withTransaction { c in
-                let (d, matched) = try await Demands.post(
-                    c,
-                    logger: call.logger,
-                    enterpriseOrgId: call.caller.orgId,
-                    uscc: uscc,
-                    terms: terms,
-                    purpose: purpose,
-                    today: Day.todayInChina()
-                )
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    call.auditEntry(
-                        action: "demand.post",
-                        result: .allowed,
-                        subjectUSCC: uscc,
-                        subjectId: d.id.uuidString.lowercased(),
-                        detail: ["matches": String(matched.ranked.matches.count)]
-                    )
-                )
-                return Self.answer(d, matched, try await Demands.history(c, logger: call.logger, id: d.id))
-            }
-        } catch let e as DemandError { throw Self.mapped(e) }
-    }
-
-    /// A business withdraws one of its demands (the API's and the portal's way alike).
-    func withdraw(_ call: Call, id: UUID) async throws -> Answer {
-        let uscc = try call.ownUSCC()
-        do {
-            return try await db.withTransaction { c in
-                let d = try await Demands.withdraw(c, logger: call.logger, id: id, uscc: uscc, actor: call.caller.orgId)
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    call.auditEntry(action: "demand.withdraw", result: .allowed, subjectUSCC: uscc, subjectId: id.uuidString.lowercased())
-                )
-                return Self.answer(d, nil, try await Demands.history(c, logger: call.logger, id: id))
-            }
-        } catch let e as DemandError { throw Self.mapped(e) }
-    }
-
-    /// One of the business's demands with, while open, its matches now.
-    func mine(_ call: Call, id: UUID) async throws -> Answer {
-        let uscc = try call.ownUSCC()
-        do {
-            return try await db.withConnection { c in
-                let d = try await Demands.find(c, logger: call.logger, id: id, uscc: uscc)
-                // An open demand is matched again now: products and the profile may have changed.
-                let m = d.state == .open ? try await Demands.match(c, logger: call.logger, demand: d, today: Day.todayInChina()) : nil
-                return Self.answer(d, m, try await Demands.history(c, logger: call.logger, id: id))
-            }
-        } catch let e as DemandError { throw Self.mapped(e) }
-    }
+    var actions: DemandActions { DemandActions(db: db) }
 
     func registerBank(_ api: API) {
         api.on(.get, "/v1/demands") { call in
@@ -336,76 +16,36 @@ struct DemandRoutes {
             return try JSON.response(Page(items: items, next: nil))
         }
         api.on(.post, "/v1/demands/:demandId/take-up") { call in
-            try JSON.response(try await takeUp(call, id: try call.uuidParameter("demandId")))
+            try JSON.response(try await actions.takeUp(call, id: try call.uuidParameter("demandId")))
         }
         api.on(.post, "/v1/demands/:demandId/pass") { call in
-            try JSON.response(try await pass(call, id: try call.uuidParameter("demandId"), try await call.decodeIfPresent(Pass.self)))
+            try JSON.response(
+                try await actions.pass(
+                    call,
+                    id: try call.uuidParameter("demandId"),
+                    try await call.decodeIfPresent(DemandActions.Pass.self)
+                )
+            )
         }
         api.on(.post, "/v1/demands/:demandId/grant") { call in
-            let g = try await call.decode(Grant.self)
-            return try JSON.response(try await grant(call, id: try call.uuidParameter("demandId"), g))
+            let g = try await call.decode(DemandActions.Grant.self)
+            return try JSON.response(try await actions.grant(call, id: try call.uuidParameter("demandId"), g))
         }
         api.on(.post, "/v1/demands/:demandId/decline") { call in
-            let d = try await call.decode(Decline.self)
-            return try JSON.response(try await decline(call, id: try call.uuidParameter("demandId"), d))
+            let d = try await call.decode(DemandActions.Decline.self)
+            return try JSON.response(try await actions.decline(call, id: try call.uuidParameter("demandId"), d))
         }
         api.on(.post, "/v1/demands/:demandId/disburse") { call in
-            let b = try await call.decode(Disbursement.self)
-            return try JSON.response(try await disburse(call, id: try call.uuidParameter("demandId"), b))
-        }
-    }
-
-    struct OutcomeBody: Decodable {
-        let month: String
-        let status: String
-    }
-
-    struct Outcomes: Encodable {
-        let items: [Demands.Outcome]
-    }
-
-    /// A bank reports a disbursed loan's month (the API route and the portal's form): checked,
-    /// stored and audited in one transaction; the loan's outcomes so far.
-    func reportOutcome(_ call: Call, id: UUID, _ body: OutcomeBody) async throws -> [Demands.Outcome] {
-        guard let month = MonthIndex(period: body.month) else { throw Problem.invalid("month", "a month YYYY-MM") }
-        guard Demands.outcomeStatuses.contains(body.status) else {
-            throw Problem.invalid("status", "one of \(Demands.outcomeStatuses.joined(separator: ", "))")
-        }
-        do {
-            return try await db.withTransaction { c in
-                let items = try await Demands.reportOutcome(
-                    c,
-                    logger: call.logger,
-                    id: id,
-                    bank: call.caller.orgId,
-                    month: month,
-                    status: body.status,
-                    today: Day.todayInChina()
-                )
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    call.auditEntry(
-                        action: "loan.outcome",
-                        result: .allowed,
-                        subjectId: id.uuidString.lowercased(),
-                        detail: ["month": body.month, "status": body.status]
-                    )
-                )
-                return items
-            }
-        } catch let e as DemandError {
-            throw Self.mapped(e)
-        } catch let e as OutcomeError {
-            throw Problem.invalid("month", e.description.replacingOccurrences(of: "month: ", with: ""))
+            let b = try await call.decode(DemandActions.Disbursement.self)
+            return try JSON.response(try await actions.disburse(call, id: try call.uuidParameter("demandId"), b))
         }
     }
 
     func registerOutcomes(_ api: API) {
         api.on(.post, "/v1/demands/:demandId/outcomes") { call in
             let id = try call.uuidParameter("demandId")
-            let body = try await call.decode(OutcomeBody.self)
-            return try JSON.response(Outcomes(items: try await reportOutcome(call, id: id, body)))
+            let body = try await call.decode(DemandActions.OutcomeBody.self)
+            return try JSON.response(DemandActions.Outcomes(items: try await actions.reportOutcome(call, id: id, body)))
         }
         api.on(.get, "/v1/demands/:demandId/outcomes") { call in
             let id = try call.uuidParameter("demandId")
@@ -425,8 +65,8 @@ struct DemandRoutes {
                     )
                     return items
                 }
-                return try JSON.response(Outcomes(items: items))
-            } catch let e as DemandError { throw Self.mapped(e) }
+                return try JSON.response(DemandActions.Outcomes(items: items))
+            } catch let e as DemandError { throw DemandActions.mapped(e) }
         }
     }
 
@@ -434,8 +74,8 @@ struct DemandRoutes {
         registerBank(api)
         registerOutcomes(api)
         api.on(.post, "/v1/me/demands") { call in
-            let body = try await call.decode(NewDemand.self)
-            return try JSON.response(try await post(call, body), status: .created)
+            let body = try await call.decode(DemandActions.NewDemand.self)
+            return try JSON.response(try await actions.post(call, body), status: .created)
         }
         api.on(.get, "/v1/me/demands") { call in
             let uscc = try call.ownUSCC()
@@ -443,10 +83,10 @@ struct DemandRoutes {
             return try JSON.response(Page(items: items, next: nil))
         }
         api.on(.get, "/v1/me/demands/:demandId") { call in
-            try JSON.response(try await mine(call, id: try call.uuidParameter("demandId")))
+            try JSON.response(try await actions.mine(call, id: try call.uuidParameter("demandId")))
         }
         api.on(.post, "/v1/me/demands/:demandId/withdraw") { call in
-            try JSON.response(try await withdraw(call, id: try call.uuidParameter("demandId")))
+            try JSON.response(try await actions.withdraw(call, id: try call.uuidParameter("demandId")))
         }
     }
 }

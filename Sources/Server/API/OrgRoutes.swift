@@ -17,19 +17,11 @@ struct OrgRoutes {
     struct NewKey: Decodable {
         let label: String?
         let expiresAt: Date?
-        enum CodingKeys: String, CodingKey {
-            case label
-            case expiresAt = "expires_at"
-        }
     }
 
     struct Me: Encodable {
         let organisation: Organisation
         let keyId: UUID
-        enum CodingKeys: String, CodingKey {
-            case organisation
-            case keyId = "key_id"
-        }
     }
 
     func register(_ api: API) {

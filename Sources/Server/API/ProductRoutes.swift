@@ -21,15 +21,6 @@ struct ProductRoutes {
         let rateMinBp: Int
         let rateMaxBp: Int
         let rules: [RuleInput]
-        enum CodingKeys: String, CodingKey {
-            case name, kind, rules
-            case amountMinFen = "amount_min_fen"
-            case amountMaxFen = "amount_max_fen"
-            case termMinMonths = "term_min_months"
-            case termMaxMonths = "term_max_months"
-            case rateMinBp = "rate_min_bp"
-            case rateMaxBp = "rate_max_bp"
-        }
 
         /// The checked name and terms, or a 422 naming every bad field.
         func checked() throws -> (String, ProductTerms) {

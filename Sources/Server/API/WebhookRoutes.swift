@@ -101,16 +101,16 @@ struct WebhookRoutes {
 
     struct Replay: Decodable {
         let fromSequence: Int64
-        enum CodingKeys: String, CodingKey { case fromSequence = "from_sequence" }
     }
 
     struct Replayed: Encodable {
         let queued: Int
         /// Set when more events remain than one call re-queues: replay again from here.
         let nextSequence: Int64?
-        enum CodingKeys: String, CodingKey {
+        /// Written by hand to give `next_sequence: null` rather than leave it out.
+        enum CodingKeys: CodingKey {
             case queued
-            case nextSequence = "next_sequence"
+            case nextSequence
         }
         func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)

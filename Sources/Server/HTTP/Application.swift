@@ -70,11 +70,12 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     CommitmentRoutes(db: deps.db).register(api)
     PortalRoutes(
         db: deps.db,
-        credit: credit,
-        demands: DemandRoutes(db: deps.db),
-        objections: ObjectionRoutes(db: deps.db),
-        repairs: RepairRoutes(db: deps.db),
-        commitments: CommitmentRoutes(db: deps.db)
+        credit: credit.actions,
+        demands: DemandActions(db: deps.db),
+        objections: ObjectionActions(db: deps.db),
+        repairs: RepairActions(db: deps.db),
+        commitments: CommitmentActions(db: deps.db),
+        creditReads: credit
     ).register(api)
     return (router, api.registered.withLock { $0 })
 }

@@ -102,10 +102,6 @@ public struct Problem: Error, HTTPResponseError, Sendable {
         let requestId: String
         let errors: [FieldError]?
 
-        enum CodingKeys: String, CodingKey {
-            case type, title, status, detail, instance, errors
-            case requestId = "request_id"
-        }
     }
 
     public func response(from request: Request, context: some RequestContext) throws -> Response {
@@ -123,9 +119,7 @@ public struct Problem: Error, HTTPResponseError, Sendable {
             requestId: requestId,
             errors: errors.isEmpty ? nil : errors
         )
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let data = (try? encoder.encode(body)) ?? Data("{}".utf8)
+        let data = (try? JSON.encoder.encode(body)) ?? Data("{}".utf8)
         var headers = self.headers
         headers[.contentType] = "application/problem+json"
         return Response(status: kind.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))

@@ -18,7 +18,7 @@ extension PortalRoutes {
         }
         api.on(.post, "/portal/bank/demands/:demandId/pass") { call in
             try await Self.act(call, back: "/portal/bank") { f in
-                _ = try await demands.pass(call, id: try call.uuidParameter("demandId"), DemandRoutes.Pass(reason: f["reason"]))
+                _ = try await demands.pass(call, id: try call.uuidParameter("demandId"), DemandActions.Pass(reason: f["reason"]))
                 return "/portal/bank?done=passed"
             }
         }
@@ -27,7 +27,7 @@ extension PortalRoutes {
                 _ = try await demands.decline(
                     call,
                     id: try call.uuidParameter("demandId"),
-                    DemandRoutes.Decline(reason: f["reason"] ?? "", text: f["text"])
+                    DemandActions.Decline(reason: f["reason"] ?? "", text: f["text"])
                 )
                 return "/portal/bank?done=declined"
             }
@@ -50,7 +50,7 @@ extension PortalRoutes {
                 _ = try await demands.grant(
                     call,
                     id: try call.uuidParameter("demandId"),
-                    DemandRoutes.Grant(amountFen: fen, termMonths: term, rateBp: rate, productId: nil)
+                    DemandActions.Grant(amountFen: fen, termMonths: term, rateBp: rate, productId: nil)
                 )
                 return "/portal/bank?done=granted"
             }
@@ -67,7 +67,7 @@ extension PortalRoutes {
                 _ = try await demands.disburse(
                     call,
                     id: try call.uuidParameter("demandId"),
-                    DemandRoutes.Disbursement(amountFen: fen, disbursedOn: f["disbursed_on"] ?? "")
+                    DemandActions.Disbursement(amountFen: fen, disbursedOn: f["disbursed_on"] ?? "")
                 )
                 return "/portal/bank?done=disbursed"
             }
@@ -78,7 +78,7 @@ extension PortalRoutes {
                 _ = try await demands.reportOutcome(
                     call,
                     id: try call.uuidParameter("demandId"),
-                    DemandRoutes.OutcomeBody(month: f["month"] ?? "", status: f["status"] ?? "")
+                    DemandActions.OutcomeBody(month: f["month"] ?? "", status: f["status"] ?? "")
                 )
                 return "/portal/bank/loans?done=outcome"
             }
@@ -129,7 +129,7 @@ extension PortalRoutes {
                 body += """
                     <details><summary>\(lang.t("放弃", "Pass"))</summary><form class="stack" method="post" action="/portal/bank/demands/\(id)/pass">\(PortalHtml.csrf(call.session))
                     <label for="pr-\(id)">\(lang.t("原因（可选）", "Why (optional)"))</label>
-                    <textarea id="pr-\(id)" name="reason" maxlength="\(DemandRoutes.maxPurposeLength)" rows="2"></textarea>
+                    <textarea id="pr-\(id)" name="reason" maxlength="\(DemandActions.maxPurposeLength)" rows="2"></textarea>
                     <p class="hint">\(lang.t("放弃后本行不再看到该需求，也不再能查询该企业的档案。", "After passing, the bank no longer sees this demand nor may read the business's profile for it."))</p>
                     <button class="btn secondary" type="submit">\(lang.t("放弃", "Pass"))</button></form></details>
                     """
@@ -143,7 +143,7 @@ extension PortalRoutes {
                     <details><summary>\(lang.t("拒绝", "Decline"))</summary><form class="stack" method="post" action="/portal/bank/demands/\(id)/decline">\(PortalHtml.csrf(call.session))
                     <label for="dr-\(id)">\(lang.t("原因", "Reason"))</label><select id="dr-\(id)" name="reason" required>\(reasons)</select>
                     <label for="dt-\(id)">\(lang.t("说明（企业可见，可选）", "Note the business sees (optional)"))</label>
-                    <textarea id="dt-\(id)" name="text" maxlength="\(DemandRoutes.maxPurposeLength)" rows="2"></textarea>
+                    <textarea id="dt-\(id)" name="text" maxlength="\(DemandActions.maxPurposeLength)" rows="2"></textarea>
                     <button class="btn danger" type="submit">\(lang.t("拒绝", "Decline"))</button></form></details>
                     """
             }
@@ -193,7 +193,9 @@ extension PortalRoutes {
         let logger = call.logger
         let uscc = code.value
         do {
-            let (p, _) = try await credit.bankRead(call, uscc: uscc, scope: .profile, purpose: purpose, action: "profile.read") { c, auth in
+            let (p, _) = try await creditReads.bankRead(call, uscc: uscc, scope: .profile, purpose: purpose, action: "profile.read") {
+                c,
+                auth in
                 try await CreditRoutes.profileBody(c, logger: logger, uscc: uscc, lineage: false, auth: auth)
             }
             let profile = p.profile

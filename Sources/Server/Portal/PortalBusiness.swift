@@ -29,7 +29,7 @@ extension PortalRoutes {
                 }
                 _ = try await credit.grant(
                     call,
-                    CreditRoutes.NewAuthorisation(
+                    CreditActions.NewAuthorisation(
                         bankOrgId: bank,
                         scopes: scopes,
                         purpose: purpose,
@@ -60,7 +60,7 @@ extension PortalRoutes {
             guard let term = Int(f["term_months"] ?? "") else {
                 return try await financing(call, values: f, error: lang.t("期限：请填写 1 至 360 的月数。", "Term: 1 to 360 months."))
             }
-            let body = DemandRoutes.NewDemand(
+            let body = DemandActions.NewDemand(
                 amountFen: fen,
                 termMonths: term,
                 purpose: f["purpose"] ?? "",
@@ -81,7 +81,7 @@ extension PortalRoutes {
             try await Self.act(call, back: "/portal") { f in
                 _ = try await objections.raise(
                     call,
-                    ObjectionRoutes.Raise(
+                    ObjectionActions.Raise(
                         dataset: f["dataset"] ?? "",
                         recordId: f["record_id"] ?? "",
                         reason: f["reason"] ?? "",
@@ -97,14 +97,14 @@ extension PortalRoutes {
                 let corrections = Repairs.corrections.sorted().filter { f["c_" + $0] == "on" }
                 _ = try await repairs.apply(
                     call,
-                    RepairRoutes.Apply(recordId: f["record_id"] ?? "", corrections: corrections, evidence: f["evidence"] ?? "")
+                    RepairActions.Apply(recordId: f["record_id"] ?? "", corrections: corrections, evidence: f["evidence"] ?? "")
                 )
                 return "/portal/governance?done=repair"
             }
         }
         api.on(.post, "/portal/commitments") { call in
             try await Self.act(call, back: "/portal/governance") { f in
-                _ = try await commitments.make(call, CommitmentRoutes.Make(kind: f["kind"] ?? "", months: Int(f["months"] ?? "") ?? 0))
+                _ = try await commitments.make(call, CommitmentActions.Make(kind: f["kind"] ?? "", months: Int(f["months"] ?? "") ?? 0))
                 return "/portal/governance?done=commitment"
             }
         }
@@ -431,7 +431,7 @@ extension PortalRoutes {
             <input id="term" name="term_months" type="number" min="1" max="360" step="1" required placeholder="12" aria-describedby="term-h" value="\(v("term_months"))">
             <label for="purpose">\(lang.t("用途", "Purpose"))</label>
             <p class="hint" id="purpose-h">\(lang.t("简要说明资金用途，500 字以内", "What the money is for, at most 500 characters"))</p>
-            <textarea id="purpose" name="purpose" required maxlength="\(DemandRoutes.maxPurposeLength)" rows="3" placeholder="\(lang.t("采购原材料", "buy raw materials"))" aria-describedby="purpose-h">\(v("purpose"))</textarea>
+            <textarea id="purpose" name="purpose" required maxlength="\(DemandActions.maxPurposeLength)" rows="3" placeholder="\(lang.t("采购原材料", "buy raw materials"))" aria-describedby="purpose-h">\(v("purpose"))</textarea>
             <p><input id="collateral" name="collateral" type="checkbox"\(values["collateral"] == "on" ? " checked" : "")> <label for="collateral" class="inl">\(lang.t("可提供抵押或担保", "I can offer collateral or a guarantee"))</label></p>
             <p><input id="first_loan" name="first_loan" type="checkbox"\(values["first_loan"] == "on" ? " checked" : "")> <label for="first_loan" class="inl">\(lang.t("首次贷款", "This would be my first loan"))</label></p>
             <button class="btn" type="submit">\(lang.t("发布并匹配产品", "Post and see matching products"))</button></form></section>

@@ -10,11 +10,13 @@ import Store
 /// sign-in, HTTP-only SameSite=Strict cookie), a CSRF token on every form, no script.
 struct PortalRoutes {
     let db: Database
-    let credit: CreditRoutes
-    let demands: DemandRoutes
-    let objections: ObjectionRoutes
-    let repairs: RepairRoutes
-    let commitments: CommitmentRoutes
+    /// The operations the API's routes perform too (Actions/), and the bank's authorised read.
+    let credit: CreditActions
+    let demands: DemandActions
+    let objections: ObjectionActions
+    let repairs: RepairActions
+    let commitments: CommitmentActions
+    let creditReads: CreditRoutes
     /// The card of the profiles shown (read once per version).
     let cards = ScorecardCache()
 

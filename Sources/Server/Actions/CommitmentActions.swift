@@ -1,0 +1,53 @@
+import CreditCore
+import Foundation
+import Hummingbird
+import Store
+
+/// What commitment operations do — checks, one transaction, the audit row — whichever face
+/// asks: the API's routes (CommitmentRoutes) and the portal's forms call these same functions.
+struct CommitmentActions {
+    let db: Database
+
+    struct Make: Decodable {
+        let kind: String
+        let months: Int
+    }
+
+    /// A business makes a commitment (the API's and the portal's way alike).
+    func make(_ call: Call, _ body: Make) async throws -> CommitmentStore.Commitment {
+        let uscc = try call.ownUSCC()
+        var errors: [Problem.FieldError] = []
+        let kind = Commitments.Kind(rawValue: body.kind)
+        if kind == nil {
+            errors.append(.init(field: "kind", reason: "one of \(Commitments.Kind.allCases.map(\.rawValue).joined(separator: ", "))"))
+        }
+        if !Commitments.periods.contains(body.months) {
+            errors.append(.init(field: "months", reason: "one of \(Commitments.periods.sorted().map(String.init).joined(separator: ", "))"))
+        }
+        guard errors.isEmpty, let kind else { throw Problem.invalid(errors) }
+        do {
+            return try await db.withTransaction { c in
+                let m = try await CommitmentStore.make(
+                    c,
+                    logger: call.logger,
+                    uscc: uscc,
+                    org: call.caller.orgId,
+                    kind: kind,
+                    months: body.months,
+                    today: Day.todayInChina()
+                )
+                try await Audit.record(
+                    on: c,
+                    logger: call.logger,
+                    call.auditEntry(
+                        action: "commitment.make",
+                        result: .allowed,
+                        subjectUSCC: uscc,
+                        subjectId: m.id.uuidString.lowercased()
+                    )
+                )
+                return m
+            }
+        } catch let e as CommitmentStore.Failure { throw Problem(.conflict, e.description) }
+    }
+}

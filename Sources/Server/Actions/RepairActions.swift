@@ -1,0 +1,79 @@
+import CreditCore
+import Foundation
+import Hummingbird
+import PostgresNIO
+import Store
+
+/// What repair operations do — checks, one transaction, the audit row — whichever face
+/// asks: the API's routes (RepairRoutes) and the portal's forms call these same functions.
+struct RepairActions {
+    let db: Database
+
+    struct Apply: Decodable {
+        let recordId: String
+        let corrections: [String]
+        let evidence: String
+    }
+
+    struct Reject: Decodable { let reason: String? }
+
+    static func mapped(_ e: Repairs.Failure) -> Problem {
+        switch e {
+        case .noSuchPenalty, .notFound: Problem(.notFound, e.description)
+        case .tooEarly, .notPublished, .alreadyOpen, .state: Problem(.conflict, e.description)
+        }
+    }
+
+    /// A business applies for repair of one of its penalties (the API's and the portal's way alike).
+    func apply(_ call: Call, _ body: Apply) async throws -> Repairs.Application {
+        let uscc = try call.ownUSCC()
+        var errors: [Problem.FieldError] = []
+        if body.recordId.isEmpty || body.recordId.unicodeScalars.count > 200 {
+            errors.append(.init(field: "record_id", reason: "the penalty's record id"))
+        }
+        if body.corrections.isEmpty || !Set(body.corrections).isSubset(of: Repairs.corrections) {
+            errors.append(.init(field: "corrections", reason: "one or more of \(Repairs.corrections.sorted().joined(separator: ", "))"))
+        }
+        let evidence = body.evidence.trimmingCharacters(in: .whitespacesAndNewlines)
+        if evidence.isEmpty || evidence.unicodeScalars.count > Repairs.maxEvidence {
+            errors.append(.init(field: "evidence", reason: "1 to \(Repairs.maxEvidence) characters"))
+        }
+        guard errors.isEmpty else { throw Problem.invalid(errors) }
+        do {
+            return try await db.withTransaction { c in
+                let a = try await Repairs.apply(
+                    c,
+                    logger: call.logger,
+                    uscc: uscc,
+                    org: call.caller.orgId,
+                    recordId: body.recordId,
+                    corrections: Array(Set(body.corrections)).sorted(),
+                    evidence: evidence,
+                    today: Day.todayInChina()
+                )
+                try await Audit.record(
+                    on: c,
+                    logger: call.logger,
+                    call.auditEntry(
+                        action: "repair.apply",
+                        result: .allowed,
+                        subjectUSCC: uscc,
+                        subjectId: a.id.uuidString.lowercased()
+                    )
+                )
+                return a
+            }
+        } catch let e as Repairs.Failure { throw Self.mapped(e) }
+    }
+
+    func decide(
+        _ call: Call,
+        id: UUID,
+        action: String,
+        _ body: @Sendable (PostgresConnection) async throws -> Repairs.Application
+    ) async throws -> Response {
+        do {
+            return try await call.auditedChange(db, action: action, subjectId: id, subjectUSCC: { $0.uscc }, body)
+        } catch let e as Repairs.Failure { throw Self.mapped(e) }
+    }
+}
