@@ -244,6 +244,24 @@ public struct Scorecard: Sendable, Codable, Equatable {
         public let reasons: [Reason]
         public let points: [Feature: Int]
 
+        public init(
+            scorecardVersion: String,
+            score: Int?,
+            grade: String?,
+            thinFile: Bool,
+            knockouts: [String],
+            reasons: [Reason],
+            points: [Feature: Int]
+        ) {
+            self.scorecardVersion = scorecardVersion
+            self.score = score
+            self.grade = grade
+            self.thinFile = thinFile
+            self.knockouts = knockouts
+            self.reasons = reasons
+            self.points = points
+        }
+
         enum CodingKeys: String, CodingKey {
             case score, grade, knockouts, reasons, points
             case scorecardVersion = "scorecard_version"

@@ -124,170 +124,32 @@ extension PortalRoutes {
 
     // MARK: Check-up
 
-    /// The date a record is about, for the table.
-    static func recordDate(_ d: JSONValue) -> String {
-        for k in ["decided_on", "listed_on", "signed_on", "due_on", "period", "established_on"] {
-            if let v = d[k]?.stringValue { return v }
-        }
-        if case .number(let y)? = d["year"] { return y }
-        return ""
-    }
-
-    /// What a record is, in a word or two, for the table.
-    static func recordWhat(_ d: JSONValue) -> String {
-        for k in ["violation", "title", "list_type", "status", "grade", "utility", "tax_type"] {
-            if let v = d[k]?.stringValue { return v }
-        }
-        return ""
-    }
-
+    /// The check-up: loaded through Store with its audit row, then rendered (`CheckUpPage`).
     func checkUp(_ call: Call) async throws -> Response {
         let uscc = try call.ownUSCC()
-        let lang = Lang(call.request)
-        let today = Day.todayInChina()
-        let (profile, card, records, repaired) = try await db.withTransaction { c in
-            let p = try await ProfileStore.profile(c, uscc: uscc, logger: call.logger)
-            var card: Scorecard? = nil
-            if let p { card = try await cards.card(c, version: p.scorecardVersion, logger: call.logger) }
-            let records = try await CreditRoutes.records(
+        let view = try await db.withTransaction { c in
+            let view = try await CheckUp.load(
                 c,
                 logger: call.logger,
                 uscc: uscc,
-                dataset: nil,
-                after: nil,
-                limit: Self.maxRecords
+                cards: cards,
+                maxRecords: Self.maxRecords,
+                today: Day.todayInChina()
             )
-            let repaired = try await Repairs.repairedOn(c, logger: call.logger, uscc: uscc)
             try await Audit.record(
                 on: c,
                 logger: call.logger,
                 call.auditEntry(action: "profile.read", result: .allowed, subjectUSCC: uscc, purpose: "self")
             )
-            return (p, card, records, repaired)
+            return view
         }
-        let e = Html.escape
-        var body = ""
-        guard let profile, let card else {
-            body =
-                "<p>\(lang.t("还没有信用档案：数据到达后几秒内生成。", "No credit profile yet: it is made within seconds of the first records arriving."))</p>"
-            return Self.html(call, title: lang.t("信用体检", "Credit check-up"), current: "/portal", body: body)
-        }
-        var features = FeatureSet(asOf: Day(profile.asOfDay) ?? today)
-        for f in Feature.allCases { features.values[f] = profile.features[f.rawValue] ?? FeatureValue.missing }
-        features.dataMonths = profile.dataMonths
-        let outcome = card.score(features)
-        let advice = Improvement.advise(card: card, features: features, outcome: outcome)
-
-        // Score, grade and reasons.
-        var reasons = ""
-        for r in profile.reasons {
-            reasons +=
-                "<li>\(e(lang.english ? r.en : r.zh)) <span class=\"muted\">(\(r.points)/\(r.maxPoints) \(lang.t("分", "points")))</span></li>"
-        }
-        if profile.thinFile { reasons += "<li>\(lang.t("数据不足12个月：暂不评分。", "Under 12 months of data: no score yet."))</li>" }
-        body += """
-            <div class="grid2"><div class="card">\(PortalHtml.gauge(score: profile.score, grade: profile.grade, grades: card.grades, lang: lang))
-            <p class="muted">\(lang.t("评分卡", "Scorecard")) \(e(profile.scorecardVersion)) · \(lang.t("数据截至", "data as of")) \(e(profile.asOfDay))</p></div>
-            <div class="card"><h2>\(lang.t("主要扣分原因", "Why not higher"))</h2><ol>\(reasons.isEmpty ? "<li>\(lang.t("无", "none"))</li>" : reasons)</ol></div></div>
-            """
-
-        // What would raise the grade.
-        body += "<section class=\"card\"><h2 id=\"raise\">\(lang.t("如何提升等级", "What would raise my grade"))</h2>"
-        if let next = advice.nextGrade, advice.reaches {
-            body +=
-                "<p>\(lang.t("距 \(next) 级还差 \(advice.pointsNeeded) 分。做到以下几点即可：", "\(advice.pointsNeeded) points short of grade \(next). These changes would do it:"))</p>"
-        } else {
-            body += "<p>\(e((lang.english ? advice.blockedEn : advice.blockedZh) ?? ""))</p>"
-        }
-        for s in advice.steps {
-            let def = s.feature.definition
-            body +=
-                "<div class=\"step\"><strong>\(e(lang.english ? def.en : def.zh))</strong>: \(e(Scorecard.render(s.current, s.feature, chinese: !lang.english))) → \(e(lang.english ? s.targetEn : s.targetZh)) <span class=\"muted\">(+\(s.gain) \(lang.t("分", "points")))</span></div>"
-        }
-        body += "</section>"
-
-        // Features against what would improve them.
-        var rows: [[String]] = []
-        for c in card.characteristics {
-            let v = features[c.feature]
-            let points = outcome.points[c.feature] ?? 0
-            var better = ""
-            if points < c.maxPoints, Improvement.actionable.contains(c.feature),
-                let best = c.bins.filter({ $0.missing != true }).max(by: { $0.points < $1.points })
-            {
-                better = e(Improvement.describe(best, c.feature, chinese: !lang.english)) + " (+\(best.points - points))"
-            }
-            rows.append([
-                e(lang.english ? c.feature.definition.en : c.feature.definition.zh),
-                e(PortalHtml.code(Scorecard.render(v, c.feature, chinese: !lang.english), lang)),
-                "\(points) / \(c.maxPoints)", better,
-            ])
-        }
-        body +=
-            "<h2>\(lang.t("指标", "Features"))</h2>"
-            + PortalHtml.table(
-                lang.t("每个指标的取值、得分和可改进的方向", "Each feature's value, points and what would improve it"),
-                [lang.t("指标", "Feature"), lang.t("取值", "Value"), lang.t("得分/满分", "Points / max"), lang.t("可改进到", "Would improve at")],
-                rows,
-                empty: ""
-            )
-
-        // Records, by dataset, with their status and actions.
-        body +=
-            "<h2 id=\"records\">\(lang.t("记录", "Records")) (\(records.count))</h2><p class=\"muted\">\(lang.t("每条记录的来源、日期和状态；对有误的记录可提出异议，对符合条件的行政处罚可申请信用修复。", "Each record's source, date and status; object to a wrong record, or apply to repair an eligible penalty."))</p>"
-        for d in Dataset.allCases {
-            let mine = records.filter { $0.dataset == d.rawValue }
-            guard !mine.isEmpty else { continue }
-            var rows: [[String]] = []
-            for r in mine {
-                var status =
-                    r.status == "disputed"
-                    ? PortalHtml.badge("disputed", lang.t("有争议", "disputed"))
-                    : r.status == "suppressed"
-                        ? PortalHtml.badge("suppressed", lang.t("已更正", "corrected")) : PortalHtml.badge("", lang.t("正常", "current"))
-                var actions =
-                    "<a href=\"/portal/objections/new?dataset=\(d.rawValue)&amp;record=\(e(PortalHtml.percent(r.recordId)))\">\(lang.t("提出异议", "Object"))</a>"
-                if d == .administrativePenalty, let decided = r.data["decided_on"]?.stringValue.flatMap(Day.init) {
-                    let w = Publicity.window(
-                        decidedOn: decided,
-                        providerEndsOn: r.data["publicity_ends_on"]?.stringValue.flatMap(Day.init),
-                        authority: r.data["authority"]?.stringValue ?? "",
-                        violation: r.data["violation"]?.stringValue ?? ""
-                    )
-                    if let on = repaired[r.recordId] {
-                        status += " " + PortalHtml.badge("repaired", lang.t("已修复 \(on)", "repaired \(on)"))
-                    } else if !Publicity.isPublished(w, decidedOn: decided, repairedOn: nil, today: today) {
-                        status += " " + PortalHtml.badge("unpublished", lang.t("已停止公示", "no longer published"))
-                    } else {
-                        status += " " + PortalHtml.badge("", lang.t("公示至 \(w.endsOn)", "published until \(w.endsOn)"))
-                        if today >= w.repairableFrom {
-                            actions +=
-                                " · <a href=\"/portal/repairs/new?record=\(e(PortalHtml.percent(r.recordId)))\">\(lang.t("申请信用修复", "Apply for repair"))</a>"
-                        }
-                    }
-                }
-                let what = Self.recordWhat(r.data)
-                rows.append([
-                    e(r.recordId), e(Self.recordDate(r.data)), e(PortalHtml.code(what, lang)), e(PortalHtml.provider(r.provider, lang)),
-                    status, actions,
-                ])
-            }
-            let open =
-                [.administrativePenalty, .dishonestyListing, .contractPerformance, .enterpriseRegistry].contains(d)
-                || mine.contains { $0.status != "current" }
-            body +=
-                "<details\(open ? " open" : "")><summary>\(e(PortalHtml.dataset(d, lang))) (\(mine.count))</summary>"
-                + PortalHtml.table(
-                    PortalHtml.dataset(d, lang),
-                    [
-                        lang.t("记录号", "Record"), lang.t("日期", "Date"), lang.t("内容", "What"),
-                        lang.t("来源", "Source"), lang.t("状态", "Status"), lang.t("操作", "Actions"),
-                    ],
-                    rows,
-                    empty: ""
-                ) + "</details>"
-        }
-        return Self.html(call, title: lang.t("信用体检", "Credit check-up"), current: "/portal", body: body)
+        let lang = Lang(call.request)
+        return Self.html(
+            call,
+            title: lang.t("信用体检", "Credit check-up"),
+            current: "/portal",
+            body: CheckUpPage.render(view.map(CheckUpPage.model), lang: lang)
+        )
     }
 
     // MARK: Who looked at me

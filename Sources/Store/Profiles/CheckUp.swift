@@ -1,0 +1,102 @@
+import CreditCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// What a business's credit check-up shows, read in one transaction: the stored profile and the
+/// card that made it (never scored again), the advice CreditCore gives on that stored outcome,
+/// the current records, and each penalty's publicity as the repair rules read it — the same
+/// history and window `Repairs.apply` checks, so the page offers repair exactly when it would be
+/// accepted.
+public enum CheckUp {
+    /// A penalty's publicity today.
+    public struct Penalty: Sendable, Equatable {
+        /// Approved repair: publication ended that day.
+        public let repairedOn: Day?
+        public let published: Bool
+        public let publishedUntil: Day
+        /// Published and past its minimum: a repair application would be accepted.
+        public let repairable: Bool
+        public init(repairedOn: Day?, published: Bool, publishedUntil: Day, repairable: Bool) {
+            self.repairedOn = repairedOn
+            self.published = published
+            self.publishedUntil = publishedUntil
+            self.repairable = repairable
+        }
+    }
+
+    public struct View: Sendable {
+        public let profile: StoredProfile
+        public let card: Scorecard
+        /// The stored features, as CreditCore reads them.
+        public let features: FeatureSet
+        /// The stored outcome (score, grade, reasons, points).
+        public let outcome: Scorecard.Outcome
+        public let advice: Improvement.Advice
+        public let records: [Records.Current]
+        /// By record id, for the penalties among the records.
+        public let penalties: [String: Penalty]
+    }
+
+    /// Nil when the business has no profile yet (or its card is gone).
+    public static func load(
+        _ c: PostgresConnection,
+        logger: Logger,
+        uscc: String,
+        cards: ScorecardCache,
+        maxRecords: Int,
+        today: Day
+    ) async throws -> View? {
+        guard let profile = try await ProfileStore.profile(c, uscc: uscc, logger: logger),
+            let card = try await cards.card(c, version: profile.scorecardVersion, logger: logger)
+        else { return nil }
+        let records = try await Records.current(c, logger: logger, uscc: uscc, dataset: nil, after: nil, limit: maxRecords)
+        var penalties: [String: Penalty] = [:]
+        if let history = try await ProfileStore.histories(c, usccs: [uscc], upTo: nil, logger: logger)[uscc] {
+            for p in history.penalties {
+                let w = p.window
+                let published = Publicity.isPublished(w, decidedOn: p.decidedOn, repairedOn: p.repairedOn, today: today)
+                penalties[p.id] = Penalty(
+                    repairedOn: p.repairedOn,
+                    published: published,
+                    publishedUntil: w.endsOn,
+                    repairable: published && p.repairedOn == nil && today >= w.repairableFrom
+                )
+            }
+        }
+        let features = profile.featureSet(today: today)
+        let outcome = profile.outcome
+        return View(
+            profile: profile,
+            card: card,
+            features: features,
+            outcome: outcome,
+            advice: Improvement.advise(card: card, features: features, outcome: outcome),
+            records: records,
+            penalties: penalties
+        )
+    }
+}
+
+extension StoredProfile {
+    /// The stored features as a feature set (a feature not stored is missing).
+    public func featureSet(today: Day) -> FeatureSet {
+        var f = FeatureSet(asOf: Day(asOfDay) ?? today)
+        for feature in Feature.allCases { f.values[feature] = features[feature.rawValue] ?? .missing }
+        f.dataMonths = dataMonths
+        return f
+    }
+
+    /// The stored outcome: what the card gave when the profile was computed.
+    public var outcome: Scorecard.Outcome {
+        Scorecard.Outcome(
+            scorecardVersion: scorecardVersion,
+            score: score,
+            grade: grade,
+            thinFile: thinFile,
+            knockouts: knockouts,
+            reasons: reasons,
+            points: Dictionary(uniqueKeysWithValues: points.compactMap { k, v in Feature(rawValue: k).map { ($0, v) } })
+        )
+    }
+}

@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+
+@testable import CreditCore
+@testable import Server
+@testable import Store
+
+/// Pages rendered from models built by hand, without a database: what a person reads, in both
+/// languages, escaped.
+@Suite struct PageRenderTests {
+    static func checkUpModel(recordId: String = "P-1", penalty: CheckUp.Penalty?) -> CheckUpPage.Model {
+        let reason = Scorecard.Reason(
+            code: "unpaid_tax",
+            feature: .unpaidTax,
+            value: .number(120_000),
+            points: -30,
+            maxPoints: 10,
+            zh: "欠税 <1,200 元>",
+            en: "Unpaid tax <¥1,200>"
+        )
+        return CheckUpPage.Model(
+            score: 612,
+            grade: "C",
+            grades: [.init(grade: "A", minScore: 750), .init(grade: "B", minScore: 650), .init(grade: "C", minScore: 550)],
+            scorecardVersion: "xyd-test",
+            asOfDay: "2026-11-30",
+            thinFile: false,
+            reasons: [reason],
+            advice: Improvement.Advice(
+                nextGrade: "B",
+                pointsNeeded: 38,
+                steps: [],
+                reaches: false,
+                blockedZh: "仅靠经营行为无法达到",
+                blockedEn: "out of reach by conduct"
+            ),
+            features: [
+                .init(feature: .unpaidTax, value: .number(120_000), points: -30, maxPoints: 10, better: nil)
+            ],
+            groups: [
+                .init(
+                    dataset: .administrativePenalty,
+                    rows: [
+                        .init(
+                            recordId: recordId,
+                            date: "2026-01-05",
+                            what: "violation <b>",
+                            provider: "market_regulation",
+                            status: "current",
+                            penalty: penalty
+                        )
+                    ],
+                    open: true
+                )
+            ],
+            recordCount: 1
+        )
+    }
+
+    @Test func theCheckUpSpeaksBothLanguagesAndEscapesWhatItShows() {
+        let until = Day(year: 2027, month: 1, day: 5)!
+        let model = Self.checkUpModel(
+            recordId: "P-<script>",
+            penalty: .init(repairedOn: nil, published: true, publishedUntil: until, repairable: true)
+        )
+        let zh = CheckUpPage.render(model, lang: Lang(english: false))
+        let en = CheckUpPage.render(model, lang: Lang(english: true))
+        #expect(zh.contains("主要扣分原因") && zh.contains("欠税 &lt;1,200 元&gt;") && zh.contains("公示至 2027-01-05"))
+        #expect(en.contains("Why not higher") && en.contains("Unpaid tax &lt;¥1,200&gt;") && en.contains("published until 2027-01-05"))
+        for html in [zh, en] {
+            #expect(!html.contains("<script>") && html.contains("P-&lt;script&gt;"))
+            #expect(!html.contains("violation <b>"))
+            #expect(html.contains("/portal/repairs/new?record=P-%3Cscript%3E"))
+        }
+        #expect(zh.contains("仅靠经营行为无法达到") && en.contains("out of reach by conduct"))
+    }
+
+    @Test func theCheckUpOffersRepairOnlyWhenTheRulesWouldAcceptIt() {
+        let until = Day(year: 2027, month: 1, day: 5)!
+        let lang = Lang(english: true)
+        let tooEarly = CheckUpPage.render(
+            Self.checkUpModel(penalty: .init(repairedOn: nil, published: true, publishedUntil: until, repairable: false)),
+            lang: lang
+        )
+        #expect(tooEarly.contains("published until 2027-01-05") && !tooEarly.contains("/portal/repairs/new"))
+        let repaired = CheckUpPage.render(
+            Self.checkUpModel(
+                penalty: .init(repairedOn: Day(year: 2026, month: 6, day: 1)!, published: false, publishedUntil: until, repairable: false)
+            ),
+            lang: lang
+        )
+        #expect(repaired.contains("repaired 2026-06-01") && !repaired.contains("/portal/repairs/new"))
+        let ended = CheckUpPage.render(
+            Self.checkUpModel(penalty: .init(repairedOn: nil, published: false, publishedUntil: until, repairable: false)),
+            lang: lang
+        )
+        #expect(ended.contains("no longer published") && !ended.contains("/portal/repairs/new"))
+        #expect(CheckUpPage.render(nil, lang: lang).contains("No credit profile yet"))
+        #expect(CheckUpPage.render(nil, lang: Lang(english: false)).contains("还没有信用档案"))
+    }
+}
