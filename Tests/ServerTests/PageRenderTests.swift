@@ -98,4 +98,52 @@ import Testing
         #expect(CheckUpPage.render(nil, lang: lang).contains("No credit profile yet"))
         #expect(CheckUpPage.render(nil, lang: Lang(english: false)).contains("还没有信用档案"))
     }
+
+    @Test func theAccessPageSaysWhyAnAuthorisationEndedAndOffersRevokingOnlyLiveOnes() {
+        let now = Date(timeIntervalSince1970: 1_790_000_000)
+        func auth(_ status: String, by: String?, bank: String) -> Authorisation {
+            Authorisation(
+                id: UUID(),
+                uscc: "91320602MA1TEST01X",
+                bankOrgId: UUID(),
+                bankName: bank,
+                scopes: [.profile],
+                purpose: .loanApplication,
+                grantedAt: now,
+                expiresAt: now.addingTimeInterval(86_400 * 30),
+                revokedAt: by == nil ? nil : now,
+                revokedBy: by,
+                source: "demand",
+                status: status
+            )
+        }
+        let live = auth("live", by: nil, bank: "江苏银行 <&>")
+        let model = AccessPage.Model(
+            authorisations: [live, auth("revoked", by: "demand_taken_up", bank: "中国银行")],
+            log: [
+                Authorisations.Access(
+                    at: now,
+                    bankOrgId: live.bankOrgId,
+                    bankName: "江苏银行 <&>",
+                    action: "profile.read",
+                    purpose: "loan_application",
+                    result: "allowed",
+                    authorisationId: live.id.uuidString
+                )
+            ],
+            banks: [Organisation(id: UUID(), kind: .bank, name: "Bank \"Q\"", uscc: nil, createdAt: now)],
+            csrf: "<input type=\"hidden\" name=\"csrf\" value=\"t\">"
+        )
+        let zh = AccessPage.render(model, lang: Lang(english: false))
+        let en = AccessPage.render(model, lang: Lang(english: true))
+        #expect(zh.contains("需求已由其他银行受理") && en.contains("another bank took the demand up"))
+        #expect(zh.contains("谁查看了我") && en.contains("Who looked at me"))
+        for html in [zh, en] {
+            // One revoke link: the live authorisation's.
+            #expect(html.components(separatedBy: "/revoke\"").count == 2)
+            #expect(html.contains("/portal/authorisations/\(live.id.uuidString.lowercased())/revoke"))
+            #expect(html.contains("江苏银行 &lt;&amp;&gt;") && !html.contains("江苏银行 <&>") && html.contains("Bank &quot;Q&quot;"))
+            #expect(html.contains("name=\"csrf\""))
+        }
+    }
 }
