@@ -57,11 +57,17 @@ struct DashboardRoutes {
         api.on(.post, "/dashboard/logout") { call in
             try await WebSession.signOut(db, call, limit: Self.maxFormBytes, to: "/dashboard/login")
         }
-        page(api, "/dashboard", title: "总览 Overview") { c, call, f in try await overview(c, call, f) }
-        page(api, "/dashboard/inclusion", title: "普惠金融 Inclusion") { c, call, f in try await inclusion(c, call, f) }
-        page(api, "/dashboard/banks", title: "银行服务 Bank service") { c, call, f in try await banks(c, call, f) }
-        page(api, "/dashboard/quality", title: "数据质量 Data quality", rounded: false) { c, call, _ in try await quality(c, call) }
-        page(api, "/dashboard/model", title: "模型健康 Model health") { c, call, f in try await model(c, call, f) }
+        page(api, "/dashboard", title: "总览 Overview") { c, call, f in Self.renderOverview(try await Self.load("overview", c, call, f)) }
+        page(api, "/dashboard/inclusion", title: "普惠金融 Inclusion") { c, call, f in
+            Self.renderInclusion(try await Self.load("inclusion", c, call, f))
+        }
+        page(api, "/dashboard/banks", title: "银行服务 Bank service") { c, call, f in Self.renderBanks(try await Self.load("banks", c, call, f))
+        }
+        page(api, "/dashboard/quality", title: "数据质量 Data quality", rounded: false) { c, call, f in
+            Self.renderQuality(try await Self.load("quality", c, call, f))
+        }
+        page(api, "/dashboard/model", title: "模型健康 Model health") { c, call, f in Self.renderModel(try await Self.load("model", c, call, f))
+        }
     }
 
     /// What every page of rounded figures says under them (see `Rounding`).
@@ -104,6 +110,48 @@ struct DashboardRoutes {
                 Html.page(title: title, current: path, session: call.session, body: content + (rounded ? Self.roundingNote : ""))
             )
         }
+    }
+
+    // MARK: Loaders: the statistics tables each page reads, by name (see `DashboardModel`).
+
+    static let inclusionBreakdowns: [(StatDimension, String)] = [
+        (.size, "企业规模 size"), (.farmer, "农户 farmers"), (.entityType, "主体类型 entity type"), (.firstLoan, "首贷与续贷 first loan or repeat"),
+        (.productKind, "信用与抵押担保 credit, secured, guaranteed"), (.industry, "行业 industry"), (.grade, "信用等级 grade at posting"),
+    ]
+    static let segmentBreakdowns: [(StatDimension, String)] = [(.district, "区县 district"), (.industry, "行业 industry"), (.size, "规模 size")]
+
+    static func load(_ page: String, _ c: PostgresConnection, _ call: Call, _ f: StatFilter) async throws -> DashboardModel {
+        let l = call.logger
+        var t: [String: StatTable] = [:]
+        switch page {
+        case "overview":
+            t["funnel.month"] = try await Stats.funnel(c, logger: l, by: .month, filter: f)
+            t["funnel.district"] = try await Stats.funnel(c, logger: l, by: .district, filter: f)
+            t["timing.month"] = try await Stats.timing(c, logger: l, by: .month, filter: f)
+            t["banks"] = try await Stats.banks(c, logger: l, filter: f)
+        case "inclusion":
+            for (dimension, _) in inclusionBreakdowns {
+                t["funnel.\(dimension.rawValue)"] = try await Stats.funnel(c, logger: l, by: dimension, filter: f)
+            }
+            t["timing.month"] = try await Stats.timing(c, logger: l, by: .month, filter: f)
+            t["declines"] = try await Stats.declines(c, logger: l, filter: f)
+        case "banks":
+            t["banks"] = try await Stats.banks(c, logger: l, filter: f)
+        case "quality":
+            t["quality"] = try await Stats.quality(c, logger: l)
+            t["governance"] = try await Stats.governance(c, logger: l)
+            t["commitments"] = try await Stats.commitments(c, logger: l)
+        case "model":
+            t["grades"] = try await Stats.gradesByMonth(c, logger: l)
+            t["applicant_grades"] = try await Stats.applicantGrades(c, logger: l, filter: f)
+            t["stability"] = try await Stats.stability(c, logger: l)
+            t["separation"] = try await Stats.separation(c, logger: l, filter: f)
+            for (dimension, _) in segmentBreakdowns {
+                t["segments.\(dimension.rawValue)"] = try await Stats.segments(c, logger: l, by: dimension, filter: f)
+            }
+        default: preconditionFailure("no dashboard page \(page)")
+        }
+        return DashboardModel(filter: f, tables: t)
     }
 
     static func loginPage(next: String, error: String?, token: String) -> String {
@@ -261,11 +309,12 @@ struct DashboardRoutes {
 
     // MARK: Pages
 
-    func overview(_ c: PostgresConnection, _ call: Call, _ f: StatFilter) async throws -> String {
-        let byMonth = try await Stats.funnel(c, logger: call.logger, by: .month, filter: f)
-        let byDistrict = try await Stats.funnel(c, logger: call.logger, by: .district, filter: f)
-        let timing = try await Stats.timing(c, logger: call.logger, by: .month, filter: f)
-        let banks = try await Stats.banks(c, logger: call.logger, filter: f)
+    static func renderOverview(_ m: DashboardModel) -> String {
+        let f = m.filter
+        let byMonth = m.table("funnel.month")
+        let byDistrict = m.table("funnel.district")
+        let timing = m.table("timing.month")
+        let banks = m.table("banks")
         let t = byMonth.total
         let posted = Self.int(byMonth, t, "posted")
         let postedFen = Self.int(byMonth, t, "posted_fen")
@@ -358,14 +407,11 @@ struct DashboardRoutes {
         return html
     }
 
-    func inclusion(_ c: PostgresConnection, _ call: Call, _ f: StatFilter) async throws -> String {
+    static func renderInclusion(_ m: DashboardModel) -> String {
+        let f = m.filter
         var html = "<h1>普惠金融 Inclusion</h1>" + Self.filterForm("/dashboard/inclusion", f)
-        let breakdowns: [(StatDimension, String)] = [
-            (.size, "企业规模 size"), (.farmer, "农户 farmers"), (.entityType, "主体类型 entity type"), (.firstLoan, "首贷与续贷 first loan or repeat"),
-            (.productKind, "信用与抵押担保 credit, secured, guaranteed"), (.industry, "行业 industry"), (.grade, "信用等级 grade at posting"),
-        ]
-        for (dimension, title) in breakdowns {
-            let t = try await Stats.funnel(c, logger: call.logger, by: dimension, filter: f)
+        for (dimension, title) in Self.inclusionBreakdowns {
+            let t = m.table("funnel.\(dimension.rawValue)")
             let (bars, hidden) = Self.bars(t, column: "solve_rate", unit: .ratio)
             html += "<h2>\(Html.escape(title))</h2>"
             if !bars.isEmpty {
@@ -382,11 +428,11 @@ struct DashboardRoutes {
             }
             html += Self.table(t, caption: "融资漏斗 The funnel by \(dimension.rawValue)", keyHeading: title)
         }
-        let timing = try await Stats.timing(c, logger: call.logger, by: .month, filter: f)
+        let timing = m.table("timing.month")
         html +=
             "<h2>办理时效 Time to take-up and decision</h2>"
             + Self.table(timing, caption: "小时 hours; 截止：受理 3 个工作日，审批 10 个工作日", keyHeading: "月份 month")
-        let declines = try await Stats.declines(c, logger: call.logger, filter: f)
+        let declines = m.table("declines")
         let (bars, hidden) = Self.bars(declines, column: "declined", unit: .count)
         html += "<h2>拒绝原因 Decline reasons</h2>"
         if !bars.isEmpty {
@@ -405,8 +451,9 @@ struct DashboardRoutes {
         return html
     }
 
-    func banks(_ c: PostgresConnection, _ call: Call, _ f: StatFilter) async throws -> String {
-        let t = try await Stats.banks(c, logger: call.logger, filter: f)
+    static func renderBanks(_ m: DashboardModel) -> String {
+        let f = m.filter
+        let t = m.table("banks")
         var html = "<h1>银行服务 Bank service</h1>" + Self.filterForm("/dashboard/banks", f)
         html +=
             "<div class=\"tiles\">" + Self.tile(Self.percent(Self.value(t, t.total, "connected")), "银行接入率 banks connected (target > 50%)")
@@ -444,20 +491,20 @@ struct DashboardRoutes {
         return html
     }
 
-    func quality(_ c: PostgresConnection, _ call: Call) async throws -> String {
-        let t = try await Stats.quality(c, logger: call.logger)
+    static func renderQuality(_ m: DashboardModel) -> String {
+        let t = m.table("quality")
         var html = "<h1>数据质量 Data quality</h1><p class=\"note\">" + t.notes.map(Html.escape).joined(separator: "<br>") + "</p>"
         html += Self.table(t, caption: "各数据集 Per dataset", keyHeading: "数据集 dataset")
-        let governance = try await Stats.governance(c, logger: call.logger)
+        let governance = m.table("governance")
         html += "<h2>异议与信用修复 Objections and repairs</h2>" + Self.table(governance, caption: "超时：异议 20 天，修复申请 3 个工作日", keyHeading: "类别 kind")
-        let commitments = try await Stats.commitments(c, logger: call.logger)
+        let commitments = m.table("commitments")
         html += "<h2>信用承诺 Credit commitments</h2>" + Self.table(commitments, caption: "履约率 = 已履约 ÷ (已履约 + 已违诺)", keyHeading: "承诺 kind")
         return html
     }
 
-    func model(_ c: PostgresConnection, _ call: Call, _ f: StatFilter) async throws -> String {
+    static func renderModel(_ m: DashboardModel) -> String {
         var html = "<h1>模型健康 Model health</h1>"
-        let grades = try await Stats.gradesByMonth(c, logger: call.logger)
+        let grades = m.table("grades")
         if !grades.rows.isEmpty {
             let colors = ["#2e7d32", "#1f5fa8", "#d9822b", "#c62828", "#8a96a3"]
             let series = Stats.grades.enumerated().map { (i, g) in
@@ -478,7 +525,7 @@ struct DashboardRoutes {
                     caption: "每月一个快照（按评分卡版本）。"
                 )
         }
-        let applicants = try await Stats.applicantGrades(c, logger: call.logger, filter: f)
+        let applicants = m.table("applicant_grades")
         let shownApplicants = applicants.rows.filter { !$0.suppressed }
         if !shownApplicants.isEmpty {
             let colors = ["#2e7d32", "#1f5fa8", "#d9822b", "#c62828", "#8a96a3"]
@@ -507,7 +554,7 @@ struct DashboardRoutes {
                 )
             html += Self.table(applicants, caption: "申请企业等级 Grades at posting", keyHeading: "月份 month")
         }
-        let stability = try await Stats.stability(c, logger: call.logger)
+        let stability = m.table("stability")
         let (psiBars, _) = Self.bars(stability, column: "psi", unit: .text)
         if !psiBars.isEmpty {
             let levels = stability.rows.filter { !$0.suppressed }.map { r -> String in
@@ -533,13 +580,26 @@ struct DashboardRoutes {
                 )
         }
         html += Self.table(stability, caption: "稳定性 Stability", keyHeading: "特征 characteristic")
-        let separation = try await Stats.separation(c, logger: call.logger, filter: f)
+        let separation = m.table("separation")
         html +=
             "<h2>区分能力 Separation on loan outcomes</h2>" + Self.table(separation, caption: "KS, AUC, Gini 按评分卡版本", keyHeading: "版本 version")
-        for (dimension, title) in [(StatDimension.district, "区县 district"), (.industry, "行业 industry"), (.size, "规模 size")] {
-            let t = try await Stats.segments(c, logger: call.logger, by: dimension, filter: f)
+        for (dimension, title) in Self.segmentBreakdowns {
+            let t = m.table("segments.\(dimension.rawValue)")
             html += "<h2>分群：\(Html.escape(title))</h2>" + Self.table(t, caption: "评分 PSI 与违约率 by \(dimension.rawValue)", keyHeading: title)
         }
         return html
+    }
+}
+
+/// What a dashboard page shows: the statistics tables it read (by name: `funnel.month`,
+/// `banks`, …) and the filter it was asked with. Loaded by `DashboardRoutes.load`, rendered by
+/// the page's `render…` function, which reads nothing else.
+struct DashboardModel {
+    let filter: StatFilter
+    let tables: [String: StatTable]
+
+    func table(_ name: String) -> StatTable {
+        guard let t = tables[name] else { preconditionFailure("the dashboard's loader did not read \(name)") }
+        return t
     }
 }

@@ -1,0 +1,141 @@
+import Foundation
+import Testing
+
+@testable import CreditCore
+@testable import Server
+@testable import Store
+
+/// The regulators' pages rendered from tables built by hand, without a database.
+@Suite struct DashboardRenderTests {
+    static let funnelColumns: [StatTable.Column] = [
+        .init("posted", .count), .init("posted_fen", .fen), .init("taken_up", .count), .init("granted", .count),
+        .init("granted_fen", .fen), .init("disbursed", .count), .init("disbursed_fen", .fen), .init("solve_rate", .ratio),
+        .init("enterprises", .count),
+    ]
+
+    static func funnel(_ by: String, _ rows: [(String, Int64)], hidden: [String] = []) -> StatTable {
+        func row(_ key: String, _ n: Int64) -> StatTable.Row {
+            StatTable.Row(
+                key: key,
+                values: [
+                    .int(n), .int(n * 100_000_000), .int(n), .int(n), .int(n * 100_000_000), .int(n), .int(n * 50_000_000),
+                    .decimal("0.5000"), .int(n),
+                ],
+                enterprises: Int(n)
+            )
+        }
+        var t = StatTable(
+            name: "funnel",
+            by: by,
+            columns: funnelColumns,
+            rows: rows.map { row($0.0, $0.1) }
+                + hidden.map { StatTable.Row(key: $0, values: funnelColumns.map { _ in .suppressed }, enterprises: 2, suppressed: true) },
+            total: row("total", rows.reduce(0) { $0 + $1.1 })
+        )
+        t.notes = [Rounding.note]
+        return t
+    }
+
+    static func table(
+        _ name: String,
+        _ columns: [StatTable.Column],
+        _ rows: [(String, [StatTable.Value])],
+        total: [StatTable.Value]? = nil
+    ) -> StatTable {
+        StatTable(
+            name: name,
+            by: nil,
+            columns: columns,
+            rows: rows.map { StatTable.Row(key: $0.0, values: $0.1, enterprises: 100) },
+            total: total.map { StatTable.Row(key: "total", values: $0, enterprises: 100) }
+        )
+    }
+
+    static let timing = table(
+        "timing",
+        [
+            .init("taken_up", .count), .init("take_up_hours_median", .hours), .init("take_up_hours_p90", .hours), .init("decided", .count),
+            .init("decision_hours_median", .hours), .init("decision_hours_p90", .hours), .init("take_up_overdue", .count),
+            .init("decision_overdue", .count),
+        ],
+        [("2026-10", [.int(20), .decimal("6.0"), .decimal("9.5"), .int(15), .decimal("24.0"), .decimal("30.0"), .int(0), .int(5)])],
+        total: [.int(20), .decimal("6.0"), .decimal("9.5"), .int(15), .decimal("24.0"), .decimal("30.0"), .int(0), .int(5)]
+    )
+    static let banks = table(
+        "banks",
+        [
+            .init("connected", .text), .init("matched", .count), .init("taken_up", .count), .init("passed", .count),
+            .init("take_up_overdue", .count), .init("decided", .count), .init("declined", .count), .init("decline_rate", .ratio),
+            .init("decision_overdue", .count), .init("decision_hours_median", .hours),
+        ],
+        [
+            (
+                "银行 <甲>",
+                [.text("yes"), .int(40), .int(20), .int(5), .int(0), .int(15), .int(5), .decimal("0.3333"), .int(0), .decimal("20.0")]
+            )
+        ],
+        total: [.decimal("1.0000")] + Array(repeating: .null, count: 9)
+    )
+
+    @Test func theOverviewShowsItsFiguresHidesSmallCellsAndEscapesKeys() {
+        let m = DashboardModel(
+            filter: StatFilter(),
+            tables: [
+                "funnel.month": Self.funnel("month", [("2026-09", 10), ("2026-10", 20)]),
+                "funnel.district": Self.funnel("district", [("<b>320614</b>", 30)], hidden: ["320612"]),
+                "timing.month": Self.timing, "banks": Self.banks,
+            ]
+        )
+        let html = DashboardRoutes.renderOverview(m)
+        #expect(html.contains("总览 Overview") && html.contains("融资漏斗 The funnel") && html.contains("<svg"))
+        #expect(html.contains("6.0 h"))  // the median hours to take-up
+        #expect(html.contains("&lt;b&gt;320614&lt;/b&gt;") && !html.contains("<b>320614</b>"))
+        #expect(html.contains("已抑制"))  // the hidden district, named as hidden
+    }
+
+    @Test func everyPageRendersFromItsTablesAlone() {
+        var tables: [String: StatTable] = [
+            "timing.month": Self.timing, "banks": Self.banks,
+            "declines": Self.table("declines", [.init("declined", .count)], [("high_existing_debt", [.int(10)])], total: [.int(10)]),
+            "quality": Self.table(
+                "quality",
+                [.init("provider", .text), .init("level", .text)],
+                [("tax_filing", [.text("tax"), .text("green")])]
+            ),
+            "governance": Self.table("governance", [.init("open", .count)], [("objections", [.int(5)])]),
+            "commitments": Self.table("commitments", [.init("made", .count)], [("tax_on_time", [.int(5)])]),
+            "grades": Self.table(
+                "grades",
+                Stats.grades.map { .init($0, .count) } + [.init("enterprises", .count)],
+                [("2026-10 v", [.int(10), .int(20), .int(30), .int(5), .int(0), .int(65)])]
+            ),
+            "applicant_grades": Self.table(
+                "applicant_grades",
+                Stats.grades.map { .init($0, .count) } + [.init("enterprises", .count)],
+                [("2026-10", [.suppressed, .int(10), .int(5), .int(0), .int(0), .int(15)])]
+            ),
+            "stability": Self.table(
+                "stability",
+                [.init("psi", .index), .init("level", .text)],
+                [("score", [.decimal("0.05"), .text("green")])]
+            ),
+            "separation": Self.table(
+                "separation",
+                [.init("loans", .count), .init("auc", .index)],
+                [("v1", [.int(100), .decimal("0.78")])]
+            ),
+        ]
+        for (d, _) in DashboardRoutes.inclusionBreakdowns { tables["funnel.\(d.rawValue)"] = Self.funnel(d.rawValue, [("a", 10)]) }
+        for (d, _) in DashboardRoutes.segmentBreakdowns {
+            tables["segments.\(d.rawValue)"] = Self.table("segments", [.init("enterprises", .count)], [("x", [.int(10)])])
+        }
+        let m = DashboardModel(filter: StatFilter(), tables: tables)
+        #expect(DashboardRoutes.renderInclusion(m).contains("普惠金融 Inclusion"))
+        #expect(DashboardRoutes.renderBanks(m).contains("银行 &lt;甲&gt;"))
+        #expect(DashboardRoutes.renderQuality(m).contains("数据质量 Data quality"))
+        let model = DashboardRoutes.renderModel(m)
+        #expect(model.contains("模型健康 Model health"))
+        // A hidden grade cell says so on hover, never "0".
+        #expect(model.contains("已抑制（少于 5 家）suppressed"))
+    }
+}
