@@ -146,4 +146,65 @@ import Testing
             #expect(html.contains("name=\"csrf\""))
         }
     }
+
+    static func demand(_ state: DemandState, purpose: String, declineText: String? = nil) -> Demand {
+        let now = Date(timeIntervalSince1970: 1_790_000_000)
+        return Demand(
+            id: UUID(),
+            uscc: "91320602MA1TEST01X",
+            amountFen: 50_000_000,
+            termMonths: 12,
+            purpose: purpose,
+            collateralOffered: false,
+            firstLoan: true,
+            state: state,
+            takenUpBy: nil,
+            createdAt: now,
+            expiresAt: now,
+            updatedAt: now,
+            takeUpDueOn: "2026-12-03",
+            takenUpAt: nil,
+            decisionDueOn: nil,
+            decidedAt: nil,
+            grantedAmountFen: nil,
+            grantedTermMonths: nil,
+            grantedRateBp: nil,
+            declineReason: state == .declined ? "high_existing_debt" : nil,
+            declineText: declineText,
+            disbursedAmountFen: nil,
+            disbursedOn: nil,
+            overdue: false
+        )
+    }
+
+    @Test func theFinancingAndDemandPagesShowTheAnswerInBothLanguagesEscaped() {
+        let declined = Self.demand(.declined, purpose: "原材料 <img src=x>", declineText: "负债 \"过高\"")
+        let open = Self.demand(.open, purpose: "设备")
+        for (lang, words) in [
+            (Lang(english: false), ["发布融资需求", "我的需求", "¥500,000.00"]),
+            (Lang(english: true), ["Post a financing demand", "My demands", "¥500,000.00"]),
+        ] {
+            let html = FinancingPage.render(
+                [declined, open],
+                values: ["amount_yuan": "\"><script>"],
+                error: "金额 <无效>",
+                lang: lang,
+                session: nil
+            )
+            for w in words { #expect(html.contains(w), "\(w)") }
+            #expect(!html.contains("<img") && !html.contains("<script>") && html.contains("金额 &lt;无效&gt;"))
+            #expect(html.contains("/portal/demands/\(open.id.uuidString.lowercased())"))
+        }
+        let answer = DemandActions.Answer(demand: open, matches: [], nearMisses: [], notMatched: 0, transitions: [])
+        let zh = DemandPage.render(answer, lang: Lang(english: false), session: nil)
+        let en = DemandPage.render(answer, lang: Lang(english: true), session: nil)
+        #expect(zh.contains("银行应在 2026-12-03 前受理或放弃") && en.contains("Banks should take it up or pass by 2026-12-03"))
+        #expect(zh.contains("撤回需求") && en.contains("Withdraw the demand"))
+        let no = DemandPage.render(
+            DemandActions.Answer(demand: declined, matches: [], nearMisses: [], notMatched: 0, transitions: []),
+            lang: Lang(english: true),
+            session: nil
+        )
+        #expect(no.contains("Reason declined") && no.contains("负债 &quot;过高&quot;") && !no.contains("Withdraw the demand"))
+    }
 }

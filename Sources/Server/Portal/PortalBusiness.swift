@@ -186,140 +186,25 @@ extension PortalRoutes {
     func financing(_ call: Call, values: [String: String], error: String?) async throws -> Response {
         let uscc = try call.ownUSCC()
         let lang = Lang(call.request)
-        let e = Html.escape
         let mine = try await db.withConnection { c in try await Demands.list(c, logger: call.logger, uscc: uscc) }
-        func v(_ k: String) -> String { e(values[k] ?? "") }
-        var body = error.map { "<p class=\"flash err\" role=\"alert\">\(e($0))</p>" } ?? ""
-        body += """
-            <section class="card"><h2>\(lang.t("发布融资需求", "Post a financing demand"))</h2>
-            <form class="stack" method="post" action="/portal/demands">\(PortalHtml.csrf(call.session))
-            <label for="amount">\(lang.t("金额（元）", "Amount (yuan)"))</label>
-            <p class="hint" id="amount-h">\(lang.t("1 元至 10 亿元，最多两位小数", "1 yuan to 1 billion, at most two decimals"))</p>
-            <input id="amount" name="amount_yuan" type="number" min="1" max="1000000000" step="0.01" required placeholder="500000" aria-describedby="amount-h" value="\(v("amount_yuan"))">
-            <label for="term">\(lang.t("期限（月）", "Term (months)"))</label>
-            <p class="hint" id="term-h">\(lang.t("1 至 360 个月", "1 to 360 months"))</p>
-            <input id="term" name="term_months" type="number" min="1" max="360" step="1" required placeholder="12" aria-describedby="term-h" value="\(v("term_months"))">
-            <label for="purpose">\(lang.t("用途", "Purpose"))</label>
-            <p class="hint" id="purpose-h">\(lang.t("简要说明资金用途，500 字以内", "What the money is for, at most 500 characters"))</p>
-            <textarea id="purpose" name="purpose" required maxlength="\(DemandActions.maxPurposeLength)" rows="3" placeholder="\(lang.t("采购原材料", "buy raw materials"))" aria-describedby="purpose-h">\(v("purpose"))</textarea>
-            <p><input id="collateral" name="collateral" type="checkbox"\(values["collateral"] == "on" ? " checked" : "")> <label for="collateral" class="inl">\(lang.t("可提供抵押或担保", "I can offer collateral or a guarantee"))</label></p>
-            <p><input id="first_loan" name="first_loan" type="checkbox"\(values["first_loan"] == "on" ? " checked" : "")> <label for="first_loan" class="inl">\(lang.t("首次贷款", "This would be my first loan"))</label></p>
-            <button class="btn" type="submit">\(lang.t("发布并匹配产品", "Post and see matching products"))</button></form></section>
-            """
-        var rows: [[String]] = []
-        for d in mine {
-            var answer = ""
-            if let r = d.declineReason { answer = PortalHtml.declineReason(r, lang) + (d.declineText.map { ": " + $0 } ?? "") }
-            if let a = d.grantedAmountFen { answer = PortalHtml.yuan(a) + (d.grantedRateBp.map { " · " + PortalHtml.rate($0) } ?? "") }
-            rows.append([
-                "<a href=\"/portal/demands/\(d.id.uuidString.lowercased())\">\(PortalHtml.day(d.createdAt))</a>",
-                PortalHtml.yuan(d.amountFen),
-                "\(d.termMonths)", e(d.purpose), PortalHtml.badge(d.state.rawValue, PortalHtml.demandState(d.state.rawValue, lang)),
-                e(answer),
-            ])
-        }
-        body +=
-            "<h2>\(lang.t("我的需求", "My demands"))</h2>"
-            + PortalHtml.table(
-                lang.t("每个需求的状态和银行的答复", "Each demand's state and the bank's answer"),
-                [
-                    lang.t("发布时间", "Posted"), lang.t("金额", "Amount"), lang.t("期限（月）", "Term (months)"), lang.t("用途", "Purpose"),
-                    lang.t("状态", "State"),
-                    lang.t("银行答复", "Bank's answer"),
-                ],
-                rows,
-                empty: lang.t("还没有发布需求。", "No demands yet.")
-            )
         return Self.html(
             call,
             title: lang.t("融资", "Financing"),
             current: "/portal/financing",
-            body: body,
+            body: FinancingPage.render(mine, values: values, error: error, lang: lang, session: call.session),
             status: error == nil ? .ok : .unprocessableContent
         )
     }
 
     func demandPage(_ call: Call) async throws -> Response {
         let lang = Lang(call.request)
-        let e = Html.escape
         let a = try await demands.mine(call, id: try call.uuidParameter("demandId"))
-        let d = a.demand
-        var body =
-            "<div class=\"card\"><p>\(PortalHtml.badge(d.state.rawValue, PortalHtml.demandState(d.state.rawValue, lang))) \(PortalHtml.yuan(d.amountFen)) · \(d.termMonths) \(lang.t("个月", "months")) · \(e(d.purpose))</p>"
-        if d.state == .open {
-            body += "<p>\(lang.t("银行应在 \(d.takeUpDueOn) 前受理或放弃。", "Banks should take it up or pass by \(d.takeUpDueOn)."))</p>"
-        }
-        if let due = d.decisionDueOn, d.state == .takenUp {
-            body += "<p>\(lang.t("银行已受理，应在 \(due) 前作出决定。", "A bank took it up and should decide by \(due)."))</p>"
-        }
-        if let r = d.declineReason {
-            body +=
-                "<p><strong>\(lang.t("拒绝原因", "Reason declined"))</strong>: \(e(PortalHtml.declineReason(r, lang)))\(d.declineText.map { " — " + e($0) } ?? "")</p>"
-        }
-        if let amt = d.grantedAmountFen {
-            body +=
-                "<p><strong>\(lang.t("已批准", "Granted"))</strong>: \(PortalHtml.yuan(amt))\(d.grantedTermMonths.map { " · \($0) " + lang.t("个月", "months") } ?? "")\(d.grantedRateBp.map { " · " + PortalHtml.rate($0) } ?? "")</p>"
-        }
-        if d.state == .open || d.state == .takenUp {
-            body += PortalHtml.button(
-                "/portal/demands/\(d.id.uuidString.lowercased())/withdraw",
-                lang.t("撤回需求", "Withdraw the demand"),
-                session: call.session,
-                style: "btn secondary"
-            )
-        }
-        body += "</div>"
-        if d.state == .open {
-            var rows: [[String]] = []
-            for (i, m) in a.matches.enumerated() {
-                rows.append([
-                    "\(i + 1)", e(m.productName), e(m.bankName), e(m.kind.rawValue),
-                    "\(PortalHtml.yuan(m.amountMinFen)) – \(PortalHtml.yuan(m.amountMaxFen))",
-                    "\(m.termMinMonths)–\(m.termMaxMonths)", "\(PortalHtml.rate(m.rateMinBp)) – \(PortalHtml.rate(m.rateMaxBp))",
-                    PortalHtml.rate(m.fitBp),
-                ])
-            }
-            body +=
-                "<h2>\(lang.t("匹配的产品", "Matching products")) (\(a.matches.count))</h2>"
-                + PortalHtml.table(
-                    lang.t("按匹配度排序", "Best fit first"),
-                    [
-                        "#", lang.t("产品", "Product"), lang.t("银行", "Bank"), lang.t("类型", "Kind"), lang.t("额度", "Amount"),
-                        lang.t("期限（月）", "Term (months)"), lang.t("利率", "Rate"), lang.t("匹配度", "Fit"),
-                    ],
-                    rows,
-                    empty: lang.t("暂时没有完全匹配的产品。", "No product fits every rule yet.")
-                )
-            var near: [[String]] = []
-            for n in a.nearMisses {
-                near.append([e(n.offer.productName), e(n.offer.bankName), e(lang.english ? n.failed.en : n.failed.zh)])
-            }
-            body +=
-                "<h2>\(lang.t("差一点匹配", "Near misses")) (\(a.nearMisses.count))</h2>"
-                + PortalHtml.table(
-                    lang.t("只差一条规则的产品：改变它就能匹配", "Products that fail one rule only: change it and they fit"),
-                    [lang.t("产品", "Product"), lang.t("银行", "Bank"), lang.t("未满足的规则", "The rule not met")],
-                    near,
-                    empty: lang.t("没有。", "None.")
-                )
-        }
-        var steps: [[String]] = []
-        for t in a.transitions {
-            steps.append([
-                PortalHtml.day(t.at), e(t.actorKind), e(t.fromState.map { PortalHtml.demandState($0, lang) } ?? "–"),
-                e(PortalHtml.demandState(t.toState, lang)),
-            ])
-        }
-        body +=
-            "<h2>\(lang.t("进展", "Progress"))</h2>"
-            + PortalHtml.table(
-                lang.t("需求的每一步", "Every step of the demand"),
-                [lang.t("时间", "When"), lang.t("操作方", "By"), lang.t("从", "From"), lang.t("到", "To")],
-                steps,
-                empty: ""
-            )
-        body += "<p><a href=\"/portal/financing\">\(lang.t("← 返回融资", "← Back to financing"))</a></p>"
-        return Self.html(call, title: lang.t("融资需求", "Financing demand"), current: "/portal/financing", body: body)
+        return Self.html(
+            call,
+            title: lang.t("融资需求", "Financing demand"),
+            current: "/portal/financing",
+            body: DemandPage.render(a, lang: lang, session: call.session)
+        )
     }
 
     // MARK: Objections, repair, commitments
