@@ -1,0 +1,70 @@
+import CreditCore
+import Foundation
+import Store
+
+/// A bank officer's queue (`GET /portal/bank`): the demands matched to the bank and those it
+/// holds, each with its deadline in working days and the forms for the next step. Loaded by
+/// `Demands.bankQueue` and the businesses' public names.
+enum BankQueuePage {
+    static func render(_ items: [Demand], names: [String: String], today: Day, lang: Lang, session: Sessions.Session?) -> String {
+        let e = Html.escape
+        var reasons = ""
+        for r in Demands.declineReasons { reasons += "<option value=\"\(r)\">\(e(PortalHtml.declineReason(r, lang)))</option>" }
+        var body =
+            "<p class=\"muted\">\(lang.t("与本行产品匹配、企业已授权的需求，以及本行已受理的需求。期限按工作日计。", "Demands matching this bank's products (the business authorised the bank) and those the bank took up. Deadlines count working days."))</p>"
+        guard !items.isEmpty else {
+            body += "<p>\(lang.t("暂无待办需求。", "Nothing waiting."))</p>"
+            return body
+        }
+        for d in items {
+            let id = d.id.uuidString.lowercased()
+            let due = d.state == .open ? d.takeUpDueOn : (d.decisionDueOn ?? d.takeUpDueOn)
+            let left = Day(due).map { PortalHtml.workingDaysLeft($0, today: today) } ?? 0
+            let deadline =
+                left >= 0
+                ? lang.t("剩 \(left) 个工作日（\(due)）", "\(left) working days left (\(due))")
+                : lang.t("已逾期 \(-left) 个工作日（\(due)）", "\(-left) working days overdue (\(due))")
+            body += """
+                <section class="card" aria-labelledby="d-\(id)"><h2 id="d-\(id)">\(e(names[d.uscc] ?? d.uscc)) · \(PortalHtml.yuan(d.amountFen)) · \(d.termMonths) \(lang.t("个月", "months"))</h2>
+                \(names[d.uscc] == nil ? "" : "<p class=\"muted\">\(e(d.uscc))</p>")
+                <p>\(PortalHtml.badge(d.state.rawValue, PortalHtml.demandState(d.state.rawValue, lang))) \(PortalHtml.badge(left < 0 || d.overdue ? "overdue" : "", deadline))
+                · \(e(d.purpose))\(d.collateralOffered ? " · " + lang.t("可提供担保", "collateral offered") : "")\(d.firstLoan ? " · " + lang.t("首贷", "first loan") : "")</p>
+                <p><a href="/portal/bank/lookup?uscc=\(e(d.uscc))&amp;purpose=loan_application">\(lang.t("查看企业信用档案", "See the business's profile"))</a></p>
+                """
+            if d.state == .open {
+                body += PortalHtml.button("/portal/bank/demands/\(id)/take-up", lang.t("受理", "Take up"), session: session)
+                body += """
+                    <details><summary>\(lang.t("放弃", "Pass"))</summary><form class="stack" method="post" action="/portal/bank/demands/\(id)/pass">\(PortalHtml.csrf(session))
+                    <label for="pr-\(id)">\(lang.t("原因（可选）", "Why (optional)"))</label>
+                    <textarea id="pr-\(id)" name="reason" maxlength="\(DemandActions.maxPurposeLength)" rows="2"></textarea>
+                    <p class="hint">\(lang.t("放弃后本行不再看到该需求，也不再能查询该企业的档案。", "After passing, the bank no longer sees this demand nor may read the business's profile for it."))</p>
+                    <button class="btn secondary" type="submit">\(lang.t("放弃", "Pass"))</button></form></details>
+                    """
+            } else if d.state == .takenUp {
+                body += """
+                    <details><summary>\(lang.t("批准", "Grant"))</summary><form class="stack" method="post" action="/portal/bank/demands/\(id)/grant">\(PortalHtml.csrf(session))
+                    <label for="ga-\(id)">\(lang.t("金额（元）", "Amount (yuan)"))</label><input id="ga-\(id)" name="amount_yuan" type="number" min="1" step="0.01" required value="\(Money.yuan(fen: d.amountFen))">
+                    <label for="gt-\(id)">\(lang.t("期限（月）", "Term (months)"))</label><input id="gt-\(id)" name="term_months" type="number" min="1" max="360" required value="\(d.termMonths)">
+                    <label for="gr-\(id)">\(lang.t("年利率（%）", "Yearly rate (%)"))</label><input id="gr-\(id)" name="rate_percent" type="number" min="0" max="36" step="0.01" required placeholder="4.35">
+                    <button class="btn" type="submit">\(lang.t("批准", "Grant"))</button></form></details>
+                    <details><summary>\(lang.t("拒绝", "Decline"))</summary><form class="stack" method="post" action="/portal/bank/demands/\(id)/decline">\(PortalHtml.csrf(session))
+                    <label for="dr-\(id)">\(lang.t("原因", "Reason"))</label><select id="dr-\(id)" name="reason" required>\(reasons)</select>
+                    <label for="dt-\(id)">\(lang.t("说明（企业可见，可选）", "Note the business sees (optional)"))</label>
+                    <textarea id="dt-\(id)" name="text" maxlength="\(DemandActions.maxPurposeLength)" rows="2"></textarea>
+                    <button class="btn danger" type="submit">\(lang.t("拒绝", "Decline"))</button></form></details>
+                    """
+            }
+            if d.state == .granted {
+                body += """
+                    <details><summary>\(lang.t("登记放款", "Record the disbursement"))</summary><form class="stack" method="post" action="/portal/bank/demands/\(id)/disburse">\(PortalHtml.csrf(session))
+                    <label for="da-\(id)">\(lang.t("放款金额（元，不超过批准金额）", "Amount (yuan, at most the amount granted)"))</label>
+                    <input id="da-\(id)" name="amount_yuan" type="number" min="0.01" step="0.01" required value="\(Money.yuan(fen: d.grantedAmountFen ?? d.amountFen))">
+                    <label for="dd-\(id)">\(lang.t("放款日期", "Date"))</label><input id="dd-\(id)" name="disbursed_on" type="date" required max="\(today)" value="\(today)">
+                    <button class="btn" type="submit">\(lang.t("登记放款", "Record"))</button></form></details>
+                    """
+            }
+            body += "</section>"
+        }
+        return body
+    }
+}

@@ -1,0 +1,65 @@
+import CreditCore
+import Foundation
+import Store
+
+/// A bank officer's look-up of a business (`GET /portal/bank/lookup`): the form, and the
+/// profile read under the business's live authorisation (`CreditRoutes.bankRead`, audited), or
+/// why it was refused. Rendered from what the handler read.
+enum LookupPage {
+    enum Result {
+        /// Only the form: nothing asked yet.
+        case none
+        case invalidCode
+        case profile(CreditRoutes.ProfileBody, uscc: String)
+        /// Refused (no live authorisation, no profile…): the reason, in words.
+        case refused(String)
+    }
+
+    static func render(given: String, purpose: String?, result: Result, lang: Lang) -> String {
+        let e = Html.escape
+        var purposes = ""
+        for p in AccessPurpose.allCases {
+            purposes += "<option value=\"\(p.rawValue)\"\(purpose == p.rawValue ? " selected" : "")>\(p.rawValue)</option>"
+        }
+        var body = """
+            <section class="card"><form class="stack" method="get" action="/portal/bank/lookup">
+            <label for="uscc">\(lang.t("统一社会信用代码", "Unified social credit code"))</label>
+            <input id="uscc" name="uscc" type="text" required pattern="[0-9A-HJ-NP-RTUWXYa-hj-np-rtuwxy]{18}" maxlength="18" placeholder="91320602MA1XXXXXXX" value="\(e(given))">
+            <label for="purpose">\(lang.t("查询用途（须有企业的有效授权）", "Purpose (the business's live authorisation is needed)"))</label><select id="purpose" name="purpose">\(purposes)</select>
+            <button class="btn" type="submit">\(lang.t("查询", "Look up"))</button></form></section>
+            """
+        switch result {
+        case .none:
+            break
+        case .invalidCode:
+            body += "<p class=\"flash err\" role=\"alert\">\(lang.t("代码无效（校验位不符）。", "Not a valid code (check characters)."))</p>"
+        case .refused(let why):
+            body += "<p class=\"flash err\" role=\"alert\">\(e(why))</p>"
+        case .profile(let p, let uscc):
+            let profile = p.profile
+            var reasons = ""
+            for r in profile.reasons { reasons += "<li>\(e(lang.english ? r.en : r.zh))</li>" }
+            var rows: [[String]] = []
+            for f in Feature.allCases {
+                let v = profile.features[f.rawValue] ?? .missing
+                rows.append([
+                    e(lang.english ? f.definition.en : f.definition.zh),
+                    e(PortalHtml.code(Scorecard.render(v, f, chinese: !lang.english), lang)), "\(profile.points[f.rawValue] ?? 0)",
+                ])
+            }
+            body += """
+                <section class="card"><h2>\(e(uscc))</h2><p>\(lang.t("评分", "Score")) <strong>\(profile.score.map(String.init) ?? "–")</strong> ·
+                \(lang.t("等级", "grade")) <strong>\(e(profile.grade ?? "–"))</strong>\(profile.thinFile ? " · " + lang.t("数据不足", "thin file") : "") ·
+                \(lang.t("评分卡", "scorecard")) \(e(profile.scorecardVersion)) · \(lang.t("授权", "authorisation")) <code>\(e(p.authorisationId?.uuidString.lowercased() ?? ""))</code></p>
+                <ol>\(reasons)</ol></section>
+                """
+                + PortalHtml.table(
+                    lang.t("指标", "Features"),
+                    [lang.t("指标", "Feature"), lang.t("取值", "Value"), lang.t("得分", "Points")],
+                    rows,
+                    empty: ""
+                )
+        }
+        return body
+    }
+}

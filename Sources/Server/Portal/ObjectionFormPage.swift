@@ -1,0 +1,22 @@
+import CreditCore
+import Foundation
+import Store
+
+/// The form to object to one of the business's records (`GET /portal/objections/new`).
+enum ObjectionFormPage {
+    static func render(dataset ds: Dataset, record: String, lang: Lang, session: Sessions.Session?) -> String {
+        let e = Html.escape
+        let body = """
+            <section class="card"><p>\(lang.t("对记录", "Object to record")) <strong>\(e(PortalHtml.dataset(ds, lang))) \(e(record))</strong></p>
+            <form class="stack" method="post" action="/portal/objections">\(PortalHtml.csrf(session))
+            <input type="hidden" name="dataset" value="\(ds.rawValue)"><input type="hidden" name="record_id" value="\(e(record))">
+            <label for="reason">\(lang.t("理由", "Reason"))</label>
+            <textarea id="reason" name="reason" required maxlength="\(Objections.maxReason)" rows="3" placeholder="\(lang.t("哪里有误", "What is wrong"))"></textarea>
+            <label for="evidence">\(lang.t("证据说明（可选）", "Evidence (optional)"))</label>
+            <textarea id="evidence" name="evidence" maxlength="\(Objections.maxEvidence)" rows="3" placeholder="\(lang.t("如缴款凭证编号", "e.g. a payment receipt number"))"></textarea>
+            <p class="hint">\(lang.t("提交后该记录立即标记为有争议，银行和报告中可见；20 天内答复。", "The record is marked disputed at once, in banks' views and reports; the answer is due within 20 days."))</p>
+            <button class="btn" type="submit">\(lang.t("提交异议", "Raise the objection"))</button> <a class="btn secondary" href="/portal">\(lang.t("取消", "Cancel"))</a></form></section>
+            """
+        return body
+    }
+}

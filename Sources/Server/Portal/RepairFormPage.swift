@@ -1,0 +1,29 @@
+import CreditCore
+import Foundation
+import Store
+
+/// The form to apply for credit repair of one penalty (`GET /portal/repairs/new`).
+enum RepairFormPage {
+    static func render(record: String, lang: Lang, session: Sessions.Session?) -> String {
+        let e = Html.escape
+        let names: [String: (String, String)] = [
+            "fine_paid": ("已缴清罚款", "the fine is paid"), "commitment_made": ("已作出信用承诺", "a credit commitment is made"),
+            "training_done": ("已参加信用修复培训", "repair training is done"),
+        ]
+        var boxes = ""
+        for c in Repairs.corrections.sorted() {
+            boxes +=
+                "<p><input type=\"checkbox\" id=\"c_\(c)\" name=\"c_\(c)\"> <label for=\"c_\(c)\" class=\"inl\">\(e(names[c].map { lang.t($0.0, $0.1) } ?? c))</label></p>"
+        }
+        let body = """
+            <section class="card"><p>\(lang.t("申请提前终止公示：行政处罚", "End publication early: penalty")) <strong>\(e(record))</strong></p>
+            <form class="stack" method="post" action="/portal/repairs">\(PortalHtml.csrf(session))<input type="hidden" name="record_id" value="\(e(record))">
+            <fieldset><legend>\(lang.t("已完成的整改（至少一项）", "Corrections done (at least one)"))</legend>\(boxes)</fieldset>
+            <label for="evidence">\(lang.t("证明材料说明", "Evidence"))</label>
+            <textarea id="evidence" name="evidence" required maxlength="\(Repairs.maxEvidence)" rows="3" placeholder="\(lang.t("如罚款缴纳凭证号", "e.g. the fine's receipt number"))"></textarea>
+            <p class="hint">\(lang.t("3 个工作日内答复；批准后立即停止公示并重新计算信用档案。", "Answered within 3 working days; approved, publication stops at once and the profile is recomputed."))</p>
+            <button class="btn" type="submit">\(lang.t("提交申请", "Apply"))</button> <a class="btn secondary" href="/portal">\(lang.t("取消", "Cancel"))</a></form></section>
+            """
+        return body
+    }
+}

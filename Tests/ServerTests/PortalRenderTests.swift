@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+
+@testable import CreditCore
+@testable import Server
+@testable import Store
+
+/// The portal's other pages rendered from values built by hand, without a database: labels in
+/// both languages, what each offers, and escaping of everything that came from outside.
+@Suite struct PortalRenderTests {
+    static let now = Date(timeIntervalSince1970: 1_790_000_000)
+    static let zh = Lang(english: false)
+    static let en = Lang(english: true)
+    static let hostile = "<script>x</script>"
+
+    static func both(_ render: (Lang) -> String, _ zh: [String], _ en: [String]) {
+        let z = render(Self.zh)
+        let e = render(Self.en)
+        for w in zh { #expect(z.contains(w), "zh: \(w)") }
+        for w in en { #expect(e.contains(w), "en: \(w)") }
+        for html in [z, e] { #expect(!html.contains("<script>"), "unescaped") }
+    }
+
+    @Test func governanceFormsAndReports() {
+        let objection = Objections.Objection(
+            id: UUID(),
+            uscc: "U",
+            dataset: "tax_filing",
+            recordId: Self.hostile,
+            version: 1,
+            reason: Self.hostile,
+            evidence: nil,
+            state: "open",
+            createdAt: Self.now,
+            dueOn: "2026-12-20",
+            overdue: true,
+            resolvedAt: nil,
+            resolution: nil
+        )
+        let repair = Repairs.Application(
+            id: UUID(),
+            uscc: "U",
+            recordId: "P-1",
+            corrections: ["fine_paid"],
+            evidence: "receipt",
+            state: "approved",
+            createdAt: Self.now,
+            dueOn: "2026-12-03",
+            overdue: false,
+            reason: nil,
+            repairedOn: "2026-12-01"
+        )
+        let commitment = CommitmentStore.Commitment(
+            id: UUID(),
+            kind: "tax_on_time",
+            text: "",
+            startsOn: "2026-06-01",
+            endsOn: "2026-12-01",
+            state: "kept",
+            brokenBy: Self.hostile
+        )
+        Self.both(
+            { GovernancePage.render([objection], [repair], [commitment], lang: $0, session: nil) },
+            ["异议", "信用修复", "信用承诺", "逾期", "2026-12-01 起停止公示"],
+            ["Objections", "Credit repair", "Credit commitments", "overdue", "unpublished from 2026-12-01"]
+        )
+        Self.both(
+            { ObjectionFormPage.render(dataset: .taxFiling, record: Self.hostile, lang: $0, session: nil) },
+            ["提交异议"],
+            ["Raise the objection"]
+        )
+        Self.both(
+            { RepairFormPage.render(record: Self.hostile, lang: $0, session: nil) },
+            ["已缴清罚款", "提交申请"],
+            ["the fine is paid", "Apply"]
+        )
+        Self.both({ ReportsPage.render(lang: $0, session: nil) }, ["生成信用报告"], ["Produce my credit report"])
+        let report = SignedReport(
+            number: "XYD-2026-000001",
+            uscc: "U",
+            canonical:
+                #"{"content":{"as_of":"2026-11-30","profile":{"grade":"B","reasons":[{"en":"<script>x</script>","zh":"原因"}],"score":700}}}"#,
+            signature: "s",
+            keyId: "k1",
+            createdAt: Self.now
+        )
+        Self.both({ ReportPage.render(report, lang: $0) }, ["报告编号", "原因"], ["Report number", "&lt;script&gt;"])
+        let auth = Authorisation(
+            id: UUID(),
+            uscc: "U",
+            bankOrgId: UUID(),
+            bankName: Self.hostile,
+            scopes: [.profile],
+            purpose: .loanApplication,
+            grantedAt: Self.now,
+            expiresAt: Self.now,
+            revokedAt: nil,
+            revokedBy: nil,
+            source: "business",
+            status: "live"
+        )
+        Self.both(
+            { ConfirmRevokePage.render(auth, lang: $0, session: nil) },
+            ["确认撤销", auth.id.uuidString.lowercased()],
+            ["Yes, revoke", "&lt;script&gt;"]
+        )
+    }
+
+    @Test func theBankOfficersPages() {
+        let taken = PageRenderTests.demand(.takenUp, purpose: Self.hostile)
+        let open = PageRenderTests.demand(.open, purpose: "设备")
+        let today = Day(year: 2026, month: 11, day: 30)!
+        Self.both(
+            { BankQueuePage.render([open, taken], names: [open.uscc: "甲公司 <有限>"], today: today, lang: $0, session: nil) },
+            ["受理", "批准", "拒绝", "甲公司 &lt;有限&gt;"],
+            ["Take up", "Grant", "Decline", "working days"]
+        )
+        Self.both({ BankQueuePage.render([], names: [:], today: today, lang: $0, session: nil) }, ["暂无待办需求"], ["Nothing waiting"])
+        Self.both(
+            {
+                BankLoansPage.render(
+                    [(taken, [Demands.Outcome(month: "2026-10", status: "overdue_30", reportedAt: Self.now)])],
+                    names: [:],
+                    thisMonth: "2026-11",
+                    lang: $0,
+                    session: nil
+                )
+            },
+            ["2026-10"],
+            ["2026-10"]
+        )
+        Self.both(
+            { BankLoansPage.render([], names: [:], thisMonth: "2026-11", lang: $0, session: nil) },
+            ["暂无已放款的贷款"],
+            ["No loans disbursed yet"]
+        )
+        let event = Webhooks.Event(type: "record.new_penalty", uscc: "U", payload: #"{"x":"<script>x</script>"}"#, createdAt: Self.now)
+        Self.both({ BankEventsPage.render([event], lang: $0) }, ["新增行政处罚"], ["new penalty"])
+        Self.both(
+            { LookupPage.render(given: Self.hostile, purpose: nil, result: .invalidCode, lang: $0) },
+            ["代码无效"],
+            ["Not a valid code"]
+        )
+        Self.both(
+            { LookupPage.render(given: "", purpose: nil, result: .refused("没有有效授权 <x>"), lang: $0) },
+            ["没有有效授权 &lt;x&gt;"],
+            ["Look up"]
+        )
+    }
+}
