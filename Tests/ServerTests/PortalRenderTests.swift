@@ -148,3 +148,15 @@ import Testing
         )
     }
 }
+
+extension PortalRenderTests {
+    @Test func theSignInPagesCarryTheirTokenAndEscapeWhatTheyEcho() {
+        Self.both(
+            { PortalRoutes.loginPage(lang: $0, next: "/portal\"><script>x</script>", error: Self.hostile, token: "tok<1>") },
+            ["机构密钥", "value=\"tok&lt;1&gt;\""],
+            ["Organisation key", "&lt;script&gt;"]
+        )
+        let dashboard = DashboardRoutes.loginPage(next: "/dashboard\"><script>", error: Self.hostile, token: "t2")
+        #expect(dashboard.contains("监管看板登录") && dashboard.contains("name=\"login_csrf\" value=\"t2\"") && !dashboard.contains("<script>"))
+    }
+}

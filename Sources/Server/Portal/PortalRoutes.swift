@@ -121,7 +121,7 @@ struct PortalRoutes {
             let token = WebSession.loginToken(call.request)
             return WebSession.loginHTML(
                 Self.loginPage(
-                    call,
+                    lang: Lang(call.request),
                     next: WebSession.safeNext(call.request.uri.queryParameters.get("next"), area: "/portal"),
                     error: nil,
                     token: token
@@ -138,7 +138,7 @@ struct PortalRoutes {
             let next = form["next"].flatMap { $0.isEmpty ? nil : $0 }
             guard !key.isEmpty else {
                 return WebSession.loginHTML(
-                    Self.loginPage(call, next: next ?? "", error: lang.t("请输入密钥。", "Enter a key."), token: token),
+                    Self.loginPage(lang: Lang(call.request), next: next ?? "", error: lang.t("请输入密钥。", "Enter a key."), token: token),
                     token: token,
                     status: .unprocessableContent
                 )
@@ -154,7 +154,7 @@ struct PortalRoutes {
                 return WebSession.redirect(target, cookie: WebSession.setCookie(token, maxAge: Sessions.lifetimeSeconds))
             case .failure(let refused):
                 return WebSession.loginHTML(
-                    Self.loginPage(call, next: next ?? "", error: refused.why, token: token),
+                    Self.loginPage(lang: Lang(call.request), next: next ?? "", error: refused.why, token: token),
                     token: token,
                     status: .unauthorized
                 )
@@ -167,9 +167,10 @@ struct PortalRoutes {
         registerBank(api)
     }
 
-    static func loginPage(_ call: Call, next: String, error: String?, token: String) -> String {
-        let lang = Lang(call.request)
-        return PortalHtml.page(
+    /// The sign-in page: a pure function of the language, where to go next, the error and the
+    /// double-submit token.
+    static func loginPage(lang: Lang, next: String, error: String?, token: String) -> String {
+        PortalHtml.page(
             title: lang.t("登录", "Sign in"),
             current: "/portal/login",
             session: nil,
