@@ -51,7 +51,8 @@ let package = Package(
             swiftSettings: strict
         ),
         // HTTP: the Hummingbird application and its middleware, access policy and problems (HTTP/), the JSON
-        // routes (API/), the portal's and the dashboard's pages (Portal/, Dashboard/, Web/), webhook delivery.
+        // routes (API/), the operations the API and the portal share (Actions/), the portal's and the dashboard's
+        // pages (Portal/, Dashboard/, Web/), webhook delivery (Background/).
         .target(
             name: "Server",
             dependencies: [

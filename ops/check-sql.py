@@ -6,10 +6,11 @@ import os, re, sys
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CHECKED = ["Sources/Server", "Sources/Feeds", "Sources/Simulator", "Sources/xyd", "Sources/Curl", "Sources/CreditCore"]
 SQL = re.compile(
-    r"\b(SELECT\s+\S|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s+(TABLE|INDEX|FUNCTION|TRIGGER|ROLE|DATABASE)|"
+    r"\b(SELECT\b|INSERT\s+INTO|UPDATE\s+\w+(\s+\w+)?\s+SET|WITH\s+\w+\s+AS\s*(MATERIALIZED\s*)?\(|LOCK\s+TABLE|VACUUM\b|DELETE\s+FROM|CREATE\s+(TABLE|INDEX|FUNCTION|TRIGGER|ROLE|DATABASE)|"
     r"ALTER\s+(TABLE|ROLE)|DROP\s+(TABLE|INDEX|DATABASE)|TRUNCATE\s+\w|COPY\s+\w+\s*(\(|FROM|TO)|ON\s+CONFLICT|pg_advisory\w*)"
 )
-CALL = re.compile(r"\.(query|simpleQuery|execute|copyFrom|copyIn)\(\s*(\"|PostgresQuery|unsafeSQL)")
+# Any query call or query type, whatever its argument (a query held in a variable too).
+CALL = re.compile(r"\.(query|simpleQuery|execute|copyFrom|copyIn)\(|\bPostgres(Query|PreparedStatement|Bindings)\b|unsafeSQL")
 
 def code(line):
     s = line.strip()

@@ -280,8 +280,24 @@ import Testing
                 #expect(try await apply(w.business, "P-OLD").status == .conflict)
                 #expect(try await apply(w.otherBusinessKey, "P-FIXED").status == .notFound)
                 #expect(try await published() == ["通罚P-NOW", "通罚P-FIRE", "通罚P-FIXED"])
+                // The check-up offers repair by the same rule (`Repairs.refusal`): only P-FIXED, and not
+                // once an application for it is open.
+                func refusals() async throws -> [String: String] {
+                    try await db.app.withConnection { c in
+                        let history = try await ProfileStore.histories(c, usccs: [Self.listed], upTo: nil, logger: c.logger)[Self.listed]
+                        let pending = try await Repairs.pending(c, logger: c.logger, uscc: Self.listed)
+                        var out: [String: String] = [:]
+                        for p in history?.penalties ?? [] {
+                            out[p.id] = Repairs.refusal(p, today: today, pending: pending.contains(p.id))?.description ?? "repairable"
+                        }
+                        return out
+                    }
+                }
+                let before = try await refusals()
+                #expect(before["P-FIXED"] == "repairable" && before.values.filter { $0 == "repairable" }.count == 1, "\(before)")
                 let applied = try await apply(w.business, "P-FIXED")
                 #expect(applied.status == .created, "\(String(buffer: applied.body))")
+                #expect(try await refusals()["P-FIXED"] == Repairs.Failure.alreadyOpen.description)
                 struct App: Decodable {
                     let id: UUID
                     let state: String

@@ -95,6 +95,11 @@ import Testing
             lang: lang
         )
         #expect(ended.contains("no longer published") && !ended.contains("/portal/repairs/new"))
+        let pending = CheckUpPage.render(
+            Self.checkUpModel(penalty: .init(repairedOn: nil, published: true, publishedUntil: until, pending: true, repairable: false)),
+            lang: lang
+        )
+        #expect(pending.contains("repair applied for") && !pending.contains("/portal/repairs/new"))
         #expect(CheckUpPage.render(nil, lang: lang).contains("No credit profile yet"))
         #expect(CheckUpPage.render(nil, lang: Lang(english: false)).contains("还没有信用档案"))
     }

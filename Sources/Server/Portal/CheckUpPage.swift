@@ -193,7 +193,9 @@ enum CheckUpPage {
                         status += " " + PortalHtml.badge("unpublished", lang.t("已停止公示", "no longer published"))
                     } else {
                         status += " " + PortalHtml.badge("", lang.t("公示至 \(p.publishedUntil)", "published until \(p.publishedUntil)"))
-                        if p.repairable {
+                        if p.pending {
+                            status += " " + PortalHtml.badge("disputed", lang.t("修复申请处理中", "repair applied for"))
+                        } else if p.repairable {
                             actions +=
                                 " · <a href=\"/portal/repairs/new?record=\(e(PortalHtml.percent(r.recordId)))\">\(lang.t("申请信用修复", "Apply for repair"))</a>"
                         }

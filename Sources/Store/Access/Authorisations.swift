@@ -61,7 +61,7 @@ public enum Authorisations {
 
     static let columns = """
         a.id, a.uscc, a.bank_org_id, o.name, a.scopes, a.purpose, a.granted_at, a.expires_at, a.revoked_at, a.revoked_by, a.source,
-        CASE WHEN a.revoked_at IS NOT NULL THEN 'revoked' WHEN a.expires_at <= now() THEN 'expired' ELSE 'live' END
+        CASE WHEN \(Live.authorisation("a")) THEN 'live' WHEN a.revoked_at IS NOT NULL THEN 'revoked' ELSE 'expired' END
         """
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [Authorisation] {

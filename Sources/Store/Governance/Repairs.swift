@@ -90,6 +90,26 @@ public enum Repairs {
         return out
     }
 
+    /// Whether a penalty may be repaired today: the one rule `apply` enforces and the check-up
+    /// shows (nil: it may). `pending`: an application for it is open.
+    public static func refusal(_ p: History.Penalty, today: Day, pending: Bool) -> Failure? {
+        let w = p.window
+        if p.repairedOn != nil || pending { return .alreadyOpen }
+        guard Publicity.isPublished(w, decidedOn: p.decidedOn, repairedOn: nil, today: today) else { return .notPublished }
+        guard today >= w.repairableFrom else { return .tooEarly(w.repairableFrom) }
+        return nil
+    }
+
+    /// The business's penalties with an open repair application.
+    public static func pending(_ c: PostgresConnection, logger: Logger, uscc: String) async throws -> Set<String> {
+        var out: Set<String> = []
+        for try await rid in try await c.query(
+            "SELECT record_id FROM repair_application WHERE uscc = \(uscc) AND state = 'open'",
+            logger: logger
+        ).decode(String.self) { out.insert(rid) }
+        return out
+    }
+
     public static func apply(
         _ c: PostgresConnection,
         logger: Logger,
@@ -102,9 +122,11 @@ public enum Repairs {
     ) async throws -> Application {
         let history = try await ProfileStore.histories(c, usccs: [uscc], upTo: nil, logger: logger)[uscc]
         guard let p = history?.penalties.first(where: { $0.id == recordId }) else { throw Failure.noSuchPenalty(recordId) }
-        let w = p.window
-        guard Publicity.isPublished(w, decidedOn: p.decidedOn, repairedOn: nil, today: today) else { throw Failure.notPublished }
-        guard today >= w.repairableFrom else { throw Failure.tooEarly(w.repairableFrom) }
+        // An open or approved application is refused by the insert below, atomically; the rest here.
+        switch refusal(p, today: today, pending: false) {
+        case nil, .alreadyOpen?: break
+        case let refused?: throw refused
+        }
         let rows = try await c.query(
             """
             INSERT INTO repair_application (uscc, enterprise_org_id, record_id, corrections, evidence, due_on)

@@ -15,12 +15,15 @@ public enum CheckUp {
         public let repairedOn: Day?
         public let published: Bool
         public let publishedUntil: Day
-        /// Published and past its minimum: a repair application would be accepted.
+        /// An application for it is open (being decided).
+        public let pending: Bool
+        /// A repair application would be accepted now (`Repairs.refusal` is nil).
         public let repairable: Bool
-        public init(repairedOn: Day?, published: Bool, publishedUntil: Day, repairable: Bool) {
+        public init(repairedOn: Day?, published: Bool, publishedUntil: Day, pending: Bool = false, repairable: Bool) {
             self.repairedOn = repairedOn
             self.published = published
             self.publishedUntil = publishedUntil
+            self.pending = pending
             self.repairable = repairable
         }
     }
@@ -53,14 +56,15 @@ public enum CheckUp {
         let records = try await Records.current(c, logger: logger, uscc: uscc, dataset: nil, after: nil, limit: maxRecords)
         var penalties: [String: Penalty] = [:]
         if let history = try await ProfileStore.histories(c, usccs: [uscc], upTo: nil, logger: logger)[uscc] {
+            let pending = try await Repairs.pending(c, logger: logger, uscc: uscc)
             for p in history.penalties {
                 let w = p.window
-                let published = Publicity.isPublished(w, decidedOn: p.decidedOn, repairedOn: p.repairedOn, today: today)
                 penalties[p.id] = Penalty(
                     repairedOn: p.repairedOn,
-                    published: published,
+                    published: Publicity.isPublished(w, decidedOn: p.decidedOn, repairedOn: p.repairedOn, today: today),
                     publishedUntil: w.endsOn,
-                    repairable: published && p.repairedOn == nil && today >= w.repairableFrom
+                    pending: pending.contains(p.id),
+                    repairable: Repairs.refusal(p, today: today, pending: pending.contains(p.id)) == nil
                 )
             }
         }
