@@ -1,7 +1,7 @@
-/// The credit features: what the scorecard scores. Each is a pure function of an
-/// enterprise's current records and a day (the as-of date), with a window and a unit.
-/// Values are integers (months, counts, persons, fen, basis points) or a category: exact,
-/// and the same on every machine.
+// The credit features: what the scorecard scores. Each is a pure function of an
+// enterprise's current records and a day (the as-of date), with a window and a unit.
+// Values are integers (months, counts, persons, fen, basis points) or a category: exact,
+// and the same on every machine.
 
 public enum FeatureUnit: String, Sendable, Codable {
     case months, count, persons, fen, grade, flag, status

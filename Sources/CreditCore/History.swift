@@ -1,8 +1,5 @@
 import Foundation
 
-/// One enterprise's current records (the highest version of each, upserts only), typed: what
-/// the features are computed from. Built from stored `data` (money already in fen).
-
 /// A record's identity, for lineage.
 public struct RecordRef: Hashable, Sendable, Codable, Comparable {
     public let dataset: Dataset
@@ -76,6 +73,8 @@ extension Day {
     }
 }
 
+/// One enterprise's current records (the highest version of each, upserts only), typed: what
+/// the features are computed from. Built from stored `data` (money already in fen).
 public struct History: Sendable, Equatable {
     public struct Registry: Sendable, Equatable {
         public var name: String

@@ -1,7 +1,7 @@
-/// The marketplace's pure core (issue 5): bank products with eligibility rules from a fixed
-/// vocabulary, their validation, and the matching of a demand against them — every rule
-/// passed or failed with the values compared, near misses (exactly one rule failed), and a
-/// documented ranking. No I/O: the store feeds it facts and products.
+// The marketplace's pure core (issue 5): bank products with eligibility rules from a fixed
+// vocabulary, their validation, and the matching of a demand against them — every rule
+// passed or failed with the values compared, near misses (exactly one rule failed), and a
+// documented ranking. No I/O: the store feeds it facts and products.
 
 public enum ProductKind: String, Codable, CaseIterable, Sendable {
     /// Unsecured (信用贷款).

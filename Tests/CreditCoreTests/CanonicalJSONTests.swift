@@ -51,3 +51,20 @@ import Testing
         #expect(throws: ReportSigner.InvalidKey.self) { try ReportSigner(base64: "c2hvcnQ=") }
     }
 }
+
+/// Stored JSON passes through the API's encoder untouched: its key strategy (camelCase →
+/// snake_case) applies to our types' keys, never to keys inside stored data.
+@Suite struct StoredJSONPassThroughTests {
+    @Test func keysInsideStoredDataAreNotConverted() throws {
+        struct Body: Encodable {
+            let recordId: String
+            let data: JSONValue
+        }
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.sortedKeys]
+        let data = try JSONParser.parse(#"{"legalRepName": "张三", "91320602MA1ABC": {"innerKey": 1}}"#)
+        let text = String(decoding: try encoder.encode(Body(recordId: "r", data: data)), as: UTF8.self)
+        #expect(text == #"{"data":{"91320602MA1ABC":{"innerKey":1},"legalRepName":"张三"},"record_id":"r"}"#)
+    }
+}

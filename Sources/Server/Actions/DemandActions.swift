@@ -154,14 +154,6 @@ struct DemandActions {
         } catch let e as DemandError { throw Self.mapped(e) }
     }
 
-    func bankStep(
-        _ call: Call,
-        action: String,
-        _ body: @Sendable (PostgresConnection, UUID) async throws -> Demand
-    ) async throws -> Response {
-        try JSON.response(try await step(call, id: try call.uuidParameter("demandId"), action: action, body))
-    }
-
     // The bank's steps, shared by the API and the portal's forms (checked the same way).
 
     func takeUp(_ call: Call, id: UUID) async throws -> Demand {

@@ -22,7 +22,8 @@ enum GovernancePage {
             ],
             objs.map { o in
                 [
-                    PortalHtml.day(o.createdAt), e("\(PortalHtml.dataset(Dataset(rawValue: o.dataset) ?? .taxFiling, lang)) \(o.recordId)"),
+                    PortalHtml.day(o.createdAt),
+                    e("\(Dataset(rawValue: o.dataset).map { PortalHtml.dataset($0, lang) } ?? o.dataset) \(o.recordId)"),
                     e(o.reason), e(o.dueOn),
                     PortalHtml.badge(
                         o.overdue ? "overdue" : o.state,
