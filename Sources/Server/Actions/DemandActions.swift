@@ -10,6 +10,8 @@ struct DemandActions {
     let db: Database
     static let maxAmountFen: Int64 = 100_000_000_000
     static let maxPurposeLength = 500
+    /// The longest term a demand may ask or a grant give (30 years).
+    static let maxTermMonths = 360
 
     struct NewDemand: Decodable {
         let amountFen: Int64
@@ -23,7 +25,9 @@ struct DemandActions {
             if amountFen < 1 || amountFen > DemandActions.maxAmountFen {
                 errors.append(.init(field: "amount_fen", reason: "1 to \(DemandActions.maxAmountFen) fen"))
             }
-            if termMonths < 1 || termMonths > 360 { errors.append(.init(field: "term_months", reason: "1 to 360 months")) }
+            if termMonths < 1 || termMonths > DemandActions.maxTermMonths {
+                errors.append(.init(field: "term_months", reason: "1 to \(DemandActions.maxTermMonths) months"))
+            }
             let p = purpose.trimmingCharacters(in: .whitespacesAndNewlines)
             if p.isEmpty || p.unicodeScalars.count > DemandActions.maxPurposeLength {
                 errors.append(.init(field: "purpose", reason: "1 to \(DemandActions.maxPurposeLength) characters"))
@@ -177,7 +181,9 @@ struct DemandActions {
         if g.amountFen < 1 || g.amountFen > Self.maxAmountFen {
             errors.append(.init(field: "amount_fen", reason: "1 to \(Self.maxAmountFen) fen"))
         }
-        if g.termMonths < 1 || g.termMonths > 360 { errors.append(.init(field: "term_months", reason: "1 to 360 months")) }
+        if g.termMonths < 1 || g.termMonths > Self.maxTermMonths {
+            errors.append(.init(field: "term_months", reason: "1 to \(Self.maxTermMonths) months"))
+        }
         if g.rateBp < 0 || g.rateBp > ProductValidation.maxRateBp {
             errors.append(.init(field: "rate_bp", reason: "0 to \(ProductValidation.maxRateBp)"))
         }

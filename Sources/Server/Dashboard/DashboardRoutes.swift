@@ -72,7 +72,7 @@ struct DashboardRoutes {
 
     /// What every page of rounded figures says under them (see `Rounding`).
     static let roundingNote =
-        "<p class=\"note\">为保护企业隐私，计数按 5、金额按 100 万元各自修约（合计可能与分项之和略有不同），比率按修约后的数字计算；少于 \(Suppression.threshold) 家企业的格子不显示。"
+        "<p class=\"note\">为保护企业隐私，计数按 \(Rounding.countBase)、金额按 \(Rounding.fenBase / 1_000_000) 万元各自修约（合计可能与分项之和略有不同），比率按修约后的数字计算；少于 \(Suppression.threshold) 家企业的格子不显示。"
         + " To protect businesses, counts are rounded to the nearest 5 and amounts to the nearest ¥1,000,000, each on its own (a total may differ slightly from the sum of its rows); ratios use the rounded figures; cells of fewer than \(Suppression.threshold) businesses are not shown.</p>"
 
     func page(
@@ -431,7 +431,11 @@ struct DashboardRoutes {
         let timing = m.table("timing.month")
         html +=
             "<h2>办理时效 Time to take-up and decision</h2>"
-            + Self.table(timing, caption: "小时 hours; 截止：受理 3 个工作日，审批 10 个工作日", keyHeading: "月份 month")
+            + Self.table(
+                timing,
+                caption: "小时 hours; 截止：受理 \(Demands.takeUpWorkingDays) 个工作日，审批 \(Demands.decisionWorkingDays) 个工作日",
+                keyHeading: "月份 month"
+            )
         let declines = m.table("declines")
         let (bars, hidden) = Self.bars(declines, column: "declined", unit: .count)
         html += "<h2>拒绝原因 Decline reasons</h2>"
@@ -478,13 +482,13 @@ struct DashboardRoutes {
                 "<h2>受理超时 Overdue take-ups</h2>"
                 + Charts.figure(
                     Charts.horizontalBars(
-                        title: "各银行受理超时笔数（3 个工作日）",
-                        description: "Matched demands a bank neither took up nor passed within 3 working days.",
+                        title: "各银行受理超时笔数（\(Demands.takeUpWorkingDays) 个工作日）",
+                        description: "Matched demands a bank neither took up nor passed within \(Demands.takeUpWorkingDays) working days.",
                         axis: "笔数 demands",
                         bars: overdue.sorted { $0.value > $1.value },
                         color: "#b26a00"
                     ),
-                    caption: "超过 3 个工作日未受理也未放弃。"
+                    caption: "超过 \(Demands.takeUpWorkingDays) 个工作日未受理也未放弃。"
                 )
         }
         html += "<h2>银行服务排行 League table</h2>" + Self.table(t, caption: "银行服务 Bank service", keyHeading: "银行 bank")
@@ -496,7 +500,13 @@ struct DashboardRoutes {
         var html = "<h1>数据质量 Data quality</h1><p class=\"note\">" + t.notes.map(Html.escape).joined(separator: "<br>") + "</p>"
         html += Self.table(t, caption: "各数据集 Per dataset", keyHeading: "数据集 dataset")
         let governance = m.table("governance")
-        html += "<h2>异议与信用修复 Objections and repairs</h2>" + Self.table(governance, caption: "超时：异议 20 天，修复申请 3 个工作日", keyHeading: "类别 kind")
+        html +=
+            "<h2>异议与信用修复 Objections and repairs</h2>"
+            + Self.table(
+                governance,
+                caption: "超时：异议 \(Objections.deadlineDays) 天，修复申请 \(Repairs.decisionWorkingDays) 个工作日",
+                keyHeading: "类别 kind"
+            )
         let commitments = m.table("commitments")
         html += "<h2>信用承诺 Credit commitments</h2>" + Self.table(commitments, caption: "履约率 = 已履约 ÷ (已履约 + 已违诺)", keyHeading: "承诺 kind")
         return html
@@ -568,11 +578,21 @@ struct DashboardRoutes {
                 + Charts.figure(
                     Charts.horizontalBars(
                         title: "评分与各特征的 PSI",
-                        description: "PSI of the score and each feature against the version's baseline; lines at 0.10 and 0.25.",
+                        description:
+                            "PSI of the score and each feature against the version's baseline; lines at \(ModelHealth.psiWatch) and \(ModelHealth.psiAlert).",
                         axis: "PSI × 10000",
                         bars: psiBars,
                         markers: [
-                            .init(value: 1_000, label: "0.10", color: "#b26a00"), .init(value: 2_500, label: "0.25", color: "#c62828"),
+                            .init(
+                                value: Int64((ModelHealth.psiWatch * 10_000).rounded()),
+                                label: String(format: "%.2f", ModelHealth.psiWatch),
+                                color: "#b26a00"
+                            ),
+                            .init(
+                                value: Int64((ModelHealth.psiAlert * 10_000).rounded()),
+                                label: String(format: "%.2f", ModelHealth.psiAlert),
+                                color: "#c62828"
+                            ),
                         ],
                         colors: levels
                     ),

@@ -44,7 +44,7 @@ enum BankQueuePage {
                 body += """
                     <details><summary>\(lang.t("批准", "Grant"))</summary><form class="stack" method="post" action="/portal/bank/demands/\(id)/grant">\(PortalHtml.csrf(session))
                     <label for="ga-\(id)">\(lang.t("金额（元）", "Amount (yuan)"))</label><input id="ga-\(id)" name="amount_yuan" type="number" min="1" step="0.01" required value="\(Money.yuan(fen: d.amountFen))">
-                    <label for="gt-\(id)">\(lang.t("期限（月）", "Term (months)"))</label><input id="gt-\(id)" name="term_months" type="number" min="1" max="360" required value="\(d.termMonths)">
+                    <label for="gt-\(id)">\(lang.t("期限（月）", "Term (months)"))</label><input id="gt-\(id)" name="term_months" type="number" min="1" max="\(DemandActions.maxTermMonths)" required value="\(d.termMonths)">
                     <label for="gr-\(id)">\(lang.t("年利率（%）", "Yearly rate (%)"))</label><input id="gr-\(id)" name="rate_percent" type="number" min="0" max="36" step="0.01" required placeholder="4.35">
                     <button class="btn" type="submit">\(lang.t("批准", "Grant"))</button></form></details>
                     <details><summary>\(lang.t("拒绝", "Decline"))</summary><form class="stack" method="post" action="/portal/bank/demands/\(id)/decline">\(PortalHtml.csrf(session))

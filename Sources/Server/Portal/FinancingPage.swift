@@ -16,8 +16,8 @@ enum FinancingPage {
             <p class="hint" id="amount-h">\(lang.t("1 元至 10 亿元，最多两位小数", "1 yuan to 1 billion, at most two decimals"))</p>
             <input id="amount" name="amount_yuan" type="number" min="1" max="1000000000" step="0.01" required placeholder="500000" aria-describedby="amount-h" value="\(v("amount_yuan"))">
             <label for="term">\(lang.t("期限（月）", "Term (months)"))</label>
-            <p class="hint" id="term-h">\(lang.t("1 至 360 个月", "1 to 360 months"))</p>
-            <input id="term" name="term_months" type="number" min="1" max="360" step="1" required placeholder="12" aria-describedby="term-h" value="\(v("term_months"))">
+            <p class="hint" id="term-h">\(lang.t("1 至 \(DemandActions.maxTermMonths) 个月", "1 to \(DemandActions.maxTermMonths) months"))</p>
+            <input id="term" name="term_months" type="number" min="1" max="\(DemandActions.maxTermMonths)" step="1" required placeholder="12" aria-describedby="term-h" value="\(v("term_months"))">
             <label for="purpose">\(lang.t("用途", "Purpose"))</label>
             <p class="hint" id="purpose-h">\(lang.t("简要说明资金用途，500 字以内", "What the money is for, at most 500 characters"))</p>
             <textarea id="purpose" name="purpose" required maxlength="\(DemandActions.maxPurposeLength)" rows="3" placeholder="\(lang.t("采购原材料", "buy raw materials"))" aria-describedby="purpose-h">\(v("purpose"))</textarea>

@@ -14,7 +14,7 @@ enum ObjectionFormPage {
             <textarea id="reason" name="reason" required maxlength="\(Objections.maxReason)" rows="3" placeholder="\(lang.t("哪里有误", "What is wrong"))"></textarea>
             <label for="evidence">\(lang.t("证据说明（可选）", "Evidence (optional)"))</label>
             <textarea id="evidence" name="evidence" maxlength="\(Objections.maxEvidence)" rows="3" placeholder="\(lang.t("如缴款凭证编号", "e.g. a payment receipt number"))"></textarea>
-            <p class="hint">\(lang.t("提交后该记录立即标记为有争议，银行和报告中可见；20 天内答复。", "The record is marked disputed at once, in banks' views and reports; the answer is due within 20 days."))</p>
+            <p class="hint">\(lang.t("提交后该记录立即标记为有争议，银行和报告中可见；\(Objections.deadlineDays) 天内答复。", "The record is marked disputed at once, in banks' views and reports; the answer is due within \(Objections.deadlineDays) days."))</p>
             <button class="btn" type="submit">\(lang.t("提交异议", "Raise the objection"))</button> <a class="btn secondary" href="/portal">\(lang.t("取消", "Cancel"))</a></form></section>
             """
         return body

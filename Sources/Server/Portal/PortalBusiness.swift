@@ -58,7 +58,11 @@ extension PortalRoutes {
                 )
             }
             guard let term = Int(f["term_months"] ?? "") else {
-                return try await financing(call, values: f, error: lang.t("期限：请填写 1 至 360 的月数。", "Term: 1 to 360 months."))
+                return try await financing(
+                    call,
+                    values: f,
+                    error: lang.t("期限：请填写 1 至 \(DemandActions.maxTermMonths) 的月数。", "Term: 1 to \(DemandActions.maxTermMonths) months.")
+                )
             }
             let body = DemandActions.NewDemand(
                 amountFen: fen,

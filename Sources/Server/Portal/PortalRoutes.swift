@@ -64,10 +64,18 @@ struct PortalRoutes {
         "revoked": ("授权已撤销，立即生效。", "The authorisation is revoked, effective at once."),
         "granted_authorisation": ("已授权：该银行现在可以按所选用途查看。", "Authorised: the bank may now read for the purpose chosen."),
         "withdrawn": ("需求已撤回。", "The demand is withdrawn."),
-        "objection": ("异议已提交：该记录已标记为有争议，20天内答复。", "Objection raised: the record is marked disputed; an answer is due within 20 days."),
-        "repair": ("修复申请已提交，3个工作日内答复。", "Repair application sent: an answer is due within 3 working days."),
+        "objection": (
+            "异议已提交：该记录已标记为有争议，\(Objections.deadlineDays) 天内答复。",
+            "Objection raised: the record is marked disputed; an answer is due within \(Objections.deadlineDays) days."
+        ),
+        "repair": (
+            "修复申请已提交，\(Repairs.decisionWorkingDays) 个工作日内答复。",
+            "Repair application sent: an answer is due within \(Repairs.decisionWorkingDays) working days."
+        ),
         "commitment": ("承诺已作出并公示。", "Commitment made and public."),
-        "taken_up": ("已受理该需求：请在10个工作日内作出决定。", "Taken up: decide within 10 working days."),
+        "taken_up": (
+            "已受理该需求：请在 \(Demands.decisionWorkingDays) 个工作日内作出决定。", "Taken up: decide within \(Demands.decisionWorkingDays) working days."
+        ),
         "declined": ("已拒绝，企业将看到拒绝原因。", "Declined: the business sees the reason."),
         "passed": ("已放弃该需求。", "Passed on the demand."),
         "granted": ("已批准：放款后请在此登记。", "Granted: record the disbursement here once it is made."),

@@ -21,7 +21,7 @@ enum RepairFormPage {
             <fieldset><legend>\(lang.t("已完成的整改（至少一项）", "Corrections done (at least one)"))</legend>\(boxes)</fieldset>
             <label for="evidence">\(lang.t("证明材料说明", "Evidence"))</label>
             <textarea id="evidence" name="evidence" required maxlength="\(Repairs.maxEvidence)" rows="3" placeholder="\(lang.t("如罚款缴纳凭证号", "e.g. the fine's receipt number"))"></textarea>
-            <p class="hint">\(lang.t("3 个工作日内答复；批准后立即停止公示并重新计算信用档案。", "Answered within 3 working days; approved, publication stops at once and the profile is recomputed."))</p>
+            <p class="hint">\(lang.t("\(Repairs.decisionWorkingDays) 个工作日内答复；批准后立即停止公示并重新计算信用档案。", "Answered within \(Repairs.decisionWorkingDays) working days; approved, publication stops at once and the profile is recomputed."))</p>
             <button class="btn" type="submit">\(lang.t("提交申请", "Apply"))</button> <a class="btn secondary" href="/portal">\(lang.t("取消", "Cancel"))</a></form></section>
             """
         return body
