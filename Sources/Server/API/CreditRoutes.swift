@@ -27,13 +27,6 @@ struct CreditRoutes {
         let asOf: Date?
     }
 
-    struct ProfileBody: Encodable {
-        let profile: StoredProfile
-        /// Per feature, the records behind it (when asked for with `?lineage=true`).
-        let lineage: [String: [RecordRef]]?
-        let authorisationId: UUID?
-    }
-
     struct RecordBody: Encodable {
         let dataset: String
         let provider: String
@@ -93,90 +86,6 @@ struct CreditRoutes {
         case "false", "0": return false
         default: throw Problem.invalid(name, "true or false")
         }
-    }
-
-    enum Outcome<T: Sendable>: Sendable {
-        case allowed(T)
-        case denied
-    }
-
-    /// A bank's read: in one transaction, the live authorisation (locked against revocation),
-    /// the read, and the audit row; without one, a denied audit row is committed and 403 answered.
-    func bankRead<T: Sendable>(
-        _ call: Call,
-        uscc: String,
-        scope: AuthorisationScope,
-        purpose: AccessPurpose,
-        action: String,
-        _ read: @Sendable (PostgresConnection, UUID) async throws -> T
-    ) async throws -> (T, UUID) {
-        let outcome: Outcome<(T, UUID)> = try await db.withTransaction { c in
-            guard
-                let auth = try await Authorisations.live(
-                    c,
-                    logger: call.logger,
-                    bankOrgId: call.caller.orgId,
-                    uscc: uscc,
-                    scope: scope,
-                    purpose: purpose
-                )
-            else {
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    call.auditEntry(
-                        action: action,
-                        result: .denied,
-                        subjectUSCC: uscc,
-                        purpose: purpose.rawValue,
-                        detail: ["scope": scope.rawValue, "why": "no live authorisation"]
-                    )
-                )
-                return .denied
-            }
-            let value = try await read(c, auth)
-            try await Audit.record(
-                on: c,
-                logger: call.logger,
-                call.auditEntry(
-                    action: action,
-                    result: .allowed,
-                    subjectUSCC: uscc,
-                    purpose: purpose.rawValue,
-                    detail: ["scope": scope.rawValue, "authorisation_id": auth.uuidString.lowercased()]
-                )
-            )
-            return .allowed((value, auth))
-        }
-        switch outcome {
-        case .allowed(let v): return v
-        case .denied:
-            throw Problem(
-                .authorisationRequired,
-                "no live authorisation from \(uscc) lets this bank read its \(scope.rawValue) for \(purpose.rawValue)"
-            )
-        }
-    }
-
-    static func lineage(_ c: PostgresConnection, logger: Logger, profile: StoredProfile) async throws -> [String: [RecordRef]] {
-        let history = try await ProfileStore.histories(c, usccs: [profile.uscc], upTo: profile.dataAsOf, logger: logger)[profile.uscc]
-        guard let history, let day = Day(profile.asOfDay) else { return [:] }
-        let card = try await Scorecards.card(c, version: profile.scorecardVersion, logger: logger)
-        let f = Features.compute(history, asOf: day, policy: card?.policy ?? .fullWindow, lineage: true)
-        var out: [String: [RecordRef]] = [:]
-        for feature in Feature.allCases { out[feature.rawValue] = f.lineage[feature] ?? [] }
-        return out
-    }
-
-    static func profileBody(_ c: PostgresConnection, logger: Logger, uscc: String, lineage: Bool, auth: UUID?) async throws -> ProfileBody {
-        guard let p = try await ProfileStore.profile(c, uscc: uscc, logger: logger) else {
-            throw Problem(.notFound, "no profile of \(uscc) yet: no records, or not yet computed")
-        }
-        return ProfileBody(
-            profile: p,
-            lineage: lineage ? try await Self.lineage(c, logger: logger, profile: p) : nil,
-            authorisationId: auth
-        )
     }
 
     /// `{"authorisation_id": …, "profile": …}` around the profile JSON PostgreSQL built.
@@ -250,7 +159,7 @@ struct CreditRoutes {
             }
             try await call.recheckKey()
             let body = try await db.withTransaction { c in
-                let body = try await Self.profileBody(c, logger: call.logger, uscc: uscc, lineage: lineage, auth: nil)
+                let body = try await CreditActions.profileBody(c, logger: call.logger, uscc: uscc, lineage: lineage, auth: nil)
                 try await Audit.record(
                     on: c,
                     logger: call.logger,
@@ -345,8 +254,10 @@ struct CreditRoutes {
             }
             try await call.recheckKey()
             let logger = call.logger
-            let (body, _) = try await bankRead(call, uscc: uscc, scope: .profile, purpose: purpose, action: "profile.read") { c, auth in
-                try await Self.profileBody(c, logger: logger, uscc: uscc, lineage: lineage, auth: auth)
+            let (body, _) = try await actions.bankRead(call, uscc: uscc, scope: .profile, purpose: purpose, action: "profile.read") {
+                c,
+                auth in
+                try await CreditActions.profileBody(c, logger: logger, uscc: uscc, lineage: lineage, auth: auth)
             }
             return try JSON.response(body)
         }
@@ -357,7 +268,9 @@ struct CreditRoutes {
             let limit = try PageLimits.size(call.request)
             let after = call.request.uri.queryParameters.get("after")
             let logger = call.logger
-            let (items, _) = try await bankRead(call, uscc: uscc, scope: .records, purpose: purpose, action: "records.read") { c, _ in
+            let (items, _) = try await actions.bankRead(call, uscc: uscc, scope: .records, purpose: purpose, action: "records.read") {
+                c,
+                _ in
                 try await Self.records(c, logger: logger, uscc: uscc, dataset: dataset, after: after, limit: limit)
             }
             return try JSON.response(
@@ -372,7 +285,7 @@ struct CreditRoutes {
             let logger = call.logger
             let caller = call.caller
             do {
-                let (report, _) = try await bankRead(call, uscc: uscc, scope: .report, purpose: purpose, action: "report.create") {
+                let (report, _) = try await actions.bankRead(call, uscc: uscc, scope: .report, purpose: purpose, action: "report.create") {
                     c,
                     auth in
                     try await Reports.create(

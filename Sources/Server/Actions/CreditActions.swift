@@ -112,4 +112,93 @@ struct CreditActions {
         case .future: Problem.invalid("as_of", "a moment not in the future")
         }
     }
+
+    // MARK: A bank's authorised reads (the API's routes and the portal's look-up)
+
+    struct ProfileBody: Encodable {
+        let profile: StoredProfile
+        /// Per feature, the records behind it (when asked for with `?lineage=true`).
+        let lineage: [String: [RecordRef]]?
+        let authorisationId: UUID?
+    }
+    enum Outcome<T: Sendable>: Sendable {
+        case allowed(T)
+        case denied
+    }
+    /// A bank's read: in one transaction, the live authorisation (locked against revocation),
+    /// the read, and the audit row; without one, a denied audit row is committed and 403 answered.
+    func bankRead<T: Sendable>(
+        _ call: Call,
+        uscc: String,
+        scope: AuthorisationScope,
+        purpose: AccessPurpose,
+        action: String,
+        _ read: @Sendable (PostgresConnection, UUID) async throws -> T
+    ) async throws -> (T, UUID) {
+        let outcome: Outcome<(T, UUID)> = try await db.withTransaction { c in
+            guard
+                let auth = try await Authorisations.live(
+                    c,
+                    logger: call.logger,
+                    bankOrgId: call.caller.orgId,
+                    uscc: uscc,
+                    scope: scope,
+                    purpose: purpose
+                )
+            else {
+                try await Audit.record(
+                    on: c,
+                    logger: call.logger,
+                    call.auditEntry(
+                        action: action,
+                        result: .denied,
+                        subjectUSCC: uscc,
+                        purpose: purpose.rawValue,
+                        detail: ["scope": scope.rawValue, "why": "no live authorisation"]
+                    )
+                )
+                return .denied
+            }
+            let value = try await read(c, auth)
+            try await Audit.record(
+                on: c,
+                logger: call.logger,
+                call.auditEntry(
+                    action: action,
+                    result: .allowed,
+                    subjectUSCC: uscc,
+                    purpose: purpose.rawValue,
+                    detail: ["scope": scope.rawValue, "authorisation_id": auth.uuidString.lowercased()]
+                )
+            )
+            return .allowed((value, auth))
+        }
+        switch outcome {
+        case .allowed(let v): return v
+        case .denied:
+            throw Problem(
+                .authorisationRequired,
+                "no live authorisation from \(uscc) lets this bank read its \(scope.rawValue) for \(purpose.rawValue)"
+            )
+        }
+    }
+    static func lineage(_ c: PostgresConnection, logger: Logger, profile: StoredProfile) async throws -> [String: [RecordRef]] {
+        let history = try await ProfileStore.histories(c, usccs: [profile.uscc], upTo: profile.dataAsOf, logger: logger)[profile.uscc]
+        guard let history, let day = Day(profile.asOfDay) else { return [:] }
+        let card = try await Scorecards.card(c, version: profile.scorecardVersion, logger: logger)
+        let f = Features.compute(history, asOf: day, policy: card?.policy ?? .fullWindow, lineage: true)
+        var out: [String: [RecordRef]] = [:]
+        for feature in Feature.allCases { out[feature.rawValue] = f.lineage[feature] ?? [] }
+        return out
+    }
+    static func profileBody(_ c: PostgresConnection, logger: Logger, uscc: String, lineage: Bool, auth: UUID?) async throws -> ProfileBody {
+        guard let p = try await ProfileStore.profile(c, uscc: uscc, logger: logger) else {
+            throw Problem(.notFound, "no profile of \(uscc) yet: no records, or not yet computed")
+        }
+        return ProfileBody(
+            profile: p,
+            lineage: lineage ? try await Self.lineage(c, logger: logger, profile: p) : nil,
+            authorisationId: auth
+        )
+    }
 }

@@ -74,8 +74,7 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
         demands: DemandActions(db: deps.db),
         objections: ObjectionActions(db: deps.db),
         repairs: RepairActions(db: deps.db),
-        commitments: CommitmentActions(db: deps.db),
-        creditReads: credit
+        commitments: CommitmentActions(db: deps.db)
     ).register(api)
     return (router, api.registered.withLock { $0 })
 }

@@ -10,7 +10,7 @@ enum LookupPage {
         /// Only the form: nothing asked yet.
         case none
         case invalidCode
-        case profile(CreditRoutes.ProfileBody, uscc: String)
+        case profile(CreditActions.ProfileBody, uscc: String)
         /// Refused (no live authorisation, no profile…): the reason, in words.
         case refused(String)
     }

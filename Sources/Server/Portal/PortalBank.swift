@@ -128,10 +128,10 @@ extension PortalRoutes {
         let logger = call.logger
         let uscc = code.value
         do {
-            let (p, _) = try await creditReads.bankRead(call, uscc: uscc, scope: .profile, purpose: purpose, action: "profile.read") {
+            let (p, _) = try await credit.bankRead(call, uscc: uscc, scope: .profile, purpose: purpose, action: "profile.read") {
                 c,
                 auth in
-                try await CreditRoutes.profileBody(c, logger: logger, uscc: uscc, lineage: false, auth: auth)
+                try await CreditActions.profileBody(c, logger: logger, uscc: uscc, lineage: false, auth: auth)
             }
             return page(.profile(p, uscc: uscc))
         } catch let p as Problem where p.status.code < 500 {

@@ -10,13 +10,12 @@ import Store
 /// sign-in, HTTP-only SameSite=Strict cookie), a CSRF token on every form, no script.
 struct PortalRoutes {
     let db: Database
-    /// The operations the API's routes perform too (Actions/), and the bank's authorised read.
+    /// The operations the API's routes perform too (Actions/).
     let credit: CreditActions
     let demands: DemandActions
     let objections: ObjectionActions
     let repairs: RepairActions
     let commitments: CommitmentActions
-    let creditReads: CreditRoutes
     /// The card of the profiles shown (read once per version).
     let cards = ScorecardCache()
 
