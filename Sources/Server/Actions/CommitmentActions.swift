@@ -26,28 +26,22 @@ struct CommitmentActions {
         }
         guard errors.isEmpty, let kind else { throw Problem.invalid(errors) }
         do {
-            return try await db.withTransaction { c in
-                let m = try await CommitmentStore.make(
-                    c,
-                    logger: call.logger,
-                    uscc: uscc,
-                    org: call.caller.orgId,
-                    kind: kind,
-                    months: body.months,
-                    today: Day.todayInChina()
-                )
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    call.auditEntry(
-                        action: "commitment.make",
-                        result: .allowed,
-                        subjectUSCC: uscc,
-                        subjectId: m.id.uuidString.lowercased()
+            return try await call.audited(
+                db,
+                action: "commitment.make",
+                subject: { .init(uscc: uscc, id: $0.id.uuidString.lowercased()) },
+                do: { c in
+                    try await CommitmentStore.make(
+                        c,
+                        logger: call.logger,
+                        uscc: uscc,
+                        org: call.caller.orgId,
+                        kind: kind,
+                        months: body.months,
+                        today: Day.todayInChina()
                     )
-                )
-                return m
-            }
+                }
+            )
         } catch let e as CommitmentStore.Failure { throw Problem(.conflict, e.description) }
     }
 }

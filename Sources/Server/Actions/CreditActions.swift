@@ -23,81 +23,80 @@ struct CreditActions {
     func grant(_ call: Call, _ body: NewAuthorisation) async throws -> Authorisation {
         let uscc = try call.ownUSCC()
         guard !body.scopes.isEmpty else { throw Problem.invalid("scopes", "at least one of profile, report, records") }
-        return try await db.withTransaction { c in
-            do {
-                let a = try await Authorisations.grant(
-                    c,
-                    logger: call.logger,
-                    enterpriseOrgId: call.caller.orgId,
-                    uscc: uscc,
-                    bankOrgId: body.bankOrgId,
-                    scopes: body.scopes,
-                    purpose: body.purpose,
-                    expiresAt: body.expiresAt
-                )
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    call.auditEntry(
-                        action: "authorisation.grant",
-                        result: .allowed,
-                        subjectUSCC: uscc,
-                        subjectId: a.id.uuidString.lowercased(),
-                        purpose: a.purpose.rawValue,
-                        detail: ["bank_org_id": a.bankOrgId.uuidString.lowercased()]
+        do {
+            return try await call.audited(
+                db,
+                action: "authorisation.grant",
+                subject: {
+                    .init(
+                        uscc: uscc,
+                        id: $0.id.uuidString.lowercased(),
+                        purpose: $0.purpose.rawValue,
+                        detail: ["bank_org_id": $0.bankOrgId.uuidString.lowercased()]
                     )
-                )
-                return a
-            } catch AuthorisationError.notABank {
-                throw Problem.invalid("bank_org_id", "the id of a bank organisation")
-            } catch let AuthorisationError.badExpiry(why) {
-                throw Problem.invalid("expires_at", why)
-            }
+                },
+                do: { c in
+                    try await Authorisations.grant(
+                        c,
+                        logger: call.logger,
+                        enterpriseOrgId: call.caller.orgId,
+                        uscc: uscc,
+                        bankOrgId: body.bankOrgId,
+                        scopes: body.scopes,
+                        purpose: body.purpose,
+                        expiresAt: body.expiresAt
+                    )
+                }
+            )
+        } catch AuthorisationError.notABank {
+            throw Problem.invalid("bank_org_id", "the id of a bank organisation")
+        } catch let AuthorisationError.badExpiry(why) {
+            throw Problem.invalid("expires_at", why)
         }
     }
 
     /// A business revokes one of its authorisations: effective for every read that starts after.
     func revoke(_ call: Call, id: UUID) async throws -> Authorisation {
         let uscc = try call.ownUSCC()
-        return try await db.withTransaction { c in
-            guard let a = try await Authorisations.revoke(c, logger: call.logger, id: id, uscc: uscc) else {
-                throw Problem(.notFound, "no authorisation \(id) of yours")
+        return try await call.audited(
+            db,
+            action: "authorisation.revoke",
+            subject: { _ in .init(uscc: uscc, id: id.uuidString.lowercased()) },
+            do: { c in
+                guard let a = try await Authorisations.revoke(c, logger: call.logger, id: id, uscc: uscc) else {
+                    throw Problem(.notFound, "no authorisation \(id) of yours")
+                }
+                return a
             }
-            try await Audit.record(
-                on: c,
-                logger: call.logger,
-                call.auditEntry(action: "authorisation.revoke", result: .allowed, subjectUSCC: uscc, subjectId: id.uuidString.lowercased())
-            )
-            return a
-        }
+        )
     }
 
     /// A business's own signed report, as of now or a past moment.
     func ownReport(_ call: Call, asOf: Date?) async throws -> SignedReport {
         let uscc = try call.ownUSCC()
         let signer = try requireSigner()
-        return try await db.withTransaction { c in
-            do {
-                let r = try await Reports.create(
-                    c,
-                    logger: call.logger,
-                    signer: signer,
-                    uscc: uscc,
-                    requestedBy: call.caller.orgId,
-                    requesterName: call.caller.orgName,
-                    requesterKind: call.caller.kind.rawValue,
-                    authorisationId: nil,
-                    purpose: "self",
-                    asOf: asOf
-                )
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    call.auditEntry(action: "report.create", result: .allowed, subjectUSCC: uscc, subjectId: r.number, purpose: "self")
-                )
-                return r
-            } catch let e as ReportError { throw Self.mapReportError(e) }
-        }
+        do {
+            return try await call.audited(
+                db,
+                action: "report.create",
+                subject: { .init(uscc: uscc, id: $0.number, purpose: "self") },
+                do: {
+                    c in
+                    try await Reports.create(
+                        c,
+                        logger: call.logger,
+                        signer: signer,
+                        uscc: uscc,
+                        requestedBy: call.caller.orgId,
+                        requesterName: call.caller.orgName,
+                        requesterKind: call.caller.kind.rawValue,
+                        authorisationId: nil,
+                        purpose: "self",
+                        asOf: asOf
+                    )
+                }
+            )
+        } catch let e as ReportError { throw Self.mapReportError(e) }
     }
 
     func requireSigner() throws -> ReportSigner {

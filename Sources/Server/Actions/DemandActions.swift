@@ -140,21 +140,12 @@ struct DemandActions {
         _ body: @Sendable (PostgresConnection, UUID) async throws -> Demand
     ) async throws -> Demand {
         do {
-            return try await db.withTransaction { c in
-                let d = try await body(c, id)
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    call.auditEntry(
-                        action: action,
-                        result: .allowed,
-                        subjectUSCC: d.uscc,
-                        subjectId: id.uuidString.lowercased(),
-                        detail: ["state": d.state.rawValue]
-                    )
-                )
-                return d
-            }
+            return try await call.audited(
+                db,
+                action: action,
+                subject: { .init(uscc: $0.uscc, id: id.uuidString.lowercased(), detail: ["state": $0.state.rawValue]) },
+                do: { c in try await body(c, id) }
+            )
         } catch let e as DemandError { throw Self.mapped(e) }
     }
 
@@ -237,29 +228,23 @@ struct DemandActions {
         let uscc = try call.ownUSCC()
         let (terms, purpose) = try body.checked()
         do {
-            return try await db.withTransaction { c in
-                let (d, matched) = try await Demands.post(
-                    c,
-                    logger: call.logger,
-                    enterpriseOrgId: call.caller.orgId,
-                    uscc: uscc,
-                    terms: terms,
-                    purpose: purpose,
-                    today: Day.todayInChina()
-                )
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    call.auditEntry(
-                        action: "demand.post",
-                        result: .allowed,
-                        subjectUSCC: uscc,
-                        subjectId: d.id.uuidString.lowercased(),
-                        detail: ["matches": String(matched.ranked.matches.count)]
+            return try await call.audited(
+                db,
+                action: "demand.post",
+                subject: { .init(uscc: uscc, id: $0.demand.id.uuidString.lowercased(), detail: ["matches": String($0.matches.count)]) },
+                do: { c in
+                    let (d, matched) = try await Demands.post(
+                        c,
+                        logger: call.logger,
+                        enterpriseOrgId: call.caller.orgId,
+                        uscc: uscc,
+                        terms: terms,
+                        purpose: purpose,
+                        today: Day.todayInChina()
                     )
-                )
-                return Self.answer(d, matched, try await Demands.history(c, logger: call.logger, id: d.id))
-            }
+                    return Self.answer(d, matched, try await Demands.history(c, logger: call.logger, id: d.id))
+                }
+            )
         } catch let e as DemandError { throw Self.mapped(e) }
     }
 
@@ -267,15 +252,15 @@ struct DemandActions {
     func withdraw(_ call: Call, id: UUID) async throws -> Answer {
         let uscc = try call.ownUSCC()
         do {
-            return try await db.withTransaction { c in
-                let d = try await Demands.withdraw(c, logger: call.logger, id: id, uscc: uscc, actor: call.caller.orgId)
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    call.auditEntry(action: "demand.withdraw", result: .allowed, subjectUSCC: uscc, subjectId: id.uuidString.lowercased())
-                )
-                return Self.answer(d, nil, try await Demands.history(c, logger: call.logger, id: id))
-            }
+            return try await call.audited(
+                db,
+                action: "demand.withdraw",
+                subject: { _ in .init(uscc: uscc, id: id.uuidString.lowercased()) },
+                do: { c in
+                    let d = try await Demands.withdraw(c, logger: call.logger, id: id, uscc: uscc, actor: call.caller.orgId)
+                    return Self.answer(d, nil, try await Demands.history(c, logger: call.logger, id: id))
+                }
+            )
         } catch let e as DemandError { throw Self.mapped(e) }
     }
 
@@ -309,28 +294,22 @@ struct DemandActions {
             throw Problem.invalid("status", "one of \(Demands.outcomeStatuses.joined(separator: ", "))")
         }
         do {
-            return try await db.withTransaction { c in
-                let items = try await Demands.reportOutcome(
-                    c,
-                    logger: call.logger,
-                    id: id,
-                    bank: call.caller.orgId,
-                    month: month,
-                    status: body.status,
-                    today: Day.todayInChina()
-                )
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    call.auditEntry(
-                        action: "loan.outcome",
-                        result: .allowed,
-                        subjectId: id.uuidString.lowercased(),
-                        detail: ["month": body.month, "status": body.status]
+            return try await call.audited(
+                db,
+                action: "loan.outcome",
+                subject: { _ in .init(id: id.uuidString.lowercased(), detail: ["month": body.month, "status": body.status]) },
+                do: { c in
+                    try await Demands.reportOutcome(
+                        c,
+                        logger: call.logger,
+                        id: id,
+                        bank: call.caller.orgId,
+                        month: month,
+                        status: body.status,
+                        today: Day.todayInChina()
                     )
-                )
-                return items
-            }
+                }
+            )
         } catch let e as DemandError {
             throw Self.mapped(e)
         } catch let e as OutcomeError {

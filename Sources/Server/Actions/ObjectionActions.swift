@@ -49,30 +49,24 @@ struct ObjectionActions {
         }
         guard errors.isEmpty, let dataset else { throw Problem.invalid(errors) }
         do {
-            return try await db.withTransaction { c in
-                let o = try await Objections.raise(
-                    c,
-                    logger: call.logger,
-                    uscc: uscc,
-                    org: call.caller.orgId,
-                    dataset: dataset,
-                    recordId: body.recordId,
-                    reason: reason,
-                    evidence: body.evidence,
-                    today: Day.todayInChina()
-                )
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    call.auditEntry(
-                        action: "objection.raise",
-                        result: .allowed,
-                        subjectUSCC: uscc,
-                        subjectId: o.id.uuidString.lowercased()
+            return try await call.audited(
+                db,
+                action: "objection.raise",
+                subject: { .init(uscc: uscc, id: $0.id.uuidString.lowercased()) },
+                do: { c in
+                    try await Objections.raise(
+                        c,
+                        logger: call.logger,
+                        uscc: uscc,
+                        org: call.caller.orgId,
+                        dataset: dataset,
+                        recordId: body.recordId,
+                        reason: reason,
+                        evidence: body.evidence,
+                        today: Day.todayInChina()
                     )
-                )
-                return o
-            }
+                }
+            )
         } catch let e as Objections.Failure { throw Self.mapped(e) }
     }
 

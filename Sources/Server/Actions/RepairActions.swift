@@ -40,29 +40,24 @@ struct RepairActions {
         }
         guard errors.isEmpty else { throw Problem.invalid(errors) }
         do {
-            return try await db.withTransaction { c in
-                let a = try await Repairs.apply(
-                    c,
-                    logger: call.logger,
-                    uscc: uscc,
-                    org: call.caller.orgId,
-                    recordId: body.recordId,
-                    corrections: Array(Set(body.corrections)).sorted(),
-                    evidence: evidence,
-                    today: Day.todayInChina()
-                )
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    call.auditEntry(
-                        action: "repair.apply",
-                        result: .allowed,
-                        subjectUSCC: uscc,
-                        subjectId: a.id.uuidString.lowercased()
+            return try await call.audited(
+                db,
+                action: "repair.apply",
+                subject: { .init(uscc: uscc, id: $0.id.uuidString.lowercased()) },
+                do: {
+                    c in
+                    try await Repairs.apply(
+                        c,
+                        logger: call.logger,
+                        uscc: uscc,
+                        org: call.caller.orgId,
+                        recordId: body.recordId,
+                        corrections: Array(Set(body.corrections)).sorted(),
+                        evidence: evidence,
+                        today: Day.todayInChina()
                     )
-                )
-                return a
-            }
+                }
+            )
         } catch let e as Repairs.Failure { throw Self.mapped(e) }
     }
 

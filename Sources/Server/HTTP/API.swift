@@ -532,6 +532,40 @@ public final class KeyCache: Sendable {
 }
 
 extension Call {
+    /// What an allowed action's audit row says of the value it produced.
+    public struct AuditSubject: Sendable {
+        public var uscc: String?
+        public var id: String?
+        public var purpose: String?
+        public var detail: [String: String]
+        public init(uscc: String? = nil, id: String? = nil, purpose: String? = nil, detail: [String: String] = [:]) {
+            self.uscc = uscc
+            self.id = id
+            self.purpose = purpose
+            self.detail = detail
+        }
+    }
+
+    /// An action in one transaction together with its audit row (result `allowed`), written
+    /// from the value the action produced: both commit or neither does.
+    public func audited<T: Sendable>(
+        _ db: Database,
+        action: String,
+        subject: @escaping @Sendable (T) -> AuditSubject,
+        do body: @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await db.withTransaction { c in
+            let v = try await body(c)
+            let s = subject(v)
+            try await Audit.record(
+                on: c,
+                logger: logger,
+                auditEntry(action: action, result: .allowed, subjectUSCC: s.uscc, subjectId: s.id, purpose: s.purpose, detail: s.detail)
+            )
+            return v
+        }
+    }
+
     /// A change made in one transaction together with its audit row (subject: the changed
     /// thing's id and business), answered as JSON.
     public func auditedChange<T: Encodable & Sendable>(
@@ -542,20 +576,12 @@ extension Call {
         subjectUSCC: @escaping @Sendable (T) -> String?,
         _ body: @Sendable (PostgresConnection) async throws -> T
     ) async throws -> Response {
-        let value = try await db.withTransaction { c in
-            let v = try await body(c)
-            try await Audit.record(
-                on: c,
-                logger: logger,
-                auditEntry(
-                    action: action,
-                    result: .allowed,
-                    subjectUSCC: subjectUSCC(v),
-                    subjectId: subjectId.uuidString.lowercased()
-                )
-            )
-            return v
-        }
+        let value = try await audited(
+            db,
+            action: action,
+            subject: { AuditSubject(uscc: subjectUSCC($0), id: subjectId.uuidString.lowercased()) },
+            do: body
+        )
         return try JSON.response(value, status: status)
     }
 }
