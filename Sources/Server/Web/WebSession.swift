@@ -93,52 +93,33 @@ enum WebSession {
     ) async throws -> Result<(String, Principal), SignInRefused> {
         try call.throttle?.check(address: call.context.clientAddress)
         let result = try await db.withTransaction { c -> Result<(String, Principal), SignInRefused> in
+            // Every sign-in is audited, refused or not, with who tried (when the key was known).
+            func audit(_ p: Principal?, _ result: AuditEntry.Result, why: String? = nil) async throws {
+                try await Audit.record(
+                    on: c,
+                    logger: call.logger,
+                    AuditEntry(
+                        requestId: call.context.requestId,
+                        actorOrgId: p?.orgId,
+                        actorKeyId: p?.keyId,
+                        actorKind: p?.kind.rawValue ?? "anonymous",
+                        action: "session.sign_in",
+                        route: call.route,
+                        result: result,
+                        detail: why.map { ["why": $0] } ?? [:]
+                    )
+                )
+            }
             switch try await Register.authenticate(on: c, logger: call.logger, key: key) {
             case .failure(let why):
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    AuditEntry(
-                        requestId: call.context.requestId,
-                        actorKind: "anonymous",
-                        action: "session.sign_in",
-                        route: call.route,
-                        result: .denied,
-                        detail: ["why": why.rawValue]
-                    )
-                )
+                try await audit(nil, .denied, why: why.rawValue)
                 return .failure(SignInRefused(why: refusedKey))
             case .success(let p) where !allowed.contains(p.kind):
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    AuditEntry(
-                        requestId: call.context.requestId,
-                        actorOrgId: p.orgId,
-                        actorKeyId: p.keyId,
-                        actorKind: p.kind.rawValue,
-                        action: "session.sign_in",
-                        route: call.route,
-                        result: .denied,
-                        detail: ["why": "kind_not_allowed"]
-                    )
-                )
+                try await audit(p, .denied, why: "kind_not_allowed")
                 return .failure(SignInRefused(why: refusedKey))
             case .success(let p):
                 let (token, _) = try await Sessions.create(c, logger: call.logger, principal: p)
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    AuditEntry(
-                        requestId: call.context.requestId,
-                        actorOrgId: p.orgId,
-                        actorKeyId: p.keyId,
-                        actorKind: p.kind.rawValue,
-                        action: "session.sign_in",
-                        route: call.route,
-                        result: .allowed
-                    )
-                )
+                try await audit(p, .allowed)
                 return .success((token, p))
             }
         }
