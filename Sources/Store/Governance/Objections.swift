@@ -119,25 +119,12 @@ public enum Objections {
     }
 
     public static func mine(_ c: PostgresConnection, logger: Logger, uscc: String) async throws -> [Objection] {
-        try await decode(
-            c.query(
-                "SELECT \(unescaped: columns) FROM objection WHERE uscc = \(uscc) ORDER BY created_at DESC LIMIT \(listLimit)",
-                logger: logger
-            )
-        )
+        try await OperatorQueue.mine(c, logger: logger, table: "objection", columns: columns, uscc: uscc, limit: listLimit, decode: decode)
     }
 
     /// For operators: open ones first, oldest deadline first.
     public static func all(_ c: PostgresConnection, logger: Logger, state: String?) async throws -> [Objection] {
-        try await decode(
-            c.query(
-                """
-                SELECT \(unescaped: columns) FROM objection WHERE (\(state)::text IS NULL OR state = \(state)::text)
-                ORDER BY state <> 'open', due_on, created_at LIMIT \(listLimit)
-                """,
-                logger: logger
-            )
-        )
+        try await OperatorQueue.all(c, logger: logger, table: "objection", columns: columns, state: state, limit: listLimit, decode: decode)
     }
 
     /// Upholds: the disputed version is suppressed (a newer version from the provider is not),
