@@ -21,6 +21,26 @@ extension Day {
 
     public var isWorkingDay: Bool { ChinaCalendar.isWorkingDay(self) }
 
+    /// Working days from this day to `due`: positive while it is ahead (the due day counts),
+    /// 0 on the day, negative once it has passed (the working days since).
+    public func workingDays(until due: Day) -> Int {
+        if due == self { return 0 }
+        var n = 0
+        var d = self
+        if due > self {
+            while d < due {
+                d = d.addingDays(1)
+                if d.isWorkingDay { n += 1 }
+            }
+            return n
+        }
+        while d > due {
+            d = d.addingDays(-1)
+            if d.isWorkingDay { n -= 1 }
+        }
+        return n
+    }
+
     /// The day `n` working days after this one (a deadline "within n working days").
     public func addingWorkingDays(_ n: Int) -> Day {
         precondition(n >= 0)

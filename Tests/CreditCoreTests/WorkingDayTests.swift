@@ -65,4 +65,14 @@ import Testing
             }
         }
     }
+
+    @Test func workingDaysUntilADeadlineCountForwardAndBack() {
+        let monday = Day(year: 2026, month: 11, day: 30)!
+        #expect(Day(year: 2026, month: 11, day: 27)!.workingDays(until: monday) == 1)  // Friday → Monday: the weekend skipped
+        #expect(monday.workingDays(until: Day(year: 2026, month: 12, day: 4)!) == 4)
+        #expect(monday.workingDays(until: monday) == 0)
+        #expect(monday.workingDays(until: Day(year: 2026, month: 11, day: 27)!) == -1)  // a working day overdue
+        // National Day 2026: 1–7 October off; 30 September → 8 October is one working day.
+        #expect(Day(year: 2026, month: 9, day: 30)!.workingDays(until: Day(year: 2026, month: 10, day: 8)!) == 1)
+    }
 }

@@ -18,8 +18,8 @@ enum BankQueuePage {
         }
         for d in items {
             let id = d.id.uuidString.lowercased()
-            let due = d.state == .open ? d.takeUpDueOn : (d.decisionDueOn ?? d.takeUpDueOn)
-            let left = Day(due).map { PortalHtml.workingDaysLeft($0, today: today) } ?? 0
+            let due = d.dueOn
+            let left = Day(due).map { today.workingDays(until: $0) } ?? 0
             let deadline =
                 left >= 0
                 ? lang.t("剩 \(left) 个工作日（\(due)）", "\(left) working days left (\(due))")

@@ -183,25 +183,6 @@ enum PortalHtml {
             """
     }
 
-    /// Working days from today until a due day (negative when past).
-    static func workingDaysLeft(_ due: Day, today: Day) -> Int {
-        if due == today { return 0 }
-        var n = 0
-        var d = today
-        if due > today {
-            while d < due {
-                d = d.addingDays(1)
-                if d.isWorkingDay { n += 1 }
-            }
-            return n
-        }
-        while d > due {
-            d = d.addingDays(-1)
-            if d.isWorkingDay { n -= 1 }
-        }
-        return n
-    }
-
     static let declineReasons: [String: (String, String)] = [
         "insufficient_credit_history": ("信用记录不足", "insufficient credit history"),
         "insufficient_repayment_capacity": ("还款能力不足", "insufficient repayment capacity"),

@@ -38,6 +38,10 @@ public struct Demand: Sendable, Encodable {
     /// Past its take-up or decision deadline (working days) without the step being taken.
     public let overdue: Bool
 
+    /// The deadline the demand waits on now: a bank's take-up while open, its decision once taken
+    /// up (as `overdue` reads them).
+    public var dueOn: String { state == .open ? takeUpDueOn : (decisionDueOn ?? takeUpDueOn) }
+
     enum CodingKeys: String, CodingKey {
         case id, uscc, purpose, state, overdue
         case amountFen = "amount_fen"
