@@ -78,15 +78,15 @@ import Testing
     )
 
     @Test func theOverviewShowsItsFiguresHidesSmallCellsAndEscapesKeys() {
-        let m = DashboardModel(
-            filter: StatFilter(),
-            tables: [
-                "funnel.month": Self.funnel("month", [("2026-09", 10), ("2026-10", 20)]),
-                "funnel.district": Self.funnel("district", [("<b>320614</b>", 30)], hidden: ["320612"]),
-                "timing.month": Self.timing, "banks": Self.banks,
-            ]
+        let html = OverviewPage.render(
+            .init(
+                filter: StatFilter(),
+                byMonth: Self.funnel("month", [("2026-09", 10), ("2026-10", 20)]),
+                byDistrict: Self.funnel("district", [("<b>320614</b>", 30)], hidden: ["320612"]),
+                timing: Self.timing,
+                banks: Self.banks
+            )
         )
-        let html = DashboardRoutes.renderOverview(m)
         #expect(html.contains("总览 Overview") && html.contains("融资漏斗 The funnel") && html.contains("<svg"))
         #expect(html.contains("6.0 h"))  // the median hours to take-up
         #expect(html.contains("&lt;b&gt;320614&lt;/b&gt;") && !html.contains("<b>320614</b>"))
@@ -94,7 +94,7 @@ import Testing
     }
 
     @Test func everyPageRendersFromItsTablesAlone() {
-        var tables: [String: StatTable] = [
+        let tables: [String: StatTable] = [
             "timing.month": Self.timing, "banks": Self.banks,
             "declines": Self.table("declines", [.init("declined", .count)], [("high_existing_debt", [.int(10)])], total: [.int(10)]),
             "quality": Self.table(
@@ -125,15 +125,34 @@ import Testing
                 [("v1", [.int(100), .decimal("0.78")])]
             ),
         ]
-        for (d, _) in DashboardRoutes.inclusionBreakdowns { tables["funnel.\(d.rawValue)"] = Self.funnel(d.rawValue, [("a", 10)]) }
+        var funnels: [StatDimension: StatTable] = [:]
+        for (d, _) in DashboardRoutes.inclusionBreakdowns { funnels[d] = Self.funnel(d.rawValue, [("a", 10)]) }
+        var segments: [StatDimension: StatTable] = [:]
         for (d, _) in DashboardRoutes.segmentBreakdowns {
-            tables["segments.\(d.rawValue)"] = Self.table("segments", [.init("enterprises", .count)], [("x", [.int(10)])])
+            segments[d] = Self.table("segments", [.init("enterprises", .count)], [("x", [.int(10)])])
         }
-        let m = DashboardModel(filter: StatFilter(), tables: tables)
-        #expect(DashboardRoutes.renderInclusion(m).contains("普惠金融 Inclusion"))
-        #expect(DashboardRoutes.renderBanks(m).contains("银行 &lt;甲&gt;"))
-        #expect(DashboardRoutes.renderQuality(m).contains("数据质量 Data quality"))
-        let model = DashboardRoutes.renderModel(m)
+        let f = StatFilter()
+        #expect(
+            InclusionPage.render(.init(filter: f, funnels: funnels, timing: tables["timing.month"]!, declines: tables["declines"]!))
+                .contains("普惠金融 Inclusion")
+        )
+        #expect(BanksPage.render(.init(filter: f, banks: tables["banks"]!)).contains("银行 &lt;甲&gt;"))
+        #expect(
+            QualityPage.render(
+                .init(filter: f, quality: tables["quality"]!, governance: tables["governance"]!, commitments: tables["commitments"]!)
+            )
+            .contains("数据质量 Data quality")
+        )
+        let model = ModelPage.render(
+            .init(
+                filter: f,
+                grades: tables["grades"]!,
+                applicants: tables["applicant_grades"]!,
+                stability: tables["stability"]!,
+                separation: tables["separation"]!,
+                segments: segments
+            )
+        )
         #expect(model.contains("模型健康 Model health"))
         // A hidden grade cell says so on hover, never "0".
         #expect(model.contains("已抑制（少于 5 家）suppressed"))
