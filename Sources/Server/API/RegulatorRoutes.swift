@@ -109,19 +109,16 @@ struct RegulatorRoutes {
     func table(_ api: API, _ name: String, _ build: @escaping @Sendable (PostgresConnection, Call) async throws -> StatTable) {
         api.on(.get, "\(Self.prefix)/\(name)") { call in
             let csv = try Self.wantsCSV(call.request)
-            let key = "api|\(name)|\(csv)|\(call.request.uri.query ?? "")"
-            let text = try await db.withTransaction { c in
-                let generation = try await StatCache.generation(c, logger: call.logger)
-                let text = try await cache.text(key, generation: generation) {
-                    let t = try await build(c, call)
-                    return csv ? StatRender.csv(t) : StatRender.json(t).jsonText
-                }
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    call.auditEntry(action: "stats.read", result: .allowed, detail: Self.auditDetail(call, ["table": name]))
-                )
-                return text
+            // Keyed by what the answer depends on (parsed, so the order of the query's parameters
+            // does not matter). A filter that does not parse keys by the raw query: the table
+            // refuses it (422) where it takes filters, and a refusal is never kept.
+            let breakdown = call.request.uri.queryParameters.get("by") ?? ""
+            let key =
+                (try? Self.filter(call)).map { StatCache.key("api", name, csv ? "csv" : "json", breakdown, filter: $0) }
+                ?? "api|raw|\(name)|\(csv)|\(call.request.uri.query ?? "")"
+            let text = try await cache.read(db, call, key: key, detail: ["table": name]) { c in
+                let t = try await build(c, call)
+                return csv ? StatRender.csv(t) : StatRender.json(t).jsonText
             }
             let by = call.request.uri.queryParameters.get("by").map { "-by-" + $0.filter { $0.isLetter || $0 == "_" } } ?? ""
             return csv ? StatRender.csvResponse(text, filename: "\(name)\(by).csv") : StatRender.jsonResponse(text)

@@ -95,16 +95,8 @@ struct DashboardRoutes {
                     status: .unprocessableContent
                 )
             }
-            let key = StatCache.key("page", path, filter: filter)
-            let content = try await db.withTransaction { c in
-                let generation = try await StatCache.generation(c, logger: call.logger)
-                let html = try await cache.text(key, generation: generation) { try await body(c, call, filter) }
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    call.auditEntry(action: "stats.read", result: .allowed, detail: RegulatorRoutes.auditDetail(call, ["page": path]))
-                )
-                return html
+            let content = try await cache.read(db, call, key: StatCache.key("page", path, filter: filter), detail: ["page": path]) { c in
+                try await body(c, call, filter)
             }
             return WebSession.html(
                 Html.page(title: title, current: path, session: call.session, body: content + (rounded ? Self.roundingNote : ""))

@@ -39,6 +39,27 @@ final class StatCache: Sendable {
         return text
     }
 
+    /// A statistics read — an API table or a dashboard page, the one way both faces read them:
+    /// the text kept for `key` in the current generation (made now when there is none) and the
+    /// `stats.read` audit row (with the filters and breakdown asked for), in one transaction.
+    func read(
+        _ db: Database,
+        _ call: Call,
+        key: String,
+        detail: [String: String],
+        make: @escaping @Sendable (PostgresConnection) async throws -> String
+    ) async throws -> String {
+        try await call.audited(
+            db,
+            action: "stats.read",
+            subject: { _ in .init(detail: RegulatorRoutes.auditDetail(call, detail)) },
+            do: { c in
+                let generation = try await Self.generation(c, logger: call.logger)
+                return try await self.text(key, generation: generation) { try await make(c) }
+            }
+        )
+    }
+
     static func key(_ parts: String..., filter: StatFilter) -> String {
         (parts + [
             filter.from ?? "", filter.to ?? "", filter.district ?? "", filter.industry ?? "", filter.size ?? "",
