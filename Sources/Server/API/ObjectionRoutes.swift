@@ -32,7 +32,7 @@ struct ObjectionRoutes {
             if let r = body?.resolution, r.unicodeScalars.count > Objections.maxReason {
                 throw Problem.invalid("resolution", "at most \(Objections.maxReason) characters")
             }
-            return try await actions.resolve(call, id: id, action: "objection.uphold") { c in
+            return try await resolve(call, id: id, action: "objection.uphold") { c in
                 try await Objections.uphold(c, logger: call.logger, id: id, by: call.caller.orgId, resolution: body?.resolution)
             }
         }
@@ -42,9 +42,21 @@ struct ObjectionRoutes {
             guard !reason.isEmpty, reason.unicodeScalars.count <= Objections.maxReason else {
                 throw Problem.invalid("reason", "why it is rejected, 1 to \(Objections.maxReason) characters (the business sees it)")
             }
-            return try await actions.resolve(call, id: id, action: "objection.reject") { c in
+            return try await resolve(call, id: id, action: "objection.reject") { c in
                 try await Objections.reject(c, logger: call.logger, id: id, by: call.caller.orgId, reason: reason)
             }
         }
+    }
+
+    /// An operator's decision (API only), in one transaction with its audit row.
+    func resolve(
+        _ call: Call,
+        id: UUID,
+        action: String,
+        _ body: @Sendable (PostgresConnection) async throws -> Objections.Objection
+    ) async throws -> Response {
+        do {
+            return try await call.auditedChange(db, action: action, subjectId: id, subjectUSCC: { $0.uscc }, body)
+        } catch let e as Objections.Failure { throw ObjectionActions.mapped(e) }
     }
 }

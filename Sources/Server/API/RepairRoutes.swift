@@ -30,7 +30,7 @@ struct RepairRoutes {
         }
         api.on(.post, "/v1/repairs/:repairId/approve") { call in
             let id = try call.uuidParameter("repairId")
-            return try await actions.decide(call, id: id, action: "repair.approve") { c in
+            return try await decide(call, id: id, action: "repair.approve") { c in
                 try await Repairs.approve(c, logger: call.logger, id: id, by: call.caller.orgId, today: Day.todayInChina())
             }
         }
@@ -40,9 +40,21 @@ struct RepairRoutes {
             guard !reason.isEmpty, reason.unicodeScalars.count <= 500 else {
                 throw Problem.invalid("reason", "why, 1 to 500 characters (the business sees it)")
             }
-            return try await actions.decide(call, id: id, action: "repair.reject") { c in
+            return try await decide(call, id: id, action: "repair.reject") { c in
                 try await Repairs.reject(c, logger: call.logger, id: id, by: call.caller.orgId, reason: reason)
             }
         }
+    }
+
+    /// An operator's decision (API only), in one transaction with its audit row.
+    func decide(
+        _ call: Call,
+        id: UUID,
+        action: String,
+        _ body: @Sendable (PostgresConnection) async throws -> Repairs.Application
+    ) async throws -> Response {
+        do {
+            return try await call.auditedChange(db, action: action, subjectId: id, subjectUSCC: { $0.uscc }, body)
+        } catch let e as Repairs.Failure { throw RepairActions.mapped(e) }
     }
 }

@@ -70,14 +70,4 @@ struct ObjectionActions {
         } catch let e as Objections.Failure { throw Self.mapped(e) }
     }
 
-    func resolve(
-        _ call: Call,
-        id: UUID,
-        action: String,
-        _ body: @Sendable (PostgresConnection) async throws -> Objections.Objection
-    ) async throws -> Response {
-        do {
-            return try await call.auditedChange(db, action: action, subjectId: id, subjectUSCC: { $0.uscc }, body)
-        } catch let e as Objections.Failure { throw Self.mapped(e) }
-    }
 }

@@ -61,14 +61,4 @@ struct RepairActions {
         } catch let e as Repairs.Failure { throw Self.mapped(e) }
     }
 
-    func decide(
-        _ call: Call,
-        id: UUID,
-        action: String,
-        _ body: @Sendable (PostgresConnection) async throws -> Repairs.Application
-    ) async throws -> Response {
-        do {
-            return try await call.auditedChange(db, action: action, subjectId: id, subjectUSCC: { $0.uscc }, body)
-        } catch let e as Repairs.Failure { throw Self.mapped(e) }
-    }
 }
