@@ -52,27 +52,14 @@ struct OrgRoutes {
         }
         api.on(.post, "/v1/orgs") { call in
             let body = try await call.decode(NewOrganisation.self)
-            let org = try await db.withTransaction { c in
-                let org = try await Register.createOrganisation(
-                    on: c,
-                    logger: call.logger,
-                    kind: body.kind,
-                    name: body.name,
-                    uscc: body.uscc
-                )
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    call.auditEntry(
-                        action: "org.create",
-                        result: .allowed,
-                        subjectUSCC: org.uscc,
-                        subjectId: org.id.uuidString,
-                        detail: ["kind": org.kind.rawValue]
-                    )
-                )
-                return org
-            }
+            let org = try await call.audited(
+                db,
+                action: "org.create",
+                subject: { .init(uscc: $0.uscc, id: $0.id.uuidString, detail: ["kind": $0.kind.rawValue]) },
+                do: { c in
+                    try await Register.createOrganisation(on: c, logger: call.logger, kind: body.kind, name: body.name, uscc: body.uscc)
+                }
+            )
             return try JSON.response(org, status: .created)
         }
         api.on(.get, "/v1/orgs/:orgId") { call in

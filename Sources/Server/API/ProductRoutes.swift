@@ -56,21 +56,17 @@ struct ProductRoutes {
 
     func change(_ call: Call, action: String, _ body: @Sendable (PostgresConnection) async throws -> Product) async throws -> Product {
         do {
-            let p = try await db.withTransaction { c in
-                try await Products.checkChangeRate(c, logger: call.logger, bank: call.caller.orgId)
-                let p = try await body(c)
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    call.auditEntry(
-                        action: action,
-                        result: .allowed,
-                        subjectId: p.id.uuidString.lowercased(),
-                        detail: ["status": p.status.rawValue, "revision": String(p.revision)]
-                    )
-                )
-                return p
-            }
+            let p = try await call.audited(
+                db,
+                action: action,
+                subject: {
+                    .init(id: $0.id.uuidString.lowercased(), detail: ["status": $0.status.rawValue, "revision": String($0.revision)])
+                },
+                do: { c in
+                    try await Products.checkChangeRate(c, logger: call.logger, bank: call.caller.orgId)
+                    return try await body(c)
+                }
+            )
             // Open demands are matched again in the background, within a second (and by the
             // market sweep every minute): never in this request.
             if action != "product.create" { rematch.request() }
