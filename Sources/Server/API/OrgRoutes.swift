@@ -93,24 +93,18 @@ struct OrgRoutes {
         }
         api.on(.delete, "/v1/keys/:keyId") { call in
             let id = try call.uuidParameter("keyId")
-            let revoked = try await db.withTransaction { c in
-                // Another organisation's key is answered as absent: its existence is not told.
-                guard let key = try await Register.key(on: c, logger: call.logger, id: id),
-                    key.orgId == call.caller.orgId || call.caller.kind == .operator
-                else { throw Problem(.notFound, "no key \(id)") }
-                let revoked = try await Register.revokeKey(on: c, logger: call.logger, id: id)
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    call.auditEntry(
-                        action: "key.revoke",
-                        result: .allowed,
-                        subjectId: id.uuidString,
-                        detail: ["org_id": key.orgId.uuidString]
-                    )
-                )
-                return revoked
-            }
+            let revoked = try await call.audited(
+                db,
+                action: "key.revoke",
+                subject: { .init(id: id.uuidString, detail: ["org_id": $0.orgId.uuidString]) },
+                do: { c in
+                    // Another organisation's key is answered as absent: its existence is not told.
+                    guard let key = try await Register.key(on: c, logger: call.logger, id: id),
+                        key.orgId == call.caller.orgId || call.caller.kind == .operator
+                    else { throw Problem(.notFound, "no key \(id)") }
+                    return try await Register.revokeKey(on: c, logger: call.logger, id: id)
+                }
+            )
             return try JSON.response(revoked)
         }
     }
@@ -118,29 +112,23 @@ struct OrgRoutes {
     /// Issues a key for `orgId` (the caller's own, or any for an operator).
     func issue(_ call: Call, for orgId: UUID) async throws -> Response {
         let body = try await call.decode(NewKey.self)
-        let issued = try await db.withTransaction { c in
-            // Over the API a key always expires: when none is asked, after the default validity.
-            let expiresAt = body.expiresAt ?? Date().addingTimeInterval(Double(OrganisationLimits.keyDefaultValidityDays) * 86_400)
-            let issued = try await Register.issueKey(
-                on: c,
-                logger: call.logger,
-                orgId: orgId,
-                label: body.label ?? "",
-                expiresAt: expiresAt,
-                issuedBy: call.caller.keyId
-            )
-            try await Audit.record(
-                on: c,
-                logger: call.logger,
-                call.auditEntry(
-                    action: "key.issue",
-                    result: .allowed,
-                    subjectId: issued.info.id.uuidString,
-                    detail: ["org_id": orgId.uuidString]
+        // Over the API a key always expires: when none is asked, after the default validity.
+        let expiresAt = body.expiresAt ?? Date().addingTimeInterval(Double(OrganisationLimits.keyDefaultValidityDays) * 86_400)
+        let issued = try await call.audited(
+            db,
+            action: "key.issue",
+            subject: { .init(id: $0.info.id.uuidString, detail: ["org_id": orgId.uuidString]) },
+            do: { c in
+                try await Register.issueKey(
+                    on: c,
+                    logger: call.logger,
+                    orgId: orgId,
+                    label: body.label ?? "",
+                    expiresAt: expiresAt,
+                    issuedBy: call.caller.keyId
                 )
-            )
-            return issued
-        }
+            }
+        )
         return try JSON.response(issued, status: .created)
     }
 }
