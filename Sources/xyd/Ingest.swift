@@ -71,6 +71,9 @@ struct Ingest: AsyncParsableCommand {
                 today: { FeedConfiguration.todayInChina() },
                 progress: { printer.show($0) }
             )
+            // A foreground command, not a service: a plain loop stopped by Ctrl-C, which is safe
+            // anywhere (a dataset's cursor only moves with a stored page). `xyd serve` pulls
+            // through IngestService, on PeriodicService.
             while true {
                 let started = ContinuousClock.now
                 let reports = await ingestor.runOnce()
