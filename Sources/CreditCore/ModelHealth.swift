@@ -128,7 +128,10 @@ public enum Rounding {
     public static func count(_ n: Int) -> Int64 { nearest(Int64(n), countBase) }
     public static func fen(_ n: Int64) -> Int64 { nearest(n, fenBase) }
     /// A model statistic as published (to `modelPlaces`); its traffic light is read from this.
-    public static func model(_ x: Double) -> Double { (x * 100).rounded() / 100 }
+    public static func model(_ x: Double) -> Double {
+        let scale = (0..<modelPlaces).reduce(1.0) { scale, _ in scale * 10 }
+        return (x * scale).rounded() / scale
+    }
 
     static func nearest(_ n: Int64, _ base: Int64) -> Int64 {
         n >= 0 ? (n + base / 2) / base * base : -((-n + base / 2) / base * base)

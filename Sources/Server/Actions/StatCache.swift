@@ -17,11 +17,6 @@ final class StatCache: Sendable {
     }
     let state = Locked(State())
 
-    /// The current generation, read from the database.
-    static func generation(_ c: PostgresConnection, logger: Logger) async throws -> Date? {
-        try await Stats.generation(c, logger: logger)
-    }
-
     /// The text kept for `key` in `generation`, or `make()`'s, kept.
     func text(_ key: String, generation: Date?, _ make: () async throws -> String) async throws -> String {
         if let hit = state.withLock({ s -> String? in
@@ -54,7 +49,7 @@ final class StatCache: Sendable {
             action: "stats.read",
             subject: { _ in .init(detail: RegulatorRoutes.auditDetail(call, detail)) },
             do: { c in
-                let generation = try await Self.generation(c, logger: call.logger)
+                let generation = try await Stats.generation(c, logger: call.logger)
                 return try await self.text(key, generation: generation) { try await make(c) }
             }
         )
