@@ -75,10 +75,6 @@ struct Rescore: AsyncParsableCommand {
         let seconds: Double
         let perSecond: Int
         let grades: [String: Int]
-        enum CodingKeys: String, CodingKey {
-            case enterprises, seconds, grades
-            case perSecond = "per_second"
-        }
     }
 
     func run() async throws {

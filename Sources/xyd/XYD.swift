@@ -126,10 +126,13 @@ func withDatabase<R: Sendable>(_ config: AppConfig, _ body: @Sendable (Database)
     }
 }
 
+/// Prints a value as the API would answer it (`JSON.encoder`'s key strategy: snake_case keys
+/// from camelCase names, RFC 3339 times), optionally indented.
 func printJSON(_ value: some Encodable, pretty: Bool = true) {
     let encoder = JSONEncoder()
     encoder.outputFormatting = pretty ? [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes] : [.sortedKeys, .withoutEscapingSlashes]
-    encoder.dateEncodingStrategy = .iso8601
+    encoder.dateEncodingStrategy = JSON.encoder.dateEncodingStrategy
+    encoder.keyEncodingStrategy = JSON.encoder.keyEncodingStrategy
     guard let data = try? encoder.encode(value) else { return }
     print(String(decoding: data, as: UTF8.self))
 }

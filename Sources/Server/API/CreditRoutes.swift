@@ -158,15 +158,14 @@ struct CreditRoutes {
                 return try Self.profileResponse(r, uscc: uscc)
             }
             try await call.recheckKey()
-            let body = try await db.withTransaction { c in
-                let body = try await CreditActions.profileBody(c, logger: call.logger, uscc: uscc, lineage: lineage, auth: nil)
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    call.auditEntry(action: "profile.read", result: .allowed, subjectUSCC: uscc, purpose: "self")
-                )
-                return body
-            }
+            let body = try await call.audited(
+                db,
+                action: "profile.read",
+                subject: { _ in .init(uscc: uscc, purpose: "self") },
+                do: { c in
+                    try await CreditActions.profileBody(c, logger: call.logger, uscc: uscc, lineage: lineage, auth: nil)
+                }
+            )
             return try JSON.response(body)
         }
         api.on(.get, "/v1/me/records") { call in
@@ -174,15 +173,14 @@ struct CreditRoutes {
             let dataset = try datasetFilter(call)
             let limit = try PageLimits.size(call.request)
             let after = call.request.uri.queryParameters.get("after")
-            let items = try await db.withTransaction { c in
-                let items = try await Self.records(c, logger: call.logger, uscc: uscc, dataset: dataset, after: after, limit: limit)
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    call.auditEntry(action: "records.read", result: .allowed, subjectUSCC: uscc, purpose: "self")
-                )
-                return items
-            }
+            let items = try await call.audited(
+                db,
+                action: "records.read",
+                subject: { _ in .init(uscc: uscc, purpose: "self") },
+                do: { c in
+                    try await Self.records(c, logger: call.logger, uscc: uscc, dataset: dataset, after: after, limit: limit)
+                }
+            )
             return try JSON.response(
                 Page(items: items, next: items.count == limit ? items.last.map { "\($0.dataset)/\($0.recordId)" } : nil)
             )

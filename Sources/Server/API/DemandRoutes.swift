@@ -51,20 +51,14 @@ struct DemandRoutes {
             let id = try call.uuidParameter("demandId")
             do {
                 // The lender's own loan only, and every read audited with the business it concerns.
-                let items = try await db.withTransaction { c in
-                    let (d, items) = try await Demands.outcomesForLender(c, logger: call.logger, id: id, bank: call.caller.orgId)
-                    try await Audit.record(
-                        on: c,
-                        logger: call.logger,
-                        call.auditEntry(
-                            action: "loan.outcomes_read",
-                            result: .allowed,
-                            subjectUSCC: d.uscc,
-                            subjectId: id.uuidString.lowercased()
-                        )
-                    )
-                    return items
-                }
+                let (_, items) = try await call.audited(
+                    db,
+                    action: "loan.outcomes_read",
+                    subject: { .init(uscc: $0.0.uscc, id: id.uuidString.lowercased()) },
+                    do: { c in
+                        try await Demands.outcomesForLender(c, logger: call.logger, id: id, bank: call.caller.orgId)
+                    }
+                )
                 return try JSON.response(DemandActions.Outcomes(items: items))
             } catch let e as DemandError { throw DemandActions.mapped(e) }
         }

@@ -27,28 +27,22 @@ struct DisclosureRoutes {
                 throw Problem.invalid("tender", "at most \(SilentQueries.maxTenderLength) characters")
             }
             guard let signer else { throw Problem(.notReady, "no signing key is configured (XYD_SIGNING_KEY_FILE)") }
-            let signed = try await db.withTransaction { c in
-                let s = try await SilentQueries.run(
-                    c,
-                    logger: call.logger,
-                    signer: signer,
-                    org: call.caller.orgId,
-                    orgName: call.caller.orgName,
-                    codes: body.usccs,
-                    tender: tender?.isEmpty == true ? nil : tender
-                )
-                try await Audit.record(
-                    on: c,
-                    logger: call.logger,
-                    call.auditEntry(
-                        action: "silent_query",
-                        result: .allowed,
-                        subjectId: s.id.uuidString.lowercased(),
-                        detail: ["codes": String(body.usccs.count)]
+            let signed = try await call.audited(
+                db,
+                action: "silent_query",
+                subject: { .init(id: $0.id.uuidString.lowercased(), detail: ["codes": String(body.usccs.count)]) },
+                do: { c in
+                    try await SilentQueries.run(
+                        c,
+                        logger: call.logger,
+                        signer: signer,
+                        org: call.caller.orgId,
+                        orgName: call.caller.orgName,
+                        codes: body.usccs,
+                        tender: tender?.isEmpty == true ? nil : tender
                     )
-                )
-                return s
-            }
+                }
+            )
             return Response(
                 status: .created,
                 headers: [
@@ -61,22 +55,13 @@ struct DisclosureRoutes {
         api.on(.get, "/v1/silent-queries/:queryId") { call in
             let id = try call.uuidParameter("queryId")
             // Reading a kept answer again is a query of the listings too: audited like the first.
-            let signed = try await db.withTransaction { c in
-                let signed = try await SilentQueries.find(c, logger: call.logger, id: id, org: call.caller.orgId)
-                if signed != nil {
-                    try await Audit.record(
-                        on: c,
-                        logger: call.logger,
-                        call.auditEntry(
-                            action: "silent_query.read",
-                            result: .allowed,
-                            subjectId: id.uuidString.lowercased()
-                        )
-                    )
+            let signed = try await call.audited(db, action: "silent_query.read", subject: { _ in .init(id: id.uuidString.lowercased()) }) {
+                c in
+                guard let s = try await SilentQueries.find(c, logger: call.logger, id: id, org: call.caller.orgId) else {
+                    throw Problem(.notFound, "no silent query \(id) of yours")
                 }
-                return signed
+                return s
             }
-            guard let signed else { throw Problem(.notFound, "no silent query \(id) of yours") }
             return Response(
                 status: .ok,
                 headers: [.contentType: "application/json; charset=utf-8"],

@@ -21,15 +21,14 @@ struct WebhookRoutes {
             let body = try await call.decode(NewEndpoint.self)
             if let why = policy.check(body.url) { throw Problem.invalid("url", why) }
             do {
-                let (endpoint, secret) = try await db.withTransaction { c in
-                    let r = try await Webhooks.register(c, logger: call.logger, bank: call.caller.orgId, url: body.url)
-                    try await Audit.record(
-                        on: c,
-                        logger: call.logger,
-                        call.auditEntry(action: "webhook.register", result: .allowed, subjectId: r.0.id.uuidString.lowercased())
-                    )
-                    return r
-                }
+                let (endpoint, secret) = try await call.audited(
+                    db,
+                    action: "webhook.register",
+                    subject: { .init(id: $0.0.id.uuidString.lowercased()) },
+                    do: { c in
+                        try await Webhooks.register(c, logger: call.logger, bank: call.caller.orgId, url: body.url)
+                    }
+                )
                 return try JSON.response(Created(endpoint: endpoint, secret: secret), status: .created)
             } catch let e as WebhookError { throw Problem(.conflict, e.description) }
         }
@@ -39,18 +38,17 @@ struct WebhookRoutes {
         }
         api.on(.delete, "/v1/webhooks/:endpointId") { call in
             let id = try call.uuidParameter("endpointId")
-            let done = try await db.withTransaction { c in
-                let done = try await Webhooks.disable(c, logger: call.logger, bank: call.caller.orgId, id: id)
-                if done {
-                    try await Audit.record(
-                        on: c,
-                        logger: call.logger,
-                        call.auditEntry(action: "webhook.disable", result: .allowed, subjectId: id.uuidString.lowercased())
-                    )
+            // Not the bank's endpoint: 404, and the transaction (with its audit row) rolls back.
+            try await call.audited(
+                db,
+                action: "webhook.disable",
+                subject: { .init(id: id.uuidString.lowercased()) },
+                do: { c in
+                    guard try await Webhooks.disable(c, logger: call.logger, bank: call.caller.orgId, id: id) else {
+                        throw Problem(.notFound, "no endpoint \(id) of yours")
+                    }
                 }
-                return done
-            }
-            guard done else { throw Problem(.notFound, "no endpoint \(id) of yours") }
+            )
             return Response(status: .noContent)
         }
         api.on(.get, "/v1/webhooks/deliveries") { call in
@@ -77,24 +75,19 @@ struct WebhookRoutes {
             let id = try call.uuidParameter("endpointId")
             let body = try await call.decode(Replay.self)
             guard body.fromSequence >= 1 else { throw Problem.invalid("from_sequence", "a sequence from the delivery log (1 or more)") }
-            let result = try await db.withTransaction { c in
-                let r = try await Webhooks.replay(
-                    c,
-                    logger: call.logger,
-                    bank: call.caller.orgId,
-                    endpoint: id,
-                    fromSequence: body.fromSequence
-                )
-                if r != nil {
-                    try await Audit.record(
-                        on: c,
+            let result = try await call.audited(db, action: "webhook.replay", subject: { _ in .init(id: id.uuidString.lowercased()) }) {
+                c in
+                guard
+                    let r = try await Webhooks.replay(
+                        c,
                         logger: call.logger,
-                        call.auditEntry(action: "webhook.replay", result: .allowed, subjectId: id.uuidString.lowercased())
+                        bank: call.caller.orgId,
+                        endpoint: id,
+                        fromSequence: body.fromSequence
                     )
-                }
+                else { throw Problem(.notFound, "no endpoint \(id) of yours") }
                 return r
             }
-            guard let result else { throw Problem(.notFound, "no endpoint \(id) of yours") }
             return try JSON.response(Replayed(queued: result.queued, nextSequence: result.next))
         }
     }

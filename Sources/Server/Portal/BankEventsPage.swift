@@ -1,9 +1,15 @@
 import CreditCore
 import Foundation
+import PostgresNIO
 import Store
 
-/// A bank's monitoring events (`GET /portal/bank/events`). Loaded (and audited) by the handler.
+/// A bank's monitoring events (`GET /portal/bank/events`). Loaded by `load` inside the
+/// handler's audited read (the events carry businesses' scores and grades).
 enum BankEventsPage {
+    static func load(_ c: PostgresConnection, _ call: Call, limit: Int) async throws -> [Webhooks.Event] {
+        try await Webhooks.events(c, logger: call.logger, bank: call.caller.orgId, limit: limit)
+    }
+
     static func render(_ items: [Webhooks.Event], lang: Lang) -> String {
         let e = Html.escape
         let names: [String: (String, String)] = [

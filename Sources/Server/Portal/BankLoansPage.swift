@@ -1,10 +1,21 @@
 import CreditCore
 import Foundation
+import PostgresNIO
 import Store
 
 /// A bank's disbursed loans (`GET /portal/bank/loans`) with their monthly outcomes and the form
-/// for the next month. Loaded by `Demands.bankLoans` and the businesses' public names.
+/// for the next month. Loaded (`load`) by `Demands.bankLoans` and the businesses' public names.
 enum BankLoansPage {
+    struct Model {
+        let loans: [(Demand, [Demands.Outcome])]
+        let names: [String: String]
+    }
+
+    static func load(_ c: PostgresConnection, _ call: Call) async throws -> Model {
+        let loans = try await Demands.bankLoans(c, logger: call.logger, bank: call.caller.orgId)
+        return Model(loans: loans, names: try await Disclosure.names(Array(Set(loans.map(\.0.uscc))), c, logger: call.logger))
+    }
+
     static func render(
         _ loans: [(Demand, [Demands.Outcome])],
         names: [String: String],

@@ -1,11 +1,22 @@
 import CreditCore
 import Foundation
+import PostgresNIO
 import Store
 
 /// A bank officer's queue (`GET /portal/bank`): the demands matched to the bank and those it
-/// holds, each with its deadline in working days and the forms for the next step. Loaded by
-/// `Demands.bankQueue` and the businesses' public names.
+/// holds, each with its deadline in working days and the forms for the next step. Loaded
+/// (`load`) by `Demands.bankQueue` and the businesses' public names.
 enum BankQueuePage {
+    struct Model {
+        let items: [Demand]
+        let names: [String: String]
+    }
+
+    static func load(_ c: PostgresConnection, _ call: Call) async throws -> Model {
+        let items = try await Demands.bankQueue(c, logger: call.logger, bank: call.caller.orgId)
+        return Model(items: items, names: try await Disclosure.names(Array(Set(items.map(\.uscc))), c, logger: call.logger))
+    }
+
     static func render(_ items: [Demand], names: [String: String], today: Day, lang: Lang, session: Sessions.Session?) -> String {
         let e = Html.escape
         var reasons = ""

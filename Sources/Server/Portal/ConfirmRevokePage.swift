@@ -1,9 +1,18 @@
 import CreditCore
 import Foundation
+import PostgresNIO
 import Store
 
 /// Asks before a business revokes an authorisation (`GET /portal/authorisations/{id}/revoke`).
 enum ConfirmRevokePage {
+    /// The business's own authorisation of that id, or 404.
+    static func load(_ c: PostgresConnection, _ call: Call) async throws -> Authorisation {
+        let id = try call.uuidParameter("authorisationId")
+        let auths = try await Authorisations.forEnterprise(c, logger: call.logger, uscc: try call.ownUSCC())
+        guard let a = auths.first(where: { $0.id == id }) else { throw Problem(.notFound, "no authorisation \(id) of yours") }
+        return a
+    }
+
     static func render(_ a: Authorisation, lang: Lang, session: Sessions.Session?) -> String {
         let body = """
             <div class="card"><p>\(lang.t("确定撤销对 \(Html.escape(a.bankName)) 的授权（\(a.purpose.rawValue)）吗？撤销立即生效，此后该银行的查询都会被拒绝。",

@@ -1,10 +1,15 @@
 import CreditCore
 import Foundation
+import PostgresNIO
 import Store
 
 /// The business's financing page (`GET /portal/financing`): the form to post a demand (kept
-/// filled in after a refusal) and its demands with the banks' answers. Loaded by `Demands.list`.
+/// filled in after a refusal) and its demands with the banks' answers. Loaded (`load`) by `Demands.list`.
 enum FinancingPage {
+    static func load(_ c: PostgresConnection, _ call: Call) async throws -> [Demand] {
+        try await Demands.list(c, logger: call.logger, uscc: try call.ownUSCC())
+    }
+
     static func render(_ mine: [Demand], values: [String: String], error: String?, lang: Lang, session: Sessions.Session?) -> String {
         let e = Html.escape
         func v(_ k: String) -> String { e(values[k] ?? "") }

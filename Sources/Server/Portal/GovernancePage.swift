@@ -1,10 +1,26 @@
 import CreditCore
 import Foundation
+import PostgresNIO
 import Store
 
 /// The business's objections, repair applications and commitments (`GET /portal/governance`),
-/// with the form to make a commitment. Loaded by the three `mine` reads of Store.
+/// with the form to make a commitment. Loaded (`load`) by the three `mine` reads of Store.
 enum GovernancePage {
+    struct Model {
+        let objections: [Objections.Objection]
+        let repairs: [Repairs.Application]
+        let commitments: [CommitmentStore.Commitment]
+    }
+
+    static func load(_ c: PostgresConnection, _ call: Call) async throws -> Model {
+        let uscc = try call.ownUSCC()
+        return Model(
+            objections: try await Objections.mine(c, logger: call.logger, uscc: uscc),
+            repairs: try await Repairs.mine(c, logger: call.logger, uscc: uscc),
+            commitments: try await CommitmentStore.mine(c, logger: call.logger, uscc: uscc)
+        )
+    }
+
     static func render(
         _ objs: [Objections.Objection],
         _ reps: [Repairs.Application],

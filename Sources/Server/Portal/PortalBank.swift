@@ -96,15 +96,12 @@ extension PortalRoutes {
     func queue(_ call: Call) async throws -> Response {
         let lang = Lang(call.request)
         let today = Day.todayInChina()
-        let (items, names) = try await db.withConnection { c in
-            let items = try await Demands.bankQueue(c, logger: call.logger, bank: call.caller.orgId)
-            return (items, try await Disclosure.names(Array(Set(items.map(\.uscc))), c, logger: call.logger))
-        }
+        let m = try await db.withConnection { c in try await BankQueuePage.load(c, call) }
         return Self.html(
             call,
             title: lang.t("融资需求", "Demands"),
             current: "/portal/bank",
-            body: BankQueuePage.render(items, names: names, today: today, lang: lang, session: call.session)
+            body: BankQueuePage.render(m.items, names: m.names, today: today, lang: lang, session: call.session)
         )
     }
 
@@ -144,34 +141,26 @@ extension PortalRoutes {
     func loans(_ call: Call) async throws -> Response {
         let lang = Lang(call.request)
         let thisMonth = String(Day.todayInChina().description.prefix(7))
-        let (loans, names) = try await db.withConnection { c in
-            let loans = try await Demands.bankLoans(c, logger: call.logger, bank: call.caller.orgId)
-            return (loans, try await Disclosure.names(Array(Set(loans.map(\.0.uscc))), c, logger: call.logger))
-        }
+        let m = try await db.withConnection { c in try await BankLoansPage.load(c, call) }
         return Self.html(
             call,
             title: lang.t("贷款表现", "Loan outcomes"),
             current: "/portal/bank/loans",
-            body: BankLoansPage.render(loans, names: names, thisMonth: thisMonth, lang: lang, session: call.session)
+            body: BankLoansPage.render(m.loans, names: m.names, thisMonth: thisMonth, lang: lang, session: call.session)
         )
     }
 
     func events(_ call: Call) async throws -> Response {
         let lang = Lang(call.request)
         // Monitoring events carry businesses' scores and grades: the page's read is audited.
-        let items = try await db.withTransaction { c in
-            let items = try await Webhooks.events(c, logger: call.logger, bank: call.caller.orgId, limit: Self.maxLogRows)
-            try await Audit.record(
-                on: c,
-                logger: call.logger,
-                call.auditEntry(
-                    action: "events.read",
-                    result: .allowed,
-                    detail: ["events": String(items.count)]
-                )
-            )
-            return items
-        }
+        let items = try await call.audited(
+            db,
+            action: "events.read",
+            subject: { .init(detail: ["events": String($0.count)]) },
+            do: { c in
+                try await BankEventsPage.load(c, call, limit: Self.maxLogRows)
+            }
+        )
         return Self.html(
             call,
             title: lang.t("贷后监测", "Monitoring events"),

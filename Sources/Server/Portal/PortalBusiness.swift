@@ -131,22 +131,22 @@ extension PortalRoutes {
     /// The check-up: loaded through Store with its audit row, then rendered (`CheckUpPage`).
     func checkUp(_ call: Call) async throws -> Response {
         let uscc = try call.ownUSCC()
-        let view = try await db.withTransaction { c in
-            let view = try await CheckUp.load(
-                c,
-                logger: call.logger,
-                uscc: uscc,
-                cards: cards,
-                maxRecords: Self.maxRecords,
-                today: Day.todayInChina()
-            )
-            try await Audit.record(
-                on: c,
-                logger: call.logger,
-                call.auditEntry(action: "profile.read", result: .allowed, subjectUSCC: uscc, purpose: "self")
-            )
-            return view
-        }
+        let cards = cards
+        let view = try await call.audited(
+            db,
+            action: "profile.read",
+            subject: { _ in .init(uscc: uscc, purpose: "self") },
+            do: { c in
+                try await CheckUp.load(
+                    c,
+                    logger: call.logger,
+                    uscc: uscc,
+                    cards: cards,
+                    maxRecords: Self.maxRecords,
+                    today: Day.todayInChina()
+                )
+            }
+        )
         let lang = Lang(call.request)
         return Self.html(
             call,
@@ -171,11 +171,8 @@ extension PortalRoutes {
     }
 
     func confirmRevoke(_ call: Call) async throws -> Response {
-        let uscc = try call.ownUSCC()
         let lang = Lang(call.request)
-        let id = try call.uuidParameter("authorisationId")
-        let auths = try await db.withConnection { c in try await Authorisations.forEnterprise(c, logger: call.logger, uscc: uscc) }
-        guard let a = auths.first(where: { $0.id == id }) else { throw Problem(.notFound, "no authorisation \(id) of yours") }
+        let a = try await db.withConnection { c in try await ConfirmRevokePage.load(c, call) }
         return Self.html(
             call,
             title: lang.t("撤销授权", "Revoke an authorisation"),
@@ -187,9 +184,8 @@ extension PortalRoutes {
     // MARK: Financing
 
     func financing(_ call: Call, values: [String: String], error: String?) async throws -> Response {
-        let uscc = try call.ownUSCC()
         let lang = Lang(call.request)
-        let mine = try await db.withConnection { c in try await Demands.list(c, logger: call.logger, uscc: uscc) }
+        let mine = try await db.withConnection { c in try await FinancingPage.load(c, call) }
         return Self.html(
             call,
             title: lang.t("融资", "Financing"),
@@ -213,19 +209,13 @@ extension PortalRoutes {
     // MARK: Objections, repair, commitments
 
     func governance(_ call: Call) async throws -> Response {
-        let uscc = try call.ownUSCC()
         let lang = Lang(call.request)
-        let (objs, reps, coms) = try await db.withConnection { c in
-            (
-                try await Objections.mine(c, logger: call.logger, uscc: uscc), try await Repairs.mine(c, logger: call.logger, uscc: uscc),
-                try await CommitmentStore.mine(c, logger: call.logger, uscc: uscc)
-            )
-        }
+        let m = try await db.withConnection { c in try await GovernancePage.load(c, call) }
         return Self.html(
             call,
             title: lang.t("异议·修复·承诺", "Objections, repair, commitments"),
             current: "/portal/governance",
-            body: GovernancePage.render(objs, reps, coms, lang: lang, session: call.session)
+            body: GovernancePage.render(m.objections, m.repairs, m.commitments, lang: lang, session: call.session)
         )
     }
 
@@ -272,45 +262,16 @@ extension PortalRoutes {
         )
     }
 
-    /// One of the business's reports (audited as the API's read is).
+    /// One of the business's reports, read with its audit row as the API's read is.
     func ownReport(_ call: Call) async throws -> SignedReport {
-        let uscc = try call.ownUSCC()
-        let number = try call.parameter("number")
-        return try await db.withTransaction { c in
-            guard let found = try await Reports.find(c, logger: call.logger, number: number), found.report.uscc == uscc else {
-                throw Problem(.notFound, "no report \(number) of yours")
+        try await call.audited(
+            db,
+            action: "report.read",
+            subject: { .init(uscc: $0.uscc, id: $0.number) },
+            do: { c in
+                try await ReportPage.load(c, call)
             }
-            try await Audit.record(
-                on: c,
-                logger: call.logger,
-                call.auditEntry(action: "report.read", result: .allowed, subjectUSCC: uscc, subjectId: number)
-            )
-            return found.report
-        }
-    }
-
-    /// A part of a report as a table: an object as field → value, an array of objects as rows.
-    static func jsonTable(_ v: JSONValue) -> String {
-        let e = Html.escape
-        func text(_ x: JSONValue) -> String {
-            switch x {
-            case .string(let s): return s
-            case .null: return "–"
-            default: return x.jsonText
-            }
-        }
-        switch v {
-        case .object(let o):
-            guard o.count > 0 else { return "<p class=\"muted\">–</p>" }
-            return PortalHtml.table("", ["·", "·"], o.pairs.map { [e($0.key), e(text($0.value))] }, empty: "–")
-        case .array(let items):
-            var keys: [String] = []
-            for item in items { if case .object(let o) = item { for p in o.pairs where !keys.contains(p.key) { keys.append(p.key) } } }
-            guard !keys.isEmpty else { return "<p class=\"muted\">–</p>" }
-            return PortalHtml.table("", keys, items.map { item in keys.map { e(item[$0].map(text) ?? "–") } }, empty: "–")
-        default:
-            return "<p>\(e(text(v)))</p>"
-        }
+        )
     }
 
     func reportPage(_ call: Call) async throws -> Response {

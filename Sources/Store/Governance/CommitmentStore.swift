@@ -18,12 +18,6 @@ public enum CommitmentStore {
         public let endsOn: String
         public let state: String
         public let brokenBy: String?
-        enum CodingKeys: String, CodingKey {
-            case id, kind, text, state
-            case startsOn = "starts_on"
-            case endsOn = "ends_on"
-            case brokenBy = "broken_by"
-        }
     }
 
     public enum Failure: Error, CustomStringConvertible {

@@ -29,13 +29,6 @@ public enum Objections {
         public let overdue: Bool
         public let resolvedAt: Date?
         public let resolution: String?
-        enum CodingKeys: String, CodingKey {
-            case id, uscc, dataset, version, reason, evidence, state, overdue, resolution
-            case recordId = "record_id"
-            case createdAt = "created_at"
-            case dueOn = "due_on"
-            case resolvedAt = "resolved_at"
-        }
     }
 
     public enum Failure: Error, CustomStringConvertible {

@@ -23,13 +23,6 @@ public enum Repairs {
         public let overdue: Bool
         public let reason: String?
         public let repairedOn: String?
-        enum CodingKeys: String, CodingKey {
-            case id, uscc, corrections, evidence, state, overdue, reason
-            case recordId = "record_id"
-            case createdAt = "created_at"
-            case dueOn = "due_on"
-            case repairedOn = "repaired_on"
-        }
     }
 
     public enum Failure: Error, CustomStringConvertible {

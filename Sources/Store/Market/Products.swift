@@ -23,18 +23,6 @@ public struct Product: Sendable, Encodable {
     public let createdAt: Date
     public let updatedAt: Date
 
-    enum CodingKeys: String, CodingKey {
-        case id, name, kind, rules, status, revision
-        case bankOrgId = "bank_org_id"
-        case amountMinFen = "amount_min_fen"
-        case amountMaxFen = "amount_max_fen"
-        case termMinMonths = "term_min_months"
-        case termMaxMonths = "term_max_months"
-        case rateMinBp = "rate_min_bp"
-        case rateMaxBp = "rate_max_bp"
-        case createdAt = "created_at"
-        case updatedAt = "updated_at"
-    }
 }
 
 public enum ProductError: Error, CustomStringConvertible {

@@ -18,10 +18,6 @@ public enum Webhooks {
         public let id: UUID
         public let url: String
         public let createdAt: Date
-        enum CodingKeys: String, CodingKey {
-            case id, url
-            case createdAt = "created_at"
-        }
     }
 
     /// Back-off after `attempts` failed tries: 2^attempts seconds, at most an hour.
@@ -111,16 +107,6 @@ public enum Webhooks {
         public let lastStatus: Int?
         public let lastError: String?
         public let createdAt: Date
-        enum CodingKeys: String, CodingKey {
-            case type, uscc, attempts, sequence
-            case eventId = "event_id"
-            case endpointId = "endpoint_id"
-            case deliveredAt = "delivered_at"
-            case failedAt = "failed_at"
-            case lastStatus = "last_status"
-            case lastError = "last_error"
-            case createdAt = "created_at"
-        }
     }
 
     /// One monitoring event as the bank's portal lists it.

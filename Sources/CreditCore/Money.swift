@@ -1,0 +1,58 @@
+/// Money as the providers send it: a string of yuan with at most 2 decimals.
+public enum Money {
+    /// Integer fen, or nil when the text is not a non-negative amount within the limit.
+    public static func fen(_ text: String) -> Int64? {
+        let u = Array(text.utf8)
+        guard !u.isEmpty else { return nil }
+        var whole: Int64 = 0
+        var i = 0
+        var wholeDigits = 0
+        while i < u.count, u[i] >= 0x30, u[i] <= 0x39 {
+            whole = whole * 10 + Int64(u[i] - 0x30)
+            wholeDigits += 1
+            i += 1
+            if wholeDigits > 13 { return nil }
+        }
+        guard wholeDigits > 0 else { return nil }
+        var fraction: Int64 = 0
+        if i < u.count {
+            guard u[i] == 0x2E else { return nil }
+            i += 1
+            let digits = u.count - i
+            guard digits == 1 || digits == 2 else { return nil }
+            for k in 0..<digits {
+                let b = u[i + k]
+                guard b >= 0x30, b <= 0x39 else { return nil }
+                fraction = fraction * 10 + Int64(b - 0x30)
+            }
+            if digits == 1 { fraction *= 10 }
+        }
+        guard whole <= ProviderLimits.moneyMaxYuan else { return nil }
+        return whole * 100 + fraction
+    }
+
+    /// `1234.50` from 123450 fen.
+    public static func yuan(fen: Int64) -> String {
+        let sign = fen < 0 ? "-" : ""
+        let a = fen.magnitude
+        return sign + String(a / 100) + "." + String(a % 100).leftPadded(2)
+    }
+
+    public static func isDecimal(_ text: String) -> Bool {
+        let u = Array(text.utf8)
+        guard !u.isEmpty, u.count <= ProviderLimits.decimalMaxDigits + 1 else { return false }
+        var seenDot = false
+        var digits = 0
+        for (i, b) in u.enumerated() {
+            if b == 0x2E {
+                if seenDot || i == 0 || i == u.count - 1 { return false }
+                seenDot = true
+            } else if b >= 0x30 && b <= 0x39 {
+                digits += 1
+            } else {
+                return false
+            }
+        }
+        return digits > 0
+    }
+}
