@@ -22,10 +22,7 @@ struct DisclosureRoutes {
                 throw Problem.invalid("usccs", "1 to \(Disclosure.maxSilentQuery) codes")
             }
             if body.usccs.contains(where: { $0.utf8.count > 64 }) { throw Problem.invalid("usccs", "codes of at most 64 characters") }
-            let tender = body.tender?.trimmingCharacters(in: .whitespacesAndNewlines)
-            if let tender, tender.unicodeScalars.count > SilentQueries.maxTenderLength {
-                throw Problem.invalid("tender", "at most \(SilentQueries.maxTenderLength) characters")
-            }
+            let tender = try FieldChecks.text(body.tender, "tender", max: SilentQueries.maxTenderLength, required: false)
             guard let signer else { throw Problem(.notReady, "no signing key is configured (XYD_SIGNING_KEY_FILE)") }
             let signed = try await call.audited(
                 db,
@@ -39,7 +36,7 @@ struct DisclosureRoutes {
                         org: call.caller.orgId,
                         orgName: call.caller.orgName,
                         codes: body.usccs,
-                        tender: tender?.isEmpty == true ? nil : tender
+                        tender: tender
                     )
                 }
             )
@@ -82,9 +79,9 @@ struct DisclosureRoutes {
         api.on(.get, "/v1/public/enterprises") { call in
             try limit(call)
             guard let name = call.request.uri.queryParameters.get("name")?.trimmingCharacters(in: .whitespaces), !name.isEmpty,
-                name.unicodeScalars.count <= 200
+                name.unicodeScalars.count <= TextLimits.identifier
             else {
-                throw Problem.invalid("name", "the exact registered name (1 to 200 characters)")
+                throw Problem.invalid("name", "the exact registered name (1 to \(TextLimits.identifier) characters)")
             }
             let items = try await db.withConnection { c in
                 var out: [JSONValue] = []

@@ -29,19 +29,20 @@ struct ObjectionRoutes {
         api.on(.post, "/v1/objections/:objectionId/uphold") { call in
             let id = try call.uuidParameter("objectionId")
             let body = try await call.decodeIfPresent(ObjectionActions.Resolve.self)
-            if let r = body?.resolution, r.unicodeScalars.count > Objections.maxReason {
-                throw Problem.invalid("resolution", "at most \(Objections.maxReason) characters")
-            }
+            try FieldChecks.text(body?.resolution, "resolution", max: Objections.maxReason, required: false)
             return try await resolve(call, id: id, action: "objection.uphold") { c in
                 try await Objections.uphold(c, logger: call.logger, id: id, by: call.caller.orgId, resolution: body?.resolution)
             }
         }
         api.on(.post, "/v1/objections/:objectionId/reject") { call in
             let id = try call.uuidParameter("objectionId")
-            let reason = try await call.decode(ObjectionActions.Resolve.self).reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            guard !reason.isEmpty, reason.unicodeScalars.count <= Objections.maxReason else {
-                throw Problem.invalid("reason", "why it is rejected, 1 to \(Objections.maxReason) characters (the business sees it)")
-            }
+            let reason =
+                try FieldChecks.text(
+                    try await call.decode(ObjectionActions.Resolve.self).reason,
+                    "reason",
+                    max: Objections.maxReason,
+                    reason: "why it is rejected, 1 to \(Objections.maxReason) characters (the business sees it)"
+                ) ?? ""
             return try await resolve(call, id: id, action: "objection.reject") { c in
                 try await Objections.reject(c, logger: call.logger, id: id, by: call.caller.orgId, reason: reason)
             }

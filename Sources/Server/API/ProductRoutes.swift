@@ -24,9 +24,9 @@ struct ProductRoutes {
 
         /// The checked name and terms, or a 422 naming every bad field.
         func checked() throws -> (String, ProductTerms) {
-            let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
-            var errors: [Problem.FieldError] = []
-            if trimmed.isEmpty || trimmed.unicodeScalars.count > 100 { errors.append(.init(field: "name", reason: "1 to 100 characters")) }
+            var checks = FieldChecks()
+            let trimmed = checks.text(name, "name", max: Products.maxNameLength) ?? ""
+            var errors = checks.errors
             let result = ProductValidation.check(
                 kind: kind,
                 amountMinFen: amountMinFen,

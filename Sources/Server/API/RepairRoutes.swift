@@ -36,10 +36,13 @@ struct RepairRoutes {
         }
         api.on(.post, "/v1/repairs/:repairId/reject") { call in
             let id = try call.uuidParameter("repairId")
-            let reason = try await call.decode(RepairActions.Reject.self).reason?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-            guard !reason.isEmpty, reason.unicodeScalars.count <= 500 else {
-                throw Problem.invalid("reason", "why, 1 to 500 characters (the business sees it)")
-            }
+            let reason =
+                try FieldChecks.text(
+                    try await call.decode(RepairActions.Reject.self).reason,
+                    "reason",
+                    max: TextLimits.decisionReason,
+                    reason: "why, 1 to \(TextLimits.decisionReason) characters (the business sees it)"
+                ) ?? ""
             return try await decide(call, id: id, action: "repair.reject") { c in
                 try await Repairs.reject(c, logger: call.logger, id: id, by: call.caller.orgId, reason: reason)
             }

@@ -28,10 +28,9 @@ struct DemandActions {
             if termMonths < 1 || termMonths > DemandActions.maxTermMonths {
                 errors.append(.init(field: "term_months", reason: "1 to \(DemandActions.maxTermMonths) months"))
             }
-            let p = purpose.trimmingCharacters(in: .whitespacesAndNewlines)
-            if p.isEmpty || p.unicodeScalars.count > DemandActions.maxPurposeLength {
-                errors.append(.init(field: "purpose", reason: "1 to \(DemandActions.maxPurposeLength) characters"))
-            }
+            var checks = FieldChecks()
+            let p = checks.text(purpose, "purpose", max: DemandActions.maxPurposeLength) ?? ""
+            errors += checks.errors
             guard errors.isEmpty else {
                 throw Problem.invalid(errors)
             }
@@ -158,10 +157,7 @@ struct DemandActions {
     }
 
     func pass(_ call: Call, id: UUID, _ p: Pass?) async throws -> Demand {
-        let reason = p?.reason?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let reason, reason.unicodeScalars.count > Self.maxPurposeLength {
-            throw Problem.invalid("reason", "at most \(Self.maxPurposeLength) characters")
-        }
+        let reason = try FieldChecks.text(p?.reason, "reason", max: Self.maxPurposeLength, required: false)
         return try await step(call, id: id, action: "demand.pass") { c, id in
             try await Demands.pass(c, logger: call.logger, id: id, bank: call.caller.orgId, reason: reason?.isEmpty == true ? nil : reason)
         }
@@ -197,10 +193,7 @@ struct DemandActions {
         guard Demands.declineReasons.contains(d.reason) else {
             throw Problem.invalid("reason", "one of \(Demands.declineReasons.joined(separator: ", "))")
         }
-        let text = d.text?.trimmingCharacters(in: .whitespacesAndNewlines)
-        if let text, text.unicodeScalars.count > Self.maxPurposeLength {
-            throw Problem.invalid("text", "at most \(Self.maxPurposeLength) characters")
-        }
+        let text = try FieldChecks.text(d.text, "text", max: Self.maxPurposeLength, required: false)
         return try await step(call, id: id, action: "demand.decline") { c, id in
             try await Demands.decline(
                 c,

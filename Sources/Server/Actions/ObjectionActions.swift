@@ -32,22 +32,13 @@ struct ObjectionActions {
     /// A business objects to one of its own records (the API's and the portal's way alike).
     func raise(_ call: Call, _ body: Raise) async throws -> Objections.Objection {
         let uscc = try call.ownUSCC()
-        var errors: [Problem.FieldError] = []
+        var checks = FieldChecks()
         let dataset = Dataset(rawValue: body.dataset)
-        if dataset == nil {
-            errors.append(.init(field: "dataset", reason: "one of \(Dataset.allCases.map(\.rawValue).joined(separator: ", "))"))
-        }
-        if body.recordId.isEmpty || body.recordId.unicodeScalars.count > 200 {
-            errors.append(.init(field: "record_id", reason: "1 to 200 characters"))
-        }
-        let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        if reason.isEmpty || reason.unicodeScalars.count > Objections.maxReason {
-            errors.append(.init(field: "reason", reason: "1 to \(Objections.maxReason) characters"))
-        }
-        if let e = body.evidence, e.unicodeScalars.count > Objections.maxEvidence {
-            errors.append(.init(field: "evidence", reason: "at most \(Objections.maxEvidence) characters"))
-        }
-        guard errors.isEmpty, let dataset else { throw Problem.invalid(errors) }
+        if dataset == nil { checks.fail("dataset", "one of \(Dataset.allCases.map(\.rawValue).joined(separator: ", "))") }
+        checks.text(body.recordId, "record_id", max: TextLimits.identifier)
+        let reason = checks.text(body.reason, "reason", max: Objections.maxReason) ?? ""
+        let evidence = checks.text(body.evidence, "evidence", max: Objections.maxEvidence, required: false)
+        guard checks.errors.isEmpty, let dataset else { throw Problem.invalid(checks.errors) }
         do {
             return try await call.audited(
                 db,
@@ -62,7 +53,7 @@ struct ObjectionActions {
                         dataset: dataset,
                         recordId: body.recordId,
                         reason: reason,
-                        evidence: body.evidence,
+                        evidence: evidence,
                         today: Day.todayInChina()
                     )
                 }

@@ -27,18 +27,13 @@ struct RepairActions {
     /// A business applies for repair of one of its penalties (the API's and the portal's way alike).
     func apply(_ call: Call, _ body: Apply) async throws -> Repairs.Application {
         let uscc = try call.ownUSCC()
-        var errors: [Problem.FieldError] = []
-        if body.recordId.isEmpty || body.recordId.unicodeScalars.count > 200 {
-            errors.append(.init(field: "record_id", reason: "the penalty's record id"))
-        }
+        var checks = FieldChecks()
+        checks.text(body.recordId, "record_id", max: TextLimits.identifier, reason: "the penalty's record id")
         if body.corrections.isEmpty || !Set(body.corrections).isSubset(of: Repairs.corrections) {
-            errors.append(.init(field: "corrections", reason: "one or more of \(Repairs.corrections.sorted().joined(separator: ", "))"))
+            checks.fail("corrections", "one or more of \(Repairs.corrections.sorted().joined(separator: ", "))")
         }
-        let evidence = body.evidence.trimmingCharacters(in: .whitespacesAndNewlines)
-        if evidence.isEmpty || evidence.unicodeScalars.count > Repairs.maxEvidence {
-            errors.append(.init(field: "evidence", reason: "1 to \(Repairs.maxEvidence) characters"))
-        }
-        guard errors.isEmpty else { throw Problem.invalid(errors) }
+        let evidence = checks.text(body.evidence, "evidence", max: Repairs.maxEvidence) ?? ""
+        try checks.check()
         do {
             return try await call.audited(
                 db,

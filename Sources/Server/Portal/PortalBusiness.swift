@@ -224,7 +224,7 @@ extension PortalRoutes {
         let lang = Lang(call.request)
         let q = call.request.uri.queryParameters
         guard let ds = q.get("dataset").flatMap(Dataset.init(rawValue:)), let record = q.get("record"), !record.isEmpty,
-            record.unicodeScalars.count <= 200
+            record.unicodeScalars.count <= TextLimits.identifier
         else {
             throw Problem.invalid("record", "a dataset and a record id of yours")
         }
@@ -239,7 +239,9 @@ extension PortalRoutes {
     func repairForm(_ call: Call) async throws -> Response {
         _ = try call.ownUSCC()
         let lang = Lang(call.request)
-        guard let record = call.request.uri.queryParameters.get("record"), !record.isEmpty, record.unicodeScalars.count <= 200 else {
+        guard let record = call.request.uri.queryParameters.get("record"), !record.isEmpty,
+            record.unicodeScalars.count <= TextLimits.identifier
+        else {
             throw Problem.invalid("record", "the record id of one of your penalties")
         }
         return Self.html(

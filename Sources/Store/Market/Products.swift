@@ -44,6 +44,8 @@ public enum ProductError: Error, CustomStringConvertible {
 /// with who and when in product_event. A bank sees and changes only its own.
 public enum Products {
     public static let listLimit = 500
+    /// A product's name, in characters.
+    public static let maxNameLength = 100
     /// Changes (create, update, publish, pause, retire) a bank may make in an hour.
     public static let maxChangesPerHour = 60
 
