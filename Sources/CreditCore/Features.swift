@@ -42,6 +42,9 @@ public enum Feature: String, CaseIterable, Sendable, Codable {
         }
     }
 
+    /// A change (a trend) rather than a level: shown with its sign, `+4.78%` or `-4.78%`.
+    public var isChange: Bool { [.taxPaidTrend, .headcountTrend, .electricityTrend].contains(self) }
+
     public struct Definition: Sendable {
         public let unit: FeatureUnit
         /// The window in months before the as-of date (nil: all history or a point in time).

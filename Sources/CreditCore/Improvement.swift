@@ -13,6 +13,8 @@ public enum Improvement {
     public struct Step: Sendable, Equatable {
         public let feature: Feature
         public let current: FeatureValue
+        /// The bin to reach.
+        public let target: Scorecard.Bin
         /// The target bin, as text in the feature's unit (`≥ 100.00%`, `< 1 个月`).
         public let targetZh: String
         public let targetEn: String
@@ -69,33 +71,45 @@ public enum Improvement {
         }
         let next = card.grades[i - 1]
         let needed = next.minScore - score
+        // The score before it is held within the card's range: gains are added there, and what a
+        // change does to the shown score is worked out from it (exact even at the range's ends).
+        let raw = card.basePoints + o.points.values.reduce(0, +)
+        let neededRaw = next.minScore - raw
+        func shown(_ points: Int) -> Int { Swift.min(card.maxScore, Swift.max(card.minScore, points)) }
         // Per actionable feature, the better bins (gain over the current bin), smallest gain first.
         var options: [(feature: Feature, current: FeatureValue, bins: [(Scorecard.Bin, Int)])] = []
         for c in card.characteristics where actionable.contains(c.feature) {
             let v = f[c.feature]
             guard let at = c.binIndex(v) else { continue }
             let now = c.bins[at].points
-            let better = c.bins.filter { $0.missing != true && $0.points > now }.map { ($0, $0.points - now) }.sorted { $0.1 < $1.1 }
+            // Only bins on the favourable side of where the business is (by the card's declared
+            // direction; a card without one gives no advice), each with what it adds.
+            let better = c.bins.filter {
+                $0.missing != true && $0.points > now
+                    && (c.bins[at].missing == true ? c.direction != nil : c.isBetter($0, than: c.bins[at]))
+            }
+            .map { ($0, $0.points - now) }.sorted { $0.1 < $1.1 }
             if !better.isEmpty { options.append((c.feature, v, better)) }
         }
         // Fewest features: take the largest possible gains first until the points are met…
         let byBest = options.sorted { ($0.bins.last!.1, $1.feature.rawValue) > ($1.bins.last!.1, $0.feature.rawValue) }
         var chosen: [(Feature, FeatureValue, [(Scorecard.Bin, Int)], Int)] = []
         var total = 0
-        for o in byBest where total < needed {
+        for o in byBest where total < neededRaw {
             chosen.append((o.feature, o.current, o.bins, o.bins.count - 1))
             total += o.bins.last!.1
         }
-        guard total >= needed else {
+        guard total >= neededRaw else {
+            let adds = shown(raw + total) - score
             // Out of reach by conduct alone: still say what conduct can add, each change at its best.
             return Advice(
                 nextGrade: next.grade,
                 pointsNeeded: needed,
-                steps: steps(chosen),
+                steps: steps(chosen, raw: raw, shown: shown),
                 reaches: false,
-                blockedZh: "仅靠可改进的行为指标不足以升到\(next.grade)级（还差 \(needed) 分，以下改进合计可加 \(total) 分）：还需经营规模与年限的积累。",
+                blockedZh: "仅靠可改进的行为指标不足以升到\(next.grade)级（还差 \(needed) 分，以下改进合计可加 \(adds) 分）：还需经营规模与年限的积累。",
                 blockedEn:
-                    "Conduct alone cannot lift the score to \(next.grade) (\(needed) points short; the changes below add \(total)): it also takes size and years in business."
+                    "Conduct alone cannot lift the score to \(next.grade) (\(needed) points short; the changes below add \(adds)): it also takes size and years in business."
             )
         }
         // …then make each change as small as it can be while the total still reaches them.
@@ -103,37 +117,54 @@ public enum Improvement {
             while chosen[k].3 > 0 {
                 let smaller = chosen[k].2[chosen[k].3 - 1].1
                 let now = chosen[k].2[chosen[k].3].1
-                guard total - now + smaller >= needed else { break }
+                guard total - now + smaller >= neededRaw else { break }
                 total += smaller - now
                 chosen[k].3 -= 1
             }
         }
-        return Advice(nextGrade: next.grade, pointsNeeded: needed, steps: steps(chosen), reaches: true, blockedZh: nil, blockedEn: nil)
+        return Advice(
+            nextGrade: next.grade,
+            pointsNeeded: needed,
+            steps: steps(chosen, raw: raw, shown: shown),
+            reaches: true,
+            blockedZh: nil,
+            blockedEn: nil
+        )
     }
 
-    /// The chosen changes as steps, largest gain first.
-    static func steps(_ chosen: [(Feature, FeatureValue, [(Scorecard.Bin, Int)], Int)]) -> [Step] {
+    /// The chosen changes as steps, largest gain first; each gain is what that change alone
+    /// does to the shown score.
+    static func steps(
+        _ chosen: [(Feature, FeatureValue, [(Scorecard.Bin, Int)], Int)],
+        raw: Int,
+        shown: (Int) -> Int
+    ) -> [Step] {
         chosen.map { feature, current, bins, at in
             Step(
                 feature: feature,
                 current: current,
+                target: bins[at].0,
                 targetZh: describe(bins[at].0, feature, chinese: true),
                 targetEn: describe(bins[at].0, feature, chinese: false),
-                gain: bins[at].1
+                gain: shown(raw + bins[at].1) - shown(raw)
             )
         }.sorted { ($0.gain, $1.feature.rawValue) > ($1.gain, $0.feature.rawValue) }
     }
 
-    /// A bin in words: `≥ 95.00%`, `< 1 个月`, `2 – 3`, one of `A|B`.
+    /// A bin in words: `≥ 95.00%`, `< ¥1,000.00`, `0`, `2 – 3`, one of `A|B`.
     public static func describe(_ b: Scorecard.Bin, _ f: Feature, chinese: Bool) -> String {
-        if let vs = b.values { return vs.joined(separator: chinese ? "或" : " or ") }
+        if let vs = b.values { return vs.map { Scorecard.category($0, chinese: chinese) }.joined(separator: chinese ? "或" : " or ") }
         func r(_ n: Int64) -> String { Scorecard.render(.number(n), f, chinese: chinese) }
+        // Counts, months, persons and flags are whole and never below zero: [lo, hi) is lo to
+        // hi − 1, and "below 1" is 0.
+        let whole = [.count, .months, .persons, .flag].contains(f.definition.unit)
         switch (b.min, b.max) {
-        case (let lo?, let hi?):
-            // Counts and months are whole: [lo, lo+1) is exactly lo.
-            if hi == lo + 1, [.count, .months, .persons].contains(f.definition.unit) { return r(lo) }
-            return "\(r(lo)) – \(chinese ? "不足" : "under ")\(r(hi))"
-        case (let lo?, nil): return "≥ \(r(lo))"
+        case (let lo?, let hi?) where whole:
+            return hi == lo + 1 ? r(lo) : "\(r(lo)) – \(r(hi - 1))"
+        case (let lo?, let hi?): return "\(r(lo)) – \(chinese ? "不足" : "under ")\(r(hi))"
+        case (let lo?, nil): return f.definition.unit == .flag ? r(lo) : "≥ \(r(lo))"
+        case (nil, let hi?) where whole: return hi <= 1 ? r(0) : "≤ \(r(hi - 1))"
+        case (nil, 1) where f.definition.unit == .fen: return r(0)  // amounts owed: none
         case (nil, let hi?): return "< \(r(hi))"
         case (nil, nil): return chinese ? "任意" : "any"
         }

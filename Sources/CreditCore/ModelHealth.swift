@@ -41,6 +41,21 @@ public enum ModelHealth {
     }
 
     /// How well `score` (higher = safer) separates bad from good. Nil without both kinds.
+    /// Separation is given only over at least this many bad loans and as many good ones: over
+    /// fewer it measures chance (and, over very few, names the loans).
+    public static let minimumBadLoans = 30
+    public static let minimumGoodLoans = 30
+    /// PSI is given only when the baseline and today's distribution each cover at least this
+    /// many scored businesses.
+    public static let minimumPSIBusinesses = 100
+
+    /// Separation when the sample is large enough to mean something (nil: sample too small).
+    public static func separationOverEnough(_ loans: [(score: Int, bad: Bool)]) -> Separation? {
+        let bad = loans.filter(\.bad).count
+        guard bad >= minimumBadLoans, loans.count - bad >= minimumGoodLoans else { return nil }
+        return separation(loans)
+    }
+
     public static func separation(_ loans: [(score: Int, bad: Bool)]) -> Separation? {
         let bad = loans.filter(\.bad).count
         let good = loans.count - bad
@@ -117,10 +132,8 @@ public enum Rounding {
     /// 3,000).
     public static let modelPlaces = 2
     /// A median or percentile is given only over at least this many values (over 1 or 2 it names
-    /// how many there are, and what they are); AUC, KS and Gini only with at least `minimumOutcomes`
-    /// bad and as many good loans.
+    /// how many there are, and what they are). (AUC, KS and Gini: `ModelHealth.minimumBadLoans`.)
     public static let minimumValues = 10
-    public static let minimumOutcomes = 5
     public static let percentileNote =
         "medians and percentiles are given only over at least 10 values (null otherwise), since over fewer they would name the values"
 

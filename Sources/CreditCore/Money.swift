@@ -31,6 +31,23 @@ public enum Money {
         return whole * 100 + fraction
     }
 
+    /// `1234567` → `1,234,567` (thousands separated, as Chinese pages write figures).
+    public static func grouped(_ n: Int64) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, ch) in digits.enumerated() {
+            if i > 0, (digits.count - i) % 3 == 0 { out += "," }
+            out.append(ch)
+        }
+        return (n < 0 ? "-" : "") + out
+    }
+
+    /// Money for people, exactly: `¥12,345.67` (`-¥…` below zero).
+    public static func display(fen: Int64) -> String {
+        let m = fen.magnitude
+        return (fen < 0 ? "-" : "") + "¥" + grouped(Int64(m / 100)) + "." + String(m % 100).leftPadded(2)
+    }
+
     /// `1234.50` from 123450 fen.
     public static func yuan(fen: Int64) -> String {
         let sign = fen < 0 ? "-" : ""

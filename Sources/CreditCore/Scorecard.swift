@@ -52,18 +52,63 @@ public struct Scorecard: Sendable, Codable, Equatable {
         }
     }
 
+    /// Which way a feature's points must run: up with the number, down with it, or down a list
+    /// of categories given best first (`order`).
+    public enum Direction: String, Sendable, Codable, Equatable {
+        case higherIsBetter = "higher_is_better"
+        case lowerIsBetter = "lower_is_better"
+        case order
+    }
+
     public struct Characteristic: Sendable, Codable, Equatable {
         public let feature: Feature
         /// Stable reason code given when this feature costs points.
         public let reasonCode: String
         public let reasonZh: String
         public let reasonEn: String
+        /// Declared by the card (cards published before 2026.3 have none).
+        public let direction: Direction?
+        /// For `order`: every category, best first.
+        public let order: [String]?
+        /// Scored 0 in every bin on purpose (shown, not counted).
+        public let informational: Bool?
         public let bins: [Bin]
         enum CodingKeys: String, CodingKey {
-            case feature, bins
+            case feature, bins, direction, order, informational
             case reasonCode = "reason_code"
             case reasonZh = "reason_zh"
             case reasonEn = "reason_en"
+        }
+
+        /// The bins other than the missing one, worst values first along the direction: ranges
+        /// by their lower end (reversed when lower is better), categories from last to first of
+        /// `order`. Nil without a direction.
+        public var worstFirst: [Bin]? {
+            guard let direction else { return nil }
+            let present = bins.filter { $0.missing != true }
+            switch direction {
+            case .higherIsBetter: return present.sorted { ($0.min ?? .min) < ($1.min ?? .min) }
+            case .lowerIsBetter: return present.sorted { ($0.min ?? .min) > ($1.min ?? .min) }
+            case .order:
+                guard let order else { return nil }
+                func rank(_ b: Bin) -> Int { b.values?.compactMap { order.firstIndex(of: $0) }.min() ?? order.count }
+                return present.sorted { rank($0) > rank($1) }
+            }
+        }
+
+        /// The bin a business aims at for full points: among the bins with values, the highest
+        /// scoring, and of those the first along the direction (the least it takes).
+        public var bestBin: Bin? {
+            let present = worstFirst ?? bins.filter { $0.missing != true }
+            guard let top = present.map(\.points).max() else { return nil }
+            return present.first { $0.points == top }
+        }
+
+        /// Whether `to` lies on the favourable side of `from` (strictly better values), by the
+        /// declared direction. False without one.
+        public func isBetter(_ to: Bin, than from: Bin) -> Bool {
+            guard let w = worstFirst, let i = w.firstIndex(of: from), let j = w.firstIndex(of: to) else { return false }
+            return j > i
         }
 
         public var maxPoints: Int { bins.map(\.points).max() ?? 0 }
@@ -116,12 +161,28 @@ public struct Scorecard: Sendable, Codable, Equatable {
     public let validation: [String: String]?
     /// How long repaired and unpublished penalties still count (absent: their whole window).
     public let penaltyPolicy: PenaltyPolicy?
+    /// The sample the card was developed on, as the card scores it: the baseline the
+    /// regulators' stability (PSI) is measured against. Absent on cards before 2026.3.
+    public let development: Development?
+
+    public struct Development: Sendable, Codable, Equatable {
+        public let enterprises: Int
+        public let defaults: Int
+        /// Enterprises per 100-point score band (`ModelHealth.scoreBand`).
+        public let scoreBands: [Int]
+        /// Enterprises per bin of each characteristic, in the card's bin order.
+        public let features: [String: [Int]]
+        enum CodingKeys: String, CodingKey {
+            case enterprises, defaults, features
+            case scoreBands = "score_bands"
+        }
+    }
 
     /// The penalty policy the features are computed under.
     public var policy: PenaltyPolicy { penaltyPolicy ?? .fullWindow }
 
     enum CodingKeys: String, CodingKey {
-        case version, description, scaling, grades, knockouts, characteristics, validation
+        case version, description, scaling, grades, knockouts, characteristics, validation, development
         case penaltyPolicy = "penalty_policy"
         case basePoints = "base_points"
         case minScore = "min_score"
@@ -216,6 +277,65 @@ public struct Scorecard: Sendable, Codable, Equatable {
         guard Set(codes).count == codes.count else { throw fail("reason codes must be unique") }
     }
 
+    /// What publishing asks beyond a well-formed card: every characteristic declares its
+    /// direction and its points never fall in that direction; the missing bin scores no more than
+    /// the best bin; no characteristic scores 0 in every bin unless it says it is
+    /// `informational`. A refusal names the feature and the bins.
+    public func checkPublishable() throws {
+        func fail(_ s: String) -> Invalid { Invalid(description: "scorecard \(version): \(s)") }
+        for c in characteristics {
+            let name = c.feature.rawValue
+            guard let direction = c.direction else {
+                throw fail("\(name) declares no direction (higher_is_better, lower_is_better, or order with its categories best first)")
+            }
+            let categorical = [.grade, .status].contains(c.feature.definition.unit)
+            if categorical != (direction == .order) {
+                throw fail("\(name): \(categorical ? "a categorical feature takes direction order" : "direction order is for categories")")
+            }
+            if direction == .order {
+                let covered = Set(c.bins.compactMap(\.values).joined())
+                guard let order = c.order, Set(order) == covered, order.count == covered.count else {
+                    throw fail("\(name): order must list each of its categories once, best first")
+                }
+                // Categories sharing a bin must be neighbours in the order.
+                for b in c.bins {
+                    if let vs = b.values {
+                        let at = vs.compactMap { order.firstIndex(of: $0) }.sorted()
+                        if let lo = at.first, let hi = at.last, hi - lo != at.count - 1 {
+                            throw fail("\(name): bin \(b.label) joins categories that are not neighbours in the order")
+                        }
+                    }
+                }
+            }
+            let run = c.worstFirst ?? []
+            for (a, b) in zip(run, run.dropFirst()) where b.points < a.points {
+                throw fail(
+                    "\(name) is \(direction.rawValue) but bin \(b.label) scores \(b.points), below the worse bin \(a.label) at \(a.points)"
+                )
+            }
+            // Hiding data must not pay: no data scores at most what the best value does.
+            if let missing = c.bins.first(where: { $0.missing == true }), let best = c.bestBin, missing.points > best.points {
+                throw fail("\(name): the missing bin scores \(missing.points), above the best bin \(best.label) at \(best.points)")
+            }
+            if c.bins.allSatisfy({ $0.points == 0 }) && c.informational != true {
+                throw fail("\(name) scores 0 in every bin: mark it \"informational\": true or give it points")
+            }
+            if c.informational == true && c.bins.contains(where: { $0.points != 0 }) {
+                throw fail("\(name) is informational but has points")
+            }
+        }
+        if let d = development {
+            guard d.scoreBands.count == ModelHealth.scoreBands, d.scoreBands.reduce(0, +) == d.enterprises else {
+                throw fail("development.score_bands must have \(ModelHealth.scoreBands) bands adding up to development.enterprises")
+            }
+            for c in characteristics {
+                guard let counts = d.features[c.feature.rawValue], counts.count == c.bins.count else {
+                    throw fail("development.features.\(c.feature.rawValue) must count each of its \(c.bins.count) bins")
+                }
+            }
+        }
+    }
+
     // MARK: Scoring
 
     public struct Reason: Sendable, Codable, Equatable {
@@ -294,8 +414,8 @@ public struct Scorecard: Sendable, Codable, Equatable {
                             value: v,
                             points: p,
                             maxPoints: c.maxPoints,
-                            zh: c.reasonZh + "（" + Scorecard.render(v, c.feature, chinese: true) + "）",
-                            en: c.reasonEn + " (" + Scorecard.render(v, c.feature, chinese: false) + ")"
+                            zh: Scorecard.reasonText(c, v, chinese: true),
+                            en: Scorecard.reasonText(c, v, chinese: false)
                         )
                     )
                 )
@@ -337,23 +457,45 @@ public struct Scorecard: Sendable, Codable, Equatable {
         return ia >= ib ? a : b
     }
 
-    /// A feature value in words: 85.00 %, ¥1,234.50, 27 个月 / 27 months.
+    /// Why a feature cost points, in words that follow its value: the feature, its value with
+    /// sign and unit, and what full points take — `近12个月按期申报率：85.00%（满分需 ≥ 100.00%）`.
+    /// Built from the value, never from a fixed phrase that could contradict it.
+    public static func reasonText(_ c: Characteristic, _ v: FeatureValue, chinese: Bool) -> String {
+        let d = c.feature.definition
+        let label = chinese ? d.zh : d.en
+        let value = render(v, c.feature, chinese: chinese)
+        guard let best = c.bestBin else { return chinese ? "\(label)：\(value)" : "\(label): \(value)" }
+        let target = Improvement.describe(best, c.feature, chinese: chinese)
+        return chinese ? "\(label)：\(value)（满分需 \(target)）" : "\(label): \(value) (full points at \(target))"
+    }
+
+    /// The registration statuses in words (tax credit grades are read as they are).
+    static let statusNames: [String: (String, String)] = [
+        "active": ("存续", "active"), "suspended": ("停业", "suspended"), "revoked": ("吊销", "revoked"),
+        "deregistered": ("注销", "deregistered"),
+    ]
+
+    /// A category in words.
+    public static func category(_ c: String, chinese: Bool) -> String {
+        statusNames[c].map { chinese ? $0.0 : $0.1 } ?? c
+    }
+
+    /// A feature value in words: 85.00%, +4.78% for a change, ¥1,234.50, 27 个月 / 27 months.
     public static func render(_ v: FeatureValue, _ f: Feature, chinese: Bool) -> String {
         switch v {
         case .missing: return chinese ? "无数据" : "no data"
-        case .category(let c): return c
+        case .category(let c): return category(c, chinese: chinese)
         case .number(let n):
             switch f.definition.unit {
             case .bp:
-                let sign = n < 0 ? "-" : ""
-                let a = abs(n)
+                let sign = n < 0 ? "-" : (f.isChange && n > 0 ? "+" : "")
+                let a = n.magnitude
                 return sign + String(a / 100) + "." + String(a % 100).leftPadded(2) + "%"
-            case .fen: return "¥" + Money.yuan(fen: n)
+            case .fen: return Money.display(fen: n)
             case .months: return chinese ? "\(n) 个月" : "\(n) months"
             case .persons: return chinese ? "\(n) 人" : "\(n) persons"
             case .flag: return n == 1 ? (chinese ? "是" : "yes") : (chinese ? "否" : "no")
-            case .count: return chinese ? "\(n) 次" : "\(n)"
-            case .grade, .status: return String(n)
+            case .count, .grade, .status: return Money.grouped(n)
             }
         }
     }

@@ -24,7 +24,10 @@ struct ScorecardCommand: AsyncParsableCommand {
             let config = try settings.load()
             guard let data = FileManager.default.contents(atPath: file) else { fail("cannot read \(file)") }
             let card: Scorecard
-            do { card = try Scorecard.decode(data) } catch { fail("\(file): \(error)", status: ExitStatus.configuration) }
+            do {
+                card = try Scorecard.decode(data)
+                try card.checkPublishable()
+            } catch { fail("\(file): \(error)", status: ExitStatus.configuration) }
             let activate = !noActivate
             let result = await withDatabase(config) { db in
                 do {

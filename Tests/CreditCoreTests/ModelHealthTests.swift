@@ -60,4 +60,13 @@ import Testing
         #expect(Suppression.totalHidden(4) && !Suppression.totalHidden(0) && !Suppression.totalHidden(5))
         #expect(ModelHealth.scoreBand(1000) == 9 && ModelHealth.scoreBand(0) == 0 && ModelHealth.scoreBand(655) == 6)
     }
+
+    @Test func separationNeedsThirtyBadAndThirtyGoodLoans() {
+        func loans(bad: Int, good: Int) -> [(score: Int, bad: Bool)] {
+            (0..<bad).map { (score: 500 + $0, bad: true) } + (0..<good).map { (score: 600 + $0, bad: false) }
+        }
+        #expect(ModelHealth.separationOverEnough(loans(bad: 29, good: 100)) == nil)
+        #expect(ModelHealth.separationOverEnough(loans(bad: 100, good: 29)) == nil)
+        #expect(ModelHealth.separationOverEnough(loans(bad: 30, good: 30))?.auc == 1)
+    }
 }

@@ -318,6 +318,53 @@ struct AuditCount: Sendable {
         }
     }
 
+    @Test func aBusinessReadsItsAdviceOverTheAPIAsThePortalShowsIt() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                struct Advice: Decodable {
+                    struct Step: Decodable {
+                        let feature: String
+                        let current_zh: String
+                        let target_zh: String
+                        let gain: Int
+                    }
+                    let scorecard_version: String
+                    let score: Int?
+                    let grade: String?
+                    let next_grade: String?
+                    let points_needed: Int
+                    let reaches: Bool
+                    let steps: [Step]
+                }
+                let r = try await client.execute(uri: "/v1/me/advice", method: .get, headers: bearer(w.business))
+                #expect(r.status == .ok)
+                let a = try decodeJSON(Advice.self, r)
+                // Computed from the stored profile, with the card that scored it.
+                let stored = try await db.app.withConnection { c in
+                    try await CheckUp.load(
+                        c,
+                        logger: db.app.logger,
+                        uscc: CreditWorld.uscc,
+                        cards: ScorecardCache(),
+                        maxRecords: 10,
+                        today: Day.todayInChina()
+                    )
+                }
+                let expected = try #require(stored).advice
+                #expect(a.scorecard_version == "test-1" && a.score == stored?.profile.score && a.grade == stored?.profile.grade)
+                #expect(a.next_grade == expected.nextGrade && a.points_needed == expected.pointsNeeded && a.reaches == expected.reaches)
+                #expect(
+                    a.steps.map(\.feature) == expected.steps.map(\.feature.rawValue) && a.steps.map(\.gain) == expected.steps.map(\.gain)
+                )
+                #expect(!a.steps.isEmpty && a.steps.allSatisfy { $0.gain > 0 && !$0.target_zh.isEmpty })
+                #expect(try await AuditCount.of(db, action: "advice.read", result: "allowed") == 1)
+                // A bank has no such route.
+                #expect(try await client.execute(uri: "/v1/me/advice", method: .get, headers: bearer(w.bank)).status == .forbidden)
+            }
+        }
+    }
+
     @Test func aRevocationCommittedBeforeAReadDeniesIt() async throws {
         try await TestDatabase.with { db in
             let w = try await CreditWorld.make(db)

@@ -157,4 +157,17 @@ import Testing
         // A hidden grade cell says so on hover, never "0".
         #expect(model.contains("已抑制（少于 5 家）suppressed"))
     }
+
+    @Test func aPageWhoseFiguresAreNotCurrentSaysSoAndFromWhen() {
+        let good = Date(timeIntervalSince1970: 1_796_000_000)  // 2026-11-30 China time
+        #expect(DashboardRoutes.staleBanner(.init(lastGood: good, failedAt: nil, failing: [], late: false)).isEmpty)
+        let failed = DashboardRoutes.staleBanner(
+            .init(lastGood: good, failedAt: good.addingTimeInterval(600), failing: ["demands"], late: false)
+        )
+        #expect(failed.contains("数据不是最新的") && failed.contains("最近一次统计更新失败") && failed.contains(PortalHtml.day(good)))
+        let late = DashboardRoutes.staleBanner(.init(lastGood: good, failedAt: nil, failing: [], late: true))
+        #expect(late.contains("\(Stats.latePeriods) 个更新周期") && late.contains(PortalHtml.day(good)))
+        let never = DashboardRoutes.staleBanner(.init(lastGood: nil, failedAt: nil, failing: [], late: true))
+        #expect(never.contains("从未成功"))
+    }
 }

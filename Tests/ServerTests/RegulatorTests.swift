@@ -25,7 +25,7 @@ struct StatWorld: Sendable {
     let keys: Keys
     let loans: [Loan]
 
-    static func uscc(_ i: Int) -> String { "9132060\(i < 10 ? "0" : "")\(i)STATTEST01" }
+    static func uscc(_ i: Int) -> String { i < 100 ? "9132060\(i < 10 ? "0" : "")\(i)STATTEST01" : "913206\(i)STATTEST01" }
 
     /// Amounts are in fen: a loan of ¥1,000,000 is 100,000,000.
     static func make(_ db: TestDatabase, extra: [Loan] = []) async throws -> StatWorld {
@@ -264,21 +264,18 @@ struct StatWorld: Sendable {
             let keys = try await Keys.make(db)
             let card = TestCards.card()
             _ = try await Scorecards.publish(db.app, card: try TestCards.decode(card), file: Data(card.utf8), activate: true)
-            // Ten businesses: five scored 720 (band 7), five 540 (band 5).
-            for i in 0..<10 {
-                try await db.owner.execute(
-                    """
-                    INSERT INTO profile (uscc, scorecard_version, score, grade, thin_file, knockouts, reasons, features, points, data_months,
-                                         records, as_of_day, data_as_of)
-                    VALUES ('\(StatWorld.uscc(i))', 'test-1', \(i < 5 ? 720 : 540), \(i < 5 ? "'B'" : "'C'"), false, '{}', '[]', '{}', '{}', 24, 10,
-                            current_date, now())
-                    """
-                )
-            }
-            try await Stats.refresh(db.app)  // the baseline: the version's first distribution
+            // A hundred businesses: fifty scored 720 (band 7), fifty 540 (band 5).
             try await db.owner.execute(
-                "UPDATE profile SET score = 540, grade = 'C' WHERE uscc IN ('\(StatWorld.uscc(0))', '\(StatWorld.uscc(1))', '\(StatWorld.uscc(2))')"
+                """
+                INSERT INTO profile (uscc, scorecard_version, score, grade, thin_file, knockouts, reasons, features, points, data_months,
+                                     records, as_of_day, data_as_of)
+                SELECT '913206' || lpad(i::text, 3, '0') || 'STABTEST1', 'test-1', CASE WHEN i < 50 THEN 720 ELSE 540 END,
+                       CASE WHEN i < 50 THEN 'B' ELSE 'C' END, false, '{}', '[]', '{}', '{}', 24, 10, current_date, now()
+                FROM generate_series(0, 99) AS i
+                """
             )
+            try await Stats.refresh(db.app)  // the baseline of a card without a development sample: its first distribution
+            try await db.owner.execute("UPDATE profile SET score = 540, grade = 'C' WHERE uscc < '913206030'")  // 30 of the 720s
             try await Stats.refresh(db.app)
             // By hand: shares (0.5, 0.5) then (0.8, 0.2): (0.8 − 0.5)·ln(0.8/0.5) + (0.2 − 0.5)·ln(0.2/0.5).
             let expected = 0.3 * log(1.6) + (-0.3) * log(0.4)
@@ -289,14 +286,46 @@ struct StatWorld: Sendable {
                 let score = try #require(t.rows.first { $0.key == "score" })
                 #expect(score.values["psi"]?.numberText == String(format: "%.2f", (expected * 100).rounded() / 100))  // to two decimals
                 #expect(score.values["level"]?.stringValue == "red")  // 0.42 ≥ 0.25
-                #expect(score.int("enterprises") == 10)
+                #expect(score.int("enterprises") == 100)
+                #expect(t.notes.contains { $0.hasPrefix("baseline: the distribution when the version went live") })
                 let grades = try Self.decodeTable(
                     try await client.execute(uri: "/v1/regulator/grades", method: .get, headers: bearer(keys.byKind[.regulator]!))
                 )
-                // This month: B 2 (hidden, fewer than 5), C 8 (hidden as its complement, the month's total being shown).
                 let month = try #require(grades.rows.first)
-                #expect(month.values["B"]?.stringValue == "suppressed" && month.values["C"]?.stringValue == "suppressed")
-                #expect(month.int("enterprises") == 10)
+                #expect(month.int("B") == 20 && month.int("C") == 80 && month.int("enterprises") == 100)
+            }
+            // A card that carries its development sample is measured against it, not against its
+            // first day: 20 % in band 5 and 80 % in band 7 when it was developed.
+            let bands = (0..<10).map { $0 == 5 ? 20 : $0 == 7 ? 80 : 0 }
+            let plain = TestCards.card(version: "test-2").trimmingCharacters(in: .whitespacesAndNewlines)
+            let developed: String =
+                String(plain.dropLast())
+                + #", "development": {"enterprises": 100, "defaults": 40, "score_bands": \#(bands), "#
+                + #""features": {"tax_on_time_rate_12m": [0, 0, 0, 100], "social_insurance_arrears_12m": [0, 0, 0, 100], "#
+                + #""tax_credit_grade": [0, 0, 0, 100], "serious_penalties_36m": [0, 0, 100]}}}"#
+            _ = try await Scorecards.publish(db.app, card: try TestCards.decode(developed), file: Data(developed.utf8), activate: true)
+            try await db.owner.execute("UPDATE profile SET scorecard_version = 'test-2'")
+            try await Stats.refresh(db.app)
+            try await buildApplication(try testConfig(db)).test(.router) { client in
+                let t = try Self.decodeTable(
+                    try await client.execute(uri: "/v1/regulator/stability", method: .get, headers: bearer(keys.byKind[.regulator]!))
+                )
+                // (0.8 − 0.2)·ln(0.8/0.2) + (0.2 − 0.8)·ln(0.2/0.8)
+                let againstDevelopment = 0.6 * log(4.0) + (-0.6) * log(0.25)
+                let score = try #require(t.rows.first { $0.key == "score" })
+                #expect(score.values["psi"]?.numberText == String(format: "%.2f", (againstDevelopment * 100).rounded() / 100))
+                #expect(t.notes.contains { $0.hasPrefix("baseline: the card's development sample (100 businesses)") })
+                // Today's features all fall in the missing bins, as the sample's did: no shift.
+                #expect(t.rows.first { $0.key == "tax_on_time_rate_12m" }?.values["psi"]?.numberText == "0.00")
+            }
+            // Fewer than 100 scored businesses: no PSI (sample too small).
+            try await db.owner.execute("DELETE FROM profile WHERE uscc >= '913206090'")
+            try await Stats.refresh(db.app)
+            try await buildApplication(try testConfig(db)).test(.router) { client in
+                let t = try Self.decodeTable(
+                    try await client.execute(uri: "/v1/regulator/stability", method: .get, headers: bearer(keys.byKind[.regulator]!))
+                )
+                #expect(t.rows.first { $0.key == "score" }?.values["psi"] == .null)
             }
         }
     }
@@ -334,16 +363,17 @@ struct StatWorld: Sendable {
 
     @Test func separationIsGivenOverEnoughLoansAndMatchesTheBruteForce() async throws {
         try await TestDatabase.with { db in
-            // Two more bad loans in 320614: five bad, five good.
-            let extra = [(680, 4), (580, 5)].map { score, i in
+            // 27 more bad loans and 25 more good ones in 320614: thirty of each, the least over
+            // which separation is given (`ModelHealth.minimumBadLoans`).
+            let extra = (0..<52).map { i in
                 StatWorld.Loan(
-                    uscc: StatWorld.uscc(50 + i),
+                    uscc: StatWorld.uscc(100 + i),
                     district: "320614",
                     state: "disbursed",
                     amount: 100_000_000,
                     disbursed: 90_000_000,
-                    score: score,
-                    bad: true
+                    score: 520 + (i * 37) % 400,
+                    bad: i < 27
                 )
             }
             let w = try await StatWorld.make(db, extra: extra)
@@ -353,14 +383,14 @@ struct StatWorld: Sendable {
                     try await client.execute(uri: "/v1/regulator/separation", method: .get, headers: bearer(w.keys.byKind[.regulator]!))
                 )
                 let loans = w.loans.compactMap { l in l.bad.map { (score: l.score!, bad: $0) } }
-                #expect(loans.filter(\.bad).count == 5 && loans.filter { !$0.bad }.count == 5)
+                #expect(loans.filter(\.bad).count == 30 && loans.filter { !$0.bad }.count == 30)
                 var wins = 0.0
                 for g in loans where !g.bad {
                     for b in loans where b.bad { wins += g.score > b.score ? 1 : g.score == b.score ? 0.5 : 0 }
                 }
-                let auc = wins / 25
+                let auc = wins / 900
                 let row = try #require(sep.rows.first)
-                #expect(row.key == "test-1" && row.int("loans") == 10 && row.int("bad") == 5)
+                #expect(row.key == "test-1" && row.int("loans") == 60 && row.int("bad") == 30)
                 #expect(row.values["auc"]?.numberText == String(format: "%.2f", (auc * 100).rounded() / 100))
                 #expect(row.values["gini"]?.numberText == String(format: "%.2f", ((2 * auc - 1) * 100).rounded() / 100))
             }

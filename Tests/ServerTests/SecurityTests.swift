@@ -250,6 +250,28 @@ import Testing
                     try await client.execute(uri: "/v1/regulator/quality", method: .get, headers: bearer(regulator))
                 )
                 #expect(quality.rebuild_failed_at == nil)
+                // Never stale in silence: every dashboard page says so above its figures, with the
+                // time of the last good rebuild; /readyz and /metrics say it to operators.
+                let cookie = try #require(DashboardTests.cookie(try await DashboardTests.signIn(client, key: regulator)))
+                for page in ["/dashboard", "/dashboard/inclusion", "/dashboard/banks", "/dashboard/quality", "/dashboard/model"] {
+                    let r = try await client.execute(uri: page, method: .get, headers: [.cookie: cookie])
+                    let html = String(buffer: r.body)
+                    #expect(r.status == .ok && html.contains("banner stale") && html.contains("数据不是最新的"), "\(page)")
+                    #expect(html.contains("<table"), "\(page) still shows the previous figures")
+                }
+                struct Ready: Decodable {
+                    struct Statistics: Decodable {
+                        let last_good: String?
+                        let failing: [String]
+                        let late: Bool
+                    }
+                    let statistics: Statistics?
+                }
+                let ready = try decodeJSON(Ready.self, try await client.execute(uri: "/readyz", method: .get))
+                #expect(ready.statistics?.failing.contains("demands") == true && ready.statistics?.late == false)
+                #expect(ready.statistics?.last_good != nil)
+                let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+                #expect(metrics.contains("xyd_statistics_stale 1") && !metrics.contains("xyd_statistics_failing_tables 0"), "\(metrics)")
                 // Mended, the next rebuild clears the mark.
                 try await db.owner.execute("DROP TRIGGER refuse ON stat_demand")
                 try await Stats.refresh(db.app)
@@ -258,6 +280,18 @@ import Testing
                     try await client.execute(uri: "/v1/regulator/funnel", method: .get, headers: bearer(regulator))
                 )
                 #expect(again.rebuild_failed_at == nil)
+                let mended = String(buffer: try await client.execute(uri: "/dashboard", method: .get, headers: [.cookie: cookie]).body)
+                #expect(!mended.contains("banner stale"))
+                #expect(try decodeJSON(Ready.self, try await client.execute(uri: "/readyz", method: .get)).statistics == nil)
+                #expect(String(buffer: try await client.execute(uri: "/metrics", method: .get).body).contains("xyd_statistics_stale 0"))
+                // A rebuild that has not succeeded for a day (the service stopped rebuilding) is late.
+                try await db.owner.execute("UPDATE stat_refresh SET refreshed_at = now() - interval '1 day', failed_at = NULL")
+                let late = try decodeJSON(Ready.self, try await client.execute(uri: "/readyz", method: .get))
+                #expect(late.statistics?.late == true && late.statistics?.failing.isEmpty == true)
+                let lateHTML = String(
+                    buffer: try await client.execute(uri: "/dashboard/banks", method: .get, headers: [.cookie: cookie]).body
+                )
+                #expect(lateHTML.contains("banner stale") && lateHTML.contains("个更新周期未能更新"))
             }
         }
     }

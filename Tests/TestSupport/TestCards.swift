@@ -17,13 +17,13 @@ public enum TestCards {
 
     public static let standard = """
         [{"feature": "tax_on_time_rate_12m", "reason_code": "R03_TAX_LATE", "reason_zh": "纳税申报存在逾期", "reason_en": "tax returns filed late",
-          "bins": [{"max": 8000, "points": 0}, {"min": 8000, "max": 10000, "points": 60}, {"min": 10000, "points": 100}, {"missing": true, "points": 30}]},
+          "direction": "higher_is_better", "bins": [{"max": 8000, "points": 0}, {"min": 8000, "max": 10000, "points": 60}, {"min": 10000, "points": 100}, {"missing": true, "points": 30}]},
          {"feature": "social_insurance_arrears_12m", "reason_code": "R10_SI_ARREARS", "reason_zh": "社保存在欠缴", "reason_en": "social-insurance arrears",
-          "bins": [{"max": 1, "points": 80}, {"min": 1, "max": 3, "points": 20}, {"min": 3, "points": 0}, {"missing": true, "points": 40}]},
+          "direction": "lower_is_better", "bins": [{"max": 1, "points": 80}, {"min": 1, "max": 3, "points": 20}, {"min": 3, "points": 0}, {"missing": true, "points": 40}]},
          {"feature": "tax_credit_grade", "reason_code": "R07_TAX_GRADE", "reason_zh": "纳税信用等级偏低", "reason_en": "low taxpayer credit grade",
-          "bins": [{"values": ["A"], "points": 50}, {"values": ["B", "M"], "points": 30}, {"values": ["C", "D"], "points": 0}, {"missing": true, "points": 10}]},
+          "direction": "order", "order": ["A", "B", "M", "C", "D"], "bins": [{"values": ["A"], "points": 50}, {"values": ["B", "M"], "points": 30}, {"values": ["C", "D"], "points": 0}, {"missing": true, "points": 10}]},
          {"feature": "serious_penalties_36m", "reason_code": "R17_PENALTY_SERIOUS", "reason_zh": "存在严重行政处罚", "reason_en": "serious administrative penalties",
-          "bins": [{"max": 1, "points": 40}, {"min": 1, "points": -100}, {"missing": true, "points": 0}]}]
+          "direction": "lower_is_better", "bins": [{"max": 1, "points": 40}, {"min": 1, "points": -100}, {"missing": true, "points": 0}]}]
         """
 
     public static func decode(_ text: String) throws -> Scorecard { try Scorecard.decode(Data(text.utf8)) }

@@ -18,6 +18,8 @@ struct CreditRoutes {
     let reads: ProfileReadBatcher
 
     var actions: CreditActions { CreditActions(db: db, signer: signer) }
+    /// Scorecards by version, for the advice route.
+    let cards = ScorecardCache()
 
     static let purposeHeader = HTTPField.Name("X-Purpose")!
     static let recordsPageMax = 500
@@ -25,6 +27,71 @@ struct CreditRoutes {
     struct NewReport: Decodable {
         let purpose: AccessPurpose?
         let asOf: Date?
+    }
+
+    /// `GET /v1/me/advice`: what would raise the grade (see `Improvement`).
+    struct AdviceBody: Encodable {
+        struct Step: Encodable {
+            let feature: String
+            let labelZh: String
+            let labelEn: String
+            let current: FeatureValue
+            let currentZh: String
+            let currentEn: String
+            let targetZh: String
+            let targetEn: String
+            let gain: Int
+        }
+        let scorecardVersion: String
+        let score: Int?
+        let grade: String?
+        let nextGrade: String?
+        let pointsNeeded: Int
+        let reaches: Bool
+        let steps: [Step]
+        let blockedZh: String?
+        let blockedEn: String?
+
+        init(_ p: StoredProfile, _ a: Improvement.Advice) {
+            scorecardVersion = p.scorecardVersion
+            score = p.score
+            grade = p.grade
+            nextGrade = a.nextGrade
+            pointsNeeded = a.pointsNeeded
+            reaches = a.reaches
+            steps = a.steps.map { s in
+                Step(
+                    feature: s.feature.rawValue,
+                    labelZh: s.feature.definition.zh,
+                    labelEn: s.feature.definition.en,
+                    current: s.current,
+                    currentZh: Scorecard.render(s.current, s.feature, chinese: true),
+                    currentEn: Scorecard.render(s.current, s.feature, chinese: false),
+                    targetZh: s.targetZh,
+                    targetEn: s.targetEn,
+                    gain: s.gain
+                )
+            }
+            blockedZh = a.blockedZh
+            blockedEn = a.blockedEn
+        }
+
+        /// Nulls written out, as the contract has them.
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(scorecardVersion, forKey: .scorecardVersion)
+            try c.encode(score, forKey: .score)
+            try c.encode(grade, forKey: .grade)
+            try c.encode(nextGrade, forKey: .nextGrade)
+            try c.encode(pointsNeeded, forKey: .pointsNeeded)
+            try c.encode(reaches, forKey: .reaches)
+            try c.encode(steps, forKey: .steps)
+            try c.encode(blockedZh, forKey: .blockedZh)
+            try c.encode(blockedEn, forKey: .blockedEn)
+        }
+        enum CodingKeys: CodingKey {
+            case scorecardVersion, score, grade, nextGrade, pointsNeeded, reaches, steps, blockedZh, blockedEn
+        }
     }
 
     struct RecordBody: Encodable {
@@ -167,6 +234,20 @@ struct CreditRoutes {
                 }
             )
             return try JSON.response(body)
+        }
+        api.on(.get, "/v1/me/advice") { call in
+            let uscc = try call.ownUSCC()
+            let cards = cards
+            let found = try await call.audited(
+                db,
+                action: "advice.read",
+                subject: { _ in .init(uscc: uscc, purpose: "self") },
+                do: { c in try await CheckUp.advice(c, logger: call.logger, uscc: uscc, cards: cards, today: Day.todayInChina()) }
+            )
+            guard let (profile, advice) = found else {
+                throw Problem(.notFound, "no credit profile yet: it is made when the first records arrive")
+            }
+            return try JSON.response(AdviceBody(profile, advice))
         }
         api.on(.get, "/v1/me/records") { call in
             let uscc = try call.ownUSCC()

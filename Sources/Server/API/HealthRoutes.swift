@@ -18,10 +18,55 @@ struct HealthRoutes {
         let status: String
         /// Ingestion in trouble (readiness for traffic does not depend on it; operators do).
         var ingestion: [String]? = nil
+        /// The regulators' statistics when they are not current (failing or late rebuilds).
+        var statistics: StatisticsStatus? = nil
+    }
+
+    struct StatisticsStatus: Encodable {
+        /// When every summary table was last rebuilt successfully.
+        let lastGood: Date?
+        /// The latest failed rebuild not yet mended.
+        let failedAt: Date?
+        /// The tables whose latest rebuild failed.
+        let failing: [String]
+        /// No successful rebuild for more than `Stats.latePeriods` periods.
+        let late: Bool
     }
 
     /// A dataset with no page stored for this long while pulls go on is reported as stuck.
     let ingestStaleSeconds: Int
+    /// The statistics' rebuild period (`XYD_STATS_REFRESH_S`): late after `Stats.latePeriods` of them.
+    let statsIntervalSeconds: Int
+
+    /// The statistics' freshness in Prometheus text (gauges).
+    static func statisticsMetrics(_ f: Stats.Freshness) -> String {
+        func gauge(_ name: String, _ help: String, _ value: Int64) -> String {
+            "# HELP \(name) \(help)\n# TYPE \(name) gauge\n\(name) \(value)\n"
+        }
+        return gauge(
+            "xyd_statistics_last_success_timestamp_seconds",
+            "When every regulators' summary table was last rebuilt successfully (Unix time; 0: never).",
+            Int64(f.lastGood?.timeIntervalSince1970 ?? 0)
+        )
+            + gauge(
+                "xyd_statistics_failing_tables",
+                "Summary tables whose latest rebuild failed (their previous figures are still served, marked stale).",
+                Int64(f.failing.count)
+            )
+            + gauge(
+                "xyd_statistics_stale",
+                "1 when the regulators' figures are not current: a failed rebuild, or none succeeded for \(Stats.latePeriods) periods.",
+                f.stale ? 1 : 0
+            )
+    }
+
+    /// The statistics' freshness within `readinessLimit` (nil when it cannot be read in time).
+    func freshness() async -> Stats.Freshness? {
+        let (db, interval) = (self.db, statsIntervalSeconds)
+        return try? await withDeadline(Self.readinessLimit, "reading the statistics' freshness") {
+            try await db.withConnection { c in try await Stats.freshness(c, logger: db.logger, intervalSeconds: interval) }
+        }
+    }
 
     func register(_ api: API) {
         api.on(.get, "/healthz") { _ in
@@ -48,10 +93,18 @@ struct HealthRoutes {
             let troubles = try? await withDeadline(Self.readinessLimit, "reading ingestion's state") {
                 try await IngestStore.troubles(db, staleAfterSeconds: stale)
             }
-            return try JSON.response(Status(status: "ready", ingestion: troubles.flatMap { $0.isEmpty ? nil : $0 }))
+            let stats = await freshness().flatMap { f in
+                f.stale ? StatisticsStatus(lastGood: f.lastGood, failedAt: f.failedAt, failing: f.failing, late: f.late) : nil
+            }
+            return try JSON.response(
+                Status(status: "ready", ingestion: troubles.flatMap { $0.isEmpty ? nil : $0 }, statistics: stats)
+            )
         }
         api.on(.get, "/metrics") { _ in
-            let text = registry.emitToBuffer()
+            // The statistics' freshness as the database has it now (any instance's rebuild
+            // counts), written per scrape rather than kept in the process-wide registry.
+            var text = registry.emitToBuffer()
+            if let f = await freshness() { text += Array(Self.statisticsMetrics(f).utf8) }
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

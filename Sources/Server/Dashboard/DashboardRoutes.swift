@@ -10,6 +10,8 @@ import Store
 struct DashboardRoutes {
     let db: Database
     let cache: StatCache
+    /// The statistics' rebuild period: a page says its figures are late after `Stats.latePeriods`.
+    let statsIntervalSeconds: Int
 
     /// A sign-in form is small.
     static let maxFormBytes = 4_096
@@ -70,6 +72,19 @@ struct DashboardRoutes {
         }
     }
 
+    /// Above every page whose figures are not current: since when, and from when they date.
+    static func staleBanner(_ f: Stats.Freshness) -> String {
+        guard f.stale else { return "" }
+        let good = f.lastGood.map { PortalHtml.day($0) + "（北京时间）" } ?? "从未成功 never"
+        let goodEn = f.lastGood.map { PortalHtml.day($0) + " China time" } ?? "never"
+        let why =
+            f.failing.isEmpty
+            ? "统计已超过 \(Stats.latePeriods) 个更新周期未能更新。The statistics have not been rebuilt for \(Stats.latePeriods) periods."
+            : "最近一次统计更新失败（\(f.failedAt.map(PortalHtml.day) ?? "")）。The latest rebuild failed (\(f.failing.count) tables)."
+        return "<div class=\"banner stale\" role=\"alert\"><strong>⚠ 数据不是最新的 Figures not current.</strong> \(Html.escape(why))"
+            + " 以下为 \(Html.escape(good)) 的数据。What follows dates from \(Html.escape(goodEn)).</div>"
+    }
+
     /// What every page of rounded figures says under them (see `Rounding`).
     static let roundingNote =
         "<p class=\"note\">为保护企业隐私，计数按 \(Rounding.countBase)、金额按 \(Rounding.fenBase / 1_000_000) 万元各自修约（合计可能与分项之和略有不同），比率按修约后的数字计算；少于 \(Suppression.threshold) 家企业的格子不显示。"
@@ -98,8 +113,18 @@ struct DashboardRoutes {
             let content = try await cache.read(db, call, key: StatCache.key("page", path, filter: filter), detail: ["page": path]) { c in
                 try await body(c, call, filter)
             }
+            // Read on every request, never cached: a page must not hide that its figures are old.
+            let interval = statsIntervalSeconds
+            let freshness = try await db.withConnection { c in
+                try await Stats.freshness(c, logger: call.logger, intervalSeconds: interval)
+            }
             return WebSession.html(
-                Html.page(title: title, current: path, session: call.session, body: content + (rounded ? Self.roundingNote : ""))
+                Html.page(
+                    title: title,
+                    current: path,
+                    session: call.session,
+                    body: Self.staleBanner(freshness) + content + (rounded ? Self.roundingNote : "")
+                )
             )
         }
     }

@@ -44,6 +44,7 @@ public enum AccessPolicy {
         .init(method: .post, path: "/v1/orgs/:orgId/keys", access: .roles([.operator])),
         .init(method: .get, path: "/v1/me/profile", access: .roles([.enterprise]), handlerChecksKey: true),
         .init(method: .get, path: "/v1/me/records", access: .roles([.enterprise])),
+        .init(method: .get, path: "/v1/me/advice", access: .roles([.enterprise])),
         .init(method: .get, path: "/v1/me/authorisations", access: .roles([.enterprise])),
         .init(method: .post, path: "/v1/me/authorisations", access: .roles([.enterprise])),
         .init(method: .delete, path: "/v1/me/authorisations/:authorisationId", access: .roles([.enterprise])),

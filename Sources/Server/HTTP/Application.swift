@@ -39,7 +39,8 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
         db: deps.db,
         migrator: deps.migrator,
         registry: deps.registry,
-        ingestStaleSeconds: 3 * deps.config.ingestIntervalSeconds + deps.config.ingestTimeoutSeconds * deps.config.ingestAttempts
+        ingestStaleSeconds: 3 * deps.config.ingestIntervalSeconds + deps.config.ingestTimeoutSeconds * deps.config.ingestAttempts,
+        statsIntervalSeconds: deps.config.statsRefreshSeconds
     ).register(api)
     OrgRoutes(db: deps.db).register(api)
     AuditRoutes(db: deps.db, anchors: deps.config.auditAnchorFile.map(AuditAnchors.init(path:))).register(api)
@@ -63,7 +64,7 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     DemandRoutes(db: deps.db).register(api)
     let statCache = StatCache()
     RegulatorRoutes(db: deps.db, cache: statCache).register(api)
-    DashboardRoutes(db: deps.db, cache: statCache).register(api)
+    DashboardRoutes(db: deps.db, cache: statCache, statsIntervalSeconds: deps.config.statsRefreshSeconds).register(api)
     DisclosureRoutes(db: deps.db, signer: deps.signer, limiter: publicLimiter).register(api)
     ObjectionRoutes(db: deps.db).register(api)
     RepairRoutes(db: deps.db).register(api)

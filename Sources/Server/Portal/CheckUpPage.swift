@@ -58,8 +58,10 @@ enum CheckUpPage {
         let features = v.card.characteristics.map { c -> FeatureRow in
             let points = v.outcome.points[c.feature] ?? 0
             var better: Better? = nil
-            if points < c.maxPoints, Improvement.actionable.contains(c.feature),
-                let best = c.bins.filter({ $0.missing != true }).max(by: { $0.points < $1.points })
+            // Where full points are, when the business is short of them on a feature its
+            // conduct moves, and only towards the favourable end (as the advice reads the card).
+            if let best = c.bestBin, points < best.points, Improvement.actionable.contains(c.feature),
+                let at = c.binIndex(v.features[c.feature]), c.bins[at].missing == true || c.isBetter(best, than: c.bins[at])
             {
                 better = Better(bin: best, gain: best.points - points)
             }

@@ -23,22 +23,10 @@ enum Html {
     }
 
     /// `1234567` → `1,234,567`.
-    static func grouped(_ n: Int64) -> String {
-        let digits = String(n.magnitude)
-        var out = ""
-        for (i, ch) in digits.enumerated() {
-            if i > 0, (digits.count - i) % 3 == 0 { out += "," }
-            out.append(ch)
-        }
-        return (n < 0 ? "-" : "") + out
-    }
+    static func grouped(_ n: Int64) -> String { Money.grouped(n) }
 
     /// Money in fen, exactly: `¥12,345.67`.
-    static func yuanExact(_ fen: Int64) -> String {
-        let sign = fen < 0 ? "-" : ""
-        let m = fen.magnitude
-        return "\(sign)¥\(grouped(Int64(m / 100))).\(String(m % 100).leftPadded(2))"
-    }
+    static func yuanExact(_ fen: Int64) -> String { Money.display(fen: fen) }
 
     /// Money in fen the Chinese way: `3.52亿元` from 1 亿 yuan, `86.30万元` from 1 万, else `¥9,876`.
     static func yuanShort(_ fen: Int64) -> String {
@@ -92,7 +80,7 @@ enum Html {
         .rag.green{background:var(--green)}.rag.amber{background:var(--amber)}.rag.red{background:var(--red)}
         form.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end;background:#fff;border:1px solid var(--line);padding:.5rem;border-radius:6px}
         form.filters label{display:flex;flex-direction:column;font-size:.8rem;color:var(--muted)}input,select,button{font:inherit}
-        .note{color:var(--muted);font-size:.85rem}.error{color:var(--red)}.login{max-width:420px;margin:3rem auto;background:#fff;padding:1.5rem;border:1px solid var(--line);border-radius:6px}
+        .note{color:var(--muted);font-size:.85rem}.error{color:var(--red)}.note.stale{color:var(--red)}.banner.stale{background:#fff4e5;border:1px solid #f0a020;border-left:6px solid #d9480f;padding:.75rem 1rem;margin:0 0 1rem;border-radius:4px}.login{max-width:420px;margin:3rem auto;background:#fff;padding:1.5rem;border:1px solid var(--line);border-radius:6px}
         .login input{width:100%;padding:.4rem}.login button{margin-top:.8rem;padding:.4rem 1rem;background:var(--accent);color:#fff;border:0;border-radius:3px}
         .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:.5rem;background:#fff;color:#000;padding:.3rem}
         """

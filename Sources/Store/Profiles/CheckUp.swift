@@ -82,6 +82,23 @@ public enum CheckUp {
     }
 }
 
+extension CheckUp {
+    /// The advice alone (for the API): the stored profile, the card that scored it, and what
+    /// CreditCore advises on that stored outcome. Nil: no profile yet.
+    public static func advice(
+        _ c: PostgresConnection,
+        logger: Logger,
+        uscc: String,
+        cards: ScorecardCache,
+        today: Day
+    ) async throws -> (profile: StoredProfile, advice: Improvement.Advice)? {
+        guard let profile = try await ProfileStore.profile(c, uscc: uscc, logger: logger),
+            let card = try await cards.card(c, version: profile.scorecardVersion, logger: logger)
+        else { return nil }
+        return (profile, Improvement.advise(card: card, features: profile.featureSet(today: today), outcome: profile.outcome))
+    }
+}
+
 extension StoredProfile {
     /// The stored features as a feature set (a feature not stored is missing).
     public func featureSet(today: Day) -> FeatureSet {

@@ -10,8 +10,11 @@ public enum Scorecards {
     public enum PublishError: Error, CustomStringConvertible {
         case differentContent(version: String)
         case unknownVersion(String)
+        /// Well formed but not fit to score anyone (`Scorecard.checkPublishable`).
+        case refused(String)
         public var description: String {
             switch self {
+            case .refused(let why): why
             case .differentContent(let v): "scorecard \(v) is already published with different content: give the new card a new version"
             case .unknownVersion(let v): "no scorecard \(v) is published"
             }
@@ -31,8 +34,10 @@ public enum Scorecards {
 
     /// Stores a card (again with the same content: nothing changes). With `activate`, makes it
     /// the active one and queues every enterprise for rescoring. Returns whether it was new and
-    /// how many enterprises are queued now.
+    /// how many enterprises are queued now. Refuses a card whose points run against a feature's
+    /// declared direction, or that scores a feature 0 everywhere without saying so.
     public static func publish(_ db: Database, card: Scorecard, file: Data, activate: Bool) async throws -> (new: Bool, queued: Int) {
+        do { try card.checkPublishable() } catch let e as Scorecard.Invalid { throw PublishError.refused(e.description) }
         let body = String(decoding: file, as: UTF8.self)
         let sha = SHA256.hash(data: file).map { String(format: "%02x", $0) }.joined()
         return try await db.withTransaction { c in

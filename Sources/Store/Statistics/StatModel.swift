@@ -171,8 +171,12 @@ extension Stats {
         try await c.query("SELECT version FROM active_scorecard", logger: logger).collect().first?.decode(String.self)
     }
 
+    /// PSI over `bins` bins, or nil when either side covers fewer than
+    /// `ModelHealth.minimumPSIBusinesses` businesses (sample too small).
     static func psi(_ reference: [Int: Int]?, _ current: [Int: Int]?, bins: Int) -> Double? {
-        guard let reference, let current else { return nil }
+        guard let reference, let current, reference.values.reduce(0, +) >= ModelHealth.minimumPSIBusinesses,
+            current.values.reduce(0, +) >= ModelHealth.minimumPSIBusinesses
+        else { return nil }
         return ModelHealth.psi(expected: (0..<bins).map { reference[$0] ?? 0 }, actual: (0..<bins).map { current[$0] ?? 0 })
     }
 
@@ -180,14 +184,29 @@ extension Stats {
     public static func stability(_ c: PostgresConnection, logger: Logger) async throws -> StatTable {
         var rows: [StatTable.Row] = []
         var notes = [
-            "PSI against the distribution when the version went live, to two decimals; 0.10 and over: watch (amber); 0.25 and over: act (red)",
-            "score in 100-point bands; each feature over the scorecard's bins",
+            "PSI to two decimals, only when the baseline and today each cover at least \(ModelHealth.minimumPSIBusinesses) scored businesses (null otherwise: sample too small); 0.10 and over: watch (amber); 0.25 and over: act (red)",
+            "score in 100-point bands; each feature over the scorecard's bins; scored businesses only",
         ]
         if let version = try await activeVersion(c, logger: logger),
             let card = try await Scorecards.card(c, version: version, logger: logger)
         {
-            let reference =
-                try await distributions(c, logger: logger, kind: "reference", version: version, segmentKind: "all")["all"] ?? [:]
+            // The baseline: the sample the card was developed on, as the card itself carries it;
+            // a card without one (before 2026.3) is compared with its first live distribution.
+            let reference: [String: [Int: Int]]
+            if let d = card.development {
+                var r: [String: [Int: Int]] = [
+                    "score": Dictionary(uniqueKeysWithValues: d.scoreBands.enumerated().map { ($0.offset, $0.element) })
+                ]
+                for (feature, counts) in d.features {
+                    r[feature] = Dictionary(uniqueKeysWithValues: counts.enumerated().map { ($0.offset, $0.element) })
+                }
+                reference = r
+                notes.insert("baseline: the card's development sample (\(Rounding.count(d.enterprises)) businesses)", at: 0)
+            } else {
+                reference =
+                    try await distributions(c, logger: logger, kind: "reference", version: version, segmentKind: "all")["all"] ?? [:]
+                notes.insert("baseline: the distribution when the version went live (the card carries no development sample)", at: 0)
+            }
             let current = try await distributions(c, logger: logger, kind: "current", version: version, segmentKind: "all")["all"] ?? [:]
             let characteristics = [("score", ModelHealth.scoreBands)] + card.characteristics.map { ($0.feature.rawValue, $0.bins.count) }
             for (name, bins) in characteristics {
@@ -240,9 +259,8 @@ extension Stats {
         let rows = loans.keys.sorted().map { version -> StatTable.Row in
             let l = loans[version]!
             let bad = l.filter(\.bad).count
-            // Over few bad (or good) loans, AUC and KS name them: given only over enough of both.
-            let enough = bad >= Rounding.minimumOutcomes && l.count - bad >= Rounding.minimumOutcomes
-            let s = enough ? ModelHealth.separation(l) : nil
+            // Over few bad (or good) loans, AUC and KS measure chance (and name the loans).
+            let s = ModelHealth.separationOverEnough(l)
             let places = Rounding.modelPlaces
             return StatTable.Row(
                 key: version,
@@ -262,7 +280,8 @@ extension Stats {
             total: nil,
             notes: [
                 "loans with a reported outcome; bad: defaulted or 90 days overdue in any reported month; score at posting",
-                "AUC, KS and Gini to two decimals, and only with at least 5 bad and 5 good loans (null otherwise)", Rounding.note,
+                "AUC, KS and Gini to two decimals, and only with at least \(ModelHealth.minimumBadLoans) bad and \(ModelHealth.minimumGoodLoans) good loans (null otherwise: sample too small)",
+                Rounding.note,
             ]
         )
         try await stamp(&t, c, logger: logger, "demands")
@@ -321,7 +340,7 @@ extension Stats {
             rows: rows,
             total: nil,
             notes: [
-                "score PSI within the segment against the segment at the version's baseline; default rate over loans with a reported outcome",
+                "score PSI within the segment against the segment when the version went live (the card's development sample has no segments), only over at least \(ModelHealth.minimumPSIBusinesses) businesses on each side; default rate over loans with a reported outcome",
                 Rounding.note,
             ]
         )

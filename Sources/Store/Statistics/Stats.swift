@@ -15,6 +15,62 @@ public enum Stats {
         )
     }
 
+    /// Whether the summary tables are current: when every table was last rebuilt successfully,
+    /// and whether a later rebuild failed or none has succeeded for too long.
+    public struct Freshness: Sendable, Equatable {
+        /// The oldest of the tables' last successful rebuilds (nil: never rebuilt).
+        public let lastGood: Date?
+        /// The latest failed rebuild still unmended by a success (nil: none).
+        public let failedAt: Date?
+        /// Tables whose latest rebuild failed.
+        public let failing: [String]
+        /// No successful rebuild for longer than `lateAfterSeconds`.
+        public let late: Bool
+        /// Whoever reads the figures should be told they are not current.
+        public var stale: Bool { !failing.isEmpty || late }
+
+        public init(lastGood: Date?, failedAt: Date?, failing: [String], late: Bool) {
+            self.lastGood = lastGood
+            self.failedAt = failedAt
+            self.failing = failing
+            self.late = late
+        }
+    }
+
+    /// A rebuild is late after this many missed periods.
+    public static let latePeriods = 3
+
+    public static func freshness(
+        _ c: PostgresConnection,
+        logger: Logger,
+        intervalSeconds: Int,
+        now: Date = Date()
+    ) async throws -> Freshness {
+        var oldest: Date? = nil
+        var failedAt: Date? = nil
+        var failing: [String] = []
+        var tables = 0
+        for try await (name, refreshed, failed) in try await c.query(
+            "SELECT name, refreshed_at, failed_at FROM stat_refresh ORDER BY name",
+            logger: logger
+        ).decode((String, Date?, Date?).self) {
+            tables += 1
+            if let refreshed {
+                oldest = oldest.map { min($0, refreshed) } ?? refreshed
+            } else {
+                oldest = .distantPast
+            }
+            if let failed, failed > (refreshed ?? .distantPast) {
+                failing.append(name)
+                failedAt = failedAt.map { max($0, failed) } ?? failed
+            }
+        }
+        let lastGood = oldest == .distantPast ? nil : oldest
+        let limit = TimeInterval(intervalSeconds * latePeriods)
+        let late = tables > 0 && (lastGood.map { now.timeIntervalSince($0) > limit } ?? true)
+        return Freshness(lastGood: lastGood, failedAt: failedAt, failing: failing, late: late)
+    }
+
     /// Periodic datasets count towards completeness when a business has a record for one of
     /// this many latest months.
     public static let completenessMonths = 3
@@ -255,7 +311,10 @@ public enum Stats {
                     ] += 1
                 }
             }
-            if let score { add("score", ModelHealth.scoreBand(score)) }
+            // Scored profiles only: the population a card's development sample describes (thin
+            // files are not scored, and the sample left them out).
+            guard let score else { continue }
+            add("score", ModelHealth.scoreBand(score))
             guard case .object(let values)? = try? JSONParser.parse(features) else { continue }
             for ch in card.characteristics {
                 let v: FeatureValue =
