@@ -84,7 +84,16 @@ import Testing
             keyId: "k1",
             createdAt: Self.now
         )
-        Self.both({ ReportPage.render(report, lang: $0) }, ["报告编号", "原因"], ["Report number", "&lt;script&gt;"])
+        let model = ReportPage.Model(
+            report: report,
+            verifyURL: "https://xyd.example/v1/reports/XYD-2026-000001/verification",
+            earlier: [.init(number: "XYD-2025-000009", createdAt: Self.now, asOf: Self.now, requester: Self.hostile, requesterKind: "bank")]
+        )
+        Self.both(
+            { ReportPage.render(model, lang: $0) },
+            ["报告编号", "原因", "报告说明", "https://xyd.example/v1/reports/XYD-2026-000001/verification", "XYD-2025-000009"],
+            ["Report number", "&lt;script&gt;", "About this report"]
+        )
         let auth = Authorisation(
             id: UUID(),
             uscc: "U",

@@ -51,8 +51,10 @@ enum AccessPage {
         for a in m.authorisations {
             let live = a.status == "live"
             rows.append([
-                e(a.bankName), e(a.scopes.map(\.rawValue).joined(separator: ", ")), e(a.purpose.rawValue), PortalHtml.day(a.grantedAt),
-                PortalHtml.day(a.expiresAt), PortalHtml.badge(live ? "live" : "", a.status) + ended(a, lang),
+                e(a.bankName), e(a.scopes.map { Words.word(Words.scopes, $0.rawValue, lang) }.joined(separator: lang.t("、", ", "))),
+                e(Words.word(Words.purposes, a.purpose.rawValue, lang)), PortalHtml.day(a.grantedAt),
+                PortalHtml.day(a.expiresAt),
+                PortalHtml.badge(live ? "live" : "", Words.word(Words.authorisationStatuses, a.status, lang)) + ended(a, lang),
                 live
                     ? "<a class=\"btn danger\" href=\"/portal/authorisations/\(a.id.uuidString.lowercased())/revoke\">\(lang.t("撤销", "Revoke"))</a>"
                     : "",
@@ -74,20 +76,13 @@ enum AccessPage {
         for b in m.banks { bankOptions += "<option value=\"\(b.id.uuidString.lowercased())\">\(e(b.name))</option>" }
         var scopeBoxes = ""
         for sc in AuthorisationScope.allCases {
-            let label =
-                ["profile": lang.t("信用档案", "profile"), "report": lang.t("信用报告", "report"), "records": lang.t("原始记录", "records")][
-                    sc.rawValue
-                ] ?? sc.rawValue
+            let label = Words.word(Words.scopes, sc.rawValue, lang)
             scopeBoxes +=
                 "<p><input type=\"checkbox\" id=\"s_\(sc.rawValue)\" name=\"s_\(sc.rawValue)\"\(sc == .profile ? " checked" : "")> <label class=\"inl\" for=\"s_\(sc.rawValue)\">\(e(label))</label></p>"
         }
         var purposeOptions = ""
         for p in AccessPurpose.allCases {
-            let label =
-                [
-                    "loan_application": lang.t("贷款申请", "loan application"), "post_loan_monitoring": lang.t("贷后监测", "post-loan monitoring"),
-                    "credit_line_review": lang.t("授信审查", "credit line review"),
-                ][p.rawValue] ?? p.rawValue
+            let label = Words.word(Words.purposes, p.rawValue, lang)
             purposeOptions += "<option value=\"\(p.rawValue)\">\(e(label))</option>"
         }
         var dayOptions = ""
@@ -107,8 +102,9 @@ enum AccessPage {
         var logRows: [[String]] = []
         for l in m.log {
             logRows.append([
-                PortalHtml.day(l.at), e(l.bankName ?? "–"), e(l.action), e(l.purpose ?? "–"),
-                PortalHtml.badge(l.result == "denied" ? "declined" : "", l.result),
+                PortalHtml.day(l.at), e(l.bankName ?? "–"), e(Words.word(Words.actions, l.action, lang)),
+                e(l.purpose.map { $0.isEmpty ? "–" : Words.word(Words.purposes, $0, lang) } ?? "–"),
+                PortalHtml.badge(l.result == "denied" ? "declined" : "", Words.word(Words.results, l.result, lang)),
                 e(l.authorisationId ?? "–"),
             ])
         }

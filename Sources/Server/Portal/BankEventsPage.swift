@@ -10,24 +10,44 @@ enum BankEventsPage {
         try await Webhooks.events(c, logger: call.logger, bank: call.caller.orgId, limit: limit)
     }
 
+    /// An event's payload in a sentence: what changed, from what to what.
+    static func describe(_ type: String, _ payload: String, lang: Lang) -> String {
+        let p = (try? JSONParser.parse(Array(payload.utf8))) ?? .null
+        func text(_ k: String) -> String? { p[k]?.stringValue ?? p[k].flatMap { if case .number(let n) = $0 { n } else { nil } } }
+        func state(_ k: String) -> String { text(k).map { PortalHtml.demandState($0, lang) } ?? "–" }
+        switch type {
+        case "profile.grade_changed":
+            return lang.t("等级由 \(text("from") ?? "–") 变为 \(text("to") ?? "–")", "grade from \(text("from") ?? "–") to \(text("to") ?? "–")")
+        case "profile.score_moved":
+            return lang.t("评分由 \(text("from") ?? "–") 变为 \(text("to") ?? "–")", "score from \(text("from") ?? "–") to \(text("to") ?? "–")")
+        case "record.new_penalty":
+            return lang.t("近36个月行政处罚共 \(text("penalties_36m") ?? "–") 次", "\(text("penalties_36m") ?? "–") penalties in 36 months")
+        case "arrears.social_insurance_started":
+            return lang.t("近12个月社保欠缴 \(text("months_12m") ?? "–") 个月", "\(text("months_12m") ?? "–") months of arrears in 12")
+        case "arrears.tax_started":
+            let fen = text("unpaid_tax_fen").flatMap { Int64($0) }
+            return lang.t("欠缴税款 \(fen.map(Money.display) ?? "–")", "tax unpaid \(fen.map(Money.display) ?? "–")")
+        case "demand.state_changed":
+            return lang.t(
+                "融资需求由“\(state("from_state"))”变为“\(state("to_state"))”",
+                "demand from \(state("from_state")) to \(state("to_state"))"
+            )
+        default:
+            return ""
+        }
+    }
+
     static func render(_ items: [Webhooks.Event], lang: Lang) -> String {
         let e = Html.escape
-        let names: [String: (String, String)] = [
-            "profile.grade_changed": ("等级变化", "grade changed"), "profile.score_moved": ("评分大幅变动", "score moved"),
-            "record.new_penalty": ("新增行政处罚", "new penalty"), "record.new_blacklisting": ("列入失信名单", "new listing"),
-            "arrears.tax_started": ("开始欠税", "tax arrears started"),
-            "arrears.social_insurance_started": ("开始欠缴社保", "social-insurance arrears started"),
-            "demand.state_changed": ("需求状态变化", "demand state changed"), "record.corrected": ("记录已更正", "record corrected"),
-            "record.repaired": ("处罚已修复", "penalty repaired"), "record.listing_removed": ("移出失信名单", "listing removed"),
-        ]
         let rows = items.map { ev in
             [
-                PortalHtml.day(ev.createdAt), e(names[ev.type].map { lang.t($0.0, $0.1) } ?? ev.type), e(ev.uscc ?? "–"),
-                "<code>\(e(String(ev.payload.prefix(200))))</code>",
+                PortalHtml.day(ev.createdAt), e(Words.word(Words.events, ev.type, lang)),
+                ev.uscc.map { "<a href=\"/portal/bank/lookup?uscc=\(e($0))&amp;purpose=post_loan_monitoring\">\(e($0))</a>" } ?? "–",
+                e(describe(ev.type, ev.payload, lang: lang)),
             ]
         }
         let body =
-            "<p class=\"muted\">\(lang.t("本行关注的企业（贷后监测授权或本行放款）的变化；同样的事件也推送到本行登记的 webhook。", "Changes at the businesses this bank watches (a post-loan monitoring authorisation or a loan it disbursed); the same events go to the bank's webhooks."))</p>"
+            "<p class=\"muted\">\(lang.t("本行关注的企业（贷后监测授权或本行放款）的变化；同样的事件也推送到本行登记的接收地址。", "Changes at the businesses this bank watches (a post-loan monitoring authorisation or a loan it disbursed); the same events go to the bank's webhooks."))</p>"
             + PortalHtml.table(
                 lang.t("最近的事件", "Recent events"),
                 [lang.t("时间", "When"), lang.t("事件", "Event"), lang.t("企业", "Business"), lang.t("内容", "Details")],

@@ -37,7 +37,7 @@ enum DemandPage {
             var rows: [[String]] = []
             for (i, m) in a.matches.enumerated() {
                 rows.append([
-                    "\(i + 1)", e(m.productName), e(m.bankName), e(m.kind.rawValue),
+                    "\(i + 1)", e(m.productName), e(m.bankName), e(Words.word(Words.productKinds, m.kind.rawValue, lang)),
                     "\(PortalHtml.yuan(m.amountMinFen)) – \(PortalHtml.yuan(m.amountMaxFen))",
                     "\(m.termMinMonths)–\(m.termMaxMonths)", "\(PortalHtml.rate(m.rateMinBp)) – \(PortalHtml.rate(m.rateMaxBp))",
                     PortalHtml.rate(m.fitBp),
@@ -70,7 +70,8 @@ enum DemandPage {
         var steps: [[String]] = []
         for t in a.transitions {
             steps.append([
-                PortalHtml.day(t.at), e(t.actorKind), e(t.fromState.map { PortalHtml.demandState($0, lang) } ?? "–"),
+                PortalHtml.day(t.at), e(Words.word(Words.actorKinds, t.actorKind, lang)),
+                e(t.fromState.map { PortalHtml.demandState($0, lang) } ?? "–"),
                 e(PortalHtml.demandState(t.toState, lang)),
             ])
         }

@@ -19,7 +19,8 @@ enum LookupPage {
         let e = Html.escape
         var purposes = ""
         for p in AccessPurpose.allCases {
-            purposes += "<option value=\"\(p.rawValue)\"\(purpose == p.rawValue ? " selected" : "")>\(p.rawValue)</option>"
+            purposes +=
+                "<option value=\"\(p.rawValue)\"\(purpose == p.rawValue ? " selected" : "")>\(Html.escape(Words.word(Words.purposes, p.rawValue, lang)))</option>"
         }
         var body = """
             <section class="card"><form class="stack" method="get" action="/portal/bank/lookup">

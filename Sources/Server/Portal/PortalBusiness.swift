@@ -119,7 +119,7 @@ extension PortalRoutes {
         }
         api.on(.get, "/portal/reports/:number") { call in try await reportPage(call) }
         api.on(.get, "/portal/reports/:number/download") { call in
-            let r = try await ownReport(call)
+            let r = try await ownReport(call).report
             var headers: HTTPFields = [.contentType: "application/json; charset=utf-8"]
             headers[.contentDisposition] = "attachment; filename=\"\(r.number).json\""
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: r.document)))
@@ -265,11 +265,11 @@ extension PortalRoutes {
     }
 
     /// One of the business's reports, read with its audit row as the API's read is.
-    func ownReport(_ call: Call) async throws -> SignedReport {
+    func ownReport(_ call: Call) async throws -> ReportPage.Model {
         try await call.audited(
             db,
             action: "report.read",
-            subject: { .init(uscc: $0.uscc, id: $0.number) },
+            subject: { .init(uscc: $0.report.uscc, id: $0.report.number) },
             do: { c in
                 try await ReportPage.load(c, call)
             }
@@ -281,7 +281,7 @@ extension PortalRoutes {
         let r = try await ownReport(call)
         return Self.html(
             call,
-            title: lang.t("信用报告", "Credit report") + " " + r.number,
+            title: lang.t("信用报告", "Credit report") + " " + r.report.number,
             current: "/portal/reports",
             body: ReportPage.render(r, lang: lang)
         )

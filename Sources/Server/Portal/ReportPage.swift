@@ -1,77 +1,245 @@
 import CreditCore
 import Foundation
+import HTTPTypes
 import PostgresNIO
 import Store
 
-/// A business's own signed report (`GET /portal/reports/{number}`), printable: what the signed
-/// document says, section by section, and the document itself. Loaded (`load`) inside the
+/// A business's own signed report (`GET /portal/reports/{number}`), as a bank would file it: a
+/// cover (number, subject, dates, where to verify), what the report covers and how to verify it
+/// (报告说明), every section with Chinese labels and values in words, and the business's earlier
+/// reports. The signed document itself is downloaded, not shown. Loaded (`load`) inside the
 /// handler's audited read, as the API's read of a report is.
 enum ReportPage {
-    /// The business's own report of that number, or 404.
-    static func load(_ c: PostgresConnection, _ call: Call) async throws -> SignedReport {
+    struct Model {
+        let report: SignedReport
+        /// Where anyone verifies it: an absolute address.
+        let verifyURL: String
+        let earlier: [Reports.Listed]
+    }
+
+    /// The business's own report of that number (or 404), and its other reports.
+    static func load(_ c: PostgresConnection, _ call: Call) async throws -> Model {
         let number = try call.parameter("number")
-        guard let found = try await Reports.find(c, logger: call.logger, number: number), found.report.uscc == (try call.ownUSCC()) else {
+        let uscc = try call.ownUSCC()
+        guard let found = try await Reports.find(c, logger: call.logger, number: number), found.report.uscc == uscc else {
             throw Problem(.notFound, "no report \(number) of yours")
         }
-        return found.report
+        let earlier = try await Reports.about(c, logger: call.logger, uscc: uscc).filter { $0.number != number }
+        return Model(report: found.report, verifyURL: verifyURL(call, number: number), earlier: earlier)
     }
 
-    static func render(_ r: SignedReport, lang: Lang) -> String {
+    /// The verification address as the caller reached this service (behind a proxy, its
+    /// `X-Forwarded-Proto` and `Host`).
+    static func verifyURL(_ call: Call, number: String) -> String {
+        let headers = call.request.headers
+        let proto = headers[HTTPField.Name("X-Forwarded-Proto")!].flatMap { ["http", "https"].contains($0) ? $0 : nil } ?? "http"
+        let host = call.request.head.authority ?? "localhost"
+        let safeHost = host.allSatisfy { $0.isLetter || $0.isNumber || ".-:[]".contains($0) } ? host : "localhost"
+        return "\(proto)://\(safeHost)/v1/reports/\(number)/verification"
+    }
+
+    // MARK: Render
+
+    static func render(_ m: Model, lang: Lang) -> String {
         let e = Html.escape
-        let report = (try? JSONParser.parse(Array(r.canonical.utf8))) ?? .null
-        let content = report["content"] ?? .null
+        let r = m.report
+        let doc = (try? JSONParser.parse(Array(r.canonical.utf8))) ?? .null
+        let content = doc["content"] ?? .null
+        let ent = content["enterprise"] ?? .null
+        let zh = !lang.english
+        func s(_ v: JSONValue?) -> String { v?.stringValue ?? "–" }
+        func fen(_ v: JSONValue?) -> String {
+            if case .number(let n)? = v, let f = Int64(n) { return Money.display(fen: f) }
+            return "–"
+        }
+        func moment(_ v: JSONValue?) -> String {
+            let parse = ISO8601DateFormatter()
+            parse.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            guard let text = v?.stringValue, let d = parse.date(from: text) else { return s(v) }
+            return PortalHtml.day(d)
+        }
+        func table(_ caption: String, _ head: [String], _ rows: [[String]], empty: String) -> String {
+            PortalHtml.table(caption, head, rows, empty: empty)
+        }
+
+        // Cover.
         var body = """
-            <div class="card"><p><strong>\(lang.t("报告编号", "Report number"))</strong>: \(e(r.number)) · \(lang.t("出具时间", "issued")) \(PortalHtml.day(r.createdAt))
-            · \(lang.t("数据截至", "as of")) \(e(content["as_of"]?.stringValue ?? ""))</p>
-            <p><strong>\(lang.t("核验地址", "Verify at"))</strong>: <code>/v1/reports/\(e(r.number))/verification</code> ·
-            \(lang.t("签名", "signature")) Ed25519 · \(lang.t("密钥", "key")) <code>\(e(r.keyId))</code></p>
-            <p class="noprint"><a class="btn" href="/portal/reports/\(e(r.number))/download">\(lang.t("下载 JSON", "Download JSON"))</a>
-            <a class="btn secondary" href="/v1/reports/\(e(r.number))/verification">\(lang.t("在线核验", "Verify online"))</a></p></div>
+            <section class="card cover"><h2>\(lang.t("企业信用报告", "Business credit report"))</h2>
+            <dl class="facts">
+            <dt>\(lang.t("报告编号", "Report number"))</dt><dd>\(e(r.number))</dd>
+            <dt>\(lang.t("报告主体", "Subject"))</dt><dd>\(e(s(ent["name"]))) · \(lang.t("统一社会信用代码", "USCC")) \(e(r.uscc))</dd>
+            <dt>\(lang.t("出具时间", "Issued"))</dt><dd>\(PortalHtml.day(r.createdAt))</dd>
+            <dt>\(lang.t("数据截至", "Data as of"))</dt><dd>\(e(moment(content["as_of"])))</dd>
+            <dt>\(lang.t("核验地址", "Verify at"))</dt><dd><a href="\(e(m.verifyURL))">\(e(m.verifyURL))</a></dd>
+            </dl>
+            <p class="noprint"><a class="btn" href="/portal/reports/\(e(r.number))/download">\(lang.t("下载签名文件", "Download the signed file"))</a>
+            <span class="muted">\(lang.t("用浏览器的“打印”即可打印本报告。", "Print it with the browser's Print."))</span></p></section>
             """
-        if let ent = content["enterprise"] {
-            body += "<h2>\(lang.t("登记信息", "Register"))</h2>" + jsonTable(ent)
-        }
-        if let p = content["profile"] {
-            body +=
-                "<h2>\(lang.t("信用档案", "Profile"))</h2><p>\(lang.t("评分", "Score")) <strong>\(e(p["score"]?.jsonText ?? "–"))</strong> · \(lang.t("等级", "grade")) <strong>\(e(p["grade"]?.stringValue ?? "–"))</strong> · \(e(p["scorecard_version"]?.stringValue ?? ""))</p>"
-            if case .array(let reasons)? = p["reasons"] {
-                body += "<ol>" + reasons.map { "<li>\(e((lang.english ? $0["en"] : $0["zh"])?.stringValue ?? ""))</li>" }.joined() + "</ol>"
-            }
-        }
-        for (key, zh, en) in [
-            ("records_by_dataset", "记录汇总", "Records by dataset"), ("published_penalties", "公示中的行政处罚", "Published penalties"),
-            ("dishonesty_listings", "失信名单", "Dishonesty listings"), ("disputed_records", "有争议的记录", "Disputed records"),
-            ("commitments", "信用承诺", "Credit commitments"), ("query_history", "查询记录", "Query history"),
-        ] {
-            guard let v = content[key] else { continue }
-            body += "<h2>\(lang.t(zh, en))</h2>" + jsonTable(v)
-        }
-        body +=
-            "<h2 class=\"noprint\">\(lang.t("报告全文", "The whole report"))</h2><details class=\"noprint\"><summary>JSON</summary><pre class=\"wrap\">\(e(r.canonical))</pre></details>"
-        return body
-    }
 
-    /// A part of a report as a table: an object as field → value, an array of objects as rows.
-    static func jsonTable(_ v: JSONValue) -> String {
-        let e = Html.escape
-        func text(_ x: JSONValue) -> String {
-            switch x {
-            case .string(let s): return s
-            case .null: return "–"
-            default: return x.jsonText
+        // 报告说明.
+        body += """
+            <section class="card"><h2>\(lang.t("报告说明", "About this report"))</h2><ol>
+            <li>\(lang.t("信息来源：市场监管（登记、许可、处罚）、税务（申报、纳税信用等级）、人社（社会保险）、水电气公用事业（缴费）、合同履约平台和信用主管部门（失信名单），经本平台按统一规则采集。",
+                         "Sources: market regulation (register, licences, penalties), tax (returns, taxpayer grade), human resources (social insurance), utilities (bills), the contract platform and the credit authority (dishonesty lists), gathered by this service under one set of rules."))</li>
+            <li>\(lang.t("数据截至上列时刻：只包含此前已到达的记录；行政处罚只列公示期内且未经信用修复的；失信名单列出列入与移出日期。",
+                         "Data as of the moment above: only records that had arrived by then; penalties only while published and not repaired; listings with the days they began and ended."))</li>
+            <li>\(lang.t("个人信息已遮蔽：法定代表人证件号只显示部分位数；个人身份证号码不出现在报告中。",
+                         "Personal data is masked: the legal representative's ID number shows only some digits; no resident ID number appears."))</li>
+            <li>\(lang.t("核验：报告由本平台以电子签名（Ed25519）签署，访问上列核验地址即可确认报告未被改动。",
+                         "To verify: the report is signed by this service (Ed25519); the address above confirms it is unaltered."))</li>
+            </ol></section>
+            """
+
+        // Register.
+        let register: [(String, String)] = [
+            (lang.t("企业名称", "Name"), s(ent["name"])),
+            (lang.t("主体类型", "Entity type"), Names.entityType(s(ent["entity_type"]), chinese: zh)),
+            (lang.t("行业", "Industry"), Names.industry(s(ent["industry_code"]), chinese: zh)),
+            (lang.t("所在区县", "District"), Names.district(s(ent["district_code"]), chinese: zh)),
+            (lang.t("企业规模", "Size"), Names.size(s(ent["size_class"]), chinese: zh)),
+            (lang.t("登记状态", "Status"), Scorecard.category(s(ent["status"]), chinese: zh)),
+            (lang.t("成立日期", "Established"), s(ent["established_on"])),
+            (lang.t("注册资本", "Registered capital"), fen(ent["registered_capital_fen"])),
+            (lang.t("法定代表人", "Legal representative"), s(ent["legal_rep_name"])),
+            (lang.t("法定代表人证件号（已遮蔽）", "Their ID number (masked)"), s(ent["legal_rep_id_masked"])),
+        ]
+        body += "<h2>\(lang.t("登记信息", "Register"))</h2><dl class=\"facts\">"
+        body += register.map { "<dt>\(e($0.0))</dt><dd>\(e($0.1))</dd>" }.joined() + "</dl>"
+
+        // Profile.
+        let p = content["profile"] ?? .null
+        body += "<h2>\(lang.t("信用评价", "Credit profile"))</h2>"
+        body +=
+            "<p>\(lang.t("评分", "Score")) <strong>\(e(p["score"].flatMap { if case .number(let n) = $0 { n } else { nil } } ?? "–"))</strong> · \(lang.t("等级", "Grade")) <strong>\(e(s(p["grade"])))</strong> · \(lang.t("评分卡", "Scorecard")) \(e(s(p["scorecard_version"])))</p>"
+        if case .array(let reasons)? = p["reasons"], !reasons.isEmpty {
+            body += "<h3>\(lang.t("主要扣分原因", "Why not higher"))</h3><ol>"
+            body += reasons.map { "<li>\(e(s(lang.english ? $0["en"] : $0["zh"])))</li>" }.joined() + "</ol>"
+        }
+        if case .object(let features)? = p["features"] {
+            let rows = Feature.allCases.compactMap { f -> [String]? in
+                guard let v = features[f.rawValue] else { return nil }
+                let value: FeatureValue =
+                    switch v {
+                    case .number(let n): Int64(n).map(FeatureValue.number) ?? .missing
+                    case .string(let c): .category(c)
+                    default: .missing
+                    }
+                return [e(lang.english ? f.definition.en : f.definition.zh), e(Scorecard.render(value, f, chinese: zh))]
             }
+            body += table(
+                lang.t("评价所依据的指标", "The features the profile rests on"),
+                [lang.t("指标", "Feature"), lang.t("取值", "Value")],
+                rows,
+                empty: ""
+            )
         }
-        switch v {
-        case .object(let o):
-            guard o.count > 0 else { return "<p class=\"muted\">–</p>" }
-            return PortalHtml.table("", ["·", "·"], o.pairs.map { [e($0.key), e(text($0.value))] }, empty: "–")
-        case .array(let items):
-            var keys: [String] = []
-            for item in items { if case .object(let o) = item { for p in o.pairs where !keys.contains(p.key) { keys.append(p.key) } } }
-            guard !keys.isEmpty else { return "<p class=\"muted\">–</p>" }
-            return PortalHtml.table("", keys, items.map { item in keys.map { e(item[$0].map(text) ?? "–") } }, empty: "–")
-        default:
-            return "<p>\(e(text(v)))</p>"
+
+        // Records.
+        if case .object(let counts)? = content["records_by_dataset"] {
+            let rows = Dataset.allCases.map { d in
+                [e(PortalHtml.dataset(d, lang)), e(counts[d.rawValue].map { s($0) == "–" ? $0.jsonText : s($0) } ?? "0")]
+            }
+            body += "<h2>\(lang.t("记录汇总", "Records by dataset"))</h2>"
+            body += table(lang.t("各类记录条数", "Records of each kind"), [lang.t("数据集", "Dataset"), lang.t("条数", "Records")], rows, empty: "")
         }
+        if case .array(let penalties)? = content["published_penalties"] {
+            let rows = penalties.map { x in
+                [
+                    e(s(x["decision_no"])), e(s(x["authority"])), e(s(x["decided_on"])), e(s(x["violation"])),
+                    e(Names.severities[s(x["severity"])].map { zh ? $0.zh : $0.en } ?? "–"), e(fen(x["fine_amount_fen"])),
+                    e(s(x["publicity_ends_on"])),
+                ]
+            }
+            body += "<h2>\(lang.t("公示中的行政处罚", "Published penalties"))</h2>"
+            body += table(
+                lang.t("公示期内、未经修复的行政处罚", "Penalties within their publicity window, not repaired"),
+                [
+                    lang.t("决定书文号", "Decision"), lang.t("处罚机关", "Authority"), lang.t("决定日期", "Decided"), lang.t("违法行为", "Violation"),
+                    lang.t("严重程度", "Severity"), lang.t("罚款", "Fine"), lang.t("公示截止", "Published until"),
+                ],
+                rows,
+                empty: lang.t("无", "None")
+            )
+        }
+        if case .array(let listings)? = content["dishonesty_listings"] {
+            let rows = listings.map { x in
+                [
+                    e(PortalHtml.code(s(x["list_type"]), lang)), e(s(x["case_no"])), e(s(x["authority"])), e(s(x["listed_on"])),
+                    e(x["removed_on"]?.stringValue ?? lang.t("未移出", "not removed")), e(fen(x["amount_involved_fen"])),
+                ]
+            }
+            body += "<h2>\(lang.t("失信名单", "Dishonesty listings"))</h2>"
+            body += table(
+                lang.t("列入与移出", "Listed and removed"),
+                [
+                    lang.t("名单", "List"), lang.t("案号", "Case"), lang.t("列入机关", "Authority"), lang.t("列入日期", "Listed"),
+                    lang.t("移出日期", "Removed"), lang.t("涉及金额", "Amount involved"),
+                ],
+                rows,
+                empty: lang.t("无", "None")
+            )
+        }
+        if case .array(let disputed)? = content["disputed_records"] {
+            let rows = disputed.map { x in
+                [
+                    e(Dataset(rawValue: s(x["dataset"])).map { PortalHtml.dataset($0, lang) } ?? "–"), e(s(x["record_id"])),
+                    e(moment(x["disputed_since"])),
+                ]
+            }
+            body += "<h2>\(lang.t("有异议的记录", "Records under objection"))</h2>"
+            body += table(
+                lang.t("企业提出异议、尚未答复的记录", "Records the business objected to, not yet answered"),
+                [lang.t("数据集", "Dataset"), lang.t("记录号", "Record"), lang.t("提出时间", "Since")],
+                rows,
+                empty: lang.t("无", "None")
+            )
+        }
+        if case .array(let commitments)? = content["commitments"] {
+            let rows = commitments.map { x -> [String] in
+                let kind = Commitments.Kind(rawValue: s(x["kind"]))
+                return [
+                    e(kind.map { zh ? $0.zh : $0.en } ?? "–"), e(s(x["starts_on"])), e(s(x["ends_on"])),
+                    e(PortalHtml.governanceState(s(x["state"]), lang)),
+                ]
+            }
+            body += "<h2>\(lang.t("信用承诺", "Credit commitments"))</h2>"
+            body += table(
+                lang.t("企业作出的信用承诺及履行情况", "The business's commitments and how they stand"),
+                [lang.t("承诺内容", "Commitment"), lang.t("开始", "From"), lang.t("结束", "To"), lang.t("状态", "State")],
+                rows,
+                empty: lang.t("无", "None")
+            )
+        }
+        if case .array(let queries)? = content["query_history"] {
+            let rows = queries.map { x in
+                [
+                    e(moment(x["at"])), e(s(x["bank"])), e(Words.word(Words.actions, s(x["action"]), lang)),
+                    e(s(x["purpose"]).isEmpty || s(x["purpose"]) == "–" ? "–" : Words.word(Words.purposes, s(x["purpose"]), lang)),
+                ]
+            }
+            body += "<h2>\(lang.t("查询记录", "Who looked"))</h2>"
+            body += table(
+                lang.t("银行的查询与办理记录", "Banks' reads and decisions"),
+                [lang.t("时间", "When"), lang.t("银行", "Bank"), lang.t("事项", "What"), lang.t("用途", "Purpose")],
+                rows,
+                empty: lang.t("无", "None")
+            )
+        }
+
+        // Earlier reports.
+        let earlier = m.earlier.map { x in
+            [
+                "<a href=\"/portal/reports/\(e(x.number))\">\(e(x.number))</a>", PortalHtml.day(x.createdAt), PortalHtml.day(x.asOf),
+                e(x.requesterKind == "enterprise" ? lang.t("本企业", "this business") : x.requester),
+            ]
+        }
+        body += "<h2 class=\"noprint\">\(lang.t("以往的报告", "Earlier reports"))</h2><div class=\"noprint\">"
+        body += table(
+            lang.t("本企业的其他信用报告", "This business's other reports"),
+            [lang.t("报告编号", "Number"), lang.t("出具时间", "Issued"), lang.t("数据截至", "As of"), lang.t("申请方", "Asked for by")],
+            earlier,
+            empty: lang.t("没有其他报告。", "No other reports.")
+        )
+        return body + "</div>"
     }
 }

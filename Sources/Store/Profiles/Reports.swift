@@ -239,6 +239,35 @@ public enum Reports {
         ).collect().isEmpty
     }
 
+    /// A report in a business's list of its reports.
+    public struct Listed: Sendable, Equatable {
+        public let number: String
+        public let createdAt: Date
+        public let asOf: Date
+        /// Who asked for it (the business itself, or a bank under an authorisation).
+        public let requester: String
+        public let requesterKind: String
+    }
+
+    /// Reports shown in a business's list.
+    public static let listLimit = 50
+
+    /// The reports about a business, newest first.
+    public static func about(_ c: PostgresConnection, logger: Logger, uscc: String, limit: Int = listLimit) async throws -> [Listed] {
+        var out: [Listed] = []
+        for try await (number, created, asOf, name, kind) in try await c.query(
+            """
+            SELECT r.number, r.created_at, r.as_of, coalesce(o.name, ''), coalesce(o.kind::text, '')
+            FROM report r LEFT JOIN organisations o ON o.id = r.requested_by
+            WHERE r.uscc = \(uscc) ORDER BY r.created_at DESC, r.number DESC LIMIT \(limit)
+            """,
+            logger: logger
+        ).decode((String, Date, Date, String, String).self) {
+            out.append(Listed(number: number, createdAt: created, asOf: asOf, requester: name, requesterKind: kind))
+        }
+        return out
+    }
+
     public static func find(
         _ c: PostgresConnection,
         logger: Logger,
