@@ -77,20 +77,51 @@ import Testing
         total: [.decimal("1.0000")] + Array(repeating: .null, count: 9)
     )
 
+    static let zh = Lang(english: false)
+    static let en = Lang(english: true)
+
     @Test func theOverviewShowsItsFiguresHidesSmallCellsAndEscapesKeys() {
-        let html = OverviewPage.render(
-            .init(
-                filter: StatFilter(),
-                byMonth: Self.funnel("month", [("2026-09", 10), ("2026-10", 20)]),
-                byDistrict: Self.funnel("district", [("<b>320614</b>", 30)], hidden: ["320612"]),
-                timing: Self.timing,
-                banks: Self.banks
-            )
+        let model = OverviewPage.Model(
+            filter: StatFilter(),
+            byMonth: Self.funnel("month", [("2026-09", 10), ("2026-10", 20)]),
+            byDistrict: Self.funnel("district", [("<b>320699</b>", 30), ("320614", 25)], hidden: ["320612"]),
+            timing: Self.timing,
+            banks: Self.banks
         )
-        #expect(html.contains("总览 Overview") && html.contains("融资漏斗 The funnel") && html.contains("<svg"))
-        #expect(html.contains("6.0 h"))  // the median hours to take-up
-        #expect(html.contains("&lt;b&gt;320614&lt;/b&gt;") && !html.contains("<b>320614</b>"))
-        #expect(html.contains("已抑制"))  // the hidden district, named as hidden
+        let html = OverviewPage.render(model, lang: Self.zh)
+        #expect(html.contains("总览") && html.contains("融资漏斗") && html.contains("<svg") && !html.contains("Overview"))
+        #expect(html.contains("6.0 小时"))  // the median hours to take-up
+        #expect(html.contains("&lt;b&gt;320699&lt;/b&gt;") && !html.contains("<b>320699</b>"))
+        #expect(html.contains("海门区") && html.contains("已抑制"))  // a district by name; the hidden one named as hidden
+        let english = OverviewPage.render(model, lang: Self.en)
+        #expect(english.contains("Overview") && english.contains("Haimen District") && english.contains("6.0 h") && !english.contains("总览"))
+    }
+
+    @Test func chartsLabelEveryBarInFullOrShortenedAndTickAtRoundValues() {
+        let long = String(repeating: "南通长江农村商业银行股份有限公司", count: 2)
+        let svg = Charts.horizontalBars(
+            title: "t",
+            description: "d",
+            axis: "a",
+            bars: [.init(label: long, value: 5, display: "5", exact: "5"), .init(label: "短", value: 3, display: "3", exact: "3")]
+        )
+        // The label column is as wide as it may be, and the long name is shortened, whole on hover.
+        #expect(svg.contains("…") && svg.contains("<title>\(long): 5</title>"))
+        #expect(Charts.textWidth(Charts.fit(long, Charts.maxLabelWidth - 12)) <= Charts.maxLabelWidth - 12)
+        #expect(
+            [Charts.niceStep(max: 3), Charts.niceStep(max: 11), Charts.niceStep(max: 23), Charts.niceStep(max: 1_549_000_000)]
+                == [1, 5, 5, 500_000_000]
+        )
+        let columns = Charts.columns(
+            title: "t",
+            description: "d",
+            yAxis: "y",
+            categories: ["2026-10", "2026-11"],
+            series: [.init(name: "s", color: "#000", values: [15_500_000_000, 46_490_000_000], exact: ["", ""])],
+            tick: Html.yuanTick
+        )
+        // Up to 4.649亿: ticks at 0, 1, 2 … 5 亿, not at quarters of the largest value (1.16亿, 2.32亿 …).
+        #expect(columns.contains(">1.0亿<") && columns.contains(">5.0亿<") && !columns.contains("1.2亿") && !columns.contains("4,649万"))
     }
 
     @Test func everyPageRendersFromItsTablesAlone() {
@@ -126,48 +157,56 @@ import Testing
             ),
         ]
         var funnels: [StatDimension: StatTable] = [:]
-        for (d, _) in DashboardRoutes.inclusionBreakdowns { funnels[d] = Self.funnel(d.rawValue, [("a", 10)]) }
+        for (d, _, _) in DashboardRoutes.inclusionBreakdowns { funnels[d] = Self.funnel(d.rawValue, [("a", 10)]) }
         var segments: [StatDimension: StatTable] = [:]
-        for (d, _) in DashboardRoutes.segmentBreakdowns {
+        for (d, _, _) in DashboardRoutes.segmentBreakdowns {
             segments[d] = Self.table("segments", [.init("enterprises", .count)], [("x", [.int(10)])])
         }
         let f = StatFilter()
+        let inclusion = InclusionPage.Model(filter: f, funnels: funnels, timing: tables["timing.month"]!, declines: tables["declines"]!)
+        #expect(InclusionPage.render(inclusion, lang: Self.zh).contains("普惠金融"))
         #expect(
-            InclusionPage.render(.init(filter: f, funnels: funnels, timing: tables["timing.month"]!, declines: tables["declines"]!))
-                .contains("普惠金融 Inclusion")
+            InclusionPage.render(inclusion, lang: Self.zh).contains("负债过高")
+                || InclusionPage.render(inclusion, lang: Self.zh).contains("现有负债")
         )
-        #expect(BanksPage.render(.init(filter: f, banks: tables["banks"]!)).contains("银行 &lt;甲&gt;"))
-        #expect(
-            QualityPage.render(
-                .init(filter: f, quality: tables["quality"]!, governance: tables["governance"]!, commitments: tables["commitments"]!)
-            )
-            .contains("数据质量 Data quality")
+        #expect(InclusionPage.render(inclusion, lang: Self.en).contains("Inclusion"))
+        #expect(BanksPage.render(.init(filter: f, banks: tables["banks"]!), lang: Self.zh).contains("银行 &lt;甲&gt;"))
+        let quality = QualityPage.Model(
+            filter: f,
+            quality: tables["quality"]!,
+            governance: tables["governance"]!,
+            commitments: tables["commitments"]!
         )
+        let qzh = QualityPage.render(quality, lang: Self.zh)
+        #expect(qzh.contains("数据质量") && qzh.contains("纳税申报") && qzh.contains("正常") && !qzh.contains("tax_filing"))
+        #expect(QualityPage.render(quality, lang: Self.en).contains("Data quality"))
         let model = ModelPage.render(
-            .init(
+            ModelPage.Model(
                 filter: f,
                 grades: tables["grades"]!,
                 applicants: tables["applicant_grades"]!,
                 stability: tables["stability"]!,
                 separation: tables["separation"]!,
                 segments: segments
-            )
+            ),
+            lang: Self.zh
         )
-        #expect(model.contains("模型健康 Model health"))
+        #expect(model.contains("模型健康"))
         // A hidden grade cell says so on hover, never "0".
-        #expect(model.contains("已抑制（少于 5 家）suppressed"))
+        #expect(model.contains("已抑制（少于 5 家）"))
     }
 
     @Test func aPageWhoseFiguresAreNotCurrentSaysSoAndFromWhen() {
         let good = Date(timeIntervalSince1970: 1_796_000_000)  // 2026-11-30 China time
-        #expect(DashboardRoutes.staleBanner(.init(lastGood: good, failedAt: nil, failing: [], late: false)).isEmpty)
+        #expect(DashboardRoutes.staleBanner(.init(lastGood: good, failedAt: nil, failing: [], late: false), Self.zh).isEmpty)
         let failed = DashboardRoutes.staleBanner(
-            .init(lastGood: good, failedAt: good.addingTimeInterval(600), failing: ["demands"], late: false)
+            .init(lastGood: good, failedAt: good.addingTimeInterval(600), failing: ["demands"], late: false),
+            Self.zh
         )
         #expect(failed.contains("数据不是最新的") && failed.contains("最近一次统计更新失败") && failed.contains(PortalHtml.day(good)))
-        let late = DashboardRoutes.staleBanner(.init(lastGood: good, failedAt: nil, failing: [], late: true))
+        let late = DashboardRoutes.staleBanner(.init(lastGood: good, failedAt: nil, failing: [], late: true), Self.zh)
         #expect(late.contains("\(Stats.latePeriods) 个更新周期") && late.contains(PortalHtml.day(good)))
-        let never = DashboardRoutes.staleBanner(.init(lastGood: nil, failedAt: nil, failing: [], late: true))
+        let never = DashboardRoutes.staleBanner(.init(lastGood: nil, failedAt: nil, failing: [], late: true), Self.zh)
         #expect(never.contains("从未成功"))
     }
 }

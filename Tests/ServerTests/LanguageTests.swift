@@ -175,8 +175,9 @@ import Testing
                     (business, "/portal/reports"), (business, "/portal/reports/\(report)"),
                     (bank, "/portal/bank"), (bank, "/portal/bank/lookup?uscc=\(CreditWorld.uscc)&purpose=loan_application"),
                     (bank, "/portal/bank/loans"), (bank, "/portal/bank/events"),
+                    (regulator, "/dashboard"), (regulator, "/dashboard/inclusion"), (regulator, "/dashboard/banks"),
+                    (regulator, "/dashboard/quality"), (regulator, "/dashboard/model"), ("", "/portal/login"), ("", "/dashboard/login"),
                 ]
-                _ = regulator  // the dashboard's pages join the walk once they take a language (next commit)
                 var failures: [String] = []
                 for (cookie, page) in pages {
                     for english in [false, true] {

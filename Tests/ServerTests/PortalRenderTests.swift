@@ -165,7 +165,12 @@ extension PortalRenderTests {
             ["机构密钥", "value=\"tok&lt;1&gt;\""],
             ["Organisation key", "&lt;script&gt;"]
         )
-        let dashboard = DashboardRoutes.loginPage(next: "/dashboard\"><script>", error: Self.hostile, token: "t2")
+        let dashboard = DashboardRoutes.loginPage(
+            next: "/dashboard\"><script>",
+            error: Self.hostile,
+            token: "t2",
+            lang: Lang(english: false)
+        )
         #expect(dashboard.contains("监管看板登录") && dashboard.contains("name=\"login_csrf\" value=\"t2\"") && !dashboard.contains("<script>"))
     }
 }

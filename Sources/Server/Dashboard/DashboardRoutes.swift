@@ -27,7 +27,12 @@ struct DashboardRoutes {
         api.on(.get, "/dashboard/login") { call in
             let token = WebSession.loginToken(call.request)
             return WebSession.loginHTML(
-                Self.loginPage(next: WebSession.safeNext(call.request.uri.queryParameters.get("next")), error: nil, token: token),
+                Self.loginPage(
+                    next: WebSession.safeNext(call.request.uri.queryParameters.get("next")),
+                    error: nil,
+                    token: token,
+                    lang: Lang(call.request)
+                ),
                 token: token
             )
         }
@@ -37,9 +42,10 @@ struct DashboardRoutes {
             let login = WebSession.loginToken(call.request)
             let next = WebSession.safeNext(form["next"])
             let key = (form["key"] ?? "").trimmingCharacters(in: .whitespaces)
+            let lang = Lang(call.request)
             guard !key.isEmpty else {
                 return WebSession.loginHTML(
-                    Self.loginPage(next: next, error: "请输入密钥。Enter a key.", token: login),
+                    Self.loginPage(next: next, error: lang.t("请输入密钥。", "Enter a key."), token: login, lang: lang),
                     token: login,
                     status: .unprocessableContent
                 )
@@ -50,7 +56,7 @@ struct DashboardRoutes {
                 return WebSession.redirect(next, cookie: WebSession.setCookie(token, maxAge: Sessions.lifetimeSeconds))
             case .failure(let refused):
                 return WebSession.loginHTML(
-                    Self.loginPage(next: next, error: refused.why, token: login),
+                    Self.loginPage(next: next, error: refused.why(lang), token: login, lang: lang),
                     token: login,
                     status: .unauthorized
                 )
@@ -59,59 +65,78 @@ struct DashboardRoutes {
         api.on(.post, "/dashboard/logout") { call in
             try await WebSession.signOut(db, call, limit: Self.maxFormBytes, to: "/dashboard/login")
         }
-        page(api, "/dashboard", title: "总览 Overview") { c, call, f in OverviewPage.render(try await OverviewPage.load(c, call, f)) }
-        page(api, "/dashboard/inclusion", title: "普惠金融 Inclusion") { c, call, f in
-            InclusionPage.render(try await InclusionPage.load(c, call, f))
+        page(api, "/dashboard", title: ("总览", "Overview")) { c, call, f, lang in
+            OverviewPage.render(try await OverviewPage.load(c, call, f), lang: lang)
         }
-        page(api, "/dashboard/banks", title: "银行服务 Bank service") { c, call, f in BanksPage.render(try await BanksPage.load(c, call, f))
+        page(api, "/dashboard/inclusion", title: ("普惠金融", "Inclusion")) { c, call, f, lang in
+            InclusionPage.render(try await InclusionPage.load(c, call, f), lang: lang)
         }
-        page(api, "/dashboard/quality", title: "数据质量 Data quality", rounded: false) { c, call, f in
-            QualityPage.render(try await QualityPage.load(c, call, f))
+        page(api, "/dashboard/banks", title: ("银行服务", "Bank service")) { c, call, f, lang in
+            BanksPage.render(try await BanksPage.load(c, call, f), lang: lang)
         }
-        page(api, "/dashboard/model", title: "模型健康 Model health") { c, call, f in ModelPage.render(try await ModelPage.load(c, call, f))
+        page(api, "/dashboard/quality", title: ("数据质量", "Data quality"), rounded: false) { c, call, f, lang in
+            QualityPage.render(try await QualityPage.load(c, call, f), lang: lang)
+        }
+        page(api, "/dashboard/model", title: ("模型健康", "Model health")) { c, call, f, lang in
+            ModelPage.render(try await ModelPage.load(c, call, f), lang: lang)
         }
     }
 
     /// Above every page whose figures are not current: since when, and from when they date.
-    static func staleBanner(_ f: Stats.Freshness) -> String {
+    static func staleBanner(_ f: Stats.Freshness, _ lang: Lang) -> String {
         guard f.stale else { return "" }
-        let good = f.lastGood.map { PortalHtml.day($0) + "（北京时间）" } ?? "从未成功 never"
-        let goodEn = f.lastGood.map { PortalHtml.day($0) + " China time" } ?? "never"
+        let good = f.lastGood.map { lang.t(PortalHtml.day($0) + "（北京时间）", PortalHtml.day($0) + " China time") } ?? lang.t("从未成功", "never")
         let why =
             f.failing.isEmpty
-            ? "统计已超过 \(Stats.latePeriods) 个更新周期未能更新。The statistics have not been rebuilt for \(Stats.latePeriods) periods."
-            : "最近一次统计更新失败（\(f.failedAt.map(PortalHtml.day) ?? "")）。The latest rebuild failed (\(f.failing.count) tables)."
-        return "<div class=\"banner stale\" role=\"alert\"><strong>⚠ 数据不是最新的 Figures not current.</strong> \(Html.escape(why))"
-            + " 以下为 \(Html.escape(good)) 的数据。What follows dates from \(Html.escape(goodEn)).</div>"
+            ? lang.t("统计已超过 \(Stats.latePeriods) 个更新周期未能更新。", "The statistics have not been rebuilt for \(Stats.latePeriods) periods.")
+            : lang.t(
+                "最近一次统计更新失败（\(f.failedAt.map(PortalHtml.day) ?? "")），\(f.failing.count) 张统计表未能更新。",
+                "The latest rebuild failed (\(f.failedAt.map(PortalHtml.day) ?? "")): \(f.failing.count) tables were not rebuilt."
+            )
+        return
+            "<div class=\"banner stale\" role=\"alert\"><strong>⚠ \(lang.t("数据不是最新的。", "Figures not current."))</strong> \(Html.escape(why))"
+            + " \(Html.escape(lang.t("以下为 \(good) 的数据。", "What follows dates from \(good).")))</div>"
     }
 
     /// What every page of rounded figures says under them (see `Rounding`).
-    static let roundingNote =
-        "<p class=\"note\">为保护企业隐私，计数按 \(Rounding.countBase)、金额按 \(Rounding.fenBase / 1_000_000) 万元各自修约（合计可能与分项之和略有不同），比率按修约后的数字计算；少于 \(Suppression.threshold) 家企业的格子不显示。"
-        + " To protect businesses, counts are rounded to the nearest 5 and amounts to the nearest ¥1,000,000, each on its own (a total may differ slightly from the sum of its rows); ratios use the rounded figures; cells of fewer than \(Suppression.threshold) businesses are not shown.</p>"
+    static func roundingNote(_ lang: Lang) -> String {
+        "<p class=\"note\">"
+            + lang.t(
+                "为保护企业隐私，计数按 \(Rounding.countBase)、金额按 \(Rounding.fenBase / 1_000_000) 万元各自修约（合计可能与分项之和略有不同），比率按修约后的数字计算；少于 \(Suppression.threshold) 家企业的格子不显示。",
+                "To protect businesses, counts are rounded to the nearest \(Rounding.countBase) and amounts to the nearest ¥\(Money.grouped(Rounding.fenBase / 100)), each on its own (a total may differ slightly from the sum of its rows); ratios use the rounded figures; cells of fewer than \(Suppression.threshold) businesses are not shown."
+            ) + "</p>"
+    }
 
     func page(
         _ api: API,
         _ path: String,
-        title: String,
+        title: (zh: String, en: String),
         rounded: Bool = true,
-        _ body: @escaping @Sendable (PostgresConnection, Call, StatFilter) async throws -> String
+        _ body: @escaping @Sendable (PostgresConnection, Call, StatFilter, Lang) async throws -> String
     ) {
         api.on(.get, path) { call in
+            let lang = Lang(call.request)
+            let title = lang.t(title.zh, title.en)
+            let here = path + (call.request.uri.query.map { "?" + $0 } ?? "")
             let filter: StatFilter
             do { filter = try RegulatorRoutes.filter(call) } catch let p as Problem {
+                let field = p.errors.first?.field ?? ""
                 return WebSession.html(
                     Html.page(
                         title: title,
                         current: path,
                         session: call.session,
-                        body: "<h1>\(Html.escape(title))</h1><p class=\"error\">\(Html.escape(p.detail ?? "bad filter"))</p>"
+                        lang: lang,
+                        here: path,
+                        body:
+                            "<h1>\(Html.escape(title))</h1><p class=\"error\">\(Html.escape(lang.t("筛选条件有误：", "A filter is wrong: ") + Self.filterField(field, lang)))</p>"
                     ),
                     status: .unprocessableContent
                 )
             }
-            let content = try await cache.read(db, call, key: StatCache.key("page", path, filter: filter), detail: ["page": path]) { c in
-                try await body(c, call, filter)
+            let key = StatCache.key("page", path, lang.english ? "en" : "zh", filter: filter)
+            let content = try await cache.read(db, call, key: key, detail: ["page": path]) { c in
+                try await body(c, call, filter, lang)
             }
             // Read on every request, never cached: a page must not hide that its figures are old.
             let interval = statsIntervalSeconds
@@ -123,35 +148,52 @@ struct DashboardRoutes {
                     title: title,
                     current: path,
                     session: call.session,
-                    body: Self.staleBanner(freshness) + content + (rounded ? Self.roundingNote : "")
+                    lang: lang,
+                    here: here,
+                    body: Self.staleBanner(freshness, lang) + content + (rounded ? Self.roundingNote(lang) : "")
                 )
             )
         }
     }
 
+    /// A filter's field as the form labels it.
+    static func filterField(_ field: String, _ lang: Lang) -> String {
+        let names: [String: (String, String)] = [
+            "from": ("起始月份（年-月）", "from (year-month)"), "to": ("截止月份（年-月）", "to (year-month)"),
+            "district": ("区县", "district"), "industry": ("行业", "industry"), "size": ("规模", "size"),
+            "product_kind": ("产品类型", "product kind"), "bank": ("银行", "bank"),
+        ]
+        return names[field].map { lang.t($0.0, $0.1) } ?? lang.t("请检查输入", "check what was entered")
+    }
+
     // MARK: The breakdowns the inclusion and model pages show
 
-    static let inclusionBreakdowns: [(StatDimension, String)] = [
-        (.size, "企业规模 size"), (.farmer, "农户 farmers"), (.entityType, "主体类型 entity type"), (.firstLoan, "首贷与续贷 first loan or repeat"),
-        (.productKind, "信用与抵押担保 credit, secured, guaranteed"), (.industry, "行业 industry"), (.grade, "信用等级 grade at posting"),
+    static let inclusionBreakdowns: [(StatDimension, zh: String, en: String)] = [
+        (.size, "企业规模", "size"), (.farmer, "农户", "farmers"), (.entityType, "主体类型", "entity type"),
+        (.firstLoan, "首贷与续贷", "first loan or repeat"), (.productKind, "信用、抵押与保证", "unsecured, secured, guaranteed"),
+        (.industry, "行业", "industry"), (.grade, "发布时的信用等级", "grade at posting"),
     ]
-    static let segmentBreakdowns: [(StatDimension, String)] = [(.district, "区县 district"), (.industry, "行业 industry"), (.size, "规模 size")]
+    static let segmentBreakdowns: [(StatDimension, zh: String, en: String)] = [
+        (.district, "区县", "district"), (.industry, "行业", "industry"), (.size, "规模", "size"),
+    ]
 
-    static func loginPage(next: String, error: String?, token: String) -> String {
+    static func loginPage(next: String, error: String?, token: String, lang: Lang) -> String {
         Html.page(
-            title: "登录 Sign in",
+            title: lang.t("登录", "Sign in"),
             current: "",
             session: nil,
+            lang: lang,
+            here: "/dashboard/login" + (next == "/dashboard" ? "" : "?next=" + PortalHtml.percent(next)),
             body: """
-                <div class="login"><h1>监管看板登录<br><small>Regulators' dashboard — sign in</small></h1>
+                <div class="login"><h1>\(lang.t("监管看板登录", "Regulators' dashboard — sign in"))</h1>
                 \(error.map { "<p class=\"error\" role=\"alert\">\(Html.escape($0))</p>" } ?? "")
                 <form method="post" action="/dashboard/login">
-                <label for="key">监管机构密钥 Regulator's key</label>
-                <input id="key" name="key" type="password" autocomplete="off" required placeholder="xyd_…">
+                <label for="key">\(lang.t("监管机构密钥", "Regulator's key"))</label>
+                <input id="key" name="key" type="password" autocomplete="off" required>
                 <input type="hidden" name="next" value="\(Html.escape(next))">
                 <input type="hidden" name="login_csrf" value="\(Html.escape(token))">
-                <button type="submit">登录 Sign in</button></form>
-                <p class="note">会话 8 小时后失效；密钥吊销即刻失效。The session lasts 8 hours and ends at once if the key is revoked.</p></div>
+                <button type="submit">\(lang.t("登录", "Sign in"))</button></form>
+                <p class="note">\(lang.t("会话 8 小时后失效；密钥吊销即刻失效。", "The session lasts 8 hours and ends at once if the key is revoked."))</p></div>
                 """
         )
     }
@@ -169,8 +211,8 @@ struct DashboardRoutes {
     }
 
     /// A ratio `0.9232` as `92.3%`.
-    static func percent(_ v: StatTable.Value) -> String {
-        guard case .decimal(let d) = v else { return v == .suppressed ? "已抑制 suppressed" : "–" }
+    static func percent(_ v: StatTable.Value, _ lang: Lang) -> String {
+        guard case .decimal(let d) = v else { return v == .suppressed ? lang.t("已抑制", "suppressed") : "–" }
         let bp = basisPoints(d)
         return "\(bp / 100).\(bp % 100 / 10)%"
     }
@@ -183,15 +225,20 @@ struct DashboardRoutes {
         return whole * 10_000 + (Int64(frac) ?? 0)
     }
 
-    static func cell(_ v: StatTable.Value, _ unit: StatTable.Unit) -> String {
+    static func cell(_ v: StatTable.Value, _ unit: StatTable.Unit, _ lang: Lang) -> String {
         switch v {
-        case .suppressed: return "<span class=\"sup\" title=\"fewer than \(Suppression.threshold) enterprises\">已抑制 suppressed</span>"
-        case .null: return "–"
+        case .suppressed:
+            return
+                "<span class=\"sup\" title=\"\(lang.t("少于 \(Suppression.threshold) 家企业", "fewer than \(Suppression.threshold) businesses"))\">\(lang.t("已抑制", "suppressed"))</span>"
+        case .null: return unit == .index ? "<span class=\"muted\">\(lang.t("样本不足", "sample too small"))</span>" : "–"
         case .text(let s):
-            if ["green", "amber", "red"].contains(s) { return "<span class=\"rag \(s)\">\(s)</span>" }
-            return Html.escape(s)
+            if ["green", "amber", "red"].contains(s) {
+                return "<span class=\"rag \(s)\">\(Html.escape(DashboardWords.text(s, lang)))</span>"
+            }
+            if unit == .time, let d = ISO8601DateFormatter().date(from: s) { return PortalHtml.day(d) }
+            return Html.escape(DashboardWords.text(s, lang))
         case .decimal(let d):
-            return unit == .ratio ? Html.figure(percent(v), exact: d) : Html.escape(d)
+            return unit == .ratio ? Html.figure(percent(v, lang), exact: d) : Html.escape(d)
         case .int(let n):
             switch unit {
             case .fen: return Html.figure(Html.yuanShort(n), exact: Html.yuanExact(n))
@@ -200,60 +247,52 @@ struct DashboardRoutes {
         }
     }
 
-    static let headings: [String: String] = [
-        "posted": "发布 posted", "posted_fen": "发布金额 posted", "taken_up": "受理 taken up", "granted": "授信 granted",
-        "granted_fen": "授信金额 granted", "disbursed": "放款 disbursed", "disbursed_fen": "放款金额 disbursed", "solve_rate": "解决率 solve rate",
-        "enterprises": "企业数 enterprises", "declined": "拒绝 declined", "decline_rate": "拒绝率 decline rate", "passed": "放弃 passed",
-        "matched": "匹配 matched", "connected": "已接入 connected", "take_up_overdue": "受理超时 take-up overdue",
-        "decision_overdue": "审批超时 decision overdue", "decided": "已决定 decided", "decision_hours_median": "审批时长中位数 (h)",
-        "take_up_hours_median": "受理时长中位数 (h)", "take_up_hours_p90": "受理时长 P90 (h)", "decision_hours_p90": "审批时长 P90 (h)",
-        "under_objection": "异议中 under objection", "objections_overdue": "异议超时 overdue objections",
-        "valid_objections_per_100k": "有效异议/10万条 valid objections per 100k", "completeness": "完整性 completeness",
-        "timeliness": "及时性 timeliness",
-        "uscc_error_rate": "代码错误率 USCC errors", "received": "接收 received", "stored": "入库 stored", "quarantined": "隔离 quarantined",
-        "open": "待处理 open", "overdue": "超时 overdue", "upheld_or_approved": "成立或批准 upheld/approved", "rejected": "驳回 rejected",
-        "made": "作出 made", "in_progress": "履行中 in progress", "kept": "已履约 kept", "broken": "已违诺 broken", "kept_rate": "履约率 kept rate",
-        "psi": "PSI", "score_psi": "评分 PSI", "level": "状态 level", "default_rate": "违约率 default rate", "loans": "贷款 loans", "bad": "不良 bad",
-    ]
-
     /// A table with exact figures (the charts' numbers, readable without them).
-    static func table(_ t: StatTable, caption: String, keyHeading: String) -> String {
+    static func table(_ t: StatTable, caption: String, keyHeading: String, lang: Lang) -> String {
         var html =
-            "<table><caption class=\"note\">\(Html.escape(caption))</caption><thead><tr><th scope=\"col\">\(Html.escape(keyHeading))</th>"
-        for c in t.columns { html += "<th scope=\"col\">\(Html.escape(headings[c.name] ?? c.name))</th>" }
+            "<div class=\"scroll\"><table><caption class=\"note\">\(Html.escape(caption))</caption><thead><tr><th scope=\"col\">\(Html.escape(keyHeading))</th>"
+        for c in t.columns { html += "<th scope=\"col\">\(Html.escape(DashboardWords.column(c.name, lang)))</th>" }
         html += "</tr></thead><tbody>"
         for r in t.rows + (t.total.map { [$0] } ?? []) {
-            html += "<tr><th scope=\"row\">\(Html.escape(r.key == "total" ? "合计 total" : r.key))</th>"
-            for (c, v) in zip(t.columns, r.values) { html += "<td>\(cell(v, c.unit))</td>" }
+            html += "<tr><th scope=\"row\">\(Html.escape(DashboardWords.key(r.key, lang)))</th>"
+            for (c, v) in zip(t.columns, r.values) { html += "<td>\(cell(v, c.unit, lang))</td>" }
             html += "</tr>"
         }
-        html += "</tbody></table>"
+        html += "</tbody></table></div>"
         if let at = t.refreshedAt {
-            html += "<p class=\"note\">统计更新于 refreshed \(Html.escape(ISO8601DateFormatter().string(from: at)))</p>"
+            html += "<p class=\"note\">\(lang.t("统计更新于", "Rebuilt")) \(PortalHtml.day(at))</p>"
         }
         if let failed = t.rebuildFailedAt {
             html +=
-                "<p class=\"note stale\" role=\"alert\">⚠ 最近一次统计更新失败（\(Html.escape(ISO8601DateFormatter().string(from: failed)))），以上为旧数据。The latest rebuild failed; these figures are older.</p>"
+                "<p class=\"note stale\" role=\"alert\">⚠ \(lang.t("最近一次统计更新失败（\(PortalHtml.day(failed))），以上为旧数据。", "The latest rebuild failed (\(PortalHtml.day(failed))); these figures are older."))</p>"
         }
         return html
     }
 
-    static func filterForm(_ path: String, _ f: StatFilter) -> String {
-        func input(_ name: String, _ label: String, _ value: String?, _ placeholder: String) -> String {
-            "<label>\(label)<input name=\"\(name)\" value=\"\(Html.escape(value ?? ""))\" placeholder=\"\(placeholder)\" size=\"8\"></label>"
+    static func filterForm(_ path: String, _ f: StatFilter, _ lang: Lang) -> String {
+        let zh = !lang.english
+        func month(_ name: String, _ label: String, _ value: String?) -> String {
+            "<label>\(label)<input name=\"\(name)\" type=\"month\" value=\"\(Html.escape(value ?? ""))\"></label>"
         }
-        func select(_ name: String, _ label: String, _ value: String?, _ options: [String]) -> String {
-            var s = "<label>\(label)<select name=\"\(name)\"><option value=\"\">全部 all</option>"
-            for o in options { s += "<option\(o == value ? " selected" : "")>\(o)</option>" }
+        func select(_ name: String, _ label: String, _ value: String?, _ options: [(String, String)]) -> String {
+            var s = "<label>\(label)<select name=\"\(name)\"><option value=\"\">\(lang.t("全部", "all"))</option>"
+            for (code, text) in options {
+                s += "<option value=\"\(code)\"\(code == value ? " selected" : "")>\(Html.escape(text))</option>"
+            }
             return s + "</select></label>"
         }
+        let districts = Names.districts.filter { ["320602", "320612", "320614", "320623", "320681", "320682", "320685"].contains($0.key) }
+            .sorted { $0.key < $1.key }.map { ($0.key, zh ? $0.value.zh : $0.value.en) }
+        let sections = Names.industrySections.sorted { $0.key < $1.key }.map { ($0.key, zh ? $0.value.zh : $0.value.en) }
+        let sizes = ["micro", "small", "medium", "large"].map { ($0, Names.size($0, chinese: zh)) }
+        let kinds = ProductKind.allCases.map { ($0.rawValue, Words.word(Words.productKinds, $0.rawValue, lang)) }
         return """
             <form class="filters" method="get" action="\(path)">
-            \(input("from", "起 from", f.from, "2026-01"))\(input("to", "止 to", f.to, "2026-12"))
-            \(input("district", "区县 district", f.district, "320602"))\(input("industry", "行业 industry", f.industry, "C"))
-            \(select("size", "规模 size", f.size, ["micro", "small", "medium", "large"]))
-            \(select("product_kind", "产品 product", f.productKind, ["credit", "secured", "guaranteed"]))
-            <button type="submit">筛选 Filter</button></form>
+            \(month("from", lang.t("起", "from"), f.from))\(month("to", lang.t("止", "to"), f.to))
+            \(select("district", lang.t("区县", "district"), f.district, districts))\(select("industry", lang.t("行业", "industry"), f.industry, sections))
+            \(select("size", lang.t("规模", "size"), f.size, sizes))
+            \(select("product_kind", lang.t("产品", "product"), f.productKind, kinds))
+            <button type="submit">\(lang.t("筛选", "Filter"))</button></form>
             """
     }
 
@@ -262,7 +301,7 @@ struct DashboardRoutes {
     }
 
     /// Bars of one column of a table's shown rows (hidden rows are counted in the caption).
-    static func bars(_ t: StatTable, column: String, unit: StatTable.Unit) -> (bars: [Charts.Bar], hidden: Int) {
+    static func bars(_ t: StatTable, column: String, unit: StatTable.Unit, lang: Lang) -> (bars: [Charts.Bar], hidden: Int) {
         var out: [Charts.Bar] = []
         var hidden = 0
         for r in t.rows {
@@ -274,21 +313,34 @@ struct DashboardRoutes {
             case .int(let n):
                 out.append(
                     .init(
-                        label: r.key,
+                        label: DashboardWords.key(r.key, lang),
                         value: n,
                         display: unit == .fen ? Html.yuanShort(n) : Html.countShort(n),
                         exact: unit == .fen ? Html.yuanExact(n) : Html.grouped(n)
                     )
                 )
             case .decimal(let d):
-                out.append(.init(label: r.key, value: basisPoints(d), display: unit == .ratio ? percent(.decimal(d)) : d, exact: d))
+                out.append(
+                    .init(
+                        label: DashboardWords.key(r.key, lang),
+                        value: basisPoints(d),
+                        display: unit == .ratio ? percent(.decimal(d), lang) : d,
+                        exact: d
+                    )
+                )
             default: continue
             }
         }
         return (out, hidden)
     }
 
-    static func hiddenNote(_ n: Int) -> String { n > 0 ? "；\(n) 项因少于 \(Suppression.threshold) 家企业而抑制 (\(n) suppressed)" : "" }
+    static func hiddenNote(_ n: Int, _ lang: Lang) -> String {
+        n > 0
+            ? lang.t(
+                "；\(n) 项因少于 \(Suppression.threshold) 家企业而抑制",
+                "; \(n) hidden for counting fewer than \(Suppression.threshold) businesses"
+            ) : ""
+    }
 
     // MARK: Pages
 

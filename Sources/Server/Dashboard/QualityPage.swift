@@ -21,22 +21,37 @@ enum QualityPage {
         return Model(filter: f, quality: quality, governance: governance, commitments: commitments)
     }
 
-    static func render(_ m: Model) -> String {
+    static func render(_ m: Model, lang: Lang) -> String {
         let t = m.quality
-        var html = "<h1>数据质量 Data quality</h1><p class=\"note\">" + t.notes.map(Html.escape).joined(separator: "<br>") + "</p>"
-        html += DashboardRoutes.table(t, caption: "各数据集 Per dataset", keyHeading: "数据集 dataset")
+        var html = "<h1>\(lang.t("数据质量", "Data quality"))</h1>"
+        html +=
+            "<p class=\"note\">"
+            + lang.t(
+                "完整性：近 \(Stats.completenessMonths) 个月有记录的存续企业占存续企业的比例（按月数据集）；及时性：近 \(Stats.timelinessDays) 天的记录中，在提供方时间后 \(Stats.timelyHours) 小时内到达的比例；状态同时看采集是否成功、完整性与及时性。",
+                "Completeness: active businesses with a record in one of the last \(Stats.completenessMonths) months, over active businesses (monthly datasets); timeliness: of the records of the last \(Stats.timelinessDays) days, the share that arrived within \(Stats.timelyHours) hours of the provider's time; the level reads pulls, completeness and timeliness together."
+            ) + "</p>"
+        html += DashboardRoutes.table(t, caption: lang.t("各数据集", "Per dataset"), keyHeading: lang.t("数据集", "dataset"), lang: lang)
         let governance = m.governance
         html +=
-            "<h2>异议与信用修复 Objections and repairs</h2>"
+            "<h2>\(lang.t("异议与信用修复", "Objections and repairs"))</h2>"
             + DashboardRoutes.table(
                 governance,
-                caption: "超时：异议 \(Objections.deadlineDays) 天，修复申请 \(Repairs.decisionWorkingDays) 个工作日",
-                keyHeading: "类别 kind"
+                caption: lang.t(
+                    "超时：异议 \(Objections.deadlineDays) 天，修复申请 \(Repairs.decisionWorkingDays) 个工作日",
+                    "Overdue: objections after \(Objections.deadlineDays) days, repair applications after \(Repairs.decisionWorkingDays) working days"
+                ),
+                keyHeading: lang.t("类别", "kind"),
+                lang: lang
             )
         let commitments = m.commitments
         html +=
-            "<h2>信用承诺 Credit commitments</h2>"
-            + DashboardRoutes.table(commitments, caption: "履约率 = 已履约 ÷ (已履约 + 已违诺)", keyHeading: "承诺 kind")
+            "<h2>\(lang.t("信用承诺", "Credit commitments"))</h2>"
+            + DashboardRoutes.table(
+                commitments,
+                caption: lang.t("履行率 = 已履行 ÷（已履行 + 已违背）", "Kept rate = kept ÷ (kept + broken)"),
+                keyHeading: lang.t("承诺", "commitment"),
+                lang: lang
+            )
         return html
     }
 }

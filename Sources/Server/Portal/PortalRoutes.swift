@@ -121,7 +121,9 @@ struct PortalRoutes {
         api.on(.get, "/portal/lang") { call in
             let to = call.request.uri.queryParameters.get("to") ?? "zh"
             guard to == "en" || to == "zh" else { throw Problem.invalid("to", "zh or en") }
-            let next = WebSession.safeNext(call.request.uri.queryParameters.get("next"), area: "/portal")
+            // Back to the page it was asked from, in the portal or the dashboard.
+            let asked = call.request.uri.queryParameters.get("next")
+            let next = WebSession.safeNext(asked, area: asked?.hasPrefix("/dashboard") == true ? "/dashboard" : "/portal")
             return WebSession.redirect(next, cookie: "\(Lang.cookie)=\(to); Path=/; SameSite=Strict; Max-Age=31536000")
         }
         api.on(.get, "/portal/login") { call in
@@ -161,7 +163,7 @@ struct PortalRoutes {
                 return WebSession.redirect(target, cookie: WebSession.setCookie(token, maxAge: Sessions.lifetimeSeconds))
             case .failure(let refused):
                 return WebSession.loginHTML(
-                    Self.loginPage(lang: Lang(call.request), next: next ?? "", error: refused.why, token: token),
+                    Self.loginPage(lang: Lang(call.request), next: next ?? "", error: refused.why(Lang(call.request)), token: token),
                     token: token,
                     status: .unauthorized
                 )
@@ -188,10 +190,10 @@ struct PortalRoutes {
                 \(error.map { "<p class=\"error\" role=\"alert\">\(Html.escape($0))</p>" } ?? "")
                 <form method="post" action="/portal/login">
                 <label for="key">\(lang.t("机构密钥", "Organisation key"))</label>
-                <input id="key" name="key" type="password" autocomplete="off" required placeholder="xyd_…">
+                <input id="key" name="key" type="password" autocomplete="off" required>
                 <input type="hidden" name="next" value="\(Html.escape(next))">
                 <input type="hidden" name="login_csrf" value="\(Html.escape(token))">
-                <p class="note">\(lang.t("监管机构请用监管看板 /dashboard。", "Regulators use the dashboard at /dashboard."))</p>
+                <p class="note">\(lang.t("监管机构请用<a href=\"/dashboard\">监管看板</a>。", "Regulators use the <a href=\"/dashboard\">dashboard</a>."))</p>
                 <button type="submit">\(lang.t("登录", "Sign in"))</button></form>
                 <p class="note">\(lang.t("会话 8 小时后失效；密钥吊销即刻失效。", "The session lasts 8 hours and ends at once if the key is revoked."))</p></div>
                 """

@@ -40,7 +40,9 @@ enum Charts {
         color: String = "#1f5fa8",
         colors: [String]? = nil
     ) -> String {
-        let labelWidth = 170
+        // Room for the longest label (never clipped): up to a limit, past which a label is
+        // shortened with "…" (the whole of it is in the bar's hover text).
+        let labelWidth = min(maxLabelWidth, max(80, (bars.map { textWidth($0.label) }.max() ?? 0) + 12))
         let barArea = 460
         let rowHeight = 26
         let top = 10
@@ -58,7 +60,7 @@ enum Charts {
             let fill = colors.map { $0[i % $0.count] } ?? color
             svg += """
                 <g><title>\(Html.escape(b.label)): \(Html.escape(b.exact))</title>
-                <text x="\(labelWidth - 6)" y="\(y + 17)" text-anchor="end">\(Html.escape(b.label))</text>
+                <text x="\(labelWidth - 6)" y="\(y + 17)" text-anchor="end">\(Html.escape(fit(b.label, labelWidth - 12)))</text>
                 <rect x="\(labelWidth)" y="\(y + 4)" width="\(max(1, x(b.value) - labelWidth))" height="\(rowHeight - 8)" fill="\(fill)"></rect>
                 <text x="\(x(b.value) + 5)" y="\(y + 17)">\(Html.escape(b.display))</text></g>
                 """
@@ -98,7 +100,10 @@ enum Charts {
         let top = 30
         let width = left + plotWidth + 20
         let height = top + plotHeight + 60
-        let maxValue = max(1, series.flatMap(\.values).max() ?? 1)
+        // Ticks at round values (1, 2, 2.5 or 5 times a power of ten), at most five above zero.
+        let largest = max(1, series.flatMap(\.values).max() ?? 1)
+        let step = niceStep(max: largest)
+        let maxValue = step * ((largest + step - 1) / step)
         func y(_ v: Int64) -> Int { top + plotHeight - Int(max(0, v) * Int64(plotHeight) / maxValue) }
         let t = id("t")
         let d = id("d")
@@ -106,8 +111,8 @@ enum Charts {
             <svg viewBox="0 0 \(width) \(height)" width="\(width)" height="\(height)" role="img" aria-labelledby="\(t) \(d)">
             <title id="\(t)">\(Html.escape(title))</title><desc id="\(d)">\(Html.escape(description))</desc>
             """
-        for k in 0...4 {
-            let v = maxValue * Int64(k) / 4
+        for k in 0...Int(maxValue / step) {
+            let v = step * Int64(k)
             svg += """
                 <line class="grid" x1="\(left)" y1="\(y(v))" x2="\(left + plotWidth)" y2="\(y(v))"></line>
                 <text x="\(left - 6)" y="\(y(v) + 4)" text-anchor="end">\(Html.escape(tick(v)))</text>
@@ -141,6 +146,38 @@ enum Charts {
         }
         svg += "</svg>"
         return svg
+    }
+
+    /// The widest label a bar chart gives room to, in pixels.
+    static let maxLabelWidth = 300
+
+    /// A label's width in pixels at the charts' font size (CJK characters about twice a
+    /// Latin letter's).
+    static func textWidth(_ s: String) -> Int {
+        s.unicodeScalars.reduce(0) { $0 + ($1.value >= 0x2E80 ? 13 : 7) }
+    }
+
+    /// A label shortened with "…" to fit `width` pixels.
+    static func fit(_ s: String, _ width: Int) -> String {
+        guard textWidth(s) > width else { return s }
+        var out = ""
+        for ch in s {
+            if textWidth(out + String(ch)) + 13 > width { break }
+            out.append(ch)
+        }
+        return out + "…"
+    }
+
+    /// The smallest round step (1, 2, 2.5 or 5 times a power of ten) with which five steps
+    /// reach `max`.
+    static func niceStep(max: Int64) -> Int64 {
+        var power: Int64 = 1
+        while true {
+            // 2.5 times a power of ten only where it is whole (25, 250 …).
+            let steps = power >= 10 ? [power, 2 * power, 25 * power / 10, 5 * power] : [power, 2 * power, 5 * power]
+            if let step = steps.first(where: { $0 * 5 >= max }) { return step }
+            power *= 10
+        }
     }
 
     /// A figure around a chart, with a caption.

@@ -80,7 +80,7 @@ enum Html {
         .rag.green{background:var(--green)}.rag.amber{background:var(--amber)}.rag.red{background:var(--red)}
         form.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end;background:#fff;border:1px solid var(--line);padding:.5rem;border-radius:6px}
         form.filters label{display:flex;flex-direction:column;font-size:.8rem;color:var(--muted)}input,select,button{font:inherit}
-        .note{color:var(--muted);font-size:.85rem}.error{color:var(--red)}.note.stale{color:var(--red)}.banner.stale{background:#fff4e5;border:1px solid #f0a020;border-left:6px solid #d9480f;padding:.75rem 1rem;margin:0 0 1rem;border-radius:4px}.login{max-width:420px;margin:3rem auto;background:#fff;padding:1.5rem;border:1px solid var(--line);border-radius:6px}
+        .scroll{overflow-x:auto}.note{color:var(--muted);font-size:.85rem}.error{color:var(--red)}.note.stale{color:var(--red)}.banner.stale{background:#fff4e5;border:1px solid #f0a020;border-left:6px solid #d9480f;padding:.75rem 1rem;margin:0 0 1rem;border-radius:4px}.login{max-width:420px;margin:3rem auto;background:#fff;padding:1.5rem;border:1px solid var(--line);border-radius:6px}
         .login input{width:100%;padding:.4rem}.login button{margin-top:.8rem;padding:.4rem 1rem;background:var(--accent);color:#fff;border:0;border-radius:3px}
         .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:.5rem;background:#fff;color:#000;padding:.3rem}
         """
@@ -99,26 +99,30 @@ enum Html {
         Nav(path: "/dashboard/model", zh: "模型健康", en: "Model health"),
     ]
 
-    /// A whole page for a signed-in regulator.
-    static func page(title: String, current: String, session: Sessions.Session?, body: String) -> String {
+    /// A whole page for a signed-in regulator, in one language with a switch to the other
+    /// (`here`: the page to come back to, with its query).
+    static func page(title: String, current: String, session: Sessions.Session?, lang: Lang, here: String? = nil, body: String) -> String {
         var links = ""
         for n in nav {
-            links += "<a href=\"\(n.path)\"\(n.path == current ? " aria-current=\"page\"" : "")>\(n.zh) <small>\(n.en)</small></a>"
+            links += "<a href=\"\(n.path)\"\(n.path == current ? " aria-current=\"page\"" : "")>\(escape(lang.t(n.zh, n.en)))</a>"
         }
         var who = ""
         if let s = session {
             who = """
-                <span class="who">\(escape(s.principal.orgName)) · 监管 regulator
+                <span class="who">\(escape(s.principal.orgName)) · \(lang.t("监管", "regulator"))
                 <form method="post" action="/dashboard/logout"><input type="hidden" name="csrf" value="\(escape(s.csrfToken))">
-                <button type="submit">退出 Sign out</button></form></span>
+                <button type="submit">\(lang.t("退出", "Sign out"))</button></form></span>
                 """
         }
+        let back = PortalHtml.percent(here ?? (current.isEmpty ? "/dashboard/login" : current))
+        let switchTo =
+            "<a class=\"lang\" href=\"/portal/lang?to=\(lang.english ? "zh" : "en")&amp;next=\(escape(back))\" lang=\"\(lang.english ? "zh-CN" : "en")\">\(lang.english ? "中文" : "English")</a>"
         return """
             <!doctype html>
-            <html lang="zh-CN"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
-            <title>\(escape(title)) · 信易贷 Xinyidai</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/static/dashboard.css"></head>
-            <body><a class="skip" href="#main">跳到正文 Skip to content</a>
-            <header><strong>信易贷 · 监管看板</strong><nav aria-label="dashboard">\(links)</nav>\(who)</header>
+            <html lang="\(lang.code)"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+            <title>\(escape(title)) · \(lang.t("信易贷", "Xinyidai"))</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/static/dashboard.css"></head>
+            <body><a class="skip" href="#main">\(lang.t("跳到正文", "Skip to content"))</a>
+            <header><strong>\(lang.t("信易贷 · 监管看板", "Xinyidai · regulators' dashboard"))</strong><nav aria-label="\(lang.t("看板导航", "dashboard"))">\(links)</nav>\(who)\(switchTo)</header>
             <main id="main">\(body)</main></body></html>
             """
     }

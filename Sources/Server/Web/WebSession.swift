@@ -54,8 +54,11 @@ enum WebSession {
 
     /// One answer for every refused key — unknown, revoked, expired, or of a kind the page is not
     /// for — so that a sign-in form tells nothing about a key.
-    static let refusedKey =
-        "这个密钥不能登录此页面：密钥无效、已吊销、已过期，或不属于本页面的用户。The key cannot sign in here: it is unknown, revoked, expired, or not for this page."
+    /// One message for every refused key (which of the reasons is not told).
+    static let refusedKey = SignInRefused(
+        zh: "这个密钥不能登录此页面：密钥无效、已吊销、已过期，或不属于本页面的用户。",
+        en: "The key cannot sign in here: it is unknown, revoked, expired, or not for this page."
+    )
 
     static func setCookie(_ token: String, maxAge: Int) -> String {
         "\(cookie)=\(token); Path=/; HttpOnly; SameSite=Strict; Max-Age=\(maxAge)"
@@ -79,7 +82,9 @@ enum WebSession {
     }
 
     struct SignInRefused: Error {
-        let why: String
+        let zh: String
+        let en: String
+        func why(_ lang: Lang) -> String { lang.t(zh, en) }
     }
 
     /// Starts a session for a key of one of these kinds, audited; the cookie's token, or why not.
@@ -113,10 +118,10 @@ enum WebSession {
             switch try await Register.authenticate(on: c, logger: call.logger, key: key) {
             case .failure(let why):
                 try await audit(nil, .denied, why: why.rawValue)
-                return .failure(SignInRefused(why: refusedKey))
+                return .failure(refusedKey)
             case .success(let p) where !allowed.contains(p.kind):
                 try await audit(p, .denied, why: "kind_not_allowed")
-                return .failure(SignInRefused(why: refusedKey))
+                return .failure(refusedKey)
             case .success(let p):
                 let (token, _) = try await Sessions.create(c, logger: call.logger, principal: p)
                 try await audit(p, .allowed)
