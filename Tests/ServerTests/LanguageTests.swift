@@ -194,6 +194,43 @@ import Testing
                         for p in Self.problems(html, chinese: !english) { failures.append("\(page) (\(english ? "en" : "zh")): \(p)") }
                     }
                 }
+                // What a person gets wrong is told in their language too: a form refused, an action
+                // in conflict, a page that is not there.
+                let (session, csrf) = try await PortalTests.session(client, key: w.business, page: "/portal/financing")
+                for english in [false, true] {
+                    let cookie = session + (english ? "; \(Lang.cookie)=en" : "")
+                    let refused = try await client.execute(
+                        uri: "/portal/demands",
+                        method: .post,
+                        headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded", .accept: "text/html"],
+                        body: ByteBuffer(string: "csrf=\(csrf)&amount_yuan=5000000000000&term_months=999&purpose=")
+                    )
+                    let conflict = try await client.execute(
+                        uri: "/portal/objections",
+                        method: .post,
+                        headers: [.cookie: cookie, .contentType: "application/x-www-form-urlencoded", .accept: "text/html"],
+                        body: ByteBuffer(string: "csrf=\(csrf)&dataset=tax_filing&record_id=\(taxRecord)&reason=again")
+                    )
+                    let back = try #require(conflict.headers[.location])
+                    let told = try await client.execute(uri: back, method: .get, headers: [.cookie: cookie])
+                    let missing = try await client.execute(
+                        uri: "/portal/reports/XYD-NONE",
+                        method: .get,
+                        headers: [.cookie: cookie, .accept: "text/html"]
+                    )
+                    #expect(refused.status == .unprocessableContent && missing.status == .notFound)
+                    #expect(missing.headers[.contentType]?.hasPrefix("text/html") == true)
+                    if !english {
+                        #expect(String(buffer: refused.body).contains("金额"), "\(String(buffer: refused.body))")
+                        #expect(String(buffer: told.body).contains("这条记录已有待处理的异议"), "\(String(buffer: told.body))")
+                        #expect(String(buffer: missing.body).contains("没有找到"))
+                    }
+                    for (what, r) in [("refused form", refused), ("conflict", told), ("missing page", missing)] {
+                        for p in Self.problems(String(buffer: r.body), chinese: !english) {
+                            failures.append("\(what) (\(english ? "en" : "zh")): \(p)")
+                        }
+                    }
+                }
                 #expect(failures.isEmpty, "\(failures.count) problems:\n\(Array(Set(failures)).sorted().joined(separator: "\n"))")
             }
         }

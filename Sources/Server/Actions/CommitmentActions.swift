@@ -19,10 +19,18 @@ struct CommitmentActions {
         var errors: [Problem.FieldError] = []
         let kind = Commitments.Kind(rawValue: body.kind)
         if kind == nil {
-            errors.append(.init(field: "kind", reason: "one of \(Commitments.Kind.allCases.map(\.rawValue).joined(separator: ", "))"))
+            errors.append(
+                .init(field: "kind", reason: "one of \(Commitments.Kind.allCases.map(\.rawValue).joined(separator: ", "))", zh: "请选择承诺内容")
+            )
         }
         if !Commitments.periods.contains(body.months) {
-            errors.append(.init(field: "months", reason: "one of \(Commitments.periods.sorted().map(String.init).joined(separator: ", "))"))
+            errors.append(
+                .init(
+                    field: "months",
+                    reason: "one of \(Commitments.periods.sorted().map(String.init).joined(separator: ", "))",
+                    zh: "承诺期限须为 \(Commitments.periods.sorted().map(String.init).joined(separator: "、")) 个月之一"
+                )
+            )
         }
         guard errors.isEmpty, let kind else { throw Problem.invalid(errors) }
         do {
@@ -42,6 +50,6 @@ struct CommitmentActions {
                     )
                 }
             )
-        } catch let e as CommitmentStore.Failure { throw Problem(.conflict, e.description) }
+        } catch let e as CommitmentStore.Failure { throw Problem(.conflict, e.description, zh: e.zh) }
     }
 }

@@ -22,7 +22,7 @@ struct CreditActions {
     /// A business authorises a bank (the API's and the portal's way alike).
     func grant(_ call: Call, _ body: NewAuthorisation) async throws -> Authorisation {
         let uscc = try call.ownUSCC()
-        guard !body.scopes.isEmpty else { throw Problem.invalid("scopes", "at least one of profile, report, records") }
+        guard !body.scopes.isEmpty else { throw Problem.invalid("scopes", "at least one of profile, report, records", zh: "请至少选择一项可查看的范围") }
         do {
             return try await call.audited(
                 db,
@@ -49,9 +49,9 @@ struct CreditActions {
                 }
             )
         } catch AuthorisationError.notABank {
-            throw Problem.invalid("bank_org_id", "the id of a bank organisation")
+            throw Problem.invalid("bank_org_id", "the id of a bank organisation", zh: "请选择一家银行")
         } catch let AuthorisationError.badExpiry(why) {
-            throw Problem.invalid("expires_at", why)
+            throw Problem.invalid("expires_at", why, zh: "授权期限须在今天之后、不超过允许的最长期限")
         }
     }
 
@@ -64,7 +64,7 @@ struct CreditActions {
             subject: { _ in .init(uscc: uscc, id: id.uuidString.lowercased()) },
             do: { c in
                 guard let a = try await Authorisations.revoke(c, logger: call.logger, id: id, uscc: uscc) else {
-                    throw Problem(.notFound, "no authorisation \(id) of yours")
+                    throw Problem(.notFound, "no authorisation \(id) of yours", zh: "没有找到本企业的这项授权。")
                 }
                 return a
             }

@@ -23,10 +23,10 @@ struct DemandActions {
         func checked() throws -> (DemandTerms, String) {
             var errors: [Problem.FieldError] = []
             if amountFen < 1 || amountFen > DemandActions.maxAmountFen {
-                errors.append(.init(field: "amount_fen", reason: "1 to \(DemandActions.maxAmountFen) fen"))
+                errors.append(DemandActions.amountError)
             }
             if termMonths < 1 || termMonths > DemandActions.maxTermMonths {
-                errors.append(.init(field: "term_months", reason: "1 to \(DemandActions.maxTermMonths) months"))
+                errors.append(DemandActions.termError)
             }
             var checks = FieldChecks()
             let p = checks.text(purpose, "purpose", max: DemandActions.maxPurposeLength) ?? ""
@@ -101,13 +101,34 @@ struct DemandActions {
 
     static func mapped(_ e: DemandError) -> Problem {
         switch e {
-        case .notFound: Problem(.notFound, e.description)
-        case .state: Problem(.conflict, e.description)
-        case .noProfile: Problem(.conflict, e.description)
-        case .notYourProduct: Problem.invalid("product_id", e.description)
-        case .outOfBounds(let errors): Problem.invalid(errors.map { Problem.FieldError(field: $0.field, reason: $0.bound) })
-        case .tooManyOpen: Problem(.conflict, e.description)
+        case .notFound: Problem(.notFound, e.description, zh: e.zh)
+        case .state: Problem(.conflict, e.description, zh: e.zh)
+        case .noProfile: Problem(.conflict, e.description, zh: e.zh)
+        case .notYourProduct: Problem.invalid("product_id", e.description, zh: e.zh)
+        case .outOfBounds(let errors):
+            Problem.invalid(
+                errors.map {
+                    Problem.FieldError(
+                        field: $0.field,
+                        reason: $0.bound,
+                        zh: "超出需求或产品的范围（\(PortalHtml.fieldName($0.field, Lang(english: false)))）"
+                    )
+                }
+            )
+        case .tooManyOpen: Problem(.conflict, e.description, zh: e.zh)
         }
+    }
+
+    /// The bounds every amount and term people enter is held to, with their Chinese wording.
+    static var amountError: Problem.FieldError {
+        .init(
+            field: "amount_fen",
+            reason: "1 to \(maxAmountFen) fen",
+            zh: "金额须在 ¥0.01 至 \(Money.display(fen: maxAmountFen)) 之间"
+        )
+    }
+    static var termError: Problem.FieldError {
+        .init(field: "term_months", reason: "1 to \(maxTermMonths) months", zh: "期限须为 1 至 \(maxTermMonths) 个月")
     }
 
     struct Grant: Decodable {
@@ -166,13 +187,19 @@ struct DemandActions {
     func grant(_ call: Call, id: UUID, _ g: Grant) async throws -> Demand {
         var errors: [Problem.FieldError] = []
         if g.amountFen < 1 || g.amountFen > Self.maxAmountFen {
-            errors.append(.init(field: "amount_fen", reason: "1 to \(Self.maxAmountFen) fen"))
+            errors.append(Self.amountError)
         }
         if g.termMonths < 1 || g.termMonths > Self.maxTermMonths {
-            errors.append(.init(field: "term_months", reason: "1 to \(Self.maxTermMonths) months"))
+            errors.append(Self.termError)
         }
         if g.rateBp < 0 || g.rateBp > ProductValidation.maxRateBp {
-            errors.append(.init(field: "rate_bp", reason: "0 to \(ProductValidation.maxRateBp)"))
+            errors.append(
+                .init(
+                    field: "rate_bp",
+                    reason: "0 to \(ProductValidation.maxRateBp)",
+                    zh: "年利率须在 0 至 \(PortalHtml.rate(ProductValidation.maxRateBp)) 之间"
+                )
+            )
         }
         guard errors.isEmpty else { throw Problem.invalid(errors) }
         return try await step(call, id: id, action: "demand.grant") { c, id in
@@ -191,7 +218,7 @@ struct DemandActions {
 
     func decline(_ call: Call, id: UUID, _ d: Decline) async throws -> Demand {
         guard Demands.declineReasons.contains(d.reason) else {
-            throw Problem.invalid("reason", "one of \(Demands.declineReasons.joined(separator: ", "))")
+            throw Problem.invalid("reason", "one of \(Demands.declineReasons.joined(separator: ", "))", zh: "请选择拒绝原因")
         }
         let text = try FieldChecks.text(d.text, "text", max: Self.maxPurposeLength, required: false)
         return try await step(call, id: id, action: "demand.decline") { c, id in
@@ -208,9 +235,9 @@ struct DemandActions {
 
     func disburse(_ call: Call, id: UUID, _ b: Disbursement) async throws -> Demand {
         guard let day = Day(b.disbursedOn), day <= Day.todayInChina() else {
-            throw Problem.invalid("disbursed_on", "a date YYYY-MM-DD, not in the future")
+            throw Problem.invalid("disbursed_on", "a date YYYY-MM-DD, not in the future", zh: "放款日期须为今天或以前的日期")
         }
-        guard b.amountFen >= 1 else { throw Problem.invalid("amount_fen", "at least 1 fen") }
+        guard b.amountFen >= 1 else { throw Problem.invalid("amount_fen", "at least 1 fen", zh: "放款金额须大于 0") }
         return try await step(call, id: id, action: "demand.disburse") { c, id in
             try await Demands.disburse(c, logger: call.logger, id: id, bank: call.caller.orgId, amountFen: b.amountFen, on: day)
         }
@@ -282,9 +309,9 @@ struct DemandActions {
     /// A bank reports a disbursed loan's month (the API route and the portal's form): checked,
     /// stored and audited in one transaction; the loan's outcomes so far.
     func reportOutcome(_ call: Call, id: UUID, _ body: OutcomeBody) async throws -> [Demands.Outcome] {
-        guard let month = MonthIndex(period: body.month) else { throw Problem.invalid("month", "a month YYYY-MM") }
+        guard let month = MonthIndex(period: body.month) else { throw Problem.invalid("month", "a month YYYY-MM", zh: "请选择月份") }
         guard Demands.outcomeStatuses.contains(body.status) else {
-            throw Problem.invalid("status", "one of \(Demands.outcomeStatuses.joined(separator: ", "))")
+            throw Problem.invalid("status", "one of \(Demands.outcomeStatuses.joined(separator: ", "))", zh: "请选择还款表现")
         }
         do {
             return try await call.audited(
@@ -306,7 +333,7 @@ struct DemandActions {
         } catch let e as DemandError {
             throw Self.mapped(e)
         } catch let e as OutcomeError {
-            throw Problem.invalid("month", e.description.replacingOccurrences(of: "month: ", with: ""))
+            throw Problem.invalid("month", e.description.replacingOccurrences(of: "month: ", with: ""), zh: e.zh)
         }
     }
 }

@@ -23,9 +23,9 @@ struct ObjectionActions {
 
     static func mapped(_ e: Objections.Failure) -> Problem {
         switch e {
-        case .noSuchRecord: Problem(.notFound, e.description)
-        case .notFound: Problem(.notFound, e.description)
-        case .alreadyOpen, .state: Problem(.conflict, e.description)
+        case .noSuchRecord: Problem(.notFound, e.description, zh: e.zh)
+        case .notFound: Problem(.notFound, e.description, zh: e.zh)
+        case .alreadyOpen, .state: Problem(.conflict, e.description, zh: e.zh)
         }
     }
 
@@ -34,7 +34,7 @@ struct ObjectionActions {
         let uscc = try call.ownUSCC()
         var checks = FieldChecks()
         let dataset = Dataset(rawValue: body.dataset)
-        if dataset == nil { checks.fail("dataset", "one of \(Dataset.allCases.map(\.rawValue).joined(separator: ", "))") }
+        if dataset == nil { checks.fail("dataset", "one of \(Dataset.allCases.map(\.rawValue).joined(separator: ", "))", zh: "请选择数据集") }
         checks.text(body.recordId, "record_id", max: TextLimits.identifier)
         let reason = checks.text(body.reason, "reason", max: Objections.maxReason) ?? ""
         let evidence = checks.text(body.evidence, "evidence", max: Objections.maxEvidence, required: false)

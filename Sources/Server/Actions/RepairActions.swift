@@ -19,8 +19,8 @@ struct RepairActions {
 
     static func mapped(_ e: Repairs.Failure) -> Problem {
         switch e {
-        case .noSuchPenalty, .notFound: Problem(.notFound, e.description)
-        case .tooEarly, .notPublished, .alreadyOpen, .state: Problem(.conflict, e.description)
+        case .noSuchPenalty, .notFound: Problem(.notFound, e.description, zh: e.zh)
+        case .tooEarly, .notPublished, .alreadyOpen, .state: Problem(.conflict, e.description, zh: e.zh)
         }
     }
 
@@ -30,7 +30,7 @@ struct RepairActions {
         var checks = FieldChecks()
         checks.text(body.recordId, "record_id", max: TextLimits.identifier, reason: "the penalty's record id")
         if body.corrections.isEmpty || !Set(body.corrections).isSubset(of: Repairs.corrections) {
-            checks.fail("corrections", "one or more of \(Repairs.corrections.sorted().joined(separator: ", "))")
+            checks.fail("corrections", "one or more of \(Repairs.corrections.sorted().joined(separator: ", "))", zh: "请至少勾选一项已完成的纠正")
         }
         let evidence = checks.text(body.evidence, "evidence", max: Repairs.maxEvidence) ?? ""
         try checks.check()

@@ -15,7 +15,9 @@ public struct FieldChecks {
 
     public init() {}
 
-    public mutating func fail(_ field: String, _ reason: String) { errors.append(.init(field: field, reason: reason)) }
+    public mutating func fail(_ field: String, _ reason: String, zh: String? = nil) {
+        errors.append(.init(field: field, reason: reason, zh: zh))
+    }
 
     /// Text trimmed of surrounding white space, checked to be 1 to `max` characters (or, when
     /// not `required`, absent, empty or at most `max`). Returns the trimmed text (nil when absent
@@ -24,7 +26,11 @@ public struct FieldChecks {
     public mutating func text(_ value: String?, _ field: String, max: Int, required: Bool = true, reason: String? = nil) -> String? {
         let t = value?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
         if (required && t.isEmpty) || t.unicodeScalars.count > max {
-            fail(field, reason ?? (required ? "1 to \(max) characters" : "at most \(max) characters"))
+            fail(
+                field,
+                reason ?? (required ? "1 to \(max) characters" : "at most \(max) characters"),
+                zh: required && t.isEmpty ? "请填写" : "最多 \(max) 个字"
+            )
             return nil
         }
         return t.isEmpty ? nil : t

@@ -147,8 +147,32 @@ struct ProblemMiddleware: RouterMiddleware {
             } else if Self.clientWentAway(error) {
                 context.logger.debug("the client went away", metadata: ["route": .string(context.endpointPath ?? "-")])
             }
+            if let page = Self.page(problem, request: request, requestId: context.requestId) { return page }
             return problem.render(path: request.uri.path, requestId: context.requestId)
         }
+    }
+
+    /// A person's browser on the portal or the dashboard gets the problem as a page in its
+    /// language, with the same status (a program asking for JSON still gets problem+json).
+    static func page(_ p: Problem, request: Request, requestId: String) -> Response? {
+        let path = request.uri.path
+        let area = path.hasPrefix("/portal") ? "/portal" : path.hasPrefix("/dashboard") ? "/dashboard" : nil
+        guard let area, request.headers[values: .accept].contains(where: { $0.contains("text/html") }) else { return nil }
+        let lang = Lang(request)
+        let title = lang.english ? p.kind.title : p.kind.titleZh
+        let body = """
+            <p class="flash err" role="alert">\(Html.escape(PortalRoutes.problemText(p, lang)))</p>
+            <p><a class="btn" href="\(area)">\(lang.t("返回首页", "Back to the start"))</a></p>
+            <p class="muted">\(lang.t("如需帮助，请提供请求编号", "If you need help, quote the request number")) \(Html.escape(requestId))</p>
+            """
+        let html =
+            area == "/portal"
+            ? PortalHtml.page(title: title, current: "", session: nil, lang: lang, body: body)
+            : Html.page(title: title, current: "", session: nil, lang: lang, body: "<h1>\(Html.escape(title))</h1>" + body)
+        var headers = p.headers
+        headers[.contentType] = "text/html; charset=utf-8"
+        headers[.cacheControl] = "no-store"
+        return Response(status: p.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
     static func problem(for error: any Error, request: Request, context: AppContext) -> Problem {

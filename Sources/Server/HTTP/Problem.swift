@@ -40,6 +40,25 @@ public struct Problem: Error, HTTPResponseError, Sendable {
             }
         }
 
+        /// The title in Chinese, for pages.
+        public var titleZh: String {
+            switch self {
+            case .badRequest: "请求格式有误"
+            case .validationFailed: "填写的内容有误"
+            case .unauthorized: "需要有效的密钥"
+            case .forbidden: "无权进行此操作"
+            case .authorisationRequired: "没有企业的有效授权"
+            case .notFound: "没有找到"
+            case .methodNotAllowed: "不支持此操作"
+            case .conflict: "与当前状态冲突"
+            case .payloadTooLarge: "提交的内容过大"
+            case .unsupportedMediaType: "不支持的内容类型"
+            case .notReady: "服务暂不可用，请稍后重试"
+            case .tooManyRequests: "请求过于频繁，请稍后重试"
+            case .internalError: "服务出错"
+            }
+        }
+
         public var title: String {
             switch self {
             case .badRequest: "The request is malformed"
@@ -64,9 +83,21 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     public struct FieldError: Codable, Sendable, Equatable {
         public let field: String
         public let reason: String
-        public init(field: String, reason: String) {
+        /// The reason in Chinese, for pages (not part of the API's answer).
+        public let zh: String?
+        public init(field: String, reason: String, zh: String? = nil) {
             self.field = field
             self.reason = reason
+            self.zh = zh
+        }
+        enum CodingKeys: String, CodingKey {
+            case field, reason
+        }
+        public init(from decoder: Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            field = try c.decode(String.self, forKey: .field)
+            reason = try c.decode(String.self, forKey: .reason)
+            zh = nil
         }
     }
 
@@ -74,16 +105,19 @@ public struct Problem: Error, HTTPResponseError, Sendable {
     public let detail: String?
     public let errors: [FieldError]
     public var headers: HTTPFields
+    /// The detail in Chinese, for pages (the API answers `detail`).
+    public var zh: String?
 
-    public init(_ kind: Kind, _ detail: String? = nil, errors: [FieldError] = [], headers: HTTPFields = [:]) {
+    public init(_ kind: Kind, _ detail: String? = nil, zh: String? = nil, errors: [FieldError] = [], headers: HTTPFields = [:]) {
         self.kind = kind
         self.detail = detail
+        self.zh = zh
         self.errors = errors
         self.headers = headers
     }
 
-    public static func invalid(_ field: String, _ reason: String) -> Problem {
-        Problem(.validationFailed, "\(field): \(reason)", errors: [FieldError(field: field, reason: reason)])
+    public static func invalid(_ field: String, _ reason: String, zh: String? = nil) -> Problem {
+        Problem(.validationFailed, "\(field): \(reason)", errors: [FieldError(field: field, reason: reason, zh: zh)])
     }
 
     /// A 422 naming every bad field.

@@ -34,17 +34,14 @@ extension PortalRoutes {
         }
         api.on(.post, "/portal/bank/demands/:demandId/grant") { call in
             try await Self.act(call, back: "/portal/bank") { f in
-                let lang = Lang(call.request)
                 guard let fen = Money.fen((f["amount_yuan"] ?? "").trimmingCharacters(in: .whitespaces)),
                     let term = Int(f["term_months"] ?? ""),
                     let rate = Self.basisPoints(f["rate_percent"] ?? "")
                 else {
                     throw Problem(
                         .validationFailed,
-                        lang.t(
-                            "请填写金额（元）、期限（月）和年利率（%，最多两位小数）。",
-                            "Fill in the amount (yuan), term (months) and yearly rate (%, at most two decimals)."
-                        )
+                        "Fill in the amount (yuan), term (months) and yearly rate (%, at most two decimals).",
+                        zh: "请填写金额（元）、期限（月）和年利率（%，最多两位小数）。"
                     )
                 }
                 _ = try await demands.grant(
@@ -57,11 +54,11 @@ extension PortalRoutes {
         }
         api.on(.post, "/portal/bank/demands/:demandId/disburse") { call in
             try await Self.act(call, back: "/portal/bank") { f in
-                let lang = Lang(call.request)
                 guard let fen = Money.fen((f["amount_yuan"] ?? "").trimmingCharacters(in: .whitespaces)) else {
                     throw Problem(
                         .validationFailed,
-                        lang.t("请填写放款金额（元，最多两位小数）。", "Fill in the amount disbursed (yuan, at most two decimals).")
+                        "Fill in the amount disbursed (yuan, at most two decimals).",
+                        zh: "请填写放款金额（元，最多两位小数）。"
                     )
                 }
                 _ = try await demands.disburse(
@@ -132,7 +129,7 @@ extension PortalRoutes {
             }
             return page(.profile(p, uscc: uscc))
         } catch let p as Problem where p.status.code < 500 {
-            return page(.refused(Self.problemText(p)), status: p.status)
+            return page(.refused(Self.problemText(p, lang)), status: p.status)
         }
     }
 

@@ -19,13 +19,12 @@ extension PortalRoutes {
         }
         api.on(.post, "/portal/authorisations") { call in
             try await Self.act(call, back: "/portal/access") { f in
-                let lang = Lang(call.request)
                 let scopes = AuthorisationScope.allCases.filter { f["s_" + $0.rawValue] == "on" }
                 guard let bank = f["bank_org_id"].flatMap(UUID.init(uuidString:)),
                     let purpose = f["purpose"].flatMap(AccessPurpose.init(rawValue:)),
                     let days = Int(f["days"] ?? ""), Self.authorisationDays.contains(days)
                 else {
-                    throw Problem(.validationFailed, lang.t("请选择银行、用途和期限。", "Choose a bank, a purpose and a period."))
+                    throw Problem(.validationFailed, "Choose a bank, a purpose and a period.", zh: "请选择银行、用途和期限。")
                 }
                 _ = try await credit.grant(
                     call,
@@ -75,7 +74,7 @@ extension PortalRoutes {
                 let answer = try await demands.post(call, body)
                 return WebSession.redirect("/portal/demands/\(answer.demand.id.uuidString.lowercased())")
             } catch let p as Problem where p.status.code < 500 {
-                return try await financing(call, values: f, error: Self.problemText(p))
+                return try await financing(call, values: f, error: Self.problemText(p, lang))
             }
         }
         api.on(.get, "/portal/demands/:demandId") { call in try await demandPage(call) }

@@ -250,6 +250,20 @@ enum PortalHtml {
         "safety_production": ("安全生产失信", "work-safety dishonesty"),
     ]
 
+    /// A request field by the label its form gives it.
+    static let fieldNames: [String: (String, String)] = [
+        "amount_fen": ("金额", "amount"), "term_months": ("期限", "term"), "purpose": ("用途", "purpose"), "rate_bp": ("年利率", "yearly rate"),
+        "reason": ("理由", "reason"), "text": ("说明", "explanation"), "evidence": ("证明材料", "evidence"), "record_id": ("记录号", "record"),
+        "dataset": ("数据集", "dataset"), "corrections": ("已完成的纠正", "corrections made"), "kind": ("承诺内容", "commitment"),
+        "months": ("承诺期限", "period"), "scopes": ("可查看的范围", "what it may see"), "bank_org_id": ("银行", "bank"),
+        "expires_at": ("授权期限", "period"), "disbursed_on": ("放款日期", "disbursed on"), "month": ("月份", "month"),
+        "status": ("还款表现", "repayment"), "product_id": ("产品", "product"), "resolution": ("处理说明", "resolution"),
+    ]
+
+    static func fieldName(_ field: String, _ lang: Lang) -> String {
+        fieldNames[field].map { lang.t($0.0, $0.1) } ?? lang.t("填写的内容", "a field")
+    }
+
     static func code(_ c: String, _ lang: Lang) -> String { codeNames[c].map { lang.t($0.0, $0.1) } ?? c }
 
     /// `¥1,234.56` from fen.

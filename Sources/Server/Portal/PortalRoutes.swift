@@ -84,15 +84,23 @@ struct PortalRoutes {
 
     /// Sends the browser back to a page with the problem's message (forms whose page is elsewhere).
     static func back(_ call: Call, _ to: String, _ p: Problem) -> Response {
-        let text = String(problemText(p).prefix(300))
+        let text = String(problemText(p, Lang(call.request)).prefix(300))
         let tag = call.session.map { Sessions.tag(text, session: $0) } ?? ""
         return WebSession.redirect(to + (to.contains("?") ? "&" : "?") + "error=" + PortalHtml.percent(text) + "&tag=" + tag)
     }
 
-    static func problemText(_ p: Problem) -> String {
-        var text = p.detail ?? p.kind.title
-        if !p.errors.isEmpty { text += ": " + p.errors.map { "\($0.field) — \($0.reason)" }.joined(separator: "; ") }
-        return text
+    /// A problem as a page says it: in English as the API does; in Chinese from the problem's
+    /// own Chinese wording, each bad field by its form label.
+    static func problemText(_ p: Problem, _ lang: Lang) -> String {
+        guard !lang.english else {
+            var text = p.detail ?? p.kind.title
+            if !p.errors.isEmpty { text += ": " + p.errors.map { "\($0.field) — \($0.reason)" }.joined(separator: "; ") }
+            return text
+        }
+        if !p.errors.isEmpty {
+            return p.errors.map { "\(PortalHtml.fieldName($0.field, lang))：\($0.zh ?? "请检查填写的内容")" }.joined(separator: "；") + "。"
+        }
+        return p.zh ?? p.kind.titleZh + "。"
     }
 
     static func form(_ call: Call) async throws -> [String: String] {

@@ -27,6 +27,11 @@ public enum CommitmentStore {
             case .running(let k): "a \(k) commitment is already running"
             }
         }
+        public var zh: String {
+            switch self {
+            case .running(let k): "“\(Commitments.Kind(rawValue: k)?.zh ?? "同类")”承诺正在履行中，期满后才能再作。"
+            }
+        }
     }
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [Commitment] {

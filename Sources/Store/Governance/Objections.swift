@@ -44,6 +44,14 @@ public enum Objections {
             case .state(let s): "the objection is \(s) already"
             }
         }
+        public var zh: String {
+            switch self {
+            case .noSuchRecord: "没有找到本企业的这条记录。"
+            case .alreadyOpen: "这条记录已有待处理的异议。"
+            case .notFound: "没有找到这项异议。"
+            case .state: "这项异议已经处理。"
+            }
+        }
     }
 
     static let columns = """

@@ -42,6 +42,16 @@ public enum Repairs {
             case .state(let s): "the application is \(s) already"
             }
         }
+        public var zh: String {
+            switch self {
+            case .noSuchPenalty: "没有找到本企业的这项行政处罚。"
+            case .tooEarly(let d): "公示期未满最短期限，\(d) 起可以申请。"
+            case .notPublished: "这项处罚已不再公示，无需修复。"
+            case .alreadyOpen: "这项处罚已有处理中的修复申请，或已经修复。"
+            case .notFound: "没有找到这项修复申请。"
+            case .state: "这项修复申请已经处理。"
+            }
+        }
     }
 
     static let columns = """

@@ -54,6 +54,8 @@ public enum OutcomeError: Error, CustomStringConvertible {
         case .month(let why): "month: \(why)"
         }
     }
+
+    public var zh: String { "月份有误：只能登记放款当月至本月之间的月份。" }
 }
 
 public enum DemandError: Error, CustomStringConvertible {
@@ -72,6 +74,26 @@ public enum DemandError: Error, CustomStringConvertible {
         case .notFound(let id): "no demand \(id) of yours"
         case .state(let current, let wanted): "the demand is \(current.rawValue): it cannot be \(wanted)"
         case .noProfile(let uscc): "no credit profile of \(uscc) yet: its records have not been scored"
+        }
+    }
+
+    /// The same, in Chinese, for pages.
+    public var zh: String {
+        let states: [DemandState: String] = [
+            .open: "待受理", .takenUp: "已受理", .granted: "已批准", .declined: "已拒绝", .disbursed: "已放款", .withdrawn: "已撤回", .expired: "已过期",
+        ]
+        let wants: [String: String] = [
+            "withdrawn": "撤回", "taken up": "受理", "passed": "放弃", "granted": "批准", "declined": "拒绝", "disbursed": "放款",
+            "reported on": "登记还款表现",
+        ]
+        switch self {
+        case .outOfBounds(let errors): return "贷款条件超出需求或产品的范围：" + errors.map(\.field).joined(separator: "、")
+        case .tooManyOpen(let n): return "同时待受理或已受理的融资需求最多 \(n) 笔：请先撤回一笔。"
+        case .notYourProduct: return "所选产品不是本行已发布的产品。"
+        case .notFound: return "没有找到这笔融资需求。"
+        case .state(let current, let wanted):
+            return "这笔需求目前\(states[current] ?? "状态已变")，不能\(wants[wanted] ?? "进行此操作")。"
+        case .noProfile: return "还没有信用档案：数据到达并评分后才能发布融资需求。"
         }
     }
 }
