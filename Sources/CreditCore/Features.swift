@@ -400,10 +400,9 @@ public enum Features {
                 i.siRecordsPrev6 += 1
                 i.siHeadcountPrev6 += s.headcount
             }
-            if s.inArrears {
-                i.siArrearsMonths |= 1 << UInt64(o)
-                use(.socialInsuranceArrears12m, .socialInsurance, s.id)
-            }
+            // Every month of the window is behind the count, those in arrears and those not.
+            if s.inArrears { i.siArrearsMonths |= 1 << UInt64(o) }
+            use(.socialInsuranceArrears12m, .socialInsurance, s.id)
             use(.headcountAvg12m, .socialInsurance, s.id)
             use(.headcountTrend, .socialInsurance, s.id)
         }

@@ -191,7 +191,7 @@ import Testing
             ),
             lang: Self.zh
         )
-        #expect(model.contains("模型健康"))
+        #expect(model.contains("模型健康") && model.contains(">B</th>") && !model.contains(">其他</th>"))
         // A hidden grade cell says so on hover, never "0".
         #expect(model.contains("已抑制（少于 5 家）"))
     }

@@ -35,7 +35,14 @@ import Testing
                 blockedEn: "out of reach by conduct"
             ),
             features: [
-                .init(feature: .unpaidTax, value: .number(120_000), points: -30, maxPoints: 10, better: nil)
+                .init(
+                    feature: .unpaidTax,
+                    value: .number(120_000),
+                    points: -30,
+                    maxPoints: 10,
+                    better: nil,
+                    records: [RecordRef(.administrativePenalty, recordId)]
+                )
             ],
             groups: [
                 .init(
@@ -43,8 +50,11 @@ import Testing
                     rows: [
                         .init(
                             recordId: recordId,
-                            date: "2026-01-05",
-                            what: "violation <b>",
+                            data: [
+                                "decision_no": "通罚〔2026〕1号", "authority": "南通市生态环境局", "decided_on": "2026-01-05",
+                                "violation": "violation <b>", "severity": "general", "fine_amount_fen": .number("5000000"),
+                                "publicity_ends_on": "2027-01-05",
+                            ],
                             provider: "market_regulation",
                             status: "current",
                             penalty: penalty
@@ -73,6 +83,10 @@ import Testing
             #expect(html.contains("/portal/repairs/new?record=P-%3Cscript%3E"))
         }
         #expect(zh.contains("仅靠经营行为无法达到") && en.contains("out of reach by conduct"))
+        // The reason links to the records behind it, and they show their fields in words.
+        #expect(zh.contains("依据 1 条记录") && zh.contains("href=\"#basis-unpaid-tax\"") && zh.contains("id=\"basis-unpaid-tax\""))
+        #expect(zh.contains("¥50,000.00") && zh.contains("一般") && zh.contains("violation &lt;b&gt;"))
+        #expect(en.contains("1 records behind it") || en.contains("records behind it"))
     }
 
     @Test func theCheckUpOffersRepairOnlyWhenTheRulesWouldAcceptIt() {

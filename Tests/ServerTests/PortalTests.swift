@@ -338,6 +338,9 @@ import Testing
                     ["go": "/portal/login"], ["fill": "#key", "value": w.business], ["click": "button[type=submit]"],
                     ["expect_path": "/portal"], ["expect_text": "信用体检"], ["expect_text": "如何提升等级"], ["shot": "portal-checkup"],
                     ["eval": "document.querySelectorAll('svg[role=img] > title').length >= 1", "equals": true],
+                    // The records behind a feature, one click away.
+                    ["tap": "a.basis"], ["eval": "document.querySelector('details[id^=basis-]').open = true", "equals": true],
+                    ["expect_text": "指标的依据"], ["expect_text": "参保人数"], ["shot": "portal-basis"],
                     // English, and back.
                     ["click": "a[href^='/portal/lang?to=en']"], ["expect_text": "Credit check-up"],
                     ["expect_text": "What would raise my grade"],

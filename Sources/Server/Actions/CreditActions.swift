@@ -182,12 +182,9 @@ struct CreditActions {
         }
     }
     static func lineage(_ c: PostgresConnection, logger: Logger, profile: StoredProfile) async throws -> [String: [RecordRef]] {
-        let history = try await ProfileStore.histories(c, usccs: [profile.uscc], upTo: profile.dataAsOf, logger: logger)[profile.uscc]
-        guard let history, let day = Day(profile.asOfDay) else { return [:] }
-        let card = try await Scorecards.card(c, version: profile.scorecardVersion, logger: logger)
-        let f = Features.compute(history, asOf: day, policy: card?.policy ?? .fullWindow, lineage: true)
+        let l = try await CheckUp.lineage(c, logger: logger, profile: profile)
         var out: [String: [RecordRef]] = [:]
-        for feature in Feature.allCases { out[feature.rawValue] = f.lineage[feature] ?? [] }
+        for feature in Feature.allCases { out[feature.rawValue] = l[feature] ?? [] }
         return out
     }
     static func profileBody(_ c: PostgresConnection, logger: Logger, uscc: String, lineage: Bool, auth: UUID?) async throws -> ProfileBody {

@@ -60,7 +60,11 @@ enum DashboardWords {
         "wrong_type": ("类型错误", "wrong type"), "invalid_uscc": ("统一社会信用代码无效", "bad USCC"),
     ]
 
-    static func column(_ name: String, _ lang: Lang) -> String { columns[name].map { lang.t($0.zh, $0.en) } ?? lang.t("其他", "other") }
+    /// A column by its heading: a grade's column by the grade itself.
+    static func column(_ name: String, _ lang: Lang) -> String {
+        if let p = columns[name] { return lang.t(p.zh, p.en) }
+        return ["A", "B", "C", "D", "M"].contains(name) ? name : lang.t("其他", "other")
+    }
 
     /// A row's key in words: a code of any breakdown, a dataset, a feature, a commitment, a
     /// decline reason; a month, a bank's name or a scorecard version as it is.

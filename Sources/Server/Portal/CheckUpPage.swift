@@ -18,12 +18,14 @@ enum CheckUpPage {
         let maxPoints: Int
         /// The best bin conduct can reach, when the feature is below its maximum.
         let better: Better?
+        /// The records the value was computed from.
+        var records: [RecordRef] = []
     }
 
     struct RecordRow {
         let recordId: String
-        let date: String
-        let what: String
+        /// The record's fields (shown by `RecordFields`).
+        let data: JSONValue
         let provider: String
         /// `current`, `disputed` or `suppressed`.
         let status: String
@@ -65,7 +67,14 @@ enum CheckUpPage {
             {
                 better = Better(bin: best, gain: best.points - points)
             }
-            return FeatureRow(feature: c.feature, value: v.features[c.feature], points: points, maxPoints: c.maxPoints, better: better)
+            return FeatureRow(
+                feature: c.feature,
+                value: v.features[c.feature],
+                points: points,
+                maxPoints: c.maxPoints,
+                better: better,
+                records: v.lineage[c.feature] ?? []
+            )
         }
         let groups = Dataset.allCases.compactMap { d -> Group? in
             let mine = v.records.filter { $0.dataset == d.rawValue }
@@ -74,8 +83,7 @@ enum CheckUpPage {
                 let data = r.dataJSON.flatMap { try? JSONParser.parse(Array($0.utf8)) } ?? .null
                 return RecordRow(
                     recordId: r.recordId,
-                    date: recordDate(data),
-                    what: recordWhat(data),
+                    data: data,
                     provider: d.provider.rawValue,
                     status: r.status,
                     penalty: d == .administrativePenalty ? v.penalties[r.recordId] : nil
@@ -101,26 +109,19 @@ enum CheckUpPage {
         )
     }
 
-    /// The date a record is about, for the table.
-    static func recordDate(_ d: JSONValue) -> String {
-        for k in ["decided_on", "listed_on", "signed_on", "due_on", "period", "established_on"] {
-            if let v = d[k]?.stringValue { return v }
-        }
-        if case .number(let y)? = d["year"] { return y }
-        return ""
-    }
-
-    /// What a record is, in a word or two, for the table.
-    static func recordWhat(_ d: JSONValue) -> String {
-        for k in ["violation", "title", "list_type", "status", "grade", "utility", "tax_type"] {
-            if let v = d[k]?.stringValue { return v }
-        }
-        return ""
-    }
-
     // MARK: Render
 
     /// The page's body; nil model: no profile yet.
+    /// The anchor of a feature's records on the page.
+    static func basisAnchor(_ f: Feature) -> String { "basis-" + f.rawValue.replacingOccurrences(of: "_", with: "-") }
+
+    /// A link to the records behind a feature ("依据 12 条记录"), or nothing when there are none.
+    static func basisLink(_ row: FeatureRow?, _ lang: Lang) -> String {
+        guard let row, !row.records.isEmpty else { return "" }
+        return
+            " <a class=\"basis\" href=\"#\(basisAnchor(row.feature))\">\(lang.t("依据 \(row.records.count) 条记录", "\(row.records.count) records behind it"))</a>"
+    }
+
     static func render(_ model: Model?, lang: Lang) -> String {
         guard let m = model else {
             return
@@ -130,10 +131,11 @@ enum CheckUpPage {
         var body = ""
 
         // Score, grade and reasons.
+        let rowsByFeature = Dictionary(uniqueKeysWithValues: m.features.map { ($0.feature, $0) })
         var reasons = ""
         for r in m.reasons {
             reasons +=
-                "<li>\(e(lang.english ? r.en : r.zh)) <span class=\"muted\">(\(r.points)/\(r.maxPoints) \(lang.t("分", "points")))</span></li>"
+                "<li>\(e(lang.english ? r.en : r.zh)) <span class=\"muted\">(\(r.points)/\(r.maxPoints) \(lang.t("分", "points")))</span>\(basisLink(rowsByFeature[r.feature], lang))</li>"
         }
         if m.thinFile { reasons += "<li>\(lang.t("数据不足12个月：暂不评分。", "Under 12 months of data: no score yet."))</li>" }
         body += """
@@ -165,16 +167,54 @@ enum CheckUpPage {
                 e(PortalHtml.code(Scorecard.render(f.value, f.feature, chinese: !lang.english), lang)),
                 "\(f.points) / \(f.maxPoints)",
                 f.better.map { e(Improvement.describe($0.bin, f.feature, chinese: !lang.english)) + " (+\($0.gain))" } ?? "",
+                basisLink(f, lang).trimmingCharacters(in: .whitespaces),
             ]
         }
         body +=
             "<h2>\(lang.t("指标", "Features"))</h2>"
             + PortalHtml.table(
                 lang.t("每个指标的取值、得分和可改进的方向", "Each feature's value, points and what would improve it"),
-                [lang.t("指标", "Feature"), lang.t("取值", "Value"), lang.t("得分/满分", "Points / max"), lang.t("可改进到", "Would improve at")],
+                [
+                    lang.t("指标", "Feature"), lang.t("取值", "Value"), lang.t("得分/满分", "Points / max"), lang.t("可改进到", "Would improve at"),
+                    lang.t("依据", "Records"),
+                ],
                 rows,
                 empty: ""
             )
+
+        // The records behind each feature, with the fields the value was computed from.
+        let byRef = Dictionary(
+            m.groups.flatMap { g in g.rows.map { (RecordRef(g.dataset, $0.recordId), $0) } },
+            uniquingKeysWith: { a, _ in a }
+        )
+        let today = Day(m.asOfDay) ?? Day.todayInChina()
+        let withRecords = m.features.filter { !$0.records.isEmpty }
+        if !withRecords.isEmpty {
+            body +=
+                "<h2 id=\"basis\">\(lang.t("指标的依据", "The records behind each feature"))</h2><p class=\"muted\">\(lang.t("每个指标由下列记录计算得出；对有误的记录可提出异议。", "Each feature is computed from the records below; object to any that is wrong."))</p>"
+            for f in withRecords {
+                let def = f.feature.definition
+                var tables = ""
+                for d in Dataset.allCases {
+                    let refs = f.records.filter { $0.dataset == d }
+                    guard !refs.isEmpty else { continue }
+                    let rows = refs.map { ref -> [String] in
+                        let cells =
+                            byRef[ref].map { RecordFields.cells(d, $0.data, lang: lang, today: today) }
+                            ?? RecordFields.columns(d).map { _ in "–" }
+                        return [e(ref.recordId)] + cells
+                    }
+                    tables += PortalHtml.table(
+                        PortalHtml.dataset(d, lang),
+                        [lang.t("记录号", "Record")] + RecordFields.headings(d, lang),
+                        rows,
+                        empty: ""
+                    )
+                }
+                body +=
+                    "<details id=\"\(basisAnchor(f.feature))\"><summary>\(e(lang.english ? def.en : def.zh))：\(e(Scorecard.render(f.value, f.feature, chinese: !lang.english))) · \(lang.t("\(f.records.count) 条记录", "\(f.records.count) records"))</summary>\(tables)</details>"
+            }
+        }
 
         // Records, by dataset, with their status and actions.
         body +=
@@ -203,18 +243,13 @@ enum CheckUpPage {
                         }
                     }
                 }
-                return [
-                    e(r.recordId), e(r.date), e(PortalHtml.code(r.what, lang)), e(PortalHtml.provider(r.provider, lang)), status, actions,
-                ]
+                return [e(r.recordId)] + RecordFields.cells(g.dataset, r.data, lang: lang, today: today) + [status, actions]
             }
             body +=
                 "<details\(g.open ? " open" : "")><summary>\(e(PortalHtml.dataset(g.dataset, lang))) (\(g.rows.count))</summary>"
                 + PortalHtml.table(
                     PortalHtml.dataset(g.dataset, lang),
-                    [
-                        lang.t("记录号", "Record"), lang.t("日期", "Date"), lang.t("内容", "What"),
-                        lang.t("来源", "Source"), lang.t("状态", "Status"), lang.t("操作", "Actions"),
-                    ],
+                    [lang.t("记录号", "Record")] + RecordFields.headings(g.dataset, lang) + [lang.t("状态", "Status"), lang.t("操作", "Actions")],
                     rows,
                     empty: ""
                 ) + "</details>"

@@ -39,6 +39,9 @@ public enum CheckUp {
         public let records: [Records.Current]
         /// By record id, for the penalties among the records.
         public let penalties: [String: Penalty]
+        /// The records behind each feature: the lineage of the stored profile (the records held
+        /// when it was computed, as the card's penalty policy counts them).
+        public let lineage: [Feature: [RecordRef]]
     }
 
     /// Nil when the business has no profile yet (or its card is gone).
@@ -77,12 +80,28 @@ public enum CheckUp {
             outcome: outcome,
             advice: Improvement.advise(card: card, features: features, outcome: outcome),
             records: records,
-            penalties: penalties
+            penalties: penalties,
+            lineage: try await lineage(c, logger: logger, profile: profile, card: card)
         )
     }
 }
 
 extension CheckUp {
+    /// The records behind each feature of a stored profile: its history up to the moment its
+    /// data was taken, reduced as of its day under its card's penalty policy.
+    public static func lineage(
+        _ c: PostgresConnection,
+        logger: Logger,
+        profile: StoredProfile,
+        card known: Scorecard? = nil
+    ) async throws -> [Feature: [RecordRef]] {
+        let history = try await ProfileStore.histories(c, usccs: [profile.uscc], upTo: profile.dataAsOf, logger: logger)[profile.uscc]
+        guard let history, let day = Day(profile.asOfDay) else { return [:] }
+        var card = known
+        if card == nil { card = try await Scorecards.card(c, version: profile.scorecardVersion, logger: logger) }
+        return Features.compute(history, asOf: day, policy: card?.policy ?? .fullWindow, lineage: true).lineage
+    }
+
     /// The advice alone (for the API): the stored profile, the card that scored it, and what
     /// CreditCore advises on that stored outcome. Nil: no profile yet.
     public static func advice(
