@@ -124,11 +124,23 @@ enum ReportPage {
                     case .string(let c): .category(c)
                     default: .missing
                     }
-                return [e(lang.english ? f.definition.en : f.definition.zh), e(Scorecard.render(value, f, chinese: zh))]
+                // The records it was computed from, by dataset and record number.
+                var basis = "–"
+                if case .array(let refs)? = p["lineage"]?[f.rawValue], !refs.isEmpty {
+                    let names = refs.compactMap(\.stringValue).map { ref -> String in
+                        let parts = ref.split(separator: "/", maxSplits: 1).map(String.init)
+                        let d = Dataset(rawValue: parts[0]).map { PortalHtml.dataset($0, lang) } ?? ""
+                        return parts.count > 1 ? "\(d) \(parts[1])" : ref
+                    }
+                    basis =
+                        "<details><summary>\(lang.t("\(names.count) 条记录", "\(names.count) records"))</summary><p class=\"refs\">"
+                        + names.map(e).joined(separator: "<br>") + "</p></details>"
+                }
+                return [e(lang.english ? f.definition.en : f.definition.zh), e(Scorecard.render(value, f, chinese: zh)), basis]
             }
             body += table(
-                lang.t("评价所依据的指标", "The features the profile rests on"),
-                [lang.t("指标", "Feature"), lang.t("取值", "Value")],
+                lang.t("评价所依据的指标及其记录", "The features the profile rests on, and their records"),
+                [lang.t("指标", "Feature"), lang.t("取值", "Value"), lang.t("依据", "Records")],
                 rows,
                 empty: ""
             )

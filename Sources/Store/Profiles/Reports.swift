@@ -38,6 +38,8 @@ public struct SignedReport: Sendable {
 public enum Reports {
     public static let queryHistoryLimit = 100
     public static let penaltiesLimit = 200
+    /// Records listed behind one feature in a report.
+    public static let lineageLimit = 60
 
     static func timestamp(_ d: Date) -> String {
         let f = ISO8601DateFormatter()
@@ -51,7 +53,7 @@ public enum Reports {
         let history = try await ProfileStore.histories(c, usccs: [uscc], upTo: asOf, logger: logger)[uscc] ?? History(uscc: uscc)
         guard history.recordCount > 0 else { throw ReportError.noRecords(uscc) }
         let day = Day.inChina(asOf)
-        let features = Features.compute(history, asOf: day, policy: card.policy)
+        let features = Features.compute(history, asOf: day, policy: card.policy, lineage: true)
         let outcome = card.score(features)
 
         var enterprise: JSONObject = ["uscc": .string(uscc)]
@@ -81,7 +83,14 @@ public enum Reports {
                 "points": .number(String(r.points)), "max_points": .number(String(r.maxPoints)),
             ]
         }
+        // The records behind each feature, as `dataset/record_id` (at most `lineageLimit` each).
+        var lineage = JSONObject()
+        for f in Feature.allCases {
+            let refs = (features.lineage[f] ?? []).prefix(lineageLimit)
+            if !refs.isEmpty { lineage[f.rawValue] = .array(refs.map { .string("\($0.dataset.rawValue)/\($0.recordId)") }) }
+        }
         let profile: JSONObject = [
+            "lineage": .object(lineage),
             "scorecard_version": .string(card.version),
             "score": outcome.score.map { .number(String($0)) } ?? .null,
             "grade": outcome.grade.map(JSONValue.string) ?? .null,
