@@ -259,6 +259,22 @@ struct StatWorld: Sendable {
         }
     }
 
+    @Test func aDatasetIsGreenOnlyWhenItsPullsCompletenessAndTimelinessAllAre() {
+        func level(_ completeness: Double?, _ timeliness: Double?, status: String = "caught_up") -> String {
+            Stats.qualityLevel(
+                status: status,
+                hoursSinceSuccess: 1,
+                quarantined: 0,
+                received: 100,
+                completeness: completeness,
+                timeliness: timeliness
+            )
+        }
+        // A dataset complete but never on time is not green (it was, before).
+        #expect(level(1, 0) == "red" && level(1, 0.9) == "amber" && level(0.9, 1) == "amber" && level(0.5, 1) == "red")
+        #expect(level(1, 1) == "green" && level(nil, nil) == "green" && level(1, 1, status: "failing") == "red")
+    }
+
     @Test func stabilityIsThePSIOfTodaysScoresAgainstTheBaseline() async throws {
         try await TestDatabase.with { db in
             let keys = try await Keys.make(db)

@@ -20,6 +20,8 @@ enum DashboardWords {
         "decision_hours_p90": ("审批时长第90百分位（小时）", "90th percentile hours to decide"),
         "under_objection": ("异议中", "under objection"), "objections_overdue": ("异议超时", "objections overdue"),
         "valid_objections_per_100k": ("每10万条有效异议", "valid objections per 100,000"), "completeness": ("完整性", "completeness"),
+        "completeness_of": ("完整性样本（企业）", "of businesses"),
+        "timeliness_of": ("及时性样本（记录）", "of records"),
         "timeliness": ("及时性", "timeliness"), "uscc_error_rate": ("代码错误率", "code error rate"), "received": ("接收", "received"),
         "stored": ("入库", "stored"), "quarantined": ("隔离", "quarantined"), "quarantined_by_reason": ("隔离原因", "why quarantined"),
         "open": ("待处理", "open"), "overdue": ("超时", "overdue"), "upheld_or_approved": ("成立或批准", "upheld or approved"),

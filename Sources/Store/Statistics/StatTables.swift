@@ -445,13 +445,15 @@ extension Stats {
                 hoursSinceSuccess: sinceSuccess.map { $0 / 3600 },
                 quarantined: quarantined,
                 received: received,
-                completeness: active.flatMap { a in recent.map { r in a > 0 ? Double(r) / Double(a) : 1 } }
+                completeness: active.flatMap { a in recent.map { r in a > 0 ? Double(r) / Double(a) : 1 } },
+                timeliness: timely.flatMap { t in arrived.map { a in a > 0 ? Double(t) / Double(a) : 1 } }
             )
             return StatTable.Row(
                 key: dataset,
                 values: [
                     .text(provider), .text(status), lastSuccess.map { .text(iso($0)) } ?? .null, newest.map { .text(iso($0)) } ?? .null,
-                    .int(received), .int(stored), .int(quarantined), .text(byReason), completeness, timeliness, usccRate,
+                    .int(received), .int(stored), .int(quarantined), .text(byReason), completeness, active.map { .int(Int64($0)) } ?? .null,
+                    timeliness, arrived.map { .int($0) } ?? .null, usccRate,
                     .int(open), .int(overdue), StatTable.perHundredThousand(upheld, live), .text(rag),
                 ],
                 enterprises: Int.max
@@ -463,34 +465,41 @@ extension Stats {
             columns: [
                 .init("provider", .text), .init("status", .text), .init("last_success_at", .time), .init("newest_item_at", .time),
                 .init("received", .count), .init("stored", .count), .init("quarantined", .count), .init("quarantined_by_reason", .text),
-                .init("completeness", .ratio), .init("timeliness", .ratio), .init("uscc_error_rate", .ratio),
+                .init("completeness", .ratio), .init("completeness_of", .count), .init("timeliness", .ratio),
+                .init("timeliness_of", .count),
+                .init("uscc_error_rate", .ratio),
                 .init("under_objection", .count), .init("objections_overdue", .count), .init("valid_objections_per_100k", .index),
                 .init("level", .text),
             ],
             rows: rows,
             total: nil,
             notes: [
-                "completeness: active businesses with a record for one of the last \(completenessMonths) months, over active businesses (periodic datasets)",
-                "timeliness: records arriving within \(timelyHours) hours of the provider's time, of those from the last \(timelinessDays) days",
+                "completeness: active businesses with a record for one of the last \(completenessMonths) months, over active businesses (periodic datasets); completeness_of: how many active businesses that is over",
+                "timeliness: records arriving within \(timelyHours) hours of the provider's time, of those from the last \(timelinessDays) days; timeliness_of: how many records that is over",
                 "under_objection: records with an open objection; objections_overdue: open past their 20 days; valid_objections_per_100k: upheld objections per 100,000 records held (target under 1)",
-                "level: red when the feed stopped or failed, has not succeeded for a day, or completeness is under 0.8; amber for quarantine over 1% or completeness under 0.95",
+                "level: red when the feed stopped or failed, has not succeeded for a day, or completeness or timeliness is under 0.8; amber for quarantine over 1% or completeness or timeliness under 0.95",
             ]
         )
         try await stamp(&t, c, logger: logger, "quality")
         return t
     }
 
+    /// A dataset's level, from its pulls, its completeness and its timeliness together: red
+    /// when pulls stopped or failed for a day, or either share is under 80 %; amber when more than
+    /// 1 % is quarantined or either share is under 95 %; green otherwise.
     public static func qualityLevel(
         status: String,
         hoursSinceSuccess: Int64?,
         quarantined: Int64,
         received: Int64,
-        completeness: Double?
+        completeness: Double?,
+        timeliness: Double? = nil
     ) -> String {
         if status == "stopped" || status == "failing" || (hoursSinceSuccess ?? 1_000) >= 24 { return "red" }
-        if let c = completeness, c < 0.8 { return "red" }
+        let shares = [completeness, timeliness].compactMap { $0 }
+        if shares.contains(where: { $0 < 0.8 }) { return "red" }
         if received > 0, quarantined * 100 > received { return "amber" }
-        if let c = completeness, c < 0.95 { return "amber" }
+        if shares.contains(where: { $0 < 0.95 }) { return "amber" }
         return "green"
     }
 
