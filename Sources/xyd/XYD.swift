@@ -13,7 +13,7 @@ struct XYD: AsyncParsableCommand {
         subcommands: [
             Serve.self, Migrate.self, OrgCommand.self, KeyCommand.self, AuditCommand.self, Simulate.self, Ingest.self, FeedsCommand.self,
             ScorecardCommand.self, Rescore.self, ReportCommand.self, MatchBench.self, WebhookListen.self, SimulateMarket.self,
-            StatsRefresh.self,
+            StatsRefresh.self, BanksCommand.self,
         ]
     )
 }

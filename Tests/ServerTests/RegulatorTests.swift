@@ -4,10 +4,11 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
-import Server
 import Store
 import TestSupport
 import Testing
+
+@testable import Server
 
 /// A small market written straight into the tables, whose figures are computed by hand below.
 struct StatWorld: Sendable {
@@ -257,6 +258,74 @@ struct StatWorld: Sendable {
                 )
             }
         }
+    }
+
+    @Test func banksConnectedIsAShareOfTheCitysLicensedBranchesOnceTheirRosterIsImported() async throws {
+        try await TestDatabase.with { db in
+            let w = try await StatWorld.make(db)
+            // The test bank connected: a live key (it has one) and a published product.
+            try await db.owner.execute(
+                """
+                INSERT INTO product (bank_org_id, name, kind, amount_min_fen, amount_max_fen, term_min_months, term_max_months,
+                                     rate_min_bp, rate_max_bp, rules, status)
+                VALUES ('\(w.keys.orgIds[.bank]!)', '经营贷', 'credit', 100, 100000000, 1, 36, 300, 600, '[]', 'published')
+                """
+            )
+            try await Stats.refresh(db.app)
+            let regulator = w.keys.byKind[.regulator]!
+            func total() async throws -> (share: String?, notes: [String]) {
+                try await buildApplication(try testConfig(db)).test(.router) { client in
+                    let t = try Self.decodeTable(
+                        try await client.execute(uri: "/v1/regulator/banks", method: .get, headers: bearer(regulator))
+                    )
+                    return (t.total?.values["connected"]?.numberText, t.notes)
+                }
+            }
+            // Without a roster: the share of the banks registered here, and it says so.
+            let before = try await total()
+            #expect(before.share == "1.0000" && before.notes.contains { $0.contains("no roster of the city's bank branches") })
+            // With the city's roster: two branches of the test bank, three of banks not connected here.
+            let csv = """
+                licence_no,branch_name,bank_name,district_code
+                B0001,测试银行崇川支行,Test bank,320602
+                B0002,测试银行海门支行,Test bank,320614
+                B0003,甲银行南通分行,甲银行,320602
+                B0004,甲银行通州支行,甲银行,320612
+                B0005,乙银行启东支行,乙银行,320681
+                """
+            guard case .success(let branches) = BankRoster.parse(csv) else {
+                Issue.record("the roster did not parse")
+                return
+            }
+            let imported = try await BankRosterStore.replace(db.app, branches)
+            #expect(imported.branches == 5 && imported.registered == ["Test bank"] && imported.unregistered == ["乙银行", "甲银行"])
+            try await Stats.refresh(db.app)
+            let after = try await total()
+            #expect(after.share == "0.4000", "\(after)")
+            #expect(after.notes.contains { $0.hasPrefix(Stats.rosterNotePrefix + " 5 licensed bank branches") })
+            // The dashboard says what the share is of.
+            let label = DashboardRoutes.connectedLabel(
+                StatTable(name: "banks", by: "bank", columns: [], rows: [], total: nil, notes: after.notes),
+                Lang(english: false)
+            )
+            #expect(label.contains("全市 5 个持牌银行网点"))
+        }
+    }
+
+    @Test func aRosterFileIsRefusedLineByLine() {
+        guard case .failure(let p) = BankRoster.parse("licence_no,branch_name,bank_name,district_code\nB1,甲,乙,3206\nB1,丙,丁,320602\n,x,y\n")
+        else {
+            Issue.record("a bad roster was accepted")
+            return
+        }
+        #expect(p.lines.contains("line 2: district_code must be 6 digits (GB/T 2260)"))
+        #expect(p.lines.contains("line 3: licence_no B1 appears twice"))
+        #expect(p.lines.contains { $0.hasPrefix("line 4: 4 fields") })
+        guard case .failure(let header) = BankRoster.parse("licence,name\nB1,x\n") else {
+            Issue.record("a roster without its header was accepted")
+            return
+        }
+        #expect(header.lines == ["line 1: the header must be licence_no,branch_name,bank_name,district_code"])
     }
 
     @Test func aDatasetIsGreenOnlyWhenItsPullsCompletenessAndTimelinessAllAre() {

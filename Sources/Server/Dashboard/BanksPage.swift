@@ -25,7 +25,7 @@ enum BanksPage {
             "<div class=\"tiles\">"
             + DashboardRoutes.tile(
                 DashboardRoutes.percent(DashboardRoutes.value(t, t.total, "connected"), lang),
-                lang.t("已接入银行占本平台银行（目标 > 50%）", "banks connected, of those registered here (target > 50%)")
+                DashboardRoutes.connectedLabel(t, lang)
             )
         html += DashboardRoutes.tile(String(t.rows.count), lang.t("本平台银行", "banks registered")) + "</div>"
         let (taken, hidden) = DashboardRoutes.bars(t, column: "taken_up", unit: .count, lang: lang)

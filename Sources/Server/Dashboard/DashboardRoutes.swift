@@ -296,6 +296,23 @@ struct DashboardRoutes {
             """
     }
 
+    /// What the share of banks connected is a share of: the city's licensed branches (the
+    /// operator's roster) or, without a roster, the banks registered here.
+    static func connectedLabel(_ banks: StatTable, _ lang: Lang) -> String {
+        let roster = banks.notes.first { $0.hasPrefix(Stats.rosterNotePrefix) }
+        let branches = roster.flatMap { $0.dropFirst(Stats.rosterNotePrefix.count).split(separator: " ").first }.map(String.init)
+        if let branches {
+            return lang.t(
+                "已接入网点占全市 \(branches) 个持牌银行网点（目标 > 50%）",
+                "of the city's \(branches) licensed bank branches, connected (target > 50%)"
+            )
+        }
+        return lang.t(
+            "已接入银行占本平台登记的银行（未导入全市网点名录；目标 > 50%）",
+            "banks connected, of those registered here (no roster of the city's branches; target > 50%)"
+        )
+    }
+
     static func tile(_ value: String, _ label: String, exact: String? = nil) -> String {
         "<div class=\"tile\"><div class=\"v\">\(exact.map { Html.figure(value, exact: $0) } ?? Html.escape(value))</div><div class=\"l\">\(Html.escape(label))</div></div>"
     }

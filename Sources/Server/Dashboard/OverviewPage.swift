@@ -58,7 +58,7 @@ enum OverviewPage {
         )
         html += DashboardRoutes.tile(
             DashboardRoutes.percent(DashboardRoutes.value(banks, banks.total, "connected"), lang),
-            lang.t("已接入银行占本平台银行（目标 > 50%）", "banks connected, of those registered here (target > 50%)")
+            DashboardRoutes.connectedLabel(banks, lang)
         )
         let median: String =
             if case .decimal(let d) = DashboardRoutes.value(timing, timing.total, "take_up_hours_median") {

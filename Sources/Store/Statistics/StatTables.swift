@@ -383,11 +383,21 @@ extension Stats {
                 enterprises: try cells[2].decode(Int.self)
             )
         }
+        // The share connected: of the city's licensed branches when the operator has imported
+        // their roster, else (said in a note) of the banks registered in this service.
+        let roster = try await BankRosterStore.coverage(c, logger: logger)
+        let share =
+            roster.map { StatTable.ratio(Int64($0.connected), Int64($0.branches)) } ?? StatTable.ratio(Int64(connected), Int64(banks))
         let total = StatTable.Row(
             key: "all banks",
-            values: [StatTable.ratio(Int64(connected), Int64(banks))] + Array(repeating: .null, count: 9),
+            values: [share] + Array(repeating: .null, count: 9),
             enterprises: Int.max
         )
+        let connectedNote =
+            roster.map {
+                "\(Self.rosterNotePrefix) \($0.branches) licensed bank branches (the operator's roster of \(Day.inChina($0.importedAt))) whose bank has an active API key and a published product: \($0.connected) (target over 0.5)"
+            }
+            ?? "connected: an active API key and a published product; no roster of the city's bank branches is imported (xyd banks roster import), so the total row gives the share of the banks registered here (target over 0.5)"
         var t = StatTable(
             name: "banks",
             by: "bank",
@@ -399,7 +409,7 @@ extension Stats {
             rows: rows,
             total: total,
             notes: [
-                "connected: an active API key and a published product; the total row gives the share of banks connected (target over 0.5)",
+                connectedNote,
                 "take_up_overdue: matched, and neither taken up nor passed within 3 working days while the demand waited", Rounding.note,
                 Rounding.percentileNote,
             ]
@@ -413,6 +423,9 @@ extension Stats {
         }
         return t
     }
+
+    /// How the banks table's note begins when the share is of the city's roster.
+    public static let rosterNotePrefix = "connected: of the city's"
 
     /// Per dataset: freshness, volumes, quarantine, completeness, timeliness, USCC error rate,
     /// and a red/amber/green status. No enterprise is counted alone here: nothing is hidden.
