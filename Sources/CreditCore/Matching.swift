@@ -419,8 +419,8 @@ public struct Check: Sendable, Equatable, Encodable {
             case .text(let s): return s
             case .list(let l): return l.joined(separator: zh ? "、" : ", ")
             case .count(let n): return String(n)
-            case .fen(let f): return "¥" + Money.yuan(fen: f)
-            case .fenRange(let a, let b): return "¥" + Money.yuan(fen: a) + "–¥" + Money.yuan(fen: b)
+            case .fen(let f): return Money.display(fen: f)
+            case .fenRange(let a, let b): return Money.display(fen: a) + "–" + Money.display(fen: b)
             case .monthRange(let a, let b): return "\(a)–\(b)"
             case .flag(let b): return b ? (zh ? "是" : "yes") : (zh ? "否" : "no")
             }

@@ -12,8 +12,7 @@ public enum MarketHistory {
     public typealias Demand = HistoricalDemand
 
     public static let purposes = [
-        "采购原材料 raw materials", "扩大生产 expand production", "流动资金 working capital", "设备更新 new equipment",
-        "农资采购 farm inputs", "支付工资 wages", "订单备货 stock for orders",
+        "采购原材料", "扩大生产", "流动资金", "设备更新", "农资采购", "支付工资", "订单备货",
     ]
     public static let declineReasons = [
         "insufficient_credit_history", "insufficient_repayment_capacity", "high_existing_debt",

@@ -108,7 +108,7 @@ import Testing
         let grade = try #require(m.checks.first { $0.rule == "min_grade" })
         #expect(grade.en == "minimum grade B; yours is C")
         #expect(grade.zh == "最低信用等级 B；您的等级 C")
-        #expect(m.checks[0].en == "amount ¥100000.00–¥3000000.00; asked ¥500000.00")
+        #expect(m.checks[0].en == "amount ¥100,000.00–¥3,000,000.00; asked ¥500,000.00")
         // A section letter covers its divisions: A admits A01.
         #expect(m.checks[3].passed)
         #expect(m.nearMiss && !m.matched)

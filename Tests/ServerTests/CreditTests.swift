@@ -657,6 +657,28 @@ struct AuditCount: Sendable {
                 struct Key: Decodable { let public_key: String }
                 #expect(try decodeJSON(Key.self, key).public_key == verification.public_key)
                 #expect(ReportSigner.verifyDocument(Array(text.utf8), publicKeyBase64: verification.public_key).valid)
+                // Without its code the address says nothing of the business (numbers are sequential);
+                // with the code printed on the report it gives the facts to compare a printout with.
+                #expect(!String(buffer: v.body).contains("summary") && !String(buffer: v.body).contains(CreditWorld.uscc))
+                let code: String = try await db.owner.scalar("SELECT verify_code FROM report WHERE number = '\(number)'")
+                #expect(code.count == 10)
+                struct Summary: Decodable {
+                    struct Facts: Decodable {
+                        let uscc: String
+                        let grade: String?
+                        let score: Int?
+                    }
+                    let summary: Facts?
+                }
+                let facts = try decodeJSON(
+                    Summary.self,
+                    try await client.execute(uri: "/v1/reports/\(number)/verification?code=\(code)", method: .get)
+                ).summary
+                let profile = doc["report"]?["content"]?["profile"]
+                #expect(facts?.uscc == CreditWorld.uscc && facts?.grade == profile?["grade"]?.stringValue)
+                #expect(facts?.score.map(String.init) == profile?["score"].flatMap { if case .number(let n) = $0 { n } else { nil } })
+                let wrong = code.first == "A" ? "B" + code.dropFirst() : "A" + code.dropFirst()
+                #expect(try await client.execute(uri: "/v1/reports/\(number)/verification?code=\(wrong)", method: .get).status == .notFound)
                 let tampered = text.replacingOccurrences(of: "\"social_insurance\":24", with: "\"social_insurance\":25")
                 #expect(tampered != text)
                 #expect(!ReportSigner.verifyDocument(Array(tampered.utf8), publicKeyBase64: verification.public_key).valid)

@@ -74,7 +74,17 @@ import Testing
             ["已缴清罚款", "提交申请"],
             ["the fine is paid", "Apply"]
         )
-        Self.both({ ReportsPage.render(lang: $0, session: nil) }, ["生成信用报告"], ["Produce my credit report"])
+        Self.both(
+            {
+                ReportsPage.render(
+                    [.init(number: "XYD-1", createdAt: Self.now, asOf: Self.now, requester: Self.hostile, requesterKind: "bank")],
+                    lang: $0,
+                    session: nil
+                )
+            },
+            ["生成信用报告", "XYD-1", "已出具的报告"],
+            ["Produce my credit report", "Reports so far"]
+        )
         let report = SignedReport(
             number: "XYD-2026-000001",
             uscc: "U",

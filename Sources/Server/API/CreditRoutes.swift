@@ -114,6 +114,31 @@ struct CreditRoutes {
         let publicKey: String
         let algorithm = "Ed25519"
         let detail: String
+        /// With the report's verification code: its key facts, to compare with a printout.
+        let summary: Summary?
+    }
+
+    struct Summary: Encodable {
+        let subjectName: String?
+        let uscc: String
+        let issuedAt: String?
+        let asOf: String?
+        let score: Int?
+        let grade: String?
+        let scorecardVersion: String?
+
+        init(_ r: SignedReport) {
+            let doc = (try? JSONParser.parse(Array(r.canonical.utf8))) ?? .null
+            let content = doc["content"] ?? .null
+            let profile = content["profile"] ?? .null
+            subjectName = content["enterprise"]?["name"]?.stringValue
+            uscc = r.uscc
+            issuedAt = doc["issued_at"]?.stringValue
+            asOf = content["as_of"]?.stringValue
+            score = profile["score"].flatMap { if case .number(let n) = $0 { Int(n) } else { nil } }
+            grade = profile["grade"]?.stringValue
+            scorecardVersion = profile["scorecard_version"]?.stringValue
+        }
     }
 
     struct SigningKey: Encodable {
@@ -416,11 +441,15 @@ struct CreditRoutes {
         api.on(.get, "/v1/reports/:number/verification") { call in
             try publicLimiter.check(call)
             let number = try call.parameter("number")
+            let code = call.request.uri.queryParameters.get("code")
+            if let code, code.count != 10 { throw Problem.invalid("code", "the 10-character verification code printed on the report") }
             let signer = try actions.requireSigner()
             guard let found = try await db.withConnection({ c in try await Reports.find(c, logger: call.logger, number: number) }) else {
                 throw Problem(.notFound, "no report \(number)")
             }
             let r = found.report
+            // A code that does not match is answered as an unknown report: nothing to learn.
+            if let code, !constantTimeEqual(code, r.verifyCode ?? "") { throw Problem(.notFound, "no report \(number) with that code") }
             let valid =
                 r.keyId == signer.keyId
                 && ReportSigner.verify(canonical: r.canonical, signature: r.signature, publicKeyBase64: signer.publicKeyBase64)
@@ -430,7 +459,8 @@ struct CreditRoutes {
                     valid: valid,
                     keyId: r.keyId,
                     publicKey: signer.publicKeyBase64,
-                    detail: valid ? "issued by this service and unchanged since" : "the stored report does not match its signature"
+                    detail: valid ? "issued by this service and unchanged since" : "the stored report does not match its signature",
+                    summary: code != nil && valid ? Summary(r) : nil
                 )
             )
         }
@@ -439,4 +469,14 @@ struct CreditRoutes {
             return try JSON.response(SigningKey(keyId: signer.keyId, publicKey: signer.publicKeyBase64))
         }
     }
+}
+
+/// Compares two secrets in time that depends only on their lengths.
+func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+    let x = Array(a.utf8)
+    let y = Array(b.utf8)
+    guard x.count == y.count else { return false }
+    var diff: UInt8 = 0
+    for i in x.indices { diff |= x[i] ^ y[i] }
+    return diff == 0
 }

@@ -26,6 +26,9 @@ struct RegulatorRoutes {
         }
         f.from = month("from")
         f.to = month("to")
+        if let from = f.from, let to = f.to, from > to {
+            errors.append(.init(field: "to", reason: "a month not before `from`"))
+        }
         if let d = q.get("district") {
             if d.count != 6 || !d.allSatisfy(\.isASCII) || !d.allSatisfy(\.isNumber) {
                 errors.append(.init(field: "district", reason: "a 6-digit district code"))

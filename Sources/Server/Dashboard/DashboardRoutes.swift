@@ -213,8 +213,15 @@ struct DashboardRoutes {
     /// A ratio `0.9232` as `92.3%`.
     static func percent(_ v: StatTable.Value, _ lang: Lang) -> String {
         guard case .decimal(let d) = v else { return v == .suppressed ? lang.t("已抑制", "suppressed") : "–" }
+        // Rounded half up to a tenth of a percent (0.4286 → 42.9%), never cut off.
+        let tenths = (basisPoints(d) + 5) / 10
+        return "\(tenths / 10).\(tenths % 10)%"
+    }
+
+    /// A ratio to its full precision as a percentage: `0.4286` → `42.86%`.
+    static func exactPercent(_ d: String) -> String {
         let bp = basisPoints(d)
-        return "\(bp / 100).\(bp % 100 / 10)%"
+        return "\(bp / 100).\(String(bp % 100).leftPadded(2))%"
     }
 
     /// `0.9232` → 9232 (ratios to 4 places).
@@ -238,7 +245,8 @@ struct DashboardRoutes {
             if unit == .time, let d = ISO8601DateFormatter().date(from: s) { return PortalHtml.day(d) }
             return Html.escape(DashboardWords.text(s, lang))
         case .decimal(let d):
-            return unit == .ratio ? Html.figure(percent(v, lang), exact: d) : Html.escape(d)
+            // A share in a text column (the banks' total "connected") reads as one too.
+            return unit == .ratio || unit == .text ? Html.figure(percent(v, lang), exact: exactPercent(d)) : Html.escape(d)
         case .int(let n):
             switch unit {
             case .fen: return Html.figure(Html.yuanShort(n), exact: Html.yuanExact(n))
@@ -254,7 +262,7 @@ struct DashboardRoutes {
         for c in t.columns { html += "<th scope=\"col\">\(Html.escape(DashboardWords.column(c.name, lang)))</th>" }
         html += "</tr></thead><tbody>"
         for r in t.rows + (t.total.map { [$0] } ?? []) {
-            html += "<tr><th scope=\"row\">\(Html.escape(DashboardWords.key(r.key, lang)))</th>"
+            html += "<tr><th scope=\"row\">\(Html.escape(DashboardWords.key(r.key, lang, by: t.by ?? "")))</th>"
             for (c, v) in zip(t.columns, r.values) { html += "<td>\(cell(v, c.unit, lang))</td>" }
             html += "</tr>"
         }
@@ -330,7 +338,7 @@ struct DashboardRoutes {
             case .int(let n):
                 out.append(
                     .init(
-                        label: DashboardWords.key(r.key, lang),
+                        label: DashboardWords.key(r.key, lang, by: t.by ?? ""),
                         value: n,
                         display: unit == .fen ? Html.yuanShort(n) : Html.countShort(n),
                         exact: unit == .fen ? Html.yuanExact(n) : Html.grouped(n)
@@ -339,10 +347,10 @@ struct DashboardRoutes {
             case .decimal(let d):
                 out.append(
                     .init(
-                        label: DashboardWords.key(r.key, lang),
+                        label: DashboardWords.key(r.key, lang, by: t.by ?? ""),
                         value: basisPoints(d),
                         display: unit == .ratio ? percent(.decimal(d), lang) : d,
-                        exact: d
+                        exact: unit == .ratio ? exactPercent(d) : d
                     )
                 )
             default: continue

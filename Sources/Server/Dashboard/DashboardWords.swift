@@ -70,11 +70,13 @@ enum DashboardWords {
 
     /// A row's key in words: a code of any breakdown, a dataset, a feature, a commitment, a
     /// decline reason; a month, a bank's name or a scorecard version as it is.
-    static func key(_ k: String, _ lang: Lang) -> String {
+    static func key(_ k: String, _ lang: Lang, by: String = "") -> String {
         let zh = !lang.english
         if let p = keys[k] { return lang.t(p.zh, p.en) }
+        // One letter is a grade in a table by grade, an industry's section in one by industry.
+        if by == "grade" { return k }
         if let p = Names.districts[k] { return zh ? p.zh : p.en }
-        if k.count == 1, let p = Names.industrySections[k] { return zh ? p.zh : p.en }
+        if by == "industry", let p = Names.industrySections[k] { return zh ? p.zh : p.en }
         if let p = Names.sizes[k] ?? Names.entityTypes[k] ?? Words.productKinds[k] { return zh ? p.zh : p.en }
         if let d = Dataset(rawValue: k) { return PortalHtml.dataset(d, lang) }
         if let f = Feature(rawValue: k) { return zh ? f.definition.zh : f.definition.en }

@@ -58,8 +58,8 @@ enum InclusionPage {
             + DashboardRoutes.table(
                 timing,
                 caption: lang.t(
-                    "单位：小时；时限：受理 \(Demands.takeUpWorkingDays) 个工作日，审批 \(Demands.decisionWorkingDays) 个工作日；中位数与百分位至少 \(Rounding.minimumValues) 笔才给出",
-                    "Hours; deadlines: \(Demands.takeUpWorkingDays) working days to take up, \(Demands.decisionWorkingDays) to decide; medians and percentiles only over at least \(Rounding.minimumValues) demands"
+                    "单位：小时；时限：受理 \(Demands.takeUpWorkingDays) 个工作日，审批 \(Demands.decisionWorkingDays) 个工作日；受理超时：匹配后逾期既未受理也未放弃的需求（含始终未受理的），审批超时：受理后逾期未决定的；中位数与百分位至少 \(Rounding.minimumValues) 笔才给出",
+                    "Hours; deadlines: \(Demands.takeUpWorkingDays) working days to take up, \(Demands.decisionWorkingDays) to decide; take-up overdue: matched demands neither taken up nor passed in time (including those never taken up); decision overdue: taken up and not decided in time; medians and percentiles only over at least \(Rounding.minimumValues) demands"
                 ),
                 keyHeading: lang.t("月份", "month"),
                 lang: lang

@@ -36,8 +36,16 @@ enum ModelPage {
         if !grades.rows.isEmpty {
             let colors = ["#2e7d32", "#1f5fa8", "#d9822b", "#c62828", "#8a96a3"]
             let series = Stats.grades.enumerated().map { (i, g) in
-                let values = grades.rows.map { DashboardRoutes.int(grades, $0, g) ?? 0 }
-                return Charts.Series(name: gradeName(g), color: colors[i], values: values, exact: values.map(Html.grouped))
+                // A hidden cell draws no bar, and says so on hover (never "0").
+                let cells = grades.rows.map { DashboardRoutes.int(grades, $0, g) }
+                return Charts.Series(
+                    name: gradeName(g),
+                    color: colors[i],
+                    values: cells.map { $0 ?? 0 },
+                    exact: cells.map {
+                        $0.map(Html.grouped) ?? lang.t("已抑制（少于 \(Suppression.threshold) 家）", "hidden (fewer than \(Suppression.threshold))")
+                    }
+                )
             }
             html +=
                 "<h2>\(lang.t("信用等级分布", "Grades over time"))</h2>"
@@ -50,7 +58,16 @@ enum ModelPage {
                         series: series,
                         tick: Html.countShort
                     ),
-                    caption: lang.t("每月一个快照（按评分卡版本）。", "One snapshot a month (by scorecard version).")
+                    caption: lang.t(
+                        "每月一个快照（按评分卡版本）；少于 \(Suppression.threshold) 家的等级不画出，见下表。",
+                        "One snapshot a month (by scorecard version); a grade of fewer than \(Suppression.threshold) businesses is not drawn: see the table."
+                    )
+                )
+                + DashboardRoutes.table(
+                    grades,
+                    caption: lang.t("各月信用等级分布", "Grades by month"),
+                    keyHeading: lang.t("月份", "month"),
+                    lang: lang
                 )
         }
         let applicants = m.applicants
@@ -115,7 +132,7 @@ enum ModelPage {
                             "与基准相比的 PSI；参考线 \(ModelHealth.psiWatch) 与 \(ModelHealth.psiAlert)。",
                             "PSI against the baseline; lines at \(ModelHealth.psiWatch) and \(ModelHealth.psiAlert)."
                         ),
-                        axis: "PSI × 10000",
+                        axis: lang.t("PSI（虚线：0.10 需关注，0.25 需处置）", "PSI (dashed: 0.10 watch, 0.25 act)"),
                         bars: psiBars,
                         markers: [
                             .init(

@@ -64,7 +64,8 @@ enum OverviewPage {
             if case .decimal(let d) = DashboardRoutes.value(timing, timing.total, "take_up_hours_median") {
                 lang.t("\(d) 小时", "\(d) h")
             } else { "–" }
-        html += DashboardRoutes.tile(median, lang.t("受理时长中位数", "median time to take-up"))
+        let takenUp = DashboardRoutes.int(timing, timing.total, "taken_up").map(Html.grouped) ?? "–"
+        html += DashboardRoutes.tile(median, lang.t("受理时长中位数（\(takenUp) 笔）", "median time to take-up (of \(takenUp))"))
         html += "</div>"
 
         // The funnel.
@@ -93,7 +94,10 @@ enum OverviewPage {
                         bars: bars,
                         colors: ["#1f5fa8", "#3c7cc4", "#5f9be0", "#2e7d32"]
                     ),
-                    caption: lang.t("每一步的笔数与金额；悬停查看精确数字。", "Count and amount at each step; hover for exact figures.")
+                    caption: lang.t(
+                        "每一步的笔数与金额；悬停查看完整数字（已按隐私规则修约）。",
+                        "Count and amount at each step; hover for the full figure (rounded by the privacy rules)."
+                    )
                 )
         }
 

@@ -105,7 +105,6 @@ enum AccessPage {
                 PortalHtml.day(l.at), e(l.bankName ?? "–"), e(Words.word(Words.actions, l.action, lang)),
                 e(l.purpose.map { $0.isEmpty ? "–" : Words.word(Words.purposes, $0, lang) } ?? "–"),
                 PortalHtml.badge(l.result == "denied" ? "declined" : "", Words.word(Words.results, l.result, lang)),
-                e(l.authorisationId ?? "–"),
             ])
         }
         body += "<h2>\(lang.t("谁查看了我", "Who looked at me"))</h2>"
@@ -113,7 +112,6 @@ enum AccessPage {
             lang.t("最近的查询（含被拒绝的）", "Recent reads, denied ones too"),
             [
                 lang.t("时间", "When"), lang.t("银行", "Bank"), lang.t("操作", "Action"), lang.t("用途", "Purpose"), lang.t("结果", "Result"),
-                lang.t("授权", "Authorisation"),
             ],
             logRows,
             empty: lang.t("还没有银行查询过。", "No bank has looked yet.")

@@ -119,7 +119,7 @@ enum CheckUpPage {
     static func basisLink(_ row: FeatureRow?, _ lang: Lang) -> String {
         guard let row, !row.records.isEmpty else { return "" }
         return
-            " <a class=\"basis\" href=\"#\(basisAnchor(row.feature))\">\(lang.t("依据 \(row.records.count) 条记录", "\(row.records.count) records behind it"))</a>"
+            " <a class=\"basis\" href=\"#\(basisAnchor(row.feature))\">\(lang.t("依据 \(row.records.count) 条记录", row.records.count == 1 ? "1 record behind it" : "\(row.records.count) records behind it"))</a>"
     }
 
     static func render(_ model: Model?, lang: Lang) -> String {
@@ -212,7 +212,7 @@ enum CheckUpPage {
                     )
                 }
                 body +=
-                    "<details id=\"\(basisAnchor(f.feature))\"><summary>\(e(lang.english ? def.en : def.zh))：\(e(Scorecard.render(f.value, f.feature, chinese: !lang.english))) · \(lang.t("\(f.records.count) 条记录", "\(f.records.count) records"))</summary>\(tables)</details>"
+                    "<details id=\"\(basisAnchor(f.feature))\"><summary>\(e(lang.english ? def.en : def.zh))：\(e(Scorecard.render(f.value, f.feature, chinese: !lang.english))) · \(lang.t("\(f.records.count) 条记录", f.records.count == 1 ? "1 record" : "\(f.records.count) records"))</summary>\(tables)</details>"
             }
         }
 

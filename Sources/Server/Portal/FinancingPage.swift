@@ -18,7 +18,7 @@ enum FinancingPage {
             <section class="card"><h2>\(lang.t("发布融资需求", "Post a financing demand"))</h2>
             <form class="stack" method="post" action="/portal/demands">\(PortalHtml.csrf(session))
             <label for="amount">\(lang.t("金额（元）", "Amount (yuan)"))</label>
-            <p class="hint" id="amount-h">\(lang.t("1 元至 10 亿元，最多两位小数", "1 yuan to 1 billion, at most two decimals"))</p>
+            <p class="hint" id="amount-h">\(lang.t("¥0.01 至 \(Money.display(fen: DemandActions.maxAmountFen))，最多两位小数", "¥0.01 to \(Money.display(fen: DemandActions.maxAmountFen)), at most two decimals"))</p>
             <input id="amount" name="amount_yuan" type="number" min="1" max="1000000000" step="0.01" required placeholder="500000" aria-describedby="amount-h" value="\(v("amount_yuan"))">
             <label for="term">\(lang.t("期限（月）", "Term (months)"))</label>
             <p class="hint" id="term-h">\(lang.t("1 至 \(DemandActions.maxTermMonths) 个月", "1 to \(DemandActions.maxTermMonths) months"))</p>

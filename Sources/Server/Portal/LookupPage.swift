@@ -10,7 +10,7 @@ enum LookupPage {
         /// Only the form: nothing asked yet.
         case none
         case invalidCode
-        case profile(CreditActions.ProfileBody, uscc: String)
+        case profile(CreditActions.ProfileBody, uscc: String, name: String?)
         /// Refused (no live authorisation, no profile…): the reason, in words.
         case refused(String)
     }
@@ -36,7 +36,7 @@ enum LookupPage {
             body += "<p class=\"flash err\" role=\"alert\">\(lang.t("代码无效（校验位不符）。", "Not a valid code (check characters)."))</p>"
         case .refused(let why):
             body += "<p class=\"flash err\" role=\"alert\">\(e(why))</p>"
-        case .profile(let p, let uscc):
+        case .profile(let p, let uscc, let name):
             let profile = p.profile
             var reasons = ""
             for r in profile.reasons { reasons += "<li>\(e(lang.english ? r.en : r.zh))</li>" }
@@ -49,9 +49,9 @@ enum LookupPage {
                 ])
             }
             body += """
-                <section class="card"><h2>\(e(uscc))</h2><p>\(lang.t("评分", "Score")) <strong>\(profile.score.map(String.init) ?? "–")</strong> ·
+                <section class="card"><h2>\(e(name ?? uscc))</h2><p class="muted">\(lang.t("统一社会信用代码", "USCC")) \(e(uscc))</p><p>\(lang.t("评分", "Score")) <strong>\(profile.score.map(String.init) ?? "–")</strong> ·
                 \(lang.t("等级", "grade")) <strong>\(e(profile.grade ?? "–"))</strong>\(profile.thinFile ? " · " + lang.t("数据不足", "thin file") : "") ·
-                \(lang.t("评分卡", "scorecard")) \(e(profile.scorecardVersion)) · \(lang.t("授权", "authorisation")) <code>\(e(p.authorisationId?.uuidString.lowercased() ?? ""))</code></p>
+                \(lang.t("评分卡", "scorecard")) \(e(profile.scorecardVersion)) · \(lang.t("凭企业的有效授权查询", "read under the business's live authorisation"))</p>
                 <ol>\(reasons)</ol></section>
                 """
                 + PortalHtml.table(

@@ -118,16 +118,21 @@ extension PortalRoutes {
         }
         guard !given.isEmpty else { return page(.none) }
         guard let code = USCC(given.uppercased()) else { return page(.invalidCode, status: .unprocessableContent) }
-        let purpose = AccessPurpose(rawValue: q.get("purpose") ?? "") ?? .loanApplication
+        guard let purpose = AccessPurpose(rawValue: q.get("purpose") ?? AccessPurpose.loanApplication.rawValue) else {
+            return page(.refused(lang.t("请选择查询用途。", "Choose a purpose.")), status: .unprocessableContent)
+        }
         let logger = call.logger
         let uscc = code.value
         do {
             let (p, _) = try await credit.bankRead(call, uscc: uscc, scope: .profile, purpose: purpose, action: "profile.read") {
                 c,
                 auth in
-                try await CreditActions.profileBody(c, logger: logger, uscc: uscc, lineage: false, auth: auth)
+                (
+                    try await CreditActions.profileBody(c, logger: logger, uscc: uscc, lineage: false, auth: auth),
+                    try await Disclosure.names([uscc], c, logger: logger)[uscc]
+                )
             }
-            return page(.profile(p, uscc: uscc))
+            return page(.profile(p.0, uscc: uscc, name: p.1))
         } catch let p as Problem where p.status.code < 500 {
             return page(.refused(Self.problemText(p, lang)), status: p.status)
         }

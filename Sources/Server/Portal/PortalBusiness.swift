@@ -225,7 +225,7 @@ extension PortalRoutes {
         guard let ds = q.get("dataset").flatMap(Dataset.init(rawValue:)), let record = q.get("record"), !record.isEmpty,
             record.unicodeScalars.count <= TextLimits.identifier
         else {
-            throw Problem.invalid("record", "a dataset and a record id of yours")
+            throw Problem.invalid("record", "a dataset and a record id of yours", zh: "请从信用体检页面中记录旁的“提出异议”进入")
         }
         return Self.html(
             call,
@@ -241,7 +241,7 @@ extension PortalRoutes {
         guard let record = call.request.uri.queryParameters.get("record"), !record.isEmpty,
             record.unicodeScalars.count <= TextLimits.identifier
         else {
-            throw Problem.invalid("record", "the record id of one of your penalties")
+            throw Problem.invalid("record", "the record id of one of your penalties", zh: "请从信用体检页面中处罚记录旁的“申请信用修复”进入")
         }
         return Self.html(
             call,
@@ -255,11 +255,12 @@ extension PortalRoutes {
 
     func reportsPage(_ call: Call) async throws -> Response {
         let lang = Lang(call.request)
+        let reports = try await db.withConnection { c in try await ReportsPage.load(c, call) }
         return Self.html(
             call,
             title: lang.t("信用报告", "Credit report"),
             current: "/portal/reports",
-            body: ReportsPage.render(lang: lang, session: call.session)
+            body: ReportsPage.render(reports, lang: lang, session: call.session)
         )
     }
 

@@ -159,7 +159,7 @@ enum PortalHtml {
             let (x1, y1) = point(Double(g.minScore), r)
             let (x2, y2) = point(Double(upper), r)
             arcs +=
-                "<path d=\"M\(f(x1)) \(f(y1)) A\(f(r)) \(f(r)) 0 0 1 \(f(x2)) \(f(y2))\" stroke=\"\(colours[g.grade] ?? "#888")\" stroke-width=\"18\" fill=\"none\"><title>\(g.grade): \(g.minScore)–\(upper)</title></path>"
+                "<path d=\"M\(f(x1)) \(f(y1)) A\(f(r)) \(f(r)) 0 0 1 \(f(x2)) \(f(y2))\" stroke=\"\(colours[g.grade] ?? "#888")\" stroke-width=\"18\" fill=\"none\"><title>\(g.grade): \(g.minScore)–\(upper == 1000 ? upper : upper - 1)</title></path>"
             upper = g.minScore
         }
         var needle = ""
@@ -258,6 +258,7 @@ enum PortalHtml {
         "months": ("承诺期限", "period"), "scopes": ("可查看的范围", "what it may see"), "bank_org_id": ("银行", "bank"),
         "expires_at": ("授权期限", "period"), "disbursed_on": ("放款日期", "disbursed on"), "month": ("月份", "month"),
         "status": ("还款表现", "repayment"), "product_id": ("产品", "product"), "resolution": ("处理说明", "resolution"),
+        "record": ("记录", "record"),
     ]
 
     static func fieldName(_ field: String, _ lang: Lang) -> String {

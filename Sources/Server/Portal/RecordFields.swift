@@ -33,7 +33,8 @@ enum RecordFields {
             ]
         case .utilityBill:
             [
-                ("utility", "种类", "utility", .code), ("period", "所属期", "period", .text), ("amount_billed_fen", "应缴", "billed", .fen),
+                ("utility", "种类", "utility", .code), ("period", "所属期", "period", .text), ("consumption", "用量", "consumption", .count),
+                ("amount_billed_fen", "应缴", "billed", .fen),
                 ("amount_paid_fen", "已缴", "paid", .fen), ("due_on", "缴费截止", "due", .day), ("paid_on", "缴费日期", "paid on", .day),
             ]
         case .contractPerformance:

@@ -25,17 +25,17 @@ enum ReportPage {
             throw Problem(.notFound, "no report \(number) of yours")
         }
         let earlier = try await Reports.about(c, logger: call.logger, uscc: uscc).filter { $0.number != number }
-        return Model(report: found.report, verifyURL: verifyURL(call, number: number), earlier: earlier)
+        return Model(report: found.report, verifyURL: verifyURL(call, number: number, code: found.report.verifyCode), earlier: earlier)
     }
 
     /// The verification address as the caller reached this service (behind a proxy, its
     /// `X-Forwarded-Proto` and `Host`).
-    static func verifyURL(_ call: Call, number: String) -> String {
+    static func verifyURL(_ call: Call, number: String, code: String?) -> String {
         let headers = call.request.headers
         let proto = headers[HTTPField.Name("X-Forwarded-Proto")!].flatMap { ["http", "https"].contains($0) ? $0 : nil } ?? "http"
         let host = call.request.head.authority ?? "localhost"
         let safeHost = host.allSatisfy { $0.isLetter || $0.isNumber || ".-:[]".contains($0) } ? host : "localhost"
-        return "\(proto)://\(safeHost)/v1/reports/\(number)/verification"
+        return "\(proto)://\(safeHost)/v1/reports/\(number)/verification" + (code.map { "?code=\($0)" } ?? "")
     }
 
     // MARK: Render
@@ -71,6 +71,7 @@ enum ReportPage {
             <dt>\(lang.t("出具时间", "Issued"))</dt><dd>\(PortalHtml.day(r.createdAt))</dd>
             <dt>\(lang.t("数据截至", "Data as of"))</dt><dd>\(e(moment(content["as_of"])))</dd>
             <dt>\(lang.t("核验地址", "Verify at"))</dt><dd><a href="\(e(m.verifyURL))">\(e(m.verifyURL))</a></dd>
+            \(r.verifyCode.map { "<dt>\(lang.t("核验码", "Verification code"))</dt><dd><strong>\(e($0))</strong></dd>" } ?? "")
             </dl>
             <p class="noprint"><a class="btn" href="/portal/reports/\(e(r.number))/download">\(lang.t("下载签名文件", "Download the signed file"))</a>
             <span class="muted">\(lang.t("用浏览器的“打印”即可打印本报告。", "Print it with the browser's Print."))</span></p></section>
@@ -85,8 +86,8 @@ enum ReportPage {
                          "Data as of the moment above: only records that had arrived by then; penalties only while published and not repaired; listings with the days they began and ended."))</li>
             <li>\(lang.t("个人信息已遮蔽：法定代表人证件号只显示部分位数；个人身份证号码不出现在报告中。",
                          "Personal data is masked: the legal representative's ID number shows only some digits; no resident ID number appears."))</li>
-            <li>\(lang.t("核验：报告由本平台以电子签名（Ed25519）签署，访问上列核验地址即可确认报告未被改动。",
-                         "To verify: the report is signed by this service (Ed25519); the address above confirms it is unaltered."))</li>
+            <li>\(lang.t("核验：报告由本平台以电子签名（Ed25519）签署。访问上列核验地址（含只印在本报告上的核验码），可看到报告编号、主体、出具时间、数据截至时间、评分与等级，逐项与本报告核对即可发现改动；下载的签名文件可用本平台公钥离线验证。",
+                         "To verify: the report is signed by this service (Ed25519). The address above (with the verification code printed only on this report) shows its number, subject, issue time, as-of time, score and grade: compare them with this copy to catch any change; the downloaded signed file can be checked offline with the service's public key."))</li>
             </ol></section>
             """
 

@@ -8,11 +8,16 @@ import PostgresNIO
 /// batch per transaction.
 public enum MarketHistoryStore {
     /// Appended to the purpose of every demand written here: how a second run knows.
-    public static let marker = " [history]"
+    public static let marker = "（历史）"
+    /// The marker of demo databases seeded before it was written in Chinese.
+    static let oldMarker = " [history]"
 
     /// How many demands of a written history there are (0: none yet).
     public static func written(_ c: PostgresConnection, logger: Logger) async throws -> Int {
-        try await c.query("SELECT count(*)::int FROM demand WHERE purpose LIKE \("%" + marker)", logger: logger).collect()[0].decode(
+        try await c.query(
+            "SELECT count(*)::int FROM demand WHERE purpose LIKE \("%" + marker) OR purpose LIKE \("%" + oldMarker)",
+            logger: logger
+        ).collect()[0].decode(
             Int.self
         )
     }

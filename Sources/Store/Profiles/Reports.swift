@@ -25,6 +25,34 @@ public struct SignedReport: Sendable {
     public let signature: String
     public let keyId: String
     public let createdAt: Date
+    /// Printed on the report; with it the verification address shows the report's key facts.
+    /// Nil for reports made before codes existed.
+    public let verifyCode: String?
+
+    public init(
+        number: String,
+        uscc: String,
+        canonical: String,
+        signature: String,
+        keyId: String,
+        createdAt: Date,
+        verifyCode: String? = nil
+    ) {
+        self.number = number
+        self.uscc = uscc
+        self.canonical = canonical
+        self.signature = signature
+        self.keyId = keyId
+        self.createdAt = createdAt
+        self.verifyCode = verifyCode
+    }
+
+    /// A new verification code: 10 characters that cannot be misread (no 0/O, 1/I/L).
+    public static func newVerifyCode() -> String {
+        let alphabet = Array("23456789ABCDEFGHJKMNPQRSTUVWXYZ")
+        var g = SystemRandomNumberGenerator()
+        return String((0..<10).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &g)] })
+    }
 
     /// The document to download: the report and its signature.
     public var document: String {
@@ -225,14 +253,23 @@ public enum Reports {
         ]
         let canonical = try CanonicalJSON.encode(report)
         let signature = try signer.sign(canonical)
+        let code = SignedReport.newVerifyCode()
         try await c.query(
             """
-            INSERT INTO report (number, uscc, requested_by, authorisation_id, as_of, canonical, signature, key_id)
-            VALUES (\(number), \(uscc), \(requestedBy), \(authorisationId), \(asOf), \(canonical), \(signature), \(signer.keyId))
+            INSERT INTO report (number, uscc, requested_by, authorisation_id, as_of, canonical, signature, key_id, verify_code)
+            VALUES (\(number), \(uscc), \(requestedBy), \(authorisationId), \(asOf), \(canonical), \(signature), \(signer.keyId), \(code))
             """,
             logger: logger
         )
-        return SignedReport(number: number, uscc: uscc, canonical: canonical, signature: signature, keyId: signer.keyId, createdAt: now)
+        return SignedReport(
+            number: number,
+            uscc: uscc,
+            canonical: canonical,
+            signature: signature,
+            keyId: signer.keyId,
+            createdAt: now,
+            verifyCode: code
+        )
     }
 
     /// Whether the authorisation a bank's report was produced under is still live (locked against
@@ -283,11 +320,11 @@ public enum Reports {
         number: String
     ) async throws -> (report: SignedReport, requestedBy: UUID)? {
         let rows = try await c.query(
-            "SELECT number, uscc, canonical, signature, key_id, created_at, requested_by FROM report WHERE number = \(number)",
+            "SELECT number, uscc, canonical, signature, key_id, created_at, requested_by, verify_code FROM report WHERE number = \(number)",
             logger: logger
         ).collect()
         guard let row = rows.first else { return nil }
-        let (n, u, canonical, sig, key, at, by) = try row.decode((String, String, String, String, String, Date, UUID).self)
-        return (SignedReport(number: n, uscc: u, canonical: canonical, signature: sig, keyId: key, createdAt: at), by)
+        let (n, u, canonical, sig, key, at, by, code) = try row.decode((String, String, String, String, String, Date, UUID, String?).self)
+        return (SignedReport(number: n, uscc: u, canonical: canonical, signature: sig, keyId: key, createdAt: at, verifyCode: code), by)
     }
 }
