@@ -315,6 +315,17 @@ import Testing
                 )
                 #expect(tenTimes.status == .unprocessableContent)
                 #expect(try fields(tenTimes) == ["amount_fen"])
+                // No product named: the terms must still fit the bank's product that matched
+                // (a 0.00% rate on a 4.00–6.00% product was let through before).
+                let free = try await post(
+                    client,
+                    w.bank,
+                    "/v1/demands/\(id)/grant",
+                    #"{"amount_fen": 20000000, "term_months": 12, "rate_bp": 0}"#
+                )
+                #expect(free.status == .unprocessableContent)
+                #expect(try fields(free) == ["rate_bp"])
+                #expect(try decodeProblem(free).errors?.first?.reason.contains("400 to 600") == true)
                 let offRange = try await post(
                     client,
                     w.bank,

@@ -111,7 +111,7 @@ struct DemandActions {
                     Problem.FieldError(
                         field: $0.field,
                         reason: $0.bound,
-                        zh: "超出需求或产品的范围（\(PortalHtml.fieldName($0.field, Lang(english: false)))）"
+                        zh: $0.zh
                     )
                 }
             )

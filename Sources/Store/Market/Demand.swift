@@ -63,8 +63,9 @@ public enum DemandError: Error, CustomStringConvertible {
     case state(current: DemandState, wanted: String)
     case noProfile(String)
     case notYourProduct(UUID)
-    /// Terms outside what the demand asked or the product offers: (field, the bound) each.
-    case outOfBounds([(field: String, bound: String)])
+    /// Terms outside what the demand asked or the product offers: (field, the bound, in
+    /// Chinese) each.
+    case outOfBounds([(field: String, bound: String, zh: String)])
     case tooManyOpen(Int)
     public var description: String {
         switch self {
@@ -87,7 +88,7 @@ public enum DemandError: Error, CustomStringConvertible {
             "reported on": "登记还款表现",
         ]
         switch self {
-        case .outOfBounds(let errors): return "贷款条件超出需求或产品的范围：" + errors.map(\.field).joined(separator: "、")
+        case .outOfBounds(let errors): return errors.map(\.zh).joined(separator: "；")
         case .tooManyOpen(let n): return "同时待受理或已受理的融资需求最多 \(n) 笔：请先撤回一笔。"
         case .notYourProduct: return "所选产品不是本行已发布的产品。"
         case .notFound: return "没有找到这笔融资需求。"

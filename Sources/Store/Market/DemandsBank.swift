@@ -133,8 +133,48 @@ extension Demands {
         return try await find(c, logger: logger, id: id, uscc: current.uscc)
     }
 
+    /// Which of a grant's terms fall outside a product's ranges (none: it fits).
+    static func outside(
+        _ product: String,
+        _ amounts: ClosedRange<Int64>,
+        _ terms: ClosedRange<Int>,
+        _ rates: ClosedRange<Int>,
+        _ amountFen: Int64,
+        _ termMonths: Int,
+        _ rateBp: Int
+    ) -> [(field: String, bound: String, zh: String)] {
+        func rate(_ bp: Int) -> String { "\(bp / 100).\(String(bp % 100).leftPadded(2))%" }
+        var out: [(field: String, bound: String, zh: String)] = []
+        if !amounts.contains(amountFen) {
+            out.append(
+                (
+                    "amount_fen", "within the product's range, \(amounts.lowerBound) to \(amounts.upperBound) fen",
+                    "金额须在产品“\(product)”的范围 \(Money.display(fen: amounts.lowerBound)) 至 \(Money.display(fen: amounts.upperBound)) 内"
+                )
+            )
+        }
+        if !terms.contains(termMonths) {
+            out.append(
+                (
+                    "term_months", "within the product's range, \(terms.lowerBound) to \(terms.upperBound) months",
+                    "期限须在产品“\(product)”的范围 \(terms.lowerBound) 至 \(terms.upperBound) 个月内"
+                )
+            )
+        }
+        if !rates.contains(rateBp) {
+            out.append(
+                (
+                    "rate_bp", "within the product's range, \(rates.lowerBound) to \(rates.upperBound) basis points",
+                    "年利率须在产品“\(product)”的范围 \(rate(rates.lowerBound)) 至 \(rate(rates.upperBound)) 内"
+                )
+            )
+        }
+        return out
+    }
+
     /// Grants a demand this bank holds, optionally under one of its products (which must be its
-    /// own and not a draft: `DemandError.notYourProduct` otherwise).
+    /// own and not a draft: `DemandError.notYourProduct` otherwise); without one, under one of
+    /// its products that match the demand.
     public static func grant(
         _ c: PostgresConnection,
         logger: Logger,
@@ -147,27 +187,51 @@ extension Demands {
     ) async throws -> Demand {
         // The demand first: another bank's (or none) is absent whatever the product says.
         let held = try await forBank(c, logger: logger, id: id, bank: bank)
-        var errors: [(field: String, bound: String)] = []
+        var errors: [(field: String, bound: String, zh: String)] = []
         if let product {
             let own = try await c.query(
                 """
-                SELECT amount_min_fen, amount_max_fen, term_min_months, term_max_months, rate_min_bp, rate_max_bp
+                SELECT name, amount_min_fen, amount_max_fen, term_min_months, term_max_months, rate_min_bp, rate_max_bp
                 FROM product WHERE id = \(product) AND bank_org_id = \(bank) AND status <> 'draft'
                 """,
                 logger: logger
             ).collect()
             guard let row = own.first else { throw DemandError.notYourProduct(product) }
-            let (amin, amax, tmin, tmax, rmin, rmax) = try row.decode((Int64, Int64, Int, Int, Int, Int).self)
+            let (name, amin, amax, tmin, tmax, rmin, rmax) = try row.decode((String, Int64, Int64, Int, Int, Int, Int).self)
             // Under a product: within its ranges.
-            if amountFen < amin || amountFen > amax { errors.append(("amount_fen", "within the product's range, \(amin) to \(amax) fen")) }
-            if termMonths < tmin || termMonths > tmax {
-                errors.append(("term_months", "within the product's range, \(tmin) to \(tmax) months"))
+            errors += outside(name, amin...amax, tmin...tmax, rmin...rmax, amountFen, termMonths, rateBp)
+        } else if held.takenUpBy == bank, held.state == .takenUp {
+            // No product named: the terms must fit one of this bank's products that match the
+            // demand (the best-fitting first); with none matching, a product must be named.
+            let matched = try await match(c, logger: logger, demand: held, today: Day.todayInChina())
+            let mine = matched.ranked.matches.map { matched.products[$0.productIndex] }.filter { $0.bankOrgId == bank }
+            let tried = mine.map {
+                outside(
+                    $0.name,
+                    $0.terms.amountMinFen...$0.terms.amountMaxFen,
+                    $0.terms.termMinMonths...$0.terms.termMaxMonths,
+                    $0.terms.rateMinBp...$0.terms.rateMaxBp,
+                    amountFen,
+                    termMonths,
+                    rateBp
+                )
             }
-            if rateBp < rmin || rateBp > rmax { errors.append(("rate_bp", "within the product's range, \(rmin) to \(rmax) basis points")) }
+            if tried.isEmpty {
+                errors.append(
+                    (
+                        "product_id", "none of this bank's published products matches the demand now: name the product granted under",
+                        "本行已发布的产品中没有与该需求匹配的：请注明依据的产品"
+                    )
+                )
+            } else if !tried.contains(where: \.isEmpty) {
+                errors += tried[0]
+            }
         }
         // Never more than the business asked for.
         if held.takenUpBy == bank, held.state == .takenUp, amountFen > held.amountFen {
-            errors.append(("amount_fen", "at most the amount asked, \(held.amountFen) fen"))
+            errors.append(
+                ("amount_fen", "at most the amount asked, \(held.amountFen) fen", "批准金额不能超过企业申请的 \(Money.display(fen: held.amountFen))")
+            )
         }
         if !errors.isEmpty { throw DemandError.outOfBounds(errors) }
         return try await decide(
@@ -218,12 +282,14 @@ extension Demands {
     ) async throws -> Demand {
         let held = try await forBank(c, logger: logger, id: id, bank: bank)
         if held.takenUpBy == bank, held.state == .granted {
-            var errors: [(field: String, bound: String)] = []
+            var errors: [(field: String, bound: String, zh: String)] = []
             if let granted = held.grantedAmountFen, amountFen > granted {
-                errors.append(("amount_fen", "at most the amount granted, \(granted) fen"))
+                errors.append(("amount_fen", "at most the amount granted, \(granted) fen", "放款金额不能超过批准的 \(Money.display(fen: granted))"))
             }
             if let decided = held.decidedAt.map(Day.inChina), day < decided || day > today {
-                errors.append(("disbursed_on", "from the day of the grant (\(decided)) to today (\(today))"))
+                errors.append(
+                    ("disbursed_on", "from the day of the grant (\(decided)) to today (\(today))", "放款日期须在批准日（\(decided)）至今天（\(today)）之间")
+                )
             }
             if !errors.isEmpty { throw DemandError.outOfBounds(errors) }
         }
