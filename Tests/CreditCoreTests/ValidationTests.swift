@@ -260,3 +260,17 @@ import Testing
         #expect(r?.description.contains("110105194912310021") == false)
     }
 }
+
+@Suite struct AmountsAsPeopleWriteThemTests {
+    @Test func yuanInEveryCommonSpellingAndNothingElse() {
+        let fen: [String: Int64] = [
+            "500000": 50_000_000, "500,000": 50_000_000, "500000.00": 50_000_000, "¥500,000": 50_000_000, "50万": 50_000_000,
+            "50 万元": 50_000_000, "50万元": 50_000_000, "1.5万": 1_500_000, "0.5亿": 5_000_000_000, "1,234.5": 123_450,
+            "￥12.34元": 1_234, "12.3456万": 12_345_600, "0.01": 1, "1.50": 150, "0.001万": 1_000, " ¥ 3 万 元 ": 3_000_000,
+        ]
+        for (text, expected) in fen { #expect(Money.parseYuan(text) == expected, "\(text)") }
+        for bad in ["", "abc", "50万万", "1.234", "1,23", "12,3456", "-5", "1e6", "5 0", "50千", "0.0000001万", "１００"] {
+            #expect(Money.parseYuan(bad) == nil, "\(bad)")
+        }
+    }
+}

@@ -108,7 +108,7 @@ import Testing
                 )
 
                 // Forms without the session's token are refused, and change nothing.
-                let demand = "amount_yuan=500000&term_months=12&purpose=buying+yarn"
+                let demand = "amount_yuan=500000&term_months=12&purpose=buying+yarn&confirm=1"
                 #expect(try await Self.post(client, "/portal/demands", cookie: business.cookie, demand).status == .forbidden)
                 #expect(
                     try await Self.post(client, "/portal/demands", cookie: business.cookie, demand + "&csrf=\(bank.csrf)").status
@@ -142,9 +142,31 @@ import Testing
                     cookie: business.cookie,
                     "amount_yuan=5&term_months=999&purpose=x&csrf=\(business.csrf)"
                 )
-                #expect(tooLong.status == .unprocessableContent && String(buffer: tooLong.body).contains("term_months"))
+                #expect(tooLong.status == .unprocessableContent && String(buffer: tooLong.body).contains("期限"))
                 let one: Int = try await db.owner.scalar("SELECT count(*)::int FROM demand")
                 #expect(one == 1)
+                // "50万" is understood as ¥500,000.00 and shown before posting (nothing posted yet);
+                // the confirmation's form, submitted twice, posts one demand.
+                let understood = try await Self.post(
+                    client,
+                    "/portal/demands",
+                    cookie: business.cookie,
+                    "amount_yuan=50%E4%B8%87&term_months=12&purpose=x&csrf=\(business.csrf)"
+                )
+                let confirmPage = String(buffer: understood.body)
+                #expect(understood.status == .ok && confirmPage.contains("¥500,000.00") && confirmPage.contains("谁能看到什么"))
+                #expect(try await db.owner.scalar("SELECT count(*)::int FROM demand") == 1)
+                let onceMarker = "name=\"once\" value=\""
+                let onceStart = try #require(confirmPage.range(of: onceMarker)).upperBound
+                let once = String(confirmPage[onceStart...].prefix { $0 != "\"" })
+                let confirmed = "amount_yuan=500000.00&term_months=12&purpose=x&confirm=1&once=\(once)&csrf=\(business.csrf)"
+                let first = try await Self.post(client, "/portal/demands", cookie: business.cookie, confirmed)
+                let again = try await Self.post(client, "/portal/demands", cookie: business.cookie, confirmed)
+                #expect(first.status == .seeOther && again.status == .seeOther && first.headers[.location] == again.headers[.location])
+                #expect(try await db.owner.scalar("SELECT count(*)::int FROM demand WHERE amount_fen = 50000000 AND purpose = 'x'") == 1)
+                try await db.owner.execute("DELETE FROM demand_event WHERE demand_id IN (SELECT id FROM demand WHERE purpose = 'x')")
+                try await db.owner.execute("DELETE FROM authorisation WHERE demand_id IN (SELECT id FROM demand WHERE purpose = 'x')")
+                try await db.owner.execute("DELETE FROM demand WHERE purpose = 'x'")
                 // Withdrawn from its page (the form needs the token too).
                 #expect(try await Self.post(client, location + "/withdraw", cookie: business.cookie, "csrf=x").status == .forbidden)
                 let withdrawn = try await Self.post(client, location + "/withdraw", cookie: business.cookie, "csrf=\(business.csrf)")
@@ -357,9 +379,12 @@ import Testing
                     // Financing: the browser checks the form as it is filled; the server again.
                     ["go": "/portal/financing"], ["eval": Self.labelled, "equals": true], ["fill": "#amount", "value": "-5"],
                     ["eval": "document.querySelector('#amount').validity.valid", "equals": false],
-                    ["fill": "#amount", "value": "500000"], ["fill": "#term", "value": "12"], ["fill": "#purpose", "value": "采购棉纱"],
+                    ["fill": "#amount", "value": "50万"], ["fill": "#term", "value": "12"], ["fill": "#purpose", "value": "采购棉纱"],
                     ["eval": "document.querySelector('form[action=\"/portal/demands\"]').checkValidity()", "equals": true],
                     ["shot": "portal-financing"],
+                    // The amount as understood, and who will read what, before anything is posted.
+                    ["click": "form[action='/portal/demands'] button[type=submit]"], ["expect_text": "¥500,000.00"],
+                    ["expect_text": "谁能看到什么"], ["expect_text": "Test bank"], ["shot": "portal-demand-confirm"],
                     ["click": "form[action='/portal/demands'] button[type=submit]"], ["expect_path": "/portal/demands/"],
                     ["expect_text": "Grade C and up"], ["expect_text": "差一点匹配"], ["expect_text": "Grade A only"],
                     ["expect_text": "最低信用等级 A；您的等级 B"],

@@ -137,9 +137,10 @@ public struct API {
                 throw Problem(.conflict, "a request with this Idempotency-Key is still in progress; retry later")
             }
             switch try await Idempotency.kept(c, logger: logger, org: org, key: key, route: call.route, path: path, bodyHash: hash) {
-            case .replay(let status, let type, let kept)?:
+            case .replay(let status, let type, let kept, let location)?:
                 var headers: HTTPFields = [API.replayed: "true"]
                 if let type { headers[.contentType] = type }
+                if let location { headers[.location] = location }
                 return Response(status: .init(code: status), headers: headers, body: .init(byteBuffer: kept))
             case .mismatch?:
                 throw Problem.invalid("Idempotency-Key", "already used for another request (another route or body)")
@@ -183,7 +184,8 @@ public struct API {
                     bodyHash: hash,
                     status: Int(response.status.code),
                     contentType: response.headers[.contentType],
-                    body: kept
+                    body: kept,
+                    location: response.headers[.location]
                 )
             }
             return Response(status: response.status, headers: response.headers, body: .init(byteBuffer: kept))

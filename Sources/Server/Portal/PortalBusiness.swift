@@ -47,34 +47,64 @@ extension PortalRoutes {
         }
         api.on(.get, "/portal/financing") { call in try await financing(call, values: [:], error: nil) }
         api.on(.post, "/portal/demands") { call in
-            let f = try await Self.form(call)
-            let lang = Lang(call.request)
-            guard let fen = Money.fen((f["amount_yuan"] ?? "").trimmingCharacters(in: .whitespaces)), fen > 0 else {
-                return try await financing(
-                    call,
-                    values: f,
-                    error: lang.t("金额：请填写大于 0 的元数，最多两位小数。", "Amount: yuan above 0, at most two decimals.")
+            // A one-time token from the form makes a second submit replay the first (one demand).
+            try await Self.once(call, db: db) { call in
+                let f = try await Self.form(call)
+                let lang = Lang(call.request)
+                guard let fen = Money.parseYuan(f["amount_yuan"] ?? ""), fen > 0, fen <= DemandActions.maxAmountFen else {
+                    return try await financing(
+                        call,
+                        values: f,
+                        error: lang.t(
+                            "金额：请填写 ¥0.01 至 \(Money.display(fen: DemandActions.maxAmountFen)) 的金额，如 500000、500,000.00 或 50万。",
+                            "Amount: ¥0.01 to \(Money.display(fen: DemandActions.maxAmountFen)), e.g. 500000, 500,000.00 or 50万."
+                        )
+                    )
+                }
+                guard let term = Int(f["term_months"] ?? ""), (1...DemandActions.maxTermMonths).contains(term) else {
+                    return try await financing(
+                        call,
+                        values: f,
+                        error: lang.t("期限：请填写 1 至 \(DemandActions.maxTermMonths) 的月数。", "Term: 1 to \(DemandActions.maxTermMonths) months.")
+                    )
+                }
+                let body = DemandActions.NewDemand(
+                    amountFen: fen,
+                    termMonths: term,
+                    purpose: f["purpose"] ?? "",
+                    collateralOffered: f["collateral"] == "on",
+                    firstLoan: f["first_loan"] == "on"
                 )
-            }
-            guard let term = Int(f["term_months"] ?? "") else {
-                return try await financing(
-                    call,
-                    values: f,
-                    error: lang.t("期限：请填写 1 至 \(DemandActions.maxTermMonths) 的月数。", "Term: 1 to \(DemandActions.maxTermMonths) months.")
-                )
-            }
-            let body = DemandActions.NewDemand(
-                amountFen: fen,
-                termMonths: term,
-                purpose: f["purpose"] ?? "",
-                collateralOffered: f["collateral"] == "on",
-                firstLoan: f["first_loan"] == "on"
-            )
-            do {
-                let answer = try await demands.post(call, body)
-                return WebSession.redirect("/portal/demands/\(answer.demand.id.uuidString.lowercased())")
-            } catch let p as Problem where p.status.code < 500 {
-                return try await financing(call, values: f, error: Self.problemText(p, lang))
+                // First the business sees what was understood, and who will read what, and confirms.
+                guard f["confirm"] == "1" else {
+                    let uscc = try call.ownUSCC()
+                    let banks = try await db.withConnection { c in
+                        try await Demands.preview(
+                            c,
+                            logger: call.logger,
+                            uscc: uscc,
+                            terms: DemandTerms(
+                                amountFen: fen,
+                                termMonths: term,
+                                collateralOffered: body.collateralOffered,
+                                firstLoan: body.firstLoan
+                            ),
+                            today: Day.todayInChina()
+                        )
+                    }
+                    return Self.html(
+                        call,
+                        title: lang.t("确认融资需求", "Confirm the financing demand"),
+                        current: "/portal/financing",
+                        body: FinancingPage.confirm(body, banks: banks, values: f, lang: lang, session: call.session)
+                    )
+                }
+                do {
+                    let answer = try await demands.post(call, body)
+                    return WebSession.redirect("/portal/demands/\(answer.demand.id.uuidString.lowercased())")
+                } catch let p as Problem where p.status.code < 500 {
+                    return try await financing(call, values: f, error: Self.problemText(p, lang))
+                }
             }
         }
         api.on(.get, "/portal/demands/:demandId") { call in try await demandPage(call) }

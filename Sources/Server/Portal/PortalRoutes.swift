@@ -103,6 +103,34 @@ struct PortalRoutes {
         return p.zh ?? p.kind.titleZh + "。"
     }
 
+    /// A form that carries a one-time token (`once`, from the page that showed it) runs as an
+    /// idempotent request keyed by that token: a second submit replays the first answer and
+    /// creates nothing twice. A form without one simply runs.
+    static func once(_ call: Call, db: Database, _ handler: @escaping API.Handler) async throws -> Response {
+        var request = call.request
+        let body = try await request.body.collect(upTo: maxFormBytes)
+        request.body = RequestBody(buffer: body)
+        var inner = Call(
+            request: request,
+            context: call.context,
+            principal: call.principal,
+            route: call.route,
+            keyFromCache: call.keyFromCache,
+            keys: call.keys,
+            db: db
+        )
+        inner.session = call.session
+        inner.throttle = call.throttle
+        let token = String(buffer: body).split(separator: "&").first { $0.hasPrefix("once=") }.map { String($0.dropFirst(5)) }
+        guard let token, Idempotency.isValidKey("form:" + token), let org = call.session?.principal.orgId ?? call.principal?.orgId else {
+            return try await handler(inner)
+        }
+        return try await API.idempotent(inner, key: "form:" + token, org: org, db: db, handler: handler)
+    }
+
+    /// A fresh one-time token for a form.
+    static func onceToken() -> String { UUID().uuidString.lowercased() }
+
     static func form(_ call: Call) async throws -> [String: String] {
         try await WebSession.checkedForm(call, limit: maxFormBytes)
     }

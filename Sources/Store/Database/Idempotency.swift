@@ -20,7 +20,7 @@ public enum Idempotency {
     /// What a kept key says about a new request with it.
     public enum Kept: Sendable {
         /// A retry of a finished request: answer with the kept response.
-        case replay(status: Int, contentType: String?, body: ByteBuffer)
+        case replay(status: Int, contentType: String?, body: ByteBuffer, location: String?)
         /// The key was used for another request (another route, path or body).
         case mismatch
     }
@@ -51,15 +51,15 @@ public enum Idempotency {
     ) async throws -> Kept? {
         let rows = try await c.query(
             """
-            SELECT route, path, body_sha256, status, content_type, response FROM idempotency_key
+            SELECT route, path, body_sha256, status, content_type, response, location FROM idempotency_key
             WHERE org_id = \(org) AND key = \(key) AND completed_at IS NOT NULL
             """,
             logger: logger
         ).collect()
         guard let row = rows.first else { return nil }
-        let (r, p, h, status, type, response) = try row.decode((String, String, Data, Int?, String?, ByteBuffer?).self)
+        let (r, p, h, status, type, response, location) = try row.decode((String, String, Data, Int?, String?, ByteBuffer?, String?).self)
         guard r == route, p == path, h == bodyHash, let status else { return .mismatch }
-        return .replay(status: status, contentType: type, body: response ?? ByteBuffer())
+        return .replay(status: status, contentType: type, body: response ?? ByteBuffer(), location: location)
     }
 
     /// Records the response, in the transaction that did the work.
@@ -73,15 +73,16 @@ public enum Idempotency {
         bodyHash: Data,
         status: Int,
         contentType: String?,
-        body: ByteBuffer
+        body: ByteBuffer,
+        location: String? = nil
     ) async throws {
         try await c.query(
             """
-            INSERT INTO idempotency_key (org_id, key, route, path, body_sha256, status, content_type, response, completed_at)
-            VALUES (\(org), \(key), \(route), \(path), \(bodyHash), \(status), \(contentType), \(body), now())
+            INSERT INTO idempotency_key (org_id, key, route, path, body_sha256, status, content_type, response, location, completed_at)
+            VALUES (\(org), \(key), \(route), \(path), \(bodyHash), \(status), \(contentType), \(body), \(location), now())
             ON CONFLICT (org_id, key) DO UPDATE SET route = excluded.route, path = excluded.path, body_sha256 = excluded.body_sha256,
                 status = excluded.status, content_type = excluded.content_type, response = excluded.response,
-                completed_at = excluded.completed_at, created_at = now()
+                location = excluded.location, completed_at = excluded.completed_at, created_at = now()
             """,
             logger: logger
         )

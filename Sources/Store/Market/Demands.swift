@@ -143,6 +143,23 @@ public enum Demands {
         public let facts: ApplicantFacts
     }
 
+    /// Before a demand is posted: the banks whose published products would match it (each is
+    /// then authorised to read the business's profile while the demand lives), by name.
+    public static func preview(
+        _ c: PostgresConnection,
+        logger: Logger,
+        uscc: String,
+        terms: DemandTerms,
+        today: Day
+    ) async throws -> [String] {
+        let facts = try await facts(c, logger: logger, uscc: uscc, today: today)
+        let products = try await published(c, logger: logger)
+        let ranked = Matching.rank(products.map(\.terms), facts: facts, demand: terms)
+        var banks: [String] = []
+        for m in ranked.matches where !banks.contains(products[m.productIndex].bankName) { banks.append(products[m.productIndex].bankName) }
+        return banks
+    }
+
     /// A demand against every published product.
     public static func match(_ c: PostgresConnection, logger: Logger, demand: Demand, today: Day) async throws -> Matched {
         let facts = try await facts(c, logger: logger, uscc: demand.uscc, today: today)
