@@ -134,6 +134,34 @@ import Testing
             ["受理", "批准", "拒绝", "甲公司 &lt;有限&gt;"],
             ["Take up", "Grant", "Decline", "working days"]
         )
+        // The grant form shows the bounds it is held to: the amount asked and the product's ranges.
+        let product = ListedProduct(
+            id: UUID(),
+            bankOrgId: UUID(),
+            bankName: "测试银行",
+            name: "税易贷 <x>",
+            terms: ProductTerms(
+                kind: .credit,
+                amountMinFen: 10_000_000,
+                amountMaxFen: 300_000_000,
+                termMinMonths: 6,
+                termMaxMonths: 36,
+                rateMinBp: 365,
+                rateMaxBp: 600,
+                rules: []
+            )
+        )
+        let bounded = BankQueuePage.render(
+            [taken],
+            names: [:],
+            today: today,
+            lang: Lang(english: false),
+            session: nil,
+            products: [taken.id: product]
+        )
+        #expect(bounded.contains("税易贷 &lt;x&gt;") && bounded.contains("3.65% – 6.00%") && bounded.contains("6 至 36 个月"))
+        #expect(bounded.contains("min=\"3.65\" max=\"6.00\"") && bounded.contains("name=\"product_id\""))
+        #expect(bounded.contains("企业申请 \(PortalHtml.yuan(taken.amountFen))"))
         Self.both({ BankQueuePage.render([], names: [:], today: today, lang: $0, session: nil) }, ["暂无待办需求"], ["Nothing waiting"])
         Self.both(
             {

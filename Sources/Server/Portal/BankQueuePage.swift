@@ -10,14 +10,35 @@ enum BankQueuePage {
     struct Model {
         let items: [Demand]
         let names: [String: String]
+        /// The matching product each held demand would be granted under.
+        var products: [UUID: ListedProduct] = [:]
     }
 
     static func load(_ c: PostgresConnection, _ call: Call) async throws -> Model {
-        let items = try await Demands.bankQueue(c, logger: call.logger, bank: call.caller.orgId)
-        return Model(items: items, names: try await Disclosure.names(Array(Set(items.map(\.uscc))), c, logger: call.logger))
+        let bank = call.caller.orgId
+        let items = try await Demands.bankQueue(c, logger: call.logger, bank: bank)
+        // For each demand this bank holds: its best-fitting product that matches, whose ranges the
+        // grant form shows and the grant is held to.
+        var products: [UUID: ListedProduct] = [:]
+        for d in items where d.state == .takenUp && d.takenUpBy == bank {
+            let m = try await Demands.match(c, logger: call.logger, demand: d, today: Day.todayInChina())
+            products[d.id] = m.ranked.matches.map { m.products[$0.productIndex] }.first { $0.bankOrgId == bank }
+        }
+        return Model(
+            items: items,
+            names: try await Disclosure.names(Array(Set(items.map(\.uscc))), c, logger: call.logger),
+            products: products
+        )
     }
 
-    static func render(_ items: [Demand], names: [String: String], today: Day, lang: Lang, session: Sessions.Session?) -> String {
+    static func render(
+        _ items: [Demand],
+        names: [String: String],
+        today: Day,
+        lang: Lang,
+        session: Sessions.Session?,
+        products: [UUID: ListedProduct] = [:]
+    ) -> String {
         let e = Html.escape
         var reasons = ""
         for r in Demands.declineReasons { reasons += "<option value=\"\(r)\">\(e(PortalHtml.declineReason(r, lang)))</option>" }
@@ -52,11 +73,29 @@ enum BankQueuePage {
                     <button class="btn secondary" type="submit">\(lang.t("放弃", "Pass"))</button></form></details>
                     """
             } else if d.state == .takenUp {
+                // The bounds the grant is held to, beside each field: the amount asked and the
+                // matching product's ranges.
+                let p = products[d.id]
+                let amountMax = min(d.amountFen, p?.terms.amountMaxFen ?? d.amountFen)
+                let amountMin = p?.terms.amountMinFen ?? 1
+                let terms = p.map { ($0.terms.termMinMonths, $0.terms.termMaxMonths) } ?? (1, DemandActions.maxTermMonths)
+                let rates = p.map { ($0.terms.rateMinBp, $0.terms.rateMaxBp) } ?? (0, ProductValidation.maxRateBp)
+                let under =
+                    p.map {
+                        "<p class=\"hint\">\(lang.t("按本行产品“\(e($0.name))”批准", "Granted under this bank's product “\(e($0.name))”"))</p><input type=\"hidden\" name=\"product_id\" value=\"\($0.id.uuidString.lowercased())\">"
+                    }
+                    ?? "<p class=\"hint\">\(lang.t("本行已没有与该需求匹配的已发布产品。", "None of this bank's published products matches this demand now."))</p>"
                 body += """
-                    <details><summary>\(lang.t("批准", "Grant"))</summary><form class="stack" method="post" action="/portal/bank/demands/\(id)/grant">\(PortalHtml.csrf(session))
-                    <label for="ga-\(id)">\(lang.t("金额（元）", "Amount (yuan)"))</label><input id="ga-\(id)" name="amount_yuan" type="number" min="1" step="0.01" required value="\(Money.yuan(fen: d.amountFen))">
-                    <label for="gt-\(id)">\(lang.t("期限（月）", "Term (months)"))</label><input id="gt-\(id)" name="term_months" type="number" min="1" max="\(DemandActions.maxTermMonths)" required value="\(d.termMonths)">
-                    <label for="gr-\(id)">\(lang.t("年利率（%）", "Yearly rate (%)"))</label><input id="gr-\(id)" name="rate_percent" type="number" min="0" max="36" step="0.01" required placeholder="4.35">
+                    <details><summary>\(lang.t("批准", "Grant"))</summary><form class="stack" method="post" action="/portal/bank/demands/\(id)/grant">\(PortalHtml.csrf(session))\(under)
+                    <label for="ga-\(id)">\(lang.t("金额（元）", "Amount (yuan)"))</label>
+                    <p class="hint" id="gah-\(id)">\(lang.t("企业申请 \(PortalHtml.yuan(d.amountFen))；可批准 \(PortalHtml.yuan(amountMin)) 至 \(PortalHtml.yuan(amountMax))", "Asked \(PortalHtml.yuan(d.amountFen)); grantable \(PortalHtml.yuan(amountMin)) to \(PortalHtml.yuan(amountMax))"))</p>
+                    <input id="ga-\(id)" name="amount_yuan" type="number" min="\(Money.yuan(fen: amountMin))" max="\(Money.yuan(fen: amountMax))" step="0.01" required aria-describedby="gah-\(id)" value="\(Money.yuan(fen: amountMax))">
+                    <label for="gt-\(id)">\(lang.t("期限（月）", "Term (months)"))</label>
+                    <p class="hint" id="gth-\(id)">\(lang.t("\(terms.0) 至 \(terms.1) 个月", "\(terms.0) to \(terms.1) months"))</p>
+                    <input id="gt-\(id)" name="term_months" type="number" min="\(terms.0)" max="\(terms.1)" required aria-describedby="gth-\(id)" value="\(min(max(d.termMonths, terms.0), terms.1))">
+                    <label for="gr-\(id)">\(lang.t("年利率（%）", "Yearly rate (%)"))</label>
+                    <p class="hint" id="grh-\(id)">\(PortalHtml.rate(rates.0)) – \(PortalHtml.rate(rates.1))</p>
+                    <input id="gr-\(id)" name="rate_percent" type="number" min="\(Money.yuan(fen: Int64(rates.0)))" max="\(Money.yuan(fen: Int64(rates.1)))" step="0.01" required aria-describedby="grh-\(id)" placeholder="\(Money.yuan(fen: Int64(rates.0)))">
                     <button class="btn" type="submit">\(lang.t("批准", "Grant"))</button></form></details>
                     <details><summary>\(lang.t("拒绝", "Decline"))</summary><form class="stack" method="post" action="/portal/bank/demands/\(id)/decline">\(PortalHtml.csrf(session))
                     <label for="dr-\(id)">\(lang.t("原因", "Reason"))</label><select id="dr-\(id)" name="reason" required>\(reasons)</select>

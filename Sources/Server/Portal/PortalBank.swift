@@ -47,7 +47,12 @@ extension PortalRoutes {
                 _ = try await demands.grant(
                     call,
                     id: try call.uuidParameter("demandId"),
-                    DemandActions.Grant(amountFen: fen, termMonths: term, rateBp: rate, productId: nil)
+                    DemandActions.Grant(
+                        amountFen: fen,
+                        termMonths: term,
+                        rateBp: rate,
+                        productId: f["product_id"].flatMap(UUID.init(uuidString:))
+                    )
                 )
                 return "/portal/bank?done=granted"
             }
@@ -98,7 +103,7 @@ extension PortalRoutes {
             call,
             title: lang.t("融资需求", "Demands"),
             current: "/portal/bank",
-            body: BankQueuePage.render(m.items, names: m.names, today: today, lang: lang, session: call.session)
+            body: BankQueuePage.render(m.items, names: m.names, today: today, lang: lang, session: call.session, products: m.products)
         )
     }
 
