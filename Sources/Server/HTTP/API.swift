@@ -115,23 +115,10 @@ public struct API {
         guard Idempotency.isValidKey(key) else {
             throw Problem(.badRequest, "Idempotency-Key: 1 to \(Idempotency.maxKeyLength) visible ASCII characters")
         }
-        var request = call.request
-        let body = try await request.body.collect(upTo: call.context.bodyLimit)
-        request.body = RequestBody(buffer: body)
-        let path = request.uri.path
+        let (body, inner) = try await call.withBodyRead(limit: call.context.bodyLimit)
+        let path = inner.request.uri.path
         let hash = Idempotency.bodyHash(body)
         let logger = call.logger
-        var inner = Call(
-            request: request,
-            context: call.context,
-            principal: call.principal,
-            route: call.route,
-            keyFromCache: call.keyFromCache,
-            keys: call.keys,
-            db: db
-        )
-        inner.session = call.session
-        inner.throttle = call.throttle
         return try await db.withAmbientTransaction { c in
             guard try await Idempotency.lock(c, logger: logger, org: org, key: key) else {
                 throw Problem(.conflict, "a request with this Idempotency-Key is still in progress; retry later")

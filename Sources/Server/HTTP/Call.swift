@@ -25,6 +25,26 @@ public struct Call: Sendable {
     /// The browser session, on `.session` routes.
     public var session: Sessions.Session? = nil
 
+    /// The same call with its body read into memory (at most `limit` bytes), so that it can be
+    /// read again: the body and the call that carries it.
+    func withBodyRead(limit: Int) async throws -> (body: ByteBuffer, call: Call) {
+        var request = self.request
+        let body = try await request.body.collect(upTo: limit)
+        request.body = RequestBody(buffer: body)
+        var inner = Call(
+            request: request,
+            context: context,
+            principal: principal,
+            route: route,
+            keyFromCache: keyFromCache,
+            keys: keys,
+            db: db
+        )
+        inner.session = session
+        inner.throttle = throttle
+        return (body, inner)
+    }
+
     /// Looks the key up again (a cached caller on a path that does not check it itself).
     public func recheckKey() async throws {
         guard keyFromCache else { return }

@@ -107,20 +107,7 @@ struct PortalRoutes {
     /// idempotent request keyed by that token: a second submit replays the first answer and
     /// creates nothing twice. A form without one simply runs.
     static func once(_ call: Call, db: Database, _ handler: @escaping API.Handler) async throws -> Response {
-        var request = call.request
-        let body = try await request.body.collect(upTo: maxFormBytes)
-        request.body = RequestBody(buffer: body)
-        var inner = Call(
-            request: request,
-            context: call.context,
-            principal: call.principal,
-            route: call.route,
-            keyFromCache: call.keyFromCache,
-            keys: call.keys,
-            db: db
-        )
-        inner.session = call.session
-        inner.throttle = call.throttle
+        let (body, inner) = try await call.withBodyRead(limit: maxFormBytes)
         let token = String(buffer: body).split(separator: "&").first { $0.hasPrefix("once=") }.map { String($0.dropFirst(5)) }
         guard let token, Idempotency.isValidKey("form:" + token), let org = call.session?.principal.orgId ?? call.principal?.orgId else {
             return try await handler(inner)
