@@ -317,6 +317,19 @@ import Testing
                 #expect(try await client.execute(uri: location, method: .get, headers: [.cookie: other.cookie]).status == .notFound)
                 let made = try await Self.post(client, "/portal/reports", cookie: business.cookie, "csrf=\(business.csrf)")
                 let report = try #require(made.headers[.location])
+                // The page's form carries a one-time token: submitted twice, it makes one report.
+                let reportsPage = String(
+                    buffer: try await client.execute(uri: "/portal/reports", method: .get, headers: [.cookie: business.cookie]).body
+                )
+                let tokenStart = try #require(reportsPage.range(of: "name=\"once\" value=\"")).upperBound
+                let reportOnce = String(reportsPage[tokenStart...].prefix { $0 != "\"" })
+                let before: Int = try await db.owner.scalar("SELECT count(*)::int FROM report")
+                let twice = [
+                    try await Self.post(client, "/portal/reports", cookie: business.cookie, "csrf=\(business.csrf)&once=\(reportOnce)"),
+                    try await Self.post(client, "/portal/reports", cookie: business.cookie, "csrf=\(business.csrf)&once=\(reportOnce)"),
+                ]
+                #expect(twice[0].headers[.location] != nil && twice[0].headers[.location] == twice[1].headers[.location])
+                #expect(try await db.owner.scalar("SELECT count(*)::int FROM report") == before + 1)
                 #expect(try await client.execute(uri: report, method: .get, headers: [.cookie: business.cookie]).status == .ok)
                 #expect(try await client.execute(uri: report, method: .get, headers: [.cookie: other.cookie]).status == .notFound)
                 #expect(

@@ -91,7 +91,7 @@ enum AccessPage {
         }
         body += """
             <details class="card"><summary>\(lang.t("授权一家银行", "Authorise a bank"))</summary>
-            <form class="stack" method="post" action="/portal/authorisations">\(m.csrf)
+            <form class="stack" method="post" action="/portal/authorisations">\(m.csrf)\(PortalRoutes.onceField)
             <label for="bank">\(lang.t("银行", "Bank"))</label><select id="bank" name="bank_org_id" required>\(bankOptions)</select>
             <fieldset><legend>\(lang.t("可查看的范围", "What it may see"))</legend>\(scopeBoxes)</fieldset>
             <label for="apurpose">\(lang.t("用途", "Purpose"))</label><select id="apurpose" name="purpose">\(purposeOptions)</select>

@@ -73,7 +73,7 @@ enum GovernancePage {
         }
         body += """
             <h2>\(lang.t("信用承诺", "Credit commitments"))</h2>
-            <section class="card"><form class="stack" method="post" action="/portal/commitments">\(PortalHtml.csrf(session))
+            <section class="card"><form class="stack" method="post" action="/portal/commitments">\(PortalHtml.csrf(session))\(PortalRoutes.onceField)
             <label for="kind">\(lang.t("承诺内容", "Commitment"))</label><select id="kind" name="kind">\(options)</select>
             <label for="months">\(lang.t("期限", "Period"))</label><select id="months" name="months">\(months)</select>
             <p class="hint">\(lang.t("承诺将公示，并按归集的数据自动评价：履行或违背都计入信用评分。", "A commitment is public and judged from the data: kept or broken, it counts in the credit score."))</p>

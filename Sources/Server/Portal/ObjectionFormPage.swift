@@ -8,7 +8,7 @@ enum ObjectionFormPage {
         let e = Html.escape
         let body = """
             <section class="card"><p>\(lang.t("对记录", "Object to record")) <strong>\(e(PortalHtml.dataset(ds, lang))) \(e(record))</strong></p>
-            <form class="stack" method="post" action="/portal/objections">\(PortalHtml.csrf(session))
+            <form class="stack" method="post" action="/portal/objections">\(PortalHtml.csrf(session))\(PortalRoutes.onceField)
             <input type="hidden" name="dataset" value="\(ds.rawValue)"><input type="hidden" name="record_id" value="\(e(record))">
             <label for="reason">\(lang.t("理由", "Reason"))</label>
             <textarea id="reason" name="reason" required maxlength="\(Objections.maxReason)" rows="3" placeholder="\(lang.t("哪里有误", "What is wrong"))"></textarea>

@@ -124,14 +124,24 @@ struct PortalRoutes {
 
     /// A form's action: the CSRF-checked fields to `body`, which does the work and names the page
     /// to go to; a client problem sends the browser back to `back` with its message.
-    static func act(_ call: Call, back: String, _ body: ([String: String]) async throws -> String) async throws -> Response {
-        let fields = try await form(call)
-        do {
-            return WebSession.redirect(try await body(fields))
-        } catch let p as Problem where p.status.code < 500 {
-            return Self.back(call, back, p)
+    static func act(
+        _ call: Call,
+        back: String,
+        _ body: @escaping @Sendable ([String: String]) async throws -> String
+    ) async throws -> Response {
+        // A form that creates something carries a one-time token: a second submit is the first.
+        try await once(call, db: call.db) { call in
+            let fields = try await form(call)
+            do {
+                return WebSession.redirect(try await body(fields))
+            } catch let p as Problem where p.status.code < 500 {
+                return Self.back(call, back, p)
+            }
         }
     }
+
+    /// The hidden field of a form's one-time token.
+    static var onceField: String { "<input type=\"hidden\" name=\"once\" value=\"\(onceToken())\">" }
 
     func register(_ api: API) {
         api.on(.get, "/static/portal.css") { _ in

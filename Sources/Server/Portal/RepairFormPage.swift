@@ -17,7 +17,7 @@ enum RepairFormPage {
         }
         let body = """
             <section class="card"><p>\(lang.t("申请提前终止公示：行政处罚", "End publication early: penalty")) <strong>\(e(record))</strong></p>
-            <form class="stack" method="post" action="/portal/repairs">\(PortalHtml.csrf(session))<input type="hidden" name="record_id" value="\(e(record))">
+            <form class="stack" method="post" action="/portal/repairs">\(PortalHtml.csrf(session))\(PortalRoutes.onceField)<input type="hidden" name="record_id" value="\(e(record))">
             <fieldset><legend>\(lang.t("已完成的整改（至少一项）", "Corrections done (at least one)"))</legend>\(boxes)</fieldset>
             <label for="evidence">\(lang.t("证明材料说明", "Evidence"))</label>
             <textarea id="evidence" name="evidence" required maxlength="\(Repairs.maxEvidence)" rows="3" placeholder="\(lang.t("如罚款缴纳凭证号", "e.g. the fine's receipt number"))"></textarea>

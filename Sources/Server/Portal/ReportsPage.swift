@@ -15,7 +15,7 @@ enum ReportsPage {
         var body = """
             <section class="card"><p>\(lang.t("生成一份带编号、经本服务签名的信用报告：可打印，也可下载签名文件；任何人都可在线核验。",
                                               "Produce a numbered credit report signed by this service: print it or download the signed file; anyone can verify it online."))</p>
-            \(PortalHtml.button("/portal/reports", lang.t("生成信用报告", "Produce my credit report"), session: session))</section>
+            \(PortalHtml.button("/portal/reports", lang.t("生成信用报告", "Produce my credit report"), session: session, fields: ["once": PortalRoutes.onceToken()]))</section>
             """
         let rows = reports.map { r in
             [
