@@ -57,6 +57,7 @@ enum PortalHtml {
         .scroll{overflow-x:auto}.muted{color:var(--muted)}details{margin:.4rem 0}summary{cursor:pointer;font-weight:600}
         .step{border-left:4px solid var(--green);padding:.2rem .6rem;margin:.4rem 0;background:#fff}
         .portal th,.portal td{text-align:left}.inl{display:inline}svg text.gv{font-size:28px;font-weight:700}svg text.gg{font-size:14px}pre.wrap{white-space:pre-wrap;word-break:break-all}
+        dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.35rem 1rem;margin:.5rem 0}dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}
         @media print{header,.noprint{display:none}body{background:#fff}details>*{display:block}details>summary{list-style:none}}
         """
 
