@@ -29,24 +29,28 @@ enum ModelPage {
         return Model(filter: f, grades: grades, applicants: applicants, stability: stability, separation: separation, segments: segments)
     }
 
+    /// One column series per grade over a table's rows; a hidden cell draws no bar and says so
+    /// on hover (never "0").
+    static func gradeSeries(_ t: StatTable, _ rows: [StatTable.Row], _ lang: Lang) -> [Charts.Series] {
+        let colors = ["#2e7d32", "#1f5fa8", "#d9822b", "#c62828", "#8a96a3"]
+        return Stats.grades.enumerated().map { (i, g) in
+            let cells = rows.map { DashboardRoutes.int(t, $0, g) }
+            return Charts.Series(
+                name: g == "none" ? lang.t("无等级", "no grade") : g,
+                color: colors[i],
+                values: cells.map { $0 ?? 0 },
+                exact: cells.map {
+                    $0.map(Html.grouped) ?? lang.t("已抑制（少于 \(Suppression.threshold) 家）", "hidden (fewer than \(Suppression.threshold))")
+                }
+            )
+        }
+    }
+
     static func render(_ m: Model, lang: Lang) -> String {
         var html = "<h1>\(lang.t("模型健康", "Model health"))</h1>"
         let grades = m.grades
-        let gradeName = { (g: String) in g == "none" ? lang.t("无等级", "no grade") : g }
         if !grades.rows.isEmpty {
-            let colors = ["#2e7d32", "#1f5fa8", "#d9822b", "#c62828", "#8a96a3"]
-            let series = Stats.grades.enumerated().map { (i, g) in
-                // A hidden cell draws no bar, and says so on hover (never "0").
-                let cells = grades.rows.map { DashboardRoutes.int(grades, $0, g) }
-                return Charts.Series(
-                    name: gradeName(g),
-                    color: colors[i],
-                    values: cells.map { $0 ?? 0 },
-                    exact: cells.map {
-                        $0.map(Html.grouped) ?? lang.t("已抑制（少于 \(Suppression.threshold) 家）", "hidden (fewer than \(Suppression.threshold))")
-                    }
-                )
-            }
+            let series = gradeSeries(grades, grades.rows, lang)
             html +=
                 "<h2>\(lang.t("信用等级分布", "Grades over time"))</h2>"
                 + Charts.figure(
@@ -73,19 +77,7 @@ enum ModelPage {
         let applicants = m.applicants
         let shownApplicants = applicants.rows.filter { !$0.suppressed }
         if !shownApplicants.isEmpty {
-            let colors = ["#2e7d32", "#1f5fa8", "#d9822b", "#c62828", "#8a96a3"]
-            let series = Stats.grades.enumerated().map { (i, g) in
-                // A hidden cell draws no bar, and says so on hover (never "0").
-                let cells = shownApplicants.map { DashboardRoutes.int(applicants, $0, g) }
-                return Charts.Series(
-                    name: gradeName(g),
-                    color: colors[i],
-                    values: cells.map { $0 ?? 0 },
-                    exact: cells.map {
-                        $0.map(Html.grouped) ?? lang.t("已抑制（少于 \(Suppression.threshold) 家）", "hidden (fewer than \(Suppression.threshold))")
-                    }
-                )
-            }
+            let series = gradeSeries(applicants, shownApplicants, lang)
             html +=
                 "<h2>\(lang.t("申请企业的信用等级", "Grades of businesses seeking credit"))</h2>"
                 + Charts.figure(
