@@ -55,6 +55,7 @@ struct SettingOptions: ParsableArguments {
     @Option(help: "XYD_READ_QUEUE_WAIT_MS") var readQueueWaitMs: String?
     @Option(help: "XYD_SIGNING_KEY_FILE") var signingKeyFile: String?
     @Option(help: "XYD_MARKET_SWEEP_S") var marketSweepS: String?
+    @Option(help: "XYD_MAX_BANKS_PER_DEMAND") var maxBanksPerDemand: String?
     @Option(help: "XYD_STATS_REFRESH_S") var statsRefreshS: String?
     @Option(help: "XYD_PUBLIC_RATE_PER_MINUTE") var publicRatePerMinute: String?
     @Option(help: "XYD_PUBLIC_RATE_BURST") var publicRateBurst: String?
@@ -74,6 +75,7 @@ struct SettingOptions: ParsableArguments {
             ("XYD_PROFILE_BATCH", profileBatch), ("XYD_READ_BATCH", readBatch), ("XYD_READ_BATCHES", readBatches),
             ("XYD_READ_QUEUE", readQueue), ("XYD_READ_QUEUE_WAIT_MS", readQueueWaitMs),
             ("XYD_SIGNING_KEY_FILE", signingKeyFile), ("XYD_MARKET_SWEEP_S", marketSweepS), ("XYD_STATS_REFRESH_S", statsRefreshS),
+            ("XYD_MAX_BANKS_PER_DEMAND", maxBanksPerDemand),
             ("XYD_PUBLIC_RATE_PER_MINUTE", publicRatePerMinute), ("XYD_PUBLIC_RATE_BURST", publicRateBurst),
             ("XYD_WEBHOOK_HOSTS", webhookHosts), ("XYD_WEBHOOK_ALLOW_LOOPBACK", webhookAllowLoopback),
             ("XYD_INGEST_TIMEOUT_S", ingestTimeoutS), ("XYD_INGEST_ATTEMPTS", ingestAttempts), ("XYD_SHUTDOWN_TIMEOUT_S", shutdownTimeoutS),

@@ -8,7 +8,8 @@ import Store
 /// the near misses with every check explained, withdraw.
 struct DemandRoutes {
     let db: Database
-    var actions: DemandActions { DemandActions(db: db) }
+    var maxBanks: Int = Demands.defaultMaxBanks
+    var actions: DemandActions { DemandActions(db: db, maxBanks: maxBanks) }
 
     func registerBank(_ api: API) {
         api.on(.get, "/v1/demands") { call in
@@ -27,9 +28,9 @@ struct DemandRoutes {
                 )
             )
         }
-        api.on(.post, "/v1/demands/:demandId/grant") { call in
-            let g = try await call.decode(DemandActions.Grant.self)
-            return try JSON.response(try await actions.grant(call, id: try call.uuidParameter("demandId"), g))
+        api.on(.post, "/v1/demands/:demandId/offer") { call in
+            let g = try await call.decode(DemandActions.OfferBody.self)
+            return try JSON.response(try await actions.offer(call, id: try call.uuidParameter("demandId"), g))
         }
         api.on(.post, "/v1/demands/:demandId/decline") { call in
             let d = try await call.decode(DemandActions.Decline.self)
@@ -78,6 +79,11 @@ struct DemandRoutes {
         }
         api.on(.get, "/v1/me/demands/:demandId") { call in
             try JSON.response(try await actions.mine(call, id: try call.uuidParameter("demandId")))
+        }
+        api.on(.post, "/v1/me/demands/:demandId/offers/:offerId/accept") { call in
+            try JSON.response(
+                try await actions.accept(call, id: try call.uuidParameter("demandId"), offer: try call.uuidParameter("offerId"))
+            )
         }
         api.on(.post, "/v1/me/demands/:demandId/withdraw") { call in
             try JSON.response(try await actions.withdraw(call, id: try call.uuidParameter("demandId")))

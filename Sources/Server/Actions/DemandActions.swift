@@ -8,6 +8,9 @@ import Store
 /// asks: the API's routes (DemandRoutes) and the portal's forms call these same functions.
 struct DemandActions {
     let db: Database
+    /// Banks that may hold one demand at once (`XYD_MAX_BANKS_PER_DEMAND`), fixed on each demand
+    /// when it is posted.
+    var maxBanks: Int = Demands.defaultMaxBanks
     static let maxAmountFen: Int64 = 100_000_000_000
     static let maxPurposeLength = 500
     /// The longest term a demand may ask or a grant give (30 years).
@@ -19,6 +22,8 @@ struct DemandActions {
         let purpose: String
         let collateralOffered: Bool
         let firstLoan: Bool
+        /// After a decline, may the other matching banks take it up? (default yes)
+        let referAfterDecline: Bool?
 
         func checked() throws -> (DemandTerms, String) {
             var errors: [Problem.FieldError] = []
@@ -40,7 +45,7 @@ struct DemandActions {
         }
     }
 
-    struct Offer: Encodable {
+    struct MatchedProduct: Encodable {
         let productId: UUID
         let productName: String
         let bankOrgId: UUID
@@ -57,23 +62,25 @@ struct DemandActions {
     }
 
     struct NearMiss: Encodable {
-        let offer: Offer
+        let offer: MatchedProduct
         /// The one check that failed: what would change the answer.
         let failed: Check
     }
 
     struct Answer: Encodable {
         let demand: Demand
-        let matches: [Offer]
+        let matches: [MatchedProduct]
         let nearMisses: [NearMiss]
         let notMatched: Int
         let transitions: [Demands.Transition]
+        /// Every bank's part: taken up, its offer (with the repayment plan), its decline, a lapse.
+        var offers: [Store.Offer] = []
     }
 
     static func answer(_ d: Demand, _ m: Demands.Matched?, _ transitions: [Demands.Transition]) -> Answer {
-        func offer(_ pm: ProductMatch) -> Offer {
+        func offer(_ pm: ProductMatch) -> MatchedProduct {
             let p = m!.products[pm.productIndex]
-            return Offer(
+            return MatchedProduct(
                 productId: p.id,
                 productName: p.name,
                 bankOrgId: p.bankOrgId,
@@ -116,6 +123,9 @@ struct DemandActions {
                 }
             )
         case .tooManyOpen: Problem(.conflict, e.description, zh: e.zh)
+        case .full: Problem(.conflict, e.description, zh: e.zh)
+        case .noOffer: Problem(.notFound, e.description, zh: e.zh)
+        case .offerNotOpen: Problem(.conflict, e.description, zh: e.zh)
         }
     }
 
@@ -131,10 +141,16 @@ struct DemandActions {
         .init(field: "term_months", reason: "1 to \(maxTermMonths) months", zh: "期限须为 1 至 \(maxTermMonths) 个月")
     }
 
-    struct Grant: Decodable {
+    /// A bank's offer on a demand it took up.
+    struct OfferBody: Decodable {
         let amountFen: Int64
         let termMonths: Int
         let rateBp: Int
+        let repayment: String
+        let conditions: String?
+        let validUntil: String
+        /// From the bank's own credit check: the business has had no bank loan before.
+        let firstLoanAttested: Bool
         let productId: UUID?
     }
 
@@ -184,7 +200,7 @@ struct DemandActions {
         }
     }
 
-    func grant(_ call: Call, id: UUID, _ g: Grant) async throws -> Demand {
+    func offer(_ call: Call, id: UUID, _ g: OfferBody) async throws -> Demand {
         var errors: [Problem.FieldError] = []
         if g.amountFen < 1 || g.amountFen > Self.maxAmountFen {
             errors.append(Self.amountError)
@@ -201,18 +217,36 @@ struct DemandActions {
                 )
             )
         }
-        guard errors.isEmpty else { throw Problem.invalid(errors) }
-        return try await step(call, id: id, action: "demand.grant") { c, id in
-            try await Demands.grant(
-                c,
-                logger: call.logger,
-                id: id,
-                bank: call.caller.orgId,
-                amountFen: g.amountFen,
-                termMonths: g.termMonths,
-                rateBp: g.rateBp,
-                product: g.productId
+        let repayment = Repayment(rawValue: g.repayment)
+        if repayment == nil {
+            errors.append(
+                .init(
+                    field: "repayment",
+                    reason: "one of \(Repayment.allCases.map(\.rawValue).joined(separator: ", "))",
+                    zh: "请选择还款方式"
+                )
             )
+        }
+        let validUntil = Day(g.validUntil)
+        if validUntil == nil {
+            errors.append(.init(field: "valid_until", reason: "a date YYYY-MM-DD", zh: "请填写报价有效期（日期）"))
+        }
+        var checks = FieldChecks()
+        let conditions = checks.text(g.conditions, "conditions", max: Demands.maxConditionsLength, required: false)
+        errors += checks.errors
+        guard errors.isEmpty, let repayment, let validUntil else { throw Problem.invalid(errors) }
+        let terms = Demands.OfferTerms(
+            amountFen: g.amountFen,
+            termMonths: g.termMonths,
+            rateBp: g.rateBp,
+            repayment: repayment,
+            conditions: conditions?.isEmpty == true ? nil : conditions,
+            validUntil: validUntil,
+            firstLoanAttested: g.firstLoanAttested,
+            product: g.productId
+        )
+        return try await step(call, id: id, action: "demand.offer") { c, id in
+            try await Demands.makeOffer(c, logger: call.logger, id: id, bank: call.caller.orgId, terms: terms)
         }
     }
 
@@ -260,7 +294,9 @@ struct DemandActions {
                         uscc: uscc,
                         terms: terms,
                         purpose: purpose,
-                        today: Day.todayInChina()
+                        today: Day.todayInChina(),
+                        maxBanks: maxBanks,
+                        referAfterDecline: body.referAfterDecline ?? true
                     )
                     return Self.answer(d, matched, try await Demands.history(c, logger: call.logger, id: d.id))
                 }
@@ -278,7 +314,29 @@ struct DemandActions {
                 subject: { _ in .init(uscc: uscc, id: id.uuidString.lowercased()) },
                 do: { c in
                     let d = try await Demands.withdraw(c, logger: call.logger, id: id, uscc: uscc, actor: call.caller.orgId)
-                    return Self.answer(d, nil, try await Demands.history(c, logger: call.logger, id: id))
+                    var a = Self.answer(d, nil, try await Demands.history(c, logger: call.logger, id: id))
+                    a.offers = try await Demands.offers(c, logger: call.logger, demand: id)
+                    return a
+                }
+            )
+        } catch let e as DemandError { throw Self.mapped(e) }
+    }
+
+    /// A business accepts one bank's offer on its demand: the demand is granted to that bank on
+    /// the offer's terms, the other offers lapse (their banks are told). Of two acceptances at
+    /// once, one wins; the other is a conflict.
+    func accept(_ call: Call, id: UUID, offer: UUID) async throws -> Answer {
+        let uscc = try call.ownUSCC()
+        do {
+            return try await call.audited(
+                db,
+                action: "demand.accept",
+                subject: { _ in .init(uscc: uscc, id: id.uuidString.lowercased(), detail: ["offer": offer.uuidString.lowercased()]) },
+                do: { c in
+                    let d = try await Demands.accept(c, logger: call.logger, id: id, offer: offer, uscc: uscc, actor: call.caller.orgId)
+                    var a = Self.answer(d, nil, try await Demands.history(c, logger: call.logger, id: id))
+                    a.offers = try await Demands.offers(c, logger: call.logger, demand: id)
+                    return a
                 }
             )
         } catch let e as DemandError { throw Self.mapped(e) }
@@ -292,7 +350,9 @@ struct DemandActions {
                 let d = try await Demands.find(c, logger: call.logger, id: id, uscc: uscc)
                 // An open demand is matched again now: products and the profile may have changed.
                 let m = d.state == .open ? try await Demands.match(c, logger: call.logger, demand: d, today: Day.todayInChina()) : nil
-                return Self.answer(d, m, try await Demands.history(c, logger: call.logger, id: id))
+                var a = Self.answer(d, m, try await Demands.history(c, logger: call.logger, id: id))
+                a.offers = try await Demands.offers(c, logger: call.logger, demand: id)
+                return a
             }
         } catch let e as DemandError { throw Self.mapped(e) }
     }

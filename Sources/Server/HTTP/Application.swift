@@ -61,7 +61,7 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     credit.register(api)
     ProductRoutes(db: deps.db, rematch: deps.rematch).register(api)
     WebhookRoutes(db: deps.db, policy: deps.config.webhookPolicy).register(api)
-    DemandRoutes(db: deps.db).register(api)
+    DemandRoutes(db: deps.db, maxBanks: deps.config.maxBanksPerDemand).register(api)
     let statCache = StatCache()
     RegulatorRoutes(db: deps.db, cache: statCache).register(api)
     DashboardRoutes(db: deps.db, cache: statCache, statsIntervalSeconds: deps.config.statsRefreshSeconds).register(api)
@@ -72,7 +72,7 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     PortalRoutes(
         db: deps.db,
         credit: credit.actions,
-        demands: DemandActions(db: deps.db),
+        demands: DemandActions(db: deps.db, maxBanks: deps.config.maxBanksPerDemand),
         objections: ObjectionActions(db: deps.db),
         repairs: RepairActions(db: deps.db),
         commitments: CommitmentActions(db: deps.db)

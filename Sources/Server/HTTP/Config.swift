@@ -45,6 +45,8 @@ public struct AppConfig: Sendable {
     public var readQueue: Int
     public var readQueueWaitMilliseconds: Int
     public var marketSweepSeconds: Int
+    /// Banks that may hold one demand at once (each may make an offer); fixed on a demand when it is posted.
+    public var maxBanksPerDemand: Int
     public var statsRefreshSeconds: Int
     public var publicRatePerMinute: Int
     public var publicRateBurst: Int
@@ -220,6 +222,12 @@ public struct AppConfig: Sendable {
             help: "how often expired demands and lapsed take-ups are settled, 1–3600 s"
         ),
         .init(
+            variable: "XYD_MAX_BANKS_PER_DEMAND",
+            flag: "--max-banks-per-demand",
+            defaultValue: "\(Demands.defaultMaxBanks)",
+            help: "banks that may take up one demand at once, each making an offer the business may accept, 1–10"
+        ),
+        .init(
             variable: "XYD_STATS_REFRESH_S",
             flag: "--stats-refresh-s",
             defaultValue: "\(StatsService.defaultIntervalSeconds)",
@@ -363,6 +371,7 @@ public struct AppConfig: Sendable {
             readQueue: try reader.int("XYD_READ_QUEUE", 1...100_000, ProfileReadBatcher.defaultMaxQueued),
             readQueueWaitMilliseconds: try reader.int("XYD_READ_QUEUE_WAIT_MS", 10...60_000, ProfileReadBatcher.defaultMaxWaitMilliseconds),
             marketSweepSeconds: try reader.int("XYD_MARKET_SWEEP_S", 1...3600, MarketService.defaultIntervalSeconds),
+            maxBanksPerDemand: try reader.int("XYD_MAX_BANKS_PER_DEMAND", Demands.maxBanksRange, Demands.defaultMaxBanks),
             statsRefreshSeconds: try reader.int("XYD_STATS_REFRESH_S", 5...86_400, StatsService.defaultIntervalSeconds),
             publicRatePerMinute: try reader.int("XYD_PUBLIC_RATE_PER_MINUTE", 1...6_000, RateLimiter.publicPerMinute),
             publicRateBurst: try reader.int("XYD_PUBLIC_RATE_BURST", 1...1_000, RateLimiter.publicBurst),

@@ -10,17 +10,17 @@ enum BankQueuePage {
     struct Model {
         let items: [Demand]
         let names: [String: String]
-        /// The matching product each held demand would be granted under.
+        /// The matching product each held demand would be offered under.
         var products: [UUID: ListedProduct] = [:]
     }
 
     static func load(_ c: PostgresConnection, _ call: Call) async throws -> Model {
         let bank = call.caller.orgId
         let items = try await Demands.bankQueue(c, logger: call.logger, bank: bank)
-        // For each demand this bank holds: its best-fitting product that matches, whose ranges the
-        // grant form shows and the grant is held to.
+        // For each demand this bank holds and has not answered: its best-fitting product that
+        // matches, whose ranges the offer form shows and the offer is held to.
         var products: [UUID: ListedProduct] = [:]
-        for d in items where d.state == .takenUp && d.takenUpBy == bank {
+        for d in items where d.offer?.state == .takenUp {
             let m = try await Demands.match(c, logger: call.logger, demand: d, today: Day.todayInChina())
             products[d.id] = m.ranked.matches.map { m.products[$0.productIndex] }.first { $0.bankOrgId == bank }
         }
@@ -50,7 +50,9 @@ enum BankQueuePage {
         }
         for d in items {
             let id = d.id.uuidString.lowercased()
-            let due = d.dueOn
+            // The deadline this bank answers to: its own decision while it holds the demand, the
+            // take-up otherwise.
+            let due = d.offer?.state == .takenUp ? d.offer!.decisionDueOn : d.takeUpDueOn
             let left = Day(due).map { today.workingDays(until: $0) } ?? 0
             let deadline =
                 left >= 0
@@ -59,11 +61,15 @@ enum BankQueuePage {
             body += """
                 <section class="card" aria-labelledby="d-\(id)"><h2 id="d-\(id)">\(e(names[d.uscc] ?? d.uscc)) · \(PortalHtml.yuan(d.amountFen)) · \(d.termMonths) \(lang.t("个月", "months"))</h2>
                 \(names[d.uscc] == nil ? "" : "<p class=\"muted\">\(e(d.uscc))</p>")
-                <p>\(PortalHtml.badge(d.state.rawValue, PortalHtml.demandState(d.state.rawValue, lang))) \(PortalHtml.badge(left < 0 || d.overdue ? "overdue" : "", deadline))
+                <p>\(stateBadge(d, lang)) \(d.offer?.state == .offered || d.state == .granted ? "" : PortalHtml.badge(left < 0 || (d.offer?.overdue ?? false) ? "overdue" : "", deadline))
                 · \(e(d.purpose))\(d.collateralOffered ? " · " + lang.t("可提供担保", "collateral offered") : "")\(d.firstLoan ? " · " + lang.t("首贷", "first loan") : "")</p>
                 <p><a href="/portal/bank/lookup?uscc=\(e(d.uscc))&amp;purpose=loan_application">\(lang.t("查看企业信用档案", "See the business's profile"))</a></p>
                 """
-            if d.state == .open {
+            if let o = d.offer, o.state == .offered, let amount = o.amountFen, let term = o.termMonths, let rate = o.rateBp {
+                body +=
+                    "<p>\(lang.t("本行报价", "This bank's offer")): \(PortalHtml.yuan(amount)) · \(term) \(lang.t("个月", "months")) · \(PortalHtml.rate(rate)) · \(o.repayment.map { PortalHtml.repayment($0, lang) } ?? "")；\(lang.t("有效期至 \(o.validUntil ?? "")，等待企业选择", "valid until \(o.validUntil ?? ""), waiting for the business to choose"))</p>"
+            }
+            if d.offer == nil, d.state == .open || d.state == .takenUp {
                 body += PortalHtml.button("/portal/bank/demands/\(id)/take-up", lang.t("受理", "Take up"), session: session)
                 body += """
                     <details><summary>\(lang.t("放弃", "Pass"))</summary><form class="stack" method="post" action="/portal/bank/demands/\(id)/pass">\(PortalHtml.csrf(session))
@@ -72,8 +78,8 @@ enum BankQueuePage {
                     <p class="hint">\(lang.t("放弃后本行不再看到该需求，也不再能查询该企业的档案。", "After passing, the bank no longer sees this demand nor may read the business's profile for it."))</p>
                     <button class="btn secondary" type="submit">\(lang.t("放弃", "Pass"))</button></form></details>
                     """
-            } else if d.state == .takenUp {
-                // The bounds the grant is held to, beside each field: the amount asked and the
+            } else if d.offer?.state == .takenUp {
+                // The bounds the offer is held to, beside each field: the amount asked and the
                 // matching product's ranges.
                 let p = products[d.id]
                 let amountMax = min(d.amountFen, p?.terms.amountMaxFen ?? d.amountFen)
@@ -82,13 +88,13 @@ enum BankQueuePage {
                 let rates = p.map { ($0.terms.rateMinBp, $0.terms.rateMaxBp) } ?? (0, ProductValidation.maxRateBp)
                 let under =
                     p.map {
-                        "<p class=\"hint\">\(lang.t("按本行产品“\(e($0.name))”批准", "Granted under this bank's product “\(e($0.name))”"))</p><input type=\"hidden\" name=\"product_id\" value=\"\($0.id.uuidString.lowercased())\">"
+                        "<p class=\"hint\">\(lang.t("按本行产品“\(e($0.name))”报价", "Offered under this bank's product “\(e($0.name))”"))</p><input type=\"hidden\" name=\"product_id\" value=\"\($0.id.uuidString.lowercased())\">"
                     }
                     ?? "<p class=\"hint\">\(lang.t("本行已没有与该需求匹配的已发布产品。", "None of this bank's published products matches this demand now."))</p>"
                 body += """
-                    <details><summary>\(lang.t("批准", "Grant"))</summary><form class="stack" method="post" action="/portal/bank/demands/\(id)/grant">\(PortalHtml.csrf(session))\(under)
+                    <details><summary>\(lang.t("报价", "Make an offer"))</summary><form class="stack" method="post" action="/portal/bank/demands/\(id)/offer">\(PortalHtml.csrf(session))\(under)
                     <label for="ga-\(id)">\(lang.t("金额（元）", "Amount (yuan)"))</label>
-                    <p class="hint" id="gah-\(id)">\(lang.t("企业申请 \(PortalHtml.yuan(d.amountFen))；可批准 \(PortalHtml.yuan(amountMin)) 至 \(PortalHtml.yuan(amountMax))", "Asked \(PortalHtml.yuan(d.amountFen)); grantable \(PortalHtml.yuan(amountMin)) to \(PortalHtml.yuan(amountMax))"))</p>
+                    <p class="hint" id="gah-\(id)">\(lang.t("企业申请 \(PortalHtml.yuan(d.amountFen))；可报价 \(PortalHtml.yuan(amountMin)) 至 \(PortalHtml.yuan(amountMax))", "Asked \(PortalHtml.yuan(d.amountFen)); offerable \(PortalHtml.yuan(amountMin)) to \(PortalHtml.yuan(amountMax))"))</p>
                     <input id="ga-\(id)" name="amount_yuan" type="number" min="\(Money.yuan(fen: amountMin))" max="\(Money.yuan(fen: amountMax))" step="0.01" required aria-describedby="gah-\(id)" value="\(Money.yuan(fen: amountMax))">
                     <label for="gt-\(id)">\(lang.t("期限（月）", "Term (months)"))</label>
                     <p class="hint" id="gth-\(id)">\(lang.t("\(terms.0) 至 \(terms.1) 个月", "\(terms.0) to \(terms.1) months"))</p>
@@ -96,7 +102,18 @@ enum BankQueuePage {
                     <label for="gr-\(id)">\(lang.t("年利率（%）", "Yearly rate (%)"))</label>
                     <p class="hint" id="grh-\(id)">\(PortalHtml.rate(rates.0)) – \(PortalHtml.rate(rates.1))</p>
                     <input id="gr-\(id)" name="rate_percent" type="number" min="\(Money.yuan(fen: Int64(rates.0)))" max="\(Money.yuan(fen: Int64(rates.1)))" step="0.01" required aria-describedby="grh-\(id)" placeholder="\(Money.yuan(fen: Int64(rates.0)))">
-                    <button class="btn" type="submit">\(lang.t("批准", "Grant"))</button></form></details>
+                    <label for="gp-\(id)">\(lang.t("还款方式", "Repayment"))</label>
+                    <select id="gp-\(id)" name="repayment" required>\(Repayment.allCases.map { "<option value=\"\($0.rawValue)\">\(PortalHtml.repayment($0, lang))</option>" }.joined())</select>
+                    <label for="gc-\(id)">\(lang.t("条件（企业可见，可选）", "Conditions the business sees (optional)"))</label>
+                    <textarea id="gc-\(id)" name="conditions" maxlength="\(Demands.maxConditionsLength)" rows="2"></textarea>
+                    <label for="gv-\(id)">\(lang.t("报价有效期至", "Valid until"))</label>
+                    <p class="hint" id="gvh-\(id)">\(lang.t("今天至 \(today.addingDays(Demands.maxOfferValidityDays))；过期未被接受即失效", "From today to \(today.addingDays(Demands.maxOfferValidityDays)); not accepted by then, it lapses"))</p>
+                    <input id="gv-\(id)" name="valid_until" type="date" min="\(today)" max="\(today.addingDays(Demands.maxOfferValidityDays))" required aria-describedby="gvh-\(id)" value="\(today.addingDays(14))">
+                    <fieldset><legend>\(lang.t("本行征信查询显示该企业此前没有银行贷款（首贷）", "This bank's credit check shows no earlier bank loan (first loan)"))</legend>
+                    <label><input type="radio" name="first_loan_attested" value="yes" required> \(lang.t("是", "Yes"))</label>
+                    <label><input type="radio" name="first_loan_attested" value="no"> \(lang.t("否", "No"))</label></fieldset>
+                    <p class="hint">\(lang.t("企业会并排看到各家银行的报价（含月供与总利息），接受其中一家；其余报价随之失效。", "The business sees every bank's offer side by side (with the monthly payment and total interest) and accepts one; the others lapse."))</p>
+                    <button class="btn" type="submit">\(lang.t("提交报价", "Send the offer"))</button></form></details>
                     <details><summary>\(lang.t("拒绝", "Decline"))</summary><form class="stack" method="post" action="/portal/bank/demands/\(id)/decline">\(PortalHtml.csrf(session))
                     <label for="dr-\(id)">\(lang.t("原因", "Reason"))</label><select id="dr-\(id)" name="reason" required>\(reasons)</select>
                     <label for="dt-\(id)">\(lang.t("说明（企业可见，可选）", "Note the business sees (optional)"))</label>
@@ -116,5 +133,14 @@ enum BankQueuePage {
             body += "</section>"
         }
         return body
+    }
+
+    /// The demand's state as this bank sees it: its own part while it holds the demand.
+    static func stateBadge(_ d: Demand, _ lang: Lang) -> String {
+        switch d.offer?.state {
+        case .offered?: PortalHtml.badge("taken_up", lang.t("已报价", "Offered"))
+        case .takenUp?: PortalHtml.badge("taken_up", lang.t("本行已受理", "Taken up by this bank"))
+        default: PortalHtml.badge(d.state.rawValue, PortalHtml.demandState(d.state.rawValue, lang))
+        }
     }
 }

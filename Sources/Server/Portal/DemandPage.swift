@@ -13,8 +13,10 @@ enum DemandPage {
         if d.state == .open {
             body += "<p>\(lang.t("银行应在 \(d.takeUpDueOn) 前受理或放弃。", "Banks should take it up or pass by \(d.takeUpDueOn)."))</p>"
         }
-        if let due = d.decisionDueOn, d.state == .takenUp {
-            body += "<p>\(lang.t("银行已受理，应在 \(due) 前作出决定。", "A bank took it up and should decide by \(due)."))</p>"
+        if d.state == .takenUp {
+            let holding = a.offers.filter(\.live).count
+            body +=
+                "<p>\(lang.t("\(holding) 家银行正在处理（最多 \(d.maxBanks) 家）；各家的报价见下方，您可接受其中一家。", "\(holding) bank(s) working on it (at most \(d.maxBanks)); their offers are below, and you may accept one."))</p>"
         }
         if let r = d.declineReason {
             body +=
@@ -22,7 +24,7 @@ enum DemandPage {
         }
         if let amt = d.grantedAmountFen {
             body +=
-                "<p><strong>\(lang.t("已批准", "Granted"))</strong>: \(PortalHtml.yuan(amt))\(d.grantedTermMonths.map { " · \($0) " + lang.t("个月", "months") } ?? "")\(d.grantedRateBp.map { " · " + PortalHtml.rate($0) } ?? "")</p>"
+                "<p><strong>\(lang.t("已接受的报价", "Offer accepted"))</strong>: \(PortalHtml.yuan(amt))\(d.grantedTermMonths.map { " · \($0) " + lang.t("个月", "months") } ?? "")\(d.grantedRateBp.map { " · " + PortalHtml.rate($0) } ?? "")\(d.repayment.map { " · " + PortalHtml.repayment($0, lang) } ?? "")</p>"
         }
         if d.state == .open || d.state == .takenUp {
             body += PortalHtml.button(
@@ -33,6 +35,7 @@ enum DemandPage {
             )
         }
         body += "</div>"
+        if !a.offers.isEmpty { body += offers(a, lang: lang, session: session) }
         if d.state == .open {
             var rows: [[String]] = []
             for (i, m) in a.matches.enumerated() {
@@ -85,5 +88,74 @@ enum DemandPage {
             )
         body += "<p><a href=\"/portal/financing\">\(lang.t("← 返回融资", "← Back to financing"))</a></p>"
         return body
+    }
+
+    /// Every bank's part side by side: each offer with its monthly payment, last payment and
+    /// total interest (exact, in fen), the cheapest marked; takes-up still deciding; declines with
+    /// their reasons; lapses. An offer still valid on a demand no offer was accepted for can be
+    /// accepted here.
+    static func offers(_ a: DemandActions.Answer, lang: Lang, session: Sessions.Session?) -> String {
+        let e = Html.escape
+        let d = a.demand
+        let today = Day.todayInChina()
+        let open = a.offers.filter { $0.state == .offered }
+        let cheapest = open.compactMap { o in o.plan.map { (o.id, $0.totalInterestFen) } }.min { $0.1 < $1.1 }?.0
+        var cards = ""
+        for o in a.offers {
+            var lines = ""
+            func fact(_ k: String, _ v: String) { lines += "<dt>\(k)</dt><dd>\(v)</dd>" }
+            switch o.state {
+            case .offered, .accepted:
+                if let amount = o.amountFen, let term = o.termMonths, let rate = o.rateBp, let plan = o.plan, let r = o.repayment {
+                    fact(lang.t("金额", "Amount"), PortalHtml.yuan(amount))
+                    fact(lang.t("期限", "Term"), lang.t("\(term) 个月", "\(term) months"))
+                    fact(lang.t("年利率", "Yearly rate"), PortalHtml.rate(rate))
+                    fact(lang.t("还款方式", "Repayment"), e(PortalHtml.repayment(r, lang)))
+                    fact(lang.t("每月还款", "Monthly payment"), PortalHtml.yuan(plan.monthlyFen))
+                    if plan.lastFen != plan.monthlyFen { fact(lang.t("最后一期", "Last payment"), PortalHtml.yuan(plan.lastFen)) }
+                    fact(lang.t("总利息", "Total interest"), "<strong>\(PortalHtml.yuan(plan.totalInterestFen))</strong>")
+                    fact(lang.t("还款总额", "Total repaid"), PortalHtml.yuan(plan.totalFen))
+                }
+                if let p = o.productName { fact(lang.t("产品", "Product"), e(p)) }
+                if let c = o.conditions { fact(lang.t("条件", "Conditions"), e(c)) }
+                if o.state == .offered, let v = o.validUntil { fact(lang.t("有效期至", "Valid until"), v) }
+            case .takenUp:
+                fact(lang.t("进展", "Progress"), lang.t("审批中，应在 \(o.decisionDueOn) 前答复", "Deciding; due by \(o.decisionDueOn)"))
+            case .declined:
+                fact(
+                    lang.t("拒绝原因", "Reason declined"),
+                    e(o.declineReason.map { PortalHtml.declineReason($0, lang) } ?? "") + (o.declineText.map { " — " + e($0) } ?? "")
+                )
+            case .lapsed:
+                fact(lang.t("已失效", "Lapsed"), e(o.lapseReason.map { PortalHtml.lapseReason($0, lang) } ?? ""))
+            }
+            let badge: String =
+                switch o.state {
+                case .offered: PortalHtml.badge("live", lang.t("报价", "Offer"))
+                case .accepted: PortalHtml.badge("granted", lang.t("已接受", "Accepted"))
+                case .takenUp: PortalHtml.badge("taken_up", lang.t("审批中", "Deciding"))
+                case .declined: PortalHtml.badge("declined", lang.t("已拒绝", "Declined"))
+                case .lapsed: PortalHtml.badge("expired", lang.t("已失效", "Lapsed"))
+                }
+            var accept = ""
+            if d.state == .takenUp, o.state == .offered, let v = o.validUntil.flatMap(Day.init), v >= today {
+                accept = PortalHtml.button(
+                    "/portal/demands/\(d.id.uuidString.lowercased())/offers/\(o.id.uuidString.lowercased())/accept",
+                    lang.t("接受这份报价", "Accept this offer"),
+                    session: session,
+                    fields: ["once": PortalRoutes.onceToken()]
+                )
+            }
+            let low = o.id == cheapest && open.count > 1 ? " " + PortalHtml.badge("kept", lang.t("总利息最低", "Lowest interest")) : ""
+            cards += """
+                <section class="card offer" aria-label="\(e(o.bankName))"><h3>\(e(o.bankName))</h3><p>\(badge)\(low)</p>
+                <dl class="facts">\(lines)</dl>\(accept)</section>
+                """
+        }
+        let note =
+            open.count > 1
+            ? "<p class=\"hint\">\(lang.t("接受一份报价后，其他报价自动失效，相关银行会收到通知。", "Once you accept one offer, the others lapse and their banks are told."))</p>"
+            : ""
+        return "<h2>\(lang.t("银行报价", "Banks' offers")) (\(open.count))</h2>\(note)<div class=\"offers\">\(cards)</div>"
     }
 }

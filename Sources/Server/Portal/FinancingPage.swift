@@ -28,6 +28,7 @@ enum FinancingPage {
             <textarea id="purpose" name="purpose" required maxlength="\(DemandActions.maxPurposeLength)" rows="3" placeholder="\(lang.t("采购原材料", "buy raw materials"))" aria-describedby="purpose-h">\(v("purpose"))</textarea>
             <p><input id="collateral" name="collateral" type="checkbox"\(values["collateral"] == "on" ? " checked" : "")> <label for="collateral" class="inl">\(lang.t("可提供抵押或担保", "I can offer collateral or a guarantee"))</label></p>
             <p><input id="first_loan" name="first_loan" type="checkbox"\(values["first_loan"] == "on" ? " checked" : "")> <label for="first_loan" class="inl">\(lang.t("首次贷款", "This would be my first loan"))</label></p>
+            <p><input id="refer" name="refer" type="checkbox"\(values.isEmpty || values["refer"] == "on" ? " checked" : "")> <label for="refer" class="inl">\(lang.t("如被某家银行拒绝，转给其他匹配的银行", "If a bank declines, pass it to the other matching banks"))</label></p>
             <button class="btn" type="submit">\(lang.t("发布并匹配产品", "Post and see matching products"))</button></form></section>
             """
         var rows: [[String]] = []
@@ -64,6 +65,7 @@ enum FinancingPage {
         _ d: DemandActions.NewDemand,
         banks: [String],
         values: [String: String],
+        maxBanks: Int,
         lang: Lang,
         session: Sessions.Session?
     ) -> String {
@@ -77,8 +79,8 @@ enum FinancingPage {
                 "No bank's product matches this demand now: once posted, a bank may read your profile only when a new or changed product matches."
             )
             : lang.t(
-                "发布后，下列银行可为审批这笔需求查看您的信用档案（评分、等级、扣分原因与指标），直至需求结束（放款、拒绝、撤回或 \(Demands.lifetimeDays) 天后过期）；一家银行受理后，其他银行的查看随即终止。",
-                "Once posted, these banks may read your credit profile (score, grade, reasons and features) to consider it, until the demand ends (lent, declined, withdrawn, or expired after \(Demands.lifetimeDays) days); once one bank takes it up, the others' access ends."
+                "发布后，下列银行可为审批这笔需求查看您的信用档案（评分、等级、扣分原因与指标），直至需求结束（放款、拒绝、撤回或 \(Demands.lifetimeDays) 天后过期）；至多 \(maxBanks) 家银行可以受理并各自报价，由您选择接受一家；受理满 \(maxBanks) 家后，其他银行的查看随即终止。",
+                "Once posted, these banks may read your credit profile (score, grade, reasons and features) to consider it, until the demand ends (lent, declined, withdrawn, or expired after \(Demands.lifetimeDays) days); up to \(maxBanks) banks may take it up and each make an offer, and you accept one; once \(maxBanks) have taken it up, the others' access ends."
             )
         let list = banks.isEmpty ? "" : "<ul>" + banks.map { "<li>\(e($0))</li>" }.joined() + "</ul>"
         return """
@@ -89,12 +91,13 @@ enum FinancingPage {
             <dt>\(lang.t("用途", "Purpose"))</dt><dd>\(e(d.purpose))</dd>
             <dt>\(lang.t("提供抵押", "Collateral offered"))</dt><dd>\(d.collateralOffered ? lang.t("是", "yes") : lang.t("否", "no"))</dd>
             <dt>\(lang.t("首次贷款", "First loan"))</dt><dd>\(d.firstLoan ? lang.t("是", "yes") : lang.t("否", "no"))</dd>
+            <dt>\(lang.t("被拒后转给其他银行", "After a decline, to other banks"))</dt><dd>\(d.referAfterDecline != false ? lang.t("是", "yes") : lang.t("否", "no"))</dd>
             </dl>
             <h3>\(lang.t("谁能看到什么", "Who will see what"))</h3><p>\(e(who))</p>\(list)
             <p class="hint">\(lang.t("您可随时在“谁查看了我”撤销某家银行的查看，或撤回这笔需求。", "You can stop any bank's access in “Who looked at me”, or withdraw the demand, at any time."))</p>
             <form method="post" action="/portal/demands">\(PortalHtml.csrf(session))
             \(hidden("amount_yuan", Money.yuan(fen: d.amountFen)))\(hidden("term_months", String(d.termMonths)))\(hidden("purpose", d.purpose))
-            \(d.collateralOffered ? hidden("collateral", "on") : "")\(d.firstLoan ? hidden("first_loan", "on") : "")
+            \(d.collateralOffered ? hidden("collateral", "on") : "")\(d.firstLoan ? hidden("first_loan", "on") : "")\(d.referAfterDecline != false ? hidden("refer", "on") : "")
             \(hidden("confirm", "1"))\(hidden("once", PortalRoutes.onceToken()))
             <button class="btn" type="submit">\(lang.t("确认发布", "Post it"))</button>
             <a class="btn secondary" href="/portal/financing">\(lang.t("返回修改", "Go back and change it"))</a></form></section>

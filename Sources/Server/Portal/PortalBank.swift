@@ -32,7 +32,7 @@ extension PortalRoutes {
                 return "/portal/bank?done=declined"
             }
         }
-        api.on(.post, "/portal/bank/demands/:demandId/grant") { call in
+        api.on(.post, "/portal/bank/demands/:demandId/offer") { call in
             try await Self.act(call, back: "/portal/bank") { f in
                 guard let fen = Money.fen((f["amount_yuan"] ?? "").trimmingCharacters(in: .whitespaces)),
                     let term = Int(f["term_months"] ?? ""),
@@ -44,17 +44,21 @@ extension PortalRoutes {
                         zh: "请填写金额（元）、期限（月）和年利率（%，最多两位小数）。"
                     )
                 }
-                _ = try await demands.grant(
+                _ = try await demands.offer(
                     call,
                     id: try call.uuidParameter("demandId"),
-                    DemandActions.Grant(
+                    DemandActions.OfferBody(
                         amountFen: fen,
                         termMonths: term,
                         rateBp: rate,
+                        repayment: f["repayment"] ?? "",
+                        conditions: f["conditions"],
+                        validUntil: f["valid_until"] ?? "",
+                        firstLoanAttested: f["first_loan_attested"] == "yes",
                         productId: f["product_id"].flatMap(UUID.init(uuidString:))
                     )
                 )
-                return "/portal/bank?done=granted"
+                return "/portal/bank?done=offered"
             }
         }
         api.on(.post, "/portal/bank/demands/:demandId/disburse") { call in

@@ -45,6 +45,13 @@ extension PortalRoutes {
                 return page + "?done=withdrawn"
             }
         }
+        api.on(.post, "/portal/demands/:demandId/offers/:offerId/accept") { call in
+            let page = "/portal/demands/\(try call.uuidParameter("demandId").uuidString.lowercased())"
+            return try await Self.act(call, back: page) { _ in
+                _ = try await demands.accept(call, id: try call.uuidParameter("demandId"), offer: try call.uuidParameter("offerId"))
+                return page + "?done=accepted"
+            }
+        }
         api.on(.get, "/portal/financing") { call in try await financing(call, values: [:], error: nil) }
         api.on(.post, "/portal/demands") { call in
             // A one-time token from the form makes a second submit replay the first (one demand).
@@ -73,7 +80,8 @@ extension PortalRoutes {
                     termMonths: term,
                     purpose: f["purpose"] ?? "",
                     collateralOffered: f["collateral"] == "on",
-                    firstLoan: f["first_loan"] == "on"
+                    firstLoan: f["first_loan"] == "on",
+                    referAfterDecline: f["refer"] == "on"
                 )
                 // First the business sees what was understood, and who will read what, and confirms.
                 guard f["confirm"] == "1" else {
@@ -96,7 +104,7 @@ extension PortalRoutes {
                         call,
                         title: lang.t("确认融资需求", "Confirm the financing demand"),
                         current: "/portal/financing",
-                        body: FinancingPage.confirm(body, banks: banks, values: f, lang: lang, session: call.session)
+                        body: FinancingPage.confirm(body, banks: banks, values: f, maxBanks: demands.maxBanks, lang: lang, session: call.session)
                     )
                 }
                 do {

@@ -58,6 +58,7 @@ enum PortalHtml {
         .step{border-left:4px solid var(--green);padding:.2rem .6rem;margin:.4rem 0;background:#fff}
         .portal th,.portal td{text-align:left}.inl{display:inline}svg text.gv{font-size:28px;font-weight:700}svg text.gg{font-size:14px}pre.wrap{white-space:pre-wrap;word-break:break-all}
         dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.35rem 1rem;margin:.5rem 0}dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}
+        .offers{display:grid;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr));gap:1rem}.offers .card{margin:0}
         @media print{header,.noprint{display:none}body{background:#fff}details>*{display:block}details>summary{list-style:none}}
         """
 
@@ -200,9 +201,25 @@ enum PortalHtml {
 
     static let demandStates: [String: (String, String)] = [
         "open": ("待银行响应", "open: waiting for a bank"), "taken_up": ("银行已受理", "taken up by a bank"),
-        "granted": ("已获批", "granted"), "declined": ("已拒绝", "declined"), "disbursed": ("已放款", "disbursed"),
+        "granted": ("已接受报价", "offer accepted"), "declined": ("已拒绝", "declined"), "disbursed": ("已放款", "disbursed"),
         "withdrawn": ("已撤回", "withdrawn"), "expired": ("已过期", "expired"),
     ]
+
+    static func repayment(_ r: Repayment, _ lang: Lang) -> String {
+        switch r {
+        case .equalInstalments: lang.t("等额本息", "equal monthly instalments")
+        case .interestOnly: lang.t("按月付息、到期还本", "interest monthly, principal at the end")
+        }
+    }
+
+    static let lapseReasons: [String: (String, String)] = [
+        "other_accepted": ("企业接受了其他银行的报价", "the business accepted another bank's offer"),
+        "demand_withdrawn": ("企业撤回了需求", "the business withdrew the demand"),
+        "decision_overdue": ("银行未在期限内决定", "the bank did not decide in time"),
+        "offer_expired": ("报价过了有效期", "the offer passed its validity"),
+    ]
+
+    static func lapseReason(_ code: String, _ lang: Lang) -> String { lapseReasons[code].map { lang.t($0.0, $0.1) } ?? code }
 
     static func demandState(_ s: String, _ lang: Lang) -> String { demandStates[s].map { lang.t($0.0, $0.1) } ?? s }
 
@@ -259,7 +276,8 @@ enum PortalHtml {
         "months": ("承诺期限", "period"), "scopes": ("可查看的范围", "what it may see"), "bank_org_id": ("银行", "bank"),
         "expires_at": ("授权期限", "period"), "disbursed_on": ("放款日期", "disbursed on"), "month": ("月份", "month"),
         "status": ("还款表现", "repayment"), "product_id": ("产品", "product"), "resolution": ("处理说明", "resolution"),
-        "record": ("记录", "record"),
+        "record": ("记录", "record"), "repayment": ("还款方式", "repayment"), "valid_until": ("报价有效期", "valid until"),
+        "conditions": ("条件", "conditions"),
     ]
 
     static func fieldName(_ field: String, _ lang: Lang) -> String {

@@ -77,7 +77,8 @@ struct PortalRoutes {
         ),
         "declined": ("已拒绝，企业将看到拒绝原因。", "Declined: the business sees the reason."),
         "passed": ("已放弃该需求。", "Passed on the demand."),
-        "granted": ("已批准：放款后请在此登记。", "Granted: record the disbursement here once it is made."),
+        "offered": ("报价已发送：企业接受后请在此登记放款。", "Offer sent: once the business accepts it, record the disbursement here."),
+        "accepted": ("已接受这份报价，其他银行的报价随之失效。请等待银行放款。", "Offer accepted; the other banks' offers have lapsed. The bank disburses next."),
         "disbursed": ("已登记放款。", "Disbursement recorded."),
         "outcome": ("已登记该月表现。", "The month's outcome is recorded."),
     ]

@@ -37,6 +37,18 @@ public struct Demand: Sendable, Encodable {
     public let disbursedOn: String?
     /// Past its take-up or decision deadline (working days) without the step being taken.
     public let overdue: Bool
+    /// How many banks may hold it at once (the setting when it was posted).
+    public let maxBanks: Int
+    /// After a decline, the other matching banks may take it up (the business's choice).
+    public let referAfterDecline: Bool
+    /// How the accepted offer is repaid.
+    public let repayment: Repayment?
+    /// The first loan as the service checked it at acceptance: no loan disbursed to this business
+    /// through the service before, and the lender attested it from its own credit check (nil until
+    /// an offer is accepted).
+    public let firstLoanVerified: Bool?
+    /// A bank's own part in the demand (its views only).
+    public var offer: Offer? = nil
 
     /// The deadline the demand waits on now: a bank's take-up while open, its decision once taken
     /// up (as `overdue` reads them).
@@ -67,8 +79,16 @@ public enum DemandError: Error, CustomStringConvertible {
     /// Chinese) each.
     case outOfBounds([(field: String, bound: String, zh: String)])
     case tooManyOpen(Int)
+    /// As many banks as the demand allows hold it already.
+    case full(Int)
+    case noOffer(UUID)
+    /// The offer is no longer open (lapsed, declined, or past its validity).
+    case offerNotOpen(UUID)
     public var description: String {
         switch self {
+        case .full(let n): "\(n) banks hold this demand already: no more may take it up"
+        case .noOffer(let id): "no offer \(id) on this demand"
+        case .offerNotOpen(let id): "offer \(id) is not open: only an offer still valid can be accepted"
         case .outOfBounds(let errors): errors.map { "\($0.field): \($0.bound)" }.joined(separator: "; ")
         case .tooManyOpen(let n): "at most \(n) demands may be open or taken up at once: withdraw one first"
         case .notYourProduct(let id): "no product \(id) of yours that is published, paused or retired"
@@ -85,9 +105,12 @@ public enum DemandError: Error, CustomStringConvertible {
         ]
         let wants: [String: String] = [
             "withdrawn": "撤回", "taken up": "受理", "passed": "放弃", "granted": "批准", "declined": "拒绝", "disbursed": "放款",
-            "reported on": "登记还款表现",
+            "reported on": "登记还款表现", "offered": "报价", "accepted": "接受报价",
         ]
         switch self {
+        case .full(let n): return "已有 \(n) 家银行受理这笔需求，不能再受理。"
+        case .noOffer: return "没有找到这份报价。"
+        case .offerNotOpen: return "这份报价已失效，只能接受仍在有效期内的报价。"
         case .outOfBounds(let errors): return errors.map(\.zh).joined(separator: "；")
         case .tooManyOpen(let n): return "同时待受理或已受理的融资需求最多 \(n) 笔：请先撤回一笔。"
         case .notYourProduct: return "所选产品不是本行已发布的产品。"

@@ -31,19 +31,23 @@ public enum Demands {
         take_up_due_on::text, taken_up_at, decision_due_on::text, decided_at, granted_amount_fen, granted_term_months, granted_rate_bp,
         decline_reason, decline_text, disbursed_amount_fen, disbursed_on::text,
         (state = 'open' AND take_up_due_on < (now() AT TIME ZONE 'Asia/Shanghai')::date)
-            OR (state = 'taken_up' AND decision_due_on < (now() AT TIME ZONE 'Asia/Shanghai')::date)
+            OR (state = 'taken_up' AND EXISTS (SELECT 1 FROM demand_offer o WHERE o.demand_id = demand.id AND o.state = 'taken_up'
+                                               AND o.decision_due_on < (now() AT TIME ZONE 'Asia/Shanghai')::date)),
+        max_banks, refer_after_decline, repayment, first_loan_no_prior AND first_loan_attested
         """
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [Demand] {
         var out: [Demand] = []
         for try await (
             id, uscc, amount, term, purpose, collateral, first, state, taker, created, expires, updated,
-            takeUpDue, takenUpAt, decisionDue, decidedAt, gAmount, gTerm, gRate, dReason, dText, disbAmount, disbOn, overdue
+            takeUpDue, takenUpAt, decisionDue, decidedAt, gAmount, gTerm, gRate, dReason, dText, disbAmount, disbOn, overdue,
+            maxBanks, refer, repayment, verified
         )
             in rows.decode(
                 (
                     UUID, String, Int64, Int, String, Bool, Bool, String, UUID?, Date, Date, Date,
-                    String, Date?, String?, Date?, Int64?, Int?, Int?, String?, String?, Int64?, String?, Bool?
+                    String, Date?, String?, Date?, Int64?, Int?, Int?, String?, String?, Int64?, String?, Bool?,
+                    Int, Bool, String?, Bool?
                 ).self
             )
         {
@@ -72,7 +76,11 @@ public enum Demands {
                     declineText: dText,
                     disbursedAmountFen: disbAmount,
                     disbursedOn: disbOn,
-                    overdue: overdue ?? false
+                    overdue: overdue ?? false,
+                    maxBanks: maxBanks,
+                    referAfterDecline: refer,
+                    repayment: repayment.flatMap(Repayment.init(rawValue:)),
+                    firstLoanVerified: verified
                 )
             )
         }
@@ -176,7 +184,9 @@ public enum Demands {
         uscc: String,
         terms: DemandTerms,
         purpose: String,
-        today: Day
+        today: Day,
+        maxBanks: Int = defaultMaxBanks,
+        referAfterDecline: Bool = true
     ) async throws -> (Demand, Matched) {
         // Posts by one business queue here, so that two at once count each other.
         try await c.query("SELECT pg_advisory_xact_lock(\(openDemandsLockClass), hashtext(\(uscc)))", logger: logger)
@@ -188,10 +198,10 @@ public enum Demands {
         let id = try await c.query(
             """
             INSERT INTO demand (uscc, enterprise_org_id, amount_fen, term_months, purpose, collateral_offered, first_loan, expires_at,
-                                take_up_due_on)
+                                take_up_due_on, max_banks, refer_after_decline)
             VALUES (\(uscc), \(enterpriseOrgId), \(terms.amountFen), \(terms.termMonths), \(purpose), \(terms.collateralOffered),
                     \(terms.firstLoan), now() + make_interval(days => \(lifetimeDays)::int),
-                    \(today.addingWorkingDays(takeUpWorkingDays).description)::date)
+                    \(today.addingWorkingDays(takeUpWorkingDays).description)::date, \(maxBanks), \(referAfterDecline))
             RETURNING id
             """,
             logger: logger
@@ -245,14 +255,15 @@ public enum Demands {
         )
     }
 
-    /// The business withdraws its demand (while open or taken up, before a decision); the
-    /// authorisations it granted end with it.
+    /// The business withdraws its demand (while open or taken up, before it accepts an offer): the
+    /// banks' parts lapse (each is told) and the authorisations it granted end with it.
     public static func withdraw(_ c: PostgresConnection, logger: Logger, id: UUID, uscc: String, actor: UUID) async throws -> Demand {
         let current = try await find(c, logger: logger, id: id, uscc: uscc, lock: true)
         guard current.state == .open || current.state == .takenUp else {
             throw DemandError.state(current: current.state, wanted: "withdrawn")
         }
         try await c.query("UPDATE demand SET state = 'withdrawn', updated_at = now() WHERE id = \(id)", logger: logger)
+        try await lapseOffers(c, logger: logger, demand: id, why: .demandWithdrawn)
         try await endAuthorisations(c, logger: logger, demand: id, why: "demand_closed")
         try await event(c, logger: logger, demand: id, actor: actor, kind: "enterprise", from: current.state, to: .withdrawn)
         return try await find(c, logger: logger, id: id, uscc: uscc)
@@ -304,13 +315,15 @@ public enum Demands {
             logger: logger
         )
         // Banks concerned hear of it through their webhooks: every matched bank of a move into or
-        // out of the open pool; only the holder of what happens while it holds the demand (a
-        // competitor learns nothing of another bank's decision or loan).
+        // out of the open pool; only the holders (and the lender) of what happens while banks hold
+        // the demand (a competitor learns nothing of another bank's decision or loan; a bank whose
+        // part lapsed was told so by its own notice).
         let pool = from == nil || from == .open || to == .open
         let concerned = try await c.query(
             """
             SELECT DISTINCT b, d.uscc FROM demand d,
                 LATERAL (SELECT bank_org_id AS b FROM authorisation WHERE demand_id = d.id AND \(pool)
+                         UNION SELECT bank_org_id FROM demand_offer WHERE demand_id = d.id AND state IN ('taken_up', 'offered', 'accepted')
                          UNION SELECT d.taken_up_by WHERE d.taken_up_by IS NOT NULL) banks
             WHERE d.id = \(demand)
             """,

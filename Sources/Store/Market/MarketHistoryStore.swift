@@ -114,6 +114,8 @@ public enum MarketHistoryStore {
             """,
             logger: logger
         )
+        // Each bank's part, from the summary columns (the migration's function: one part per demand).
+        try await c.query("SELECT demand_offers_from_summary(\(ids)::uuid[])", logger: logger)
         // Every transition, with who and when.
         var evDemand: [UUID] = []
         var evAt: [String] = []

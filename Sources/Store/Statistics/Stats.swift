@@ -142,6 +142,15 @@ public enum Stats {
         return took
     }
 
+    /// A bank's part (alias `o`) answered late: its decision clock runs from its take-up to its
+    /// answer, or to the day the part lapsed, or to today while it is still deciding.
+    static func decisionLate(_ o: String, _ today: Day) -> String {
+        """
+        (coalesce((\(o).decided_at AT TIME ZONE 'Asia/Shanghai')::date, (\(o).lapsed_at AT TIME ZONE 'Asia/Shanghai')::date,
+                  CASE WHEN \(o).state = 'taken_up' THEN '\(today.description)'::date END) > \(o).decision_due_on)
+        """
+    }
+
     static func refreshDemands(_ c: PostgresConnection, logger: Logger, today: Day) async throws {
         try await c.query("DELETE FROM stat_demand", logger: logger)
         try await c.query(
@@ -153,24 +162,29 @@ public enum Stats {
                    coalesce(d.entity_type IN ('farmer_cooperative', 'family_farm'), false), d.first_loan,
                    d.taken_up_by, o.name, coalesce(p.kind, CASE WHEN d.collateral_offered THEN 'secured' ELSE 'credit' END),
                    d.state, d.amount_fen,
-                   d.taken_up_at IS NOT NULL, d.state IN ('granted', 'disbursed'), d.state = 'declined', d.state = 'disbursed',
+                   EXISTS (SELECT 1 FROM demand_offer o WHERE o.demand_id = d.id), d.state IN ('granted', 'disbursed'),
+                   d.state = 'declined', d.state = 'disbursed',
                    CASE WHEN d.state IN ('granted', 'disbursed') THEN coalesce(d.granted_amount_fen, 0) ELSE 0 END,
                    CASE WHEN d.state = 'disbursed' THEN coalesce(d.disbursed_amount_fen, 0) ELSE 0 END,
                    round((extract(epoch FROM d.taken_up_at - d.created_at) / 3600)::numeric, 2),
-                   round((extract(epoch FROM d.decided_at - d.taken_up_at) / 3600)::numeric, 2),
+                   -- From the first take-up to the first bank's answer (an offer or a decline).
+                   round((extract(epoch FROM (SELECT min(o.decided_at) FROM demand_offer o WHERE o.demand_id = d.id) - d.taken_up_at)
+                          / 3600)::numeric, 2),
                    d.decline_reason,
                    coalesce((d.taken_up_at AT TIME ZONE 'Asia/Shanghai')::date,
                             CASE WHEN d.state = 'open' THEN \(today.description)::date
                                  ELSE (d.updated_at AT TIME ZONE 'Asia/Shanghai')::date END) > d.take_up_due_on,
-                   -- The decision clock runs from take-up until the decision; a demand withdrawn while taken
-                   -- up stops it on the day of withdrawal (late only if the bank was late by then).
-                   -- Total over every state: never NULL.
-                   d.decision_due_on IS NOT NULL AND
-                       coalesce((d.decided_at AT TIME ZONE 'Asia/Shanghai')::date,
-                                CASE WHEN d.state = 'taken_up' THEN \(today.description)::date
-                                     ELSE (d.updated_at AT TIME ZONE 'Asia/Shanghai')::date END) > d.decision_due_on,
+                   -- Each bank's decision clock runs from its take-up until its answer; a part that lapsed
+                   -- or a demand withdrawn stops it that day (late only if the bank was late by then).
+                   -- Late when any bank was. Total over every state: never NULL.
+                   coalesce((SELECT bool_or(\(unescaped: Self.decisionLate("o", today))) FROM demand_offer o WHERE o.demand_id = d.id), false),
                    d.grade_at_posting, d.score_at_posting, d.scorecard_version,
-                   (SELECT bool_or(lo.status IN ('defaulted', 'overdue_90')) FROM loan_outcome lo WHERE lo.demand_id = d.id)
+                   (SELECT bool_or(lo.status IN ('defaulted', 'overdue_90')) FROM loan_outcome lo WHERE lo.demand_id = d.id),
+                   (SELECT count(*) FROM demand_offer o WHERE o.demand_id = d.id AND o.decided_at IS NOT NULL AND o.state <> 'declined'),
+                   (SELECT count(*) FROM demand_offer o WHERE o.demand_id = d.id AND o.state = 'declined'),
+                   coalesce(d.first_loan_no_prior AND d.first_loan_attested, false),
+                   CASE WHEN d.state IN ('granted', 'disbursed') THEN d.granted_rate_bp END,
+                   CASE WHEN d.state IN ('granted', 'disbursed') THEN d.repayment END
             FROM demand d
             LEFT JOIN organisations o ON o.id = d.taken_up_by
             LEFT JOIN product p ON p.id = d.granted_product_id
@@ -193,26 +207,30 @@ public enum Stats {
         )
         try await c.query("DELETE FROM stat_bank_demand", logger: logger)
         // A matched bank answers by taking up or passing; it is overdue when it had not by the
-        // deadline while the demand was still waiting (another bank taking it up ends the wait).
+        // deadline while the demand was still waiting (the places filling up ends the wait). What it
+        // did once it took the demand up is its own part (demand_offer).
         try await c.query(
             """
             INSERT INTO stat_bank_demand
             SELECT m.bank, d.id, s.month, s.district, s.industry, s.size,
-                   d.taken_up_by IS NOT DISTINCT FROM m.bank, ps.at IS NOT NULL,
-                   coalesce(least((ps.at AT TIME ZONE 'Asia/Shanghai')::date,
-                                  CASE WHEN d.taken_up_by = m.bank THEN (d.taken_up_at AT TIME ZONE 'Asia/Shanghai')::date END),
-                            (d.taken_up_at AT TIME ZONE 'Asia/Shanghai')::date,
-                            CASE WHEN d.state = 'open' THEN \(today.description)::date ELSE (d.updated_at AT TIME ZONE 'Asia/Shanghai')::date END)
+                   o.id IS NOT NULL, ps.at IS NOT NULL,
+                   coalesce(least((ps.at AT TIME ZONE 'Asia/Shanghai')::date, (o.taken_up_at AT TIME ZONE 'Asia/Shanghai')::date),
+                            (full_at AT TIME ZONE 'Asia/Shanghai')::date,
+                            CASE WHEN d.state IN ('open', 'taken_up') THEN \(today.description)::date
+                                 ELSE (d.updated_at AT TIME ZONE 'Asia/Shanghai')::date END)
                        > d.take_up_due_on,
-                   d.taken_up_by IS NOT DISTINCT FROM m.bank AND d.decided_at IS NOT NULL,
-                   d.taken_up_by IS NOT DISTINCT FROM m.bank AND d.state = 'declined',
-                   d.taken_up_by IS NOT DISTINCT FROM m.bank AND s.decision_overdue,
-                   CASE WHEN d.taken_up_by = m.bank THEN s.hours_to_decision END
+                   o.decided_at IS NOT NULL, coalesce(o.state = 'declined', false),
+                   coalesce(\(unescaped: Self.decisionLate("o", today)), false),
+                   round((extract(epoch FROM o.decided_at - o.taken_up_at) / 3600)::numeric, 2)
             FROM (SELECT DISTINCT bank_org_id AS bank, demand_id FROM authorisation WHERE demand_id IS NOT NULL
-                  UNION SELECT taken_up_by, id FROM demand WHERE taken_up_by IS NOT NULL) m
+                  UNION SELECT bank_org_id, demand_id FROM demand_offer) m
             JOIN demand d ON d.id = m.demand_id
             JOIN stat_demand s ON s.demand_id = d.id
+            LEFT JOIN demand_offer o ON o.demand_id = d.id AND o.bank_org_id = m.bank
             LEFT JOIN demand_pass ps ON ps.demand_id = d.id AND ps.bank_org_id = m.bank
+            -- When the last place was taken (the wait ended for the banks left out).
+            LEFT JOIN LATERAL (SELECT CASE WHEN count(*) >= d.max_banks THEN max(x.taken_up_at) END AS full_at
+                               FROM demand_offer x WHERE x.demand_id = d.id) f ON true
             """,
             logger: logger
         )
