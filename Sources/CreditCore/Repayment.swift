@@ -4,7 +4,8 @@ import Foundation
 /// is the balance times the monthly rate (the annual rate over 12) rounded half up to the fen,
 /// and the last instalment clears what is left, so the figures add up to the fen.
 public enum Repayment: String, Codable, CaseIterable, Sendable {
-    /// 等额本息: the same payment every month (the last one may differ by a few fen).
+    /// 等额本息: the same payment every month, rounded down to the fen (the last one takes the
+    /// few fen left).
     case equalInstalments = "equal_instalments"
     /// 先息后本: interest every month, the principal with the last payment.
     case interestOnly = "interest_only"
@@ -24,10 +25,10 @@ public enum Repayment: String, Codable, CaseIterable, Sendable {
     public func plan(principalFen: Int64, months: Int, rateBp: Int) -> Plan {
         precondition(principalFen > 0 && months > 0 && rateBp >= 0)
         let r = Decimal(rateBp) / Decimal(120_000)
-        func fen(_ d: Decimal) -> Int64 {
+        func fen(_ d: Decimal, down: Bool = false) -> Int64 {
             var x = d
             var out = Decimal()
-            NSDecimalRound(&out, &x, 0, .plain)
+            NSDecimalRound(&out, &x, 0, down ? .down : .plain)
             return NSDecimalNumber(decimal: out).int64Value
         }
         switch self {
@@ -36,12 +37,15 @@ public enum Repayment: String, Codable, CaseIterable, Sendable {
             let total = interest * Int64(months)
             return Plan(monthlyFen: interest, lastFen: interest + principalFen, totalInterestFen: total, totalFen: principalFen + total)
         case .equalInstalments:
+            // The payment of the annuity formula, rounded down to the fen (so the balance never
+            // runs out before the last month on any loan of ¥1,000 or more); the last instalment
+            // takes what is left.
             let payment: Int64
             if rateBp == 0 {
-                payment = (principalFen + Int64(months) - 1) / Int64(months)
+                payment = principalFen / Int64(months)
             } else {
                 let q = pow(1 + r, months)
-                payment = fen(Decimal(principalFen) * r * q / (q - 1))
+                payment = fen(Decimal(principalFen) * r * q / (q - 1), down: true)
             }
             var balance = principalFen
             var interestTotal: Int64 = 0
@@ -49,12 +53,11 @@ public enum Repayment: String, Codable, CaseIterable, Sendable {
             for month in 1...months {
                 let interest = fen(Decimal(balance) * r)
                 interestTotal += interest
-                if month == months || payment - interest >= balance {
+                if month == months {
                     last = balance + interest
-                    balance = 0
-                    break
+                } else {
+                    balance -= min(max(payment - interest, 0), balance)
                 }
-                balance -= payment - interest
             }
             return Plan(monthlyFen: payment, lastFen: last, totalInterestFen: interestTotal, totalFen: principalFen + interestTotal)
         }

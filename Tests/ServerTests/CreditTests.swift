@@ -108,6 +108,32 @@ struct CreditWorld: Sendable {
         try buildApplication(try testConfig(db, ["XYD_SIGNING_KEY_FILE": signingKeyFile].merging(extra) { _, new in new }))
     }
 
+    /// A bank that took the demand up offers (`body`, a default offer without it) and the business
+    /// accepts: the demand is granted to that bank. Returns the acceptance's response.
+    @discardableResult
+    func lend(
+        _ client: some TestClientProtocol,
+        demand: UUID,
+        bankKey: String? = nil,
+        body: String = DemandWorkflowTests.offerBody(amountFen: 20_000_000)
+    ) async throws -> TestResponse {
+        let made = try await client.execute(
+            uri: "/v1/demands/\(demand)/offer",
+            method: .post,
+            headers: bearer(bankKey ?? bank).merging(.json),
+            body: jsonBody(body)
+        )
+        #expect(made.status == .ok, "\(String(buffer: made.body))")
+        let offer = try decodeJSON(MadeOffer.self, made).offer.id
+        let accepted = try await client.execute(
+            uri: "/v1/me/demands/\(demand)/offers/\(offer)/accept",
+            method: .post,
+            headers: bearer(business)
+        )
+        #expect(accepted.status == .ok, "\(String(buffer: accepted.body))")
+        return accepted
+    }
+
     /// Grants an authorisation as the business; returns its id.
     func grant(
         _ client: some TestClientProtocol,
@@ -129,6 +155,12 @@ struct CreditWorld: Sendable {
         #expect(r.status == .created, "\(String(buffer: r.body))")
         return try decodeJSON(Authorisation.self, r).id
     }
+}
+
+/// A bank's answer to its offer: the demand with its own part.
+struct MadeOffer: Decodable {
+    struct O: Decodable { let id: UUID }
+    let offer: O
 }
 
 struct AuditCount: Sendable {

@@ -192,7 +192,11 @@ import Testing
             declineText: declineText,
             disbursedAmountFen: nil,
             disbursedOn: nil,
-            overdue: false
+            overdue: false,
+            maxBanks: 3,
+            referAfterDecline: true,
+            repayment: nil,
+            firstLoanVerified: nil
         )
     }
 

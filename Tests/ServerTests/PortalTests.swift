@@ -201,7 +201,7 @@ import Testing
                 )
                 let badRate = try await Self.post(
                     client,
-                    "/portal/bank/demands/\(thirdId)/grant",
+                    "/portal/bank/demands/\(thirdId)/offer",
                     cookie: bank.cookie,
                     "amount_yuan=450000.50&term_months=12&rate_percent=4.355&csrf=\(bank.csrf)"
                 )
@@ -225,13 +225,28 @@ import Testing
                         .contains("请填写金额"),
                     "another session's tag does not check"
                 )
-                let granted = try await Self.post(
+                let offered = try await Self.post(
                     client,
-                    "/portal/bank/demands/\(thirdId)/grant",
+                    "/portal/bank/demands/\(thirdId)/offer",
                     cookie: bank.cookie,
-                    "amount_yuan=450000.50&term_months=12&rate_percent=4.35&csrf=\(bank.csrf)"
+                    "amount_yuan=450000.50&term_months=12&rate_percent=4.35&repayment=equal_instalments"
+                        + "&valid_until=\(Day.todayInChina().addingDays(7))&first_loan_attested=no&csrf=\(bank.csrf)"
                 )
-                #expect(granted.headers[.location] == "/portal/bank?done=granted")
+                #expect(offered.headers[.location] == "/portal/bank?done=offered")
+                // The business sees the offer with its monthly payment and accepts it.
+                let offerId: UUID = try await db.owner.scalar("SELECT id FROM demand_offer WHERE demand_id = '\(thirdId)'")
+                let offerPage = String(
+                    buffer: try await client.execute(uri: "/portal/demands/\(thirdId)", method: .get, headers: [.cookie: business.cookie])
+                        .body
+                )
+                #expect(offerPage.contains("每月还款") && offerPage.contains("接受这份报价"))
+                let accepted = try await Self.post(
+                    client,
+                    "/portal/demands/\(thirdId)/offers/\(offerId)/accept",
+                    cookie: business.cookie,
+                    "csrf=\(business.csrf)"
+                )
+                #expect(accepted.headers[.location] == "/portal/demands/\(thirdId)?done=accepted")
                 let terms: String = try await db.owner.scalar(
                     "SELECT state || ' ' || granted_amount_fen || ' ' || granted_term_months || ' ' || granted_rate_bp FROM demand WHERE id = '\(thirdId)'"
                 )

@@ -34,25 +34,19 @@ import Testing
     @Test func aCompetitorNeitherReadsAnotherBanksLoanOutcomesNorLearnsTheDemandsState() async throws {
         try await TestDatabase.with { db in
             let w = try await CreditWorld.make(db)
-            try await w.app(db).test(.router) { client in
+            // One place per demand: the first take-up fills it.
+            try await w.app(db, ["XYD_MAX_BANKS_PER_DEMAND": "1"]).test(.router) { client in
                 let id = try await matchedToTwoBanks(client, w)
                 let today = Day.todayInChina()
                 #expect(try await post(client, w.bank, "/v1/demands/\(id)/take-up").status == .ok)
-                // The other bank's demand authorisation ended with the take-up (6): its profile read is denied.
+                // The other bank's demand authorisation ended when the places filled (6): its profile read is denied.
                 let read = try await client.execute(
                     uri: "/v1/enterprises/\(CreditWorld.uscc)/profile?purpose=loan_application",
                     method: .get,
                     headers: bearer(w.otherBankKey)
                 )
                 #expect(read.status == .forbidden, "\(String(buffer: read.body))")
-                #expect(
-                    try await post(
-                        client,
-                        w.bank,
-                        "/v1/demands/\(id)/grant",
-                        #"{"amount_fen": 20000000, "term_months": 12, "rate_bp": 450}"#
-                    ).status == .ok
-                )
+                try await w.lend(client, demand: id)
                 #expect(
                     try await post(
                         client,
@@ -76,9 +70,9 @@ import Testing
                 #expect(!String(buffer: theirs.body).contains("overdue"))
                 let bodies = [
                     "decline": #"{"reason": "other"}"#, "disburse": "{\"amount_fen\": 1, \"disbursed_on\": \"\(today)\"}",
-                    "grant": #"{"amount_fen": 1, "term_months": 12, "rate_bp": 450}"#,
+                    "offer": DemandWorkflowTests.offerBody(amountFen: 1),
                 ]
-                for verb in ["take-up", "pass", "grant", "decline", "disburse"] {
+                for verb in ["take-up", "pass", "offer", "decline", "disburse"] {
                     let r = try await post(client, w.otherBankKey, "/v1/demands/\(id)/\(verb)", bodies[verb])
                     #expect(r.status == .notFound, "\(verb): \(String(buffer: r.body))")
                     #expect(!String(buffer: r.body).contains("disbursed"), "\(verb)")
@@ -153,7 +147,9 @@ import Testing
             try await w.app(db).test(.router) { client in
                 // Each path through the workflow, on its own demand.
                 let paths: [[String]] = [
-                    ["withdraw"], ["take-up", "withdraw"], ["take-up", "grant", "disburse"], ["take-up", "decline"], ["take-up", "grant"],
+                    ["withdraw"], ["take-up", "withdraw"], ["take-up", "accept", "disburse"], ["take-up", "decline"],
+                    ["take-up", "accept"],
+                    ["take-up", "offer"], ["take-up", "offer", "withdraw"], ["take-up", "offer", "offer-lapse"],
                     ["pass"], ["expire"], ["take-up", "lapse"], ["take-up", "late", "withdraw"], ["take-up", "late", "decline"], [],
                 ]
                 var ids: [UUID] = []
@@ -163,15 +159,11 @@ import Testing
                     for step in steps {
                         switch step {
                         case "withdraw": #expect(try await post(client, w.business, "/v1/me/demands/\(id)/withdraw").status == .ok)
-                        case "grant":
+                        case "offer":
                             #expect(
-                                try await post(
-                                    client,
-                                    w.bank,
-                                    "/v1/demands/\(id)/grant",
-                                    #"{"amount_fen": 20000000, "term_months": 12, "rate_bp": 450}"#
-                                ).status == .ok
+                                try await post(client, w.bank, "/v1/demands/\(id)/offer", DemandWorkflowTests.offerBody()).status == .ok
                             )
+                        case "accept": try await w.lend(client, demand: id)
                         case "disburse":
                             #expect(
                                 try await post(
@@ -187,10 +179,17 @@ import Testing
                             try await db.owner.execute("UPDATE demand SET expires_at = now() - interval '1 second' WHERE id = '\(id)'")
                             _ = try await Demands.sweep(db.app)
                         case "lapse":
-                            try await db.owner.execute("UPDATE demand SET decision_due_on = current_date - 1 WHERE id = '\(id)'")
+                            try await db.owner.execute(
+                                "UPDATE demand_offer SET decision_due_on = current_date - 1 WHERE demand_id = '\(id)'"
+                            )
+                            _ = try await Demands.sweep(db.app)
+                        case "offer-lapse":  // the business let the offer's validity pass
+                            try await db.owner.execute("UPDATE demand_offer SET valid_until = current_date - 1 WHERE demand_id = '\(id)'")
                             _ = try await Demands.sweep(db.app)
                         case "late":  // the bank let its decision deadline pass
-                            try await db.owner.execute("UPDATE demand SET decision_due_on = current_date - 1 WHERE id = '\(id)'")
+                            try await db.owner.execute(
+                                "UPDATE demand_offer SET decision_due_on = current_date - 1 WHERE demand_id = '\(id)'"
+                            )
                         default: #expect(try await post(client, w.bank, "/v1/demands/\(id)/\(step)").status == .ok, "\(step)")
                         }
                     }
@@ -207,8 +206,26 @@ import Testing
                 #expect(try await db.owner.scalar("SELECT count(*)::int FROM stat_demand") == paths.count)
                 // Withdrawal stops the decision clock: late only if the bank was late by then.
                 #expect(try await db.owner.scalar("SELECT decision_overdue FROM stat_demand WHERE demand_id = '\(ids[1])'") == false)
-                #expect(try await db.owner.scalar("SELECT decision_overdue FROM stat_demand WHERE demand_id = '\(ids[8])'") == true)
-                #expect(try await db.owner.scalar("SELECT decision_overdue FROM stat_demand WHERE demand_id = '\(ids[9])'") == true)
+                #expect(try await db.owner.scalar("SELECT decision_overdue FROM stat_demand WHERE demand_id = '\(ids[11])'") == true)
+                #expect(try await db.owner.scalar("SELECT decision_overdue FROM stat_demand WHERE demand_id = '\(ids[12])'") == true)
+                // Every state a path reaches, and the tables agree with the rows behind them: an
+                // offer made counts once, a lapsed offer is no grant, and every bank's part is in
+                // the banks' table.
+                let states: [String] = try await db.owner.withConnection { c in
+                    try await c.query("SELECT state FROM demand ORDER BY created_at", logger: db.owner.logger).collect().map {
+                        try $0.decode(String.self)
+                    }
+                }
+                #expect(
+                    states == [
+                        "withdrawn", "withdrawn", "disbursed", "declined", "granted", "taken_up", "withdrawn", "open", "open", "expired",
+                        "open", "withdrawn", "declined", "open",
+                    ]
+                )
+                #expect(try await db.owner.scalar("SELECT count(*)::int FROM stat_demand WHERE granted") == 2)
+                #expect(try await db.owner.scalar("SELECT sum(offers)::int FROM stat_demand") == 5)
+                let parts: Int = try await db.owner.scalar("SELECT count(*)::int FROM demand_offer")
+                #expect(try await db.owner.scalar("SELECT count(*)::int FROM stat_bank_demand WHERE took_up") == parts)
             }
         }
     }
@@ -298,7 +315,7 @@ import Testing
 
     // MARK: 5 — loan terms within the demand and the product
 
-    @Test func grantsDisbursementsAndOutcomesOutsideTheirBoundsAreRefused() async throws {
+    @Test func offersDisbursementsAndOutcomesOutsideTheirBoundsAreRefused() async throws {
         try await TestDatabase.with { db in
             let w = try await CreditWorld.make(db)
             try await w.app(db).test(.router) { client in
@@ -310,8 +327,8 @@ import Testing
                 let tenTimes = try await post(
                     client,
                     w.bank,
-                    "/v1/demands/\(id)/grant",
-                    #"{"amount_fen": 200000000, "term_months": 12, "rate_bp": 450}"#
+                    "/v1/demands/\(id)/offer",
+                    DemandWorkflowTests.offerBody(amountFen: 200_000_000)
                 )
                 #expect(tenTimes.status == .unprocessableContent)
                 #expect(try fields(tenTimes) == ["amount_fen"])
@@ -320,8 +337,8 @@ import Testing
                 let free = try await post(
                     client,
                     w.bank,
-                    "/v1/demands/\(id)/grant",
-                    #"{"amount_fen": 20000000, "term_months": 12, "rate_bp": 0}"#
+                    "/v1/demands/\(id)/offer",
+                    DemandWorkflowTests.offerBody(amountFen: 20_000_000, rateBp: 0)
                 )
                 #expect(free.status == .unprocessableContent)
                 #expect(try fields(free) == ["rate_bp"])
@@ -329,19 +346,48 @@ import Testing
                 let offRange = try await post(
                     client,
                     w.bank,
-                    "/v1/demands/\(id)/grant",
-                    "{\"amount_fen\": 20000000, \"term_months\": 120, \"rate_bp\": 2400, \"product_id\": \"\(product)\"}"
+                    "/v1/demands/\(id)/offer",
+                    DemandWorkflowTests.offerBody(amountFen: 20_000_000, termMonths: 120, rateBp: 2400, product: product)
                 )
                 #expect(offRange.status == .unprocessableContent)
                 #expect(Set(try fields(offRange)) == ["term_months", "rate_bp"])
-                #expect(
-                    try await post(
-                        client,
-                        w.bank,
-                        "/v1/demands/\(id)/grant",
-                        "{\"amount_fen\": 20000000, \"term_months\": 12, \"rate_bp\": 450, \"product_id\": \"\(product)\"}"
-                    ).status == .ok
+                // Validity: from today, at most 30 days; a repayment method from the list.
+                let staleOffer = try await post(
+                    client,
+                    w.bank,
+                    "/v1/demands/\(id)/offer",
+                    DemandWorkflowTests.offerBody(amountFen: 20_000_000, product: product)
+                        .replacingOccurrences(
+                            of: Day.todayInChina().addingDays(7).description,
+                            with: Day.todayInChina().addingDays(31).description
+                        )
+                        .replacingOccurrences(of: "equal_instalments", with: "balloon")
                 )
+                #expect(staleOffer.status == .unprocessableContent)
+                #expect(Set(try fields(staleOffer)) == ["repayment"])
+                let longOffer = try await post(
+                    client,
+                    w.bank,
+                    "/v1/demands/\(id)/offer",
+                    DemandWorkflowTests.offerBody(amountFen: 20_000_000, product: product)
+                        .replacingOccurrences(
+                            of: Day.todayInChina().addingDays(7).description,
+                            with: Day.todayInChina().addingDays(31).description
+                        )
+                )
+                #expect(try fields(longOffer) == ["valid_until"])
+                let longConditions = try await post(
+                    client,
+                    w.bank,
+                    "/v1/demands/\(id)/offer",
+                    DemandWorkflowTests.offerBody(amountFen: 20_000_000, product: product)
+                        .replacingOccurrences(
+                            of: "\"first_loan_attested\"",
+                            with: "\"conditions\": \"\(String(repeating: "条", count: 501))\", \"first_loan_attested\""
+                        )
+                )
+                #expect(try fields(longConditions) == ["conditions"])
+                try await w.lend(client, demand: id, body: DemandWorkflowTests.offerBody(amountFen: 20_000_000, product: product))
                 let old = try await post(
                     client,
                     w.bank,

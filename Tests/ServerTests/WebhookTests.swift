@@ -101,14 +101,7 @@ import Testing
                     #expect(
                         try await client.execute(uri: "/v1/demands/\(did)/take-up", method: .post, headers: bearer(w.bank)).status == .ok
                     )
-                    #expect(
-                        try await client.execute(
-                            uri: "/v1/demands/\(did)/grant",
-                            method: .post,
-                            headers: bearer(w.bank).merging(.json),
-                            body: jsonBody(#"{"amount_fen": 20000000, "term_months": 12, "rate_bp": 450}"#)
-                        ).status == .ok
-                    )
+                    try await w.lend(client, demand: did)
 
                     // Deliver; between rounds the back-off is skipped by moving the next attempt to now.
                     let curl = CurlClient()

@@ -79,6 +79,12 @@ CREATE FUNCTION demand_offers_from_summary(ids uuid[]) RETURNS void LANGUAGE sql
 $$;
 SELECT demand_offers_from_summary(array_agg(id)) FROM demand;
 
+-- Why a bank's reading of a demand ended: also its decline, and its part lapsing.
+ALTER TABLE authorisation DROP CONSTRAINT authorisation_revoked_by_check;
+ALTER TABLE authorisation ADD CONSTRAINT authorisation_revoked_by_check
+    CHECK (revoked_by IN ('business', 'bank_passed', 'no_longer_matching', 'demand_closed', 'demand_taken_up', 'bank_declined',
+                          'offer_lapsed'));
+
 -- What the regulators' tables read of offers, declines and the price of credit.
 ALTER TABLE stat_demand
     ADD COLUMN offers              integer NOT NULL DEFAULT 0,

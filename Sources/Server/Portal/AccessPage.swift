@@ -38,7 +38,9 @@ enum AccessPage {
             case "business": lang.t("您已撤销", "you revoked it")
             case "bank_passed": lang.t("银行放弃受理", "the bank passed")
             case "no_longer_matching": lang.t("产品不再匹配", "its products no longer match")
-            case "demand_taken_up": lang.t("需求已由其他银行受理", "another bank took the demand up")
+            case "demand_taken_up": lang.t("受理的银行已满", "the banks' places on the demand were taken")
+            case "bank_declined": lang.t("银行已拒绝", "the bank declined")
+            case "offer_lapsed": lang.t("该银行的报价或受理已失效", "the bank's offer or take-up lapsed")
             case "demand_closed": lang.t("需求已结束", "the demand closed")
             default: ""
             }

@@ -104,7 +104,14 @@ extension PortalRoutes {
                         call,
                         title: lang.t("确认融资需求", "Confirm the financing demand"),
                         current: "/portal/financing",
-                        body: FinancingPage.confirm(body, banks: banks, values: f, maxBanks: demands.maxBanks, lang: lang, session: call.session)
+                        body: FinancingPage.confirm(
+                            body,
+                            banks: banks,
+                            values: f,
+                            maxBanks: demands.maxBanks,
+                            lang: lang,
+                            session: call.session
+                        )
                     )
                 }
                 do {

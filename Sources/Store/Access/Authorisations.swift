@@ -24,7 +24,8 @@ public struct Authorisation: Sendable, Codable, Equatable {
     public let expiresAt: Date
     public let revokedAt: Date?
     /// Who or what ended it: `business`, `bank_passed`, `no_longer_matching`, `demand_taken_up`
-    /// (another bank took the demand up), `demand_closed` (decided, lent, withdrawn, expired).
+    /// (the demand's places were taken by other banks), `bank_declined`, `offer_lapsed` (its
+    /// take-up or offer lapsed), `demand_closed` (decided, lent, withdrawn, expired).
     public let revokedBy: String?
     public let source: String
     /// `live`, `expired` or `revoked`, as of the read.

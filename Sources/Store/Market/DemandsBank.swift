@@ -14,7 +14,8 @@ extension Demands {
     /// This bank's part in the demand row, in the given states (SQL).
     static func holds(_ bank: UUID, _ states: [Offer.State]) -> String {
         let list = states.map { "'\($0.rawValue)'" }.joined(separator: ", ")
-        return "EXISTS (SELECT 1 FROM demand_offer o WHERE o.demand_id = demand.id AND o.bank_org_id = '\(bank.uuidString)' AND o.state IN (\(list)))"
+        return
+            "EXISTS (SELECT 1 FROM demand_offer o WHERE o.demand_id = demand.id AND o.bank_org_id = '\(bank.uuidString)' AND o.state IN (\(list)))"
     }
 
     /// Demands waiting for this bank (matched by its products, not yet answered), the ones it

@@ -1,0 +1,285 @@
+import CreditCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Server
+import Store
+import TestSupport
+import Testing
+
+/// Competing offers: several banks take up one demand and offer; the business compares them
+/// (monthly payment, total interest) and accepts one; the others lapse and their banks are told;
+/// a decline refers the demand to the other matching banks; first loans are checked.
+@Suite struct OfferTests {
+    struct Part: Decodable {
+        let id: UUID
+        let bank_org_id: UUID
+        let state: String
+        let amount_fen: Int64?
+        let rate_bp: Int?
+        let lapse_reason: String?
+        let decline_reason: String?
+        struct Plan: Decodable {
+            let monthly_fen: Int64
+            let last_fen: Int64
+            let total_interest_fen: Int64
+            let total_fen: Int64
+        }
+        let plan: Plan?
+    }
+
+    struct Seen: Decodable {
+        struct D: Decodable {
+            let state: String
+            let taken_up_by: UUID?
+            let granted_rate_bp: Int?
+            let first_loan_verified: Bool?
+        }
+        let demand: D
+        let offers: [Part]
+    }
+
+    /// A bank with a key and a product open to everyone, as the demand workflow's banks have.
+    static func bank(_ db: TestDatabase, _ name: String) async throws -> (key: String, id: UUID) {
+        try await db.app.withTransaction { c in
+            let bank = try await Register.createOrganisation(on: c, logger: db.app.logger, kind: .bank, name: name, uscc: nil)
+            let key = try await Register.issueKey(on: c, logger: db.app.logger, orgId: bank.id, label: "t", expiresAt: nil, issuedBy: nil)
+            return (key.secret, bank.id)
+        }
+    }
+
+    func post(_ client: some TestClientProtocol, _ key: String, _ uri: String, _ body: String? = nil) async throws -> TestResponse {
+        try await client.execute(uri: uri, method: .post, headers: bearer(key).merging(.json), body: body.map(jsonBody))
+    }
+
+    func seen(_ client: some TestClientProtocol, _ w: CreditWorld, _ id: UUID) async throws -> Seen {
+        try decodeJSON(Seen.self, try await client.execute(uri: "/v1/me/demands/\(id)", method: .get, headers: bearer(w.business)))
+    }
+
+    @Test func threeBanksOfferTheBusinessAcceptsOneAndTheOthersLapseAndAreTold() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            let third = try await Self.bank(db, "Third bank")
+            try await w.app(db).test(.router) { client in
+                let id = try await DemandWorkflowTests().setUp(client, w, banks: [w.bank, w.otherBankKey, third.key])
+                let banks = [(w.bank, w.bankId), (w.otherBankKey, w.otherBankId), third]
+                // Each takes it up and offers ¥200,000 for 12 months at its own rate.
+                for (i, (key, _)) in banks.enumerated() {
+                    #expect(try await post(client, key, "/v1/demands/\(id)/take-up").status == .ok)
+                    let r = try await post(
+                        client,
+                        key,
+                        "/v1/demands/\(id)/offer",
+                        DemandWorkflowTests.offerBody(amountFen: 20_000_000, rateBp: [500, 435, 600][i])
+                    )
+                    #expect(r.status == .ok, "\(String(buffer: r.body))")
+                }
+                // Side by side, each with its repayment plan computed exactly in fen.
+                let before = try await seen(client, w, id)
+                #expect(before.demand.state == "taken_up")
+                #expect(before.offers.map(\.state) == ["offered", "offered", "offered"])
+                for o in before.offers {
+                    let plan = Repayment.equalInstalments.plan(principalFen: 20_000_000, months: 12, rateBp: o.rate_bp!)
+                    #expect(o.plan?.monthly_fen == plan.monthlyFen && o.plan?.total_interest_fen == plan.totalInterestFen)
+                    #expect(o.plan!.monthly_fen * 11 + o.plan!.last_fen == o.plan!.total_fen)
+                }
+                // The business accepts the cheapest (4.35%).
+                let cheapest = before.offers.first { $0.rate_bp == 435 }!
+                let accepted = try await post(client, w.business, "/v1/me/demands/\(id)/offers/\(cheapest.id)/accept")
+                #expect(accepted.status == .ok, "\(String(buffer: accepted.body))")
+                let after = try await seen(client, w, id)
+                #expect(after.demand.state == "granted" && after.demand.taken_up_by == w.otherBankId && after.demand.granted_rate_bp == 435)
+                #expect(after.offers.map(\.state) == ["lapsed", "accepted", "lapsed"])
+                #expect(after.offers.compactMap(\.lapse_reason) == ["other_accepted", "other_accepted"])
+                // The others were told (a signed notice each), lost their reading, and see nothing more.
+                for (key, bankId) in [banks[0], banks[2]] {
+                    let told: Int = try await db.owner.scalar(
+                        "SELECT count(*)::int FROM webhook_event WHERE type = 'demand.offer_lapsed' AND bank_org_id = '\(bankId)' AND payload->>'reason' = 'other_accepted'"
+                    )
+                    #expect(told == 1)
+                    let live: Int = try await db.owner.scalar(
+                        "SELECT count(*)::int FROM authorisation WHERE demand_id = '\(id)' AND bank_org_id = '\(bankId)' AND revoked_at IS NULL"
+                    )
+                    #expect(live == 0)
+                    #expect(
+                        try await post(
+                            client,
+                            key,
+                            "/v1/demands/\(id)/disburse",
+                            "{\"amount_fen\": 1, \"disbursed_on\": \"\(Day.todayInChina())\"}"
+                        ).status == .notFound
+                    )
+                }
+                // A second acceptance, of any offer, is a conflict.
+                #expect(try await post(client, w.business, "/v1/me/demands/\(id)/offers/\(before.offers[0].id)/accept").status == .conflict)
+                // The lender disburses.
+                #expect(
+                    try await post(
+                        client,
+                        w.otherBankKey,
+                        "/v1/demands/\(id)/disburse",
+                        "{\"amount_fen\": 20000000, \"disbursed_on\": \"\(Day.todayInChina())\"}"
+                    ).status == .ok
+                )
+                // The statistics agree: one demand, granted and disbursed at the accepted rate, three offers.
+                try await Stats.refresh(db.app)
+                let row: String = try await db.owner.scalar(
+                    "SELECT granted || ' ' || disbursed || ' ' || offers || ' ' || rate_bp || ' ' || bank_name FROM stat_demand WHERE demand_id = '\(id)'"
+                )
+                #expect(row == "true true 3 435 Other bank")
+                #expect(
+                    try await db.owner.scalar(
+                        "SELECT count(*)::int FROM stat_bank_demand WHERE demand_id = '\(id)' AND took_up AND decided"
+                    ) == 3
+                )
+            }
+        }
+    }
+
+    @Test func ofTwoAcceptancesAtOnceExactlyOneWins() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                let id = try await DemandWorkflowTests().setUp(client, w, banks: [w.bank, w.otherBankKey])
+                for key in [w.bank, w.otherBankKey] {
+                    #expect(try await post(client, key, "/v1/demands/\(id)/take-up").status == .ok)
+                    #expect(try await post(client, key, "/v1/demands/\(id)/offer", DemandWorkflowTests.offerBody()).status == .ok)
+                }
+                let offers = try await seen(client, w, id).offers.map(\.id)
+                let business = w.business
+                let statuses = try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                    for _ in 0..<3 {
+                        for offer in offers {
+                            group.addTask {
+                                try await client.execute(
+                                    uri: "/v1/me/demands/\(id)/offers/\(offer)/accept",
+                                    method: .post,
+                                    headers: bearer(business)
+                                ).status
+                            }
+                        }
+                    }
+                    var all: [HTTPResponse.Status] = []
+                    for try await s in group { all.append(s) }
+                    return all
+                }
+                #expect(statuses.filter { $0 == .ok }.count == 1, "\(statuses)")
+                #expect(statuses.filter { $0 == .conflict }.count == 5, "\(statuses)")
+                let accepted: Int = try await db.owner.scalar("SELECT count(*)::int FROM demand_offer WHERE state = 'accepted'")
+                let lapsed: Int = try await db.owner.scalar("SELECT count(*)::int FROM demand_offer WHERE state = 'lapsed'")
+                #expect(accepted == 1 && lapsed == 1)
+                #expect(try await db.owner.scalar("SELECT count(*)::int FROM demand_event WHERE to_state = 'granted'") == 1)
+            }
+        }
+    }
+
+    @Test func aDeclineRefersTheDemandToTheNextBankUnlessTheBusinessOptedOut() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            // One place per demand: a take-up ends the other bank's reading.
+            try await w.app(db, ["XYD_MAX_BANKS_PER_DEMAND": "1"]).test(.router) { client in
+                let id = try await DemandWorkflowTests().setUp(client, w, banks: [w.bank, w.otherBankKey])
+                #expect(try await post(client, w.bank, "/v1/demands/\(id)/take-up").status == .ok)
+                #expect(try await post(client, w.otherBankKey, "/v1/demands/\(id)/take-up").status == .notFound)
+                #expect(
+                    try await post(client, w.bank, "/v1/demands/\(id)/decline", #"{"reason": "high_existing_debt"}"#).status == .ok
+                )
+                // Back in the pool, for the other bank only.
+                let open = try await seen(client, w, id)
+                #expect(open.demand.state == "open")
+                #expect(open.offers.map(\.state) == ["declined"] && open.offers[0].decline_reason == "high_existing_debt")
+                #expect(try await post(client, w.bank, "/v1/demands/\(id)/take-up").status == .notFound)
+                #expect(try await post(client, w.otherBankKey, "/v1/demands/\(id)/take-up").status == .ok)
+                try await w.lend(client, demand: id, bankKey: w.otherBankKey)
+                // The business still sees the first bank's decline beside the accepted offer.
+                #expect(try await seen(client, w, id).offers.map(\.state) == ["declined", "accepted"])
+
+                // Opted out: the first decline ends it.
+                let optedOut = try await post(
+                    client,
+                    w.business,
+                    "/v1/me/demands",
+                    #"{"amount_fen": 20000000, "term_months": 12, "purpose": "stock", "collateral_offered": false, "first_loan": false, "refer_after_decline": false}"#
+                )
+                let second = try decodeJSON(DemandWorkflowTests.Posted.self, optedOut).demand.id
+                #expect(try await post(client, w.bank, "/v1/demands/\(second)/take-up").status == .ok)
+                #expect(try await post(client, w.bank, "/v1/demands/\(second)/decline", #"{"reason": "other"}"#).status == .ok)
+                #expect(try await seen(client, w, second).demand.state == "declined")
+                #expect(try await post(client, w.otherBankKey, "/v1/demands/\(second)/take-up").status == .notFound)
+
+                // Declined by both: the statistics count the first as declined then served, the
+                // third as declined twice.
+                let third = try await post(
+                    client,
+                    w.business,
+                    "/v1/me/demands",
+                    #"{"amount_fen": 20000000, "term_months": 12, "purpose": "stock", "collateral_offered": false, "first_loan": false}"#
+                )
+                let thirdId = try decodeJSON(DemandWorkflowTests.Posted.self, third).demand.id
+                for key in [w.bank, w.otherBankKey] {
+                    #expect(try await post(client, key, "/v1/demands/\(thirdId)/take-up").status == .ok)
+                    #expect(try await post(client, key, "/v1/demands/\(thirdId)/decline", #"{"reason": "other"}"#).status == .ok)
+                }
+                #expect(try await seen(client, w, thirdId).demand.state == "declined")
+                try await Stats.refresh(db.app)
+                let rows: [String] = try await db.owner.withConnection { c in
+                    try await c.query(
+                        "SELECT declines || ' ' || granted || ' ' || declined FROM stat_demand ORDER BY month, demand_id",
+                        logger: db.owner.logger
+                    ).collect().map { try $0.decode(String.self) }
+                }
+                #expect(rows.sorted() == ["1 false true", "1 true false", "2 false true"])
+            }
+        }
+    }
+
+    @Test func aFirstLoanIsVerifiedByTheLendersAttestationAndNoEarlierLoanHere() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                _ = try await DemandWorkflowTests().setUp(client, w, banks: [w.bank])
+                func demand() async throws -> UUID {
+                    let r = try await post(
+                        client,
+                        w.business,
+                        "/v1/me/demands",
+                        #"{"amount_fen": 20000000, "term_months": 12, "purpose": "stock", "collateral_offered": false, "first_loan": true}"#
+                    )
+                    return try decodeJSON(DemandWorkflowTests.Posted.self, r).demand.id
+                }
+                let attested = DemandWorkflowTests.offerBody(amountFen: 20_000_000).replacingOccurrences(
+                    of: "\"first_loan_attested\": false",
+                    with: "\"first_loan_attested\": true"
+                )
+                // Claimed, attested, nothing lent here before: verified.
+                let first = try await demand()
+                #expect(try await post(client, w.bank, "/v1/demands/\(first)/take-up").status == .ok)
+                try await w.lend(client, demand: first, body: attested)
+                #expect(try await seen(client, w, first).demand.first_loan_verified == true)
+                // Claimed, not attested: not verified.
+                let second = try await demand()
+                #expect(try await post(client, w.bank, "/v1/demands/\(second)/take-up").status == .ok)
+                try await w.lend(client, demand: second)
+                #expect(try await seen(client, w, second).demand.first_loan_verified == false)
+                // After a loan disbursed here, a new claim is not verified even when attested.
+                #expect(
+                    try await post(
+                        client,
+                        w.bank,
+                        "/v1/demands/\(first)/disburse",
+                        "{\"amount_fen\": 20000000, \"disbursed_on\": \"\(Day.todayInChina())\"}"
+                    ).status == .ok
+                )
+                let third = try await demand()
+                #expect(try await post(client, w.bank, "/v1/demands/\(third)/take-up").status == .ok)
+                try await w.lend(client, demand: third, body: attested)
+                #expect(try await seen(client, w, third).demand.first_loan_verified == false)
+                try await Stats.refresh(db.app)
+                let claimed: Int = try await db.owner.scalar("SELECT count(*)::int FROM stat_demand WHERE first_loan AND granted")
+                let verified: Int = try await db.owner.scalar("SELECT count(*)::int FROM stat_demand WHERE first_loan_verified")
+                #expect(claimed == 3 && verified == 1)
+            }
+        }
+    }
+}
