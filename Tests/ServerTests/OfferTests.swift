@@ -282,4 +282,46 @@ import Testing
             }
         }
     }
+
+    @Test func ratesBySegmentCarryTheirCountsAndHideSmallCells() async throws {
+        try await TestDatabase.with { db in
+            // Grade A: 12 businesses at 4.00%…5.10%, the first 10 disbursed, 6 of those credit loans;
+            // B: 3 (hidden); C: 6; D: 7 (shown, but too few loans for a mean).
+            var rows: [String] = []
+            func add(_ grade: String, _ n: Int, disbursed: Int, credit: Int) {
+                for i in 0..<n {
+                    let kind = i < credit ? "credit" : "secured"
+                    let state = i < disbursed ? "disbursed" : "granted"
+                    rows.append(
+                        "(gen_random_uuid(), '\(grade)-\(i)', '2026-10', '320602', 'C', 'small', 'company', false, false, '\(kind)', '\(state)', 100, true, true, false, \(i < disbursed), 100, \(i < disbursed ? 100 : 0), false, false, '\(grade)', \(400 + 10 * i))"
+                    )
+                }
+            }
+            add("A", 12, disbursed: 10, credit: 6)
+            add("B", 3, disbursed: 0, credit: 0)
+            add("C", 6, disbursed: 0, credit: 0)
+            add("D", 7, disbursed: 0, credit: 0)
+            try await db.owner.execute(
+                """
+                INSERT INTO stat_demand (demand_id, enterprise, month, district, industry, size, entity_type, farmer, first_loan, product_kind,
+                                         state, amount_fen, taken_up, granted, declined, disbursed, granted_fen, disbursed_fen,
+                                         take_up_overdue, decision_overdue, grade, rate_bp)
+                VALUES \(rows.joined(separator: ", "))
+                """
+            )
+            let t = try await db.app.withConnection { c in
+                try await Stats.rates(c, logger: db.app.logger, by: .grade, filter: StatFilter())
+            }
+            func row(_ key: String) -> [StatTable.Value] { t.rows.first { $0.key == key }?.values ?? [] }
+            #expect(
+                row("A") == [
+                    .int(10), .decimal("0.0455"), .decimal("0.0455"), .int(10), .decimal("0.0445"), .decimal("0.0445"), .int(5),
+                    .decimal("0.5000"),
+                ]
+            )
+            #expect(t.rows.first { $0.key == "B" }?.suppressed == true)
+            #expect(row("D") == [.int(5), .null, .null, .int(0), .null, .null, .int(0), .null])
+            #expect(t.columns.map(\.name).contains("credit_share"))
+        }
+    }
 }

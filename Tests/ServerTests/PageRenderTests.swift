@@ -155,7 +155,7 @@ import Testing
         )
         let zh = AccessPage.render(model, lang: Lang(english: false))
         let en = AccessPage.render(model, lang: Lang(english: true))
-        #expect(zh.contains("需求已由其他银行受理") && en.contains("another bank took the demand up"))
+        #expect(zh.contains("受理的银行已满") && en.contains("places on the demand were taken"))
         #expect(zh.contains("谁查看了我") && en.contains("Who looked at me"))
         for html in [zh, en] {
             // One revoke link: the live authorisation's.
@@ -164,6 +164,37 @@ import Testing
             #expect(html.contains("江苏银行 &lt;&amp;&gt;") && !html.contains("江苏银行 <&>") && html.contains("Bank &quot;Q&quot;"))
             #expect(html.contains("name=\"csrf\""))
         }
+    }
+
+    /// A bank's part in a demand: taken up, or an offer of ¥500,000 for 12 months at `rateBp`.
+    static func offer(_ state: Offer.State, bank: String = "测试银行", rateBp: Int = 435, demand: UUID = UUID()) -> Offer {
+        let now = Date(timeIntervalSince1970: 1_790_000_000)
+        let terms = state != .takenUp && state != .declined
+        return Offer(
+            id: UUID(),
+            demandId: demand,
+            bankOrgId: UUID(),
+            bankName: bank,
+            state: state,
+            takenUpAt: now,
+            decisionDueOn: "2026-12-14",
+            decidedAt: terms ? now : nil,
+            productId: nil,
+            productName: terms ? "税易贷" : nil,
+            amountFen: terms ? 50_000_000 : nil,
+            termMonths: terms ? 12 : nil,
+            rateBp: terms ? rateBp : nil,
+            repayment: terms ? .equalInstalments : nil,
+            conditions: terms ? "按月付息 <b>" : nil,
+            validUntil: terms ? "2099-12-31" : nil,
+            firstLoanAttested: terms ? false : nil,
+            declineReason: state == .declined ? "high_existing_debt" : nil,
+            declineText: nil,
+            lapsedAt: state == .lapsed ? now : nil,
+            lapseReason: state == .lapsed ? "other_accepted" : nil,
+            plan: terms ? Repayment.equalInstalments.plan(principalFen: 50_000_000, months: 12, rateBp: rateBp) : nil,
+            overdue: false
+        )
     }
 
     static func demand(_ state: DemandState, purpose: String, declineText: String? = nil) -> Demand {

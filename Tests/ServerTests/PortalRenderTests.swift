@@ -126,15 +126,21 @@ import Testing
     }
 
     @Test func theBankOfficersPages() {
-        let taken = PageRenderTests.demand(.takenUp, purpose: Self.hostile)
+        var taken = PageRenderTests.demand(.takenUp, purpose: Self.hostile)
+        taken.offer = PageRenderTests.offer(.takenUp, demand: taken.id)
         let open = PageRenderTests.demand(.open, purpose: "设备")
+        var offered = PageRenderTests.demand(.takenUp, purpose: "设备")
+        offered.offer = PageRenderTests.offer(.offered, demand: offered.id)
         let today = Day(year: 2026, month: 11, day: 30)!
         Self.both(
-            { BankQueuePage.render([open, taken], names: [open.uscc: "甲公司 <有限>"], today: today, lang: $0, session: nil) },
-            ["受理", "批准", "拒绝", "甲公司 &lt;有限&gt;"],
-            ["Take up", "Grant", "Decline", "working days"]
+            { BankQueuePage.render([open, taken, offered], names: [open.uscc: "甲公司 <有限>"], today: today, lang: $0, session: nil) },
+            ["受理", "报价", "拒绝", "甲公司 &lt;有限&gt;", "还款方式", "报价有效期至", "首贷", "本行报价", "等待企业选择"],
+            [
+                "Take up", "Make an offer", "Decline", "working days", "Repayment", "Valid until", "first loan", "This bank's offer",
+                "waiting for the business",
+            ]
         )
-        // The grant form shows the bounds it is held to: the amount asked and the product's ranges.
+        // The offer form shows the bounds it is held to: the amount asked and the product's ranges.
         let product = ListedProduct(
             id: UUID(),
             bankOrgId: UUID(),
@@ -210,5 +216,30 @@ extension PortalRenderTests {
             lang: Lang(english: false)
         )
         #expect(dashboard.contains("监管看板登录") && dashboard.contains("name=\"login_csrf\" value=\"t2\"") && !dashboard.contains("<script>"))
+    }
+
+    @Test func theBusinessSeesOffersSideBySideWithTheirCost() {
+        // A held demand with three banks' parts.
+        let d = PageRenderTests.demand(.takenUp, purpose: "设备")
+        let parts = [
+            PageRenderTests.offer(.offered, bank: "甲银行 <x>", rateBp: 500, demand: d.id),
+            PageRenderTests.offer(.offered, bank: "乙银行", rateBp: 435, demand: d.id),
+            PageRenderTests.offer(.declined, bank: "丙银行", demand: d.id),
+        ]
+        var a = DemandActions.Answer(demand: d, matches: [], nearMisses: [], notMatched: 0, transitions: [])
+        a.offers = parts
+        let cheap = Repayment.equalInstalments.plan(principalFen: 50_000_000, months: 12, rateBp: 435)
+        Self.both(
+            { DemandPage.render(a, lang: $0, session: nil) },
+            [
+                "银行报价", "甲银行 &lt;x&gt;", "每月还款", "总利息", PortalHtml.yuan(cheap.monthlyFen), PortalHtml.yuan(cheap.totalInterestFen),
+                "总利息最低", "接受这份报价", "现有负债过高", "按月付息 &lt;b&gt;",
+            ],
+            ["Banks' offers", "Monthly payment", "Total interest", "Lowest interest", "Accept this offer", "existing debt too high"]
+        )
+        let html = DemandPage.render(a, lang: Self.zh, session: nil)
+        // Two offers open, two accept buttons; the cheapest marked once.
+        #expect(html.components(separatedBy: "/accept\"").count == 3)
+        #expect(html.components(separatedBy: "总利息最低").count == 2)
     }
 }

@@ -89,6 +89,30 @@ struct RegulatorRoutes {
                 filter: Self.filter(call)
             )
         }
+        table(api, "referrals") { c, call in
+            try await Stats.referrals(
+                c,
+                logger: call.logger,
+                by: Self.dimension(call, allowed: Self.demandDimensions, default: .month),
+                filter: Self.filter(call)
+            )
+        }
+        table(api, "first-loans") { c, call in
+            try await Stats.firstLoans(
+                c,
+                logger: call.logger,
+                by: Self.dimension(call, allowed: Self.demandDimensions, default: .month),
+                filter: Self.filter(call)
+            )
+        }
+        table(api, "rates") { c, call in
+            try await Stats.rates(
+                c,
+                logger: call.logger,
+                by: Self.dimension(call, allowed: Self.demandDimensions, default: .month),
+                filter: Self.filter(call)
+            )
+        }
         table(api, "declines") { c, call in try await Stats.declines(c, logger: call.logger, filter: Self.filter(call)) }
         table(api, "banks") { c, call in try await Stats.banks(c, logger: call.logger, filter: Self.filter(call)) }
         table(api, "quality") { c, call in try await Stats.quality(c, logger: call.logger) }

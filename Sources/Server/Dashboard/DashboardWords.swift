@@ -30,6 +30,16 @@ enum DashboardWords {
         "level": ("状态", "level"), "default_rate": ("违约率", "default rate"), "loans": ("贷款笔数", "loans"), "bad": ("不良笔数", "bad loans"),
         "auc": ("AUC", "AUC"), "ks": ("KS", "KS"), "gini": ("Gini", "Gini"), "bins": ("分箱数", "bins"),
         "scorecard_version": ("评分卡版本", "scorecard version"), "provider": ("数据提供方", "provider"), "status": ("采集状态", "feed"),
+        "declined_once": ("被拒过的需求", "declined at least once"), "served_after_decline": ("被拒后获他行授信", "served by another bank"),
+        "disbursed_after_decline": ("被拒后获他行放款", "lent by another bank"), "declined_twice": ("两次及以上被拒", "declined twice or more"),
+        "declined_for_good": ("最终被拒", "declined for good"), "served_share": ("被拒后获授信占比", "share served after a decline"),
+        "claimed_granted": ("自报首贷（已授信）", "first loans claimed (granted)"),
+        "verified_granted": ("核实首贷（已授信）", "first loans verified (granted)"),
+        "claimed_and_verified": ("自报且核实", "claimed and verified"), "claimed_disbursed": ("自报首贷（已放款）", "claimed (disbursed)"),
+        "verified_disbursed": ("核实首贷（已放款）", "verified (disbursed)"), "verified_share": ("自报首贷核实率", "share of claims verified"),
+        "granted_rate_mean": ("授信平均年利率", "mean rate granted"), "granted_rate_median": ("授信年利率中位数", "median rate granted"),
+        "disbursed_rate_mean": ("放款平均年利率", "mean rate disbursed"), "disbursed_rate_median": ("放款年利率中位数", "median rate disbursed"),
+        "credit_loans_disbursed": ("信用贷款放款笔数", "credit loans disbursed"), "credit_share": ("信用贷款占比", "credit loan share"),
         "last_success_at": ("最近成功采集", "last pulled"), "newest_item_at": ("最新记录时间", "newest record"), "none": ("无等级", "no grade"),
     ]
 

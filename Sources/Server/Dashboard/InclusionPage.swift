@@ -11,6 +11,10 @@ enum InclusionPage {
         /// By breakdown (`DashboardRoutes.inclusionBreakdowns`).
         let funnels: [StatDimension: StatTable]
         let timing: StatTable
+        /// The price of credit by month and by each inclusion breakdown; referrals and first loans by month.
+        var rates: [StatDimension: StatTable] = [:]
+        var referrals: StatTable? = nil
+        var firstLoans: StatTable? = nil
         let declines: StatTable
     }
 
@@ -22,7 +26,11 @@ enum InclusionPage {
         }
         let timing = try await Stats.timing(c, logger: l, by: .month, filter: f)
         let declines = try await Stats.declines(c, logger: l, filter: f)
-        return Model(filter: f, funnels: funnels, timing: timing, declines: declines)
+        var m = Model(filter: f, funnels: funnels, timing: timing, declines: declines)
+        for (dimension, _, _) in rateBreakdowns { m.rates[dimension] = try await Stats.rates(c, logger: l, by: dimension, filter: f) }
+        m.referrals = try await Stats.referrals(c, logger: l, by: .month, filter: f)
+        m.firstLoans = try await Stats.firstLoans(c, logger: l, by: .month, filter: f)
+        return m
     }
 
     static func render(_ m: Model, lang: Lang) -> String {
@@ -80,6 +88,72 @@ enum InclusionPage {
             )
         }
         html += DashboardRoutes.table(declines, caption: lang.t("拒绝原因", "Decline reasons"), keyHeading: lang.t("原因", "reason"), lang: lang)
+        html += pricing(m, lang: lang)
+        return html
+    }
+
+    /// How credit is priced (降本) and how far it reaches past a decline or to a first borrower.
+    static let rateBreakdowns: [(StatDimension, zh: String, en: String)] = [
+        (.month, "月份", "month"), (.grade, "发布时的信用等级", "grade at posting"), (.productKind, "信用、抵押与保证", "unsecured, secured, guaranteed"),
+        (.size, "企业规模", "size"), (.farmer, "农户", "farmers"), (.firstLoan, "首贷与续贷", "first loan or repeat"),
+    ]
+
+    static func pricing(_ m: Model, lang: Lang) -> String {
+        var html = "<h2>\(lang.t("融资成本", "The price of credit"))</h2>"
+        let rateNote = lang.t(
+            "年利率为接受的报价利率；平均数与中位数至少 \(Rounding.minimumValues) 笔才给出；信用贷款占比：放款中信用（无抵押）贷款的比例",
+            "Yearly rates of the offers accepted; means and medians only over at least \(Rounding.minimumValues) loans; credit loan share: unsecured loans among those disbursed"
+        )
+        for (dimension, zh, en) in rateBreakdowns {
+            guard let t = m.rates[dimension] else { continue }
+            if dimension == .grade {
+                let (bars, hidden) = DashboardRoutes.bars(t, column: "granted_rate_median", unit: .ratio, lang: lang)
+                if !bars.isEmpty {
+                    html += Charts.figure(
+                        Charts.horizontalBars(
+                            title: lang.t("授信年利率中位数：按\(zh)", "Median rate granted by \(en)"),
+                            description: lang.t("接受的报价的年利率中位数，按\(zh)。", "The median yearly rate of the offers accepted, by \(en)."),
+                            axis: lang.t("年利率", "yearly rate"),
+                            bars: bars,
+                            color: "#1565c0"
+                        ),
+                        caption: lang.t("按\(zh)", "By \(en)") + DashboardRoutes.hiddenNote(hidden, lang) + lang.t("。", ".")
+                    )
+                }
+            }
+            html += DashboardRoutes.table(
+                t,
+                caption: lang.t("贷款利率：按\(zh)；", "Rates by \(en); ") + rateNote,
+                keyHeading: lang.t(zh, en),
+                lang: lang
+            )
+        }
+        if let r = m.referrals {
+            html +=
+                "<h2>\(lang.t("被拒后转介", "Referral after a decline"))</h2>"
+                + DashboardRoutes.table(
+                    r,
+                    caption: lang.t(
+                        "被某家银行拒绝后，由其他匹配银行受理并授信的需求；两次及以上被拒的需求",
+                        "Demands a bank declined that another matching bank then served; demands declined twice or more"
+                    ),
+                    keyHeading: lang.t("月份", "month"),
+                    lang: lang
+                )
+        }
+        if let f = m.firstLoans {
+            html +=
+                "<h2>\(lang.t("首贷：自报与核实", "First loans: claimed and verified"))</h2>"
+                + DashboardRoutes.table(
+                    f,
+                    caption: lang.t(
+                        "自报：企业发布需求时勾选首贷；核实：放贷银行报价时依其征信查询确认，且此前未经本平台获得放款",
+                        "Claimed: the business ticked first loan; verified: the lending bank confirmed it from its credit check when offering, and no loan had been disbursed to the business through this service before"
+                    ),
+                    keyHeading: lang.t("月份", "month"),
+                    lang: lang
+                )
+        }
         return html
     }
 }

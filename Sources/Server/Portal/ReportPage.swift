@@ -71,7 +71,7 @@ enum ReportPage {
             <dt>\(lang.t("出具时间", "Issued"))</dt><dd>\(PortalHtml.day(r.createdAt))</dd>
             <dt>\(lang.t("数据截至", "Data as of"))</dt><dd>\(e(moment(content["as_of"])))</dd>
             <dt>\(lang.t("核验地址", "Verify at"))</dt><dd><a href="\(e(m.verifyURL))">\(e(m.verifyURL))</a></dd>
-            \(r.verifyCode.map { "<dt>\(lang.t("核验码", "Verification code"))</dt><dd><strong>\(e($0))</strong></dd>" } ?? "")
+            \(r.verifyCode.map { "<dt>\(lang.t("核验码", "Verification code"))</dt><dd><strong translate=\"no\">\(e($0))</strong></dd>" } ?? "")
             </dl>
             <p class="noprint"><a class="btn" href="/portal/reports/\(e(r.number))/download">\(lang.t("下载签名文件", "Download the signed file"))</a>
             <span class="muted">\(lang.t("用浏览器的“打印”即可打印本报告。", "Print it with the browser's Print."))</span></p></section>
