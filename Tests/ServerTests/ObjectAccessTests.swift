@@ -51,6 +51,10 @@ import Testing
                     )
                 ).demand.id
                 #expect(try await post(w.bank, "/v1/demands/\(demandId)/take-up").status == .ok)
+                let offerId = try decodeJSON(
+                    MadeOffer.self,
+                    try await post(w.bank, "/v1/demands/\(demandId)/offer", DemandWorkflowTests.offerBody(amountFen: 1_000_000))
+                ).offer.id
                 struct Hook: Decodable { let endpoint: Created }
                 let endpointId = try decodeJSON(
                     Hook.self,
@@ -87,11 +91,11 @@ import Testing
                 let ids: [String: [String]] = [
                     "demandId": [demandId.uuidString], "productId": [productId.uuidString], "endpointId": [endpointId.uuidString],
                     "keyId": [bankKeyId.uuidString], "authorisationId": [authorisationId.uuidString], "number": [bankReport, ownReport],
-                    "queryId": [queryId.uuidString], "uscc": [CreditWorld.uscc],
+                    "queryId": [queryId.uuidString], "uscc": [CreditWorld.uscc], "offerId": [offerId.uuidString],
                 ]
                 let intruders: [OrgKind: String] = [.bank: w.otherBankKey, .enterprise: w.otherBusinessKey, .procurement: procurementB]
                 let bodies: [String: String] = [
-                    "grant": #"{"amount_fen": 1000000, "term_months": 12, "rate_bp": 450}"#, "decline": #"{"reason": "other"}"#,
+                    "offer": DemandWorkflowTests.offerBody(amountFen: 1_000_000), "decline": #"{"reason": "other"}"#,
                     "disburse": "{\"amount_fen\": 1, \"disbursed_on\": \"\(Day.todayInChina())\"}",
                     "outcomes": "{\"month\": \"\(MonthIndex(Day.todayInChina()))\", \"status\": \"defaulted\"}",
                     "replay": #"{"from_sequence": 1}"#, "reports": #"{"purpose": "loan_application"}"#, "pass": "{}",
@@ -162,8 +166,9 @@ import Testing
 
                 // The owners' things are as they were.
                 #expect(
-                    try await db.owner.scalar("SELECT state || ':' || taken_up_by::text FROM demand WHERE id = '\(demandId)'")
-                        == "taken_up:\(w.bankId.uuidString.lowercased())"
+                    try await db.owner.scalar(
+                        "SELECT d.state || ':' || o.bank_org_id || ':' || o.state FROM demand d JOIN demand_offer o ON o.demand_id = d.id WHERE d.id = '\(demandId)'"
+                    ) == "taken_up:\(w.bankId.uuidString.lowercased()):offered"
                 )
                 #expect(try await db.owner.scalar("SELECT status FROM product WHERE id = '\(productId)'") == "published")
                 #expect(

@@ -90,6 +90,9 @@ public struct TestDatabase: Sendable {
             return result
         } catch {
             await slots.release()
+            // A database error's own description hides its detail: print what happened, so that a
+            // failure says why.
+            FileHandle.standardError.write(Data("TestDatabase: \(String(reflecting: error))\n".utf8))
             throw error
         }
     }
