@@ -21,6 +21,12 @@ public enum JSONValue: Sendable, Equatable {
         return nil
     }
 
+    /// A number's exact text (nil for anything else).
+    public var numberText: String? {
+        if case .number(let n) = self { return n }
+        return nil
+    }
+
     /// Compact JSON text, keys sorted: for quarantine rows and canonical forms.
     public var jsonText: String {
         var out = ""
@@ -174,6 +180,31 @@ extension JSONValue: Encodable {
             // stored JSON is passed through as it is (every encoder here sorts keys).
             var c = encoder.singleValueContainer()
             try c.encode(Dictionary(o.pairs.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first }))
+        }
+    }
+}
+
+/// Any JSON value through Decodable (integers kept as their text; a fraction as its decimal text).
+public struct RawJSON: Decodable, Sendable {
+    public let value: JSONValue
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() {
+            value = .null
+        } else if let b = try? c.decode(Bool.self) {
+            value = .bool(b)
+        } else if let i = try? c.decode(Int64.self) {
+            value = .number(String(i))
+        } else if let s = try? c.decode(String.self) {
+            value = .string(s)
+        } else if let a = try? c.decode([RawJSON].self) {
+            value = .array(a.map(\.value))
+        } else if let o = try? c.decode([String: RawJSON].self) {
+            value = .object(JSONObject(o.mapValues(\.value)))
+        } else if let d = try? c.decode(Decimal.self) {
+            value = .number("\(d)")
+        } else {
+            value = .string("(unsupported)")
         }
     }
 }

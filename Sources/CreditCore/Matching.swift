@@ -97,27 +97,6 @@ public struct RuleInput: Sendable, Equatable, Decodable {
     }
 }
 
-/// Any JSON value through Decodable (numbers kept as their text).
-struct RawJSON: Decodable {
-    let value: JSONValue
-    init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if c.decodeNil() {
-            value = .null
-        } else if let b = try? c.decode(Bool.self) {
-            value = .bool(b)
-        } else if let i = try? c.decode(Int64.self) {
-            value = .number(String(i))
-        } else if let s = try? c.decode(String.self) {
-            value = .string(s)
-        } else if let a = try? c.decode([RawJSON].self) {
-            value = .array(a.map(\.value))
-        } else {
-            value = .string("(unsupported)")
-        }
-    }
-}
-
 /// What a bank offers, checked.
 public struct ProductTerms: Sendable, Equatable {
     public var kind: ProductKind
@@ -128,6 +107,8 @@ public struct ProductTerms: Sendable, Equatable {
     public var rateMinBp: Int
     public var rateMaxBp: Int
     public var rules: [Rule]
+    /// The product's indicative amount rule (参考额度), if the bank set one.
+    public var quota: Quota? = nil
 
     public init(
         kind: ProductKind,
@@ -337,6 +318,8 @@ public struct ApplicantFacts: Sendable, Equatable {
     public var monthsSinceSeriousPenalty: Int?
     public var taxCreditGrade: String?
     public var insuredHeadcount: Int?
+    /// Tax paid in the last 12 months (what a tax-multiple quota reads).
+    public var taxPaid12mFen: Int64? = nil
 
     public init(
         grade: String?,
@@ -348,7 +331,8 @@ public struct ApplicantFacts: Sendable, Equatable {
         blacklistedNow: Bool,
         monthsSinceSeriousPenalty: Int?,
         taxCreditGrade: String?,
-        insuredHeadcount: Int?
+        insuredHeadcount: Int?,
+        taxPaid12mFen: Int64? = nil
     ) {
         self.grade = grade
         self.monthsInBusiness = monthsInBusiness
@@ -360,6 +344,7 @@ public struct ApplicantFacts: Sendable, Equatable {
         self.monthsSinceSeriousPenalty = monthsSinceSeriousPenalty
         self.taxCreditGrade = taxCreditGrade
         self.insuredHeadcount = insuredHeadcount
+        self.taxPaid12mFen = taxPaid12mFen
     }
 }
 
@@ -470,6 +455,8 @@ public struct ProductMatch: Sendable, Equatable {
     public var nearMiss: Bool { failed.count == 1 }
     /// How well the demand sits in the product's ranges, 0…10000 (10000: at the middle of both).
     public let fitBp: Int
+    /// The product's indicative amount for this business (non-binding; nil without a quota or its basis).
+    public var indicativeFen: Int64? = nil
 }
 
 public enum Matching {
@@ -534,7 +521,12 @@ public enum Matching {
                 add(rule.name, d.collateralOffered, .none, .flag(d.collateralOffered))
             }
         }
-        return ProductMatch(productIndex: index, checks: checks, fitBp: fit(p, d))
+        return ProductMatch(
+            productIndex: index,
+            checks: checks,
+            fitBp: fit(p, d),
+            indicativeFen: p.quota?.indicative(f, productMaxFen: p.amountMaxFen)
+        )
     }
 
     /// Position in a best-first list of grades (unknown grades rank last).
@@ -588,5 +580,31 @@ public enum Matching {
         matched.sort { key($0) < key($1) }
         near.sort { key($0) < key($1) }
         return Ranked(matches: matched, nearMisses: near, others: others)
+    }
+}
+
+extension Rule {
+    /// The rule in words, as a business reads it before applying (codes named: districts,
+    /// industries, entity types and sizes).
+    public func describe(chinese zh: Bool) -> String {
+        func list(_ l: [String], _ name: (String, Bool) -> String) -> String {
+            l.map { name($0, zh) }.joined(separator: zh ? "、" : ", ")
+        }
+        switch self {
+        case .minGrade(let g): return zh ? "信用等级不低于 \(g)" : "credit grade \(g) or better"
+        case .minYearsInBusiness(let y): return zh ? "成立满 \(y) 年" : "at least \(y) years in business"
+        case .industriesAllowed(let l): return zh ? "行业限于：\(list(l, Names.industry))" : "industries: \(list(l, Names.industry))"
+        case .industriesExcluded(let l): return zh ? "不含行业：\(list(l, Names.industry))" : "not for: \(list(l, Names.industry))"
+        case .districtsAllowed(let l): return zh ? "地区限于：\(list(l, Names.district))" : "districts: \(list(l, Names.district))"
+        case .districtsExcluded(let l): return zh ? "不含地区：\(list(l, Names.district))" : "not in: \(list(l, Names.district))"
+        case .entityTypes(let l): return zh ? "主体类型：\(list(l, Names.entityType))" : "for: \(list(l, Names.entityType))"
+        case .sizes(let l): return zh ? "企业规模：\(list(l, Names.size))" : "sizes: \(list(l, Names.size))"
+        case .noCurrentBlacklisting: return zh ? "不在失信名单中" : "not on a dishonesty list"
+        case .noSeriousPenaltyWithinMonths(let n): return zh ? "近 \(n) 个月无严重行政处罚" : "no serious penalty in the last \(n) months"
+        case .minTaxCreditGrade(let g): return zh ? "纳税信用等级不低于 \(g)" : "taxpayer credit grade \(g) or better"
+        case .minInsuredHeadcount(let n): return zh ? "参保职工不少于 \(n) 人" : "at least \(n) insured employees"
+        case .firstLoanOnly: return zh ? "仅限首次贷款" : "first loans only"
+        case .collateralRequired: return zh ? "需提供抵押或担保" : "collateral or a guarantee required"
+        }
     }
 }

@@ -590,7 +590,3 @@ struct StatWorld: Sendable {
         return fields
     }
 }
-
-extension JSONValue {
-    var numberText: String? { if case .number(let n) = self { n } else { nil } }
-}

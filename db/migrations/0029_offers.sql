@@ -79,6 +79,9 @@ CREATE FUNCTION demand_offers_from_summary(ids uuid[]) RETURNS void LANGUAGE sql
 $$;
 SELECT demand_offers_from_summary(array_agg(id)) FROM demand;
 
+-- A product's indicative amount rule (参考额度): a small vocabulary (Quota in CreditCore), NULL for none.
+ALTER TABLE product ADD COLUMN quota jsonb;
+
 -- Why a bank's reading of a demand ended: also its decline, and its part lapsing.
 ALTER TABLE authorisation DROP CONSTRAINT authorisation_revoked_by_check;
 ALTER TABLE authorisation ADD CONSTRAINT authorisation_revoked_by_check

@@ -76,6 +76,11 @@ struct DisclosureRoutes {
             else { throw Problem(.notFound, "no registered enterprise \(code.value)") }
             return Self.json(record)
         }
+        api.on(.get, "/v1/public/products") { call in
+            try limit(call)
+            let items = try await db.withConnection { c in try await CataloguePage.load(c, call) }
+            return try JSON.response(Page(items: items, next: nil))
+        }
         api.on(.get, "/v1/public/enterprises") { call in
             try limit(call)
             guard let name = call.request.uri.queryParameters.get("name")?.trimmingCharacters(in: .whitespaces), !name.isEmpty,

@@ -21,6 +21,8 @@ struct ProductRoutes {
         let rateMinBp: Int
         let rateMaxBp: Int
         let rules: [RuleInput]
+        /// The indicative amount rule (optional; see Quota).
+        let quota: RawJSON?
 
         /// The checked name and terms, or a 422 naming every bad field.
         func checked() throws -> (String, ProductTerms) {
@@ -37,8 +39,17 @@ struct ProductRoutes {
                 rateMaxBp: rateMaxBp,
                 rules: rules
             )
+            var quotaRule: Quota? = nil
+            if let q = quota?.value, q != .null {
+                switch Quota.parse(q, maxAmountFen: max(amountMaxFen, 1)) {
+                case .success(let parsed): quotaRule = parsed
+                case .failure(let p): errors += p.problems.map { Problem.FieldError(field: $0.field, reason: $0.reason) }
+                }
+            }
             switch result {
-            case .success(let terms) where errors.isEmpty: return (trimmed, terms)
+            case .success(var terms) where errors.isEmpty:
+                terms.quota = quotaRule
+                return (trimmed, terms)
             case .success: break
             case .failure(let p): errors += p.problems.map { Problem.FieldError(field: $0.field, reason: $0.reason) }
             }

@@ -59,6 +59,10 @@ struct DemandActions {
         let rateMaxBp: Int
         let fitBp: Int
         let checks: [Check]
+        /// The product's indicative amount for this business (参考额度): non-binding, from the bank's quota rule.
+        let indicativeFen: Int64?
+        /// The quota rule it comes from.
+        let quota: JSONValue?
     }
 
     struct NearMiss: Encodable {
@@ -93,7 +97,9 @@ struct DemandActions {
                 rateMinBp: p.terms.rateMinBp,
                 rateMaxBp: p.terms.rateMaxBp,
                 fitBp: pm.fitBp,
-                checks: pm.checks
+                checks: pm.checks,
+                indicativeFen: pm.indicativeFen,
+                quota: p.terms.quota?.jsonValue
             )
         }
         guard let m else { return Answer(demand: d, matches: [], nearMisses: [], notMatched: 0, transitions: transitions) }

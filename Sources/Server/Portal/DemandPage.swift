@@ -44,15 +44,19 @@ enum DemandPage {
                     "\(PortalHtml.yuan(m.amountMinFen)) – \(PortalHtml.yuan(m.amountMaxFen))",
                     "\(m.termMinMonths)–\(m.termMaxMonths)", "\(PortalHtml.rate(m.rateMinBp)) – \(PortalHtml.rate(m.rateMaxBp))",
                     PortalHtml.rate(m.fitBp),
+                    m.indicativeFen.map { m.amountMinFen > $0 ? lang.t("低于产品最低额度", "below the product's minimum") : PortalHtml.yuan($0) }
+                        ?? "–",
                 ])
             }
             body +=
                 "<h2>\(lang.t("匹配的产品", "Matching products")) (\(a.matches.count))</h2>"
+                + "<p class=\"hint\">\(lang.t("参考额度由银行按其公布的规则（如近12个月纳税额的倍数，按信用等级设上限）估算，仅供参考，不构成授信承诺；实际额度以银行报价为准。", "An indicative amount is the bank's estimate under its published rule (such as a multiple of the tax paid in the last 12 months, capped by grade); it is not an offer — the bank's offer says what it lends."))</p>"
                 + PortalHtml.table(
                     lang.t("按匹配度排序", "Best fit first"),
                     [
                         "#", lang.t("产品", "Product"), lang.t("银行", "Bank"), lang.t("类型", "Kind"), lang.t("额度", "Amount"),
                         lang.t("期限（月）", "Term (months)"), lang.t("利率", "Rate"), lang.t("匹配度", "Fit"),
+                        lang.t("参考额度（非承诺）", "Indicative amount (not an offer)"),
                     ],
                     rows,
                     empty: lang.t("暂时没有完全匹配的产品。", "No product fits every rule yet.")

@@ -16,6 +16,7 @@ enum FinancingPage {
         var body = error.map { "<p class=\"flash err\" role=\"alert\">\(e($0))</p>" } ?? ""
         body += """
             <section class="card"><h2>\(lang.t("发布融资需求", "Post a financing demand"))</h2>
+            <p class="hint">\(lang.t("发布前可先看看<a href=\"/portal/catalogue\">各银行的融资产品及条件</a>。", "Before posting, see <a href=\"/portal/catalogue\">the banks' products and their conditions</a>."))</p>
             <form class="stack" method="post" action="/portal/demands">\(PortalHtml.csrf(session))
             <label for="amount">\(lang.t("金额（元）", "Amount (yuan)"))</label>
             <p class="hint" id="amount-h">\(lang.t("¥0.01 至 \(Money.display(fen: DemandActions.maxAmountFen))；可写 500000、500,000.00 或 50万，下一步会显示所理解的金额", "¥0.01 to \(Money.display(fen: DemandActions.maxAmountFen)); write 500000, 500,000.00 or 50万 — the next step shows the amount understood"))</p>

@@ -205,6 +205,20 @@ enum PortalHtml {
         "withdrawn": ("已撤回", "withdrawn"), "expired": ("已过期", "expired"),
     ]
 
+    /// A product's indicative amount rule in words.
+    static func quota(_ q: Quota, _ lang: Lang) -> String {
+        var s: String
+        switch q.basis {
+        case .taxPaidMultiple(let t):
+            s = lang.t("近12个月纳税额的 \(t / 10).\(t % 10) 倍", "\(t / 10).\(t % 10) times the tax paid in the last 12 months")
+        case .perInsuredEmployee(let f):
+            s = lang.t("每名参保职工 \(yuan(f))", "\(yuan(f)) per insured employee")
+        }
+        let caps = Rule.grades.compactMap { g in q.capByGrade[g].map { lang.t("\(g) 级最高 \(yuan($0))", "grade \(g) at most \(yuan($0))") } }
+        if !caps.isEmpty { s += lang.t("；", "; ") + caps.joined(separator: lang.t("，", ", ")) }
+        return s
+    }
+
     static func repayment(_ r: Repayment, _ lang: Lang) -> String {
         switch r {
         case .equalInstalments: lang.t("等额本息", "equal monthly instalments")

@@ -160,6 +160,16 @@ struct PortalRoutes {
             let next = WebSession.safeNext(asked, area: asked?.hasPrefix("/dashboard") == true ? "/dashboard" : "/portal")
             return WebSession.redirect(next, cookie: "\(Lang.cookie)=\(to); Path=/; SameSite=Strict; Max-Age=31536000")
         }
+        api.on(.get, "/portal/catalogue") { call in
+            let items = try await db.withConnection { c in try await CataloguePage.load(c, call) }
+            let lang = Lang(call.request)
+            return Self.html(
+                call,
+                title: lang.t("融资产品目录", "Product catalogue"),
+                current: "/portal/catalogue",
+                body: CataloguePage.render(items, lang: lang, signedIn: call.session != nil)
+            )
+        }
         api.on(.get, "/portal/login") { call in
             let token = WebSession.loginToken(call.request)
             return WebSession.loginHTML(
@@ -229,7 +239,8 @@ struct PortalRoutes {
                 <input type="hidden" name="login_csrf" value="\(Html.escape(token))">
                 <p class="note">\(lang.t("监管机构请用<a href=\"/dashboard\">监管看板</a>。", "Regulators use the <a href=\"/dashboard\">dashboard</a>."))</p>
                 <button type="submit">\(lang.t("登录", "Sign in"))</button></form>
-                <p class="note">\(lang.t("会话 8 小时后失效；密钥吊销即刻失效。", "The session lasts 8 hours and ends at once if the key is revoked."))</p></div>
+                <p class="note">\(lang.t("会话 8 小时后失效；密钥吊销即刻失效。", "The session lasts 8 hours and ends at once if the key is revoked."))</p>
+                <p class="note">\(lang.t("无需登录即可查看<a href=\"/portal/catalogue\">各银行的融资产品</a>。", "Anyone may browse <a href=\"/portal/catalogue\">the banks' products</a> without signing in."))</p></div>
                 """
         )
     }

@@ -105,22 +105,23 @@ public enum Demands {
             blacklistedNow: number(.blacklistedNow) == 1,
             monthsSinceSeriousPenalty: latestSerious.map { $0.wholeMonths(to: today) },
             taxCreditGrade: taxGrade,
-            insuredHeadcount: number(.headcountAvg12m)
+            insuredHeadcount: number(.headcountAvg12m),
+            taxPaid12mFen: profile.features[Feature.taxPaid12m.rawValue]?.number
         )
     }
 
     /// Every published product, with its rules read back through validation.
     public static func published(_ c: PostgresConnection, logger: Logger) async throws -> [ListedProduct] {
         var out: [ListedProduct] = []
-        for try await (id, bank, bankName, name, kind, amin, amax, tmin, tmax, rmin, rmax, rules) in try await c.query(
+        for try await (id, bank, bankName, name, kind, amin, amax, tmin, tmax, rmin, rmax, rules, quota) in try await c.query(
             """
             SELECT p.id, p.bank_org_id, o.name, p.name, p.kind, p.amount_min_fen, p.amount_max_fen, p.term_min_months,
-                   p.term_max_months, p.rate_min_bp, p.rate_max_bp, p.rules::text
+                   p.term_max_months, p.rate_min_bp, p.rate_max_bp, p.rules::text, p.quota::text
             FROM product p JOIN organisations o ON o.id = p.bank_org_id
             WHERE p.status = 'published' ORDER BY p.created_at, p.id LIMIT \(productLimit)
             """,
             logger: logger
-        ).decode((UUID, UUID, String, String, String, Int64, Int64, Int, Int, Int, Int, String).self) {
+        ).decode((UUID, UUID, String, String, String, Int64, Int64, Int, Int, Int, Int, String, String?).self) {
             guard let kind = ProductKind(rawValue: kind) else { continue }
             let inputs: [RuleInput]
             if case .array(let items)? = try? JSONParser.parse(Array(rules.utf8)) {
@@ -129,7 +130,7 @@ public enum Demands {
                 inputs = []
             }
             guard
-                case .success(let terms) = ProductValidation.check(
+                case .success(var terms) = ProductValidation.check(
                     kind: kind,
                     amountMinFen: amin,
                     amountMaxFen: amax,
@@ -140,6 +141,11 @@ public enum Demands {
                     rules: inputs
                 )
             else { continue }
+            if let q = quota.flatMap({ try? JSONParser.parse(Array($0.utf8)) }),
+                case .success(let parsed) = Quota.parse(q, maxAmountFen: amax)
+            {
+                terms.quota = parsed
+            }
             out.append(ListedProduct(id: id, bankOrgId: bank, bankName: bankName, name: name, terms: terms))
         }
         return out

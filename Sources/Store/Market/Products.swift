@@ -18,6 +18,8 @@ public struct Product: Sendable, Encodable {
     public let rateMinBp: Int
     public let rateMaxBp: Int
     public let rules: JSONValue
+    /// The indicative amount rule, as stored (nil: none).
+    public let quota: JSONValue?
     public let status: ProductStatus
     public let revision: Int
     public let createdAt: Date
@@ -67,14 +69,16 @@ public enum Products {
 
     static let columns = """
         id, bank_org_id, name, kind, amount_min_fen, amount_max_fen, term_min_months, term_max_months, rate_min_bp, rate_max_bp,
-        rules::text, status, revision, created_at, updated_at
+        rules::text, status, revision, created_at, updated_at, quota::text
         """
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [Product] {
         var out: [Product] = []
-        for try await (id, bank, name, kind, amin, amax, tmin, tmax, rmin, rmax, rules, status, revision, created, updated) in rows.decode(
-            (UUID, UUID, String, String, Int64, Int64, Int, Int, Int, Int, String, String, Int, Date, Date).self
-        ) {
+        for try await (id, bank, name, kind, amin, amax, tmin, tmax, rmin, rmax, rules, status, revision, created, updated, quota)
+            in rows.decode(
+                (UUID, UUID, String, String, Int64, Int64, Int, Int, Int, Int, String, String, Int, Date, Date, String?).self
+            )
+        {
             out.append(
                 Product(
                     id: id,
@@ -88,6 +92,7 @@ public enum Products {
                     rateMinBp: rmin,
                     rateMaxBp: rmax,
                     rules: (try? JSONParser.parse(Array(rules.utf8))) ?? .array([]),
+                    quota: quota.flatMap { try? JSONParser.parse(Array($0.utf8)) },
                     status: ProductStatus(rawValue: status) ?? .draft,
                     revision: revision,
                     createdAt: created,
@@ -99,6 +104,7 @@ public enum Products {
     }
 
     static func rulesJSON(_ t: ProductTerms) -> String { JSONValue.array(t.rules.map(\.jsonValue)).jsonText }
+    static func quotaJSON(_ t: ProductTerms) -> String? { t.quota?.jsonValue.jsonText }
 
     public static func create(
         _ c: PostgresConnection,
@@ -111,9 +117,9 @@ public enum Products {
         let id = try await c.query(
             """
             INSERT INTO product (bank_org_id, name, kind, amount_min_fen, amount_max_fen, term_min_months, term_max_months,
-                                 rate_min_bp, rate_max_bp, rules)
+                                 rate_min_bp, rate_max_bp, rules, quota)
             VALUES (\(bank), \(name), \(t.kind.rawValue), \(t.amountMinFen), \(t.amountMaxFen), \(t.termMinMonths), \(t.termMaxMonths),
-                    \(t.rateMinBp), \(t.rateMaxBp), \(rulesJSON(t))::jsonb)
+                    \(t.rateMinBp), \(t.rateMaxBp), \(rulesJSON(t))::jsonb, \(quotaJSON(t))::jsonb)
             RETURNING id
             """,
             logger: logger
@@ -162,7 +168,7 @@ public enum Products {
             UPDATE product SET name = \(name), kind = \(t.kind.rawValue), amount_min_fen = \(t.amountMinFen),
                 amount_max_fen = \(t.amountMaxFen), term_min_months = \(t.termMinMonths), term_max_months = \(t.termMaxMonths),
                 rate_min_bp = \(t.rateMinBp), rate_max_bp = \(t.rateMaxBp), rules = \(rulesJSON(t))::jsonb,
-                revision = revision + 1, updated_at = now()
+                quota = \(quotaJSON(t))::jsonb, revision = revision + 1, updated_at = now()
             WHERE id = \(id)
             """,
             logger: logger
