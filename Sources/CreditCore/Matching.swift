@@ -455,7 +455,8 @@ public struct ProductMatch: Sendable, Equatable {
     public var nearMiss: Bool { failed.count == 1 }
     /// How well the demand sits in the product's ranges, 0…10000 (10000: at the middle of both).
     public let fitBp: Int
-    /// The product's indicative amount for this business (non-binding; nil without a quota or its basis).
+    /// The product's indicative amount for this business, when it matches (non-binding; nil
+    /// without a quota or its basis).
     public var indicativeFen: Int64? = nil
 }
 
@@ -521,12 +522,7 @@ public enum Matching {
                 add(rule.name, d.collateralOffered, .none, .flag(d.collateralOffered))
             }
         }
-        return ProductMatch(
-            productIndex: index,
-            checks: checks,
-            fitBp: fit(p, d),
-            indicativeFen: p.quota?.indicative(f, productMaxFen: p.amountMaxFen)
-        )
+        return ProductMatch(productIndex: index, checks: checks, fitBp: fit(p, d))
     }
 
     /// Position in a best-first list of grades (unknown grades rank last).
@@ -570,8 +566,16 @@ public enum Matching {
         var others: [ProductMatch] = []
         matched.reserveCapacity(products.count)
         for (i, p) in products.enumerated() {
-            let m = check(p, index: i, facts: facts, demand: demand)
-            if m.matched { matched.append(m) } else if m.nearMiss { near.append(m) } else { others.append(m) }
+            var m = check(p, index: i, facts: facts, demand: demand)
+            if m.matched {
+                // A matching product's indicative amount for this business (the others show none).
+                m.indicativeFen = p.quota?.indicative(facts, productMaxFen: p.amountMaxFen)
+                matched.append(m)
+            } else if m.nearMiss {
+                near.append(m)
+            } else {
+                others.append(m)
+            }
         }
         func key(_ m: ProductMatch) -> (Int, Int, Int, Int) {
             let speed = m.productIndex < decisionDays.count ? decisionDays[m.productIndex] ?? Int.max : Int.max

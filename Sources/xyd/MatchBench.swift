@@ -65,7 +65,8 @@ struct MatchBench: ParsableCommand {
                 // Most products carry an indicative amount rule, computed for every match.
                 if g.chance(60) {
                     let basis: Quota.Basis =
-                        g.chance(50) ? .taxPaidMultiple(tenths: g.int(10...100)) : .perInsuredEmployee(fen: Int64(g.int(1...20)) * 1_000_000)
+                        g.chance(50)
+                        ? .taxPaidMultiple(tenths: g.int(10...100)) : .perInsuredEmployee(fen: Int64(g.int(1...20)) * 1_000_000)
                     let caps = g.chance(50) ? ["B": p.amountMaxFen / 2, "C": p.amountMaxFen / 4] : [:]
                     p.quota = Quota(basis: basis, capByGrade: caps)
                 }
@@ -106,7 +107,10 @@ struct MatchBench: ParsableCommand {
         }
         /// One pass over every demand; `render` also renders the sentences a response shows
         /// (every check of the matches and near misses, the failed checks of the rest).
-        func pass(render: Bool) -> (total: Duration, p50: Double, p99: Double, matched: Int, near: Int, bytes: Int) {
+        func pass(
+            render: Bool,
+            catalogue: [ProductTerms]
+        ) -> (total: Duration, p50: Double, p99: Double, matched: Int, near: Int, bytes: Int) {
             var times: [Duration] = []
             times.reserveCapacity(demands)
             var matched = 0
@@ -129,12 +133,21 @@ struct MatchBench: ParsableCommand {
             return (total, ms(times[times.count / 2]), ms(times[min(times.count - 1, times.count * 99 / 100)]), matched, near, bytes)
         }
         func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
-        let structured = pass(render: false)
-        let sentences = pass(render: true)
+        // The same products without their indicative amount rules, in the same run: what quotas cost.
+        let plain = pass(
+            render: false,
+            catalogue: catalogue.map { p in
+                var p = p
+                p.quota = nil
+                return p
+            }
+        )
+        let structured = pass(render: false, catalogue: catalogue)
+        let sentences = pass(render: true, catalogue: catalogue)
         let (matched, near) = (structured.matched, structured.near)
         print("products               \(catalogue.count)   (\(catalogue.filter { $0.quota != nil }.count) with an indicative amount rule)")
         print("demands                \(demands)   (avg \(matched / demands) matches, \(near / demands) near misses each)")
-        for (name, r) in [("checks with values  ", structured), ("+ every sentence    ", sentences)] {
+        for (name, r) in [("no quotas           ", plain), ("checks with values  ", structured), ("+ every sentence    ", sentences)] {
             let seconds = ms(r.total) / 1000
             print(
                 String(
@@ -148,6 +161,13 @@ struct MatchBench: ParsableCommand {
             )
         }
         print("  (sentences rendered per demand: \(sentences.bytes / demands) bytes — every check of every match and near miss)")
+        print(
+            String(
+                format: "quotas cost: p99 ratio %.2f, total ratio %.2f (with ÷ without)",
+                structured.p99 / plain.p99,
+                ms(structured.total) / ms(plain.total)
+            )
+        )
         let seconds = ms(structured.total) / 1000
         print(
             String(

@@ -378,6 +378,36 @@ import Testing
           && document.querySelectorAll('[tabindex="-1"]').length === 0
         """
 
+    /// Runs the steps in Chromium (ops/browser.py) against the live test server, screenshots to
+    /// `XYD_SCREENSHOT_DIR` when set; what went wrong, or "" when every step passed.
+    static func walk(_ client: some TestClientProtocol, _ steps: [[String: Any]]) async throws -> String {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("portal-steps-\(UUID()).json")
+        try JSONSerialization.data(withJSONObject: steps).write(to: file)
+        let shots = ProcessInfo.processInfo.environment["XYD_SCREENSHOT_DIR"]
+        let child = try ChildProcess.launch(
+            "python3",
+            [
+                repositoryRoot.appendingPathComponent("ops/browser.py").path, "--base", "http://127.0.0.1:\(client.port!)",
+                "--steps", file.path,
+            ] + (shots.map { ["--screenshots", $0] } ?? [])
+        )
+        let status = try await child.wait()
+        guard status == 0 else { return "ops/browser.py exited \(status): \(child.errorOutput())" }
+        struct Walk: Decodable {
+            struct Step: Decodable {
+                let ok: Bool
+                let error: String?
+            }
+            let steps: [Step]
+            let ok: Bool
+        }
+        let walk = try JSONDecoder().decode(Walk.self, from: Data(child.output().utf8))
+        guard walk.ok, walk.steps.count == steps.count else {
+            return "step \(walk.steps.count) of \(steps.count): \(walk.steps.last?.error ?? "") — \(steps[max(0, walk.steps.count - 1)])"
+        }
+        return ""
+    }
+
     @Test func aBusinessAndABankOfficerDoTheirMainTasksInChromium() async throws {
         try await TestDatabase.with { db in
             let w = try await CreditWorld.make(db)
@@ -447,32 +477,8 @@ import Testing
                     ["width": 390], ["go": "/portal"], ["expect_text": "信用体检"], ["shot": "portal-phone"],
                     ["eval": "document.documentElement.scrollWidth <= 400", "equals": true],
                 ]
-                let file = FileManager.default.temporaryDirectory.appendingPathComponent("portal-steps-\(UUID()).json")
-                try JSONSerialization.data(withJSONObject: steps).write(to: file)
-                let shots = ProcessInfo.processInfo.environment["XYD_SCREENSHOT_DIR"]
-                let child = try ChildProcess.launch(
-                    "python3",
-                    [
-                        repositoryRoot.appendingPathComponent("ops/browser.py").path, "--base", "http://127.0.0.1:\(client.port!)",
-                        "--steps", file.path,
-                    ] + (shots.map { ["--screenshots", $0] } ?? [])
-                )
-                let status = try await child.wait()
-                #expect(status == 0, "ops/browser.py: \(child.errorOutput())")
-                struct Walk: Decodable {
-                    struct Step: Decodable {
-                        let ok: Bool
-                        let error: String?
-                    }
-                    let steps: [Step]
-                    let ok: Bool
-                }
-                let walk = try JSONDecoder().decode(Walk.self, from: Data(child.output().utf8))
-                let failure =
-                    walk.ok
-                    ? "" : "step \(walk.steps.count) of \(steps.count): \(walk.steps.last?.error ?? "") — \(steps[walk.steps.count - 1])"
+                let failure = try await Self.walk(client, steps)
                 #expect(failure.isEmpty, "\(failure)")
-                #expect(walk.steps.count == steps.count)
                 // What the pages did, the database holds.
                 let declined: String = try await db.owner.scalar("SELECT state || ' ' || decline_reason FROM demand")
                 #expect(declined == "declined high_existing_debt")
@@ -484,6 +490,61 @@ import Testing
                     "SELECT count(*)::int FROM authorisation WHERE purpose = 'credit_line_review' AND revoked_at IS NOT NULL"
                 )
                 #expect(revoked == 1)
+            }
+        }
+    }
+
+    @Test func aBusinessComparesTwoOffersAndAcceptsOneInChromium() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.live) { client in
+                // Two banks take the demand up and offer: ours at 4.35% (equal instalments), the
+                // other at 4.80% (interest only).
+                let id = try await DemandWorkflowTests().setUp(client, w, banks: [w.bank, w.otherBankKey])
+                for (key, rate, repayment) in [(w.bank, 435, "equal_instalments"), (w.otherBankKey, 480, "interest_only")] {
+                    let took = try await client.execute(uri: "/v1/demands/\(id)/take-up", method: .post, headers: bearer(key))
+                    #expect(took.status == .ok)
+                    let offered = try await client.execute(
+                        uri: "/v1/demands/\(id)/offer",
+                        method: .post,
+                        headers: bearer(key).merging(.json),
+                        body: jsonBody(
+                            DemandWorkflowTests.offerBody(amountFen: 20_000_000, rateBp: rate)
+                                .replacingOccurrences(of: "equal_instalments", with: repayment)
+                                .replacingOccurrences(of: "\"first_loan_attested\"", with: "\"conditions\": \"按月报送财务报表\", \"first_loan_attested\"")
+                        )
+                    )
+                    #expect(offered.status == .ok, "\(String(buffer: offered.body))")
+                }
+                try await db.owner.execute("UPDATE organisations SET name = '南通示范银行' WHERE id = '\(w.bankId)'")
+                try await db.owner.execute("UPDATE organisations SET name = '南通农商银行' WHERE id = '\(w.otherBankId)'")
+                let mine: UUID = try await db.owner.scalar("SELECT id FROM demand_offer WHERE bank_org_id = '\(w.bankId)'")
+                let page = "/portal/demands/\(id.uuidString.lowercased())"
+                let cheap = Repayment.equalInstalments.plan(principalFen: 20_000_000, months: 12, rateBp: 435)
+                let steps: [[String: Any]] = [
+                    ["go": "/portal/login"], ["fill": "#key", "value": w.business], ["click": "button[type=submit]"],
+                    ["go": page], ["expect_text": "银行报价 (2)"], ["expect_text": "南通示范银行"], ["expect_text": "南通农商银行"],
+                    ["expect_text": "每月还款"], ["expect_text": PortalHtml.yuan(cheap.monthlyFen)], ["expect_text": "总利息最低"],
+                    ["expect_text": "按月付息、到期还本"], ["eval": Self.labelled, "equals": true],
+                    ["shot": "portal-offers"],
+                    ["click": "form[action$='/offers/\(mine.uuidString.lowercased())/accept'] button[type=submit]"],
+                    ["expect_path": page], ["expect_text": "已接受这份报价"], ["expect_text": "企业接受了其他银行的报价"],
+                    ["shot": "portal-offer-accepted"],
+                    ["eval": "document.querySelectorAll('form[action$=\"/accept\"]').length", "equals": 0],
+                    // On a phone the offers stack, and nothing scrolls sideways.
+                    ["width": 390], ["go": page], ["eval": "document.documentElement.scrollWidth <= 400", "equals": true],
+                    ["width": 1280], ["click": "header form button[type=submit]"],
+                    // The lender's officer records the disbursement from the queue.
+                    ["fill": "#key", "value": w.bank], ["click": "button[type=submit]"], ["expect_path": "/portal/bank"],
+                    ["expect_text": "登记放款"],
+                ]
+                let walk = try await Self.walk(client, steps)
+                #expect(walk.isEmpty, "\(walk)")
+                // What the pages did, the database holds.
+                let state: String = try await db.owner.scalar("SELECT state || ' ' || taken_up_by || ' ' || granted_rate_bp FROM demand")
+                #expect(state == "granted \(w.bankId.uuidString.lowercased()) 435")
+                let lapsed: String = try await db.owner.scalar("SELECT state || ' ' || lapse_reason FROM demand_offer WHERE bank_org_id = '\(w.otherBankId)'")
+                #expect(lapsed == "lapsed other_accepted")
             }
         }
     }
