@@ -461,12 +461,15 @@ public struct ProductMatch: Sendable, Equatable {
 }
 
 public enum Matching {
-    /// Checks a demand against one product.
+    /// Checks a demand against one product. A product failing two checks is neither a match nor a
+    /// near miss: its checks stop at the second failure (`Ranked.others` keeps those only).
     public static func check(_ p: ProductTerms, index: Int, facts f: ApplicantFacts, demand d: DemandTerms) -> ProductMatch {
         var checks: [Check] = []
         checks.reserveCapacity(p.rules.count + 2)
+        var failures = 0
         func add(_ rule: String, _ ok: Bool, _ required: Check.Value, _ actual: Check.Value) {
             checks.append(Check(rule: rule, passed: ok, required: required, actual: actual))
+            if !ok { failures += 1 }
         }
         func shown(_ s: String?) -> Check.Value { s.map(Check.Value.text) ?? .none }
         add(
@@ -482,6 +485,7 @@ public enum Matching {
             .count(d.termMonths)
         )
         for rule in p.rules {
+            if failures >= 2 { break }
             switch rule {
             case .minGrade(let g):
                 let ok = f.grade.map { rank($0, Rule.grades) <= rank(g, Rule.grades) } ?? false
@@ -548,7 +552,7 @@ public enum Matching {
         public let matches: [ProductMatch]
         /// Products failing exactly one check, best first.
         public let nearMisses: [ProductMatch]
-        /// Everything else, in product order.
+        /// Everything else (two checks or more failed; checked up to the second failure), in product order.
         public let others: [ProductMatch]
     }
 

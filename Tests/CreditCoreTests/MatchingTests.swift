@@ -188,5 +188,13 @@ import Testing
         #expect(ranked.nearMisses[0].failed.map(\.rule) == ["min_grade"])
         #expect(ranked.others.map(\.productIndex) == [5])
         #expect(ranked.matches[0].fitBp == 10_000)
+        // A product that fails twice is checked no further; a near miss is checked to the end.
+        let twice = try valid(
+            product(amount: (100_000_000, 200_000_000), rules: [rule("min_grade", "A"), rule("no_current_blacklisting", nil)])
+        )
+        let other = Matching.check(twice, index: 0, facts: facts, demand: demand)
+        #expect(other.checks.map(\.rule) == ["amount", "term", "min_grade"] && other.failed.count == 2)
+        let near = try valid(product(rules: [rule("min_grade", "A"), rule("no_current_blacklisting", nil)]))
+        #expect(Matching.check(near, index: 0, facts: facts, demand: demand).checks.count == 4)
     }
 }

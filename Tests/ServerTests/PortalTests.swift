@@ -393,15 +393,7 @@ import Testing
         )
         let status = try await child.wait()
         guard status == 0 else { return "ops/browser.py exited \(status): \(child.errorOutput())" }
-        struct Walk: Decodable {
-            struct Step: Decodable {
-                let ok: Bool
-                let error: String?
-            }
-            let steps: [Step]
-            let ok: Bool
-        }
-        let walk = try JSONDecoder().decode(Walk.self, from: Data(child.output().utf8))
+        let walk = try JSONDecoder().decode(BrowserWalk.self, from: Data(child.output().utf8))
         guard walk.ok, walk.steps.count == steps.count else {
             return "step \(walk.steps.count) of \(steps.count): \(walk.steps.last?.error ?? "") — \(steps[max(0, walk.steps.count - 1)])"
         }
@@ -511,7 +503,10 @@ import Testing
                         body: jsonBody(
                             DemandWorkflowTests.offerBody(amountFen: 20_000_000, rateBp: rate)
                                 .replacingOccurrences(of: "equal_instalments", with: repayment)
-                                .replacingOccurrences(of: "\"first_loan_attested\"", with: "\"conditions\": \"按月报送财务报表\", \"first_loan_attested\"")
+                                .replacingOccurrences(
+                                    of: "\"first_loan_attested\"",
+                                    with: "\"conditions\": \"按月报送财务报表\", \"first_loan_attested\""
+                                )
                         )
                     )
                     #expect(offered.status == .ok, "\(String(buffer: offered.body))")
@@ -543,9 +538,21 @@ import Testing
                 // What the pages did, the database holds.
                 let state: String = try await db.owner.scalar("SELECT state || ' ' || taken_up_by || ' ' || granted_rate_bp FROM demand")
                 #expect(state == "granted \(w.bankId.uuidString.lowercased()) 435")
-                let lapsed: String = try await db.owner.scalar("SELECT state || ' ' || lapse_reason FROM demand_offer WHERE bank_org_id = '\(w.otherBankId)'")
+                let lapsed: String = try await db.owner.scalar(
+                    "SELECT state || ' ' || lapse_reason FROM demand_offer WHERE bank_org_id = '\(w.otherBankId)'"
+                )
                 #expect(lapsed == "lapsed other_accepted")
             }
         }
     }
+}
+
+/// What ops/browser.py reports: each step done, and whether all were.
+struct BrowserWalk: Decodable {
+    struct Step: Decodable {
+        let ok: Bool
+        let error: String?
+    }
+    let steps: [Step]
+    let ok: Bool
 }
