@@ -23,6 +23,25 @@ public struct HistoricalDemand: Sendable {
     public let state: String
     public let closedAt: Date?
     public let outcomes: [(month: String, status: String)]
+    /// Other banks' parts: one that took the demand up and declined before `bank` took it (a
+    /// referral), or a competing offer the business did not accept.
+    public var others: [OtherPart] = []
+
+    public struct OtherPart: Sendable {
+        public let bank: Int
+        public let takenUpAt: Date
+        public let decidedAt: Date
+        /// Declined with this reason; nil: it offered at `rateBp`, and the offer lapsed.
+        public let declineReason: String?
+        public let rateBp: Int?
+        public init(bank: Int, takenUpAt: Date, decidedAt: Date, declineReason: String?, rateBp: Int?) {
+            self.bank = bank
+            self.takenUpAt = takenUpAt
+            self.decidedAt = decidedAt
+            self.declineReason = declineReason
+            self.rateBp = rateBp
+        }
+    }
 
     public init(
         uscc: String,

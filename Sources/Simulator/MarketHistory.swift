@@ -89,11 +89,24 @@ public enum MarketHistory {
                     case "C": 0.6
                     default: 0.3
                     }
+                var others: [Demand.OtherPart] = []
                 if !matched.isEmpty, r.chance(takeUpChance) {
                     let b = r.pick(matched)
                     // Within 3 working days most of the time; a slow bank now and then.
                     let hours = r.chance(0.9) ? Double(r.int(1...60)) : Double(r.int(80...200))
-                    let at = postedAt.addingTimeInterval(hours * hour)
+                    var at = postedAt.addingTimeInterval(hours * hour)
+                    // Now and then another matched bank took it up first and declined: the demand was
+                    // referred on, and `b` took it up after.
+                    if let first = matched.first(where: { $0 != b }), r.chance(grade == "A" ? 0.05 : 0.18) {
+                        let declined = at.addingTimeInterval(Double(r.int(4...72)) * hour)
+                        let next = declined.addingTimeInterval(Double(r.int(1...48)) * hour)
+                        if next < now {
+                            others.append(
+                                .init(bank: first, takenUpAt: at, decidedAt: declined, declineReason: r.pick(declineReasons), rateBp: nil)
+                            )
+                            at = next
+                        }
+                    }
                     if at < now {
                         bank = b
                         takenUpAt = at
@@ -114,6 +127,22 @@ public enum MarketHistory {
                                 granted = true
                                 state = "granted"
                                 rate = r.int(365...650)
+                                // Often a second bank offered too, dearer, and its offer lapsed.
+                                if let rival = matched.first(where: { $0 != b && !others.map(\.bank).contains($0) && !passed.contains($0) }
+                                ),
+                                    r.chance(0.35)
+                                {
+                                    let span = decided.timeIntervalSince(at)
+                                    others.append(
+                                        .init(
+                                            bank: rival,
+                                            takenUpAt: at.addingTimeInterval(span / 4),
+                                            decidedAt: at.addingTimeInterval(span * 3 / 4),
+                                            declineReason: nil,
+                                            rateBp: min(rate! + r.int(10...120), 2_400)
+                                        )
+                                    )
+                                }
                                 let paid = decided.addingTimeInterval(Double(r.int(1...6)) * day)
                                 if paid < now, r.chance(0.95) {
                                     state = "disbursed"
@@ -146,7 +175,8 @@ public enum MarketHistory {
                         closedAt = min(now, postedAt.addingTimeInterval(Double(r.int(1...10)) * day))
                     }
                 }
-                out.append(
+                passed.removeAll { p in others.contains { $0.bank == p } }
+                var planned =
                     Demand(
                         uscc: e.uscc,
                         postedAt: postedAt,
@@ -168,7 +198,8 @@ public enum MarketHistory {
                         closedAt: closedAt,
                         outcomes: outcomes
                     )
-                )
+                planned.others = others
+                out.append(planned)
             }
         }
         return out

@@ -324,4 +324,87 @@ import Testing
             #expect(t.columns.map(\.name).contains("credit_share"))
         }
     }
+
+    @Test func theSimulatedHistorysOtherBanksPartsAreStoredAsTheLiveMarketWouldStoreThem() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                _ = try await DemandWorkflowTests().setUp(client, w, banks: [w.bank, w.otherBankKey])
+            }
+            let (_, banks) = try await db.app.withConnection { c in try await MarketHistoryStore.gradesAndBanks(c, logger: db.app.logger) }
+            #expect(banks.count == 2)
+            let posted = Date().addingTimeInterval(-20 * 86_400)
+            func h(_ hours: Double) -> Date { posted.addingTimeInterval(hours * 3600) }
+            func demand(state: String, granted: Bool?, others: [HistoricalDemand.OtherPart]) -> HistoricalDemand {
+                var d = HistoricalDemand(
+                    uscc: CreditWorld.uscc,
+                    postedAt: posted,
+                    amountFen: 20_000_000,
+                    termMonths: 12,
+                    firstLoan: false,
+                    collateral: false,
+                    purpose: "采购原材料",
+                    matched: [0, 1],
+                    passed: [],
+                    bank: 0,
+                    takenUpAt: h(30),
+                    granted: granted,
+                    decidedAt: h(40),
+                    declineReason: granted == false ? "other" : nil,
+                    rateBp: granted == true ? 450 : nil,
+                    disbursedOn: nil,
+                    state: state,
+                    closedAt: nil,
+                    outcomes: []
+                )
+                d.others = others
+                return d
+            }
+            // Declined by bank 1, then granted by bank 0 (a referral); granted by bank 0 over bank 1's
+            // dearer offer; declined by both.
+            let part = [
+                demand(
+                    state: "granted",
+                    granted: true,
+                    others: [.init(bank: 1, takenUpAt: h(2), decidedAt: h(10), declineReason: "other", rateBp: nil)]
+                ),
+                demand(
+                    state: "granted",
+                    granted: true,
+                    others: [.init(bank: 1, takenUpAt: h(32), decidedAt: h(38), declineReason: nil, rateBp: 520)]
+                ),
+                demand(
+                    state: "declined",
+                    granted: false,
+                    others: [.init(bank: 1, takenUpAt: h(2), decidedAt: h(10), declineReason: "other", rateBp: nil)]
+                ),
+            ]
+            do {
+                try await db.app.withTransaction { c in try await MarketHistoryStore.write(c, logger: db.app.logger, part, banks: banks) }
+                try await Stats.refresh(db.app)
+            } catch {
+                Issue.record("\(String(reflecting: error))")
+                return
+            }
+            let rows: [String] = try await db.owner.withConnection { c in
+                try await c.query(
+                    "SELECT declines || ' ' || offers || ' ' || granted || ' ' || declined FROM stat_demand WHERE state <> 'open' ORDER BY 1",
+                    logger: db.owner.logger
+                ).collect().map { try $0.decode(String.self) }
+            }
+            #expect(rows == ["0 2 true false", "1 1 true false", "2 0 false true"])
+            let parts: [String] = try await db.owner.withConnection { c in
+                try await c.query(
+                    "SELECT state || ':' || coalesce(lapse_reason, decline_reason, '-') FROM demand_offer ORDER BY 1",
+                    logger: db.owner.logger
+                ).collect().map { try $0.decode(String.self) }
+            }
+            #expect(parts == ["accepted:-", "accepted:-", "declined:other", "declined:other", "declined:other", "lapsed:other_accepted"])
+            // The referral shows in the demand's steps: taken up and given back before the lender took it.
+            let steps: Int = try await db.owner.scalar(
+                "SELECT count(*)::int FROM demand_event WHERE actor_kind = 'bank' AND from_state = 'taken_up' AND to_state = 'open'"
+            )
+            #expect(steps == 2)
+        }
+    }
 }

@@ -108,8 +108,8 @@ enum DemandPage {
         for o in a.offers {
             var lines = ""
             func fact(_ k: String, _ v: String) { lines += "<dt>\(k)</dt><dd>\(v)</dd>" }
-            switch o.state {
-            case .offered, .accepted:
+            // The terms of every offer made — also one that lapsed, so the business sees what it was.
+            if o.state != .takenUp, o.state != .declined {
                 if let amount = o.amountFen, let term = o.termMonths, let rate = o.rateBp, let plan = o.plan, let r = o.repayment {
                     fact(lang.t("金额", "Amount"), PortalHtml.yuan(amount))
                     fact(lang.t("期限", "Term"), lang.t("\(term) 个月", "\(term) months"))
@@ -123,6 +123,9 @@ enum DemandPage {
                 if let p = o.productName { fact(lang.t("产品", "Product"), e(p)) }
                 if let c = o.conditions { fact(lang.t("条件", "Conditions"), e(c)) }
                 if o.state == .offered, let v = o.validUntil { fact(lang.t("有效期至", "Valid until"), v) }
+            }
+            switch o.state {
+            case .offered, .accepted: break
             case .takenUp:
                 fact(lang.t("进展", "Progress"), lang.t("审批中，应在 \(o.decisionDueOn) 前答复", "Deciding; due by \(o.decisionDueOn)"))
             case .declined:
@@ -160,6 +163,6 @@ enum DemandPage {
             open.count > 1
             ? "<p class=\"hint\">\(lang.t("接受一份报价后，其他报价自动失效，相关银行会收到通知。", "Once you accept one offer, the others lapse and their banks are told."))</p>"
             : ""
-        return "<h2>\(lang.t("银行报价", "Banks' offers")) (\(open.count))</h2>\(note)<div class=\"offers\">\(cards)</div>"
+        return "<h2>\(lang.t("银行报价", "Banks' offers")) (\(a.offers.count))</h2>\(note)<div class=\"offers\">\(cards)</div>"
     }
 }

@@ -147,6 +147,11 @@ public enum MarketHistoryStore {
         for (i, d) in part.enumerated() {
             let bank = d.bank.map { banks[$0].0 }
             event(i, d.postedAt, nil, "enterprise", nil, "open")
+            // A bank that took it up and declined before the lender did: out of the pool and back.
+            for o in d.others where o.declineReason != nil {
+                event(i, o.takenUpAt, banks[o.bank].0, "bank", "open", "taken_up")
+                event(i, o.decidedAt, banks[o.bank].0, "bank", "taken_up", "open")
+            }
             if let t = d.takenUpAt { event(i, t, bank, "bank", "open", "taken_up") }
             if let t = d.decidedAt, let g = d.granted { event(i, t, bank, "bank", "taken_up", g ? "granted" : "declined") }
             if d.state == "disbursed", let day = d.disbursedOn {
@@ -160,8 +165,14 @@ public enum MarketHistoryStore {
                 authUscc.append(d.uscc)
                 authAt.append(stamp(d.postedAt)!)
                 let passed = d.passed.contains(b)
-                authEnd.append(passed ? stamp(d.postedAt.addingTimeInterval(86_400)) : stamp(end))
-                authBy.append(passed ? "bank_passed" : end == nil ? nil : "demand_closed")
+                if let o = d.others.first(where: { $0.bank == b }) {
+                    // Its part ended: declined then, or its offer lapsed when another was accepted.
+                    authEnd.append(stamp(o.declineReason != nil ? o.decidedAt : (d.decidedAt ?? o.decidedAt)))
+                    authBy.append(o.declineReason != nil ? "bank_declined" : "offer_lapsed")
+                } else {
+                    authEnd.append(passed ? stamp(d.postedAt.addingTimeInterval(86_400)) : stamp(end))
+                    authBy.append(passed ? "bank_passed" : end == nil ? nil : "demand_closed")
+                }
                 if passed {
                     passDemand.append(ids[i])
                     passBank.append(banks[b].0)
@@ -200,11 +211,63 @@ public enum MarketHistoryStore {
             "INSERT INTO demand_pass (demand_id, bank_org_id, at) SELECT * FROM unnest(\(passDemand)::uuid[], \(passBank)::uuid[], \(passAt)::timestamptz[])",
             logger: logger
         )
+        try await insertOtherParts(c, logger: logger, part, ids: ids, banks: banks)
         try await c.query(
             """
             WITH o AS (INSERT INTO loan_outcome (demand_id, month, status, reported_by)
                        SELECT * FROM unnest(\(outDemand)::uuid[], \(outMonth)::text[], \(outStatus)::text[], \(outBank)::uuid[]) RETURNING *)
             INSERT INTO loan_outcome_report (demand_id, month, status, reported_by) SELECT demand_id, month, status, reported_by FROM o
+            """,
+            logger: logger
+        )
+    }
+
+    /// Other banks' parts of the history's demands: declines before the lender took the demand up
+    /// (referrals), and competing offers that lapsed when the business accepted the lender's.
+    static func insertOtherParts(
+        _ c: PostgresConnection,
+        logger: Logger,
+        _ part: [HistoricalDemand],
+        ids: [UUID],
+        banks: [(UUID, [(UUID, String)])]
+    ) async throws {
+        func stamp(_ d: Date) -> String { ISO8601DateFormatter().string(from: d) }
+        var demand: [UUID] = []
+        var bank: [UUID] = []
+        var taken: [String] = []
+        var due: [String] = []
+        var decided: [String] = []
+        var reason: [String] = []
+        var rate: [Int] = []
+        var lapsed: [String] = []
+        for (i, d) in part.enumerated() {
+            for o in d.others {
+                demand.append(ids[i])
+                bank.append(banks[o.bank].0)
+                taken.append(stamp(o.takenUpAt))
+                due.append(Day.inChina(o.takenUpAt).addingWorkingDays(Demands.decisionWorkingDays).description)
+                decided.append(stamp(o.decidedAt))
+                reason.append(o.declineReason ?? "")
+                rate.append(o.rateBp ?? -1)
+                lapsed.append(o.declineReason == nil ? stamp(d.decidedAt ?? o.decidedAt) : "")
+            }
+        }
+        guard !demand.isEmpty else { return }
+        try await c.query(
+            """
+            INSERT INTO demand_offer (demand_id, bank_org_id, state, taken_up_at, decision_due_on, decided_at, amount_fen, term_months,
+                                      rate_bp, repayment, valid_until, first_loan_attested, decline_reason, lapsed_at, lapse_reason)
+            SELECT t.demand, t.bank, CASE WHEN t.reason = '' THEN 'lapsed' ELSE 'declined' END, t.taken::timestamptz, t.due::date,
+                   t.decided::timestamptz,
+                   CASE WHEN t.reason = '' THEN d.amount_fen END, CASE WHEN t.reason = '' THEN d.term_months END, NULLIF(t.rate, -1),
+                   CASE WHEN t.reason = '' THEN 'equal_instalments' END,
+                   CASE WHEN t.reason = '' THEN (t.decided::timestamptz AT TIME ZONE 'Asia/Shanghai')::date + 14 END,
+                   CASE WHEN t.reason = '' THEN d.first_loan END, NULLIF(t.reason, ''), NULLIF(t.lapsed, '')::timestamptz,
+                   CASE WHEN t.reason = '' THEN 'other_accepted' END
+            FROM unnest(\(demand)::uuid[], \(bank)::uuid[], \(taken)::text[], \(due)::text[], \(decided)::text[], \(reason)::text[],
+                        \(rate)::int[], \(lapsed)::text[]) AS t(demand, bank, taken, due, decided, reason, rate, lapsed)
+            JOIN demand d ON d.id = t.demand
+            ON CONFLICT (demand_id, bank_org_id) DO NOTHING
             """,
             logger: logger
         )

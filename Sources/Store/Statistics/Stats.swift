@@ -166,12 +166,11 @@ public enum Stats {
                    d.state = 'declined', d.state = 'disbursed',
                    CASE WHEN d.state IN ('granted', 'disbursed') THEN coalesce(d.granted_amount_fen, 0) ELSE 0 END,
                    CASE WHEN d.state = 'disbursed' THEN coalesce(d.disbursed_amount_fen, 0) ELSE 0 END,
-                   round((extract(epoch FROM d.taken_up_at - d.created_at) / 3600)::numeric, 2),
-                   -- From the first take-up to the first bank's answer (an offer or a decline).
-                   round((extract(epoch FROM (SELECT min(o.decided_at) FROM demand_offer o WHERE o.demand_id = d.id) - d.taken_up_at)
-                          / 3600)::numeric, 2),
+                   -- From posting to the first take-up, and from it to the first bank's answer (an offer or a decline).
+                   round((extract(epoch FROM f.first_taken - d.created_at) / 3600)::numeric, 2),
+                   round((extract(epoch FROM f.first_answer - f.first_taken) / 3600)::numeric, 2),
                    d.decline_reason,
-                   coalesce((d.taken_up_at AT TIME ZONE 'Asia/Shanghai')::date,
+                   coalesce((f.first_taken AT TIME ZONE 'Asia/Shanghai')::date,
                             CASE WHEN d.state = 'open' THEN \(today.description)::date
                                  ELSE (d.updated_at AT TIME ZONE 'Asia/Shanghai')::date END) > d.take_up_due_on,
                    -- Each bank's decision clock runs from its take-up until its answer; a part that lapsed
@@ -188,6 +187,8 @@ public enum Stats {
             FROM demand d
             LEFT JOIN organisations o ON o.id = d.taken_up_by
             LEFT JOIN product p ON p.id = d.granted_product_id
+            LEFT JOIN LATERAL (SELECT min(x.taken_up_at) AS first_taken, min(x.decided_at) AS first_answer
+                               FROM demand_offer x WHERE x.demand_id = d.id) f ON true
             """,
             logger: logger
         )
