@@ -398,11 +398,20 @@ public struct Check: Sendable, Equatable, Encodable {
     }
 
     func render(chinese zh: Bool) -> String {
+        // Codes read as names: districts, industries, entity types, sizes.
+        let named: ((String, Bool) -> String)? =
+            switch rule {
+            case "industries_allowed", "industries_excluded": Names.industry
+            case "districts_allowed", "districts_excluded": Names.district
+            case "entity_types": Names.entityType
+            case "sizes": Names.size
+            default: nil
+            }
         func text(_ v: Value) -> String {
             switch v {
             case .none: return zh ? "无" : "none"
-            case .text(let s): return s
-            case .list(let l): return l.joined(separator: zh ? "、" : ", ")
+            case .text(let s): return named?(s, zh) ?? s
+            case .list(let l): return l.map { named?($0, zh) ?? $0 }.joined(separator: zh ? "、" : ", ")
             case .count(let n): return String(n)
             case .fen(let f): return Money.display(fen: f)
             case .fenRange(let a, let b): return Money.display(fen: a) + "–" + Money.display(fen: b)

@@ -194,6 +194,10 @@ import Testing
         )
         let other = Matching.check(twice, index: 0, facts: facts, demand: demand)
         #expect(other.checks.map(\.rule) == ["amount", "term", "min_grade"] && other.failed.count == 2)
+        // Codes in a check's sentence read as names.
+        let sized = try valid(product(rules: [rule("sizes", ["small", "medium"])]))
+        let sizeCheck = try #require(Matching.check(sized, index: 0, facts: facts, demand: demand).failed.first)
+        #expect(sizeCheck.zh == "规模限于 小型、中型；您是 微型" && sizeCheck.en == "sizes small, medium; yours is micro")
         let near = try valid(product(rules: [rule("min_grade", "A"), rule("no_current_blacklisting", nil)]))
         #expect(Matching.check(near, index: 0, facts: facts, demand: demand).checks.count == 4)
     }

@@ -407,4 +407,66 @@ import Testing
             #expect(steps == 2)
         }
     }
+
+    @Test func aRefusedOfferSaysWhichFieldAsTheClientWroteItAndWhatIsWrongWithTheBanksPart() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                let id = try await DemandWorkflowTests().setUp(client, w, banks: [w.bank, w.otherBankKey])
+                #expect(try await post(client, w.bank, "/v1/demands/\(id)/take-up").status == .ok)
+                // Fields are named as the JSON writes them, and a bad id says it is not an id.
+                let wrongType = try await post(
+                    client,
+                    w.bank,
+                    "/v1/demands/\(id)/offer",
+                    DemandWorkflowTests.offerBody().replacingOccurrences(
+                        of: "\"first_loan_attested\": false",
+                        with: "\"first_loan_attested\": \"no\""
+                    )
+                )
+                #expect(try decodeProblem(wrongType).errors?.map(\.field) == ["first_loan_attested"])
+                let badId = try await post(
+                    client,
+                    w.bank,
+                    "/v1/demands/\(id)/offer",
+                    DemandWorkflowTests.offerBody().replacingOccurrences(
+                        of: "\"first_loan_attested\"",
+                        with: "\"product_id\": \"nope\", \"first_loan_attested\""
+                    )
+                )
+                #expect(try decodeProblem(badId).errors?.map(\.field) == ["product_id"])
+                #expect(try decodeProblem(badId).errors?.first?.reason == "expected an id (a UUID)")
+                // A matched bank that has not taken the demand up, and a bank offering twice, are told
+                // about their own part (the demand's state allows offers).
+                let notTaken = try await post(client, w.otherBankKey, "/v1/demands/\(id)/offer", DemandWorkflowTests.offerBody())
+                #expect(notTaken.status == .conflict)
+                #expect(try decodeProblem(notTaken).detail == "this bank has not taken the demand up: it cannot have offered on it")
+                #expect(try await post(client, w.bank, "/v1/demands/\(id)/offer", DemandWorkflowTests.offerBody()).status == .ok)
+                let twice = try await post(client, w.bank, "/v1/demands/\(id)/offer", DemandWorkflowTests.offerBody())
+                #expect(
+                    try decodeProblem(twice).detail == "this bank has already made its offer on the demand: it cannot have offered on it"
+                )
+                let declineAfter = try await post(client, w.bank, "/v1/demands/\(id)/decline", #"{"reason": "other"}"#)
+                #expect(
+                    try decodeProblem(declineAfter).detail
+                        == "this bank has already made its offer on the demand: it cannot have declined it"
+                )
+                // The portal's form refuses an attestation that is neither yes nor no.
+                #expect(try await post(client, w.otherBankKey, "/v1/demands/\(id)/take-up").status == .ok)
+                let (cookie, csrf) = try await PortalTests.session(client, key: w.otherBankKey, page: "/portal/bank")
+                let maybe = try await PortalTests.post(
+                    client,
+                    "/portal/bank/demands/\(id)/offer",
+                    cookie: cookie,
+                    "amount_yuan=100000&term_months=12&rate_percent=4.50&repayment=equal_instalments"
+                        + "&valid_until=\(Day.todayInChina().addingDays(7))&first_loan_attested=maybe&csrf=\(csrf)"
+                )
+                #expect(maybe.headers[.location]?.hasPrefix("/portal/bank?error=") == true)
+                let part: String = try await db.owner.scalar(
+                    "SELECT state FROM demand_offer WHERE demand_id = '\(id)' AND bank_org_id = '\(w.otherBankId)'"
+                )
+                #expect(part == "taken_up")
+            }
+        }
+    }
 }

@@ -130,6 +130,7 @@ struct DemandActions {
             )
         case .tooManyOpen: Problem(.conflict, e.description, zh: e.zh)
         case .full: Problem(.conflict, e.description, zh: e.zh)
+        case .part: Problem(.conflict, e.description, zh: e.zh)
         case .noOffer: Problem(.notFound, e.description, zh: e.zh)
         case .offerNotOpen: Problem(.conflict, e.description, zh: e.zh)
         }

@@ -264,13 +264,25 @@ struct ProblemMiddleware: RouterMiddleware {
     }
 
     static func fromDecodingError(_ e: DecodingError) -> Problem {
+        // The field as the client wrote it: the decoder reads snake_case into Swift's camelCase
+        // names, and a problem names the JSON field (`first_loan_attested`, not `firstLoanAttested`).
+        func snake(_ name: String) -> String {
+            var out = ""
+            for ch in name {
+                if ch.isUppercase, !out.isEmpty { out.append("_") }
+                out += ch.lowercased()
+            }
+            return out
+        }
         func path(_ codingPath: [any CodingKey]) -> String {
-            codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            codingPath.map { $0.intValue.map { "[\($0)]" } ?? snake($0.stringValue) }.joined(separator: ".")
                 .replacingOccurrences(of: ".[", with: "[")
         }
         switch e {
         case .dataCorrupted(let c) where c.codingPath.isEmpty:
             return Problem(.badRequest, "the body is not valid JSON")
+        case .dataCorrupted(let c) where c.debugDescription.contains("UUID"):
+            return .invalid(path(c.codingPath), "expected an id (a UUID)")
         case .dataCorrupted(let c):
             return .invalid(path(c.codingPath), c.debugDescription)
         case .keyNotFound(let key, let c):

@@ -103,7 +103,13 @@ enum DemandPage {
         let d = a.demand
         let today = Day.todayInChina()
         let open = a.offers.filter { $0.state == .offered }
-        let cheapest = open.compactMap { o in o.plan.map { (o.id, $0.totalInterestFen) } }.min { $0.1 < $1.1 }?.0
+        // The cheapest: by total interest where the offers lend the same amount for the same term
+        // (comparable); otherwise by yearly rate, and said so.
+        let comparable = Set(open.map { "\($0.amountFen ?? 0)/\($0.termMonths ?? 0)" }).count == 1
+        let cheapest =
+            comparable
+            ? open.compactMap { o in o.plan.map { (o.id, $0.totalInterestFen) } }.min { $0.1 < $1.1 }?.0
+            : open.compactMap { o in o.rateBp.map { (o.id, Int64($0)) } }.min { $0.1 < $1.1 }?.0
         var cards = ""
         for o in a.offers {
             var lines = ""
@@ -153,7 +159,8 @@ enum DemandPage {
                     fields: ["once": PortalRoutes.onceToken()]
                 )
             }
-            let low = o.id == cheapest && open.count > 1 ? " " + PortalHtml.badge("kept", lang.t("总利息最低", "Lowest interest")) : ""
+            let lowest = comparable ? lang.t("总利息最低", "Lowest interest") : lang.t("年利率最低", "Lowest rate")
+            let low = o.id == cheapest && open.count > 1 ? " " + PortalHtml.badge("kept", lowest) : ""
             cards += """
                 <section class="card offer" aria-label="\(e(o.bankName))"><h3>\(e(o.bankName))</h3><p>\(badge)\(low)</p>
                 <dl class="facts">\(lines)</dl>\(accept)</section>

@@ -44,6 +44,13 @@ extension PortalRoutes {
                         zh: "请填写金额（元）、期限（月）和年利率（%，最多两位小数）。"
                     )
                 }
+                guard let attested = ["yes": true, "no": false][f["first_loan_attested"] ?? ""] else {
+                    throw Problem.invalid(
+                        "first_loan_attested",
+                        "yes or no: does this bank's credit check show no earlier bank loan?",
+                        zh: "请选择本行征信查询是否显示该企业此前没有银行贷款"
+                    )
+                }
                 _ = try await demands.offer(
                     call,
                     id: try call.uuidParameter("demandId"),
@@ -54,7 +61,7 @@ extension PortalRoutes {
                         repayment: f["repayment"] ?? "",
                         conditions: f["conditions"],
                         validUntil: f["valid_until"] ?? "",
-                        firstLoanAttested: f["first_loan_attested"] == "yes",
+                        firstLoanAttested: attested,
                         productId: f["product_id"].flatMap(UUID.init(uuidString:))
                     )
                 )

@@ -81,12 +81,21 @@ public enum DemandError: Error, CustomStringConvertible {
     case tooManyOpen(Int)
     /// As many banks as the demand allows hold it already.
     case full(Int)
+    /// The demand's state allows the step, but not this bank's own part in it (not taken up by
+    /// it, or already answered).
+    case part(Offer.State?, wanted: String)
     case noOffer(UUID)
     /// The offer is no longer open (lapsed, declined, or past its validity).
     case offerNotOpen(UUID)
     public var description: String {
         switch self {
         case .full(let n): "\(n) banks hold this demand already: no more may take it up"
+        case .part(let s, let wanted):
+            switch s {
+            case nil: "this bank has not taken the demand up: it cannot have \(wanted) it"
+            case .offered?: "this bank has already made its offer on the demand: it cannot have \(wanted) it"
+            case let s?: "this bank's part in the demand is \(s.rawValue): it cannot have \(wanted) it"
+            }
         case .noOffer(let id): "no offer \(id) on this demand"
         case .offerNotOpen(let id): "offer \(id) is not open: only an offer still valid can be accepted"
         case .outOfBounds(let errors): errors.map { "\($0.field): \($0.bound)" }.joined(separator: "; ")
@@ -109,6 +118,12 @@ public enum DemandError: Error, CustomStringConvertible {
         ]
         switch self {
         case .full(let n): return "已有 \(n) 家银行受理这笔需求，不能再受理。"
+        case .part(let s, _):
+            switch s {
+            case nil: return "本行尚未受理这笔需求，请先受理。"
+            case .offered?: return "本行已对这笔需求报价，不能再报价或拒绝。"
+            default: return "本行对这笔需求的处理已结束。"
+            }
         case .noOffer: return "没有找到这份报价。"
         case .offerNotOpen: return "这份报价已失效，只能接受仍在有效期内的报价。"
         case .outOfBounds(let errors): return errors.map(\.zh).joined(separator: "；")

@@ -299,7 +299,11 @@ extension Demands {
                 )
             )
         }
-        guard holding else { throw DemandError.state(current: held.state, wanted: "offered") }
+        guard holding else {
+            // The demand's state allows offers; this bank's own part does not.
+            if held.state == .takenUp { throw DemandError.part(held.offer?.state, wanted: "offered on") }
+            throw DemandError.state(current: held.state, wanted: "offered")
+        }
         if !errors.isEmpty { throw DemandError.outOfBounds(errors) }
         try await c.query(
             """
@@ -326,9 +330,8 @@ extension Demands {
         today: Day = Day.todayInChina()
     ) async throws -> Demand {
         let current = try await forBank(c, logger: logger, id: id, bank: bank, lock: true)
-        guard current.state == .takenUp, current.offer?.state == .takenUp else {
-            throw DemandError.state(current: current.state, wanted: "declined")
-        }
+        guard current.state == .takenUp else { throw DemandError.state(current: current.state, wanted: "declined") }
+        guard current.offer?.state == .takenUp else { throw DemandError.part(current.offer?.state, wanted: "declined") }
         try await c.query(
             """
             UPDATE demand_offer SET state = 'declined', decided_at = now(), decline_reason = \(reason), decline_text = \(text)
