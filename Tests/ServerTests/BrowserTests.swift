@@ -36,7 +36,21 @@ import Testing
 
     @Test func everyDashboardPageRendersInChromiumWithItsCharts() async throws {
         try await TestDatabase.with { db in
-            _ = try await StatWorld.make(db)
+            // Four more loans, so that the price of credit has enough loans to show a mean.
+            _ = try await StatWorld.make(
+                db,
+                extra: (0..<4).map {
+                    StatWorld.Loan(
+                        uscc: StatWorld.uscc(60 + $0),
+                        district: "320614",
+                        state: "disbursed",
+                        amount: 100_000_000,
+                        disbursed: 100_000_000,
+                        score: 710 + 20 * $0,
+                        bad: false
+                    )
+                }
+            )
             try await Stats.refresh(db.app, today: Day(year: 2026, month: 11, day: 2)!)
             try await buildApplication(try testConfig(db)).test(.live) { client in
                 let regulator: String = try await db.owner.scalar("SELECT id::text FROM organisations WHERE kind = 'regulator'")

@@ -73,12 +73,13 @@ struct StatWorld: Sendable {
                 WITH d AS (
                     INSERT INTO demand (uscc, enterprise_org_id, amount_fen, term_months, purpose, collateral_offered, first_loan, state,
                                         taken_up_by, created_at, expires_at, take_up_due_on, taken_up_at, decision_due_on, decided_at,
-                                        granted_amount_fen, decline_reason, disbursed_amount_fen, disbursed_on, district_code, industry_code,
+                                        granted_amount_fen, granted_rate_bp, decline_reason, disbursed_amount_fen, disbursed_on, district_code, industry_code,
                                         size_class, entity_type, grade_at_posting, score_at_posting, scorecard_version)
                     VALUES ('\(l.uscc)', '\(enterprise)', \(l.amount), 12, 'stock', false, true, '\(l.state)',
                             \(takenUp ? "'\(bank)'" : "NULL"), '\(l.posted) 10:00+08', now() + interval '30 days', '2026-10-15',
                             \(takenUp ? "'2026-10-12 16:00+08'" : "NULL"), \(l.state == "taken_up" ? "now() + interval '10 days'" : takenUp ? "'2026-10-26'" : "NULL"),
                             \(decided ? "'2026-10-13 16:00+08'" : "NULL"), \(["granted", "disbursed"].contains(l.state) ? "\(l.amount)" : "NULL"),
+                            \(["granted", "disbursed"].contains(l.state) ? "\(380 + (l.score ?? 700) % 170)" : "NULL"),
                             \(l.state == "declined" ? "'high_existing_debt'" : "NULL"), \(l.disbursed > 0 ? "\(l.disbursed)" : "NULL"),
                             \(l.disbursed > 0 ? "'2026-10-14'" : "NULL"), '\(l.district)', 'C17', 'small', 'company', 'B', \(l.score.map(String.init) ?? "NULL"),
                             'test-1')

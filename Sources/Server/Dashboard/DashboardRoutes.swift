@@ -224,6 +224,9 @@ struct DashboardRoutes {
         return "\(bp / 100).\(String(bp % 100).leftPadded(2))%"
     }
 
+    /// A yearly rate as people read it: `0.0435` → "4.35%" (to the basis point, as stored).
+    static func ratePercent(_ d: String) -> String { PortalHtml.rate(Int(basisPoints(d))) }
+
     /// `0.9232` → 9232 (ratios to 4 places).
     static func basisPoints(_ d: String) -> Int64 {
         let parts = d.split(separator: ".", maxSplits: 1)
@@ -246,6 +249,7 @@ struct DashboardRoutes {
             return Html.escape(DashboardWords.text(s, lang))
         case .decimal(let d):
             // A share in a text column (the banks' total "connected") reads as one too.
+            if unit == .rate { return Html.escape(ratePercent(d)) }
             return unit == .ratio || unit == .text ? Html.figure(percent(v, lang), exact: exactPercent(d)) : Html.escape(d)
         case .int(let n):
             switch unit {
@@ -349,8 +353,8 @@ struct DashboardRoutes {
                     .init(
                         label: DashboardWords.key(r.key, lang, by: t.by ?? ""),
                         value: basisPoints(d),
-                        display: unit == .ratio ? percent(.decimal(d), lang) : d,
-                        exact: unit == .ratio ? exactPercent(d) : d
+                        display: unit == .ratio ? percent(.decimal(d), lang) : unit == .rate ? ratePercent(d) : d,
+                        exact: unit == .ratio ? exactPercent(d) : unit == .rate ? ratePercent(d) : d
                     )
                 )
             default: continue

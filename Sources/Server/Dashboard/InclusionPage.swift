@@ -107,7 +107,7 @@ enum InclusionPage {
         for (dimension, zh, en) in rateBreakdowns {
             guard let t = m.rates[dimension] else { continue }
             if dimension == .grade {
-                let (bars, hidden) = DashboardRoutes.bars(t, column: "granted_rate_median", unit: .ratio, lang: lang)
+                let (bars, hidden) = DashboardRoutes.bars(t, column: "granted_rate_median", unit: .rate, lang: lang)
                 if !bars.isEmpty {
                     html += Charts.figure(
                         Charts.horizontalBars(

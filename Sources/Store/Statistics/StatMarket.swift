@@ -94,30 +94,31 @@ extension Stats {
     public static func rates(_ c: PostgresConnection, logger: Logger, by: StatDimension, filter: StatFilter) async throws -> StatTable {
         let measures = """
             count(DISTINCT enterprise)::int,
-            count(rate_bp) FILTER (WHERE granted),
+            count(*) FILTER (WHERE granted),
             (avg(rate_bp) FILTER (WHERE granted) / 10000)::numeric(10,4)::text,
             ((percentile_cont(0.5) WITHIN GROUP (ORDER BY rate_bp) FILTER (WHERE granted)) / 10000)::numeric(10,4)::text,
-            count(rate_bp) FILTER (WHERE disbursed),
+            count(*) FILTER (WHERE disbursed),
             (avg(rate_bp) FILTER (WHERE disbursed) / 10000)::numeric(10,4)::text,
             ((percentile_cont(0.5) WITHIN GROUP (ORDER BY rate_bp) FILTER (WHERE disbursed)) / 10000)::numeric(10,4)::text,
-            count(*) FILTER (WHERE disbursed), count(*) FILTER (WHERE disbursed AND product_kind = 'credit')
+            count(*) FILTER (WHERE disbursed AND product_kind = 'credit'),
+            count(rate_bp) FILTER (WHERE granted), count(rate_bp) FILTER (WHERE disbursed)
             """
         func row(_ key: String, _ r: PostgresRow, offset: Int) throws -> StatTable.Row {
             let cells = r.makeRandomAccess()
             func raw(_ k: Int) throws -> Int64 { try cells[offset + k].decode(Int64.self) }
             // A mean or median over few loans says little and comes close to naming them: given
-            // only over enough, beside the count it is over.
+            // only over enough loans with a recorded rate (every offer accepted has one).
             func rate(_ k: Int, over count: Int) throws -> StatTable.Value {
                 guard try raw(count) >= Rounding.minimumValues else { return .null }
                 return try cells[offset + k].decode(String?.self).map(StatTable.Value.decimal) ?? .null
             }
-            let disbursed = Rounding.count(try raw(7))
-            let credit = Rounding.count(try raw(8))
+            let disbursed = Rounding.count(try raw(4))
+            let credit = Rounding.count(try raw(7))
             return StatTable.Row(
                 key: key,
                 values: [
-                    .int(Rounding.count(try raw(1))), try rate(2, over: 1), try rate(3, over: 1),
-                    .int(Rounding.count(try raw(4))), try rate(5, over: 4), try rate(6, over: 4),
+                    .int(Rounding.count(try raw(1))), try rate(2, over: 8), try rate(3, over: 8),
+                    .int(disbursed), try rate(5, over: 9), try rate(6, over: 9),
                     .int(credit), StatTable.ratio(credit, disbursed),
                 ],
                 enterprises: try cells[offset].decode(Int.self)
@@ -128,8 +129,8 @@ extension Stats {
             name: "rates",
             by: by.rawValue,
             columns: [
-                .init("granted", .count), .init("granted_rate_mean", .ratio), .init("granted_rate_median", .ratio),
-                .init("disbursed", .count), .init("disbursed_rate_mean", .ratio), .init("disbursed_rate_median", .ratio),
+                .init("granted", .count), .init("granted_rate_mean", .rate), .init("granted_rate_median", .rate),
+                .init("disbursed", .count), .init("disbursed_rate_mean", .rate), .init("disbursed_rate_median", .rate),
                 .init("credit_loans_disbursed", .count), .init("credit_share", .ratio),
             ],
             rows: rows,

@@ -6,8 +6,9 @@ import PostgresNIO
 /// One table of statistics as regulators receive it (JSON or CSV): rows keyed by a dimension's
 /// value, a total, and small cells hidden.
 public struct StatTable: Sendable {
-    /// `ratio`: a share (shown as a percentage); `index`: a statistic such as PSI, AUC or KS.
-    public enum Unit: String, Sendable { case count, fen, hours, ratio, index, text, time }
+    /// `ratio`: a share (shown as a percentage); `rate`: a yearly interest rate as a fraction
+    /// (0.0435 is 4.35%); `index`: a statistic such as PSI, AUC or KS.
+    public enum Unit: String, Sendable { case count, fen, hours, ratio, rate, index, text, time }
 
     public struct Column: Sendable {
         public let name: String
