@@ -1,6 +1,7 @@
 import CreditCore
 import Foundation
 import Hummingbird
+import Logging
 import PostgresNIO
 import Store
 
@@ -73,45 +74,19 @@ struct RegulatorRoutes {
     ]
 
     func register(_ api: API) {
-        table(api, "funnel") { c, call in
-            try await Stats.funnel(
-                c,
-                logger: call.logger,
-                by: Self.dimension(call, allowed: Self.demandDimensions, default: .month),
-                filter: Self.filter(call)
-            )
-        }
-        table(api, "timing") { c, call in
-            try await Stats.timing(
-                c,
-                logger: call.logger,
-                by: Self.dimension(call, allowed: Self.demandDimensions, default: .month),
-                filter: Self.filter(call)
-            )
-        }
-        table(api, "referrals") { c, call in
-            try await Stats.referrals(
-                c,
-                logger: call.logger,
-                by: Self.dimension(call, allowed: Self.demandDimensions, default: .month),
-                filter: Self.filter(call)
-            )
-        }
-        table(api, "first-loans") { c, call in
-            try await Stats.firstLoans(
-                c,
-                logger: call.logger,
-                by: Self.dimension(call, allowed: Self.demandDimensions, default: .month),
-                filter: Self.filter(call)
-            )
-        }
-        table(api, "rates") { c, call in
-            try await Stats.rates(
-                c,
-                logger: call.logger,
-                by: Self.dimension(call, allowed: Self.demandDimensions, default: .month),
-                filter: Self.filter(call)
-            )
+        // The demand tables: broken down by any dimension of a demand (by month unless asked).
+        typealias ByDemand = @Sendable (PostgresConnection, Logger, StatDimension, StatFilter) async throws -> StatTable
+        let byDemand: [(String, ByDemand)] = [
+            ("funnel", { try await Stats.funnel($0, logger: $1, by: $2, filter: $3) }),
+            ("timing", { try await Stats.timing($0, logger: $1, by: $2, filter: $3) }),
+            ("referrals", { try await Stats.referrals($0, logger: $1, by: $2, filter: $3) }),
+            ("first-loans", { try await Stats.firstLoans($0, logger: $1, by: $2, filter: $3) }),
+            ("rates", { try await Stats.rates($0, logger: $1, by: $2, filter: $3) }),
+        ]
+        for (name, build) in byDemand {
+            table(api, name) { c, call in
+                try await build(c, call.logger, Self.dimension(call, allowed: Self.demandDimensions, default: .month), Self.filter(call))
+            }
         }
         table(api, "declines") { c, call in try await Stats.declines(c, logger: call.logger, filter: Self.filter(call)) }
         table(api, "banks") { c, call in try await Stats.banks(c, logger: call.logger, filter: Self.filter(call)) }
