@@ -44,11 +44,12 @@ import Testing
     static func seed(_ db: TestDatabase) async throws {
         let today = Day.todayInChina()
         try await store(db, .enterpriseRegistry, [registry(listed, "南通示例纺织有限公司"), registry(clean, "南通清白商贸有限公司")])
-        func penalty(_ id: String, decided: Day, ends: Day, authority: String, violation: String) -> StageRow {
+        func penalty(_ id: String, decided: Day, ends: Day, authority: String, violation: String, severity: String = "general") -> StageRow
+        {
             row(
                 id,
                 listed,
-                #"{"decision_no":"通罚\#(id)","authority":"\#(authority)","decided_on":"\#(decided)","violation":"\#(violation)","severity":"general","fine_amount_fen":500000,"publicity_ends_on":"\#(ends)"}"#
+                #"{"decision_no":"通罚\#(id)","authority":"\#(authority)","decided_on":"\#(decided)","violation":"\#(violation)","severity":"\#(severity)","fine_amount_fen":500000,"publicity_ends_on":"\#(ends)"}"#
             )
         }
         try await store(
@@ -65,13 +66,15 @@ import Testing
                 ),
                 // Within its window: published.
                 penalty("P-NOW", decided: today.addingMonths(-2), ends: today.addingMonths(6), authority: "南通市生态环境局", violation: "超标排放污染物"),
-                // Fire: the provider says 4 months, the rules say a year — still published at 6 months.
+                // Serious: the provider says 4 months, the rules (from 2026-04-01, by severity) say at
+                // least a year — still published at 6 months.
                 penalty(
                     "P-FIRE",
                     decided: today.addingMonths(-6),
                     ends: today.addingMonths(-2),
                     authority: "南通市消防救援支队",
-                    violation: "消防设施未保持完好"
+                    violation: "消防设施未保持完好",
+                    severity: "serious"
                 ),
             ]
         )

@@ -111,15 +111,15 @@ import Testing
                 // Data as people would type it: the fixture's organisations and the demand's purpose in Chinese.
                 try await db.owner.execute(
                     """
-                    UPDATE organisations SET name = CASE WHEN kind = 'bank' THEN '南通示范银行' || left(id::text, 4)
+                    UPDATE organisations SET name = CASE WHEN kind = 'bank' THEN '南通示范银行' || (abs(hashtext(id::text)) % 10000)::text
                                                         WHEN uscc = '\(CreditWorld.uscc)' THEN '南通示例纺织有限公司'
-                                                        WHEN kind = 'enterprise' THEN '南通清白商贸有限公司' || left(id::text, 4)
-                                                        ELSE '南通市信用中心' || left(id::text, 4) END
+                                                        WHEN kind = 'enterprise' THEN '南通清白商贸有限公司' || (abs(hashtext(id::text)) % 10000)::text
+                                                        ELSE '南通市信用中心' || (abs(hashtext(id::text)) % 10000)::text END
                     """
                 )
                 // A demand taken up, offered, accepted and disbursed; an objection, a commitment, a report.
                 let demand = try await DemandWorkflowTests().setUp(client, w, banks: [w.bank])
-                try await db.owner.execute("UPDATE product SET name = '普惠经营贷' || left(id::text, 4)")
+                try await db.owner.execute("UPDATE product SET name = '普惠经营贷' || (abs(hashtext(id::text)) % 10000)::text")
                 #expect(
                     try await client.execute(uri: "/v1/demands/\(demand)/take-up", method: .post, headers: bearer(w.bank)).status == .ok
                 )

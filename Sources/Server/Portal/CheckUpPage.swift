@@ -231,6 +231,8 @@ enum CheckUpPage {
                 if let p = r.penalty {
                     if let on = p.repairedOn {
                         status += " " + PortalHtml.badge("repaired", lang.t("已修复 \(on)", "repaired \(on)"))
+                    } else if p.neverPublished {
+                        status += " " + PortalHtml.badge("unpublished", lang.t("轻微违法，不公示", "minor: not published"))
                     } else if !p.published {
                         status += " " + PortalHtml.badge("unpublished", lang.t("已停止公示", "no longer published"))
                     } else {

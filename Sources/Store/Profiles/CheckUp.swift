@@ -19,6 +19,8 @@ public enum CheckUp {
         public let pending: Bool
         /// A repair application would be accepted now (`Repairs.refusal` is nil).
         public let repairable: Bool
+        /// Not published at all (a minor penalty the authority did not ask to publish).
+        public var neverPublished = false
         public init(repairedOn: Day?, published: Bool, publishedUntil: Day, pending: Bool = false, repairable: Bool) {
             self.repairedOn = repairedOn
             self.published = published
@@ -62,13 +64,15 @@ public enum CheckUp {
             let pending = try await Repairs.pending(c, logger: logger, uscc: uscc)
             for p in history.penalties {
                 let w = p.window
-                penalties[p.id] = Penalty(
+                var shown = Penalty(
                     repairedOn: p.repairedOn,
                     published: Publicity.isPublished(w, decidedOn: p.decidedOn, repairedOn: p.repairedOn, today: today),
                     publishedUntil: w.endsOn,
                     pending: pending.contains(p.id),
                     repairable: Repairs.refusal(p, today: today, pending: pending.contains(p.id)) == nil
                 )
+                shown.neverPublished = !w.published
+                penalties[p.id] = shown
             }
         }
         let features = profile.featureSet(today: today)

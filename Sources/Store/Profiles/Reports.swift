@@ -145,7 +145,7 @@ public enum Reports {
                 [
                     "decision_no": .string(p.decisionNo), "authority": .string(p.authority), "decided_on": .string(p.decidedOn.description),
                     "violation": .string(p.violation), "severity": .string(p.severity), "fine_amount_fen": .number(String(p.fineFen)),
-                    "publicity_ends_on": .string(p.window.endsOn.description),
+                    "publicity_ends_on": .string(p.window.endsOn.description), "publicity_rules": .string(p.window.rules),
                 ]
             }
         let listings = history.listings
