@@ -78,9 +78,11 @@ public enum Reports {
     /// The report's content as of a moment: the same moment gives the same content.
     public static func content(_ c: PostgresConnection, logger: Logger, uscc: String, asOf: Date) async throws -> JSONValue {
         guard let card = try await Scorecards.active(c, at: asOf, logger: logger) else { throw ReportError.noScorecard(asOf) }
-        let history = try await ProfileStore.histories(c, usccs: [uscc], upTo: asOf, logger: logger)[uscc] ?? History(uscc: uscc)
-        guard history.recordCount > 0 else { throw ReportError.noRecords(uscc) }
+        let known = try await ProfileStore.histories(c, usccs: [uscc], upTo: asOf, logger: logger)[uscc] ?? History(uscc: uscc)
+        guard known.recordCount > 0 else { throw ReportError.noRecords(uscc) }
         let day = Day.inChina(asOf)
+        // What may be provided on that day: negative records five years past their end left out.
+        let history = known.retained(on: day)
         let features = Features.compute(history, asOf: day, policy: card.policy, lineage: true)
         let outcome = card.score(features)
 
