@@ -210,4 +210,84 @@ import Testing
             }
         }
     }
+
+    @Test func couldNotBeVerifiedKeepsTheRecordMarkedWhereverItIsShown() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                let operatorKey = w.keys.byKind[.operator]!
+                let record = Self.record(3)
+                let raised = try await client.execute(
+                    uri: "/v1/me/objections",
+                    method: .post,
+                    headers: bearer(w.business).merging(.json),
+                    body: jsonBody(#"{"dataset": "social_insurance", "record_id": "\#(record)", "reason": "wrong headcount"}"#)
+                )
+                let id = try decodeJSON(Shown.self, raised).id
+                // The account of the check is required: it is shown with the record.
+                let bare = try await client.execute(
+                    uri: "/v1/objections/\(id)/unverifiable",
+                    method: .post,
+                    headers: bearer(operatorKey).merging(.json),
+                    body: jsonBody("{}")
+                )
+                #expect(bare.status == .unprocessableContent)
+                #expect(
+                    try await client.execute(
+                        uri: "/v1/objections/\(id)/unverifiable",
+                        method: .post,
+                        headers: bearer(w.business).merging(.json),
+                        body: jsonBody(#"{"reason": "x"}"#)
+                    ).status == .forbidden
+                )
+                let marked = try await client.execute(
+                    uri: "/v1/objections/\(id)/unverifiable",
+                    method: .post,
+                    headers: bearer(operatorKey).merging(.json),
+                    body: jsonBody(#"{"reason": "the bureau holds no payroll for that month; the filing cannot be confirmed either way"}"#)
+                )
+                #expect(marked.status == .ok)
+                #expect(try decodeJSON(Shown.self, marked).state == "unverifiable")
+                // Decided once: a second answer is a conflict.
+                #expect(
+                    try await client.execute(
+                        uri: "/v1/objections/\(id)/reject",
+                        method: .post,
+                        headers: bearer(operatorKey).merging(.json),
+                        body: jsonBody(#"{"reason": "x"}"#)
+                    ).status == .conflict
+                )
+                // The record stays (not suppressed), marked for the business and for an authorised bank.
+                struct Records: Decodable {
+                    struct R: Decodable {
+                        let record_id: String
+                        let status: String
+                    }
+                    let items: [R]
+                }
+                let own = try decodeJSON(
+                    Records.self,
+                    try await client.execute(uri: "/v1/me/records?dataset=social_insurance", method: .get, headers: bearer(w.business))
+                )
+                #expect(own.items.first { $0.record_id == record }?.status == "unverified")
+                #expect(own.items.filter { $0.status == "unverified" }.count == 1)
+                _ = try await w.grant(client, bank: w.bankId, scopes: ["records"])
+                let banks = try decodeJSON(
+                    Records.self,
+                    try await client.execute(
+                        uri: "/v1/enterprises/\(CreditWorld.uscc)/records?dataset=social_insurance&purpose=loan_application",
+                        method: .get,
+                        headers: bearer(w.bank)
+                    )
+                )
+                #expect(banks.items.first { $0.record_id == record }?.status == "unverified")
+                let suppressed: Int = try await db.owner.scalar("SELECT count(*)::int FROM record_version WHERE suppressed")
+                #expect(suppressed == 0)
+                // The check-up says so in words.
+                let (cookie, _) = try await PortalTests.session(client, key: w.business, page: "/portal")
+                let page = String(buffer: try await client.execute(uri: "/portal", method: .get, headers: [.cookie: cookie]).body)
+                #expect(page.contains("异议经核查无法确认"))
+            }
+        }
+    }
 }

@@ -22,7 +22,9 @@ struct ObjectionRoutes {
         }
         api.on(.get, "/v1/objections") { call in
             let state = call.request.uri.queryParameters.get("state")
-            if let state, !["open", "upheld", "rejected"].contains(state) { throw Problem.invalid("state", "open, upheld or rejected") }
+            if let state, !["open", "upheld", "rejected", "unverifiable"].contains(state) {
+                throw Problem.invalid("state", "open, upheld, rejected or unverifiable")
+            }
             let items = try await db.withConnection { c in try await Objections.all(c, logger: call.logger, state: state) }
             return try JSON.response(Page(items: items, next: nil))
         }
@@ -32,6 +34,20 @@ struct ObjectionRoutes {
             try FieldChecks.text(body?.resolution, "resolution", max: Objections.maxReason, required: false)
             return try await resolve(call, id: id, action: "objection.uphold") { c in
                 try await Objections.uphold(c, logger: call.logger, id: id, by: call.caller.orgId, resolution: body?.resolution)
+            }
+        }
+        api.on(.post, "/v1/objections/:objectionId/unverifiable") { call in
+            let id = try call.uuidParameter("objectionId")
+            let account =
+                try FieldChecks.text(
+                    try await call.decode(ObjectionActions.Resolve.self).reason,
+                    "reason",
+                    max: Objections.maxReason,
+                    reason:
+                        "what was checked and why it could not be confirmed, 1 to \(Objections.maxReason) characters (shown with the record)"
+                ) ?? ""
+            return try await resolve(call, id: id, action: "objection.unverifiable") { c in
+                try await Objections.markUnverifiable(c, logger: call.logger, id: id, by: call.caller.orgId, account: account)
             }
         }
         api.on(.post, "/v1/objections/:objectionId/reject") { call in

@@ -139,6 +139,7 @@ public enum AccessPolicy {
         .init(method: .get, path: "/v1/objections", access: .roles([.operator])),
         .init(method: .post, path: "/v1/objections/:objectionId/uphold", access: .roles([.operator])),
         .init(method: .post, path: "/v1/objections/:objectionId/reject", access: .roles([.operator])),
+        .init(method: .post, path: "/v1/objections/:objectionId/unverifiable", access: .roles([.operator])),
         .init(method: .post, path: "/v1/me/repairs", access: .roles([.enterprise])),
         .init(method: .get, path: "/v1/me/repairs", access: .roles([.enterprise])),
         .init(method: .get, path: "/v1/repairs", access: .roles([.operator])),

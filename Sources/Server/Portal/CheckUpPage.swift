@@ -224,8 +224,10 @@ enum CheckUpPage {
                 var status =
                     r.status == "disputed"
                     ? PortalHtml.badge("disputed", lang.t("有争议", "disputed"))
-                    : r.status == "suppressed"
-                        ? PortalHtml.badge("suppressed", lang.t("已更正", "corrected")) : PortalHtml.badge("", lang.t("正常", "current"))
+                    : r.status == "unverified"
+                        ? PortalHtml.badge("disputed", lang.t("异议经核查无法确认", "objected: could not be verified"))
+                        : r.status == "suppressed"
+                            ? PortalHtml.badge("suppressed", lang.t("已更正", "corrected")) : PortalHtml.badge("", lang.t("正常", "current"))
                 var actions =
                     "<a href=\"/portal/objections/new?dataset=\(g.dataset.rawValue)&amp;record=\(e(PortalHtml.percent(r.recordId)))\">\(lang.t("提出异议", "Object"))</a>"
                 if let p = r.penalty {

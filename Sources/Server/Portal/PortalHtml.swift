@@ -248,6 +248,7 @@ enum PortalHtml {
     /// Objections', repairs' and commitments' states in words.
     static let governanceStates: [String: (String, String)] = [
         "open": ("待答复", "awaiting an answer"), "upheld": ("异议成立", "upheld"), "rejected": ("已驳回", "rejected"),
+        "unverifiable": ("经核查无法确认（已记载）", "could not be verified (recorded)"),
         "approved": ("已批准", "approved"), "in_progress": ("进行中", "in progress"), "kept": ("已履行", "kept"), "broken": ("已违背", "broken"),
     ]
 

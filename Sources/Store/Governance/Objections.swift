@@ -173,6 +173,18 @@ public enum Objections {
         ).collect().map { try $0.decode(UUID.self) }
     }
 
+    /// Could not be verified (经核查仍不能确认): the record stays and is used as before, marked
+    /// `unverified` wherever it is shown, with the operator's account of the check.
+    public static func markUnverifiable(
+        _ c: PostgresConnection,
+        logger: Logger,
+        id: UUID,
+        by operator: UUID,
+        account: String
+    ) async throws -> Objection {
+        try await resolve(c, logger: logger, id: id, state: "unverifiable", by: `operator`, resolution: account)
+    }
+
     public static func reject(
         _ c: PostgresConnection,
         logger: Logger,

@@ -37,7 +37,10 @@ public enum Records {
             SELECT dataset, record_id, version, updated_at, received_at,
                    CASE WHEN v.suppressed THEN 'suppressed'
                         WHEN EXISTS (SELECT 1 FROM objection o WHERE o.dataset = v.dataset AND o.record_id = v.record_id AND o.state = 'open')
-                        THEN 'disputed' ELSE 'current' END,
+                        THEN 'disputed'
+                        WHEN EXISTS (SELECT 1 FROM objection o WHERE o.dataset = v.dataset AND o.record_id = v.record_id
+                                     AND o.version = v.version AND o.state = 'unverifiable')
+                        THEN 'unverified' ELSE 'current' END,
                    (data - 'legal_rep_id_enc' - 'legal_rep_id_hash')::text
             FROM record_version v
             WHERE uscc = \(uscc) AND (\(dataset?.rawValue)::text IS NULL OR dataset = \(dataset?.rawValue))

@@ -79,31 +79,42 @@ extension Stats {
     /// decided either way. Read from the applications themselves (small tables).
     public static func governance(_ c: PostgresConnection, logger: Logger) async throws -> StatTable {
         var rows: [StatTable.Row] = []
-        for try await (key, enterprises, open, overdue, granted, refused) in try await c.query(
+        for try await (key, enterprises, open, overdue, granted, refused, unverifiable) in try await c.query(
             """
             SELECT 'objections', count(DISTINCT uscc)::int, count(*) FILTER (WHERE state = 'open'),
                    count(*) FILTER (WHERE state = 'open' AND due_on < (now() AT TIME ZONE 'Asia/Shanghai')::date),
-                   count(*) FILTER (WHERE state = 'upheld'), count(*) FILTER (WHERE state = 'rejected')
+                   count(*) FILTER (WHERE state = 'upheld'), count(*) FILTER (WHERE state = 'rejected'),
+                   count(*) FILTER (WHERE state = 'unverifiable')
             FROM objection
             UNION ALL
             SELECT 'repairs', count(DISTINCT uscc)::int, count(*) FILTER (WHERE state = 'open'),
                    count(*) FILTER (WHERE state = 'open' AND due_on < (now() AT TIME ZONE 'Asia/Shanghai')::date),
-                   count(*) FILTER (WHERE state = 'approved'), count(*) FILTER (WHERE state = 'rejected')
+                   count(*) FILTER (WHERE state = 'approved'), count(*) FILTER (WHERE state = 'rejected'), 0::bigint
             FROM repair_application
             """,
             logger: logger
-        ).decode((String, Int, Int64, Int64, Int64, Int64).self) {
+        ).decode((String, Int, Int64, Int64, Int64, Int64, Int64).self) {
             rows.append(
-                StatTable.Row(key: key, values: [.int(open), .int(overdue), .int(granted), .int(refused)], enterprises: enterprises)
+                StatTable.Row(
+                    key: key,
+                    values: [.int(open), .int(overdue), .int(granted), .int(refused), key == "objections" ? .int(unverifiable) : .null],
+                    enterprises: enterprises
+                )
             )
         }
         var t = StatTable(
             name: "governance",
             by: "kind",
-            columns: [.init("open", .count), .init("overdue", .count), .init("upheld_or_approved", .count), .init("rejected", .count)],
+            columns: [
+                .init("open", .count), .init("overdue", .count), .init("upheld_or_approved", .count), .init("rejected", .count),
+                .init("unverifiable", .count),
+            ],
             rows: rows,
             total: nil,
-            notes: ["objections are due 20 days after they are raised; repair applications 3 working days after"]
+            notes: [
+                "objections are due 20 days after they are raised; repair applications 3 working days after",
+                "unverifiable: objections the check could neither confirm nor refute (the record kept, marked, the objection recorded)",
+            ]
         )
         t.suppress()
         return t
