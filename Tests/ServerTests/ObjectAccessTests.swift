@@ -83,6 +83,15 @@ import Testing
                         "{\"usccs\": [\"\(CreditWorld.uscc)\"]}"
                     )
                 ).report.id
+                struct Said: Decodable { let id: UUID }
+                let statementId = try decodeJSON(
+                    Said.self,
+                    try await post(
+                        w.business,
+                        "/v1/me/statements",
+                        #"{"dataset": "social_insurance", "record_id": "\#(ObjectionTests.record(1))", "text": "已补缴"}"#
+                    )
+                ).id
                 let bankKeyId: UUID = try await db.owner.scalar(
                     "SELECT id FROM api_keys WHERE org_id = '\(w.bankId)' AND revoked_at IS NULL AND label = 'test'"
                 )
@@ -92,6 +101,7 @@ import Testing
                     "demandId": [demandId.uuidString], "productId": [productId.uuidString], "endpointId": [endpointId.uuidString],
                     "keyId": [bankKeyId.uuidString], "authorisationId": [authorisationId.uuidString], "number": [bankReport, ownReport],
                     "queryId": [queryId.uuidString], "uscc": [CreditWorld.uscc], "offerId": [offerId.uuidString],
+                    "statementId": [statementId.uuidString],
                 ]
                 let intruders: [OrgKind: String] = [.bank: w.otherBankKey, .enterprise: w.otherBusinessKey, .procurement: procurementB]
                 let bodies: [String: String] = [

@@ -290,4 +290,84 @@ import Testing
             }
         }
     }
+
+    @Test func aStatementIsShownWithItsRecordInReportsAndToBanksUntilWithdrawn() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            // A listing of the business, in force.
+            try await DisclosureTests.store(
+                db,
+                .dishonestyListing,
+                [
+                    DisclosureTests.row(
+                        "L-ST",
+                        CreditWorld.uscc,
+                        #"{"list_type":"judgment_defaulter","case_no":"ST-CASE-1","authority":"南通市中级人民法院","listed_on":"2026-01-05","removed_on":null,"amount_involved_fen":null}"#
+                    )
+                ]
+            )
+            try await w.app(db).test(.router) { client in
+                func post(_ uri: String, _ body: String? = nil) async throws -> TestResponse {
+                    try await client.execute(uri: uri, method: .post, headers: bearer(w.business).merging(.json), body: body.map(jsonBody))
+                }
+                // Bounded, on the business's own records only.
+                let long = try await post(
+                    "/v1/me/statements",
+                    #"{"dataset": "dishonesty_listing", "record_id": "L-ST", "text": "\#(String(repeating: "说", count: 501))"}"#
+                )
+                #expect(try decodeProblem(long).errors?.map(\.field) == ["text"])
+                #expect(
+                    try await post("/v1/me/statements", #"{"dataset": "dishonesty_listing", "record_id": "L-NONE", "text": "x"}"#).status
+                        == .notFound
+                )
+                struct Made: Decodable { let id: UUID }
+                let made = try await post(
+                    "/v1/me/statements",
+                    #"{"dataset": "dishonesty_listing", "record_id": "L-ST", "text": "执行款已于2026年3月全部履行，正在申请移出"}"#
+                )
+                #expect(made.status == .created)
+                let id = try decodeJSON(Made.self, made).id
+                // One live statement per record.
+                #expect(
+                    try await post("/v1/me/statements", #"{"dataset": "dishonesty_listing", "record_id": "L-ST", "text": "again"}"#).status
+                        == .conflict
+                )
+                // Shown to an authorised bank with the record, and in the business's report.
+                _ = try await w.grant(client, bank: w.bankId, scopes: ["records", "report"])
+                let bankView = String(
+                    buffer: try await client.execute(
+                        uri: "/v1/enterprises/\(CreditWorld.uscc)/records?dataset=dishonesty_listing&purpose=loan_application",
+                        method: .get,
+                        headers: bearer(w.bank)
+                    ).body
+                )
+                #expect(bankView.contains("执行款已于2026年3月全部履行"))
+                func report(_ body: String) async throws -> String {
+                    let r = try await post("/v1/me/reports", body)
+                    #expect(r.status == .created, "\(String(buffer: r.body))")
+                    return try JSONParser.parse(String(buffer: r.body))["report"]?["content"]?.jsonText ?? ""
+                }
+                let with = try await report("{}")
+                #expect(with.contains("执行款已于2026年3月全部履行"))
+                try await Task.sleep(for: .milliseconds(1_100))
+                let beforeWithdrawal = ISO8601DateFormatter().string(from: Date())
+                try await Task.sleep(for: .milliseconds(1_100))
+                let asOfBefore = try await report(#"{"as_of": "\#(beforeWithdrawal)"}"#)
+                // Withdrawn: gone from fresh views; an as-of report of a moment before keeps it, unchanged.
+                #expect(try await post("/v1/me/statements/\(id)/withdraw").status == .ok)
+                #expect(try await post("/v1/me/statements/\(id)/withdraw").status == .notFound)
+                #expect(!(try await report("{}")).contains("执行款已于2026年3月全部履行"))
+                #expect(try await report(#"{"as_of": "\#(beforeWithdrawal)"}"#) == asOfBefore)
+                // Another business cannot withdraw it (absent to it).
+                #expect(
+                    try await client.execute(uri: "/v1/me/statements/\(id)/withdraw", method: .post, headers: bearer(w.otherBusinessKey))
+                        .status == .notFound
+                )
+                let audited: Int = try await db.owner.scalar(
+                    "SELECT count(*)::int FROM audit_log WHERE action IN ('statement.add', 'statement.withdraw') AND result = 'allowed'"
+                )
+                #expect(audited == 2)
+            }
+        }
+    }
 }

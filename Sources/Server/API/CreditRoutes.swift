@@ -101,10 +101,12 @@ struct CreditRoutes {
         let version: Int64
         let updatedAt: Date
         let receivedAt: Date
-        /// `current`, `disputed` (an open objection) or `suppressed` (an upheld objection: left
-        /// out of the profile until the provider corrects it).
+        /// `current`, `disputed` (an open objection), `suppressed` (an upheld objection: left
+        /// out of the profile until the provider corrects it) or `unverified`.
         let status: String
         let data: JSONValue
+        /// The business's own statement on the record (说明), while live.
+        let statement: String?
     }
 
     struct Verification: Encodable {
@@ -210,7 +212,8 @@ struct CreditRoutes {
                 updatedAt: r.updatedAt,
                 receivedAt: r.receivedAt,
                 status: r.status,
-                data: r.dataJSON.flatMap { try? JSONParser.parse(Array($0.utf8)) } ?? .null
+                data: r.dataJSON.flatMap { try? JSONParser.parse(Array($0.utf8)) } ?? .null,
+                statement: r.statement
             )
         }
     }

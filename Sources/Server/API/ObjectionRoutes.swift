@@ -15,6 +15,18 @@ struct ObjectionRoutes {
             let body = try await call.decode(ObjectionActions.Raise.self)
             return try JSON.response(try await actions.raise(call, body), status: .created)
         }
+        api.on(.post, "/v1/me/statements") { call in
+            let body = try await call.decode(ObjectionActions.NewStatement.self)
+            return try JSON.response(try await actions.addStatement(call, body), status: .created)
+        }
+        api.on(.get, "/v1/me/statements") { call in
+            let uscc = try call.ownUSCC()
+            let items = try await db.withConnection { c in try await Statements.mine(c, logger: call.logger, uscc: uscc) }
+            return try JSON.response(Page(items: items, next: nil))
+        }
+        api.on(.post, "/v1/me/statements/:statementId/withdraw") { call in
+            try JSON.response(try await actions.withdrawStatement(call, id: try call.uuidParameter("statementId")))
+        }
         api.on(.get, "/v1/me/objections") { call in
             let uscc = try call.ownUSCC()
             let items = try await db.withConnection { c in try await Objections.mine(c, logger: call.logger, uscc: uscc) }

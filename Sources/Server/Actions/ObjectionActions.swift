@@ -61,4 +61,59 @@ struct ObjectionActions {
         } catch let e as Objections.Failure { throw Self.mapped(e) }
     }
 
+    struct NewStatement: Decodable {
+        let dataset: String
+        let recordId: String
+        let text: String
+    }
+
+    static func mapped(_ e: Statements.Failure) -> Problem {
+        switch e {
+        case .noSuchRecord, .notFound: Problem(.notFound, e.description, zh: e.zh)
+        case .already: Problem(.conflict, e.description, zh: e.zh)
+        }
+    }
+
+    /// A business adds its statement (说明) to one of its records (API and portal alike).
+    func addStatement(_ call: Call, _ body: NewStatement) async throws -> Statements.Statement {
+        let uscc = try call.ownUSCC()
+        var checks = FieldChecks()
+        let dataset = Dataset(rawValue: body.dataset)
+        if dataset == nil { checks.fail("dataset", "one of \(Dataset.allCases.map(\.rawValue).joined(separator: ", "))", zh: "请选择数据集") }
+        checks.text(body.recordId, "record_id", max: TextLimits.identifier)
+        let text = checks.text(body.text, "text", max: Statements.maxText) ?? ""
+        guard checks.errors.isEmpty, let dataset else { throw Problem.invalid(checks.errors) }
+        do {
+            return try await call.audited(
+                db,
+                action: "statement.add",
+                subject: {
+                    .init(uscc: uscc, id: $0.id.uuidString.lowercased(), detail: ["record": "\(dataset.rawValue)/\(body.recordId)"])
+                },
+                do: { c in
+                    try await Statements.add(
+                        c,
+                        logger: call.logger,
+                        uscc: uscc,
+                        org: call.caller.orgId,
+                        dataset: dataset,
+                        recordId: body.recordId,
+                        text: text
+                    )
+                }
+            )
+        } catch let e as Statements.Failure { throw Self.mapped(e) }
+    }
+
+    func withdrawStatement(_ call: Call, id: UUID) async throws -> Statements.Statement {
+        let uscc = try call.ownUSCC()
+        do {
+            return try await call.audited(
+                db,
+                action: "statement.withdraw",
+                subject: { _ in .init(uscc: uscc, id: id.uuidString.lowercased()) },
+                do: { c in try await Statements.withdraw(c, logger: call.logger, id: id, uscc: uscc) }
+            )
+        } catch let e as Statements.Failure { throw Self.mapped(e) }
+    }
 }

@@ -31,6 +31,8 @@ enum CheckUpPage {
         let status: String
         /// For a penalty: its publicity and whether it may be repaired.
         let penalty: CheckUp.Penalty?
+        /// The business's own statement on it, while live.
+        var statement: String? = nil
     }
 
     struct Group {
@@ -86,7 +88,8 @@ enum CheckUpPage {
                     data: data,
                     provider: d.provider.rawValue,
                     status: r.status,
-                    penalty: d == .administrativePenalty ? v.penalties[r.recordId] : nil
+                    penalty: d == .administrativePenalty ? v.penalties[r.recordId] : nil,
+                    statement: r.statement
                 )
             }
             let open =
@@ -230,6 +233,12 @@ enum CheckUpPage {
                             ? PortalHtml.badge("suppressed", lang.t("已更正", "corrected")) : PortalHtml.badge("", lang.t("正常", "current"))
                 var actions =
                     "<a href=\"/portal/objections/new?dataset=\(g.dataset.rawValue)&amp;record=\(e(PortalHtml.percent(r.recordId)))\">\(lang.t("提出异议", "Object"))</a>"
+                if let s = r.statement {
+                    status += "<br><span class=\"hint\">\(lang.t("本企业说明：", "Our statement: "))\(e(s))</span>"
+                } else {
+                    actions +=
+                        " · <a href=\"/portal/statements/new?dataset=\(g.dataset.rawValue)&amp;record=\(e(PortalHtml.percent(r.recordId)))\">\(lang.t("添加说明", "Add a statement"))</a>"
+                }
                 if let p = r.penalty {
                     if let on = p.repairedOn {
                         status += " " + PortalHtml.badge("repaired", lang.t("已修复 \(on)", "repaired \(on)"))

@@ -10,6 +10,7 @@ enum GovernancePage {
         let objections: [Objections.Objection]
         let repairs: [Repairs.Application]
         let commitments: [CommitmentStore.Commitment]
+        var statements: [Statements.Statement] = []
     }
 
     static func load(_ c: PostgresConnection, _ call: Call) async throws -> Model {
@@ -17,7 +18,8 @@ enum GovernancePage {
         return Model(
             objections: try await Objections.mine(c, logger: call.logger, uscc: uscc),
             repairs: try await Repairs.mine(c, logger: call.logger, uscc: uscc),
-            commitments: try await CommitmentStore.mine(c, logger: call.logger, uscc: uscc)
+            commitments: try await CommitmentStore.mine(c, logger: call.logger, uscc: uscc),
+            statements: try await Statements.mine(c, logger: call.logger, uscc: uscc)
         )
     }
 
@@ -25,6 +27,7 @@ enum GovernancePage {
         _ objs: [Objections.Objection],
         _ reps: [Repairs.Application],
         _ coms: [CommitmentStore.Commitment],
+        statements: [Statements.Statement] = [],
         lang: Lang,
         session: Sessions.Session?
     ) -> String {
@@ -89,6 +92,28 @@ enum GovernancePage {
                 ]
             },
             empty: lang.t("还没有承诺。", "No commitments yet.")
+        )
+        body += "<h2>\(lang.t("对记录的说明", "Statements on records"))</h2>"
+        body += PortalHtml.table(
+            lang.t(
+                "在“信用体检”的记录行上添加；与记录一同显示在报告中和获授权银行的查询中",
+                "Add one from a record's row on the check-up page; shown with the record in reports and to authorised banks"
+            ),
+            [lang.t("添加时间", "Added"), lang.t("记录", "Record"), lang.t("说明", "Statement"), lang.t("状态", "State")],
+            statements.map { s in
+                [
+                    PortalHtml.day(s.createdAt),
+                    e("\(Dataset(rawValue: s.dataset).map { PortalHtml.dataset($0, lang) } ?? s.dataset) \(s.recordId)"), e(s.text),
+                    s.withdrawnAt.map { lang.t("已撤回 ", "withdrawn ") + PortalHtml.day($0) }
+                        ?? PortalHtml.button(
+                            "/portal/statements/\(s.id.uuidString.lowercased())/withdraw",
+                            lang.t("撤回", "Withdraw"),
+                            session: session,
+                            style: "btn secondary"
+                        ),
+                ]
+            },
+            empty: lang.t("还没有说明。", "No statements.")
         )
         return body
     }

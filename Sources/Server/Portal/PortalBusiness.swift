@@ -125,6 +125,22 @@ extension PortalRoutes {
         api.on(.get, "/portal/demands/:demandId") { call in try await demandPage(call) }
         api.on(.get, "/portal/governance") { call in try await governance(call) }
         api.on(.get, "/portal/objections/new") { call in try await objectionForm(call) }
+        api.on(.get, "/portal/statements/new") { call in try await statementForm(call) }
+        api.on(.post, "/portal/statements") { call in
+            try await Self.act(call, back: "/portal") { f in
+                _ = try await objections.addStatement(
+                    call,
+                    ObjectionActions.NewStatement(dataset: f["dataset"] ?? "", recordId: f["record_id"] ?? "", text: f["text"] ?? "")
+                )
+                return "/portal/governance?done=statement"
+            }
+        }
+        api.on(.post, "/portal/statements/:statementId/withdraw") { call in
+            try await Self.act(call, back: "/portal/governance") { _ in
+                _ = try await objections.withdrawStatement(call, id: try call.uuidParameter("statementId"))
+                return "/portal/governance?done=statement_withdrawn"
+            }
+        }
         api.on(.post, "/portal/objections") { call in
             try await Self.act(call, back: "/portal") { f in
                 _ = try await objections.raise(
@@ -259,7 +275,7 @@ extension PortalRoutes {
             call,
             title: lang.t("异议·修复·承诺", "Objections, repair, commitments"),
             current: "/portal/governance",
-            body: GovernancePage.render(m.objections, m.repairs, m.commitments, lang: lang, session: call.session)
+            body: GovernancePage.render(m.objections, m.repairs, m.commitments, statements: m.statements, lang: lang, session: call.session)
         )
     }
 
@@ -277,6 +293,23 @@ extension PortalRoutes {
             title: lang.t("提出异议", "Object to a record"),
             current: "/portal",
             body: ObjectionFormPage.render(dataset: ds, record: record, lang: lang, session: call.session)
+        )
+    }
+
+    func statementForm(_ call: Call) async throws -> Response {
+        _ = try call.ownUSCC()
+        let lang = Lang(call.request)
+        let q = call.request.uri.queryParameters
+        guard let ds = q.get("dataset").flatMap(Dataset.init(rawValue:)), let record = q.get("record"), !record.isEmpty,
+            record.unicodeScalars.count <= TextLimits.identifier
+        else {
+            throw Problem.invalid("record", "a dataset and a record id of yours", zh: "请从信用体检页面中记录旁的“添加说明”进入")
+        }
+        return Self.html(
+            call,
+            title: lang.t("对记录添加说明", "Add a statement to a record"),
+            current: "/portal",
+            body: ObjectionFormPage.statement(dataset: ds, record: record, lang: lang, session: call.session)
         )
     }
 

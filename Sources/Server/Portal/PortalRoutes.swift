@@ -72,6 +72,8 @@ struct PortalRoutes {
             "Repair application sent: an answer is due within \(Repairs.decisionWorkingDays) working days."
         ),
         "commitment": ("承诺已作出并公示。", "Commitment made and public."),
+        "statement": ("说明已添加，将与该记录一同显示。", "Statement added: it is shown with the record."),
+        "statement_withdrawn": ("说明已撤回。", "Statement withdrawn."),
         "taken_up": (
             "已受理该需求：请在 \(Demands.decisionWorkingDays) 个工作日内作出决定。", "Taken up: decide within \(Demands.decisionWorkingDays) working days."
         ),

@@ -17,6 +17,8 @@ public enum Records {
         public let status: String
         /// The record's fields as JSON text.
         public let dataJSON: String?
+        /// The business's own statement on it (说明), while live.
+        public var statement: String? = nil
     }
 
     /// One page in `(dataset, record_id)` order, after `after` (`dataset/record_id`).
@@ -32,7 +34,7 @@ public enum Records {
         let afterDataset = afterParts?.first ?? ""
         let afterId = afterParts.flatMap { $0.count > 1 ? $0[1] : nil } ?? ""
         var out: [Current] = []
-        for try await (ds, id, version, updated, received, status, data) in try await c.query(
+        for try await (ds, id, version, updated, received, status, data, statement) in try await c.query(
             """
             SELECT dataset, record_id, version, updated_at, received_at,
                    CASE WHEN v.suppressed THEN 'suppressed'
@@ -41,14 +43,16 @@ public enum Records {
                         WHEN EXISTS (SELECT 1 FROM objection o WHERE o.dataset = v.dataset AND o.record_id = v.record_id
                                      AND o.version = v.version AND o.state = 'unverifiable')
                         THEN 'unverified' ELSE 'current' END,
-                   (data - 'legal_rep_id_enc' - 'legal_rep_id_hash')::text
+                   (data - 'legal_rep_id_enc' - 'legal_rep_id_hash')::text,
+                   (SELECT s.text FROM record_statement s WHERE s.dataset = v.dataset AND s.record_id = v.record_id
+                                                          AND s.withdrawn_at IS NULL)
             FROM record_version v
             WHERE uscc = \(uscc) AND (\(dataset?.rawValue)::text IS NULL OR dataset = \(dataset?.rawValue))
               AND superseded_at IS NULL AND op = 'upsert' AND (dataset, record_id) > (\(afterDataset)::text COLLATE "C", \(afterId)::text COLLATE "C")
             ORDER BY dataset, record_id LIMIT \(limit)
             """,
             logger: logger
-        ).decode((String, String, Int64, Date, Date, String, String?).self) {
+        ).decode((String, String, Int64, Date, Date, String, String?, String?).self) {
             out.append(
                 Current(
                     dataset: ds,
@@ -57,7 +61,8 @@ public enum Records {
                     updatedAt: updated,
                     receivedAt: received,
                     status: status,
-                    dataJSON: data
+                    dataJSON: data,
+                    statement: statement
                 )
             )
         }

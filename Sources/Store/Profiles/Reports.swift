@@ -83,6 +83,11 @@ public enum Reports {
         let day = Day.inChina(asOf)
         // What may be provided on that day: negative records five years past their end left out.
         let history = known.retained(on: day)
+        // The business's statements on its records, as they stood at that moment.
+        let statements = try await Statements.live(c, logger: logger, uscc: uscc, at: asOf)
+        func statement(_ dataset: Dataset, _ id: String) -> JSONValue {
+            statements["\(dataset.rawValue)/\(id)"].map(JSONValue.string) ?? .null
+        }
         let features = Features.compute(history, asOf: day, policy: card.policy, lineage: true)
         let outcome = card.score(features)
 
@@ -148,6 +153,7 @@ public enum Reports {
                     "decision_no": .string(p.decisionNo), "authority": .string(p.authority), "decided_on": .string(p.decidedOn.description),
                     "violation": .string(p.violation), "severity": .string(p.severity), "fine_amount_fen": .number(String(p.fineFen)),
                     "publicity_ends_on": .string(p.window.endsOn.description), "publicity_rules": .string(p.window.rules),
+                    "statement": statement(.administrativePenalty, p.id),
                 ]
             }
         let listings = history.listings
@@ -158,7 +164,7 @@ public enum Reports {
                     "list_type": .string(l.listType), "case_no": .string(l.caseNo), "authority": .string(l.authority),
                     "listed_on": .string(l.listedOn.description),
                     "removed_on": l.removedOn.map { .string($0.description) } ?? .null,
-                    "current": .bool(l.removedOn.map { $0 > day } ?? true),
+                    "current": .bool(l.removedOn.map { $0 > day } ?? true), "statement": statement(.dishonestyListing, l.id),
                     "amount_involved_fen": l.amountFen.map { .number(String($0)) } ?? .null,
                 ]
             }
