@@ -185,7 +185,7 @@ import Testing
                     (bank, "/portal/bank/loans"), (bank, "/portal/bank/events"),
                     (regulator, "/dashboard"), (regulator, "/dashboard/inclusion"), (regulator, "/dashboard/banks"),
                     (regulator, "/dashboard/quality"), (regulator, "/dashboard/model"), ("", "/portal/login"), ("", "/dashboard/login"),
-                    ("", "/portal/catalogue"), (business, "/portal/catalogue"),
+                    ("", "/portal/catalogue"), (business, "/portal/catalogue"), (business, "/portal/messages"),
                 ]
                 var failures: [String] = []
                 for (cookie, page) in pages {

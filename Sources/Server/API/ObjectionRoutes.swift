@@ -15,6 +15,30 @@ struct ObjectionRoutes {
             let body = try await call.decode(ObjectionActions.Raise.self)
             return try JSON.response(try await actions.raise(call, body), status: .created)
         }
+        api.on(.get, "/v1/me/messages") { call in
+            struct Answer: Encodable {
+                let items: [Messages.Message]
+                let unread: Int
+            }
+            let uscc = try call.ownUSCC()
+            let answer = try await call.audited(
+                db,
+                action: "messages.read",
+                subject: { _ in .init(uscc: uscc) },
+                do: { c in
+                    Answer(
+                        items: try await Messages.list(c, logger: call.logger, uscc: uscc),
+                        unread: try await Messages.unread(c, logger: call.logger, uscc: uscc)
+                    )
+                }
+            )
+            return try JSON.response(answer)
+        }
+        api.on(.post, "/v1/me/messages/seen") { call in
+            let uscc = try call.ownUSCC()
+            try await db.withConnection { c in try await Messages.markSeen(c, logger: call.logger, uscc: uscc) }
+            return try JSON.response(["unread": 0])
+        }
         api.on(.post, "/v1/me/statements") { call in
             let body = try await call.decode(ObjectionActions.NewStatement.self)
             return try JSON.response(try await actions.addStatement(call, body), status: .created)

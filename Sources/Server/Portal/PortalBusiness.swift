@@ -125,6 +125,31 @@ extension PortalRoutes {
         api.on(.get, "/portal/demands/:demandId") { call in try await demandPage(call) }
         api.on(.get, "/portal/governance") { call in try await governance(call) }
         api.on(.get, "/portal/objections/new") { call in try await objectionForm(call) }
+        api.on(.get, "/portal/messages") { call in
+            let uscc = try call.ownUSCC()
+            let m = try await call.audited(
+                db,
+                action: "messages.read",
+                subject: { _ in .init(uscc: uscc) },
+                do: { c in
+                    try await MessagesPage.load(c, call)
+                }
+            )
+            let lang = Lang(call.request)
+            return Self.html(
+                call,
+                title: lang.t("消息", "Messages"),
+                current: "/portal/messages",
+                body: MessagesPage.render(m, lang: lang, session: call.session)
+            )
+        }
+        api.on(.post, "/portal/messages/seen") { call in
+            try await Self.act(call, back: "/portal/messages") { _ in
+                let uscc = try call.ownUSCC()
+                try await db.withConnection { c in try await Messages.markSeen(c, logger: call.logger, uscc: uscc) }
+                return "/portal/messages"
+            }
+        }
         api.on(.get, "/portal/statements/new") { call in try await statementForm(call) }
         api.on(.post, "/portal/statements") { call in
             try await Self.act(call, back: "/portal") { f in

@@ -31,6 +31,7 @@ enum PortalHtml {
         Html.Nav(path: "/portal/financing", zh: "融资", en: "Financing"),
         Html.Nav(path: "/portal/governance", zh: "异议·修复·承诺", en: "Objections, repair, commitments"),
         Html.Nav(path: "/portal/reports", zh: "信用报告", en: "Credit report"),
+        Html.Nav(path: "/portal/messages", zh: "消息", en: "Messages"),
     ]
 
     static let bankNav = [

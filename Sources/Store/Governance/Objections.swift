@@ -211,7 +211,20 @@ public enum Objections {
             """,
             logger: logger
         )
-        if let o = try await decode(rows).first { return o }
+        if let o = try await decode(rows).first {
+            // The business is told the answer.
+            try await Messages.emit(
+                c,
+                logger: logger,
+                uscc: o.uscc,
+                kind: "objection.answered",
+                data: [
+                    "state": .string(o.state), "dataset": .string(o.dataset), "record_id": .string(o.recordId),
+                    "resolution": o.resolution.map(JSONValue.string) ?? .null,
+                ]
+            )
+            return o
+        }
         let existing = try await c.query("SELECT state FROM objection WHERE id = \(id)", logger: logger).collect()
         guard let s = try existing.first?.decode(String.self) else { throw Failure.notFound(id) }
         throw Failure.state(s)

@@ -212,7 +212,19 @@ public enum Repairs {
             """,
             logger: logger
         )
-        if let a = try await decode(rows).first { return a }
+        if let a = try await decode(rows).first {
+            try await Messages.emit(
+                c,
+                logger: logger,
+                uscc: a.uscc,
+                kind: "repair.answered",
+                data: [
+                    "state": .string(a.state), "record_id": .string(a.recordId), "reason": a.reason.map(JSONValue.string) ?? .null,
+                    "repaired_on": a.repairedOn.map { .string($0) } ?? .null,
+                ]
+            )
+            return a
+        }
         let existing = try await c.query("SELECT state FROM repair_application WHERE id = \(id)", logger: logger).collect()
         guard let s = try existing.first?.decode(String.self) else { throw Failure.notFound(id) }
         throw Failure.state(s)

@@ -320,6 +320,18 @@ public enum Demands {
             """,
             logger: logger
         )
+        // The business hears of what others did to its demand (its own moves it knows).
+        if kind != "enterprise" {
+            try await c.query(
+                """
+                INSERT INTO message (uscc, kind, data)
+                SELECT uscc, 'demand.state_changed', jsonb_build_object('demand_id', \(demand.uuidString.lowercased())::text,
+                       'from_state', \(from?.rawValue)::text, 'to_state', \(to.rawValue)::text, 'actor_kind', \(kind)::text)
+                FROM demand WHERE id = \(demand)
+                """,
+                logger: logger
+            )
+        }
         // Banks concerned hear of it through their webhooks: every matched bank of a move into or
         // out of the open pool; only the holders (and the lender) of what happens while banks hold
         // the demand (a competitor learns nothing of another bank's decision or loan; a bank whose

@@ -314,6 +314,13 @@ extension Demands {
             """,
             logger: logger
         )
+        try await Messages.emit(
+            c,
+            logger: logger,
+            uscc: held.uscc,
+            kind: "demand.offer_made",
+            data: ["demand_id": .string(id.uuidString.lowercased()), "bank": .string(held.offer?.bankName ?? "")]
+        )
         return try await forBank(c, logger: logger, id: id, bank: bank)
     }
 

@@ -14,6 +14,8 @@ public enum MarketService {
             try await Demands.rematch(db)
             try await Idempotency.purge(db)
             try await CommitmentStore.sweep(db)
+            // Penalties that became repairable: their businesses are told (once each).
+            _ = try await db.withTransaction { c in try await Messages.repairable(c, logger: db.logger, today: Day.todayInChina()) }
             if expired + lapsed > 0 {
                 db.logger.info("demand deadlines", metadata: ["expired": "\(expired)", "lapsed": "\(lapsed)"])
             }

@@ -65,8 +65,15 @@ enum MonitoringEvents {
             logger: logger
         ).decode((UUID, String).self) { watchers[uscc, default: []].append(bank) }
         try await listingsRemoved(c, profiles, watchers: watchers, logger: logger)
-        guard !watchers.isEmpty else { return }
-        let watched = Array(watchers.keys)
+        // Businesses that use the service (an organisation) hear of new negative records too.
+        let users = Set(
+            try await c.query(
+                "SELECT uscc FROM organisations WHERE kind = 'enterprise' AND uscc = ANY(\(usccs)::text[])",
+                logger: logger
+            ).collect().map { try $0.decode(String.self) }
+        )
+        guard !watchers.isEmpty || !users.isEmpty else { return }
+        let watched = Array(Set(watchers.keys).union(users))
         var before: [String: Before] = [:]
         for try await (uscc, grade, score, penalties, listed, arrears, unpaid) in try await c.query(
             """
@@ -81,7 +88,8 @@ enum MonitoringEvents {
             before[uscc] = Before(grade: grade, score: score, penalties: penalties, listed: listed, siArrears: arrears, unpaidTax: unpaid)
         }
         for p in profiles {
-            guard let banks = watchers[p.uscc], let old = before[p.uscc] else { continue }
+            guard let old = before[p.uscc] else { continue }
+            let banks = watchers[p.uscc] ?? []
             let f = p.features
             func n(_ feature: Feature) -> Int64 { f[feature].number ?? 0 }
             var events: [(String, JSONObject)] = []
@@ -106,6 +114,11 @@ enum MonitoringEvents {
             }
             if n(.unpaidTax) > 0, old.unpaidTax == 0 {
                 events.append(("arrears.tax_started", ["unpaid_tax_fen": .number(String(n(.unpaidTax)))]))
+            }
+            if users.contains(p.uscc) {
+                for (type, detail) in events where type.hasPrefix("record.") || type.hasPrefix("arrears.") {
+                    try await Messages.emit(c, logger: logger, uscc: p.uscc, kind: type, data: .object(detail))
+                }
             }
             for (type, detail) in events {
                 var payload = detail

@@ -1,0 +1,85 @@
+import CreditCore
+import Foundation
+import PostgresNIO
+import Store
+
+/// The business's message centre (`GET /portal/messages`, `GET /v1/me/messages`): what concerns
+/// it — new negative records, repairable penalties, answers to its objections and repair
+/// applications, banks' offers and decisions on its demands, and every bank read — newest first,
+/// the unread ones marked.
+enum MessagesPage {
+    struct Model {
+        let items: [Messages.Message]
+        let unread: Int
+    }
+
+    static func load(_ c: PostgresConnection, _ call: Call) async throws -> Model {
+        let uscc = try call.ownUSCC()
+        return Model(
+            items: try await Messages.list(c, logger: call.logger, uscc: uscc),
+            unread: try await Messages.unread(c, logger: call.logger, uscc: uscc)
+        )
+    }
+
+    /// One message in words.
+    static func text(_ m: Messages.Message, _ lang: Lang) -> String {
+        let d = m.data
+        func s(_ k: String) -> String { d[k]?.stringValue ?? "" }
+        switch m.kind {
+        case "bank.read":
+            let what = Words.word(Words.actions, s("action"), lang)
+            return lang.t("\(s("bank")) 查询了您的信用信息（\(what)）", "\(s("bank")) read your credit data (\(what))")
+        case "record.new_penalty": return lang.t("新增一条行政处罚记录", "A new administrative penalty was recorded")
+        case "record.new_blacklisting": return lang.t("您被列入失信名单", "You were put on a dishonesty list")
+        case "arrears.tax_started": return lang.t("出现欠缴税款", "Tax is due and unpaid")
+        case "arrears.social_insurance_started": return lang.t("出现社保欠费", "Social-insurance contributions are in arrears")
+        case "penalty.repairable":
+            return lang.t(
+                "处罚 \(s("decision_no")) 自 \(s("from")) 起可申请信用修复",
+                "Penalty \(s("decision_no")) may be repaired from \(s("from"))"
+            )
+        case "objection.answered":
+            return lang.t("您对记录 \(s("record_id")) 的异议已答复：", "Your objection to record \(s("record_id")) was answered: ")
+                + PortalHtml.governanceState(s("state"), lang)
+        case "repair.answered":
+            return lang.t("您对处罚 \(s("record_id")) 的信用修复申请已答复：", "Your repair application for \(s("record_id")) was answered: ")
+                + PortalHtml.governanceState(s("state"), lang)
+        case "demand.offer_made": return lang.t("\(s("bank")) 对您的融资需求报价", "\(s("bank")) made an offer on your demand")
+        case "demand.state_changed":
+            return lang.t("您的融资需求：", "Your demand: ") + PortalHtml.demandState(s("to_state"), lang)
+        default: return m.kind
+        }
+    }
+
+    /// Where a message leads.
+    static func link(_ m: Messages.Message) -> String? {
+        switch m.kind {
+        case "bank.read": "/portal/access"
+        case "demand.offer_made", "demand.state_changed": m.data["demand_id"]?.stringValue.map { "/portal/demands/\($0)" }
+        case "objection.answered", "repair.answered": "/portal/governance"
+        default: "/portal"
+        }
+    }
+
+    static func render(_ m: Model, lang: Lang, session: Sessions.Session?) -> String {
+        let e = Html.escape
+        var body = "<p>\(lang.t("未读 \(m.unread) 条。", "\(m.unread) unread."))</p>"
+        if m.unread > 0 {
+            body += PortalHtml.button("/portal/messages/seen", lang.t("全部标为已读", "Mark all read"), session: session, style: "btn secondary")
+        }
+        body += PortalHtml.table(
+            lang.t("与本企业有关的消息，最新在前", "What concerns your business, newest first"),
+            [lang.t("时间", "When"), lang.t("消息", "Message"), lang.t("状态", "State")],
+            m.items.map { msg in
+                let words = e(text(msg, lang))
+                return [
+                    PortalHtml.day(msg.at),
+                    link(msg).map { "<a href=\"\(e($0))\">\(words)</a>" } ?? words,
+                    msg.unread ? PortalHtml.badge("live", lang.t("未读", "unread")) : lang.t("已读", "read"),
+                ]
+            },
+            empty: lang.t("暂无消息。", "No messages yet.")
+        )
+        return body
+    }
+}

@@ -1,0 +1,120 @@
+import CreditCore
+import Foundation
+import Logging
+import PostgresNIO
+
+/// What concerns a business, told to it (失信提醒机制): a new penalty, listing or arrear recorded,
+/// a penalty becoming repairable, an objection or repair answered, a bank's offer or decision on
+/// its demand — each written in the transaction of the change that causes it, exactly once — and
+/// every bank read of its data (from the audit log). Unread: newer than what it last marked seen.
+public enum Messages {
+    public static let listLimit = 100
+    /// Audit actions that are a bank's read of the business's data.
+    static let reads = ["profile.read", "records.read", "report.create", "report.read"]
+
+    public struct Message: Sendable, Encodable {
+        /// `m<id>` for a stored message, `a<id>` for a bank read from the audit log.
+        public let id: String
+        public let kind: String
+        public let at: Date
+        public let data: JSONValue
+        public let unread: Bool
+    }
+
+    /// Writes one message in the caller's transaction (nothing when `dedupe` was used before).
+    public static func emit(
+        _ c: PostgresConnection,
+        logger: Logger,
+        uscc: String,
+        kind: String,
+        data: JSONValue = [:],
+        dedupe: String? = nil
+    ) async throws {
+        try await c.query(
+            """
+            INSERT INTO message (uscc, kind, data, dedupe) VALUES (\(uscc), \(kind), \(data.jsonText)::jsonb, \(dedupe))
+            ON CONFLICT (uscc, dedupe) DO NOTHING
+            """,
+            logger: logger
+        )
+    }
+
+    /// The business's messages and the banks' reads, newest first.
+    public static func list(_ c: PostgresConnection, logger: Logger, uscc: String, limit: Int = listLimit) async throws -> [Message] {
+        var out: [Message] = []
+        for try await (id, kind, at, data, unread) in try await c.query(
+            """
+            WITH seen AS (SELECT coalesce((SELECT seen_at FROM message_seen WHERE uscc = \(uscc)), '-infinity'::timestamptz) AS at)
+            (SELECT 'm' || m.id, m.kind, m.created_at, m.data::text, m.created_at > seen.at
+             FROM message m, seen WHERE m.uscc = \(uscc) ORDER BY m.created_at DESC LIMIT \(limit))
+            UNION ALL
+            (SELECT 'a' || l.id, 'bank.read', l.occurred_at,
+                    jsonb_build_object('bank', coalesce(o.name, ''), 'action', l.action, 'purpose', l.purpose)::text, l.occurred_at > seen.at
+             FROM audit_log l LEFT JOIN organisations o ON o.id = l.actor_org_id, seen
+             WHERE l.subject_uscc = \(uscc) AND l.actor_kind = 'bank' AND l.result = 'allowed' AND l.action = ANY(\(reads)::text[])
+             ORDER BY l.occurred_at DESC LIMIT \(limit))
+            ORDER BY 3 DESC LIMIT \(limit)
+            """,
+            logger: logger
+        ).decode((String, String, Date, String, Bool).self) {
+            out.append(
+                Message(id: id, kind: kind, at: at, data: (try? JSONParser.parse(Array(data.utf8))) ?? .null, unread: unread)
+            )
+        }
+        return out
+    }
+
+    /// How many messages and reads are newer than what the business last marked seen.
+    public static func unread(_ c: PostgresConnection, logger: Logger, uscc: String) async throws -> Int {
+        try await c.query(
+            """
+            WITH seen AS (SELECT coalesce((SELECT seen_at FROM message_seen WHERE uscc = \(uscc)), '-infinity'::timestamptz) AS at)
+            SELECT ((SELECT count(*) FROM message m, seen WHERE m.uscc = \(uscc) AND m.created_at > seen.at)
+                  + (SELECT count(*) FROM audit_log l, seen WHERE l.subject_uscc = \(uscc) AND l.actor_kind = 'bank'
+                       AND l.result = 'allowed' AND l.action = ANY(\(reads)::text[]) AND l.occurred_at > seen.at))::int
+            """,
+            logger: logger
+        ).collect()[0].decode(Int.self)
+    }
+
+    /// Marks everything up to now seen.
+    public static func markSeen(_ c: PostgresConnection, logger: Logger, uscc: String) async throws {
+        try await c.query(
+            """
+            INSERT INTO message_seen (uscc, seen_at) VALUES (\(uscc), now())
+            ON CONFLICT (uscc) DO UPDATE SET seen_at = excluded.seen_at
+            """,
+            logger: logger
+        )
+    }
+
+    /// Penalties of businesses that use the service (an enterprise organisation) that may now be
+    /// repaired — published, past their minimum, not repaired or applied for: one message each,
+    /// once (the market sweep calls this daily).
+    public static func repairable(_ c: PostgresConnection, logger: Logger, today: Day) async throws -> Int {
+        let usccs = try await c.query(
+            "SELECT uscc FROM organisations WHERE kind = 'enterprise' AND uscc IS NOT NULL",
+            logger: logger
+        ).collect().map { try $0.decode(String.self) }
+        guard !usccs.isEmpty else { return 0 }
+        var told = 0
+        for (uscc, history) in try await ProfileStore.histories(c, usccs: usccs, upTo: nil, logger: logger) {
+            let pending = try await Repairs.pending(c, logger: logger, uscc: uscc)
+            for p in history.penalties where Repairs.refusal(p, today: today, pending: pending.contains(p.id)) == nil {
+                try await emit(
+                    c,
+                    logger: logger,
+                    uscc: uscc,
+                    kind: "penalty.repairable",
+                    data: [
+                        "record_id": .string(p.id), "decision_no": .string(p.decisionNo),
+                        "from": .string(p.window.repairableFrom.description),
+                    ],
+                    dedupe: "repairable:\(p.id)"
+                )
+                told += 1
+            }
+        }
+        return told
+    }
+}
