@@ -77,10 +77,16 @@ import Testing
                 // Its own moves (posting the demand) are not told back to it.
                 #expect(kinds.filter { $0 == "demand.state_changed" }.count == 1)
                 #expect(all.unread == all.items.count && all.items.allSatisfy(\.unread))
+                // The portal's header counts them on every business page.
+                let (early, _) = try await PortalTests.session(client, key: w.business, page: "/portal/access")
+                let header = String(buffer: try await client.execute(uri: "/portal/access", method: .get, headers: [.cookie: early]).body)
+                #expect(header.contains("aria-label=\"\(all.unread) 条未读\""), "\(all.unread)")
                 // Marked seen: nothing unread until the next change.
                 #expect(try await client.execute(uri: "/v1/me/messages/seen", method: .post, headers: bearer(w.business)).status == .ok)
                 let seen = try await inbox()
                 #expect(seen.unread == 0 && !seen.items.contains { $0.unread })
+                let quiet = String(buffer: try await client.execute(uri: "/portal/access", method: .get, headers: [.cookie: early]).body)
+                #expect(!quiet.contains("条未读"))
                 // Another business sees none of them.
                 let other = try decodeJSON(
                     Inbox.self,

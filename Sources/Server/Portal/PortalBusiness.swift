@@ -100,7 +100,7 @@ extension PortalRoutes {
                             today: Day.todayInChina()
                         )
                     }
-                    return Self.html(
+                    return try await Self.businessHTML(
                         call,
                         title: lang.t("确认融资需求", "Confirm the financing demand"),
                         current: "/portal/financing",
@@ -136,7 +136,7 @@ extension PortalRoutes {
                 }
             )
             let lang = Lang(call.request)
-            return Self.html(
+            return try await Self.businessHTML(
                 call,
                 title: lang.t("消息", "Messages"),
                 current: "/portal/messages",
@@ -233,7 +233,7 @@ extension PortalRoutes {
             }
         )
         let lang = Lang(call.request)
-        return Self.html(
+        return try await Self.businessHTML(
             call,
             title: lang.t("信用体检", "Credit check-up"),
             current: "/portal",
@@ -247,7 +247,7 @@ extension PortalRoutes {
         let uscc = try call.ownUSCC()
         let lang = Lang(call.request)
         let model = try await db.withConnection { c in try await AccessPage.load(c, call, uscc: uscc) }
-        return Self.html(
+        return try await Self.businessHTML(
             call,
             title: lang.t("谁查看了我", "Who looked at me"),
             current: "/portal/access",
@@ -258,7 +258,7 @@ extension PortalRoutes {
     func confirmRevoke(_ call: Call) async throws -> Response {
         let lang = Lang(call.request)
         let a = try await db.withConnection { c in try await ConfirmRevokePage.load(c, call) }
-        return Self.html(
+        return try await Self.businessHTML(
             call,
             title: lang.t("撤销授权", "Revoke an authorisation"),
             current: "/portal/access",
@@ -271,7 +271,7 @@ extension PortalRoutes {
     func financing(_ call: Call, values: [String: String], error: String?) async throws -> Response {
         let lang = Lang(call.request)
         let mine = try await db.withConnection { c in try await FinancingPage.load(c, call) }
-        return Self.html(
+        return try await Self.businessHTML(
             call,
             title: lang.t("融资", "Financing"),
             current: "/portal/financing",
@@ -283,7 +283,7 @@ extension PortalRoutes {
     func demandPage(_ call: Call) async throws -> Response {
         let lang = Lang(call.request)
         let a = try await demands.mine(call, id: try call.uuidParameter("demandId"))
-        return Self.html(
+        return try await Self.businessHTML(
             call,
             title: lang.t("融资需求", "Financing demand"),
             current: "/portal/financing",
@@ -296,7 +296,7 @@ extension PortalRoutes {
     func governance(_ call: Call) async throws -> Response {
         let lang = Lang(call.request)
         let m = try await db.withConnection { c in try await GovernancePage.load(c, call) }
-        return Self.html(
+        return try await Self.businessHTML(
             call,
             title: lang.t("异议·修复·承诺", "Objections, repair, commitments"),
             current: "/portal/governance",
@@ -313,7 +313,7 @@ extension PortalRoutes {
         else {
             throw Problem.invalid("record", "a dataset and a record id of yours", zh: "请从信用体检页面中记录旁的“提出异议”进入")
         }
-        return Self.html(
+        return try await Self.businessHTML(
             call,
             title: lang.t("提出异议", "Object to a record"),
             current: "/portal",
@@ -330,7 +330,7 @@ extension PortalRoutes {
         else {
             throw Problem.invalid("record", "a dataset and a record id of yours", zh: "请从信用体检页面中记录旁的“添加说明”进入")
         }
-        return Self.html(
+        return try await Self.businessHTML(
             call,
             title: lang.t("对记录添加说明", "Add a statement to a record"),
             current: "/portal",
@@ -346,7 +346,7 @@ extension PortalRoutes {
         else {
             throw Problem.invalid("record", "the record id of one of your penalties", zh: "请从信用体检页面中处罚记录旁的“申请信用修复”进入")
         }
-        return Self.html(
+        return try await Self.businessHTML(
             call,
             title: lang.t("申请信用修复", "Apply for credit repair"),
             current: "/portal",
@@ -359,7 +359,7 @@ extension PortalRoutes {
     func reportsPage(_ call: Call) async throws -> Response {
         let lang = Lang(call.request)
         let reports = try await db.withConnection { c in try await ReportsPage.load(c, call) }
-        return Self.html(
+        return try await Self.businessHTML(
             call,
             title: lang.t("信用报告", "Credit report"),
             current: "/portal/reports",
@@ -382,7 +382,7 @@ extension PortalRoutes {
     func reportPage(_ call: Call) async throws -> Response {
         let lang = Lang(call.request)
         let r = try await ownReport(call)
-        return Self.html(
+        return try await Self.businessHTML(
             call,
             title: lang.t("信用报告", "Credit report") + " " + r.report.number,
             current: "/portal/reports",

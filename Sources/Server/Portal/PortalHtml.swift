@@ -72,13 +72,18 @@ enum PortalHtml {
         body: String,
         flash: String? = nil,
         error: String? = nil,
-        here: String? = nil
+        here: String? = nil,
+        unread: Int = 0
     ) -> String {
         let e = Html.escape
         var links = ""
         if let s = session {
             for n in s.principal.kind == .bank ? bankNav : businessNav {
-                links += "<a href=\"\(n.path)\"\(n.path == current ? " aria-current=\"page\"" : "")>\(e(lang.t(n.zh, n.en)))</a>"
+                // The message centre's entry carries the number unread.
+                let count =
+                    n.path == "/portal/messages" && unread > 0
+                    ? " <span class=\"badge live\" aria-label=\"\(lang.t("\(unread) 条未读", "\(unread) unread"))\">\(unread)</span>" : ""
+                links += "<a href=\"\(n.path)\"\(n.path == current ? " aria-current=\"page\"" : "")>\(e(lang.t(n.zh, n.en)))\(count)</a>"
             }
         }
         var who = ""

@@ -32,7 +32,29 @@ struct PortalRoutes {
 
     // MARK: Helpers
 
-    static func html(_ call: Call, title: String, current: String, body: String, status: HTTPResponse.Status = .ok) -> Response {
+    /// A business's page: as `html`, with its unread messages counted in the header.
+    static func businessHTML(
+        _ call: Call,
+        title: String,
+        current: String,
+        body: String,
+        status: HTTPResponse.Status = .ok
+    ) async throws -> Response {
+        var unread = 0
+        if let uscc = try? call.ownUSCC() {
+            unread = try await call.db.withConnection { c in try await Messages.unread(c, logger: call.logger, uscc: uscc) }
+        }
+        return html(call, title: title, current: current, body: body, status: status, unread: unread)
+    }
+
+    static func html(
+        _ call: Call,
+        title: String,
+        current: String,
+        body: String,
+        status: HTTPResponse.Status = .ok,
+        unread: Int = 0
+    ) -> Response {
         let lang = Lang(call.request)
         let q = call.request.uri.queryParameters
         let flash = q.get("done").flatMap { done[$0] }.map { lang.t($0.0, $0.1) }
@@ -52,7 +74,8 @@ struct PortalRoutes {
                 body: body,
                 flash: flash,
                 error: error,
-                here: here
+                here: here,
+                unread: unread
             ),
             status: status
         )
