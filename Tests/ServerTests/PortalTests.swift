@@ -545,6 +545,60 @@ import Testing
             }
         }
     }
+
+    @Test func aBusinessSeesAMarkedRecordAddsAStatementAndReadsItsMessagesInChromium() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.live) { client in
+                // An objection the check could not confirm; a bank's offer on a demand.
+                let raised = try await client.execute(
+                    uri: "/v1/me/objections",
+                    method: .post,
+                    headers: bearer(w.business).merging(.json),
+                    body: jsonBody(#"{"dataset": "social_insurance", "record_id": "\#(ObjectionTests.record(2))", "reason": "人数有误"}"#)
+                )
+                struct Made: Decodable { let id: UUID }
+                let objection = try decodeJSON(Made.self, raised).id
+                #expect(
+                    try await client.execute(
+                        uri: "/v1/objections/\(objection)/unverifiable",
+                        method: .post,
+                        headers: bearer(w.keys.byKind[.operator]!).merging(.json),
+                        body: jsonBody(#"{"reason": "社保中心无该月人员明细，无法确认"}"#)
+                    ).status == .ok
+                )
+                let id = try await DemandWorkflowTests().setUp(client, w, banks: [w.bank])
+                #expect(try await client.execute(uri: "/v1/demands/\(id)/take-up", method: .post, headers: bearer(w.bank)).status == .ok)
+                #expect(
+                    try await client.execute(
+                        uri: "/v1/demands/\(id)/offer",
+                        method: .post,
+                        headers: bearer(w.bank).merging(.json),
+                        body: jsonBody(DemandWorkflowTests.offerBody())
+                    ).status == .ok
+                )
+                try await db.owner.execute("UPDATE organisations SET name = '南通示范银行' WHERE id = '\(w.bankId)'")
+                let steps: [[String: Any]] = [
+                    ["go": "/portal/login"], ["fill": "#key", "value": w.business], ["click": "button[type=submit]"],
+                    ["expect_path": "/portal"], ["expect_text": "异议经核查无法确认"],
+                    ["eval": "document.querySelector('header a[href=\"/portal/messages\"] .badge') !== null", "equals": true],
+                    ["click": "a[href^='/portal/statements/new?dataset=social_insurance']"], ["eval": Self.labelled, "equals": true],
+                    ["fill": "#text", "value": "该月参保人数以社保中心年度核定为准，已提交补充材料"],
+                    ["click": "form[action='/portal/statements'] button[type=submit]"], ["expect_path": "/portal/governance"],
+                    ["expect_text": "说明已添加"], ["expect_text": "已提交补充材料"], ["expect_text": "经核查无法确认"],
+                    ["shot": "portal-statement"],
+                    ["go": "/portal/messages"], ["expect_text": "对您的融资需求报价"], ["expect_text": "异议已答复"],
+                    ["shot": "portal-messages"],
+                    ["click": "form[action='/portal/messages/seen'] button[type=submit]"], ["expect_text": "未读 0 条"],
+                    ["width": 390], ["go": "/portal/messages"], ["eval": "document.documentElement.scrollWidth <= 400", "equals": true],
+                ]
+                let failure = try await Self.walk(client, steps)
+                #expect(failure.isEmpty, "\(failure)")
+                let statements: Int = try await db.owner.scalar("SELECT count(*)::int FROM record_statement WHERE withdrawn_at IS NULL")
+                #expect(statements == 1)
+            }
+        }
+    }
 }
 
 /// What ops/browser.py reports: each step done, and whether all were.
