@@ -170,6 +170,26 @@ import Testing
                     try await client.execute(uri: "/v1/objections?state=open", method: .get, headers: bearer(operatorKey))
                 )
                 #expect(open.items.map(\.id) == [id] && open.items[0].overdue)
+                // Routed to the provider that sent the record: the social-insurance bureau's list has it, the tax bureau's not.
+                for (provider, count) in [("hrss", 1), ("tax", 0)] {
+                    let handed = try decodeJSON(
+                        List.self,
+                        try await client.execute(
+                            uri: "/v1/objections?state=open&provider=\(provider)",
+                            method: .get,
+                            headers: bearer(operatorKey)
+                        )
+                    )
+                    #expect(handed.items.count == count, "\(provider)")
+                }
+                #expect(
+                    try await client.execute(uri: "/v1/objections?provider=nobody", method: .get, headers: bearer(operatorKey)).status
+                        == .unprocessableContent
+                )
+                let raw = String(
+                    buffer: try await client.execute(uri: "/v1/objections?state=open", method: .get, headers: bearer(operatorKey)).body
+                )
+                #expect(raw.contains("\"provider\":\"hrss\"") && raw.contains("\"record_id\""))
                 #expect(try await client.execute(uri: "/v1/objections", method: .get, headers: bearer(w.business)).status == .forbidden)
                 // A rejection needs a reason.
                 #expect(

@@ -61,7 +61,15 @@ struct ObjectionRoutes {
             if let state, !["open", "upheld", "rejected", "unverifiable"].contains(state) {
                 throw Problem.invalid("state", "open, upheld, rejected or unverifiable")
             }
-            let items = try await db.withConnection { c in try await Objections.all(c, logger: call.logger, state: state) }
+            let provider = try call.request.uri.queryParameters.get("provider").map { text in
+                guard let p = ProviderName(rawValue: text) else {
+                    throw Problem.invalid("provider", "one of \(ProviderName.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                return p
+            }
+            let items = try await db.withConnection { c in
+                try await Objections.all(c, logger: call.logger, state: state, provider: provider)
+            }
             return try JSON.response(Page(items: items, next: nil))
         }
         api.on(.post, "/v1/objections/:objectionId/uphold") { call in

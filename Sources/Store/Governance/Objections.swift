@@ -29,6 +29,30 @@ public enum Objections {
         public let overdue: Bool
         public let resolvedAt: Date?
         public let resolution: String?
+        /// The provider that sent the record: where the objection is handed over for checking.
+        public var provider: String { Dataset(rawValue: dataset)?.provider.rawValue ?? "" }
+
+        enum CodingKeys: String, CodingKey {
+            case id, uscc, dataset, recordId, version, reason, evidence, state, createdAt, dueOn, overdue, resolvedAt, resolution, provider
+        }
+
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(id, forKey: .id)
+            try c.encode(uscc, forKey: .uscc)
+            try c.encode(dataset, forKey: .dataset)
+            try c.encode(recordId, forKey: .recordId)
+            try c.encode(version, forKey: .version)
+            try c.encode(reason, forKey: .reason)
+            try c.encodeIfPresent(evidence, forKey: .evidence)
+            try c.encode(state, forKey: .state)
+            try c.encode(createdAt, forKey: .createdAt)
+            try c.encode(dueOn, forKey: .dueOn)
+            try c.encode(overdue, forKey: .overdue)
+            try c.encodeIfPresent(resolvedAt, forKey: .resolvedAt)
+            try c.encodeIfPresent(resolution, forKey: .resolution)
+            try c.encode(provider, forKey: .provider)
+        }
     }
 
     public enum Failure: Error, CustomStringConvertible {
@@ -123,9 +147,35 @@ public enum Objections {
         try await OperatorQueue.mine(c, logger: logger, table: "objection", columns: columns, uscc: uscc, limit: listLimit, decode: decode)
     }
 
-    /// For operators: open ones first, oldest deadline first.
-    public static func all(_ c: PostgresConnection, logger: Logger, state: String?) async throws -> [Objection] {
-        try await OperatorQueue.all(c, logger: logger, table: "objection", columns: columns, state: state, limit: listLimit, decode: decode)
+    /// For operators: open ones first, oldest deadline first; with a provider, only the objections
+    /// to its records — the list an operator hands over to it for checking.
+    public static func all(
+        _ c: PostgresConnection,
+        logger: Logger,
+        state: String?,
+        provider: ProviderName? = nil
+    ) async throws -> [Objection] {
+        guard let provider else {
+            return try await OperatorQueue.all(
+                c,
+                logger: logger,
+                table: "objection",
+                columns: columns,
+                state: state,
+                limit: listLimit,
+                decode: decode
+            )
+        }
+        return try await decode(
+            c.query(
+                """
+                SELECT \(unescaped: columns) FROM objection
+                WHERE (\(state)::text IS NULL OR state = \(state)::text) AND dataset = ANY(\(provider.datasets.map(\.rawValue))::text[])
+                ORDER BY state <> 'open', due_on, created_at LIMIT \(listLimit)
+                """,
+                logger: logger
+            )
+        )
     }
 
     /// Upholds: the disputed version is suppressed (a newer version from the provider is not),
