@@ -52,4 +52,87 @@ import Testing
             }
         }
     }
+
+    @Test func aBanksRecordReadLeavesOutWhatTheRulesNoLongerProvideExactlyAsReportsDo() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            let today = Day.todayInChina()
+            let out = today.addingMonths(-60).addingDays(-1)  // five years and a day ago: aged out
+            let edge = today.addingMonths(-60)  // exactly five years ago: still provided
+            let u = CreditWorld.uscc
+            func row(_ id: String, _ json: String) -> StageRow { DisclosureTests.row(id, u, json) }
+            try await DisclosureTests.store(
+                db,
+                .administrativePenalty,
+                [
+                    row(
+                        "R-P-OUT",
+                        #"{"decision_no":"R1","authority":"a","decided_on":"\#(out)","violation":"v","severity":"general","fine_amount_fen":1,"publicity_ends_on":"\#(out.addingMonths(3))"}"#
+                    ),
+                    row(
+                        "R-P-EDGE",
+                        #"{"decision_no":"R2","authority":"a","decided_on":"\#(edge)","violation":"v","severity":"general","fine_amount_fen":1,"publicity_ends_on":"\#(edge.addingMonths(3))"}"#
+                    ),
+                ]
+            )
+            try await DisclosureTests.store(
+                db,
+                .dishonestyListing,
+                [
+                    row(
+                        "R-L-OUT",
+                        #"{"list_type":"judgment_defaulter","case_no":"c1","authority":"a","listed_on":"\#(out.addingMonths(-12))","removed_on":"\#(out)","amount_involved_fen":null}"#
+                    ),
+                    row(
+                        "R-L-ON",
+                        #"{"list_type":"judgment_defaulter","case_no":"c2","authority":"a","listed_on":"\#(out.addingMonths(-12))","removed_on":null,"amount_involved_fen":null}"#
+                    ),
+                ]
+            )
+            try await DisclosureTests.store(
+                db,
+                .contractPerformance,
+                [
+                    row(
+                        "R-C-OUT",
+                        #"{"contract_no":"k1","role":"supplier","counterparty_uscc":null,"signed_on":"\#(out.addingMonths(-6))","amount_fen":100,"due_on":"\#(out)","status":"breached","settled_on":null}"#
+                    ),
+                    row(
+                        "R-C-FINE",
+                        #"{"contract_no":"k2","role":"supplier","counterparty_uscc":null,"signed_on":"\#(out.addingMonths(-6))","amount_fen":100,"due_on":"\#(out)","status":"fulfilled","settled_on":"\#(out)"}"#
+                    ),
+                ]
+            )
+            try await w.app(db).test(.router) { client in
+                _ = try await w.grant(client, bank: w.bankId, scopes: ["records"])
+                struct Page: Decodable {
+                    struct R: Decodable { let record_id: String }
+                    let items: [R]
+                }
+                let bank = try decodeJSON(
+                    Page.self,
+                    try await client.execute(
+                        uri: "/v1/enterprises/\(u)/records?purpose=loan_application&limit=500",
+                        method: .get,
+                        headers: bearer(w.bank)
+                    )
+                ).items.map(\.record_id).filter { $0.hasPrefix("R-") }
+                #expect(Set(bank) == ["R-P-EDGE", "R-L-ON", "R-C-FINE"], "\(bank)")
+                // The business sees all its own.
+                let own = try decodeJSON(
+                    Page.self,
+                    try await client.execute(uri: "/v1/me/records?limit=500", method: .get, headers: bearer(w.business))
+                ).items.map(\.record_id).filter { $0.hasPrefix("R-") }
+                #expect(own.count == 6)
+                // The SQL reads the rule as reports do (History.retained).
+                let history = try await db.app.withConnection { c in
+                    try await ProfileStore.histories(c, usccs: [u], upTo: nil, logger: db.app.logger)[u]!
+                }.retained(on: today)
+                let kept = (history.penalties.map(\.id) + history.listings.map(\.id) + history.contracts.map(\.id)).filter {
+                    $0.hasPrefix("R-")
+                }
+                #expect(Set(kept) == Set(bank))
+            }
+        }
+    }
 }

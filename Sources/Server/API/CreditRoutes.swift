@@ -201,9 +201,11 @@ struct CreditRoutes {
         uscc: String,
         dataset: Dataset?,
         after: String?,
-        limit: Int
+        limit: Int,
+        retainedOn: Day? = nil
     ) async throws -> [RecordBody] {
-        try await Records.current(c, logger: logger, uscc: uscc, dataset: dataset, after: after, limit: limit).map { r in
+        try await Records.current(c, logger: logger, uscc: uscc, dataset: dataset, after: after, limit: limit, retainedOn: retainedOn).map {
+            r in
             RecordBody(
                 dataset: r.dataset,
                 provider: Dataset(rawValue: r.dataset)?.provider.rawValue ?? "",
@@ -378,7 +380,16 @@ struct CreditRoutes {
             let (items, _) = try await actions.bankRead(call, uscc: uscc, scope: .records, purpose: purpose, action: "records.read") {
                 c,
                 _ in
-                try await Self.records(c, logger: logger, uscc: uscc, dataset: dataset, after: after, limit: limit)
+                // A bank is not provided negative records past their five years (the business sees all its own).
+                try await Self.records(
+                    c,
+                    logger: logger,
+                    uscc: uscc,
+                    dataset: dataset,
+                    after: after,
+                    limit: limit,
+                    retainedOn: Day.todayInChina()
+                )
             }
             return try JSON.response(
                 Page(items: items, next: items.count == limit ? items.last.map { "\($0.dataset)/\($0.recordId)" } : nil)

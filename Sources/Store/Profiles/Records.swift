@@ -21,14 +21,36 @@ public enum Records {
         public var statement: String? = nil
     }
 
-    /// One page in `(dataset, record_id)` order, after `after` (`dataset/record_id`).
+    /// A negative record (alias `v`) whose behaviour ended more than `Retention.years` before
+    /// `$day` — no longer provided to anyone but its business (`Retention`, as `History.retained`
+    /// reads it: the same dates, kind by kind).
+    /// `day`: a date literal (`'2026-12-01'`, from a `Day`: digits and dashes only).
+    static func agedOut(_ day: String) -> String {
+        let end = "\(day)::date - make_interval(years => \(Retention.years))"
+        return """
+            (CASE v.dataset
+                WHEN 'administrative_penalty' THEN (v.data->>'decided_on')::date < \(end)
+                WHEN 'dishonesty_listing' THEN (v.data->>'removed_on')::date < \(end)
+                WHEN 'tax_filing' THEN (v.data->>'filed_on')::date > (v.data->>'due_on')::date
+                    AND (v.data->>'tax_paid_fen')::bigint >= (v.data->>'tax_payable_fen')::bigint AND (v.data->>'filed_on')::date < \(end)
+                WHEN 'utility_bill' THEN (v.data->>'paid_on')::date > (v.data->>'due_on')::date
+                    AND (v.data->>'amount_paid_fen')::bigint >= (v.data->>'amount_billed_fen')::bigint AND (v.data->>'paid_on')::date < \(end)
+                WHEN 'contract_performance' THEN v.data->>'status' IN ('breached', 'overdue')
+                    AND coalesce((v.data->>'settled_on')::date, (v.data->>'due_on')::date) < \(end)
+                ELSE false END) IS TRUE
+            """
+    }
+
+    /// One page in `(dataset, record_id)` order, after `after` (`dataset/record_id`). With
+    /// `retainedOn` (a bank's read), negative records past their five years are left out.
     public static func current(
         _ c: PostgresConnection,
         logger: Logger,
         uscc: String,
         dataset: Dataset?,
         after: String?,
-        limit: Int
+        limit: Int,
+        retainedOn: Day? = nil
     ) async throws -> [Current] {
         let afterParts = after.map { $0.split(separator: "/", maxSplits: 1).map(String.init) }
         let afterDataset = afterParts?.first ?? ""
@@ -49,6 +71,7 @@ public enum Records {
             FROM record_version v
             WHERE uscc = \(uscc) AND (\(dataset?.rawValue)::text IS NULL OR dataset = \(dataset?.rawValue))
               AND superseded_at IS NULL AND op = 'upsert' AND (dataset, record_id) > (\(afterDataset)::text COLLATE "C", \(afterId)::text COLLATE "C")
+              AND \(unescaped: retainedOn.map { "NOT " + agedOut("'\($0.description)'") } ?? "true")
             ORDER BY dataset, record_id LIMIT \(limit)
             """,
             logger: logger
