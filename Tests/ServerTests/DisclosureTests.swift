@@ -250,7 +250,7 @@ import Testing
                         method: .post,
                         headers: bearer(key).merging(.json),
                         body: jsonBody(
-                            #"{"record_id": "\#(record)", "corrections": ["fine_paid", "training_done"], "evidence": "缴款凭证 receipt 0042"}"#
+                            #"{"record_id": "\#(record)", "corrections": ["fine_paid", "training_done"], "evidence": "缴款凭证 receipt 0042", "commitment_id": "repair-2026-1", "signed_by": "张三"}"#
                         )
                     )
                 }
@@ -298,7 +298,23 @@ import Testing
                 }
                 let before = try await refusals()
                 #expect(before["P-FIXED"] == "repairable" && before.values.filter { $0 == "repairable" }.count == 1, "\(before)")
+                // Without the signed credit commitment (信用承诺书) and the signer's name: refused, naming both.
+                let unsigned = try await client.execute(
+                    uri: "/v1/me/repairs",
+                    method: .post,
+                    headers: bearer(w.business).merging(.json),
+                    body: jsonBody(
+                        #"{"record_id": "P-FIXED", "corrections": ["fine_paid"], "evidence": "receipt", "commitment_id": "", "signed_by": ""}"#
+                    )
+                )
+                #expect(Set(try decodeProblem(unsigned).errors?.map(\.field) ?? []) == ["commitment_id", "signed_by"])
+                let texts = try await client.execute(uri: "/v1/me/repairs/commitments", method: .get, headers: bearer(w.business))
+                #expect(texts.status == .ok && String(buffer: texts.body).contains("repair-2026-1"))
                 let applied = try await apply(w.business, "P-FIXED")
+                // The text signed is stored with the application, exactly, with who signed and when.
+                let signed = try JSONParser.parse(String(buffer: applied.body))
+                #expect(signed["commitment_id"]?.stringValue == "repair-2026-1" && signed["signed_by"]?.stringValue == "张三")
+                #expect(signed["commitment_text"]?.stringValue == RepairCommitment.catalogue[0].zh && signed["signed_at"] != nil)
                 #expect(applied.status == .created, "\(String(buffer: applied.body))")
                 #expect(try await refusals()["P-FIXED"] == Repairs.Failure.alreadyOpen.description)
                 struct App: Decodable {

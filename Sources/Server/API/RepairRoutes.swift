@@ -11,6 +11,14 @@ struct RepairRoutes {
     var actions: RepairActions { RepairActions(db: db) }
 
     func register(_ api: API) {
+        api.on(.get, "/v1/me/repairs/commitments") { _ in
+            struct Text: Encodable {
+                let id: String
+                let zh: String
+                let en: String
+            }
+            return try JSON.response(Page(items: RepairCommitment.catalogue.map { Text(id: $0.id, zh: $0.zh, en: $0.en) }, next: nil))
+        }
         api.on(.post, "/v1/me/repairs") { call in
             let body = try await call.decode(RepairActions.Apply.self)
             return try JSON.response(try await actions.apply(call, body), status: .created)

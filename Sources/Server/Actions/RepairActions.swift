@@ -13,6 +13,10 @@ struct RepairActions {
         let recordId: String
         let corrections: [String]
         let evidence: String
+        /// The credit commitment text signed (信用承诺书, from `GET /v1/repairs/commitments`) and
+        /// the name of the person signing for the business.
+        let commitmentId: String
+        let signedBy: String
     }
 
     struct Reject: Decodable { let reason: String? }
@@ -33,7 +37,17 @@ struct RepairActions {
             checks.fail("corrections", "one or more of \(Repairs.corrections.sorted().joined(separator: ", "))", zh: "请至少勾选一项已完成的纠正")
         }
         let evidence = checks.text(body.evidence, "evidence", max: Repairs.maxEvidence) ?? ""
+        let commitment = RepairCommitment.find(body.commitmentId)
+        if commitment == nil {
+            checks.fail(
+                "commitment_id",
+                "one of \(RepairCommitment.catalogue.map(\.id).joined(separator: ", "))",
+                zh: "请阅读并签署信用承诺书"
+            )
+        }
+        let signedBy = checks.text(body.signedBy, "signed_by", max: Repairs.maxSignerName) ?? ""
         try checks.check()
+        guard let commitment else { throw Problem.invalid(checks.errors) }
         do {
             return try await call.audited(
                 db,
@@ -49,6 +63,8 @@ struct RepairActions {
                         recordId: body.recordId,
                         corrections: Array(Set(body.corrections)).sorted(),
                         evidence: evidence,
+                        commitment: commitment,
+                        signedBy: signedBy,
                         today: Day.todayInChina()
                     )
                 }

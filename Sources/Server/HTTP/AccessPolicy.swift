@@ -141,6 +141,7 @@ public enum AccessPolicy {
         .init(method: .post, path: "/v1/objections/:objectionId/reject", access: .roles([.operator])),
         .init(method: .post, path: "/v1/objections/:objectionId/unverifiable", access: .roles([.operator])),
         .init(method: .post, path: "/v1/me/statements", access: .roles([.enterprise])),
+        .init(method: .get, path: "/v1/me/repairs/commitments", access: .roles([.enterprise])),
         .init(method: .get, path: "/v1/me/messages", access: .roles([.enterprise])),
         .init(method: .post, path: "/v1/me/messages/seen", access: .roles([.enterprise])),
         .init(method: .get, path: "/portal/messages", access: .session([.enterprise])),

@@ -186,7 +186,13 @@ extension PortalRoutes {
                 let corrections = Repairs.corrections.sorted().filter { f["c_" + $0] == "on" }
                 _ = try await repairs.apply(
                     call,
-                    RepairActions.Apply(recordId: f["record_id"] ?? "", corrections: corrections, evidence: f["evidence"] ?? "")
+                    RepairActions.Apply(
+                        recordId: f["record_id"] ?? "",
+                        corrections: corrections,
+                        evidence: f["evidence"] ?? "",
+                        commitmentId: f["commitment_id"] ?? "",
+                        signedBy: f["signed_by"] ?? ""
+                    )
                 )
                 return "/portal/governance?done=repair"
             }

@@ -8,6 +8,8 @@ import PostgresNIO
 public enum Repairs {
     public static let decisionWorkingDays = 3
     public static let corrections: Set<String> = ["fine_paid", "commitment_made", "training_done"]
+    /// The name of the person signing the credit commitment for the business, in characters.
+    public static let maxSignerName = 100
     public static let maxEvidence = 2_000
     public static let listLimit = 500
 
@@ -23,6 +25,11 @@ public enum Repairs {
         public let overdue: Bool
         public let reason: String?
         public let repairedOn: String?
+        /// The credit commitment signed with it (信用承诺书): which text, exactly as signed, by whom, when.
+        public var commitmentId: String? = nil
+        public var commitmentText: String? = nil
+        public var signedBy: String? = nil
+        public var signedAt: Date? = nil
     }
 
     public enum Failure: Error, CustomStringConvertible {
@@ -56,14 +63,18 @@ public enum Repairs {
 
     static let columns = """
         id, uscc, record_id, corrections, evidence, state, created_at, due_on::text,
-        state = 'open' AND due_on < (now() AT TIME ZONE 'Asia/Shanghai')::date, reason, repaired_on::text
+        state = 'open' AND due_on < (now() AT TIME ZONE 'Asia/Shanghai')::date, reason, repaired_on::text,
+        commitment_id, commitment_text, signed_by, signed_at
         """
 
     static func decode(_ rows: PostgresRowSequence) async throws -> [Application] {
         var out: [Application] = []
-        for try await (id, uscc, rid, corrections, evidence, state, created, due, overdue, reason, repaired) in rows.decode(
-            (UUID, String, String, [String], String, String, Date, String, Bool, String?, String?).self
-        ) {
+        for try await (id, uscc, rid, corrections, evidence, state, created, due, overdue, reason, repaired, cid, ctext, by, at)
+            in rows.decode(
+                (UUID, String, String, [String], String, String, Date, String, Bool, String?, String?, String?, String?, String?, Date?)
+                    .self
+            )
+        {
             out.append(
                 Application(
                     id: id,
@@ -76,7 +87,11 @@ public enum Repairs {
                     dueOn: due,
                     overdue: overdue,
                     reason: reason,
-                    repairedOn: repaired
+                    repairedOn: repaired,
+                    commitmentId: cid,
+                    commitmentText: ctext,
+                    signedBy: by,
+                    signedAt: at
                 )
             )
         }
@@ -121,6 +136,8 @@ public enum Repairs {
         recordId: String,
         corrections: [String],
         evidence: String,
+        commitment: RepairCommitment,
+        signedBy: String,
         today: Day
     ) async throws -> Application {
         let history = try await ProfileStore.histories(c, usccs: [uscc], upTo: nil, logger: logger)[uscc]
@@ -132,8 +149,10 @@ public enum Repairs {
         }
         let rows = try await c.query(
             """
-            INSERT INTO repair_application (uscc, enterprise_org_id, record_id, corrections, evidence, due_on)
-            SELECT \(uscc), \(org), \(recordId), \(corrections)::text[], \(evidence), \(today.addingWorkingDays(decisionWorkingDays).description)::date
+            INSERT INTO repair_application (uscc, enterprise_org_id, record_id, corrections, evidence, due_on,
+                                            commitment_id, commitment_text, signed_by, signed_at)
+            SELECT \(uscc), \(org), \(recordId), \(corrections)::text[], \(evidence), \(today.addingWorkingDays(decisionWorkingDays).description)::date,
+                   \(commitment.id), \(commitment.zh), \(signedBy), now()
             WHERE NOT EXISTS (SELECT 1 FROM repair_application WHERE record_id = \(recordId) AND state IN ('open', 'approved'))
             ON CONFLICT DO NOTHING
             RETURNING \(unescaped: columns)
