@@ -310,15 +310,22 @@ extension PortalRoutes {
         )
     }
 
-    func objectionForm(_ call: Call) async throws -> Response {
+    /// The record a form from a check-up row is about (`dataset` and `record` in the query); a
+    /// bad one says which link of the row leads here (`from`).
+    static func recordQuery(_ call: Call, from link: String) throws -> (Dataset, String) {
         _ = try call.ownUSCC()
-        let lang = Lang(call.request)
         let q = call.request.uri.queryParameters
         guard let ds = q.get("dataset").flatMap(Dataset.init(rawValue:)), let record = q.get("record"), !record.isEmpty,
             record.unicodeScalars.count <= TextLimits.identifier
         else {
-            throw Problem.invalid("record", "a dataset and a record id of yours", zh: "请从信用体检页面中记录旁的“提出异议”进入")
+            throw Problem.invalid("record", "a dataset and a record id of yours", zh: "请从信用体检页面中记录旁的“\(link)”进入")
         }
+        return (ds, record)
+    }
+
+    func objectionForm(_ call: Call) async throws -> Response {
+        let (ds, record) = try Self.recordQuery(call, from: "提出异议")
+        let lang = Lang(call.request)
         return try await Self.businessHTML(
             call,
             title: lang.t("提出异议", "Object to a record"),
@@ -328,14 +335,8 @@ extension PortalRoutes {
     }
 
     func statementForm(_ call: Call) async throws -> Response {
-        _ = try call.ownUSCC()
+        let (ds, record) = try Self.recordQuery(call, from: "添加说明")
         let lang = Lang(call.request)
-        let q = call.request.uri.queryParameters
-        guard let ds = q.get("dataset").flatMap(Dataset.init(rawValue:)), let record = q.get("record"), !record.isEmpty,
-            record.unicodeScalars.count <= TextLimits.identifier
-        else {
-            throw Problem.invalid("record", "a dataset and a record id of yours", zh: "请从信用体检页面中记录旁的“添加说明”进入")
-        }
         return try await Self.businessHTML(
             call,
             title: lang.t("对记录添加说明", "Add a statement to a record"),
