@@ -9,6 +9,8 @@ import PostgresNIO
 /// every bank read of its data (from the audit log). Unread: newer than what it last marked seen.
 public enum Messages {
     public static let listLimit = 100
+    /// Businesses whose penalties a sweep looks at for repairability at most (the next sweep goes on).
+    public static let repairableBatch = 500
     /// Audit actions that are a bank's read of the business's data.
     static let reads = ["profile.read", "records.read", "report.create", "report.read"]
 
@@ -92,8 +94,17 @@ public enum Messages {
     /// repaired — published, past their minimum, not repaired or applied for: one message each,
     /// once (the market sweep calls this daily).
     public static func repairable(_ c: PostgresConnection, logger: Logger, today: Day) async throws -> Int {
+        // Only businesses with a penalty of the last three years not yet told about (the sweep runs
+        // often, and most businesses have none); a batch at a time, drawn at random so that penalties
+        // not yet repairable do not keep others waiting.
         let usccs = try await c.query(
-            "SELECT uscc FROM organisations WHERE kind = 'enterprise' AND uscc IS NOT NULL",
+            """
+            SELECT v.uscc FROM record_version v JOIN organisations o ON o.uscc = v.uscc AND o.kind = 'enterprise'
+            WHERE v.dataset = 'administrative_penalty' AND v.superseded_at IS NULL AND v.op = 'upsert' AND NOT v.suppressed
+              AND (v.data->>'decided_on')::date > \(today.description)::date - make_interval(years => 3)
+              AND NOT EXISTS (SELECT 1 FROM message m WHERE m.uscc = v.uscc AND m.dedupe = 'repairable:' || v.record_id)
+            GROUP BY v.uscc ORDER BY random() LIMIT \(repairableBatch)
+            """,
             logger: logger
         ).collect().map { try $0.decode(String.self) }
         guard !usccs.isEmpty else { return 0 }
