@@ -81,6 +81,14 @@ import Testing
                 )
                 #expect(mine.items.first?.state == "broken" && mine.items.first?.broken_by == "si-\(CreditWorld.uscc)-\(month)")
                 #expect(try await db.owner.scalar("SELECT count(*)::int FROM audit_log WHERE action = 'commitment.make'") == 1)
+                // The business is told, once, however often the commitment is evaluated again.
+                try await db.app.withTransaction { c in
+                    try await CommitmentStore.evaluate(c, logger: db.app.logger, usccs: [CreditWorld.uscc], today: Day.todayInChina())
+                }
+                let told: Int = try await db.owner.scalar(
+                    "SELECT count(*)::int FROM message WHERE uscc = '\(CreditWorld.uscc)' AND kind = 'commitment.broken'"
+                )
+                #expect(told == 1)
             }
         }
     }

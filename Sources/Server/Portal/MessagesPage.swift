@@ -44,6 +44,11 @@ enum MessagesPage {
         case "repair.answered":
             return lang.t("您对处罚 \(s("record_id")) 的信用修复申请已答复：", "Your repair application for \(s("record_id")) was answered: ")
                 + PortalHtml.governanceState(s("state"), lang)
+        case "commitment.kept", "commitment.broken":
+            let what = Commitments.Kind(rawValue: s("kind")).map { lang.english ? $0.en : $0.zh } ?? ""
+            return m.kind == "commitment.kept"
+                ? lang.t("您的信用承诺“\(what)”已履行", "Your commitment “\(what)” was kept")
+                : lang.t("您的信用承诺“\(what)”已违背", "Your commitment “\(what)” was broken")
         case "demand.offer_made": return lang.t("\(s("bank")) 对您的融资需求报价", "\(s("bank")) made an offer on your demand")
         case "demand.state_changed":
             return lang.t("您的融资需求：", "Your demand: ") + PortalHtml.demandState(s("to_state"), lang)
@@ -56,7 +61,7 @@ enum MessagesPage {
         switch m.kind {
         case "bank.read": "/portal/access"
         case "demand.offer_made", "demand.state_changed": m.data["demand_id"]?.stringValue.map { "/portal/demands/\($0)" }
-        case "objection.answered", "repair.answered": "/portal/governance"
+        case "objection.answered", "repair.answered", "commitment.kept", "commitment.broken": "/portal/governance"
         default: "/portal"
         }
     }

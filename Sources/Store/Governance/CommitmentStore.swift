@@ -119,6 +119,17 @@ public enum CommitmentStore {
                 "UPDATE commitment SET state = \(result.state.rawValue), broken_by = \(result.brokenBy), evaluated_at = now() WHERE id = \(id)",
                 logger: logger
             )
+            // The business is told when its commitment is kept or broken (once per outcome).
+            if result.state == .kept || result.state == .broken {
+                try await Messages.emit(
+                    c,
+                    logger: logger,
+                    uscc: uscc,
+                    kind: "commitment.\(result.state.rawValue)",
+                    data: ["kind": .string(kind), "ends_on": .string(ends), "broken_by": result.brokenBy.map(JSONValue.string) ?? .null],
+                    dedupe: "commitment:\(id.uuidString.lowercased()):\(result.state.rawValue)"
+                )
+            }
         }
     }
 
