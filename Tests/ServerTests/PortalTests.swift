@@ -578,9 +578,29 @@ import Testing
                     ).status == .ok
                 )
                 try await db.owner.execute("UPDATE organisations SET name = '南通示范银行' WHERE id = '\(w.bankId)'")
+                // A penalty past its minimum publicity: repairable.
+                let today = Day.todayInChina()
+                try await DisclosureTests.store(
+                    db,
+                    .administrativePenalty,
+                    [
+                        DisclosureTests.row(
+                            "P-WALK",
+                            CreditWorld.uscc,
+                            #"{"decision_no":"通罚P-WALK","authority":"南通市生态环境局","decided_on":"\#(today.addingMonths(-5))","violation":"超标排放污染物","severity":"general","fine_amount_fen":500000,"publicity_ends_on":"\#(today.addingMonths(7))"}"#
+                        )
+                    ]
+                )
                 let steps: [[String: Any]] = [
                     ["go": "/portal/login"], ["fill": "#key", "value": w.business], ["click": "button[type=submit]"],
                     ["expect_path": "/portal"], ["expect_text": "异议经核查无法确认"],
+                    // Repair: the proof, and the credit commitment signed.
+                    ["click": "a[href^='/portal/repairs/new']"], ["expect_text": "信用承诺书"], ["expect_text": "本单位郑重承诺"],
+                    ["eval": Self.labelled, "equals": true],
+                    ["check": "#c_fine_paid"], ["fill": "#evidence", "value": "罚款缴款凭证 0042"], ["check": "#commitment"],
+                    ["fill": "#signed_by", "value": "张三"], ["shot": "portal-repair"],
+                    ["click": "form[action='/portal/repairs'] button[type=submit]"], ["expect_path": "/portal/governance"],
+                    ["go": "/portal"],
                     ["eval": "document.querySelector('header a[href=\"/portal/messages\"] .badge') !== null", "equals": true],
                     ["click": "a[href^='/portal/statements/new?dataset=social_insurance']"], ["eval": Self.labelled, "equals": true],
                     ["fill": "#text", "value": "该月参保人数以社保中心年度核定为准，已提交补充材料"],
@@ -596,6 +616,8 @@ import Testing
                 #expect(failure.isEmpty, "\(failure)")
                 let statements: Int = try await db.owner.scalar("SELECT count(*)::int FROM record_statement WHERE withdrawn_at IS NULL")
                 #expect(statements == 1)
+                let signed: String = try await db.owner.scalar("SELECT commitment_id || ' ' || signed_by FROM repair_application")
+                #expect(signed == "repair-2026-1 张三")
             }
         }
     }

@@ -51,7 +51,7 @@ enum PortalHtml {
         .badge.unpublished,.badge.repaired,.badge.suppressed{background:#fff4e0;border-color:#f3c98b;color:#6d4100}
         form.stack label{display:block;margin:.6rem 0 .2rem;font-weight:600}form.stack input[type=text],form.stack input[type=number],form.stack textarea,form.stack select{width:100%;max-width:32rem;padding:.4rem;border:1px solid #8a96a3;border-radius:3px}
         form.stack input:invalid:not(:placeholder-shown),form.stack textarea:invalid:not(:placeholder-shown){border-color:var(--red);background:#fff6f6}
-        form.stack .hint{font-size:.85rem;color:var(--muted);margin:.1rem 0}form.inline{display:inline}
+        form.stack .hint{font-size:.85rem;color:var(--muted);margin:.1rem 0}form.inline{display:inline}form.stack label.inl{display:inline;margin:0 0 0 .3rem;font-weight:400}form.stack fieldset label:not(.inl){font-weight:600}
         .btn{display:inline-block;font:inherit;padding:.35rem .9rem;border-radius:3px;border:1px solid var(--accent);background:var(--accent);color:#fff;cursor:pointer;text-decoration:none;margin:.2rem 0}
         .btn.secondary{background:#fff;color:var(--accent)}.btn.danger{background:var(--red);border-color:var(--red)}
         a:focus,button:focus,input:focus,select:focus,textarea:focus,summary:focus{outline:3px solid #f9a825;outline-offset:1px}
