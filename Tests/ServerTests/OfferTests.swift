@@ -469,4 +469,41 @@ import Testing
             }
         }
     }
+
+    @Test func revokingAHoldingBanksReadingEndsItsPartAndNoOneElsesRevocationDoes() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                let id = try await DemandWorkflowTests().setUp(client, w, banks: [w.bank, w.otherBankKey])
+                for key in [w.bank, w.otherBankKey] {
+                    #expect(try await post(client, key, "/v1/demands/\(id)/take-up").status == .ok)
+                }
+                #expect(try await post(client, w.bank, "/v1/demands/\(id)/offer", DemandWorkflowTests.offerBody()).status == .ok)
+                let auth: UUID = try await db.owner.scalar(
+                    "SELECT id FROM authorisation WHERE demand_id = '\(id)' AND bank_org_id = '\(w.bankId)' AND revoked_at IS NULL"
+                )
+                // Another business cannot revoke it, and nothing of the demand moves.
+                #expect(
+                    try await client.execute(uri: "/v1/me/authorisations/\(auth)", method: .delete, headers: bearer(w.otherBusinessKey))
+                        .status
+                        == .notFound
+                )
+                #expect(try await seen(client, w, id).offers.map(\.state) == ["offered", "taken_up"])
+                // The business revokes the bank's reading: its offer lapses (it is told); the other bank goes on.
+                #expect(
+                    try await client.execute(uri: "/v1/me/authorisations/\(auth)", method: .delete, headers: bearer(w.business)).status
+                        == .ok
+                )
+                let after = try await seen(client, w, id)
+                #expect(after.demand.state == "taken_up")
+                #expect(after.offers.map(\.state) == ["lapsed", "taken_up"] && after.offers[0].lapse_reason == "business_revoked")
+                let told: Int = try await db.owner.scalar(
+                    "SELECT count(*)::int FROM webhook_event WHERE type = 'demand.offer_lapsed' AND payload->>'reason' = 'business_revoked'"
+                )
+                #expect(told == 1)
+                let disburse = "{\"amount_fen\": 1, \"disbursed_on\": \"\(Day.todayInChina())\"}"
+                #expect(try await post(client, w.bank, "/v1/demands/\(id)/disburse", disburse).status == .notFound)
+            }
+        }
+    }
 }

@@ -237,6 +237,7 @@ enum PortalHtml {
         "demand_withdrawn": ("企业撤回了需求", "the business withdrew the demand"),
         "decision_overdue": ("银行未在期限内决定", "the bank did not decide in time"),
         "offer_expired": ("报价过了有效期", "the offer passed its validity"),
+        "business_revoked": ("企业撤销了该银行的查看授权", "the business revoked the bank's access"),
     ]
 
     static func lapseReason(_ code: String, _ lang: Lang) -> String { lapseReasons[code].map { lang.t($0.0, $0.1) } ?? code }

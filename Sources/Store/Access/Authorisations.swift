@@ -162,10 +162,15 @@ public enum Authorisations {
     /// Revokes one of this business's authorisations (at once; reads in flight finish first).
     /// nil when it is not this business's.
     public static func revoke(_ c: PostgresConnection, logger: Logger, id: UUID, uscc: String) async throws -> Authorisation? {
-        try await c.query(
-            "UPDATE authorisation SET revoked_at = now(), revoked_by = 'business' WHERE id = \(id) AND uscc = \(uscc) AND revoked_at IS NULL",
+        let revoked = try await c.query(
+            """
+            UPDATE authorisation SET revoked_at = now(), revoked_by = 'business' WHERE id = \(id) AND uscc = \(uscc) AND revoked_at IS NULL
+            RETURNING 1
+            """,
             logger: logger
-        )
+        ).collect()
+        // The business's own demand authorisation of a bank holding the demand: its part ends with it.
+        if !revoked.isEmpty { try await Demands.revokedByBusiness(c, logger: logger, authorisation: id) }
         guard let a = try await find(c, logger: logger, id: id), a.uscc == uscc else { return nil }
         return a
     }

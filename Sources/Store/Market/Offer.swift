@@ -54,6 +54,8 @@ public enum OfferLapse: String, Sendable {
     case demandWithdrawn = "demand_withdrawn"
     case decisionOverdue = "decision_overdue"
     case offerExpired = "offer_expired"
+    /// The business revoked the bank's reading of the demand.
+    case businessRevoked = "business_revoked"
 }
 
 extension Demands {
@@ -172,6 +174,28 @@ extension Demands {
             try await Webhooks.emit(c, logger: logger, bank: bank, uscc: uscc, type: "demand.offer_lapsed", payload: payload)
         }
         return lapsed.map(\.1)
+    }
+
+    /// The business revoked a bank's reading of its demand: the bank's live part in it lapses too
+    /// (it is told), and the demand goes on with the others — or back to the pool.
+    static func revokedByBusiness(_ c: PostgresConnection, logger: Logger, authorisation id: UUID) async throws {
+        let rows = try await c.query(
+            """
+            SELECT a.demand_id, a.bank_org_id FROM authorisation a
+            JOIN demand_offer o ON o.demand_id = a.demand_id AND o.bank_org_id = a.bank_org_id AND o.state IN ('taken_up', 'offered')
+            WHERE a.id = \(id)
+            """,
+            logger: logger
+        ).collect()
+        guard let (demand, bank) = try rows.first?.decode((UUID, UUID).self) else { return }
+        let locked = try await decode(
+            c.query("SELECT \(unescaped: columns) FROM demand WHERE id = \(demand) AND state = 'taken_up' FOR UPDATE", logger: logger)
+        )
+        guard let d = locked.first else { return }
+        let part = try await offers(c, logger: logger, demands: [demand], bank: bank)[demand]
+        guard let part, part.live else { return }
+        try await lapseOffers(c, logger: logger, demand: demand, why: .businessRevoked, only: [part.id])
+        try await holderLeft(c, logger: logger, demand: d, actor: nil, declined: nil, today: Day.todayInChina())
     }
 
     /// How many banks hold a demand now (taken up or offered).
