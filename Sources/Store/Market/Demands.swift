@@ -320,17 +320,14 @@ public enum Demands {
             """,
             logger: logger
         )
+        let uscc = try await c.query("SELECT uscc FROM demand WHERE id = \(demand)", logger: logger).collect()[0].decode(String.self)
+        let payload: JSONValue = [
+            "demand_id": .string(demand.uuidString.lowercased()), "uscc": .string(uscc),
+            "from_state": from.map { .string($0.rawValue) } ?? .null, "to_state": .string(to.rawValue), "actor_kind": .string(kind),
+        ]
         // The business hears of what others did to its demand (its own moves it knows).
         if kind != "enterprise" {
-            try await c.query(
-                """
-                INSERT INTO message (uscc, kind, data)
-                SELECT uscc, 'demand.state_changed', jsonb_build_object('demand_id', \(demand.uuidString.lowercased())::text,
-                       'from_state', \(from?.rawValue)::text, 'to_state', \(to.rawValue)::text, 'actor_kind', \(kind)::text)
-                FROM demand WHERE id = \(demand)
-                """,
-                logger: logger
-            )
+            try await Messages.emit(c, logger: logger, uscc: uscc, kind: "demand.state_changed", data: payload)
         }
         // Banks concerned hear of it through their webhooks: every matched bank of a move into or
         // out of the open pool; only the holders (and the lender) of what happens while banks hold
@@ -339,20 +336,15 @@ public enum Demands {
         let pool = from == nil || from == .open || to == .open
         let concerned = try await c.query(
             """
-            SELECT DISTINCT b, d.uscc FROM demand d,
+            SELECT DISTINCT b FROM demand d,
                 LATERAL (SELECT bank_org_id AS b FROM authorisation WHERE demand_id = d.id AND \(pool)
                          UNION SELECT bank_org_id FROM demand_offer WHERE demand_id = d.id AND state IN ('taken_up', 'offered', 'accepted')
                          UNION SELECT d.taken_up_by WHERE d.taken_up_by IS NOT NULL) banks
             WHERE d.id = \(demand)
             """,
             logger: logger
-        ).collect().map { try $0.decode((UUID, String).self) }
-        for (bank, uscc) in concerned {
-            let payload: JSONValue = [
-                "demand_id": .string(demand.uuidString.lowercased()), "uscc": .string(uscc),
-                "from_state": from.map { .string($0.rawValue) } ?? .null, "to_state": .string(to.rawValue),
-                "actor_kind": .string(kind),
-            ]
+        ).collect().map { try $0.decode(UUID.self) }
+        for bank in concerned {
             try await Webhooks.emit(c, logger: logger, bank: bank, uscc: uscc, type: "demand.state_changed", payload: payload)
         }
     }
