@@ -68,7 +68,8 @@ public enum Commitments {
         case .taxOnTime:
             for f in h.taxFilings where within(f.dueOn) {
                 let late = f.filedOn.map { $0 > f.dueOn } ?? (today > f.dueOn)
-                if late || f.taxPaidFen < f.taxPayableFen { breaking.append((f.dueOn, f.id)) }
+                // Paid short: broken once the due day has passed (it may still be paid in full on it).
+                if late || (f.taxPaidFen < f.taxPayableFen && today > f.dueOn) { breaking.append((f.dueOn, f.id)) }
             }
         case .noSocialInsuranceArrears:
             for s in h.socialInsurance where s.period >= startMonth && s.period <= endMonth && s.inArrears {
@@ -78,7 +79,7 @@ public enum Commitments {
         case .utilitiesOnTime:
             for b in h.utilityBills where within(b.dueOn) {
                 let late = b.paidOn.map { $0 > b.dueOn } ?? (today > b.dueOn)
-                if late || b.paidFen < b.billedFen { breaking.append((b.dueOn, b.id)) }
+                if late || (b.paidFen < b.billedFen && today > b.dueOn) { breaking.append((b.dueOn, b.id)) }
             }
         case .noContractBreach:
             for c in h.contracts where within(c.dueOn) && (c.status == "breached" || c.status == "overdue") {
@@ -89,5 +90,42 @@ public enum Commitments {
         }
         if let first = breaking.min(by: { ($0.0, $0.1) < ($1.0, $1.1) }) { return Evaluation(state: .broken, brokenBy: first.1) }
         return Evaluation(state: today > endsOn ? .kept : .inProgress, brokenBy: nil)
+    }
+
+    /// How many days before an obligation's due day an unmet one puts a commitment at risk.
+    public static let riskHorizonDays = 7
+
+    /// An obligation of a running commitment not yet broken but at risk: the record and its due day.
+    public struct Risk: Sendable, Equatable {
+        public let recordId: String
+        public let dueOn: Day
+    }
+
+    /// What puts a running commitment at risk on `today`, from what the records show before
+    /// anything is broken: a return or bill of the period due within `riskHorizonDays` and not yet
+    /// filed or paid in full; a contract of the period reported disputed, or reported breached or
+    /// overdue before its due day. Arrears and penalties break a commitment at once: no warning
+    /// can come before them. Empty once the commitment is kept or broken.
+    public static func atRisk(_ kind: Kind, startsOn: Day, endsOn: Day, history h: History, today: Day) -> [Risk] {
+        guard evaluate(kind, startsOn: startsOn, endsOn: endsOn, history: h, today: today).state == .inProgress else { return [] }
+        let horizon = today.addingDays(riskHorizonDays)
+        func soon(_ d: Day) -> Bool { d >= startsOn && d <= endsOn && d >= today && d <= horizon }
+        var out: [Risk] = []
+        switch kind {
+        case .taxOnTime:
+            for f in h.taxFilings where soon(f.dueOn) && f.filedOn == nil { out.append(Risk(recordId: f.id, dueOn: f.dueOn)) }
+        case .utilitiesOnTime:
+            for b in h.utilityBills where soon(b.dueOn) && (b.paidOn == nil || b.paidFen < b.billedFen) {
+                out.append(Risk(recordId: b.id, dueOn: b.dueOn))
+            }
+        case .noContractBreach:
+            for c in h.contracts where c.dueOn >= startsOn && c.dueOn <= endsOn {
+                if c.status == "disputed" || (c.dueOn > today && (c.status == "breached" || c.status == "overdue")) {
+                    out.append(Risk(recordId: c.id, dueOn: c.dueOn))
+                }
+            }
+        case .noSocialInsuranceArrears, .noNewPenalty: break
+        }
+        return out.sorted { ($0.dueOn, $0.recordId) < ($1.dueOn, $1.recordId) }
     }
 }

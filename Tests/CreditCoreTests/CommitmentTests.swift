@@ -124,4 +124,65 @@ import Testing
         )
         #expect(Commitments.evaluate(.noNewPenalty, startsOn: start, endsOn: end, history: h, today: today).brokenBy == "p1")
     }
+    @Test func anUnmetObligationCloseToItsDueDayPutsARunningCommitmentAtRisk() {
+        let today = Day(year: 2026, month: 3, day: 1)!
+        var h = History(uscc: "X")
+        func bill(_ id: String, due: Day, paid: Day?, paidFen: Int64 = 100) {
+            h.utilityBills.append(
+                .init(
+                    id: id,
+                    utility: "water",
+                    period: MonthIndex(period: "2026-02")!,
+                    consumptionMilli: 1,
+                    billedFen: 100,
+                    paidFen: paid == nil ? 0 : paidFen,
+                    dueOn: due,
+                    paidOn: paid
+                )
+            )
+        }
+        bill("due-today", due: today, paid: nil)
+        bill("due-in-7", due: today.addingDays(7), paid: nil)
+        bill("due-in-8", due: today.addingDays(8), paid: nil)  // beyond the horizon: not yet
+        bill("paid-early", due: today.addingDays(3), paid: today)
+        bill("part-paid", due: today.addingDays(2), paid: today, paidFen: 60)
+        bill("after-period", due: end.addingDays(1), paid: nil)
+        let risks = Commitments.atRisk(.utilitiesOnTime, startsOn: start, endsOn: end, history: h, today: today)
+        #expect(risks.map(\.recordId) == ["due-today", "part-paid", "due-in-7"])
+        // A day later the first is late: the commitment is broken, and no longer "at risk".
+        let tomorrow = today.addingDays(1)
+        #expect(Commitments.evaluate(.utilitiesOnTime, startsOn: start, endsOn: end, history: h, today: tomorrow).state == .broken)
+        #expect(Commitments.atRisk(.utilitiesOnTime, startsOn: start, endsOn: end, history: h, today: tomorrow).isEmpty)
+        // Returns: not yet filed and due within the week; filed ones are not at risk.
+        var t = History(uscc: "X")
+        for (id, filed) in [("unfiled", nil as Day?), ("filed", today)] {
+            t.taxFilings.append(
+                .init(
+                    id: id,
+                    period: MonthIndex(period: "2026-02")!,
+                    taxType: "vat",
+                    declaredRevenueFen: 1,
+                    taxPayableFen: 1,
+                    taxPaidFen: 1,
+                    dueOn: today.addingDays(5),
+                    filedOn: filed
+                )
+            )
+        }
+        #expect(Commitments.atRisk(.taxOnTime, startsOn: start, endsOn: end, history: t, today: today).map(\.recordId) == ["unfiled"])
+        // Contracts: disputed, or reported breached before the due day.
+        var c = History(uscc: "X")
+        for (id, status) in [("disputed", "disputed"), ("early-breach", "breached"), ("performing", "performing")] {
+            c.contracts.append(
+                .init(id: id, signedOn: start, dueOn: end.addingDays(-1), amountFen: 1, status: status, settledOn: nil)
+            )
+        }
+        #expect(
+            Commitments.atRisk(.noContractBreach, startsOn: start, endsOn: end, history: c, today: today).map(\.recordId) == [
+                "disputed", "early-breach",
+            ]
+        )
+        // Arrears and penalties break at once: nothing to warn of.
+        #expect(Commitments.atRisk(.noNewPenalty, startsOn: start, endsOn: end, history: h, today: today).isEmpty)
+    }
 }

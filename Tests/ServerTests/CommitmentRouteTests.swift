@@ -92,4 +92,72 @@ import Testing
             }
         }
     }
+    /// A bill of a running commitment close to its due day and unpaid: the business is warned
+    /// once, on the day it comes within the week (the sweep) or when the record arrives; when the
+    /// day passes unpaid, the commitment breaks and its profile is queued.
+    @Test func aBusinessIsWarnedOfACommitmentAtRiskBeforeItBreaks() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            let today = Day.todayInChina()
+            try await w.app(db).test(.router) { client in
+                let r = try await client.execute(
+                    uri: "/v1/me/commitments",
+                    method: .post,
+                    headers: bearer(w.business).merging(.json),
+                    body: jsonBody(#"{"kind": "utilities_on_time", "months": 3}"#)
+                )
+                #expect(r.status == .created, "\(String(buffer: r.body))")
+                func bill(_ id: String, due: Day, paid: Bool) -> StageRow {
+                    DisclosureTests.row(
+                        id,
+                        CreditWorld.uscc,
+                        #"{"utility":"water","account_no":"W-1","period":"\#(MonthIndex(today).description)","consumption":"12.0","amount_billed_fen":9000,"amount_paid_fen":\#(paid ? 9000 : 0),"due_on":"\#(due)","paid_on":\#(paid ? "\"\(today)\"" : "null")}"#
+                    )
+                }
+                try await DisclosureTests.store(
+                    db,
+                    .utilityBill,
+                    [
+                        bill("W-SOON", due: today.addingDays(3), paid: false), bill("W-LATER", due: today.addingDays(10), paid: false),
+                        bill("W-PAID", due: today.addingDays(2), paid: true),
+                    ]
+                )
+                try await CreditWorld.drain(db.app)
+                func warned() async throws -> [String] {
+                    let list: String = try await db.owner.scalar(
+                        """
+                        SELECT coalesce(string_agg(data->>'record_id', ',' ORDER BY id), '') FROM message
+                        WHERE uscc = '\(CreditWorld.uscc)' AND kind = 'commitment.at_risk'
+                        """
+                    )
+                    return list.split(separator: ",").map(String.init)
+                }
+                // On arrival: only the unpaid bill due within the week.
+                #expect(try await warned() == ["W-SOON"])
+                // The sweep on the day the second comes within the week; again that day: nothing new.
+                for _ in 0..<2 { try await CommitmentStore.sweep(db.app, today: today.addingDays(3)) }
+                #expect(try await warned() == ["W-SOON", "W-LATER"])
+                let state: String = try await db.owner.scalar("SELECT state FROM commitment WHERE uscc = '\(CreditWorld.uscc)'")
+                #expect(state == "in_progress")
+                // The first bill's day passes unpaid: broken by it, told, the profile queued.
+                try await db.owner.execute("DELETE FROM profile_queue")
+                try await CommitmentStore.sweep(db.app, today: today.addingDays(4))
+                let after: String = try await db.owner.scalar(
+                    "SELECT state || ':' || broken_by FROM commitment WHERE uscc = '\(CreditWorld.uscc)'"
+                )
+                #expect(after == "broken:W-SOON")
+                let queued: Int = try await db.owner.scalar("SELECT count(*)::int FROM profile_queue WHERE uscc = '\(CreditWorld.uscc)'")
+                #expect(queued == 1)
+                let kinds: String = try await db.owner.scalar(
+                    "SELECT string_agg(kind, ',' ORDER BY id) FROM message WHERE uscc = '\(CreditWorld.uscc)' AND kind LIKE 'commitment.%'"
+                )
+                #expect(kinds == "commitment.at_risk,commitment.at_risk,commitment.broken")
+                // The message centre says it in words, without the record's code.
+                let (cookie, _) = try await PortalTests.session(client, key: w.business, page: "/portal/messages")
+                let html = String(buffer: try await client.execute(uri: "/portal/messages", method: .get, headers: [.cookie: cookie]).body)
+                #expect(html.contains("有一项义务 \(today.addingDays(3)) 到期，尚未履行"))
+                #expect(!html.contains("W-SOON"))
+            }
+        }
+    }
 }

@@ -134,6 +134,7 @@ import Testing
                 [("tax_filing", [.text("tax"), .text("green")])]
             ),
             "governance": Self.table("governance", [.init("open", .count)], [("objections", [.int(5)])]),
+            "repairs": Self.table("repairs", [.init("repairable", .count)], [("measures-2026/serious", [.int(5)])]),
             "commitments": Self.table("commitments", [.init("made", .count)], [("tax_on_time", [.int(5)])]),
             "grades": Self.table(
                 "grades",
@@ -175,6 +176,7 @@ import Testing
             filter: f,
             quality: tables["quality"]!,
             governance: tables["governance"]!,
+            repairs: tables["repairs"]!,
             commitments: tables["commitments"]!
         )
         let qzh = QualityPage.render(quality, lang: Self.zh)

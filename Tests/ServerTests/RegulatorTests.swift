@@ -132,7 +132,8 @@ struct StatWorld: Sendable {
     }
 
     static let routes = [
-        "funnel", "timing", "declines", "banks", "quality", "grades", "applicant-grades", "commitments", "governance", "stability",
+        "funnel", "timing", "declines", "banks", "quality", "grades", "applicant-grades", "commitments", "repairs", "governance",
+        "stability",
         "separation", "segments",
     ]
 
@@ -589,5 +590,67 @@ struct StatWorld: Sendable {
         }
         fields.append(current)
         return fields
+    }
+}
+
+/// The regulators' view of repairs under the two publicity rule sets, counted by hand.
+@Suite struct RepairStatsTests {
+    @Test func penaltiesAndRepairsAreCountedUnderTheRulesOfTheirDecisionDay() async throws {
+        try await TestDatabase.with { db in
+            let keys = try await Keys.make(db)
+            let today = Day(year: 2026, month: 12, day: 1)!
+            var rows: [StageRow] = []
+            var n = 0
+            func penalty(_ decided: String, _ severity: String, endsOn: String? = nil) -> String {
+                n += 1
+                let id = "P-RS-\(n)"
+                let ends = endsOn.map { ",\"publicity_ends_on\":\"\($0)\"" } ?? ""
+                rows.append(
+                    DisclosureTests.row(
+                        id,
+                        StatWorld.uscc(n),
+                        #"{"decision_no":"通罚\#(id)","authority":"南通市生态环境局","decided_on":"\#(decided)","violation":"超标排放污染物","severity":"\#(severity)","fine_amount_fen":100000\#(ends)}"#
+                    )
+                )
+                return id
+            }
+            // Before 2026-04-01 (the 2023 trial measures, whatever the severity): published, one
+            // repaired, one whose provider's date has passed, one decided the day before the change.
+            let repaired = penalty("2025-06-01", "general")
+            for _ in 0..<3 { _ = penalty("2025-06-01", "serious") }
+            _ = penalty("2024-01-15", "general", endsOn: "2025-01-15")
+            _ = penalty("2026-03-31", "minor")
+            _ = penalty("2023-11-01", "general")  // more than three years ago: not counted
+            // From 2026-04-01: minor not published (the day of the change included); general
+            // repairable after three months, one application rejected; serious not yet repairable.
+            for d in ["2026-04-01", "2026-10-01", "2026-10-01", "2026-10-01", "2026-10-01"] { _ = penalty(d, "minor") }
+            let refused = penalty("2026-05-01", "general")
+            for _ in 0..<4 { _ = penalty("2026-05-01", "general") }
+            for _ in 0..<5 { _ = penalty("2026-06-01", "serious") }
+            try await DisclosureTests.store(db, .administrativePenalty, rows)
+            let org = keys.orgIds[.enterprise]!
+            for (record, state, repairedOn) in [(repaired, "approved", "'2026-01-10'"), (refused, "rejected", "NULL")] {
+                try await db.owner.execute(
+                    """
+                    INSERT INTO repair_application (uscc, enterprise_org_id, record_id, corrections, evidence, state, due_on, repaired_on)
+                    SELECT uscc, '\(org)', record_id, ARRAY['fine_paid'], 'receipt', '\(state)', '2026-01-10', \(repairedOn)
+                    FROM record_version WHERE record_id = '\(record)'
+                    """
+                )
+            }
+            let t = try await db.app.withConnection { c in try await Stats.repairs(c, logger: db.app.logger, today: today) }
+            #expect(
+                t.columns.map(\.name) == [
+                    "penalties", "not_published", "published", "repairable", "repair_applied", "repair_approved", "repair_rejected",
+                    "publication_ended",
+                ]
+            )
+            let got = Dictionary(uniqueKeysWithValues: t.rows.map { ($0.key, $0.values) })
+            func ints(_ v: [Int64]) -> [StatTable.Value] { v.map { .int($0) } }
+            #expect(got["trial-2023"] == ints([6, 0, 4, 4, 1, 1, 0, 1]), "\(String(describing: got["trial-2023"]))")
+            #expect(got["measures-2026/minor"] == ints([5, 5, 0, 0, 0, 0, 0, 0]))
+            #expect(got["measures-2026/general"] == ints([5, 0, 5, 5, 1, 0, 1, 0]))
+            #expect(got["measures-2026/serious"] == ints([5, 0, 5, 0, 0, 0, 0, 0]))
+        }
     }
 }

@@ -382,3 +382,126 @@ import Testing
         }
     }
 }
+
+/// Businesses' webhooks: the same endpoints, signatures and delivery as the banks', carrying what
+/// its message centre holds and each bank read, only while it has an endpoint.
+@Suite struct BusinessWebhookTests {
+    @Test func aBusinessWithAnEndpointIsToldOfItsMessagesAndOfEachBankReadSigned() async throws {
+        let received = Locked<[(signature: String, body: String)]>([])
+        let router = Router()
+        router.post("/mine") { request, context -> Response in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            received.withLock { $0.append((request.headers[HTTPField.Name("X-Xyd-Signature")!] ?? "", String(buffer: body))) }
+            return Response(status: .ok)
+        }
+        let receiver = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await receiver.test(.live) { hook in
+            try await TestDatabase.with { db in
+                let w = try await CreditWorld.make(db)
+                let config = try testConfig(
+                    db,
+                    [
+                        "XYD_SIGNING_KEY_FILE": w.signingKeyFile, "XYD_WEBHOOK_ALLOW_LOOPBACK": "true",
+                        "XYD_WEBHOOK_LOOPBACK_PORTS": "\(hook.port!)",
+                    ]
+                )
+                try await buildApplication(config).test(.router) { client in
+                    let today = Day.todayInChina()
+                    // Before it registers, nothing is written for it (its message centre has it all).
+                    _ = try await w.grant(client, bank: w.bankId, scopes: ["profile"])
+                    func read() async throws {
+                        let r = try await client.execute(
+                            uri: "/v1/enterprises/\(CreditWorld.uscc)/profile?purpose=loan_application",
+                            method: .get,
+                            headers: bearer(w.bank)
+                        )
+                        #expect(r.status == .ok)
+                    }
+                    try await read()
+                    let before: Int = try await db.owner.scalar(
+                        "SELECT count(*)::int FROM webhook_event e JOIN organisations o ON o.id = e.bank_org_id WHERE o.kind = 'enterprise'"
+                    )
+                    #expect(before == 0)
+                    // The business registers an endpoint, under the same address rules as a bank.
+                    let bad = try await client.execute(
+                        uri: "/v1/webhooks",
+                        method: .post,
+                        headers: bearer(w.business).merging(.json),
+                        body: jsonBody(#"{"url": "http://example.com/mine"}"#)
+                    )
+                    #expect(bad.status == .unprocessableContent)
+                    let registered = try await client.execute(
+                        uri: "/v1/webhooks",
+                        method: .post,
+                        headers: bearer(w.business).merging(.json),
+                        body: jsonBody("{\"url\": \"http://127.0.0.1:\(hook.port!)/mine\"}")
+                    )
+                    #expect(registered.status == .created, "\(String(buffer: registered.body))")
+                    struct Created: Decodable { let secret: String }
+                    let secret = try decodeJSON(Created.self, registered).secret
+                    // A regulator has no endpoints.
+                    #expect(
+                        try await client.execute(uri: "/v1/webhooks", method: .get, headers: bearer(w.keys.byKind[.regulator]!)).status
+                            == .forbidden
+                    )
+                    // A bank reads (the audit trigger) and a penalty arrives (a message).
+                    try await read()
+                    try await DisclosureTests.store(
+                        db,
+                        .administrativePenalty,
+                        [
+                            DisclosureTests.row(
+                                "P-HOOK",
+                                CreditWorld.uscc,
+                                #"{"decision_no":"通罚P-HOOK","authority":"南通市生态环境局","decided_on":"\#(today.addingMonths(-1))","violation":"超标排放污染物","severity":"general","fine_amount_fen":500000,"publicity_ends_on":"\#(today.addingMonths(6))"}"#
+                            )
+                        ]
+                    )
+                    try await CreditWorld.drain(db.app)
+                    let curl = CurlClient()
+                    defer { curl.shutdown() }
+                    for _ in 0..<4 {
+                        try await Webhooks.deliverDue(db.app) {
+                            try await WebhookService.send($0, curl: curl, policy: config.webhookPolicy)
+                        }
+                    }
+                    let got = received.withLock { $0 }
+                    let types = got.compactMap { (try? JSONParser.parse(Array($0.body.utf8)))?["type"]?.stringValue }
+                    #expect(types == ["bank.read", "record.new_penalty"], "\(types)")
+                    for r in got {
+                        let parts = Dictionary(
+                            uniqueKeysWithValues: r.signature.split(separator: ",").map { p in
+                                let kv = p.split(separator: "=", maxSplits: 1)
+                                return (String(kv[0]), String(kv[1]))
+                            }
+                        )
+                        #expect(r.signature == Webhooks.signature(secret: secret, timestamp: Int(parts["t"]!)!, body: Array(r.body.utf8)))
+                        let data = (try? JSONParser.parse(Array(r.body.utf8)))?["data"]
+                        #expect(data?["uscc"]?.stringValue == CreditWorld.uscc)
+                    }
+                    #expect((try? JSONParser.parse(Array((got.first?.body ?? "").utf8)))?["data"]?["bank"]?.stringValue == "Test bank")
+                    // Its delivery log holds its own events only; the bank's holds none of them.
+                    struct Log: Decodable {
+                        struct L: Decodable { let type: String }
+                        let items: [L]
+                    }
+                    let mine = try decodeJSON(
+                        Log.self,
+                        try await client.execute(uri: "/v1/webhooks/deliveries", method: .get, headers: bearer(w.business))
+                    )
+                    #expect(Set(mine.items.map(\.type)) == ["bank.read", "record.new_penalty"])
+                    let banks = try decodeJSON(
+                        Log.self,
+                        try await client.execute(uri: "/v1/webhooks/deliveries", method: .get, headers: bearer(w.bank))
+                    )
+                    #expect(!banks.items.contains { $0.type == "bank.read" })
+                    // Another business, with no endpoint, gets no events.
+                    let others: Int = try await db.owner.scalar(
+                        "SELECT count(*)::int FROM webhook_event WHERE uscc = '\(CreditWorld.otherUSCC)'"
+                    )
+                    #expect(others == 0)
+                }
+            }
+        }
+    }
+}

@@ -95,6 +95,7 @@ struct RegulatorRoutes {
         table(api, "applicant-grades") { c, call in try await Stats.applicantGrades(c, logger: call.logger, filter: Self.filter(call)) }
         table(api, "governance") { c, call in try await Stats.governance(c, logger: call.logger) }
         table(api, "commitments") { c, call in try await Stats.commitments(c, logger: call.logger) }
+        table(api, "repairs") { c, call in try await Stats.repairs(c, logger: call.logger) }
         table(api, "stability") { c, call in try await Stats.stability(c, logger: call.logger) }
         table(api, "separation") { c, call in try await Stats.separation(c, logger: call.logger, filter: Self.filter(call)) }
         table(api, "segments") { c, call in

@@ -41,6 +41,10 @@ enum DashboardWords {
         "granted_rate_mean": ("授信平均年利率", "mean rate granted"), "granted_rate_median": ("授信年利率中位数", "median rate granted"),
         "disbursed_rate_mean": ("放款平均年利率", "mean rate disbursed"), "disbursed_rate_median": ("放款年利率中位数", "median rate disbursed"),
         "credit_loans_disbursed": ("信用贷款放款笔数", "credit loans disbursed"), "credit_share": ("信用贷款占比", "credit loan share"),
+        "penalties": ("行政处罚（近3年）", "penalties (last 3 years)"), "not_published": ("不予公示", "not published"),
+        "published": ("公示中", "published"), "repairable": ("可修复", "repairable"), "repair_applied": ("已申请修复", "repair applied for"),
+        "repair_approved": ("修复已批准", "repairs approved"), "repair_rejected": ("修复申请驳回", "applications rejected"),
+        "publication_ended": ("公示期满", "publication period over"),
         "last_success_at": ("最近成功采集", "last pulled"), "newest_item_at": ("最新记录时间", "newest record"), "none": ("无等级", "no grade"),
     ]
 
@@ -50,6 +54,10 @@ enum DashboardWords {
         "first_loan": ("首贷", "first loans"), "repeat": ("续贷", "repeat loans"), "(not taken up)": ("未受理", "not taken up"),
         "score": ("评分", "score"), "all banks": ("全部银行", "all banks"), "other": ("其他", "other"), "objections": ("异议", "objections"),
         "repairs": ("信用修复", "repairs"),
+        "trial-2023": ("2026年4月1日前作出（2023年试行办法）", "decided before 1 April 2026 (2023 trial measures)"),
+        "measures-2026/minor": ("2026年办法·轻微", "2026 measures · minor"),
+        "measures-2026/general": ("2026年办法·一般", "2026 measures · general"),
+        "measures-2026/serious": ("2026年办法·严重", "2026 measures · serious"),
     ]
 
     /// Text values of cells.

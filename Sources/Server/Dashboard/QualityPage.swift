@@ -10,6 +10,7 @@ enum QualityPage {
         let filter: StatFilter
         let quality: StatTable
         let governance: StatTable
+        let repairs: StatTable
         let commitments: StatTable
     }
 
@@ -17,8 +18,9 @@ enum QualityPage {
         let l = call.logger
         let quality = try await Stats.quality(c, logger: l)
         let governance = try await Stats.governance(c, logger: l)
+        let repairs = try await Stats.repairs(c, logger: l)
         let commitments = try await Stats.commitments(c, logger: l)
-        return Model(filter: f, quality: quality, governance: governance, commitments: commitments)
+        return Model(filter: f, quality: quality, governance: governance, repairs: repairs, commitments: commitments)
     }
 
     static func render(_ m: Model, lang: Lang) -> String {
@@ -43,6 +45,15 @@ enum QualityPage {
                 keyHeading: lang.t("类别", "kind"),
                 lang: lang
             )
+        html += DashboardRoutes.table(
+            m.repairs,
+            caption: lang.t(
+                "近3年作出的行政处罚，按作出之日施行的公示规则：2026年4月1日前为2023年试行办法（一般3个月至3年），此后为《信用修复管理办法》按严重程度（轻微原则上不公示、一般3个月至1年、严重1年至3年）",
+                "Penalties decided in the last 3 years, under the rules in force on their decision day: before 1 April 2026 the 2023 trial measures (3 months to 3 years), from then the 2026 measures by severity (minor not published in principle, general 3 months to 1 year, serious 1 to 3 years)"
+            ),
+            keyHeading: lang.t("公示规则", "rules"),
+            lang: lang
+        )
         let commitments = m.commitments
         html +=
             "<h2>\(lang.t("信用承诺", "Credit commitments"))</h2>"

@@ -49,6 +49,12 @@ enum MessagesPage {
             return m.kind == "commitment.kept"
                 ? lang.t("您的信用承诺“\(what)”已履行", "Your commitment “\(what)” was kept")
                 : lang.t("您的信用承诺“\(what)”已违背", "Your commitment “\(what)” was broken")
+        case "commitment.at_risk":
+            let what = Commitments.Kind(rawValue: s("kind")).map { lang.english ? $0.en : $0.zh } ?? ""
+            return lang.t(
+                "您的信用承诺“\(what)”有一项义务 \(s("due_on")) 到期，尚未履行，请按期办理",
+                "Your commitment “\(what)”: an obligation is due on \(s("due_on")) and not yet met"
+            )
         case "demand.offer_made": return lang.t("\(s("bank")) 对您的融资需求报价", "\(s("bank")) made an offer on your demand")
         case "demand.state_changed":
             return lang.t("您的融资需求：", "Your demand: ") + PortalHtml.demandState(s("to_state"), lang)
@@ -61,7 +67,7 @@ enum MessagesPage {
         switch m.kind {
         case "bank.read": "/portal/access"
         case "demand.offer_made", "demand.state_changed": m.data["demand_id"]?.stringValue.map { "/portal/demands/\($0)" }
-        case "objection.answered", "repair.answered", "commitment.kept", "commitment.broken": "/portal/governance"
+        case "objection.answered", "repair.answered", "commitment.kept", "commitment.broken", "commitment.at_risk": "/portal/governance"
         default: "/portal"
         }
     }

@@ -89,19 +89,21 @@ public enum CommitmentStore {
     }
 
     /// Evaluates every commitment of these businesses against their histories (loaded here
-    /// unless given), writing the states that changed.
+    /// unless given), writing the states that changed; returns the businesses whose changed.
+    @discardableResult
     public static func evaluate(
         _ c: PostgresConnection,
         logger: Logger,
         usccs: [String],
         today: Day,
         histories given: [String: History]? = nil
-    ) async throws {
+    ) async throws -> Set<String> {
         let rows = try await c.query(
             "SELECT id, uscc, kind, starts_on::text, ends_on::text, state, broken_by FROM commitment WHERE uscc = ANY(\(usccs)::text[])",
             logger: logger
         ).collect()
-        guard !rows.isEmpty else { return }
+        guard !rows.isEmpty else { return [] }
+        var changed: Set<String> = []
         let owners = try Set(rows.map { try $0.decode((UUID, String, String, String, String, String, String?).self).1 })
         var histories = given ?? [:]
         let missing = owners.filter { histories[$0] == nil }
@@ -114,7 +116,22 @@ public enum CommitmentStore {
                 continue
             }
             let result = Commitments.evaluate(k, startsOn: s, endsOn: e, history: h, today: today)
+            // At risk before it breaks: the business is told once per obligation, with its due day.
+            for risk in Commitments.atRisk(k, startsOn: s, endsOn: e, history: h, today: today) {
+                try await Messages.emit(
+                    c,
+                    logger: logger,
+                    uscc: uscc,
+                    kind: "commitment.at_risk",
+                    data: [
+                        "kind": .string(kind), "ends_on": .string(ends), "record_id": .string(risk.recordId),
+                        "due_on": .string(risk.dueOn.description),
+                    ],
+                    dedupe: "commitment:\(id.uuidString.lowercased()):at_risk:\(risk.recordId)"
+                )
+            }
             guard result.state.rawValue != state || result.brokenBy != broken else { continue }
+            changed.insert(uscc)
             try await c.query(
                 "UPDATE commitment SET state = \(result.state.rawValue), broken_by = \(result.brokenBy), evaluated_at = now() WHERE id = \(id)",
                 logger: logger
@@ -131,6 +148,7 @@ public enum CommitmentStore {
                 )
             }
         }
+        return changed
     }
 
     /// Every running commitment evaluated on the day (before a full rescore), a batch of
@@ -149,10 +167,11 @@ public enum CommitmentStore {
     }
 
     /// Commitments whose period has ended but are still in progress: evaluated now, and
-    /// their businesses' profiles queued (a kept or broken commitment is a feature).
+    /// their businesses' profiles queued (a kept or broken commitment is a feature). Then running
+    /// commitments not yet looked at today, for what puts them at risk (a batch per sweep).
     @discardableResult
     public static func sweep(_ db: Database, today: Day = Day.todayInChina()) async throws -> Int {
-        try await db.withTransaction { c in
+        let ended = try await db.withTransaction { c in
             let usccs = try await c.query(
                 """
                 SELECT DISTINCT uscc FROM commitment WHERE state = 'in_progress' AND ends_on < \(today.description)::date LIMIT \(sweepBatch)
@@ -168,5 +187,31 @@ public enum CommitmentStore {
             }
             return usccs.count
         }
+        let looked = try await db.withTransaction { c in
+            let usccs = try await c.query(
+                """
+                SELECT DISTINCT uscc FROM commitment WHERE state = 'in_progress' AND ends_on >= \(today.description)::date
+                  AND risk_checked_on IS DISTINCT FROM \(today.description)::date LIMIT \(sweepBatch)
+                """,
+                logger: db.logger
+            ).collect().map { try $0.decode(String.self) }
+            // One broken by the passing of a due day changes a feature: its profile is queued.
+            let changed = usccs.isEmpty ? [] : try await evaluate(c, logger: db.logger, usccs: usccs, today: today)
+            try await c.query(
+                """
+                UPDATE commitment SET risk_checked_on = \(today.description)::date
+                WHERE uscc = ANY(\(usccs)::text[]) AND state = 'in_progress' AND ends_on >= \(today.description)::date
+                """,
+                logger: db.logger
+            )
+            if !changed.isEmpty {
+                try await c.query(
+                    "INSERT INTO profile_queue (uscc) SELECT unnest(\(Array(changed))::text[]) ON CONFLICT DO NOTHING",
+                    logger: db.logger
+                )
+            }
+            return usccs.count
+        }
+        return ended + looked
     }
 }

@@ -23,7 +23,10 @@ public enum Messages {
         public let unread: Bool
     }
 
-    /// Writes one message in the caller's transaction (nothing when `dedupe` was used before).
+    /// Writes one message in the caller's transaction (nothing when `dedupe` was used before) —
+    /// and, while the business has a live webhook endpoint, the same as a signed event to it
+    /// (type: the message's kind; data: the message's, with `uscc`), through the banks' delivery
+    /// machinery. Bank reads become events by a trigger on the audit log (migration 0035).
     public static func emit(
         _ c: PostgresConnection,
         logger: Logger,
@@ -34,8 +37,18 @@ public enum Messages {
     ) async throws {
         try await c.query(
             """
-            INSERT INTO message (uscc, kind, data, dedupe) VALUES (\(uscc), \(kind), \(data.jsonText)::jsonb, \(dedupe))
-            ON CONFLICT (uscc, dedupe) DO NOTHING
+            WITH m AS (
+                INSERT INTO message (uscc, kind, data, dedupe) VALUES (\(uscc), \(kind), \(data.jsonText)::jsonb, \(dedupe))
+                ON CONFLICT (uscc, dedupe) DO NOTHING RETURNING id
+            ), e AS (
+                INSERT INTO webhook_event (bank_org_id, uscc, type, payload)
+                SELECT o.id, \(uscc), \(kind), \(data.jsonText)::jsonb || jsonb_build_object('uscc', \(uscc)::text) FROM m, organisations o
+                WHERE o.uscc = \(uscc) AND o.kind = 'enterprise'
+                  AND EXISTS (SELECT 1 FROM webhook_endpoint ep WHERE ep.bank_org_id = o.id AND ep.disabled_at IS NULL)
+                RETURNING id, bank_org_id
+            )
+            INSERT INTO webhook_delivery (event_id, endpoint_id, uscc)
+            SELECT e.id, ep.id, \(uscc) FROM e JOIN webhook_endpoint ep ON ep.bank_org_id = e.bank_org_id AND ep.disabled_at IS NULL
             """,
             logger: logger
         )

@@ -306,5 +306,5 @@ public enum Webhooks {
 
 public enum WebhookError: Error, CustomStringConvertible {
     case tooMany
-    public var description: String { "at most \(Webhooks.maxEndpointsPerBank) endpoints per bank" }
+    public var description: String { "at most \(Webhooks.maxEndpointsPerBank) endpoints per organisation" }
 }

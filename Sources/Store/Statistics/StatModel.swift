@@ -120,6 +120,97 @@ extension Stats {
         return t
     }
 
+    /// Penalties and their repair under each publicity rule set (the set in force on the decision
+    /// day; under the 2026 measures by severity): penalties decided in the last three years (the
+    /// longest any set publishes), how many are published today, not published at all (minor),
+    /// repairable now, applied for, approved, rejected, and ended at their maximum. Windows are
+    /// computed by `Publicity`, the rules the reports use, not restated here.
+    public static func repairs(_ c: PostgresConnection, logger: Logger, today: Day = Day.todayInChina()) async throws -> StatTable {
+        struct Cell {
+            var usccs: Set<String> = []
+            var penalties: Int64 = 0
+            var notPublished: Int64 = 0
+            var published: Int64 = 0
+            var repairable: Int64 = 0
+            var applied: Int64 = 0
+            var approved: Int64 = 0
+            var rejected: Int64 = 0
+            var periodOver: Int64 = 0
+        }
+        var cells: [String: Cell] = [:]
+        for try await (uscc, decided, severity, authority, violation, endsOn, approvedOn, applications, rejections) in try await c.query(
+            """
+            SELECT v.uscc, v.data->>'decided_on', coalesce(v.data->>'severity', 'general'), coalesce(v.data->>'authority', ''),
+                   coalesce(v.data->>'violation', ''), v.data->>'publicity_ends_on',
+                   (SELECT max(a.repaired_on)::text FROM repair_application a WHERE a.record_id = v.record_id AND a.state = 'approved'),
+                   (SELECT count(*) FROM repair_application a WHERE a.record_id = v.record_id),
+                   (SELECT count(*) FROM repair_application a WHERE a.record_id = v.record_id AND a.state = 'rejected')
+            FROM record_version v
+            WHERE v.dataset = 'administrative_penalty' AND v.superseded_at IS NULL AND v.op = 'upsert' AND NOT v.suppressed
+              AND (v.data->>'decided_on')::date > \(today.description)::date - make_interval(years => 3)
+              AND (v.data->>'decided_on')::date <= \(today.description)::date
+            """,
+            logger: logger
+        ).decode((String, String, String, String, String, String?, String?, Int64, Int64).self) {
+            guard let day = Day(decided) else { continue }
+            let w = Publicity.window(
+                decidedOn: day,
+                providerEndsOn: endsOn.flatMap(Day.init),
+                severity: severity,
+                authority: authority,
+                violation: violation
+            )
+            let key =
+                w.rules == Publicity.trial2023.id ? w.rules : "\(w.rules)/\(["minor", "serious"].contains(severity) ? severity : "general")"
+            let repaired = approvedOn.flatMap(Day.init)
+            var cell = cells[key, default: Cell()]
+            cell.usccs.insert(uscc)
+            cell.penalties += 1
+            if !w.published { cell.notPublished += 1 }
+            if Publicity.isPublished(w, decidedOn: day, repairedOn: repaired, today: today) {
+                cell.published += 1
+                if w.repairableFrom <= today { cell.repairable += 1 }
+            }
+            if applications > 0 { cell.applied += 1 }
+            if repaired != nil { cell.approved += 1 }
+            cell.rejected += rejections
+            if w.published, w.endsOn < today, repaired == nil { cell.periodOver += 1 }
+            cells[key] = cell
+        }
+        let order = [Publicity.trial2023.id] + ["minor", "general", "serious"].map { "\(Publicity.measures2026.id)/\($0)" }
+        let rows = order.map { key in
+            let x = cells[key] ?? Cell()
+            return StatTable.Row(
+                key: key,
+                values: [
+                    .int(x.penalties), .int(x.notPublished), .int(x.published), .int(x.repairable), .int(x.applied), .int(x.approved),
+                    .int(x.rejected), .int(x.periodOver),
+                ],
+                enterprises: x.usccs.count
+            )
+        }
+        var t = StatTable(
+            name: "repairs",
+            by: "rule_set",
+            columns: [
+                .init("penalties", .count), .init("not_published", .count), .init("published", .count), .init("repairable", .count),
+                .init("repair_applied", .count), .init("repair_approved", .count), .init("repair_rejected", .count),
+                .init("publication_ended", .count),
+            ],
+            rows: rows,
+            total: nil,
+            notes: [
+                "penalties decided in the last 3 years, under the publicity rules in force on their decision day: "
+                    + "trial-2023 before \(Publicity.measures2026.effectiveFrom!), measures-2026 from it, by the provider's severity "
+                    + "(none given: general)",
+                "repairable: published today and past the minimum publication; publication_ended: the period over (at the provider's date, within the bounds, or the maximum), "
+                    + "not repaired; repair_rejected counts applications, the others penalties",
+            ]
+        )
+        t.suppress()
+        return t
+    }
+
     /// Credit commitments by kind: made, in progress, kept, broken, and the kept rate (kept over
     /// those decided). Read from the commitments themselves (a small table).
     public static func commitments(_ c: PostgresConnection, logger: Logger) async throws -> StatTable {
