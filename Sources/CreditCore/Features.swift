@@ -563,6 +563,22 @@ public struct PenaltyPolicy: Sendable, Codable, Equatable {
         return end
     }
 
+    /// The policy in words (zh, en), as published with the card.
+    public var words: (zh: String, en: String) {
+        let repaired: (String, String) =
+            switch repairedCountsMonths {
+            case nil: ("经信用修复的行政处罚在36个月内仍计入评分", "a repaired penalty still counts for its 36 months")
+            case 0?: ("经信用修复的行政处罚自修复之日起不再计入评分", "a repaired penalty stops counting on the day of its repair")
+            case let m?: ("经信用修复的行政处罚自修复之日起再计入 \(m) 个月", "a repaired penalty counts \(m) more months after its repair")
+            }
+        let ended: (String, String) =
+            switch unpublishedCountsMonths {
+            case nil: ("公示期满的行政处罚在36个月内仍计入评分", "a penalty whose publication period is over still counts for its 36 months")
+            case let m?: ("公示期满的行政处罚自期满之日起再计入 \(m) 个月", "a penalty whose publication period is over counts \(m) more months")
+            }
+        return (repaired.0 + "；" + ended.0 + "。", repaired.1 + "; " + ended.1 + ".")
+    }
+
     /// Whether the penalty still counts on the day.
     public func counts(_ p: History.Penalty, asOf: Day) -> Bool {
         countsUntil(p, asOf: asOf).map { asOf <= $0 } ?? true

@@ -1,4 +1,5 @@
 import CreditCore
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -123,6 +124,32 @@ import Testing
                     for word in words { #expect(html.contains(word), "\(lang): \(word)") }
                     #expect(!html.contains("草稿产品"))
                 }
+            }
+        }
+    }
+    /// The active card is public, with its penalty policy in words and the publicity rules it reads.
+    @Test func theActiveScorecardIsPublishedWithItsPenaltyPolicyInWords() async throws {
+        try await TestDatabase.with { db in
+            let app = try buildApplication(try testConfig(db))
+            try await app.test(.router) { client in
+                let none = try await client.execute(uri: "/v1/public/scorecard", method: .get)
+                #expect(none.status == .notFound && none.headers[.contentType] == "application/problem+json")
+                let file = try Data(contentsOf: repositoryRoot.appendingPathComponent("contracts/scorecards/xyd-2026.3.json"))
+                _ = try await Scorecards.publish(db.app, card: try Scorecard.decode(file), file: file, activate: true)
+                let r = try await client.execute(uri: "/v1/public/scorecard", method: .get)
+                #expect(r.status == .ok)
+                let v = try JSONParser.parse(Array(String(buffer: r.body).utf8))
+                #expect(v["version"]?.stringValue == "xyd-2026.3" && v["card"]?["version"]?.stringValue == "xyd-2026.3")
+                #expect(v["penalty_policy"]?["zh"]?.stringValue?.hasPrefix("经信用修复的行政处罚自修复之日起不再计入评分") == true)
+                #expect(v["penalty_policy"]?["en"]?.stringValue?.contains("publication period is over still counts") == true)
+                guard case .array(let rules)? = v["publicity_rules"] else {
+                    Issue.record("no rules")
+                    return
+                }
+                #expect(rules.map { $0["id"]?.stringValue } == ["trial-2023", "measures-2026"])
+                #expect(rules.last?["effective_from"]?.stringValue == "2026-04-01")
+                let sha = SHA256.hash(data: file).map { String(format: "%02x", $0) }.joined()
+                #expect(v["sha256"]?.stringValue == sha)
             }
         }
     }

@@ -81,6 +81,26 @@ struct DisclosureRoutes {
             let items = try await db.withConnection { c in try await CataloguePage.load(c, call) }
             return try JSON.response(Page(items: items, next: nil))
         }
+        api.on(.get, "/v1/public/scorecard") { call in
+            try limit(call)
+            guard let doc = try await db.withConnection({ c in try await Scorecards.activeDocument(c, logger: call.logger) }) else {
+                throw Problem(.notFound, "no scorecard is active yet")
+            }
+            let card = try JSONParser.parse(Array(doc.body.utf8))
+            let policy = try Scorecard.decode(Data(doc.body.utf8)).policy
+            let stamp = ISO8601DateFormatter().string(from: doc.activatedAt)
+            let rules: [JSONValue] = Publicity.sets.map { set in
+                [
+                    "id": .string(set.id), "effective_from": set.effectiveFrom.map { .string($0.description) } ?? .null,
+                    "source": .string(set.source),
+                ]
+            }
+            return Self.json([
+                "version": card["version"] ?? .null, "sha256": .string(doc.sha256), "activated_at": .string(stamp),
+                "penalty_policy": ["zh": .string(policy.words.zh), "en": .string(policy.words.en)],
+                "publicity_rules": .array(rules), "card": card,
+            ])
+        }
         api.on(.get, "/v1/public/enterprises") { call in
             try limit(call)
             guard let name = call.request.uri.queryParameters.get("name")?.trimmingCharacters(in: .whitespaces), !name.isEmpty,

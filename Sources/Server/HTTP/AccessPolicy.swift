@@ -133,6 +133,7 @@ public enum AccessPolicy {
         .init(method: .get, path: "/v1/silent-queries/:queryId", access: .roles([.procurement])),
         .init(method: .get, path: "/v1/public/enterprises", access: .open),
         .init(method: .get, path: "/v1/public/products", access: .open),
+        .init(method: .get, path: "/v1/public/scorecard", access: .open),
         .init(method: .get, path: "/v1/public/enterprises/:uscc", access: .open),
         .init(method: .post, path: "/v1/me/objections", access: .roles([.enterprise])),
         .init(method: .get, path: "/v1/me/objections", access: .roles([.enterprise])),

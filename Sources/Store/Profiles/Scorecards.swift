@@ -95,6 +95,25 @@ public enum Scorecards {
         return try Scorecard.decode(Data(try row.decode(String.self).utf8))
     }
 
+    /// The active card as published: its file exactly as stored, its digest and when it was activated.
+    public static func activeDocument(
+        _ c: PostgresConnection,
+        logger: Logger
+    ) async throws -> (
+        body: String, sha256: String, activatedAt: Date
+    )? {
+        let rows = try await c.query(
+            """
+            SELECT s.body::text, s.sha256, a.activated_at FROM scorecard s
+            JOIN (SELECT version, activated_at FROM scorecard_activation ORDER BY activated_at DESC LIMIT 1) a USING (version)
+            """,
+            logger: logger
+        ).collect()
+        guard let row = rows.first else { return nil }
+        let (body, sha, at) = try row.decode((String, String, Date).self)
+        return (body, sha, at)
+    }
+
     public static func card(_ c: PostgresConnection, version: String, logger: Logger) async throws -> Scorecard? {
         let rows = try await c.query("SELECT body::text FROM scorecard WHERE version = \(version)", logger: logger).collect()
         guard let row = rows.first else { return nil }
