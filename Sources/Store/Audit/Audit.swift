@@ -217,6 +217,8 @@ public enum Audit {
                 logger: logger
             )
             try await c.query("UPDATE audit_chain_head SET chain_seq = \(seq), hash = \(hash)", logger: logger)
+            // Bank reads told to the businesses that asked for webhooks (genuine rows only).
+            try await Messages.readEvents(c, logger: logger, logIds: zip(logIds, verdicts).filter(\.1).map(\.0))
             return logIds.count
         }
     }

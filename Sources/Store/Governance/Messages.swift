@@ -26,7 +26,7 @@ public enum Messages {
     /// Writes one message in the caller's transaction (nothing when `dedupe` was used before) —
     /// and, while the business has a live webhook endpoint, the same as a signed event to it
     /// (type: the message's kind; data: the message's, with `uscc`), through the banks' delivery
-    /// machinery. Bank reads become events by a trigger on the audit log (migration 0035).
+    /// machinery. Bank reads become events when the sealer chains their audit rows (`readEvents`).
     public static func emit(
         _ c: PostgresConnection,
         logger: Logger,
@@ -90,6 +90,33 @@ public enum Messages {
             """,
             logger: logger
         ).collect()[0].decode(Int.self)
+    }
+
+    /// Bank reads among these (sealed, genuine) audit rows become events for the businesses read
+    /// that have a live webhook endpoint: called by the sealer in its transaction, so each read is
+    /// told exactly once, within a seal interval, at no cost to the read itself.
+    static func readEvents(_ c: PostgresConnection, logger: Logger, logIds: [Int64]) async throws {
+        guard !logIds.isEmpty else { return }
+        try await c.query(
+            """
+            WITH e AS (
+                INSERT INTO webhook_event (bank_org_id, uscc, type, payload)
+                SELECT o.id, l.subject_uscc, 'bank.read',
+                       jsonb_build_object('uscc', l.subject_uscc, 'bank', coalesce(b.name, ''), 'action', l.action,
+                                          'purpose', l.purpose, 'at', to_char(l.occurred_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'))
+                FROM audit_log l JOIN organisations o ON o.uscc = l.subject_uscc AND o.kind = 'enterprise'
+                     LEFT JOIN organisations b ON b.id = l.actor_org_id
+                WHERE l.id = ANY(\(logIds)::bigint[]) AND l.actor_kind = 'bank' AND l.result = 'allowed'
+                  AND l.action = ANY(\(reads)::text[])
+                  AND EXISTS (SELECT 1 FROM webhook_endpoint ep WHERE ep.bank_org_id = o.id AND ep.disabled_at IS NULL)
+                ORDER BY l.id
+                RETURNING id, bank_org_id, uscc
+            )
+            INSERT INTO webhook_delivery (event_id, endpoint_id, uscc)
+            SELECT e.id, ep.id, e.uscc FROM e JOIN webhook_endpoint ep ON ep.bank_org_id = e.bank_org_id AND ep.disabled_at IS NULL
+            """,
+            logger: logger
+        )
     }
 
     /// Marks everything up to now seen.
