@@ -351,6 +351,15 @@ import Testing
                 let repairedOn = try decodeJSON(App.self, approved).repaired_on
                 #expect(approved.status == .ok && repairedOn == today.description)
                 #expect(try await published() == ["通罚P-NOW", "通罚P-FIRE"])
+                // The signed commitment is public now: its text and day, not the signer nor the penalty.
+                let record = String(buffer: try await client.execute(uri: "/v1/public/enterprises/\(Self.listed)", method: .get).body)
+                guard case .array(let publicCommitments)? = try JSONParser.parse(Array(record.utf8))["repair_commitments"] else {
+                    Issue.record("no repair_commitments: \(record)")
+                    return
+                }
+                #expect(publicCommitments.first?["commitment_id"]?.stringValue == "repair-2026-1", "\(record)")
+                #expect(publicCommitments.first?["signed_on"]?.stringValue == today.description)
+                #expect(!record.contains("张三") && !record.contains("P-FIXED"))
                 // The report of now leaves it out; the report as of before the approval is unchanged.
                 #expect(!(try await reportContent("{}")).contains("通罚P-FIXED"))
                 #expect(try await reportContent(#"{"as_of": "\#(beforeApproval)"}"#) == asOfBefore)

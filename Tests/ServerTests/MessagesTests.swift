@@ -19,6 +19,7 @@ import Testing
         }
         let items: [M]
         let unread: Int
+        let next: String?
     }
 
     @Test func whatConcernsTheBusinessReachesItOnceAndReadsComeFromTheAuditLog() async throws {
@@ -74,6 +75,23 @@ import Testing
                 for kind in ["record.new_penalty", "penalty.repairable", "bank.read", "demand.state_changed", "demand.offer_made"] {
                     #expect(kinds.contains(kind), "\(kind) in \(kinds)")
                 }
+                // A page at a time: the pages joined are the whole list, each message once, in order.
+                var paged: [String] = []
+                var before: String?
+                repeat {
+                    let uri =
+                        "/v1/me/messages?limit=2"
+                        + (before.map { "&before=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)" } ?? "")
+                    let page = try decodeJSON(Inbox.self, try await client.execute(uri: uri, method: .get, headers: bearer(w.business)))
+                    #expect(page.items.count <= 2 && page.unread == all.unread)
+                    paged += page.items.map(\.id)
+                    before = page.next
+                } while before != nil && paged.count <= all.items.count
+                #expect(paged == all.items.map(\.id), "\(paged) vs \(all.items.map(\.id))")
+                for bad in ["limit=0", "limit=abc", "limit=101", "before=xyz", "before=1/b2", "before=-5/m1"] {
+                    let r = try await client.execute(uri: "/v1/me/messages?\(bad)", method: .get, headers: bearer(w.business))
+                    #expect(r.status == .unprocessableContent, "\(bad)")
+                }
                 // Its own moves (posting the demand) are not told back to it.
                 #expect(kinds.filter { $0 == "demand.state_changed" }.count == 1)
                 #expect(all.unread == all.items.count && all.items.allSatisfy(\.unread))
@@ -107,6 +125,11 @@ import Testing
                     )
                     for word in words { #expect(html.contains(word), "\(lang): \(word)") }
                 }
+                // Older messages a page away, on the portal too.
+                let first = String(
+                    buffer: try await client.execute(uri: "/portal/messages?limit=2", method: .get, headers: [.cookie: cookie]).body
+                )
+                #expect(first.contains("更早的消息") && first.contains("/portal/messages?before="))
             }
         }
     }

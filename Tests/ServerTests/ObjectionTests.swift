@@ -336,6 +336,15 @@ import Testing
                     #"{"dataset": "dishonesty_listing", "record_id": "L-ST", "text": "\#(String(repeating: "说", count: 501))"}"#
                 )
                 #expect(try decodeProblem(long).errors?.map(\.field) == ["text"])
+                // Text that reorders or hides itself, or drives a terminal, is refused with the field named.
+                for bad in ["\\u0007bell", "\\u001b[31mred", "a\\u0085b", "a\\u2028b", "\\ufeffbom", "abc\\u202edcba", "x\\u2067y"] {
+                    let r = try await post(
+                        "/v1/me/statements",
+                        #"{"dataset": "dishonesty_listing", "record_id": "L-ST", "text": "\#(bad)"}"#
+                    )
+                    let fields = try decodeProblem(r).errors?.map(\.field)
+                    #expect(r.status == .unprocessableContent && fields == ["text"], "\(bad)")
+                }
                 #expect(
                     try await post("/v1/me/statements", #"{"dataset": "dishonesty_listing", "record_id": "L-NONE", "text": "x"}"#).status
                         == .notFound

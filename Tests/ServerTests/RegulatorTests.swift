@@ -614,22 +614,25 @@ struct StatWorld: Sendable {
                 )
                 return id
             }
-            // Before 2026-04-01 (the 2023 trial measures, whatever the severity): published, one
-            // repaired, one whose provider's date has passed, one decided the day before the change.
-            let repaired = penalty("2025-06-01", "general")
-            for _ in 0..<3 { _ = penalty("2025-06-01", "serious") }
-            _ = penalty("2024-01-15", "general", endsOn: "2025-01-15")
+            // Before 2026-04-01 (the 2023 trial measures, whatever the severity): five repaired, five
+            // published, five whose provider's date has passed, one decided the day before the change.
+            var repaired: [String] = []
+            for _ in 0..<5 { repaired.append(penalty("2025-06-01", "general")) }
+            for _ in 0..<5 { _ = penalty("2025-06-01", "serious") }
+            for _ in 0..<5 { _ = penalty("2024-01-15", "general", endsOn: "2025-01-15") }
             _ = penalty("2026-03-31", "minor")
             _ = penalty("2023-11-01", "general")  // more than three years ago: not counted
             // From 2026-04-01: minor not published (the day of the change included); general
-            // repairable after three months, one application rejected; serious not yet repairable.
+            // repairable after three months, one application rejected; serious not yet repairable,
+            // but one repaired all the same (as an operator might): a cell of one business.
             for d in ["2026-04-01", "2026-10-01", "2026-10-01", "2026-10-01", "2026-10-01"] { _ = penalty(d, "minor") }
             let refused = penalty("2026-05-01", "general")
             for _ in 0..<4 { _ = penalty("2026-05-01", "general") }
             for _ in 0..<5 { _ = penalty("2026-06-01", "serious") }
+            repaired.append(penalty("2026-06-01", "serious"))
             try await DisclosureTests.store(db, .administrativePenalty, rows)
             let org = keys.orgIds[.enterprise]!
-            for (record, state, repairedOn) in [(repaired, "approved", "'2026-01-10'"), (refused, "rejected", "NULL")] {
+            for (record, state, repairedOn) in repaired.map({ ($0, "approved", "'2026-11-10'") }) + [(refused, "rejected", "NULL")] {
                 try await db.owner.execute(
                     """
                     INSERT INTO repair_application (uscc, enterprise_org_id, record_id, corrections, evidence, state, due_on, repaired_on)
@@ -646,11 +649,16 @@ struct StatWorld: Sendable {
                 ]
             )
             let got = Dictionary(uniqueKeysWithValues: t.rows.map { ($0.key, $0.values) })
-            func ints(_ v: [Int64]) -> [StatTable.Value] { v.map { .int($0) } }
-            #expect(got["trial-2023"] == ints([6, 0, 4, 4, 1, 1, 0, 1]), "\(String(describing: got["trial-2023"]))")
+            func ints(_ v: [Int64?]) -> [StatTable.Value] { v.map { $0.map { .int($0) } ?? .suppressed } }
+            #expect(got["trial-2023"] == ints([16, 0, 6, 6, 5, 5, 0, 5]), "\(String(describing: got["trial-2023"]))")
             #expect(got["measures-2026/minor"] == ints([5, 5, 0, 0, 0, 0, 0, 0]))
-            #expect(got["measures-2026/general"] == ints([5, 0, 5, 5, 1, 0, 1, 0]))
-            #expect(got["measures-2026/serious"] == ints([5, 0, 5, 0, 0, 0, 0, 0]))
+            // One application, one business: hidden.
+            #expect(got["measures-2026/general"] == ints([5, 0, 5, 5, nil, 0, nil, 0]))
+            // One repaired business hidden, and the published count with it (else it comes back by subtraction).
+            #expect(
+                got["measures-2026/serious"] == ints([6, 0, nil, 0, nil, nil, 0, 0]),
+                "\(String(describing: got["measures-2026/serious"]))"
+            )
         }
     }
 }

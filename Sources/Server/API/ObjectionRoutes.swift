@@ -19,16 +19,28 @@ struct ObjectionRoutes {
             struct Answer: Encodable {
                 let items: [Messages.Message]
                 let unread: Int
+                /// Pass as `before` for the next (older) page; null on the last.
+                let next: String?
+                func encode(to encoder: Encoder) throws {
+                    var c = encoder.container(keyedBy: CodingKeys.self)
+                    try c.encode(items, forKey: .items)
+                    try c.encode(unread, forKey: .unread)
+                    try c.encode(next, forKey: .next)
+                }
+                enum CodingKeys: CodingKey { case items, unread, next }
             }
             let uscc = try call.ownUSCC()
+            let (limit, before) = try MessagesPage.paging(call)
             let answer = try await call.audited(
                 db,
                 action: "messages.read",
                 subject: { _ in .init(uscc: uscc) },
                 do: { c in
-                    Answer(
-                        items: try await Messages.list(c, logger: call.logger, uscc: uscc),
-                        unread: try await Messages.unread(c, logger: call.logger, uscc: uscc)
+                    let items = try await Messages.list(c, logger: call.logger, uscc: uscc, before: before, limit: limit)
+                    return Answer(
+                        items: items,
+                        unread: try await Messages.unread(c, logger: call.logger, uscc: uscc),
+                        next: items.count == limit ? items.last?.cursor.text : nil
                     )
                 }
             )

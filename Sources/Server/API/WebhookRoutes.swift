@@ -64,6 +64,14 @@ struct WebhookRoutes {
                 guard let id = UUID(uuidString: text) else { throw Problem.invalid("endpoint_id", "an endpoint id (uuid)") }
                 endpoint = id
             }
+            // Another organisation's endpoint (or none): 404, as for its replay and removal.
+            if let endpoint,
+                try await db.withConnection({ c in
+                    try await !Webhooks.owns(c, logger: call.logger, org: call.caller.orgId, endpoint: endpoint)
+                })
+            {
+                throw Problem(.notFound, "no endpoint \(endpoint) of yours")
+            }
             let items = try await db.withConnection { c in
                 try await Webhooks.log(c, logger: call.logger, bank: call.caller.orgId, endpoint: endpoint, before: before, limit: limit)
             }

@@ -70,7 +70,7 @@ struct ObjectionActions {
     static func mapped(_ e: Statements.Failure) -> Problem {
         switch e {
         case .noSuchRecord, .notFound: Problem(.notFound, e.description, zh: e.zh)
-        case .already: Problem(.conflict, e.description, zh: e.zh)
+        case .already, .tooMany: Problem(.conflict, e.description, zh: e.zh)
         }
     }
 

@@ -61,7 +61,8 @@ struct RepairActions {
                         uscc: uscc,
                         org: call.caller.orgId,
                         recordId: body.recordId,
-                        corrections: Array(Set(body.corrections)).sorted(),
+                        // The signed commitment is itself a correction made (the catalogue's text, signed).
+                        corrections: Array(Set(body.corrections).union(["commitment_made"])).sorted(),
                         evidence: evidence,
                         commitment: commitment,
                         signedBy: signedBy,

@@ -104,7 +104,8 @@ public struct WebhookPolicy: Sendable {
         if let literal, literal != .global && literal != .privateNetwork {
             return "that address is not allowed here"
         }
-        return hosts.contains(target.host) ? nil : "the host \(target.host) is not in XYD_WEBHOOK_HOSTS"
+        return hosts.contains(target.host)
+            ? nil : "the host \(target.host) is not on the operator's list of hosts webhooks may reach: ask the operator to add it"
     }
 
     func loopbackRefusal(port: Int) -> String? {

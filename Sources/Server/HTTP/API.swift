@@ -42,7 +42,10 @@ public struct API {
                     throw Problem(.unauthorized, "sign in first: the session is missing or has ended")
                 }
                 guard kinds.contains(s.principal.kind) else {
-                    throw Problem(.forbidden, "a \(s.principal.kind.rawValue) session may not open \(rule.key)")
+                    throw Problem(
+                        .forbidden,
+                        "this page is not for \(API.whose(s.principal.kind).lowercased()) session (\(request.uri.path))"
+                    )
                 }
                 session = s
                 principal = s.principal
@@ -73,7 +76,10 @@ public struct API {
                 }
                 guard kinds.contains(p.kind) else {
                     await API.auditRefusal(db, context: context, route: rule.key, principal: p, why: "role_refused", keyPrefix: nil)
-                    throw Problem(.forbidden, "a \(p.kind.rawValue) key may not call \(rule.key)")
+                    throw Problem(
+                        .forbidden,
+                        "\(API.whose(p.kind)) key may not use this route (\(rule.key.split(separator: " ").first ?? "") \(request.uri.path))"
+                    )
                 }
                 principal = p
             }
@@ -111,6 +117,15 @@ public struct API {
     /// that failed or died before its commit left nothing and may simply run again. The same key
     /// with another body is 422; while the first runs, 409. A 4xx answer is kept like a success;
     /// a 5xx rolls everything back.
+    /// "A bank's", "A business's", "An operator's"…: the kind of caller in a refusal's words.
+    static func whose(_ kind: OrgKind) -> String {
+        switch kind {
+        case .enterprise: "A business's"
+        case .operator: "An operator's"
+        case .bank, .regulator, .procurement: "A \(kind.rawValue)'s"
+        }
+    }
+
     static func idempotent(_ call: Call, key: String, org: UUID, db: Database, handler: Handler) async throws -> Response {
         guard Idempotency.isValidKey(key) else {
             throw Problem(.badRequest, "Idempotency-Key: 1 to \(Idempotency.maxKeyLength) visible ASCII characters")

@@ -11,13 +11,39 @@ enum MessagesPage {
     struct Model {
         let items: [Messages.Message]
         let unread: Int
+        /// The next (older) page's cursor, when there is one.
+        var next: String? = nil
+        /// Whether this is a later page (a link back to the newest).
+        var older = false
+    }
+
+    /// The page size (`limit`, 1–100, default 100) and where the page starts (`before`).
+    static func paging(_ call: Call) throws -> (limit: Int, before: Messages.Cursor?) {
+        let q = call.request.uri.queryParameters
+        var limit = Messages.listLimit
+        if let text = q.get("limit") {
+            guard let n = Int(text), (1...Messages.listLimit).contains(n) else {
+                throw Problem.invalid("limit", "an integer from 1 to \(Messages.listLimit)")
+            }
+            limit = n
+        }
+        var before: Messages.Cursor?
+        if let text = q.get("before") {
+            guard let cursor = Messages.Cursor(text) else { throw Problem.invalid("before", "the `next` of a previous page") }
+            before = cursor
+        }
+        return (limit, before)
     }
 
     static func load(_ c: PostgresConnection, _ call: Call) async throws -> Model {
         let uscc = try call.ownUSCC()
+        let (limit, before) = try paging(call)
+        let items = try await Messages.list(c, logger: call.logger, uscc: uscc, before: before, limit: limit)
         return Model(
-            items: try await Messages.list(c, logger: call.logger, uscc: uscc),
-            unread: try await Messages.unread(c, logger: call.logger, uscc: uscc)
+            items: items,
+            unread: try await Messages.unread(c, logger: call.logger, uscc: uscc),
+            next: items.count == limit ? items.last?.cursor.text : nil,
+            older: before != nil
         )
     }
 
@@ -39,11 +65,15 @@ enum MessagesPage {
                 "Penalty \(s("decision_no")) may be repaired from \(s("from"))"
             )
         case "objection.answered":
-            return lang.t("您对记录 \(s("record_id")) 的异议已答复：", "Your objection to record \(s("record_id")) was answered: ")
-                + PortalHtml.governanceState(s("state"), lang)
+            let what = Dataset(rawValue: s("dataset")).map { PortalHtml.dataset($0, lang) } ?? lang.t("信用", "credit")
+            let why = s("resolution").isEmpty ? "" : lang.t("。处理说明：", ". The account: ") + s("resolution")
+            return lang.t("您对一条\(what)记录的异议已答复：", "Your objection to a record (\(what)) was answered: ")
+                + PortalHtml.governanceState(s("state"), lang) + why
         case "repair.answered":
-            return lang.t("您对处罚 \(s("record_id")) 的信用修复申请已答复：", "Your repair application for \(s("record_id")) was answered: ")
-                + PortalHtml.governanceState(s("state"), lang)
+            let penalty = s("decision_no").isEmpty ? lang.t("一项行政处罚", "a penalty") : s("decision_no")
+            let why = s("reason").isEmpty ? "" : lang.t("。理由：", ". Reason: ") + s("reason")
+            return lang.t("您对处罚 \(penalty) 的信用修复申请已答复：", "Your repair application for \(penalty) was answered: ")
+                + PortalHtml.governanceState(s("state"), lang) + why
         case "commitment.kept", "commitment.broken":
             let what = Commitments.Kind(rawValue: s("kind")).map { lang.english ? $0.en : $0.zh } ?? ""
             return m.kind == "commitment.kept"
@@ -58,7 +88,7 @@ enum MessagesPage {
         case "demand.offer_made": return lang.t("\(s("bank")) 对您的融资需求报价", "\(s("bank")) made an offer on your demand")
         case "demand.state_changed":
             return lang.t("您的融资需求：", "Your demand: ") + PortalHtml.demandState(s("to_state"), lang)
-        default: return m.kind
+        default: return lang.t("与本企业有关的其他消息", "Another message about your business")
         }
     }
 
@@ -91,6 +121,13 @@ enum MessagesPage {
             },
             empty: lang.t("暂无消息。", "No messages yet.")
         )
+        var links: [String] = []
+        if m.older { links.append("<a href=\"/portal/messages\">\(lang.t("最新消息", "Newest"))</a>") }
+        if let next = m.next {
+            let href = "/portal/messages?before=" + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+            links.append("<a href=\"\(e(href))\">\(lang.t("更早的消息", "Older messages"))</a>")
+        }
+        if !links.isEmpty { body += "<p>" + links.joined(separator: " · ") + "</p>" }
         return body
     }
 }

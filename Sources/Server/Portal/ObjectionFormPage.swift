@@ -28,7 +28,7 @@ enum ObjectionFormPage {
             <form class="stack" method="post" action="/portal/statements">\(PortalHtml.csrf(session))\(PortalRoutes.onceField)
             <input type="hidden" name="dataset" value="\(ds.rawValue)"><input type="hidden" name="record_id" value="\(e(record))">
             <label for="text">\(lang.t("说明", "Statement"))</label>
-            <p class="hint" id="text-h">\(lang.t("\(Statements.maxText) 字以内；与这条记录一同显示在您的信用报告中和获授权银行的查询中，可随时撤回", "At most \(Statements.maxText) characters; shown with the record in your credit reports and to the banks you authorise; you may withdraw it at any time"))</p>
+            <p class="hint" id="text-h">\(lang.t("\(Statements.maxText) 字以内；与这条记录一同显示给您授权的银行；行政处罚和失信名单记录的说明也写入您的信用报告；可随时撤回", "At most \(Statements.maxText) characters; shown with the record to the banks you authorise, and in your credit reports for penalties and listings; you may withdraw it at any time"))</p>
             <textarea id="text" name="text" required maxlength="\(Statements.maxText)" rows="4" aria-describedby="text-h" placeholder="\(lang.t("如：该笔罚款已于当月缴清，相关问题已整改", "e.g. the fine was paid that month and the matter corrected"))"></textarea>
             <button class="btn" type="submit">\(lang.t("添加说明", "Add the statement"))</button> <a class="btn secondary" href="/portal">\(lang.t("取消", "Cancel"))</a></form></section>
             """

@@ -70,6 +70,18 @@ enum RecordFields {
     static func cells(_ d: Dataset, _ data: JSONValue, lang: Lang, today: Day) -> [String] {
         let zh = !lang.english
         return columns(d).map { c in
+            // A penalty's publication ends where the rules put it (`Publicity`), not necessarily on
+            // the provider's date; a minor one under the 2026 rules may not be published at all.
+            if d == .administrativePenalty, c.key == "publicity_ends_on", let decided = data["decided_on"]?.stringValue.flatMap(Day.init) {
+                let w = Publicity.window(
+                    decidedOn: decided,
+                    providerEndsOn: data["publicity_ends_on"]?.stringValue.flatMap(Day.init),
+                    severity: data["severity"]?.stringValue ?? "general",
+                    authority: data["authority"]?.stringValue ?? "",
+                    violation: data["violation"]?.stringValue ?? ""
+                )
+                return w.published ? Html.escape(w.endsOn.description) : lang.t("不予公示", "not published")
+            }
             let v = data[c.key]
             let text: String? =
                 switch v {

@@ -24,7 +24,7 @@ enum RepairFormPage {
             <textarea id="evidence" name="evidence" required maxlength="\(Repairs.maxEvidence)" rows="3" placeholder="\(lang.t("如罚款缴纳凭证号", "e.g. the fine's receipt number"))"></textarea>
             <fieldset><legend>\(lang.t("信用承诺书", "Credit commitment"))</legend>
             <p class="commitment">\(e(lang.english ? commitment.en : commitment.zh))</p>
-            <p><input type="checkbox" id="commitment" name="commitment_id" value="\(e(commitment.id))" required> <label for="commitment" class="inl">\(lang.t("本单位已阅读并作出以上承诺（将与申请一并保存并公示）", "We have read and make this commitment (kept with the application, and public)"))</label></p>
+            <p><input type="checkbox" id="commitment" name="commitment_id" value="\(e(commitment.id))" required> <label for="commitment" class="inl">\(lang.t("本单位已阅读并作出以上承诺（将与申请一并保存；申请获批后，承诺书文本与签署日期向社会公示，不含签署人姓名）", "We have read and make this commitment (kept with the application; once approved, its text and date are public, without the signer's name)"))</label></p>
             <label for="signed_by">\(lang.t("签署人姓名", "Signed by (name)"))</label>
             <input id="signed_by" name="signed_by" required maxlength="\(Repairs.maxSignerName)" autocomplete="name">
             </fieldset>

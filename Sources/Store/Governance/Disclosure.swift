@@ -99,9 +99,22 @@ public enum Disclosure {
                 "state": .string(m.state),
             ]
         }
+        // The public credit commitments (信用承诺书) signed with approved repair applications: the
+        // text as signed and the day — not the signer, nor the penalty (its publication ended).
+        let stamp = DateFormatter()
+        stamp.dateFormat = "yyyy-MM-dd"
+        stamp.timeZone = TimeZone(identifier: "Asia/Shanghai")
+        let repairCommitments = try await Repairs.mine(c, logger: logger, uscc: uscc)
+            .filter { $0.state == "approved" && $0.commitmentText != nil }
+            .map { a -> JSONValue in
+                [
+                    "commitment_id": .string(a.commitmentId ?? ""), "text": .string(a.commitmentText ?? ""),
+                    "signed_on": a.signedAt.map { .string(stamp.string(from: $0)) } ?? .null,
+                ]
+            }
         return [
             "uscc": .string(uscc), "name": .string(registry.name), "status": .string(registry.status),
-            "commitments": .array(commitments),
+            "commitments": .array(commitments), "repair_commitments": .array(repairCommitments),
             "as_of": .string(today.description),
             "licences": .array(licences), "penalties": .array(penalties),
             "listings": .array(listings.map(\.json)),

@@ -21,6 +21,28 @@ public enum Messages {
         public let at: Date
         public let data: JSONValue
         public let unread: Bool
+        /// Where the next (older) page starts after this message.
+        public var cursor: Cursor { Cursor(micros: micros, id: id) }
+        let micros: Int64
+        enum CodingKeys: String, CodingKey { case id, kind, at, data, unread }
+    }
+
+    /// A place in the list, newest first: the moment in microseconds and the id (`MICROS/ID`).
+    public struct Cursor: Sendable, Equatable {
+        public let micros: Int64
+        public let id: String
+        public init(micros: Int64, id: String) {
+            self.micros = micros
+            self.id = id
+        }
+        public init?(_ text: String) {
+            let parts = text.split(separator: "/", maxSplits: 1)
+            guard parts.count == 2, let m = Int64(parts[0]), m >= 0, let first = parts[1].first, first == "m" || first == "a",
+                parts[1].count <= 21, Int64(parts[1].dropFirst()) != nil
+            else { return nil }
+            self.init(micros: m, id: String(parts[1]))
+        }
+        public var text: String { "\(micros)/\(id)" }
     }
 
     /// Writes one message in the caller's transaction (nothing when `dedupe` was used before) —
@@ -54,26 +76,47 @@ public enum Messages {
         )
     }
 
-    /// The business's messages and the banks' reads, newest first.
-    public static func list(_ c: PostgresConnection, logger: Logger, uscc: String, limit: Int = listLimit) async throws -> [Message] {
+    /// The business's messages and the banks' reads, newest first, from before `before` if given.
+    public static func list(
+        _ c: PostgresConnection,
+        logger: Logger,
+        uscc: String,
+        before: Cursor? = nil,
+        limit: Int = listLimit
+    ) async throws -> [Message] {
         var out: [Message] = []
-        for try await (id, kind, at, data, unread) in try await c.query(
+        let micros = before?.micros ?? Int64.max
+        let id = before?.id ?? "~"
+        for try await (id, kind, at, data, unread, us) in try await c.query(
             """
-            WITH seen AS (SELECT coalesce((SELECT seen_at FROM message_seen WHERE uscc = \(uscc)), '-infinity'::timestamptz) AS at)
-            (SELECT 'm' || m.id, m.kind, m.created_at, m.data::text, m.created_at > seen.at
-             FROM message m, seen WHERE m.uscc = \(uscc) ORDER BY m.created_at DESC LIMIT \(limit))
+            WITH seen AS (SELECT coalesce((SELECT seen_at FROM message_seen WHERE uscc = \(uscc)), '-infinity'::timestamptz) AS at),
+            m AS (
+                SELECT 'm' || m.id AS id, m.kind, m.created_at AS at, m.data::text AS data, m.created_at > seen.at AS unread,
+                       (extract(epoch FROM m.created_at) * 1000000)::bigint AS us
+                FROM message m, seen WHERE m.uscc = \(uscc)
+            ), r AS (
+                SELECT 'a' || l.id AS id, 'bank.read' AS kind, l.occurred_at AS at,
+                       jsonb_build_object('bank', coalesce(o.name, ''), 'action', l.action, 'purpose', l.purpose)::text AS data,
+                       l.occurred_at > seen.at AS unread, (extract(epoch FROM l.occurred_at) * 1000000)::bigint AS us
+                FROM audit_log l LEFT JOIN organisations o ON o.id = l.actor_org_id, seen
+                WHERE l.subject_uscc = \(uscc) AND l.actor_kind = 'bank' AND l.result = 'allowed' AND l.action = ANY(\(reads)::text[])
+            )
+            (SELECT * FROM m WHERE (us, id) < (\(micros), \(id)::text) ORDER BY us DESC, id DESC LIMIT \(limit))
             UNION ALL
-            (SELECT 'a' || l.id, 'bank.read', l.occurred_at,
-                    jsonb_build_object('bank', coalesce(o.name, ''), 'action', l.action, 'purpose', l.purpose)::text, l.occurred_at > seen.at
-             FROM audit_log l LEFT JOIN organisations o ON o.id = l.actor_org_id, seen
-             WHERE l.subject_uscc = \(uscc) AND l.actor_kind = 'bank' AND l.result = 'allowed' AND l.action = ANY(\(reads)::text[])
-             ORDER BY l.occurred_at DESC LIMIT \(limit))
-            ORDER BY 3 DESC LIMIT \(limit)
+            (SELECT * FROM r WHERE (us, id) < (\(micros), \(id)::text) ORDER BY us DESC, id DESC LIMIT \(limit))
+            ORDER BY us DESC, id DESC LIMIT \(limit)
             """,
             logger: logger
-        ).decode((String, String, Date, String, Bool).self) {
+        ).decode((String, String, Date, String, Bool, Int64).self) {
             out.append(
-                Message(id: id, kind: kind, at: at, data: (try? JSONParser.parse(Array(data.utf8))) ?? .null, unread: unread)
+                Message(
+                    id: id,
+                    kind: kind,
+                    at: at,
+                    data: (try? JSONParser.parse(Array(data.utf8))) ?? .null,
+                    unread: unread,
+                    micros: us
+                )
             )
         }
         return out

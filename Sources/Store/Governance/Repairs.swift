@@ -232,6 +232,14 @@ public enum Repairs {
             logger: logger
         )
         if let a = try await decode(rows).first {
+            // The business knows a penalty by its decision number, not by the provider's record id.
+            let decisionNo = try await c.query(
+                """
+                SELECT data->>'decision_no' FROM record_version
+                WHERE dataset = 'administrative_penalty' AND record_id = \(a.recordId) AND superseded_at IS NULL LIMIT 1
+                """,
+                logger: logger
+            ).collect().first?.decode(String?.self)
             try await Messages.emit(
                 c,
                 logger: logger,
@@ -240,6 +248,7 @@ public enum Repairs {
                 data: [
                     "state": .string(a.state), "record_id": .string(a.recordId), "reason": a.reason.map(JSONValue.string) ?? .null,
                     "repaired_on": a.repairedOn.map { .string($0) } ?? .null,
+                    "decision_no": decisionNo.map(JSONValue.string) ?? .null,
                 ]
             )
             return a

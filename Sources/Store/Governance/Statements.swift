@@ -8,6 +8,8 @@ import PostgresNIO
 public enum Statements {
     public static let maxText = 500
     public static let listLimit = 500
+    /// Statements one record may ever have, withdrawn ones included (they stay, for as-of reports).
+    public static let maxPerRecord = 10
 
     public struct Statement: Sendable, Encodable {
         public let id: UUID
@@ -22,8 +24,10 @@ public enum Statements {
         case noSuchRecord(String, String)
         case already
         case notFound(UUID)
+        case tooMany
         public var description: String {
             switch self {
+            case .tooMany: "at most \(Statements.maxPerRecord) statements per record, withdrawn ones included"
             case .noSuchRecord(let d, let r): "no current record \(r) in \(d) of yours"
             case .already: "this record has a statement already: withdraw it first"
             case .notFound(let id): "no live statement \(id) of yours"
@@ -34,6 +38,7 @@ public enum Statements {
             case .noSuchRecord: "没有找到本企业的这条记录。"
             case .already: "这条记录已有说明：请先撤回。"
             case .notFound: "没有找到这条说明。"
+            case .tooMany: "每条记录最多添加 \(Statements.maxPerRecord) 次说明（含已撤回的）。"
             }
         }
     }
@@ -66,6 +71,11 @@ public enum Statements {
             logger: logger
         ).collect()
         guard !exists.isEmpty else { throw Failure.noSuchRecord(dataset.rawValue, recordId) }
+        let made = try await c.query(
+            "SELECT count(*)::int FROM record_statement WHERE uscc = \(uscc) AND dataset = \(dataset.rawValue) AND record_id = \(recordId)",
+            logger: logger
+        ).collect()[0].decode(Int.self)
+        guard made < maxPerRecord else { throw Failure.tooMany }
         let rows = try await c.query(
             """
             INSERT INTO record_statement (uscc, enterprise_org_id, dataset, record_id, text)

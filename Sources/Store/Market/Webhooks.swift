@@ -56,6 +56,12 @@ public enum Webhooks {
         return out
     }
 
+    /// Whether the endpoint is the organisation's (live or disabled: its log stays readable).
+    public static func owns(_ c: PostgresConnection, logger: Logger, org: UUID, endpoint: UUID) async throws -> Bool {
+        try await !c.query("SELECT 1 FROM webhook_endpoint WHERE id = \(endpoint) AND bank_org_id = \(org)", logger: logger).collect()
+            .isEmpty
+    }
+
     public static func disable(_ c: PostgresConnection, logger: Logger, bank: UUID, id: UUID) async throws -> Bool {
         try await !c.query(
             "UPDATE webhook_endpoint SET disabled_at = now() WHERE id = \(id) AND bank_org_id = \(bank) AND disabled_at IS NULL RETURNING 1",

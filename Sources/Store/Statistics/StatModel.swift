@@ -126,16 +126,17 @@ extension Stats {
     /// repairable now, applied for, approved, rejected, and ended at their maximum. Windows are
     /// computed by `Publicity`, the rules the reports use, not restated here.
     public static func repairs(_ c: PostgresConnection, logger: Logger, today: Day = Day.todayInChina()) async throws -> StatTable {
+        // Columns: 0 penalties, 1 not published, 2 published, 3 repairable, 4 applied, 5 approved,
+        // 6 rejected (applications), 7 publication over; each with the businesses it counts.
         struct Cell {
             var usccs: Set<String> = []
-            var penalties: Int64 = 0
-            var notPublished: Int64 = 0
-            var published: Int64 = 0
-            var repairable: Int64 = 0
-            var applied: Int64 = 0
-            var approved: Int64 = 0
-            var rejected: Int64 = 0
-            var periodOver: Int64 = 0
+            var n = [Int64](repeating: 0, count: 8)
+            var who = [Set<String>](repeating: [], count: 8)
+            mutating func add(_ column: Int, _ uscc: String, _ count: Int64 = 1) {
+                guard count > 0 else { return }
+                n[column] += count
+                who[column].insert(uscc)
+            }
         }
         var cells: [String: Cell] = [:]
         for try await (uscc, decided, severity, authority, violation, endsOn, approvedOn, applications, rejections) in try await c.query(
@@ -165,27 +166,30 @@ extension Stats {
             let repaired = approvedOn.flatMap(Day.init)
             var cell = cells[key, default: Cell()]
             cell.usccs.insert(uscc)
-            cell.penalties += 1
-            if !w.published { cell.notPublished += 1 }
+            cell.add(0, uscc)
+            if !w.published { cell.add(1, uscc) }
             if Publicity.isPublished(w, decidedOn: day, repairedOn: repaired, today: today) {
-                cell.published += 1
-                if w.repairableFrom <= today { cell.repairable += 1 }
+                cell.add(2, uscc)
+                if w.repairableFrom <= today { cell.add(3, uscc) }
             }
-            if applications > 0 { cell.applied += 1 }
-            if repaired != nil { cell.approved += 1 }
-            cell.rejected += rejections
-            if w.published, w.endsOn < today, repaired == nil { cell.periodOver += 1 }
+            if applications > 0 { cell.add(4, uscc) }
+            if repaired != nil { cell.add(5, uscc) }
+            cell.add(6, uscc, rejections)
+            if w.published, w.endsOn < today, repaired == nil { cell.add(7, uscc) }
             cells[key] = cell
         }
         let order = [Publicity.trial2023.id] + ["minor", "general", "serious"].map { "\(Publicity.measures2026.id)/\($0)" }
         let rows = order.map { key in
             let x = cells[key] ?? Cell()
+            // A cell of 1–4 businesses is hidden. Not published, published, repaired and over add up
+            // to the penalties: one of them hidden alone would come back by subtraction, so the
+            // next smallest goes too.
+            var hide = x.who.map { $0.count > 0 && $0.count < Suppression.threshold }
+            let parts = [1, 2, 5, 7]
+            for (i, h) in zip(parts, Suppression.hidden(parts.map { x.who[$0].count }, totalShown: true)) where h { hide[i] = true }
             return StatTable.Row(
                 key: key,
-                values: [
-                    .int(x.penalties), .int(x.notPublished), .int(x.published), .int(x.repairable), .int(x.applied), .int(x.approved),
-                    .int(x.rejected), .int(x.periodOver),
-                ],
+                values: x.n.indices.map { hide[$0] ? .suppressed : .int(x.n[$0]) },
                 enterprises: x.usccs.count
             )
         }
