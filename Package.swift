@@ -41,6 +41,8 @@ let package = Package(
             dependencies: [
                 "CreditCore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
+                // The pool's own error (the database cannot be reached at all): told apart as unavailable.
+                .product(name: "_ConnectionPoolModule", package: "postgres-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -11,6 +11,8 @@ import Store
 /// of credit data writes an audit row in the read's own transaction — denied reads too.
 struct CreditRoutes {
     let db: Database
+    /// Report verification reads here (a fresh replica, else `db`).
+    let replica: Reads
     let signer: ReportSigner?
     /// Report verification is open to anyone: rate-limited per address like the public routes.
     let publicLimiter: RateLimiter
@@ -458,7 +460,9 @@ struct CreditRoutes {
             let code = call.request.uri.queryParameters.get("code")
             if let code, code.count != 10 { throw Problem.invalid("code", "the 10-character verification code printed on the report") }
             let signer = try actions.requireSigner()
-            guard let found = try await db.withConnection({ c in try await Reports.find(c, logger: call.logger, number: number) }) else {
+            let source = replica.database
+            guard let found = try await source.withConnection({ c in try await Reports.find(c, logger: call.logger, number: number) })
+            else {
                 throw Problem(.notFound, "no report \(number)")
             }
             let r = found.report

@@ -7,6 +7,8 @@ import Store
 /// procurement organisations.
 struct DisclosureRoutes {
     let db: Database
+    /// The public routes read here (a fresh replica, else `db`); silent queries are written on `db`.
+    let reads: Reads
     let signer: ReportSigner?
     let limiter: RateLimiter
 
@@ -70,7 +72,7 @@ struct DisclosureRoutes {
             let raw = call.context.parameters.get("uscc") ?? ""
             guard case .success(let code) = USCC.parse(raw) else { throw Problem.invalid("uscc", "a valid unified social credit code") }
             guard
-                let record = try await db.withConnection({ c in
+                let record = try await reads.database.withConnection({ c in
                     try await Disclosure.publicRecord(c, logger: call.logger, uscc: code.value, today: Day.todayInChina())
                 })
             else { throw Problem(.notFound, "no registered enterprise \(code.value)") }
@@ -78,12 +80,13 @@ struct DisclosureRoutes {
         }
         api.on(.get, "/v1/public/products") { call in
             try limit(call)
-            let items = try await db.withConnection { c in try await CataloguePage.load(c, call) }
+            let items = try await reads.database.withConnection { c in try await CataloguePage.load(c, call) }
             return try JSON.response(Page(items: items, next: nil))
         }
         api.on(.get, "/v1/public/scorecard") { call in
             try limit(call)
-            guard let doc = try await db.withConnection({ c in try await Scorecards.activeDocument(c, logger: call.logger) }) else {
+            guard let doc = try await reads.database.withConnection({ c in try await Scorecards.activeDocument(c, logger: call.logger) })
+            else {
                 throw Problem(.notFound, "no scorecard is active yet")
             }
             let card = try JSONParser.parse(Array(doc.body.utf8))
@@ -108,7 +111,7 @@ struct DisclosureRoutes {
             else {
                 throw Problem.invalid("name", "the exact registered name (1 to \(TextLimits.identifier) characters)")
             }
-            let items = try await db.withConnection { c in
+            let items = try await reads.database.withConnection { c in
                 var out: [JSONValue] = []
                 for code in try await Disclosure.codes(named: name, c, logger: call.logger) {
                     if let r = try await Disclosure.publicRecord(c, logger: call.logger, uscc: code, today: Day.todayInChina()) {

@@ -9,6 +9,8 @@ import Store
 /// CSV (`Accept: text/csv` or `?format=csv`). Each read is audited.
 struct RegulatorRoutes {
     let db: Database
+    /// The tables are computed here (a fresh replica, else `db`); the audit row is written on `db`.
+    let reads: Reads
     let cache: StatCache
 
     static let prefix = "/v1/regulator"
@@ -119,7 +121,7 @@ struct RegulatorRoutes {
             let key =
                 (try? Self.filter(call)).map { StatCache.key("api", name, csv ? "csv" : "json", breakdown, filter: $0) }
                 ?? "api|raw|\(name)|\(csv)|\(call.request.uri.query ?? "")"
-            let text = try await cache.read(db, call, key: key, detail: ["table": name]) { c in
+            let text = try await cache.read(db, source: reads, call, key: key, detail: ["table": name]) { c in
                 let t = try await build(c, call)
                 return csv ? StatRender.csv(t) : StatRender.json(t).jsonText
             }

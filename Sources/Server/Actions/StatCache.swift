@@ -35,22 +35,32 @@ final class StatCache: Sendable {
     }
 
     /// A statistics read — an API table or a dashboard page, the one way both faces read them:
-    /// the text kept for `key` in the current generation (made now when there is none) and the
-    /// `stats.read` audit row (with the filters and breakdown asked for), in one transaction.
+    /// the text kept for `key` in the current generation (made now when there is none), read from
+    /// `source` (a fresh replica, else the leader), and the `stats.read` audit row (with the
+    /// filters and breakdown asked for) in a transaction on `db`, the leader, which commits only
+    /// once the text is made.
     func read(
         _ db: Database,
+        source: Reads,
         _ call: Call,
         key: String,
         detail: [String: String],
         make: @escaping @Sendable (PostgresConnection) async throws -> String
     ) async throws -> String {
-        try await call.audited(
+        let replica = source.freshReplica
+        return try await call.audited(
             db,
             action: "stats.read",
             subject: { _ in .init(detail: RegulatorRoutes.auditDetail(call, detail)) },
             do: { c in
-                let generation = try await Stats.generation(c, logger: call.logger)
-                return try await self.text(key, generation: generation) { try await make(c) }
+                guard let replica else {
+                    let generation = try await Stats.generation(c, logger: call.logger)
+                    return try await self.text(key, generation: generation) { try await make(c) }
+                }
+                return try await replica.withConnection { r in
+                    let generation = try await Stats.generation(r, logger: call.logger)
+                    return try await self.text(key, generation: generation) { try await make(r) }
+                }
             }
         )
     }

@@ -9,6 +9,8 @@ import Store
 /// cookie). No script, nothing fetched from elsewhere: charts are SVG drawn here.
 struct DashboardRoutes {
     let db: Database
+    /// The pages are computed here (a fresh replica, else `db`); the audit row is written on `db`.
+    let reads: Reads
     let cache: StatCache
     /// The statistics' rebuild period: a page says its figures are late after `Stats.latePeriods`.
     let statsIntervalSeconds: Int
@@ -135,7 +137,7 @@ struct DashboardRoutes {
                 )
             }
             let key = StatCache.key("page", path, lang.english ? "en" : "zh", filter: filter)
-            let content = try await cache.read(db, call, key: key, detail: ["page": path]) { c in
+            let content = try await cache.read(db, source: reads, call, key: key, detail: ["page": path]) { c in
                 try await body(c, call, filter, lang)
             }
             // Read on every request, never cached: a page must not hide that its figures are old.

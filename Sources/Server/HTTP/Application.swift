@@ -17,6 +17,24 @@ public struct Dependencies: Sendable {
     public var signer: ReportSigner? = nil
     /// Product changes ask for open demands to be matched again, in the background.
     public var rematch = RematchRequests()
+    /// Where the read-only routes read (a fresh replica, else `db`).
+    public var reads: Reads
+
+    public init(
+        config: AppConfig,
+        db: Database,
+        migrator: Migrator,
+        registry: PrometheusCollectorRegistry,
+        signer: ReportSigner? = nil,
+        reads: Reads? = nil
+    ) {
+        self.config = config
+        self.db = db
+        self.migrator = migrator
+        self.registry = registry
+        self.signer = signer
+        self.reads = reads ?? Reads(primary: db, replica: nil)
+    }
 }
 
 /// The routes of the service, registered under the access policy. Returns the router and
@@ -48,6 +66,7 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     let publicLimiter = RateLimiter(perMinute: deps.config.publicRatePerMinute, burst: deps.config.publicRateBurst)
     let credit = CreditRoutes(
         db: deps.db,
+        replica: deps.reads,
         signer: deps.signer,
         publicLimiter: publicLimiter,
         reads: ProfileReadBatcher(
@@ -63,14 +82,15 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     WebhookRoutes(db: deps.db, policy: deps.config.webhookPolicy).register(api)
     DemandRoutes(db: deps.db, maxBanks: deps.config.maxBanksPerDemand).register(api)
     let statCache = StatCache()
-    RegulatorRoutes(db: deps.db, cache: statCache).register(api)
-    DashboardRoutes(db: deps.db, cache: statCache, statsIntervalSeconds: deps.config.statsRefreshSeconds).register(api)
-    DisclosureRoutes(db: deps.db, signer: deps.signer, limiter: publicLimiter).register(api)
+    RegulatorRoutes(db: deps.db, reads: deps.reads, cache: statCache).register(api)
+    DashboardRoutes(db: deps.db, reads: deps.reads, cache: statCache, statsIntervalSeconds: deps.config.statsRefreshSeconds).register(api)
+    DisclosureRoutes(db: deps.db, reads: deps.reads, signer: deps.signer, limiter: publicLimiter).register(api)
     ObjectionRoutes(db: deps.db).register(api)
     RepairRoutes(db: deps.db).register(api)
     CommitmentRoutes(db: deps.db).register(api)
     PortalRoutes(
         db: deps.db,
+        reads: deps.reads,
         credit: credit.actions,
         demands: DemandActions(db: deps.db, maxBanks: deps.config.maxBanksPerDemand),
         objections: ObjectionActions(db: deps.db),
@@ -109,8 +129,17 @@ public func buildApplication(_ config: AppConfig, logger: Logger? = nil) throws 
     }
     let registry = Observability.registry  // bootstrap metrics before anything makes a metric
     let db = Database(settings: config.database, logger: logger)
+    let replica = config.readDatabase.map { Database(settings: $0, logger: logger) }
+    let reads = Reads(primary: db, replica: replica, maxLagMilliseconds: config.readMaxLagMilliseconds)
     let migrator = try Migrator(folder: config.migrationsDirectory)
-    let deps = Dependencies(config: config, db: db, migrator: migrator, registry: registry, signer: try loadSigner(config))
+    let deps = Dependencies(
+        config: config,
+        db: db,
+        migrator: migrator,
+        registry: registry,
+        signer: try loadSigner(config),
+        reads: reads
+    )
     let (router, _) = buildRouter(deps)
     var app = Application(
         router: router,
@@ -121,6 +150,9 @@ public func buildApplication(_ config: AppConfig, logger: Logger? = nil) throws 
     // Services stop in reverse order: the server drains first, then the sealer seals what
     // is left, then the pool closes.
     app.addServices(db.client)
+    if let replica {
+        app.addServices(replica.client)
+    }
     // Background work waits for the start-up checks: a pool that shuts down under a pending
     // query after a failed check must have nothing else to wait for.
     let started = Gate()
@@ -140,6 +172,7 @@ public func buildApplication(_ config: AppConfig, logger: Logger? = nil) throws 
     app.addServices(deps.rematch.service(db: db, startAfter: started))
     app.addServices(StatsService.service(db: db, intervalSeconds: config.statsRefreshSeconds, startAfter: started))
     app.addServices(WebhookService(db: db, curl: CurlClient(), policy: config.webhookPolicy, startAfter: started))
+    if replica != nil { app.addServices(reads.service(startAfter: started)) }
     let startupLimit = Duration.milliseconds(Int64(config.database.connectTimeoutMilliseconds) * startupCheckAttempts)
     if let path = config.providersFile {
         app.addServices(try ingestService(config, path: path, db: db, startAfter: started, logger: logger))

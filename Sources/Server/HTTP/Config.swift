@@ -21,6 +21,10 @@ public enum LogFormat: String, Sendable { case text, json }
 /// flag overrides its variable. See the table in README.md.
 public struct AppConfig: Sendable {
     public var database: DatabaseSettings
+    /// A streaming replica for the read-only routes (`Reads`), used while it is within
+    /// `readMaxLagMilliseconds` of the leader; nil: everything on `database`.
+    public var readDatabase: DatabaseSettings?
+    public var readMaxLagMilliseconds: Int
     public var httpHost: String
     public var httpPort: Int
     public var maxBodyBytes: Int
@@ -109,6 +113,20 @@ public struct AppConfig: Sendable {
             flag: "--db-acquire-timeout-ms",
             defaultValue: "\(DatabaseSettings.defaultAcquireTimeoutMilliseconds)",
             help: "longest wait for a pooled connection (database down or every connection busy): then 503 with Retry-After, 100–60000 ms"
+        ),
+        .init(
+            variable: "XYD_READ_DATABASE_URL",
+            flag: "--read-database-url",
+            defaultValue: nil,
+            help:
+                "a streaming replica (the `xyd_app` role) for the read-only routes — public disclosure, product catalogue, scorecard, signing key, report verification, the regulators' tables and dashboard — used while it has replayed what the leader had `XYD_READ_MAX_LAG_MS` ago; unset: every route on XYD_DATABASE_URL"
+        ),
+        .init(
+            variable: "XYD_READ_MAX_LAG_MS",
+            flag: "--read-max-lag-ms",
+            defaultValue: "\(Reads.defaultMaxLagMilliseconds)",
+            help:
+                "how far behind the leader the replica may be and still serve reads, 100–60000 ms (checked every \(Reads.checkIntervalMilliseconds) ms; past it reads go to the leader)"
         ),
         .init(variable: "XYD_HTTP_HOST", flag: "--http-host", defaultValue: "127.0.0.1", help: "address to listen on"),
         .init(variable: "XYD_HTTP_PORT", flag: "--http-port", defaultValue: "\(defaultHTTPPort)", help: "port, 0–65535 (0: any free port)"),
@@ -328,6 +346,18 @@ public struct AppConfig: Sendable {
             100...60_000,
             DatabaseSettings.defaultAcquireTimeoutMilliseconds
         )
+        var readDatabase: DatabaseSettings?
+        if let rawRead = reader.string("XYD_READ_DATABASE_URL"), !rawRead.isEmpty {
+            do {
+                var read = database
+                read.url = try DatabaseURL(rawRead)
+                read.applicationName = "xyd-read"
+                readDatabase = read
+            } catch let e as DatabaseURL.Invalid {
+                throw ConfigError(variable: "XYD_READ_DATABASE_URL", value: "(hidden)", expected: e.reason)
+            }
+        }
+        let readMaxLag = try reader.int("XYD_READ_MAX_LAG_MS", 100...60_000, Reads.defaultMaxLagMilliseconds)
         let levelText = reader.string("XYD_LOG_LEVEL") ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else {
             throw ConfigError(
@@ -346,6 +376,8 @@ public struct AppConfig: Sendable {
         }
         return AppConfig(
             database: database,
+            readDatabase: readDatabase,
+            readMaxLagMilliseconds: readMaxLag,
             httpHost: host,
             httpPort: try reader.int("XYD_HTTP_PORT", 0...65535, defaultHTTPPort),
             maxBodyBytes: try reader.int("XYD_MAX_BODY_BYTES", 1024...maxBodyBytesCeiling, defaultMaxBodyBytes),

@@ -181,6 +181,10 @@ struct ProblemMiddleware: RouterMiddleware {
             return p
         case let t as PostgresTransactionError:
             if let inner = t.closureError { return problem(for: inner, request: request, context: context) }
+            // BEGIN or COMMIT failed: the connection went (a failover) — whether a COMMIT that lost
+            // its answer took effect is unknown, so the answer is "retry" (with the same
+            // Idempotency-Key a retried write is done at most once).
+            if let inner = t.beginError ?? t.commitError { return problem(for: inner, request: request, context: context) }
             return Problem(.internalError)
         case let e as HTTPError:
             return fromHTTPError(e, request: request, context: context)
@@ -204,7 +208,10 @@ struct ProblemMiddleware: RouterMiddleware {
             }
             // The database went away under the request (restarted, shut down, connection lost;
             // SQLSTATE class 08, 57P01–57P03 or no server answer at all): unavailable, not broken.
-            if e.sqlState.map({ $0.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300"].contains($0) }) ?? Self.connectionLost(e) {
+            // 25006: a write reached a node that is no longer the leader (a failover under way).
+            if e.sqlState.map({ $0.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300", "25006"].contains($0) })
+                ?? Self.connectionLost(e)
+            {
                 return Problem(
                     .notReady,
                     "the service lost its database connection; retry shortly",

@@ -10,6 +10,8 @@ import Store
 /// sign-in, HTTP-only SameSite=Strict cookie), a CSRF token on every form, no script.
 struct PortalRoutes {
     let db: Database
+    /// The open catalogue reads here (a fresh replica, else `db`).
+    let reads: Reads
     /// The operations the API's routes perform too (Actions/).
     let credit: CreditActions
     let demands: DemandActions
@@ -186,7 +188,7 @@ struct PortalRoutes {
             return WebSession.redirect(next, cookie: "\(Lang.cookie)=\(to); Path=/; SameSite=Strict; Max-Age=31536000")
         }
         api.on(.get, "/portal/catalogue") { call in
-            let items = try await db.withConnection { c in try await CataloguePage.load(c, call) }
+            let items = try await reads.database.withConnection { c in try await CataloguePage.load(c, call) }
             let lang = Lang(call.request)
             return Self.html(
                 call,

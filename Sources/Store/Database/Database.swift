@@ -4,6 +4,7 @@ import Logging
 import Metrics
 import PostgresNIO
 import ServiceLifecycle
+import _ConnectionPoolModule
 
 /// Pool and time-out settings, set explicitly rather than inherited from library defaults.
 public struct DatabaseSettings: Sendable {
@@ -148,6 +149,9 @@ public struct Database: Sendable {
                 } catch  where leased.withLock({ $0.expired }) && !(error is DatabaseUnavailable) {
                     // The work failed because its connection was closed at the deadline: say so.
                     throw DatabaseUnavailable(why: "no answer within \(leaseLimit): the connection was closed")
+                } catch let e as ConnectionPoolError where e == .connectionCreationCircuitBreakerTripped {
+                    // No connection could be made for a while (the database down, a failover).
+                    throw DatabaseUnavailable(why: "no connection could be made")
                 }
             }
         }
