@@ -118,10 +118,23 @@ public struct Database: Sendable {
         let limit = Duration.milliseconds(settings.acquireTimeoutMilliseconds)
         let leaseLimit = Duration.milliseconds(settings.leaseTimeoutMilliseconds)
         let client = self.client
+        let began = ContinuousClock.now
+        let logger = self.logger
+        defer {
+            let took = ContinuousClock.now - began
+            if took > leaseLimit + .seconds(1) {
+                logger.warning("a database call held its caller \(took), past its deadline of \(leaseLimit)")
+            }
+        }
         return try await withoutActuallyEscaping(body) { body in
             try await withThrowingTaskGroup(of: R?.self) { group in
                 let work: @Sendable () async throws -> R? = { [body = UncheckedBox(body)] in
                     try await client.withConnection { connection in
+                        // The pool may lend a connection whose server went away (seen in a failover
+                        // behind HAProxy: PostgresNIO 1.37 lent the closed connection, and a query on
+                        // it was never answered nor failed, even past the lease's deadline). Refused
+                        // here: the caller gets "unavailable" at once and retries.
+                        guard !connection.isClosed else { throw DatabaseUnavailable(why: "the connection had closed") }
                         leased.withLock { $0 = (true, connection, false) }
                         return try await body.value(connection)
                     }
@@ -135,7 +148,10 @@ public struct Database: Sendable {
                         l.expired = true
                         return l.connection
                     }) {
-                        try? await connection.close()
+                        // Closed without waiting for the close to finish: on a connection whose peer
+                        // vanished mid-failover the close itself may never complete (seen behind
+                        // HAProxy), and the caller must be freed now.
+                        Task { try? await connection.close() }
                         throw DatabaseUnavailable(why: "no answer within \(leaseLimit): the connection was closed")
                     }
                     return nil

@@ -1,0 +1,232 @@
+#!/usr/bin/env python3
+"""The failover proof (issue 21), against a cluster `ops/cluster up` started.
+
+A client posts demands and withdraws them (each request with its own Idempotency-Key) and makes
+authorised profile reads at a steady rate, through HAProxy, recording every acknowledged answer.
+Some seconds in, `ops/cluster failover` kills the leader node. Unacknowledged writes (no answer,
+503, or "still in progress") are retried with the same key until the cluster answers. Then:
+every acknowledged demand is in the database exactly once, no retry made a second one, the audit
+chain verifies on the new leader, both `xyd serve` instances are healthy, and no answer was a
+5xx other than 503. The last line printed is a JSON summary; the exit status is 0 only if all
+of that holds.
+
+    ops/cluster test [--seconds 45] [--failover-after 12] [--workers 4]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+p = argparse.ArgumentParser()
+p.add_argument("--dir", required=True, help="the cluster's folder (.data/cluster)")
+p.add_argument("--xyd", required=True, help="the xyd binary (for `xyd audit verify`)")
+p.add_argument("--url", default="http://127.0.0.1:8090")
+p.add_argument("--serve", default="http://127.0.0.1:8091,http://127.0.0.1:8092")
+p.add_argument("--seconds", type=float, default=45.0, help="how long new requests are made")
+p.add_argument("--failover-after", type=float, default=12.0)
+p.add_argument("--workers", type=int, default=4)
+p.add_argument("--retry-deadline", type=float, default=180.0, help="seconds to keep retrying after the load ends")
+args = p.parse_args()
+
+keys = {}
+with open(os.path.join(args.dir, "keys.env")) as f:
+    for line in f:
+        k, _, v = line.strip().partition("=")
+        if k:
+            keys[k] = v
+ENTERPRISE, BANK, USCC, BANK_ORG = keys["ENTERPRISE_KEY"], keys["BANK_KEY"], keys["ENTERPRISE_USCC"], keys["BANK_ORG_ID"]
+RUN = uuid.uuid4().hex[:8]
+
+
+def call(method, path, key, body=None, idem=None, timeout=30):
+    """(status, parsed body or None); status None when no answer came within `timeout` s."""
+    t0 = time.time()
+    try:
+        return _call(method, path, key, body, idem, timeout)
+    finally:
+        took = time.time() - t0
+        with lock:
+            stats["slowest"].append((round(took, 2), time.strftime("%H:%M:%S", time.gmtime(t0)), method, path[-40:]))
+            stats["slowest"].sort(reverse=True)
+            del stats["slowest"][3:]
+
+
+def _call(method, path, key, body, idem, timeout):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(args.url + path, data=data, method=method)
+    req.add_header("Authorization", "Bearer " + key)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    if idem:
+        req.add_header("Idempotency-Key", idem)
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            text = r.read()
+            return r.status, (json.loads(text) if text else None)
+    except urllib.error.HTTPError as e:
+        text = e.read()
+        try:
+            return e.code, json.loads(text)
+        except Exception:
+            return e.code, None
+    except Exception as e:
+        with lock:
+            stats["unanswered_why"][f"{method} {path.split('?')[0].split('/')[-1]}: {type(e).__name__}: {e}"[:160]] = True
+        return None, None
+
+
+lock = threading.Lock()
+stats = {"slowest": [], "unanswered_why": {}, "statuses": {}, "acknowledged": 0, "retries": 0, "reads_ok": 0, "unanswered": 0, "errors_5xx_not_503": 0, "other_failures": []}
+demand_ids = []  # acknowledged demand ids, in order
+stop_new = threading.Event()
+give_up_at = [None]
+
+
+def count(status):
+    with lock:
+        stats["statuses"][str(status)] = stats["statuses"].get(str(status), 0) + 1
+        if status is None:
+            stats["unanswered"] += 1
+        elif status >= 500 and status != 503:
+            stats["errors_5xx_not_503"] += 1
+
+
+def write(method, path, body, idem):
+    """Sends until acknowledged (2xx) or refused for good (another 4xx); returns (status, body)."""
+    while True:
+        status, answer = call(method, path, ENTERPRISE, body, idem)
+        count(status)
+        retryable = status is None or status == 503 or (status == 409 and answer and "in progress" in (answer.get("detail") or ""))
+        if not retryable:
+            return status, answer
+        with lock:
+            stats["retries"] += 1
+        if give_up_at[0] and time.time() > give_up_at[0]:
+            return status, answer
+        time.sleep(0.3)
+
+
+def worker(n):
+    i = 0
+    while not stop_new.is_set():
+        i += 1
+        key = f"cluster-test-{RUN}-{n}-{i}"
+        body = {"amount_fen": 50_000_000, "term_months": 12, "purpose": f"流动资金 cluster-test {RUN}", "collateral_offered": False, "first_loan": False}
+        status, answer = write("POST", "/v1/me/demands", body, key)
+        if status in (200, 201) and answer:
+            demand = (answer.get("demand") or answer).get("id")
+            with lock:
+                stats["acknowledged"] += 1
+                demand_ids.append(demand)
+            # Withdrawn at once, so the business never holds more than a few open demands.
+            ws, wa = write("POST", f"/v1/me/demands/{demand}/withdraw", None, key + "-withdraw")
+            if ws not in (200, 201):
+                with lock:
+                    stats["other_failures"].append(f"withdraw {demand}: {ws} {wa}")
+        else:
+            with lock:
+                stats["other_failures"].append(f"post: {status} {answer}")
+        rs, _ = call("GET", f"/v1/enterprises/{USCC}/profile?purpose=loan_application", BANK)
+        count(rs)
+        if rs == 200:
+            with lock:
+                stats["reads_ok"] += 1
+        time.sleep(0.1)
+
+
+def sh(*cmd, env=None):
+    return subprocess.run(cmd, capture_output=True, text=True, env=env)
+
+
+# The business authorises the bank to read its profile for the reads.
+grant = {"bank_org_id": BANK_ORG, "scopes": ["profile"], "purpose": "loan_application", "expires_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 86400))}
+gs, ga = write("POST", "/v1/me/authorisations", grant, f"cluster-test-{RUN}-grant")
+if gs not in (200, 201):
+    print(f"could not authorise the bank: {gs} {ga}", file=sys.stderr)
+    sys.exit(1)
+
+started = time.time()
+threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(args.workers)]
+for t in threads:
+    t.start()
+time.sleep(args.failover_after)
+print(f"cluster test {RUN}: {stats['acknowledged']} demands acknowledged; failing over", file=sys.stderr)
+fo = sh(os.path.join(os.path.dirname(os.path.abspath(__file__)), "cluster"), "failover")
+failover = None
+for line in fo.stdout.splitlines()[::-1]:
+    try:
+        failover = json.loads(line)
+        break
+    except ValueError:
+        pass
+if failover is None:
+    print(fo.stdout + fo.stderr, file=sys.stderr)
+remaining = args.seconds - (time.time() - started)
+if remaining > 0:
+    time.sleep(remaining)
+stop_new.set()
+give_up_at[0] = time.time() + args.retry_deadline
+for t in threads:
+    t.join()
+print(f"cluster test {RUN}: load over; checking", file=sys.stderr)
+
+# Every acknowledged demand exactly once; none made by a retry beyond them.
+env = dict(os.environ)
+db = env["XYD_MIGRATE_DATABASE_URL"]
+ids = [d for d in demand_ids if d]
+q = "SELECT count(*) FILTER (WHERE id = ANY(%s)), count(*) FROM demand WHERE uscc = '%s' AND purpose = '流动资金 cluster-test %s'" % (
+    "ARRAY[%s]::uuid[]" % ",".join("'%s'" % i for i in ids) if ids else "ARRAY[]::uuid[]",
+    USCC,
+    RUN,
+)
+r = sh("psql", db, "-Atc", q)
+present, made = (int(x) for x in r.stdout.strip().split("|")) if r.returncode == 0 else (-1, -1)
+lost = len(set(ids)) - present if present >= 0 else len(ids)
+duplicated = (made - present) + (len(ids) - len(set(ids))) if made >= 0 else -1
+
+verify = sh(args.xyd, "audit", "verify", env=dict(env, XYD_DATABASE_URL=db))
+audit_verified = verify.returncode == 0
+healthy = True
+for base in args.serve.split(","):
+    try:
+        with urllib.request.urlopen(base + "/readyz", timeout=5) as h:
+            healthy = healthy and h.status == 200
+    except Exception:
+        healthy = False
+
+summary = {
+    "acknowledged": len(ids),
+    "lost": lost,
+    "duplicated": duplicated,
+    "failover_s": failover.get("failover_s") if failover else None,
+    "errors_5xx_not_503": stats["errors_5xx_not_503"],
+    "audit_verified": audit_verified,
+    "serve_healthy": healthy,
+    "retries": stats["retries"],
+    "unanswered": stats["unanswered"],
+    "reads_ok": stats["reads_ok"],
+    "statuses": stats["statuses"],
+    "other_failures": stats["other_failures"][:5],
+    "unanswered_why": sorted(stats["unanswered_why"])[:5],
+    "slowest_s": stats["slowest"],
+}
+if not audit_verified:
+    print(verify.stdout + verify.stderr, file=sys.stderr)
+ok = (
+    summary["acknowledged"] > 0
+    and lost == 0
+    and duplicated == 0
+    and failover is not None
+    and summary["errors_5xx_not_503"] == 0
+    and audit_verified
+    and healthy
+    and not stats["other_failures"]
+)
+print(json.dumps(summary, ensure_ascii=False))
+sys.exit(0 if ok else 1)
