@@ -224,6 +224,7 @@ ok = (
     and duplicated == 0
     and failover is not None
     and summary["errors_5xx_not_503"] == 0
+    and stats["unanswered"] == 0
     and audit_verified
     and healthy
     and not stats["other_failures"]

@@ -14,6 +14,8 @@ public struct API {
     let db: Database
     let keys = KeyCache()
     let throttle: AuthThrottle
+    /// Every request is answered within this (`RequestDeadline`).
+    var requestDeadline: Duration = .seconds(RequestDeadline.defaultSeconds)
     /// `METHOD /template` of every route registered, in order.
     let registered = Locked<[String]>([])
 
@@ -27,7 +29,43 @@ public struct API {
         registered.withLock { $0.append(rule.key) }
         let keys = self.keys
         let throttle = self.throttle
+        let deadline = self.requestDeadline
         router.on(RouterPath(path), method: method) { request, context in
+            do {
+                return try await RequestDeadline.run(deadline) {
+                    try await API.serve(
+                        request,
+                        context,
+                        rule: rule,
+                        method: method,
+                        db: db,
+                        keys: keys,
+                        throttle: throttle,
+                        handler: handler
+                    )
+                }
+            } catch is RequestDeadline.Expired {
+                throw Problem(
+                    .notReady,
+                    "the service could not answer within \(deadline); retry shortly (a write with an Idempotency-Key is done at most once)",
+                    headers: [.retryAfter: String(ProblemMiddleware.retryAfterSeconds)]
+                )
+            }
+        }
+    }
+
+    /// One request of a route: access, the call, idempotency, the handler.
+    static func serve(
+        _ request: Request,
+        _ context: AppContext,
+        rule: RouteRule,
+        method: HTTPRequest.Method,
+        db: Database,
+        keys: KeyCache,
+        throttle: AuthThrottle,
+        handler: @escaping Handler
+    ) async throws -> Response {
+        do {
             let principal: Principal?
             var session: Sessions.Session?
             var cached = false

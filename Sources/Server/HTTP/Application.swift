@@ -51,7 +51,8 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     let api = API(
         router: router,
         db: deps.db,
-        throttle: AuthThrottle(burst: deps.config.authFailureBurst, perMinute: deps.config.authFailuresPerMinute)
+        throttle: AuthThrottle(burst: deps.config.authFailureBurst, perMinute: deps.config.authFailuresPerMinute),
+        requestDeadline: .seconds(deps.config.requestTimeoutSeconds)
     )
     HealthRoutes(
         db: deps.db,

@@ -25,6 +25,8 @@ public struct AppConfig: Sendable {
     /// `readMaxLagMilliseconds` of the leader; nil: everything on `database`.
     public var readDatabase: DatabaseSettings?
     public var readMaxLagMilliseconds: Int
+    /// Every request is answered within this (past it, 503 with Retry-After).
+    public var requestTimeoutSeconds: Int
     public var httpHost: String
     public var httpPort: Int
     public var maxBodyBytes: Int
@@ -127,6 +129,12 @@ public struct AppConfig: Sendable {
             defaultValue: "\(Reads.defaultMaxLagMilliseconds)",
             help:
                 "how far behind the leader the replica may be and still serve reads, 100–60000 ms (checked every \(Reads.checkIntervalMilliseconds) ms; past it reads go to the leader)"
+        ),
+        .init(
+            variable: "XYD_REQUEST_TIMEOUT_S",
+            flag: "--request-timeout-s",
+            defaultValue: "\(RequestDeadline.defaultSeconds)",
+            help: "every API and page request is answered within this: past it 503 with Retry-After (the work is cancelled), 5–600 s"
         ),
         .init(variable: "XYD_HTTP_HOST", flag: "--http-host", defaultValue: "127.0.0.1", help: "address to listen on"),
         .init(variable: "XYD_HTTP_PORT", flag: "--http-port", defaultValue: "\(defaultHTTPPort)", help: "port, 0–65535 (0: any free port)"),
@@ -358,6 +366,7 @@ public struct AppConfig: Sendable {
             }
         }
         let readMaxLag = try reader.int("XYD_READ_MAX_LAG_MS", 100...60_000, Reads.defaultMaxLagMilliseconds)
+        let requestTimeout = try reader.int("XYD_REQUEST_TIMEOUT_S", 5...600, RequestDeadline.defaultSeconds)
         let levelText = reader.string("XYD_LOG_LEVEL") ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else {
             throw ConfigError(
@@ -378,6 +387,7 @@ public struct AppConfig: Sendable {
             database: database,
             readDatabase: readDatabase,
             readMaxLagMilliseconds: readMaxLag,
+            requestTimeoutSeconds: requestTimeout,
             httpHost: host,
             httpPort: try reader.int("XYD_HTTP_PORT", 0...65535, defaultHTTPPort),
             maxBodyBytes: try reader.int("XYD_MAX_BODY_BYTES", 1024...maxBodyBytesCeiling, defaultMaxBodyBytes),
