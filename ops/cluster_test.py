@@ -13,6 +13,7 @@ of that holds.
     ops/cluster test [--seconds 45] [--failover-after 12] [--workers 4]
 """
 import argparse
+import http.server
 import json
 import os
 import subprocess
@@ -32,6 +33,8 @@ p.add_argument("--seconds", type=float, default=45.0, help="how long new request
 p.add_argument("--failover-after", type=float, default=12.0)
 p.add_argument("--workers", type=int, default=4)
 p.add_argument("--retry-deadline", type=float, default=180.0, help="seconds to keep retrying after the load ends")
+p.add_argument("--hook-port", type=int, default=9099, help="the bank's webhook receiver (a loopback port the cluster allows)")
+p.add_argument("--settle", type=float, default=150.0, help="seconds to wait for deliveries, sealing and ingestion to go on")
 args = p.parse_args()
 
 keys = {}
@@ -144,6 +147,36 @@ def sh(*cmd, env=None):
     return subprocess.run(cmd, capture_output=True, text=True, env=env)
 
 
+def psql(sql):
+    r = sh("psql", os.environ["XYD_MIGRATE_DATABASE_URL"], "-Atc", sql)
+    return r.stdout.strip() if r.returncode == 0 else None
+
+
+# The bank's webhook receiver: every event id it is sent (deliveries are at least once).
+received = set()
+
+
+class Hook(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        with lock:
+            received.add(self.headers.get("X-Xyd-Event-Id", ""))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *a):
+        pass
+
+
+hook = http.server.ThreadingHTTPServer(("127.0.0.1", args.hook_port), Hook)
+threading.Thread(target=hook.serve_forever, daemon=True).start()
+hs, ha = call("POST", "/v1/webhooks", BANK, {"url": f"http://127.0.0.1:{args.hook_port}/hook"}, f"cluster-test-{RUN}-hook")
+if hs != 201:
+    print(f"could not register the bank's webhook: {hs} {ha}", file=sys.stderr)
+    sys.exit(1)
+ENDPOINT = ha["endpoint"]["id"]
+
+
 # The business authorises the bank to read its profile for the reads.
 grant = {"bank_org_id": BANK_ORG, "scopes": ["profile"], "purpose": "loan_application", "expires_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 86400))}
 gs, ga = write("POST", "/v1/me/authorisations", grant, f"cluster-test-{RUN}-grant")
@@ -175,6 +208,34 @@ give_up_at[0] = time.time() + args.retry_deadline
 for t in threads:
     t.join()
 print(f"cluster test {RUN}: load over; checking", file=sys.stderr)
+
+# Across the failover the background work goes on, on whichever instance and leader: webhook
+# deliveries (every event for the endpoint delivered, each received), the audit sealer (nothing
+# left unsealed), scheduled ingestion (every dataset pulled again after the failover).
+failover_done = time.time()
+settle_until = failover_done + args.settle
+webhooks_ok = sealer_ok = ingestion_ok = False
+events = delivered = unsealed = -1
+stale = "?"
+while time.time() < settle_until and not (webhooks_ok and sealer_ok and ingestion_ok):
+    time.sleep(2)
+    row = psql(
+        "SELECT count(*), count(*) FILTER (WHERE delivered_at IS NOT NULL), "
+        "coalesce(string_agg(e.event_id::text, ',') FILTER (WHERE delivered_at IS NOT NULL), '') "
+        f"FROM webhook_delivery d JOIN webhook_event e ON e.id = d.event_id WHERE d.endpoint_id = '{ENDPOINT}'"
+    )
+    if row:
+        n, done, ids = row.split("|", 2)
+        events, delivered = int(n), int(done)
+        with lock:
+            got = set(received)
+        webhooks_ok = events > 0 and delivered == events and set(i for i in ids.split(",") if i) <= {g.lower() for g in got}
+    u = psql("SELECT count(*) FROM audit_unsealed")
+    unsealed = int(u) if u is not None else -1
+    sealer_ok = unsealed == 0
+    s = psql(f"SELECT coalesce(string_agg(dataset, ','), '') FROM feed_state WHERE coalesce(last_success_at, '-infinity') < to_timestamp({failover_done})")
+    stale = s if s is not None else "?"
+    ingestion_ok = s == ""
 
 # Every acknowledged demand exactly once; none made by a retry beyond them.
 env = dict(os.environ)
@@ -208,6 +269,9 @@ summary = {
     "errors_5xx_not_503": stats["errors_5xx_not_503"],
     "audit_verified": audit_verified,
     "serve_healthy": healthy,
+    "webhooks": {"events": events, "delivered": delivered, "received": len(received), "ok": webhooks_ok},
+    "audit_unsealed_after": unsealed,
+    "ingestion_after_failover": "every dataset pulled again" if ingestion_ok else f"not yet: {stale}",
     "retries": stats["retries"],
     "unanswered": stats["unanswered"],
     "reads_ok": stats["reads_ok"],
@@ -225,6 +289,9 @@ ok = (
     and failover is not None
     and summary["errors_5xx_not_503"] == 0
     and stats["unanswered"] == 0
+    and webhooks_ok
+    and sealer_ok
+    and ingestion_ok
     and audit_verified
     and healthy
     and not stats["other_failures"]
