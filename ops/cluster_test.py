@@ -296,5 +296,7 @@ ok = (
     and healthy
     and not stats["other_failures"]
 )
+# The receiver goes away with this run: so does its endpoint.
+call("DELETE", f"/v1/webhooks/{ENDPOINT}", BANK)
 print(json.dumps(summary, ensure_ascii=False))
 sys.exit(0 if ok else 1)

@@ -1,5 +1,6 @@
 import CreditCore
 import Foundation
+import Store
 import Testing
 
 @testable import Server
@@ -12,8 +13,8 @@ import Testing
         // the driver lost does); it notes whether it was cancelled and when it ended.
         let gate = Locked<CheckedContinuation<Void, Never>?>(nil)
         let state = Locked((started: false, ended: false, cancelled: false))
-        await #expect(throws: RequestDeadline.Expired.self) {
-            try await RequestDeadline.run(.milliseconds(200)) { () async throws -> Int in
+        await #expect(throws: Deadline.Expired.self) {
+            try await Deadline.run(.milliseconds(200)) { () async throws -> Int in
                 await withCheckedContinuation { c in
                     gate.withLock { $0 = c }
                     state.withLock { $0.started = true }
@@ -34,8 +35,8 @@ import Testing
     }
 
     @Test func quickWorkAndItsErrorsPassThrough() async throws {
-        #expect(try await RequestDeadline.run(.seconds(5)) { 42 } == 42)
+        #expect(try await Deadline.run(.seconds(5)) { 42 } == 42)
         struct Refused: Error {}
-        await #expect(throws: Refused.self) { try await RequestDeadline.run(.seconds(5)) { () async throws -> Int in throw Refused() } }
+        await #expect(throws: Refused.self) { try await Deadline.run(.seconds(5)) { () async throws -> Int in throw Refused() } }
     }
 }

@@ -1,3 +1,4 @@
+import CreditCore
 import Foundation
 import Store
 import TestSupport
@@ -30,5 +31,34 @@ import Testing
             await alone.check()
             #expect(alone.freshReplica == nil && !alone.replicaFresh)
         }
+    }
+}
+
+/// A background job whose turn never ends (a query the driver lost) goes on: the turn is
+/// abandoned at its limit and the next one runs.
+@Suite struct PeriodicTurnLimitTests {
+    @Test func aTurnThatNeverEndsIsAbandonedAndTheJobGoesOn() async throws {
+        let gate = Locked<CheckedContinuation<Void, Never>?>(nil)
+        let turns = Locked(0)
+        let job = PeriodicService(
+            "test job",
+            logger: TestEnvironment.logger,
+            interval: .milliseconds(10),
+            startAfter: nil,
+            work: {
+                let n = turns.withLock { t -> Int in
+                    t += 1
+                    return t
+                }
+                if n == 1 { await withCheckedContinuation { c in gate.withLock { $0 = c } } }
+                return .idle
+            },
+            turnLimit: .milliseconds(100)
+        )
+        let running = Task { try await job.run() }
+        while turns.withLock({ $0 }) < 3 { try await Task.sleep(for: .milliseconds(20)) }
+        running.cancel()
+        gate.withLock { $0 }?.resume()
+        #expect(turns.withLock { $0 } >= 3)
     }
 }

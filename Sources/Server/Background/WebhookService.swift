@@ -62,7 +62,8 @@ public struct WebhookService: Service {
                 if failed > 0 { db.logger.warning("webhook deliveries given up after a day", metadata: ["count": "\(failed)"]) }
                 return delivered > 0 ? .busy : .idle
             },
-            finally: { curl.shutdown() }
+            finally: { curl.shutdown() },
+            turnLimit: Webhooks.turnLimit
         ).run()
     }
 }

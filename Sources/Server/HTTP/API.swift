@@ -14,8 +14,9 @@ public struct API {
     let db: Database
     let keys = KeyCache()
     let throttle: AuthThrottle
-    /// Every request is answered within this (`RequestDeadline`).
-    var requestDeadline: Duration = .seconds(RequestDeadline.defaultSeconds)
+    public static let defaultRequestTimeoutSeconds = 60
+    /// Every request is answered within this (`Deadline`).
+    var requestDeadline: Duration = .seconds(API.defaultRequestTimeoutSeconds)
     /// `METHOD /template` of every route registered, in order.
     let registered = Locked<[String]>([])
 
@@ -32,7 +33,7 @@ public struct API {
         let deadline = self.requestDeadline
         router.on(RouterPath(path), method: method) { request, context in
             do {
-                return try await RequestDeadline.run(deadline) {
+                return try await Deadline.run(deadline) {
                     try await API.serve(
                         request,
                         context,
@@ -44,7 +45,7 @@ public struct API {
                         handler: handler
                     )
                 }
-            } catch is RequestDeadline.Expired {
+            } catch is Deadline.Expired {
                 throw Problem(
                     .notReady,
                     "the service could not answer within \(deadline); retry shortly (a write with an Idempotency-Key is done at most once)",

@@ -133,7 +133,7 @@ public struct AppConfig: Sendable {
         .init(
             variable: "XYD_REQUEST_TIMEOUT_S",
             flag: "--request-timeout-s",
-            defaultValue: "\(RequestDeadline.defaultSeconds)",
+            defaultValue: "\(API.defaultRequestTimeoutSeconds)",
             help: "every API and page request is answered within this: past it 503 with Retry-After (the work is cancelled), 5–600 s"
         ),
         .init(variable: "XYD_HTTP_HOST", flag: "--http-host", defaultValue: "127.0.0.1", help: "address to listen on"),
@@ -366,7 +366,7 @@ public struct AppConfig: Sendable {
             }
         }
         let readMaxLag = try reader.int("XYD_READ_MAX_LAG_MS", 100...60_000, Reads.defaultMaxLagMilliseconds)
-        let requestTimeout = try reader.int("XYD_REQUEST_TIMEOUT_S", 5...600, RequestDeadline.defaultSeconds)
+        let requestTimeout = try reader.int("XYD_REQUEST_TIMEOUT_S", 5...600, API.defaultRequestTimeoutSeconds)
         let levelText = reader.string("XYD_LOG_LEVEL") ?? "info"
         guard let level = Logger.Level(rawValue: levelText) else {
             throw ConfigError(

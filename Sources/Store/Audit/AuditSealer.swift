@@ -52,7 +52,9 @@ public struct AuditSealer: Service {
                 do { try await self.seal(logger: logger, forceAnchor: true) } catch  where !isShutdown(error) {
                     logger.error("audit sealing at shutdown failed", metadata: ["error": "\(describeDatabaseError(error))"])
                 } catch {}
-            }
+            },
+            // Concurrent rounds are safe (the chain's head row is locked by the one at work).
+            turnLimit: .seconds(120)
         ).run()
     }
 

@@ -21,6 +21,9 @@ public struct PeriodicService: Service {
     let gate: Gate?
     let work: @Sendable () async throws -> Turn
     let finally: (@Sendable () async -> Void)?
+    /// A turn still running past this is abandoned (logged) and the next one starts: a query the
+    /// driver lost in a failover must not stop the job for good (see `Deadline`). Nil: no limit.
+    var turnLimit: Duration?
 
     /// - Parameters:
     ///   - what: the job's name in the log ("\(what) failed; will retry").
@@ -30,9 +33,11 @@ public struct PeriodicService: Service {
         interval: Duration,
         startAfter gate: Gate?,
         work: @escaping @Sendable () async throws -> Turn,
-        finally: (@Sendable () async -> Void)? = nil
+        finally: (@Sendable () async -> Void)? = nil,
+        turnLimit: Duration? = nil
     ) {
         precondition(interval > .zero)
+        self.turnLimit = turnLimit
         self.what = what
         self.logger = logger
         self.interval = interval
@@ -56,13 +61,15 @@ public struct PeriodicService: Service {
     }
 
     public func run() async throws {
-        let (work, what, logger, interval, gate) = (self.work, self.what, self.logger, self.interval, self.gate)
+        let (work, what, logger, interval, gate, limit) = (self.work, self.what, self.logger, self.interval, self.gate, self.turnLimit)
         await cancelWhenGracefulShutdown {
             await gate?.wait()
             while !Task.isCancelled {
                 var turn = Turn.idle
                 do {
-                    turn = try await work()
+                    if let limit { turn = try await Deadline.run(limit, work) } else { turn = try await work() }
+                } catch is Deadline.Expired {
+                    logger.error("\(what): a turn did not finish within \(limit!): abandoned, the next one starts")
                 } catch  where isShutdown(error) {
                     break  // shutting down: not a failure
                 } catch {

@@ -13,6 +13,11 @@ public enum Webhooks {
     public static let retryHours = 24
     public static let maxBackoffSeconds = 3_600
     public static let deliveryBatch = 20
+    /// A turn stops sending after this (what it did not reach goes back for the next turn), so a
+    /// turn of slow receivers stays well within the job's turn limit.
+    public static let turnBudget = Duration.seconds(20)
+    /// A delivery turn still running past this is abandoned (`PeriodicService.turnLimit`).
+    public static let turnLimit = Duration.seconds(60)
 
     public struct Endpoint: Sendable, Encodable {
         public let id: UUID
@@ -278,7 +283,9 @@ public enum Webhooks {
             }
             var delivered = 0
             var failed = 0
+            let began = ContinuousClock.now
             for d in due {
+                if ContinuousClock.now - began > turnBudget { break }
                 var status: Int?
                 var error: String?
                 do { status = try await send(d) } catch let e { error = classify(e) }

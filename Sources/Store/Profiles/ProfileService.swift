@@ -24,9 +24,16 @@ public struct ProfileService: Service {
     }
 
     public func run() async throws {
-        try await PeriodicService("profile recompute", logger: db.logger, interval: .milliseconds(intervalMilliseconds), startAfter: gate) {
-            try await self.step()
-        }.run()
+        // A turn left behind by a lost query is abandoned after two minutes; the queue is taken
+        // row by row, so the next turn and an abandoned one never take the same rows.
+        try await PeriodicService(
+            "profile recompute",
+            logger: db.logger,
+            interval: .milliseconds(intervalMilliseconds),
+            startAfter: gate,
+            work: { try await self.step() },
+            turnLimit: .seconds(120)
+        ).run()
     }
 
     /// One round: pages to queue rows, then one batch; busy when there was work.

@@ -1,18 +1,19 @@
 import CreditCore
 import Foundation
 
-/// Every request is answered within a deadline: past it the caller gets `503 not-ready` with
-/// `Retry-After`, and the work, cancelled, finishes (or not) on its own. The database calls have
-/// deadlines of their own, but one of them cannot always free its caller: PostgresNIO 1.37 can
-/// lose a query written to a connection whose server vanished in that instant (a failover), and
-/// such a query is neither answered nor failed. Run as a task of its own, such work cannot hold
-/// the request past this deadline.
-enum RequestDeadline {
-    static let defaultSeconds = 60
+/// Work answered within a deadline whatever happens underneath: the work runs as a task of its
+/// own, raced against the deadline; past it the caller gets `Expired` and the work is cancelled,
+/// finishing (or not) on its own. The database calls have deadlines of their own, but one of them
+/// cannot always free its caller: PostgresNIO 1.37 can lose a query written to a connection whose
+/// server vanished in that instant (a failover) — the query is neither answered nor failed, so a
+/// structured deadline would wait for it forever. Used for every HTTP request (`XYD_REQUEST_TIMEOUT_S`)
+/// and every turn of the background jobs (`PeriodicService`).
+public enum Deadline {
+    public struct Expired: Error, CustomStringConvertible {
+        public var description: String { "did not finish within its deadline" }
+    }
 
-    struct Expired: Error {}
-
-    static func run<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+    public static func run<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
         let waiting = Locked<CheckedContinuation<T, any Error>?>(nil)
         let tasks = Locked<(work: Task<Void, Never>?, timer: Task<Void, Never>?)>((nil, nil))
         @Sendable func finish(_ result: Result<T, any Error>) {
