@@ -66,80 +66,78 @@ public struct API {
         throttle: AuthThrottle,
         handler: @escaping Handler
     ) async throws -> Response {
-        do {
-            let principal: Principal?
-            var session: Sessions.Session?
-            var cached = false
-            switch rule.access {
-            case .open:
-                principal = nil
-            case .session(let kinds):
-                guard let token = WebSession.token(request),
-                    let s = try await db.withConnection({ c in try await Sessions.find(c, logger: context.logger, token: token) })
-                else {
-                    if method == .get { return WebSession.toSignIn(next: request.uri.path) }
-                    throw Problem(.unauthorized, "sign in first: the session is missing or has ended")
-                }
-                guard kinds.contains(s.principal.kind) else {
-                    throw Problem(
-                        .forbidden,
-                        "this page is not for \(API.whose(s.principal.kind).lowercased()) session (\(request.uri.path))"
-                    )
-                }
-                session = s
-                principal = s.principal
-            case .roles(let kinds):
-                // A route whose handler checks the key again in its own statement may take the
-                // caller from the cache; every other route looks the key up each time. A refused
-                // key or role is audited; failed keys are throttled per address and key prefix.
-                let presented = request.headers[.authorization].map { String($0.dropFirst(min($0.count, API.bearerPrefix.count))) }
-                try throttle.check(address: context.clientAddress)
-                let p: Principal
-                do {
-                    if rule.handlerChecksKey {
-                        (p, cached) = try await API.authenticate(request, context: context, db: db, cache: keys)
-                    } else {
-                        p = try await API.authenticate(request, context: context, db: db)
-                    }
-                } catch let refused as Problem where refused.kind == .unauthorized {
-                    let slowed = throttle.failed(address: context.clientAddress, key: presented)
-                    await API.auditRefusal(
-                        db,
-                        context: context,
-                        route: rule.key,
-                        principal: nil,
-                        why: "key_refused",
-                        keyPrefix: presented.map { String($0.prefix(AuthThrottle.prefixLength)) }
-                    )
-                    throw slowed ?? refused
-                }
-                guard kinds.contains(p.kind) else {
-                    await API.auditRefusal(db, context: context, route: rule.key, principal: p, why: "role_refused", keyPrefix: nil)
-                    throw Problem(
-                        .forbidden,
-                        "\(API.whose(p.kind)) key may not use this route (\(rule.key.split(separator: " ").first ?? "") \(request.uri.path))"
-                    )
-                }
-                principal = p
+        let principal: Principal?
+        var session: Sessions.Session?
+        var cached = false
+        switch rule.access {
+        case .open:
+            principal = nil
+        case .session(let kinds):
+            guard let token = WebSession.token(request),
+                let s = try await db.withConnection({ c in try await Sessions.find(c, logger: context.logger, token: token) })
+            else {
+                if method == .get { return WebSession.toSignIn(next: request.uri.path) }
+                throw Problem(.unauthorized, "sign in first: the session is missing or has ended")
             }
-            var context = context
-            if let principal { context.logger[metadataKey: "org_id"] = .string(principal.orgId.uuidString) }
-            var call = Call(
-                request: request,
-                context: context,
-                principal: principal,
-                route: rule.key,
-                keyFromCache: cached,
-                keys: keys,
-                db: db
-            )
-            call.session = session
-            call.throttle = throttle
-            if method == .post, let principal, let key = request.headers[API.idempotencyKey] {
-                return try await API.idempotent(call, key: key, org: principal.orgId, db: db, handler: handler)
+            guard kinds.contains(s.principal.kind) else {
+                throw Problem(
+                    .forbidden,
+                    "this page is not for \(API.whose(s.principal.kind).lowercased()) session (\(request.uri.path))"
+                )
             }
-            return try await handler(call)
+            session = s
+            principal = s.principal
+        case .roles(let kinds):
+            // A route whose handler checks the key again in its own statement may take the
+            // caller from the cache; every other route looks the key up each time. A refused
+            // key or role is audited; failed keys are throttled per address and key prefix.
+            let presented = request.headers[.authorization].map { String($0.dropFirst(min($0.count, API.bearerPrefix.count))) }
+            try throttle.check(address: context.clientAddress)
+            let p: Principal
+            do {
+                if rule.handlerChecksKey {
+                    (p, cached) = try await API.authenticate(request, context: context, db: db, cache: keys)
+                } else {
+                    p = try await API.authenticate(request, context: context, db: db)
+                }
+            } catch let refused as Problem where refused.kind == .unauthorized {
+                let slowed = throttle.failed(address: context.clientAddress, key: presented)
+                await API.auditRefusal(
+                    db,
+                    context: context,
+                    route: rule.key,
+                    principal: nil,
+                    why: "key_refused",
+                    keyPrefix: presented.map { String($0.prefix(AuthThrottle.prefixLength)) }
+                )
+                throw slowed ?? refused
+            }
+            guard kinds.contains(p.kind) else {
+                await API.auditRefusal(db, context: context, route: rule.key, principal: p, why: "role_refused", keyPrefix: nil)
+                throw Problem(
+                    .forbidden,
+                    "\(API.whose(p.kind)) key may not use this route (\(rule.key.split(separator: " ").first ?? "") \(request.uri.path))"
+                )
+            }
+            principal = p
         }
+        var context = context
+        if let principal { context.logger[metadataKey: "org_id"] = .string(principal.orgId.uuidString) }
+        var call = Call(
+            request: request,
+            context: context,
+            principal: principal,
+            route: rule.key,
+            keyFromCache: cached,
+            keys: keys,
+            db: db
+        )
+        call.session = session
+        call.throttle = throttle
+        if method == .post, let principal, let key = request.headers[API.idempotencyKey] {
+            return try await API.idempotent(call, key: key, org: principal.orgId, db: db, handler: handler)
+        }
+        return try await handler(call)
     }
 
     static let idempotencyKey = HTTPField.Name("Idempotency-Key")!

@@ -104,6 +104,9 @@ public struct Database: Sendable {
         return a
     }
 
+    /// Closed connections the pool may lend in a row before a call gives up as unavailable.
+    static let closedLeaseRetries = 3
+
     /// Runs `body` on one leased connection (inside the ambient transaction, when there is one).
     @discardableResult
     public func withConnection<R: Sendable>(_ body: (PostgresConnection) async throws -> R) async throws -> R {
@@ -129,15 +132,19 @@ public struct Database: Sendable {
         return try await withoutActuallyEscaping(body) { body in
             try await withThrowingTaskGroup(of: R?.self) { group in
                 let work: @Sendable () async throws -> R? = { [body = UncheckedBox(body)] in
-                    try await client.withConnection { connection in
-                        // The pool may lend a connection whose server went away (seen in a failover
-                        // behind HAProxy: PostgresNIO 1.37 lent the closed connection, and a query on
-                        // it was never answered nor failed, even past the lease's deadline). Refused
-                        // here: the caller gets "unavailable" at once and retries.
-                        guard !connection.isClosed else { throw DatabaseUnavailable(why: "the connection had closed") }
-                        leased.withLock { $0 = (true, connection, false) }
-                        return try await body.value(connection)
+                    // The pool may lend a connection whose server went away (seen in a failover
+                    // behind HAProxy: PostgresNIO 1.37 lent the closed connection, and a query on it
+                    // was never answered nor failed, even past the lease's deadline): given back
+                    // unused, and another asked for (a few times, within the acquire deadline).
+                    for _ in 0..<Self.closedLeaseRetries {
+                        let done: R?? = try await client.withConnection { connection in
+                            guard !connection.isClosed else { return nil }
+                            leased.withLock { $0 = (true, connection, false) }
+                            return .some(try await body.value(connection))
+                        }
+                        if let done { return done }
                     }
+                    throw DatabaseUnavailable(why: "the pool lent only connections that had closed")
                 }
                 group.addTask(operation: work)
                 group.addTask {
@@ -148,10 +155,7 @@ public struct Database: Sendable {
                         l.expired = true
                         return l.connection
                     }) {
-                        // Closed without waiting for the close to finish: on a connection whose peer
-                        // vanished mid-failover the close itself may never complete (seen behind
-                        // HAProxy), and the caller must be freed now.
-                        Task { try? await connection.close() }
+                        try? await connection.close()
                         throw DatabaseUnavailable(why: "no answer within \(leaseLimit): the connection was closed")
                     }
                     return nil
