@@ -152,15 +152,20 @@ def psql(sql):
     return r.stdout.strip() if r.returncode == 0 else None
 
 
-# The bank's webhook receiver: every event id it is sent (deliveries are at least once).
+# The bank's webhook receiver: every event id it is sent (deliveries are at least once: an event
+# is sent again only when the record of its sending was lost with the old leader).
 received = set()
+received_twice = []
 
 
 class Hook(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        event = self.headers.get("X-Xyd-Event-Id", "")
         with lock:
-            received.add(self.headers.get("X-Xyd-Event-Id", ""))
+            if event in received:
+                received_twice.append(event)
+            received.add(event)
         self.send_response(200)
         self.end_headers()
 
@@ -185,6 +190,7 @@ if gs not in (200, 201):
     sys.exit(1)
 
 started = time.time()
+first_batch = psql("SELECT coalesce(max(id), 0) FROM ingest_batch") or "0"
 threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(args.workers)]
 for t in threads:
     t.start()
@@ -237,6 +243,29 @@ while time.time() < settle_until and not (webhooks_ok and sealer_ok and ingestio
     stale = s if s is not None else "?"
     ingestion_ok = s == ""
 
+# Nothing runs twice: both instances pull the datasets (sharing them through leases), and no page
+# was stored by two workers — each page's transaction moves its dataset's cursor, so a page from
+# the same cursor twice would mean two workers pulled the same thing.
+serve_pids = {}
+for n, name in enumerate(("serve1", "serve2"), 1):
+    try:
+        with open(os.path.join(args.dir, "run", f"{name}.pid")) as f:
+            serve_pids[f.read().strip()] = name
+    except OSError:
+        pass
+pages = {}
+for line in (psql(f"SELECT coalesce(worker, '-'), count(*) FROM ingest_batch WHERE id > {first_batch} GROUP BY 1") or "").splitlines():
+    worker_name, n = line.rsplit("|", 1)
+    parts = worker_name.split(":")
+    who = serve_pids.get(parts[-2], worker_name) if len(parts) >= 3 else worker_name
+    pages[who] = pages.get(who, 0) + int(n)
+twice = psql(
+    f"SELECT count(*) FROM (SELECT dataset, cursor_before FROM ingest_batch WHERE id > {first_batch} AND received > 0 "
+    "GROUP BY 1, 2 HAVING count(*) > 1) t"
+)
+pages_twice = int(twice) if twice is not None else -1
+ingestion_shared = pages_twice == 0 and sum(1 for who in pages if who in serve_pids.values()) == len(serve_pids) == 2
+
 # Every acknowledged demand exactly once; none made by a retry beyond them.
 env = dict(os.environ)
 db = env["XYD_MIGRATE_DATABASE_URL"]
@@ -272,6 +301,9 @@ summary = {
     "webhooks": {"events": events, "delivered": delivered, "received": len(received), "ok": webhooks_ok},
     "audit_unsealed_after": unsealed,
     "ingestion_after_failover": "every dataset pulled again" if ingestion_ok else f"not yet: {stale}",
+    "pages_by_instance": pages,
+    "pages_stored_twice": pages_twice,
+    "webhook_events_received_twice": len(received_twice),
     "retries": stats["retries"],
     "unanswered": stats["unanswered"],
     "reads_ok": stats["reads_ok"],
@@ -292,6 +324,7 @@ ok = (
     and webhooks_ok
     and sealer_ok
     and ingestion_ok
+    and ingestion_shared
     and audit_verified
     and healthy
     and not stats["other_failures"]

@@ -1,3 +1,4 @@
+import CreditCore
 import Foundation
 import PostgresNIO
 import Store
@@ -27,6 +28,39 @@ import Testing
                     try await c.query("SELECT 1", logger: pool.logger).collect()[0].decode(Int.self)
                 }
                 #expect(one == 1)
+            }
+        }
+    }
+
+    /// A call that never returns, not even when cancelled (as a query PostgresNIO lost), counts
+    /// as stuck once it has held its connection past the lease's deadline and `stuckGrace`; half
+    /// the pool stuck makes the instance unready.
+    @Test func aCallThatNeverReturnsCountsAsStuckPastItsDeadline() async throws {
+        try await TestDatabase.with { db in
+            var settings = DatabaseSettings(url: db.appURL, poolSize: 2, statementTimeoutMilliseconds: 100)
+            settings.acquireTimeoutMilliseconds = 1_000
+            let pool = Database(settings: settings, logger: TestEnvironment.logger)
+            try await pool.withRunning { pool in
+                let gate = Locked<CheckedContinuation<Void, Never>?>(nil)
+                let lent = Locked(false)
+                let call = Task {
+                    try await pool.withConnection { _ in
+                        lent.withLock { $0 = true }
+                        await withCheckedContinuation { c in gate.withLock { $0 = c } }
+                    }
+                }
+                try await eventually("the call holds its connection") { gate.withLock { $0 != nil } && lent.withLock { $0 } }
+                let past = Duration.milliseconds(pool.settings.leaseTimeoutMilliseconds) + Database.stuckGrace
+                #expect(pool.stuckCalls() == 0)
+                #expect(pool.stuckCalls(at: .now + past - .seconds(2)) == 0)
+                #expect(pool.stuckCalls(at: .now + past + .seconds(1)) == 1)
+                #expect(Database.tooManyStuck(1, poolSize: 2))
+                #expect(!Database.tooManyStuck(1, poolSize: 16))
+                #expect(Database.tooManyStuck(8, poolSize: 16))
+                #expect(!Database.tooManyStuck(0, poolSize: 1))
+                gate.withLock { $0?.resume() }
+                try await call.value
+                #expect(pool.stuckCalls(at: .now + past + .seconds(1)) == 0)
             }
         }
     }

@@ -20,6 +20,13 @@ struct HealthRoutes {
         var ingestion: [String]? = nil
         /// The regulators' statistics when they are not current (failing or late rebuilds).
         var statistics: StatisticsStatus? = nil
+        /// Database calls stuck past their deadline, holding slots of the pool (`Database.stuckCalls`).
+        var stuckDatabaseCalls: Int? = nil
+
+        enum CodingKeys: String, CodingKey {
+            case status, ingestion, statistics
+            case stuckDatabaseCalls = "stuck_database_calls"
+        }
     }
 
     struct StatisticsStatus: Encodable {
@@ -75,10 +82,26 @@ struct HealthRoutes {
         // Within a second whatever the database does: a load balancer must not wait on it.
         api.on(.get, "/readyz") { call in
             let (db, migrator) = (self.db, self.migrator)
+            // Calls the database never answered, each holding a slot of the pool: past half of
+            // it the instance stops taking traffic and asks to be restarted.
+            let stuck = db.stuckCalls()
+            if Database.tooManyStuck(stuck, poolSize: db.settings.poolSize) {
+                call.logger.error(
+                    "database calls stuck past their deadline fill the pool: restart this instance",
+                    metadata: ["stuck": "\(stuck)"]
+                )
+                throw Problem(
+                    .notReady,
+                    "\(stuck) of the \(db.settings.poolSize) database connections are held by calls the database never answered: restart this instance",
+                    headers: [.retryAfter: String(ProblemMiddleware.retryAfterSeconds)]
+                )
+            }
             do {
                 try await withDeadline(Self.readinessLimit, "the readiness check") { try await migrator.checkCurrent(db) }
             } catch let e as MigrationError {
                 throw Problem(.notReady, e.description)
+            } catch let e as Problem {
+                throw e
             } catch {
                 call.logger.warning("readiness check failed", metadata: ["error": .string(describeDatabaseError(error))])
                 throw Problem(
@@ -97,7 +120,12 @@ struct HealthRoutes {
                 f.stale ? StatisticsStatus(lastGood: f.lastGood, failedAt: f.failedAt, failing: f.failing, late: f.late) : nil
             }
             return try JSON.response(
-                Status(status: "ready", ingestion: troubles.flatMap { $0.isEmpty ? nil : $0 }, statistics: stats)
+                Status(
+                    status: "ready",
+                    ingestion: troubles.flatMap { $0.isEmpty ? nil : $0 },
+                    statistics: stats,
+                    stuckDatabaseCalls: stuck > 0 ? stuck : nil
+                )
             )
         }
         api.on(.get, "/metrics") { _ in
@@ -105,6 +133,14 @@ struct HealthRoutes {
             // counts), written per scrape rather than kept in the process-wide registry.
             var text = registry.emitToBuffer()
             if let f = await freshness() { text += Array(Self.statisticsMetrics(f).utf8) }
+            text += Array(
+                """
+                # HELP xyd_db_pool_stuck_calls Database calls holding a connection past their deadline and \(Database.stuckGrace) (the database never answered them).
+                # TYPE xyd_db_pool_stuck_calls gauge
+                xyd_db_pool_stuck_calls \(db.stuckCalls())
+
+                """.utf8
+            )
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

@@ -107,12 +107,30 @@ public struct Database: Sendable {
     /// Closed connections the pool may lend in a row before a call gives up as unavailable.
     static let closedLeaseRetries = 3
 
+    /// A call is stuck when it still holds its caller this long after its lease's deadline: the
+    /// deadline closed its connection and cancelled it, and yet it has not returned.
+    public static let stuckGrace = Duration.seconds(30)
+
+    /// Calls holding a slot of the pool past their lease's deadline and `stuckGrace`. PostgresNIO
+    /// 1.37 can lose a query written to a connection that closed in that instant (a failover):
+    /// the request itself is freed by its own deadline (`Deadline`), but the call underneath
+    /// never returns and keeps its slot. A few per failover are harmless; when they fill half
+    /// the pool, `/readyz` fails so the load balancer routes around the instance and its
+    /// supervisor restarts it (README "Running as a cluster").
+    public func stuckCalls(at now: ContinuousClock.Instant = .now) -> Int {
+        leaseCounter.held(longerThan: .milliseconds(settings.leaseTimeoutMilliseconds) + Self.stuckGrace, at: now)
+    }
+
+    /// Whether stuck calls fill so much of the pool that the instance should stop taking traffic.
+    public static func tooManyStuck(_ stuck: Int, poolSize: Int) -> Bool { stuck > 0 && stuck * 2 >= poolSize }
+
     /// Runs `body` on one leased connection (inside the ambient transaction, when there is one).
     @discardableResult
     public func withConnection<R: Sendable>(_ body: (PostgresConnection) async throws -> R) async throws -> R {
         if let a = joined { return try await Database.savepoint(a, logger: logger, body) }
-        leasesInUse.record(leaseCounter.add(1))
-        defer { leasesInUse.record(leaseCounter.add(-1)) }
+        let token = leaseCounter.begin()
+        leasesInUse.record(token.inUse)
+        defer { leasesInUse.record(leaseCounter.end(token.id)) }
         // The wait for a connection has a deadline (the lease is cancelled past it); so has the
         // work on it: the server's statement_timeout bounds each statement, but a statement in
         // flight on a connection the database dropped (a crash) may never be answered — past the
@@ -306,14 +324,25 @@ struct UncheckedBox<T>: @unchecked Sendable {
     init(_ value: T) { self.value = value }
 }
 
-/// Counts leased connections for the pool gauge.
+/// Counts leased connections for the pool gauge, and when each was lent: a call still holding
+/// its connection well past the lease's deadline is stuck (see `Database.stuckCalls`).
 final class LeaseCounter: Sendable {
-    private let value = Locked(0)
-    func add(_ delta: Int) -> Int {
-        value.withLock {
-            $0 += delta
-            return $0
+    private let state = Locked<(next: Int, since: [Int: ContinuousClock.Instant])>((0, [:]))
+    func begin(at now: ContinuousClock.Instant = .now) -> (id: Int, inUse: Int) {
+        state.withLock { s in
+            s.next += 1
+            s.since[s.next] = now
+            return (s.next, s.since.count)
         }
+    }
+    func end(_ id: Int) -> Int {
+        state.withLock { s in
+            s.since[id] = nil
+            return s.since.count
+        }
+    }
+    func held(longerThan limit: Duration, at now: ContinuousClock.Instant) -> Int {
+        state.withLock { s in s.since.values.filter { now - $0 > limit }.count }
     }
 }
 

@@ -230,9 +230,9 @@ public enum IngestStore {
             try await c.query(
                 """
                 INSERT INTO ingest_batch (id, dataset, cursor_before, cursor_after, received, stored, stale, withdrawn, quarantined,
-                                          usccs, profiled_at)
+                                          usccs, profiled_at, worker)
                 VALUES (\(batch), \(name), \(cursorBefore), \(cursorAfter), \(counts.received), \(counts.stored), \(counts.stale),
-                        \(counts.withdrawn), \(counts.quarantined), \(usccs), CASE WHEN \(usccs.isEmpty) THEN now() END)
+                        \(counts.withdrawn), \(counts.quarantined), \(usccs), CASE WHEN \(usccs.isEmpty) THEN now() END, \(worker))
                 """,
                 logger: logger
             )
