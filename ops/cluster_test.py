@@ -282,13 +282,22 @@ duplicated = (made - present) + (len(ids) - len(set(ids))) if made >= 0 else -1
 
 verify = sh(args.xyd, "audit", "verify", env=dict(env, XYD_DATABASE_URL=db))
 audit_verified = verify.returncode == 0
-healthy = True
-for base in args.serve.split(","):
+# Both instances ready — within 90 s: one may be restarting by its own request (exit status 75
+# under ops/supervise) once calls lost in failovers fill half its pool.
+def ready(base):
     try:
         with urllib.request.urlopen(base + "/readyz", timeout=5) as h:
-            healthy = healthy and h.status == 200
+            return h.status == 200
     except Exception:
-        healthy = False
+        return False
+
+
+healthy = False
+ready_by = time.time() + 90
+while not healthy and time.time() < ready_by:
+    healthy = all(ready(base) for base in args.serve.split(","))
+    if not healthy:
+        time.sleep(2)
 
 summary = {
     "acknowledged": len(ids),

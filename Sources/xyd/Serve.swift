@@ -25,7 +25,7 @@ struct Serve: AsyncParsableCommand {
             source.setEventHandler {
                 DispatchQueue.global().asyncAfter(deadline: .now() + .seconds(seconds)) {
                     logger.error("work still running \(seconds) s after the signal was abandoned: stopping now")
-                    Foundation.exit(0)
+                    Foundation.exit(PoolWatch.restartRequested.withLock { $0 } ? PoolWatch.exitStatus : 0)
                 }
             }
             source.resume()
@@ -60,6 +60,12 @@ struct Serve: AsyncParsableCommand {
             let watchdog = Self.hardStop(after: config.shutdownTimeoutSeconds + Self.cancellationSeconds, logger: logger)
             defer { for source in watchdog { source.cancel() } }
             try await ServiceGroup(configuration: group).run()
+            if PoolWatch.restartRequested.withLock({ $0 }) {
+                logger.error(
+                    "stopped gracefully to be restarted: calls the database never answered held the pool (README \"Running as a cluster\")"
+                )
+                Foundation.exit(PoolWatch.exitStatus)
+            }
             logger.info("stopped gracefully")
         } catch let e as MigrationError {
             fail(e.description, status: ExitStatus.configuration)

@@ -75,27 +75,32 @@ struct HealthRoutes {
         }
     }
 
+    /// Throws 503 when stuck database calls hold half the pool or more; else their number.
+    @discardableResult
+    func stuckCheck(_ call: Call) throws -> Int {
+        let stuck = db.stuckCalls()
+        guard Database.tooManyStuck(stuck, poolSize: db.settings.poolSize) else { return stuck }
+        call.logger.error("database calls stuck past their deadline fill the pool: restart this instance", metadata: ["stuck": "\(stuck)"])
+        throw Problem(
+            .notReady,
+            "\(stuck) of the \(db.settings.poolSize) database connections are held by calls the database never answered: restart this instance",
+            headers: [.retryAfter: String(ProblemMiddleware.retryAfterSeconds)]
+        )
+    }
+
     func register(_ api: API) {
-        api.on(.get, "/healthz") { _ in
-            try JSON.response(Status(status: "ok"))
+        api.on(.get, "/healthz") { call in
+            // The process is up — unless calls the database never answered fill half its pool:
+            // then it is broken for good and should be routed around and restarted.
+            try stuckCheck(call)
+            return try JSON.response(Status(status: "ok"))
         }
         // Within a second whatever the database does: a load balancer must not wait on it.
         api.on(.get, "/readyz") { call in
             let (db, migrator) = (self.db, self.migrator)
             // Calls the database never answered, each holding a slot of the pool: past half of
             // it the instance stops taking traffic and asks to be restarted.
-            let stuck = db.stuckCalls()
-            if Database.tooManyStuck(stuck, poolSize: db.settings.poolSize) {
-                call.logger.error(
-                    "database calls stuck past their deadline fill the pool: restart this instance",
-                    metadata: ["stuck": "\(stuck)"]
-                )
-                throw Problem(
-                    .notReady,
-                    "\(stuck) of the \(db.settings.poolSize) database connections are held by calls the database never answered: restart this instance",
-                    headers: [.retryAfter: String(ProblemMiddleware.retryAfterSeconds)]
-                )
-            }
+            let stuck = try stuckCheck(call)
             do {
                 try await withDeadline(Self.readinessLimit, "the readiness check") { try await migrator.checkCurrent(db) }
             } catch let e as MigrationError {

@@ -174,6 +174,7 @@ public func buildApplication(_ config: AppConfig, logger: Logger? = nil) throws 
     app.addServices(StatsService.service(db: db, intervalSeconds: config.statsRefreshSeconds, startAfter: started))
     app.addServices(WebhookService(db: db, curl: CurlClient(), policy: config.webhookPolicy, startAfter: started))
     if replica != nil { app.addServices(reads.service(startAfter: started)) }
+    app.addServices(PoolWatch.service(pools: [db] + (replica.map { [$0] } ?? []), logger: logger, startAfter: started))
     let startupLimit = Duration.milliseconds(Int64(config.database.connectTimeoutMilliseconds) * startupCheckAttempts)
     if let path = config.providersFile {
         app.addServices(try ingestService(config, path: path, db: db, startAfter: started, logger: logger))
