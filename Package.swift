@@ -31,7 +31,11 @@ let package = Package(
         // Pure domain: no I/O.
         .target(
             name: "CreditCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                .product(name: "Crypto", package: "swift-crypto"),
+                // scrypt for people's passwords (Credentials.swift).
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
         // PostgreSQL, and the only home of SQL: the database and migrations, access (organisations, keys,
@@ -60,6 +64,8 @@ let package = Package(
             dependencies: [
                 "CreditCore", "Store", "Feeds", "Curl",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                // The blocking pool password hashing runs on (Passwords.swift).
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),

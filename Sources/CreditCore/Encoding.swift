@@ -26,3 +26,13 @@ public func secureRandomBytes(_ count: Int) -> [UInt8] {
     var generator = SystemRandomNumberGenerator()
     return (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
 }
+
+extension Data {
+    /// Decodes base64url with or without padding (RFC 4648 §5); nil when it is not.
+    public init?(base64URLEncoded text: String) {
+        var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        if s.contains("=") { return nil }
+        while s.count % 4 != 0 { s += "=" }
+        self.init(base64Encoded: s)
+    }
+}

@@ -55,6 +55,7 @@ struct Serve: AsyncParsableCommand {
         do {
             // SIGTERM or SIGINT: a graceful shutdown, bounded — past the limit whatever still
             // runs is cancelled, and the group ends however its services take it.
+            PoolWatch.mayStopProcess.withLock { $0 = true }
             var group = ServiceGroupConfiguration(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
             group.maximumGracefulShutdownDuration = .seconds(config.shutdownTimeoutSeconds)
             let watchdog = Self.hardStop(after: config.shutdownTimeoutSeconds + Self.cancellationSeconds, logger: logger)

@@ -14,7 +14,7 @@ struct XYD: AsyncParsableCommand {
             Serve.self, Migrate.self, OrgCommand.self, KeyCommand.self, AuditCommand.self, Simulate.self, Ingest.self, FeedsCommand.self,
             ScorecardCommand.self, Rescore.self, ReportCommand.self, MatchBench.self, DeadlineBench.self, WebhookListen.self,
             SimulateMarket.self,
-            StatsRefresh.self, BanksCommand.self,
+            StatsRefresh.self, BanksCommand.self, UserCommand.self,
         ]
     )
 }
@@ -28,6 +28,7 @@ enum ExitStatus {
 /// Every setting as a flag; a flag overrides its `XYD_*` variable (see README).
 struct SettingOptions: ParsableArguments {
     @Option(help: "XYD_DATABASE_URL") var databaseUrl: String?
+    @Option(help: "XYD_PASSWORD_SCRYPT_LOG_N") var passwordScryptLogN: String?
     @Option(help: "XYD_DB_POOL_SIZE") var dbPoolSize: String?
     @Option(help: "XYD_DB_CONNECT_TIMEOUT_MS") var dbConnectTimeoutMs: String?
     @Option(help: "XYD_DB_STATEMENT_TIMEOUT_MS") var dbStatementTimeoutMs: String?
@@ -82,6 +83,7 @@ struct SettingOptions: ParsableArguments {
             ("XYD_INGEST_TIMEOUT_S", ingestTimeoutS), ("XYD_INGEST_ATTEMPTS", ingestAttempts), ("XYD_SHUTDOWN_TIMEOUT_S", shutdownTimeoutS),
             ("XYD_DB_ACQUIRE_TIMEOUT_MS", dbAcquireTimeoutMs), ("XYD_AUTH_FAILURE_BURST", authFailureBurst),
             ("XYD_AUTH_FAILURES_PER_MINUTE", authFailuresPerMinute), ("XYD_WEBHOOK_LOOPBACK_PORTS", webhookLoopbackPorts),
+            ("XYD_PASSWORD_SCRYPT_LOG_N", passwordScryptLogN),
         ]
         var result: [String: String] = [:]
         for (name, value) in pairs { if let value { result[name] = value } }

@@ -67,6 +67,9 @@ func testConfig(_ db: TestDatabase, _ extra: [String: String] = [:]) throws -> A
             "XYD_AUTH_FAILURE_BURST": "100000",
             "XYD_AUDIT_KEY": TestEnvironment.auditKeyBase64,
             "XYD_DB_ACQUIRE_TIMEOUT_MS": String(TestEnvironment.acquireTimeoutMilliseconds),
+            // scrypt at 2^10 rather than 2^17: the same code, a thousandth of the work per hash
+            // (CredentialsTests hashes at today's cost). Each hash carries its own cost.
+            "XYD_PASSWORD_SCRYPT_LOG_N": "10",
         ].merging(extra) { _, new in new }
     )
 }

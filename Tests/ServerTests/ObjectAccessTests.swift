@@ -92,6 +92,14 @@ import Testing
                         #"{"dataset": "social_insurance", "record_id": "\#(ObjectionTests.record(1))", "text": "已补缴"}"#
                     )
                 ).id
+                struct Made: Decodable {
+                    struct U: Decodable { let id: UUID }
+                    let user: U
+                }
+                let userId = try decodeJSON(
+                    Made.self,
+                    try await post(w.bank, "/v1/users", #"{"login": "owner.officer", "name": "王敏", "role": "officer"}"#)
+                ).user.id
                 let bankKeyId: UUID = try await db.owner.scalar(
                     "SELECT id FROM api_keys WHERE org_id = '\(w.bankId)' AND revoked_at IS NULL AND label = 'test'"
                 )
@@ -101,7 +109,7 @@ import Testing
                     "demandId": [demandId.uuidString], "productId": [productId.uuidString], "endpointId": [endpointId.uuidString],
                     "keyId": [bankKeyId.uuidString], "authorisationId": [authorisationId.uuidString], "number": [bankReport, ownReport],
                     "queryId": [queryId.uuidString], "uscc": [CreditWorld.uscc], "offerId": [offerId.uuidString],
-                    "statementId": [statementId.uuidString],
+                    "statementId": [statementId.uuidString], "userId": [userId.uuidString],
                 ]
                 let intruders: [OrgKind: String] = [.bank: w.otherBankKey, .enterprise: w.otherBusinessKey, .procurement: procurementB]
                 let bodies: [String: String] = [

@@ -347,6 +347,7 @@ struct CreditRoutes {
                             purpose: purpose,
                             requestId: call.context.requestId,
                             keyId: call.caller.keyId,
+                            userId: call.caller.user?.id,
                             route: call.route,
                             clientRequestId: call.context.clientRequestId
                         )

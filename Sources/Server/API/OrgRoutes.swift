@@ -21,7 +21,11 @@ struct OrgRoutes {
 
     struct Me: Encodable {
         let organisation: Organisation
-        let keyId: UUID
+        let keyId: UUID?
+        /// The role within the organisation the key acts with.
+        let role: OrgRole
+        /// The person owning the key, when a user does.
+        let user: UserRef?
     }
 
     func register(_ api: API) {
@@ -30,7 +34,7 @@ struct OrgRoutes {
                 try await Register.organisation(on: c, logger: call.logger, id: call.caller.orgId)
             }
             guard let org else { throw Problem(.notFound) }
-            return try JSON.response(Me(organisation: org, keyId: call.caller.keyId))
+            return try JSON.response(Me(organisation: org, keyId: call.caller.keyId, role: call.caller.role, user: call.caller.user))
         }
         api.on(.get, "/v1/orgs") { call in
             let query = call.request.uri.queryParameters

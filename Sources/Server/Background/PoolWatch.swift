@@ -16,6 +16,9 @@ public enum PoolWatch {
     public static let exitStatus: Int32 = 75
     /// Set once a restart was asked for (`xyd serve` then exits with `exitStatus`).
     public static let restartRequested = Locked(false)
+    /// Whether this process may stop itself (set by `xyd serve`; an application built inside
+    /// tests only logs).
+    public static let mayStopProcess = Locked(false)
 
     /// The first pool too full of stuck calls, as (stuck, size), or nil.
     public static func tooMany(_ pools: [(stuck: Int, size: Int)]) -> (stuck: Int, size: Int)? {
@@ -28,7 +31,7 @@ public enum PoolWatch {
         startAfter gate: Gate?,
         interval: Duration = interval,
         counts: (@Sendable () -> [(stuck: Int, size: Int)])? = nil,
-        restart: @escaping @Sendable () -> Void = { kill(getpid(), SIGTERM) }
+        restart: @escaping @Sendable () -> Void = { if mayStopProcess.withLock({ $0 }) { kill(getpid(), SIGTERM) } }
     ) -> PeriodicService {
         let counts = counts ?? { pools.map { (stuck: $0.stuckCalls(), size: $0.settings.poolSize) } }
         return PeriodicService("watching the pools for stuck calls", logger: logger, interval: interval, startAfter: gate) {

@@ -85,6 +85,7 @@ public struct API {
                     "this page is not for \(API.whose(s.principal.kind).lowercased()) session (\(request.uri.path))"
                 )
             }
+            guard s.principal.reaches(rule.rank) else { throw API.rankRefused(s.principal, rule) }
             session = s
             principal = s.principal
         case .roles(let kinds):
@@ -119,6 +120,10 @@ public struct API {
                     "\(API.whose(p.kind)) key may not use this route (\(rule.key.split(separator: " ").first ?? "") \(request.uri.path))"
                 )
             }
+            guard p.reaches(rule.rank) else {
+                await API.auditRefusal(db, context: context, route: rule.key, principal: p, why: "rank_refused", keyPrefix: nil)
+                throw API.rankRefused(p, rule)
+            }
             principal = p
         }
         var context = context
@@ -146,14 +151,20 @@ public struct API {
     /// Routes whose response holds a secret shown once (a new key, a webhook's signing secret):
     /// their response is never kept, so a retry is told the request was done instead of
     /// getting the secret again.
-    static let responsesHoldSecrets: Set<String> = ["POST /v1/keys", "POST /v1/orgs/:orgId/keys", "POST /v1/webhooks"]
+    static let responsesHoldSecrets: Set<String> = [
+        "POST /v1/keys", "POST /v1/orgs/:orgId/keys", "POST /v1/webhooks", "POST /v1/users", "POST /v1/orgs/:orgId/users",
+        "POST /v1/users/:userId/reset",
+    ]
 
-    /// A POST with an `Idempotency-Key`: the request runs in one transaction holding the key's
-    /// lock — its work, its audit rows and the record of its response commit together — so a
-    /// retry with the same key and body gets the kept response and changes nothing, and a request
-    /// that failed or died before its commit left nothing and may simply run again. The same key
-    /// with another body is 422; while the first runs, 409. A 4xx answer is kept like a success;
-    /// a 5xx rolls everything back.
+    /// 403 for a caller whose role within the organisation is below the route's.
+    static func rankRefused(_ p: Principal, _ rule: RouteRule) -> Problem {
+        let needed = OrgRole.roles(of: p.kind).filter { $0.rank >= rule.rank }.map(\.rawValue).joined(separator: " or ")
+        return Problem(
+            .forbidden,
+            "the role \(p.role.rawValue) may not use this route (\(rule.key)): it needs \(needed.isEmpty ? "a higher role" : needed)"
+        )
+    }
+
     /// "A bank's", "A business's", "An operator's"…: the kind of caller in a refusal's words.
     static func whose(_ kind: OrgKind) -> String {
         switch kind {
@@ -163,6 +174,12 @@ public struct API {
         }
     }
 
+    /// A POST with an `Idempotency-Key`: the request runs in one transaction holding the key's
+    /// lock — its work, its audit rows and the record of its response commit together — so a
+    /// retry with the same key and body gets the kept response and changes nothing, and a request
+    /// that failed or died before its commit left nothing and may simply run again. The same key
+    /// with another body is 422; while the first runs, 409. A 4xx answer is kept like a success;
+    /// a 5xx rolls everything back.
     static func idempotent(_ call: Call, key: String, org: UUID, db: Database, handler: Handler) async throws -> Response {
         guard Idempotency.isValidKey(key) else {
             throw Problem(.badRequest, "Idempotency-Key: 1 to \(Idempotency.maxKeyLength) visible ASCII characters")
@@ -313,6 +330,7 @@ public struct API {
             requestId: context.requestId,
             actorOrgId: principal?.orgId,
             actorKeyId: principal?.keyId,
+            actorUserId: principal?.user?.id,
             actorKind: principal?.kind.rawValue ?? "anonymous",
             action: "access.refused",
             route: route,

@@ -22,6 +22,9 @@ public struct RouteRule: Sendable {
     /// The handler checks the caller's key again inside its own statement, so the caller may
     /// come from the key cache (the hot read paths).
     public var handlerChecksKey = false
+    /// The role within the organisation the caller needs (issue 22): every member, a manager
+    /// (or above), or an admin. A person's role is their user's; a machine key's is its own.
+    public var rank: OrgRole.Rank = .member
 
     public var key: String { "\(method.rawValue) \(path)" }
 }
@@ -34,9 +37,17 @@ public enum AccessPolicy {
         .init(method: .get, path: "/readyz", access: .open),
         .init(method: .get, path: "/metrics", access: .open),
         .init(method: .get, path: "/v1/me", access: .anyRole),
-        .init(method: .get, path: "/v1/keys", access: .anyRole),
-        .init(method: .post, path: "/v1/keys", access: .anyRole),
-        .init(method: .delete, path: "/v1/keys/:keyId", access: .anyRole),
+        .init(method: .get, path: "/v1/keys", access: .anyRole, rank: .admin),
+        .init(method: .post, path: "/v1/keys", access: .anyRole, rank: .admin),
+        .init(method: .delete, path: "/v1/keys/:keyId", access: .anyRole, rank: .admin),
+        .init(method: .get, path: "/v1/users", access: .anyRole, rank: .admin),
+        .init(method: .post, path: "/v1/users", access: .anyRole, rank: .admin),
+        .init(method: .post, path: "/v1/users/:userId/disable", access: .anyRole, rank: .admin),
+        .init(method: .post, path: "/v1/users/:userId/reset", access: .anyRole, rank: .admin),
+        .init(method: .get, path: "/v1/bank/settings", access: .roles([.bank])),
+        .init(method: .put, path: "/v1/bank/settings", access: .roles([.bank]), rank: .admin),
+        .init(method: .get, path: "/v1/orgs/:orgId/users", access: .roles([.operator])),
+        .init(method: .post, path: "/v1/orgs/:orgId/users", access: .roles([.operator])),
         .init(method: .get, path: "/v1/orgs", access: .roles([.operator])),
         .init(method: .post, path: "/v1/orgs", access: .roles([.operator])),
         .init(method: .get, path: "/v1/orgs/:orgId", access: .roles([.operator])),
@@ -164,17 +175,17 @@ public enum AccessPolicy {
         .init(method: .get, path: "/v1/regulator/repairs", access: .roles([.regulator])),
         .init(method: .get, path: "/v1/regulator/governance", access: .roles([.regulator])),
         .init(method: .get, path: "/v1/webhooks", access: .roles([.bank, .enterprise])),
-        .init(method: .post, path: "/v1/webhooks", access: .roles([.bank, .enterprise])),
-        .init(method: .delete, path: "/v1/webhooks/:endpointId", access: .roles([.bank, .enterprise])),
+        .init(method: .post, path: "/v1/webhooks", access: .roles([.bank, .enterprise]), rank: .admin),
+        .init(method: .delete, path: "/v1/webhooks/:endpointId", access: .roles([.bank, .enterprise]), rank: .admin),
         .init(method: .get, path: "/v1/webhooks/deliveries", access: .roles([.bank, .enterprise])),
         .init(method: .post, path: "/v1/webhooks/:endpointId/replay", access: .roles([.bank, .enterprise])),
         .init(method: .get, path: "/v1/products", access: .roles([.bank])),
-        .init(method: .post, path: "/v1/products", access: .roles([.bank])),
+        .init(method: .post, path: "/v1/products", access: .roles([.bank]), rank: .manager),
         .init(method: .get, path: "/v1/products/:productId", access: .roles([.bank])),
-        .init(method: .put, path: "/v1/products/:productId", access: .roles([.bank])),
-        .init(method: .post, path: "/v1/products/:productId/publish", access: .roles([.bank])),
-        .init(method: .post, path: "/v1/products/:productId/pause", access: .roles([.bank])),
-        .init(method: .post, path: "/v1/products/:productId/retire", access: .roles([.bank])),
+        .init(method: .put, path: "/v1/products/:productId", access: .roles([.bank]), rank: .manager),
+        .init(method: .post, path: "/v1/products/:productId/publish", access: .roles([.bank]), rank: .manager),
+        .init(method: .post, path: "/v1/products/:productId/pause", access: .roles([.bank]), rank: .manager),
+        .init(method: .post, path: "/v1/products/:productId/retire", access: .roles([.bank]), rank: .manager),
         .init(method: .get, path: "/v1/audit", access: .roles([.operator])),
         .init(method: .get, path: "/v1/audit/verification", access: .roles([.operator])),
     ]

@@ -19,6 +19,8 @@ public struct Dependencies: Sendable {
     public var rematch = RematchRequests()
     /// Where the read-only routes read (a fresh replica, else `db`).
     public var reads: Reads
+    /// Password hashing for sign-in and user management (`XYD_PASSWORD_SCRYPT_LOG_N`).
+    public var passwords: Passwords
 
     public init(
         config: AppConfig,
@@ -34,6 +36,7 @@ public struct Dependencies: Sendable {
         self.registry = registry
         self.signer = signer
         self.reads = reads ?? Reads(primary: db, replica: nil)
+        self.passwords = Passwords(logN: config.passwordScryptLogN)
     }
 }
 
@@ -62,6 +65,7 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
         statsIntervalSeconds: deps.config.statsRefreshSeconds
     ).register(api)
     OrgRoutes(db: deps.db).register(api)
+    UserRoutes(db: deps.db, passwords: deps.passwords).register(api)
     AuditRoutes(db: deps.db, anchors: deps.config.auditAnchorFile.map(AuditAnchors.init(path:))).register(api)
     // The routes anyone may call share one budget per client address.
     let publicLimiter = RateLimiter(perMinute: deps.config.publicRatePerMinute, burst: deps.config.publicRateBurst)

@@ -53,7 +53,7 @@ public struct Call: Sendable {
 
     /// The key was found revoked or expired by the handler's statement: forget it and refuse.
     public func keyNotLive() -> Problem {
-        if let principal { keys.evict(keyId: principal.keyId) }
+        if let key = principal?.keyId { keys.evict(keyId: key) }
         return API.keyRefused
     }
 
@@ -146,6 +146,7 @@ public struct Call: Sendable {
             requestId: context.requestId,
             actorOrgId: principal?.orgId,
             actorKeyId: principal?.keyId,
+            actorUserId: principal?.user?.id,
             actorKind: principal?.kind.rawValue ?? "anonymous",
             action: action,
             route: route,

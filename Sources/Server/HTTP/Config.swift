@@ -1,3 +1,4 @@
+import CreditCore
 import Feeds
 import Foundation
 import Logging
@@ -27,6 +28,8 @@ public struct AppConfig: Sendable {
     public var readMaxLagMilliseconds: Int
     /// Every request is answered within this (past it, 503 with Retry-After).
     public var requestTimeoutSeconds: Int
+    /// scrypt's cost (log2 N) for new passwords (`XYD_PASSWORD_SCRYPT_LOG_N`; 17 is OWASP's).
+    public var passwordScryptLogN: Int = PasswordHash.Parameters.current.logN
     public var httpHost: String
     public var httpPort: Int
     public var maxBodyBytes: Int
@@ -135,6 +138,13 @@ public struct AppConfig: Sendable {
             flag: "--request-timeout-s",
             defaultValue: "\(API.defaultRequestTimeoutSeconds)",
             help: "every API and page request is answered within this: past it 503 with Retry-After (the work is cancelled), 5–600 s"
+        ),
+        .init(
+            variable: "XYD_PASSWORD_SCRYPT_LOG_N",
+            flag: "--password-scrypt-log-n",
+            defaultValue: "\(PasswordHash.Parameters.current.logN)",
+            help:
+                "scrypt's cost for new passwords as log2 N (r = 8, p = 1): 17 is 128 MiB a hash, OWASP's minimum; lower only for tests and demos, 10–20 (each hash keeps its own cost, so a change needs no migration)"
         ),
         .init(variable: "XYD_HTTP_HOST", flag: "--http-host", defaultValue: "127.0.0.1", help: "address to listen on"),
         .init(variable: "XYD_HTTP_PORT", flag: "--http-port", defaultValue: "\(defaultHTTPPort)", help: "port, 0–65535 (0: any free port)"),
@@ -383,7 +393,8 @@ public struct AppConfig: Sendable {
         guard !host.isEmpty, host.allSatisfy({ $0.isLetter || $0.isNumber || ".:-".contains($0) }) else {
             throw ConfigError(variable: "XYD_HTTP_HOST", value: host, expected: "a host name or IP address")
         }
-        return AppConfig(
+        let scrypt = try reader.int("XYD_PASSWORD_SCRYPT_LOG_N", 10...20, PasswordHash.Parameters.current.logN)
+        var config = AppConfig(
             database: database,
             readDatabase: readDatabase,
             readMaxLagMilliseconds: readMaxLag,
@@ -425,6 +436,8 @@ public struct AppConfig: Sendable {
             auditAnchorFile: reader.string("XYD_AUDIT_ANCHOR_FILE"),
             environment: environment
         )
+        config.passwordScryptLogN = scrypt
+        return config
     }
 
     static func auditKey(_ reader: Reader) throws -> Data? {

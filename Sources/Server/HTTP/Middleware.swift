@@ -323,6 +323,8 @@ struct ProblemMiddleware: RouterMiddleware {
         case .duplicateOrganisation, .duplicateUSCC: Problem(.conflict, e.description)
         case .orgNotFound, .keyNotFound: Problem(.notFound, e.description)
         case .tooManyKeys: Problem(.conflict, e.description)
+        case .userNotFound: Problem(.notFound, e.description)
+        case .roleNotOfKind: .invalid("role", e.description)
         }
     }
 }

@@ -107,6 +107,7 @@ enum WebSession {
                         requestId: call.context.requestId,
                         actorOrgId: p?.orgId,
                         actorKeyId: p?.keyId,
+                        actorUserId: p?.user?.id,
                         actorKind: p?.kind.rawValue ?? "anonymous",
                         action: "session.sign_in",
                         route: call.route,

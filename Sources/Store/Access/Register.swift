@@ -25,14 +25,30 @@ public struct APIKeyInfo: Sendable, Codable, Equatable {
     public let createdAt: Date
     public let expiresAt: Date?
     public let revokedAt: Date?
+    /// The role within the organisation the key acts with (a user's key: the user's).
+    public let role: OrgRole
+    /// The machine the key is for, when a system owns it.
+    public let systemName: String?
+    /// The user who owns it, when a user does.
+    public let userId: UUID?
 
     enum CodingKeys: String, CodingKey {
-        case id, prefix, label
+        case id, prefix, label, role
         case orgId = "org_id"
         case createdAt = "created_at"
         case expiresAt = "expires_at"
         case revokedAt = "revoked_at"
+        case systemName = "system_name"
+        case userId = "user_id"
     }
+}
+
+/// Who owns a key: a person of the organisation, or a named system (a bank's loan platform).
+public enum KeyOwner: Sendable, Equatable {
+    case user(UUID)
+    case system(String)
+
+    public static let systemNameMaxCharacters = 60
 }
 
 /// A key as issued: the secret appears here once and is never stored.
@@ -47,7 +63,41 @@ public struct Principal: Sendable, Equatable {
     public let kind: OrgKind
     public let orgName: String
     public let uscc: String?
-    public let keyId: UUID
+    /// The key of a machine's call (nil in a person's browser session).
+    public let keyId: UUID?
+    /// The person: the user signed in, or the user who owns the key.
+    public var user: UserRef? = nil
+    /// The role within the organisation the call acts with (the user's, or the system key's).
+    public var role: OrgRole
+
+    public init(orgId: UUID, kind: OrgKind, orgName: String, uscc: String?, keyId: UUID?, user: UserRef? = nil, role: OrgRole? = nil) {
+        self.orgId = orgId
+        self.kind = kind
+        self.orgName = orgName
+        self.uscc = uscc
+        self.keyId = keyId
+        self.user = user
+        self.role = role ?? user?.role ?? OrgRole.highest(of: kind)
+    }
+
+    /// Whether the caller's role within its organisation reaches `rank`.
+    public func reaches(_ rank: OrgRole.Rank) -> Bool { role.rank >= rank }
+}
+
+/// A person as calls and audit rows name them.
+public struct UserRef: Sendable, Equatable, Codable {
+    public let id: UUID
+    public let login: String
+    public let name: String
+    public let staffNumber: String?
+    public let role: OrgRole
+    public init(id: UUID, login: String, name: String, staffNumber: String?, role: OrgRole) {
+        self.id = id
+        self.login = login
+        self.name = name
+        self.staffNumber = staffNumber
+        self.role = role
+    }
 }
 
 /// Why a presented key was refused (all answered 401, told apart in logs and tests).
@@ -67,6 +117,8 @@ public enum RegisterError: Error, Equatable, CustomStringConvertible {
     case invalidLabel(String)
     case invalidExpiry(String)
     case tooManyKeys(Int)
+    case userNotFound(UUID)
+    case roleNotOfKind(OrgRole, OrgKind)
 
     public var description: String {
         switch self {
@@ -81,6 +133,9 @@ public enum RegisterError: Error, Equatable, CustomStringConvertible {
         case .invalidLabel(let why): "label: \(why)"
         case .invalidExpiry(let why): "expires_at: \(why)"
         case .tooManyKeys(let n): "the organisation holds \(n) live keys, the most allowed: revoke one first"
+        case .userNotFound(let id): "no enabled user \(id) in this organisation"
+        case .roleNotOfKind(let role, let kind):
+            "a \(kind.rawValue) has no role \(role.rawValue) (it has \(OrgRole.roles(of: kind).map(\.rawValue).joined(separator: ", ")))"
         }
     }
 }
@@ -200,9 +255,14 @@ public enum Register {
         label: String,
         expiresAt: Date?,
         issuedBy: UUID?,
+        owner: KeyOwner = .system("integration"),
+        role: OrgRole? = nil,
         now: Date = Date()
     ) async throws -> IssuedKey {
         let label = label.trimmingBlanks()
+        if case .system(let name) = owner, name.trimmingBlanks().isEmpty || name.count > KeyOwner.systemNameMaxCharacters {
+            throw RegisterError.invalidLabel("a system's name has 1 to \(KeyOwner.systemNameMaxCharacters) characters")
+        }
         if label.unicodeScalars.count > OrganisationLimits.keyLabelMaxCharacters {
             throw RegisterError.invalidLabel("at most \(OrganisationLimits.keyLabelMaxCharacters) characters")
         }
@@ -212,9 +272,26 @@ public enum Register {
                 throw RegisterError.invalidExpiry("at most \(OrganisationLimits.keyMaxValidityDays) days ahead")
             }
         }
-        guard try await organisation(on: c, logger: logger, id: orgId) != nil else {
+        guard let org = try await organisation(on: c, logger: logger, id: orgId) else {
             throw RegisterError.orgNotFound(orgId)
         }
+        var keyRole = role ?? OrgRole.highest(of: org.kind)
+        var userId: UUID?
+        if case .user(let id) = owner {
+            // A user's key acts as the user: the user's role, and only while the user is enabled.
+            let rows = try await c.query(
+                "SELECT role FROM org_user WHERE id = \(id) AND org_id = \(orgId) AND disabled_at IS NULL",
+                logger: logger
+            ).collect()
+            guard let r = try rows.first.flatMap({ OrgRole(rawValue: try $0.decode(String.self)) }) else {
+                throw RegisterError.userNotFound(id)
+            }
+            keyRole = r
+            userId = id
+        }
+        guard keyRole.belongs(to: org.kind) else { throw RegisterError.roleNotOfKind(keyRole, org.kind) }
+        var systemName: String?
+        if case .system(let name) = owner { systemName = name.trimmingBlanks() }
         // One issue per organisation at a time, so that concurrent issues count each other.
         try await c.query("SELECT pg_advisory_xact_lock(\(keyIssueLockClass), hashtext(\(orgId.uuidString)))", logger: logger)
         let live = try await c.query(
@@ -229,9 +306,9 @@ public enum Register {
         let prefix = String(secret.prefix(displayPrefixLength))
         let rows = try await c.query(
             """
-            INSERT INTO api_keys (org_id, key_hash, key_prefix, label, expires_at, issued_by_key_id)
-            VALUES (\(orgId), \(hash), \(prefix), \(label), \(expiresAt), \(issuedBy))
-            RETURNING id, org_id, key_prefix, label, created_at, expires_at, revoked_at
+            INSERT INTO api_keys (org_id, key_hash, key_prefix, label, expires_at, issued_by_key_id, user_id, system_name, role)
+            VALUES (\(orgId), \(hash), \(prefix), \(label), \(expiresAt), \(issuedBy), \(userId), \(systemName), \(keyRole.rawValue))
+            RETURNING id, org_id, key_prefix, label, created_at, expires_at, revoked_at, role, system_name, user_id
             """,
             logger: logger
         ).collect()
@@ -239,8 +316,8 @@ public enum Register {
     }
 
     static func decodeKey(_ row: PostgresRow) throws -> APIKeyInfo {
-        let (id, org, prefix, label, created, expires, revoked) = try row.decode(
-            (UUID, UUID, String, String, Date, Date?, Date?).self
+        let (id, org, prefix, label, created, expires, revoked, role, system, user) = try row.decode(
+            (UUID, UUID, String, String, Date, Date?, Date?, String, String?, UUID?).self
         )
         return APIKeyInfo(
             id: id,
@@ -249,14 +326,17 @@ public enum Register {
             label: label,
             createdAt: created,
             expiresAt: expires,
-            revokedAt: revoked
+            revokedAt: revoked,
+            role: OrgRole(rawValue: role) ?? .staff,
+            systemName: system,
+            userId: user
         )
     }
 
     public static func keys(on c: PostgresConnection, logger: Logger, orgId: UUID) async throws -> [APIKeyInfo] {
         let rows = try await c.query(
             """
-            SELECT id, org_id, key_prefix, label, created_at, expires_at, revoked_at FROM api_keys
+            SELECT id, org_id, key_prefix, label, created_at, expires_at, revoked_at, role, system_name, user_id FROM api_keys
             WHERE org_id = \(orgId) ORDER BY created_at, id
             """,
             logger: logger
@@ -266,7 +346,7 @@ public enum Register {
 
     public static func key(on c: PostgresConnection, logger: Logger, id: UUID) async throws -> APIKeyInfo? {
         let rows = try await c.query(
-            "SELECT id, org_id, key_prefix, label, created_at, expires_at, revoked_at FROM api_keys WHERE id = \(id)",
+            "SELECT id, org_id, key_prefix, label, created_at, expires_at, revoked_at, role, system_name, user_id FROM api_keys WHERE id = \(id)",
             logger: logger
         ).collect()
         return try rows.first.map(decodeKey)
@@ -289,7 +369,7 @@ public enum Register {
         let rows = try await c.query(
             """
             UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = \(id)
-            RETURNING id, org_id, key_prefix, label, created_at, expires_at, revoked_at
+            RETURNING id, org_id, key_prefix, label, created_at, expires_at, revoked_at, role, system_name, user_id
             """,
             logger: logger
         ).collect()
@@ -308,11 +388,34 @@ public enum Register {
         // Every request does this: prepared once per connection.
         var found: KeyLookup.Row?
         for try await row in try await c.execute(KeyLookup(hash: hashKey(key)), logger: logger) { found = row }
-        guard let (keyId, expires, revoked, orgId, kind, name, uscc) = found else { return .failure(.unknown) }
+        guard
+            let (keyId, expires, revoked, orgId, kind, name, uscc, keyRole, userId, login, userName, staff, userRole, userDisabled) = found
+        else { return .failure(.unknown) }
         if revoked != nil { return .failure(.revoked) }
         if let expires, expires <= now { return .failure(.expired) }
-        guard let k = OrgKind(rawValue: kind) else { preconditionFailure("organisations.kind CHECK admits only known kinds") }
-        return .success(Principal(orgId: orgId, kind: k, orgName: name, uscc: uscc, keyId: keyId))
+        // A key owned by a user acts for that user, with the user's role, while the user is enabled.
+        if userId != nil, userDisabled != nil { return .failure(.revoked) }
+        guard let k = OrgKind(rawValue: kind), let r = OrgRole(rawValue: userRole ?? keyRole) else {
+            preconditionFailure("organisations.kind and the role CHECKs admit only known values")
+        }
+        var user: UserRef?
+        if let userId, let login, let userName { user = UserRef(id: userId, login: login, name: userName, staffNumber: staff, role: r) }
+        return .success(Principal(orgId: orgId, kind: k, orgName: name, uscc: uscc, keyId: keyId, user: user, role: r))
+    }
+}
+
+extension Register {
+    /// The amount above which a bank's offer needs a manager (nil: no limit).
+    public static func officerOfferLimit(on c: PostgresConnection, logger: Logger, bank: UUID) async throws -> Int64? {
+        try await c.query("SELECT officer_offer_limit_fen FROM organisations WHERE id = \(bank)", logger: logger).collect().first?
+            .decode(Int64?.self) ?? nil
+    }
+
+    public static func setOfficerOfferLimit(on c: PostgresConnection, logger: Logger, bank: UUID, limit: Int64?) async throws {
+        try await c.query(
+            "UPDATE organisations SET officer_offer_limit_fen = \(limit) WHERE id = \(bank) AND kind = 'bank'",
+            logger: logger
+        )
     }
 }
 
@@ -320,11 +423,12 @@ public enum Register {
 struct KeyLookup: PostgresPreparedStatement {
     static let name = "xyd_key_lookup"
     static let sql = """
-        SELECT k.id, k.expires_at, k.revoked_at, o.id, o.kind, o.name, o.uscc
-        FROM api_keys k JOIN organisations o ON o.id = k.org_id
+        SELECT k.id, k.expires_at, k.revoked_at, o.id, o.kind, o.name, o.uscc, k.role,
+               u.id, u.login, u.name, u.staff_number, u.role, u.disabled_at
+        FROM api_keys k JOIN organisations o ON o.id = k.org_id LEFT JOIN org_user u ON u.id = k.user_id
         WHERE k.key_hash = $1
         """
-    typealias Row = (UUID, Date?, Date?, UUID, String, String, String?)
+    typealias Row = (UUID, Date?, Date?, UUID, String, String, String?, String, UUID?, String?, String?, String?, String?, Date?)
     let hash: Data
 
     func makeBindings() throws -> PostgresBindings {

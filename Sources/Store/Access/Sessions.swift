@@ -24,8 +24,9 @@ public enum Sessions {
         let csrf = secureRandomBytes(24).base64URLString
         let expires = try await c.query(
             """
-            INSERT INTO web_session (token_hash, key_id, csrf_token, expires_at)
-            VALUES (\(hash(token)), \(principal.keyId), \(csrf), now() + make_interval(secs => \(lifetimeSeconds)::int))
+            INSERT INTO web_session (token_hash, key_id, user_id, csrf_token, expires_at)
+            VALUES (\(hash(token)), \(principal.user == nil ? principal.keyId : nil), \(principal.user?.id), \(csrf),
+                    now() + make_interval(secs => \(lifetimeSeconds)::int))
             RETURNING expires_at
             """,
             logger: logger
@@ -38,20 +39,35 @@ public enum Sessions {
     /// The live session of a cookie's token, or nil.
     public static func find(_ c: PostgresConnection, logger: Logger, token: String) async throws -> Session? {
         guard token.utf8.count <= 100 else { return nil }
+        // A session belongs to an enabled user (or, from before users, to a live key).
         let rows = try await c.query(
             """
-            SELECT o.id, o.kind, o.name, o.uscc, k.id, s.csrf_token, s.expires_at
-            FROM web_session s JOIN api_keys k ON k.id = s.key_id JOIN organisations o ON o.id = k.org_id
+            SELECT o.id, o.kind, o.name, o.uscc, k.id, s.csrf_token, s.expires_at, k.role,
+                   u.id, u.login, u.name, u.staff_number, u.role
+            FROM web_session s
+            LEFT JOIN api_keys k ON k.id = s.key_id
+            LEFT JOIN org_user u ON u.id = s.user_id
+            JOIN organisations o ON o.id = coalesce(u.org_id, k.org_id)
             WHERE s.token_hash = \(hash(token)) AND s.expires_at > now()
-              AND \(unescaped: Live.key("k"))
+              AND (s.user_id IS NOT NULL AND u.disabled_at IS NULL
+                   OR s.key_id IS NOT NULL AND \(unescaped: Live.key("k")))
             """,
             logger: logger
         ).collect()
         guard let row = rows.first else { return nil }
-        let (org, kind, name, uscc, key, csrf, expires) = try row.decode((UUID, String, String, String?, UUID, String, Date).self)
-        guard let k = OrgKind(rawValue: kind) else { return nil }
+        let (org, kind, name, uscc, key, csrf, expires, keyRole) = try row.decode(
+            (UUID, String, String, String?, UUID?, String, Date, String?).self
+        )
+        let cells = row.makeRandomAccess()
+        let (userId, login, userName, staff, userRole) = (
+            try cells[8].decode(UUID?.self), try cells[9].decode(String?.self), try cells[10].decode(String?.self),
+            try cells[11].decode(String?.self), try cells[12].decode(String?.self)
+        )
+        guard let k = OrgKind(rawValue: kind), let role = OrgRole(rawValue: userRole ?? keyRole ?? "") else { return nil }
+        var user: UserRef?
+        if let userId, let login, let userName { user = UserRef(id: userId, login: login, name: userName, staffNumber: staff, role: role) }
         return Session(
-            principal: Principal(orgId: org, kind: k, orgName: name, uscc: uscc, keyId: key),
+            principal: Principal(orgId: org, kind: k, orgName: name, uscc: uscc, keyId: user == nil ? key : nil, user: user, role: role),
             csrfToken: csrf,
             expiresAt: expires
         )

@@ -12,6 +12,8 @@ public struct AuditEntry: Sendable {
     public var requestId: String?
     public var actorOrgId: UUID?
     public var actorKeyId: UUID?
+    /// The person (a user signed in, or the user owning the key), when there is one.
+    public var actorUserId: UUID?
     /// An organisation kind, or `cli` for the server's own command line.
     public var actorKind: String
     public var action: String
@@ -27,6 +29,7 @@ public struct AuditEntry: Sendable {
         requestId: String? = nil,
         actorOrgId: UUID? = nil,
         actorKeyId: UUID? = nil,
+        actorUserId: UUID? = nil,
         actorKind: String,
         action: String,
         route: String? = nil,
@@ -39,6 +42,7 @@ public struct AuditEntry: Sendable {
         self.requestId = requestId
         self.actorOrgId = actorOrgId
         self.actorKeyId = actorKeyId
+        self.actorUserId = actorUserId
         self.actorKind = actorKind
         self.action = action
         self.route = route
@@ -89,10 +93,18 @@ public enum Audit {
 
     /// The canonical form of a row that its seal covers, computed by PostgreSQL the same way
     /// for the sealer and the verifier (`json_build_array` prints deterministically).
+    /// A row naming a user (issue 22) has the user's id as a last element; rows before users
+    /// keep the form they were sealed with.
     static let canonicalSQL = """
-        json_build_array(l.id, (extract(epoch FROM l.occurred_at) * 1000000)::bigint, l.request_id,
-            l.actor_org_id, l.actor_key_id, l.actor_kind, l.action, l.route, l.subject_uscc, l.subject_id,
-            l.purpose, l.result, l.detail, encode(l.mac, 'hex'))::text
+        CASE WHEN l.actor_user_id IS NULL THEN
+            json_build_array(l.id, (extract(epoch FROM l.occurred_at) * 1000000)::bigint, l.request_id,
+                l.actor_org_id, l.actor_key_id, l.actor_kind, l.action, l.route, l.subject_uscc, l.subject_id,
+                l.purpose, l.result, l.detail, encode(l.mac, 'hex'))::text
+        ELSE
+            json_build_array(l.id, (extract(epoch FROM l.occurred_at) * 1000000)::bigint, l.request_id,
+                l.actor_org_id, l.actor_key_id, l.actor_kind, l.action, l.route, l.subject_uscc, l.subject_id,
+                l.purpose, l.result, l.detail, encode(l.mac, 'hex'), l.actor_user_id)::text
+        END
         """
 
     /// The first chain's canonical form (before the row codes), for `audit_seal_v1`.
@@ -106,10 +118,10 @@ public enum Audit {
     static let codedFieldsSQL = """
         (extract(epoch FROM l.occurred_at) * 1000000)::bigint, l.request_id, l.actor_org_id, l.actor_key_id, l.actor_kind,
         l.action, l.route, l.subject_uscc, l.subject_id, l.purpose, l.mac,
-        EXISTS (SELECT 1 FROM audit_seal_v1 v WHERE v.log_id = l.id)
+        EXISTS (SELECT 1 FROM audit_seal_v1 v WHERE v.log_id = l.id), l.actor_user_id
         """
 
-    typealias CodedFields = (Int64, String?, UUID?, UUID?, String, String, String?, String?, String?, String?, Data?, Bool)
+    typealias CodedFields = (Int64, String?, UUID?, UUID?, String, String, String?, String?, String?, String?, Data?, Bool, UUID?)
 
     /// Whether a row was written by the service: its code verifies — or it was sealed in the
     /// first chain, before rows had codes.
@@ -123,6 +135,7 @@ public enum Audit {
                 requestId: f.1,
                 actorOrgId: f.2,
                 actorKeyId: f.3,
+                actorUserId: f.12,
                 actorKind: f.4,
                 action: f.5,
                 route: f.6,
@@ -140,10 +153,11 @@ public enum Audit {
         let code = try rowCode(e, occurredMicros: at)
         try await c.query(
             """
-            INSERT INTO audit_log (occurred_at, request_id, actor_org_id, actor_key_id, actor_kind, action, route,
+            INSERT INTO audit_log (occurred_at, request_id, actor_org_id, actor_key_id, actor_user_id, actor_kind, action, route,
                 subject_uscc, subject_id, purpose, result, detail, mac)
-            VALUES (timestamptz 'epoch' + \(at) * interval '1 microsecond', \(e.requestId), \(e.actorOrgId), \(e.actorKeyId), \(e.actorKind),
-                \(e.action), \(e.route), \(e.subjectUSCC), \(e.subjectId), \(e.purpose), \(e.result.rawValue), \(detail)::jsonb, \(code))
+            VALUES (timestamptz 'epoch' + \(at) * interval '1 microsecond', \(e.requestId), \(e.actorOrgId), \(e.actorKeyId), \(e.actorUserId),
+                \(e.actorKind), \(e.action), \(e.route), \(e.subjectUSCC), \(e.subjectId), \(e.purpose), \(e.result.rawValue), \(detail)::jsonb,
+                \(code))
             """,
             logger: logger
         )
@@ -193,10 +207,10 @@ public enum Audit {
                 "SELECT l.id, \(unescaped: canonicalSQL), \(unescaped: codedFieldsSQL) FROM audit_log l WHERE l.id = ANY(\(queued)) ORDER BY l.id",
                 logger: logger
             )
-            for try await (id, canonical, t, req, org, key, kind, action, route, uscc, subject, purpose, mac, legacy) in rows.decode(
-                (Int64, String, Int64, String?, UUID?, UUID?, String, String, String?, String?, String?, String?, Data?, Bool).self
+            for try await (id, canonical, t, req, org, key, kind, action, route, uscc, subject, purpose, mac, legacy, user) in rows.decode(
+                (Int64, String, Int64, String?, UUID?, UUID?, String, String, String?, String?, String?, String?, Data?, Bool, UUID?).self
             ) {
-                let ok = try genuine((t, req, org, key, kind, action, route, uscc, subject, purpose, mac, legacy))
+                let ok = try genuine((t, req, org, key, kind, action, route, uscc, subject, purpose, mac, legacy, user))
                 if !ok {
                     logger.error("an audit row was not written by the service: sealed as not genuine", metadata: ["audit_row": "\(id)"])
                 }
@@ -316,13 +330,13 @@ public enum Audit {
             )
             for try await (
                 seq, logId, prev, stored, genuineSeal, sealedAt, present, canonical, at, req, org, key, kindOrNil, actionOrNil, route, uscc,
-                subject, purpose, mac, legacy
+                subject, purpose, mac, legacy, user
             )
                 in rows.decode(
                     (
                         Int64, Int64, Data, Data, Bool, Int64, Bool, String, Int64?, String?, UUID?, UUID?, String?, String?, String?,
                         String?,
-                        String?, String?, Data?, Bool
+                        String?, String?, Data?, Bool, UUID?
                     ).self
                 )
             {
@@ -330,7 +344,7 @@ public enum Audit {
                 let t = at ?? 0
                 var rowGenuine = false
                 if present, let kind = kindOrNil, let action = actionOrNil {
-                    rowGenuine = try genuine((t, req, org, key, kind, action, route, uscc, subject, purpose, mac, legacy))
+                    rowGenuine = try genuine((t, req, org, key, kind, action, route, uscc, subject, purpose, mac, legacy, user))
                 }
                 if seq != expectedSeq {
                     result.firstBreak = Break(chainSeq: expectedSeq, logId: nil, reason: "seal missing (next seal found is \(seq))")
@@ -422,9 +436,12 @@ public enum Audit {
                     """,
                     logger: logger
                 )
-                for try await (id, queued, t, req, org, key, kind, action, route, uscc, subject, purpose, mac, legacy) in waiting.decode(
-                    (Int64, Bool, Int64, String?, UUID?, UUID?, String, String, String?, String?, String?, String?, Data?, Bool).self
-                ) {
+                for try await (id, queued, t, req, org, key, kind, action, route, uscc, subject, purpose, mac, legacy, user)
+                    in waiting.decode(
+                        (Int64, Bool, Int64, String?, UUID?, UUID?, String, String, String?, String?, String?, String?, Data?, Bool, UUID?)
+                            .self
+                    )
+                {
                     guard result.firstBreak == nil else { continue }
                     if !queued {
                         result.firstBreak = Break(
@@ -432,7 +449,7 @@ public enum Audit {
                             logId: id,
                             reason: "audit row is neither sealed nor queued for sealing"
                         )
-                    } else if try !genuine((t, req, org, key, kind, action, route, uscc, subject, purpose, mac, legacy)) {
+                    } else if try !genuine((t, req, org, key, kind, action, route, uscc, subject, purpose, mac, legacy, user)) {
                         result.firstBreak = Break(
                             chainSeq: expectedSeq,
                             logId: id,

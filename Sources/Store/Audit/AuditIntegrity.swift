@@ -72,6 +72,7 @@ extension Audit {
         requestId: String?,
         actorOrgId: UUID?,
         actorKeyId: UUID?,
+        actorUserId: UUID? = nil,
         actorKind: String,
         action: String,
         route: String?,
@@ -79,11 +80,13 @@ extension Audit {
         subjectId: String?,
         purpose: String?
     ) -> Data {
-        let fields: [String?] = [
+        var fields: [String?] = [
             String(occurredMicros), requestId, actorOrgId?.uuidString.lowercased(), actorKeyId?.uuidString.lowercased(), actorKind, action,
             route, subjectUSCC, subjectId, purpose,
         ]
-        var text = "xyd-audit-row-v1"
+        // A row naming a user (issue 22) covers the user too; rows before users keep v1.
+        if let actorUserId { fields.append(actorUserId.uuidString.lowercased()) }
+        var text = actorUserId == nil ? "xyd-audit-row-v1" : "xyd-audit-row-v2"
         for f in fields { text += f.map { "|\($0.utf8.count):\($0)" } ?? "|-" }
         return Data(text.utf8)
     }
@@ -100,6 +103,7 @@ extension Audit {
             requestId: e.requestId,
             actorOrgId: e.actorOrgId,
             actorKeyId: e.actorKeyId,
+            actorUserId: e.actorUserId,
             actorKind: e.actorKind,
             action: e.action,
             route: e.route,

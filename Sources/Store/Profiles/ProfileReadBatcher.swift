@@ -24,7 +24,10 @@ public final class ProfileReadBatcher: Sendable {
         public let scope: AuthorisationScope
         public let purpose: AccessPurpose
         public let requestId: String?
-        public let keyId: UUID
+        /// The key of a machine's read; nil for a person's (a browser session).
+        public let keyId: UUID?
+        /// The person reading (signed in, or owning the key).
+        public let userId: UUID?
         public let route: String
         /// The caller's own `X-Request-Id`, kept in the audit row beside the service's.
         public let clientRequestId: String?
@@ -35,10 +38,12 @@ public final class ProfileReadBatcher: Sendable {
             scope: AuthorisationScope,
             purpose: AccessPurpose,
             requestId: String?,
-            keyId: UUID,
+            keyId: UUID?,
+            userId: UUID? = nil,
             route: String,
             clientRequestId: String? = nil
         ) {
+            self.userId = userId
             self.clientRequestId = clientRequestId
             self.bankOrgId = bankOrgId
             self.uscc = uscc
@@ -181,11 +186,13 @@ extension ProfileReads {
         static let name = "xyd_profile_bank_reads"
         static let sql = """
             WITH req AS MATERIALIZED (
-                SELECT r.n, r.bank, r.uscc, r.scope, r.purpose, r.request_id, r.key_id, r.route, NULLIF(r.client_request_id, '') AS client_request_id,
-                       r.occurred_us, r.mac,
-                       EXISTS (SELECT 1 FROM api_keys k WHERE k.id = r.key_id AND \(Live.key("k"))) AS live
-                FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[], $8::text[], $9::bigint[], $10::bytea[])
-                     WITH ORDINALITY AS r(bank, uscc, scope, purpose, request_id, key_id, route, client_request_id, occurred_us, mac, n)),
+                SELECT r.n, r.bank, r.uscc, r.scope, r.purpose, r.request_id, NULLIF(r.key_id, \(ProfileReads.noId)) AS key_id,
+                       NULLIF(r.user_id, \(ProfileReads.noId)) AS user_id, r.route,
+                       NULLIF(r.client_request_id, '') AS client_request_id, r.occurred_us, r.mac,
+                       \(ProfileReads.live("r.key_id", "r.user_id")) AS live
+                FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::uuid[], $7::text[], $8::text[], $9::bigint[], $10::bytea[],
+                            $11::uuid[])
+                     WITH ORDINALITY AS r(bank, uscc, scope, purpose, request_id, key_id, route, client_request_id, occurred_us, mac, user_id, n)),
             chk AS MATERIALIZED (
                 SELECT req.*,
                        (SELECT a.id FROM authorisation a
@@ -194,9 +201,10 @@ extension ProfileReads {
                         ORDER BY a.expires_at DESC LIMIT 1) AS auth_id
                 FROM req),
             logged AS (
-                INSERT INTO audit_log (occurred_at, mac, request_id, actor_org_id, actor_key_id, actor_kind, action, route, subject_uscc, purpose, result, detail)
+                INSERT INTO audit_log (occurred_at, mac, request_id, actor_org_id, actor_key_id, actor_user_id, actor_kind, action, route,
+                                       subject_uscc, purpose, result, detail)
                 SELECT timestamptz 'epoch' + c.occurred_us * interval '1 microsecond', c.mac,
-                       NULLIF(c.request_id, ''), c.bank, c.key_id, 'bank', 'profile.read', c.route, c.uscc, c.purpose,
+                       NULLIF(c.request_id, ''), c.bank, c.key_id, c.user_id, 'bank', 'profile.read', c.route, c.uscc, c.purpose,
                        CASE WHEN c.auth_id IS NULL THEN 'denied' ELSE 'allowed' END,
                        CASE WHEN NOT c.live THEN jsonb_build_object('scope', c.scope, 'why', 'key not live')
                             WHEN c.auth_id IS NULL THEN jsonb_build_object('scope', c.scope, 'why', 'no live authorisation')
@@ -213,13 +221,13 @@ extension ProfileReads {
         let requests: [ProfileReadBatcher.Request]
 
         func makeBindings() throws -> PostgresBindings {
-            var b = PostgresBindings(capacity: 10)
+            var b = PostgresBindings(capacity: 11)
             b.append(requests.map(\.bankOrgId))
             b.append(requests.map(\.uscc))
             b.append(requests.map(\.scope.rawValue))
             b.append(requests.map(\.purpose.rawValue))
             b.append(requests.map { $0.requestId ?? "" })  // arrays of optionals cannot be bound: '' is NULL
-            b.append(requests.map(\.keyId))
+            b.append(requests.map { $0.keyId ?? ProfileReads.noUUID })  // arrays of optionals cannot be bound
             b.append(requests.map(\.route))
             b.append(requests.map { $0.clientRequestId ?? "" })
             // Each row's time and code, over exactly what the statement writes for it.
@@ -233,6 +241,7 @@ extension ProfileReads {
                                 requestId: (r.requestId ?? "").isEmpty ? nil : r.requestId,
                                 actorOrgId: r.bankOrgId,
                                 actorKeyId: r.keyId,
+                                actorUserId: r.userId,
                                 actorKind: "bank",
                                 action: "profile.read",
                                 route: r.route,
@@ -245,6 +254,7 @@ extension ProfileReads {
                     )
                 }
             )
+            b.append(requests.map { $0.userId ?? ProfileReads.noUUID })
             return b
         }
 

@@ -27,7 +27,21 @@ public enum ProfileReads {
     }
 
     /// The caller's key, checked in the read's own snapshot (the caller may come from a cache).
-    static let liveKey = "SELECT 1 FROM api_keys WHERE id = $6 AND \(Live.key())"
+    /// Stands for "none" in arrays of ids (arrays of optionals cannot be bound).
+    static let noUUID = UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+    static let noId = "'00000000-0000-0000-0000-000000000000'::uuid"
+
+    /// Whether the caller is live: a machine's key live (and its owner, if a user, enabled), or a
+    /// person's session of an enabled user.
+    static func live(_ key: String, _ user: String) -> String {
+        """
+        ((\(key) <> \(noId) OR \(user) <> \(noId))
+         AND (\(key) = \(noId) OR EXISTS (SELECT 1 FROM api_keys k WHERE k.id = \(key) AND \(Live.key("k"))))
+         AND (\(user) = \(noId) OR EXISTS (SELECT 1 FROM org_user u WHERE u.id = \(user) AND u.disabled_at IS NULL)))
+        """
+    }
+
+    static let liveKey = "SELECT 1 WHERE \(live("coalesce($6::uuid, \(noId))", "coalesce($10::uuid, \(noId))"))"
 
     /// The profile as a JSON object built by PostgreSQL (timestamps in UTC to the second).
     static let profileObject = """
@@ -43,8 +57,10 @@ public enum ProfileReads {
         static let sql = """
             WITH key AS (\(liveKey)),
             logged AS (
-                INSERT INTO audit_log (occurred_at, mac, request_id, actor_org_id, actor_key_id, actor_kind, action, route, subject_uscc, purpose, result, detail)
-                SELECT timestamptz 'epoch' + $8::bigint * interval '1 microsecond', $9::bytea, $1, $2, $3, 'enterprise', 'profile.read', $4, $5, 'self',
+                INSERT INTO audit_log (occurred_at, mac, request_id, actor_org_id, actor_key_id, actor_user_id, actor_kind, action, route,
+                                       subject_uscc, purpose, result, detail)
+                SELECT timestamptz 'epoch' + $8::bigint * interval '1 microsecond', $9::bytea, $1, $2, $3, $10, 'enterprise', 'profile.read', $4, $5,
+                       'self',
                        CASE WHEN EXISTS (SELECT 1 FROM key) THEN 'allowed' ELSE 'denied' END,
                        CASE WHEN EXISTS (SELECT 1 FROM key) THEN '{}'::jsonb ELSE jsonb_build_object('why', 'key not live') END
                        || CASE WHEN $7::text IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('client_request_id', $7::text) END
@@ -53,12 +69,12 @@ public enum ProfileReads {
                    (SELECT count(*)::int FROM logged), EXISTS (SELECT 1 FROM key)
             """
         typealias Row = (String?, Int, Bool)
-        let requestId: String?, org: UUID?, keyId: UUID?, route: String?, uscc: String, clientRequestId: String?
+        let requestId: String?, org: UUID?, keyId: UUID?, route: String?, uscc: String, clientRequestId: String?, userId: UUID?
         /// The row's time and code (`Audit.rowCode` over exactly what the statement writes).
         let occurredMicros: Int64, code: Data
 
         func makeBindings() throws -> PostgresBindings {
-            var b = PostgresBindings(capacity: 9)
+            var b = PostgresBindings(capacity: 10)
             b.append(requestId)
             b.append(org)
             b.append(keyId)
@@ -68,6 +84,7 @@ public enum ProfileReads {
             b.append(clientRequestId)
             b.append(occurredMicros)
             try b.append(code)
+            b.append(userId)
             return b
         }
 
@@ -81,6 +98,7 @@ public enum ProfileReads {
             requestId: audit.requestId,
             actorOrgId: audit.actorOrgId,
             actorKeyId: audit.actorKeyId,
+            actorUserId: audit.actorUserId,
             actorKind: "enterprise",
             action: "profile.read",
             route: audit.route,
@@ -95,6 +113,7 @@ public enum ProfileReads {
             route: audit.route,
             uscc: uscc,
             clientRequestId: audit.detail["client_request_id"],
+            userId: audit.actorUserId,
             occurredMicros: at,
             code: try Audit.rowCode(written, occurredMicros: at)
         )
