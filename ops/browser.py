@@ -10,6 +10,10 @@ With --steps FILE it walks a script instead, as a person would (the portal's bro
 a JSON list of steps, each one of
   {"go": "/path"}                      load a page
   {"fill": "CSS", "value": "text"}     type into a field (or choose an option of a select)
+  {"fill": "CSS", "totp": "BASE32", "after": STEP}
+                                       type the TOTP code an authenticator app shows for that
+                                       secret now (RFC 6238), for a step later than STEP and than
+                                       any this walk typed before (waiting for it if need be)
   {"check": "CSS"}                     tick a checkbox
   {"click": "CSS"}                     click (a link or a submit button) and wait for the page
   {"tap": "CSS"}                       click something that does not load a page (a <summary>)
@@ -23,7 +27,21 @@ It stops at the first step that fails; every page loaded is checked for console 
 """
 import argparse, base64, json, os, shutil, subprocess, sys, tempfile, time, urllib.request
 
+import hashlib, hmac, struct
+
 import websocket  # websocket-client (ops/test installs it)
+
+
+def totp(secret_b32, step):
+    """RFC 6238: HMAC-SHA1 over the 30-second step, 6 digits."""
+    key = base64.b32decode(secret_b32 + "=" * (-len(secret_b32) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    value = struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF
+    return "%06d" % (value % 1000000)
+
+
+TOTP_USED = {}
 
 PAGE_TIMEOUT_S = 30
 START_TIMEOUT_S = 30
@@ -184,8 +202,16 @@ def run_steps(page, args, steps):
                 errors = settle(True)
             elif "fill" in step:
                 sel = json.dumps(step["fill"])
+                value = step.get("value", "")
+                if "totp" in step:
+                    secret = step["totp"]
+                    wanted = max(int(time.time()) // 30, int(step.get("after", -1)) + 1, TOTP_USED.get(secret, -1) + 1)
+                    while int(time.time()) // 30 < wanted - 1:  # a code is taken up to one step early
+                        time.sleep(0.5)
+                    TOTP_USED[secret] = wanted
+                    value = totp(secret, wanted)
                 found = evaluate(f"""(() => {{ const el = document.querySelector({sel}); if (!el) return false;
-                    el.focus(); el.value = {json.dumps(step["value"])};
+                    el.focus(); el.value = {json.dumps(value)};
                     el.dispatchEvent(new Event('input', {{bubbles: true}})); el.dispatchEvent(new Event('change', {{bubbles: true}})); return true; }})()""")
                 if not found:
                     raise RuntimeError(f"no element {step['fill']}")

@@ -14,15 +14,9 @@ import Testing
 @Suite struct DashboardTests {
     static let pages = ["/dashboard", "/dashboard/inclusion", "/dashboard/banks", "/dashboard/quality", "/dashboard/model"]
 
+    /// A person of the key's organisation signs in to the dashboard, going on to the banks' page.
     static func signIn(_ client: some TestClientProtocol, key: String) async throws -> TestResponse {
-        let body = "key=\(key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&next=%2Fdashboard%2Fbanks"
-        let (cookie, token) = try await loginForm(client, "/dashboard/login")
-        return try await client.execute(
-            uri: "/dashboard/login",
-            method: .post,
-            headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie],
-            body: ByteBuffer(string: body + "&login_csrf=" + token)
-        )
+        try await People.signIn(client, key: key, area: "/dashboard", next: "/dashboard/banks")
     }
 
     static func cookie(_ r: TestResponse) -> String? {
@@ -93,14 +87,28 @@ import Testing
         }
     }
 
-    @Test func revokingTheKeyEndsItsSessionsAtOnce() async throws {
+    /// A person's session hangs on the person, not on a key: revoking the organisation's keys
+    /// leaves it; disabling the person (over the API, by an admin) ends it at once.
+    @Test func disablingThePersonEndsTheirSessionsAtOnce() async throws {
         try await TestDatabase.with { db in
             let keys = try await Keys.make(db)
             try await buildApplication(try testConfig(db)).test(.router) { client in
                 let cookie = try #require(Self.cookie(try await Self.signIn(client, key: keys.byKind[.regulator]!)))
                 #expect(try await client.execute(uri: "/dashboard/quality", method: .get, headers: [.cookie: cookie]).status == .ok)
-                try await db.owner.execute("UPDATE api_keys SET revoked_at = now() WHERE org_id = '\(keys.orgIds[.regulator]!)'")
+                let person: UUID = try await db.owner.scalar("SELECT id FROM org_user WHERE org_id = '\(keys.orgIds[.regulator]!)'")
+                // Another admin disables them (the last admin could not be).
+                _ = try #require(try await People.make(client, key: keys.byKind[.regulator]!))
+                let disabled = try await client.execute(
+                    uri: "/v1/users/\(person)/disable",
+                    method: .post,
+                    headers: bearer(keys.byKind[.regulator]!)
+                )
+                #expect(disabled.status == .ok, "\(String(buffer: disabled.body))")
                 #expect(try await client.execute(uri: "/dashboard/quality", method: .get, headers: [.cookie: cookie]).status == .seeOther)
+                let audited: Int = try await db.owner.scalar(
+                    "SELECT count(*)::int FROM audit_log WHERE action = 'user.disable' AND subject_id = '\(person.uuidString.lowercased())'"
+                )
+                #expect(audited == 1)
             }
         }
     }

@@ -128,3 +128,155 @@ func loginForm(_ client: some TestClientProtocol, _ uri: String) async throws ->
     let start = try #require(html.range(of: marker)).upperBound
     return (cookie, String(html[start...].prefix { $0 != "\"" }))
 }
+
+/// People in tests (issue 22): pages are signed in by a person, never a key.
+enum People {
+    struct Made: Decodable {
+        struct U: Decodable {
+            let id: UUID
+            let login: String
+        }
+        let user: U
+        let password: String
+        let totpSecret: String?
+    }
+
+    struct Me: Decodable {
+        struct O: Decodable { let kind: OrgKind }
+        let organisation: O
+    }
+
+    static func form(_ fields: [(String, String)]) -> ByteBuffer {
+        ByteBuffer(
+            string: fields.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")" }.joined(
+                separator: "&"
+            )
+        )
+    }
+
+    static let formHeaders: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+
+    /// Makes a person of the key's organisation over the API (the key acts as its admin), with
+    /// `role` or the organisation's highest; nil when the key makes nothing (unknown, revoked).
+    static func make(
+        _ client: some TestClientProtocol,
+        key: String,
+        role: OrgRole? = nil,
+        name: String = "测试人员"
+    ) async throws -> (
+        Made, OrgKind
+    )? {
+        let me = try await client.execute(uri: "/v1/me", method: .get, headers: bearer(key))
+        guard me.status == .ok else { return nil }
+        let kind = try JSONDecoder().decode(Me.self, from: Data(buffer: me.body)).organisation.kind
+        let login = "p" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(12)
+        let made = try await client.execute(
+            uri: "/v1/users",
+            method: .post,
+            headers: bearer(key).merging(.json),
+            body: jsonBody(#"{"login": "\#(login)", "name": "\#(name)", "role": "\#((role ?? OrgRole.highest(of: kind)).rawValue)"}"#)
+        )
+        #expect(made.status == .created, "\(String(buffer: made.body))")
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        return (try decoder.decode(Made.self, from: Data(buffer: made.body)), kind)
+    }
+
+    /// The code an authenticator shows, for a step later than `after`.
+    static func code(_ secret: String?, after used: Int64?) -> (String, Int64?) {
+        guard let secret, let bytes = Base32.decode(secret) else { return ("", nil) }
+        let step = max(TOTP.step(at: Date()), (used ?? 0) + 1)
+        return (TOTP.code(secret: bytes, step: step), step)
+    }
+
+    /// Posts the sign-in form of `area` (`/portal` or `/dashboard`).
+    static func postLogin(
+        _ client: some TestClientProtocol,
+        area: String,
+        login: String,
+        password: String,
+        code: String,
+        next: String
+    ) async throws -> TestResponse {
+        let (cookie, token) = try await loginForm(client, "\(area)/login")
+        return try await client.execute(
+            uri: "\(area)/login",
+            method: .post,
+            headers: formHeaders.merging([.cookie: cookie]),
+            body: form([("login", login), ("password", password), ("code", code), ("next", next), ("login_csrf", token)])
+        )
+    }
+
+    /// A person of the key's organisation signs in at `area`, having chosen their own password
+    /// at the first sign-in: the sign-in's response (303 with the session cookie). An unknown
+    /// key signs in as nobody (401).
+    static func signIn(
+        _ client: some TestClientProtocol,
+        key: String,
+        area: String,
+        next: String = "",
+        role: OrgRole? = nil
+    ) async throws -> TestResponse {
+        guard let (made, _) = try await make(client, key: key, role: role) else {
+            return try await postLogin(client, area: area, login: "nobody", password: "not-a-password-1", code: "", next: next)
+        }
+        var (code, step) = Self.code(made.totpSecret, after: nil)
+        let first = try await postLogin(client, area: area, login: made.user.login, password: made.password, code: code, next: next)
+        guard first.status == .seeOther, let cookie = DashboardTests.cookie(first) else { return first }
+        #expect(first.headers[.location]?.hasPrefix("\(area)/password") == true)
+        let page = String(buffer: try await client.execute(uri: "\(area)/password", method: .get, headers: [.cookie: cookie]).body)
+        let marker = "name=\"csrf\" value=\""
+        let csrf = try #require(page.range(of: marker).map { String(page[$0.upperBound...].prefix { $0 != "\"" }) })
+        let chosen = "river-stone-" + String(UUID().uuidString.prefix(8))
+        let changed = try await client.execute(
+            uri: "\(area)/password",
+            method: .post,
+            headers: formHeaders.merging([.cookie: cookie]),
+            body: form([("csrf", csrf), ("current", made.password), ("new", chosen), ("again", chosen), ("next", area)])
+        )
+        #expect(changed.status == .seeOther, "\(String(buffer: changed.body))")
+        (code, step) = Self.code(made.totpSecret, after: step)
+        return try await postLogin(client, area: area, login: made.user.login, password: chosen, code: code, next: next)
+    }
+}
+
+extension People {
+    /// A person who has signed in once and chosen their own password: what a browser walk
+    /// signs in with (`steps`).
+    struct Ready: Sendable {
+        let login: String
+        let password: String
+        let totpSecret: String?
+        let usedStep: Int64?
+
+        /// The sign-in form filled in and sent, as the person would (the TOTP code typed at that
+        /// moment by ops/browser.py).
+        func steps(area: String = "/portal", go: Bool = true) -> [[String: Any]] {
+            var steps: [[String: Any]] = go ? [["go": "\(area)/login"]] : []
+            steps += [["fill": "#login", "value": login], ["fill": "#password", "value": password]]
+            if let totpSecret { steps.append(["fill": "#code", "totp": totpSecret, "after": usedStep ?? -1]) }
+            steps.append(["click": "button[type=submit]"])
+            return steps
+        }
+    }
+
+    static func ready(_ client: some TestClientProtocol, key: String, area: String = "/portal", role: OrgRole? = nil) async throws -> Ready
+    {
+        let (made, _) = try #require(try await make(client, key: key, role: role))
+        let (code, step) = Self.code(made.totpSecret, after: nil)
+        let first = try await postLogin(client, area: area, login: made.user.login, password: made.password, code: code, next: "")
+        let cookie = try #require(DashboardTests.cookie(first))
+        let page = String(buffer: try await client.execute(uri: "\(area)/password", method: .get, headers: [.cookie: cookie]).body)
+        let marker = "name=\"csrf\" value=\""
+        let csrf = try #require(page.range(of: marker).map { String(page[$0.upperBound...].prefix { $0 != "\"" }) })
+        let chosen = "river-stone-" + String(UUID().uuidString.prefix(8))
+        let changed = try await client.execute(
+            uri: "\(area)/password",
+            method: .post,
+            headers: formHeaders.merging([.cookie: cookie]),
+            body: form([("csrf", csrf), ("current", made.password), ("new", chosen), ("again", chosen), ("next", area)])
+        )
+        #expect(changed.status == .seeOther, "\(String(buffer: changed.body))")
+        return Ready(login: made.user.login, password: chosen, totpSecret: made.totpSecret, usedStep: step)
+    }
+}

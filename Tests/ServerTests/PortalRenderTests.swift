@@ -206,8 +206,22 @@ extension PortalRenderTests {
     @Test func theSignInPagesCarryTheirTokenAndEscapeWhatTheyEcho() {
         Self.both(
             { PortalRoutes.loginPage(lang: $0, next: "/portal\"><script>x</script>", error: Self.hostile, token: "tok<1>") },
-            ["机构密钥", "value=\"tok&lt;1&gt;\""],
-            ["Organisation key", "&lt;script&gt;"]
+            ["账号", "密码", "动态验证码", "autocomplete=\"one-time-code\"", "value=\"tok&lt;1&gt;\""],
+            ["Login", "Password", "authenticator", "&lt;script&gt;"]
+        )
+        Self.both(
+            {
+                SignInForms.passwordForm(
+                    $0,
+                    action: "/portal/password",
+                    csrf: "c<1>",
+                    next: "/portal\"><script>",
+                    forced: true,
+                    error: Self.hostile
+                )
+            },
+            ["修改密码", "请先设置您自己的密码", "value=\"c&lt;1&gt;\"", "autocomplete=\"new-password\""],
+            ["Change the password", "choose your own", "&lt;script&gt;"]
         )
         let dashboard = DashboardRoutes.loginPage(
             next: "/dashboard\"><script>",

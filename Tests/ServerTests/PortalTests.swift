@@ -13,16 +13,9 @@ import Testing
 /// The portal: who may open what, CSRF on every form, and (in a real Chromium) a business's and
 /// a bank officer's main tasks done from the pages alone.
 @Suite struct PortalTests {
+    /// A person of the key's organisation signs in to the portal (see `People.signIn`).
     static func signIn(_ client: some TestClientProtocol, key: String, next: String = "") async throws -> TestResponse {
-        let body =
-            "key=\(key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&next=\(next.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")"
-        let (cookie, token) = try await loginForm(client, "/portal/login")
-        return try await client.execute(
-            uri: "/portal/login",
-            method: .post,
-            headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie],
-            body: ByteBuffer(string: body + "&login_csrf=" + token)
-        )
+        try await People.signIn(client, key: key, area: "/portal", next: next)
     }
 
     /// The session cookie of a sign-in, and the CSRF token its pages carry.
@@ -380,7 +373,20 @@ import Testing
 
     /// Runs the steps in Chromium (ops/browser.py) against the live test server, screenshots to
     /// `XYD_SCREENSHOT_DIR` when set; what went wrong, or "" when every step passed.
-    static func walk(_ client: some TestClientProtocol, _ steps: [[String: Any]]) async throws -> String {
+    /// A step `["as": name]` (or `["sign_in_as": name]`, from the page already open) is the sign-in of
+    /// `people[name]`.
+    static func walk(
+        _ client: some TestClientProtocol,
+        _ steps: [[String: Any]],
+        people: [String: People.Ready] = [:]
+    ) async throws
+        -> String
+    {
+        let steps = steps.flatMap { step -> [[String: Any]] in
+            if let name = step["as"] as? String, let p = people[name] { return p.steps() }
+            if let name = step["sign_in_as"] as? String, let p = people[name] { return p.steps(go: false) }
+            return [step]
+        }
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("portal-steps-\(UUID()).json")
         try JSONSerialization.data(withJSONObject: steps).write(to: file)
         let shots = ProcessInfo.processInfo.environment["XYD_SCREENSHOT_DIR"]
@@ -405,9 +411,13 @@ import Testing
             let w = try await CreditWorld.make(db)
             try await w.app(db).test(.live) { client in
                 try await publish(client, w)
+                let people = [
+                    "business": try await People.ready(client, key: w.business),
+                    "officer": try await People.ready(client, key: w.bank, role: .officer),
+                ]
                 let steps: [[String: Any]] = [
                     // The business signs in and sees its check-up.
-                    ["go": "/portal/login"], ["fill": "#key", "value": w.business], ["click": "button[type=submit]"],
+                    ["as": "business"],
                     ["expect_path": "/portal"], ["expect_text": "信用体检"], ["expect_text": "如何提升等级"], ["shot": "portal-checkup"],
                     ["eval": "document.querySelectorAll('svg[role=img] > title').length >= 1", "equals": true],
                     // The records behind a feature, one click away.
@@ -453,7 +463,7 @@ import Testing
                     ["go": "/portal"], ["expect_text": "有争议"],
                     ["click": "header form button[type=submit]"], ["expect_path": "/portal/login"],
                     // The bank officer takes the demand up and declines it with a reason.
-                    ["fill": "#key", "value": w.bank], ["click": "button[type=submit]"], ["expect_path": "/portal/bank"],
+                    ["sign_in_as": "officer"], ["expect_path": "/portal/bank"],
                     ["expect_text": "剩 "], ["click": "form[action$='/take-up'] button[type=submit]"], ["expect_text": "已受理该需求"],
                     ["eval": Self.labelled, "equals": true],
                     ["fill": "select[name=reason]", "value": "high_existing_debt"], ["fill": "textarea[name=text]", "value": "负债率超过 70%"],
@@ -463,13 +473,13 @@ import Testing
                     ["go": "/portal/bank/events"], ["expect_status": 200],
                     ["click": "header form button[type=submit]"],
                     // The business sees the reason.
-                    ["fill": "#key", "value": w.business], ["click": "button[type=submit]"], ["go": "/portal/financing"],
+                    ["sign_in_as": "business"], ["go": "/portal/financing"],
                     ["expect_text": "现有负债过高: 负债率超过 70%"],
                     // On a phone's width the pages still work.
                     ["width": 390], ["go": "/portal"], ["expect_text": "信用体检"], ["shot": "portal-phone"],
                     ["eval": "document.documentElement.scrollWidth <= 400", "equals": true],
                 ]
-                let failure = try await Self.walk(client, steps)
+                let failure = try await Self.walk(client, steps, people: people)
                 #expect(failure.isEmpty, "\(failure)")
                 // What the pages did, the database holds.
                 let declined: String = try await db.owner.scalar("SELECT state || ' ' || decline_reason FROM demand")
@@ -516,8 +526,12 @@ import Testing
                 let mine: UUID = try await db.owner.scalar("SELECT id FROM demand_offer WHERE bank_org_id = '\(w.bankId)'")
                 let page = "/portal/demands/\(id.uuidString.lowercased())"
                 let cheap = Repayment.equalInstalments.plan(principalFen: 20_000_000, months: 12, rateBp: 435)
+                let people = [
+                    "business": try await People.ready(client, key: w.business),
+                    "officer": try await People.ready(client, key: w.bank, role: .officer),
+                ]
                 let steps: [[String: Any]] = [
-                    ["go": "/portal/login"], ["fill": "#key", "value": w.business], ["click": "button[type=submit]"],
+                    ["as": "business"],
                     ["go": page], ["expect_text": "银行报价 (2)"], ["expect_text": "南通示范银行"], ["expect_text": "南通农商银行"],
                     ["expect_text": "每月还款"], ["expect_text": PortalHtml.yuan(cheap.monthlyFen)], ["expect_text": "总利息最低"],
                     ["expect_text": "按月付息、到期还本"], ["eval": Self.labelled, "equals": true],
@@ -530,10 +544,10 @@ import Testing
                     ["width": 390], ["go": page], ["eval": "document.documentElement.scrollWidth <= 400", "equals": true],
                     ["width": 1280], ["click": "header form button[type=submit]"],
                     // The lender's officer records the disbursement from the queue.
-                    ["fill": "#key", "value": w.bank], ["click": "button[type=submit]"], ["expect_path": "/portal/bank"],
+                    ["sign_in_as": "officer"], ["expect_path": "/portal/bank"],
                     ["expect_text": "登记放款"],
                 ]
-                let walk = try await Self.walk(client, steps)
+                let walk = try await Self.walk(client, steps, people: people)
                 #expect(walk.isEmpty, "\(walk)")
                 // What the pages did, the database holds.
                 let state: String = try await db.owner.scalar("SELECT state || ' ' || taken_up_by || ' ' || granted_rate_bp FROM demand")
@@ -591,8 +605,12 @@ import Testing
                         )
                     ]
                 )
+                let people = [
+                    "business": try await People.ready(client, key: w.business),
+                    "officer": try await People.ready(client, key: w.bank, role: .officer),
+                ]
                 let steps: [[String: Any]] = [
-                    ["go": "/portal/login"], ["fill": "#key", "value": w.business], ["click": "button[type=submit]"],
+                    ["as": "business"],
                     ["expect_path": "/portal"], ["expect_text": "异议经核查无法确认"],
                     // Repair: the proof, and the credit commitment signed.
                     ["click": "a[href^='/portal/repairs/new']"], ["expect_text": "信用承诺书"], ["expect_text": "本单位郑重承诺"],
@@ -612,7 +630,7 @@ import Testing
                     ["click": "form[action='/portal/messages/seen'] button[type=submit]"], ["expect_text": "未读 0 条"],
                     ["width": 390], ["go": "/portal/messages"], ["eval": "document.documentElement.scrollWidth <= 400", "equals": true],
                 ]
-                let failure = try await Self.walk(client, steps)
+                let failure = try await Self.walk(client, steps, people: people)
                 #expect(failure.isEmpty, "\(failure)")
                 let statements: Int = try await db.owner.scalar("SELECT count(*)::int FROM record_statement WHERE withdrawn_at IS NULL")
                 #expect(statements == 1)

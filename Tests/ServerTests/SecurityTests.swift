@@ -680,27 +680,43 @@ import Testing
                     body: jsonBody("key=\(w.business)")
                 )
                 #expect(forged.status == .forbidden)
-                // An unknown key and a regulator's key (not for the portal) get the same words.
-                func signIn(_ key: String) async throws -> TestResponse {
-                    let (cookie, token) = try await loginForm(client, "/portal/login")
-                    return try await client.execute(
-                        uri: "/portal/login",
-                        method: .post,
-                        headers: [.contentType: "application/x-www-form-urlencoded", .cookie: cookie],
-                        body: jsonBody("key=\(key)&login_csrf=\(token)")
-                    )
-                }
+                // An unknown login and a regulator's person with the right password (not for the
+                // portal) get the same words.
                 func message(_ r: TestResponse) -> String? {
                     let html = String(buffer: r.body)
                     guard let start = html.range(of: "role=\"alert\">")?.upperBound else { return nil }
                     return String(html[start...].prefix { $0 != "<" })
                 }
-                let unknown = try await signIn("xyd_nobody" + String(repeating: "B", count: 37))
-                let regulator = try await signIn(w.keys.byKind[.regulator]!)
+                let (regulatorPerson, _) = try #require(try await People.make(client, key: w.keys.byKind[.regulator]!))
+                let (businessPerson, _) = try #require(try await People.make(client, key: w.business))
+                let unknown = try await People.postLogin(
+                    client,
+                    area: "/portal",
+                    login: "nobody.here",
+                    password: "some-password-1",
+                    code: "",
+                    next: ""
+                )
+                let regulator = try await People.postLogin(
+                    client,
+                    area: "/portal",
+                    login: regulatorPerson.user.login,
+                    password: regulatorPerson.password,
+                    code: "",
+                    next: ""
+                )
                 #expect(unknown.status == .unauthorized && regulator.status == .unauthorized)
                 #expect(message(unknown) != nil && message(unknown) == message(regulator))
-                // The budget of two failures is spent: even the right key waits now.
-                #expect(try await signIn(w.business).status == .tooManyRequests)
+                // The budget of two failures is spent: even the right password waits now.
+                let right = try await People.postLogin(
+                    client,
+                    area: "/portal",
+                    login: businessPerson.user.login,
+                    password: businessPerson.password,
+                    code: "",
+                    next: ""
+                )
+                #expect(right.status == .tooManyRequests)
                 let denied: Int = try await db.owner.scalar(
                     "SELECT count(*)::int FROM audit_log WHERE action = 'session.sign_in' AND result = 'denied'"
                 )

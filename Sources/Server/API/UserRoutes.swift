@@ -28,7 +28,7 @@ struct UserRoutes {
 
     struct BankSettings: Codable {
         let officerOfferLimitFen: Int64?
-        enum CodingKeys: String, CodingKey { case officerOfferLimitFen = "officer_offer_limit_fen" }
+        enum CodingKeys: String, CodingKey { case officerOfferLimitFen }
         func encode(to encoder: any Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(officerOfferLimitFen, forKey: .officerOfferLimitFen)  // null when none, not absent

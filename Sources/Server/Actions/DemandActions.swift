@@ -253,7 +253,18 @@ struct DemandActions {
             product: g.productId
         )
         return try await step(call, id: id, action: "demand.offer") { c, id in
-            try await Demands.makeOffer(c, logger: call.logger, id: id, bank: call.caller.orgId, terms: terms)
+            // Above the amount the bank set, an offer is a manager's (issue 22).
+            if !call.caller.reaches(.manager),
+                let limit = try await Register.officerOfferLimit(on: c, logger: call.logger, bank: call.caller.orgId),
+                terms.amountFen > limit
+            {
+                throw Problem(
+                    .forbidden,
+                    "an offer above \(Money.yuan(fen: limit)) needs a manager: the bank set this limit for its officers (GET /v1/bank/settings)",
+                    zh: "超过 \(Money.yuan(fen: limit)) 的报价须由审批经理作出（本行为客户经理设定的限额）"
+                )
+            }
+            return try await Demands.makeOffer(c, logger: call.logger, id: id, bank: call.caller.orgId, terms: terms)
         }
     }
 

@@ -14,6 +14,7 @@ struct DashboardRoutes {
     let cache: StatCache
     /// The statistics' rebuild period: a page says its figures are late after `Stats.latePeriods`.
     let statsIntervalSeconds: Int
+    let passwords: Passwords
 
     /// A sign-in form is small.
     static let maxFormBytes = 4_096
@@ -39,28 +40,48 @@ struct DashboardRoutes {
             )
         }
         api.on(.post, "/dashboard/login") { call in
-            let form = try await WebSession.form(call.request, limit: Self.maxFormBytes)
-            try WebSession.checkLogin(form, call.request)
-            let login = WebSession.loginToken(call.request)
-            let next = WebSession.safeNext(form["next"])
-            let key = (form["key"] ?? "").trimmingCharacters(in: .whitespaces)
+            try await SignInForms.post(
+                db,
+                call,
+                passwords: passwords,
+                limit: Self.maxFormBytes,
+                allowed: [.regulator],
+                target: { _, next in WebSession.safeNext(next) },
+                passwordPage: "/dashboard/password",
+                page: { lang, next, error, token in Self.loginPage(next: WebSession.safeNext(next), error: error, token: token, lang: lang)
+                }
+            )
+        }
+        api.on(.get, "/dashboard/password") { call in
             let lang = Lang(call.request)
-            guard !key.isEmpty else {
-                return WebSession.loginHTML(
-                    Self.loginPage(next: next, error: lang.t("请输入密钥。", "Enter a key."), token: login, lang: lang),
-                    token: login,
-                    status: .unprocessableContent
+            let body = SignInForms.passwordForm(
+                lang,
+                action: "/dashboard/password",
+                csrf: call.session?.csrfToken ?? "",
+                next: WebSession.safeNext(call.request.uri.queryParameters.get("next")),
+                forced: call.session?.mustChangePassword ?? false,
+                error: nil
+            )
+            return WebSession.html(
+                Html.page(
+                    title: lang.t("修改密码", "Change the password"),
+                    current: "",
+                    session: call.session,
+                    lang: lang,
+                    here: "/dashboard/password",
+                    body: body
                 )
-            }
-            let result = try await WebSession.signIn(db, call, key: key, allowed: [.regulator])
-            switch result {
-            case .success(let (token, _)):
-                return WebSession.redirect(next, cookie: WebSession.setCookie(token, maxAge: Sessions.lifetimeSeconds))
-            case .failure(let refused):
-                return WebSession.loginHTML(
-                    Self.loginPage(next: next, error: refused.why(lang), token: login, lang: lang),
-                    token: login,
-                    status: .unauthorized
+            )
+        }
+        api.on(.post, "/dashboard/password") { call in
+            try await SignInForms.postPassword(db, call, passwords: passwords, limit: Self.maxFormBytes, area: "/dashboard") { lang, body in
+                Html.page(
+                    title: lang.t("修改密码", "Change the password"),
+                    current: "",
+                    session: call.session,
+                    lang: lang,
+                    here: "/dashboard/password",
+                    body: body
                 )
             }
         }
@@ -190,12 +211,11 @@ struct DashboardRoutes {
                 <div class="login"><h1>\(lang.t("监管看板登录", "Regulators' dashboard — sign in"))</h1>
                 \(error.map { "<p class=\"error\" role=\"alert\">\(Html.escape($0))</p>" } ?? "")
                 <form method="post" action="/dashboard/login">
-                <label for="key">\(lang.t("监管机构密钥", "Regulator's key"))</label>
-                <input id="key" name="key" type="password" autocomplete="off" required>
+                \(SignInForms.inputs(lang))
                 <input type="hidden" name="next" value="\(Html.escape(next))">
                 <input type="hidden" name="login_csrf" value="\(Html.escape(token))">
                 <button type="submit">\(lang.t("登录", "Sign in"))</button></form>
-                <p class="note">\(lang.t("会话 8 小时后失效；密钥吊销即刻失效。", "The session lasts 8 hours and ends at once if the key is revoked."))</p></div>
+                \(SignInForms.note(lang))</div>
                 """
         )
     }

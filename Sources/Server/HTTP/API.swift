@@ -86,6 +86,14 @@ public struct API {
                 )
             }
             guard s.principal.reaches(rule.rank) else { throw API.rankRefused(s.principal, rule) }
+            // A password an admin set is changed before anything else is done.
+            let area = request.uri.path.hasPrefix("/dashboard") ? "/dashboard" : "/portal"
+            if s.mustChangePassword, ![area + "/password", area + "/logout"].contains(rule.path) {
+                if method == .get {
+                    return WebSession.redirect(area + "/password?next=" + PortalHtml.percent(request.uri.path))
+                }
+                throw Problem(.forbidden, "choose your own password first (\(area)/password): an administrator set this one")
+            }
             session = s
             principal = s.principal
         case .roles(let kinds):

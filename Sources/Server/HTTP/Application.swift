@@ -88,7 +88,13 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
     DemandRoutes(db: deps.db, maxBanks: deps.config.maxBanksPerDemand).register(api)
     let statCache = StatCache()
     RegulatorRoutes(db: deps.db, reads: deps.reads, cache: statCache).register(api)
-    DashboardRoutes(db: deps.db, reads: deps.reads, cache: statCache, statsIntervalSeconds: deps.config.statsRefreshSeconds).register(api)
+    DashboardRoutes(
+        db: deps.db,
+        reads: deps.reads,
+        cache: statCache,
+        statsIntervalSeconds: deps.config.statsRefreshSeconds,
+        passwords: deps.passwords
+    ).register(api)
     DisclosureRoutes(db: deps.db, reads: deps.reads, signer: deps.signer, limiter: publicLimiter).register(api)
     ObjectionRoutes(db: deps.db).register(api)
     RepairRoutes(db: deps.db).register(api)
@@ -100,7 +106,8 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
         demands: DemandActions(db: deps.db, maxBanks: deps.config.maxBanksPerDemand),
         objections: ObjectionActions(db: deps.db),
         repairs: RepairActions(db: deps.db),
-        commitments: CommitmentActions(db: deps.db)
+        commitments: CommitmentActions(db: deps.db),
+        passwords: deps.passwords
     ).register(api)
     return (router, api.registered.withLock { $0 })
 }

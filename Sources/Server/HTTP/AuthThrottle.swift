@@ -33,8 +33,11 @@ final class AuthThrottle: Sendable {
     /// Counts one failure against the address and the key prefix; once the prefix's budget is
     /// spent the answer to its failed keys is 429 rather than 401 (guesses at one key slow down
     /// from any number of addresses).
-    func failed(address: String?, key: String?) -> Problem? {
+    /// A refused sign-in counts against its login the same way (guesses at one person's password
+    /// slow down from any number of addresses; the user's own lock-out stops them after 5).
+    func failed(address: String?, key: String?, login: String? = nil) -> Problem? {
         _ = byAddress.take(address ?? "unknown")
+        if let login { return byPrefix.take("login:" + login).map(Self.refusal) }
         guard let key else { return nil }
         return byPrefix.take(Self.prefix(key)).map(Self.refusal)
     }

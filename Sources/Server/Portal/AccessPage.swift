@@ -104,7 +104,7 @@ enum AccessPage {
         var logRows: [[String]] = []
         for l in m.log {
             logRows.append([
-                PortalHtml.day(l.at), e(l.bankName ?? "–"), e(Words.word(Words.actions, l.action, lang)),
+                PortalHtml.day(l.at), e(l.bankName ?? "–"), e(Self.who(l, lang)), e(Words.word(Words.actions, l.action, lang)),
                 e(l.purpose.map { $0.isEmpty ? "–" : Words.word(Words.purposes, $0, lang) } ?? "–"),
                 PortalHtml.badge(l.result == "denied" ? "declined" : "", Words.word(Words.results, l.result, lang)),
             ])
@@ -113,11 +113,21 @@ enum AccessPage {
         body += PortalHtml.table(
             lang.t("最近的查询（含被拒绝的）", "Recent reads, denied ones too"),
             [
-                lang.t("时间", "When"), lang.t("银行", "Bank"), lang.t("操作", "Action"), lang.t("用途", "Purpose"), lang.t("结果", "Result"),
+                lang.t("时间", "When"), lang.t("银行", "Bank"), lang.t("查询人", "Who"), lang.t("操作", "Action"), lang.t("用途", "Purpose"),
+                lang.t("结果", "Result"),
             ],
             logRows,
             empty: lang.t("还没有银行查询过。", "No bank has looked yet.")
         )
         return body
+    }
+
+    /// The bank's person who read (name and staff number), or its system.
+    static func who(_ l: Authorisations.Access, _ lang: Lang) -> String {
+        if let name = l.officerName {
+            return l.officerStaffNumber.map { lang.t("\(name)（工号 \($0)）", "\(name) (staff no. \($0))") } ?? name
+        }
+        if let system = l.systemName { return lang.t("系统：\(system)", "System: \(system)") }
+        return "–"
     }
 }

@@ -18,6 +18,7 @@ struct PortalRoutes {
     let objections: ObjectionActions
     let repairs: RepairActions
     let commitments: CommitmentActions
+    let passwords: Passwords
     /// The card of the profiles shown (read once per version).
     let cards = ScorecardCache()
 
@@ -210,33 +211,52 @@ struct PortalRoutes {
             )
         }
         api.on(.post, "/portal/login") { call in
-            let form = try await WebSession.form(call.request, limit: Self.maxFormBytes)
-            try WebSession.checkLogin(form, call.request)
-            let token = WebSession.loginToken(call.request)
-            let lang = Lang(call.request)
-            let key = (form["key"] ?? "").trimmingCharacters(in: .whitespaces)
-            let next = form["next"].flatMap { $0.isEmpty ? nil : $0 }
-            guard !key.isEmpty else {
-                return WebSession.loginHTML(
-                    Self.loginPage(lang: Lang(call.request), next: next ?? "", error: lang.t("请输入密钥。", "Enter a key."), token: token),
-                    token: token,
-                    status: .unprocessableContent
-                )
-            }
-            switch try await WebSession.signIn(db, call, key: key, allowed: [.enterprise, .bank]) {
-            case .success(let (token, p)):
-                let home = p.kind == .bank ? "/portal/bank" : "/portal"
-                // A next page of the other role would only be refused: go home instead.
-                let target =
-                    next.map { WebSession.safeNext($0, area: "/portal") }.flatMap { n in
-                        (n.hasPrefix("/portal/bank") == (p.kind == .bank)) && n != "/portal/login" ? n : nil
+            try await SignInForms.post(
+                db,
+                call,
+                passwords: passwords,
+                limit: Self.maxFormBytes,
+                allowed: [.enterprise, .bank],
+                target: { p, next in
+                    let home = p.kind == .bank ? "/portal/bank" : "/portal"
+                    // A next page of the other role would only be refused: go home instead.
+                    return next.map { WebSession.safeNext($0, area: "/portal") }.flatMap { n in
+                        (n.hasPrefix("/portal/bank") == (p.kind == .bank)) && n != "/portal/login" && n != "/portal/password" ? n : nil
                     } ?? home
-                return WebSession.redirect(target, cookie: WebSession.setCookie(token, maxAge: Sessions.lifetimeSeconds))
-            case .failure(let refused):
-                return WebSession.loginHTML(
-                    Self.loginPage(lang: Lang(call.request), next: next ?? "", error: refused.why(Lang(call.request)), token: token),
-                    token: token,
-                    status: .unauthorized
+                },
+                passwordPage: "/portal/password",
+                page: { lang, next, error, token in Self.loginPage(lang: lang, next: next, error: error, token: token) }
+            )
+        }
+        api.on(.get, "/portal/password") { call in
+            let lang = Lang(call.request)
+            let next = WebSession.safeNext(call.request.uri.queryParameters.get("next"), area: "/portal")
+            let body = SignInForms.passwordForm(
+                lang,
+                action: "/portal/password",
+                csrf: call.session?.csrfToken ?? "",
+                next: next,
+                forced: call.session?.mustChangePassword ?? false,
+                error: nil
+            )
+            return WebSession.html(
+                PortalHtml.page(
+                    title: lang.t("修改密码", "Change the password"),
+                    current: "/portal/password",
+                    session: call.session,
+                    lang: lang,
+                    body: body
+                )
+            )
+        }
+        api.on(.post, "/portal/password") { call in
+            try await SignInForms.postPassword(db, call, passwords: passwords, limit: Self.maxFormBytes, area: "/portal") { lang, body in
+                PortalHtml.page(
+                    title: lang.t("修改密码", "Change the password"),
+                    current: "/portal/password",
+                    session: call.session,
+                    lang: lang,
+                    body: body
                 )
             }
         }
@@ -257,16 +277,15 @@ struct PortalRoutes {
             lang: lang,
             body: """
                 <div class="login">
-                <p>\(lang.t("企业和银行信贷人员用机构密钥登录。", "Businesses and bank credit officers sign in with their organisation's key."))</p>
+                <p>\(lang.t("企业人员和银行信贷人员用个人账号登录。", "Business staff and bank credit officers sign in with their own login."))</p>
                 \(error.map { "<p class=\"error\" role=\"alert\">\(Html.escape($0))</p>" } ?? "")
                 <form method="post" action="/portal/login">
-                <label for="key">\(lang.t("机构密钥", "Organisation key"))</label>
-                <input id="key" name="key" type="password" autocomplete="off" required>
+                \(SignInForms.inputs(lang))
                 <input type="hidden" name="next" value="\(Html.escape(next))">
                 <input type="hidden" name="login_csrf" value="\(Html.escape(token))">
                 <p class="note">\(lang.t("监管机构请用<a href=\"/dashboard\">监管看板</a>。", "Regulators use the <a href=\"/dashboard\">dashboard</a>."))</p>
                 <button type="submit">\(lang.t("登录", "Sign in"))</button></form>
-                <p class="note">\(lang.t("会话 8 小时后失效；密钥吊销即刻失效。", "The session lasts 8 hours and ends at once if the key is revoked."))</p>
+                \(SignInForms.note(lang))
                 <p class="note">\(lang.t("无需登录即可查看<a href=\"/portal/catalogue\">各银行的融资产品</a>。", "Anyone may browse <a href=\"/portal/catalogue\">the banks' products</a> without signing in."))</p></div>
                 """
         )

@@ -52,12 +52,13 @@ enum WebSession {
         }
     }
 
-    /// One answer for every refused key — unknown, revoked, expired, or of a kind the page is not
-    /// for — so that a sign-in form tells nothing about a key.
-    /// One message for every refused key (which of the reasons is not told).
-    static let refusedKey = SignInRefused(
-        zh: "这个密钥不能登录此页面：密钥无效、已吊销、已过期，或不属于本页面的用户。",
-        en: "The key cannot sign in here: it is unknown, revoked, expired, or not for this page."
+    /// One answer for every refused sign-in — unknown login, wrong password or code, a code
+    /// used before, a disabled or locked-out user, a user of another kind of organisation — so
+    /// that the form tells nothing about who exists.
+    static let refused = SignInRefused(
+        zh: "账号、密码或动态验证码不正确，或账号已停用、暂时锁定（连续输错 \(Users.lockAfterFailures) 次锁定 \(Users.lockSeconds / 60) 分钟），或不能登录此页面。",
+        en:
+            "The login, password or code is wrong, or the user is disabled, locked for a while (\(Users.lockAfterFailures) failures in a row lock it for \(Users.lockSeconds / 60) minutes) or not for this page."
     )
 
     static func setCookie(_ token: String, maxAge: Int) -> String {
@@ -87,28 +88,74 @@ enum WebSession {
         func why(_ lang: Lang) -> String { lang.t(zh, en) }
     }
 
-    /// Starts a session for a key of one of these kinds, audited; the cookie's token, or why not.
-    /// A refused key is audited (`session.sign_in`, denied) and counted by the throttle: past its
-    /// budget the form answers 429 before looking the key up.
+    /// A user's password, checked against a hash of the same cost when the login is unknown, so
+    /// that the time taken tells nothing either.
+    static let standIns = Locked<[Int: String]>([:])
+
+    static func standIn(_ passwords: Passwords) throws -> String {
+        let logN = passwords.parameters.logN
+        if let h = standIns.withLock({ $0[logN] }) { return h }
+        let h = try PasswordHash.make(secureRandomBytes(16).base64URLString, parameters: passwords.parameters)
+        standIns.withLock { $0[logN] = h }
+        return h
+    }
+
+    /// A person signs in with login, password and — when they have one, always at banks and
+    /// the operator — a TOTP code. Every attempt is audited (`session.sign_in`, with the user
+    /// when the login is known); failures count towards the user's lock-out (5 in a row: 15
+    /// minutes) and the throttle per address and per login (past its budget, 429 before any
+    /// look-up). Returns the session's cookie token, or why not.
     static func signIn(
         _ db: Database,
         _ call: Call,
-        key: String,
-        allowed: Set<OrgKind>
-    ) async throws -> Result<(String, Principal), SignInRefused> {
+        passwords: Passwords,
+        login: String,
+        password: String,
+        code: String,
+        allowed: Set<OrgKind>,
+        now: Date = Date()
+    ) async throws -> Result<(String, Sessions.Session), SignInRefused> {
         try call.throttle?.check(address: call.context.clientAddress)
-        let result = try await db.withTransaction { c -> Result<(String, Principal), SignInRefused> in
-            // Every sign-in is audited, refused or not, with who tried (when the key was known).
-            func audit(_ p: Principal?, _ result: AuditEntry.Result, why: String? = nil) async throws {
+        let login = login.trimmingCharacters(in: .whitespaces).lowercased()
+        guard password.count <= PasswordPolicy.maxCharacters, login.count <= Login.maxCharacters else { return .failure(refused) }
+        let candidate = try await db.withConnection { c in try await Users.candidate(on: c, logger: call.logger, login: login) }
+        // The password is checked whatever else is wrong (the same work every time).
+        let passwordOK: Bool
+        do {
+            passwordOK = try await passwords.verify(password, stored: candidate?.passwordHash ?? (try standIn(passwords)))
+        } catch let busy as Passwords.Busy {
+            throw Problem(.notReady, busy.description, headers: [.retryAfter: "2"])
+        }
+        var why: String?
+        var step: Int64?
+        if let candidate {
+            if !passwordOK {
+                why = "wrong_password"
+            } else if candidate.user.disabledAt != nil {
+                why = "disabled"
+            } else if candidate.user.lockedUntil != nil {
+                why = "locked"
+            } else if !allowed.contains(candidate.orgKind) {
+                why = "kind_not_allowed"
+            } else if let secret = candidate.totpSecret {
+                step = TOTP.verify(code, secret: secret, at: now, after: candidate.totpLastStep)
+                if step == nil { why = "wrong_code" }
+            } else if OrgRole.secondFactorRequired(for: candidate.orgKind) {
+                why = "no_second_factor"
+            }
+        } else {
+            why = "unknown_login"
+        }
+        let outcome = try await db.withTransaction { c -> Result<(String, Sessions.Session), SignInRefused> in
+            func audit(_ result: AuditEntry.Result, _ why: String?) async throws {
                 try await Audit.record(
                     on: c,
                     logger: call.logger,
                     AuditEntry(
                         requestId: call.context.requestId,
-                        actorOrgId: p?.orgId,
-                        actorKeyId: p?.keyId,
-                        actorUserId: p?.user?.id,
-                        actorKind: p?.kind.rawValue ?? "anonymous",
+                        actorOrgId: candidate?.user.orgId,
+                        actorUserId: candidate?.user.id,
+                        actorKind: candidate?.orgKind.rawValue ?? "anonymous",
                         action: "session.sign_in",
                         route: call.route,
                         result: result,
@@ -116,21 +163,80 @@ enum WebSession {
                     )
                 )
             }
-            switch try await Register.authenticate(on: c, logger: call.logger, key: key) {
-            case .failure(let why):
-                try await audit(nil, .denied, why: why.rawValue)
-                return .failure(refusedKey)
-            case .success(let p) where !allowed.contains(p.kind):
-                try await audit(p, .denied, why: "kind_not_allowed")
-                return .failure(refusedKey)
-            case .success(let p):
-                let (token, _) = try await Sessions.create(c, logger: call.logger, principal: p)
-                try await audit(p, .allowed)
-                return .success((token, p))
+            guard let candidate, why == nil else {
+                // Wrong password or code counts towards the lock-out; a refusal for another
+                // reason (kind, disabled, already locked) does not lengthen it.
+                if let candidate, why == "wrong_password" || why == "wrong_code" {
+                    try await Users.failed(on: c, logger: call.logger, id: candidate.user.id)
+                }
+                try await audit(.denied, why)
+                return .failure(refused)
             }
+            // A code is taken once, by whichever sign-in records it first.
+            guard try await Users.succeeded(on: c, logger: call.logger, id: candidate.user.id, totpStep: step) else {
+                try await audit(.denied, "code_reused")
+                return .failure(refused)
+            }
+            let principal = Principal(
+                orgId: candidate.user.orgId,
+                kind: candidate.orgKind,
+                orgName: candidate.orgName,
+                uscc: candidate.uscc,
+                keyId: nil,
+                user: candidate.user.ref,
+                role: candidate.user.role
+            )
+            let (token, session) = try await Sessions.create(
+                c,
+                logger: call.logger,
+                principal: principal,
+                mustChangePassword: candidate.mustChangePassword
+            )
+            try await audit(.allowed, nil)
+            return .success((token, session))
         }
-        if case .failure = result, let slowed = call.throttle?.failed(address: call.context.clientAddress, key: key) { throw slowed }
-        return result
+        if case .failure = outcome,
+            let slowed = call.throttle?.failed(address: call.context.clientAddress, key: nil, login: login)
+        {
+            throw slowed
+        }
+        return outcome
+    }
+
+    /// The password form's fields checked and the new password set (hashed off the loops); the
+    /// other sessions of the user end. Returns why not, in the page's words.
+    static func changePassword(
+        _ db: Database,
+        _ call: Call,
+        passwords: Passwords,
+        form: [String: String],
+        lang: Lang
+    ) async throws -> String? {
+        guard let session = call.session, let user = session.principal.user else {
+            return lang.t("只有以个人账号登录时才能修改密码。", "Only a person signed in with a login has a password to change.")
+        }
+        let current = form["current"] ?? ""
+        let new = form["new"] ?? ""
+        guard new == (form["again"] ?? "") else { return lang.t("两次输入的新密码不一致。", "The new password and its repetition differ.") }
+        if let why = PasswordPolicy.problem(new, login: user.login) {
+            return lang.t("新密码不符合要求：至少 \(PasswordPolicy.minCharacters) 个字符、不含账号名、不全是同一字符。", "The new password is refused: \(why).")
+        }
+        guard current != new else { return lang.t("新密码不能与当前密码相同。", "The new password must differ from the current one.") }
+        let candidate = try await db.withConnection { c in try await Users.candidate(on: c, logger: call.logger, login: user.login) }
+        guard let candidate, try await passwords.verify(current, stored: candidate.passwordHash) else {
+            return lang.t("当前密码不正确。", "The current password is wrong.")
+        }
+        let hash = try await passwords.hash(new)
+        let token = WebSession.token(call.request)
+        _ = try await call.audited(
+            db,
+            action: "user.password",
+            subject: { _ in .init(id: user.id.uuidString.lowercased()) },
+            do: { c in
+                try await Users.setPassword(on: c, logger: call.logger, id: user.id, passwordHash: hash, byAdmin: false, keepSession: token)
+            }
+        )
+        return nil
     }
 
     /// Signs out (the form must carry the session's CSRF token): the session ends, the cookie is

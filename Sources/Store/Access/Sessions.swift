@@ -14,12 +14,19 @@ public enum Sessions {
         public let principal: Principal
         public let csrfToken: String
         public let expiresAt: Date
+        /// An admin set the user's password: it must be changed before anything else.
+        public var mustChangePassword = false
     }
 
     static func hash(_ token: String) -> Data { Data(SHA256.hash(data: Data(token.utf8))) }
 
     /// Starts a session for a principal that has just presented its key; returns the cookie's token.
-    public static func create(_ c: PostgresConnection, logger: Logger, principal: Principal) async throws -> (token: String, Session) {
+    public static func create(
+        _ c: PostgresConnection,
+        logger: Logger,
+        principal: Principal,
+        mustChangePassword: Bool = false
+    ) async throws -> (token: String, Session) {
         let token = secureRandomBytes(32).base64URLString
         let csrf = secureRandomBytes(24).base64URLString
         let expires = try await c.query(
@@ -33,7 +40,7 @@ public enum Sessions {
         ).collect()[0].decode(Date.self)
         // Old sessions are swept as new ones start.
         try await c.query("DELETE FROM web_session WHERE expires_at < now() - interval '1 day'", logger: logger)
-        return (token, Session(principal: principal, csrfToken: csrf, expiresAt: expires))
+        return (token, Session(principal: principal, csrfToken: csrf, expiresAt: expires, mustChangePassword: mustChangePassword))
     }
 
     /// The live session of a cookie's token, or nil.
@@ -43,7 +50,7 @@ public enum Sessions {
         let rows = try await c.query(
             """
             SELECT o.id, o.kind, o.name, o.uscc, k.id, s.csrf_token, s.expires_at, k.role,
-                   u.id, u.login, u.name, u.staff_number, u.role
+                   u.id, u.login, u.name, u.staff_number, u.role, coalesce(u.password_set_by_admin, false)
             FROM web_session s
             LEFT JOIN api_keys k ON k.id = s.key_id
             LEFT JOIN org_user u ON u.id = s.user_id
@@ -63,13 +70,15 @@ public enum Sessions {
             try cells[8].decode(UUID?.self), try cells[9].decode(String?.self), try cells[10].decode(String?.self),
             try cells[11].decode(String?.self), try cells[12].decode(String?.self)
         )
+        let mustChange = try cells[13].decode(Bool.self)
         guard let k = OrgKind(rawValue: kind), let role = OrgRole(rawValue: userRole ?? keyRole ?? "") else { return nil }
         var user: UserRef?
         if let userId, let login, let userName { user = UserRef(id: userId, login: login, name: userName, staffNumber: staff, role: role) }
         return Session(
             principal: Principal(orgId: org, kind: k, orgName: name, uscc: uscc, keyId: user == nil ? key : nil, user: user, role: role),
             csrfToken: csrf,
-            expiresAt: expires
+            expiresAt: expires,
+            mustChangePassword: mustChange
         )
     }
 
