@@ -90,7 +90,8 @@ def main():
     db = f"xyd_fuzz_{os.getpid()}"  # one database per run: runs side by side do not meet
     psql_owner(with_database(owner_url, "postgres"), f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
     psql_owner(with_database(owner_url, "postgres"), f"CREATE DATABASE {db} TEMPLATE {os.environ.get('XYD_TEST_TEMPLATE', 'xyd_test')}")
-    env = dict(os.environ, XYD_DATABASE_URL=with_database(app_url, db), XYD_LOG_LEVEL="error")
+    # scrypt at 2^10 (users made by the fuzzer would take seconds each at 2^17 on a debug build).
+    env = dict(os.environ, XYD_DATABASE_URL=with_database(app_url, db), XYD_LOG_LEVEL="error", XYD_PASSWORD_SCRYPT_LOG_N="10")
     keys = {}
     ids = {}
     for role in ROLES:

@@ -127,7 +127,9 @@ enum AccessPage {
         if let name = l.officerName {
             return l.officerStaffNumber.map { lang.t("\(name)（工号 \($0)）", "\(name) (staff no. \($0))") } ?? name
         }
-        if let system = l.systemName { return lang.t("系统：\(system)", "System: \(system)") }
+        // A system's name is the bank's own label for its machine (often English): the page says
+        // only that a system read, in the page's language.
+        if l.systemName != nil { return lang.t("银行系统接口", "The bank's system") }
         return "–"
     }
 }
