@@ -224,17 +224,7 @@ enum People {
         let first = try await postLogin(client, area: area, login: made.user.login, password: made.password, code: code, next: next)
         guard first.status == .seeOther, let cookie = DashboardTests.cookie(first) else { return first }
         #expect(first.headers[.location]?.hasPrefix("\(area)/password") == true)
-        let page = String(buffer: try await client.execute(uri: "\(area)/password", method: .get, headers: [.cookie: cookie]).body)
-        let marker = "name=\"csrf\" value=\""
-        let csrf = try #require(page.range(of: marker).map { String(page[$0.upperBound...].prefix { $0 != "\"" }) })
-        let chosen = "river-stone-" + String(UUID().uuidString.prefix(8))
-        let changed = try await client.execute(
-            uri: "\(area)/password",
-            method: .post,
-            headers: formHeaders.merging([.cookie: cookie]),
-            body: form([("csrf", csrf), ("current", made.password), ("new", chosen), ("again", chosen), ("next", area)])
-        )
-        #expect(changed.status == .seeOther, "\(String(buffer: changed.body))")
+        let chosen = try await choosePassword(client, area: area, cookie: cookie, current: made.password)
         (code, step) = Self.code(made.totpSecret, after: step)
         return try await postLogin(client, area: area, login: made.user.login, password: chosen, code: code, next: next)
     }
@@ -260,12 +250,17 @@ extension People {
         }
     }
 
-    static func ready(_ client: some TestClientProtocol, key: String, area: String = "/portal", role: OrgRole? = nil) async throws -> Ready
-    {
+    static func ready(_ client: some TestClientProtocol, key: String, area: String = "/portal", role: OrgRole? = nil) async throws -> Ready {
         let (made, _) = try #require(try await make(client, key: key, role: role))
         let (code, step) = Self.code(made.totpSecret, after: nil)
         let first = try await postLogin(client, area: area, login: made.user.login, password: made.password, code: code, next: "")
         let cookie = try #require(DashboardTests.cookie(first))
+        let chosen = try await choosePassword(client, area: area, cookie: cookie, current: made.password)
+        return Ready(login: made.user.login, password: chosen, totpSecret: made.totpSecret, usedStep: step)
+    }
+
+    /// At the first sign-in the person chooses their own password (the session goes on).
+    static func choosePassword(_ client: some TestClientProtocol, area: String, cookie: String, current: String) async throws -> String {
         let page = String(buffer: try await client.execute(uri: "\(area)/password", method: .get, headers: [.cookie: cookie]).body)
         let marker = "name=\"csrf\" value=\""
         let csrf = try #require(page.range(of: marker).map { String(page[$0.upperBound...].prefix { $0 != "\"" }) })
@@ -274,9 +269,9 @@ extension People {
             uri: "\(area)/password",
             method: .post,
             headers: formHeaders.merging([.cookie: cookie]),
-            body: form([("csrf", csrf), ("current", made.password), ("new", chosen), ("again", chosen), ("next", area)])
+            body: form([("csrf", csrf), ("current", current), ("new", chosen), ("again", chosen), ("next", area)])
         )
         #expect(changed.status == .seeOther, "\(String(buffer: changed.body))")
-        return Ready(login: made.user.login, password: chosen, totpSecret: made.totpSecret, usedStep: step)
+        return chosen
     }
 }
