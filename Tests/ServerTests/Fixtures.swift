@@ -250,7 +250,8 @@ extension People {
         }
     }
 
-    static func ready(_ client: some TestClientProtocol, key: String, area: String = "/portal", role: OrgRole? = nil) async throws -> Ready {
+    static func ready(_ client: some TestClientProtocol, key: String, area: String = "/portal", role: OrgRole? = nil) async throws -> Ready
+    {
         let (made, _) = try #require(try await make(client, key: key, role: role))
         let (code, step) = Self.code(made.totpSecret, after: nil)
         let first = try await postLogin(client, area: area, login: made.user.login, password: made.password, code: code, next: "")

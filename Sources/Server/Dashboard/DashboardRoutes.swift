@@ -52,38 +52,15 @@ struct DashboardRoutes {
                 }
             )
         }
-        api.on(.get, "/dashboard/password") { call in
-            let lang = Lang(call.request)
-            let body = SignInForms.passwordForm(
-                lang,
-                action: "/dashboard/password",
-                csrf: call.session?.csrfToken ?? "",
-                next: WebSession.safeNext(call.request.uri.queryParameters.get("next")),
-                forced: call.session?.mustChangePassword ?? false,
-                error: nil
+        SignInForms.registerPassword(api, db: db, passwords: passwords, area: "/dashboard", limit: Self.maxFormBytes) { call, lang, body in
+            Html.page(
+                title: lang.t("修改密码", "Change the password"),
+                current: "",
+                session: call.session,
+                lang: lang,
+                here: "/dashboard/password",
+                body: body
             )
-            return WebSession.html(
-                Html.page(
-                    title: lang.t("修改密码", "Change the password"),
-                    current: "",
-                    session: call.session,
-                    lang: lang,
-                    here: "/dashboard/password",
-                    body: body
-                )
-            )
-        }
-        api.on(.post, "/dashboard/password") { call in
-            try await SignInForms.postPassword(db, call, passwords: passwords, limit: Self.maxFormBytes, area: "/dashboard") { lang, body in
-                Html.page(
-                    title: lang.t("修改密码", "Change the password"),
-                    current: "",
-                    session: call.session,
-                    lang: lang,
-                    here: "/dashboard/password",
-                    body: body
-                )
-            }
         }
         api.on(.post, "/dashboard/logout") { call in
             try await WebSession.signOut(db, call, limit: Self.maxFormBytes, to: "/dashboard/login")

@@ -228,37 +228,14 @@ struct PortalRoutes {
                 page: { lang, next, error, token in Self.loginPage(lang: lang, next: next, error: error, token: token) }
             )
         }
-        api.on(.get, "/portal/password") { call in
-            let lang = Lang(call.request)
-            let next = WebSession.safeNext(call.request.uri.queryParameters.get("next"), area: "/portal")
-            let body = SignInForms.passwordForm(
-                lang,
-                action: "/portal/password",
-                csrf: call.session?.csrfToken ?? "",
-                next: next,
-                forced: call.session?.mustChangePassword ?? false,
-                error: nil
+        SignInForms.registerPassword(api, db: db, passwords: passwords, area: "/portal", limit: Self.maxFormBytes) { call, lang, body in
+            PortalHtml.page(
+                title: lang.t("修改密码", "Change the password"),
+                current: "/portal/password",
+                session: call.session,
+                lang: lang,
+                body: body
             )
-            return WebSession.html(
-                PortalHtml.page(
-                    title: lang.t("修改密码", "Change the password"),
-                    current: "/portal/password",
-                    session: call.session,
-                    lang: lang,
-                    body: body
-                )
-            )
-        }
-        api.on(.post, "/portal/password") { call in
-            try await SignInForms.postPassword(db, call, passwords: passwords, limit: Self.maxFormBytes, area: "/portal") { lang, body in
-                PortalHtml.page(
-                    title: lang.t("修改密码", "Change the password"),
-                    current: "/portal/password",
-                    session: call.session,
-                    lang: lang,
-                    body: body
-                )
-            }
         }
         api.on(.post, "/portal/logout") { call in
             try await WebSession.signOut(db, call, limit: Self.maxFormBytes, to: "/portal/login")

@@ -89,6 +89,33 @@ enum SignInForms {
         """
     }
 
+    /// `GET` and `POST` `\(area)/password`: the form, and a posted form; `page` puts a body in the
+    /// area's chrome.
+    static func registerPassword(
+        _ api: API,
+        db: Database,
+        passwords: Passwords,
+        area: String,
+        limit: Int,
+        page: @escaping @Sendable (Call, Lang, String) -> String
+    ) {
+        api.on(.get, "\(area)/password") { call in
+            let lang = Lang(call.request)
+            let body = passwordForm(
+                lang,
+                action: area + "/password",
+                csrf: call.session?.csrfToken ?? "",
+                next: WebSession.safeNext(call.request.uri.queryParameters.get("next"), area: area),
+                forced: call.session?.mustChangePassword ?? false,
+                error: nil
+            )
+            return WebSession.html(page(call, lang, body))
+        }
+        api.on(.post, "\(area)/password") { call in
+            try await postPassword(db, call, passwords: passwords, limit: limit, area: area) { lang, body in page(call, lang, body) }
+        }
+    }
+
     /// A posted password form: on to `next`, or the form again with why not.
     static func postPassword(
         _ db: Database,
