@@ -641,6 +641,64 @@ import Testing
     }
 }
 
+extension PortalTests {
+    /// At a phone's width (390 px) no portal page of a business or a bank officer scrolls
+    /// sideways: tables become stacked cards, the header folds into a menu.
+    @Test func noPortalPageScrollsSidewaysOnAPhone() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.live) { client in
+                try await publish(client, w)
+                _ = try await w.grant(client, bank: w.bankId, scopes: ["profile", "records"])
+                let demand = try await client.execute(
+                    uri: "/v1/me/demands",
+                    method: .post,
+                    headers: bearer(w.business).merging(.json),
+                    body: jsonBody(
+                        #"{"amount_fen": 50000000, "term_months": 12, "purpose": "采购原料", "collateral_offered": false, "first_loan": false}"#
+                    )
+                )
+                #expect(demand.status == .created, "\(String(buffer: demand.body))")
+                let people = [
+                    "business": try await People.ready(client, key: w.business),
+                    "officer": try await People.ready(client, key: w.bank, role: .officer),
+                ]
+                // Neither the page nor any box in it (a table's scroller) scrolls sideways.
+                let fits = """
+                    document.documentElement.scrollWidth <= window.innerWidth && Array.from(document.querySelectorAll('body *')).every(e => {
+                      const o = getComputedStyle(e).overflowX; return (o !== 'auto' && o !== 'scroll') || e.scrollWidth <= e.clientWidth + 1 })
+                    """
+                func visit(_ pages: [String]) -> [[String: Any]] {
+                    pages.flatMap { page -> [[String: Any]] in
+                        [["go": page], ["expect_status": 200], ["eval": fits, "equals": true]]
+                    }
+                }
+                var steps: [[String: Any]] = [["width": 390], ["go": "/portal/login"], ["eval": fits, "equals": true], ["as": "business"]]
+                steps += visit([
+                    "/portal", "/portal/access", "/portal/financing", "/portal/governance", "/portal/reports", "/portal/messages",
+                    "/portal/catalogue",
+                ])
+                struct Posted: Decodable {
+                    struct D: Decodable { let id: UUID }
+                    let demand: D
+                }
+                let demandId = try decodeJSON(Posted.self, demand).demand.id
+                steps += visit(["/portal/demands/\(demandId)"])
+                steps += [["go": "/portal"], ["shot": "phone-business-checkup"]]
+                steps += [["go": "/portal"], ["tap": "header details.menu summary"], ["expect_text": "谁查看了我"], ["shot": "phone-menu"]]
+                steps += [["click": "header form button[type=submit]"], ["sign_in_as": "officer"], ["expect_path": "/portal/bank"]]
+                steps += visit([
+                    "/portal/bank", "/portal/bank/loans", "/portal/bank/events", "/portal/bank/lookup",
+                    "/portal/bank/lookup?uscc=\(CreditWorld.uscc)&purpose=loan_application",
+                ])
+                steps += [["shot": "phone-officer-lookup"]]
+                let failure = try await Self.walk(client, steps, people: people)
+                #expect(failure.isEmpty, "\(failure)")
+            }
+        }
+    }
+}
+
 /// What ops/browser.py reports: each step done, and whether all were.
 struct BrowserWalk: Decodable {
     struct Step: Decodable {

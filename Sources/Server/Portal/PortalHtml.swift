@@ -61,6 +61,22 @@ enum PortalHtml {
         dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.35rem 1rem;margin:.5rem 0}dl.facts dt{color:var(--muted)}dl.facts dd{margin:0}
         .offers{display:grid;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr));gap:1rem}.offers .card{margin:0}
         @media print{header,.noprint{display:none}body{background:#fff}details>*{display:block}details>summary{list-style:none}}
+        .portal .btn,.portal button,.portal summary,.portal header a,.portal nav a{min-height:24px;min-width:24px}
+        header details.menu{display:none}
+        @media (max-width:600px){
+        .portal header{padding:.3rem .6rem;gap:.4rem}.portal header>nav{display:none}.portal header details.menu{display:block;order:3;width:100%}
+        .portal header details.menu nav{display:flex;flex-direction:column;gap:.2rem;padding:.3rem 0}.portal header details.menu a{padding:.45rem .4rem}
+        .portal header summary{color:#fff;padding:.3rem .2rem}.portal header .who{font-size:.8rem}
+        .portal .scroll{overflow-x:visible}.portal main{padding:.6rem}
+        .portal table.cards,.portal table.cards tbody,.portal table.cards tr,.portal table.cards td{display:block;width:100%}
+        .portal table.cards thead{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0)}
+        .portal table.cards caption{display:block;text-align:left}
+        .portal table.cards tr{border:1px solid var(--line);border-radius:6px;margin:.5rem 0;padding:.4rem .6rem;background:#fff;box-sizing:border-box}
+        .portal table.cards td{border:none;padding:.15rem 0;overflow-wrap:anywhere}
+        .portal table.cards td::before{content:attr(data-label);display:block;font-size:.8rem;color:var(--muted)}
+        .portal dl.facts{grid-template-columns:1fr}.portal .grid2{grid-template-columns:1fr}
+        .portal input,.portal select,.portal textarea{max-width:100%;box-sizing:border-box}
+        }
         """
 
     /// A whole portal page for a signed-in business or bank officer.
@@ -106,7 +122,7 @@ enum PortalHtml {
             <html lang="\(lang.code)"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
             <title>\(e(title)) · \(lang.t("信易贷", "Xinyidai"))</title><link rel="icon" href="data:,"><link rel="stylesheet" href="/static/portal.css"></head>
             <body class="portal"><a class="skip" href="#main">\(lang.t("跳到正文", "Skip to content"))</a>
-            <header><strong>\(lang.t("信易贷", "Xinyidai"))</strong><nav aria-label="\(lang.t("主导航", "main"))">\(links)</nav>\(who)\(langLink)</header>
+            <header><strong>\(lang.t("信易贷", "Xinyidai"))</strong><nav aria-label="\(lang.t("主导航", "main"))">\(links)</nav>\(who)\(langLink)\(links.isEmpty ? "" : "<details class=\"menu\"><summary>\(lang.t("菜单", "Menu"))</summary><nav aria-label=\"\(lang.t("主导航", "main"))\">\(links)</nav></details>")</header>
             <main id="main"><h1>\(e(title))</h1>\(notices)\(body)</main></body></html>
             """
     }
@@ -141,10 +157,17 @@ enum PortalHtml {
     /// A table with a header row; cells are HTML already.
     static func table(_ caption: String, _ head: [String], _ rows: [[String]], empty: String) -> String {
         guard !rows.isEmpty else { return "<p class=\"muted\">\(Html.escape(empty))</p>" }
-        var out = "<div class=\"scroll\"><table><caption class=\"muted\">\(Html.escape(caption))</caption><thead><tr>"
+        // On a phone each row becomes a card, each cell under its column's name (`data-label`).
+        var out = "<div class=\"scroll\"><table class=\"cards\"><caption class=\"muted\">\(Html.escape(caption))</caption><thead><tr>"
         for h in head { out += "<th scope=\"col\">\(Html.escape(h))</th>" }
         out += "</tr></thead><tbody>"
-        for r in rows { out += "<tr>" + r.map { "<td>\($0)</td>" }.joined() + "</tr>" }
+        for r in rows {
+            out +=
+                "<tr>"
+                + r.enumerated().map { i, cell in
+                    "<td data-label=\"\(Html.escape(i < head.count ? head[i] : ""))\">\(cell)</td>"
+                }.joined() + "</tr>"
+        }
         return out + "</tbody></table></div>"
     }
 
