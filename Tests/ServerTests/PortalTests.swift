@@ -642,6 +642,37 @@ import Testing
 }
 
 extension PortalTests {
+    /// `/` sends each kind of person to their place: the doors for anyone, home for a person
+    /// signed in.
+    @Test func theHomePageSendsEachPersonToTheirPlace() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                let anyone = try await client.execute(uri: "/", method: .get)
+                let html = String(buffer: anyone.body)
+                #expect(anyone.status == .ok)
+                for door in [
+                    "/portal/login", "/portal/login?next=/portal/bank", "/dashboard/login", "/portal/catalogue", "企业", "银行信贷人员", "监管部门",
+                ] {
+                    #expect(html.contains(door), "\(door)")
+                }
+                let english = String(buffer: try await client.execute(uri: "/", method: .get, headers: [.cookie: "\(Lang.cookie)=en"]).body)
+                #expect(english.contains("Bank credit officers") && english.contains("lang?to=zh&amp;next=/\""))
+                for (key, area, home) in [(w.business, "/portal", "/portal"), (w.bank, "/portal", "/portal/bank")] {
+                    let cookie = try #require(DashboardTests.cookie(try await People.signIn(client, key: key, area: area)))
+                    let r = try await client.execute(uri: "/", method: .get, headers: [.cookie: cookie])
+                    #expect(r.status == .seeOther && r.headers[.location] == home)
+                }
+                let regulator = try #require(
+                    DashboardTests.cookie(try await DashboardTests.signIn(client, key: w.keys.byKind[.regulator]!))
+                )
+                #expect(try await client.execute(uri: "/", method: .get, headers: [.cookie: regulator]).headers[.location] == "/dashboard")
+                let back = try await client.execute(uri: "/portal/lang?to=zh&next=/", method: .get)
+                #expect(back.headers[.location] == "/")
+            }
+        }
+    }
+
     /// At a phone's width (390 px) no portal page of a business or a bank officer scrolls
     /// sideways: tables become stacked cards, the header folds into a menu.
     @Test func noPortalPageScrollsSidewaysOnAPhone() async throws {

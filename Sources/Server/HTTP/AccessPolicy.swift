@@ -109,6 +109,7 @@ public enum AccessPolicy {
         .init(method: .get, path: "/static/portal.css", access: .open),
         .init(method: .get, path: "/portal/lang", access: .open),
         .init(method: .get, path: "/portal/login", access: .open),
+        .init(method: .get, path: "/", access: .open),
         .init(method: .get, path: "/portal/catalogue", access: .open),
         .init(method: .post, path: "/portal/login", access: .open),
         .init(method: .post, path: "/portal/logout", access: .session([.enterprise, .bank])),

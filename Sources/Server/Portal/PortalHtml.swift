@@ -62,6 +62,9 @@ enum PortalHtml {
         .offers{display:grid;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr));gap:1rem}.offers .card{margin:0}
         @media print{header,.noprint{display:none}body{background:#fff}details>*{display:block}details>summary{list-style:none}}
         .portal .btn,.portal button,.portal summary,.portal header a,.portal nav a{min-height:24px;min-width:24px}
+        .doors{display:grid;grid-template-columns:repeat(auto-fit,minmax(14rem,1fr));gap:1rem;margin:1rem 0}
+        a.door{display:flex;flex-direction:column;gap:.4rem;color:var(--ink);text-decoration:none;margin:0}a.door strong{font-size:1.15rem;color:var(--accent)}
+        a.door:hover{border-color:var(--accent)}
         header details.menu{display:none}
         @media (max-width:600px){
         .portal header{padding:.3rem .6rem;gap:.4rem}.portal header>nav{display:none}.portal header details.menu{display:block;order:3;width:100%}

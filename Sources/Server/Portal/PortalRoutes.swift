@@ -185,8 +185,29 @@ struct PortalRoutes {
             guard to == "en" || to == "zh" else { throw Problem.invalid("to", "zh or en") }
             // Back to the page it was asked from, in the portal or the dashboard.
             let asked = call.request.uri.queryParameters.get("next")
-            let next = WebSession.safeNext(asked, area: asked?.hasPrefix("/dashboard") == true ? "/dashboard" : "/portal")
+            let next =
+                asked == "/" ? "/" : WebSession.safeNext(asked, area: asked?.hasPrefix("/dashboard") == true ? "/dashboard" : "/portal")
             return WebSession.redirect(next, cookie: "\(Lang.cookie)=\(to); Path=/; SameSite=Strict; Max-Age=31536000")
+        }
+        api.on(.get, "/") { call in
+            // A signed-in person goes straight to their place; anyone else chooses a door.
+            if let token = WebSession.token(call.request),
+                let s = try await db.withConnection({ c in try await Sessions.find(c, logger: call.logger, token: token) }),
+                let home = HomePage.home(of: s.principal.kind)
+            {
+                return WebSession.redirect(home)
+            }
+            let lang = Lang(call.request)
+            return WebSession.html(
+                PortalHtml.page(
+                    title: lang.t("信易贷", "Xinyidai"),
+                    current: "/",
+                    session: nil,
+                    lang: lang,
+                    body: HomePage.render(lang: lang),
+                    here: "/"
+                )
+            )
         }
         api.on(.get, "/portal/catalogue") { call in
             let items = try await reads.database.withConnection { c in try await CataloguePage.load(c, call) }
