@@ -103,6 +103,9 @@ struct KeyCommand: AsyncParsableCommand {
         @Option(help: "The organisation's id.") var org: String
         @Option(help: "A label to tell keys apart.") var label: String = ""
         @Option(help: "Days until the key expires (default: never).") var expiresInDays: Int?
+        @Option(help: "The machine the key is for (default: integration).") var systemName: String?
+        @Option(help: "The role a system's key acts with (default: the organisation's highest).") var role: OrgRole?
+        @Option(help: "The login of a person of the organisation who owns the key (it acts as them).") var user: String?
         @Flag(help: "Print the key and its record as JSON.") var json = false
 
         func run() async throws {
@@ -112,16 +115,28 @@ struct KeyCommand: AsyncParsableCommand {
                 fail("--expires-in-days: from 1 to \(OrganisationLimits.keyMaxValidityDays)")
             }
             let expiresAt = expiresInDays.map { Date().addingTimeInterval(Double($0) * 86_400) }
-            let label = self.label
+            if user != nil, systemName != nil || role != nil {
+                fail("--user: a person's key acts with their role; give no --role nor --system-name")
+            }
+            let (label, systemName, role, login) = (self.label, self.systemName, self.role, self.user)
             let issued = await withDatabase(config) { db in
                 try await db.withTransaction { c in
+                    var owner = KeyOwner.system(systemName ?? "integration")
+                    if let login {
+                        guard let person = try await Users.find(on: c, logger: db.logger, login: login), person.orgId == orgId else {
+                            fail("--user: no person \(login) in this organisation")
+                        }
+                        owner = .user(person.id)
+                    }
                     let issued = try await Register.issueKey(
                         on: c,
                         logger: db.logger,
                         orgId: orgId,
                         label: label,
                         expiresAt: expiresAt,
-                        issuedBy: nil
+                        issuedBy: nil,
+                        owner: owner,
+                        role: role
                     )
                     try await Audit.record(
                         on: c,

@@ -115,7 +115,9 @@ import Testing
                 let why = whyText.split(separator: ",").map(String.init)
                 // A code used before is refused as a wrong one (two sign-ins racing for one code: "code_reused").
                 #expect(
-                    why == ["wrong_code", "wrong_code", "wrong_code"] + Array(repeating: "wrong_password", count: 5) + ["locked"],
+                    why == ["wrong_code", "wrong_code", "wrong_code"] + Array(repeating: "wrong_password", count: 4) + [
+                        "locked", "locked",
+                    ],
                     "\(why)"
                 )
                 // An admin's reset: a new one-time password, the lock lifted.
@@ -135,6 +137,138 @@ import Testing
                 }
                 let verified = try await Audit.verify(db.app)
                 #expect(verified.firstBreak == nil, "\(String(describing: verified.firstBreak))")
+            }
+        }
+    }
+
+    /// Attempts made at once count each other (the lock-out is not a race), a lock that ran out
+    /// starts the count afresh, and guessing the current password on the password form counts
+    /// the same way.
+    @Test func attemptsAtOnceCountEachOtherAndAnExpiredLockStartsAfresh() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                let (person, _) = try #require(try await People.make(client, key: w.business, role: .staff))
+                let login = person.user.login
+                @Sendable func attempt(_ password: String) async throws -> HTTPResponse.Status {
+                    try await People.postLogin(client, area: "/portal", login: login, password: password, code: "", next: "").status
+                }
+                var statuses: [HTTPResponse.Status] = []
+                for _ in 0..<3 {
+                    statuses += try await withThrowingTaskGroup(of: HTTPResponse.Status.self) { group in
+                        for _ in 0..<4 { group.addTask { try await attempt("wrong-password-123") } }
+                        return try await group.reduce(into: []) { $0.append($1) }
+                    }
+                }
+                #expect(statuses.allSatisfy { $0 == .unauthorized || $0 == .tooManyRequests }, "\(statuses)")
+                let heard: Int = try await db.owner.scalar(
+                    "SELECT count(*)::int FROM audit_log WHERE action = 'session.sign_in' AND detail->>'why' = 'wrong_password'"
+                )
+                #expect(heard == Users.lockAfterFailures, "only five wrong passwords are ever checked")
+                #expect(try await attempt(person.password) == .unauthorized)
+                // The lock runs out: the count starts afresh (one typo does not lock again).
+                try await db.owner.execute("UPDATE org_user SET locked_until = now() - interval '1 second' WHERE login = '\(login)'")
+                #expect(try await attempt("wrong-password-123") == .unauthorized)
+                #expect(try await db.owner.scalar("SELECT failed_sign_ins FROM org_user WHERE login = '\(login)'") == 1)
+                #expect(try await attempt(person.password) == .seeOther)
+                // The password form: guessing the current password counts, and is audited.
+                let (cookie, _) = try await PortalTests.session(client, key: w.business, page: "/portal/password")
+                let page = String(buffer: try await client.execute(uri: "/portal/password", method: .get, headers: [.cookie: cookie]).body)
+                let marker = "name=\"csrf\" value=\""
+                let csrf = try #require(page.range(of: marker).map { String(page[$0.upperBound...].prefix { $0 != "\"" }) })
+                for _ in 0..<(Users.lockAfterFailures + 1) {
+                    let r = try await client.execute(
+                        uri: "/portal/password",
+                        method: .post,
+                        headers: People.formHeaders.merging([.cookie: cookie]),
+                        body: People.form([
+                            ("csrf", csrf), ("current", "not-the-password-1"), ("new", "new-river-stone-9"), ("again", "new-river-stone-9"),
+                        ])
+                    )
+                    #expect(r.status == .unprocessableContent)
+                }
+                let guessed: Int = try await db.owner.scalar(
+                    "SELECT count(*)::int FROM audit_log WHERE action = 'user.password' AND result = 'denied'"
+                )
+                #expect(guessed == Users.lockAfterFailures)
+                let locked: Date? = try await db.owner.scalar(
+                    "SELECT u.locked_until FROM org_user u JOIN web_session s ON s.user_id = u.id ORDER BY s.created_at DESC LIMIT 1"
+                )
+                #expect(locked != nil)
+            }
+        }
+    }
+
+    /// Keys for machines: a system's key acts with the role it was issued with, a person's key
+    /// as that person (audited with them); the audit API shows the person; the offer limit is
+    /// only ever removed on purpose.
+    @Test func aKeyActsWithItsRoleOrAsItsPerson() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                struct Issued: Decodable {
+                    struct Info: Decodable {
+                        let role: String
+                        let systemName: String?
+                        let userId: UUID?
+                    }
+                    let info: Info
+                    let secret: String
+                }
+                let decoder = JSONDecoder()
+                decoder.keyDecodingStrategy = .convertFromSnakeCase
+                func issue(_ body: String) async throws -> TestResponse {
+                    try await client.execute(uri: "/v1/keys", method: .post, headers: bearer(w.bank).merging(.json), body: jsonBody(body))
+                }
+                let officerKey = try decoder.decode(
+                    Issued.self,
+                    from: Data(buffer: try await issue(#"{"role": "officer", "system_name": "loan desk"}"#).body)
+                )
+                #expect(officerKey.info.role == "officer" && officerKey.info.systemName == "loan desk")
+                let me = String(buffer: try await client.execute(uri: "/v1/me", method: .get, headers: bearer(officerKey.secret)).body)
+                #expect(me.contains("\"role\":\"officer\""))
+                #expect(try await client.execute(uri: "/v1/users", method: .get, headers: bearer(officerKey.secret)).status == .forbidden)
+                #expect(try await issue(#"{"role": "analyst"}"#).status == .unprocessableContent)
+                let (person, _) = try #require(try await People.make(client, key: w.bank, role: .manager, name: "吴芳"))
+                #expect(try await issue("{\"user_id\": \"\(person.user.id)\", \"role\": \"admin\"}").status == .unprocessableContent)
+                let personal = try decoder.decode(
+                    Issued.self,
+                    from: Data(buffer: try await issue("{\"user_id\": \"\(person.user.id)\"}").body)
+                )
+                #expect(personal.info.userId == person.user.id && personal.info.role == "manager")
+                let whoami = String(buffer: try await client.execute(uri: "/v1/me", method: .get, headers: bearer(personal.secret)).body)
+                #expect(whoami.contains("\"name\":\"吴芳\"") && whoami.contains("\"role\":\"manager\""))
+                // An audited act with the person's key (a manager's: a product).
+                let product = try await client.execute(
+                    uri: "/v1/products",
+                    method: .post,
+                    headers: bearer(personal.secret).merging(.json),
+                    body: jsonBody(
+                        #"{"name": "吴芳的产品", "kind": "credit", "amount_min_fen": 1000000, "amount_max_fen": 3000000, "term_min_months": 1, "term_max_months": 12, "rate_min_bp": 400, "rate_max_bp": 600, "rules": []}"#
+                    )
+                )
+                #expect(product.status == .created, "\(String(buffer: product.body))")
+                let audit = String(
+                    buffer: try await client.execute(uri: "/v1/audit?limit=200", method: .get, headers: bearer(w.keys.byKind[.operator]!))
+                        .body
+                ).lowercased()
+                #expect(audit.contains("\"actor_user_id\":\"\(person.user.id.uuidString.lowercased())\""))
+                // Disabling the person stops their key at once.
+                #expect(
+                    try await client.execute(uri: "/v1/users/\(person.user.id)/disable", method: .post, headers: bearer(w.bank)).status
+                        == .ok
+                )
+                #expect(try await client.execute(uri: "/v1/me", method: .get, headers: bearer(personal.secret)).status == .unauthorized)
+                // The offer limit is only ever removed on purpose.
+                for body in ["{}", #"{"officer_offer_limit": 5000000}"#, #"{"officer_offer_limit_fen": null, "x": 1}"#] {
+                    let r = try await client.execute(
+                        uri: "/v1/bank/settings",
+                        method: .put,
+                        headers: bearer(w.bank).merging(.json),
+                        body: jsonBody(body)
+                    )
+                    #expect(r.status == .unprocessableContent, "\(body)")
+                }
             }
         }
     }

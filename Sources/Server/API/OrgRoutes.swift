@@ -17,6 +17,30 @@ struct OrgRoutes {
     struct NewKey: Decodable {
         let label: String?
         let expiresAt: Date?
+        /// A person of the organisation who owns the key (it acts as them).
+        let userId: UUID?
+        /// The machine the key is for.
+        let systemName: String?
+        /// The role a system's key acts with.
+        let role: String?
+
+        /// Who owns the key and the role a system's key acts with, or the 422 saying what is wrong.
+        func owner(kind: OrgKind) throws -> (KeyOwner, OrgRole?) {
+            if let userId {
+                guard systemName == nil, role == nil else {
+                    throw Problem.invalid("user_id", "a person's key acts with the person's role: give no role nor system_name with it")
+                }
+                return (.user(userId), nil)
+            }
+            var r: OrgRole?
+            if let role {
+                guard let parsed = OrgRole(rawValue: role), parsed.belongs(to: kind) else {
+                    throw Problem.invalid("role", "one of \(OrgRole.roles(of: kind).map(\.rawValue).joined(separator: ", "))")
+                }
+                r = parsed
+            }
+            return (.system(systemName ?? "integration"), r)
+        }
     }
 
     struct Me: Encodable {
@@ -116,6 +140,9 @@ struct OrgRoutes {
     /// Issues a key for `orgId` (the caller's own, or any for an operator).
     func issue(_ call: Call, for orgId: UUID) async throws -> Response {
         let body = try await call.decode(NewKey.self)
+        let kind = try await db.withConnection { c in try await Register.organisation(on: c, logger: call.logger, id: orgId)?.kind }
+        guard let kind else { throw Problem(.notFound, "no organisation \(orgId)") }
+        let (owner, role) = try body.owner(kind: kind)
         // Over the API a key always expires: when none is asked, after the default validity.
         let expiresAt = body.expiresAt ?? Date().addingTimeInterval(Double(OrganisationLimits.keyDefaultValidityDays) * 86_400)
         let issued = try await call.audited(
@@ -129,7 +156,9 @@ struct OrgRoutes {
                     orgId: orgId,
                     label: body.label ?? "",
                     expiresAt: expiresAt,
-                    issuedBy: call.caller.keyId
+                    issuedBy: call.caller.keyId,
+                    owner: owner,
+                    role: role
                 )
             }
         )

@@ -101,7 +101,20 @@ struct UserRoutes {
             return try JSON.response(BankSettings(officerOfferLimitFen: limit))
         }
         api.on(.put, "/v1/bank/settings") { call in
-            let body = try await call.decode(BankSettings.self)
+            // A limit is only ever removed on purpose: the field must be there (null for none),
+            // and nothing else may be (a misspelt field must not read as "no limit").
+            let (raw, inner) = try await call.withBodyRead(limit: call.context.bodyLimit)
+            let fields = (try? JSONSerialization.jsonObject(with: Data(buffer: raw))) as? [String: Any]
+            guard let fields, fields.keys.contains("officer_offer_limit_fen") else {
+                throw Problem.invalid(
+                    "officer_offer_limit_fen",
+                    "required: an amount in fen from 1 to \(Self.maxOfferLimitFen), or null for no limit"
+                )
+            }
+            if let other = fields.keys.sorted().first(where: { $0 != "officer_offer_limit_fen" }) {
+                throw Problem.invalid(other, "not a setting (the only one is officer_offer_limit_fen)")
+            }
+            let body = try await inner.decode(BankSettings.self)
             if let limit = body.officerOfferLimitFen, !(1...Self.maxOfferLimitFen).contains(limit) {
                 throw Problem.invalid("officer_offer_limit_fen", "from 1 to \(Self.maxOfferLimitFen) fen, or null for no limit")
             }

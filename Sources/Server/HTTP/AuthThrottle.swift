@@ -1,3 +1,4 @@
+import CreditCore
 import Foundation
 import Hummingbird
 import Store
@@ -15,6 +16,9 @@ final class AuthThrottle: Sendable {
 
     let byAddress: RateLimiter
     let byPrefix: RateLimiter
+    /// Sign-ins under way per address (each hashes a password): at most `maxInFlightPerAddress`.
+    let inFlight = Locked<[String: Int]>([:])
+    static let maxInFlightPerAddress = 4
 
     init(burst: Int = defaultBurst, perMinute: Int = defaultPerMinute) {
         byAddress = RateLimiter(perMinute: perMinute, burst: burst)
@@ -40,6 +44,27 @@ final class AuthThrottle: Sendable {
         if let login { return byPrefix.take("login:" + login).map(Self.refusal) }
         guard let key else { return nil }
         return byPrefix.take(Self.prefix(key)).map(Self.refusal)
+    }
+
+    /// One more sign-in under way from this address, or 429 when it has `maxInFlightPerAddress`
+    /// already: failures are counted only once answered, so without this a burst sent at once
+    /// would all be heard.
+    func enter(address: String?) throws {
+        let key = address ?? "unknown"
+        let admitted = inFlight.withLock { m -> Bool in
+            guard m[key, default: 0] < Self.maxInFlightPerAddress else { return false }
+            m[key, default: 0] += 1
+            return true
+        }
+        if !admitted { throw Self.refusal(2) }
+    }
+
+    func leave(address: String?) {
+        let key = address ?? "unknown"
+        inFlight.withLock { m in
+            let n = m[key, default: 1] - 1
+            m[key] = n > 0 ? n : nil
+        }
     }
 
     static func refusal(_ wait: Int) -> Problem {

@@ -109,7 +109,8 @@ enum PortalHtml {
         if let s = session {
             let role = s.principal.kind == .bank ? lang.t("银行", "bank") : lang.t("企业", "business")
             who = """
-                <span class="who">\(e(s.principal.orgName)) · \(role)
+                <span class="who">\(e(s.principal.user.map { $0.name + " · " } ?? ""))\(e(s.principal.orgName)) · \(role)
+                \(s.principal.user == nil ? "" : "<a href=\"/portal/password\">\(lang.t("修改密码", "Password"))</a>")
                 <form method="post" action="/portal/logout"><input type="hidden" name="csrf" value="\(e(s.csrfToken))">
                 <button type="submit">\(lang.t("退出", "Sign out"))</button></form></span>
                 """

@@ -109,7 +109,8 @@ enum Html {
         var who = ""
         if let s = session {
             who = """
-                <span class="who">\(escape(s.principal.orgName)) · \(lang.t("监管", "regulator"))
+                <span class="who">\(escape(s.principal.user.map { $0.name + " · " } ?? ""))\(escape(s.principal.orgName)) · \(lang.t("监管", "regulator"))
+                \(s.principal.user == nil ? "" : "<a href=\"/dashboard/password\">\(lang.t("修改密码", "Password"))</a>")
                 <form method="post" action="/dashboard/logout"><input type="hidden" name="csrf" value="\(escape(s.csrfToken))">
                 <button type="submit">\(lang.t("退出", "Sign out"))</button></form></span>
                 """

@@ -139,6 +139,8 @@ enum SignInForms {
             )
             return WebSession.html(page(lang, body), status: .unprocessableContent)
         }
-        return WebSession.redirect(next == area + "/password" ? area : next)
+        // On to where the person was going, or their own home (a bank's is /portal/bank).
+        let home = call.session.flatMap { HomePage.home(of: $0.principal.kind) } ?? area
+        return WebSession.redirect(next == area || next == area + "/password" ? home : next)
     }
 }

@@ -116,9 +116,27 @@ enum WebSession {
         now: Date = Date()
     ) async throws -> Result<(String, Sessions.Session), SignInRefused> {
         try call.throttle?.check(address: call.context.clientAddress)
+        // Attempts already under way from one address count too: past a few at once, 429.
+        try call.throttle?.enter(address: call.context.clientAddress)
+        defer { call.throttle?.leave(address: call.context.clientAddress) }
         let login = login.trimmingCharacters(in: .whitespaces).lowercased()
         guard password.count <= PasswordPolicy.maxCharacters, login.count <= Login.maxCharacters else { return .failure(refused) }
         let candidate = try await db.withConnection { c in try await Users.candidate(on: c, logger: call.logger, login: login) }
+        var why: String?
+        if let candidate {
+            if candidate.user.disabledAt != nil {
+                why = "disabled"
+            } else if !allowed.contains(candidate.orgKind) {
+                why = "kind_not_allowed"
+            } else if !(try await db.withConnection { c in try await Users.reserveAttempt(on: c, logger: call.logger, id: candidate.user.id)
+            }) {
+                // Counted before the password is checked, so that attempts made at once count
+                // each other; a locked user's attempt is refused unheard.
+                why = "locked"
+            }
+        } else {
+            why = "unknown_login"
+        }
         // The password is checked whatever else is wrong (the same work every time).
         let passwordOK: Bool
         do {
@@ -126,25 +144,16 @@ enum WebSession {
         } catch let busy as Passwords.Busy {
             throw Problem(.notReady, busy.description, headers: [.retryAfter: "2"])
         }
-        var why: String?
         var step: Int64?
-        if let candidate {
+        if why == nil, let candidate {
             if !passwordOK {
                 why = "wrong_password"
-            } else if candidate.user.disabledAt != nil {
-                why = "disabled"
-            } else if candidate.user.lockedUntil != nil {
-                why = "locked"
-            } else if !allowed.contains(candidate.orgKind) {
-                why = "kind_not_allowed"
             } else if let secret = candidate.totpSecret {
                 step = TOTP.verify(code, secret: secret, at: now, after: candidate.totpLastStep)
                 if step == nil { why = "wrong_code" }
             } else if OrgRole.secondFactorRequired(for: candidate.orgKind) {
                 why = "no_second_factor"
             }
-        } else {
-            why = "unknown_login"
         }
         let outcome = try await db.withTransaction { c -> Result<(String, Sessions.Session), SignInRefused> in
             func audit(_ result: AuditEntry.Result, _ why: String?) async throws {
@@ -164,11 +173,8 @@ enum WebSession {
                 )
             }
             guard let candidate, why == nil else {
-                // Wrong password or code counts towards the lock-out; a refusal for another
-                // reason (kind, disabled, already locked) does not lengthen it.
-                if let candidate, why == "wrong_password" || why == "wrong_code" {
-                    try await Users.failed(on: c, logger: call.logger, id: candidate.user.id)
-                }
+                // A wrong password or code was counted before it was checked (`reserveAttempt`);
+                // a refusal for another reason (kind, disabled, locked) counts nothing.
                 try await audit(.denied, why)
                 return .failure(refused)
             }
@@ -219,11 +225,37 @@ enum WebSession {
         let new = form["new"] ?? ""
         guard new == (form["again"] ?? "") else { return lang.t("两次输入的新密码不一致。", "The new password and its repetition differ.") }
         if let why = PasswordPolicy.problem(new, login: user.login) {
-            return lang.t("新密码不符合要求：至少 \(PasswordPolicy.minCharacters) 个字符、不含账号名、不全是同一字符。", "The new password is refused: \(why).")
+            return lang.t(
+                "新密码不符合要求：\(PasswordPolicy.minCharacters) 至 \(PasswordPolicy.maxCharacters) 个字符，至少 4 个不同的字符，不含账号名，不含控制字符。",
+                "The new password is refused: \(why)."
+            )
         }
         guard current != new else { return lang.t("新密码不能与当前密码相同。", "The new password must differ from the current one.") }
-        let candidate = try await db.withConnection { c in try await Users.candidate(on: c, logger: call.logger, login: user.login) }
+        // The current password is guessed no more freely here than at sign-in: each try counts
+        // towards the lock-out before it is checked, and a wrong one is audited.
+        try call.throttle?.enter(address: call.context.clientAddress)
+        defer { call.throttle?.leave(address: call.context.clientAddress) }
+        let logger = call.logger
+        guard try await db.withConnection({ c in try await Users.reserveAttempt(on: c, logger: logger, id: user.id) }) else {
+            return lang.t(
+                "连续输错次数过多，账号已暂时锁定（\(Users.lockSeconds / 60) 分钟）。",
+                "Too many wrong passwords in a row: the user is locked for \(Users.lockSeconds / 60) minutes."
+            )
+        }
+        let candidate = try await db.withConnection { c in try await Users.candidate(on: c, logger: logger, login: user.login) }
         guard let candidate, try await passwords.verify(current, stored: candidate.passwordHash) else {
+            try await db.withConnection { c in
+                try await Audit.record(
+                    on: c,
+                    logger: logger,
+                    call.auditEntry(
+                        action: "user.password",
+                        result: .denied,
+                        subjectId: user.id.uuidString.lowercased(),
+                        detail: ["why": "wrong_password"]
+                    )
+                )
+            }
             return lang.t("当前密码不正确。", "The current password is wrong.")
         }
         let hash = try await passwords.hash(new)
@@ -234,6 +266,7 @@ enum WebSession {
             subject: { _ in .init(id: user.id.uuidString.lowercased()) },
             do: { c in
                 try await Users.setPassword(on: c, logger: call.logger, id: user.id, passwordHash: hash, byAdmin: false, keepSession: token)
+                try await Users.clearFailures(on: c, logger: call.logger, id: user.id)
             }
         )
         return nil

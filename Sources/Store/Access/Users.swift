@@ -88,6 +88,13 @@ public enum Users {
     /// Checks what a person types for a new user (before the password is hashed).
     public static func check(login: String, name: String, staffNumber: String?, role: OrgRole, kind: OrgKind) throws {
         if let why = Login.problem(login) { throw Refusal.invalid(field: "login", why: why) }
+        // No control, format (bidirectional overrides) or separator characters: a name is shown
+        // on pages, in access logs and on terminals (`xyd user list`).
+        let hidden: Set<Unicode.GeneralCategory> = [.control, .format, .lineSeparator, .paragraphSeparator, .privateUse, .surrogate]
+        for (field, text) in [("name", name), ("staff_number", staffNumber ?? "")]
+        where text.unicodeScalars.contains(where: { hidden.contains($0.properties.generalCategory) }) {
+            throw Refusal.invalid(field: field, why: "control, format and separator characters are not allowed")
+        }
         let name = name.trimmingBlanks()
         if name.isEmpty || name.count > nameMaxCharacters {
             throw Refusal.invalid(field: "name", why: "a name has 1 to \(nameMaxCharacters) characters")
@@ -98,7 +105,8 @@ public enum Users {
         guard role.belongs(to: kind) else {
             throw Refusal.invalid(
                 field: "role",
-                why: "a \(kind.rawValue)'s roles are \(OrgRole.roles(of: kind).map(\.rawValue).joined(separator: ", "))"
+                why:
+                    "\(kind == .enterprise || kind == .operator ? "an" : "a") \(kind.rawValue)'s roles are \(OrgRole.roles(of: kind).map(\.rawValue).joined(separator: ", "))"
             )
         }
     }
@@ -260,20 +268,30 @@ public enum Users {
         )
     }
 
-    /// A failed attempt: counted, and past `lockAfterFailures` in a row the user is locked.
-    /// Returns when the lock ends, if it now holds.
-    @discardableResult
-    public static func failed(on c: PostgresConnection, logger: Logger, id: UUID) async throws -> Date? {
-        try await c.query(
+    /// Counts an attempt before its password is checked (as a failure until it succeeds), so
+    /// that attempts made at once count each other: the one that makes `lockAfterFailures` in a
+    /// row locks the user for `lockSeconds`. An expired lock starts the count afresh. False when
+    /// the user is locked (or disabled): the attempt is refused unheard and the lock not lengthened.
+    public static func reserveAttempt(on c: PostgresConnection, logger: Logger, id: UUID) async throws -> Bool {
+        let rows = try await c.query(
             """
-            UPDATE org_user SET failed_sign_ins = failed_sign_ins + 1,
-                locked_until = CASE WHEN failed_sign_ins + 1 >= \(lockAfterFailures)
-                                    THEN now() + make_interval(secs => \(lockSeconds)) ELSE locked_until END
-            WHERE id = \(id)
-            RETURNING CASE WHEN locked_until > now() THEN locked_until END
+            WITH fresh AS (
+                SELECT id, CASE WHEN locked_until IS NOT NULL AND locked_until <= now() THEN 1 ELSE failed_sign_ins + 1 END AS n
+                FROM org_user WHERE id = \(id) AND disabled_at IS NULL AND (locked_until IS NULL OR locked_until <= now())
+                FOR UPDATE)
+            UPDATE org_user u SET failed_sign_ins = fresh.n,
+                locked_until = CASE WHEN fresh.n >= \(lockAfterFailures) THEN now() + make_interval(secs => \(lockSeconds)) END
+            FROM fresh WHERE u.id = fresh.id
+            RETURNING u.id
             """,
             logger: logger
-        ).collect().first?.decode(Date?.self) ?? nil
+        ).collect()
+        return !rows.isEmpty
+    }
+
+    /// The attempt counted by `reserveAttempt` was the right one: the count and any lock go.
+    public static func clearFailures(on c: PostgresConnection, logger: Logger, id: UUID) async throws {
+        try await c.query("UPDATE org_user SET failed_sign_ins = 0, locked_until = NULL WHERE id = \(id)", logger: logger)
     }
 
     /// A successful sign-in: the failure count is reset and the TOTP step recorded (a code is

@@ -67,12 +67,17 @@ public struct AuditRecord: Sendable, Codable {
     public let purpose: String?
     public let result: String
     public let sealed: Bool
+    /// The person who acted (issue 22), when there was one.
+    public var actorUserId: UUID? = nil
+    /// Why a refusal was refused (`detail.why`), when it says.
+    public var why: String? = nil
 
     enum CodingKeys: String, CodingKey {
-        case id, action, route, purpose, result, sealed
+        case id, action, route, purpose, result, sealed, why
         case occurredAt = "occurred_at"
         case requestId = "request_id"
         case actorOrgId = "actor_org_id"
+        case actorUserId = "actor_user_id"
         case actorKind = "actor_kind"
         case subjectUSCC = "subject_uscc"
         case subjectId = "subject_id"
@@ -480,7 +485,7 @@ public enum Audit {
             """
             SELECT l.id, l.occurred_at, l.request_id, l.actor_org_id, l.actor_kind, l.action, l.route,
                    l.subject_uscc, l.subject_id, l.purpose, l.result,
-                   EXISTS (SELECT 1 FROM audit_seal s WHERE s.log_id = l.id)
+                   EXISTS (SELECT 1 FROM audit_seal s WHERE s.log_id = l.id), l.actor_user_id, l.detail->>'why'
             FROM audit_log l
             WHERE (\(before)::bigint IS NULL OR l.id < \(before))
               AND (\(subjectUSCC)::text IS NULL OR l.subject_uscc = \(subjectUSCC))
@@ -489,10 +494,10 @@ public enum Audit {
             logger: logger
         ).collect()
         return try rows.map { row in
-            let (id, at, req, org, kind, action, route, uscc, subject, purpose, result, sealed) = try row.decode(
-                (Int64, Date, String?, UUID?, String, String, String?, String?, String?, String?, String, Bool).self
+            let (id, at, req, org, kind, action, route, uscc, subject, purpose, result, sealed, user, why) = try row.decode(
+                (Int64, Date, String?, UUID?, String, String, String?, String?, String?, String?, String, Bool, UUID?, String?).self
             )
-            return AuditRecord(
+            var record = AuditRecord(
                 id: id,
                 occurredAt: at,
                 requestId: req,
@@ -506,6 +511,9 @@ public enum Audit {
                 result: result,
                 sealed: sealed
             )
+            record.actorUserId = user
+            record.why = why
+            return record
         }
     }
 }
