@@ -168,6 +168,17 @@ import Testing
         #expect(bounded.contains("税易贷 &lt;x&gt;") && bounded.contains("3.65% – 6.00%") && bounded.contains("6 至 36 个月"))
         #expect(bounded.contains("min=\"3.65\" max=\"6.00\"") && bounded.contains("name=\"product_id\""))
         #expect(bounded.contains("企业申请 \(PortalHtml.yuan(taken.amountFen))"))
+        // An officer under the bank's limit sees it in the form: the field stops there and says why.
+        let limited = BankQueuePage.render(
+            [taken],
+            names: [:],
+            today: today,
+            lang: Lang(english: false),
+            session: nil,
+            products: [taken.id: product],
+            offerLimitFen: 10_000_00
+        )
+        #expect(limited.contains("max=\"10000.00\"") && limited.contains("超过 \(PortalHtml.yuan(10_000_00)) 须由审批经理报价"))
         Self.both({ BankQueuePage.render([], names: [:], today: today, lang: $0, session: nil) }, ["暂无待办需求"], ["Nothing waiting"])
         Self.both(
             {

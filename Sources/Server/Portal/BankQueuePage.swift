@@ -12,6 +12,8 @@ enum BankQueuePage {
         let names: [String: String]
         /// The matching product each held demand would be offered under.
         var products: [UUID: ListedProduct] = [:]
+        /// The most this person may offer alone (the bank's limit for officers; nil: no limit).
+        var offerLimitFen: Int64? = nil
     }
 
     static func load(_ c: PostgresConnection, _ call: Call) async throws -> Model {
@@ -24,10 +26,13 @@ enum BankQueuePage {
             let m = try await Demands.match(c, logger: call.logger, demand: d, today: Day.todayInChina())
             products[d.id] = m.ranked.matches.map { m.products[$0.productIndex] }.first { $0.bankOrgId == bank }
         }
+        // An officer's offers above the bank's limit are a manager's: the form says so up front.
+        let limit = call.caller.reaches(.manager) ? nil : try await Register.officerOfferLimit(on: c, logger: call.logger, bank: bank)
         return Model(
             items: items,
             names: try await Disclosure.names(Array(Set(items.map(\.uscc))), c, logger: call.logger),
-            products: products
+            products: products,
+            offerLimitFen: limit
         )
     }
 
@@ -37,7 +42,8 @@ enum BankQueuePage {
         today: Day,
         lang: Lang,
         session: Sessions.Session?,
-        products: [UUID: ListedProduct] = [:]
+        products: [UUID: ListedProduct] = [:],
+        offerLimitFen: Int64? = nil
     ) -> String {
         let e = Html.escape
         var reasons = ""
@@ -82,7 +88,13 @@ enum BankQueuePage {
                 // The bounds the offer is held to, beside each field: the amount asked and the
                 // matching product's ranges.
                 let p = products[d.id]
-                let amountMax = min(d.amountFen, p?.terms.amountMaxFen ?? d.amountFen)
+                let amountMax = min(d.amountFen, p?.terms.amountMaxFen ?? d.amountFen, offerLimitFen ?? Int64.max)
+                let limited =
+                    offerLimitFen.map {
+                        $0 < min(d.amountFen, p?.terms.amountMaxFen ?? d.amountFen)
+                            ? lang.t("（超过 \(PortalHtml.yuan($0)) 须由审批经理报价）", " (above \(PortalHtml.yuan($0)) a manager makes the offer)")
+                            : ""
+                    } ?? ""
                 let amountMin = p?.terms.amountMinFen ?? 1
                 let terms = p.map { ($0.terms.termMinMonths, $0.terms.termMaxMonths) } ?? (1, DemandActions.maxTermMonths)
                 let rates = p.map { ($0.terms.rateMinBp, $0.terms.rateMaxBp) } ?? (0, ProductValidation.maxRateBp)
@@ -94,7 +106,7 @@ enum BankQueuePage {
                 body += """
                     <details><summary>\(lang.t("报价", "Make an offer"))</summary><form class="stack" method="post" action="/portal/bank/demands/\(id)/offer">\(PortalHtml.csrf(session))\(under)
                     <label for="ga-\(id)">\(lang.t("金额（元）", "Amount (yuan)"))</label>
-                    <p class="hint" id="gah-\(id)">\(lang.t("企业申请 \(PortalHtml.yuan(d.amountFen))；可报价 \(PortalHtml.yuan(amountMin)) 至 \(PortalHtml.yuan(amountMax))", "Asked \(PortalHtml.yuan(d.amountFen)); offerable \(PortalHtml.yuan(amountMin)) to \(PortalHtml.yuan(amountMax))"))</p>
+                    <p class="hint" id="gah-\(id)">\(lang.t("企业申请 \(PortalHtml.yuan(d.amountFen))；可报价 \(PortalHtml.yuan(amountMin)) 至 \(PortalHtml.yuan(amountMax))", "Asked \(PortalHtml.yuan(d.amountFen)); offerable \(PortalHtml.yuan(amountMin)) to \(PortalHtml.yuan(amountMax))"))\(limited)</p>
                     <input id="ga-\(id)" name="amount_yuan" type="number" min="\(Money.yuan(fen: amountMin))" max="\(Money.yuan(fen: amountMax))" step="0.01" required aria-describedby="gah-\(id)" value="\(Money.yuan(fen: amountMax))">
                     <label for="gt-\(id)">\(lang.t("期限（月）", "Term (months)"))</label>
                     <p class="hint" id="gth-\(id)">\(lang.t("\(terms.0) 至 \(terms.1) 个月", "\(terms.0) to \(terms.1) months"))</p>

@@ -114,7 +114,15 @@ extension PortalRoutes {
             call,
             title: lang.t("融资需求", "Demands"),
             current: "/portal/bank",
-            body: BankQueuePage.render(m.items, names: m.names, today: today, lang: lang, session: call.session, products: m.products)
+            body: BankQueuePage.render(
+                m.items,
+                names: m.names,
+                today: today,
+                lang: lang,
+                session: call.session,
+                products: m.products,
+                offerLimitFen: m.offerLimitFen
+            )
         )
     }
 
