@@ -125,6 +125,41 @@ import Testing
         )
     }
 
+    /// The officer's queue narrowed by stage, deadline and name or code; a link's unknown values
+    /// are ignored, never an error.
+    @Test func theOfficersQueueFilters() {
+        var taken = PageRenderTests.demand(.takenUp, purpose: "原料")
+        taken.offer = PageRenderTests.offer(.takenUp, demand: taken.id)
+        let open = PageRenderTests.demand(.open, purpose: "设备")
+        var offered = PageRenderTests.demand(.takenUp, purpose: "设备")
+        offered.offer = PageRenderTests.offer(.offered, demand: offered.id)
+        let today = Day(year: 2026, month: 11, day: 30)!
+        let all = [open, taken, offered]
+        let names = [open.uscc: "南通海门家纺有限公司"]
+        func kept(_ f: BankQueueFilter, on day: Day = today) -> [UUID] { f.apply(all, names: names, products: [:], today: day).map(\.id) }
+        #expect(kept(BankQueueFilter()) == all.map(\.id))
+        #expect(kept(BankQueueFilter(stage: .waiting)) == [open.id])
+        #expect(kept(BankQueueFilter(stage: .held)) == [taken.id])
+        #expect(kept(BankQueueFilter(stage: .offered)) == [offered.id])
+        #expect(kept(BankQueueFilter(query: "家纺")).count == 3)
+        #expect(kept(BankQueueFilter(query: "test01x")).count == 3)
+        #expect(kept(BankQueueFilter(query: "钢铁")).isEmpty)
+        // The open demand is to be taken up by 2026-12-03 (Thursday).
+        #expect(!kept(BankQueueFilter(stage: .waiting, due: .soon)).contains(open.id))
+        #expect(kept(BankQueueFilter(stage: .waiting, due: .soon), on: Day(year: 2026, month: 12, day: 2)!) == [open.id])
+        #expect(kept(BankQueueFilter(stage: .waiting, due: .overdue), on: Day(year: 2026, month: 12, day: 2)!).isEmpty)
+        #expect(kept(BankQueueFilter(stage: .waiting, due: .overdue), on: Day(year: 2026, month: 12, day: 4)!) == [open.id])
+        #expect(kept(BankQueueFilter(due: .soon), on: Day(year: 2026, month: 12, day: 4)!).allSatisfy { $0 != offered.id })
+        #expect(BankQueueFilter(["stage": "nonsense", "due": "later", "product": "x", "q": "  "]) == BankQueueFilter())
+        #expect(BankQueueFilter(["q": String(repeating: "长", count: 100)]).query.count == BankQueueFilter.maxQuery)
+        let page = BankQueuePage.render(all, names: names, today: today, lang: Self.zh, session: nil, filter: BankQueueFilter(stage: .held))
+        #expect(
+            page.contains("显示 1 / 3 条") && page.contains("<option value=\"held\" selected>") && page.contains("href=\"/portal/bank\">清除")
+        )
+        let none = BankQueuePage.render(all, names: names, today: today, lang: Self.en, session: nil, filter: BankQueueFilter(query: "<x>"))
+        #expect(none.contains("No demand matches the filter.") && none.contains("value=\"&lt;x&gt;\"") && !none.contains("<x>"))
+    }
+
     @Test func theBankOfficersPages() {
         var taken = PageRenderTests.demand(.takenUp, purpose: Self.hostile)
         taken.offer = PageRenderTests.offer(.takenUp, demand: taken.id)

@@ -229,6 +229,7 @@ import Testing
                 #expect(me.contains("\"role\":\"officer\""))
                 #expect(try await client.execute(uri: "/v1/users", method: .get, headers: bearer(officerKey.secret)).status == .forbidden)
                 #expect(try await issue(#"{"role": "analyst"}"#).status == .unprocessableContent)
+                #expect(try await issue("{\"user_id\": \"\(UUID())\"}").status == .unprocessableContent)
                 let (person, _) = try #require(try await People.make(client, key: w.bank, role: .manager, name: "吴芳"))
                 #expect(try await issue("{\"user_id\": \"\(person.user.id)\", \"role\": \"admin\"}").status == .unprocessableContent)
                 let personal = try decoder.decode(

@@ -323,7 +323,8 @@ struct ProblemMiddleware: RouterMiddleware {
         case .duplicateOrganisation, .duplicateUSCC: Problem(.conflict, e.description)
         case .orgNotFound, .keyNotFound: Problem(.notFound, e.description)
         case .tooManyKeys: Problem(.conflict, e.description)
-        case .userNotFound: Problem(.notFound, e.description)
+        // Only a key's owner names a user (a field of the body): 422, like any bad field.
+        case .userNotFound: .invalid("user_id", e.description)
         case .roleNotOfKind: .invalid("role", e.description)
         }
     }

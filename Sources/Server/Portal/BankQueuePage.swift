@@ -43,7 +43,8 @@ enum BankQueuePage {
         lang: Lang,
         session: Sessions.Session?,
         products: [UUID: ListedProduct] = [:],
-        offerLimitFen: Int64? = nil
+        offerLimitFen: Int64? = nil,
+        filter: BankQueueFilter = BankQueueFilter()
     ) -> String {
         let e = Html.escape
         var reasons = ""
@@ -54,7 +55,14 @@ enum BankQueuePage {
             body += "<p>\(lang.t("暂无待办需求。", "Nothing waiting."))</p>"
             return body
         }
-        for d in items {
+        let shown = filter.apply(items, names: names, products: products, today: today)
+        var offeredUnder: [ListedProduct] = []
+        for p in products.values.sorted(by: { $0.name < $1.name }) where !offeredUnder.contains(where: { $0.id == p.id }) {
+            offeredUnder.append(p)
+        }
+        body += filter.form(products: offeredUnder, lang: lang, shown: shown.count, of: items.count)
+        if shown.isEmpty { body += "<p>\(lang.t("没有符合筛选条件的需求。", "No demand matches the filter."))</p>" }
+        for d in shown {
             let id = d.id.uuidString.lowercased()
             // The deadline this bank answers to: its own decision while it holds the demand, the
             // take-up otherwise.

@@ -106,6 +106,13 @@ extension PortalRoutes {
         return Int(fen)
     }
 
+    /// The query string's first value of each name.
+    static func queryValues(_ call: Call) -> [String: String] {
+        var out: [String: String] = [:]
+        for (k, v) in call.request.uri.queryParameters where out[String(k)] == nil { out[String(k)] = String(v) }
+        return out
+    }
+
     func queue(_ call: Call) async throws -> Response {
         let lang = Lang(call.request)
         let today = Day.todayInChina()
@@ -121,7 +128,8 @@ extension PortalRoutes {
                 lang: lang,
                 session: call.session,
                 products: m.products,
-                offerLimitFen: m.offerLimitFen
+                offerLimitFen: m.offerLimitFen,
+                filter: BankQueueFilter(Self.queryValues(call))
             )
         )
     }

@@ -62,6 +62,8 @@ enum PortalHtml {
         .offers{display:grid;grid-template-columns:repeat(auto-fit,minmax(16rem,1fr));gap:1rem}.offers .card{margin:0}
         @media print{header,.noprint{display:none}body{background:#fff}details>*{display:block}details>summary{list-style:none}}
         .portal .btn,.portal button,.portal summary,.portal header a,.portal nav a{min-height:24px;min-width:24px}
+        form.filters{display:flex;flex-wrap:wrap;gap:.3rem .8rem;align-items:end;background:#fff;border:1px solid var(--line);border-radius:6px;padding:.6rem;margin:.6rem 0}
+        form.filters label{display:block;font-size:.85rem;color:var(--muted)}form.filters input,form.filters select{padding:.3rem;border:1px solid #8a96a3;border-radius:3px;max-width:100%}
         .doors{display:grid;grid-template-columns:repeat(auto-fit,minmax(14rem,1fr));gap:1rem;margin:1rem 0}
         a.door{display:flex;flex-direction:column;gap:.4rem;color:var(--ink);text-decoration:none;margin:0}a.door strong{font-size:1.15rem;color:var(--accent)}
         a.door:hover{border-color:var(--accent)}
