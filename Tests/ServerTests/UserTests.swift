@@ -44,11 +44,45 @@ import Testing
             let roleKeys = byRole
             try await buildApplication(try testConfig(db)).test(.router) { client in
                 var cells = 0
+                // Pages: a person of each role of each kind the page is for, signed in.
+                var sessions: [OrgKind: [OrgRole: (cookie: String, csrf: String)]] = [:]
                 for rule in AccessPolicy.rules where rule.rank > .member {
-                    guard case .roles(let kinds) = rule.access else {
-                        Issue.record("\(rule.key): a rank on a page route is not tried here")
-                        continue
+                    guard case .session(let kinds) = rule.access else { continue }
+                    let path = rule.path.split(separator: "/").map { $0.hasPrefix(":") ? UUID().uuidString : String($0) }
+                        .reduce("") { $0 + "/" + $1 }
+                    for kind in kinds.sorted() {
+                        for role in OrgRole.roles(of: kind) {
+                            if sessions[kind]?[role] == nil {
+                                let area = kind == .regulator ? "/dashboard" : "/portal"
+                                let signed = try await People.signIn(client, key: keys.byKind[kind]!, area: area, role: role)
+                                let cookie = try #require(DashboardTests.cookie(signed))
+                                let form = String(
+                                    buffer: try await client.execute(uri: "\(area)/password", method: .get, headers: [.cookie: cookie]).body
+                                )
+                                let marker = "name=\"csrf\" value=\""
+                                let csrf = try #require(form.range(of: marker).map { String(form[$0.upperBound...].prefix { $0 != "\"" }) })
+                                sessions[kind, default: [:]][role] = (cookie, csrf)
+                            }
+                            let (cookie, csrf) = sessions[kind]![role]!
+                            let r = try await client.execute(
+                                uri: path,
+                                method: rule.method,
+                                headers: People.formHeaders.merging([.cookie: cookie]),
+                                body: rule.method == .get ? nil : People.form([("csrf", csrf)])
+                            )
+                            let refusedForRole =
+                                r.status == .forbidden && String(buffer: r.body).contains("the role \(role.rawValue) may not")
+                            #expect(
+                                refusedForRole == (role.rank < rule.rank),
+                                "\(rule.key) as \(kind.rawValue) \(role.rawValue): \(r.status)"
+                            )
+                            cells += 1
+                        }
                     }
+                }
+                // The API: a key of each role.
+                for rule in AccessPolicy.rules where rule.rank > .member {
+                    guard case .roles(let kinds) = rule.access else { continue }
                     let path = rule.path.split(separator: "/").map { $0.hasPrefix(":") ? UUID().uuidString : String($0) }
                         .reduce("") { $0 + "/" + $1 }
                     for kind in kinds.sorted() {
@@ -69,7 +103,7 @@ import Testing
                         }
                     }
                 }
-                #expect(cells > 30)
+                #expect(cells > 40)
                 // A refusal for the role is audited with the key that tried.
                 let refused: Int = try await db.owner.scalar(
                     "SELECT count(*)::int FROM audit_log WHERE action = 'access.refused' AND detail->>'why' = 'rank_refused'"
@@ -270,6 +304,48 @@ import Testing
                     )
                     #expect(r.status == .unprocessableContent, "\(body)")
                 }
+            }
+        }
+    }
+
+    /// A bank's admin manages its people on the portal: adds an officer (the one-time password
+    /// and authenticator secret shown once), resets and disables them; an officer may not.
+    @Test func aBanksAdminManagesItsPeopleOnThePortal() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.router) { client in
+                let (admin, csrf) = try await PortalTests.session(client, key: w.bank, page: "/portal/users")
+                let list = String(buffer: try await client.execute(uri: "/portal/users", method: .get, headers: [.cookie: admin]).body)
+                #expect(list.contains("添加人员") && list.contains("href=\"/portal/users\""))
+                let added = try await PortalTests.post(
+                    client,
+                    "/portal/users",
+                    cookie: admin,
+                    "csrf=\(csrf)&login=zhou.li&name=%E5%91%A8%E7%AB%8B&staff_number=A0173&role=officer"
+                )
+                let page = String(buffer: added.body)
+                #expect(added.status == .created, "\(page.prefix(300))")
+                #expect(page.contains("一次性密码") && page.contains("动态验证码密钥") && page.contains("otpauth://totp/Xinyidai:zhou.li"))
+                let person: UUID = try await db.owner.scalar("SELECT id FROM org_user WHERE login = 'zhou.li'")
+                #expect(try await db.owner.scalar("SELECT role FROM org_user WHERE id = '\(person)'") == "officer")
+                // The officer signs in: no people page for them.
+                let officer = try await People.signIn(client, key: w.bank, area: "/portal", role: .officer)
+                let officerCookie = try #require(DashboardTests.cookie(officer))
+                #expect(
+                    try await client.execute(uri: "/portal/users", method: .get, headers: [.cookie: officerCookie]).status == .forbidden
+                )
+                // Reset shows a new one-time password; disabling takes effect.
+                let reset = try await PortalTests.post(client, "/portal/users/\(person)/reset", cookie: admin, "csrf=\(csrf)")
+                #expect(reset.status == .ok && String(buffer: reset.body).contains("一次性密码"))
+                let disabled = try await PortalTests.post(client, "/portal/users/\(person)/disable", cookie: admin, "csrf=\(csrf)")
+                #expect(disabled.status == .seeOther)
+                let gone: Date? = try await db.owner.scalar("SELECT disabled_at FROM org_user WHERE id = '\(person)'")
+                #expect(gone != nil)
+                #expect(try await PortalTests.post(client, "/portal/users", cookie: admin, "login=x").status == .forbidden)
+                let audited: Int = try await db.owner.scalar(
+                    "SELECT count(*)::int FROM audit_log WHERE action IN ('user.create', 'user.reset', 'user.disable') AND subject_id = '\(person.uuidString.lowercased())'"
+                )
+                #expect(audited == 3)
             }
         }
     }

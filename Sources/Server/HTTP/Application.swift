@@ -65,7 +65,7 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
         statsIntervalSeconds: deps.config.statsRefreshSeconds
     ).register(api)
     OrgRoutes(db: deps.db).register(api)
-    UserRoutes(db: deps.db, passwords: deps.passwords).register(api)
+    UserRoutes(db: deps.db, users: UserActions(db: deps.db, passwords: deps.passwords)).register(api)
     AuditRoutes(db: deps.db, anchors: deps.config.auditAnchorFile.map(AuditAnchors.init(path:))).register(api)
     // The routes anyone may call share one budget per client address.
     let publicLimiter = RateLimiter(perMinute: deps.config.publicRatePerMinute, burst: deps.config.publicRateBurst)

@@ -99,7 +99,9 @@ enum PortalHtml {
         let e = Html.escape
         var links = ""
         if let s = session {
-            for n in s.principal.kind == .bank ? bankNav : businessNav {
+            // An organisation's admin also manages its people.
+            let people = s.principal.reaches(.admin) ? [Html.Nav(path: "/portal/users", zh: "人员", en: "People")] : []
+            for n in (s.principal.kind == .bank ? bankNav : businessNav) + people {
                 // The message centre's entry carries the number unread.
                 let count =
                     n.path == "/portal/messages" && unread > 0

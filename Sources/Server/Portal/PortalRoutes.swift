@@ -87,6 +87,7 @@ struct PortalRoutes {
     /// Messages after a form worked (the redirect names one).
     static let done: [String: (String, String)] = [
         "revoked": ("授权已撤销，立即生效。", "The authorisation is revoked, effective at once."),
+        "user_disabled": ("已停用：此人的会话和密钥立即失效。", "Disabled: the person's sessions and keys stop at once."),
         "granted_authorisation": ("已授权：该银行现在可以按所选用途查看。", "Authorised: the bank may now read for the purpose chosen."),
         "withdrawn": ("需求已撤回。", "The demand is withdrawn."),
         "objection": (
@@ -165,6 +166,55 @@ struct PortalRoutes {
                 return WebSession.redirect(try await body(fields))
             } catch let p as Problem where p.status.code < 500 {
                 return Self.back(call, back, p)
+            }
+        }
+    }
+
+    /// An organisation's admin manages its people (the same actions as `/v1/users`).
+    func registerPeople(_ api: API) {
+        let people = UserActions(db: db, passwords: passwords)
+        @Sendable func page(_ call: Call, _ extra: String = "", status: HTTPResponse.Status = .ok) async throws -> Response {
+            let lang = Lang(call.request)
+            let kind = call.caller.kind
+            let users = try await people.list(call, org: call.caller.orgId)
+            return Self.html(
+                call,
+                title: lang.t("人员", "People"),
+                current: "/portal/users",
+                body: extra + UsersPage.render(users, kind: kind, me: call.caller.user?.id, lang: lang, session: call.session),
+                status: status
+            )
+        }
+        api.on(.get, "/portal/users") { call in try await page(call) }
+        api.on(.post, "/portal/users") { call in
+            let f = try await Self.form(call)
+            let body = UserActions.NewUser(
+                login: f["login"] ?? "",
+                name: f["name"] ?? "",
+                role: f["role"] ?? "",
+                staffNumber: (f["staff_number"] ?? "").isEmpty ? nil : f["staff_number"],
+                secondFactor: f["second_factor"] == "true"
+            )
+            do {
+                let made = try await people.create(call, org: call.caller.orgId, body)
+                return try await page(call, UsersPage.credentials(made, lang: Lang(call.request)), status: .created)
+            } catch let p as Problem where p.status.code < 500 {
+                return Self.back(call, "/portal/users", p)
+            }
+        }
+        api.on(.post, "/portal/users/:userId/reset") { call in
+            _ = try await Self.form(call)
+            do {
+                let made = try await people.reset(call, id: try call.uuidParameter("userId"), secondFactor: false)
+                return try await page(call, UsersPage.credentials(made, lang: Lang(call.request)))
+            } catch let p as Problem where p.status.code < 500 {
+                return Self.back(call, "/portal/users", p)
+            }
+        }
+        api.on(.post, "/portal/users/:userId/disable") { call in
+            try await Self.act(call, back: "/portal/users") { _ in
+                _ = try await people.disable(call, id: try call.uuidParameter("userId"))
+                return "/portal/users?done=user_disabled"
             }
         }
     }
@@ -261,6 +311,7 @@ struct PortalRoutes {
         api.on(.post, "/portal/logout") { call in
             try await WebSession.signOut(db, call, limit: Self.maxFormBytes, to: "/portal/login")
         }
+        registerPeople(api)
         registerBusiness(api)
         registerBank(api)
     }
