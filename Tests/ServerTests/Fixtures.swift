@@ -260,11 +260,16 @@ extension People {
         return Ready(login: made.user.login, password: chosen, totpSecret: made.totpSecret, usedStep: step)
     }
 
+    /// The CSRF token a session's page carries in its forms.
+    static func csrf(_ client: some TestClientProtocol, cookie: String, page: String) async throws -> String {
+        let html = String(buffer: try await client.execute(uri: page, method: .get, headers: [.cookie: cookie]).body)
+        let marker = "name=\"csrf\" value=\""
+        return try #require(html.range(of: marker).map { String(html[$0.upperBound...].prefix { $0 != "\"" }) })
+    }
+
     /// At the first sign-in the person chooses their own password (the session goes on).
     static func choosePassword(_ client: some TestClientProtocol, area: String, cookie: String, current: String) async throws -> String {
-        let page = String(buffer: try await client.execute(uri: "\(area)/password", method: .get, headers: [.cookie: cookie]).body)
-        let marker = "name=\"csrf\" value=\""
-        let csrf = try #require(page.range(of: marker).map { String(page[$0.upperBound...].prefix { $0 != "\"" }) })
+        let csrf = try await csrf(client, cookie: cookie, page: "\(area)/password")
         let chosen = "river-stone-" + String(UUID().uuidString.prefix(8))
         let changed = try await client.execute(
             uri: "\(area)/password",

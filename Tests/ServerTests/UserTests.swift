@@ -44,6 +44,12 @@ import Testing
             let roleKeys = byRole
             try await buildApplication(try testConfig(db)).test(.router) { client in
                 var cells = 0
+                /// Below the route's rank: 403 naming the role; at or above it: anything but that.
+                func check(_ r: TestResponse, _ rule: RouteRule, _ kind: OrgKind, _ role: OrgRole) {
+                    let refusedForRole = r.status == .forbidden && String(buffer: r.body).contains("the role \(role.rawValue) may not")
+                    #expect(refusedForRole == (role.rank < rule.rank), "\(rule.key) as \(kind.rawValue) \(role.rawValue): \(r.status)")
+                    cells += 1
+                }
                 // Pages: a person of each role of each kind the page is for, signed in.
                 var sessions: [OrgKind: [OrgRole: (cookie: String, csrf: String)]] = [:]
                 for rule in AccessPolicy.rules where rule.rank > .member {
@@ -56,12 +62,9 @@ import Testing
                                 let area = kind == .regulator ? "/dashboard" : "/portal"
                                 let signed = try await People.signIn(client, key: keys.byKind[kind]!, area: area, role: role)
                                 let cookie = try #require(DashboardTests.cookie(signed))
-                                let form = String(
-                                    buffer: try await client.execute(uri: "\(area)/password", method: .get, headers: [.cookie: cookie]).body
+                                sessions[kind, default: [:]][role] = (
+                                    cookie, try await People.csrf(client, cookie: cookie, page: "\(area)/password")
                                 )
-                                let marker = "name=\"csrf\" value=\""
-                                let csrf = try #require(form.range(of: marker).map { String(form[$0.upperBound...].prefix { $0 != "\"" }) })
-                                sessions[kind, default: [:]][role] = (cookie, csrf)
                             }
                             let (cookie, csrf) = sessions[kind]![role]!
                             let r = try await client.execute(
@@ -70,13 +73,7 @@ import Testing
                                 headers: People.formHeaders.merging([.cookie: cookie]),
                                 body: rule.method == .get ? nil : People.form([("csrf", csrf)])
                             )
-                            let refusedForRole =
-                                r.status == .forbidden && String(buffer: r.body).contains("the role \(role.rawValue) may not")
-                            #expect(
-                                refusedForRole == (role.rank < rule.rank),
-                                "\(rule.key) as \(kind.rawValue) \(role.rawValue): \(r.status)"
-                            )
-                            cells += 1
+                            check(r, rule, kind, role)
                         }
                     }
                 }
@@ -93,13 +90,7 @@ import Testing
                                 headers: bearer(roleKeys[kind]![role]!).merging(.json),
                                 body: rule.method == .get || rule.method == .delete ? nil : jsonBody("{}")
                             )
-                            let refusedForRole =
-                                r.status == .forbidden && String(buffer: r.body).contains("the role \(role.rawValue) may not")
-                            #expect(
-                                refusedForRole == (role.rank < rule.rank),
-                                "\(rule.key) as \(kind.rawValue) \(role.rawValue): \(r.status)"
-                            )
-                            cells += 1
+                            check(r, rule, kind, role)
                         }
                     }
                 }
@@ -207,9 +198,7 @@ import Testing
                 #expect(try await attempt(person.password) == .seeOther)
                 // The password form: guessing the current password counts, and is audited.
                 let (cookie, _) = try await PortalTests.session(client, key: w.business, page: "/portal/password")
-                let page = String(buffer: try await client.execute(uri: "/portal/password", method: .get, headers: [.cookie: cookie]).body)
-                let marker = "name=\"csrf\" value=\""
-                let csrf = try #require(page.range(of: marker).map { String(page[$0.upperBound...].prefix { $0 != "\"" }) })
+                let csrf = try await People.csrf(client, cookie: cookie, page: "/portal/password")
                 for _ in 0..<(Users.lockAfterFailures + 1) {
                     let r = try await client.execute(
                         uri: "/portal/password",
