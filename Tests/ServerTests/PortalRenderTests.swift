@@ -235,6 +235,10 @@ import Testing
         )
         let event = Webhooks.Event(type: "record.new_penalty", uscc: "U", payload: #"{"x":"<script>x</script>"}"#, createdAt: Self.now)
         Self.both({ BankEventsPage.render([event], lang: $0) }, ["新增行政处罚"], ["new penalty"])
+        if let code = event.uscc {
+            let named = BankEventsPage.render([event], names: [code: "南通<海门>家纺"], lang: Self.zh)
+            #expect(named.contains("南通&lt;海门&gt;家纺</a>") && named.contains("purpose=post_loan_monitoring"))
+        }
         Self.both(
             { LookupPage.render(given: Self.hostile, purpose: nil, result: .invalidCode, lang: $0) },
             ["代码无效"],

@@ -37,12 +37,15 @@ enum BankEventsPage {
         }
     }
 
-    static func render(_ items: [Webhooks.Event], lang: Lang) -> String {
+    static func render(_ items: [Webhooks.Event], names: [String: String] = [:], lang: Lang) -> String {
         let e = Html.escape
         let rows = items.map { ev in
             [
                 PortalHtml.day(ev.createdAt), e(Words.word(Words.events, ev.type, lang)),
-                ev.uscc.map { "<a href=\"/portal/bank/lookup?uscc=\(e($0))&amp;purpose=post_loan_monitoring\">\(e($0))</a>" } ?? "–",
+                ev.uscc.map { code in
+                    "<a href=\"/portal/bank/lookup?uscc=\(e(code))&amp;purpose=post_loan_monitoring\">\(e(names[code] ?? code))</a>"
+                        + (names[code] == nil ? "" : "<br><span class=\"muted\">\(e(code))</span>")
+                } ?? "–",
                 e(describe(ev.type, ev.payload, lang: lang)),
             ]
         }

@@ -187,19 +187,21 @@ extension PortalRoutes {
     func events(_ call: Call) async throws -> Response {
         let lang = Lang(call.request)
         // Monitoring events carry businesses' scores and grades: the page's read is audited.
-        let items = try await call.audited(
+        let (items, names) = try await call.audited(
             db,
             action: "events.read",
-            subject: { .init(detail: ["events": String($0.count)]) },
+            subject: { .init(detail: ["events": String($0.0.count)]) },
             do: { c in
-                try await BankEventsPage.load(c, call, limit: Self.maxLogRows)
+                let items = try await BankEventsPage.load(c, call, limit: Self.maxLogRows)
+                // Each business by its public name (the register's), its code beside it.
+                return (items, try await Disclosure.names(Array(Set(items.compactMap(\.uscc))), c, logger: call.logger))
             }
         )
         return Self.html(
             call,
             title: lang.t("贷后监测", "Monitoring events"),
             current: "/portal/bank/events",
-            body: BankEventsPage.render(items, lang: lang)
+            body: BankEventsPage.render(items, names: names, lang: lang)
         )
     }
 }
