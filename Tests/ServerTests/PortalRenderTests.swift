@@ -160,6 +160,23 @@ import Testing
         #expect(none.contains("No demand matches the filter.") && none.contains("value=\"&lt;x&gt;\"") && !none.contains("<x>"))
     }
 
+    /// An officer finds a business that authorised the bank by its name, and follows the link.
+    @Test func theLookUpFindsAuthorisingBusinessesByName() {
+        let all = [
+            LookupPage.Authorised(uscc: "91320602MA1NTX016C", name: "南通海门家纺有限公司", purpose: .loanApplication),
+            LookupPage.Authorised(uscc: "91350100M000100Y43", name: "如东<海产>合作社", purpose: .postLoanMonitoring),
+        ]
+        #expect(LookupPage.matching(all, query: "家纺").map(\.uscc) == ["91320602MA1NTX016C"])
+        #expect(LookupPage.matching(all, query: "y43").map(\.uscc) == ["91350100M000100Y43"])
+        #expect(LookupPage.matching(all, query: " ").count == 2)
+        #expect(LookupPage.matching(all, query: "钢铁").isEmpty)
+        let page = LookupPage.render(given: "", purpose: nil, result: .none, lang: Self.zh, authorised: all, query: "海")
+        #expect(page.contains("href=\"/portal/bank/lookup?uscc=91320602MA1NTX016C&amp;purpose=loan_application\">南通海门家纺有限公司</a>"))
+        #expect(page.contains("如东&lt;海产&gt;合作社") && page.contains("purpose=post_loan_monitoring"))
+        let none = LookupPage.render(given: "", purpose: nil, result: .none, lang: Self.en, authorised: [], query: "")
+        #expect(none.contains("No business has a live authorisation for this bank now."))
+    }
+
     @Test func theBankOfficersPages() {
         var taken = PageRenderTests.demand(.takenUp, purpose: Self.hostile)
         taken.offer = PageRenderTests.offer(.takenUp, demand: taken.id)

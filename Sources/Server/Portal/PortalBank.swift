@@ -139,12 +139,32 @@ extension PortalRoutes {
         let q = call.request.uri.queryParameters
         let given = q.get("uscc") ?? ""
         let title = lang.t("企业查询", "Look up a business")
+        let query = String((q.get("q") ?? "").prefix(LookupPage.maxQuery))
+        // The businesses with a live authorisation for this bank, by name (the register's).
+        let bank = call.caller.orgId
+        let authorised = try await db.withConnection { c -> [LookupPage.Authorised] in
+            let live = try await Authorisations.forBank(c, logger: call.logger, bankOrgId: bank, liveOnly: true)
+            let names = try await Disclosure.names(Array(Set(live.map(\.uscc))), c, logger: call.logger)
+            var seen = Set<String>()
+            return live.compactMap { a in
+                seen.insert(a.uscc + a.purpose.rawValue).inserted
+                    ? LookupPage.Authorised(uscc: a.uscc, name: names[a.uscc], purpose: a.purpose) : nil
+            }
+            .sorted { ($0.name ?? $0.uscc) < ($1.name ?? $1.uscc) }
+        }
         func page(_ result: LookupPage.Result, status: HTTPResponse.Status = .ok) -> Response {
             Self.html(
                 call,
                 title: title,
                 current: "/portal/bank/lookup",
-                body: LookupPage.render(given: given, purpose: q.get("purpose"), result: result, lang: lang),
+                body: LookupPage.render(
+                    given: given,
+                    purpose: q.get("purpose"),
+                    result: result,
+                    lang: lang,
+                    authorised: authorised,
+                    query: query
+                ),
                 status: status
             )
         }
