@@ -228,7 +228,7 @@ public enum Users {
 
     // MARK: Sign-in
 
-    /// What a sign-in checks, read under a row lock so that concurrent attempts count each other.
+    /// What a sign-in checks (concurrent attempts count each other through `reserveAttempt`).
     public struct Candidate: Sendable {
         public let user: User
         public let orgKind: OrgKind
@@ -247,7 +247,6 @@ public enum Users {
             SELECT \(unescaped: columns), o.kind, o.name, o.uscc, u.password_hash, u.password_set_by_admin, u.totp_secret, u.totp_last_step
             FROM org_user u JOIN organisations o ON o.id = u.org_id
             WHERE u.login = \(login)
-            FOR UPDATE OF u
             """,
             logger: logger
         ).collect()
