@@ -152,6 +152,14 @@ import Testing
         #expect(kept(BankQueueFilter(due: .soon), on: Day(year: 2026, month: 12, day: 4)!).allSatisfy { $0 != offered.id })
         #expect(BankQueueFilter(["stage": "nonsense", "due": "later", "product": "x", "q": "  "]) == BankQueueFilter())
         #expect(BankQueueFilter(["q": String(repeating: "长", count: 100)]).query.count == BankQueueFilter.maxQuery)
+        // Each card says the business's size, district and industry (public register facts), in words.
+        let facts = [
+            open.uscc: Disclosure.RegistryFacts(name: "南通海门家纺有限公司", districtCode: "320614", industryCode: "C17", sizeClass: "small")
+        ]
+        let described = BankQueuePage.render([open], names: names, today: today, lang: Self.zh, session: nil, facts: facts)
+        #expect(described.contains("小型 · 海门区 · \(Names.industry("C17", chinese: true))"), "\(described.prefix(2000))")
+        let english = BankQueuePage.render([open], names: names, today: today, lang: Self.en, session: nil, facts: facts)
+        #expect(english.contains("small · Haimen District"))
         let page = BankQueuePage.render(all, names: names, today: today, lang: Self.zh, session: nil, filter: BankQueueFilter(stage: .held))
         #expect(
             page.contains("显示 1 / 3 条") && page.contains("<option value=\"held\" selected>") && page.contains("href=\"/portal/bank\">清除")

@@ -10,6 +10,8 @@ enum BankQueuePage {
     struct Model {
         let items: [Demand]
         let names: [String: String]
+        /// Each business's size, district and industry (public register facts).
+        var facts: [String: Disclosure.RegistryFacts] = [:]
         /// The matching product each held demand would be offered under.
         var products: [UUID: ListedProduct] = [:]
         /// The most this person may offer alone (the bank's limit for officers; nil: no limit).
@@ -28,9 +30,11 @@ enum BankQueuePage {
         }
         // An officer's offers above the bank's limit are a manager's: the form says so up front.
         let limit = call.caller.reaches(.manager) ? nil : try await Register.officerOfferLimit(on: c, logger: call.logger, bank: bank)
+        let facts = try await Disclosure.registryFacts(Array(Set(items.map(\.uscc))), c, logger: call.logger)
         return Model(
             items: items,
-            names: try await Disclosure.names(Array(Set(items.map(\.uscc))), c, logger: call.logger),
+            names: facts.compactMapValues(\.name),
+            facts: facts,
             products: products,
             offerLimitFen: limit
         )
@@ -44,7 +48,8 @@ enum BankQueuePage {
         session: Sessions.Session?,
         products: [UUID: ListedProduct] = [:],
         offerLimitFen: Int64? = nil,
-        filter: BankQueueFilter = BankQueueFilter()
+        filter: BankQueueFilter = BankQueueFilter(),
+        facts: [String: Disclosure.RegistryFacts] = [:]
     ) -> String {
         let e = Html.escape
         var reasons = ""
@@ -74,7 +79,7 @@ enum BankQueuePage {
                 : lang.t("已逾期 \(-left) 个工作日（\(due)）", "\(-left) working days overdue (\(due))")
             body += """
                 <section class="card" aria-labelledby="d-\(id)"><h2 id="d-\(id)">\(e(names[d.uscc] ?? d.uscc)) · \(PortalHtml.yuan(d.amountFen)) · \(d.termMonths) \(lang.t("个月", "months"))</h2>
-                \(names[d.uscc] == nil ? "" : "<p class=\"muted\">\(e(d.uscc))</p>")
+                \(names[d.uscc] == nil ? "" : "<p class=\"muted\">\(e(d.uscc))\(Self.factsLine(facts[d.uscc], lang))</p>")
                 <p>\(stateBadge(d, lang)) \(d.offer?.state == .offered || d.state == .granted ? "" : PortalHtml.badge(left < 0 || (d.offer?.overdue ?? false) ? "overdue" : "", deadline))
                 · \(e(d.purpose))\(d.collateralOffered ? " · " + lang.t("可提供担保", "collateral offered") : "")\(d.firstLoan ? " · " + lang.t("首贷", "first loan") : "")</p>
                 <p><a href="/portal/bank/lookup?uscc=\(e(d.uscc))&amp;purpose=loan_application">\(lang.t("查看企业信用档案", "See the business's profile"))</a></p>
@@ -156,6 +161,17 @@ enum BankQueuePage {
     }
 
     /// The demand's state as this bank sees it: its own part while it holds the demand.
+    /// " · 小型 · 海门区 · 纺织业": the business's size, district and industry, in words.
+    static func factsLine(_ f: Disclosure.RegistryFacts?, _ lang: Lang) -> String {
+        guard let f else { return "" }
+        let zh = !lang.english
+        let parts = [
+            f.sizeClass.map { Names.size($0, chinese: zh) }, f.districtCode.map { Names.district($0, chinese: zh) },
+            f.industryCode.map { Names.industry($0, chinese: zh) },
+        ].compactMap { $0 }
+        return parts.map { " · " + Html.escape($0) }.joined()
+    }
+
     static func stateBadge(_ d: Demand, _ lang: Lang) -> String {
         switch d.offer?.state {
         case .offered?: PortalHtml.badge("taken_up", lang.t("已报价", "Offered"))

@@ -129,7 +129,8 @@ extension PortalRoutes {
                 session: call.session,
                 products: m.products,
                 offerLimitFen: m.offerLimitFen,
-                filter: BankQueueFilter(Self.queryValues(call))
+                filter: BankQueueFilter(Self.queryValues(call)),
+                facts: m.facts
             )
         )
     }

@@ -137,6 +137,36 @@ public enum Disclosure {
         return out
     }
 
+    /// Public register facts of an enterprise: what a bank's queue shows beside each demand.
+    public struct RegistryFacts: Sendable, Equatable {
+        public let name: String?
+        public let districtCode: String?
+        public let industryCode: String?
+        public let sizeClass: String?
+        public init(name: String?, districtCode: String?, industryCode: String?, sizeClass: String?) {
+            self.name = name
+            self.districtCode = districtCode
+            self.industryCode = industryCode
+            self.sizeClass = sizeClass
+        }
+    }
+
+    /// The register's name, district, industry and size of these enterprises, by USCC.
+    public static func registryFacts(_ usccs: [String], _ c: PostgresConnection, logger: Logger) async throws -> [String: RegistryFacts] {
+        guard !usccs.isEmpty else { return [:] }
+        var out: [String: RegistryFacts] = [:]
+        for try await (uscc, name, district, industry, size) in try await c.query(
+            """
+            SELECT record_id, data->>'name', data->>'district_code', data->>'industry_code', data->>'size_class' FROM current_record
+            WHERE dataset = 'enterprise_registry' AND op = 'upsert' AND record_id = ANY(\(usccs)::text[])
+            """,
+            logger: logger
+        ).decode((String, String?, String?, String?, String?).self) {
+            out[uscc] = RegistryFacts(name: name, districtCode: district, industryCode: industry, sizeClass: size)
+        }
+        return out
+    }
+
     /// The codes registered under exactly this name (current register records).
     public static func codes(named name: String, _ c: PostgresConnection, logger: Logger) async throws -> [String] {
         try await c.query(
