@@ -253,6 +253,45 @@ import Testing
             ["2026-10"],
             ["2026-10"]
         )
+        // Many loans: searched by name or code, narrowed to those owing last month's report, paged.
+        let many: [(Demand, [Demands.Outcome])] = (0..<45).map { i in
+            (
+                PageRenderTests.demand(.disbursed, purpose: "p\(i)"),
+                i % 3 == 0 ? [Demands.Outcome(month: "2026-10", status: "current", reportedAt: Self.now)] : []
+            )
+        }
+        let code = many[0].0.uscc
+        let firstPage = BankLoansPage.select(many, names: [code: "家纺"], .init(), lastMonth: "2026-10")
+        #expect(firstPage.shown.count == BankLoansPage.pageSize && firstPage.matching == 45 && firstPage.pages == 3)
+        let last = BankLoansPage.select(many, names: [code: "家纺"], .init(page: 99), lastMonth: "2026-10")
+        #expect(last.page == 3 && last.shown.count == 5)
+        #expect(BankLoansPage.select(many, names: [code: "家纺"], .init(unreported: true), lastMonth: "2026-10").matching == 30)
+        #expect(BankLoansPage.select(many, names: [code: "家纺"], .init(query: "钢铁"), lastMonth: "2026-10").matching == 0)
+        #expect(BankLoansPage.select(many, names: [code: "家纺"], .init(query: "家纺"), lastMonth: "2026-10").matching == 45)
+        #expect(BankLoansPage.Selection(["page": "-3", "q": "  x ", "unreported": "yes"]) == .init(query: "x", unreported: false, page: 1))
+        let paged = BankLoansPage.render(
+            many,
+            names: [:],
+            thisMonth: "2026-11",
+            lang: Self.zh,
+            session: nil,
+            selection: .init(query: "<q>", page: 2),
+            lastMonth: "2026-10"
+        )
+        #expect(paged.contains("value=\"&lt;q&gt;\"") && paged.contains("没有符合条件的贷款"))
+        let second = BankLoansPage.render(
+            many,
+            names: [:],
+            thisMonth: "2026-11",
+            lang: Self.en,
+            session: nil,
+            selection: .init(page: 2),
+            lastMonth: "2026-10"
+        )
+        #expect(
+            second.contains("45 loans, page 2 of 3") && second.contains("/portal/bank/loans?page=1")
+                && second.contains("/portal/bank/loans?page=3")
+        )
         Self.both(
             { BankLoansPage.render([], names: [:], thisMonth: "2026-11", lang: $0, session: nil) },
             ["暂无已放款的贷款"],

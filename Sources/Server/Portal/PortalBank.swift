@@ -201,7 +201,15 @@ extension PortalRoutes {
             call,
             title: lang.t("贷款表现", "Loan outcomes"),
             current: "/portal/bank/loans",
-            body: BankLoansPage.render(m.loans, names: m.names, thisMonth: thisMonth, lang: lang, session: call.session)
+            body: BankLoansPage.render(
+                m.loans,
+                names: m.names,
+                thisMonth: thisMonth,
+                lang: lang,
+                session: call.session,
+                selection: BankLoansPage.Selection(Self.queryValues(call)),
+                lastMonth: "\(MonthIndex(Day.todayInChina()).adding(-1))"
+            )
         )
     }
 
