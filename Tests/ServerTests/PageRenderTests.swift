@@ -197,11 +197,11 @@ import Testing
         )
     }
 
-    static func demand(_ state: DemandState, purpose: String, declineText: String? = nil) -> Demand {
+    static func demand(_ state: DemandState, purpose: String, declineText: String? = nil, uscc: String = "91320602MA1TEST01X") -> Demand {
         let now = Date(timeIntervalSince1970: 1_790_000_000)
         return Demand(
             id: UUID(),
-            uscc: "91320602MA1TEST01X",
+            uscc: uscc,
             amountFen: 50_000_000,
             termMonths: 12,
             purpose: purpose,

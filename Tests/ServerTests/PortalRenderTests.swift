@@ -125,6 +125,42 @@ import Testing
         )
     }
 
+    /// The queue page's model as `BankQueuePage.load` makes it, from what a test gives.
+    static func queue(
+        _ items: [Demand],
+        names: [String: String] = [:],
+        today: Day,
+        products: [UUID: ListedProduct] = [:],
+        offerLimitFen: Int64? = nil,
+        filter: BankQueueFilter = BankQueueFilter(),
+        facts: [String: Disclosure.RegistryFacts] = [:],
+        grades: [String: Demands.QueueGrade] = [:],
+        order: [String] = ["A", "B", "C", "D"]
+    ) -> BankQueuePage.Model {
+        let kept = filter.apply(
+            items,
+            names: names,
+            products: products,
+            grades: grades.compactMapValues(\.grade),
+            order: order,
+            today: today
+        )
+        let (shown, page, pages) = filter.paged(kept)
+        return BankQueuePage.Model(
+            items: items,
+            shown: shown,
+            matching: kept.count,
+            page: page,
+            pages: pages,
+            names: names,
+            facts: facts,
+            products: products,
+            grades: grades,
+            gradeOrder: order,
+            offerLimitFen: offerLimitFen
+        )
+    }
+
     /// The officer's queue narrowed by stage, deadline and name or code; a link's unknown values
     /// are ignored, never an error.
     @Test func theOfficersQueueFilters() {
@@ -156,16 +192,85 @@ import Testing
         let facts = [
             open.uscc: Disclosure.RegistryFacts(name: "南通海门家纺有限公司", districtCode: "320614", industryCode: "C17", sizeClass: "small")
         ]
-        let described = BankQueuePage.render([open], names: names, today: today, lang: Self.zh, session: nil, facts: facts)
-        #expect(described.contains("小型 · 海门区 · \(Names.industry("C17", chinese: true))"), "\(described.prefix(2000))")
-        let english = BankQueuePage.render([open], names: names, today: today, lang: Self.en, session: nil, facts: facts)
-        #expect(english.contains("small · Haimen District"))
-        let page = BankQueuePage.render(all, names: names, today: today, lang: Self.zh, session: nil, filter: BankQueueFilter(stage: .held))
-        #expect(
-            page.contains("显示 1 / 3 条") && page.contains("<option value=\"held\" selected>") && page.contains("href=\"/portal/bank\">清除")
+        let described = BankQueuePage.render(
+            Self.queue([open], names: names, today: today, facts: facts),
+            today: today,
+            lang: Self.zh,
+            session: nil
         )
-        let none = BankQueuePage.render(all, names: names, today: today, lang: Self.en, session: nil, filter: BankQueueFilter(query: "<x>"))
+        #expect(described.contains("小型 · 海门区 · \(Names.industry("C17", chinese: true))"), "\(described.prefix(2000))")
+        let english = BankQueuePage.render(
+            Self.queue([open], names: names, today: today, facts: facts),
+            today: today,
+            lang: Self.en,
+            session: nil
+        )
+        #expect(english.contains("small · Haimen District"))
+        let page = BankQueuePage.render(
+            Self.queue(all, names: names, today: today, filter: BankQueueFilter(stage: .held)),
+            filter: BankQueueFilter(stage: .held),
+            today: today,
+            lang: Self.zh,
+            session: nil
+        )
+        #expect(
+            page.contains("符合 1 / 3 条") && page.contains("<option value=\"held\" selected>") && page.contains("href=\"/portal/bank\">清除")
+        )
+        let none = BankQueuePage.render(
+            Self.queue(all, names: names, today: today, filter: BankQueueFilter(query: "<x>")),
+            filter: BankQueueFilter(query: "<x>"),
+            today: today,
+            lang: Self.en,
+            session: nil
+        )
         #expect(none.contains("No demand matches the filter.") && none.contains("value=\"&lt;x&gt;\"") && !none.contains("<x>"))
+        // Grade: "B or better" keeps A and B, never a business without a grade; a grade the scorecard
+        // lacks is ignored.
+        let order = ["A", "B", "C", "D"]
+        let good = PageRenderTests.demand(.open, purpose: "a", uscc: "91320602MA1GOOD01X")
+        let fair = PageRenderTests.demand(.open, purpose: "c", uscc: "91320602MA1FAIR01X")
+        let thin = PageRenderTests.demand(.open, purpose: "-", uscc: "91320602MA1THIN01X")
+        let graded = [good.uscc: "A", fair.uscc: "C"]
+        func sifted(_ f: BankQueueFilter) -> [UUID] {
+            f.apply([good, fair, thin], names: [:], products: [:], grades: graded, order: order, today: today).map(\.id)
+        }
+        #expect(sifted(BankQueueFilter(grade: "B")) == [good.id])
+        #expect(sifted(BankQueueFilter(grade: "D")) == [good.id, fair.id])
+        #expect(sifted(BankQueueFilter(grade: "Z")) == [good.id, fair.id, thin.id])
+        #expect(BankQueueFilter(["grade": "b<"]).grade == nil && BankQueueFilter(["grade": "B"]).grade == "B")
+        // Paged 20 at a time; the links keep the filter.
+        let many = (0..<45).map { i in PageRenderTests.demand(.open, purpose: "p\(i)") }
+        let third = BankQueueFilter(stage: .waiting, query: "家纺", grade: "C", page: 9)
+        #expect(third.paged(many).shown.count == 5 && third.paged(many).page == 3 && third.paged(many).pages == 3)
+        #expect(third.link(page: 2) == "/portal/bank?stage=waiting&amp;grade=C&amp;q=\(PortalHtml.percent("家纺"))&amp;page=2")
+        let paged = BankQueuePage.render(
+            Self.queue(many, today: today, filter: BankQueueFilter(page: 2)),
+            filter: BankQueueFilter(page: 2),
+            today: today,
+            lang: Self.zh,
+            session: nil
+        )
+        #expect(paged.contains("第 2 / 3 页") && paged.contains("page=1\">上一页") && paged.contains("page=3\">下一页"))
+        #expect(paged.components(separatedBy: "<section class=\"card\"").count - 1 == 20)
+        // Each card says the grade and score, or why there is none.
+        let auth = UUID()
+        let cards = BankQueuePage.render(
+            Self.queue(
+                [good, fair],
+                today: today,
+                grades: [good.uscc: Demands.QueueGrade(uscc: good.uscc, authorisationId: auth, score: 812, grade: "A")]
+            ),
+            today: today,
+            lang: Self.zh,
+            session: nil
+        )
+        #expect(cards.contains("信用等级 A</span> 812 分"))
+        #expect(cards.contains("企业未授权本行查询信用档案，不显示等级"))
+        #expect(
+            BankQueuePage.gradeLine(Demands.QueueGrade(uscc: "x", authorisationId: auth, score: nil, grade: nil), Self.en).contains(
+                "Too little data"
+            )
+        )
     }
 
     /// An officer finds a business that authorised the bank by its name, and follows the link.
@@ -193,7 +298,14 @@ import Testing
         offered.offer = PageRenderTests.offer(.offered, demand: offered.id)
         let today = Day(year: 2026, month: 11, day: 30)!
         Self.both(
-            { BankQueuePage.render([open, taken, offered], names: [open.uscc: "甲公司 <有限>"], today: today, lang: $0, session: nil) },
+            {
+                BankQueuePage.render(
+                    Self.queue([open, taken, offered], names: [open.uscc: "甲公司 <有限>"], today: today),
+                    today: today,
+                    lang: $0,
+                    session: nil
+                )
+            },
             ["受理", "报价", "拒绝", "甲公司 &lt;有限&gt;", "还款方式", "报价有效期至", "首贷", "本行报价", "等待企业选择"],
             [
                 "Take up", "Make an offer", "Decline", "working days", "Repayment", "Valid until", "first loan", "This bank's offer",
@@ -218,28 +330,27 @@ import Testing
             )
         )
         let bounded = BankQueuePage.render(
-            [taken],
-            names: [:],
+            Self.queue([taken], today: today, products: [taken.id: product]),
             today: today,
             lang: Lang(english: false),
-            session: nil,
-            products: [taken.id: product]
+            session: nil
         )
         #expect(bounded.contains("税易贷 &lt;x&gt;") && bounded.contains("3.65% – 6.00%") && bounded.contains("6 至 36 个月"))
         #expect(bounded.contains("min=\"3.65\" max=\"6.00\"") && bounded.contains("name=\"product_id\""))
         #expect(bounded.contains("企业申请 \(PortalHtml.yuan(taken.amountFen))"))
         // An officer under the bank's limit sees it in the form: the field stops there and says why.
         let limited = BankQueuePage.render(
-            [taken],
-            names: [:],
+            Self.queue([taken], today: today, products: [taken.id: product], offerLimitFen: 10_000_00),
             today: today,
             lang: Lang(english: false),
-            session: nil,
-            products: [taken.id: product],
-            offerLimitFen: 10_000_00
+            session: nil
         )
         #expect(limited.contains("max=\"10000.00\"") && limited.contains("超过 \(PortalHtml.yuan(10_000_00)) 须由审批经理报价"))
-        Self.both({ BankQueuePage.render([], names: [:], today: today, lang: $0, session: nil) }, ["暂无待办需求"], ["Nothing waiting"])
+        Self.both(
+            { BankQueuePage.render(Self.queue([], today: today), today: today, lang: $0, session: nil) },
+            ["暂无待办需求"],
+            ["Nothing waiting"]
+        )
         Self.both(
             {
                 BankLoansPage.render(

@@ -173,6 +173,31 @@ import Testing
                     buffer: try await client.execute(uri: "/portal/bank", method: .get, headers: [.cookie: bank.cookie]).body
                 )
                 #expect(queued.contains("/portal/bank/demands/\(secondId)/pass"))
+                // The card shows the business's grade and score — credit data, read under the demand's
+                // authorisation — and each showing is an audit row of the officer's (the business sees it).
+                let grade: String = try await db.owner.scalar("SELECT grade FROM profile WHERE uscc = '\(CreditWorld.uscc)'")
+                let score: Int = try await db.owner.scalar("SELECT score FROM profile WHERE uscc = '\(CreditWorld.uscc)'")
+                #expect(queued.contains("信用等级 \(grade)</span> \(score) 分"), "\(queued.prefix(3000))")
+                let queueReads: Int = try await db.owner.scalar(
+                    """
+                    SELECT count(*)::int FROM audit_log WHERE action = 'profile.read' AND detail->>'view' = 'queue'
+                      AND subject_uscc = '\(CreditWorld.uscc)' AND actor_org_id = '\(w.bankId)' AND actor_user_id IS NOT NULL
+                      AND detail->>'authorisation_id' IS NOT NULL AND result = 'allowed'
+                    """
+                )
+                #expect(queueReads == 1)
+                // Filtered by grade: "B or better" keeps an A or B business only; the grade read to sift
+                // is audited too, whether the card stays or goes.
+                let sifted = String(
+                    buffer: try await client.execute(uri: "/portal/bank?grade=B", method: .get, headers: [.cookie: bank.cookie]).body
+                )
+                #expect(sifted.contains("/portal/bank/demands/\(secondId)/pass") == (grade == "A" || grade == "B"), "grade \(grade)")
+                #expect(try await db.owner.scalar("SELECT count(*)::int FROM audit_log WHERE detail->>'view' = 'queue'") == 2)
+                // The business sees the officer's reads in its access log.
+                let accessPage = String(
+                    buffer: try await client.execute(uri: "/portal/access", method: .get, headers: [.cookie: business.cookie]).body
+                )
+                #expect(accessPage.contains("查询信用档案"), "\(accessPage.prefix(3000))")
                 let passed = try await Self.post(
                     client,
                     "/portal/bank/demands/\(secondId)/pass",

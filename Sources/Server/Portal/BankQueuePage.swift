@@ -4,70 +4,139 @@ import PostgresNIO
 import Store
 
 /// A bank officer's queue (`GET /portal/bank`): the demands matched to the bank and those it
-/// holds, each with its deadline in working days and the forms for the next step. Loaded
-/// (`load`) by `Demands.bankQueue` and the businesses' public names.
+/// holds, each with the business's grade and score, the product it matched, its deadline in
+/// working days and the forms for the next step; filtered and paged (`BankQueueFilter`).
+///
+/// Grade and score are credit data: they are read only under the business's live authorisation,
+/// and each business whose grade the page read — the cards shown, or with a grade filter every
+/// business it sifted — gets an audit row (`profile.read`, `view: queue`) in the same transaction,
+/// so the business's "who looked at me" stays true.
 enum BankQueuePage {
     struct Model {
-        let items: [Demand]
-        let names: [String: String]
+        /// The whole queue, and the page of it the filter keeps.
+        var items: [Demand]
+        var shown: [Demand] = []
+        var matching = 0
+        var page = 1
+        var pages = 1
+        var names: [String: String] = [:]
         /// Each business's size, district and industry (public register facts).
         var facts: [String: Disclosure.RegistryFacts] = [:]
-        /// The matching product each held demand would be offered under.
+        /// This bank's best-fitting product each open demand matches (waiting or held).
         var products: [UUID: ListedProduct] = [:]
+        /// Grade and score of the businesses shown that this bank may read now.
+        var grades: [String: Demands.QueueGrade] = [:]
+        /// The active scorecard's grades, best first.
+        var gradeOrder: [String] = []
         /// The most this person may offer alone (the bank's limit for officers; nil: no limit).
         var offerLimitFen: Int64? = nil
     }
 
-    static func load(_ c: PostgresConnection, _ call: Call) async throws -> Model {
+    /// Loads the queue and audits the grades read; run it in a transaction.
+    static func load(
+        _ c: PostgresConnection,
+        _ call: Call,
+        filter: BankQueueFilter,
+        cards: ScorecardCache,
+        today: Day
+    ) async throws -> Model {
         let bank = call.caller.orgId
         let items = try await Demands.bankQueue(c, logger: call.logger, bank: bank)
-        // For each demand this bank holds and has not answered: its best-fitting product that
-        // matches, whose ranges the offer form shows and the offer is held to.
+        let facts = try await Disclosure.registryFacts(Array(Set(items.map(\.uscc))), c, logger: call.logger)
+        // The product each open demand would be offered under: this bank's best-fitting matching
+        // one, whose ranges the offer form shows and the offer is held to.
+        let open = items.filter { [.waiting, .held].contains(BankQueueFilter.stage(of: $0)) }
         var products: [UUID: ListedProduct] = [:]
-        for d in items where d.offer?.state == .takenUp {
-            let m = try await Demands.match(c, logger: call.logger, demand: d, today: Day.todayInChina())
-            products[d.id] = m.ranked.matches.map { m.products[$0.productIndex] }.first { $0.bankOrgId == bank }
+        for (id, m) in try await Demands.match(c, logger: call.logger, demands: open, today: today) {
+            products[id] = m.ranked.matches.map { m.products[$0.productIndex] }.first { $0.bankOrgId == bank }
         }
+        let order = try await cards.active(c, logger: call.logger)?.grades.map(\.grade) ?? []
+        let names = facts.compactMapValues(\.name)
+        var kept = filter.apply(items, names: names, products: products, today: today)
+        // With a grade filter, every business sifted has its grade read; without, the page's.
+        var grades: [String: Demands.QueueGrade] = [:]
+        if filter.gradeFilter(order: order) != nil {
+            grades = try await Demands.queueGrades(c, logger: call.logger, bank: bank, usccs: Array(Set(kept.map(\.uscc))))
+            kept = filter.apply(
+                kept,
+                names: names,
+                products: products,
+                grades: grades.compactMapValues(\.grade),
+                order: order,
+                today: today
+            )
+        }
+        let (shown, page, pages) = filter.paged(kept)
+        if filter.gradeFilter(order: order) == nil {
+            grades = try await Demands.queueGrades(c, logger: call.logger, bank: bank, usccs: Array(Set(shown.map(\.uscc))))
+        }
+        for g in grades.values.sorted(by: { $0.uscc < $1.uscc }) {
+            try await Audit.record(
+                on: c,
+                logger: call.logger,
+                call.auditEntry(
+                    action: "profile.read",
+                    result: .allowed,
+                    subjectUSCC: g.uscc,
+                    purpose: AccessPurpose.loanApplication.rawValue,
+                    detail: ["scope": "profile", "view": "queue", "authorisation_id": g.authorisationId.uuidString.lowercased()]
+                )
+            )
+        }
+        // Only the grades of the cards shown go to the page.
+        let onPage = Set(shown.map(\.uscc))
         // An officer's offers above the bank's limit are a manager's: the form says so up front.
         let limit = call.caller.reaches(.manager) ? nil : try await Register.officerOfferLimit(on: c, logger: call.logger, bank: bank)
-        let facts = try await Disclosure.registryFacts(Array(Set(items.map(\.uscc))), c, logger: call.logger)
         return Model(
             items: items,
-            names: facts.compactMapValues(\.name),
+            shown: shown,
+            matching: kept.count,
+            page: page,
+            pages: pages,
+            names: names,
             facts: facts,
             products: products,
+            grades: grades.filter { onPage.contains($0.key) },
+            gradeOrder: order,
             offerLimitFen: limit
         )
     }
 
     static func render(
-        _ items: [Demand],
-        names: [String: String],
+        _ m: Model,
+        filter: BankQueueFilter = BankQueueFilter(),
         today: Day,
         lang: Lang,
-        session: Sessions.Session?,
-        products: [UUID: ListedProduct] = [:],
-        offerLimitFen: Int64? = nil,
-        filter: BankQueueFilter = BankQueueFilter(),
-        facts: [String: Disclosure.RegistryFacts] = [:]
+        session: Sessions.Session?
     ) -> String {
+        let names = m.names
+        let products = m.products
+        let facts = m.facts
+        let offerLimitFen = m.offerLimitFen
         let e = Html.escape
         var reasons = ""
         for r in Demands.declineReasons { reasons += "<option value=\"\(r)\">\(e(PortalHtml.declineReason(r, lang)))</option>" }
         var body =
             "<p class=\"muted\">\(lang.t("与本行产品匹配、企业已授权的需求，以及本行已受理的需求。期限按工作日计。", "Demands matching this bank's products (the business authorised the bank) and those the bank took up. Deadlines count working days."))</p>"
-        guard !items.isEmpty else {
+        guard !m.items.isEmpty else {
             body += "<p>\(lang.t("暂无待办需求。", "Nothing waiting."))</p>"
             return body
         }
-        let shown = filter.apply(items, names: names, products: products, today: today)
         var offeredUnder: [ListedProduct] = []
         for p in products.values.sorted(by: { $0.name < $1.name }) where !offeredUnder.contains(where: { $0.id == p.id }) {
             offeredUnder.append(p)
         }
-        body += filter.form(products: offeredUnder, lang: lang, shown: shown.count, of: items.count)
-        if shown.isEmpty { body += "<p>\(lang.t("没有符合筛选条件的需求。", "No demand matches the filter."))</p>" }
-        for d in shown {
+        body += filter.form(
+            products: offeredUnder,
+            grades: m.gradeOrder,
+            lang: lang,
+            shown: m.matching,
+            of: m.items.count,
+            page: m.page,
+            pages: m.pages
+        )
+        if m.shown.isEmpty { body += "<p>\(lang.t("没有符合筛选条件的需求。", "No demand matches the filter."))</p>" }
+        for d in m.shown {
             let id = d.id.uuidString.lowercased()
             // The deadline this bank answers to: its own decision while it holds the demand, the
             // take-up otherwise.
@@ -82,6 +151,7 @@ enum BankQueuePage {
                 \(names[d.uscc] == nil ? "" : "<p class=\"muted\">\(e(d.uscc))\(Self.factsLine(facts[d.uscc], lang))</p>")
                 <p>\(stateBadge(d, lang)) \(d.offer?.state == .offered || d.state == .granted ? "" : PortalHtml.badge(left < 0 || (d.offer?.overdue ?? false) ? "overdue" : "", deadline))
                 · \(e(d.purpose))\(d.collateralOffered ? " · " + lang.t("可提供担保", "collateral offered") : "")\(d.firstLoan ? " · " + lang.t("首贷", "first loan") : "")</p>
+                <p>\(Self.gradeLine(m.grades[d.uscc], lang))\(products[d.id].map { " · " + lang.t("匹配本行产品“\(e($0.name))”", "matches this bank's product “\(e($0.name))”") } ?? "")</p>
                 <p><a href="/portal/bank/lookup?uscc=\(e(d.uscc))&amp;purpose=loan_application">\(lang.t("查看企业信用档案", "See the business's profile"))</a></p>
                 """
             if let o = d.offer, o.state == .offered, let amount = o.amountFen, let term = o.termMonths, let rate = o.rateBp {
@@ -157,7 +227,30 @@ enum BankQueuePage {
             }
             body += "</section>"
         }
+        if m.pages > 1 {
+            body += "<nav class=\"pages\" aria-label=\"\(lang.t("翻页", "Pages"))\">"
+            if m.page > 1 {
+                body += "<a class=\"btn secondary\" href=\"\(filter.link(page: m.page - 1))\">\(lang.t("上一页", "Previous"))</a> "
+            }
+            if m.page < m.pages {
+                body += "<a class=\"btn secondary\" href=\"\(filter.link(page: m.page + 1))\">\(lang.t("下一页", "Next"))</a>"
+            }
+            body += "</nav>"
+        }
         return body
+    }
+
+    /// "信用等级 B · 720 分", "数据不足，暂无等级", or why no grade is shown.
+    static func gradeLine(_ g: Demands.QueueGrade?, _ lang: Lang) -> String {
+        guard let g else {
+            return
+                "<span class=\"muted\">\(lang.t("企业未授权本行查询信用档案，不显示等级", "The business has not authorised this bank to read its profile: no grade shown"))</span>"
+        }
+        guard let grade = g.grade, let score = g.score else {
+            return PortalHtml.badge("", lang.t("数据不足，暂无等级", "Too little data for a grade"))
+        }
+        return PortalHtml.badge("", lang.t("信用等级 \(Html.escape(grade))", "Grade \(Html.escape(grade))")) + " "
+            + lang.t("\(score) 分", "score \(score)")
     }
 
     /// The demand's state as this bank sees it: its own part while it holds the demand.

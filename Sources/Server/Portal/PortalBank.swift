@@ -116,22 +116,14 @@ extension PortalRoutes {
     func queue(_ call: Call) async throws -> Response {
         let lang = Lang(call.request)
         let today = Day.todayInChina()
-        let m = try await db.withConnection { c in try await BankQueuePage.load(c, call) }
+        let filter = BankQueueFilter(Self.queryValues(call))
+        let cards = self.cards
+        let m = try await db.withTransaction { c in try await BankQueuePage.load(c, call, filter: filter, cards: cards, today: today) }
         return Self.html(
             call,
             title: lang.t("融资需求", "Demands"),
             current: "/portal/bank",
-            body: BankQueuePage.render(
-                m.items,
-                names: m.names,
-                today: today,
-                lang: lang,
-                session: call.session,
-                products: m.products,
-                offerLimitFen: m.offerLimitFen,
-                filter: BankQueueFilter(Self.queryValues(call)),
-                facts: m.facts
-            )
+            body: BankQueuePage.render(m, filter: filter, today: today, lang: lang, session: call.session)
         )
     }
 

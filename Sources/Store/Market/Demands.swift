@@ -90,24 +90,37 @@ public enum Demands {
     /// What matching knows of a business: its profile's grade and features, its register
     /// record, and how long ago its latest serious penalty was decided.
     public static func facts(_ c: PostgresConnection, logger: Logger, uscc: String, today: Day) async throws -> ApplicantFacts {
-        guard let profile = try await ProfileStore.profile(c, uscc: uscc, logger: logger) else { throw DemandError.noProfile(uscc) }
-        let history = try await ProfileStore.histories(c, usccs: [uscc], upTo: nil, logger: logger)[uscc] ?? History(uscc: uscc)
-        let latestSerious = history.penalties.filter { $0.severity == "serious" && $0.decidedOn <= today }.map(\.decidedOn).max()
-        func number(_ f: Feature) -> Int? { profile.features[f.rawValue]?.number.map(Int.init) }
-        let taxGrade: String? = if case .category(let g)? = profile.features[Feature.taxCreditGrade.rawValue] { g } else { nil }
-        return ApplicantFacts(
-            grade: profile.grade,
-            monthsInBusiness: number(.monthsInBusiness),
-            industryCode: history.registry?.industryCode,
-            districtCode: history.registry?.districtCode,
-            entityType: history.registry?.entityType,
-            sizeClass: history.registry?.sizeClass,
-            blacklistedNow: number(.blacklistedNow) == 1,
-            monthsSinceSeriousPenalty: latestSerious.map { $0.wholeMonths(to: today) },
-            taxCreditGrade: taxGrade,
-            insuredHeadcount: number(.headcountAvg12m),
-            taxPaid12mFen: profile.features[Feature.taxPaid12m.rawValue]?.number
-        )
+        guard let f = try await facts(c, logger: logger, usccs: [uscc], today: today)[uscc] else { throw DemandError.noProfile(uscc) }
+        return f
+    }
+
+    /// The facts of these businesses (those with a profile), in two statements.
+    public static func facts(_ c: PostgresConnection, logger: Logger, usccs: [String], today: Day) async throws -> [String: ApplicantFacts]
+    {
+        let profiles = try await ProfileStore.profiles(c, usccs: usccs, logger: logger)
+        guard !profiles.isEmpty else { return [:] }
+        let histories = try await ProfileStore.histories(c, usccs: Array(profiles.keys), upTo: nil, logger: logger)
+        var out: [String: ApplicantFacts] = [:]
+        for (uscc, profile) in profiles {
+            let history = histories[uscc] ?? History(uscc: uscc)
+            let latestSerious = history.penalties.filter { $0.severity == "serious" && $0.decidedOn <= today }.map(\.decidedOn).max()
+            func number(_ f: Feature) -> Int? { profile.features[f.rawValue]?.number.map(Int.init) }
+            let taxGrade: String? = if case .category(let g)? = profile.features[Feature.taxCreditGrade.rawValue] { g } else { nil }
+            out[uscc] = ApplicantFacts(
+                grade: profile.grade,
+                monthsInBusiness: number(.monthsInBusiness),
+                industryCode: history.registry?.industryCode,
+                districtCode: history.registry?.districtCode,
+                entityType: history.registry?.entityType,
+                sizeClass: history.registry?.sizeClass,
+                blacklistedNow: number(.blacklistedNow) == 1,
+                monthsSinceSeriousPenalty: latestSerious.map { $0.wholeMonths(to: today) },
+                taxCreditGrade: taxGrade,
+                insuredHeadcount: number(.headcountAvg12m),
+                taxPaid12mFen: profile.features[Feature.taxPaid12m.rawValue]?.number
+            )
+        }
+        return out
     }
 
     /// Every published product, with its rules read back through validation.
@@ -179,6 +192,20 @@ public enum Demands {
         let facts = try await facts(c, logger: logger, uscc: demand.uscc, today: today)
         let products = try await published(c, logger: logger)
         return Matched(products: products, ranked: Matching.rank(products.map(\.terms), facts: facts, demand: demand.terms), facts: facts)
+    }
+
+    /// Many demands against every published product: their facts and the products read once.
+    /// Demands whose business has no profile are left out.
+    public static func match(_ c: PostgresConnection, logger: Logger, demands: [Demand], today: Day) async throws -> [UUID: Matched] {
+        guard !demands.isEmpty else { return [:] }
+        let facts = try await facts(c, logger: logger, usccs: Array(Set(demands.map(\.uscc))), today: today)
+        let products = try await published(c, logger: logger)
+        var out: [UUID: Matched] = [:]
+        for d in demands {
+            guard let f = facts[d.uscc] else { continue }
+            out[d.id] = Matched(products: products, ranked: Matching.rank(products.map(\.terms), facts: f, demand: d.terms), facts: f)
+        }
+        return out
     }
 
     /// Posts a demand: stored `open`, matched, and each bank with a matching product authorised

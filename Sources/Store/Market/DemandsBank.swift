@@ -38,6 +38,47 @@ extension Demands {
         return try await withOffers(c, logger: logger, items, bank: bank)
     }
 
+    /// A business's grade and score as a bank's queue shows them, with the live authorisation
+    /// they are read under.
+    public struct QueueGrade: Sendable, Equatable {
+        public let uscc: String
+        public let authorisationId: UUID
+        public let score: Int?
+        public let grade: String?
+    }
+
+    /// The grade and score of these businesses that this bank may read now — each under its live
+    /// authorisation to read the profile for a loan application (the one a demand gives), locked
+    /// against revocation until the caller's transaction ends, so the caller audits what it shows.
+    /// Businesses without one (or without a profile) are left out.
+    public static func queueGrades(
+        _ c: PostgresConnection,
+        logger: Logger,
+        bank: UUID,
+        usccs: [String]
+    ) async throws -> [String: QueueGrade] {
+        guard !usccs.isEmpty else { return [:] }
+        var out: [String: QueueGrade] = [:]
+        for try await (uscc, auth, score, grade) in try await c.query(
+            """
+            SELECT p.uscc, a.id, p.score, p.grade
+            FROM profile p
+            JOIN LATERAL (
+                SELECT id FROM authorisation a
+                WHERE a.bank_org_id = \(bank) AND a.uscc = p.uscc AND 'profile' = ANY(a.scopes) AND a.purpose = 'loan_application'
+                  AND \(unescaped: Live.authorisation("a"))
+                ORDER BY a.expires_at DESC LIMIT 1
+                FOR SHARE
+            ) a ON true
+            WHERE p.uscc = ANY(\(usccs)::text[])
+            """,
+            logger: logger
+        ).decode((String, UUID, Int?, String?).self) {
+            out[uscc] = QueueGrade(uscc: uscc, authorisationId: auth, score: score, grade: grade)
+        }
+        return out
+    }
+
     /// The demands with this bank's part in each.
     static func withOffers(_ c: PostgresConnection, logger: Logger, _ items: [Demand], bank: UUID) async throws -> [Demand] {
         let mine = try await offers(c, logger: logger, demands: items.map(\.id), bank: bank)

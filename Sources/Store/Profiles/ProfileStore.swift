@@ -436,34 +436,43 @@ public enum ProfileStore {
     }
 
     public static func profile(_ c: PostgresConnection, uscc: String, logger: Logger) async throws -> StoredProfile? {
+        try await profiles(c, usccs: [uscc], logger: logger)[uscc]
+    }
+
+    /// The stored profiles of these businesses (those that have one), in one statement.
+    public static func profiles(_ c: PostgresConnection, usccs: [String], logger: Logger) async throws -> [String: StoredProfile] {
+        guard !usccs.isEmpty else { return [:] }
         let rows = try await c.query(
             """
             SELECT uscc, scorecard_version, score, grade, thin_file, knockouts, reasons::text, features::text, points::text,
                    data_months, records, as_of_day::text, data_as_of, computed_at
-            FROM profile WHERE uscc = \(uscc)
+            FROM profile WHERE uscc = ANY(\(usccs)::text[])
             """,
             logger: logger
         ).collect()
-        guard let row = rows.first else { return nil }
-        let (u, v, score, grade, thin, knock, reasons, features, points, months, records, day, dataAsOf, computed) = try row.decode(
-            (String, String, Int?, String?, Bool, [String], String, String, String, Int, Int, String, Date, Date).self
-        )
         let d = JSONDecoder()
-        return StoredProfile(
-            uscc: u,
-            scorecardVersion: v,
-            score: score,
-            grade: grade,
-            thinFile: thin,
-            knockouts: knock,
-            reasons: try d.decode([Scorecard.Reason].self, from: Data(reasons.utf8)),
-            features: try d.decode([String: FeatureValue].self, from: Data(features.utf8)),
-            points: try d.decode([String: Int].self, from: Data(points.utf8)),
-            dataMonths: months,
-            records: records,
-            asOfDay: day,
-            dataAsOf: dataAsOf,
-            computedAt: computed
-        )
+        var out: [String: StoredProfile] = [:]
+        for row in rows {
+            let (u, v, score, grade, thin, knock, reasons, features, points, months, records, day, dataAsOf, computed) = try row.decode(
+                (String, String, Int?, String?, Bool, [String], String, String, String, Int, Int, String, Date, Date).self
+            )
+            out[u] = StoredProfile(
+                uscc: u,
+                scorecardVersion: v,
+                score: score,
+                grade: grade,
+                thinFile: thin,
+                knockouts: knock,
+                reasons: try d.decode([Scorecard.Reason].self, from: Data(reasons.utf8)),
+                features: try d.decode([String: FeatureValue].self, from: Data(features.utf8)),
+                points: try d.decode([String: Int].self, from: Data(points.utf8)),
+                dataMonths: months,
+                records: records,
+                asOfDay: day,
+                dataAsOf: dataAsOf,
+                computedAt: computed
+            )
+        }
+        return out
     }
 }
