@@ -59,7 +59,7 @@ import Testing
                     for kind in kinds.sorted() {
                         for role in OrgRole.roles(of: kind) {
                             if sessions[kind]?[role] == nil {
-                                let area = kind == .regulator ? "/dashboard" : "/portal"
+                                let area = kind == .regulator ? "/dashboard" : kind == .operator ? "/console" : "/portal"
                                 let signed = try await People.signIn(client, key: keys.byKind[kind]!, area: area, role: role)
                                 let cookie = try #require(DashboardTests.cookie(signed))
                                 sessions[kind, default: [:]][role] = (

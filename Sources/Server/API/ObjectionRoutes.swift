@@ -87,49 +87,17 @@ struct ObjectionRoutes {
         api.on(.post, "/v1/objections/:objectionId/uphold") { call in
             let id = try call.uuidParameter("objectionId")
             let body = try await call.decodeIfPresent(ObjectionActions.Resolve.self)
-            try FieldChecks.text(body?.resolution, "resolution", max: Objections.maxReason, required: false)
-            return try await resolve(call, id: id, action: "objection.uphold") { c in
-                try await Objections.uphold(c, logger: call.logger, id: id, by: call.caller.orgId, resolution: body?.resolution)
-            }
+            return try JSON.response(try await actions.decide(call, id: id, .uphold(resolution: body?.resolution)))
         }
         api.on(.post, "/v1/objections/:objectionId/unverifiable") { call in
             let id = try call.uuidParameter("objectionId")
-            let account =
-                try FieldChecks.text(
-                    try await call.decode(ObjectionActions.Resolve.self).reason,
-                    "reason",
-                    max: Objections.maxReason,
-                    reason:
-                        "what was checked and why it could not be confirmed, 1 to \(Objections.maxReason) characters (shown with the record)"
-                ) ?? ""
-            return try await resolve(call, id: id, action: "objection.unverifiable") { c in
-                try await Objections.markUnverifiable(c, logger: call.logger, id: id, by: call.caller.orgId, account: account)
-            }
+            let body = try await call.decode(ObjectionActions.Resolve.self)
+            return try JSON.response(try await actions.decide(call, id: id, .unverifiable(account: body.reason)))
         }
         api.on(.post, "/v1/objections/:objectionId/reject") { call in
             let id = try call.uuidParameter("objectionId")
-            let reason =
-                try FieldChecks.text(
-                    try await call.decode(ObjectionActions.Resolve.self).reason,
-                    "reason",
-                    max: Objections.maxReason,
-                    reason: "why it is rejected, 1 to \(Objections.maxReason) characters (the business sees it)"
-                ) ?? ""
-            return try await resolve(call, id: id, action: "objection.reject") { c in
-                try await Objections.reject(c, logger: call.logger, id: id, by: call.caller.orgId, reason: reason)
-            }
+            let body = try await call.decode(ObjectionActions.Resolve.self)
+            return try JSON.response(try await actions.decide(call, id: id, .reject(reason: body.reason)))
         }
-    }
-
-    /// An operator's decision (API only), in one transaction with its audit row.
-    func resolve(
-        _ call: Call,
-        id: UUID,
-        action: String,
-        _ body: @Sendable (PostgresConnection) async throws -> Objections.Objection
-    ) async throws -> Response {
-        do {
-            return try await call.auditedChange(db, action: action, subjectId: id, subjectUSCC: { $0.uscc }, body)
-        } catch let e as Objections.Failure { throw ObjectionActions.mapped(e) }
     }
 }

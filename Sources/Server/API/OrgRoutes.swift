@@ -8,40 +8,7 @@ import Store
 struct OrgRoutes {
     let db: Database
 
-    struct NewOrganisation: Decodable {
-        let kind: OrgKind
-        let name: String
-        let uscc: String?
-    }
-
-    struct NewKey: Decodable {
-        let label: String?
-        let expiresAt: Date?
-        /// A person of the organisation who owns the key (it acts as them).
-        let userId: UUID?
-        /// The machine the key is for.
-        let systemName: String?
-        /// The role a system's key acts with.
-        let role: String?
-
-        /// Who owns the key and the role a system's key acts with, or the 422 saying what is wrong.
-        func owner(kind: OrgKind) throws -> (KeyOwner, OrgRole?) {
-            if let userId {
-                guard systemName == nil, role == nil else {
-                    throw Problem.invalid("user_id", "a person's key acts with the person's role: give no role nor system_name with it")
-                }
-                return (.user(userId), nil)
-            }
-            var r: OrgRole?
-            if let role {
-                guard let parsed = OrgRole(rawValue: role), parsed.belongs(to: kind) else {
-                    throw Problem.invalid("role", "one of \(OrgRole.roles(of: kind).map(\.rawValue).joined(separator: ", "))")
-                }
-                r = parsed
-            }
-            return (.system(systemName ?? "integration"), r)
-        }
-    }
+    var actions: OrgActions { OrgActions(db: db) }
 
     struct Me: Encodable {
         let organisation: Organisation
@@ -79,16 +46,8 @@ struct OrgRoutes {
             return try JSON.response(Page(items: orgs, next: orgs.count == limit ? orgs.last?.id.uuidString : nil))
         }
         api.on(.post, "/v1/orgs") { call in
-            let body = try await call.decode(NewOrganisation.self)
-            let org = try await call.audited(
-                db,
-                action: "org.create",
-                subject: { .init(uscc: $0.uscc, id: $0.id.uuidString, detail: ["kind": $0.kind.rawValue]) },
-                do: { c in
-                    try await Register.createOrganisation(on: c, logger: call.logger, kind: body.kind, name: body.name, uscc: body.uscc)
-                }
-            )
-            return try JSON.response(org, status: .created)
+            let body = try await call.decode(OrgActions.NewOrganisation.self)
+            return try JSON.response(try await actions.create(call, body), status: .created)
         }
         api.on(.get, "/v1/orgs/:orgId") { call in
             let id = try call.uuidParameter("orgId")
@@ -121,47 +80,13 @@ struct OrgRoutes {
         }
         api.on(.delete, "/v1/keys/:keyId") { call in
             let id = try call.uuidParameter("keyId")
-            let revoked = try await call.audited(
-                db,
-                action: "key.revoke",
-                subject: { .init(id: id.uuidString, detail: ["org_id": $0.orgId.uuidString]) },
-                do: { c in
-                    // Another organisation's key is answered as absent: its existence is not told.
-                    guard let key = try await Register.key(on: c, logger: call.logger, id: id),
-                        key.orgId == call.caller.orgId || call.caller.kind == .operator
-                    else { throw Problem(.notFound, "no key \(id)") }
-                    return try await Register.revokeKey(on: c, logger: call.logger, id: id)
-                }
-            )
-            return try JSON.response(revoked)
+            return try JSON.response(try await actions.revoke(call, key: id))
         }
     }
 
     /// Issues a key for `orgId` (the caller's own, or any for an operator).
     func issue(_ call: Call, for orgId: UUID) async throws -> Response {
-        let body = try await call.decode(NewKey.self)
-        let kind = try await db.withConnection { c in try await Register.organisation(on: c, logger: call.logger, id: orgId)?.kind }
-        guard let kind else { throw Problem(.notFound, "no organisation \(orgId)") }
-        let (owner, role) = try body.owner(kind: kind)
-        // Over the API a key always expires: when none is asked, after the default validity.
-        let expiresAt = body.expiresAt ?? Date().addingTimeInterval(Double(OrganisationLimits.keyDefaultValidityDays) * 86_400)
-        let issued = try await call.audited(
-            db,
-            action: "key.issue",
-            subject: { .init(id: $0.info.id.uuidString, detail: ["org_id": orgId.uuidString]) },
-            do: { c in
-                try await Register.issueKey(
-                    on: c,
-                    logger: call.logger,
-                    orgId: orgId,
-                    label: body.label ?? "",
-                    expiresAt: expiresAt,
-                    issuedBy: call.caller.keyId,
-                    owner: owner,
-                    role: role
-                )
-            }
-        )
-        return try JSON.response(issued, status: .created)
+        let body = try await call.decode(OrgActions.NewKey.self)
+        return try JSON.response(try await actions.issue(call, for: orgId, body), status: .created)
     }
 }

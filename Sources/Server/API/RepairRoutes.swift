@@ -37,35 +37,12 @@ struct RepairRoutes {
             return try JSON.response(Page(items: items, next: nil))
         }
         api.on(.post, "/v1/repairs/:repairId/approve") { call in
-            let id = try call.uuidParameter("repairId")
-            return try await decide(call, id: id, action: "repair.approve") { c in
-                try await Repairs.approve(c, logger: call.logger, id: id, by: call.caller.orgId, today: Day.todayInChina())
-            }
+            try JSON.response(try await actions.approve(call, id: try call.uuidParameter("repairId")))
         }
         api.on(.post, "/v1/repairs/:repairId/reject") { call in
             let id = try call.uuidParameter("repairId")
-            let reason =
-                try FieldChecks.text(
-                    try await call.decode(RepairActions.Reject.self).reason,
-                    "reason",
-                    max: TextLimits.decisionReason,
-                    reason: "why, 1 to \(TextLimits.decisionReason) characters (the business sees it)"
-                ) ?? ""
-            return try await decide(call, id: id, action: "repair.reject") { c in
-                try await Repairs.reject(c, logger: call.logger, id: id, by: call.caller.orgId, reason: reason)
-            }
+            let body = try await call.decode(RepairActions.Reject.self)
+            return try JSON.response(try await actions.reject(call, id: id, reason: body.reason))
         }
-    }
-
-    /// An operator's decision (API only), in one transaction with its audit row.
-    func decide(
-        _ call: Call,
-        id: UUID,
-        action: String,
-        _ body: @Sendable (PostgresConnection) async throws -> Repairs.Application
-    ) async throws -> Response {
-        do {
-            return try await call.auditedChange(db, action: action, subjectId: id, subjectUSCC: { $0.uscc }, body)
-        } catch let e as Repairs.Failure { throw RepairActions.mapped(e) }
     }
 }

@@ -39,6 +39,16 @@ struct UserRoutes {
             let body = try await call.decode(UserActions.NewUser.self)
             return try JSON.response(try await users.create(call, org: org, body), status: .created)
         }
+        api.on(.post, "/v1/orgs/:orgId/users/:userId/disable") { call in
+            let org = try call.uuidParameter("orgId")
+            return try JSON.response(try await users.disable(call, id: try call.uuidParameter("userId"), org: org))
+        }
+        api.on(.post, "/v1/orgs/:orgId/users/:userId/reset") { call in
+            let org = try call.uuidParameter("orgId")
+            let id = try call.uuidParameter("userId")
+            let body = try await call.decodeIfPresent(Reset.self)
+            return try JSON.response(try await users.reset(call, id: id, secondFactor: body?.secondFactor == true, org: org))
+        }
         api.on(.post, "/v1/users/:userId/disable") { call in
             try JSON.response(try await users.disable(call, id: try call.uuidParameter("userId")))
         }

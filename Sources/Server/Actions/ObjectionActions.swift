@@ -29,6 +29,64 @@ struct ObjectionActions {
         }
     }
 
+    /// An operator's decision on an objection.
+    enum Decision: Sendable {
+        /// The record was wrong: corrected (or withdrawn) by the provider; optional words for the business.
+        case uphold(resolution: String?)
+        /// The record stands; why (the business sees it).
+        case reject(reason: String?)
+        /// Neither confirmed nor refuted; what was checked (shown with the record).
+        case unverifiable(account: String?)
+
+        var action: String {
+            switch self {
+            case .uphold: "objection.uphold"
+            case .reject: "objection.reject"
+            case .unverifiable: "objection.unverifiable"
+            }
+        }
+    }
+
+    /// An operator decides an objection (the API's and the console's way alike): the words checked,
+    /// the decision and its audit row in one transaction.
+    func decide(_ call: Call, id: UUID, _ decision: Decision) async throws -> Objections.Objection {
+        let operatorOrg = call.caller.orgId
+        let logger = call.logger
+        let work: @Sendable (PostgresConnection) async throws -> Objections.Objection
+        switch decision {
+        case .uphold(let resolution):
+            let words = try FieldChecks.text(resolution, "resolution", max: Objections.maxReason, required: false)
+            work = { c in try await Objections.uphold(c, logger: logger, id: id, by: operatorOrg, resolution: words) }
+        case .reject(let reason):
+            let words =
+                try FieldChecks.text(
+                    reason,
+                    "reason",
+                    max: Objections.maxReason,
+                    reason: "why it is rejected, 1 to \(Objections.maxReason) characters (the business sees it)"
+                ) ?? ""
+            work = { c in try await Objections.reject(c, logger: logger, id: id, by: operatorOrg, reason: words) }
+        case .unverifiable(let account):
+            let words =
+                try FieldChecks.text(
+                    account,
+                    "reason",
+                    max: Objections.maxReason,
+                    reason:
+                        "what was checked and why it could not be confirmed, 1 to \(Objections.maxReason) characters (shown with the record)"
+                ) ?? ""
+            work = { c in try await Objections.markUnverifiable(c, logger: logger, id: id, by: operatorOrg, account: words) }
+        }
+        do {
+            return try await call.audited(
+                db,
+                action: decision.action,
+                subject: { Call.AuditSubject(uscc: $0.uscc, id: id.uuidString.lowercased()) },
+                do: work
+            )
+        } catch let e as Objections.Failure { throw Self.mapped(e) }
+    }
+
     /// A business objects to one of its own records (the API's and the portal's way alike).
     func raise(_ call: Call, _ body: Raise) async throws -> Objections.Objection {
         let uscc = try call.ownUSCC()

@@ -21,6 +21,47 @@ struct RepairActions {
 
     struct Reject: Decodable { let reason: String? }
 
+    /// An operator approves a repair application (API and console alike), with its audit row.
+    func approve(_ call: Call, id: UUID) async throws -> Repairs.Application {
+        let operatorOrg = call.caller.orgId
+        let logger = call.logger
+        return try await decide(call, id: id, action: "repair.approve") { c in
+            try await Repairs.approve(c, logger: logger, id: id, by: operatorOrg, today: Day.todayInChina())
+        }
+    }
+
+    /// An operator rejects a repair application, saying why (the business sees it).
+    func reject(_ call: Call, id: UUID, reason: String?) async throws -> Repairs.Application {
+        let words =
+            try FieldChecks.text(
+                reason,
+                "reason",
+                max: TextLimits.decisionReason,
+                reason: "why, 1 to \(TextLimits.decisionReason) characters (the business sees it)"
+            ) ?? ""
+        let operatorOrg = call.caller.orgId
+        let logger = call.logger
+        return try await decide(call, id: id, action: "repair.reject") { c in
+            try await Repairs.reject(c, logger: logger, id: id, by: operatorOrg, reason: words)
+        }
+    }
+
+    func decide(
+        _ call: Call,
+        id: UUID,
+        action: String,
+        _ body: @escaping @Sendable (PostgresConnection) async throws -> Repairs.Application
+    ) async throws -> Repairs.Application {
+        do {
+            return try await call.audited(
+                db,
+                action: action,
+                subject: { Call.AuditSubject(uscc: $0.uscc, id: id.uuidString.lowercased()) },
+                do: body
+            )
+        } catch let e as Repairs.Failure { throw Self.mapped(e) }
+    }
+
     static func mapped(_ e: Repairs.Failure) -> Problem {
         switch e {
         case .noSuchPenalty, .notFound: Problem(.notFound, e.description, zh: e.zh)

@@ -99,14 +99,15 @@ struct UserActions {
         }
     }
 
-    /// Disables a person of the caller's organisation (not the last admin).
-    func disable(_ call: Call, id: UUID) async throws -> Users.User {
-        let org = call.caller.orgId
+    /// Disables a person of the caller's organisation — or, for an operator, of `org` — (not the
+    /// last admin).
+    func disable(_ call: Call, id: UUID, org: UUID? = nil) async throws -> Users.User {
+        let org = org ?? call.caller.orgId
         do {
             return try await call.audited(
                 db,
                 action: "user.disable",
-                subject: { _ in .init(id: id.uuidString.lowercased()) },
+                subject: { _ in .init(id: id.uuidString.lowercased(), detail: ["org_id": org.uuidString.lowercased()]) },
                 do: { c in try await Users.disable(on: c, logger: call.logger, orgId: org, id: id) }
             )
         } catch let e as Users.Refusal {
@@ -115,9 +116,9 @@ struct UserActions {
     }
 
     /// A new one-time password (and with `secondFactor` a new TOTP secret) for a person of the
-    /// caller's organisation; their sessions end, a lock-out is lifted.
-    func reset(_ call: Call, id: UUID, secondFactor: Bool) async throws -> Credentials {
-        let org = call.caller.orgId
+    /// caller's organisation (an operator: of `org`); their sessions end, a lock-out is lifted.
+    func reset(_ call: Call, id: UUID, secondFactor: Bool, org: UUID? = nil) async throws -> Credentials {
+        let org = org ?? call.caller.orgId
         guard let user = try await db.withConnection({ c in try await Users.find(on: c, logger: call.logger, orgId: org, id: id) })
         else { throw Problem(.notFound, Users.Refusal.notFound.description) }
         let password = Passwords.generate()
@@ -126,7 +127,12 @@ struct UserActions {
         return try await call.audited(
             db,
             action: "user.reset",
-            subject: { _ in .init(id: id.uuidString.lowercased(), detail: ["second_factor": secret == nil ? "kept" : "new"]) },
+            subject: { _ in
+                .init(
+                    id: id.uuidString.lowercased(),
+                    detail: ["second_factor": secret == nil ? "kept" : "new", "org_id": org.uuidString.lowercased()]
+                )
+            },
             do: { c in
                 try await Users.setPassword(on: c, logger: call.logger, id: user.id, passwordHash: hash, byAdmin: true)
                 if let secret { try await Users.resetSecondFactor(on: c, logger: call.logger, id: user.id, secret: secret) }

@@ -87,7 +87,7 @@ public struct API {
             }
             guard s.principal.reaches(rule.rank) else { throw API.rankRefused(s.principal, rule) }
             // A password an admin set is changed before anything else is done.
-            let area = request.uri.path.hasPrefix("/dashboard") ? "/dashboard" : "/portal"
+            let area = WebSession.area(of: request.uri.path)
             if s.mustChangePassword, ![area + "/password", area + "/logout"].contains(rule.path) {
                 if method == .get {
                     return WebSession.redirect(area + "/password?next=" + PortalHtml.percent(request.uri.path))

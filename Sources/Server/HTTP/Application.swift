@@ -109,6 +109,7 @@ public func buildRouter(_ deps: Dependencies) -> (router: Router<AppContext>, ro
         commitments: CommitmentActions(db: deps.db),
         passwords: deps.passwords
     ).register(api)
+    ConsoleRoutes(db: deps.db, passwords: deps.passwords, statsIntervalSeconds: deps.config.statsRefreshSeconds).register(api)
     return (router, api.registered.withLock { $0 })
 }
 

@@ -61,7 +61,8 @@ enum GovernancePage {
             ],
             reps.map { r in
                 [
-                    PortalHtml.day(r.createdAt), e(r.recordId), e(r.corrections.joined(separator: ", ")), e(r.dueOn),
+                    PortalHtml.day(r.createdAt), e(r.recordId),
+                    e(r.corrections.map { PortalHtml.correction($0, lang) }.joined(separator: lang.t("、", ", "))), e(r.dueOn),
                     PortalHtml.badge(r.state == "approved" ? "repaired" : r.state, PortalHtml.governanceState(r.state, lang)),
                     e(r.reason ?? r.repairedOn.map { lang.t("\($0) 起停止公示", "unpublished from \($0)") } ?? ""),
                 ]

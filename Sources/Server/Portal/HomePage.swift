@@ -11,7 +11,8 @@ enum HomePage {
         case .enterprise: "/portal"
         case .bank: "/portal/bank"
         case .regulator: "/dashboard"
-        case .operator, .procurement: nil
+        case .operator: "/console"
+        case .procurement: nil
         }
     }
 
@@ -34,6 +35,11 @@ enum HomePage {
                 "Statistics on inclusion, banks' service, data quality and the model's health."
             ),
             (
+                "/console/login", "平台运营人员", "The service's operators",
+                "处理异议与信用修复申请，管理机构、人员与密钥，查看数据源与统计更新。",
+                "Objections and repair applications, organisations, people and keys, feeds and statistics."
+            ),
+            (
                 "/portal/catalogue", "公众", "Everyone",
                 "无需登录，浏览各银行公布的融资产品。",
                 "Browse the banks' published products without signing in."
@@ -45,7 +51,7 @@ enum HomePage {
         return """
             <p>\(lang.t("南通市公共信用信息与融资对接服务：企业的信用画像、银行的授权查询、监管的统计，一处办理。", "The city's credit information and financing service: businesses' credit profiles, banks' authorised look-ups and regulators' statistics in one place."))</p>
             <nav class="doors" aria-label="\(lang.t("请选择您的身份", "Who are you"))">\(cards)</nav>
-            <p class="note">\(lang.t("每个人用自己的账号登录；银行人员须输入动态验证码。机构系统接入请使用 API 密钥（见接口文档）。", "Everyone signs in with their own login; bank staff also type a code from their authenticator app. Machines use API keys (see the API's documentation)."))</p>
+            <p class="note">\(lang.t("每个人用自己的账号登录；银行和运营人员须输入动态验证码。机构系统接入请使用 API 密钥（见接口文档）。", "Everyone signs in with their own login; bank and operator staff also type a code from their authenticator app. Machines use API keys (see the API's documentation)."))</p>
             """
     }
 }

@@ -41,6 +41,18 @@ enum PortalHtml {
         Html.Nav(path: "/portal/bank/events", zh: "贷后监测", en: "Monitoring events"),
     ]
 
+    static let consoleNav = [
+        Html.Nav(path: "/console", zh: "总览", en: "Overview"),
+        Html.Nav(path: "/console/objections", zh: "异议", en: "Objections"),
+        Html.Nav(path: "/console/repairs", zh: "信用修复", en: "Repairs"),
+        Html.Nav(path: "/console/orgs", zh: "机构与人员", en: "Organisations"),
+        Html.Nav(path: "/console/feeds", zh: "数据源", en: "Feeds"),
+        Html.Nav(path: "/console/scorecards", zh: "评分卡", en: "Scorecards"),
+    ]
+
+    /// Where a kind of person's pages live: the console for operators, the portal otherwise.
+    static func area(of kind: OrgKind) -> String { kind == .operator ? "/console" : "/portal" }
+
     static let css = """
         .portal header{background:#0f4c5c}.flash{background:#e8f5e9;border:1px solid #a5d6a7;padding:.5rem .8rem;border-radius:4px}
         .flash.err{background:#fdecea;border-color:#f5a6a6}.card{background:#fff;border:1px solid var(--line);border-radius:6px;padding:.8rem;margin:.8rem 0}
@@ -100,8 +112,11 @@ enum PortalHtml {
         var links = ""
         if let s = session {
             // An organisation's admin also manages its people.
-            let people = s.principal.reaches(.admin) ? [Html.Nav(path: "/portal/users", zh: "人员", en: "People")] : []
-            for n in (s.principal.kind == .bank ? bankNav : businessNav) + people {
+            let people =
+                s.principal.reaches(.admin) && s.principal.kind != .operator
+                ? [Html.Nav(path: "/portal/users", zh: "人员", en: "People")] : []
+            let nav = s.principal.kind == .operator ? consoleNav : s.principal.kind == .bank ? bankNav : businessNav
+            for n in nav + people {
                 // The message centre's entry carries the number unread.
                 let count =
                     n.path == "/portal/messages" && unread > 0
@@ -111,11 +126,17 @@ enum PortalHtml {
         }
         var who = ""
         if let s = session {
-            let role = s.principal.kind == .bank ? lang.t("银行", "bank") : lang.t("企业", "business")
+            let role =
+                switch s.principal.kind {
+                case .bank: lang.t("银行", "bank")
+                case .operator: lang.t("平台运营", "operator")
+                default: lang.t("企业", "business")
+                }
+            let area = area(of: s.principal.kind)
             who = """
                 <span class="who">\(e(s.principal.user.map { $0.name + " · " } ?? ""))\(e(s.principal.orgName)) · \(role)
-                \(s.principal.user == nil ? "" : "<a href=\"/portal/password\">\(lang.t("修改密码", "Password"))</a>")
-                <form method="post" action="/portal/logout"><input type="hidden" name="csrf" value="\(e(s.csrfToken))">
+                \(s.principal.user == nil ? "" : "<a href=\"\(area)/password\">\(lang.t("修改密码", "Password"))</a>")
+                <form method="post" action="\(area)/logout"><input type="hidden" name="csrf" value="\(e(s.csrfToken))">
                 <button type="submit">\(lang.t("退出", "Sign out"))</button></form></span>
                 """
         }
@@ -289,6 +310,14 @@ enum PortalHtml {
         "unverifiable": ("经核查无法确认（已记载）", "could not be verified (recorded)"),
         "approved": ("已批准", "approved"), "in_progress": ("进行中", "in progress"), "kept": ("已履行", "kept"), "broken": ("已违背", "broken"),
     ]
+
+    /// What a business corrected before applying for repair (`Repairs.corrections`), in words.
+    static let correctionNames: [String: (String, String)] = [
+        "fine_paid": ("已缴清罚款", "the fine is paid"), "commitment_made": ("已作出信用承诺", "a credit commitment is made"),
+        "training_done": ("已参加信用修复培训", "repair training is done"),
+    ]
+
+    static func correction(_ c: String, _ lang: Lang) -> String { correctionNames[c].map { lang.t($0.0, $0.1) } ?? c }
 
     static func governanceState(_ s: String, _ lang: Lang) -> String { governanceStates[s].map { lang.t($0.0, $0.1) } ?? s }
 

@@ -110,6 +110,13 @@ struct PortalRoutes {
         "accepted": ("已接受这份报价，其他银行的报价随之失效。请等待银行放款。", "Offer accepted; the other banks' offers have lapsed. The bank disburses next."),
         "disbursed": ("已登记放款。", "Disbursement recorded."),
         "outcome": ("已登记该月表现。", "The month's outcome is recorded."),
+        "upheld": ("已确认异议成立：记录停止使用，信用画像将重新计算。", "Upheld: the record is no longer used and the profile is recomputed."),
+        "objection_rejected": ("已驳回异议，企业将看到理由。", "Rejected: the business sees why."),
+        "unverifiable": ("已记载为经核查无法确认。", "Recorded as could not be verified."),
+        "repair_approved": ("已批准修复：该处罚今天起停止公示。", "Repair approved: the penalty stops being published today."),
+        "repair_rejected": ("已不予批准，企业将看到理由。", "Rejected: the business sees why."),
+        "org_created": ("机构已登记：请为其添加管理员。", "Registered: add its administrator next."),
+        "key_revoked": ("密钥已吊销，立即失效。", "The key is revoked, effective at once."),
     ]
 
     /// Sends the browser back to a page with the problem's message (forms whose page is elsewhere).
@@ -235,8 +242,7 @@ struct PortalRoutes {
             guard to == "en" || to == "zh" else { throw Problem.invalid("to", "zh or en") }
             // Back to the page it was asked from, in the portal or the dashboard.
             let asked = call.request.uri.queryParameters.get("next")
-            let next =
-                asked == "/" ? "/" : WebSession.safeNext(asked, area: asked?.hasPrefix("/dashboard") == true ? "/dashboard" : "/portal")
+            let next = asked == "/" ? "/" : WebSession.safeNext(asked, area: WebSession.area(of: asked ?? "/portal"))
             return WebSession.redirect(next, cookie: "\(Lang.cookie)=\(to); Path=/; SameSite=Strict; Max-Age=31536000")
         }
         api.on(.get, "/") { call in

@@ -7,14 +7,10 @@ enum RepairFormPage {
     static func render(record: String, lang: Lang, session: Sessions.Session?) -> String {
         let e = Html.escape
         let commitment = RepairCommitment.catalogue[0]
-        let names: [String: (String, String)] = [
-            "fine_paid": ("已缴清罚款", "the fine is paid"), "commitment_made": ("已作出信用承诺", "a credit commitment is made"),
-            "training_done": ("已参加信用修复培训", "repair training is done"),
-        ]
         var boxes = ""
         for c in Repairs.corrections.sorted() {
             boxes +=
-                "<p><input type=\"checkbox\" id=\"c_\(c)\" name=\"c_\(c)\"> <label for=\"c_\(c)\" class=\"inl\">\(e(names[c].map { lang.t($0.0, $0.1) } ?? c))</label></p>"
+                "<p><input type=\"checkbox\" id=\"c_\(c)\" name=\"c_\(c)\"> <label for=\"c_\(c)\" class=\"inl\">\(e(PortalHtml.correction(c, lang)))</label></p>"
         }
         let body = """
             <section class="card"><p>\(lang.t("申请提前终止公示：行政处罚", "End publication early: penalty")) <strong>\(e(record))</strong></p>

@@ -12,14 +12,22 @@ enum UsersPage {
         return PortalHtml.badge("live", lang.t("正常", "Enabled"))
     }
 
-    static func render(_ users: [Users.User], kind: OrgKind, me: UUID?, lang: Lang, session: Sessions.Session?) -> String {
+    /// `base`: where the forms post (`/portal/users`, or an organisation's in the console).
+    static func render(
+        _ users: [Users.User],
+        kind: OrgKind,
+        me: UUID?,
+        lang: Lang,
+        session: Sessions.Session?,
+        base: String = "/portal/users"
+    ) -> String {
         let e = Html.escape
         var rows: [[String]] = []
         for u in users {
             var actions = ""
             if u.disabledAt == nil {
                 actions += PortalHtml.button(
-                    "/portal/users/\(u.id.uuidString.lowercased())/reset",
+                    "\(base)/\(u.id.uuidString.lowercased())/reset",
                     lang.t("重置密码", "Reset password"),
                     session: session,
                     style: "btn secondary"
@@ -28,7 +36,7 @@ enum UsersPage {
                     actions +=
                         " "
                         + PortalHtml.button(
-                            "/portal/users/\(u.id.uuidString.lowercased())/disable",
+                            "\(base)/\(u.id.uuidString.lowercased())/disable",
                             lang.t("停用", "Disable"),
                             session: session,
                             style: "btn danger"
@@ -51,7 +59,7 @@ enum UsersPage {
             )
             : "<input type=\"checkbox\" id=\"sf\" name=\"second_factor\" value=\"true\"><label class=\"inl\" for=\"sf\">\(lang.t("要求动态验证码", "Require an authenticator code"))</label>"
         return PortalHtml.table(
-            lang.t("本机构的人员", "This organisation's people"),
+            base == "/portal/users" ? lang.t("本机构的人员", "This organisation's people") : lang.t("该机构的人员", "The organisation's people"),
             [
                 lang.t("姓名", "Name"), lang.t("账号", "Login"), lang.t("角色", "Role"), lang.t("工号", "Staff no."),
                 lang.t("第二因素", "Second factor"), lang.t("状态", "State"), lang.t("最近登录", "Last sign-in"), lang.t("操作", "Actions"),
@@ -61,7 +69,7 @@ enum UsersPage {
         )
             + """
             <details class="card"><summary>\(lang.t("添加人员", "Add a person"))</summary>
-            <form class="stack" method="post" action="/portal/users">\(PortalHtml.csrf(session))
+            <form class="stack" method="post" action="\(base)">\(PortalHtml.csrf(session))
             <label for="ulogin">\(lang.t("账号", "Login"))</label><p class="hint">\(lang.t("3 至 \(Login.maxCharacters) 个小写字母、数字、“.”“_”“-”", "3 to \(Login.maxCharacters) lower-case letters, digits, '.', '_', '-'"))</p>
             <input id="ulogin" name="login" type="text" required maxlength="\(Login.maxCharacters)" pattern="[a-z0-9][a-z0-9._-]{2,39}" autocapitalize="none">
             <label for="uname">\(lang.t("姓名", "Name"))</label><input id="uname" name="name" type="text" required maxlength="\(Users.nameMaxCharacters)">
@@ -74,7 +82,7 @@ enum UsersPage {
     }
 
     /// What to hand to the person, once.
-    static func credentials(_ c: UserActions.Credentials, lang: Lang) -> String {
+    static func credentials(_ c: UserActions.Credentials, lang: Lang, back: String = "/portal/users") -> String {
         let e = Html.escape
         return """
             <section class="card" role="status"><h2>\(e(c.user.name))（\(e(c.user.login))）</h2>
@@ -82,7 +90,7 @@ enum UsersPage {
             <dl class="facts"><dt>\(lang.t("一次性密码", "One-time password"))</dt><dd><code>\(e(c.password))</code></dd>
             \(c.totpSecret.map { "<dt>\(lang.t("动态验证码密钥", "Authenticator secret"))</dt><dd><code>\(e($0))</code></dd>" } ?? "")
             \(c.totpUri.map { "<dt>\(lang.t("验证器链接", "Authenticator link"))</dt><dd><code class=\"wrap\">\(e($0))</code></dd>" } ?? "")</dl>
-            <p><a class="btn secondary" href="/portal/users">\(lang.t("返回人员列表", "Back to the people"))</a></p></section>
+            <p><a class="btn secondary" href="\(back)">\(lang.t("返回人员列表", "Back to the people"))</a></p></section>
             """
     }
 }

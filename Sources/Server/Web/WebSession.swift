@@ -73,9 +73,16 @@ enum WebSession {
         return next
     }
 
-    /// The sign-in page of the area a path belongs to (the portal's or the dashboard's).
+    /// The area of pages a path belongs to: the regulators' dashboard, the operators' console or
+    /// the portal.
+    static func area(of path: String) -> String {
+        for area in ["/dashboard", "/console"] where path == area || path.hasPrefix(area + "/") { return area }
+        return "/portal"
+    }
+
+    /// The sign-in page of the area a path belongs to (the portal's, the dashboard's or the console's).
     static func toSignIn(next: String) -> Response {
-        let area = next.hasPrefix("/portal") ? "/portal" : "/dashboard"
+        let area = area(of: next)
         let target =
             "\(area)/login?next="
             + (next.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(.init(charactersIn: "/-_"))) ?? "")

@@ -233,12 +233,22 @@ public enum Register {
         logger: Logger,
         kind: OrgKind?,
         after: UUID?,
-        limit: Int
+        limit: Int,
+        matching: String? = nil
     ) async throws -> [Organisation] {
+        // Part of the name or code, taken literally.
+        let pattern = matching.map {
+            "%"
+                + $0.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(
+                    of: "_",
+                    with: "\\_"
+                ) + "%"
+        }
         let rows = try await c.query(
             """
             SELECT id, kind, name, uscc, created_at FROM organisations
             WHERE (\(kind?.rawValue)::text IS NULL OR kind = \(kind?.rawValue))
+              AND (\(pattern)::text IS NULL OR name ILIKE \(pattern) OR uscc ILIKE \(pattern))
               AND (\(after)::uuid IS NULL OR (created_at, id) > (SELECT created_at, id FROM organisations WHERE id = \(after)))
             ORDER BY created_at, id LIMIT \(limit)
             """,
