@@ -44,22 +44,99 @@ import Testing
         try await client.execute(uri: uri, method: .post, headers: People.formHeaders.merging([.cookie: cookie]), body: People.form(fields))
     }
 
+    /// A penalty of the test business past its minimum publicity: repair may be applied for.
+    static func repairablePenalty(_ db: TestDatabase) async throws {
+        try await DisclosureTests.seed(db)
+        let today = Day.todayInChina()
+        try await DisclosureTests.store(
+            db,
+            .administrativePenalty,
+            [
+                DisclosureTests.row(
+                    "P-FIXED",
+                    DisclosureTests.listed,
+                    #"{"decision_no":"通罚P-FIXED","authority":"南通市生态环境局","decided_on":"\#(today.addingMonths(-5))","violation":"超标排放污染物","severity":"general","fine_amount_fen":500000,"publicity_ends_on":"\#(today.addingMonths(7))"}"#
+                )
+            ]
+        )
+    }
+
+    /// The business objects to a record and applies to repair its penalty: the operator's work.
+    static func raiseWork(_ client: some TestClientProtocol, _ w: CreditWorld) async throws -> (objection: UUID, repair: UUID) {
+        let raised = try await client.execute(
+            uri: "/v1/me/objections",
+            method: .post,
+            headers: bearer(w.business).merging(.json),
+            body: jsonBody(
+                #"{"dataset": "social_insurance", "record_id": "\#(ObjectionTests.record(2))", "reason": "这个月已缴清", "evidence": "回执 2026-001"}"#
+            )
+        )
+        #expect(raised.status == .created, "\(String(buffer: raised.body))")
+        let applied = try await client.execute(
+            uri: "/v1/me/repairs",
+            method: .post,
+            headers: bearer(w.business).merging(.json),
+            body: jsonBody(
+                #"{"record_id": "P-FIXED", "corrections": ["fine_paid", "training_done"], "evidence": "缴款凭证 0042", "commitment_id": "repair-2026-1", "signed_by": "张三"}"#
+            )
+        )
+        #expect(applied.status == .created, "\(String(buffer: applied.body))")
+        return (try decodeJSON(Created.self, raised).id, try decodeJSON(Created.self, applied).id)
+    }
+
+    /// An operator's day in Chromium: the overview, an objection rejected with a reason, a repair
+    /// approved, an organisation's people and keys, the feeds — then every console page at a
+    /// phone's width without sideways scrolling.
+    @Test func anOperatorWorksTheConsoleInChromium() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await Self.repairablePenalty(db)
+            try await w.app(db).test(.live) { client in
+                let (objection, repair) = try await Self.raiseWork(client, w)
+                let op = try await People.ready(client, key: w.keys.byKind[.operator]!, area: "/console", role: .admin)
+                let openForms = "document.querySelectorAll('details').forEach(d => d.open = true) || true"
+                let fits = """
+                    document.documentElement.scrollWidth <= window.innerWidth && Array.from(document.querySelectorAll('body *')).every(e => {
+                      const o = getComputedStyle(e).overflowX; return (o !== 'auto' && o !== 'scroll') || e.scrollWidth <= e.clientWidth + 1 })
+                    """
+                var steps: [[String: Any]] = [
+                    ["as": "operator"], ["expect_path": "/console"], ["expect_text": "1 件待答复"], ["expect_text": "1 件待决定"],
+                    ["expect_text": "统计更新"], ["shot": "console-overview"],
+                    ["click": "a[href='/console/objections']"], ["expect_text": "这个月已缴清"], ["eval": openForms, "equals": true],
+                    ["fill": "#rr-\(objection.uuidString.lowercased())", "value": "已与社保部门核实，该月记录无误"],
+                    ["eval": PortalTests.labelled, "equals": true], ["shot": "console-objections"],
+                    ["click": "form[action$='/reject'] button[type=submit]"], ["expect_text": "已驳回异议"],
+                    ["go": "/console/repairs"], ["expect_text": "已缴清罚款"], ["eval": openForms, "equals": true], ["shot": "console-repairs"],
+                    ["click": "form[action$='/repairs/\(repair.uuidString.lowercased())/approve'] button[type=submit]"],
+                    ["expect_text": "已批准修复"],
+                    ["go": "/console/orgs?kind=bank"], ["click": "a[href='/console/orgs/\(w.bankId.uuidString.lowercased())']"],
+                    ["expect_text": "接口密钥"], ["expect_text": "添加人员"], ["shot": "console-org"],
+                    ["go": "/console/feeds"], ["expect_status": 200], ["shot": "console-feeds"],
+                    ["go": "/console/scorecards"], ["expect_text": "启用中"],
+                    ["click": "a[href^='/portal/lang?to=en']"], ["expect_text": "Published scorecards"],
+                    ["click": "a[href^='/portal/lang?to=zh']"], ["expect_text": "已发布的评分卡"],
+                    ["width": 390],
+                ]
+                for page in [
+                    "/console", "/console/objections?state=rejected", "/console/repairs?state=approved", "/console/orgs",
+                    "/console/orgs/\(w.bankId.uuidString.lowercased())", "/console/feeds", "/console/scorecards",
+                ] {
+                    steps += [["go": page], ["expect_status": 200], ["eval": fits, "equals": true]]
+                }
+                steps += [["go": "/console"], ["shot": "phone-console"]]
+                let failure = try await PortalTests.walk(client, steps, people: ["operator": op])
+                #expect(failure.isEmpty, "\(failure)")
+                #expect(try await db.owner.scalar("SELECT state FROM objection WHERE id = '\(objection)'") == "rejected")
+                #expect(try await db.owner.scalar("SELECT state FROM repair_application WHERE id = '\(repair)'") == "approved")
+            }
+        }
+    }
+
     @Test func anOperatorDecidesObjectionsAndRepairsByTheirDeadlines() async throws {
         try await TestDatabase.with { db in
             let w = try await CreditWorld.make(db)
-            try await DisclosureTests.seed(db)
+            try await Self.repairablePenalty(db)
             let today = Day.todayInChina()
-            try await DisclosureTests.store(
-                db,
-                .administrativePenalty,
-                [
-                    DisclosureTests.row(
-                        "P-FIXED",
-                        DisclosureTests.listed,
-                        #"{"decision_no":"通罚P-FIXED","authority":"南通市生态环境局","decided_on":"\#(today.addingMonths(-5))","violation":"超标排放污染物","severity":"general","fine_amount_fen":500000,"publicity_ends_on":"\#(today.addingMonths(7))"}"#
-                    )
-                ]
-            )
             try await w.app(db).test(.router) { client in
                 // Not signed in: to the console's own sign-in page, remembering where it was going.
                 let away = try await client.execute(uri: "/console/objections", method: .get)

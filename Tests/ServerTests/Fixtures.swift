@@ -238,10 +238,12 @@ extension People {
         let password: String
         let totpSecret: String?
         let usedStep: Int64?
+        /// Where the person signs in: `/portal`, `/dashboard` or `/console`.
+        var area = "/portal"
 
         /// The sign-in form filled in and sent, as the person would (the TOTP code typed at that
         /// moment by ops/browser.py).
-        func steps(area: String = "/portal", go: Bool = true) -> [[String: Any]] {
+        func steps(go: Bool = true) -> [[String: Any]] {
             var steps: [[String: Any]] = go ? [["go": "\(area)/login"]] : []
             steps += [["fill": "#login", "value": login], ["fill": "#password", "value": password]]
             if let totpSecret { steps.append(["fill": "#code", "totp": totpSecret, "after": usedStep ?? -1]) }
@@ -257,7 +259,7 @@ extension People {
         let first = try await postLogin(client, area: area, login: made.user.login, password: made.password, code: code, next: "")
         let cookie = try #require(DashboardTests.cookie(first))
         let chosen = try await choosePassword(client, area: area, cookie: cookie, current: made.password)
-        return Ready(login: made.user.login, password: chosen, totpSecret: made.totpSecret, usedStep: step)
+        return Ready(login: made.user.login, password: chosen, totpSecret: made.totpSecret, usedStep: step, area: area)
     }
 
     /// The CSRF token a session's page carries in its forms.

@@ -521,6 +521,50 @@ import Testing
         }
     }
 
+    /// The bank sets ¥100,000 as the most an officer offers alone: the officer's form stops there
+    /// and says so; the manager, signed in as themselves, offers the whole ¥200,000.
+    @Test func aBankManagerOffersAboveTheOfficersLimitInChromium() async throws {
+        try await TestDatabase.with { db in
+            let w = try await CreditWorld.make(db)
+            try await w.app(db).test(.live) { client in
+                let id = try await DemandWorkflowTests().setUp(client, w, banks: [w.bank])
+                let limit = try await client.execute(
+                    uri: "/v1/bank/settings",
+                    method: .put,
+                    headers: bearer(w.bank).merging(.json),
+                    body: jsonBody(#"{"officer_offer_limit_fen": 10000000}"#)
+                )
+                #expect(limit.status == .ok, "\(String(buffer: limit.body))")
+                #expect(try await client.execute(uri: "/v1/demands/\(id)/take-up", method: .post, headers: bearer(w.bank)).status == .ok)
+                let people = [
+                    "officer": try await People.ready(client, key: w.bank, role: .officer),
+                    "manager": try await People.ready(client, key: w.bank, role: .manager),
+                ]
+                let d = id.uuidString.lowercased()
+                let openForms = "document.querySelectorAll('details').forEach(d => d.open = true) || true"
+                let steps: [[String: Any]] = [
+                    ["as": "officer"], ["expect_path": "/portal/bank"], ["expect_text": "信用等级"],
+                    ["eval": openForms, "equals": true], ["expect_text": "超过 ¥100,000.00 须由审批经理报价"],
+                    ["eval": "document.querySelector('#ga-\(d)').max", "equals": "100000.00"], ["shot": "portal-officer-limit"],
+                    ["click": "header form button[type=submit]"],
+                    ["sign_in_as": "manager"], ["expect_path": "/portal/bank"], ["eval": openForms, "equals": true],
+                    ["eval": "document.querySelector('#ga-\(d)').max", "equals": "200000.00"],
+                    ["fill": "#ga-\(d)", "value": "200000"], ["fill": "#gr-\(d)", "value": "4.35"],
+                    ["check": "input[name=first_loan_attested][value=no]"], ["shot": "portal-manager-offer"],
+                    ["click": "form[action$='/offer'] button[type=submit]"], ["expect_text": "报价已发送"],
+                ]
+                let failure = try await Self.walk(client, steps, people: people)
+                #expect(failure.isEmpty, "\(failure)")
+                let offered: Int64 = try await db.owner.scalar("SELECT amount_fen FROM demand_offer WHERE state = 'offered'")
+                #expect(offered == 20_000_000)
+                let by: String = try await db.owner.scalar(
+                    "SELECT u.role FROM audit_log a JOIN org_user u ON u.id = a.actor_user_id WHERE a.action = 'demand.offer'"
+                )
+                #expect(by == "manager")
+            }
+        }
+    }
+
     @Test func aBusinessComparesTwoOffersAndAcceptsOneInChromium() async throws {
         try await TestDatabase.with { db in
             let w = try await CreditWorld.make(db)

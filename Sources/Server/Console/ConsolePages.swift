@@ -12,6 +12,12 @@ enum ConsolePages {
         .operator: ("平台运营", "operator"), .procurement: ("采购与招标", "procurement"),
     ]
 
+    /// The statistics tables by what they feed (the dashboard's pages).
+    static let statTableNames: [String: (String, String)] = [
+        "demands": ("融资需求与普惠金融", "demands and inclusion"), "banks": ("银行服务", "bank service"),
+        "quality": ("数据质量", "data quality"), "model": ("模型健康", "model health"),
+    ]
+
     static func kind(_ k: OrgKind, _ lang: Lang) -> String { kindNames[k].map { lang.t($0.0, $0.1) } ?? k.rawValue }
 
     /// A deadline: its day, and how late or how near.
@@ -95,7 +101,7 @@ enum ConsolePages {
         }
         let rows = m.tables.map { t in
             [
-                e(DashboardWords.key(t.name, lang)),
+                e(statTableNames[t.name].map { lang.t($0.0, $0.1) } ?? t.name),
                 t.refreshedAt.map(PortalHtml.day) ?? lang.t("从未", "never"),
                 t.tookMs.map { lang.t("\($0) 毫秒", "\($0) ms") } ?? "–",
                 t.failing

@@ -78,7 +78,8 @@ enum PortalHtml {
         form.filters label{display:block;font-size:.85rem;color:var(--muted)}form.filters input,form.filters select{padding:.3rem;border:1px solid #8a96a3;border-radius:3px;max-width:100%}
         .doors{display:grid;grid-template-columns:repeat(auto-fit,minmax(14rem,1fr));gap:1rem;margin:1rem 0}
         a.door{display:flex;flex-direction:column;gap:.4rem;color:var(--ink);text-decoration:none;margin:0}a.door strong{font-size:1.15rem;color:var(--accent)}
-        a.door:hover{border-color:var(--accent)}
+        a.door:hover{border-color:var(--accent)}a.door.alert{border-left:4px solid var(--red)}
+        .tabs{display:flex;flex-wrap:wrap;gap:.3rem .9rem;margin:.4rem 0}.tabs a{padding:.3rem 0}.tabs a[aria-current]{font-weight:700;text-decoration:none;border-bottom:3px solid var(--accent)}
         header details.menu{display:none}
         @media (max-width:600px){
         .portal header{padding:.3rem .6rem;gap:.4rem}.portal header>nav{display:none}.portal header details.menu{display:block;order:3;width:100%}
