@@ -12,7 +12,8 @@ struct XYD: AsyncParsableCommand {
         abstract: "Xinyidai (信易贷): the city's credit-reporting and financing-matching service.",
         subcommands: [
             Serve.self, Migrate.self, OrgCommand.self, KeyCommand.self, AuditCommand.self, Simulate.self, Ingest.self, FeedsCommand.self,
-            ScorecardCommand.self, Rescore.self, ReportCommand.self, MatchBench.self, DeadlineBench.self, WebhookListen.self,
+            ScorecardCommand.self, Rescore.self, ReportCommand.self, MatchBench.self, DeadlineBench.self, PasswordBench.self,
+            WebhookListen.self,
             SimulateMarket.self,
             StatsRefresh.self, BanksCommand.self, UserCommand.self,
         ]
