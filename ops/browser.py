@@ -113,6 +113,9 @@ def main():
         page = Page(next(t for t in targets if t["type"] == "page")["webSocketDebuggerUrl"])
         for domain in ("Page", "Runtime", "Log", "Network"):
             page.call(f"{domain}.enable")
+        # A headless window never has the system's focus: emulate it, so that :focus styles apply
+        # as they do for a person tabbing through the page.
+        page.call("Emulation.setFocusEmulationEnabled", enabled=True)
         if args.steps:
             run_steps(page, args, json.load(open(args.steps)))
             return

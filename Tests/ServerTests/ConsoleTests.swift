@@ -41,7 +41,13 @@ import Testing
         _ cookie: String,
         _ fields: [(String, String)]
     ) async throws -> TestResponse {
-        try await client.execute(uri: uri, method: .post, headers: People.formHeaders.merging([.cookie: cookie]), body: People.form(fields))
+        // As a browser sends it: a form, asking for a page back.
+        try await client.execute(
+            uri: uri,
+            method: .post,
+            headers: People.formHeaders.merging([.cookie: cookie, .accept: "text/html"]),
+            body: People.form(fields)
+        )
     }
 
     /// A penalty of the test business past its minimum publicity: repair may be applied for.
@@ -123,7 +129,12 @@ import Testing
                 ] {
                     steps += [["go": page], ["expect_status": 200], ["eval": fits, "equals": true]]
                 }
-                steps += [["go": "/console"], ["shot": "phone-console"]]
+                // Focus is visible: a 3 px amber outline on whatever has it, links and buttons alike.
+                let focused = """
+                    ['main a', 'header summary', 'header button'].map(s => { const e = document.querySelector(s); e.focus();
+                      const c = getComputedStyle(e); return c.outlineStyle + ' ' + c.outlineWidth }).join(',')
+                    """
+                steps += [["go": "/console"], ["eval": focused, "equals": "solid 3px,solid 3px,solid 3px"], ["shot": "phone-console"]]
                 let failure = try await PortalTests.walk(client, steps, people: ["operator": op])
                 #expect(failure.isEmpty, "\(failure)")
                 #expect(try await db.owner.scalar("SELECT state FROM objection WHERE id = '\(objection)'") == "rejected")
@@ -239,6 +250,22 @@ import Testing
                 #expect(orgStatus == .ok && orgs.contains("Test operator") && !orgs.contains("登记机构"), "\(orgs.prefix(3000))")
                 let staffCreate = try await Self.post(client, "/console/orgs", cookie, [("kind", "bank"), ("name", "x"), ("csrf", csrf)])
                 #expect(staffCreate.status == .forbidden)
+                // A refusal on a page is audited as the API's is, with the person.
+                let refusedRows: Int = try await db.owner.scalar(
+                    """
+                    SELECT count(*)::int FROM audit_log WHERE action = 'access.refused' AND detail->>'why' = 'rank_refused'
+                      AND route = 'POST /console/orgs' AND actor_user_id IS NOT NULL
+                    """
+                )
+                #expect(refusedRows == 1)
+                // A person's browser gets a page, in its language, for a refusal or an unknown id.
+                let asPage = try await client.execute(
+                    uri: "/console/orgs/\(UUID())",
+                    method: .get,
+                    headers: [.cookie: cookie, .accept: "text/html"]
+                )
+                #expect(asPage.status == .notFound && asPage.headers[.contentType]?.hasPrefix("text/html") == true)
+                #expect(String(buffer: asPage.body).contains("没有这个机构"))
             }
         }
     }
@@ -268,6 +295,13 @@ import Testing
                 )
                 #expect(try await db.owner.scalar("SELECT count(*)::int FROM organisations WHERE name = '测试农村商业银行'") == 1)
                 let orgPath = String(location.prefix { $0 != "?" })
+                // A name taken, or one holding hidden characters: back to the form saying why, in words.
+                for (name, words) in [("Test bank", "已有同名的同类机构"), ("银行\u{FFFD}", "名称须为"), ("银\u{202E}行", "名称须为")] {
+                    let refused = try await Self.post(client, "/console/orgs", cookie, [("kind", "bank"), ("name", name), ("csrf", csrf)])
+                    let back = try #require(refused.headers[.location], "\(name): \(refused.status)")
+                    #expect(back.hasPrefix("/console/orgs?error="), "\(name)")
+                    #expect(try await Self.get(client, back, cookie).1.contains(words), "\(name)")
+                }
                 let (_, page) = try await Self.get(client, location, cookie)
                 #expect(page.contains("测试农村商业银行") && page.contains("机构已登记"))
                 // Found by part of its name; a wildcard is taken literally.
@@ -299,14 +333,31 @@ import Testing
                 )
                 #expect(first.status == .seeOther && first.headers[.location]?.hasPrefix("/portal/password") == true)
                 // A key for the bank's loan system, acting as an officer; then revoked.
-                let issued = try await Self.post(
-                    client,
-                    orgPath + "/keys",
-                    cookie,
-                    [("system_name", "信贷系统"), ("label", "核心系统"), ("role", "officer"), ("csrf", csrf)]
-                )
+                let keyForm = [
+                    ("system_name", "信贷系统"), ("label", "核心系统"), ("role", "officer"), ("once", UUID().uuidString), ("csrf", csrf),
+                ]
+                let issued = try await Self.post(client, orgPath + "/keys", cookie, keyForm)
                 let keyPage = String(buffer: issued.body)
                 #expect(issued.status == .created && keyPage.contains("新密钥"))
+                // The same form again (a reload) issues nothing and shows the key no more, as a page.
+                let reloaded = try await client.execute(
+                    uri: orgPath + "/keys",
+                    method: .post,
+                    headers: People.formHeaders.merging([.cookie: cookie, .accept: "text/html"]),
+                    body: People.form(keyForm)
+                )
+                #expect(reloaded.status == .conflict && String(buffer: reloaded.body).contains("只在当时显示一次"))
+                #expect(try await db.owner.scalar("SELECT count(*)::int FROM api_keys WHERE system_name = '信贷系统'") == 1)
+                // A system's name may not hide characters (a right-to-left override), nor be empty.
+                for name in ["信贷\u{202E}系统", ""] {
+                    let bad = try await Self.post(
+                        client,
+                        orgPath + "/keys",
+                        cookie,
+                        [("system_name", name), ("role", "officer"), ("csrf", csrf)]
+                    )
+                    #expect(bad.headers[.location]?.hasPrefix(orgPath + "?error=") == true, "\(name)")
+                }
                 let key = try between(keyPage, "<dt>密钥</dt><dd><code class=\"wrap\">", "<")
                 let me = try await client.execute(uri: "/v1/me", method: .get, headers: bearer(key))
                 #expect(me.status == .ok && String(buffer: me.body).contains("\"role\":\"officer\""), "\(String(buffer: me.body))")
@@ -325,6 +376,24 @@ import Testing
                 let userId: UUID = try await db.owner.scalar("SELECT id FROM org_user WHERE login = 'rcb.admin'")
                 let reset = try await Self.post(client, orgPath + "/users/\(userId)/reset", cookie, [("csrf", csrf)])
                 #expect(reset.status == .ok && String(buffer: reset.body).contains("一次性密码"))
+                // Over the API (an operator's admin key): a retry with the same Idempotency-Key is told it
+                // was done — the one-time password is not kept to be shown again.
+                func apiReset() async throws -> TestResponse {
+                    try await client.execute(
+                        uri: "/v1/orgs\(orgPath.dropFirst("/console/orgs".count))/users/\(userId)/reset",
+                        method: .post,
+                        headers: bearer(w.keys.byKind[.operator]!).merging([HTTPField.Name("Idempotency-Key")!: "reset-once"])
+                    )
+                }
+                let firstReset = try await apiReset()
+                let firstAnswer = String(buffer: firstReset.body)
+                #expect(firstReset.status == .ok && firstAnswer.contains("\"password\""), "\(firstAnswer)")
+                let retried = try await apiReset()
+                #expect(retried.status == .conflict && !String(buffer: retried.body).contains("\"password\""))
+                let kept: Int = try await db.owner.scalar(
+                    "SELECT count(*)::int FROM idempotency_key WHERE convert_from(response, 'UTF8') LIKE '%\"password\":%'"
+                )
+                #expect(kept == 0)
                 // The last admin stays: disabling them is refused with the reason.
                 let disabled = try await Self.post(client, orgPath + "/users/\(userId)/disable", cookie, [("csrf", csrf)])
                 #expect(disabled.headers[.location]?.hasPrefix(orgPath + "?error=") == true)

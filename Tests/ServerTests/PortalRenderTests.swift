@@ -266,6 +266,8 @@ import Testing
         )
         #expect(cards.contains("信用等级 A</span> 812 分"))
         #expect(cards.contains("企业未授权本行查询信用档案，不显示等级"))
+        // The profile's link only where the bank may read it.
+        #expect(cards.contains("lookup?uscc=\(good.uscc)") && !cards.contains("lookup?uscc=\(fair.uscc)"))
         #expect(
             BankQueuePage.gradeLine(Demands.QueueGrade(uscc: "x", authorisationId: auth, score: nil, grade: nil), Self.en).contains(
                 "Too little data"
@@ -340,12 +342,21 @@ import Testing
         #expect(bounded.contains("企业申请 \(PortalHtml.yuan(taken.amountFen))"))
         // An officer under the bank's limit sees it in the form: the field stops there and says why.
         let limited = BankQueuePage.render(
-            Self.queue([taken], today: today, products: [taken.id: product], offerLimitFen: 10_000_00),
+            Self.queue([taken], today: today, products: [taken.id: product], offerLimitFen: 150_000_00),
             today: today,
             lang: Lang(english: false),
             session: nil
         )
-        #expect(limited.contains("max=\"10000.00\"") && limited.contains("超过 \(PortalHtml.yuan(10_000_00)) 须由审批经理报价"))
+        #expect(limited.contains("max=\"150000.00\"") && limited.contains("超过 \(PortalHtml.yuan(150_000_00)) 须由审批经理报价"))
+        // A limit under the product's least amount leaves the officer no offer to make: no form, the reason.
+        let under = BankQueuePage.render(
+            Self.queue([taken], today: today, products: [taken.id: product], offerLimitFen: 50_000_00),
+            today: today,
+            lang: Lang(english: false),
+            session: nil
+        )
+        #expect(!under.contains("/offer\"") && under.contains("低于该产品的最低金额 \(PortalHtml.yuan(100_000_00))：请审批经理报价"))
+        #expect(under.contains("/decline\""))
         Self.both(
             { BankQueuePage.render(Self.queue([], today: today), today: today, lang: $0, session: nil) },
             ["暂无待办需求"],

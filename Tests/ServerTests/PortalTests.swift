@@ -784,7 +784,15 @@ extension PortalTests {
                 }
                 let demandId = try decodeJSON(Posted.self, demand).demand.id
                 steps += visit(["/portal/demands/\(demandId)"])
-                steps += [["go": "/portal"], ["shot": "phone-business-checkup"]]
+                // Focus is visible: a 3 px amber outline on whatever has it.
+                let focused = """
+                    ['main a', 'main summary', 'header summary', 'header button'].map(s => { const e = document.querySelector(s); e.focus();
+                      const c = getComputedStyle(e); return c.outlineStyle + ' ' + c.outlineWidth }).join(',')
+                    """
+                steps += [
+                    ["go": "/portal"], ["eval": focused, "equals": "solid 3px,solid 3px,solid 3px,solid 3px"],
+                    ["shot": "phone-business-checkup"],
+                ]
                 steps += [["go": "/portal"], ["tap": "header details.menu summary"], ["expect_text": "谁查看了我"], ["shot": "phone-menu"]]
                 steps += [["click": "header form button[type=submit]"], ["sign_in_as": "officer"], ["expect_path": "/portal/bank"]]
                 steps += visit([

@@ -261,7 +261,7 @@ struct DemandActions {
                 throw Problem(
                     .forbidden,
                     "an offer above \(Money.yuan(fen: limit)) needs a manager: the bank set this limit for its officers (GET /v1/bank/settings)",
-                    zh: "超过 \(Money.yuan(fen: limit)) 的报价须由审批经理作出（本行为客户经理设定的限额）"
+                    zh: "超过 \(Html.yuanExact(limit)) 的报价须由审批经理作出（本行为客户经理设定的限额）"
                 )
             }
             return try await Demands.makeOffer(c, logger: call.logger, id: id, bank: call.caller.orgId, terms: terms)

@@ -25,11 +25,21 @@ struct UserActions {
         let totpUri: String?
     }
 
+    /// Each field's rule in Chinese.
+    static let zh: [String: String] = [
+        "login": "账号为 3 至 \(Login.maxCharacters) 个小写字母、数字、“.”“_”“-”，以字母或数字开头",
+        "name": "姓名为 1 至 \(Users.nameMaxCharacters) 个字符，不含控制字符",
+        "staff_number": "工号为 1 至 \(Users.staffNumberMaxCharacters) 个字符，不含控制字符",
+        "role": "请选择该类机构的角色",
+    ]
+
     static func problem(_ e: Users.Refusal) -> Problem {
         switch e {
-        case .invalid(let field, let why): .invalid(field, why)
-        case .loginTaken, .tooManyUsers, .lastAdmin: Problem(.conflict, e.description)
-        case .notFound: Problem(.notFound, e.description)
+        case .invalid(let field, let why): .invalid(field, why, zh: zh[field])
+        case .loginTaken: Problem(.conflict, e.description, zh: "这个账号已被使用，请换一个。")
+        case .tooManyUsers: Problem(.conflict, e.description, zh: "该机构的人员已达上限（\(Users.maxUsersPerOrganisation) 人）。")
+        case .lastAdmin: Problem(.conflict, e.description, zh: "这是该机构最后一位管理员，不能停用；请先指定另一位管理员。")
+        case .notFound: Problem(.notFound, e.description, zh: "该机构没有这个人员。")
         }
     }
 
@@ -53,7 +63,7 @@ struct UserActions {
         let kind = try await db.withConnection { c in try await Register.organisation(on: c, logger: call.logger, id: org)?.kind }
         guard let kind else { throw Problem(.notFound, "no organisation \(org)") }
         guard let role = OrgRole(rawValue: body.role) else {
-            throw Problem.invalid("role", "one of \(OrgRole.roles(of: kind).map(\.rawValue).joined(separator: ", "))")
+            throw Problem.invalid("role", "one of \(OrgRole.roles(of: kind).map(\.rawValue).joined(separator: ", "))", zh: Self.zh["role"])
         }
         do {
             try Users.check(login: body.login, name: body.name, staffNumber: body.staffNumber, role: role, kind: kind)

@@ -147,9 +147,10 @@ enum ConsolePages {
                 <section class="card" aria-labelledby="o-\(id)"><h2 id="o-\(id)">\(e(names[o.uscc] ?? o.uscc)) · \(e(dataset))</h2>
                 <p class="muted">\(e(o.uscc)) · \(lang.t("记录编号", "record")) \(e(o.recordId)) · \(lang.t("提供部门", "provider")) \(e(PortalHtml.provider(o.provider, lang)))</p>
                 <p>\(PortalHtml.badge(o.state == "open" ? "" : o.state, PortalHtml.governanceState(o.state, lang))) \(o.state == "open" ? due(o.dueOn, overdue: o.overdue, today: today, lang) : "") · \(lang.t("提出于", "raised")) \(PortalHtml.day(o.createdAt))</p>
-                <p><strong>\(lang.t("理由", "Reason"))</strong>：\(e(o.reason))</p>
-                \(o.evidence.map { "<p><strong>\(lang.t("证明材料", "Evidence"))</strong>：\(e($0))</p>" } ?? "")
-                \(o.resolution.map { "<p><strong>\(lang.t("答复", "Answer"))</strong>：\(e($0))</p>" } ?? "")
+                <p><strong>\(lang.t("理由", "Reason"))</strong>\(lang.t("：", ": "))\(e(o.reason))</p>
+                \(o.evidence.map { "<p><strong>\(lang.t("证明材料", "Evidence"))</strong>\(lang.t("：", ": "))\(e($0))</p>" } ?? "")
+                \(o.resolution.map { "<p><strong>\(lang.t("答复", "Answer"))</strong>\(lang.t("：", ": "))\(e($0))</p>" } ?? "")
+                \(o.resolvedAt.map { "<p class=\"muted\">\(lang.t("答复于", "Answered")) \(PortalHtml.day($0))</p>" } ?? "")
                 """
             if o.state == "open" {
                 let base = "/console/objections/\(id)"
@@ -204,10 +205,10 @@ enum ConsolePages {
                 <section class="card" aria-labelledby="r-\(id)"><h2 id="r-\(id)">\(e(names[r.uscc] ?? r.uscc)) · \(lang.t("行政处罚", "penalty")) \(e(r.recordId))</h2>
                 <p class="muted">\(e(r.uscc)) · \(lang.t("申请于", "applied")) \(PortalHtml.day(r.createdAt))</p>
                 <p>\(PortalHtml.badge(r.state == "open" ? "" : r.state, PortalHtml.governanceState(r.state, lang))) \(r.state == "open" ? due(r.dueOn, overdue: r.overdue, today: today, lang) : "")</p>
-                <p><strong>\(lang.t("已完成的整改", "Corrections made"))</strong>：\(e(corrections))</p>
-                <p><strong>\(lang.t("证明材料", "Evidence"))</strong>：\(e(r.evidence))</p>
+                <p><strong>\(lang.t("已完成的整改", "Corrections made"))</strong>\(lang.t("：", ": "))\(e(corrections))</p>
+                <p><strong>\(lang.t("证明材料", "Evidence"))</strong>\(lang.t("：", ": "))\(e(r.evidence))</p>
                 \(r.commitmentText.map { "<details><summary>\(lang.t("信用承诺书", "Credit commitment"))\(r.signedBy.map { "（" + e($0) + lang.t(" 签署", " signed") + "）" } ?? "")</summary><p>\(e($0))</p></details>" } ?? "")
-                \(r.reason.map { "<p><strong>\(lang.t("理由", "Reason"))</strong>：\(e($0))</p>" } ?? "")
+                \(r.reason.map { "<p><strong>\(lang.t("理由", "Reason"))</strong>\(lang.t("：", ": "))\(e($0))</p>" } ?? "")
                 \(r.repairedOn.map { "<p>\(lang.t("公示终止于", "Publication ended on")) \(e($0))</p>" } ?? "")
                 """
             if r.state == "open" {
@@ -323,17 +324,21 @@ enum ConsolePages {
                 k.revokedAt != nil
                 ? PortalHtml.badge("declined", lang.t("已吊销", "Revoked"))
                 : live ? PortalHtml.badge("live", lang.t("有效", "Live")) : PortalHtml.badge("overdue", lang.t("已过期", "Expired"))
+            // Revoking stops the organisation's system at once: asked twice.
             let revoke =
                 mayManage && live
-                ? PortalHtml.button(
-                    "/console/keys/\(k.id.uuidString.lowercased())/revoke",
-                    lang.t("吊销", "Revoke"),
-                    session: session,
-                    style: "btn danger"
-                )
+                ? "<details><summary>\(lang.t("吊销", "Revoke"))</summary><p class=\"hint\">\(lang.t("使用该密钥的系统将立即无法访问。", "The system using this key stops working at once."))</p>"
+                    + PortalHtml.button(
+                        "/console/keys/\(k.id.uuidString.lowercased())/revoke",
+                        lang.t("确认吊销", "Revoke it"),
+                        session: session,
+                        style: "btn danger"
+                    ) + "</details>"
                 : ""
             return [
-                e(k.label.isEmpty ? "–" : k.label), owner, e(lang.t(k.role.words.zh, k.role.words.en)), PortalHtml.day(k.createdAt),
+                e(k.label.isEmpty ? "–" : k.label)
+                    + "<br><span class=\"hint\">\(lang.t("开头", "begins")) <code>\(e(k.prefix))</code></span>", owner,
+                e(lang.t(k.role.words.zh, k.role.words.en)), PortalHtml.day(k.createdAt),
                 k.expiresAt.map(PortalHtml.day) ?? lang.t("不过期", "never"), state, revoke,
             ]
         }
@@ -352,7 +357,7 @@ enum ConsolePages {
             }.joined()
             body += """
                 <details class="card"><summary>\(lang.t("签发系统密钥", "Issue a key for a system"))</summary>
-                <form class="stack" method="post" action="/console/orgs/\(id)/keys">\(PortalHtml.csrf(session))
+                <form class="stack" method="post" action="/console/orgs/\(id)/keys">\(PortalHtml.csrf(session))\(PortalRoutes.onceField)
                 <label for="ks">\(lang.t("系统名称", "System's name"))</label><input id="ks" name="system_name" type="text" required maxlength="\(KeyOwner.systemNameMaxCharacters)">
                 <label for="kl">\(lang.t("用途说明（可选）", "Label (optional)"))</label><input id="kl" name="label" type="text" maxlength="\(OrganisationLimits.keyLabelMaxCharacters)">
                 <label for="kr">\(lang.t("角色", "Role"))</label><select id="kr" name="role">\(roles)</select>
@@ -455,7 +460,7 @@ enum ConsolePages {
             empty: lang.t("从未启用。", "Never activated.")
         )
         body +=
-            "<p class=\"hint\">\(lang.t("评分卡公开（/v1/public/scorecard），每个企业的信用画像注明所用版本。发布和启用新版本须附评分卡文件与验证结果，在命令行执行：xyd scorecard publish 文件；启用后全部企业重新评分。", "The scorecard is public (/v1/public/scorecard) and each profile names the version used. A new version is published and activated with its file and validation, on the command line: xyd scorecard publish FILE; every business is then rescored."))</p>"
+            "<p class=\"hint\">\(lang.t("评分卡向公众公开，每个企业的信用画像注明所用版本。发布和启用新版本须附评分卡文件与验证结果，在命令行执行：xyd scorecard publish 文件；启用后全部企业重新评分。", "The scorecard is public and each profile names the version used. A new version is published and activated with its file and validation, on the command line: xyd scorecard publish FILE; every business is then rescored."))</p>"
         return body
     }
 }

@@ -56,6 +56,7 @@ struct ConsoleRoutes {
         }
         registerGovernance(api)
         registerOrganisations(api)
+        registerPeopleAndKeys(api)
         api.on(.get, "/console/feeds") { call in
             let dataset = call.request.uri.queryParameters.get("dataset").flatMap { Dataset(rawValue: $0)?.rawValue }
             let status = try await IngestStore.status(db)
@@ -258,7 +259,7 @@ struct ConsoleRoutes {
         api.on(.post, "/console/orgs") { call in
             try await PortalRoutes.act(call, back: "/console/orgs") { f in
                 guard let kind = OrgKind(rawValue: f["kind"] ?? "") else {
-                    throw Problem.invalid("kind", "one of \(OrgKind.allCases.map(\.rawValue).joined(separator: ", "))", zh: "请选择机构类型")
+                    throw Problem.invalid("org_kind", "one of \(OrgKind.allCases.map(\.rawValue).joined(separator: ", "))", zh: "请选择机构类型")
                 }
                 let uscc = (f["uscc"] ?? "").trimmingCharacters(in: .whitespaces).uppercased()
                 let org = try await orgs.create(
@@ -272,22 +273,33 @@ struct ConsoleRoutes {
             try await orgPage(call, org: try call.uuidParameter("orgId"))
         }
         api.on(.post, "/console/orgs/:orgId/users") { call in
-            let org = try call.uuidParameter("orgId")
-            let f = try await PortalRoutes.form(call)
-            let body = UserActions.NewUser(
-                login: f["login"] ?? "",
-                name: f["name"] ?? "",
-                role: f["role"] ?? "",
-                staffNumber: (f["staff_number"] ?? "").isEmpty ? nil : f["staff_number"],
-                secondFactor: f["second_factor"] == "true"
-            )
-            do {
-                let made = try await people.create(call, org: org, body)
-                return try await orgPage(call, org: org, shown: Self.credentials(made, org: org, call), status: .created)
-            } catch let p as Problem where p.status.code < 500 {
-                return PortalRoutes.back(call, "/console/orgs/\(org.uuidString.lowercased())", p)
-            }
+            // Sent twice (a reload), the form adds one person; the second answer says it was done.
+            try await PortalRoutes.once(call, db: db) { call in try await addUser(call) }
         }
+        api.on(.post, "/console/orgs/:orgId/keys") { call in
+            try await PortalRoutes.once(call, db: db) { call in try await issueKey(call) }
+        }
+    }
+
+    func addUser(_ call: Call) async throws -> Response {
+        let org = try call.uuidParameter("orgId")
+        let f = try await PortalRoutes.form(call)
+        let body = UserActions.NewUser(
+            login: f["login"] ?? "",
+            name: f["name"] ?? "",
+            role: f["role"] ?? "",
+            staffNumber: (f["staff_number"] ?? "").isEmpty ? nil : f["staff_number"],
+            secondFactor: f["second_factor"] == "true"
+        )
+        do {
+            let made = try await people.create(call, org: org, body)
+            return try await orgPage(call, org: org, shown: Self.credentials(made, org: org, call), status: .created)
+        } catch let p as Problem where p.status.code < 500 {
+            return PortalRoutes.back(call, "/console/orgs/\(org.uuidString.lowercased())", p)
+        }
+    }
+
+    func registerPeopleAndKeys(_ api: API) {
         api.on(.post, "/console/orgs/:orgId/users/:userId/reset") { call in
             let org = try call.uuidParameter("orgId")
             _ = try await PortalRoutes.form(call)
@@ -306,37 +318,38 @@ struct ConsoleRoutes {
                 return back + "?done=user_disabled"
             }
         }
-        api.on(.post, "/console/orgs/:orgId/keys") { call in
-            let org = try call.uuidParameter("orgId")
-            let f = try await PortalRoutes.form(call)
-            do {
-                let label = (f["label"] ?? "").trimmingCharacters(in: .whitespaces)
-                let issued = try await orgs.issue(
-                    call,
-                    for: org,
-                    OrgActions.NewKey(
-                        label: label.isEmpty ? nil : label,
-                        expiresAt: nil,
-                        userId: nil,
-                        systemName: f["system_name"] ?? "",
-                        role: (f["role"] ?? "").isEmpty ? nil : f["role"]
-                    )
-                )
-                return try await orgPage(
-                    call,
-                    org: org,
-                    shown: ConsolePages.issuedKey(issued, org: org, lang: Lang(call.request)),
-                    status: .created
-                )
-            } catch let p as Problem where p.status.code < 500 {
-                return PortalRoutes.back(call, "/console/orgs/\(org.uuidString.lowercased())", p)
-            }
-        }
         api.on(.post, "/console/keys/:keyId/revoke") { call in
             try await PortalRoutes.act(call, back: "/console/orgs") { _ in
                 let key = try await orgs.revoke(call, key: try call.uuidParameter("keyId"))
                 return "/console/orgs/\(key.orgId.uuidString.lowercased())?done=key_revoked"
             }
+        }
+    }
+
+    func issueKey(_ call: Call) async throws -> Response {
+        let org = try call.uuidParameter("orgId")
+        let f = try await PortalRoutes.form(call)
+        do {
+            let label = (f["label"] ?? "").trimmingCharacters(in: .whitespaces)
+            let issued = try await orgs.issue(
+                call,
+                for: org,
+                OrgActions.NewKey(
+                    label: label.isEmpty ? nil : label,
+                    expiresAt: nil,
+                    userId: nil,
+                    systemName: f["system_name"] ?? "",
+                    role: (f["role"] ?? "").isEmpty ? nil : f["role"]
+                )
+            )
+            return try await orgPage(
+                call,
+                org: org,
+                shown: ConsolePages.issuedKey(issued, org: org, lang: Lang(call.request)),
+                status: .created
+            )
+        } catch let p as Problem where p.status.code < 500 {
+            return PortalRoutes.back(call, "/console/orgs/\(org.uuidString.lowercased())", p)
         }
     }
 

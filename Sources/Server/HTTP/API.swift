@@ -80,12 +80,16 @@ public struct API {
                 throw Problem(.unauthorized, "sign in first: the session is missing or has ended")
             }
             guard kinds.contains(s.principal.kind) else {
+                await API.auditRefusal(db, context: context, route: rule.key, principal: s.principal, why: "role_refused", keyPrefix: nil)
                 throw Problem(
                     .forbidden,
                     "this page is not for \(API.whose(s.principal.kind).lowercased()) session (\(request.uri.path))"
                 )
             }
-            guard s.principal.reaches(rule.rank) else { throw API.rankRefused(s.principal, rule) }
+            guard s.principal.reaches(rule.rank) else {
+                await API.auditRefusal(db, context: context, route: rule.key, principal: s.principal, why: "rank_refused", keyPrefix: nil)
+                throw API.rankRefused(s.principal, rule)
+            }
             // A password an admin set is changed before anything else is done.
             let area = WebSession.area(of: request.uri.path)
             if s.mustChangePassword, ![area + "/password", area + "/logout"].contains(rule.path) {
@@ -161,7 +165,9 @@ public struct API {
     /// getting the secret again.
     static let responsesHoldSecrets: Set<String> = [
         "POST /v1/keys", "POST /v1/orgs/:orgId/keys", "POST /v1/webhooks", "POST /v1/users", "POST /v1/orgs/:orgId/users",
-        "POST /v1/users/:userId/reset",
+        "POST /v1/users/:userId/reset", "POST /v1/orgs/:orgId/users/:userId/reset", "POST /portal/users",
+        "POST /portal/users/:userId/reset",
+        "POST /console/orgs/:orgId/users", "POST /console/orgs/:orgId/users/:userId/reset", "POST /console/orgs/:orgId/keys",
     ]
 
     /// 403 for a caller whose role within the organisation is below the route's.
@@ -219,12 +225,16 @@ public struct API {
             }
             let kept = try await collect(response)
             if responsesHoldSecrets.contains(call.route), response.status.code < 300 {
-                // The secret is shown once, to this request; a retry learns only that it was done.
-                let done = Problem(
+                // The secret is shown once, to this request; a retry learns only that it was done
+                // (a page's form sent again: as a page).
+                let problem = Problem(
                     .conflict,
-                    "this request was done already (\(response.status.code)); the secret it answered with is shown once and not kept — list, revoke and create again if it was lost"
+                    "this request was done already (\(response.status.code)); the secret it answered with is shown once and not kept — list, revoke and create again if it was lost",
+                    zh: "这份表单已经提交过。一次性密码或密钥只在当时显示一次，不再显示；如未保存，请重置密码，或吊销密钥后重新签发。"
                 )
-                .render(path: path, requestId: call.context.requestId)
+                let done =
+                    ProblemMiddleware.page(problem, request: call.request, requestId: call.context.requestId)
+                    ?? problem.render(path: path, requestId: call.context.requestId)
                 try await Idempotency.record(
                     c,
                     logger: logger,
@@ -234,7 +244,7 @@ public struct API {
                     path: path,
                     bodyHash: hash,
                     status: Int(done.status.code),
-                    contentType: "application/problem+json",
+                    contentType: done.headers[.contentType] ?? "application/problem+json",
                     body: try await collect(done)
                 )
             } else {

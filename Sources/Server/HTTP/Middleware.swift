@@ -1,3 +1,4 @@
+import CreditCore
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -156,7 +157,7 @@ struct ProblemMiddleware: RouterMiddleware {
     /// language, with the same status (a program asking for JSON still gets problem+json).
     static func page(_ p: Problem, request: Request, requestId: String) -> Response? {
         let path = request.uri.path
-        let area = path.hasPrefix("/portal") ? "/portal" : path.hasPrefix("/dashboard") ? "/dashboard" : nil
+        let area = ["/portal", "/dashboard", "/console"].first { path == $0 || path.hasPrefix($0 + "/") }
         guard let area, request.headers[values: .accept].contains(where: { $0.contains("text/html") }) else { return nil }
         let lang = Lang(request)
         let title = lang.english ? p.kind.title : p.kind.titleZh
@@ -166,7 +167,7 @@ struct ProblemMiddleware: RouterMiddleware {
             <p class="muted">\(lang.t("如需帮助，请提供请求编号", "If you need help, quote the request number")) \(Html.escape(requestId))</p>
             """
         let html =
-            area == "/portal"
+            area != "/dashboard"
             ? PortalHtml.page(title: title, current: "", session: nil, lang: lang, body: body)
             : Html.page(title: title, current: "", session: nil, lang: lang, body: "<h1>\(Html.escape(title))</h1>" + body)
         var headers = p.headers
@@ -314,18 +315,22 @@ struct ProblemMiddleware: RouterMiddleware {
 
     static func fromRegisterError(_ e: RegisterError) -> Problem {
         switch e {
-        case .invalidName(let why): .invalid("name", why)
-        case .usccRequired: .invalid("uscc", "an enterprise organisation needs its USCC")
-        case .usccNotAllowed: .invalid("uscc", "only an enterprise organisation has a USCC")
-        case .invalidUSCC(let why): .invalid("uscc", why)
-        case .invalidLabel(let why): .invalid("label", why)
+        case .invalidName(let why): .invalid("name", why, zh: "名称须为 1 至 \(OrganisationLimits.nameMaxCharacters) 个字符，不含控制字符")
+        case .usccRequired: .invalid("uscc", "an enterprise organisation needs its USCC", zh: "企业须填写统一社会信用代码")
+        case .usccNotAllowed: .invalid("uscc", "only an enterprise organisation has a USCC", zh: "只有企业填写统一社会信用代码")
+        case .invalidUSCC(let why): .invalid("uscc", why, zh: "统一社会信用代码无效（18 位，校验位须正确）")
+        case .invalidLabel(let why): .invalid("label", why, zh: "用途说明至多 \(OrganisationLimits.keyLabelMaxCharacters) 个字符，不含控制字符")
+        case .invalidSystemName(let why):
+            .invalid("system_name", why, zh: "系统名称须为 1 至 \(KeyOwner.systemNameMaxCharacters) 个字符，不含控制字符")
         case .invalidExpiry(let why): .invalid("expires_at", why)
-        case .duplicateOrganisation, .duplicateUSCC: Problem(.conflict, e.description)
-        case .orgNotFound, .keyNotFound: Problem(.notFound, e.description)
-        case .tooManyKeys: Problem(.conflict, e.description)
+        case .duplicateOrganisation: Problem(.conflict, e.description, zh: "已有同名的同类机构。")
+        case .duplicateUSCC: Problem(.conflict, e.description, zh: "该统一社会信用代码已登记。")
+        case .orgNotFound: Problem(.notFound, e.description, zh: "没有找到这个机构。")
+        case .keyNotFound: Problem(.notFound, e.description, zh: "没有找到这个密钥。")
+        case .tooManyKeys(let n): Problem(.conflict, e.description, zh: "该机构的有效密钥已达上限（\(n) 个）：请先吊销不用的密钥。")
         // Only a key's owner names a user (a field of the body): 422, like any bad field.
-        case .userNotFound: .invalid("user_id", e.description)
-        case .roleNotOfKind: .invalid("role", e.description)
+        case .userNotFound: .invalid("user_id", e.description, zh: "没有这个人员")
+        case .roleNotOfKind: .invalid("role", e.description, zh: "该角色不属于此类机构")
         }
     }
 }

@@ -152,7 +152,7 @@ enum BankQueuePage {
                 <p>\(stateBadge(d, lang)) \(d.offer?.state == .offered || d.state == .granted ? "" : PortalHtml.badge(left < 0 || (d.offer?.overdue ?? false) ? "overdue" : "", deadline))
                 · \(e(d.purpose))\(d.collateralOffered ? " · " + lang.t("可提供担保", "collateral offered") : "")\(d.firstLoan ? " · " + lang.t("首贷", "first loan") : "")</p>
                 <p>\(Self.gradeLine(m.grades[d.uscc], lang))\(products[d.id].map { " · " + lang.t("匹配本行产品“\(e($0.name))”", "matches this bank's product “\(e($0.name))”") } ?? "")</p>
-                <p><a href="/portal/bank/lookup?uscc=\(e(d.uscc))&amp;purpose=loan_application">\(lang.t("查看企业信用档案", "See the business's profile"))</a></p>
+                \(m.grades[d.uscc] == nil ? "" : "<p><a href=\"/portal/bank/lookup?uscc=\(e(d.uscc))&amp;purpose=loan_application\">\(lang.t("查看企业信用档案", "See the business's profile"))</a></p>")
                 """
             if let o = d.offer, o.state == .offered, let amount = o.amountFen, let term = o.termMonths, let rate = o.rateBp {
                 body +=
@@ -179,6 +179,12 @@ enum BankQueuePage {
                             : ""
                     } ?? ""
                 let amountMin = p?.terms.amountMinFen ?? 1
+                // Under the bank's limit no offer the product allows is left: the manager's to make.
+                if amountMax < amountMin {
+                    body += """
+                        <p class="hint">\(lang.t("本行客户经理报价上限为 \(PortalHtml.yuan(offerLimitFen ?? 0))，低于该产品的最低金额 \(PortalHtml.yuan(amountMin))：请审批经理报价。", "This bank's officers offer at most \(PortalHtml.yuan(offerLimitFen ?? 0)), below the product's least amount of \(PortalHtml.yuan(amountMin)): a manager makes this offer."))</p>
+                        """
+                }
                 let terms = p.map { ($0.terms.termMinMonths, $0.terms.termMaxMonths) } ?? (1, DemandActions.maxTermMonths)
                 let rates = p.map { ($0.terms.rateMinBp, $0.terms.rateMaxBp) } ?? (0, ProductValidation.maxRateBp)
                 let under =
@@ -186,29 +192,33 @@ enum BankQueuePage {
                         "<p class=\"hint\">\(lang.t("按本行产品“\(e($0.name))”报价", "Offered under this bank's product “\(e($0.name))”"))</p><input type=\"hidden\" name=\"product_id\" value=\"\($0.id.uuidString.lowercased())\">"
                     }
                     ?? "<p class=\"hint\">\(lang.t("本行已没有与该需求匹配的已发布产品。", "None of this bank's published products matches this demand now."))</p>"
+                if amountMax >= amountMin {
+                    body += """
+                        <details><summary>\(lang.t("报价", "Make an offer"))</summary><form class="stack" method="post" action="/portal/bank/demands/\(id)/offer">\(PortalHtml.csrf(session))\(under)
+                        <label for="ga-\(id)">\(lang.t("金额（元）", "Amount (yuan)"))</label>
+                        <p class="hint" id="gah-\(id)">\(lang.t("企业申请 \(PortalHtml.yuan(d.amountFen))；可报价 \(PortalHtml.yuan(amountMin)) 至 \(PortalHtml.yuan(amountMax))", "Asked \(PortalHtml.yuan(d.amountFen)); offerable \(PortalHtml.yuan(amountMin)) to \(PortalHtml.yuan(amountMax))"))\(limited)</p>
+                        <input id="ga-\(id)" name="amount_yuan" type="number" min="\(Money.yuan(fen: amountMin))" max="\(Money.yuan(fen: amountMax))" step="0.01" required aria-describedby="gah-\(id)" value="\(Money.yuan(fen: amountMax))">
+                        <label for="gt-\(id)">\(lang.t("期限（月）", "Term (months)"))</label>
+                        <p class="hint" id="gth-\(id)">\(lang.t("\(terms.0) 至 \(terms.1) 个月", "\(terms.0) to \(terms.1) months"))</p>
+                        <input id="gt-\(id)" name="term_months" type="number" min="\(terms.0)" max="\(terms.1)" required aria-describedby="gth-\(id)" value="\(min(max(d.termMonths, terms.0), terms.1))">
+                        <label for="gr-\(id)">\(lang.t("年利率（%）", "Yearly rate (%)"))</label>
+                        <p class="hint" id="grh-\(id)">\(PortalHtml.rate(rates.0)) – \(PortalHtml.rate(rates.1))</p>
+                        <input id="gr-\(id)" name="rate_percent" type="number" min="\(Money.yuan(fen: Int64(rates.0)))" max="\(Money.yuan(fen: Int64(rates.1)))" step="0.01" required aria-describedby="grh-\(id)" placeholder="\(Money.yuan(fen: Int64(rates.0)))">
+                        <label for="gp-\(id)">\(lang.t("还款方式", "Repayment"))</label>
+                        <select id="gp-\(id)" name="repayment" required>\(Repayment.allCases.map { "<option value=\"\($0.rawValue)\">\(PortalHtml.repayment($0, lang))</option>" }.joined())</select>
+                        <label for="gc-\(id)">\(lang.t("条件（企业可见，可选）", "Conditions the business sees (optional)"))</label>
+                        <textarea id="gc-\(id)" name="conditions" maxlength="\(Demands.maxConditionsLength)" rows="2"></textarea>
+                        <label for="gv-\(id)">\(lang.t("报价有效期至", "Valid until"))</label>
+                        <p class="hint" id="gvh-\(id)">\(lang.t("今天至 \(today.addingDays(Demands.maxOfferValidityDays))；过期未被接受即失效", "From today to \(today.addingDays(Demands.maxOfferValidityDays)); not accepted by then, it lapses"))</p>
+                        <input id="gv-\(id)" name="valid_until" type="date" min="\(today)" max="\(today.addingDays(Demands.maxOfferValidityDays))" required aria-describedby="gvh-\(id)" value="\(today.addingDays(14))">
+                        <fieldset><legend>\(lang.t("本行征信查询显示该企业此前没有银行贷款（首贷）", "This bank's credit check shows no earlier bank loan (first loan)"))</legend>
+                        <label><input type="radio" name="first_loan_attested" value="yes" required> \(lang.t("是", "Yes"))</label>
+                        <label><input type="radio" name="first_loan_attested" value="no"> \(lang.t("否", "No"))</label></fieldset>
+                        <p class="hint">\(lang.t("企业会并排看到各家银行的报价（含月供与总利息），接受其中一家；其余报价随之失效。", "The business sees every bank's offer side by side (with the monthly payment and total interest) and accepts one; the others lapse."))</p>
+                        <button class="btn" type="submit">\(lang.t("提交报价", "Send the offer"))</button></form></details>
+                        """
+                }
                 body += """
-                    <details><summary>\(lang.t("报价", "Make an offer"))</summary><form class="stack" method="post" action="/portal/bank/demands/\(id)/offer">\(PortalHtml.csrf(session))\(under)
-                    <label for="ga-\(id)">\(lang.t("金额（元）", "Amount (yuan)"))</label>
-                    <p class="hint" id="gah-\(id)">\(lang.t("企业申请 \(PortalHtml.yuan(d.amountFen))；可报价 \(PortalHtml.yuan(amountMin)) 至 \(PortalHtml.yuan(amountMax))", "Asked \(PortalHtml.yuan(d.amountFen)); offerable \(PortalHtml.yuan(amountMin)) to \(PortalHtml.yuan(amountMax))"))\(limited)</p>
-                    <input id="ga-\(id)" name="amount_yuan" type="number" min="\(Money.yuan(fen: amountMin))" max="\(Money.yuan(fen: amountMax))" step="0.01" required aria-describedby="gah-\(id)" value="\(Money.yuan(fen: amountMax))">
-                    <label for="gt-\(id)">\(lang.t("期限（月）", "Term (months)"))</label>
-                    <p class="hint" id="gth-\(id)">\(lang.t("\(terms.0) 至 \(terms.1) 个月", "\(terms.0) to \(terms.1) months"))</p>
-                    <input id="gt-\(id)" name="term_months" type="number" min="\(terms.0)" max="\(terms.1)" required aria-describedby="gth-\(id)" value="\(min(max(d.termMonths, terms.0), terms.1))">
-                    <label for="gr-\(id)">\(lang.t("年利率（%）", "Yearly rate (%)"))</label>
-                    <p class="hint" id="grh-\(id)">\(PortalHtml.rate(rates.0)) – \(PortalHtml.rate(rates.1))</p>
-                    <input id="gr-\(id)" name="rate_percent" type="number" min="\(Money.yuan(fen: Int64(rates.0)))" max="\(Money.yuan(fen: Int64(rates.1)))" step="0.01" required aria-describedby="grh-\(id)" placeholder="\(Money.yuan(fen: Int64(rates.0)))">
-                    <label for="gp-\(id)">\(lang.t("还款方式", "Repayment"))</label>
-                    <select id="gp-\(id)" name="repayment" required>\(Repayment.allCases.map { "<option value=\"\($0.rawValue)\">\(PortalHtml.repayment($0, lang))</option>" }.joined())</select>
-                    <label for="gc-\(id)">\(lang.t("条件（企业可见，可选）", "Conditions the business sees (optional)"))</label>
-                    <textarea id="gc-\(id)" name="conditions" maxlength="\(Demands.maxConditionsLength)" rows="2"></textarea>
-                    <label for="gv-\(id)">\(lang.t("报价有效期至", "Valid until"))</label>
-                    <p class="hint" id="gvh-\(id)">\(lang.t("今天至 \(today.addingDays(Demands.maxOfferValidityDays))；过期未被接受即失效", "From today to \(today.addingDays(Demands.maxOfferValidityDays)); not accepted by then, it lapses"))</p>
-                    <input id="gv-\(id)" name="valid_until" type="date" min="\(today)" max="\(today.addingDays(Demands.maxOfferValidityDays))" required aria-describedby="gvh-\(id)" value="\(today.addingDays(14))">
-                    <fieldset><legend>\(lang.t("本行征信查询显示该企业此前没有银行贷款（首贷）", "This bank's credit check shows no earlier bank loan (first loan)"))</legend>
-                    <label><input type="radio" name="first_loan_attested" value="yes" required> \(lang.t("是", "Yes"))</label>
-                    <label><input type="radio" name="first_loan_attested" value="no"> \(lang.t("否", "No"))</label></fieldset>
-                    <p class="hint">\(lang.t("企业会并排看到各家银行的报价（含月供与总利息），接受其中一家；其余报价随之失效。", "The business sees every bank's offer side by side (with the monthly payment and total interest) and accepts one; the others lapse."))</p>
-                    <button class="btn" type="submit">\(lang.t("提交报价", "Send the offer"))</button></form></details>
                     <details><summary>\(lang.t("拒绝", "Decline"))</summary><form class="stack" method="post" action="/portal/bank/demands/\(id)/decline">\(PortalHtml.csrf(session))
                     <label for="dr-\(id)">\(lang.t("原因", "Reason"))</label><select id="dr-\(id)" name="reason" required>\(reasons)</select>
                     <label for="dt-\(id)">\(lang.t("说明（企业可见，可选）", "Note the business sees (optional)"))</label>

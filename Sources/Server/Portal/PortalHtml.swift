@@ -360,7 +360,9 @@ enum PortalHtml {
         "expires_at": ("授权期限", "period"), "disbursed_on": ("放款日期", "disbursed on"), "month": ("月份", "month"),
         "status": ("还款表现", "repayment"), "product_id": ("产品", "product"), "resolution": ("处理说明", "resolution"),
         "record": ("记录", "record"), "repayment": ("还款方式", "repayment"), "valid_until": ("报价有效期", "valid until"),
-        "conditions": ("条件", "conditions"),
+        "conditions": ("条件", "conditions"), "login": ("账号", "login"), "name": ("名称", "name"), "staff_number": ("工号", "staff number"),
+        "role": ("角色", "role"), "uscc": ("统一社会信用代码", "USCC"), "system_name": ("系统名称", "system's name"),
+        "label": ("用途说明", "label"), "org_kind": ("机构类型", "kind of organisation"), "user_id": ("人员", "person"),
     ]
 
     static func fieldName(_ field: String, _ lang: Lang) -> String {

@@ -130,9 +130,9 @@ struct PortalRoutes {
     /// own Chinese wording, each bad field by its form label.
     static func problemText(_ p: Problem, _ lang: Lang) -> String {
         guard !lang.english else {
-            var text = p.detail ?? p.kind.title
-            if !p.errors.isEmpty { text += ": " + p.errors.map { "\($0.field) — \($0.reason)" }.joined(separator: "; ") }
-            return text
+            // Each bad field by its form label (the detail repeats them in the API's words).
+            if !p.errors.isEmpty { return p.errors.map { "\(PortalHtml.fieldName($0.field, lang)): \($0.reason)" }.joined(separator: "; ") }
+            return p.detail ?? p.kind.title
         }
         if !p.errors.isEmpty {
             return p.errors.map { "\(PortalHtml.fieldName($0.field, lang))：\($0.zh ?? "请检查填写的内容")" }.joined(separator: "；") + "。"
@@ -193,7 +193,7 @@ struct PortalRoutes {
             )
         }
         api.on(.get, "/portal/users") { call in try await page(call) }
-        api.on(.post, "/portal/users") { call in
+        @Sendable func add(_ call: Call) async throws -> Response {
             let f = try await Self.form(call)
             let body = UserActions.NewUser(
                 login: f["login"] ?? "",
@@ -208,6 +208,10 @@ struct PortalRoutes {
             } catch let p as Problem where p.status.code < 500 {
                 return Self.back(call, "/portal/users", p)
             }
+        }
+        api.on(.post, "/portal/users") { call in
+            // Sent twice (a reload), the form adds one person; the second answer says it was done.
+            try await Self.once(call, db: db) { call in try await add(call) }
         }
         api.on(.post, "/portal/users/:userId/reset") { call in
             _ = try await Self.form(call)

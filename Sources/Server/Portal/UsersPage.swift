@@ -69,7 +69,7 @@ enum UsersPage {
         )
             + """
             <details class="card"><summary>\(lang.t("添加人员", "Add a person"))</summary>
-            <form class="stack" method="post" action="\(base)">\(PortalHtml.csrf(session))
+            <form class="stack" method="post" action="\(base)">\(PortalHtml.csrf(session))\(PortalRoutes.onceField)
             <label for="ulogin">\(lang.t("账号", "Login"))</label><p class="hint">\(lang.t("3 至 \(Login.maxCharacters) 个小写字母、数字、“.”“_”“-”", "3 to \(Login.maxCharacters) lower-case letters, digits, '.', '_', '-'"))</p>
             <input id="ulogin" name="login" type="text" required maxlength="\(Login.maxCharacters)" pattern="[a-z0-9][a-z0-9._-]{2,39}" autocapitalize="none">
             <label for="uname">\(lang.t("姓名", "Name"))</label><input id="uname" name="name" type="text" required maxlength="\(Users.nameMaxCharacters)">

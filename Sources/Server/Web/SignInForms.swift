@@ -13,7 +13,7 @@ enum SignInForms {
         <input id="login" name="login" autocomplete="username" autocapitalize="none" spellcheck="false" maxlength="\(Login.maxCharacters)" required>
         <label for="password">\(lang.t("密码", "Password"))</label>
         <input id="password" name="password" type="password" autocomplete="current-password" maxlength="\(PasswordPolicy.maxCharacters)" required>
-        <label for="code">\(lang.t("动态验证码（6 位，银行人员必填）", "Code from the authenticator app (6 digits; required at banks)"))</label>
+        <label for="code">\(lang.t("动态验证码（6 位，银行和运营人员必填）", "Code from the authenticator app (6 digits; required at banks and for operators)"))</label>
         <input id="code" name="code" inputmode="numeric" autocomplete="one-time-code" pattern="[0-9 ]{6,7}" maxlength="7">
         """
     }

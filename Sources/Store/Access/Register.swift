@@ -115,6 +115,7 @@ public enum RegisterError: Error, Equatable, CustomStringConvertible {
     case orgNotFound(UUID)
     case keyNotFound(UUID)
     case invalidLabel(String)
+    case invalidSystemName(String)
     case invalidExpiry(String)
     case tooManyKeys(Int)
     case userNotFound(UUID)
@@ -131,6 +132,7 @@ public enum RegisterError: Error, Equatable, CustomStringConvertible {
         case .orgNotFound(let id): "no organisation \(id)"
         case .keyNotFound(let id): "no key \(id)"
         case .invalidLabel(let why): "label: \(why)"
+        case .invalidSystemName(let why): "system_name: \(why)"
         case .invalidExpiry(let why): "expires_at: \(why)"
         case .tooManyKeys(let n): "the organisation holds \(n) live keys, the most allowed: revoke one first"
         case .userNotFound(let id): "no enabled user \(id) in this organisation"
@@ -154,6 +156,7 @@ public enum Register {
     public static func validateNew(kind: OrgKind, name: String, uscc: String?) throws -> (name: String, uscc: String?) {
         let trimmed = name.trimmingBlanks()
         if trimmed.isEmpty { throw RegisterError.invalidName("must not be empty") }
+        if TextHygiene.hasHidden(trimmed) { throw RegisterError.invalidName("control and format characters are not allowed") }
         if trimmed.unicodeScalars.count > OrganisationLimits.nameMaxCharacters {
             throw RegisterError.invalidName("at most \(OrganisationLimits.nameMaxCharacters) characters")
         }
@@ -270,11 +273,17 @@ public enum Register {
         now: Date = Date()
     ) async throws -> IssuedKey {
         let label = label.trimmingBlanks()
-        if case .system(let name) = owner, name.trimmingBlanks().isEmpty || name.count > KeyOwner.systemNameMaxCharacters {
-            throw RegisterError.invalidLabel("a system's name has 1 to \(KeyOwner.systemNameMaxCharacters) characters")
+        if case .system(let name) = owner,
+            name.trimmingBlanks().isEmpty || name.count > KeyOwner.systemNameMaxCharacters || TextHygiene.hasHidden(name)
+        {
+            throw RegisterError.invalidSystemName(
+                "a system's name has 1 to \(KeyOwner.systemNameMaxCharacters) characters, none of them control or format characters"
+            )
         }
-        if label.unicodeScalars.count > OrganisationLimits.keyLabelMaxCharacters {
-            throw RegisterError.invalidLabel("at most \(OrganisationLimits.keyLabelMaxCharacters) characters")
+        if label.unicodeScalars.count > OrganisationLimits.keyLabelMaxCharacters || TextHygiene.hasHidden(label) {
+            throw RegisterError.invalidLabel(
+                "at most \(OrganisationLimits.keyLabelMaxCharacters) characters, none of them control or format characters"
+            )
         }
         if let expiresAt {
             if expiresAt <= now { throw RegisterError.invalidExpiry("must be in the future") }

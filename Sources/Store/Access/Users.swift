@@ -90,9 +90,7 @@ public enum Users {
         if let why = Login.problem(login) { throw Refusal.invalid(field: "login", why: why) }
         // No control, format (bidirectional overrides) or separator characters: a name is shown
         // on pages, in access logs and on terminals (`xyd user list`).
-        let hidden: Set<Unicode.GeneralCategory> = [.control, .format, .lineSeparator, .paragraphSeparator, .privateUse, .surrogate]
-        for (field, text) in [("name", name), ("staff_number", staffNumber ?? "")]
-        where text.unicodeScalars.contains(where: { hidden.contains($0.properties.generalCategory) }) {
+        for (field, text) in [("name", name), ("staff_number", staffNumber ?? "")] where TextHygiene.hasHidden(text) {
             throw Refusal.invalid(field: field, why: "control, format and separator characters are not allowed")
         }
         let name = name.trimmingBlanks()
