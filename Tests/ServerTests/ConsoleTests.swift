@@ -117,6 +117,10 @@ import Testing
                     ["expect_text": "已批准修复"],
                     ["go": "/console/orgs?kind=bank"], ["click": "a[href='/console/orgs/\(w.bankId.uuidString.lowercased())']"],
                     ["expect_text": "接口密钥"], ["expect_text": "添加人员"], ["shot": "console-org"],
+                    // The bank's first officer: the one-time password and a QR code for the authenticator, once.
+                    ["eval": openForms, "equals": true], ["fill": "#ulogin", "value": "zhou.li"], ["fill": "#uname", "value": "周立"],
+                    ["fill": "#urole", "value": "officer"], ["click": "form[action$='/users'] button[type=submit]"],
+                    ["expect_text": "用验证器应用扫描"], ["shot": "console-new-person"],
                     ["go": "/console/feeds"], ["expect_status": 200], ["shot": "console-feeds"],
                     ["go": "/console/scorecards"], ["expect_text": "启用中"],
                     ["click": "a[href^='/portal/lang?to=en']"], ["expect_text": "Published scorecards"],
@@ -316,6 +320,8 @@ import Testing
                 )
                 let shown = String(buffer: added.body)
                 #expect(added.status == .created && shown.contains("一次性密码") && shown.contains("动态验证码密钥"), "\(shown.prefix(2000))")
+                // The authenticator's link as a QR code to scan (drawn by the server, no script).
+                #expect(shown.contains("用验证器应用扫描") && shown.contains("aria-label=\"验证器二维码\""))
                 func between(_ text: String, _ start: String, _ end: String) throws -> String {
                     let from = try #require(text.range(of: start)).upperBound
                     return String(text[from...].prefix { !end.contains($0) })

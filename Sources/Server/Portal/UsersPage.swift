@@ -89,7 +89,10 @@ enum UsersPage {
             <p>\(lang.t("请将以下信息当面或通过安全渠道交给本人。此页关闭后不再显示。", "Hand this to the person in person or by a safe channel. It is not shown again once this page is closed."))</p>
             <dl class="facts"><dt>\(lang.t("一次性密码", "One-time password"))</dt><dd><code>\(e(c.password))</code></dd>
             \(c.totpSecret.map { "<dt>\(lang.t("动态验证码密钥", "Authenticator secret"))</dt><dd><code>\(e($0))</code></dd>" } ?? "")
-            \(c.totpUri.map { "<dt>\(lang.t("验证器链接", "Authenticator link"))</dt><dd><code class=\"wrap\">\(e($0))</code></dd>" } ?? "")</dl>
+            \(c.totpUri.flatMap { uri in (try? QRCode.encode(uri)).map { (uri, $0) } }.map { uri, qr in
+                "<dt>\(lang.t("用验证器应用扫描", "Scan with the authenticator app"))</dt><dd>\(qr.svg(pixels: 200, label: lang.t("验证器二维码", "Authenticator QR code")))</dd>"
+                    + "<dt>\(lang.t("验证器链接", "Authenticator link"))</dt><dd><code class=\"wrap\">\(e(uri))</code></dd>"
+            } ?? "")</dl>
             <p><a class="btn secondary" href="\(back)">\(lang.t("返回人员列表", "Back to the people"))</a></p></section>
             """
     }
