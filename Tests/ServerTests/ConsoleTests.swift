@@ -380,8 +380,14 @@ import Testing
                 }
                 // A person of that bank is reset from the console (e.g. its only admin locked out).
                 let userId: UUID = try await db.owner.scalar("SELECT id FROM org_user WHERE login = 'rcb.admin'")
-                let reset = try await Self.post(client, orgPath + "/users/\(userId)/reset", cookie, [("csrf", csrf)])
+                let resetForm = [("once", UUID().uuidString), ("csrf", csrf)]
+                let reset = try await Self.post(client, orgPath + "/users/\(userId)/reset", cookie, resetForm)
                 #expect(reset.status == .ok && String(buffer: reset.body).contains("一次性密码"))
+                // Reloading that page makes no second password (the one shown stays the one that works).
+                let hash: String = try await db.owner.scalar("SELECT password_hash FROM org_user WHERE id = '\(userId)'")
+                let again = try await Self.post(client, orgPath + "/users/\(userId)/reset", cookie, resetForm)
+                #expect(again.status == .conflict && !String(buffer: again.body).contains("一次性密码</dt>"))
+                #expect(try await db.owner.scalar("SELECT password_hash FROM org_user WHERE id = '\(userId)'") == hash)
                 // Over the API (an operator's admin key): a retry with the same Idempotency-Key is told it
                 // was done — the one-time password is not kept to be shown again.
                 func apiReset() async throws -> TestResponse {

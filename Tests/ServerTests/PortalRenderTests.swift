@@ -423,7 +423,8 @@ import Testing
         Self.both({ BankEventsPage.render([event], lang: $0) }, ["新增行政处罚"], ["new penalty"])
         if let code = event.uscc {
             let named = BankEventsPage.render([event], names: [code: "南通<海门>家纺"], lang: Self.zh)
-            #expect(named.contains("南通&lt;海门&gt;家纺</a>") && named.contains("purpose=post_loan_monitoring"))
+            // To the look-up narrowed to the business: it offers the purposes the bank may read it for.
+            #expect(named.contains("南通&lt;海门&gt;家纺</a>") && named.contains("/portal/bank/lookup?q=U\""))
         }
         Self.both(
             { LookupPage.render(given: Self.hostile, purpose: nil, result: .invalidCode, lang: $0) },
@@ -456,8 +457,8 @@ extension PortalRenderTests {
                     error: Self.hostile
                 )
             },
-            ["修改密码", "请先设置您自己的密码", "value=\"c&lt;1&gt;\"", "autocomplete=\"new-password\""],
-            ["Change the password", "choose your own", "&lt;script&gt;"]
+            ["当前密码", "请先设置您自己的密码", "value=\"c&lt;1&gt;\"", "autocomplete=\"new-password\""],
+            ["Current password", "choose your own", "&lt;script&gt;"]
         )
         let dashboard = DashboardRoutes.loginPage(
             next: "/dashboard\"><script>",

@@ -197,7 +197,12 @@ import Testing
                 let accessPage = String(
                     buffer: try await client.execute(uri: "/portal/access", method: .get, headers: [.cookie: business.cookie]).body
                 )
-                #expect(accessPage.contains("查询信用档案"), "\(accessPage.prefix(3000))")
+                #expect(accessPage.contains("在待办列表中看到信用等级与评分"), "\(accessPage.prefix(3000))")
+                // Not a message each: the officer opens the queue many times a day.
+                let inbox = String(
+                    buffer: try await client.execute(uri: "/v1/me/messages", method: .get, headers: bearer(w.business)).body
+                )
+                #expect(!inbox.contains("bank.read"), "\(inbox.prefix(2000))")
                 let passed = try await Self.post(
                     client,
                     "/portal/bank/demands/\(secondId)/pass",

@@ -301,14 +301,8 @@ struct ConsoleRoutes {
 
     func registerPeopleAndKeys(_ api: API) {
         api.on(.post, "/console/orgs/:orgId/users/:userId/reset") { call in
-            let org = try call.uuidParameter("orgId")
-            _ = try await PortalRoutes.form(call)
-            do {
-                let made = try await people.reset(call, id: try call.uuidParameter("userId"), secondFactor: false, org: org)
-                return try await orgPage(call, org: org, shown: Self.credentials(made, org: org, call))
-            } catch let p as Problem where p.status.code < 500 {
-                return PortalRoutes.back(call, "/console/orgs/\(org.uuidString.lowercased())", p)
-            }
+            // A reload of the answer makes no second password (the form's one-time token).
+            try await PortalRoutes.once(call, db: db) { call in try await resetUser(call) }
         }
         api.on(.post, "/console/orgs/:orgId/users/:userId/disable") { call in
             let org = try call.uuidParameter("orgId")
@@ -323,6 +317,17 @@ struct ConsoleRoutes {
                 let key = try await orgs.revoke(call, key: try call.uuidParameter("keyId"))
                 return "/console/orgs/\(key.orgId.uuidString.lowercased())?done=key_revoked"
             }
+        }
+    }
+
+    func resetUser(_ call: Call) async throws -> Response {
+        let org = try call.uuidParameter("orgId")
+        _ = try await PortalRoutes.form(call)
+        do {
+            let made = try await people.reset(call, id: try call.uuidParameter("userId"), secondFactor: false, org: org)
+            return try await orgPage(call, org: org, shown: Self.credentials(made, org: org, call))
+        } catch let p as Problem where p.status.code < 500 {
+            return PortalRoutes.back(call, "/console/orgs/\(org.uuidString.lowercased())", p)
         }
     }
 

@@ -59,7 +59,7 @@ struct DashboardRoutes {
                 session: call.session,
                 lang: lang,
                 here: "/dashboard/password",
-                body: body
+                body: "<h1>\(lang.t("修改密码", "Change the password"))</h1>" + body
             )
         }
         api.on(.post, "/dashboard/logout") { call in

@@ -54,7 +54,10 @@ enum AccessPage {
             let live = a.status == "live"
             rows.append([
                 e(a.bankName), e(a.scopes.map { Words.word(Words.scopes, $0.rawValue, lang) }.joined(separator: lang.t("、", ", "))),
-                e(Words.word(Words.purposes, a.purpose.rawValue, lang)), PortalHtml.day(a.grantedAt),
+                e(Words.word(Words.purposes, a.purpose.rawValue, lang))
+                    + (a.source == "demand"
+                        ? "<br><span class=\"muted\">\(lang.t("随融资需求给出", "given with a financing demand"))</span>" : ""),
+                PortalHtml.day(a.grantedAt),
                 PortalHtml.day(a.expiresAt),
                 PortalHtml.badge(live ? "live" : "", Words.word(Words.authorisationStatuses, a.status, lang)) + ended(a, lang),
                 live
@@ -64,7 +67,7 @@ enum AccessPage {
         }
         var body = "<h2>\(lang.t("我的授权", "My authorisations"))</h2>"
         body +=
-            "<p class=\"muted\">\(lang.t("提出融资需求时，匹配的银行可为审批查询您的信用档案；一家银行受理后，其他银行的查询随即终止，需求结束（放款、拒绝、撤回或到期）时全部终止。", "When you post a demand, the matched banks may read your profile to consider it; once one bank takes it up the others' access ends, and all access ends when the demand closes (lent, declined, withdrawn or expired)."))</p>"
+            "<p class=\"muted\">\(lang.t("提出融资需求时，匹配的银行可为审批查询您的信用档案；受理的银行满额（最多 \(Demands.defaultMaxBanks) 家）后，其他银行的查询随即终止；需求结束（放款、拒绝、撤回或到期）时全部终止。", "When you post a demand, the matched banks may read your profile to consider it; once its places are taken (at most \(Demands.defaultMaxBanks) banks) the others' access ends, and all access ends when the demand closes (lent, declined, withdrawn or expired)."))</p>"
         body += PortalHtml.table(
             lang.t("银行凭授权查询我的信用信息", "Banks read my credit data under these authorisations"),
             [
@@ -104,14 +107,23 @@ enum AccessPage {
         var logRows: [[String]] = []
         for l in m.log {
             logRows.append([
-                PortalHtml.day(l.at), e(l.bankName ?? "–"), e(Self.who(l, lang)), e(Words.word(Words.actions, l.action, lang)),
+                PortalHtml.day(l.at), e(l.bankName ?? "–"), e(Self.who(l, lang)),
+                e(
+                    l.view == "queue" && l.action == "profile.read"
+                        ? lang.t("在待办列表中看到信用等级与评分", "saw the grade and score in its queue") : Words.word(Words.actions, l.action, lang)
+                ),
                 e(l.purpose.map { $0.isEmpty ? "–" : Words.word(Words.purposes, $0, lang) } ?? "–"),
                 PortalHtml.badge(l.result == "denied" ? "declined" : "", Words.word(Words.results, l.result, lang)),
             ])
         }
         body += "<h2>\(lang.t("谁查看了我", "Who looked at me"))</h2>"
         body += PortalHtml.table(
-            lang.t("最近的查询（含被拒绝的）", "Recent reads, denied ones too"),
+            m.log.count >= PortalRoutes.maxLogRows
+                ? lang.t(
+                    "最近 \(PortalRoutes.maxLogRows) 次查询（含被拒绝的；更早的记录在审计日志中保留）",
+                    "The latest \(PortalRoutes.maxLogRows) reads, denied ones too (older ones stay in the audit log)"
+                )
+                : lang.t("最近的查询（含被拒绝的）", "Recent reads, denied ones too"),
             [
                 lang.t("时间", "When"), lang.t("银行", "Bank"), lang.t("查询人", "Who"), lang.t("操作", "Action"), lang.t("用途", "Purpose"),
                 lang.t("结果", "Result"),

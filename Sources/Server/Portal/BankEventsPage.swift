@@ -32,6 +32,12 @@ enum BankEventsPage {
                 "融资需求由“\(state("from_state"))”变为“\(state("to_state"))”",
                 "demand from \(state("from_state")) to \(state("to_state"))"
             )
+        case "demand.offer_lapsed":
+            return text("reason").map { PortalHtml.lapseReason($0, lang) } ?? ""
+        case "record.corrected", "record.repaired":
+            let dataset = text("dataset").flatMap(Dataset.init(rawValue:)).map { PortalHtml.dataset($0, lang) } ?? "–"
+            return lang.t("\(dataset)记录 \(text("record_id") ?? "–")", "\(dataset) record \(text("record_id") ?? "–")")
+                + (text("repaired_on").map { lang.t("，\($0) 起停止公示", "; no longer published from \($0)") } ?? "")
         default:
             return ""
         }
@@ -43,7 +49,7 @@ enum BankEventsPage {
             [
                 PortalHtml.day(ev.createdAt), e(Words.word(Words.events, ev.type, lang)),
                 ev.uscc.map { code in
-                    "<a href=\"/portal/bank/lookup?uscc=\(e(code))&amp;purpose=post_loan_monitoring\">\(e(names[code] ?? code))</a>"
+                    "<a href=\"/portal/bank/lookup?q=\(e(code))\">\(e(names[code] ?? code))</a>"
                         + (names[code] == nil ? "" : "<br><span class=\"muted\">\(e(code))</span>")
                 } ?? "–",
                 e(describe(ev.type, ev.payload, lang: lang)),

@@ -111,7 +111,7 @@ enum BankLoansPage {
                 <p class="muted">\(e(d.uscc)) · \(lang.t("放款日期", "Disbursed on")) \(e(d.disbursedOn ?? "–"))</p>
                 \(PortalHtml.table(lang.t("每月表现", "Monthly outcomes"), [lang.t("月份", "Month"), lang.t("表现", "Outcome"), lang.t("登记时间", "Reported")], rows, empty: lang.t("尚未登记。", "Nothing reported yet.")))
                 <details><summary>\(lang.t("登记月度表现", "Report a month"))</summary><form class="stack" method="post" action="/portal/bank/demands/\(id)/outcome">\(PortalHtml.csrf(session))
-                <label for="om-\(id)">\(lang.t("月份", "Month"))</label><input id="om-\(id)" name="month" type="month" required max="\(thisMonth)" value="\(thisMonth)">
+                <label for="om-\(id)">\(lang.t("月份", "Month"))</label><input id="om-\(id)" name="month" type="month" required max="\(thisMonth)" value="\(last)">
                 <label for="os-\(id)">\(lang.t("表现", "Outcome"))</label><select id="os-\(id)" name="status" required>\(statuses)</select>
                 <button class="btn" type="submit">\(lang.t("登记", "Report"))</button></form></details></section>
                 """

@@ -156,8 +156,8 @@ struct BankQueueFilter: Equatable {
         let wanted = gradeFilter(order: grades)
         let gradeOptions =
             option("", lang.t("全部", "All"), wanted == nil)
-            + grades.enumerated().map { i, g in
-                option(g, i == grades.count - 1 ? g : lang.t("\(g) 及以上", "\(g) or better"), wanted == g)
+            + grades.map { g in
+                option(g, lang.t("\(g) 及以上", "\(g) or better"), wanted == g)
             }.joined()
         return """
             <form class="filters" method="get" action="/portal/bank" role="search">

@@ -227,10 +227,12 @@ enum BankQueuePage {
                     """
             }
             if d.state == .granted {
+                let granted = d.grantedAmountFen ?? d.amountFen
                 body += """
+                    <p>\(lang.t("企业已接受本行报价：批准 \(PortalHtml.yuan(granted)) · \(d.grantedTermMonths ?? d.termMonths) 个月", "The business accepted this bank's offer: \(PortalHtml.yuan(granted)) granted · \(d.grantedTermMonths ?? d.termMonths) months"))</p>
                     <details><summary>\(lang.t("登记放款", "Record the disbursement"))</summary><form class="stack" method="post" action="/portal/bank/demands/\(id)/disburse">\(PortalHtml.csrf(session))
                     <label for="da-\(id)">\(lang.t("放款金额（元，不超过批准金额）", "Amount (yuan, at most the amount granted)"))</label>
-                    <input id="da-\(id)" name="amount_yuan" type="number" min="0.01" step="0.01" required value="\(Money.yuan(fen: d.grantedAmountFen ?? d.amountFen))">
+                    <input id="da-\(id)" name="amount_yuan" type="number" min="0.01" max="\(Money.yuan(fen: granted))" step="0.01" required value="\(Money.yuan(fen: granted))">
                     <label for="dd-\(id)">\(lang.t("放款日期", "Date"))</label><input id="dd-\(id)" name="disbursed_on" type="date" required max="\(today)" value="\(today)">
                     <button class="btn" type="submit">\(lang.t("登记放款", "Record"))</button></form></details>
                     """

@@ -213,7 +213,7 @@ struct PortalRoutes {
             // Sent twice (a reload), the form adds one person; the second answer says it was done.
             try await Self.once(call, db: db) { call in try await add(call) }
         }
-        api.on(.post, "/portal/users/:userId/reset") { call in
+        @Sendable func reset(_ call: Call) async throws -> Response {
             _ = try await Self.form(call)
             do {
                 let made = try await people.reset(call, id: try call.uuidParameter("userId"), secondFactor: false)
@@ -221,6 +221,9 @@ struct PortalRoutes {
             } catch let p as Problem where p.status.code < 500 {
                 return Self.back(call, "/portal/users", p)
             }
+        }
+        api.on(.post, "/portal/users/:userId/reset") { call in
+            try await Self.once(call, db: db) { call in try await reset(call) }
         }
         api.on(.post, "/portal/users/:userId/disable") { call in
             try await Self.act(call, back: "/portal/users") { _ in

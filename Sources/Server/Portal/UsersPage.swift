@@ -25,22 +25,27 @@ enum UsersPage {
         var rows: [[String]] = []
         for u in users {
             var actions = ""
+            // Both act at once and cannot be undone here: each asks first. A reset's form carries a
+            // one-time token, so a reload of its answer makes no second password.
             if u.disabledAt == nil {
-                actions += PortalHtml.button(
-                    "\(base)/\(u.id.uuidString.lowercased())/reset",
-                    lang.t("重置密码", "Reset password"),
-                    session: session,
-                    style: "btn secondary"
-                )
+                actions +=
+                    "<details><summary>\(lang.t("重置密码", "Reset password"))</summary><p class=\"hint\">\(lang.t("原密码立即失效，此人的会话随之结束；新的一次性密码只显示一次。", "The old password stops at once and the person's sessions end; the new one-time password is shown once."))</p>"
+                    + PortalHtml.button(
+                        "\(base)/\(u.id.uuidString.lowercased())/reset",
+                        lang.t("确认重置", "Reset it"),
+                        session: session,
+                        style: "btn secondary",
+                        fields: ["once": PortalRoutes.onceToken()]
+                    ) + "</details>"
                 if u.id != me {
                     actions +=
-                        " "
+                        "<details><summary>\(lang.t("停用", "Disable"))</summary><p class=\"hint\">\(lang.t("此人的会话和密钥立即失效。停用不能撤销；如需恢复，请重新添加此人。", "The person's sessions and keys stop at once. This cannot be undone; to restore them, add the person again."))</p>"
                         + PortalHtml.button(
                             "\(base)/\(u.id.uuidString.lowercased())/disable",
-                            lang.t("停用", "Disable"),
+                            lang.t("确认停用", "Disable them"),
                             session: session,
                             style: "btn danger"
-                        )
+                        ) + "</details>"
                 }
             }
             rows.append([

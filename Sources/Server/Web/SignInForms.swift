@@ -69,10 +69,11 @@ enum SignInForms {
         }
     }
 
-    /// The password form of a signed-in person (`forced`: an admin set the password).
+    /// The password form of a signed-in person (`forced`: an admin set the password); the page
+    /// around it carries the heading.
     static func passwordForm(_ lang: Lang, action: String, csrf: String, next: String, forced: Bool, error: String?) -> String {
         """
-        <div class="login"><h1>\(lang.t("修改密码", "Change the password"))</h1>
+        <div class="login">
         \(forced ? "<p role=\"status\">\(lang.t("密码由管理员设置：请先设置您自己的密码。", "An administrator set this password: choose your own before going on."))</p>" : "")
         \(error.map { "<p class=\"error\" role=\"alert\">\(Html.escape($0))</p>" } ?? "")
         <form method="post" action="\(Html.escape(action))">

@@ -293,7 +293,11 @@ enum WebSession {
     static func checkedForm(_ call: Call, limit: Int) async throws -> [String: String] {
         let form = try await form(call.request, limit: limit)
         guard let session = call.session, let token = form["csrf"], !token.isEmpty, token == session.csrfToken else {
-            throw Problem(.forbidden, "the form's CSRF token does not match the session: reload the page and try again")
+            throw Problem(
+                .forbidden,
+                "the form's CSRF token does not match the session: reload the page and try again",
+                zh: "页面已过期或不是从本站打开的：请刷新页面后再试。"
+            )
         }
         return form
     }

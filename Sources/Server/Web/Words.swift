@@ -37,7 +37,7 @@ enum Words {
         "loan.outcomes_read": ("查看还款表现", "read repayment reports"), "authorisation.grant": ("授权", "authorised"),
         "authorisation.revoke": ("撤销授权", "revoked an authorisation"), "access.refused": ("访问被拒绝", "access refused"),
         "objection.raise": ("提出异议", "objected"), "repair.apply": ("申请信用修复", "applied for repair"),
-        "commitment.make": ("作出信用承诺", "made a commitment"),
+        "commitment.make": ("作出信用承诺", "made a commitment"), "demand.offer": ("提出报价", "made an offer"),
     ]
     /// Monitoring events a bank receives.
     static let events: [String: Pair] = [
@@ -47,6 +47,7 @@ enum Words {
         "arrears.social_insurance_started": ("开始欠缴社保", "social-insurance arrears started"),
         "demand.state_changed": ("融资需求状态变化", "demand state changed"), "record.corrected": ("记录已更正", "record corrected"),
         "record.repaired": ("处罚已修复", "penalty repaired"), "record.listing_removed": ("移出失信名单", "listing removed"),
+        "demand.offer_lapsed": ("本行报价或受理失效", "this bank's offer or take-up lapsed"),
     ]
 
     /// A code from one of the tables above in the page's language.

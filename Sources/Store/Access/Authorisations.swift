@@ -210,6 +210,8 @@ public enum Authorisations {
         public var officerStaffNumber: String? = nil
         /// The bank's system that read, when a machine's key did.
         public var systemName: String? = nil
+        /// Where the bank saw the data: `queue` — the grade and score on its officer's queue.
+        public var view: String? = nil
         enum CodingKeys: String, CodingKey {
             case at, action, purpose, result
             case bankOrgId = "bank_org_id"
@@ -218,16 +220,17 @@ public enum Authorisations {
             case officerName = "officer_name"
             case officerStaffNumber = "officer_staff_number"
             case systemName = "system_name"
+            case view
         }
     }
 
     /// Who looked at this business: banks' reads (allowed and denied), newest first.
     public static func accessLog(_ c: PostgresConnection, logger: Logger, uscc: String, limit: Int) async throws -> [Access] {
         var out: [Access] = []
-        for try await (at, org, name, action, purpose, result, auth, officer, staff, system) in try await c.query(
+        for try await (at, org, name, action, purpose, result, auth, officer, staff, system, view) in try await c.query(
             """
             SELECT l.occurred_at, l.actor_org_id, o.name, l.action, l.purpose, l.result, l.detail->>'authorisation_id',
-                   u.name, u.staff_number, CASE WHEN u.id IS NULL THEN k.system_name END
+                   u.name, u.staff_number, CASE WHEN u.id IS NULL THEN k.system_name END, l.detail->>'view'
             FROM audit_log l LEFT JOIN organisations o ON o.id = l.actor_org_id
                  LEFT JOIN org_user u ON u.id = l.actor_user_id
                  LEFT JOIN api_keys k ON k.id = l.actor_key_id
@@ -235,11 +238,12 @@ public enum Authorisations {
             ORDER BY l.occurred_at DESC LIMIT \(limit)
             """,
             logger: logger
-        ).decode((Date, UUID?, String?, String, String?, String, String?, String?, String?, String?).self) {
+        ).decode((Date, UUID?, String?, String, String?, String, String?, String?, String?, String?, String?).self) {
             var a = Access(at: at, bankOrgId: org, bankName: name, action: action, purpose: purpose, result: result, authorisationId: auth)
             a.officerName = officer
             a.officerStaffNumber = staff
             a.systemName = system
+            a.view = view
             out.append(a)
         }
         return out

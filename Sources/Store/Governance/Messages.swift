@@ -13,6 +13,10 @@ public enum Messages {
     public static let repairableBatch = 500
     /// Audit actions that are a bank's read of the business's data.
     static let reads = ["profile.read", "records.read", "report.create", "report.read"]
+    /// A bank officer's queue showing a business's grade and score (`view: queue`) is in the
+    /// business's access log, but not a message nor an event: an officer opens the queue many
+    /// times a day, and each would say the same. (SQL, audit row alias `l`.)
+    static let notQueueViews = "coalesce(l.detail->>'view', '') <> 'queue'"
 
     public struct Message: Sendable, Encodable {
         /// `m<id>` for a stored message, `a<id>` for a bank read from the audit log.
@@ -100,6 +104,7 @@ public enum Messages {
                        l.occurred_at > seen.at AS unread, (extract(epoch FROM l.occurred_at) * 1000000)::bigint AS us
                 FROM audit_log l LEFT JOIN organisations o ON o.id = l.actor_org_id, seen
                 WHERE l.subject_uscc = \(uscc) AND l.actor_kind = 'bank' AND l.result = 'allowed' AND l.action = ANY(\(reads)::text[])
+                  AND \(unescaped: notQueueViews)
             )
             (SELECT * FROM m WHERE (us, id) < (\(micros), \(id)::text) ORDER BY us DESC, id DESC LIMIT \(limit))
             UNION ALL
@@ -129,7 +134,8 @@ public enum Messages {
             WITH seen AS (SELECT coalesce((SELECT seen_at FROM message_seen WHERE uscc = \(uscc)), '-infinity'::timestamptz) AS at)
             SELECT ((SELECT count(*) FROM message m, seen WHERE m.uscc = \(uscc) AND m.created_at > seen.at)
                   + (SELECT count(*) FROM audit_log l, seen WHERE l.subject_uscc = \(uscc) AND l.actor_kind = 'bank'
-                       AND l.result = 'allowed' AND l.action = ANY(\(reads)::text[]) AND l.occurred_at > seen.at))::int
+                       AND l.result = 'allowed' AND l.action = ANY(\(reads)::text[]) AND l.occurred_at > seen.at
+                       AND \(unescaped: notQueueViews)))::int
             """,
             logger: logger
         ).collect()[0].decode(Int.self)
@@ -150,7 +156,7 @@ public enum Messages {
                 FROM audit_log l JOIN organisations o ON o.uscc = l.subject_uscc AND o.kind = 'enterprise'
                      LEFT JOIN organisations b ON b.id = l.actor_org_id
                 WHERE l.id = ANY(\(logIds)::bigint[]) AND l.actor_kind = 'bank' AND l.result = 'allowed'
-                  AND l.action = ANY(\(reads)::text[])
+                  AND l.action = ANY(\(reads)::text[]) AND \(unescaped: notQueueViews)
                   AND EXISTS (SELECT 1 FROM webhook_endpoint ep WHERE ep.bank_org_id = o.id AND ep.disabled_at IS NULL)
                 ORDER BY l.id
                 RETURNING id, bank_org_id, uscc
