@@ -170,19 +170,14 @@ import Testing
                 #expect(refused.status == .unauthorized)
                 let (cookie, csrf) = try await Self.operatorSession(client, w, role: .staff)
 
-                // A business objects to a record; the console counts it and lists it with its deadline.
-                let raised = try await client.execute(
-                    uri: "/v1/me/objections",
-                    method: .post,
-                    headers: bearer(w.business).merging(.json),
-                    body: jsonBody(
-                        #"{"dataset": "social_insurance", "record_id": "\#(ObjectionTests.record(2))", "reason": "这个月已缴清", "evidence": "回执 2026-001"}"#
-                    )
-                )
-                #expect(raised.status == .created, "\(String(buffer: raised.body))")
-                let objection = try decodeJSON(Created.self, raised).id
+                // A business objects to a record and applies to repair a penalty; the console counts
+                // both and lists them with their deadlines.
+                let (objection, repair) = try await Self.raiseWork(client, w)
                 let (_, overview) = try await Self.get(client, "/console", cookie)
-                #expect(overview.contains("1 件待答复") && overview.contains("统计更新"), "\(overview.prefix(3000))")
+                #expect(
+                    overview.contains("1 件待答复") && overview.contains("1 件待决定") && overview.contains("统计更新"),
+                    "\(overview.prefix(3000))"
+                )
                 let (status, list) = try await Self.get(client, "/console/objections", cookie)
                 let due = today.addingDays(Objections.deadlineDays).description
                 #expect(
@@ -228,16 +223,6 @@ import Testing
                 #expect(try await Self.get(client, "/console/objections?state=rejected", cookie).1.contains("已与社保部门核实，记录无误"))
 
                 // A repair application: its corrections in words, the commitment signed, approved.
-                let applied = try await client.execute(
-                    uri: "/v1/me/repairs",
-                    method: .post,
-                    headers: bearer(w.business).merging(.json),
-                    body: jsonBody(
-                        #"{"record_id": "P-FIXED", "corrections": ["fine_paid", "training_done"], "evidence": "缴款凭证 0042", "commitment_id": "repair-2026-1", "signed_by": "张三"}"#
-                    )
-                )
-                #expect(applied.status == .created, "\(String(buffer: applied.body))")
-                let repair = try decodeJSON(Created.self, applied).id
                 let (_, repairs) = try await Self.get(client, "/console/repairs", cookie)
                 #expect(repairs.contains("已缴清罚款") && repairs.contains("缴款凭证 0042") && repairs.contains("张三"), "\(repairs.prefix(4000))")
                 #expect(!repairs.contains("fine_paid"))
