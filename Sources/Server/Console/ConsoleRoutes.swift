@@ -85,33 +85,19 @@ struct ConsoleRoutes {
     // MARK: Signing in
 
     func registerSignIn(_ api: API) {
-        api.on(.get, "/console/login") { call in
-            let token = WebSession.loginToken(call.request)
-            return WebSession.loginHTML(
-                Self.loginPage(
-                    lang: Lang(call.request),
-                    next: WebSession.safeNext(call.request.uri.queryParameters.get("next"), area: "/console"),
-                    error: nil,
-                    token: token
-                ),
-                token: token
-            )
-        }
-        api.on(.post, "/console/login") { call in
-            try await SignInForms.post(
-                db,
-                call,
-                passwords: passwords,
-                limit: Self.maxFormBytes,
-                allowed: [.operator],
-                target: { _, next in
-                    let n = WebSession.safeNext(next, area: "/console")
-                    return n == "/console/login" || n == "/console/password" ? "/console" : n
-                },
-                passwordPage: "/console/password",
-                page: { lang, next, error, token in Self.loginPage(lang: lang, next: next, error: error, token: token) }
-            )
-        }
+        SignInForms.registerLogin(
+            api,
+            db: db,
+            passwords: passwords,
+            area: "/console",
+            limit: Self.maxFormBytes,
+            allowed: [.operator],
+            target: { _, next in
+                let n = WebSession.safeNext(next, area: "/console")
+                return n == "/console/login" || n == "/console/password" ? "/console" : n
+            },
+            page: { lang, next, error, token in Self.loginPage(lang: lang, next: next, error: error, token: token) }
+        )
         SignInForms.registerPassword(api, db: db, passwords: passwords, area: "/console", limit: Self.maxFormBytes) { call, lang, body in
             PortalHtml.page(
                 title: lang.t("修改密码", "Change the password"),
@@ -120,9 +106,6 @@ struct ConsoleRoutes {
                 lang: lang,
                 body: body
             )
-        }
-        api.on(.post, "/console/logout") { call in
-            try await WebSession.signOut(db, call, limit: Self.maxFormBytes, to: "/console/login")
         }
     }
 

@@ -27,31 +27,16 @@ struct DashboardRoutes {
                 body: .init(byteBuffer: ByteBuffer(string: Html.css))
             )
         }
-        api.on(.get, "/dashboard/login") { call in
-            let token = WebSession.loginToken(call.request)
-            return WebSession.loginHTML(
-                Self.loginPage(
-                    next: WebSession.safeNext(call.request.uri.queryParameters.get("next")),
-                    error: nil,
-                    token: token,
-                    lang: Lang(call.request)
-                ),
-                token: token
-            )
-        }
-        api.on(.post, "/dashboard/login") { call in
-            try await SignInForms.post(
-                db,
-                call,
-                passwords: passwords,
-                limit: Self.maxFormBytes,
-                allowed: [.regulator],
-                target: { _, next in WebSession.safeNext(next) },
-                passwordPage: "/dashboard/password",
-                page: { lang, next, error, token in Self.loginPage(next: WebSession.safeNext(next), error: error, token: token, lang: lang)
-                }
-            )
-        }
+        SignInForms.registerLogin(
+            api,
+            db: db,
+            passwords: passwords,
+            area: "/dashboard",
+            limit: Self.maxFormBytes,
+            allowed: [.regulator],
+            target: { _, next in WebSession.safeNext(next) },
+            page: { lang, next, error, token in Self.loginPage(next: next, error: error, token: token, lang: lang) }
+        )
         SignInForms.registerPassword(api, db: db, passwords: passwords, area: "/dashboard", limit: Self.maxFormBytes) { call, lang, body in
             Html.page(
                 title: lang.t("修改密码", "Change the password"),
@@ -61,9 +46,6 @@ struct DashboardRoutes {
                 here: "/dashboard/password",
                 body: "<h1>\(lang.t("修改密码", "Change the password"))</h1>" + body
             )
-        }
-        api.on(.post, "/dashboard/logout") { call in
-            try await WebSession.signOut(db, call, limit: Self.maxFormBytes, to: "/dashboard/login")
         }
         page(api, "/dashboard", title: ("总览", "Overview")) { c, call, f, lang in
             OverviewPage.render(try await OverviewPage.load(c, call, f), lang: lang)

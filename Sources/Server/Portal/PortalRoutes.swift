@@ -282,36 +282,22 @@ struct PortalRoutes {
                 body: CataloguePage.render(items, lang: lang, signedIn: call.session != nil)
             )
         }
-        api.on(.get, "/portal/login") { call in
-            let token = WebSession.loginToken(call.request)
-            return WebSession.loginHTML(
-                Self.loginPage(
-                    lang: Lang(call.request),
-                    next: WebSession.safeNext(call.request.uri.queryParameters.get("next"), area: "/portal"),
-                    error: nil,
-                    token: token
-                ),
-                token: token
-            )
-        }
-        api.on(.post, "/portal/login") { call in
-            try await SignInForms.post(
-                db,
-                call,
-                passwords: passwords,
-                limit: Self.maxFormBytes,
-                allowed: [.enterprise, .bank],
-                target: { p, next in
-                    let home = p.kind == .bank ? "/portal/bank" : "/portal"
-                    // A next page of the other role would only be refused: go home instead.
-                    return next.map { WebSession.safeNext($0, area: "/portal") }.flatMap { n in
-                        (n.hasPrefix("/portal/bank") == (p.kind == .bank)) && n != "/portal/login" && n != "/portal/password" ? n : nil
-                    } ?? home
-                },
-                passwordPage: "/portal/password",
-                page: { lang, next, error, token in Self.loginPage(lang: lang, next: next, error: error, token: token) }
-            )
-        }
+        SignInForms.registerLogin(
+            api,
+            db: db,
+            passwords: passwords,
+            area: "/portal",
+            limit: Self.maxFormBytes,
+            allowed: [.enterprise, .bank],
+            target: { p, next in
+                let home = p.kind == .bank ? "/portal/bank" : "/portal"
+                // A next page of the other role would only be refused: go home instead.
+                return next.map { WebSession.safeNext($0, area: "/portal") }.flatMap { n in
+                    (n.hasPrefix("/portal/bank") == (p.kind == .bank)) && n != "/portal/login" && n != "/portal/password" ? n : nil
+                } ?? home
+            },
+            page: { lang, next, error, token in Self.loginPage(lang: lang, next: next, error: error, token: token) }
+        )
         SignInForms.registerPassword(api, db: db, passwords: passwords, area: "/portal", limit: Self.maxFormBytes) { call, lang, body in
             PortalHtml.page(
                 title: lang.t("修改密码", "Change the password"),
@@ -320,9 +306,6 @@ struct PortalRoutes {
                 lang: lang,
                 body: body
             )
-        }
-        api.on(.post, "/portal/logout") { call in
-            try await WebSession.signOut(db, call, limit: Self.maxFormBytes, to: "/portal/login")
         }
         registerPeople(api)
         registerBusiness(api)

@@ -90,6 +90,41 @@ enum SignInForms {
         """
     }
 
+    /// An area's doors: `GET`/`POST` `\(area)/login` (the page is `page(lang, next, error,
+    /// token)`, `next` kept inside the area), `POST \(area)/logout`. Who may sign in is `allowed`;
+    /// where they go, `target`.
+    static func registerLogin(
+        _ api: API,
+        db: Database,
+        passwords: Passwords,
+        area: String,
+        limit: Int,
+        allowed: Set<OrgKind>,
+        target: @escaping @Sendable (Principal, String?) -> String,
+        page: @escaping @Sendable (Lang, String, String?, String) -> String
+    ) {
+        api.on(.get, "\(area)/login") { call in
+            let token = WebSession.loginToken(call.request)
+            let next = WebSession.safeNext(call.request.uri.queryParameters.get("next"), area: area)
+            return WebSession.loginHTML(page(Lang(call.request), next, nil, token), token: token)
+        }
+        api.on(.post, "\(area)/login") { call in
+            try await post(
+                db,
+                call,
+                passwords: passwords,
+                limit: limit,
+                allowed: allowed,
+                target: target,
+                passwordPage: area + "/password",
+                page: { lang, next, error, token in page(lang, WebSession.safeNext(next, area: area), error, token) }
+            )
+        }
+        api.on(.post, "\(area)/logout") { call in
+            try await WebSession.signOut(db, call, limit: limit, to: "\(area)/login")
+        }
+    }
+
     /// `GET` and `POST` `\(area)/password`: the form, and a posted form; `page` puts a body in the
     /// area's chrome.
     static func registerPassword(
