@@ -161,6 +161,15 @@ import Testing
         )
     }
 
+    /// The check-up's records start collapsed but for those a business acts on.
+    @Test func theCheckUpsRecordsStartCollapsedButForThoseToActOn() {
+        #expect(!CheckUpPage.opensFirst(.contractPerformance, statuses: ["current", "current"]))
+        #expect(!CheckUpPage.opensFirst(.enterpriseRegistry, statuses: ["current"]))
+        #expect(CheckUpPage.opensFirst(.contractPerformance, statuses: ["current", "disputed"]))
+        #expect(CheckUpPage.opensFirst(.administrativePenalty, statuses: ["current"]))
+        #expect(CheckUpPage.opensFirst(.dishonestyListing, statuses: []))
+    }
+
     /// The officer's queue narrowed by stage, deadline and name or code; a link's unknown values
     /// are ignored, never an error.
     @Test func theOfficersQueueFilters() {

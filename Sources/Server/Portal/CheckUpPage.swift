@@ -58,6 +58,13 @@ enum CheckUpPage {
 
     // MARK: Model
 
+    /// Records start collapsed (the summary comes first, a phone's screen is short), except those
+    /// a business acts on: penalties and listings, and any group with a record not current
+    /// (disputed, corrected, repaired, no longer published).
+    static func opensFirst(_ d: Dataset, statuses: [String]) -> Bool {
+        [.administrativePenalty, .dishonestyListing].contains(d) || statuses.contains { $0 != "current" }
+    }
+
     static func model(_ v: CheckUp.View) -> Model {
         let features = v.card.characteristics.map { c -> FeatureRow in
             let points = v.outcome.points[c.feature] ?? 0
@@ -92,10 +99,7 @@ enum CheckUpPage {
                     statement: r.statement
                 )
             }
-            let open =
-                [.administrativePenalty, .dishonestyListing, .contractPerformance, .enterpriseRegistry].contains(d)
-                || rows.contains { $0.status != "current" }
-            return Group(dataset: d, rows: rows, open: open)
+            return Group(dataset: d, rows: rows, open: opensFirst(d, statuses: rows.map(\.status)))
         }
         return Model(
             score: v.profile.score,
