@@ -115,17 +115,15 @@ struct ConsoleRoutes {
             current: "/console/login",
             session: nil,
             lang: lang,
-            body: """
-                <div class="login">
-                <p>\(lang.t("平台运营人员用个人账号、密码和动态验证码登录。", "The service's operators sign in with their login, password and authenticator code."))</p>
-                \(error.map { "<p class=\"error\" role=\"alert\">\(Html.escape($0))</p>" } ?? "")
-                <form method="post" action="/console/login">
-                \(SignInForms.inputs(lang))
-                <input type="hidden" name="next" value="\(Html.escape(next))">
-                <input type="hidden" name="login_csrf" value="\(Html.escape(token))">
-                <button type="submit">\(lang.t("登录", "Sign in"))</button></form>
-                \(SignInForms.note(lang))</div>
-                """
+            body: SignInForms.box(
+                lang,
+                area: "/console",
+                next: next,
+                error: error,
+                token: token,
+                intro:
+                    "<p>\(lang.t("平台运营人员用个人账号、密码和动态验证码登录。", "The service's operators sign in with their login, password and authenticator code."))</p>"
+            )
         )
     }
 

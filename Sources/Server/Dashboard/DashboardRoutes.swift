@@ -166,16 +166,14 @@ struct DashboardRoutes {
             session: nil,
             lang: lang,
             here: "/dashboard/login" + (next == "/dashboard" ? "" : "?next=" + PortalHtml.percent(next)),
-            body: """
-                <div class="login"><h1>\(lang.t("监管看板登录", "Regulators' dashboard — sign in"))</h1>
-                \(error.map { "<p class=\"error\" role=\"alert\">\(Html.escape($0))</p>" } ?? "")
-                <form method="post" action="/dashboard/login">
-                \(SignInForms.inputs(lang))
-                <input type="hidden" name="next" value="\(Html.escape(next))">
-                <input type="hidden" name="login_csrf" value="\(Html.escape(token))">
-                <button type="submit">\(lang.t("登录", "Sign in"))</button></form>
-                \(SignInForms.note(lang))</div>
-                """
+            body: SignInForms.box(
+                lang,
+                area: "/dashboard",
+                next: next,
+                error: error,
+                token: token,
+                intro: "<h1>\(lang.t("监管看板登录", "Regulators' dashboard — sign in"))</h1>"
+            )
         )
     }
 

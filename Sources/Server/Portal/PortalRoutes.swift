@@ -320,19 +320,19 @@ struct PortalRoutes {
             current: "/portal/login",
             session: nil,
             lang: lang,
-            body: """
-                <div class="login">
-                <p>\(lang.t("企业人员和银行信贷人员用个人账号登录。", "Business staff and bank credit officers sign in with their own login."))</p>
-                \(error.map { "<p class=\"error\" role=\"alert\">\(Html.escape($0))</p>" } ?? "")
-                <form method="post" action="/portal/login">
-                \(SignInForms.inputs(lang))
-                <input type="hidden" name="next" value="\(Html.escape(next))">
-                <input type="hidden" name="login_csrf" value="\(Html.escape(token))">
-                <p class="note">\(lang.t("监管机构请用<a href=\"/dashboard\">监管看板</a>。", "Regulators use the <a href=\"/dashboard\">dashboard</a>."))</p>
-                <button type="submit">\(lang.t("登录", "Sign in"))</button></form>
-                \(SignInForms.note(lang))
-                <p class="note">\(lang.t("无需登录即可查看<a href=\"/portal/catalogue\">各银行的融资产品</a>。", "Anyone may browse <a href=\"/portal/catalogue\">the banks' products</a> without signing in."))</p></div>
-                """
+            body: SignInForms.box(
+                lang,
+                area: "/portal",
+                next: next,
+                error: error,
+                token: token,
+                intro:
+                    "<p>\(lang.t("企业人员和银行信贷人员用个人账号登录。", "Business staff and bank credit officers sign in with their own login."))</p>",
+                inForm:
+                    "<p class=\"note\">\(lang.t("监管机构请用<a href=\"/dashboard\">监管看板</a>。", "Regulators use the <a href=\"/dashboard\">dashboard</a>."))</p>",
+                after:
+                    "<p class=\"note\">\(lang.t("无需登录即可查看<a href=\"/portal/catalogue\">各银行的融资产品</a>。", "Anyone may browse <a href=\"/portal/catalogue\">the banks' products</a> without signing in."))</p>"
+            )
         )
     }
 }

@@ -90,6 +90,31 @@ enum SignInForms {
         """
     }
 
+    /// An area's sign-in box: `intro` above, the error if any, the form posting to
+    /// `\(area)/login` with `next` and the double-submit token, `inForm` before its button, the note
+    /// on codes and `after` below.
+    static func box(
+        _ lang: Lang,
+        area: String,
+        next: String,
+        error: String?,
+        token: String,
+        intro: String,
+        inForm: String = "",
+        after: String = ""
+    ) -> String {
+        """
+        <div class="login">\(intro)
+        \(error.map { "<p class=\"error\" role=\"alert\">\(Html.escape($0))</p>" } ?? "")
+        <form method="post" action="\(area)/login">
+        \(inputs(lang))
+        <input type="hidden" name="next" value="\(Html.escape(next))">
+        <input type="hidden" name="login_csrf" value="\(Html.escape(token))">
+        \(inForm)<button type="submit">\(lang.t("登录", "Sign in"))</button></form>
+        \(note(lang))\(after)</div>
+        """
+    }
+
     /// An area's doors: `GET`/`POST` `\(area)/login` (the page is `page(lang, next, error,
     /// token)`, `next` kept inside the area), `POST \(area)/logout`. Who may sign in is `allowed`;
     /// where they go, `target`.
