@@ -293,6 +293,22 @@ import Testing
                     )
                     #expect(r.status == .unprocessableContent, "\(body)")
                 }
+                // A number the field cannot hold is said as such (Foundation calls it invalid JSON);
+                // a body that is not JSON is still 400.
+                for (body, status, words) in [
+                    (#"{"officer_offer_limit_fen": 1e20}"#, HTTPResponse.Status.unprocessableContent, "does not fit its field"),
+                    (#"{"officer_offer_limit_fen": 12.5}"#, .unprocessableContent, "does not fit its field"),
+                    (#"{"officer_offer_limit_fen": "#, .badRequest, "not valid JSON"),
+                ] {
+                    let r = try await client.execute(
+                        uri: "/v1/bank/settings",
+                        method: .put,
+                        headers: bearer(w.bank).merging(.json),
+                        body: jsonBody(body)
+                    )
+                    let detail = try decodeProblem(r).detail ?? ""
+                    #expect(r.status == status && detail.contains(words), "\(body): \(r.status) \(detail)")
+                }
             }
         }
     }

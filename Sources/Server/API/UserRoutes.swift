@@ -66,6 +66,8 @@ struct UserRoutes {
             // A limit is only ever removed on purpose: the field must be there (null for none),
             // and nothing else may be (a misspelt field must not read as "no limit").
             let (raw, inner) = try await call.withBodyRead(limit: call.context.bodyLimit)
+            // Malformed JSON, or a number the field cannot hold, is said as such first.
+            let body = try await inner.decode(BankSettings.self)
             let fields = (try? JSONSerialization.jsonObject(with: Data(buffer: raw))) as? [String: Any]
             guard let fields, fields.keys.contains("officer_offer_limit_fen") else {
                 throw Problem.invalid(
@@ -76,7 +78,6 @@ struct UserRoutes {
             if let other = fields.keys.sorted().first(where: { $0 != "officer_offer_limit_fen" }) {
                 throw Problem.invalid(other, "not a setting (the only one is officer_offer_limit_fen)")
             }
-            let body = try await inner.decode(BankSettings.self)
             if let limit = body.officerOfferLimitFen, !(1...Self.maxOfferLimitFen).contains(limit) {
                 throw Problem.invalid("officer_offer_limit_fen", "from 1 to \(Self.maxOfferLimitFen) fen, or null for no limit")
             }

@@ -85,7 +85,7 @@ public struct Call: Sendable {
         let buffer = try await request.body.collect(upTo: context.bodyLimit)
         if buffer.readableBytes == 0 { throw Problem(.badRequest, "a JSON body is required") }
         try Call.checkBody(buffer)
-        return try Call.decoder.decode(T.self, from: buffer)
+        return try Call.decodeBody(T.self, buffer)
     }
 
     /// RFC 3339 timestamps, with or without fractional seconds.
@@ -115,7 +115,22 @@ public struct Call: Sendable {
             throw Problem(.unsupportedMediaType, "send application/json")
         }
         try Call.checkBody(buffer)
-        return try Call.decoder.decode(T.self, from: buffer)
+        return try Call.decodeBody(T.self, buffer)
+    }
+
+    /// The body as `T`. Foundation's decoder calls a number it cannot hold (`1e20` or `12.5` for a
+    /// whole number) "not valid JSON": when the body is valid JSON, the answer says what is wrong.
+    static func decodeBody<T: Decodable>(_ type: T.Type, _ buffer: ByteBuffer) throws -> T {
+        do {
+            return try decoder.decode(T.self, from: buffer)
+        } catch DecodingError.dataCorrupted(let c)
+            where c.codingPath.isEmpty && (try? JSONParser.parse(Array(buffer.readableBytesView))) != nil
+        {
+            throw Problem(
+                .validationFailed,
+                "a number in the body does not fit its field: whole numbers (amounts in fen, counts, days) within range, no fractions or exponents"
+            )
+        }
     }
 
     /// What the decoder would let through but no body may hold: U+0000, and a key given twice in
