@@ -265,13 +265,7 @@ struct ConsoleRoutes {
     func addUser(_ call: Call) async throws -> Response {
         let org = try call.uuidParameter("orgId")
         let f = try await PortalRoutes.form(call)
-        let body = UserActions.NewUser(
-            login: f["login"] ?? "",
-            name: f["name"] ?? "",
-            role: f["role"] ?? "",
-            staffNumber: (f["staff_number"] ?? "").isEmpty ? nil : f["staff_number"],
-            secondFactor: f["second_factor"] == "true"
-        )
+        let body = UsersPage.newUser(f)
         do {
             let made = try await people.create(call, org: org, body)
             return try await orgPage(call, org: org, shown: Self.credentials(made, org: org, call), status: .created)

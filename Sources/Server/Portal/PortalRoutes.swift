@@ -195,13 +195,7 @@ struct PortalRoutes {
         api.on(.get, "/portal/users") { call in try await page(call) }
         @Sendable func add(_ call: Call) async throws -> Response {
             let f = try await Self.form(call)
-            let body = UserActions.NewUser(
-                login: f["login"] ?? "",
-                name: f["name"] ?? "",
-                role: f["role"] ?? "",
-                staffNumber: (f["staff_number"] ?? "").isEmpty ? nil : f["staff_number"],
-                secondFactor: f["second_factor"] == "true"
-            )
+            let body = UsersPage.newUser(f)
             do {
                 let made = try await people.create(call, org: call.caller.orgId, body)
                 return try await page(call, UsersPage.credentials(made, lang: Lang(call.request)), status: .created)

@@ -86,6 +86,17 @@ enum UsersPage {
             """
     }
 
+    /// The add form's fields as the action takes them (the portal's and the console's form alike).
+    static func newUser(_ f: [String: String]) -> UserActions.NewUser {
+        UserActions.NewUser(
+            login: f["login"] ?? "",
+            name: f["name"] ?? "",
+            role: f["role"] ?? "",
+            staffNumber: (f["staff_number"] ?? "").isEmpty ? nil : f["staff_number"],
+            secondFactor: f["second_factor"] == "true"
+        )
+    }
+
     /// What to hand to the person, once.
     static func credentials(_ c: UserActions.Credentials, lang: Lang, back: String = "/portal/users") -> String {
         let e = Html.escape
